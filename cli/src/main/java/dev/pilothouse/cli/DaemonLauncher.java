@@ -1,0 +1,129 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.ApiException;
+import dev.pilothouse.client.PilotClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Starts the daemon of a state directory as a detached process and waits for its API. */
+final class DaemonLauncher {
+  static final String DAEMON_MAIN = "dev.pilothouse.server.Main";
+  private static final long START_TIMEOUT_MS = 60_000;
+
+  private DaemonLauncher() {}
+
+  /** A client of the running daemon, if one answers. */
+  static Optional<PilotClient> running(Path stateDir) {
+    Optional<PilotClient> c = PilotClient.forStateDir(stateDir);
+    if (c.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      c.get().status();
+      return c;
+    } catch (ApiException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Starts a daemon and returns its client once its API answers. */
+  static PilotClient start(Path stateDir, Integer apiPort) {
+    try {
+      Files.createDirectories(stateDir);
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.FAILURE,
+          "cannot create state directory " + stateDir + ": " + e.getMessage(),
+          "check permissions or pass another --state-dir");
+    }
+    Path log = stateDir.resolve("daemon.log");
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setsid");
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    String opts = System.getenv("PILOTHOUSE_DAEMON_OPTS");
+    if (opts != null && !opts.isBlank()) {
+      cmd.addAll(List.of(opts.trim().split("\\s+")));
+    } else {
+      cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+    }
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            DAEMON_MAIN,
+            "--state-dir",
+            stateDir.toString()));
+    if (apiPort != null) {
+      cmd.addAll(List.of("--api-port", apiPort.toString()));
+    }
+    Process p;
+    long t0 = System.nanoTime();
+    try {
+      p =
+          new ProcessBuilder(cmd)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .redirectErrorStream(true)
+              .start();
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.FAILURE,
+          "cannot start the daemon: " + e.getMessage(),
+          "check that java and setsid are installed");
+    }
+    while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
+      Optional<PilotClient> c = running(stateDir);
+      if (c.isPresent()) {
+        return c.get();
+      }
+      if (!p.isAlive()) {
+        throw new CliException(
+            p.exitValue() == 3 ? ExitCodes.FAILURE : ExitCodes.FAILURE,
+            "the daemon exited during start: " + lastLine(log),
+            "see " + log);
+      }
+      sleep(50);
+    }
+    throw new CliException(ExitCodes.TIMEOUT, "the daemon did not answer within 60s", "see " + log);
+  }
+
+  static String lastLine(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        if (!lines.get(i).isBlank()) {
+          return lines.get(i).replaceFirst("^pilothouse daemon: ", "");
+        }
+      }
+    } catch (IOException e) {
+      return "(no log)";
+    }
+    return "(no log)";
+  }
+
+  /** Waits for a process to exit; false on timeout. */
+  static boolean awaitExit(long pid, long timeoutMs) {
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < timeoutMs * 1_000_000) {
+      if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true)) {
+        return true;
+      }
+      sleep(50);
+    }
+    return false;
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(ExitCodes.FAILURE, "interrupted", "");
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.Wire;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse events}. */
+@Command(name = "events", description = "Show what the daemon did (the audit log).")
+final class EventsCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Mixin Output output;
+
+  @Option(
+      names = {"-f", "--follow"},
+      description = "Keep printing new events (JSON lines with -o json).")
+  boolean follow;
+
+  @Option(
+      names = "--limit",
+      defaultValue = "50",
+      description = "How many recent events (default ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    var client = common.client();
+    List<Wire.Event> recent = client.events(-1, Math.max(1, limit));
+    if (output.json() && !follow) {
+      out.println(Output.json(recent));
+      return ExitCodes.OK;
+    }
+    for (Wire.Event e : recent) {
+      out.println(line(e, output.json()));
+    }
+    out.flush();
+    if (follow) {
+      long last = recent.isEmpty() ? 0 : recent.get(recent.size() - 1).seq();
+      client.followEvents(
+          last,
+          e -> {
+            out.println(line(e, output.json()));
+            out.flush();
+          });
+    }
+    return ExitCodes.OK;
+  }
+
+  static String line(Wire.Event e, boolean json) {
+    if (json) {
+      return Output.jsonLine(e);
+    }
+    List<String> parts = new ArrayList<>();
+    parts.add(e.at());
+    parts.add(e.type());
+    if (!e.service().isEmpty()) {
+      parts.add(e.service());
+    }
+    if (!e.instance().isEmpty()) {
+      parts.add(e.instance());
+    }
+    parts.add(e.message());
+    return String.join("  ", parts);
+  }
+}

@@ -1,0 +1,96 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.ApiException;
+import dev.pilothouse.client.Wire;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code pilothouse} command. */
+@Command(
+    name = "pilothouse",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.VersionProvider.class,
+    description = "Run, watch and heal declared services.",
+    subcommands = {
+      UpCommand.class,
+      DownCommand.class,
+      ApplyCommand.class,
+      ValidateCommand.class,
+      StatusCommand.class,
+      LogsCommand.class,
+      RestartCommand.class,
+      ScaleCommand.class,
+      EventsCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the command line; returns the exit code. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          boolean debug = parsed.originalArgs().contains("--debug");
+          return report(e, cmd.getErr(), debug);
+        });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  static int report(Exception e, PrintWriter err, boolean debug) {
+    int code;
+    if (e instanceof CliException c) {
+      err.println("error: " + c.getMessage());
+      if (!c.hint.isEmpty()) {
+        err.println("hint: " + c.hint);
+      }
+      code = c.exitCode;
+    } else if (e instanceof ApiException a) {
+      Wire.Error body = a.body();
+      body.problems().forEach(p -> err.println(p.render()));
+      err.println("error: " + body.error());
+      if (!body.hint().isEmpty()) {
+        err.println("hint: " + body.hint());
+      }
+      code =
+          a.status() == 0
+              ? ExitCodes.NO_DAEMON
+              : a.status() == 422 ? ExitCodes.INVALID_SPEC : ExitCodes.FAILURE;
+    } else {
+      err.println("error: " + e);
+      err.println("hint: run again with --debug for details");
+      code = ExitCodes.FAILURE;
+    }
+    if (debug) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return code;
+  }
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    System.exit(run(args, out, err));
+  }
+
+  /** Reports the build's version. */
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"pilothouse " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.spec.ParsedSpec;
+import dev.pilothouse.spec.SpecError;
+import dev.pilothouse.spec.SpecParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A spec file read from disk, with the variables it refers to. */
+record SpecFile(Path path, String text, Map<String, String> vars) {
+
+  static SpecFile read(Path file) {
+    Path p = file.toAbsolutePath().normalize();
+    String text;
+    try {
+      if (Files.size(p) > SpecParser.MAX_BYTES) {
+        throw new CliException(
+            ExitCodes.INVALID_SPEC, file + " is larger than 1 MiB", "is this the right file?");
+      }
+      text = Files.readString(p, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new CliException(
+          ExitCodes.USAGE, "spec file " + file + " does not exist", "check the path given to -f");
+    } catch (MalformedInputException e) {
+      throw new CliException(
+          ExitCodes.INVALID_SPEC, file + " is not UTF-8 text", "save it as UTF-8");
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.FAILURE,
+          "cannot read " + file + ": " + e.getMessage(),
+          "check its permissions");
+    }
+    Map<String, String> vars = new LinkedHashMap<>();
+    for (String name : SpecParser.referencedVariables(text)) {
+      String v = System.getenv(name);
+      if (v != null) {
+        vars.put(name, v);
+      }
+    }
+    return new SpecFile(p, text, vars);
+  }
+
+  String displayName() {
+    Path cwd = Path.of("").toAbsolutePath();
+    return path.startsWith(cwd) ? cwd.relativize(path).toString() : path.toString();
+  }
+
+  ParsedSpec parse() {
+    return SpecParser.parse(displayName(), text, path.getParent(), vars);
+  }
+
+  /** Parses locally; prints every problem and fails with exit code 4 when invalid. */
+  ParsedSpec check(PrintWriter err) {
+    ParsedSpec parsed = parse();
+    if (!parsed.valid()) {
+      List<SpecError> errors = parsed.errors();
+      for (SpecError e : errors) {
+        err.println(e);
+      }
+      throw new CliException(
+          ExitCodes.INVALID_SPEC,
+          displayName()
+              + " has "
+              + errors.size()
+              + " problem"
+              + (errors.size() == 1 ? "" : "s")
+              + "; nothing was applied",
+          "fix them and try again");
+    }
+    return parsed;
+  }
+
+  Wire.ApplyRequest request() {
+    return new Wire.ApplyRequest(displayName(), text, path.getParent().toString(), vars);
+  }
+}

@@ -1,0 +1,71 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.Wire;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse status}. */
+@Command(name = "status", description = "Show services and their instances.")
+final class StatusCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Mixin Output output;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Wire.Status s = common.client().status();
+    PrintWriter out = spec.commandLine().getOut();
+    if (output.json()) {
+      out.println(Output.json(s));
+    } else {
+      print(s, out);
+    }
+    return ExitCodes.OK;
+  }
+
+  static void print(Wire.Status s, PrintWriter out) {
+    out.println("daemon pid " + s.pid() + ", API " + s.api() + ", revision " + s.revision());
+    if (s.services().isEmpty()) {
+      out.println("no services; apply a spec with 'pilothouse apply -f SPEC'");
+      return;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    rows.add(List.of("SERVICE", "VERSION", "STATE", "READY"));
+    for (Wire.Service svc : s.services()) {
+      rows.add(
+          List.of(
+              svc.name(),
+              svc.version().isEmpty() ? "-" : svc.version(),
+              svc.state(),
+              svc.readyReplicas() + "/" + svc.desiredReplicas()));
+    }
+    out.println();
+    out.print(Output.table(rows));
+    Instant now = Instant.now();
+    List<List<String>> inst = new ArrayList<>();
+    inst.add(List.of("INSTANCE", "PID", "PORT", "STATE", "READY", "RESTARTS", "AGE"));
+    for (Wire.Service svc : s.services()) {
+      for (Wire.Instance i : svc.instances()) {
+        inst.add(
+            List.of(
+                i.id(),
+                Long.toString(i.pid()),
+                Integer.toString(i.port()),
+                i.state(),
+                i.ready() ? "yes" : "no",
+                Integer.toString(i.restarts()),
+                Output.age(i.startedAt(), now)));
+      }
+    }
+    if (inst.size() > 1) {
+      out.println();
+      out.print(Output.table(inst));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.PilotClient;
+import dev.pilothouse.client.Wire;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse up [-f SPEC] [--detach]}. */
+@Command(
+    name = "up",
+    description =
+        "Start the daemon (if not running), apply a spec and wait until its services are ready."
+            + " Without --detach, then follow events until Ctrl-C, which stops everything.")
+final class UpCommand implements Callable<Integer> {
+  @Mixin Common common;
+
+  @Option(
+      names = {"-f", "--file"},
+      paramLabel = "SPEC",
+      description = "The spec file to apply.")
+  Path file;
+
+  @Option(
+      names = {"-d", "--detach"},
+      description = "Return once services are ready; leave the daemon running.")
+  boolean detach;
+
+  @Option(
+      names = "--api-port",
+      paramLabel = "PORT",
+      description = "API port of a new daemon (default 9460; 0 picks a free one).")
+  Integer apiPort;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "120",
+      description = "How long to wait for readiness (default ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Path stateDir = common.stateDir();
+    Optional<SpecFile> specFile = Optional.ofNullable(file).map(SpecFile::read);
+    specFile.ifPresent(f -> f.check(err));
+    Optional<PilotClient> existing = DaemonLauncher.running(stateDir);
+    PilotClient client;
+    if (existing.isPresent()) {
+      client = existing.get();
+      out.println("daemon already running at " + client.base());
+    } else {
+      long t0 = System.nanoTime();
+      client = DaemonLauncher.start(stateDir, apiPort);
+      out.printf(
+          "daemon started at %s in %d ms (state: %s)%n",
+          client.base(), (System.nanoTime() - t0) / 1_000_000, stateDir);
+    }
+    out.flush();
+    if (specFile.isPresent()) {
+      ApplyCommand.print(client.apply(specFile.get().request()), new Output(), out);
+    }
+    Wire.Status s = Progress.awaitReady(client, timeoutSeconds, out);
+    out.println();
+    StatusCommand.print(s, out);
+    printNext(s, out);
+    out.flush();
+    if (detach) {
+      return ExitCodes.OK;
+    }
+    out.println();
+    out.println("following events; press Ctrl-C to stop all services and the daemon");
+    out.flush();
+    Thread stopper =
+        new Thread(
+            () -> {
+              out.println();
+              out.println("stopping…");
+              out.flush();
+              DownCommand.shutdown(client, stateDir, out);
+            });
+    Runtime.getRuntime().addShutdownHook(stopper);
+    long last = client.events(-1, 1).stream().mapToLong(Wire.Event::seq).max().orElse(0);
+    client.followEvents(
+        last,
+        e -> {
+          out.println(EventsCommand.line(e, false));
+          out.flush();
+        });
+    return ExitCodes.OK;
+  }
+
+  private void printNext(Wire.Status s, PrintWriter out) {
+    out.println();
+    out.println("Try next:");
+    String sd = common.stateDir != null ? " --state-dir " + common.stateDir() : "";
+    s.services().stream()
+        .flatMap(svc -> svc.instances().stream())
+        .findFirst()
+        .ifPresent(
+            i -> {
+              out.println("  curl http://127.0.0.1:" + i.port() + "/          # ask one instance");
+              out.println(
+                  "  kill -9 "
+                      + i.pid()
+                      + "                         # and watch it being replaced:");
+            });
+    out.println("  ./pilothouse status" + sd + "            # instances, pids, ports, readiness");
+    out.println("  ./pilothouse events -f" + sd + "         # what the daemon does, live");
+    s.services().stream()
+        .findFirst()
+        .ifPresent(
+            svc -> {
+              out.println(
+                  "  ./pilothouse logs "
+                      + svc.name()
+                      + " -f"
+                      + sd
+                      + "        # the instances' output");
+              out.println(
+                  "  ./pilothouse scale " + svc.name() + " 5" + sd + "        # more instances");
+            });
+    out.println("  ./pilothouse down" + sd + "              # stop everything");
+  }
+}

@@ -1,0 +1,26 @@
+package dev.pilothouse.client;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a running daemon publishes in its state directory: {@code daemon.json} (pid, API address)
+ * and {@code api-token}.
+ */
+public record DaemonInfo(long pid, String api, String startedAt) {
+  /** The file a daemon writes once its API listens. */
+  public static Path file(Path stateDir) {
+    return stateDir.resolve("daemon.json");
+  }
+
+  /** The file holding the API token (mode 0600). */
+  public static Path tokenFile(Path stateDir) {
+    return stateDir.resolve("api-token");
+  }
+
+  /** Reads the token of the daemon of stateDir. */
+  public static String readToken(Path stateDir) throws IOException {
+    return Files.readString(tokenFile(stateDir)).trim();
+  }
+}

@@ -1,0 +1,276 @@
+package dev.pilothouse.client;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** A client of one daemon's API, found through its state directory. */
+public final class PilotClient {
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+  private final String base;
+  private final String token;
+  private final HttpClient http;
+
+  private PilotClient(String base, String token) {
+    this.base = base;
+    this.token = token;
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(3))
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+  }
+
+  /** A client for the API at base (such as http://127.0.0.1:9460) with this token. */
+  public static PilotClient of(String base, String token) {
+    return new PilotClient(requireNonNull(base, "base"), requireNonNull(token, "token"));
+  }
+
+  /** The daemon published in stateDir, if its files are there. */
+  public static Optional<DaemonInfo> info(Path stateDir) {
+    Path f = DaemonInfo.file(stateDir);
+    if (!Files.exists(f)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readValue(f.toFile(), DaemonInfo.class));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A client for the daemon of stateDir, or empty when none has published itself there. */
+  public static Optional<PilotClient> forStateDir(Path stateDir) {
+    Optional<DaemonInfo> info = info(stateDir);
+    if (info.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(of(info.get().api(), DaemonInfo.readToken(stateDir)));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The API's base address. */
+  public String base() {
+    return base;
+  }
+
+  public Wire.Status status() {
+    return get("/api/v1/status", Wire.Status.class);
+  }
+
+  public Wire.ApplyResponse apply(Wire.ApplyRequest req) {
+    return post("/api/v1/apply", req, Wire.ApplyResponse.class);
+  }
+
+  public Wire.Ack validate(Wire.ApplyRequest req) {
+    return post("/api/v1/validate", req, Wire.Ack.class);
+  }
+
+  public Wire.Ack restart(String service) {
+    return post("/api/v1/services/" + enc(service) + "/restart", null, Wire.Ack.class);
+  }
+
+  public Wire.ApplyResponse scale(String service, int replicas) {
+    return post(
+        "/api/v1/services/" + enc(service) + "/scale",
+        new Wire.ScaleRequest(replicas),
+        Wire.ApplyResponse.class);
+  }
+
+  public Wire.Ack shutdown(boolean stopInstances) {
+    return post("/api/v1/shutdown?stopInstances=" + stopInstances, null, Wire.Ack.class);
+  }
+
+  public List<Wire.Event> events(long after, int limit) {
+    return get(
+        "/api/v1/events?after=" + after + "&limit=" + limit,
+        new TypeReference<List<Wire.Event>>() {});
+  }
+
+  /** Follows the SSE event stream, calling sink per event, until the stream ends. */
+  public void followEvents(long after, Consumer<Wire.Event> sink) {
+    HttpRequest req =
+        request("/api/v1/events/stream?after=" + after)
+            .header("Accept", "text/event-stream")
+            .GET()
+            .build();
+    try {
+      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      if (r.statusCode() != 200) {
+        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      }
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.startsWith("data:")) {
+            sink.accept(JSON.readValue(line.substring(5).trim(), Wire.Event.class));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
+    }
+  }
+
+  /** Copies a service's logs to out; with follow, keeps copying until the connection ends. */
+  public void logs(
+      String service, String instance, String since, boolean follow, OutputStream out) {
+    StringBuilder q =
+        new StringBuilder("/api/v1/services/" + enc(service) + "/logs?follow=" + follow);
+    if (instance != null) {
+      q.append("&instance=").append(enc(instance));
+    }
+    if (since != null) {
+      q.append("&since=").append(enc(since));
+    }
+    try {
+      HttpResponse<InputStream> r =
+          http.send(request(q.toString()).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+      if (r.statusCode() != 200) {
+        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      }
+      try (InputStream in = r.body()) {
+        byte[] buf = new byte[8192];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      }
+    } catch (IOException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** GET of a path; the body as text. For endpoints without a wire record. */
+  public String getText(String path) {
+    return send(request(path).GET().build());
+  }
+
+  private <T> T get(String path, Class<T> type) {
+    return read(send(request(path).GET().build()), type);
+  }
+
+  private <T> T get(String path, TypeReference<T> type) {
+    try {
+      return JSON.readValue(send(request(path).GET().build()), type);
+    } catch (JsonProcessingException e) {
+      throw badAnswer(e);
+    }
+  }
+
+  private <T> T post(String path, Object body, Class<T> type) {
+    String json;
+    try {
+      json = body == null ? "{}" : JSON.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot serialize request", e);
+    }
+    HttpRequest req =
+        request(path)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build();
+    return read(send(req), type);
+  }
+
+  private HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create(base + path))
+        .header("Authorization", "Bearer " + token);
+  }
+
+  private String send(HttpRequest req) {
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() >= 300) {
+        throw failure(r.statusCode(), r.body());
+      }
+      return r.body();
+    } catch (IOException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
+    }
+  }
+
+  private static ApiException failure(int status, String body) {
+    try {
+      Wire.Error err = JSON.readValue(body, Wire.Error.class);
+      if (err.error() != null) {
+        return new ApiException(
+            status,
+            new Wire.Error(
+                err.error(),
+                err.hint() == null ? "" : err.hint(),
+                err.problems() == null ? List.of() : err.problems()));
+      }
+    } catch (JsonProcessingException e) {
+      // not one of our error bodies; fall through
+    }
+    return new ApiException(status, new Wire.Error("HTTP " + status + ": " + body, "", List.of()));
+  }
+
+  private ApiException unreachable(IOException e) {
+    String why =
+        e instanceof ConnectException ? "connection refused" : String.valueOf(e.getMessage());
+    return new ApiException(
+        0,
+        new Wire.Error(
+            "cannot reach the daemon at " + base + " (" + why + ")",
+            "start it with 'pilothouse up', or check --state-dir",
+            List.of()));
+  }
+
+  private static ApiException badAnswer(JsonProcessingException e) {
+    return new ApiException(
+        0,
+        new Wire.Error(
+            "the daemon sent an unreadable answer: " + e.getOriginalMessage(), "", List.of()));
+  }
+
+  private static <T> T read(String body, Class<T> type) {
+    try {
+      return JSON.readValue(body, type);
+    } catch (JsonProcessingException e) {
+      throw badAnswer(e);
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,83 @@
+package dev.pilothouse.client;
+
+import java.util.List;
+import java.util.Map;
+
+/** The JSON bodies of the Pilothouse API. */
+public final class Wire {
+  private Wire() {}
+
+  /** {@code GET /api/v1/status}. */
+  public record Status(
+      long pid,
+      String version,
+      String stateDir,
+      String api,
+      long revision,
+      String startedAt,
+      List<Service> services) {}
+
+  /** One service in a status. */
+  public record Service(
+      String name,
+      String version,
+      String state,
+      int desiredReplicas,
+      int readyReplicas,
+      int generation,
+      List<Instance> instances) {}
+
+  /** One instance in a status. */
+  public record Instance(
+      String id,
+      int slot,
+      long pid,
+      int port,
+      String state,
+      boolean ready,
+      String startedAt,
+      int restarts) {}
+
+  /** One recorded event. */
+  public record Event(
+      long seq,
+      String at,
+      String type,
+      String service,
+      String instance,
+      String message,
+      Map<String, String> fields,
+      String hash) {}
+
+  /** {@code POST /api/v1/apply} and {@code /api/v1/validate}. */
+  public record ApplyRequest(String file, String yaml, String baseDir, Map<String, String> vars) {}
+
+  /** The answer to an apply. */
+  public record ApplyResponse(long revision, boolean changed, List<String> changes) {}
+
+  /** {@code POST /api/v1/services/NAME/scale}. */
+  public record ScaleRequest(int replicas) {}
+
+  /** One problem in a spec. */
+  public record Problem(
+      String file, int line, int column, String path, String message, String hint) {
+    /** {@code file:line:column: path: message (hint)}. */
+    public String render() {
+      return file
+          + ":"
+          + line
+          + ":"
+          + column
+          + ": "
+          + (path.isEmpty() ? "" : path + ": ")
+          + message
+          + (hint.isEmpty() ? "" : " (" + hint + ")");
+    }
+  }
+
+  /** Every error answer: what failed, how to fix it, and spec problems if any. */
+  public record Error(String error, String hint, List<Problem> problems) {}
+
+  /** A generic acknowledgement. */
+  public record Ack(String message) {}
+}

@@ -1,0 +1,577 @@
+package dev.pilothouse.core.instance;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.pilothouse.core.event.EventSink;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Keeps each declared service at its declared number of ready instances: a level-triggered
+ * reconcile loop that starts missing instances, restarts exited ones with backoff, replaces those
+ * that fail liveness, rolls instances onto a changed template one at a time, and gives up into a
+ * visible crash-loop state.
+ *
+ * <p>All decisions happen in {@link #tick()}, which reads time only from the injected clock, so
+ * tests drive it in virtual time.
+ */
+public final class InstanceController {
+  /** While an instance has never been ready, readiness is checked at least this often. */
+  static final Duration STARTUP_PROBE_INTERVAL = Duration.ofMillis(250);
+
+  /** Collaborators and settings of a controller. */
+  public record Options(
+      InstanceRuntime runtime,
+      InstanceRepository repository,
+      EventSink events,
+      Prober prober,
+      PortAllocator ports,
+      InstantSource clock,
+      RandomGenerator random,
+      Supplier<String> ids) {
+    public Options {
+      requireNonNull(runtime, "runtime");
+      requireNonNull(repository, "repository");
+      requireNonNull(events, "events");
+      requireNonNull(prober, "prober");
+      requireNonNull(ports, "ports");
+      requireNonNull(clock, "clock");
+      requireNonNull(random, "random");
+      requireNonNull(ids, "ids");
+    }
+  }
+
+  private final Options o;
+  private final Map<String, ServiceState> services = new LinkedHashMap<>();
+  private final Map<String, Instance> instances = new LinkedHashMap<>();
+  private final Map<String, Integer> generations = new HashMap<>();
+  private boolean stoppingAll;
+
+  private InstanceController(Options options) {
+    this.o = options;
+  }
+
+  /** A controller over the given collaborators; call {@link #recover()} before the first tick. */
+  public static InstanceController create(Options options) {
+    return new InstanceController(requireNonNull(options, "options"));
+  }
+
+  /**
+   * Re-adopts the instances recorded before a restart that still run as recorded, forgets the rest,
+   * and kills processes this runtime started that no record knows (orphans).
+   */
+  public synchronized void recover() {
+    generations.putAll(o.repository().loadGenerations());
+    Instant now = o.clock().instant();
+    for (InstanceRecord r : o.repository().loadInstances()) {
+      Optional<RunningProcess> p = o.runtime().adopt(r.id(), r.pid(), r.startTicks());
+      if (p.isEmpty()) {
+        o.repository().deleteInstance(r.id());
+        emit(
+            "InstanceLost",
+            r.service(),
+            r.id(),
+            "instance was gone after daemon restart",
+            Map.of());
+        continue;
+      }
+      Instance i =
+          new Instance(
+              r.id(),
+              r.service(),
+              r.slot(),
+              r.template(),
+              p.get(),
+              r.port(),
+              r.startedAt(),
+              r.restarts(),
+              InstanceState.ofWire(r.state()));
+      i.ready = r.ready();
+      i.everReady = r.ready() || i.state == InstanceState.RUNNING;
+      if (i.state == InstanceState.STOPPING) {
+        i.stopDeadline = now;
+        i.stopReason = "stop resumed after daemon restart";
+      }
+      instances.put(i.id, i);
+      emit(
+          "InstanceAdopted",
+          i.service,
+          i.id,
+          "re-adopted running instance",
+          Map.of("pid", Long.toString(i.process.pid())));
+    }
+    for (long pid : o.runtime().reapOrphans(Set.copyOf(instances.keySet()))) {
+      emit("OrphanKilled", "", "", "killed orphan process", Map.of("pid", Long.toString(pid)));
+    }
+  }
+
+  /** Makes spec the desired state; the next ticks converge to it. */
+  public synchronized void apply(Spec spec) {
+    requireNonNull(spec, "spec");
+    Set<String> declared = new HashSet<>();
+    for (ServiceSpec s : spec.services()) {
+      declared.add(s.name());
+      ServiceState st = services.computeIfAbsent(s.name(), n -> new ServiceState());
+      boolean templateChanged = st.spec != null && !st.spec.template().equals(s.template());
+      st.spec = s;
+      st.removed = false;
+      if (templateChanged) {
+        st.slots.values().forEach(Slot::reset);
+      }
+    }
+    for (Map.Entry<String, ServiceState> e : services.entrySet()) {
+      if (!declared.contains(e.getKey())) {
+        e.getValue().removed = true;
+      }
+    }
+    // Services recorded before a restart but not yet in any applied spec are also removed.
+    for (Instance i : instances.values()) {
+      if (!declared.contains(i.service) && !services.containsKey(i.service)) {
+        ServiceState st = new ServiceState();
+        st.removed = true;
+        services.put(i.service, st);
+      }
+    }
+    stoppingAll = false;
+  }
+
+  /** Replaces every instance of a service, one at a time, and clears a crash loop. */
+  public synchronized void restart(String service) {
+    ServiceState st = requireService(service);
+    int gen = generations.getOrDefault(service, 0) + 1;
+    generations.put(service, gen);
+    o.repository().saveGeneration(service, gen);
+    st.slots.values().forEach(Slot::reset);
+    emit("RestartRequested", service, "", "rolling restart requested", Map.of());
+  }
+
+  /** Stops every instance (gracefully); {@link #idle()} tells when all have exited. */
+  public synchronized void stopAll() {
+    stoppingAll = true;
+    Instant now = o.clock().instant();
+    for (Instance i : List.copyOf(instances.values())) {
+      if (i.state != InstanceState.STOPPING) {
+        stop(i, now, "daemon shutting down", false);
+      }
+    }
+  }
+
+  /** Whether no instance process is left. */
+  public synchronized boolean idle() {
+    return instances.isEmpty();
+  }
+
+  /** One reconcile pass: observe exits and checks, then take the next safe steps. */
+  public synchronized void tick() {
+    Instant now = o.clock().instant();
+    for (Instance i : List.copyOf(instances.values())) {
+      if (!i.process.alive()) {
+        onExit(i, now);
+      } else if (i.state == InstanceState.STOPPING) {
+        if (!i.killSent && !now.isBefore(i.stopDeadline)) {
+          i.killSent = true;
+          o.runtime().signal(i.process, "KILL");
+        }
+      } else {
+        probe(i, now);
+      }
+    }
+    if (stoppingAll) {
+      return;
+    }
+    for (Map.Entry<String, ServiceState> e : List.copyOf(services.entrySet())) {
+      reconcile(e.getKey(), e.getValue(), now);
+    }
+  }
+
+  /** Status of every known service, in declaration order. */
+  public synchronized List<ServiceStatus> status() {
+    List<ServiceStatus> out = new ArrayList<>();
+    for (Map.Entry<String, ServiceState> e : services.entrySet()) {
+      String name = e.getKey();
+      ServiceState st = e.getValue();
+      List<InstanceStatus> list = new ArrayList<>();
+      int ready = 0;
+      boolean starting = false;
+      for (Instance i : instances.values()) {
+        if (i.service.equals(name)) {
+          list.add(i.status());
+          if (i.ready && i.state != InstanceState.STOPPING) {
+            ready++;
+          }
+          starting |= i.state == InstanceState.STARTING;
+        }
+      }
+      int desired = st.removed || st.spec == null ? 0 : st.spec.replicas();
+      String state;
+      if (st.removed) {
+        state = "removing";
+      } else if (st.slots.values().stream().anyMatch(s -> s.crashLoop)) {
+        state = "crash-loop";
+      } else if (ready >= desired && list.size() == desired) {
+        state = desired == 0 ? "stopped" : "running";
+      } else if (starting || list.size() != desired) {
+        state = "progressing";
+      } else {
+        state = "degraded";
+      }
+      out.add(
+          new ServiceStatus(
+              name,
+              st.spec == null ? "" : st.spec.version(),
+              state,
+              desired,
+              ready,
+              generations.getOrDefault(name, 0),
+              List.copyOf(list)));
+    }
+    return out;
+  }
+
+  private ServiceState requireService(String service) {
+    ServiceState st = services.get(service);
+    if (st == null || st.removed) {
+      throw new IllegalArgumentException("no service named '" + service + "'");
+    }
+    return st;
+  }
+
+  private String desiredTemplate(String service, ServiceSpec spec) {
+    return spec.template() + "-" + generations.getOrDefault(service, 0);
+  }
+
+  private void reconcile(String name, ServiceState st, Instant now) {
+    List<Instance> mine = instances.values().stream().filter(i -> i.service.equals(name)).toList();
+    if (st.removed || st.spec == null) {
+      for (Instance i : mine) {
+        if (i.state != InstanceState.STOPPING) {
+          stop(i, now, "service removed from spec", false);
+        }
+      }
+      if (mine.isEmpty()) {
+        services.remove(name);
+      }
+      return;
+    }
+    ServiceSpec spec = st.spec;
+    String template = desiredTemplate(name, spec);
+    for (Instance i : mine) {
+      if (i.slot >= spec.replicas() && i.state != InstanceState.STOPPING) {
+        stop(i, now, "scaled down", false);
+      }
+    }
+    st.slots.keySet().removeIf(k -> k >= spec.replicas());
+    boolean replacing = false;
+    for (int s = 0; s < spec.replicas(); s++) {
+      final int slotNo = s;
+      List<Instance> live =
+          mine.stream().filter(i -> i.slot == slotNo && i.state != InstanceState.STOPPING).toList();
+      List<Instance> current = live.stream().filter(i -> i.template.equals(template)).toList();
+      List<Instance> old = live.stream().filter(i -> !i.template.equals(template)).toList();
+      if (!old.isEmpty() && (current.isEmpty() || current.stream().noneMatch(i -> i.ready))) {
+        replacing = true;
+      }
+    }
+    boolean startedReplacement = false;
+    for (int s = 0; s < spec.replicas(); s++) {
+      final int slotNo = s;
+      Slot slot = st.slots.computeIfAbsent(s, k -> new Slot());
+      List<Instance> live =
+          mine.stream().filter(i -> i.slot == slotNo && i.state != InstanceState.STOPPING).toList();
+      List<Instance> current = live.stream().filter(i -> i.template.equals(template)).toList();
+      List<Instance> old = live.stream().filter(i -> !i.template.equals(template)).toList();
+      if (current.isEmpty()) {
+        if (slot.crashLoop || slot.completed || now.isBefore(slot.nextStartAt)) {
+          continue;
+        }
+        if (!old.isEmpty()) {
+          // Rolling replacement: one slot at a time, the old instance serves until the new is
+          // ready.
+          boolean otherSlotMidway =
+              mine.stream()
+                  .anyMatch(
+                      i ->
+                          i.slot != slotNo
+                              && i.template.equals(template)
+                              && i.state == InstanceState.STARTING);
+          if (otherSlotMidway || startedReplacement) {
+            continue;
+          }
+          startedReplacement = true;
+        }
+        start(name, spec, slotNo, template, slot, now);
+      } else {
+        if (current.stream().anyMatch(i -> i.ready)) {
+          for (Instance i : old) {
+            stop(i, now, "replaced by " + current.get(0).id, false);
+          }
+        }
+        for (int k = 1; k < current.size(); k++) {
+          stop(current.get(k), now, "duplicate in slot", false);
+        }
+      }
+    }
+    st.replacing = replacing;
+  }
+
+  private void start(
+      String name, ServiceSpec spec, int slotNo, String template, Slot slot, Instant now) {
+    Set<Integer> used = new HashSet<>();
+    instances.values().forEach(i -> used.add(i.port));
+    int port = o.ports().allocate(used);
+    String id = name + "-" + o.ids().get();
+    Map<String, String> env = new LinkedHashMap<>();
+    String portText = Integer.toString(port);
+    spec.env().forEach((k, v) -> env.put(k, v.replace("${PORT}", portText)));
+    env.put("PORT", portText);
+    List<String> args = spec.args().stream().map(a -> a.replace("${PORT}", portText)).toList();
+    Launch launch = new Launch(id, name, spec.command(), args, env, Path.of(spec.workdir()), port);
+    RunningProcess p;
+    try {
+      p = o.runtime().start(launch);
+    } catch (LaunchException e) {
+      emit("StartFailed", name, id, e.getMessage(), Map.of());
+      fail(name, spec, slot, now, Duration.ZERO);
+      return;
+    }
+    Instance i =
+        new Instance(
+            id, name, slotNo, template, p, port, now, slot.restarts, InstanceState.STARTING);
+    if (spec.readiness() == null) {
+      i.ready = true;
+      i.everReady = true;
+      i.state = InstanceState.RUNNING;
+    }
+    instances.put(id, i);
+    o.repository().saveInstance(i.record());
+    emit(
+        "InstanceStarted",
+        name,
+        id,
+        "started instance",
+        Map.of(
+            "pid", Long.toString(p.pid()),
+            "port", portText,
+            "slot", Integer.toString(slotNo),
+            "version", spec.version()));
+  }
+
+  private void probe(Instance i, Instant now) {
+    ServiceState st = services.get(i.service);
+    if (st == null || st.spec == null) {
+      return;
+    }
+    ServiceSpec spec = st.spec;
+    Probe readiness = spec.readiness();
+    if (readiness != null) {
+      Optional<Boolean> r = poll(i.readiness);
+      if (r.isPresent()) {
+        onReadiness(i, readiness, r.get(), now);
+      }
+      Duration interval =
+          i.everReady ? readiness.interval() : min(readiness.interval(), STARTUP_PROBE_INTERVAL);
+      Instant first = i.startedAt.plus(readiness.initialDelay());
+      launch(i, i.readiness, readiness, interval, first, now, spec);
+    }
+    Probe liveness = spec.liveness();
+    if (liveness != null && i.state != InstanceState.STOPPING) {
+      Optional<Boolean> r = poll(i.liveness);
+      if (r.isPresent() && i.state != InstanceState.STOPPING) {
+        i.liveness.record(r.get());
+        if (i.liveness.failures >= liveness.failureThreshold()) {
+          emit(
+              "LivenessFailed",
+              i.service,
+              i.id,
+              "liveness check failed " + i.liveness.failures + " times in a row; replacing",
+              Map.of());
+          stop(i, now, "liveness failed", true);
+          return;
+        }
+      }
+      if (i.everReady) {
+        Instant first = i.startedAt.plus(liveness.initialDelay());
+        launch(i, i.liveness, liveness, liveness.interval(), first, now, spec);
+      }
+    }
+  }
+
+  private void onReadiness(Instance i, Probe p, boolean passed, Instant now) {
+    i.readiness.record(passed);
+    if (!i.ready && i.readiness.successes >= p.successThreshold()) {
+      i.ready = true;
+      i.everReady = true;
+      i.state = InstanceState.RUNNING;
+      o.repository().saveInstance(i.record());
+      emit(
+          "InstanceReady",
+          i.service,
+          i.id,
+          "instance is ready",
+          Map.of("startup_ms", Long.toString(Duration.between(i.startedAt, now).toMillis())));
+    } else if (i.ready && i.readiness.failures >= p.failureThreshold()) {
+      i.ready = false;
+      o.repository().saveInstance(i.record());
+      emit("InstanceNotReady", i.service, i.id, "readiness check failing", Map.of());
+    }
+  }
+
+  private void launch(
+      Instance i,
+      ProbeState ps,
+      Probe probe,
+      Duration interval,
+      Instant first,
+      Instant now,
+      ServiceSpec spec) {
+    if (ps.pending != null || now.isBefore(first) || now.isBefore(ps.nextAt)) {
+      return;
+    }
+    ps.nextAt = now.plus(interval);
+    Map<String, String> env = new HashMap<>(spec.env());
+    env.put("PORT", Integer.toString(i.port));
+    int port = probe.port() == 0 ? i.port : probe.port();
+    ps.pending =
+        o.prober().check(probe, new Prober.Target("127.0.0.1", port, Path.of(spec.workdir()), env));
+  }
+
+  private static Optional<Boolean> poll(ProbeState ps) {
+    if (ps.pending == null || !ps.pending.isDone()) {
+      return Optional.empty();
+    }
+    boolean passed;
+    try {
+      passed = ps.pending.getNow(false);
+    } catch (RuntimeException e) {
+      passed = false;
+    }
+    ps.pending = null;
+    return Optional.of(passed);
+  }
+
+  private void stop(Instance i, Instant now, String reason, boolean countsAsFailure) {
+    ServiceState st = services.get(i.service);
+    Duration timeout =
+        st == null || st.spec == null ? Duration.ofSeconds(10) : st.spec.stop().timeout();
+    String signal = st == null || st.spec == null ? "TERM" : st.spec.stop().signal();
+    i.state = InstanceState.STOPPING;
+    i.ready = false;
+    i.stopReason = reason;
+    i.stopCountsAsFailure = countsAsFailure;
+    i.stopDeadline = now.plus(timeout);
+    o.repository().saveInstance(i.record());
+    emit("InstanceStopping", i.service, i.id, reason, Map.of("signal", signal));
+    o.runtime().signal(i.process, signal);
+  }
+
+  private void onExit(Instance i, Instant now) {
+    instances.remove(i.id);
+    o.runtime().cleanup(i.process);
+    o.repository().deleteInstance(i.id);
+    OptionalInt code = i.process.exitCode();
+    String codeText = code.isPresent() ? Integer.toString(code.getAsInt()) : "unknown";
+    boolean intentional = i.state == InstanceState.STOPPING && !i.stopCountsAsFailure;
+    emit(
+        "InstanceExited",
+        i.service,
+        i.id,
+        intentional ? "instance stopped: " + i.stopReason : exitMessage(i, codeText),
+        Map.of("exit_code", codeText, "uptime_ms", Long.toString(uptime(i, now).toMillis())));
+    if (intentional || stoppingAll) {
+      return;
+    }
+    ServiceState st = services.get(i.service);
+    if (st == null || st.removed || st.spec == null || i.slot >= st.spec.replicas()) {
+      return;
+    }
+    Slot slot = st.slots.computeIfAbsent(i.slot, k -> new Slot());
+    RestartPolicy policy = st.spec.restart();
+    boolean cleanExit = code.isPresent() && code.getAsInt() == 0 && !i.stopCountsAsFailure;
+    if (policy.mode() == RestartPolicy.Mode.NEVER
+        || (policy.mode() == RestartPolicy.Mode.ON_FAILURE && cleanExit)) {
+      slot.completed = true;
+      emit("InstanceNotRestarted", i.service, i.id, "restart policy is " + policy.mode(), Map.of());
+      return;
+    }
+    fail(i.service, st.spec, slot, now, uptime(i, now));
+  }
+
+  private static String exitMessage(Instance i, String codeText) {
+    return i.stopCountsAsFailure
+        ? "instance killed: " + i.stopReason
+        : "instance exited unexpectedly with code " + codeText;
+  }
+
+  private void fail(String name, ServiceSpec spec, Slot slot, Instant now, Duration uptime) {
+    RestartPolicy policy = spec.restart();
+    if (uptime.compareTo(policy.resetAfter()) >= 0) {
+      slot.failures = 0;
+    }
+    slot.failures++;
+    if (slot.failures > policy.maxRestarts()) {
+      slot.crashLoop = true;
+      emit(
+          "CrashLoop",
+          name,
+          "",
+          "instance failed "
+              + slot.failures
+              + " times in a row; giving up. Fix the service, then run 'pilothouse restart "
+              + name
+              + "' or apply a changed spec",
+          Map.of("failures", Integer.toString(slot.failures)));
+      return;
+    }
+    Duration delay = Backoff.delay(policy, slot.failures, o.random());
+    slot.nextStartAt = now.plus(delay);
+    slot.restarts++;
+    emit(
+        "RestartScheduled",
+        name,
+        "",
+        "restarting in " + delay.toMillis() + "ms",
+        Map.of(
+            "delay_ms", Long.toString(delay.toMillis()),
+            "failures", Integer.toString(slot.failures)));
+  }
+
+  private static Duration uptime(Instance i, Instant now) {
+    Duration d = Duration.between(i.startedAt, now);
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private void emit(
+      String type, String service, String instance, String message, Map<String, String> fields) {
+    o.events().emit(new NewEvent(o.clock().instant(), type, service, instance, message, fields));
+  }
+
+  /** Desired state and replica slots of one service. */
+  private static final class ServiceState {
+    ServiceSpec spec;
+    boolean removed;
+    boolean replacing;
+    final Map<Integer, Slot> slots = new HashMap<>();
+  }
+}

@@ -1,0 +1,222 @@
+package dev.pilothouse.core.runtime;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.pilothouse.core.instance.InstanceRuntime;
+import dev.pilothouse.core.instance.Launch;
+import dev.pilothouse.core.instance.LaunchException;
+import dev.pilothouse.core.instance.RunningProcess;
+import dev.pilothouse.core.spec.Hashing;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs instances as local OS processes, each the leader of its own process group (via setsid), with
+ * stdout and stderr appended to a per-instance log file. Every process carries its owner and
+ * instance id in its environment so that orphans can be found after a crash.
+ */
+public final class LocalProcessRuntime implements InstanceRuntime {
+  /** Environment variable naming the state directory that owns an instance. */
+  public static final String OWNER_ENV = "PILOTHOUSE_OWNER";
+
+  /** Environment variable holding an instance's id. */
+  public static final String INSTANCE_ENV = "PILOTHOUSE_INSTANCE_ID";
+
+  private static final Logger log = LoggerFactory.getLogger(LocalProcessRuntime.class);
+
+  private final LogFiles logs;
+  private final String owner;
+
+  private LocalProcessRuntime(LogFiles logs, String owner) {
+    this.logs = logs;
+    this.owner = owner;
+  }
+
+  /** A runtime whose instances belong to stateDir and log under logs. */
+  public static LocalProcessRuntime create(Path stateDir, LogFiles logs) {
+    requireNonNull(stateDir, "stateDir");
+    String owner =
+        Hashing.sha256Hex(stateDir.toAbsolutePath().normalize().toString()).substring(0, 16);
+    return new LocalProcessRuntime(requireNonNull(logs, "logs"), owner);
+  }
+
+  @Override
+  public RunningProcess start(Launch l) {
+    if (!Files.isDirectory(l.workdir())) {
+      throw new LaunchException(
+          "working directory " + l.workdir() + " does not exist; create it or fix 'workdir'");
+    }
+    String exe = resolve(l.command(), l.workdir(), l.env());
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setsid");
+    cmd.add(exe);
+    cmd.addAll(l.args());
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(l.workdir().toFile());
+    Map<String, String> env = pb.environment();
+    env.putAll(l.env());
+    env.put(OWNER_ENV, owner);
+    env.put(INSTANCE_ENV, l.instanceId());
+    env.put("PILOTHOUSE_SERVICE", l.service());
+    Path logFile = logs.fileFor(l.service(), l.instanceId());
+    try {
+      Files.createDirectories(logFile.getParent());
+      pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      pb.redirectErrorStream(true);
+      Process p = pb.start();
+      long ticks = ProcStat.startTicks(p.pid()).orElse(0L);
+      logs.track(l.service(), l.instanceId());
+      return new Child(p, ticks);
+    } catch (IOException e) {
+      throw new LaunchException("could not start '" + exe + "': " + e.getMessage(), e);
+    }
+  }
+
+  private static String resolve(String command, Path workdir, Map<String, String> env) {
+    if (command.contains("/")) {
+      Path p = workdir.resolve(command).normalize();
+      if (!Files.isExecutable(p)) {
+        throw new LaunchException(
+            "command " + p + " does not exist or is not executable; fix 'command' or chmod +x it");
+      }
+      return p.toString();
+    }
+    String path = env.getOrDefault("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        return Path.of(dir, command).toString();
+      }
+    }
+    throw new LaunchException(
+        "command '" + command + "' was not found in PATH; install it or give its full path");
+  }
+
+  @Override
+  public Optional<RunningProcess> adopt(String instanceId, long pid, long startTicks) {
+    Optional<ProcessHandle> h = ProcessHandle.of(pid);
+    if (h.isEmpty() || !h.get().isAlive()) {
+      return Optional.empty();
+    }
+    Optional<Long> ticks = ProcStat.startTicks(pid);
+    if (ticks.isEmpty() || ticks.get() != startTicks) {
+      return Optional.empty(); // the pid was reused by another process
+    }
+    if (!instanceId.equals(ProcStat.environ(pid).get(INSTANCE_ENV))) {
+      return Optional.empty();
+    }
+    return Optional.of(new Adopted(h.get(), startTicks));
+  }
+
+  @Override
+  public Set<Long> reapOrphans(Set<String> keep) {
+    Set<Long> killed = new HashSet<>();
+    long self = ProcessHandle.current().pid();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        long pid = Long.parseLong(name);
+        if (pid == self) {
+          continue;
+        }
+        Map<String, String> env = ProcStat.environ(pid);
+        if (!owner.equals(env.get(OWNER_ENV)) || keep.contains(env.get(INSTANCE_ENV))) {
+          continue;
+        }
+        ProcStat.processGroup(pid).ifPresent(pg -> kill("KILL", -pg));
+        kill("KILL", pid);
+        killed.add(pid);
+      }
+    } catch (IOException e) {
+      log.warn("could not scan /proc for orphans: {}", e.toString());
+    }
+    return killed;
+  }
+
+  @Override
+  public void signal(RunningProcess process, String signal) {
+    if (!process.alive()) {
+      return;
+    }
+    kill(signal, -process.pid());
+    if (!signal.equals("KILL") && !signal.equals("STOP")) {
+      // A stopped process only acts on the signal once it is continued.
+      kill("CONT", -process.pid());
+    }
+  }
+
+  @Override
+  public void cleanup(RunningProcess process) {
+    kill("KILL", -process.pid());
+  }
+
+  private static void kill(String signal, long target) {
+    String t = target < 0 ? "-" + (-target) : Long.toString(target);
+    try {
+      Process p =
+          new ProcessBuilder("kill", "-s", signal, "--", t)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    } catch (IOException e) {
+      log.warn("could not run kill -s {} {}: {}", signal, t, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A process this daemon started: exit code known. */
+  private record Child(Process process, long startTicks) implements RunningProcess {
+    @Override
+    public long pid() {
+      return process.pid();
+    }
+
+    @Override
+    public boolean alive() {
+      return process.isAlive();
+    }
+
+    @Override
+    public OptionalInt exitCode() {
+      return process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
+    }
+  }
+
+  /** A process started by an earlier daemon: its exit code is not ours to read. */
+  private record Adopted(ProcessHandle handle, long startTicks) implements RunningProcess {
+    @Override
+    public long pid() {
+      return handle.pid();
+    }
+
+    @Override
+    public boolean alive() {
+      // A zombie awaiting its reaper counts as exited.
+      return handle.isAlive() && !ProcStat.isZombie(handle.pid());
+    }
+
+    @Override
+    public OptionalInt exitCode() {
+      return OptionalInt.empty();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package dev.pilothouse.core.spec;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One declared service: how to start an instance, how many to run, how to check and restart them.
+ *
+ * @param workdir absolute working directory for instances
+ * @param liveness null when the service declares no liveness check
+ * @param readiness null when the service declares no readiness check (ready once started)
+ */
+public record ServiceSpec(
+    String name,
+    String command,
+    List<String> args,
+    Map<String, String> env,
+    String workdir,
+    String version,
+    int replicas,
+    Probe liveness,
+    Probe readiness,
+    RestartPolicy restart,
+    StopPolicy stop,
+    Resources resources) {
+
+  public ServiceSpec {
+    requireNonNull(name, "name");
+    requireNonNull(command, "command");
+    args = List.copyOf(args);
+    env = new TreeMap<>(env);
+    requireNonNull(workdir, "workdir");
+    requireNonNull(version, "version");
+    if (replicas < 0) {
+      throw new IllegalArgumentException("replicas must be >= 0, but was " + replicas);
+    }
+    requireNonNull(restart, "restart");
+    requireNonNull(stop, "stop");
+    requireNonNull(resources, "resources");
+  }
+
+  /** A copy with another replica count. */
+  public ServiceSpec withReplicas(int n) {
+    return new ServiceSpec(
+        name, command, args, env, workdir, version, n, liveness, readiness, restart, stop,
+        resources);
+  }
+
+  /**
+   * The identity of an instance's launch template: instances whose template differs from the
+   * desired one are replaced. Replica count, checks and policies do not change the template.
+   */
+  public String template() {
+    return Hashing.sha256Hex(
+            String.join(
+                "\u0000", command, String.join("\u0001", args), env.toString(), workdir, version))
+        .substring(0, 12);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.pilothouse.core.spec;
+
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Field-by-field differences between two specs, as lines a user reads. */
+public final class SpecDiff {
+  private SpecDiff() {}
+
+  /** Lines such as {@code ~ services.shop.replicas: 3 -> 5}, {@code + services.api}. */
+  public static List<String> between(Spec before, Spec after) {
+    List<String> out = new ArrayList<>();
+    for (ServiceSpec old : before.services()) {
+      if (after.service(old.name()).isEmpty()) {
+        out.add("- services." + old.name());
+      }
+    }
+    for (ServiceSpec now : after.services()) {
+      var old = before.service(now.name());
+      if (old.isEmpty()) {
+        out.add("+ services." + now.name());
+      } else {
+        compare("services." + now.name(), old.get(), now, out);
+      }
+    }
+    return out;
+  }
+
+  private static void compare(String path, Object a, Object b, List<String> out) {
+    if (Objects.equals(a, b)) {
+      return;
+    }
+    if (a != null && b != null && a.getClass().isRecord() && a.getClass() == b.getClass()) {
+      for (RecordComponent c : a.getClass().getRecordComponents()) {
+        if (c.getName().equals("name")) {
+          continue;
+        }
+        compare(path + "." + c.getName(), read(c, a), read(c, b), out);
+      }
+      return;
+    }
+    if (path.endsWith(".env") && a instanceof Map<?, ?> m1 && b instanceof Map<?, ?> m2) {
+      // Environment values may hold secrets: name the keys that changed, never the values.
+      Set<Object> keys = new TreeSet<>();
+      keys.addAll(m1.keySet());
+      keys.addAll(m2.keySet());
+      for (Object k : keys) {
+        if (!m2.containsKey(k)) {
+          out.add("- " + path + "." + k);
+        } else if (!m1.containsKey(k)) {
+          out.add("+ " + path + "." + k);
+        } else if (!Objects.equals(m1.get(k), m2.get(k))) {
+          out.add("~ " + path + "." + k + ": (value changed)");
+        }
+      }
+      return;
+    }
+    out.add("~ " + path + ": " + show(a) + " -> " + show(b));
+  }
+
+  private static Object read(RecordComponent c, Object o) {
+    try {
+      return c.getAccessor().invoke(o);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("reading " + c.getName(), e);
+    }
+  }
+
+  private static String show(Object o) {
+    return o == null ? "(none)" : o.toString();
+  }
+}

@@ -1,0 +1,200 @@
+package dev.pilothouse.demo;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The demo service: {@code /}, {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code
+ * /admin/faults}. Listens on 127.0.0.1:$PORT (default 8081).
+ */
+public final class Main {
+  private static final Pattern JSON_PAIR =
+      Pattern.compile("\"([A-Za-z_]+)\"\\s*:\\s*(\"[^\"]*\"|[-0-9.eE+]+|true|false)");
+
+  private final String version;
+  private final String instance;
+  private final Metrics metrics = new Metrics();
+  private final long startNanos = System.nanoTime();
+  private final List<byte[]> leak = new ArrayList<>();
+  private volatile Faults faults;
+
+  private Main(String version, String instance, Faults faults) {
+    this.version = version;
+    this.instance = instance;
+    this.faults = faults;
+  }
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> env = System.getenv();
+    int port = Integer.parseInt(env.getOrDefault("PORT", "8081"));
+    Faults faults;
+    try {
+      faults = Faults.fromEnv(env);
+    } catch (IllegalArgumentException e) {
+      System.err.println("demo: bad DEMO_* setting: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Main m =
+        new Main(
+            env.getOrDefault("DEMO_VERSION", "v1"),
+            env.getOrDefault("PILOTHOUSE_INSTANCE_ID", "local"),
+            faults);
+    m.serve(port);
+  }
+
+  private void serve(int port) throws IOException {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    server.createContext("/", this::root);
+    server.createContext(
+        "/healthz",
+        ex -> {
+          hangIfAsked();
+          plain(ex, 200, "ok\n");
+        });
+    server.createContext("/readyz", this::ready);
+    server.createContext(
+        "/metrics",
+        ex -> {
+          hangIfAsked();
+          plain(ex, 200, metrics.render(version));
+        });
+    server.createContext("/admin/faults", this::faults);
+    server.start();
+    var timer =
+        Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().unstarted(r));
+    timer.scheduleAtFixedRate(this::everySecond, 1, 1, TimeUnit.SECONDS);
+    System.out.println(
+        "demo "
+            + version
+            + " ("
+            + instance
+            + ") listening on 127.0.0.1:"
+            + port
+            + " faults "
+            + faults.json());
+  }
+
+  private double uptimeS() {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  private void everySecond() {
+    Faults f = faults;
+    if (f.crashAfterS() > 0 && uptimeS() >= f.crashAfterS()) {
+      System.out.println("demo: crashing as configured (crash_after_s=" + f.crashAfterS() + ")");
+      System.out.flush();
+      Runtime.getRuntime().halt(1);
+    }
+    if (f.memoryGrowthMbPerS() > 0) {
+      leak.add(new byte[(int) (f.memoryGrowthMbPerS() * 1024 * 1024)]);
+    }
+  }
+
+  private void hangIfAsked() {
+    while (faults.hang()) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void root(HttpExchange ex) throws IOException {
+    long t0 = System.nanoTime();
+    hangIfAsked();
+    if (!ex.getRequestURI().getPath().equals("/")) {
+      plain(ex, 404, "not found\n");
+      return;
+    }
+    Faults f = faults;
+    if (f.latencyMs() > 0) {
+      try {
+        Thread.sleep(f.latencyMs());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    int code = ThreadLocalRandom.current().nextDouble() < f.errorRate() ? 500 : 200;
+    String body =
+        code == 200
+            ? "hello from " + version + " (" + instance + ")\n"
+            : "injected error from " + version + " (" + instance + ")\n";
+    plain(ex, code, body);
+    metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private void ready(HttpExchange ex) throws IOException {
+    hangIfAsked();
+    boolean ready = uptimeS() >= faults.slowStartS();
+    plain(ex, ready ? 200 : 503, ready ? "ready\n" : "starting\n");
+  }
+
+  private void faults(HttpExchange ex) throws IOException {
+    hangIfAsked();
+    if (ex.getRequestMethod().equals("POST")) {
+      String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      Map<String, String> values = new HashMap<>();
+      Matcher m = JSON_PAIR.matcher(body);
+      while (m.find()) {
+        values.put(m.group(1), m.group(2).replace("\"", ""));
+      }
+      if (values.isEmpty()) {
+        for (String kv : body.split("&")) {
+          int eq = kv.indexOf('=');
+          if (eq > 0) {
+            values.put(
+                URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
+                URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+          }
+        }
+      }
+      try {
+        faults = faults.with(values, "");
+      } catch (IllegalArgumentException e) {
+        json(ex, 400, "{\"error\":\"" + e.getMessage().replace("\"", "'") + "\"}");
+        return;
+      }
+      System.out.println("demo: faults now " + faults.json());
+    }
+    json(ex, 200, faults.json());
+  }
+
+  private void plain(HttpExchange ex, int code, String body) throws IOException {
+    send(ex, code, "text/plain; charset=utf-8", body);
+  }
+
+  private void json(HttpExchange ex, int code, String body) throws IOException {
+    send(ex, code, "application/json", body);
+  }
+
+  private void send(HttpExchange ex, int code, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", type);
+    ex.getResponseHeaders().set("X-Version", version);
+    ex.getResponseHeaders().set("X-Instance", instance);
+    ex.sendResponseHeaders(code, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}

@@ -1,0 +1,339 @@
+package dev.pilothouse.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.core.event.Event;
+import dev.pilothouse.core.event.EventLog;
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.spec.Revision;
+import dev.pilothouse.core.spec.Revisions;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.InstantSource;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The REST API under /api/v1 and its SSE event stream. */
+final class Api {
+  private static final Logger log = LoggerFactory.getLogger(Api.class);
+  static final ObjectMapper JSON =
+      JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+  /** What the API reads and drives. */
+  record Deps(
+      InstanceController controller,
+      SpecApplier applier,
+      Revisions revisions,
+      EventLog events,
+      LogStreamer logs,
+      InstantSource clock,
+      String token,
+      String stateDir,
+      String startedAt,
+      Runnable shutdownKeepingInstances,
+      Runnable shutdownStoppingInstances) {}
+
+  private final Deps d;
+  private volatile String address = "";
+
+  Api(Deps deps) {
+    this.d = deps;
+  }
+
+  /** Starts listening; returns the running server. */
+  Javalin start(String host, int port) {
+    Javalin app =
+        Javalin.create(
+            config -> {
+              config.startup.showJavalinBanner = false;
+              config.startup.showOldJavalinVersionWarning = false;
+              config.concurrency.useVirtualThreads = true;
+              config.jetty.host = host;
+              config.jetty.port = port;
+              config.routes.before("/api/*", this::authenticate);
+              config.routes.get("/api/v1/status", this::status);
+              config.routes.post("/api/v1/apply", this::apply);
+              config.routes.post("/api/v1/validate", this::validate);
+              config.routes.get("/api/v1/revisions", this::revisions);
+              config.routes.post("/api/v1/services/{name}/restart", this::restart);
+              config.routes.post("/api/v1/services/{name}/scale", this::scale);
+              config.routes.get("/api/v1/services/{name}/logs", this::logs);
+              config.routes.get("/api/v1/events", this::events);
+              config.routes.sse("/api/v1/events/stream", this::stream);
+              config.routes.post("/api/v1/shutdown", this::shutdown);
+              config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
+              config.routes.exception(
+                  Exception.class,
+                  (e, ctx) -> {
+                    log.error("API request {} {} failed", ctx.method(), ctx.path(), e);
+                    send(
+                        ctx,
+                        500,
+                        new Wire.Error(
+                            "internal error: " + e,
+                            "see daemon.log in the state directory",
+                            List.of()));
+                  });
+              config.routes.error(
+                  404,
+                  "*",
+                  ctx -> {
+                    if (ctx.result() == null || ctx.result().isEmpty()) {
+                      send(
+                          ctx,
+                          404,
+                          new Wire.Error(
+                              "no such endpoint: " + ctx.method() + " " + ctx.path(),
+                              "see docs/api.md",
+                              List.of()));
+                    }
+                  });
+            });
+    app.start();
+    address = "http://" + host + ":" + app.port();
+    return app;
+  }
+
+  private void authenticate(Context ctx) {
+    String header = Optional.ofNullable(ctx.header("Authorization")).orElse("");
+    String given = "";
+    if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      given = header.substring(7).trim();
+    } else if (header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      try {
+        String decoded =
+            new String(
+                Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        int colon = decoded.indexOf(':');
+        given = colon < 0 ? "" : decoded.substring(colon + 1);
+      } catch (IllegalArgumentException e) {
+        given = "";
+      }
+    }
+    boolean ok =
+        !given.isEmpty()
+            && MessageDigest.isEqual(
+                given.getBytes(StandardCharsets.UTF_8), d.token().getBytes(StandardCharsets.UTF_8));
+    if (!ok) {
+      ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
+      throw new ApiError(
+          401,
+          header.isEmpty() ? "missing API token" : "wrong API token",
+          "send the token from "
+              + d.stateDir()
+              + "/api-token as 'Authorization: Bearer TOKEN'"
+              + " or as the password of HTTP basic auth");
+    }
+  }
+
+  private void status(Context ctx) {
+    long revision = d.revisions().latest().map(Revision::number).orElse(0L);
+    List<Wire.Service> services = d.controller().status().stream().map(Api::wire).toList();
+    send(
+        ctx,
+        200,
+        new Wire.Status(
+            ProcessHandle.current().pid(),
+            Version.current(),
+            d.stateDir(),
+            address,
+            revision,
+            d.startedAt(),
+            services));
+  }
+
+  static Wire.Service wire(ServiceStatus s) {
+    return new Wire.Service(
+        s.name(),
+        s.version(),
+        s.state(),
+        s.desiredReplicas(),
+        s.readyReplicas(),
+        s.generation(),
+        s.instances().stream().map(Api::wire).toList());
+  }
+
+  static Wire.Instance wire(InstanceStatus i) {
+    return new Wire.Instance(
+        i.id(),
+        i.slot(),
+        i.pid(),
+        i.port(),
+        i.state(),
+        i.ready(),
+        i.startedAt().toString(),
+        i.restarts());
+  }
+
+  static Wire.Event wire(Event e) {
+    return new Wire.Event(
+        e.seq(),
+        e.at().toString(),
+        e.type(),
+        e.service(),
+        e.instance(),
+        e.message(),
+        e.fields(),
+        e.hash());
+  }
+
+  private void apply(Context ctx) {
+    Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
+    send(ctx, 200, d.applier().apply(SpecApplier.parse(req), req.file()));
+  }
+
+  private void validate(Context ctx) {
+    Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
+    var spec = SpecApplier.parse(req);
+    send(ctx, 200, new Wire.Ack(req.file() + " is valid: " + spec.services().size() + " services"));
+  }
+
+  private void revisions(Context ctx) {
+    send(
+        ctx,
+        200,
+        d.revisions().list().stream()
+            .map(
+                r ->
+                    new RevisionView(
+                        r.number(), r.at().toString(), r.source(), r.spec().services().size()))
+            .toList());
+  }
+
+  /** One revision in a listing. */
+  record RevisionView(long number, String at, String source, int services) {}
+
+  private void restart(Context ctx) {
+    String name = ctx.pathParam("name");
+    d.applier().restart(name);
+    send(ctx, 202, new Wire.Ack("rolling restart of " + name + " started"));
+  }
+
+  private void scale(Context ctx) {
+    Wire.ScaleRequest req = body(ctx, Wire.ScaleRequest.class);
+    send(ctx, 200, d.applier().scale(ctx.pathParam("name"), req.replicas()));
+  }
+
+  private void logs(Context ctx) throws IOException {
+    String name = ctx.pathParam("name");
+    if (d.controller().status().stream().noneMatch(s -> s.name().equals(name))) {
+      throw new ApiError(
+          404, "no service named '" + name + "'", "see 'pilothouse status' for the services");
+    }
+    boolean follow = Boolean.parseBoolean(ctx.queryParam("follow"));
+    Optional<String> instance =
+        Optional.ofNullable(ctx.queryParam("instance")).filter(s -> !s.isEmpty());
+    String sinceText = ctx.queryParam("since");
+    var since =
+        sinceText == null || sinceText.isEmpty()
+            ? java.time.Instant.EPOCH
+            : Since.parse(sinceText, d.clock().instant());
+    ctx.status(200).contentType("text/plain; charset=utf-8");
+    try {
+      d.logs().stream(name, instance, since, follow, ctx.outputStream());
+    } catch (IOException e) {
+      // the client went away while following
+    }
+  }
+
+  private void events(Context ctx) {
+    long after = parseLong(ctx.queryParam("after"), -1);
+    int limit = (int) Math.min(10_000, Math.max(1, parseLong(ctx.queryParam("limit"), 100)));
+    List<Event> list = after < 0 ? d.events().latest(limit) : d.events().after(after, limit);
+    send(ctx, 200, list.stream().map(Api::wire).toList());
+  }
+
+  private void stream(SseClient client) {
+    long after = parseLong(client.ctx().queryParam("after"), -1);
+    LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>(10_000);
+    try (AutoCloseable sub = d.events().subscribe(queue::offer)) {
+      client.keepAlive();
+      long last = after;
+      List<Event> backlog = after < 0 ? List.of() : d.events().after(after, 10_000);
+      for (Event e : backlog) {
+        client.sendEvent("event", JSON.writeValueAsString(wire(e)), Long.toString(e.seq()));
+        last = e.seq();
+      }
+      while (!client.terminated()) {
+        Event e = queue.poll(15, TimeUnit.SECONDS);
+        if (e == null) {
+          client.sendComment("keep-alive");
+          continue;
+        }
+        if (e.seq() <= last) {
+          continue;
+        }
+        client.sendEvent("event", JSON.writeValueAsString(wire(e)), Long.toString(e.seq()));
+        last = e.seq();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.debug("event stream ended: {}", e.toString());
+    } finally {
+      client.close();
+    }
+  }
+
+  private void shutdown(Context ctx) {
+    boolean stopInstances = !"false".equals(ctx.queryParam("stopInstances"));
+    send(
+        ctx,
+        202,
+        new Wire.Ack(
+            stopInstances ? "stopping all instances, then the daemon" : "stopping the daemon"));
+    Thread.ofVirtual()
+        .start(stopInstances ? d.shutdownStoppingInstances() : d.shutdownKeepingInstances());
+  }
+
+  private static long parseLong(String s, long dflt) {
+    if (s == null || s.isEmpty()) {
+      return dflt;
+    }
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new ApiError(400, "'" + s + "' is not a number", "give a whole number");
+    }
+  }
+
+  private static <T> T body(Context ctx, Class<T> type) {
+    try {
+      T t = JSON.readValue(ctx.body(), type);
+      if (t == null) {
+        throw new ApiError(400, "the request body is empty", "send a JSON object");
+      }
+      return t;
+    } catch (JsonProcessingException e) {
+      throw new ApiError(
+          400,
+          "the request body is not valid JSON for "
+              + type.getSimpleName()
+              + ": "
+              + e.getOriginalMessage(),
+          "send a JSON object as documented in docs/api.md");
+    }
+  }
+
+  static void send(Context ctx, int status, Object body) {
+    try {
+      ctx.status(status).contentType("application/json").result(JSON.writeValueAsString(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("serializing " + body.getClass().getSimpleName(), e);
+    }
+  }
+}

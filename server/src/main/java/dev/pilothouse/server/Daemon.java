@@ -1,0 +1,310 @@
+package dev.pilothouse.server;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.pilothouse.client.DaemonInfo;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.health.Probers;
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.runtime.LocalProcessRuntime;
+import dev.pilothouse.core.runtime.LogFiles;
+import dev.pilothouse.core.spec.Revision;
+import dev.pilothouse.core.time.Clocks;
+import dev.pilothouse.store.SqliteStore;
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon of one state directory: store, runtime, instance controller and API, started in that
+ * order and stopped in reverse. At most one runs per state directory (a file lock).
+ */
+public final class Daemon {
+  private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+  static final Duration TICK = Duration.ofMillis(100);
+
+  /** How a daemon is configured. */
+  public record Options(Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit) {
+    public Options {
+      requireNonNull(stateDir, "stateDir");
+      requireNonNull(apiHost, "apiHost");
+      if (apiPort < 0 || apiPort > 65535) {
+        throw new IllegalArgumentException("apiPort must be in 0..65535, but was " + apiPort);
+      }
+    }
+  }
+
+  /** The daemon could not start; the message says why and what to do. */
+  public static final class StartException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final int exitCode;
+
+    StartException(int exitCode, String message, Throwable cause) {
+      super(message, cause);
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+
+  private final Options options;
+  private final StateDir dir;
+  private final InstantSource clock = Clocks.system();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private FileLock lock;
+  private SqliteStore store;
+  private InstanceController controller;
+  private LogFiles logFiles;
+  private ExecutorService probeExecutor;
+  private ScheduledExecutorService loop;
+  private Javalin api;
+  private volatile boolean stopping;
+
+  private Daemon(Options options) {
+    this.options = options;
+    this.dir = new StateDir(options.stateDir());
+  }
+
+  /** Starts a daemon; throws {@link StartException} when it cannot. */
+  public static Daemon start(Options options) {
+    Daemon d = new Daemon(options);
+    try {
+      d.startAll();
+    } catch (StartException e) {
+      d.closeQuietly();
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      d.closeQuietly();
+      throw new StartException(
+          1, "starting the daemon in " + options.stateDir() + ": " + e.getMessage(), e);
+    }
+    return d;
+  }
+
+  private void startAll() throws IOException {
+    Instant started = clock.instant();
+    dir.create();
+    lock =
+        dir.lock()
+            .orElseThrow(
+                () ->
+                    new StartException(
+                        3,
+                        "another daemon is already running with state directory "
+                            + dir.path()
+                            + existingPid(),
+                        null));
+    String token = dir.token();
+    store = SqliteStore.open(dir.resolve("pilothouse.db"), clock);
+    logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
+    probeExecutor = Probers.virtualThreads();
+    SecureRandom random = new SecureRandom();
+    controller =
+        InstanceController.create(
+            new InstanceController.Options(
+                LocalProcessRuntime.create(dir.path(), logFiles),
+                store,
+                store,
+                Probers.real(probeExecutor),
+                Probers.freePorts(),
+                clock,
+                random,
+                () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6)));
+    controller.recover();
+    store.latest().map(Revision::spec).ifPresent(controller::apply);
+    SpecApplier applier = new SpecApplier(store, controller, store, clock);
+    Api a =
+        new Api(
+            new Api.Deps(
+                controller,
+                applier,
+                store,
+                store,
+                new LogStreamer(logFiles),
+                clock,
+                token,
+                dir.path().toString(),
+                started.toString(),
+                () -> stop(false),
+                () -> stop(true)));
+    api = listen(a);
+    loop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("reconcile").daemon().unstarted(r));
+    loop.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+    loop.scheduleWithFixedDelay(logFiles::maintain, 1, 1, TimeUnit.SECONDS);
+    writeInfo(
+        new DaemonInfo(
+            ProcessHandle.current().pid(),
+            "http://" + options.apiHost() + ":" + api.port(),
+            started.toString()));
+    store.emit(
+        new NewEvent(
+            clock.instant(),
+            "DaemonStarted",
+            "",
+            "",
+            "daemon started",
+            Map.of(
+                "pid", Long.toString(ProcessHandle.current().pid()),
+                "startup_ms",
+                    Long.toString(Duration.between(started, clock.instant()).toMillis()))));
+    log.info(
+        "daemon started: pid {}, API http://{}:{}",
+        ProcessHandle.current().pid(),
+        options.apiHost(),
+        api.port());
+  }
+
+  private Javalin listen(Api a) {
+    try {
+      return a.start(options.apiHost(), options.apiPort());
+    } catch (RuntimeException e) {
+      if (!isBindFailure(e)) {
+        throw e;
+      }
+      if (options.apiPortExplicit()) {
+        throw new StartException(
+            4, "API port " + options.apiPort() + " on " + options.apiHost() + " is in use", e);
+      }
+      log.warn("API port {} is in use; listening on a free port instead", options.apiPort());
+      return a.start(options.apiHost(), 0);
+    }
+  }
+
+  private static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Failed to bind")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String existingPid() {
+    return PilotInfo.pid(dir.path()).map(p -> " (pid " + p + ")").orElse("");
+  }
+
+  private void tick() {
+    try {
+      controller.tick();
+    } catch (RuntimeException e) {
+      log.error("reconcile tick failed", e);
+    }
+  }
+
+  private void writeInfo(DaemonInfo info) throws IOException {
+    Path tmp = dir.resolve("daemon.json.tmp");
+    try {
+      Files.writeString(tmp, Api.JSON.writeValueAsString(info));
+    } catch (JsonProcessingException e) {
+      throw new IOException("serializing daemon.json", e);
+    }
+    Files.move(
+        tmp,
+        DaemonInfo.file(dir.path()),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Stops the daemon. With stopInstances every instance is stopped gracefully first (the {@code
+   * down} command); otherwise instances keep running and the next daemon re-adopts them.
+   */
+  public synchronized void stop(boolean stopInstances) {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    if (stopInstances && controller != null) {
+      controller.stopAll();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(70);
+      while (!controller.idle() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      store.emit(
+          new NewEvent(
+              clock.instant(),
+              "DaemonStopped",
+              "",
+              "",
+              "daemon stopped with all instances",
+              Map.of()));
+    }
+    closeQuietly();
+    stopped.countDown();
+  }
+
+  /** Blocks until the daemon has stopped. */
+  public void awaitStop() throws InterruptedException {
+    stopped.await();
+  }
+
+  private void closeQuietly() {
+    try {
+      Files.deleteIfExists(DaemonInfo.file(dir.path()));
+    } catch (IOException e) {
+      log.warn("could not remove daemon.json: {}", e.toString());
+    }
+    if (loop != null) {
+      loop.shutdownNow();
+      try {
+        loop.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (api != null) {
+      api.stop();
+    }
+    if (probeExecutor != null) {
+      probeExecutor.shutdownNow();
+    }
+    if (store != null) {
+      store.close();
+    }
+    if (lock != null) {
+      try {
+        lock.release();
+        lock.channel().close();
+      } catch (IOException e) {
+        log.warn("releasing the lock: {}", e.toString());
+      }
+    }
+  }
+
+  /** Reads what a running daemon published. */
+  static final class PilotInfo {
+    private PilotInfo() {}
+
+    static Optional<Long> pid(Path stateDir) {
+      return dev.pilothouse.client.PilotClient.info(stateDir).map(DaemonInfo::pid);
+    }
+  }
+}

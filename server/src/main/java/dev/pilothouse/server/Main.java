@@ -1,0 +1,75 @@
+package dev.pilothouse.server;
+
+import java.nio.file.Path;
+
+/**
+ * The daemon's entry point: {@code Main --state-dir DIR [--api-host H] [--api-port P]}. Started by
+ * {@code pilothouse up}; logs to stderr, which {@code up} sends to STATE/daemon.log.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
+    System.setProperty("org.slf4j.simpleLogger.log.org.flywaydb", "warn");
+    System.setProperty("org.slf4j.simpleLogger.log.io.javalin", "warn");
+    String stateDir = null;
+    String host = "127.0.0.1";
+    int port = 9460;
+    boolean explicit = false;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      String v = i + 1 < args.length ? args[i + 1] : null;
+      switch (a) {
+        case "--state-dir" -> {
+          stateDir = require(a, v);
+          i++;
+        }
+        case "--api-host" -> {
+          host = require(a, v);
+          i++;
+        }
+        case "--api-port" -> {
+          try {
+            port = Integer.parseInt(require(a, v));
+          } catch (NumberFormatException e) {
+            fail(2, "--api-port needs a number, but got '" + v + "'");
+          }
+          explicit = true;
+          i++;
+        }
+        default ->
+            fail(
+                2, "unknown option '" + a + "'; use --state-dir DIR [--api-host H] [--api-port P]");
+      }
+    }
+    if (stateDir == null) {
+      fail(2, "--state-dir is required");
+    }
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(new Daemon.Options(Path.of(stateDir), host, port, explicit));
+    } catch (Daemon.StartException e) {
+      org.slf4j.LoggerFactory.getLogger(Main.class).debug("start failed", e);
+      fail(e.exitCode(), e.getMessage());
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> daemon.stop(false), "shutdown"));
+    daemon.awaitStop();
+    System.exit(0);
+  }
+
+  private static String require(String flag, String value) {
+    if (value == null) {
+      fail(2, flag + " needs a value");
+    }
+    return value;
+  }
+
+  private static void fail(int code, String message) {
+    System.err.println("pilothouse daemon: " + message);
+    System.exit(code);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.pilothouse.spec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Collects every problem found in one file. */
+final class Problems {
+  private final String file;
+  private final List<SpecError> errors = new ArrayList<>();
+
+  Problems(String file) {
+    this.file = file;
+  }
+
+  void add(int line, int column, String path, String message, String hint) {
+    errors.add(new SpecError(file, line, column, path, message, hint));
+  }
+
+  void at(Node n, String path, String message, String hint) {
+    add(n.line(), n.column(), path, message, hint);
+  }
+
+  List<SpecError> list() {
+    return List.copyOf(errors);
+  }
+
+  boolean isEmpty() {
+    return errors.isEmpty();
+  }
+}

@@ -1,0 +1,338 @@
+package dev.pilothouse.store;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pilothouse.core.event.Event;
+import dev.pilothouse.core.event.EventChain;
+import dev.pilothouse.core.event.EventLog;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceRecord;
+import dev.pilothouse.core.instance.InstanceRepository;
+import dev.pilothouse.core.spec.Revision;
+import dev.pilothouse.core.spec.Revisions;
+import dev.pilothouse.core.spec.Spec;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: one SQLite file in WAL mode holding revisions, instances and the event log.
+ * One connection serves every call; calls are serialized, which SQLite does anyway for writes.
+ */
+public final class SqliteStore implements InstanceRepository, EventLog, Revisions, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
+  private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
+
+  private final Connection connection;
+  private final Handle h;
+  private final InstantSource clock;
+  private final ObjectMapper json;
+  private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+  private String lastHash;
+  private long lastSeq;
+
+  private SqliteStore(Connection connection, InstantSource clock) {
+    this.connection = connection;
+    this.h = Jdbi.create(connection).open();
+    this.clock = clock;
+    this.json =
+        JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+    Optional<Map<String, Object>> last =
+        h.createQuery("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            .mapToMap()
+            .findOne();
+    lastSeq = last.map(m -> ((Number) m.get("seq")).longValue()).orElse(0L);
+    lastHash = last.map(m -> (String) m.get("hash")).orElse(EventChain.GENESIS);
+  }
+
+  /** Opens (creating and migrating as needed) the store in file. */
+  public static SqliteStore open(Path file, InstantSource clock) {
+    requireNonNull(file, "file");
+    String url = "jdbc:sqlite:" + file.toAbsolutePath();
+    try {
+      SQLiteConfig config = new SQLiteConfig();
+      config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+      config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+      config.setBusyTimeout(5000);
+      config.enforceForeignKeys(true);
+      Flyway.configure()
+          .dataSource(url, "", "")
+          .locations("classpath:db/sqlite")
+          .loggers("slf4j")
+          .load()
+          .migrate();
+      Connection c = DriverManager.getConnection(url, config.toProperties());
+      return new SqliteStore(c, requireNonNull(clock, "clock"));
+    } catch (SQLException | RuntimeException e) {
+      throw new StoreException("opening the store " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ---- revisions
+
+  @Override
+  public synchronized Revision append(Spec spec, String source) {
+    long number = latest().map(Revision::number).orElse(0L) + 1;
+    Instant at = clock.instant();
+    h.createUpdate("INSERT INTO revisions(number, at, source, spec_json) VALUES (?, ?, ?, ?)")
+        .bind(0, number)
+        .bind(1, at.toString())
+        .bind(2, source)
+        .bind(3, write(spec))
+        .execute();
+    return new Revision(number, at, source, spec);
+  }
+
+  @Override
+  public synchronized Optional<Revision> latest() {
+    return h.createQuery("SELECT * FROM revisions ORDER BY number DESC LIMIT 1")
+        .map((rs, ctx) -> revision(rs))
+        .findOne();
+  }
+
+  @Override
+  public synchronized List<Revision> list() {
+    return h.createQuery("SELECT * FROM revisions ORDER BY number")
+        .map((rs, ctx) -> revision(rs))
+        .list();
+  }
+
+  private Revision revision(java.sql.ResultSet rs) throws SQLException {
+    try {
+      return new Revision(
+          rs.getLong("number"),
+          Instant.parse(rs.getString("at")),
+          rs.getString("source"),
+          json.readValue(rs.getString("spec_json"), Spec.class));
+    } catch (JsonProcessingException e) {
+      throw new StoreException(
+          "reading revision " + rs.getLong("number") + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  // ---- instances
+
+  @Override
+  public synchronized List<InstanceRecord> loadInstances() {
+    return h.createQuery("SELECT * FROM instances ORDER BY service, slot, started_at")
+        .map(
+            (rs, ctx) ->
+                new InstanceRecord(
+                    rs.getString("id"),
+                    rs.getString("service"),
+                    rs.getInt("slot"),
+                    rs.getString("template"),
+                    rs.getLong("pid"),
+                    rs.getLong("start_ticks"),
+                    rs.getInt("port"),
+                    rs.getString("state"),
+                    rs.getInt("ready") != 0,
+                    Instant.parse(rs.getString("started_at")),
+                    rs.getInt("restarts")))
+        .list();
+  }
+
+  @Override
+  public synchronized void saveInstance(InstanceRecord r) {
+    h.createUpdate(
+            "INSERT OR REPLACE INTO instances(id, service, slot, template, pid, start_ticks, port,"
+                + " state, ready, started_at, restarts) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+        .bind(0, r.id())
+        .bind(1, r.service())
+        .bind(2, r.slot())
+        .bind(3, r.template())
+        .bind(4, r.pid())
+        .bind(5, r.startTicks())
+        .bind(6, r.port())
+        .bind(7, r.state())
+        .bind(8, r.ready() ? 1 : 0)
+        .bind(9, r.startedAt().toString())
+        .bind(10, r.restarts())
+        .execute();
+  }
+
+  @Override
+  public synchronized void deleteInstance(String id) {
+    h.createUpdate("DELETE FROM instances WHERE id = ?").bind(0, id).execute();
+  }
+
+  @Override
+  public synchronized Map<String, Integer> loadGenerations() {
+    Map<String, Integer> out = new java.util.HashMap<>();
+    h.createQuery("SELECT service, generation FROM generations")
+        .mapToMap()
+        .forEach(
+            m -> out.put((String) m.get("service"), ((Number) m.get("generation")).intValue()));
+    return out;
+  }
+
+  @Override
+  public synchronized void saveGeneration(String service, int generation) {
+    h.createUpdate("INSERT OR REPLACE INTO generations(service, generation) VALUES (?, ?)")
+        .bind(0, service)
+        .bind(1, generation)
+        .execute();
+  }
+
+  // ---- events
+
+  @Override
+  public void emit(NewEvent e) {
+    Event stored;
+    synchronized (this) {
+      long seq = lastSeq + 1;
+      String at = e.at().toString();
+      String hash =
+          EventChain.hash(
+              lastHash, seq, at, e.type(), e.service(), e.instance(), e.message(), e.fields());
+      h.createUpdate(
+              "INSERT INTO events(seq, at, type, service, instance, message, fields, prev_hash, hash)"
+                  + " VALUES (?,?,?,?,?,?,?,?,?)")
+          .bind(0, seq)
+          .bind(1, at)
+          .bind(2, e.type())
+          .bind(3, e.service())
+          .bind(4, e.instance())
+          .bind(5, e.message())
+          .bind(6, write(e.fields()))
+          .bind(7, lastHash)
+          .bind(8, hash)
+          .execute();
+      stored =
+          new Event(
+              seq,
+              e.at(),
+              e.type(),
+              e.service(),
+              e.instance(),
+              e.message(),
+              e.fields(),
+              lastHash,
+              hash);
+      lastSeq = seq;
+      lastHash = hash;
+    }
+    log.info(
+        "event {} {} {} {}", stored.type(), stored.service(), stored.instance(), stored.message());
+    for (Consumer<Event> l : listeners) {
+      try {
+        l.accept(stored);
+      } catch (RuntimeException ex) {
+        log.warn("event listener failed: {}", ex.toString());
+      }
+    }
+  }
+
+  @Override
+  public synchronized List<Event> after(long after, int limit) {
+    return h.createQuery("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?")
+        .bind(0, after)
+        .bind(1, limit)
+        .map((rs, ctx) -> event(rs))
+        .list();
+  }
+
+  @Override
+  public synchronized List<Event> latest(int limit) {
+    List<Event> out =
+        new ArrayList<>(
+            h.createQuery("SELECT * FROM events ORDER BY seq DESC LIMIT ?")
+                .bind(0, limit)
+                .map((rs, ctx) -> event(rs))
+                .list());
+    java.util.Collections.reverse(out);
+    return out;
+  }
+
+  @Override
+  public AutoCloseable subscribe(Consumer<Event> listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  @Override
+  public synchronized Optional<Long> verify() {
+    String prev = EventChain.GENESIS;
+    long after = 0;
+    while (true) {
+      List<Event> batch = after(after, 1000);
+      if (batch.isEmpty()) {
+        return Optional.empty();
+      }
+      Optional<Long> broken = EventChain.firstBroken(prev, batch);
+      if (broken.isPresent()) {
+        return broken;
+      }
+      Event last = batch.get(batch.size() - 1);
+      prev = last.hash();
+      after = last.seq();
+    }
+  }
+
+  private Event event(java.sql.ResultSet rs) throws SQLException {
+    try {
+      return new Event(
+          rs.getLong("seq"),
+          Instant.parse(rs.getString("at")),
+          rs.getString("type"),
+          rs.getString("service"),
+          rs.getString("instance"),
+          rs.getString("message"),
+          json.readValue(rs.getString("fields"), FIELDS),
+          rs.getString("prev_hash"),
+          rs.getString("hash"));
+    } catch (JsonProcessingException e) {
+      throw new StoreException("reading event " + rs.getLong("seq"), e);
+    }
+  }
+
+  /** Runs raw SQL; for tests that tamper with the log. */
+  synchronized void execute(String sql) {
+    h.execute(sql);
+  }
+
+  private String write(Object o) {
+    try {
+      return json.writeValueAsString(o);
+    } catch (JsonProcessingException e) {
+      throw new StoreException("serializing " + o.getClass().getSimpleName(), e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    h.close();
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      log.warn("closing the store: {}", e.toString());
+    }
+  }
+}
