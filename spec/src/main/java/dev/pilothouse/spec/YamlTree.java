@@ -45,7 +45,7 @@ final class YamlTree {
             l.getColumnNr(),
             "",
             "the file holds more than one YAML document",
-            "keep one document; remove the extra '---'");
+            "a second document starts here; keep one and remove the other with its --- line");
       }
       return root;
     } catch (JsonProcessingException e) {
@@ -71,12 +71,18 @@ final class YamlTree {
     }
   }
 
+  /** The parser's explanation without its own position and snippet lines. */
   private static String firstLine(String s) {
     if (s == null) {
       return "unreadable input";
     }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
+    List<String> kept = new ArrayList<>();
+    for (String line : s.split("\n")) {
+      if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+        kept.add(line.trim());
+      }
+    }
+    return kept.isEmpty() ? s.trim() : String.join("; ", kept);
   }
 
   private Node node(JsonParser p, JsonToken t, int depth) throws IOException {

@@ -1,0 +1,374 @@
+package dev.pilothouse.core.instance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Reconcile decisions in virtual time, against fakes of the runtime, prober and store. */
+class InstanceControllerTest {
+  final Fakes.Clock clock = new Fakes.Clock();
+  final Fakes.Runtime runtime = new Fakes.Runtime();
+  final Fakes.ProberFake prober = new Fakes.ProberFake();
+  final Fakes.Repo repo = new Fakes.Repo();
+  final Fakes.Events events = new Fakes.Events();
+  final AtomicInteger ids = new AtomicInteger();
+  final AtomicInteger ports = new AtomicInteger(20000);
+  InstanceController c = controller();
+
+  InstanceController controller() {
+    return InstanceController.create(
+        new InstanceController.Options(
+            runtime,
+            repo,
+            events,
+            prober,
+            inUse -> ports.incrementAndGet(),
+            clock,
+            new SplittableRandom(7),
+            () -> Integer.toString(ids.incrementAndGet())));
+  }
+
+  static RestartPolicy restart(int maxRestarts) {
+    return new RestartPolicy(
+        RestartPolicy.Mode.ALWAYS,
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(8),
+        2.0,
+        0,
+        Duration.ofSeconds(60),
+        maxRestarts);
+  }
+
+  static ServiceSpec service(String name, int replicas, String version) {
+    return new ServiceSpec(
+        name,
+        "./server",
+        List.of("--port", "${PORT}"),
+        Map.of("PORT_COPY", "${PORT}"),
+        "/srv",
+        version,
+        replicas,
+        new Probe(
+            Probe.Kind.HTTP,
+            "/live",
+            0,
+            List.of(),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(1),
+            3,
+            1,
+            Duration.ZERO),
+        Probe.http("/ready"),
+        restart(3),
+        new StopPolicy("TERM", Duration.ofSeconds(5)),
+        Resources.none());
+  }
+
+  /** Ticks every 100ms of virtual time for the given duration. */
+  void run(Duration d) {
+    for (long t = 0; t < d.toMillis(); t += 100) {
+      c.tick();
+      clock.advance(Duration.ofMillis(100));
+    }
+    c.tick();
+  }
+
+  ServiceStatus status(String name) {
+    return c.status().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void startsDeclaredReplicas_withOwnPortsSubstituted_andReadyAfterReadiness() {
+    c.apply(new Spec(List.of(service("shop", 3, "v1"))));
+    c.tick();
+    assertThat(runtime.alive()).hasSize(3);
+    assertThat(status("shop").instances())
+        .allMatch(i -> !i.ready() && i.state().equals("starting"));
+    Fakes.Proc p = runtime.alive().get(0);
+    assertThat(p.launch.args()).containsExactly("--port", Integer.toString(p.launch.port()));
+    assertThat(p.launch.env())
+        .containsEntry("PORT", Integer.toString(p.launch.port()))
+        .containsEntry("PORT_COPY", Integer.toString(p.launch.port()));
+    run(Duration.ofMillis(300));
+    assertThat(status("shop").readyReplicas()).isEqualTo(3);
+    assertThat(status("shop").state()).isEqualTo("running");
+    assertThat(events.count("InstanceReady")).isEqualTo(3);
+    assertThat(repo.rows).hasSize(3);
+    assertThat(repo.rows.values()).allMatch(InstanceRecord::ready);
+  }
+
+  @Test
+  void crashedInstance_isRestartedAfterBackoff_notBefore() {
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    run(Duration.ofSeconds(1));
+    runtime.alive().get(0).die(1);
+    c.tick();
+    assertThat(runtime.alive()).isEmpty();
+    assertThat(events.types()).contains("InstanceExited", "RestartScheduled");
+    run(Duration.ofMillis(800));
+    assertThat(runtime.alive()).as("still in backoff").isEmpty();
+    run(Duration.ofMillis(400));
+    assertThat(runtime.alive()).hasSize(1);
+    assertThat(status("shop").instances().get(0).restarts()).isEqualTo(1);
+  }
+
+  @Test
+  void consecutiveCrashes_backOffExponentially_thenCrashLoop() {
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    List<Instant> starts = new java.util.ArrayList<>();
+    for (int i = 0; i < 10 && !status("shop").state().equals("crash-loop"); i++) {
+      run(Duration.ofMillis(100));
+      while (runtime.alive().isEmpty() && !status("shop").state().equals("crash-loop")) {
+        run(Duration.ofMillis(100));
+      }
+      if (!runtime.alive().isEmpty()) {
+        starts.add(clock.instant());
+        runtime.alive().get(0).die(2);
+        c.tick();
+      }
+    }
+    assertThat(status("shop").state()).isEqualTo("crash-loop");
+    // 1 first start + 3 restarts allowed by maxRestarts: 3, then it gives up.
+    assertThat(starts).hasSize(4);
+    long gap1 = Duration.between(starts.get(0), starts.get(1)).toMillis();
+    long gap2 = Duration.between(starts.get(1), starts.get(2)).toMillis();
+    long gap3 = Duration.between(starts.get(2), starts.get(3)).toMillis();
+    assertThat(gap2).isGreaterThan(gap1);
+    assertThat(gap3).isGreaterThan(gap2);
+    assertThat(events.count("CrashLoop")).isEqualTo(1);
+    run(Duration.ofSeconds(60));
+    assertThat(runtime.alive()).as("gave up").isEmpty();
+  }
+
+  @Test
+  void restart_clearsCrashLoop_andStartsAgain() {
+    ServiceSpec s = service("shop", 1, "v1");
+    s =
+        new ServiceSpec(
+            s.name(),
+            s.command(),
+            s.args(),
+            s.env(),
+            s.workdir(),
+            s.version(),
+            1,
+            null,
+            null,
+            restart(0),
+            s.stop(),
+            s.resources());
+    c.apply(new Spec(List.of(s)));
+    c.tick();
+    runtime.alive().get(0).die(1);
+    c.tick();
+    assertThat(status("shop").state()).isEqualTo("crash-loop");
+    c.restart("shop");
+    c.tick();
+    assertThat(runtime.alive()).hasSize(1);
+    assertThat(status("shop").state()).isEqualTo("running");
+  }
+
+  @Test
+  void stableUptime_resetsFailureCount() {
+    ServiceSpec s = service("shop", 1, "v1");
+    s =
+        new ServiceSpec(
+            s.name(),
+            s.command(),
+            s.args(),
+            s.env(),
+            s.workdir(),
+            s.version(),
+            1,
+            null,
+            null,
+            restart(1),
+            s.stop(),
+            s.resources());
+    c.apply(new Spec(List.of(s)));
+    for (int i = 0; i < 4; i++) {
+      run(Duration.ofSeconds(61)); // longer than resetAfter each time
+      assertThat(runtime.alive()).hasSize(1);
+      runtime.alive().get(0).die(1);
+      c.tick();
+    }
+    run(Duration.ofSeconds(2));
+    assertThat(status("shop").state()).isNotEqualTo("crash-loop");
+    assertThat(runtime.alive()).hasSize(1);
+  }
+
+  @Test
+  void livenessFailures_killAndReplaceInstance_escalatingToKillAfterStopTimeout() {
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    runtime.ignoreTerm = true;
+    run(Duration.ofSeconds(1));
+    Fakes.Proc hung = runtime.alive().get(0);
+    hung.ignoresTerm = true;
+    prober.liveness.put(hung.launch.port(), false);
+    run(Duration.ofSeconds(7)); // three failed checks 2s apart
+    assertThat(events.types()).contains("LivenessFailed");
+    assertThat(hung.signals).containsExactly("TERM");
+    assertThat(hung.alive).isTrue();
+    run(Duration.ofSeconds(5)); // stop timeout
+    assertThat(hung.signals).containsExactly("TERM", "KILL");
+    assertThat(hung.alive).isFalse();
+    run(Duration.ofSeconds(2)); // backoff 1s, then a replacement
+    assertThat(runtime.alive()).hasSize(1).doesNotContain(hung);
+  }
+
+  @Test
+  void notReadyInstance_isNeverLivenessKilledWhileStarting() {
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    c.tick();
+    Fakes.Proc slow = runtime.alive().get(0);
+    prober.results.put(slow.launch.port(), false);
+    prober.liveness.put(slow.launch.port(), false);
+    run(Duration.ofSeconds(30));
+    assertThat(slow.alive).isTrue();
+    assertThat(events.types()).doesNotContain("LivenessFailed");
+    assertThat(status("shop").readyReplicas()).isZero();
+  }
+
+  @Test
+  void scaleDown_stopsHighestSlots_scaleUpAddsInstances() {
+    c.apply(new Spec(List.of(service("shop", 3, "v1"))));
+    run(Duration.ofSeconds(1));
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    run(Duration.ofMillis(200));
+    assertThat(runtime.alive()).hasSize(1);
+    assertThat(status("shop").instances()).extracting(InstanceStatus::slot).containsExactly(0);
+    assertThat(events.count("RestartScheduled")).isZero();
+    c.apply(new Spec(List.of(service("shop", 4, "v1"))));
+    run(Duration.ofSeconds(1));
+    assertThat(runtime.alive()).hasSize(4);
+    assertThat(status("shop").readyReplicas()).isEqualTo(4);
+  }
+
+  @Test
+  void changedTemplate_rollsOneInstanceAtATime_oldServesUntilNewIsReady() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> old = runtime.alive();
+    prober.results.put(20003, false); // the first v2 instance is not ready yet
+    c.apply(new Spec(List.of(service("shop", 2, "v2"))));
+    run(Duration.ofSeconds(2));
+    assertThat(runtime.alive()).hasSize(3).containsAll(old);
+    prober.results.put(20003, true);
+    run(Duration.ofSeconds(2));
+    assertThat(runtime.alive()).hasSize(2).doesNotContainAnyElementsOf(old);
+    assertThat(status("shop").readyReplicas()).isEqualTo(2);
+    assertThat(old).allMatch(p -> p.signals.equals(List.of("TERM")));
+  }
+
+  @Test
+  void restartPolicyNever_leavesExitedInstanceDown() {
+    ServiceSpec s = service("job", 1, "v1");
+    RestartPolicy never =
+        new RestartPolicy(
+            RestartPolicy.Mode.NEVER,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            1,
+            0,
+            Duration.ofSeconds(1),
+            3);
+    s =
+        new ServiceSpec(
+            s.name(),
+            s.command(),
+            s.args(),
+            s.env(),
+            s.workdir(),
+            s.version(),
+            1,
+            null,
+            null,
+            never,
+            s.stop(),
+            s.resources());
+    c.apply(new Spec(List.of(s)));
+    c.tick();
+    runtime.alive().get(0).die(0);
+    run(Duration.ofSeconds(10));
+    assertThat(runtime.alive()).isEmpty();
+    assertThat(events.types()).contains("InstanceNotRestarted");
+  }
+
+  @Test
+  void launchFailure_isRecordedAndBackedOffIntoCrashLoop() {
+    runtime.failStarts = true;
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    run(Duration.ofSeconds(30));
+    assertThat(events.count("StartFailed")).isEqualTo(4);
+    assertThat(status("shop").state()).isEqualTo("crash-loop");
+    assertThat(
+            events.list.stream()
+                .filter(e -> e.type().equals("StartFailed"))
+                .findFirst()
+                .orElseThrow()
+                .message())
+        .contains("not found in PATH");
+  }
+
+  @Test
+  void removedService_hasItsInstancesStopped() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"), service("api", 1, "v1"))));
+    run(Duration.ofSeconds(1));
+    c.apply(new Spec(List.of(service("api", 1, "v1"))));
+    run(Duration.ofMillis(300));
+    assertThat(runtime.alive()).hasSize(1);
+    assertThat(c.status()).extracting(ServiceStatus::name).containsExactly("api");
+  }
+
+  @Test
+  void recover_adoptsLiveInstances_forgetsDeadOnes_reapsOrphans_andStartsNoDuplicates() {
+    c.apply(new Spec(List.of(service("shop", 3, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<String> idsBefore = List.copyOf(repo.rows.keySet());
+    // The daemon dies: a new controller over the same store. Two instances survived; one did not.
+    runtime.adoptable.addAll(idsBefore.subList(0, 2));
+    runtime.orphanIds.add("shop-orphan");
+    long started = runtime.byId.size();
+    c = controller();
+    c.recover();
+    c.apply(new Spec(List.of(service("shop", 3, "v1"))));
+    run(Duration.ofSeconds(1));
+    assertThat(events.count("InstanceAdopted")).isEqualTo(2);
+    assertThat(events.count("InstanceLost")).isEqualTo(1);
+    assertThat(runtime.reaped).containsExactly("shop-orphan");
+    assertThat(status("shop").instances()).hasSize(3);
+    assertThat(status("shop").instances())
+        .extracting(InstanceStatus::slot)
+        .containsExactlyInAnyOrder(0, 1, 2);
+    assertThat(runtime.byId.size() - started).as("one replacement only").isEqualTo(1);
+  }
+
+  @Test
+  void stopAll_stopsEveryInstanceAndStartsNothing() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    c.stopAll();
+    run(Duration.ofSeconds(2));
+    assertThat(c.idle()).isTrue();
+    assertThat(runtime.alive()).isEmpty();
+    assertThat(repo.rows).isEmpty();
+  }
+
+  @Test
+  void restart_ofUnknownService_isRefused() {
+    assertThatThrownBy(() -> c.restart("nope")).hasMessageContaining("no service named 'nope'");
+  }
+}

@@ -1,0 +1,52 @@
+package dev.pilothouse.core.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SpecDiffTest {
+  static ServiceSpec svc(String name, int replicas, Map<String, String> env) {
+    return new ServiceSpec(
+        name,
+        "./s",
+        List.of(),
+        env,
+        "/srv",
+        "v1",
+        replicas,
+        null,
+        Probe.http("/r"),
+        RestartPolicy.defaults(),
+        StopPolicy.defaults(),
+        Resources.none());
+  }
+
+  @Test
+  void namesAddedRemovedAndChangedFields() {
+    Spec before = new Spec(List.of(svc("shop", 3, Map.of()), svc("old", 1, Map.of())));
+    Spec after = new Spec(List.of(svc("shop", 5, Map.of()), svc("api", 1, Map.of())));
+    assertThat(SpecDiff.between(before, after))
+        .containsExactly("- services.old", "~ services.shop.replicas: 3 -> 5", "+ services.api");
+  }
+
+  @Test
+  void envChanges_nameKeysButNeverValues() {
+    Spec before = new Spec(List.of(svc("shop", 1, Map.of("DB_PASSWORD", "hunter2", "A", "1"))));
+    Spec after = new Spec(List.of(svc("shop", 1, Map.of("DB_PASSWORD", "s3cret", "B", "2"))));
+    List<String> diff = SpecDiff.between(before, after);
+    assertThat(diff)
+        .containsExactly(
+            "- services.shop.env.A",
+            "+ services.shop.env.B",
+            "~ services.shop.env.DB_PASSWORD: (value changed)");
+    assertThat(String.join("\n", diff)).doesNotContain("hunter2").doesNotContain("s3cret");
+  }
+
+  @Test
+  void identicalSpecs_haveNoDiff() {
+    Spec s = new Spec(List.of(svc("shop", 3, Map.of("A", "1"))));
+    assertThat(SpecDiff.between(s, s)).isEmpty();
+  }
+}

@@ -1,0 +1,448 @@
+package dev.pilothouse.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SpecParserTest {
+  private static final Path BASE = Path.of("/srv/app");
+
+  static ParsedSpec parse(String yaml) {
+    return SpecParser.parse("shop.yaml", yaml, BASE, Map.of("HOME_DIR", "/opt/home"));
+  }
+
+  static String svc(String extra) {
+    return "services:\n  shop:\n    command: ./server\n" + extra;
+  }
+
+  static Stream<Arguments> badInputs() {
+    return Stream.of(
+        Arguments.of("empty file", "", 1, 1, "", "the file is empty"),
+        Arguments.of("top level is a list", "- a\n- b\n", 1, 1, "", "the top level must be a map"),
+        Arguments.of(
+            "services missing",
+            "version: 1\n",
+            1,
+            1,
+            "services",
+            "required field 'services' is missing"),
+        Arguments.of(
+            "unknown top-level field",
+            "servces:\n  a: {}\n",
+            1,
+            1,
+            "servces",
+            "unknown field 'servces'"),
+        Arguments.of(
+            "services is a list",
+            "services: [a]\n",
+            1,
+            11,
+            "services",
+            "must be a map of service names"),
+        Arguments.of(
+            "invalid service name",
+            "services:\n  Shop_1:\n    command: x\n",
+            2,
+            3,
+            "services.Shop_1",
+            "invalid service name 'Shop_1'"),
+        Arguments.of(
+            "command missing",
+            "services:\n  shop:\n    replicas: 2\n",
+            3,
+            5,
+            "services.shop.command",
+            "required field 'command' is missing"),
+        Arguments.of(
+            "unknown service field",
+            svc("    replica: 3\n"),
+            4,
+            5,
+            "services.shop.replica",
+            "unknown field 'replica'"),
+        Arguments.of(
+            "negative replicas",
+            svc("    replicas: -1\n"),
+            4,
+            15,
+            "services.shop.replicas",
+            "must be between 0 and 1000, but is -1"),
+        Arguments.of(
+            "replicas as words",
+            svc("    replicas: three\n"),
+            4,
+            15,
+            "services.shop.replicas",
+            "must be a whole number, but is a string 'three'"),
+        Arguments.of(
+            "replicas fractional",
+            svc("    replicas: 2.5\n"),
+            4,
+            15,
+            "services.shop.replicas",
+            "must be a whole number, but is a number '2.5'"),
+        Arguments.of(
+            "args not a list",
+            svc("    args: --port\n"),
+            4,
+            11,
+            "services.shop.args",
+            "must be a list of strings"),
+        Arguments.of(
+            "args item is a map",
+            svc("    args: [{a: 1}]\n"),
+            4,
+            12,
+            "services.shop.args[0]",
+            "must be a string, but is a map"),
+        Arguments.of(
+            "env not a map",
+            svc("    env: [A]\n"),
+            4,
+            10,
+            "services.shop.env",
+            "must be a map of NAME: value"),
+        Arguments.of(
+            "env bad name",
+            svc("    env:\n      1BAD: x\n"),
+            5,
+            7,
+            "services.shop.env.1BAD",
+            "invalid environment variable name '1BAD'"),
+        Arguments.of(
+            "env nested value",
+            svc("    env:\n      A: {b: 1}\n"),
+            5,
+            10,
+            "services.shop.env.A",
+            "must be a single value"),
+        Arguments.of(
+            "duration without unit",
+            svc("    readiness:\n      http: /r\n      interval: 5\n"),
+            6,
+            17,
+            "services.shop.readiness.interval",
+            "duration 5 has no unit"),
+        Arguments.of(
+            "duration unparsable",
+            svc("    readiness:\n      http: /r\n      interval: 5 sec\n"),
+            6,
+            17,
+            "services.shop.readiness.interval",
+            "invalid duration a string '5 sec'"),
+        Arguments.of(
+            "zero interval",
+            svc("    readiness:\n      http: /r\n      interval: 0s\n"),
+            6,
+            17,
+            "services.shop.readiness.interval",
+            "must be longer than zero"),
+        Arguments.of(
+            "two checks in one probe",
+            svc("    liveness:\n      http: /h\n      tcp: true\n"),
+            5,
+            7,
+            "services.shop.liveness",
+            "more than one check given"),
+        Arguments.of(
+            "probe without check",
+            svc("    liveness:\n      interval: 1s\n"),
+            5,
+            7,
+            "services.shop.liveness",
+            "no check given"),
+        Arguments.of(
+            "http path without slash",
+            svc("    liveness:\n      http: healthz\n"),
+            5,
+            13,
+            "services.shop.liveness.http",
+            "HTTP path must start with '/'"),
+        Arguments.of(
+            "failure threshold zero",
+            svc("    liveness:\n      tcp: true\n      failureThreshold: 0\n"),
+            6,
+            25,
+            "services.shop.liveness.failureThreshold",
+            "must be between 1 and 1000, but is 0"),
+        Arguments.of(
+            "unknown restart policy",
+            svc("    restart:\n      policy: sometimes\n"),
+            5,
+            15,
+            "services.shop.restart.policy",
+            "unknown restart policy a string 'sometimes'"),
+        Arguments.of(
+            "jitter out of range",
+            svc("    restart:\n      jitter: 1.5\n"),
+            5,
+            15,
+            "services.shop.restart.jitter",
+            "must be in [0.0, 1.0), but is 1.5"),
+        Arguments.of(
+            "max backoff below initial",
+            svc("    restart:\n      initialBackoff: 10s\n      maxBackoff: 1s\n"),
+            6,
+            19,
+            "services.shop.restart.maxBackoff",
+            "must not be shorter than initialBackoff"),
+        Arguments.of(
+            "unknown stop signal",
+            svc("    stop:\n      signal: TERMINATE\n"),
+            5,
+            15,
+            "services.shop.stop.signal",
+            "unknown signal 'TERMINATE'"),
+        Arguments.of(
+            "stop timeout too long",
+            svc("    stop:\n      timeout: 2h\n"),
+            5,
+            16,
+            "services.shop.stop.timeout",
+            "must be at most 1h"),
+        Arguments.of(
+            "memory unparsable",
+            svc("    resources:\n      memory: lots\n"),
+            5,
+            15,
+            "services.shop.resources.memory",
+            "invalid memory size a string 'lots'"),
+        Arguments.of(
+            "cpu negative",
+            svc("    resources:\n      cpu: -1\n"),
+            5,
+            12,
+            "services.shop.resources.cpu",
+            "invalid CPU amount"),
+        Arguments.of(
+            "unset variable",
+            "services:\n  shop:\n    command: ${NOPE}/server\n",
+            3,
+            14,
+            "services.shop.command",
+            "variable ${NOPE} is not set"),
+        Arguments.of(
+            "duplicate key",
+            svc("    replicas: 1\n    replicas: 2\n"),
+            5,
+            5,
+            "replicas",
+            "duplicate key 'replicas' (first at line 4)"),
+        Arguments.of(
+            "unclosed flow list",
+            svc("    args: [a, b\n"),
+            4,
+            16,
+            "",
+            "not valid YAML: while parsing a flow sequence; expected ',' or ']'"),
+        Arguments.of(
+            "two documents",
+            svc("") + "---\nservices: {}\n",
+            5,
+            1,
+            "",
+            "more than one YAML document"),
+        Arguments.of(
+            "same field in two spellings",
+            svc(
+                "    liveness:\n      tcp: true\n      failure_threshold: 2\n      failureThreshold: 3\n"),
+            7,
+            7,
+            "services.shop.liveness.failureThreshold",
+            "is given twice"),
+        Arguments.of(
+            "unsupported spec version",
+            "version: 2\nservices: {}\n",
+            1,
+            10,
+            "version",
+            "unsupported spec version"),
+        Arguments.of(
+            "probe port out of range",
+            svc("    readiness:\n      tcp: true\n      port: 70000\n"),
+            6,
+            13,
+            "services.shop.readiness.port",
+            "must be between 1 and 65535, but is 70000"),
+        Arguments.of(
+            "tcp false",
+            svc("    readiness:\n      tcp: false\n"),
+            5,
+            12,
+            "services.shop.readiness.tcp",
+            "tcp: false declares no check"),
+        Arguments.of(
+            "exec empty",
+            svc("    readiness:\n      exec: []\n"),
+            5,
+            13,
+            "services.shop.readiness.exec",
+            "must not be empty"),
+        Arguments.of(
+            "service is a scalar",
+            "services:\n  shop: yes\n",
+            2,
+            9,
+            "services.shop",
+            "must be a map of service fields"),
+        Arguments.of(
+            "replicas too many",
+            svc("    replicas: 5000\n"),
+            4,
+            15,
+            "services.shop.replicas",
+            "must be between 0 and 1000, but is 5000"),
+        Arguments.of(
+            "empty command",
+            "services:\n  shop:\n    command: ''\n",
+            3,
+            14,
+            "services.shop.command",
+            "must not be empty"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badInputs")
+  void reportsLocationAndMessage(
+      String name, String yaml, int line, int column, String path, String message) {
+    ParsedSpec r = parse(yaml);
+    assertThat(r.valid()).as("valid").isFalse();
+    assertThat(r.spec()).isEmpty();
+    SpecError e = r.errors().get(0);
+    assertThat(e.toString()).as(r.errors().toString()).contains(message);
+    assertThat(e.file()).isEqualTo("shop.yaml");
+    assertThat(List.of(e.line(), e.column())).as(e.toString()).containsExactly(line, column);
+    assertThat(e.path()).as(e.toString()).isEqualTo(path);
+    assertThat(e.toString()).startsWith("shop.yaml:" + line + ":" + column + ": ");
+  }
+
+  @Test
+  void unknownField_suggestsNearestKnownName() {
+    SpecError e = parse(svc("    replica: 3\n")).errors().get(0);
+    assertThat(e.hint()).isEqualTo("did you mean 'replicas'?");
+    SpecError f = parse(svc("    livenes:\n      tcp: true\n")).errors().get(0);
+    assertThat(f.hint()).isEqualTo("did you mean 'liveness'?");
+  }
+
+  @Test
+  void unknownField_farFromAnyName_listsKnownFields() {
+    SpecError e = parse(svc("    zzzzzzzz: 3\n")).errors().get(0);
+    assertThat(e.hint()).startsWith("known fields: command, args");
+  }
+
+  @Test
+  void reportsEveryProblem_notJustTheFirst() {
+    String yaml =
+        "services:\n"
+            + "  shop:\n"
+            + "    command: ./s\n"
+            + "    replicas: -2\n"
+            + "    stop:\n"
+            + "      signal: NOPE\n"
+            + "  api:\n"
+            + "    replica: 2\n";
+    List<SpecError> errors = parse(yaml).errors();
+    assertThat(errors)
+        .extracting(SpecError::path)
+        .containsExactlyInAnyOrder(
+            "services.shop.replicas",
+            "services.shop.stop.signal",
+            "services.api.replica",
+            "services.api.command");
+  }
+
+  @Test
+  void validSpec_readsEveryFieldWithDefaultsAndAliases() {
+    String yaml =
+        "version: 1\n"
+            + "services:\n"
+            + "  shop:\n"
+            + "    command: ${HOME_DIR}/bin/shop\n"
+            + "    args: [--port, '${PORT}', '$${LITERAL}']\n"
+            + "    workdir: data\n"
+            + "    version: v2\n"
+            + "    replicas: 3\n"
+            + "    env:\n"
+            + "      MODE: fast\n"
+            + "      THREADS: 4\n"
+            + "    readiness:\n"
+            + "      http: /readyz\n"
+            + "      interval: 500ms\n"
+            + "      success_threshold: 2\n"
+            + "    liveness:\n"
+            + "      exec: test -f alive\n"
+            + "      initial-delay: 1m30s\n"
+            + "    restart:\n"
+            + "      policy: on-failure\n"
+            + "      initialBackoff: 1s\n"
+            + "      maxBackoff: 1m\n"
+            + "      multiplier: 3\n"
+            + "      jitter: 0\n"
+            + "      maxRestarts: 2\n"
+            + "    stop: {signal: SIGINT, timeout: 3s}\n"
+            + "    resources: {cpu: 500m, memory: 256Mi}\n"
+            + "  worker:\n"
+            + "    command: sleep\n";
+    ParsedSpec r = parse(yaml);
+    assertThat(r.errors()).isEmpty();
+    ServiceSpec s = r.spec().orElseThrow().service("shop").orElseThrow();
+    assertThat(s.command()).isEqualTo("/opt/home/bin/shop");
+    assertThat(s.args()).containsExactly("--port", "${PORT}", "${LITERAL}");
+    assertThat(s.workdir()).isEqualTo("/srv/app/data");
+    assertThat(s.version()).isEqualTo("v2");
+    assertThat(s.replicas()).isEqualTo(3);
+    assertThat(s.env()).containsEntry("MODE", "fast").containsEntry("THREADS", "4");
+    assertThat(s.readiness().kind()).isEqualTo(Probe.Kind.HTTP);
+    assertThat(s.readiness().interval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(s.readiness().successThreshold()).isEqualTo(2);
+    assertThat(s.readiness().failureThreshold()).isEqualTo(3);
+    assertThat(s.liveness().command()).containsExactly("sh", "-c", "test -f alive");
+    assertThat(s.liveness().initialDelay()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(s.restart().mode()).isEqualTo(RestartPolicy.Mode.ON_FAILURE);
+    assertThat(s.restart().maxBackoff()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(s.restart().multiplier()).isEqualTo(3.0);
+    assertThat(s.restart().maxRestarts()).isEqualTo(2);
+    assertThat(s.stop().signal()).isEqualTo("INT");
+    assertThat(s.stop().timeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(s.resources().cpu()).isEqualTo(0.5);
+    assertThat(s.resources().memoryBytes()).isEqualTo(256L * 1024 * 1024);
+    ServiceSpec w = r.spec().orElseThrow().service("worker").orElseThrow();
+    assertThat(w.replicas()).isEqualTo(1);
+    assertThat(w.workdir()).isEqualTo("/srv/app");
+    assertThat(w.liveness()).isNull();
+    assertThat(w.restart()).isEqualTo(RestartPolicy.defaults());
+  }
+
+  @Test
+  void restartMayBeGivenAsPolicyName() {
+    ServiceSpec s = parse(svc("    restart: never\n")).spec().orElseThrow().services().get(0);
+    assertThat(s.restart().mode()).isEqualTo(RestartPolicy.Mode.NEVER);
+  }
+
+  @Test
+  void referencedVariables_listsNamesExceptPortAndLiterals() {
+    assertThat(SpecParser.referencedVariables("a ${X} ${PORT} $${Y} ${Z_1}"))
+        .containsExactly("X", "Z_1");
+  }
+
+  @Test
+  void templateChangesWithCommandButNotWithReplicas() {
+    ServiceSpec a = parse(svc("    replicas: 1\n")).spec().orElseThrow().services().get(0);
+    ServiceSpec b = parse(svc("    replicas: 4\n")).spec().orElseThrow().services().get(0);
+    ServiceSpec c = parse(svc("    env: {A: b}\n")).spec().orElseThrow().services().get(0);
+    assertThat(a.template()).isEqualTo(b.template());
+    assertThat(a.template()).isNotEqualTo(c.template());
+  }
+}

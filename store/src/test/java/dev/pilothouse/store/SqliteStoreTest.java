@@ -1,0 +1,137 @@
+package dev.pilothouse.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pilothouse.core.event.Event;
+import dev.pilothouse.core.event.EventChain;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceRecord;
+import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteStoreTest {
+  @TempDir Path dir;
+  final InstantSource clock = () -> Instant.parse("2026-03-04T05:06:07Z");
+
+  SqliteStore open() {
+    return SqliteStore.open(dir.resolve("p.db"), clock);
+  }
+
+  static Spec spec() {
+    return new Spec(
+        List.of(
+            new ServiceSpec(
+                "shop",
+                "./s",
+                List.of("--port", "${PORT}"),
+                Map.of("A", "1"),
+                "/srv",
+                "v3",
+                3,
+                new Probe(
+                    Probe.Kind.EXEC,
+                    "",
+                    0,
+                    List.of("true"),
+                    Duration.ofSeconds(2),
+                    Duration.ofMillis(500),
+                    3,
+                    1,
+                    Duration.ofSeconds(5)),
+                Probe.http("/ready"),
+                RestartPolicy.defaults(),
+                new StopPolicy("INT", Duration.ofSeconds(3)),
+                new Resources(0.5, 1 << 20))));
+  }
+
+  @Test
+  void revisions_roundTripTheWholeSpec_andSurviveReopen() {
+    try (SqliteStore s = open()) {
+      assertThat(s.latest()).isEmpty();
+      assertThat(s.append(spec(), "shop.yaml").number()).isEqualTo(1);
+      assertThat(s.append(Spec.empty(), "x").number()).isEqualTo(2);
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.list()).hasSize(2);
+      assertThat(s.list().get(0).spec()).isEqualTo(spec());
+      assertThat(s.list().get(0).source()).isEqualTo("shop.yaml");
+      assertThat(s.latest().orElseThrow().number()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void instances_areSavedReplacedAndDeleted() {
+    try (SqliteStore s = open()) {
+      InstanceRecord r =
+          new InstanceRecord(
+              "shop-1", "shop", 0, "t-0", 42, 4200, 31000, "starting", false, Instant.EPOCH, 0);
+      s.saveInstance(r);
+      s.saveInstance(
+          new InstanceRecord(
+              "shop-1", "shop", 0, "t-0", 42, 4200, 31000, "running", true, Instant.EPOCH, 0));
+      assertThat(s.loadInstances()).singleElement().satisfies(x -> assertThat(x.ready()).isTrue());
+      s.saveGeneration("shop", 3);
+      assertThat(s.loadGenerations()).containsEntry("shop", 3);
+      s.deleteInstance("shop-1");
+      assertThat(s.loadInstances()).isEmpty();
+    }
+  }
+
+  @Test
+  void events_areChained_acrossReopen_andNotifyListeners() throws Exception {
+    List<Event> seen = new ArrayList<>();
+    try (SqliteStore s = open()) {
+      try (AutoCloseable sub = s.subscribe(seen::add)) {
+        s.emit(new NewEvent(clock.instant(), "A", "shop", "", "first", Map.of("k", "v")));
+      }
+      s.emit(new NewEvent(clock.instant(), "B", "", "", "second", Map.of()));
+    }
+    assertThat(seen).extracting(Event::type).containsExactly("A");
+    try (SqliteStore s = open()) {
+      s.emit(new NewEvent(clock.instant(), "C", "", "", "third", Map.of()));
+      List<Event> all = s.after(0, 100);
+      assertThat(all).extracting(Event::seq).containsExactly(1L, 2L, 3L);
+      assertThat(all.get(0).prevHash()).isEqualTo(EventChain.GENESIS);
+      assertThat(all.get(2).prevHash()).isEqualTo(all.get(1).hash());
+      assertThat(all.get(0).fields()).containsEntry("k", "v");
+      assertThat(s.latest(2)).extracting(Event::type).containsExactly("B", "C");
+      assertThat(s.verify()).isEmpty();
+    }
+  }
+
+  @Test
+  void verify_findsATamperedEvent() {
+    try (SqliteStore s = open()) {
+      for (int i = 0; i < 5; i++) {
+        s.emit(new NewEvent(clock.instant(), "T", "", "", "m" + i, Map.of()));
+      }
+      s.execute("UPDATE events SET message = 'forged' WHERE seq = 4");
+      assertThat(s.verify()).contains(4L);
+    }
+  }
+
+  @Test
+  void unreadableFile_failsWithWhatWasAttempted() throws Exception {
+    Path bad = dir.resolve("bad.db");
+    Files.writeString(
+        bad, "this is not a database, just text that is long enough to be read as a header");
+    assertThatThrownBy(() -> SqliteStore.open(bad, clock))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("opening the store " + bad);
+  }
+}
