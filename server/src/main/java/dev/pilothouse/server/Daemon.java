@@ -267,10 +267,13 @@ public final class Daemon {
   }
 
   private void closeQuietly() {
-    try {
-      Files.deleteIfExists(DaemonInfo.file(dir.path()));
-    } catch (IOException e) {
-      log.warn("could not remove daemon.json: {}", e.toString());
+    if (lock != null) {
+      // Only the lock holder owns daemon.json; a refused second daemon must leave it alone.
+      try {
+        Files.deleteIfExists(DaemonInfo.file(dir.path()));
+      } catch (IOException e) {
+        log.warn("could not remove daemon.json: {}", e.toString());
+      }
     }
     if (loop != null) {
       loop.shutdownNow();

@@ -37,6 +37,9 @@ public final class InstanceController {
   /** While an instance has never been ready, readiness is checked at least this often. */
   static final Duration STARTUP_PROBE_INTERVAL = Duration.ofMillis(250);
 
+  /** Without a readiness check, an instance counts as ready once it has run this long. */
+  static final Duration MIN_READY_WITHOUT_CHECK = Duration.ofSeconds(1);
+
   /** Collaborators and settings of a controller. */
   public record Options(
       InstanceRuntime runtime,
@@ -355,11 +358,6 @@ public final class InstanceController {
     Instance i =
         new Instance(
             id, name, slotNo, template, p, port, now, slot.restarts, InstanceState.STARTING);
-    if (spec.readiness() == null) {
-      i.ready = true;
-      i.everReady = true;
-      i.state = InstanceState.RUNNING;
-    }
     instances.put(id, i);
     o.repository().saveInstance(i.record());
     emit(
@@ -381,6 +379,9 @@ public final class InstanceController {
     }
     ServiceSpec spec = st.spec;
     Probe readiness = spec.readiness();
+    if (readiness == null && !i.ready && !now.isBefore(i.startedAt.plus(MIN_READY_WITHOUT_CHECK))) {
+      markReady(i, now);
+    }
     if (readiness != null) {
       Optional<Boolean> r = poll(i.readiness);
       if (r.isPresent()) {
@@ -417,21 +418,25 @@ public final class InstanceController {
   private void onReadiness(Instance i, Probe p, boolean passed, Instant now) {
     i.readiness.record(passed);
     if (!i.ready && i.readiness.successes >= p.successThreshold()) {
-      i.ready = true;
-      i.everReady = true;
-      i.state = InstanceState.RUNNING;
-      o.repository().saveInstance(i.record());
-      emit(
-          "InstanceReady",
-          i.service,
-          i.id,
-          "instance is ready",
-          Map.of("startup_ms", Long.toString(Duration.between(i.startedAt, now).toMillis())));
+      markReady(i, now);
     } else if (i.ready && i.readiness.failures >= p.failureThreshold()) {
       i.ready = false;
       o.repository().saveInstance(i.record());
       emit("InstanceNotReady", i.service, i.id, "readiness check failing", Map.of());
     }
+  }
+
+  private void markReady(Instance i, Instant now) {
+    i.ready = true;
+    i.everReady = true;
+    i.state = InstanceState.RUNNING;
+    o.repository().saveInstance(i.record());
+    emit(
+        "InstanceReady",
+        i.service,
+        i.id,
+        "instance is ready",
+        Map.of("startup_ms", Long.toString(Duration.between(i.startedAt, now).toMillis())));
   }
 
   private void launch(

@@ -77,11 +77,30 @@ public final class LocalProcessRuntime implements InstanceRuntime {
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       pb.redirectErrorStream(true);
       Process p = pb.start();
+      awaitOwnGroup(p);
       long ticks = ProcStat.startTicks(p.pid()).orElse(0L);
       logs.track(l.service(), l.instanceId());
       return new Child(p, ticks);
     } catch (IOException e) {
       throw new LaunchException("could not start '" + exe + "': " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Waits (briefly) until setsid has made the process its own group leader, so that a signal to the
+   * group sent right after start reaches it.
+   */
+  private static void awaitOwnGroup(Process p) {
+    for (int i = 0; i < 500 && p.isAlive(); i++) {
+      if (ProcStat.processGroup(p.pid()).orElse(-1L) == p.pid()) {
+        return;
+      }
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

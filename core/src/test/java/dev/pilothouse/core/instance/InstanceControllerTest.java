@@ -178,6 +178,10 @@ class InstanceControllerTest {
     c.restart("shop");
     c.tick();
     assertThat(runtime.alive()).hasSize(1);
+    assertThat(status("shop").state())
+        .as("not ready before it has run 1s")
+        .isEqualTo("progressing");
+    run(Duration.ofSeconds(1));
     assertThat(status("shop").state()).isEqualTo("running");
   }
 

@@ -1,0 +1,227 @@
+package dev.pilothouse.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.pilothouse.client.PilotClient;
+import dev.pilothouse.client.Wire;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs the assembled CLI and daemon as real processes against a temporary state directory, and
+ * cleans up every process it caused, whatever the test did.
+ */
+final class Harness implements AutoCloseable {
+  static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+  static final String LIB = System.getProperty("pilothouse.lib", "../dist/target/lib");
+
+  final Path stateDir;
+  final Path work;
+
+  /** What a CLI run printed and returned. */
+  record Result(int exit, String out, String err) {}
+
+  Harness(Path tmp) throws IOException {
+    this.work = tmp;
+    this.stateDir = tmp.resolve("state");
+  }
+
+  /** The demo service's command line, with extra env-driven behaviour left to the spec. */
+  static String demoCommand() {
+    return "command: "
+        + JAVA
+        + "\n"
+        + "    args: [-XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -Xmx48m, -Xss256k, -cp, '"
+        + LIB
+        + "/*', dev.pilothouse.demo.Main]\n";
+  }
+
+  Path writeSpec(String name, String yaml) throws IOException {
+    Path f = work.resolve(name);
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  Result cli(String... args) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(JAVA, "-XX:TieredStopAtLevel=1", "-cp", LIB + "/*", "dev.pilothouse.cli.Main"));
+    cmd.addAll(List.of(args));
+    if (!List.of(args).contains("--state-dir")) {
+      cmd.addAll(List.of("--state-dir", stateDir.toString()));
+    }
+    try {
+      Path out = Files.createTempFile(work, "out", ".txt");
+      Path err = Files.createTempFile(work, "err", ".txt");
+      Process p =
+          new ProcessBuilder(cmd)
+              .directory(work.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("CLI timed out: " + cmd);
+      }
+      return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    } catch (IOException e) {
+      throw new AssertionError("running " + cmd, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Runs the CLI and fails the test unless it exits 0. */
+  Result ok(String... args) {
+    Result r = cli(args);
+    if (r.exit() != 0) {
+      throw new AssertionError(
+          "pilothouse "
+              + String.join(" ", args)
+              + " exited "
+              + r.exit()
+              + "\n"
+              + r.out()
+              + r.err());
+    }
+    return r;
+  }
+
+  Result up(Path spec) {
+    return ok("up", "-f", spec.toString(), "--detach", "--api-port", "0", "--timeout", "60");
+  }
+
+  PilotClient client() {
+    return PilotClient.forStateDir(stateDir)
+        .orElseThrow(() -> new AssertionError("no daemon.json in " + stateDir));
+  }
+
+  Wire.Status status() {
+    return client().status();
+  }
+
+  Wire.Service service(String name) {
+    return status().services().stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  long daemonPid() {
+    return PilotClient.info(stateDir).orElseThrow().pid();
+  }
+
+  /** Waits until the service has exactly n ready instances and no others. */
+  Wire.Service awaitReady(String name, int n, Duration within) {
+    await()
+        .atMost(within)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Wire.Service s = service(name);
+              return s.readyReplicas() == n && s.instances().size() == n;
+            });
+    return service(name);
+  }
+
+  static void signal(long pid, String signal) {
+    try {
+      new ProcessBuilder("kill", "-s", signal, Long.toString(pid))
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static boolean alive(long pid) {
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !zombie(pid);
+  }
+
+  static boolean zombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /** Pids of live processes whose environment says they belong to this state directory. */
+  List<Long> ownedProcesses() {
+    List<Long> out = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        long pid = Long.parseLong(name);
+        Map<String, String> env = environ(pid);
+        if (env.containsKey("PILOTHOUSE_INSTANCE_ID") && ownerMatches(env) && alive(pid)) {
+          out.add(pid);
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return out;
+  }
+
+  private boolean ownerMatches(Map<String, String> env) {
+    String cwd = env.getOrDefault("PILOTHOUSE_OWNER", "");
+    return cwd.equals(owner());
+  }
+
+  String owner() {
+    try {
+      var md = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] h =
+          md.digest(
+              stateDir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(h).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static Map<String, String> environ(long pid) {
+    Map<String, String> env = new HashMap<>();
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ"));
+      for (String kv : new String(raw, StandardCharsets.UTF_8).split("\0")) {
+        int eq = kv.indexOf('=');
+        if (eq > 0) {
+          env.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+      }
+    } catch (IOException e) {
+      return Map.of();
+    }
+    return env;
+  }
+
+  /** Stops the daemon and all instances; kills anything left, so no test leaks processes. */
+  @Override
+  public void close() {
+    if (PilotClient.info(stateDir).isPresent()) {
+      cli("down");
+    }
+    PilotClient.info(stateDir).ifPresent(i -> signal(i.pid(), "KILL"));
+    for (long pid : ownedProcesses()) {
+      signal(pid, "KILL");
+    }
+  }
+}
