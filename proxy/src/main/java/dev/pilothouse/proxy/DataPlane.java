@@ -1,0 +1,29 @@
+package dev.pilothouse.proxy;
+
+/** The running proxy: routes requests by the current route table and measures them. */
+public interface DataPlane extends AutoCloseable {
+
+  /** Starts listening; throws {@link ProxyException} when it cannot (port taken, bad TLS files). */
+  static DataPlane start(ProxyOptions options) {
+    return NettyDataPlane.start(options);
+  }
+
+  /** Swaps in a new route table; requests in flight finish on the table they started with. */
+  void update(RouteTable table);
+
+  /** The current route table. */
+  RouteTable table();
+
+  /** RED metrics. */
+  ProxyMetrics metrics();
+
+  /** The port it listens on. */
+  int port();
+
+  /** Requests in flight to one backend (instance id); 0 when unknown. Used to drain. */
+  int inFlight(String backendId);
+
+  /** Stops listening and closes every connection. */
+  @Override
+  void close();
+}

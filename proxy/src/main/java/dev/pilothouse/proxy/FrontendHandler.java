@@ -1,0 +1,658 @@
+package dev.pilothouse.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client connection. Serves one request at a time: routes it, picks an instance, streams the
+ * request to it over a pooled connection on the same event loop, streams the response back, and
+ * retries on another instance where that is safe.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter {
+  private final NettyDataPlane dp;
+  private final boolean tls;
+  private final UpstreamPool pool;
+  private ChannelHandlerContext ctx;
+  private String clientIp = "";
+  private final ArrayDeque<Object> queued = new ArrayDeque<>();
+
+  // the exchange in progress
+  private boolean active;
+  private HttpRequest request;
+  private String method;
+  private String path;
+  private boolean keepAlive;
+  private boolean idempotent;
+  private boolean bodyless;
+  private Route route;
+  private BackendGroup group;
+  private ClusterState cluster;
+  private int attempts;
+  private int attemptId;
+  private Backend backend;
+  private Backend tried1;
+  private Backend tried2;
+  private BackendState bstate;
+  private Series series;
+  private UpstreamHandler upstream;
+  private final List<HttpContent> buffered = new ArrayList<>(2);
+  private boolean requestComplete;
+  private boolean requestWritten;
+  private boolean bodySent;
+  private boolean responseStarted;
+  private boolean upstreamKeepAlive;
+  private boolean discardBody;
+  private boolean retrying;
+  private int status;
+  private long startNanos;
+  private long attemptNanos;
+  private ScheduledFuture<?> timeout;
+
+  FrontendHandler(NettyDataPlane dp, boolean tls, UpstreamPool pool) {
+    this.dp = dp;
+    this.tls = tls;
+    this.pool = pool;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+      clientIp = a.getAddress().getHostAddress();
+    }
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (active && requestComplete) {
+      queued.add(msg); // pipelined: served after the current response
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      if (active) {
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
+      begin(req);
+    }
+    if (msg instanceof HttpContent c) {
+      if (active) {
+        onRequestContent(c);
+      } else {
+        c.release();
+      }
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    UpstreamHandler u = upstream;
+    if (u != null) {
+      u.channel().flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    UpstreamHandler u = upstream;
+    if (u != null && ctx.channel().isWritable()) {
+      u.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && !active) {
+      ctx.close();
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (active) {
+      UpstreamHandler u = upstream;
+      upstream = null;
+      if (u != null) {
+        u.attach(null);
+        u.channel().close();
+        endAttempt(0);
+      }
+      finish();
+    }
+    while (!queued.isEmpty()) {
+      ReferenceCountUtil.release(queued.poll());
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
+  // ---- request
+
+  private void begin(HttpRequest req) {
+    active = true;
+    request = req;
+    startNanos = System.nanoTime();
+    attempts = 0;
+    tried1 = null;
+    tried2 = null;
+    requestComplete = false;
+    requestWritten = false;
+    bodySent = false;
+    responseStarted = false;
+    discardBody = false;
+    retrying = false;
+    status = 0;
+    group = null;
+    cluster = null;
+    keepAlive = HttpUtil.isKeepAlive(req);
+    if (req.decoderResult().isFailure()) {
+      keepAlive = false;
+      route = null;
+      respond(400, "bad request: " + req.decoderResult().cause().getMessage());
+      return;
+    }
+    method = req.method().name();
+    String uri = req.uri();
+    int q = uri.indexOf('?');
+    path = q < 0 ? uri : uri.substring(0, q);
+    idempotent = Headers.idempotent(method);
+    bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+    route = dp.table().match(req.headers().get(HttpHeaderNames.HOST), path);
+    if (route == null) {
+      respond(404, "no route for " + path);
+      return;
+    }
+    cluster = dp.cluster(route.name());
+    RoutePolicy policy = route.policy();
+    long waitNanos = dp.rateLimit(route);
+    if (waitNanos > 0) {
+      long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L));
+      respond(
+          429,
+          "rate limit of route " + route.name() + " exceeded",
+          "retry-after",
+          Long.toString(seconds));
+      return;
+    }
+    RoutePolicy.Fault fault = policy.fault();
+    if (fault.active() && (fault.header().isEmpty() || req.headers().contains(fault.header()))) {
+      ThreadLocalRandom r = ThreadLocalRandom.current();
+      if (fault.abortPercent() > 0 && r.nextDouble() * 100 < fault.abortPercent()) {
+        respond(fault.abortStatus(), "fault injected");
+        return;
+      }
+      if (fault.delayPercent() > 0 && r.nextDouble() * 100 < fault.delayPercent()) {
+        ctx.channel().config().setAutoRead(false);
+        int id = attemptId;
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (active && id == attemptId) {
+                    prepareAndAttempt();
+                  }
+                },
+                fault.delay().toNanos(),
+                TimeUnit.NANOSECONDS);
+        return;
+      }
+    }
+    prepareAndAttempt();
+  }
+
+  private void prepareAndAttempt() {
+    if (route.stripPrefix() && route.pathPrefix().length() > 1) {
+      String uri = request.uri();
+      String rest = uri.substring(Math.min(uri.length(), route.pathPrefix().length()));
+      request.setUri(rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest);
+    }
+    Headers.removeHopByHop(request.headers());
+    Headers.forward(request.headers(), clientIp, tls);
+    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    group = chooseGroup();
+    if (group != null && !route.mirror().isEmpty() && bodyless) {
+      dp.mirror(route, request, ctx.channel().eventLoop());
+    }
+    if (group != null) {
+      cluster.active.incrementAndGet();
+    }
+    attempt();
+  }
+
+  private BackendGroup chooseGroup() {
+    List<BackendGroup> groups = route.groups();
+    for (Match m : route.matches()) {
+      String v =
+          m.kind() == Match.Kind.HEADER
+              ? request.headers().get(m.name())
+              : Headers.cookie(request.headers().get(HttpHeaderNames.COOKIE), m.name());
+      if (v != null && (m.value().equals("*") || m.value().equals(v))) {
+        BackendGroup g = route.group(m.group());
+        if (g != null && !g.backends().isEmpty()) {
+          return g;
+        }
+      }
+    }
+    int total = 0;
+    for (BackendGroup g : groups) {
+      if (!g.backends().isEmpty()) {
+        total += g.weight();
+      }
+    }
+    if (total > 0) {
+      int x = groups.size() == 1 ? 0 : ThreadLocalRandom.current().nextInt(total);
+      for (BackendGroup g : groups) {
+        if (!g.backends().isEmpty()) {
+          x -= g.weight();
+          if (x < 0) {
+            return g;
+          }
+        }
+      }
+    }
+    for (BackendGroup g : groups) {
+      if (!g.backends().isEmpty()) {
+        return g; // only zero-weight groups have instances
+      }
+    }
+    return null;
+  }
+
+  private void attempt() {
+    RoutePolicy policy = route.policy();
+    if (group == null) {
+      respond(503, "no ready instance for route " + route.name());
+      return;
+    }
+    if (cluster.active.get() > policy.maxRequests()) {
+      respond(503, "too many requests in flight for route " + route.name());
+      return;
+    }
+    long now = System.nanoTime();
+    Backend b =
+        Balancer.pick(
+            group.backends(),
+            policy.balancing(),
+            dp.counter(route, group),
+            dp.states(),
+            tried1,
+            tried2,
+            now);
+    if (b == null) {
+      respond(503, "no ready instance for route " + route.name());
+      return;
+    }
+    attempts++;
+    attemptId++;
+    backend = b;
+    bstate = dp.state(b);
+    series = dp.series(route, b, bstate);
+    bstate.active.incrementAndGet();
+    series.inFlight.incrementAndGet();
+    attemptNanos = now;
+    timeout =
+        ctx.executor()
+            .schedule(this::onTimeout, policy.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    UpstreamHandler u = pool.acquire(b);
+    if (u != null) {
+      onConnected(u);
+      return;
+    }
+    if (bstate.connections.get() >= policy.maxConnections()) {
+      attemptFailed("connection limit of instance " + b.id() + " reached", false);
+      return;
+    }
+    if (cluster.pending.get() >= policy.maxPending()) {
+      endAttempt(-1);
+      respond(503, "too many pending connections for route " + route.name());
+      return;
+    }
+    cluster.pending.incrementAndGet();
+    ctx.channel().config().setAutoRead(false);
+    int id = attemptId;
+    ChannelFuture f =
+        dp.connect(b, bstate, ctx.channel().eventLoop(), pool, policy.connectTimeout());
+    f.addListener(
+        (ChannelFutureListener)
+            done -> {
+              cluster.pending.decrementAndGet();
+              if (!active || id != attemptId) {
+                done.channel().close();
+                return;
+              }
+              if (done.isSuccess()) {
+                onConnected(done.channel().pipeline().get(UpstreamHandler.class));
+              } else {
+                attemptFailed(
+                    "cannot connect to instance " + b.id() + ": " + done.cause().getMessage(),
+                    false);
+              }
+            });
+  }
+
+  private void onConnected(UpstreamHandler u) {
+    upstream = u;
+    u.attach(this);
+    u.channel().write(request);
+    requestWritten = true;
+    if (bodyless && requestComplete && buffered.isEmpty()) {
+      u.channel().write(LastHttpContent.EMPTY_LAST_CONTENT);
+    } else {
+      for (HttpContent c : buffered) {
+        bodySent |= c.content().isReadable();
+        u.channel().write(c);
+      }
+      buffered.clear();
+    }
+    u.channel().flush();
+    if (!requestComplete) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  private void onRequestContent(HttpContent c) {
+    boolean last = c instanceof LastHttpContent;
+    if (last) {
+      requestComplete = true;
+      ctx.channel().config().setAutoRead(false); // one request at a time
+    }
+    if (discardBody) {
+      c.release();
+      if (last) {
+        finish();
+      }
+      return;
+    }
+    UpstreamHandler u = upstream;
+    if (u != null) {
+      bodySent |= c.content().isReadable();
+      u.channel().write(c);
+      if (last) {
+        u.channel().flush();
+      } else if (!u.channel().isWritable()) {
+        ctx.channel().config().setAutoRead(false);
+      }
+    } else if (bodyless && last) {
+      c.release(); // rewritten as EMPTY_LAST_CONTENT on each attempt
+    } else {
+      buffered.add(c);
+    }
+  }
+
+  void upstreamWritabilityChanged(boolean writable) {
+    if (writable && !requestComplete) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  // ---- response
+
+  void onResponseHead(UpstreamHandler u, HttpResponse r) {
+    if (u != upstream) {
+      return;
+    }
+    cancelTimeout();
+    responseStarted = true;
+    status = r.status().code();
+    if (status >= 500) {
+      dp.failure(route, group, backend, bstate, series); // bstate is still this attempt's
+    } else {
+      bstate.consecutiveFailures.set(0);
+    }
+    upstreamKeepAlive = HttpUtil.isKeepAlive(r);
+    Headers.removeHopByHop(r.headers());
+    r.setProtocolVersion(HttpVersion.HTTP_1_1);
+    if (!keepAlive) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (!HttpUtil.isContentLengthSet(r)
+        && !HttpUtil.isTransferEncodingChunked(r)
+        && status != 204
+        && status != 304
+        && !method.equals("HEAD")
+        && status >= 200) {
+      HttpUtil.setTransferEncodingChunked(r, true);
+    }
+    ctx.write(r);
+  }
+
+  void onResponseContent(UpstreamHandler u, HttpContent c) {
+    if (u != upstream) {
+      c.release();
+      return;
+    }
+    boolean last = c instanceof LastHttpContent;
+    ctx.write(c);
+    if (!last && !ctx.channel().isWritable()) {
+      u.channel().config().setAutoRead(false);
+    }
+    if (last) {
+      upstream = null;
+      endAttempt(status);
+      if (upstreamKeepAlive && requestComplete) {
+        u.release();
+      } else {
+        u.attach(null);
+        u.channel().close();
+      }
+      completeDownstream();
+    }
+  }
+
+  void flushDownstream() {
+    ctx.flush();
+  }
+
+  // ---- failures
+
+  void onUpstreamFailure(UpstreamHandler u, String reason, boolean timedOut) {
+    if (u != upstream) {
+      return;
+    }
+    upstream = null;
+    u.attach(null);
+    u.channel().close();
+    attemptFailed(reason, timedOut);
+  }
+
+  private void onTimeout() {
+    timeout = null;
+    if (!active || responseStarted) {
+      return;
+    }
+    UpstreamHandler u = upstream;
+    if (u != null) {
+      onUpstreamFailure(
+          u,
+          "instance "
+              + backend.id()
+              + " did not answer within "
+              + route.policy().requestTimeout().toMillis()
+              + "ms",
+          true);
+    } else {
+      attemptId++; // a connect still under way is abandoned
+      attemptFailed("connecting to instance " + backend.id() + " timed out", true);
+    }
+  }
+
+  private void attemptFailed(String reason, boolean timedOut) {
+    cancelTimeout();
+    boolean reached = requestWritten;
+    BackendState failed = bstate;
+    endAttempt(0);
+    dp.failure(route, group, backend, failed, series);
+    if (responseStarted) {
+      ctx.close();
+      return;
+    }
+    boolean safe = (!reached && !bodySent) || (idempotent && bodyless);
+    RoutePolicy p = route.policy();
+    if (safe && attempts <= p.retries() && cluster.retryAllowed(p.retryBudget(), p.minRetries())) {
+      tried2 = tried1;
+      tried1 = backend;
+      requestWritten = false;
+      if (!retrying) {
+        retrying = true;
+        cluster.retries.incrementAndGet();
+      }
+      series.retries.increment();
+      attempt();
+      return;
+    }
+    respond(timedOut ? 504 : 502, reason);
+  }
+
+  /** Ends the current attempt's accounting; status 0 records a transport error, -1 nothing. */
+  private void endAttempt(int code) {
+    if (bstate == null) {
+      return;
+    }
+    bstate.active.decrementAndGet();
+    series.inFlight.decrementAndGet();
+    if (code >= 0) {
+      long now = System.nanoTime();
+      series.record(code, (now - attemptNanos) / 1000, now);
+    }
+    bstate = null;
+  }
+
+  // ---- completion
+
+  private void respond(int code, String message) {
+    respond(code, message, null, null);
+  }
+
+  private void respond(int code, String message, String header, String value) {
+    cancelTimeout();
+    if (responseStarted) {
+      ctx.close();
+      return;
+    }
+    status = code;
+    responseStarted = true;
+    ByteBuf body = Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8);
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), body);
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    r.headers()
+        .set("x-pilothouse-reason", message.length() > 200 ? message.substring(0, 200) : message);
+    if (header != null) {
+      r.headers().set(header, value);
+    }
+    if (!requestComplete) {
+      keepAlive = false; // the rest of the request body is not read
+    }
+    if (!keepAlive) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (route != null) {
+      long now = System.nanoTime();
+      dp.proxySeries(route).record(code, (now - startNanos) / 1000, now);
+    }
+    ctx.write(r);
+    completeDownstream();
+  }
+
+  private void completeDownstream() {
+    dp.accessLog(this::logLine);
+    if (!keepAlive) {
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      finish();
+      return;
+    }
+    ctx.flush();
+    if (!requestComplete) {
+      discardBody = true; // wait for the rest of the body, then serve the next request
+      ctx.channel().config().setAutoRead(true);
+      return;
+    }
+    finish();
+    ctx.channel().config().setAutoRead(true);
+    while (!active && !queued.isEmpty()) {
+      channelRead(ctx, queued.poll());
+    }
+  }
+
+  private void finish() {
+    cancelTimeout();
+    if (cluster != null && group != null) {
+      cluster.active.decrementAndGet();
+      if (retrying) {
+        cluster.retries.decrementAndGet();
+      }
+    }
+    for (HttpContent c : buffered) {
+      c.release();
+    }
+    buffered.clear();
+    active = false;
+    cluster = null;
+    group = null;
+    attemptId++;
+  }
+
+  private void cancelTimeout() {
+    if (timeout != null) {
+      timeout.cancel(false);
+      timeout = null;
+    }
+  }
+
+  private String logLine() {
+    long micros = (System.nanoTime() - startNanos) / 1000;
+    StringBuilder b = new StringBuilder(200);
+    b.append("{\"time\":\"").append(java.time.Instant.now()).append('"');
+    AccessLog.field(b, "client", clientIp);
+    AccessLog.field(b, "method", method == null ? "" : method);
+    AccessLog.field(b, "path", path == null ? "" : path);
+    b.append(",\"status\":").append(status);
+    b.append(",\"duration_ms\":").append(micros / 1000.0);
+    AccessLog.field(b, "route", route == null ? "" : route.name());
+    AccessLog.field(b, "instance", backend == null || status == 0 ? "" : backend.id());
+    AccessLog.field(b, "version", backend == null ? "" : backend.version());
+    b.append(",\"attempts\":").append(attempts);
+    AccessLog.field(
+        b,
+        "traceparent",
+        request == null ? "" : String.valueOf(request.headers().get(Headers.TRACEPARENT)));
+    return b.append('}').toString();
+  }
+
+  static boolean isHead(HttpRequest r) {
+    return r.method() == HttpMethod.HEAD;
+  }
+}

@@ -1,0 +1,131 @@
+package dev.pilothouse.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Header rewriting: hop-by-hop removal, X-Forwarded-*, W3C traceparent. */
+final class Headers {
+  static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+  static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private Headers() {}
+
+  /**
+   * Removes hop-by-hop headers (RFC 9110 §7.6.1) and those named by Connection. Transfer-Encoding
+   * stays: the codec re-frames the body the same way on the next hop.
+   */
+  static void removeHopByHop(HttpHeaders h) {
+    String connection = h.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      for (String name : connection.split(",")) {
+        String n = name.trim();
+        if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
+          h.remove(n);
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION);
+    }
+    h.remove(HttpHeaderNames.KEEP_ALIVE);
+    h.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+    h.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
+    h.remove(HttpHeaderNames.TE);
+    h.remove(HttpHeaderNames.TRAILER);
+    h.remove(HttpHeaderNames.UPGRADE);
+    h.remove("proxy-connection");
+  }
+
+  /** Adds X-Forwarded-For/-Proto/-Host and a traceparent for the next hop. */
+  static void forward(HttpHeaders h, String clientIp, boolean tls) {
+    String xff = h.get(X_FORWARDED_FOR);
+    h.set(X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+    if (!h.contains(X_FORWARDED_PROTO)) {
+      h.set(X_FORWARDED_PROTO, tls ? "https" : "http");
+    }
+    String host = h.get(HttpHeaderNames.HOST);
+    if (host != null && !h.contains(X_FORWARDED_HOST)) {
+      h.set(X_FORWARDED_HOST, host);
+    }
+    h.set(TRACEPARENT, traceparent(h.get(TRACEPARENT)));
+  }
+
+  /**
+   * The traceparent for the next hop: the incoming trace id and flags with a new parent id when the
+   * incoming header is valid, otherwise a new sampled trace.
+   */
+  static String traceparent(String incoming) {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    if (valid(incoming)) {
+      return incoming.substring(0, 36) + hex(r.nextLong(), 16) + incoming.substring(52, 55);
+    }
+    long hi = r.nextLong();
+    long lo = r.nextLong();
+    if (hi == 0 && lo == 0) {
+      lo = 1;
+    }
+    return "00-" + hex(hi, 16) + hex(lo, 16) + "-" + hex(r.nextLong() | 1, 16) + "-01";
+  }
+
+  static boolean valid(String tp) {
+    if (tp == null
+        || tp.length() != 55
+        || tp.charAt(2) != '-'
+        || tp.charAt(35) != '-'
+        || tp.charAt(52) != '-') {
+      return false;
+    }
+    if (tp.startsWith("ff")) {
+      return false;
+    }
+    for (int i = 0; i < 55; i++) {
+      if (i == 2 || i == 35 || i == 52) {
+        continue;
+      }
+      char c = tp.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return !tp.regionMatches(3, "00000000000000000000000000000000", 0, 32)
+        && !tp.regionMatches(36, "0000000000000000", 0, 16);
+  }
+
+  private static String hex(long v, int digits) {
+    char[] out = new char[digits];
+    for (int i = digits - 1; i >= 0; i--) {
+      out[i] = HEX[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+    return new String(out);
+  }
+
+  /** Whether the request method is idempotent (RFC 9110 §9.2.2). */
+  static boolean idempotent(String method) {
+    return switch (method) {
+      case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" -> true;
+      default -> false;
+    };
+  }
+
+  /** Cookie value by name from a Cookie header, or null. */
+  static String cookie(String header, String name) {
+    if (header == null) {
+      return null;
+    }
+    for (String part : header.split(";")) {
+      int eq = part.indexOf('=');
+      if (eq > 0 && part.substring(0, eq).trim().equals(name)) {
+        return part.substring(eq + 1).trim();
+      }
+    }
+    return null;
+  }
+
+  static final List<AsciiString> KEEP_ALIVE = List.of(HttpHeaderValues.KEEP_ALIVE);
+}

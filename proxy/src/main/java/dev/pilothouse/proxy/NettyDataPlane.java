@@ -1,0 +1,382 @@
+package dev.pilothouse.proxy;
+
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Netty data plane: event loops (epoll where available), the route table and live state. */
+final class NettyDataPlane implements DataPlane {
+  private static final Logger log = LoggerFactory.getLogger(NettyDataPlane.class);
+
+  private final AtomicReference<RouteTable> table = new AtomicReference<>(RouteTable.empty());
+  private final ConcurrentHashMap<String, BackendState> states = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ClusterState> clusters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicLong> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Limiter> limiters = new ConcurrentHashMap<>();
+  private final ProxyMetrics metrics = new ProxyMetrics();
+  private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
+  private final EventLoopGroup group;
+  private final Class<? extends Channel> clientChannel;
+  private final AccessLog accessLog;
+  private Channel server;
+  private int port;
+
+  private record Limiter(RoutePolicy.RateLimit config, Bucket bucket) {}
+
+  private NettyDataPlane(ProxyOptions o) {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
+    this.group = new MultiThreadIoEventLoopGroup(threads, factory);
+    this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    for (EventExecutor e : group) {
+      pools.put(e, new UpstreamPool());
+    }
+    this.accessLog =
+        o.accessLog() == null ? null : new AccessLog(o.accessLog(), o.accessLogSample());
+  }
+
+  static NettyDataPlane start(ProxyOptions o) {
+    NettyDataPlane dp = new NettyDataPlane(o);
+    try {
+      dp.listen(
+          o, Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class);
+      return dp;
+    } catch (RuntimeException e) {
+      dp.close();
+      throw e;
+    }
+  }
+
+  private void listen(ProxyOptions o, Class<? extends ServerChannel> serverChannel) {
+    SslContext ssl = null;
+    if (o.tlsCert() != null) {
+      try {
+        ssl = SslContextBuilder.forServer(o.tlsCert().toFile(), o.tlsKey().toFile()).build();
+      } catch (Exception e) {
+        throw new ProxyException(
+            "cannot load TLS certificate "
+                + o.tlsCert()
+                + " and key "
+                + o.tlsKey()
+                + ": "
+                + e.getMessage()
+                + " (the key must be PEM, PKCS#8)",
+            e);
+      }
+    }
+    final SslContext sslContext = ssl;
+    final long idleSeconds = Math.max(1, o.idleTimeout().toSeconds());
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(group)
+            .channel(serverChannel)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.SO_KEEPALIVE, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (sslContext != null) {
+                      ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
+                    }
+                    ch.pipeline()
+                        .addLast(new HttpServerCodec(8192, 16384, 65536))
+                        .addLast(new HttpServerExpectContinueHandler())
+                        .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
+                        .addLast(
+                            new FrontendHandler(
+                                NettyDataPlane.this,
+                                sslContext != null,
+                                pools.get(ch.eventLoop())));
+                  }
+                });
+    try {
+      server = b.bind(o.host(), o.port()).sync().channel();
+    } catch (Exception e) {
+      throw new ProxyException(
+          "cannot listen on "
+              + o.host()
+              + ":"
+              + o.port()
+              + ": "
+              + e.getMessage()
+              + " (is another process using the port? change proxy.port in the spec)",
+          e);
+    }
+    port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
+    log.info(
+        "proxy listening on {}:{} ({})", o.host(), port, Epoll.isAvailable() ? "epoll" : "nio");
+  }
+
+  // ---- DataPlane
+
+  @Override
+  public void update(RouteTable t) {
+    table.set(t);
+  }
+
+  @Override
+  public RouteTable table() {
+    return table.get();
+  }
+
+  @Override
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public int port() {
+    return port;
+  }
+
+  @Override
+  public int inFlight(String backendId) {
+    BackendState s = states.get(backendId);
+    return s == null ? 0 : s.active.get();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close().syncUninterruptibly();
+    }
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    if (accessLog != null) {
+      accessLog.close();
+    }
+  }
+
+  // ---- for the handlers
+
+  Map<String, BackendState> states() {
+    return states;
+  }
+
+  BackendState state(Backend b) {
+    BackendState s = states.get(b.id());
+    return s != null ? s : states.computeIfAbsent(b.id(), BackendState::new);
+  }
+
+  ClusterState cluster(String route) {
+    ClusterState c = clusters.get(route);
+    return c != null ? c : clusters.computeIfAbsent(route, r -> new ClusterState());
+  }
+
+  AtomicLong counter(Route r, BackendGroup g) {
+    String key = r.name() + '\u0000' + g.name();
+    AtomicLong c = counters.get(key);
+    return c != null ? c : counters.computeIfAbsent(key, k -> new AtomicLong());
+  }
+
+  Series series(Route r, Backend b, BackendState s) {
+    Series cached = s.series;
+    if (cached != null && cached.route.equals(r.name()) && cached.version.equals(b.version())) {
+      return cached;
+    }
+    Series fresh = metrics.series(r.name(), b.service(), b.version(), b.id());
+    s.series = fresh;
+    return fresh;
+  }
+
+  /** The series of answers the proxy gives itself (404, 429, 502, 503, 504) for a route. */
+  Series proxySeries(Route r) {
+    return metrics.series(r.name(), r.name(), "", "");
+  }
+
+  /** 0 when the request may pass the route's rate limit, else nanoseconds until a token. */
+  long rateLimit(Route r) {
+    RoutePolicy.RateLimit rl = r.policy().rateLimit();
+    if (rl.requestsPerSecond() <= 0) {
+      return 0;
+    }
+    Limiter l = limiters.get(r.name());
+    if (l == null || !l.config().equals(rl)) {
+      l = new Limiter(rl, bucket(rl));
+      limiters.put(r.name(), l);
+    }
+    ConsumptionProbe p = l.bucket().tryConsumeAndReturnRemaining(1);
+    return p.isConsumed() ? 0 : Math.max(1, p.getNanosToWaitForRefill());
+  }
+
+  private static Bucket bucket(RoutePolicy.RateLimit rl) {
+    long burst =
+        Math.max(1, rl.burst() > 0 ? rl.burst() : (long) Math.ceil(rl.requestsPerSecond()));
+    long periodNanos = (long) (1e9 / rl.requestsPerSecond());
+    return Bucket.builder()
+        .addLimit(
+            limit ->
+                limit.capacity(burst).refillGreedy(1, Duration.ofNanos(Math.max(1, periodNanos))))
+        .build();
+  }
+
+  /** Counts a failure of an instance and ejects it when it keeps failing. */
+  void failure(Route r, BackendGroup g, Backend b, BackendState s, Series series) {
+    if (s == null || b == null || g == null) {
+      return;
+    }
+    RoutePolicy.Outlier o = r.policy().outlier();
+    if (o.consecutiveFailures() <= 0
+        || s.consecutiveFailures.incrementAndGet() < o.consecutiveFailures()) {
+      return;
+    }
+    long now = System.nanoTime();
+    int ejected = 0;
+    for (Backend other : g.backends()) {
+      BackendState os = states.get(other.id());
+      if (os != null && os.ejected(now)) {
+        ejected++;
+      }
+    }
+    if ((ejected + 1) * 100L > (long) o.maxEjectedPercent() * g.backends().size()) {
+      return;
+    }
+    int n = s.ejections.incrementAndGet();
+    s.ejectedUntilNanos = now + o.baseEjection().toNanos() * n;
+    s.consecutiveFailures.set(0);
+    series.ejections.increment();
+    log.info(
+        "ejected instance {} of route {} for {} ms",
+        b.id(),
+        r.name(),
+        o.baseEjection().toMillis() * n);
+  }
+
+  ChannelFuture connect(
+      Backend b, BackendState s, EventLoop loop, UpstreamPool pool, Duration timeout) {
+    return new Bootstrap()
+        .group(loop)
+        .channel(clientChannel)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
+        .handler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(new HttpClientCodec())
+                    .addLast(new UpstreamHandler(b, s, pool));
+              }
+            })
+        .connect(b.host(), b.port());
+  }
+
+  /** Sends a bodyless copy of a request to the route's mirror group; the answer is discarded. */
+  void mirror(Route r, HttpRequest req, EventLoop loop) {
+    BackendGroup g = r.group(r.mirror());
+    if (g == null || g.backends().isEmpty()) {
+      return;
+    }
+    Backend b =
+        Balancer.pick(
+            g.backends(),
+            RoutePolicy.Balancing.ROUND_ROBIN,
+            counter(r, g),
+            states,
+            null,
+            null,
+            System.nanoTime());
+    DefaultFullHttpRequest copy =
+        new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, req.method(), req.uri());
+    copy.headers().set(req.headers());
+    copy.headers().set("x-pilothouse-mirror", "1");
+    new Bootstrap()
+        .group(loop)
+        .channel(clientChannel)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) r.policy().connectTimeout().toMillis())
+        .handler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(new HttpClientCodec())
+                    .addLast(
+                        new IdleStateHandler(
+                            0, 0, r.policy().requestTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                    .addLast(
+                        new ChannelInboundHandlerAdapter() {
+                          @Override
+                          public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            boolean last = msg instanceof LastHttpContent;
+                            ReferenceCountUtil.release(msg);
+                            if (last) {
+                              ctx.close();
+                            }
+                          }
+
+                          @Override
+                          public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                            ctx.close();
+                          }
+
+                          @Override
+                          public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                            ctx.close();
+                          }
+                        });
+              }
+            })
+        .connect(b.host(), b.port())
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess()) {
+                    f.channel().writeAndFlush(copy);
+                  } else {
+                    copy.release();
+                  }
+                });
+  }
+
+  void accessLog(Supplier<String> line) {
+    if (accessLog != null) {
+      accessLog.log(line);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package dev.pilothouse.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * Where requests for a host and path prefix go.
+ *
+ * @param host the Host header to match (without port), empty for any host
+ * @param pathPrefix the longest matching prefix wins; "/" matches everything
+ * @param stripPrefix remove the prefix from the path before forwarding
+ * @param mirror a group that also receives a copy of each request (responses ignored), or empty
+ */
+public record Route(
+    String name,
+    String host,
+    String pathPrefix,
+    boolean stripPrefix,
+    List<BackendGroup> groups,
+    List<Match> matches,
+    String mirror,
+    RoutePolicy policy) {
+
+  public Route {
+    requireNonNull(name, "name");
+    requireNonNull(host, "host");
+    requireNonNull(pathPrefix, "pathPrefix");
+    if (!pathPrefix.startsWith("/")) {
+      throw new IllegalArgumentException("pathPrefix must start with '/', but was " + pathPrefix);
+    }
+    groups = List.copyOf(groups);
+    matches = List.copyOf(matches);
+    requireNonNull(mirror, "mirror");
+    requireNonNull(policy, "policy");
+  }
+
+  /** A route of one "stable" group. */
+  public static Route simple(
+      String name, String prefix, List<Backend> backends, RoutePolicy policy) {
+    return new Route(
+        name,
+        "",
+        prefix,
+        false,
+        List.of(new BackendGroup("stable", 100, backends)),
+        List.of(),
+        "",
+        policy);
+  }
+
+  /** The group with this name, if any. */
+  public BackendGroup group(String groupName) {
+    for (BackendGroup g : groups) {
+      if (g.name().equals(groupName)) {
+        return g;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.pilothouse.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * How a route treats its requests: timeouts, retries, limits, outlier ejection, rate limit and
+ * fault injection.
+ */
+public record RoutePolicy(
+    Duration connectTimeout,
+    Duration requestTimeout,
+    Duration idleTimeout,
+    int retries,
+    double retryBudget,
+    int minRetries,
+    Balancing balancing,
+    int maxConnections,
+    int maxPending,
+    int maxRequests,
+    Outlier outlier,
+    RateLimit rateLimit,
+    Fault fault) {
+
+  /** Load-balancing policies. */
+  public enum Balancing {
+    ROUND_ROBIN,
+    LEAST_REQUEST
+  }
+
+  /**
+   * Passive outlier ejection.
+   *
+   * @param consecutiveFailures 5xx answers or connect failures in a row that eject a backend
+   * @param baseEjection first ejection time; the n-th ejection lasts n times as long
+   * @param maxEjectedPercent at most this share of a group's backends is ejected at once
+   */
+  public record Outlier(int consecutiveFailures, Duration baseEjection, int maxEjectedPercent) {
+    public Outlier {
+      requireNonNull(baseEjection, "baseEjection");
+    }
+  }
+
+  /**
+   * A token bucket: requestsPerSecond refill, burst capacity.
+   *
+   * @param requestsPerSecond 0 disables
+   */
+  public record RateLimit(double requestsPerSecond, long burst) {}
+
+  /**
+   * Fault injection, off unless a percent is above 0.
+   *
+   * @param header when non-empty, only requests carrying this header are affected
+   */
+  public record Fault(
+      Duration delay, double delayPercent, int abortStatus, double abortPercent, String header) {
+    public Fault {
+      requireNonNull(delay, "delay");
+      requireNonNull(header, "header");
+    }
+
+    /** No faults. */
+    public static Fault none() {
+      return new Fault(Duration.ZERO, 0, 503, 0, "");
+    }
+
+    boolean active() {
+      return delayPercent > 0 || abortPercent > 0;
+    }
+  }
+
+  public RoutePolicy {
+    requireNonNull(connectTimeout, "connectTimeout");
+    requireNonNull(requestTimeout, "requestTimeout");
+    requireNonNull(idleTimeout, "idleTimeout");
+    requireNonNull(balancing, "balancing");
+    requireNonNull(outlier, "outlier");
+    requireNonNull(rateLimit, "rateLimit");
+    requireNonNull(fault, "fault");
+  }
+
+  /**
+   * Sensible defaults: 1s connect, 15s to response headers, 60s idle, 2 retries in a 20% budget.
+   */
+  public static RoutePolicy defaults() {
+    return new RoutePolicy(
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(60),
+        2,
+        0.2,
+        3,
+        Balancing.LEAST_REQUEST,
+        10_000,
+        1_000,
+        10_000,
+        new Outlier(5, Duration.ofSeconds(10), 50),
+        new RateLimit(0, 0),
+        Fault.none());
+  }
+}

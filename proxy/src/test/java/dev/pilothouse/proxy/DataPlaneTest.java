@@ -1,0 +1,460 @@
+package dev.pilothouse.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The data plane over real sockets, against real HTTP backends. */
+class DataPlaneTest {
+  final List<AutoCloseable> closeables = new ArrayList<>();
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  DataPlane dp;
+
+  @AfterEach
+  void close() throws Exception {
+    if (dp != null) {
+      dp.close();
+    }
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+
+  TestBackend backend(String id) throws Exception {
+    TestBackend b = new TestBackend(id);
+    closeables.add(b);
+    return b;
+  }
+
+  DataPlane start(List<Route> routes) {
+    dp = DataPlane.start(ProxyOptions.plain("127.0.0.1", 0));
+    dp.update(RouteTable.of(routes));
+    return dp;
+  }
+
+  HttpResponse<String> get(String path, String... headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dp.port() + path))
+            .timeout(Duration.ofSeconds(20));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static RoutePolicy policy() {
+    return RoutePolicy.defaults();
+  }
+
+  @Test
+  void routesByHostAndLongestPrefix_stripsPrefix_andAddsForwardingHeaders() throws Exception {
+    TestBackend shop = backend("shop-1");
+    TestBackend api = backend("api-1");
+    TestBackend admin = backend("admin-1");
+    start(
+        List.of(
+            Route.simple("shop", "/", List.of(shop.backend("v1")), policy()),
+            new Route(
+                "api",
+                "",
+                "/api",
+                true,
+                List.of(new BackendGroup("stable", 1, List.of(api.backend("v1")))),
+                List.of(),
+                "",
+                policy()),
+            new Route(
+                "admin",
+                "admin.example",
+                "/",
+                false,
+                List.of(new BackendGroup("stable", 1, List.of(admin.backend("v1")))),
+                List.of(),
+                "",
+                policy())));
+    assertThat(get("/cart").body()).isEqualTo("shop-1\n");
+    assertThat(get("/api/items?x=1").body()).isEqualTo("api-1\n");
+    assertThat(api.lastUri).isEqualTo("/items?x=1");
+    assertThat(get("/apiary").body()).as("prefix matches whole segments").isEqualTo("shop-1\n");
+    assertThat(get("/", "Host", "admin.example:8080").body()).isEqualTo("admin-1\n");
+    assertThat(shop.lastHeaders)
+        .containsEntry("x-forwarded-for", "127.0.0.1")
+        .containsEntry("x-forwarded-proto", "http");
+    assertThat(shop.lastHeaders.get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+    String incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    get("/", "traceparent", incoming);
+    assertThat(shop.lastHeaders.get("traceparent"))
+        .startsWith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+        .endsWith("-01")
+        .isNotEqualTo(incoming);
+  }
+
+  @Test
+  void unknownPath_gets404_andNoInstance_gets503() throws Exception {
+    start(List.of(Route.simple("shop", "/shop", List.of(), policy())));
+    HttpResponse<String> none = get("/other");
+    assertThat(none.statusCode()).isEqualTo(404);
+    HttpResponse<String> empty = get("/shop");
+    assertThat(empty.statusCode()).isEqualTo(503);
+    assertThat(empty.body()).contains("no ready instance for route shop");
+  }
+
+  @Test
+  void keepAlive_reusesUpstreamConnections() throws Exception {
+    TestBackend b = backend("b1");
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), policy())));
+    for (int i = 0; i < 50; i++) {
+      assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+    assertThat(((NettyDataPlane) dp).state(b.backend("v1")).connections.get())
+        .isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void roundRobin_spreadsEvenly_andWeightsSplitGroups() throws Exception {
+    TestBackend a = backend("a");
+    TestBackend b = backend("b");
+    TestBackend c = backend("c");
+    RoutePolicy rr =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.ROUND_ROBIN,
+            1000,
+            1000,
+            1000,
+            policy().outlier(),
+            policy().rateLimit(),
+            policy().fault());
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 80, List.of(a.backend("v1"), b.backend("v1"))),
+                    new BackendGroup("canary", 20, List.of(c.backend("v2")))),
+                List.of(),
+                "",
+                rr)));
+    Map<String, Integer> counts = new HashMap<>();
+    int n = 2000;
+    for (int i = 0; i < n; i++) {
+      counts.merge(get("/").body().trim(), 1, Integer::sum);
+    }
+    // canary share ~ Binomial(2000, 0.2): sd ~ 17.9; allow 5 sd
+    assertThat(counts.get("c")).isBetween(400 - 90, 400 + 90);
+    assertThat(Math.abs(counts.get("a") - counts.get("b"))).isLessThan(120);
+  }
+
+  @Test
+  void headerAndCookieMatches_pickTheirGroup() throws Exception {
+    TestBackend stable = backend("stable-1");
+    TestBackend canary = backend("canary-1");
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 100, List.of(stable.backend("v1"))),
+                    new BackendGroup("canary", 0, List.of(canary.backend("v2")))),
+                List.of(
+                    new Match(Match.Kind.HEADER, "x-canary", "1", "canary"),
+                    new Match(Match.Kind.COOKIE, "variant", "b", "canary")),
+                "",
+                policy())));
+    for (int i = 0; i < 20; i++) {
+      assertThat(get("/").body()).isEqualTo("stable-1\n");
+    }
+    assertThat(get("/", "x-canary", "1").body()).isEqualTo("canary-1\n");
+    assertThat(get("/", "Cookie", "a=1; variant=b").body()).isEqualTo("canary-1\n");
+    assertThat(get("/", "Cookie", "variant=a").body()).isEqualTo("stable-1\n");
+  }
+
+  @Test
+  void mirror_getsACopy_whileTheClientGetsThePrimaryAnswer() throws Exception {
+    TestBackend primary = backend("primary");
+    TestBackend shadow = backend("shadow");
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 1, List.of(primary.backend("v1"))),
+                    new BackendGroup("shadow", 0, List.of(shadow.backend("v2")))),
+                List.of(),
+                "shadow",
+                policy())));
+    for (int i = 0; i < 5; i++) {
+      assertThat(get("/m").body()).isEqualTo("primary\n");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> shadow.requests.get() == 5);
+    assertThat(shadow.lastHeaders).containsEntry("x-pilothouse-mirror", "1");
+  }
+
+  @Test
+  void rateLimit_answers429WithRetryAfter() throws Exception {
+    TestBackend b = backend("b");
+    RoutePolicy limited =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.LEAST_REQUEST,
+            1000,
+            1000,
+            1000,
+            policy().outlier(),
+            new RoutePolicy.RateLimit(5, 5),
+            policy().fault());
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), limited)));
+    int ok = 0;
+    int limitedCount = 0;
+    String retryAfter = null;
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> r = get("/");
+      if (r.statusCode() == 200) {
+        ok++;
+      } else {
+        assertThat(r.statusCode()).isEqualTo(429);
+        limitedCount++;
+        retryAfter = r.headers().firstValue("retry-after").orElse(null);
+      }
+    }
+    assertThat(ok).isBetween(5, 7); // the burst, plus what refills during the loop
+    assertThat(limitedCount).isPositive();
+    assertThat(retryAfter).isEqualTo("1");
+  }
+
+  @Test
+  void deadInstance_isRetriedElsewhere_andEjected_withoutFailedGets() throws Exception {
+    TestBackend live = backend("live");
+    TestBackend dead = backend("dead");
+    int deadPort = dead.port();
+    dead.close(); // connection refused from now on
+    Backend deadBackend = Backend.of("dead", "svc", "v1", deadPort);
+    start(List.of(Route.simple("r", "/", List.of(live.backend("v1"), deadBackend), policy())));
+    for (int i = 0; i < 200; i++) {
+      assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+    ProxyMetrics.Totals t = dp.metrics().totals("svc", "dead");
+    assertThat(t.transportErrors()).isPositive();
+    assertThat(t.ejections()).isPositive();
+    assertThat(t.transportErrors())
+        .as("ejected: few attempts reach the dead instance")
+        .isLessThan(50);
+  }
+
+  @Test
+  void hungInstance_timesOut_isEjected_andTrafficFlowsOn() throws Exception {
+    TestBackend ok = backend("ok");
+    TestBackend hung = backend("hung");
+    hung.hang = true;
+    RoutePolicy quick =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofMillis(300),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.ROUND_ROBIN,
+            1000,
+            1000,
+            1000,
+            new RoutePolicy.Outlier(2, Duration.ofSeconds(30), 50),
+            policy().rateLimit(),
+            policy().fault());
+    start(List.of(Route.simple("r", "/", List.of(ok.backend("v1"), hung.backend("v1")), quick)));
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<String> r = get("/");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("ok\n");
+    }
+    assertThat(dp.metrics().totals("svc", "hung").ejections()).isEqualTo(1);
+    assertThat(hung.requests.get()).isLessThanOrEqualTo(3);
+  }
+
+  @Test
+  void postIsNotRetriedOnceItReachedAnInstance() throws Exception {
+    TestBackend hung = backend("hung");
+    hung.hang = true;
+    RoutePolicy quick =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofMillis(300),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.ROUND_ROBIN,
+            1000,
+            1000,
+            1000,
+            policy().outlier(),
+            policy().rateLimit(),
+            policy().fault());
+    start(List.of(Route.simple("r", "/", List.of(hung.backend("v1")), quick)));
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dp.port() + "/order"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(504);
+    assertThat(hung.requests.get()).isEqualTo(1);
+  }
+
+  @Test
+  void faultInjection_abortsAndDelays_onlyRequestsWithTheHeader() throws Exception {
+    TestBackend b = backend("b");
+    RoutePolicy faulty =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.LEAST_REQUEST,
+            1000,
+            1000,
+            1000,
+            policy().outlier(),
+            policy().rateLimit(),
+            new RoutePolicy.Fault(Duration.ZERO, 0, 418, 100, "x-chaos"));
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), faulty)));
+    assertThat(get("/").statusCode()).isEqualTo(200);
+    assertThat(get("/", "x-chaos", "1").statusCode()).isEqualTo(418);
+    RoutePolicy slow =
+        new RoutePolicy(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(60),
+            2,
+            0.2,
+            3,
+            RoutePolicy.Balancing.LEAST_REQUEST,
+            1000,
+            1000,
+            1000,
+            policy().outlier(),
+            policy().rateLimit(),
+            new RoutePolicy.Fault(Duration.ofMillis(300), 100, 503, 0, ""));
+    dp.update(RouteTable.of(List.of(Route.simple("r", "/", List.of(b.backend("v1")), slow))));
+    long t0 = System.nanoTime();
+    assertThat(get("/").statusCode()).isEqualTo(200);
+    assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(300);
+  }
+
+  @Test
+  void largeBodies_streamBothWays_withBoundedHeap() throws Exception {
+    // Surefire runs this module with -Xmx192m: a 1 GiB body only passes if it is streamed.
+    TestBackend b = backend("b");
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), policy())));
+    long size = 1L << 30;
+    HttpResponse<InputStream> down =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + dp.port() + "/download/" + size))
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    long got = 0;
+    try (InputStream in = down.body()) {
+      byte[] buf = new byte[1 << 16];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        got += n;
+      }
+    }
+    assertThat(got).isEqualTo(size);
+    AtomicLong sent = new AtomicLong();
+    HttpRequest up =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dp.port() + "/upload"))
+            .PUT(
+                HttpRequest.BodyPublishers.fromPublisher(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> new ZeroStream(size, sent)),
+                    size))
+            .build();
+    assertThat(http.send(up, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+    assertThat(b.bytesReceived.get()).isEqualTo(size);
+  }
+
+  @Test
+  void metrics_areExposedInPrometheusFormat() throws Exception {
+    TestBackend b = backend("b1");
+    start(List.of(Route.simple("shop", "/", List.of(b.backend("v7")), policy())));
+    for (int i = 0; i < 3; i++) {
+      get("/");
+    }
+    String text = dp.metrics().prometheus();
+    assertThat(text)
+        .contains(
+            "pilothouse_proxy_requests_total{route=\"shop\",service=\"svc\",version=\"v7\",instance=\"b1\",class=\"2xx\"} 3")
+        .contains(
+            "pilothouse_proxy_request_duration_seconds_count{route=\"shop\",service=\"svc\",version=\"v7\",instance=\"b1\"} 3")
+        .contains("le=\"+Inf\"} 3");
+    assertThat(dp.metrics().window("svc", "v7", 0).requests()).isEqualTo(3);
+  }
+
+  /** An input stream of n zero bytes. */
+  static final class ZeroStream extends InputStream {
+    private long left;
+    private final AtomicLong sent;
+
+    ZeroStream(long n, AtomicLong sent) {
+      this.left = n;
+      this.sent = sent;
+    }
+
+    @Override
+    public int read() {
+      if (left == 0) {
+        return -1;
+      }
+      left--;
+      sent.incrementAndGet();
+      return 0;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (left == 0) {
+        return -1;
+      }
+      int n = (int) Math.min(len, left);
+      java.util.Arrays.fill(b, off, off + n, (byte) 0);
+      left -= n;
+      sent.addAndGet(n);
+      return n;
+    }
+  }
+}
