@@ -3,8 +3,10 @@ package dev.pilothouse.spec;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.ProxySpec;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
@@ -32,7 +34,28 @@ public final class SpecParser {
   /** Spec files larger than this are refused. */
   public static final int MAX_BYTES = 1 << 20;
 
-  static final List<String> TOP = List.of("version", "services");
+  static final List<String> TOP = List.of("version", "proxy", "services");
+  static final List<String> PROXY = List.of("host", "port", "tls", "idleTimeout", "accessLog");
+  static final List<String> TLS = List.of("cert", "key");
+  static final List<String> ACCESS_LOG = List.of("sample");
+  static final List<String> ROUTE =
+      List.of(
+          "host",
+          "pathPrefix",
+          "stripPrefix",
+          "timeouts",
+          "retries",
+          "rateLimit",
+          "loadBalancer",
+          "limits",
+          "outlierDetection",
+          "faults");
+  static final List<String> TIMEOUTS = List.of("connect", "request");
+  static final List<String> RETRIES = List.of("attempts", "budget");
+  static final List<String> RATE = List.of("requestsPerSecond", "burst");
+  static final List<String> LIMITS = List.of("maxConnections", "maxPending", "maxRequests");
+  static final List<String> OUTLIER = List.of("consecutiveFailures", "baseEjection", "maxEjectedPercent");
+  static final List<String> FAULTS = List.of("delay", "delayPercent", "abortStatus", "abortPercent", "header");
   static final List<String> SERVICE =
       List.of(
           "command",
@@ -45,7 +68,8 @@ public final class SpecParser {
           "readiness",
           "restart",
           "stop",
-          "resources");
+          "resources",
+          "route");
   static final List<String> PROBE =
       List.of(
           "http",
@@ -66,7 +90,7 @@ public final class SpecParser {
           "jitter",
           "resetAfter",
           "maxRestarts");
-  static final List<String> STOP = List.of("signal", "timeout");
+  static final List<String> STOP = List.of("signal", "timeout", "drainTimeout");
   static final List<String> RESOURCES = List.of("cpu", "memory");
   static final Set<String> SIGNALS =
       Set.of("TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "KILL", "WINCH");
@@ -148,7 +172,9 @@ public final class SpecParser {
           "write 'services:' then '  NAME:' indented below it");
       return null;
     }
+    ProxySpec proxy = f.object("proxy", PROXY).map(this::proxy).orElse(ProxySpec.defaults());
     List<ServiceSpec> out = new ArrayList<>();
+    Map<String, String> routeOwners = new LinkedHashMap<>();
     for (Node.Entry e : sm.entries().values()) {
       String path = "services." + e.key();
       if (!NAME.matcher(e.key()).matches()) {
@@ -167,12 +193,22 @@ public final class SpecParser {
             "give at least 'command:'");
         continue;
       }
-      ServiceSpec s = service(e.key(), new Fields(m, path, problems, SERVICE));
+      Fields sf = new Fields(m, path, problems, SERVICE);
+      ServiceSpec s = service(e.key(), sf);
       if (s != null) {
         out.add(s);
+        if (s.route() != null) {
+          String key = s.route().host() + s.route().pathPrefix();
+          String other = routeOwners.putIfAbsent(key, s.name());
+          if (other != null) {
+            problems.at(sf.get("route").orElseThrow(), path + ".route",
+                "routes the same host and path prefix as services." + other + ".route",
+                "give one of them another pathPrefix or host");
+          }
+        }
       }
     }
-    return problems.isEmpty() ? new Spec(out) : null;
+    return problems.isEmpty() ? new Spec(proxy, out) : null;
   }
 
   private ServiceSpec service(String name, Fields f) {
@@ -213,12 +249,13 @@ public final class SpecParser {
     StopPolicy stop = f.object("stop", STOP).map(this::stop).orElse(StopPolicy.defaults());
     Resources resources =
         f.object("resources", RESOURCES).map(this::resources).orElse(Resources.none());
+    RouteSpec route = route(f);
     if (problems.list().size() != before) {
       return null;
     }
     return new ServiceSpec(
         name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources);
+        resources, route);
   }
 
   private Map<String, String> env(Fields f) {
@@ -401,7 +438,141 @@ public final class SpecParser {
           "must be at most 1h",
           "lower the stop timeout");
     }
-    return new StopPolicy(signal, timeout);
+    Duration drain = duration(f, "drainTimeout", StopPolicy.defaults().drainTimeout(), true);
+    if (drain.compareTo(Duration.ofHours(1)) > 0) {
+      problems.at(
+          f.get("drainTimeout").orElseThrow(),
+          f.join("drainTimeout"),
+          "must be at most 1h",
+          "lower the drain timeout");
+    }
+    return new StopPolicy(signal, timeout, drain);
+  }
+
+  private ProxySpec proxy(Fields f) {
+    ProxySpec d = ProxySpec.defaults();
+    String host = f.string("host").orElse(d.host());
+    int port = f.integer("port", 0, 65535).map(Long::intValue).orElse(d.port());
+    String cert = "";
+    String key = "";
+    Optional<Fields> tls = f.object("tls", TLS);
+    if (tls.isPresent()) {
+      cert = file(tls.get(), "cert");
+      key = file(tls.get(), "key");
+    }
+    Duration idle = duration(f, "idleTimeout", d.idleTimeout(), false);
+    double sample = d.accessLogSample();
+    Optional<Node> al = f.get("accessLog");
+    if (al.isPresent()) {
+      if (al.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.BOOL) {
+        sample = f.bool("accessLog").orElse(true) ? 1.0 : 0.0;
+      } else {
+        sample = f.object("accessLog", ACCESS_LOG).flatMap(a -> a.number("sample", 0.0, 1.0, true)).orElse(1.0);
+      }
+    }
+    return new ProxySpec(host, port, cert, key, idle, sample);
+  }
+
+  private String file(Fields f, String field) {
+    Optional<String> v = f.string(field);
+    if (v.isEmpty()) {
+      f.require(field, "give the path of the PEM file");
+      return "";
+    }
+    Path p = baseDir.resolve(v.get()).normalize();
+    if (!java.nio.file.Files.isReadable(p)) {
+      problems.at(f.get(field).orElseThrow(), f.join(field), "file " + p + " does not exist or is not readable", "give the path of a PEM file");
+    }
+    return p.toString();
+  }
+
+  private RouteSpec route(Fields service) {
+    Optional<Node> on = service.get("route");
+    if (on.isEmpty()) {
+      return null;
+    }
+    if (on.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.STRING) {
+      String prefix = sc.text();
+      if (!prefix.startsWith("/")) {
+        problems.at(sc, service.join("route"), "a route given as a string is a path prefix and must start with '/'", "write e.g. 'route: /'");
+      }
+      return RouteSpec.defaults(prefix);
+    }
+    Optional<Fields> of = service.object("route", ROUTE);
+    if (of.isEmpty()) {
+      return null;
+    }
+    Fields f = of.get();
+    RouteSpec d = RouteSpec.defaults("/");
+    String host = f.string("host").orElse("");
+    if (host.contains("/") || host.contains(" ")) {
+      problems.at(f.get("host").orElseThrow(), f.join("host"), "invalid host '" + host + "'", "give a host name such as shop.example.com, without scheme or path");
+    }
+    String prefix = f.string("pathPrefix").orElse("/");
+    if (!prefix.startsWith("/")) {
+      problems.at(f.get("pathPrefix").orElseThrow(), f.join("pathPrefix"), "must start with '/', but is '" + prefix + "'", "write e.g. '/api'");
+    }
+    boolean strip = f.bool("stripPrefix").orElse(false);
+    Duration connect = d.connectTimeout();
+    Duration request = d.requestTimeout();
+    Optional<Fields> t = f.object("timeouts", TIMEOUTS);
+    if (t.isPresent()) {
+      connect = duration(t.get(), "connect", connect, false);
+      request = duration(t.get(), "request", request, false);
+    }
+    int retries = d.retries();
+    double budget = d.retryBudget();
+    Optional<Fields> r = f.object("retries", RETRIES);
+    if (r.isPresent()) {
+      retries = r.get().integer("attempts", 0, 10).map(Long::intValue).orElse(retries);
+      budget = r.get().number("budget", 0.0, 1.0, true).orElse(budget);
+    }
+    double rps = 0;
+    long burst = 0;
+    Optional<Fields> rl = f.object("rateLimit", RATE);
+    if (rl.isPresent()) {
+      rps = rl.get().require("requestsPerSecond", "give e.g. requestsPerSecond: 100")
+          .flatMap(n -> rl.get().number("requestsPerSecond", 0.001, 1e9, true)).orElse(0.0);
+      burst = rl.get().integer("burst", 1, 1_000_000_000).orElse(0L);
+    }
+    String lb = f.string("loadBalancer").map(v -> v.toLowerCase(Locale.ROOT)).orElse(d.loadBalancer());
+    if (!lb.equals("round-robin") && !lb.equals("least-request")) {
+      problems.at(f.get("loadBalancer").orElseThrow(), f.join("loadBalancer"), "unknown load balancer '" + lb + "'", "use round-robin or least-request");
+    }
+    int maxConn = d.maxConnections();
+    int maxPending = d.maxPending();
+    int maxReq = d.maxRequests();
+    Optional<Fields> lim = f.object("limits", LIMITS);
+    if (lim.isPresent()) {
+      maxConn = lim.get().integer("maxConnections", 1, 1_000_000).map(Long::intValue).orElse(maxConn);
+      maxPending = lim.get().integer("maxPending", 1, 1_000_000).map(Long::intValue).orElse(maxPending);
+      maxReq = lim.get().integer("maxRequests", 1, 1_000_000).map(Long::intValue).orElse(maxReq);
+    }
+    int outFailures = d.outlierFailures();
+    Duration outEject = d.outlierEjection();
+    int maxEjected = d.maxEjectedPercent();
+    Optional<Fields> o = f.object("outlierDetection", OUTLIER);
+    if (o.isPresent()) {
+      outFailures = o.get().integer("consecutiveFailures", 0, 1000).map(Long::intValue).orElse(outFailures);
+      outEject = duration(o.get(), "baseEjection", outEject, false);
+      maxEjected = o.get().integer("maxEjectedPercent", 0, 100).map(Long::intValue).orElse(maxEjected);
+    }
+    RouteSpec.Faults faults = RouteSpec.Faults.none();
+    Optional<Fields> fa = f.object("faults", FAULTS);
+    if (fa.isPresent()) {
+      Fields x = fa.get();
+      faults =
+          new RouteSpec.Faults(
+              duration(x, "delay", Duration.ZERO, true),
+              x.number("delayPercent", 0.0, 100.0, true).orElse(0.0),
+              x.integer("abortStatus", 200, 599).map(Long::intValue).orElse(503),
+              x.number("abortPercent", 0.0, 100.0, true).orElse(0.0),
+              x.string("header").orElse(""));
+      if (faults.delayPercent() > 0 && faults.delay().isZero()) {
+        problems.at(x.node(), x.join("delay"), "delayPercent is set but delay is missing", "give e.g. delay: 200ms");
+      }
+    }
+    return new RouteSpec(host, prefix, strip, connect, request, retries, budget, rps, burst, lb, maxConn, maxPending, maxReq, outFailures, outEject, maxEjected, faults);
   }
 
   private Resources resources(Fields f) {

@@ -310,7 +310,16 @@ class SpecParserTest {
             3,
             14,
             "services.shop.command",
-            "must not be empty"));
+            "must not be empty"),
+        Arguments.of("unknown load balancer", svc("    route:\n      loadBalancer: random\n"), 5, 21, "services.shop.route.loadBalancer", "unknown load balancer 'random'"),
+        Arguments.of("route prefix without slash", svc("    route:\n      pathPrefix: api\n"), 5, 19, "services.shop.route.pathPrefix", "must start with '/'"),
+        Arguments.of("route as string without slash", svc("    route: api\n"), 4, 12, "services.shop.route", "a route given as a string is a path prefix"),
+        Arguments.of("rate limit without rate", svc("    route:\n      rateLimit: {burst: 5}\n"), 5, 18, "services.shop.route.rateLimit.requestsPerSecond", "required field 'requestsPerSecond' is missing"),
+        Arguments.of("proxy port out of range", "proxy:\n  port: 99999\n" + svc(""), 2, 9, "proxy.port", "must be between 0 and 65535"),
+        Arguments.of("tls file missing", "proxy:\n  tls: {cert: nope.pem, key: nope.key}\n" + svc(""), 2, 15, "proxy.tls.cert", "does not exist or is not readable"),
+        Arguments.of("two services on one route", "services:\n  a:\n    command: x\n    route: /\n  b:\n    command: y\n    route: /\n", 7, 12, "services.b.route", "routes the same host and path prefix as services.a.route"),
+        Arguments.of("fault percent out of range", svc("    route:\n      faults: {abortPercent: 150}\n"), 5, 30, "services.shop.route.faults.abortPercent", "must be in [0.0, 100.0]"),
+        Arguments.of("drain timeout too long", svc("    stop:\n      drainTimeout: 2h\n"), 5, 21, "services.shop.stop.drainTimeout", "must be at most 1h"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -423,6 +432,44 @@ class SpecParserTest {
     assertThat(w.workdir()).isEqualTo("/srv/app");
     assertThat(w.liveness()).isNull();
     assertThat(w.restart()).isEqualTo(RestartPolicy.defaults());
+  }
+
+  @Test
+  void routeAndProxy_areRead() {
+    String yaml =
+        "proxy: {port: 9090, host: 0.0.0.0, accessLog: {sample: 0.1}, idleTimeout: 30s}\n"
+            + svc(
+                "    route:\n"
+                    + "      host: shop.example.com\n"
+                    + "      pathPrefix: /shop\n"
+                    + "      strip_prefix: true\n"
+                    + "      timeouts: {connect: 500ms, request: 5s}\n"
+                    + "      retries: {attempts: 3, budget: 0.5}\n"
+                    + "      rateLimit: {requestsPerSecond: 50, burst: 100}\n"
+                    + "      loadBalancer: round-robin\n"
+                    + "      limits: {maxConnections: 10, maxPending: 5, maxRequests: 20}\n"
+                    + "      outlierDetection: {consecutiveFailures: 3, baseEjection: 5s, maxEjectedPercent: 30}\n"
+                    + "      faults: {delay: 100ms, delayPercent: 10, abortStatus: 500, abortPercent: 1, header: x-chaos}\n");
+    ParsedSpec r = parse(yaml);
+    assertThat(r.errors()).isEmpty();
+    var spec = r.spec().orElseThrow();
+    assertThat(spec.proxy().port()).isEqualTo(9090);
+    assertThat(spec.proxy().host()).isEqualTo("0.0.0.0");
+    assertThat(spec.proxy().accessLogSample()).isEqualTo(0.1);
+    var route = spec.services().get(0).route();
+    assertThat(route.host()).isEqualTo("shop.example.com");
+    assertThat(route.pathPrefix()).isEqualTo("/shop");
+    assertThat(route.stripPrefix()).isTrue();
+    assertThat(route.connectTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(route.retries()).isEqualTo(3);
+    assertThat(route.requestsPerSecond()).isEqualTo(50.0);
+    assertThat(route.loadBalancer()).isEqualTo("round-robin");
+    assertThat(route.maxPending()).isEqualTo(5);
+    assertThat(route.outlierFailures()).isEqualTo(3);
+    assertThat(route.faults().abortStatus()).isEqualTo(500);
+    assertThat(route.faults().header()).isEqualTo("x-chaos");
+    assertThat(parse(svc("    route: /\n")).spec().orElseThrow().services().get(0).route().pathPrefix()).isEqualTo("/");
+    assertThat(parse(svc("")).spec().orElseThrow().routed()).isFalse();
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.pilothouse.core.instance.InstanceRecord;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
@@ -56,7 +57,8 @@ class SqliteStoreTest {
                 Probe.http("/ready"),
                 RestartPolicy.defaults(),
                 new StopPolicy("INT", Duration.ofSeconds(3)),
-                new Resources(0.5, 1 << 20))));
+                new Resources(0.5, 1 << 20),
+                RouteSpec.defaults("/api"))));
   }
 
   @Test

@@ -90,6 +90,14 @@ public final class LocalProcessRuntime implements InstanceRuntime {
    * Waits (briefly) until setsid has made the process its own group leader, so that a signal to the
    * group sent right after start reaches it.
    */
+  private static void sleepMillis(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static void awaitOwnGroup(Process p) {
     for (int i = 0; i < 500 && p.isAlive(); i++) {
       if (ProcStat.processGroup(p.pid()).orElse(-1L) == p.pid()) {
@@ -133,7 +141,12 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     if (ticks.isEmpty() || ticks.get() != startTicks) {
       return Optional.empty(); // the pid was reused by another process
     }
-    if (!instanceId.equals(ProcStat.environ(pid).get(INSTANCE_ENV))) {
+    Map<String, String> env = ProcStat.environ(pid);
+    for (int i = 0; i < 20 && env.isEmpty(); i++) {
+      sleepMillis(5); // environ reads empty while the process is between fork and exec
+      env = ProcStat.environ(pid);
+    }
+    if (!instanceId.equals(env.get(INSTANCE_ENV))) {
       return Optional.empty();
     }
     return Optional.of(new Adopted(h.get(), startTicks));

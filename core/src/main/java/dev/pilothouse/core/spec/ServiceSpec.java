@@ -12,6 +12,7 @@ import java.util.TreeMap;
  * @param workdir absolute working directory for instances
  * @param liveness null when the service declares no liveness check
  * @param readiness null when the service declares no readiness check (ready once started)
+ * @param route null when the load balancer does not route to the service
  */
 public record ServiceSpec(
     String name,
@@ -25,7 +26,8 @@ public record ServiceSpec(
     Probe readiness,
     RestartPolicy restart,
     StopPolicy stop,
-    Resources resources) {
+    Resources resources,
+    RouteSpec route) {
 
   public ServiceSpec {
     requireNonNull(name, "name");
@@ -46,7 +48,7 @@ public record ServiceSpec(
   public ServiceSpec withReplicas(int n) {
     return new ServiceSpec(
         name, command, args, env, workdir, version, n, liveness, readiness, restart, stop,
-        resources);
+        resources, route);
   }
 
   /**

@@ -7,10 +7,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The desired state a user declares: a set of named services. */
-public record Spec(List<ServiceSpec> services) {
+/**
+ * The desired state a user declares: named services and the load balancer in front of them.
+ *
+ * @param proxy the listener of the built-in load balancer; it runs when a service has a route
+ */
+public record Spec(ProxySpec proxy, List<ServiceSpec> services) {
+
+  /** A spec with the default proxy listener. */
+  public Spec(List<ServiceSpec> services) {
+    this(ProxySpec.defaults(), services);
+  }
 
   public Spec {
+    requireNonNull(proxy, "proxy");
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -19,6 +29,11 @@ public record Spec(List<ServiceSpec> services) {
         throw new IllegalArgumentException("service '" + s.name() + "' is declared twice");
       }
     }
+  }
+
+  /** Whether any service is reachable through the load balancer. */
+  public boolean routed() {
+    return services.stream().anyMatch(s -> s.route() != null);
   }
 
   /** An empty spec: no services. */
@@ -34,6 +49,7 @@ public record Spec(List<ServiceSpec> services) {
   /** A copy of this spec with one service replaced (matched by name). */
   public Spec with(ServiceSpec replacement) {
     return new Spec(
+        proxy,
         services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList());
   }
 }

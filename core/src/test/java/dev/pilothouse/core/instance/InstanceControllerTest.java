@@ -74,7 +74,8 @@ class InstanceControllerTest {
         Probe.http("/ready"),
         restart(3),
         new StopPolicy("TERM", Duration.ofSeconds(5)),
-        Resources.none());
+        Resources.none(),
+        null);
   }
 
   /** Ticks every 100ms of virtual time for the given duration. */
@@ -169,7 +170,7 @@ class InstanceControllerTest {
             null,
             restart(0),
             s.stop(),
-            s.resources());
+            s.resources(), null);
     c.apply(new Spec(List.of(s)));
     c.tick();
     runtime.alive().get(0).die(1);
@@ -201,7 +202,7 @@ class InstanceControllerTest {
             null,
             restart(1),
             s.stop(),
-            s.resources());
+            s.resources(), null);
     c.apply(new Spec(List.of(s)));
     for (int i = 0; i < 4; i++) {
       run(Duration.ofSeconds(61)); // longer than resetAfter each time
@@ -302,7 +303,7 @@ class InstanceControllerTest {
             null,
             never,
             s.stop(),
-            s.resources());
+            s.resources(), null);
     c.apply(new Spec(List.of(s)));
     c.tick();
     runtime.alive().get(0).die(0);

@@ -20,7 +20,8 @@ class SpecDiffTest {
         Probe.http("/r"),
         RestartPolicy.defaults(),
         StopPolicy.defaults(),
-        Resources.none());
+        Resources.none(),
+        null);
   }
 
   @Test
