@@ -49,7 +49,13 @@ final class DaemonLauncher {
     if (opts != null && !opts.isBlank()) {
       cmd.addAll(List.of(opts.trim().split("\\s+")));
     } else {
-      cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms16m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+      cmd.addAll(
+          List.of(
+              "-XX:+UseSerialGC",
+              "-Xms16m",
+              "-Xmx512m",
+              "-XX:+ExitOnOutOfMemoryError",
+              "--enable-native-access=ALL-UNNAMED"));
     }
     cmd.addAll(
         List.of(

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       RestartCommand.class,
       ScaleCommand.class,
       EventsCommand.class,
+      LoadCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -31,6 +31,11 @@ final class StatusCommand implements Callable<Integer> {
 
   static void print(Wire.Status s, PrintWriter out) {
     out.println("daemon pid " + s.pid() + ", API " + s.api() + ", revision " + s.revision());
+    if (s.proxy() != null && s.proxy().listening()) {
+      out.println("load balancer on port " + s.proxy().port());
+    } else if (s.proxy() != null && !s.proxy().error().isEmpty()) {
+      out.println("load balancer NOT listening: " + s.proxy().error());
+    }
     if (s.services().isEmpty()) {
       out.println("no services; apply a spec with 'pilothouse apply -f SPEC'");
       return;

@@ -103,6 +103,10 @@ final class UpCommand implements Callable<Integer> {
     out.println();
     out.println("Try next:");
     String sd = common.stateDir != null ? " --state-dir " + common.stateDir() : "";
+    if (s.proxy() != null && s.proxy().listening()) {
+      out.println(
+          "  curl http://localhost:" + s.proxy().port() + "/          # through the load balancer");
+    }
     s.services().stream()
         .flatMap(svc -> svc.instances().stream())
         .findFirst()

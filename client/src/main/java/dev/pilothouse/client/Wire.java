@@ -15,7 +15,11 @@ public final class Wire {
       String api,
       long revision,
       String startedAt,
+      Proxy proxy,
       List<Service> services) {}
+
+  /** The built-in load balancer: whether it listens, on which port, or why not. */
+  public record Proxy(boolean listening, int port, String error) {}
 
   /** One service in a status. */
   public record Service(
@@ -36,7 +40,8 @@ public final class Wire {
       String state,
       boolean ready,
       String startedAt,
-      int restarts) {}
+      int restarts,
+      String version) {}
 
   /** One recorded event. */
   public record Event(

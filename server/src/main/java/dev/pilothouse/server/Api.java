@@ -39,6 +39,7 @@ final class Api {
       SpecApplier applier,
       Revisions revisions,
       EventLog events,
+      Traffic traffic,
       LogStreamer logs,
       InstantSource clock,
       String token,
@@ -65,6 +66,8 @@ final class Api {
               config.jetty.host = host;
               config.jetty.port = port;
               config.routes.before("/api/*", this::authenticate);
+              config.routes.before("/metrics", this::authenticate);
+              config.routes.get("/metrics", this::metrics);
               config.routes.get("/api/v1/status", this::status);
               config.routes.post("/api/v1/apply", this::apply);
               config.routes.post("/api/v1/validate", this::validate);
@@ -153,6 +156,8 @@ final class Api {
             address,
             revision,
             d.startedAt(),
+            new Wire.Proxy(
+                d.traffic().port().isPresent(), d.traffic().port().orElse(0), d.traffic().error()),
             services));
   }
 
@@ -176,7 +181,8 @@ final class Api {
         i.state(),
         i.ready(),
         i.startedAt().toString(),
-        i.restarts());
+        i.restarts(),
+        i.version());
   }
 
   static Wire.Event wire(Event e) {
@@ -189,6 +195,39 @@ final class Api {
         e.message(),
         e.fields(),
         e.hash());
+  }
+
+  private void metrics(Context ctx) {
+    StringBuilder b = new StringBuilder();
+    b.append("# HELP pilothouse_instances Instances by service and state.\n");
+    b.append("# TYPE pilothouse_instances gauge\n");
+    for (ServiceStatus s : d.controller().status()) {
+      java.util.Map<String, Long> byState = new java.util.TreeMap<>();
+      for (String st : List.of("starting", "running", "stopping")) {
+        byState.put(st, 0L);
+      }
+      s.instances().forEach(i -> byState.merge(i.state(), 1L, Long::sum));
+      byState.forEach(
+          (st, n) ->
+              b.append("pilothouse_instances{service=\"")
+                  .append(s.name())
+                  .append("\",state=\"")
+                  .append(st)
+                  .append("\"} ")
+                  .append(n)
+                  .append('\n'));
+    }
+    b.append("# HELP pilothouse_instances_ready Ready instances by service.\n");
+    b.append("# TYPE pilothouse_instances_ready gauge\n");
+    for (ServiceStatus s : d.controller().status()) {
+      b.append("pilothouse_instances_ready{service=\"")
+          .append(s.name())
+          .append("\"} ")
+          .append(s.readyReplicas())
+          .append('\n');
+    }
+    d.traffic().metrics().ifPresent(m -> b.append(m.prometheus()));
+    ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(b.toString());
   }
 
   private void apply(Context ctx) {

@@ -78,6 +78,8 @@ public final class Daemon {
   private LogFiles logFiles;
   private ExecutorService probeExecutor;
   private ScheduledExecutorService loop;
+  private Traffic traffic;
+  private SpecApplier applier;
   private Javalin api;
   private volatile boolean stopping;
 
@@ -119,6 +121,7 @@ public final class Daemon {
     store = SqliteStore.open(dir.resolve("pilothouse.db"), clock);
     logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
     probeExecutor = Probers.virtualThreads();
+    traffic = new Traffic(dir.resolve("logs").resolve("access.log"), store, clock);
     SecureRandom random = new SecureRandom();
     controller =
         InstanceController.create(
@@ -130,10 +133,11 @@ public final class Daemon {
                 Probers.freePorts(),
                 clock,
                 random,
-                () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6)));
+                () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6),
+                traffic));
     controller.recover();
     store.latest().map(Revision::spec).ifPresent(controller::apply);
-    SpecApplier applier = new SpecApplier(store, controller, store, clock);
+    applier = new SpecApplier(store, controller, store, clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -141,6 +145,7 @@ public final class Daemon {
                 applier,
                 store,
                 store,
+                traffic,
                 new LogStreamer(logFiles),
                 clock,
                 token,
@@ -209,6 +214,7 @@ public final class Daemon {
   private void tick() {
     try {
       controller.tick();
+      traffic.sync(applier.current(), controller.status());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
     }
@@ -285,6 +291,9 @@ public final class Daemon {
     }
     if (api != null) {
       api.stop();
+    }
+    if (traffic != null) {
+      traffic.close();
     }
     if (probeExecutor != null) {
       probeExecutor.shutdownNow();

@@ -23,6 +23,7 @@ final class SpecApplier {
   private final InstanceController controller;
   private final EventSink events;
   private final InstantSource clock;
+  private volatile Spec current;
 
   SpecApplier(
       Revisions revisions, InstanceController controller, EventSink events, InstantSource clock) {
@@ -30,6 +31,12 @@ final class SpecApplier {
     this.controller = controller;
     this.events = events;
     this.clock = clock;
+    this.current = revisions.latest().map(Revision::spec).orElse(Spec.empty());
+  }
+
+  /** The desired state now in force. */
+  Spec current() {
+    return current;
   }
 
   /** Parses the request's spec; throws a 422 naming every problem when it is invalid. */
@@ -65,6 +72,7 @@ final class SpecApplier {
     }
     Revision r = revisions.append(spec, source);
     controller.apply(spec);
+    current = spec;
     events.emit(
         new NewEvent(
             clock.instant(),

@@ -54,8 +54,10 @@ public final class SpecParser {
   static final List<String> RETRIES = List.of("attempts", "budget");
   static final List<String> RATE = List.of("requestsPerSecond", "burst");
   static final List<String> LIMITS = List.of("maxConnections", "maxPending", "maxRequests");
-  static final List<String> OUTLIER = List.of("consecutiveFailures", "baseEjection", "maxEjectedPercent");
-  static final List<String> FAULTS = List.of("delay", "delayPercent", "abortStatus", "abortPercent", "header");
+  static final List<String> OUTLIER =
+      List.of("consecutiveFailures", "baseEjection", "maxEjectedPercent");
+  static final List<String> FAULTS =
+      List.of("delay", "delayPercent", "abortStatus", "abortPercent", "header");
   static final List<String> SERVICE =
       List.of(
           "command",
@@ -201,7 +203,9 @@ public final class SpecParser {
           String key = s.route().host() + s.route().pathPrefix();
           String other = routeOwners.putIfAbsent(key, s.name());
           if (other != null) {
-            problems.at(sf.get("route").orElseThrow(), path + ".route",
+            problems.at(
+                sf.get("route").orElseThrow(),
+                path + ".route",
                 "routes the same host and path prefix as services." + other + ".route",
                 "give one of them another pathPrefix or host");
           }
@@ -467,7 +471,10 @@ public final class SpecParser {
       if (al.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.BOOL) {
         sample = f.bool("accessLog").orElse(true) ? 1.0 : 0.0;
       } else {
-        sample = f.object("accessLog", ACCESS_LOG).flatMap(a -> a.number("sample", 0.0, 1.0, true)).orElse(1.0);
+        sample =
+            f.object("accessLog", ACCESS_LOG)
+                .flatMap(a -> a.number("sample", 0.0, 1.0, true))
+                .orElse(1.0);
       }
     }
     return new ProxySpec(host, port, cert, key, idle, sample);
@@ -481,7 +488,11 @@ public final class SpecParser {
     }
     Path p = baseDir.resolve(v.get()).normalize();
     if (!java.nio.file.Files.isReadable(p)) {
-      problems.at(f.get(field).orElseThrow(), f.join(field), "file " + p + " does not exist or is not readable", "give the path of a PEM file");
+      problems.at(
+          f.get(field).orElseThrow(),
+          f.join(field),
+          "file " + p + " does not exist or is not readable",
+          "give the path of a PEM file");
     }
     return p.toString();
   }
@@ -494,7 +505,11 @@ public final class SpecParser {
     if (on.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.STRING) {
       String prefix = sc.text();
       if (!prefix.startsWith("/")) {
-        problems.at(sc, service.join("route"), "a route given as a string is a path prefix and must start with '/'", "write e.g. 'route: /'");
+        problems.at(
+            sc,
+            service.join("route"),
+            "a route given as a string is a path prefix and must start with '/'",
+            "write e.g. 'route: /'");
       }
       return RouteSpec.defaults(prefix);
     }
@@ -506,11 +521,19 @@ public final class SpecParser {
     RouteSpec d = RouteSpec.defaults("/");
     String host = f.string("host").orElse("");
     if (host.contains("/") || host.contains(" ")) {
-      problems.at(f.get("host").orElseThrow(), f.join("host"), "invalid host '" + host + "'", "give a host name such as shop.example.com, without scheme or path");
+      problems.at(
+          f.get("host").orElseThrow(),
+          f.join("host"),
+          "invalid host '" + host + "'",
+          "give a host name such as shop.example.com, without scheme or path");
     }
     String prefix = f.string("pathPrefix").orElse("/");
     if (!prefix.startsWith("/")) {
-      problems.at(f.get("pathPrefix").orElseThrow(), f.join("pathPrefix"), "must start with '/', but is '" + prefix + "'", "write e.g. '/api'");
+      problems.at(
+          f.get("pathPrefix").orElseThrow(),
+          f.join("pathPrefix"),
+          "must start with '/', but is '" + prefix + "'",
+          "write e.g. '/api'");
     }
     boolean strip = f.bool("stripPrefix").orElse(false);
     Duration connect = d.connectTimeout();
@@ -531,21 +554,31 @@ public final class SpecParser {
     long burst = 0;
     Optional<Fields> rl = f.object("rateLimit", RATE);
     if (rl.isPresent()) {
-      rps = rl.get().require("requestsPerSecond", "give e.g. requestsPerSecond: 100")
-          .flatMap(n -> rl.get().number("requestsPerSecond", 0.001, 1e9, true)).orElse(0.0);
+      rps =
+          rl.get()
+              .require("requestsPerSecond", "give e.g. requestsPerSecond: 100")
+              .flatMap(n -> rl.get().number("requestsPerSecond", 0.001, 1e9, true))
+              .orElse(0.0);
       burst = rl.get().integer("burst", 1, 1_000_000_000).orElse(0L);
     }
-    String lb = f.string("loadBalancer").map(v -> v.toLowerCase(Locale.ROOT)).orElse(d.loadBalancer());
+    String lb =
+        f.string("loadBalancer").map(v -> v.toLowerCase(Locale.ROOT)).orElse(d.loadBalancer());
     if (!lb.equals("round-robin") && !lb.equals("least-request")) {
-      problems.at(f.get("loadBalancer").orElseThrow(), f.join("loadBalancer"), "unknown load balancer '" + lb + "'", "use round-robin or least-request");
+      problems.at(
+          f.get("loadBalancer").orElseThrow(),
+          f.join("loadBalancer"),
+          "unknown load balancer '" + lb + "'",
+          "use round-robin or least-request");
     }
     int maxConn = d.maxConnections();
     int maxPending = d.maxPending();
     int maxReq = d.maxRequests();
     Optional<Fields> lim = f.object("limits", LIMITS);
     if (lim.isPresent()) {
-      maxConn = lim.get().integer("maxConnections", 1, 1_000_000).map(Long::intValue).orElse(maxConn);
-      maxPending = lim.get().integer("maxPending", 1, 1_000_000).map(Long::intValue).orElse(maxPending);
+      maxConn =
+          lim.get().integer("maxConnections", 1, 1_000_000).map(Long::intValue).orElse(maxConn);
+      maxPending =
+          lim.get().integer("maxPending", 1, 1_000_000).map(Long::intValue).orElse(maxPending);
       maxReq = lim.get().integer("maxRequests", 1, 1_000_000).map(Long::intValue).orElse(maxReq);
     }
     int outFailures = d.outlierFailures();
@@ -553,9 +586,11 @@ public final class SpecParser {
     int maxEjected = d.maxEjectedPercent();
     Optional<Fields> o = f.object("outlierDetection", OUTLIER);
     if (o.isPresent()) {
-      outFailures = o.get().integer("consecutiveFailures", 0, 1000).map(Long::intValue).orElse(outFailures);
+      outFailures =
+          o.get().integer("consecutiveFailures", 0, 1000).map(Long::intValue).orElse(outFailures);
       outEject = duration(o.get(), "baseEjection", outEject, false);
-      maxEjected = o.get().integer("maxEjectedPercent", 0, 100).map(Long::intValue).orElse(maxEjected);
+      maxEjected =
+          o.get().integer("maxEjectedPercent", 0, 100).map(Long::intValue).orElse(maxEjected);
     }
     RouteSpec.Faults faults = RouteSpec.Faults.none();
     Optional<Fields> fa = f.object("faults", FAULTS);
@@ -569,10 +604,31 @@ public final class SpecParser {
               x.number("abortPercent", 0.0, 100.0, true).orElse(0.0),
               x.string("header").orElse(""));
       if (faults.delayPercent() > 0 && faults.delay().isZero()) {
-        problems.at(x.node(), x.join("delay"), "delayPercent is set but delay is missing", "give e.g. delay: 200ms");
+        problems.at(
+            x.node(),
+            x.join("delay"),
+            "delayPercent is set but delay is missing",
+            "give e.g. delay: 200ms");
       }
     }
-    return new RouteSpec(host, prefix, strip, connect, request, retries, budget, rps, burst, lb, maxConn, maxPending, maxReq, outFailures, outEject, maxEjected, faults);
+    return new RouteSpec(
+        host,
+        prefix,
+        strip,
+        connect,
+        request,
+        retries,
+        budget,
+        rps,
+        burst,
+        lb,
+        maxConn,
+        maxPending,
+        maxReq,
+        outFailures,
+        outEject,
+        maxEjected,
+        faults);
   }
 
   private Resources resources(Fields f) {

@@ -311,15 +311,69 @@ class SpecParserTest {
             14,
             "services.shop.command",
             "must not be empty"),
-        Arguments.of("unknown load balancer", svc("    route:\n      loadBalancer: random\n"), 5, 21, "services.shop.route.loadBalancer", "unknown load balancer 'random'"),
-        Arguments.of("route prefix without slash", svc("    route:\n      pathPrefix: api\n"), 5, 19, "services.shop.route.pathPrefix", "must start with '/'"),
-        Arguments.of("route as string without slash", svc("    route: api\n"), 4, 12, "services.shop.route", "a route given as a string is a path prefix"),
-        Arguments.of("rate limit without rate", svc("    route:\n      rateLimit: {burst: 5}\n"), 5, 18, "services.shop.route.rateLimit.requestsPerSecond", "required field 'requestsPerSecond' is missing"),
-        Arguments.of("proxy port out of range", "proxy:\n  port: 99999\n" + svc(""), 2, 9, "proxy.port", "must be between 0 and 65535"),
-        Arguments.of("tls file missing", "proxy:\n  tls: {cert: nope.pem, key: nope.key}\n" + svc(""), 2, 15, "proxy.tls.cert", "does not exist or is not readable"),
-        Arguments.of("two services on one route", "services:\n  a:\n    command: x\n    route: /\n  b:\n    command: y\n    route: /\n", 7, 12, "services.b.route", "routes the same host and path prefix as services.a.route"),
-        Arguments.of("fault percent out of range", svc("    route:\n      faults: {abortPercent: 150}\n"), 5, 30, "services.shop.route.faults.abortPercent", "must be in [0.0, 100.0]"),
-        Arguments.of("drain timeout too long", svc("    stop:\n      drainTimeout: 2h\n"), 5, 21, "services.shop.stop.drainTimeout", "must be at most 1h"));
+        Arguments.of(
+            "unknown load balancer",
+            svc("    route:\n      loadBalancer: random\n"),
+            5,
+            21,
+            "services.shop.route.loadBalancer",
+            "unknown load balancer 'random'"),
+        Arguments.of(
+            "route prefix without slash",
+            svc("    route:\n      pathPrefix: api\n"),
+            5,
+            19,
+            "services.shop.route.pathPrefix",
+            "must start with '/'"),
+        Arguments.of(
+            "route as string without slash",
+            svc("    route: api\n"),
+            4,
+            12,
+            "services.shop.route",
+            "a route given as a string is a path prefix"),
+        Arguments.of(
+            "rate limit without rate",
+            svc("    route:\n      rateLimit: {burst: 5}\n"),
+            5,
+            18,
+            "services.shop.route.rateLimit.requestsPerSecond",
+            "required field 'requestsPerSecond' is missing"),
+        Arguments.of(
+            "proxy port out of range",
+            "proxy:\n  port: 99999\n" + svc(""),
+            2,
+            9,
+            "proxy.port",
+            "must be between 0 and 65535"),
+        Arguments.of(
+            "tls file missing",
+            "proxy:\n  tls: {cert: nope.pem, key: nope.key}\n" + svc(""),
+            2,
+            15,
+            "proxy.tls.cert",
+            "does not exist or is not readable"),
+        Arguments.of(
+            "two services on one route",
+            "services:\n  a:\n    command: x\n    route: /\n  b:\n    command: y\n    route: /\n",
+            7,
+            12,
+            "services.b.route",
+            "routes the same host and path prefix as services.a.route"),
+        Arguments.of(
+            "fault percent out of range",
+            svc("    route:\n      faults: {abortPercent: 150}\n"),
+            5,
+            30,
+            "services.shop.route.faults.abortPercent",
+            "must be in [0.0, 100.0]"),
+        Arguments.of(
+            "drain timeout too long",
+            svc("    stop:\n      drainTimeout: 2h\n"),
+            5,
+            21,
+            "services.shop.stop.drainTimeout",
+            "must be at most 1h"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -468,7 +522,15 @@ class SpecParserTest {
     assertThat(route.outlierFailures()).isEqualTo(3);
     assertThat(route.faults().abortStatus()).isEqualTo(500);
     assertThat(route.faults().header()).isEqualTo("x-chaos");
-    assertThat(parse(svc("    route: /\n")).spec().orElseThrow().services().get(0).route().pathPrefix()).isEqualTo("/");
+    assertThat(
+            parse(svc("    route: /\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .route()
+                .pathPrefix())
+        .isEqualTo("/");
     assertThat(parse(svc("")).spec().orElseThrow().routed()).isFalse();
   }
 

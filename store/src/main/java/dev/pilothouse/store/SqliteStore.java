@@ -155,7 +155,8 @@ public final class SqliteStore implements InstanceRepository, EventLog, Revision
                     rs.getString("state"),
                     rs.getInt("ready") != 0,
                     Instant.parse(rs.getString("started_at")),
-                    rs.getInt("restarts")))
+                    rs.getInt("restarts"),
+                    rs.getString("version")))
         .list();
   }
 
@@ -163,7 +164,7 @@ public final class SqliteStore implements InstanceRepository, EventLog, Revision
   public synchronized void saveInstance(InstanceRecord r) {
     h.createUpdate(
             "INSERT OR REPLACE INTO instances(id, service, slot, template, pid, start_ticks, port,"
-                + " state, ready, started_at, restarts) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                + " state, ready, started_at, restarts, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
         .bind(0, r.id())
         .bind(1, r.service())
         .bind(2, r.slot())
@@ -175,6 +176,7 @@ public final class SqliteStore implements InstanceRepository, EventLog, Revision
         .bind(8, r.ready() ? 1 : 0)
         .bind(9, r.startedAt().toString())
         .bind(10, r.restarts())
+        .bind(11, r.version())
         .execute();
   }
 

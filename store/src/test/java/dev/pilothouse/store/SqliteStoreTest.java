@@ -81,11 +81,33 @@ class SqliteStoreTest {
     try (SqliteStore s = open()) {
       InstanceRecord r =
           new InstanceRecord(
-              "shop-1", "shop", 0, "t-0", 42, 4200, 31000, "starting", false, Instant.EPOCH, 0);
+              "shop-1",
+              "shop",
+              0,
+              "t-0",
+              42,
+              4200,
+              31000,
+              "starting",
+              false,
+              Instant.EPOCH,
+              0,
+              "v1");
       s.saveInstance(r);
       s.saveInstance(
           new InstanceRecord(
-              "shop-1", "shop", 0, "t-0", 42, 4200, 31000, "running", true, Instant.EPOCH, 0));
+              "shop-1",
+              "shop",
+              0,
+              "t-0",
+              42,
+              4200,
+              31000,
+              "running",
+              true,
+              Instant.EPOCH,
+              0,
+              "v1"));
       assertThat(s.loadInstances()).singleElement().satisfies(x -> assertThat(x.ready()).isTrue());
       s.saveGeneration("shop", 3);
       assertThat(s.loadGenerations()).containsEntry("shop", 3);

@@ -8,6 +8,7 @@ final class Instance {
   final String service;
   final int slot;
   final String template;
+  final String version;
   final RunningProcess process;
   final int port;
   final Instant startedAt;
@@ -17,7 +18,10 @@ final class Instance {
   boolean everReady;
   final ProbeState liveness = new ProbeState();
   final ProbeState readiness = new ProbeState();
+  Instant stopRequestedAt;
+  Instant drainUntil;
   Instant stopDeadline;
+  boolean signalSent;
   boolean killSent;
   String stopReason = "";
   boolean stopCountsAsFailure;
@@ -27,6 +31,7 @@ final class Instance {
       String service,
       int slot,
       String template,
+      String version,
       RunningProcess process,
       int port,
       Instant startedAt,
@@ -36,6 +41,7 @@ final class Instance {
     this.service = service;
     this.slot = slot;
     this.template = template;
+    this.version = version;
     this.process = process;
     this.port = port;
     this.startedAt = startedAt;
@@ -55,11 +61,22 @@ final class Instance {
         state.wire(),
         ready,
         startedAt,
-        restarts);
+        restarts,
+        version);
   }
 
   InstanceStatus status() {
     return new InstanceStatus(
-        id, service, slot, process.pid(), port, state.wire(), ready, startedAt, restarts, template);
+        id,
+        service,
+        slot,
+        process.pid(),
+        port,
+        state.wire(),
+        ready,
+        startedAt,
+        restarts,
+        template,
+        version);
   }
 }

@@ -37,6 +37,9 @@ public final class InstanceController {
   /** While an instance has never been ready, readiness is checked at least this often. */
   static final Duration STARTUP_PROBE_INTERVAL = Duration.ofMillis(250);
 
+  /** The least time between taking an instance out of the routes and signalling it. */
+  static final Duration MIN_DRAIN = Duration.ofMillis(200);
+
   /** Without a readiness check, an instance counts as ready once it has run this long. */
   static final Duration MIN_READY_WITHOUT_CHECK = Duration.ofSeconds(1);
 
@@ -49,7 +52,21 @@ public final class InstanceController {
       PortAllocator ports,
       InstantSource clock,
       RandomGenerator random,
-      Supplier<String> ids) {
+      Supplier<String> ids,
+      TrafficGate traffic) {
+    /** Options for instances that get no traffic through the load balancer. */
+    public Options(
+        InstanceRuntime runtime,
+        InstanceRepository repository,
+        EventSink events,
+        Prober prober,
+        PortAllocator ports,
+        InstantSource clock,
+        RandomGenerator random,
+        Supplier<String> ids) {
+      this(runtime, repository, events, prober, ports, clock, random, ids, TrafficGate.none());
+    }
+
     public Options {
       requireNonNull(runtime, "runtime");
       requireNonNull(repository, "repository");
@@ -59,6 +76,7 @@ public final class InstanceController {
       requireNonNull(clock, "clock");
       requireNonNull(random, "random");
       requireNonNull(ids, "ids");
+      requireNonNull(traffic, "traffic");
     }
   }
 
@@ -102,6 +120,7 @@ public final class InstanceController {
               r.service(),
               r.slot(),
               r.template(),
+              r.version(),
               p.get(),
               r.port(),
               r.startedAt(),
@@ -110,7 +129,8 @@ public final class InstanceController {
       i.ready = r.ready();
       i.everReady = r.ready() || i.state == InstanceState.RUNNING;
       if (i.state == InstanceState.STOPPING) {
-        i.stopDeadline = now;
+        i.stopRequestedAt = now.minus(MIN_DRAIN);
+        i.drainUntil = now;
         i.stopReason = "stop resumed after daemon restart";
       }
       instances.put(i.id, i);
@@ -189,10 +209,7 @@ public final class InstanceController {
       if (!i.process.alive()) {
         onExit(i, now);
       } else if (i.state == InstanceState.STOPPING) {
-        if (!i.killSent && !now.isBefore(i.stopDeadline)) {
-          i.killSent = true;
-          o.runtime().signal(i.process, "KILL");
-        }
+        continueStop(i, now);
       } else {
         probe(i, now);
       }
@@ -357,7 +374,16 @@ public final class InstanceController {
     }
     Instance i =
         new Instance(
-            id, name, slotNo, template, p, port, now, slot.restarts, InstanceState.STARTING);
+            id,
+            name,
+            slotNo,
+            template,
+            spec.version(),
+            p,
+            port,
+            now,
+            slot.restarts,
+            InstanceState.STARTING);
     instances.put(id, i);
     o.repository().saveInstance(i.record());
     emit(
@@ -472,19 +498,54 @@ public final class InstanceController {
     return Optional.of(passed);
   }
 
+  /**
+   * Starts stopping an instance. It leaves the routes at once; an intentional stop then waits until
+   * its requests have finished (up to the drain timeout) before the stop signal; a broken instance
+   * (countsAsFailure) is signalled at once.
+   */
   private void stop(Instance i, Instant now, String reason, boolean countsAsFailure) {
     ServiceState st = services.get(i.service);
-    Duration timeout =
-        st == null || st.spec == null ? Duration.ofSeconds(10) : st.spec.stop().timeout();
-    String signal = st == null || st.spec == null ? "TERM" : st.spec.stop().signal();
+    Duration drain =
+        countsAsFailure || st == null || st.spec == null
+            ? Duration.ZERO
+            : st.spec.stop().drainTimeout();
     i.state = InstanceState.STOPPING;
     i.ready = false;
     i.stopReason = reason;
     i.stopCountsAsFailure = countsAsFailure;
-    i.stopDeadline = now.plus(timeout);
+    i.stopRequestedAt = countsAsFailure ? now.minus(MIN_DRAIN) : now;
+    i.drainUntil = now.plus(drain);
     o.repository().saveInstance(i.record());
-    emit("InstanceStopping", i.service, i.id, reason, Map.of("signal", signal));
-    o.runtime().signal(i.process, signal);
+    emit(
+        "InstanceStopping",
+        i.service,
+        i.id,
+        reason,
+        Map.of("drain_timeout_ms", Long.toString(drain.toMillis())));
+    continueStop(i, now);
+  }
+
+  /** Signals a draining instance once drained, and kills it once its stop timeout has passed. */
+  private void continueStop(Instance i, Instant now) {
+    ServiceState st = services.get(i.service);
+    if (!i.signalSent) {
+      boolean drained =
+          !now.isBefore(i.stopRequestedAt.plus(MIN_DRAIN)) && o.traffic().inFlight(i.id) == 0;
+      if (!drained && now.isBefore(i.drainUntil)) {
+        return;
+      }
+      Duration timeout =
+          st == null || st.spec == null ? Duration.ofSeconds(10) : st.spec.stop().timeout();
+      String signal = st == null || st.spec == null ? "TERM" : st.spec.stop().signal();
+      i.signalSent = true;
+      i.stopDeadline = now.plus(timeout);
+      o.runtime().signal(i.process, signal);
+      return;
+    }
+    if (!i.killSent && !now.isBefore(i.stopDeadline)) {
+      i.killSent = true;
+      o.runtime().signal(i.process, "KILL");
+    }
   }
 
   private void onExit(Instance i, Instant now) {

@@ -18,4 +18,5 @@ public record InstanceRecord(
     String state,
     boolean ready,
     Instant startedAt,
-    int restarts) {}
+    int restarts,
+    String version) {}

@@ -13,4 +13,5 @@ public record InstanceStatus(
     boolean ready,
     Instant startedAt,
     int restarts,
-    String template) {}
+    String template,
+    String version) {}

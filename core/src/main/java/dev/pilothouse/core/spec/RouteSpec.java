@@ -61,7 +61,22 @@ public record RouteSpec(
   /** Everything to "/" with the defaults documented in docs/spec.md. */
   public static RouteSpec defaults(String pathPrefix) {
     return new RouteSpec(
-        "", pathPrefix, false, Duration.ofSeconds(1), Duration.ofSeconds(15), 2, 0.2, 0, 0,
-        "least-request", 10_000, 1_000, 10_000, 5, Duration.ofSeconds(10), 50, Faults.none());
+        "",
+        pathPrefix,
+        false,
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(15),
+        2,
+        0.2,
+        0,
+        0,
+        "least-request",
+        10_000,
+        1_000,
+        10_000,
+        5,
+        Duration.ofSeconds(10),
+        50,
+        Faults.none());
   }
 }

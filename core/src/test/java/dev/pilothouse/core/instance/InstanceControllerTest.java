@@ -26,6 +26,7 @@ class InstanceControllerTest {
   final Fakes.Events events = new Fakes.Events();
   final AtomicInteger ids = new AtomicInteger();
   final AtomicInteger ports = new AtomicInteger(20000);
+  final Map<String, Integer> inFlight = new java.util.HashMap<>();
   InstanceController c = controller();
 
   InstanceController controller() {
@@ -38,7 +39,8 @@ class InstanceControllerTest {
             inUse -> ports.incrementAndGet(),
             clock,
             new SplittableRandom(7),
-            () -> Integer.toString(ids.incrementAndGet())));
+            () -> Integer.toString(ids.incrementAndGet()),
+            id -> inFlight.getOrDefault(id, 0)));
   }
 
   static RestartPolicy restart(int maxRestarts) {
@@ -170,7 +172,8 @@ class InstanceControllerTest {
             null,
             restart(0),
             s.stop(),
-            s.resources(), null);
+            s.resources(),
+            null);
     c.apply(new Spec(List.of(s)));
     c.tick();
     runtime.alive().get(0).die(1);
@@ -202,7 +205,8 @@ class InstanceControllerTest {
             null,
             restart(1),
             s.stop(),
-            s.resources(), null);
+            s.resources(),
+            null);
     c.apply(new Spec(List.of(s)));
     for (int i = 0; i < 4; i++) {
       run(Duration.ofSeconds(61)); // longer than resetAfter each time
@@ -252,7 +256,7 @@ class InstanceControllerTest {
     c.apply(new Spec(List.of(service("shop", 3, "v1"))));
     run(Duration.ofSeconds(1));
     c.apply(new Spec(List.of(service("shop", 1, "v1"))));
-    run(Duration.ofMillis(200));
+    run(Duration.ofMillis(500));
     assertThat(runtime.alive()).hasSize(1);
     assertThat(status("shop").instances()).extracting(InstanceStatus::slot).containsExactly(0);
     assertThat(events.count("RestartScheduled")).isZero();
@@ -303,7 +307,8 @@ class InstanceControllerTest {
             null,
             never,
             s.stop(),
-            s.resources(), null);
+            s.resources(),
+            null);
     c.apply(new Spec(List.of(s)));
     c.tick();
     runtime.alive().get(0).die(0);
@@ -333,7 +338,7 @@ class InstanceControllerTest {
     c.apply(new Spec(List.of(service("shop", 2, "v1"), service("api", 1, "v1"))));
     run(Duration.ofSeconds(1));
     c.apply(new Spec(List.of(service("api", 1, "v1"))));
-    run(Duration.ofMillis(300));
+    run(Duration.ofMillis(500));
     assertThat(runtime.alive()).hasSize(1);
     assertThat(c.status()).extracting(ServiceStatus::name).containsExactly("api");
   }
@@ -370,6 +375,40 @@ class InstanceControllerTest {
     assertThat(c.idle()).isTrue();
     assertThat(runtime.alive()).isEmpty();
     assertThat(repo.rows).isEmpty();
+  }
+
+  @Test
+  void intentionalStop_drainsInFlightRequestsBeforeTheSignal() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    InstanceStatus second =
+        status("shop").instances().stream().filter(i -> i.slot() == 1).findFirst().orElseThrow();
+    Fakes.Proc p = runtime.proc(second.id());
+    inFlight.put(second.id(), 3);
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    run(Duration.ofSeconds(2));
+    assertThat(p.signals).as("still draining").isEmpty();
+    assertThat(status("shop").instances())
+        .filteredOn(i -> i.id().equals(second.id()))
+        .singleElement()
+        .satisfies(i -> assertThat(i.ready()).isFalse());
+    inFlight.put(second.id(), 0);
+    run(Duration.ofMillis(300));
+    assertThat(p.signals).containsExactly("TERM");
+    assertThat(p.alive).isFalse();
+  }
+
+  @Test
+  void drainTimeout_boundsTheWait() {
+    c.apply(new Spec(List.of(service("shop", 1, "v1"))));
+    run(Duration.ofSeconds(1));
+    String id = status("shop").instances().get(0).id();
+    inFlight.put(id, 99);
+    c.apply(new Spec(List.of(service("shop", 0, "v1"))));
+    run(Duration.ofSeconds(14));
+    assertThat(runtime.proc(id).signals).isEmpty();
+    run(Duration.ofSeconds(2)); // default drain timeout 15s
+    assertThat(runtime.proc(id).signals).containsExactly("TERM");
   }
 
   @Test

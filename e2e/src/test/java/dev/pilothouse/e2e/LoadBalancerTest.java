@@ -1,0 +1,124 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.proxy.load.LoadGenerator;
+import dev.pilothouse.proxy.load.LoadResult;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built-in load balancer in front of real instances, under constant load. */
+class LoadBalancerTest {
+  @TempDir Path tmp;
+  final HttpClient http = HttpClient.newHttpClient();
+
+  static String spec(int replicas) {
+    return "proxy: {port: 0}\n"
+        + "services:\n  shop:\n    "
+        + Harness.demoCommand()
+        + "    replicas: "
+        + replicas
+        + "\n"
+        + "    readiness: {http: /readyz, interval: 1s}\n"
+        + "    restart: {initialBackoff: 100ms}\n"
+        + "    stop: {timeout: 5s, drainTimeout: 10s}\n"
+        + "    route: {pathPrefix: /, timeouts: {request: 5s}}\n";
+  }
+
+  static int proxyPort(Harness h) {
+    Wire.Status s = h.status();
+    assertThat(s.proxy().listening()).as(s.proxy().error()).isTrue();
+    return s.proxy().port();
+  }
+
+  CompletableFuture<LoadResult> load(int port, double rate, Duration d) {
+    return CompletableFuture.supplyAsync(
+        () ->
+            LoadGenerator.run(
+                new LoadGenerator.Options(
+                    URI.create("http://127.0.0.1:" + port + "/"),
+                    rate,
+                    d,
+                    8,
+                    Duration.ofSeconds(5)),
+                null));
+  }
+
+  @Test
+  void readyInstancesAnswerThroughTheLoadBalancer_withMetricsAtTheApi() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec(2)));
+      h.awaitReady("shop", 2, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      HttpResponse<String> r = get(port);
+      assertThat(r.body()).startsWith("hello from v1 (shop-");
+      String metrics = h.client().getText("/metrics");
+      assertThat(metrics)
+          .contains("pilothouse_proxy_requests_total{route=\"shop\",service=\"shop\",version=\"\"")
+          .contains("pilothouse_instances_ready{service=\"shop\"} 2");
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  Files.exists(h.stateDir.resolve("logs/access.log"))
+                      && Files.readString(h.stateDir.resolve("logs/access.log"))
+                          .contains("\"route\":\"shop\""));
+    }
+  }
+
+  @Test
+  void instanceKilledUnderLoad_noRequestFails() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec(3)));
+      Wire.Service s = h.awaitReady("shop", 3, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      CompletableFuture<LoadResult> run = load(port, 100, Duration.ofSeconds(8));
+      Thread.sleep(2000);
+      Harness.signal(s.instances().get(0).pid(), "KILL");
+      LoadResult r = run.get();
+      System.out.println("kill -9 under load: " + r);
+      assertThat(r.errors()).isZero();
+      assertThat(r.status()).containsOnlyKeys("200");
+      assertThat(r.requests()).isEqualTo(800);
+      h.awaitReady("shop", 3, Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
+  void scaleDownWithDrain_noRequestFails() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec(3)));
+      h.awaitReady("shop", 3, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      CompletableFuture<LoadResult> run = load(port, 100, Duration.ofSeconds(6));
+      Thread.sleep(1500);
+      h.ok("scale", "shop", "1");
+      LoadResult r = run.get();
+      System.out.println("scale 3 -> 1 under load: " + r);
+      assertThat(r.errors()).isZero();
+      assertThat(r.status()).containsOnlyKeys("200");
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+    }
+  }
+
+  HttpResponse<String> get(int port) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}
