@@ -55,7 +55,15 @@ final class DaemonLauncher {
               "-Xms16m",
               "-Xmx512m",
               "-XX:+ExitOnOutOfMemoryError",
-              "--enable-native-access=ALL-UNNAMED"));
+              "--enable-native-access=ALL-UNNAMED",
+              "-Dio.netty.leakDetection.level=disabled",
+              "-Dio.netty.tryReflectionSetAccessible=true",
+              "--add-opens=java.base/java.nio=ALL-UNNAMED",
+              "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"));
+      if (Runtime.version().feature() >= 23) {
+        // Without this, JDK 23+ warns about sun.misc.Unsafe and Netty avoids its fast paths.
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
+      }
     }
     cmd.addAll(
         List.of(

@@ -69,7 +69,8 @@ final class Balancer {
     for (int i = 0; i < n; i++) {
       total += backends.get(i).weight();
     }
-    long slot = Math.floorMod(counter.getAndIncrement(), (long) total);
+    long c = counter == null ? ThreadLocalRandom.current().nextLong() : counter.getAndIncrement();
+    long slot = Math.floorMod(c, (long) total);
     int i = 0;
     long acc = backends.get(0).weight();
     while (acc <= slot) {

@@ -18,9 +18,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -38,9 +36,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private final NettyDataPlane dp;
   private final boolean tls;
   private final UpstreamPool pool;
+  private final Sweeper sweeper;
   private ChannelHandlerContext ctx;
   private String clientIp = "";
+  private io.netty.util.AsciiString clientIpAscii = io.netty.util.AsciiString.EMPTY_STRING;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
+  private static final int MAX_QUEUED = 64;
 
   // the exchange in progress
   private boolean active;
@@ -51,6 +52,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean idempotent;
   private boolean bodyless;
   private Route route;
+  private RouteTable table;
   private BackendGroup group;
   private ClusterState cluster;
   private int attempts;
@@ -72,19 +74,34 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private int status;
   private long startNanos;
   private long attemptNanos;
-  private ScheduledFuture<?> timeout;
+  private long deadlineNanos;
+  private long lastActivityNanos;
 
-  FrontendHandler(NettyDataPlane dp, boolean tls, UpstreamPool pool) {
+  FrontendHandler(NettyDataPlane dp, boolean tls, UpstreamPool pool, Sweeper sweeper) {
     this.dp = dp;
     this.tls = tls;
     this.pool = pool;
+    this.sweeper = sweeper;
+  }
+
+  /** Called by the sweeper: fails a request past its deadline, closes an idle connection. */
+  void sweep(long now, long idleNanos) {
+    if (deadlineNanos != 0 && now - deadlineNanos >= 0) {
+      deadlineNanos = 0;
+      onTimeout();
+    } else if (!active && now - lastActivityNanos > idleNanos) {
+      ctx.close();
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    lastActivityNanos = System.nanoTime();
+    sweeper.add(this);
     if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
       clientIp = a.getAddress().getHostAddress();
+      clientIpAscii = new io.netty.util.AsciiString(clientIp);
     }
     ctx.fireChannelActive();
   }
@@ -93,6 +110,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (active && requestComplete) {
       queued.add(msg); // pipelined: served after the current response
+      if (queued.size() > MAX_QUEUED) {
+        ctx.channel().config().setAutoRead(false); // a client pipelining far ahead waits
+      }
       return;
     }
     if (msg instanceof HttpRequest req) {
@@ -129,16 +149,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && !active) {
-      ctx.close();
-    } else {
-      ctx.fireUserEventTriggered(evt);
-    }
-  }
-
-  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    sweeper.remove(this);
     if (active) {
       UpstreamHandler u = upstream;
       upstream = null;
@@ -184,13 +196,28 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       respond(400, "bad request: " + req.decoderResult().cause().getMessage());
       return;
     }
+    String bad = Headers.invalid(req.headers());
+    if (bad != null) {
+      keepAlive = false;
+      route = null;
+      respond(400, "bad request: invalid header '" + bad + "'");
+      return;
+    }
+    if (HttpUtil.is100ContinueExpected(req)) {
+      req.headers().remove(HttpHeaderNames.EXPECT);
+      ctx.writeAndFlush(
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER),
+          ctx.voidPromise());
+    }
     method = req.method().name();
     String uri = req.uri();
     int q = uri.indexOf('?');
     path = q < 0 ? uri : uri.substring(0, q);
     idempotent = Headers.idempotent(method);
     bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
-    route = dp.table().match(req.headers().get(HttpHeaderNames.HOST), path);
+    table = dp.table();
+    route = table.match(req.headers().get(HttpHeaderNames.HOST), path);
     if (route == null) {
       respond(404, "no route for " + path);
       return;
@@ -239,7 +266,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       request.setUri(rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest);
     }
     Headers.removeHopByHop(request.headers());
-    Headers.forward(request.headers(), clientIp, tls);
+    Headers.forward(request.headers(), clientIpAscii, tls);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     group = chooseGroup();
     if (group != null && !route.mirror().isEmpty() && bodyless) {
@@ -305,7 +332,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Balancer.pick(
             group.backends(),
             policy.balancing(),
-            dp.counter(route, group),
+            policy.balancing() == RoutePolicy.Balancing.ROUND_ROBIN ? table.counter(group) : null,
             dp.states(),
             tried1,
             tried2,
@@ -322,9 +349,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     bstate.active.incrementAndGet();
     series.inFlight.incrementAndGet();
     attemptNanos = now;
-    timeout =
-        ctx.executor()
-            .schedule(this::onTimeout, policy.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    deadlineNanos = now + policy.requestTimeout().toNanos();
     UpstreamHandler u = pool.acquire(b);
     if (u != null) {
       onConnected(u);
@@ -365,14 +390,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private void onConnected(UpstreamHandler u) {
     upstream = u;
     u.attach(this);
-    u.channel().write(request);
+    u.channel().write(request, u.channel().voidPromise());
     requestWritten = true;
     if (bodyless && requestComplete && buffered.isEmpty()) {
-      u.channel().write(LastHttpContent.EMPTY_LAST_CONTENT);
+      u.channel().write(LastHttpContent.EMPTY_LAST_CONTENT, u.channel().voidPromise());
     } else {
       for (HttpContent c : buffered) {
         bodySent |= c.content().isReadable();
-        u.channel().write(c);
+        u.channel().write(c, u.channel().voidPromise());
       }
       buffered.clear();
     }
@@ -386,7 +411,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     boolean last = c instanceof LastHttpContent;
     if (last) {
       requestComplete = true;
-      ctx.channel().config().setAutoRead(false); // one request at a time
     }
     if (discardBody) {
       c.release();
@@ -398,7 +422,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     UpstreamHandler u = upstream;
     if (u != null) {
       bodySent |= c.content().isReadable();
-      u.channel().write(c);
+      u.channel().write(c, u.channel().voidPromise());
       if (last) {
         u.channel().flush();
       } else if (!u.channel().isWritable()) {
@@ -445,7 +469,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         && status >= 200) {
       HttpUtil.setTransferEncodingChunked(r, true);
     }
-    ctx.write(r);
+    ctx.write(r, ctx.voidPromise());
   }
 
   void onResponseContent(UpstreamHandler u, HttpContent c) {
@@ -454,7 +478,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean last = c instanceof LastHttpContent;
-    ctx.write(c);
+    ctx.write(c, ctx.voidPromise());
     if (!last && !ctx.channel().isWritable()) {
       u.channel().config().setAutoRead(false);
     }
@@ -488,7 +512,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onTimeout() {
-    timeout = null;
     if (!active || responseStarted) {
       return;
     }
@@ -583,12 +606,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       long now = System.nanoTime();
       dp.proxySeries(route).record(code, (now - startNanos) / 1000, now);
     }
-    ctx.write(r);
+    ctx.write(r, ctx.voidPromise());
     completeDownstream();
   }
 
   private void completeDownstream() {
-    dp.accessLog(this::logLine);
+    if (dp.logsAccess()) {
+      dp.accessLog(this::logLine);
+    }
     if (!keepAlive) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       finish();
@@ -601,9 +626,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     finish();
-    ctx.channel().config().setAutoRead(true);
     while (!active && !queued.isEmpty()) {
       channelRead(ctx, queued.poll());
+    }
+    if (!ctx.channel().config().isAutoRead() && queued.size() <= MAX_QUEUED) {
+      ctx.channel().config().setAutoRead(true);
     }
   }
 
@@ -620,16 +647,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     buffered.clear();
     active = false;
+    lastActivityNanos = System.nanoTime();
     cluster = null;
     group = null;
     attemptId++;
   }
 
   private void cancelTimeout() {
-    if (timeout != null) {
-      timeout.cancel(false);
-      timeout = null;
-    }
+    deadlineNanos = 0;
   }
 
   private String logLine() {

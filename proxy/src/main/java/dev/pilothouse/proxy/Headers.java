@@ -41,18 +41,67 @@ final class Headers {
     h.remove("proxy-connection");
   }
 
+  private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+
   /** Adds X-Forwarded-For/-Proto/-Host and a traceparent for the next hop. */
-  static void forward(HttpHeaders h, String clientIp, boolean tls) {
+  static void forward(HttpHeaders h, AsciiString clientIp, boolean tls) {
     String xff = h.get(X_FORWARDED_FOR);
-    h.set(X_FORWARDED_FOR, xff == null || xff.isEmpty() ? clientIp : xff + ", " + clientIp);
+    if (xff == null || xff.isEmpty()) {
+      h.set(X_FORWARDED_FOR, clientIp);
+    } else {
+      h.set(X_FORWARDED_FOR, xff + ", " + clientIp);
+    }
     if (!h.contains(X_FORWARDED_PROTO)) {
-      h.set(X_FORWARDED_PROTO, tls ? "https" : "http");
+      h.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
     }
     String host = h.get(HttpHeaderNames.HOST);
     if (host != null && !h.contains(X_FORWARDED_HOST)) {
       h.set(X_FORWARDED_HOST, host);
     }
-    h.set(TRACEPARENT, traceparent(h.get(TRACEPARENT)));
+    h.set(TRACEPARENT, traceparentAscii(h.get(TRACEPARENT)));
+  }
+
+  private static final byte[] HEX_BYTES =
+      "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** {@link #traceparent} as bytes, which the encoder copies without per-char work. */
+  static AsciiString traceparentAscii(String incoming) {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    byte[] b = new byte[55];
+    if (valid(incoming)) {
+      for (int i = 0; i < 36; i++) {
+        b[i] = (byte) incoming.charAt(i);
+      }
+      hex(b, 36, r.nextLong());
+      b[52] = '-';
+      b[53] = (byte) incoming.charAt(53);
+      b[54] = (byte) incoming.charAt(54);
+      return new AsciiString(b, false);
+    }
+    long hi = r.nextLong();
+    long lo = r.nextLong();
+    if (hi == 0 && lo == 0) {
+      lo = 1;
+    }
+    b[0] = '0';
+    b[1] = '0';
+    b[2] = '-';
+    hex(b, 3, hi);
+    hex(b, 19, lo);
+    b[35] = '-';
+    hex(b, 36, r.nextLong() | 1);
+    b[52] = '-';
+    b[53] = '0';
+    b[54] = '1';
+    return new AsciiString(b, false);
+  }
+
+  private static void hex(byte[] out, int at, long v) {
+    for (int i = at + 15; i >= at; i--) {
+      out[i] = HEX_BYTES[(int) (v & 0xf)];
+      v >>>= 4;
+    }
   }
 
   /**
@@ -103,6 +152,51 @@ final class Headers {
       v >>>= 4;
     }
     return new String(out);
+  }
+
+  private static final boolean[] TOKEN = new boolean[128];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) {
+      TOKEN[c] = true;
+    }
+    for (char c = 'a'; c <= 'z'; c++) {
+      TOKEN[c] = true;
+      TOKEN[c - 32] = true;
+    }
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+      TOKEN[c] = true;
+    }
+  }
+
+  /**
+   * The first header of a client request whose name is not an RFC 9110 token or whose value holds a
+   * control character (CR, LF, NUL …), or null when all are valid. Checked here once, so that the
+   * headers the proxy adds itself are not validated again on every request.
+   */
+  static String invalid(HttpHeaders h) {
+    var it = h.iteratorCharSequence();
+    while (it.hasNext()) {
+      var e = it.next();
+      CharSequence name = e.getKey();
+      if (name.length() == 0) {
+        return "(empty name)";
+      }
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        if (c >= 128 || !TOKEN[c]) {
+          return name.toString();
+        }
+      }
+      CharSequence value = e.getValue();
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          return name.toString();
+        }
+      }
+    }
+    return null;
   }
 
   /** Whether the request method is idempotent (RFC 9110 §9.2.2). */

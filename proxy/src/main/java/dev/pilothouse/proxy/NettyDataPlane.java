@@ -27,8 +27,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
@@ -58,11 +58,39 @@ final class NettyDataPlane implements DataPlane {
   private final ConcurrentHashMap<String, Limiter> limiters = new ConcurrentHashMap<>();
   private final ProxyMetrics metrics = new ProxyMetrics();
   private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
+  private final Map<EventExecutor, Sweeper> sweepers = new IdentityHashMap<>();
   private final EventLoopGroup group;
   private final Class<? extends Channel> clientChannel;
   private final AccessLog accessLog;
   private Channel server;
   private int port;
+
+  /**
+   * Requests come from anywhere: their headers are validated once by {@link Headers#invalid} rather
+   * than on every set, so the headers the proxy adds cost no validation.
+   */
+  private static final io.netty.handler.codec.http.HttpDecoderConfig CLIENT_DECODER =
+      new io.netty.handler.codec.http.HttpDecoderConfig()
+          .setMaxInitialLineLength(8192)
+          .setMaxHeaderSize(16384)
+          .setMaxChunkSize(65536)
+          .setHeadersFactory(
+              io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory()
+                  .withNameValidation(false)
+                  .withValueValidation(false))
+          .setTrailersFactory(
+              io.netty.handler.codec.http.DefaultHttpHeadersFactory.trailersFactory()
+                  .withNameValidation(false)
+                  .withValueValidation(false));
+
+  /** Responses come from our own instances: header names need no re-validation per request. */
+  private static final io.netty.handler.codec.http.HttpDecoderConfig UPSTREAM_DECODER =
+      new io.netty.handler.codec.http.HttpDecoderConfig()
+          .setMaxChunkSize(65536)
+          .setHeadersFactory(
+              io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory()
+                  .withNameValidation(false)
+                  .withValueValidation(false));
 
   private record Limiter(RoutePolicy.RateLimit config, Bucket bucket) {}
 
@@ -74,6 +102,9 @@ final class NettyDataPlane implements DataPlane {
     this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
     for (EventExecutor e : group) {
       pools.put(e, new UpstreamPool());
+      Sweeper s = new Sweeper(o.idleTimeout().toNanos());
+      sweepers.put(e, s);
+      e.scheduleAtFixedRate(s, Sweeper.PERIOD_MS, Sweeper.PERIOD_MS, TimeUnit.MILLISECONDS);
     }
     this.accessLog =
         o.accessLog() == null ? null : new AccessLog(o.accessLog(), o.accessLogSample());
@@ -109,7 +140,6 @@ final class NettyDataPlane implements DataPlane {
       }
     }
     final SslContext sslContext = ssl;
-    final long idleSeconds = Math.max(1, o.idleTimeout().toSeconds());
     ServerBootstrap b =
         new ServerBootstrap()
             .group(group)
@@ -126,14 +156,14 @@ final class NettyDataPlane implements DataPlane {
                       ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
                     }
                     ch.pipeline()
-                        .addLast(new HttpServerCodec(8192, 16384, 65536))
-                        .addLast(new HttpServerExpectContinueHandler())
-                        .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
+                        .addLast(new HttpRequestDecoder(CLIENT_DECODER))
+                        .addLast(new HttpResponseEncoder())
                         .addLast(
                             new FrontendHandler(
                                 NettyDataPlane.this,
                                 sslContext != null,
-                                pools.get(ch.eventLoop())));
+                                pools.get(ch.eventLoop()),
+                                sweepers.get(ch.eventLoop())));
                   }
                 });
     try {
@@ -372,6 +402,10 @@ final class NettyDataPlane implements DataPlane {
                     copy.release();
                   }
                 });
+  }
+
+  boolean logsAccess() {
+    return accessLog != null;
   }
 
   void accessLog(Supplier<String> line) {

@@ -16,6 +16,8 @@ public final class RouteTable {
   private final List<Route> routes;
   private final Map<String, Route[]> byHost = new HashMap<>();
   private final Route[] anyHost;
+  private final Map<BackendGroup, java.util.concurrent.atomic.AtomicLong> counters =
+      new java.util.IdentityHashMap<>();
 
   private RouteTable(List<Route> routes) {
     this.routes = List.copyOf(routes);
@@ -32,11 +34,21 @@ public final class RouteTable {
     }
     wildcard.sort(longestFirst);
     this.anyHost = wildcard.toArray(Route[]::new);
+    for (Route r : routes) {
+      for (BackendGroup g : r.groups()) {
+        counters.put(g, new java.util.concurrent.atomic.AtomicLong());
+      }
+    }
     hosts.forEach(
         (h, list) -> {
           list.sort(longestFirst);
           byHost.put(h, list.toArray(Route[]::new));
         });
+  }
+
+  /** The round-robin position of a group of this table (restarts with each new table). */
+  java.util.concurrent.atomic.AtomicLong counter(BackendGroup g) {
+    return counters.get(g);
   }
 
   /** A table of these routes. */

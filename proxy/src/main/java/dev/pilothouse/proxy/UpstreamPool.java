@@ -14,22 +14,25 @@ final class UpstreamPool {
 
   /** An open idle connection to the backend, or null. */
   UpstreamHandler acquire(Backend b) {
-    ArrayDeque<UpstreamHandler> q = idle.get(key(b));
+    ArrayDeque<UpstreamHandler> q = idle.get(b.id());
     if (q == null) {
       return null;
     }
     UpstreamHandler h;
     while ((h = q.pollLast()) != null) {
-      if (h.channel().isActive()) {
+      if (h.channel().isActive()
+          && h.backend.port() == b.port()
+          && h.backend.host().equals(b.host())) {
         return h;
       }
+      h.channel().close();
     }
     return null;
   }
 
   /** Keeps a connection for reuse; closes it when the pool is full. */
   void release(Backend b, UpstreamHandler h) {
-    ArrayDeque<UpstreamHandler> q = idle.computeIfAbsent(key(b), k -> new ArrayDeque<>());
+    ArrayDeque<UpstreamHandler> q = idle.computeIfAbsent(b.id(), k -> new ArrayDeque<>());
     if (q.size() >= MAX_IDLE_PER_BACKEND || !h.channel().isActive()) {
       h.channel().close();
       return;
@@ -39,13 +42,9 @@ final class UpstreamPool {
 
   /** Forgets a connection that closed while idle. */
   void remove(Backend b, UpstreamHandler h) {
-    ArrayDeque<UpstreamHandler> q = idle.get(key(b));
+    ArrayDeque<UpstreamHandler> q = idle.get(b.id());
     if (q != null) {
       q.remove(h);
     }
-  }
-
-  private static String key(Backend b) {
-    return b.host() + ':' + b.port();
   }
 }
