@@ -22,6 +22,17 @@ final class Headers {
    * stays: the codec re-frames the body the same way on the next hop.
    */
   static void removeHopByHop(HttpHeaders h) {
+    // One pass to find out whether any hop-by-hop header is there at all (usually only
+    // Connection): far cheaper than a hash lookup per candidate name on every message.
+    boolean any = false;
+    var it = h.iteratorCharSequence();
+    while (it.hasNext() && !any) {
+      CharSequence n = it.next().getKey();
+      any = hopByHop(n);
+    }
+    if (!any) {
+      return;
+    }
     String connection = h.get(HttpHeaderNames.CONNECTION);
     if (connection != null) {
       for (String name : connection.split(",")) {
@@ -39,6 +50,25 @@ final class Headers {
     h.remove(HttpHeaderNames.TRAILER);
     h.remove(HttpHeaderNames.UPGRADE);
     h.remove("proxy-connection");
+  }
+
+  private static boolean hopByHop(CharSequence n) {
+    if (n.length() < 2) {
+      return false;
+    }
+    return switch (Character.toLowerCase(n.charAt(0))) {
+      case 'c' -> AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.CONNECTION);
+      case 'k' -> AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.KEEP_ALIVE);
+      case 'p' ->
+          AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.PROXY_AUTHENTICATE)
+              || AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.PROXY_AUTHORIZATION)
+              || AsciiString.contentEqualsIgnoreCase(n, "proxy-connection");
+      case 't' ->
+          AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TE)
+              || AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.TRAILER);
+      case 'u' -> AsciiString.contentEqualsIgnoreCase(n, HttpHeaderNames.UPGRADE);
+      default -> false;
+    };
   }
 
   private static final AsciiString HTTP = AsciiString.cached("http");

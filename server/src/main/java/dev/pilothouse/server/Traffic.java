@@ -9,9 +9,12 @@ import dev.pilothouse.core.spec.ProxySpec;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.core.traffic.TrafficSplitter;
 import dev.pilothouse.proxy.Backend;
 import dev.pilothouse.proxy.BackendGroup;
 import dev.pilothouse.proxy.DataPlane;
+import dev.pilothouse.proxy.Match;
 import dev.pilothouse.proxy.ProxyMetrics;
 import dev.pilothouse.proxy.ProxyOptions;
 import dev.pilothouse.proxy.Route;
@@ -33,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * restarts) the listener when the spec routes a service, and swaps in a new route table holding the
  * ready instances whenever they change. Runs on the reconcile thread after each tick.
  */
-final class Traffic implements TrafficGate, AutoCloseable {
+final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Traffic.class);
   private static final Duration RETRY_LISTEN = Duration.ofSeconds(5);
 
@@ -44,6 +47,17 @@ final class Traffic implements TrafficGate, AutoCloseable {
   private ProxySpec listening;
   private Instant nextListenAttempt = Instant.MIN;
   private volatile String error = "";
+  private final Map<String, Split> splits = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public void split(String service, Split split) {
+    splits.put(service, split);
+  }
+
+  @Override
+  public void clear(String service) {
+    splits.remove(service);
+  }
 
   Traffic(Path accessLog, EventSink events, InstantSource clock) {
     this.accessLog = accessLog;
@@ -62,7 +76,7 @@ final class Traffic implements TrafficGate, AutoCloseable {
     }
     DataPlane p = plane;
     if (p != null) {
-      RouteTable table = table(spec, status);
+      RouteTable table = table(spec, status, splits);
       if (!table.equals(p.table())) {
         p.update(table);
       }
@@ -108,29 +122,68 @@ final class Traffic implements TrafficGate, AutoCloseable {
     }
   }
 
-  static RouteTable table(Spec spec, List<ServiceStatus> status) {
+  static RouteTable table(Spec spec, List<ServiceStatus> status, Map<String, Split> splits) {
     List<Route> routes = new ArrayList<>();
     for (ServiceSpec s : spec.services()) {
       RouteSpec r = s.route();
       if (r == null) {
         continue;
       }
-      List<Backend> backends = new ArrayList<>();
-      status.stream()
-          .filter(st -> st.name().equals(s.name()))
-          .flatMap(st -> st.instances().stream())
-          .filter(i -> i.ready() && i.state().equals("running"))
-          .map(i -> backend(s, i))
-          .forEach(backends::add);
+      List<InstanceStatus> ready =
+          status.stream()
+              .filter(st -> st.name().equals(s.name()))
+              .flatMap(st -> st.instances().stream())
+              .filter(i -> i.ready() && i.state().equals("running"))
+              .toList();
+      Split split = splits.get(s.name());
+      if (split == null) {
+        routes.add(
+            new Route(
+                s.name(),
+                r.host(),
+                r.pathPrefix(),
+                r.stripPrefix(),
+                List.of(
+                    new BackendGroup(
+                        "stable", 100, ready.stream().map(i -> backend(s, i)).toList())),
+                List.of(),
+                "",
+                policy(r)));
+        continue;
+      }
+      List<Backend> canary =
+          ready.stream()
+              .filter(i -> i.template().startsWith(split.canaryTemplate()))
+              .map(i -> backend(s, i))
+              .toList();
+      List<Backend> stable =
+          ready.stream()
+              .filter(i -> !i.template().startsWith(split.canaryTemplate()))
+              .map(i -> backend(s, i))
+              .toList();
+      List<Match> matches =
+          split.rules().stream()
+              .map(
+                  rule ->
+                      new Match(
+                          rule.kind() == Split.Rule.Kind.HEADER
+                              ? Match.Kind.HEADER
+                              : Match.Kind.COOKIE,
+                          rule.name(),
+                          rule.value(),
+                          "canary"))
+              .toList();
       routes.add(
           new Route(
               s.name(),
               r.host(),
               r.pathPrefix(),
               r.stripPrefix(),
-              List.of(new BackendGroup("stable", 100, backends)),
-              List.of(),
-              "",
+              List.of(
+                  new BackendGroup("stable", 100 - split.canaryWeight(), stable),
+                  new BackendGroup("canary", split.canaryWeight(), canary)),
+              matches,
+              split.mirror() ? "canary" : "",
               policy(r)));
     }
     return RouteTable.of(routes);

@@ -1,0 +1,47 @@
+package dev.pilothouse.core.traffic;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * How a service's traffic is divided between its stable instances and a canary: a weight, plus
+ * header or cookie rules that always pick the canary (A/B tests, smoke tests, sticky sessions), and
+ * optionally a copy of stable traffic mirrored to the canary.
+ *
+ * @param stableTemplate launch template of the stable instances
+ * @param canaryTemplate launch template of the canary instances
+ * @param canaryWeight percent of unmatched requests for the canary, 0–100
+ * @param mirror send a copy of each bodyless request to the canary (its answers are discarded)
+ */
+public record Split(
+    String stableTemplate,
+    String canaryTemplate,
+    int canaryWeight,
+    List<Rule> rules,
+    boolean mirror) {
+
+  /** A rule sending requests that carry a header or cookie (with a value, or "*") to the canary. */
+  public record Rule(Kind kind, String name, String value) {
+    /** Where a rule looks. */
+    public enum Kind {
+      HEADER,
+      COOKIE
+    }
+
+    public Rule {
+      requireNonNull(kind, "kind");
+      requireNonNull(name, "name");
+      requireNonNull(value, "value");
+    }
+  }
+
+  public Split {
+    requireNonNull(stableTemplate, "stableTemplate");
+    requireNonNull(canaryTemplate, "canaryTemplate");
+    rules = List.copyOf(rules);
+    if (canaryWeight < 0 || canaryWeight > 100) {
+      throw new IllegalArgumentException("canaryWeight must be in 0..100, but was " + canaryWeight);
+    }
+  }
+}

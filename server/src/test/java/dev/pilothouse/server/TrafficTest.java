@@ -1,0 +1,137 @@
+package dev.pilothouse.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.RouteSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.proxy.BackendGroup;
+import dev.pilothouse.proxy.Match;
+import dev.pilothouse.proxy.Route;
+import dev.pilothouse.proxy.RouteTable;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Route tables built from the desired spec, the observed instances and traffic splits. */
+class TrafficTest {
+  static ServiceSpec routed(String name) {
+    return new ServiceSpec(
+        name,
+        "./s",
+        List.of(),
+        Map.of(),
+        "/srv",
+        "v2",
+        3,
+        null,
+        null,
+        RestartPolicy.defaults(),
+        StopPolicy.defaults(),
+        Resources.none(),
+        RouteSpec.defaults("/" + name));
+  }
+
+  static InstanceStatus inst(
+      String id, String template, boolean ready, String state, String version) {
+    return new InstanceStatus(
+        id,
+        "shop",
+        0,
+        1,
+        30000 + id.hashCode() % 1000,
+        state,
+        ready,
+        Instant.EPOCH,
+        0,
+        template,
+        version);
+  }
+
+  final Spec spec = new Spec(List.of(routed("shop")));
+  final List<ServiceStatus> status =
+      List.of(
+          new ServiceStatus(
+              "shop",
+              "v2",
+              "running",
+              3,
+              3,
+              0,
+              List.of(
+                  inst("shop-a", "aaa-0", true, "running", "v1"),
+                  inst("shop-b", "aaa-0", true, "running", "v1"),
+                  inst("shop-c", "bbb-0", true, "running", "v2"),
+                  inst("shop-d", "bbb-0", false, "starting", "v2"),
+                  inst("shop-e", "aaa-0", false, "stopping", "v1"))));
+
+  @Test
+  void onlyReadyRunningInstancesGetTraffic() {
+    Route r = Traffic.table(spec, status, Map.of()).routes().get(0);
+    assertThat(r.pathPrefix()).isEqualTo("/shop");
+    assertThat(r.groups())
+        .singleElement()
+        .satisfies(
+            g ->
+                assertThat(g.backends())
+                    .extracting(b -> b.id())
+                    .containsExactly("shop-a", "shop-b", "shop-c"));
+    assertThat(r.groups().get(0).backends().get(0).version()).isEqualTo("v1");
+  }
+
+  @Test
+  void split_putsCanaryTemplateInItsOwnWeightedGroup_withRulesAndMirror() {
+    Split split =
+        new Split(
+            "aaa",
+            "bbb",
+            10,
+            List.of(new Split.Rule(Split.Rule.Kind.HEADER, "x-canary", "1")),
+            true);
+    Route r = Traffic.table(spec, status, Map.of("shop", split)).routes().get(0);
+    assertThat(r.groups())
+        .extracting(BackendGroup::name, BackendGroup::weight)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("stable", 90),
+            org.assertj.core.groups.Tuple.tuple("canary", 10));
+    assertThat(r.group("canary").backends()).extracting(b -> b.id()).containsExactly("shop-c");
+    assertThat(r.group("stable").backends())
+        .extracting(b -> b.id())
+        .containsExactly("shop-a", "shop-b");
+    assertThat(r.matches())
+        .containsExactly(new Match(Match.Kind.HEADER, "x-canary", "1", "canary"));
+    assertThat(r.mirror()).isEqualTo("canary");
+  }
+
+  @Test
+  void unroutedServices_getNoRoute_andEqualInputsGiveEqualTables() {
+    Spec none =
+        new Spec(
+            List.of(
+                routed("shop").withReplicas(1),
+                new ServiceSpec(
+                    "worker",
+                    "w",
+                    List.of(),
+                    Map.of(),
+                    "/",
+                    "",
+                    1,
+                    null,
+                    null,
+                    RestartPolicy.defaults(),
+                    StopPolicy.defaults(),
+                    Resources.none(),
+                    null)));
+    RouteTable a = Traffic.table(none, status, Map.of());
+    assertThat(a.routes()).extracting(Route::name).containsExactly("shop");
+    assertThat(Traffic.table(none, status, Map.of())).isEqualTo(a);
+  }
+}
