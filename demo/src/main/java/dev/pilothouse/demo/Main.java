@@ -58,7 +58,17 @@ public final class Main {
     m.serve(port);
   }
 
-  private void serve(int port) throws IOException {
+  /** Starts a demo in this process (for tests); stop the returned server when done. */
+  static HttpServer start(int port, Map<String, String> env) throws IOException {
+    Main m =
+        new Main(
+            env.getOrDefault("DEMO_VERSION", "v1"),
+            env.getOrDefault("PILOTHOUSE_INSTANCE_ID", "local"),
+            Faults.fromEnv(env));
+    return m.serve(port);
+  }
+
+  private HttpServer serve(int port) throws IOException {
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -87,9 +97,10 @@ public final class Main {
             + " ("
             + instance
             + ") listening on 127.0.0.1:"
-            + port
+            + server.getAddress().getPort()
             + " faults "
             + faults.json());
+    return server;
   }
 
   private double uptimeS() {
