@@ -32,11 +32,17 @@ class DemoTest {
   }
 
   HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> post(String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -68,7 +74,9 @@ class DemoTest {
   @Test
   void faultsAtRunTime_latencyErrorsAndHang() throws Exception {
     server = Main.start(0, Map.of());
-    assertThat(post("/admin/faults", "{\"latency_ms\": 200, \"error_rate\": 0.5}").body()).contains("\"latency_ms\":200").contains("\"error_rate\":0.5");
+    assertThat(post("/admin/faults", "{\"latency_ms\": 200, \"error_rate\": 0.5}").body())
+        .contains("\"latency_ms\":200")
+        .contains("\"error_rate\":0.5");
     long t0 = System.nanoTime();
     get("/");
     assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(200);
@@ -80,7 +88,10 @@ class DemoTest {
     assertThat(errors).isBetween(60, 140); // Binomial(200, 0.5), far beyond 5 sd
     assertThat(post("/admin/faults", "{\"error_rate\": 2}").statusCode()).isEqualTo(400);
     post("/admin/faults", "{\"hang\": true}");
-    HttpRequest slow = HttpRequest.newBuilder(URI.create(base() + "/healthz")).timeout(Duration.ofMillis(500)).build();
+    HttpRequest slow =
+        HttpRequest.newBuilder(URI.create(base() + "/healthz"))
+            .timeout(Duration.ofMillis(500))
+            .build();
     try {
       http.send(slow, HttpResponse.BodyHandlers.ofString());
       throw new AssertionError("a hung demo must not answer");

@@ -14,8 +14,8 @@ import java.util.Map;
 public final class RouteTable {
   private static final RouteTable EMPTY = new RouteTable(List.of());
   private final List<Route> routes;
-  private final Map<String, Route[]> byHost = new HashMap<>();
-  private final Route[] anyHost;
+  private final Map<String, Index> byHost = new HashMap<>();
+  private final Index anyHost;
   private final Map<BackendGroup, java.util.concurrent.atomic.AtomicLong> counters =
       new java.util.IdentityHashMap<>();
 
@@ -33,7 +33,7 @@ public final class RouteTable {
       }
     }
     wildcard.sort(longestFirst);
-    this.anyHost = wildcard.toArray(Route[]::new);
+    this.anyHost = new Index(wildcard.toArray(Route[]::new));
     for (Route r : routes) {
       for (BackendGroup g : r.groups()) {
         counters.put(g, new java.util.concurrent.atomic.AtomicLong());
@@ -42,7 +42,7 @@ public final class RouteTable {
     hosts.forEach(
         (h, list) -> {
           list.sort(longestFirst);
-          byHost.put(h, list.toArray(Route[]::new));
+          byHost.put(h, new Index(list.toArray(Route[]::new)));
         });
   }
 
@@ -73,15 +73,71 @@ public final class RouteTable {
    */
   public Route match(String hostHeader, String path) {
     if (hostHeader != null && !byHost.isEmpty()) {
-      Route[] candidates = byHost.get(hostOnly(hostHeader));
+      Index candidates = byHost.get(hostOnly(hostHeader));
       if (candidates != null) {
-        Route r = longest(candidates, path);
+        Route r = candidates.match(path);
         if (r != null) {
           return r;
         }
       }
     }
-    return longest(anyHost, path);
+    return anyHost.match(path);
+  }
+
+  /**
+   * Routes of one host, longest prefix first. With many routes they are also bucketed by the first
+   * path segment: a prefix only ever matches whole segments, so a path can only match routes of its
+   * own first segment, or "/".
+   */
+  private static final class Index {
+    private static final int BUCKET_FROM = 16;
+    private final Route[] all;
+    private final Map<String, Route[]> bySegment;
+    private final Route[] root;
+
+    Index(Route[] sorted) {
+      this.all = sorted;
+      if (sorted.length < BUCKET_FROM) {
+        this.bySegment = null;
+        this.root = null;
+        return;
+      }
+      Map<String, List<Route>> buckets = new HashMap<>();
+      List<Route> rootList = new ArrayList<>();
+      for (Route r : sorted) {
+        String seg = firstSegment(r.pathPrefix());
+        if (seg.isEmpty()) {
+          rootList.add(r);
+        } else {
+          buckets.computeIfAbsent(seg, k -> new ArrayList<>()).add(r);
+        }
+      }
+      this.bySegment = new HashMap<>();
+      buckets.forEach((k, v) -> bySegment.put(k, v.toArray(Route[]::new)));
+      this.root = rootList.toArray(Route[]::new);
+    }
+
+    Route match(String path) {
+      if (bySegment == null) {
+        return longest(all, path);
+      }
+      Route[] bucket = bySegment.get(firstSegment(path));
+      if (bucket != null) {
+        Route r = longest(bucket, path);
+        if (r != null) {
+          return r;
+        }
+      }
+      return longest(root, path);
+    }
+  }
+
+  /**
+   * "api" for "/api/v1/x"; empty for "/" or a prefix such as "/api/" without a full first segment.
+   */
+  static String firstSegment(String path) {
+    int end = path.indexOf('/', 1);
+    return end < 0 ? path.substring(Math.min(1, path.length())) : path.substring(1, end);
   }
 
   private static Route longest(Route[] candidates, String path) {
