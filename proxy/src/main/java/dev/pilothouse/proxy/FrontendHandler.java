@@ -390,6 +390,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private void onConnected(UpstreamHandler u) {
     upstream = u;
     u.attach(this);
+    u.decoder.head = method.equals("HEAD");
     u.channel().write(request, u.channel().voidPromise());
     requestWritten = true;
     if (bodyless && requestComplete && buffered.isEmpty()) {

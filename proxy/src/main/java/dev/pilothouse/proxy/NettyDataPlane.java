@@ -329,9 +329,11 @@ final class NettyDataPlane implements DataPlane {
             new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
+                UpstreamDecoder decoder = new UpstreamDecoder(UPSTREAM_DECODER);
                 ch.pipeline()
-                    .addLast(new HttpClientCodec())
-                    .addLast(new UpstreamHandler(b, s, pool));
+                    .addLast(decoder)
+                    .addLast(new io.netty.handler.codec.http.HttpRequestEncoder())
+                    .addLast(new UpstreamHandler(b, s, pool, decoder));
               }
             })
         .connect(b.host(), b.port());

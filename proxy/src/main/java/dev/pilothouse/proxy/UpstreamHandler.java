@@ -12,11 +12,13 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   final Backend backend;
   final BackendState state;
   private final UpstreamPool pool;
+  final UpstreamDecoder decoder;
   private Channel channel;
   private FrontendHandler owner;
   private boolean idle;
 
-  UpstreamHandler(Backend backend, BackendState state, UpstreamPool pool) {
+  UpstreamHandler(Backend backend, BackendState state, UpstreamPool pool, UpstreamDecoder decoder) {
+    this.decoder = decoder;
     this.backend = backend;
     this.state = state;
     this.pool = pool;
