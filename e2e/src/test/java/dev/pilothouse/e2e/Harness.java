@@ -62,12 +62,23 @@ final class Harness implements AutoCloseable {
     try {
       Path out = Files.createTempFile(work, "out", ".txt");
       Path err = Files.createTempFile(work, "err", ".txt");
-      Process p =
+      ProcessBuilder pb =
           new ProcessBuilder(cmd)
               .directory(work.toFile())
               .redirectOutput(out.toFile())
-              .redirectError(err.toFile())
-              .start();
+              .redirectError(err.toFile());
+      // As the ./pilothouse launcher does: examples refer to ${PILOTHOUSE_HOME}/pilothouse.
+      pb.environment()
+          .put(
+              "PILOTHOUSE_HOME",
+              Path.of(LIB)
+                  .toAbsolutePath()
+                  .normalize()
+                  .getParent()
+                  .getParent()
+                  .getParent()
+                  .toString());
+      Process p = pb.start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new AssertionError("CLI timed out: " + cmd);

@@ -114,6 +114,61 @@ class LoadBalancerTest {
     }
   }
 
+  @Test
+  void quickStartExample_answersOnPort8080() throws Exception {
+    Path example =
+        Path.of(Harness.LIB)
+            .toAbsolutePath()
+            .normalize()
+            .getParent()
+            .getParent()
+            .getParent()
+            .resolve("examples/shop.yaml");
+    try (Harness h = new Harness(tmp)) {
+      Harness.Result r =
+          h.ok("up", "-f", example.toString(), "--detach", "--api-port", "0", "--timeout", "90");
+      assertThat(r.out()).contains("curl http://localhost:8080/");
+      h.awaitReady("shop", 3, Duration.ofSeconds(60));
+      assertThat(proxyPort(h)).isEqualTo(8080);
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(8080).statusCode() == 200);
+      assertThat(get(8080).body()).startsWith("hello from v1 (shop-");
+    }
+  }
+
+  @Test
+  void hungInstanceUnderLoad_isEjectedAndReplaced_noRequestFails() throws Exception {
+    String spec =
+        "proxy: {port: 0}\n"
+            + "services:\n  shop:\n    "
+            + Harness.demoCommand()
+            + "    replicas: 3\n"
+            + "    readiness: {http: /readyz, interval: 1s}\n"
+            + "    liveness: {http: /healthz, interval: 500ms, timeout: 500ms, failureThreshold: 3}\n"
+            + "    stop: {timeout: 2s}\n"
+            + "    route:\n"
+            + "      timeouts: {request: 500ms}\n"
+            + "      outlierDetection: {consecutiveFailures: 2, baseEjection: 30s}\n";
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec));
+      Wire.Service s = h.awaitReady("shop", 3, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      CompletableFuture<LoadResult> run = load(port, 50, Duration.ofSeconds(8));
+      Thread.sleep(1500);
+      Wire.Instance hung = s.instances().get(0);
+      Harness.signal(hung.pid(), "STOP");
+      LoadResult r = run.get();
+      System.out.println("SIGSTOP under load: " + r);
+      assertThat(r.errors()).isZero();
+      assertThat(r.status()).containsOnlyKeys("200");
+      await().atMost(Duration.ofSeconds(20)).until(() -> !Harness.alive(hung.pid()));
+      h.awaitReady("shop", 3, Duration.ofSeconds(30));
+      assertThat(h.client().getText("/metrics"))
+          .containsPattern(
+              "pilothouse_proxy_ejections_total\\{[^}]*instance=\"" + hung.id() + "\"\\} 1");
+    }
+  }
+
   HttpResponse<String> get(int port) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))

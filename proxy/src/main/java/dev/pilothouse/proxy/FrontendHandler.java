@@ -350,7 +350,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     series.inFlight.incrementAndGet();
     attemptNanos = now;
     deadlineNanos = now + policy.requestTimeout().toNanos();
-    UpstreamHandler u = pool.acquire(b);
+    UpstreamHandler u = pool.acquire(b, policy.idleTimeout().toNanos(), now);
     if (u != null) {
       onConnected(u);
       return;

@@ -16,6 +16,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private Channel channel;
   private FrontendHandler owner;
   private boolean idle;
+  long idleSince;
 
   UpstreamHandler(Backend backend, BackendState state, UpstreamPool pool, UpstreamDecoder decoder) {
     this.decoder = decoder;
@@ -37,6 +38,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   void release() {
     owner = null;
     idle = true;
+    idleSince = System.nanoTime();
     channel.config().setAutoRead(true);
     pool.release(backend, this);
   }

@@ -12,8 +12,8 @@ final class UpstreamPool {
   static final int MAX_IDLE_PER_BACKEND = 128;
   private final Map<String, ArrayDeque<UpstreamHandler>> idle = new HashMap<>();
 
-  /** An open idle connection to the backend, or null. */
-  UpstreamHandler acquire(Backend b) {
+  /** An open connection to the backend idle for less than maxIdleNanos, or null. */
+  UpstreamHandler acquire(Backend b, long maxIdleNanos, long now) {
     ArrayDeque<UpstreamHandler> q = idle.get(b.id());
     if (q == null) {
       return null;
@@ -21,6 +21,7 @@ final class UpstreamPool {
     UpstreamHandler h;
     while ((h = q.pollLast()) != null) {
       if (h.channel().isActive()
+          && now - h.idleSince < maxIdleNanos
           && h.backend.port() == b.port()
           && h.backend.host().equals(b.host())) {
         return h;

@@ -197,7 +197,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
     return new RoutePolicy(
         r.connectTimeout(),
         r.requestTimeout(),
-        Duration.ofSeconds(60),
+        r.idleTimeout(),
         r.retries(),
         r.retryBudget(),
         3,

@@ -50,7 +50,7 @@ public final class SpecParser {
           "limits",
           "outlierDetection",
           "faults");
-  static final List<String> TIMEOUTS = List.of("connect", "request");
+  static final List<String> TIMEOUTS = List.of("connect", "request", "idle");
   static final List<String> RETRIES = List.of("attempts", "budget");
   static final List<String> RATE = List.of("requestsPerSecond", "burst");
   static final List<String> LIMITS = List.of("maxConnections", "maxPending", "maxRequests");
@@ -538,10 +538,12 @@ public final class SpecParser {
     boolean strip = f.bool("stripPrefix").orElse(false);
     Duration connect = d.connectTimeout();
     Duration request = d.requestTimeout();
+    Duration idle = d.idleTimeout();
     Optional<Fields> t = f.object("timeouts", TIMEOUTS);
     if (t.isPresent()) {
       connect = duration(t.get(), "connect", connect, false);
       request = duration(t.get(), "request", request, false);
+      idle = duration(t.get(), "idle", idle, false);
     }
     int retries = d.retries();
     double budget = d.retryBudget();
@@ -617,6 +619,7 @@ public final class SpecParser {
         strip,
         connect,
         request,
+        idle,
         retries,
         budget,
         rps,

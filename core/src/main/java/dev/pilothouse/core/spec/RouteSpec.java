@@ -17,6 +17,7 @@ public record RouteSpec(
     boolean stripPrefix,
     Duration connectTimeout,
     Duration requestTimeout,
+    Duration idleTimeout,
     int retries,
     double retryBudget,
     double requestsPerSecond,
@@ -53,6 +54,8 @@ public record RouteSpec(
     requireNonNull(pathPrefix, "pathPrefix");
     requireNonNull(connectTimeout, "connectTimeout");
     requireNonNull(requestTimeout, "requestTimeout");
+    // Revisions stored before this field existed read it as null.
+    idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
     requireNonNull(loadBalancer, "loadBalancer");
     requireNonNull(outlierEjection, "outlierEjection");
     requireNonNull(faults, "faults");
@@ -66,6 +69,7 @@ public record RouteSpec(
         false,
         Duration.ofSeconds(1),
         Duration.ofSeconds(15),
+        Duration.ofSeconds(60),
         2,
         0.2,
         0,
