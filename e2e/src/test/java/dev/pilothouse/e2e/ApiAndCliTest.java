@@ -206,6 +206,56 @@ class ApiAndCliTest {
   }
 
   @Test
+  void logsFollow_streamsNewLinesAsTheyAreWritten() throws Exception {
+    Wire.Instance i = h.service("shop").instances().get(0);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.OutputStream sync =
+        new java.io.OutputStream() {
+          @Override
+          public synchronized void write(int b) {
+            out.write(b);
+          }
+
+          @Override
+          public synchronized void write(byte[] b, int off, int len) {
+            out.write(b, off, len);
+          }
+        };
+    Thread t =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    h.client().logs("shop", i.id(), null, true, sync);
+                  } catch (RuntimeException e) {
+                    // ends when the test interrupts it or the daemon stops
+                  }
+                });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              synchronized (sync) {
+                return out.toString().contains("listening on");
+              }
+            });
+    http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + i.port() + "/admin/faults"))
+            .POST(HttpRequest.BodyPublishers.ofString("latency_ms=0"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              synchronized (sync) {
+                return out.toString().contains("[" + i.id() + "] demo: faults now");
+              }
+            });
+    t.interrupt();
+  }
+
+  @Test
   void events_asJson_andFollowedOverSse_neverShowSecrets() throws Exception {
     Harness.Result r = h.ok("events", "-o", "json", "--limit", "500");
     JsonNode events = json.readTree(r.out());
