@@ -283,7 +283,7 @@ final class Api {
             : Since.parse(sinceText, d.clock().instant());
     ctx.status(200).contentType("text/plain; charset=utf-8");
     try {
-      // The raw servlet stream: Javalin's own stream buffers (for compression) and would hold back -f.
+      // The raw servlet stream: Javalin's own one buffers (for compression) and holds back -f.
       d.logs().stream(name, instance, since, follow, ctx.res().getOutputStream());
     } catch (IOException e) {
       // the client went away while following
