@@ -37,6 +37,9 @@ public final class InstanceController {
   /** While an instance has never been ready, readiness is checked at least this often. */
   static final Duration STARTUP_PROBE_INTERVAL = Duration.ofMillis(250);
 
+  /** Canary instances of a service occupy slots from this number up. */
+  public static final int CANARY_SLOT_BASE = 10_000;
+
   /** The least time between taking an instance out of the routes and signalling it. */
   static final Duration MIN_DRAIN = Duration.ofMillis(200);
 
@@ -186,6 +189,70 @@ public final class InstanceController {
     emit("RestartRequested", service, "", "rolling restart requested", Map.of());
   }
 
+  /**
+   * Runs count instances of canary beside the service's stable instances (a canary deploy); the
+   * stable instances keep the service's applied spec. A different canary replaces the previous
+   * canary's instances.
+   */
+  public synchronized void setCanary(String service, ServiceSpec canary, int count) {
+    ServiceState st = requireService(service);
+    requireNonNull(canary, "canary");
+    if (!canary.name().equals(service)) {
+      throw new IllegalArgumentException(
+          "canary spec is for '" + canary.name() + "', not '" + service + "'");
+    }
+    if (count < 0) {
+      throw new IllegalArgumentException("count must be >= 0, but was " + count);
+    }
+    if (st.canary == null || !st.canary.template().equals(canary.template())) {
+      st.slots.keySet().removeIf(k -> k >= CANARY_SLOT_BASE);
+    }
+    st.canary = canary;
+    st.canaryCount = count;
+    emit(
+        "CanaryScaled",
+        service,
+        "",
+        "canary " + canary.version() + " at " + count + " instance" + (count == 1 ? "" : "s"),
+        Map.of("count", Integer.toString(count), "version", canary.version()));
+  }
+
+  /** Removes the service's canary instances (drained, then stopped). */
+  public synchronized void clearCanary(String service) {
+    ServiceState st = services.get(service);
+    if (st != null && st.canary != null) {
+      st.canary = null;
+      st.canaryCount = 0;
+      st.slots.keySet().removeIf(k -> k >= CANARY_SLOT_BASE);
+      emit("CanaryRemoved", service, "", "canary removed", Map.of());
+    }
+  }
+
+  /** The launch template of a service's canary instances, or empty. */
+  public synchronized Optional<String> canaryTemplate(String service) {
+    ServiceState st = services.get(service);
+    return st == null || st.canary == null
+        ? Optional.empty()
+        : Optional.of(canaryTemplate(st.canary));
+  }
+
+  /** Whether the service's canary has given up restarting (a reason to roll back). */
+  public synchronized boolean canaryCrashLooping(String service) {
+    ServiceState st = services.get(service);
+    return st != null
+        && st.slots.entrySet().stream()
+            .anyMatch(e -> e.getKey() >= CANARY_SLOT_BASE && e.getValue().crashLoop);
+  }
+
+  private static String canaryTemplate(ServiceSpec canary) {
+    return canary.template() + "-canary";
+  }
+
+  /** The spec an instance was started from: the canary's for canary slots. */
+  private static ServiceSpec specFor(ServiceState st, Instance i) {
+    return i.slot >= CANARY_SLOT_BASE && st.canary != null ? st.canary : st.spec;
+  }
+
   /** Stops every instance (gracefully); {@link #idle()} tells when all have exited. */
   public synchronized void stopAll() {
     stoppingAll = true;
@@ -240,7 +307,10 @@ public final class InstanceController {
           starting |= i.state == InstanceState.STARTING;
         }
       }
-      int desired = st.removed || st.spec == null ? 0 : st.spec.replicas();
+      int desired =
+          st.removed || st.spec == null
+              ? 0
+              : st.spec.replicas() + (st.canary == null ? 0 : st.canaryCount);
       String state;
       if (st.removed) {
         state = "removing";
@@ -293,12 +363,24 @@ public final class InstanceController {
     }
     ServiceSpec spec = st.spec;
     String template = desiredTemplate(name, spec);
+    String canaryTemplate = st.canary == null ? "" : canaryTemplate(st.canary);
     for (Instance i : mine) {
-      if (i.slot >= spec.replicas() && i.state != InstanceState.STOPPING) {
+      if (i.state == InstanceState.STOPPING) {
+        continue;
+      }
+      if (i.slot < CANARY_SLOT_BASE && i.slot >= spec.replicas()) {
         stop(i, now, "scaled down", false);
+      } else if (i.slot >= CANARY_SLOT_BASE
+          && (i.slot - CANARY_SLOT_BASE >= st.canaryCount || !i.template.equals(canaryTemplate))) {
+        stop(i, now, "canary removed", false);
       }
     }
-    st.slots.keySet().removeIf(k -> k >= spec.replicas());
+    st.slots
+        .keySet()
+        .removeIf(
+            k ->
+                (k < CANARY_SLOT_BASE && k >= spec.replicas())
+                    || k >= CANARY_SLOT_BASE + st.canaryCount);
     boolean replacing = false;
     for (int s = 0; s < spec.replicas(); s++) {
       final int slotNo = s;
@@ -350,6 +432,15 @@ public final class InstanceController {
       }
     }
     st.replacing = replacing;
+    for (int k = 0; st.canary != null && k < st.canaryCount; k++) {
+      final int slotNo = CANARY_SLOT_BASE + k;
+      Slot slot = st.slots.computeIfAbsent(slotNo, x -> new Slot());
+      boolean running =
+          mine.stream().anyMatch(i -> i.slot == slotNo && i.state != InstanceState.STOPPING);
+      if (!running && !slot.crashLoop && !slot.completed && !now.isBefore(slot.nextStartAt)) {
+        start(name, st.canary, slotNo, canaryTemplate, slot, now);
+      }
+    }
   }
 
   private void start(
@@ -403,7 +494,7 @@ public final class InstanceController {
     if (st == null || st.spec == null) {
       return;
     }
-    ServiceSpec spec = st.spec;
+    ServiceSpec spec = specFor(st, i);
     Probe readiness = spec.readiness();
     if (readiness == null && !i.ready && !now.isBefore(i.startedAt.plus(MIN_READY_WITHOUT_CHECK))) {
       markReady(i, now);
@@ -565,11 +656,18 @@ public final class InstanceController {
       return;
     }
     ServiceState st = services.get(i.service);
-    if (st == null || st.removed || st.spec == null || i.slot >= st.spec.replicas()) {
+    if (st == null || st.removed || st.spec == null) {
       return;
     }
+    boolean canary = i.slot >= CANARY_SLOT_BASE;
+    if (canary
+        ? st.canary == null || i.slot - CANARY_SLOT_BASE >= st.canaryCount
+        : i.slot >= st.spec.replicas()) {
+      return;
+    }
+    ServiceSpec spec = specFor(st, i);
     Slot slot = st.slots.computeIfAbsent(i.slot, k -> new Slot());
-    RestartPolicy policy = st.spec.restart();
+    RestartPolicy policy = spec.restart();
     boolean cleanExit = code.isPresent() && code.getAsInt() == 0 && !i.stopCountsAsFailure;
     if (policy.mode() == RestartPolicy.Mode.NEVER
         || (policy.mode() == RestartPolicy.Mode.ON_FAILURE && cleanExit)) {
@@ -577,7 +675,7 @@ public final class InstanceController {
       emit("InstanceNotRestarted", i.service, i.id, "restart policy is " + policy.mode(), Map.of());
       return;
     }
-    fail(i.service, st.spec, slot, now, uptime(i, now));
+    fail(i.service, spec, slot, now, uptime(i, now));
   }
 
   private static String exitMessage(Instance i, String codeText) {
@@ -639,5 +737,7 @@ public final class InstanceController {
     boolean removed;
     boolean replacing;
     final Map<Integer, Slot> slots = new HashMap<>();
+    ServiceSpec canary;
+    int canaryCount;
   }
 }

@@ -412,6 +412,65 @@ class InstanceControllerTest {
   }
 
   @Test
+  void canary_runsBesideStable_withItsOwnSpec_andIsRemovedWithDrain() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> stable = runtime.alive();
+    ServiceSpec v2 = service("shop", 2, "v2");
+    c.setCanary("shop", v2, 1);
+    run(Duration.ofSeconds(1));
+    assertThat(runtime.alive()).hasSize(3).containsAll(stable);
+    InstanceStatus canary =
+        status("shop").instances().stream()
+            .filter(i -> i.slot() >= InstanceController.CANARY_SLOT_BASE)
+            .findFirst()
+            .orElseThrow();
+    assertThat(canary.version()).isEqualTo("v2");
+    assertThat(canary.template()).isEqualTo(c.canaryTemplate("shop").orElseThrow());
+    assertThat(status("shop").readyReplicas()).isEqualTo(3);
+    assertThat(status("shop").state()).isEqualTo("running");
+    inFlight.put(canary.id(), 1);
+    c.clearCanary("shop");
+    run(Duration.ofSeconds(1));
+    assertThat(runtime.proc(canary.id()).signals).as("drains first").isEmpty();
+    inFlight.put(canary.id(), 0);
+    run(Duration.ofMillis(500));
+    assertThat(runtime.proc(canary.id()).alive).isFalse();
+    assertThat(runtime.alive()).containsExactlyInAnyOrderElementsOf(stable);
+  }
+
+  @Test
+  void crashingCanary_backsOffIntoCrashLoop_whileStableStaysUp() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> stable = runtime.alive();
+    c.setCanary("shop", service("shop", 2, "v2-broken"), 1);
+    for (int i = 0; i < 20 && !c.canaryCrashLooping("shop"); i++) {
+      run(Duration.ofSeconds(1));
+      runtime.alive().stream().filter(p -> !stable.contains(p)).forEach(p -> p.die(1));
+      c.tick();
+    }
+    assertThat(c.canaryCrashLooping("shop")).isTrue();
+    assertThat(runtime.alive()).containsExactlyInAnyOrderElementsOf(stable);
+  }
+
+  @Test
+  void promotion_appliesTheCanarySpec_rollingStableOntoIt() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    ServiceSpec v2 = service("shop", 2, "v2");
+    c.setCanary("shop", v2, 1);
+    run(Duration.ofSeconds(1));
+    c.apply(new Spec(List.of(v2)));
+    c.clearCanary("shop");
+    run(Duration.ofSeconds(5));
+    assertThat(status("shop").instances())
+        .hasSize(2)
+        .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"));
+    assertThat(status("shop").readyReplicas()).isEqualTo(2);
+  }
+
+  @Test
   void restart_ofUnknownService_isRefused() {
     assertThatThrownBy(() -> c.restart("nope")).hasMessageContaining("no service named 'nope'");
   }
