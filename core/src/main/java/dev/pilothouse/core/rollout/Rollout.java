@@ -1,0 +1,70 @@
+package dev.pilothouse.core.rollout;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.spec.Spec;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The persisted state of one deploy: enough to resume (or roll back) after a daemon restart.
+ *
+ * @param before the desired state with the stable version (what a rollback returns to)
+ * @param after the desired state with the new version (what a promotion applies)
+ * @param step index of the current step; steps().size() once all have passed
+ * @param weight percent of traffic the canary gets now
+ * @param verdicts the latest analysis verdicts
+ */
+public record Rollout(
+    String service,
+    Spec before,
+    Spec after,
+    CanaryPlan plan,
+    Phase phase,
+    int step,
+    int weight,
+    Instant startedAt,
+    Instant stepStartedAt,
+    String reason,
+    List<Verdict> verdicts) {
+
+  /** Where a rollout is. */
+  public enum Phase {
+    PROGRESSING,
+    PAUSED,
+    PROMOTED,
+    ROLLED_BACK;
+
+    /** Whether the rollout has ended. */
+    public boolean done() {
+      return this == PROMOTED || this == ROLLED_BACK;
+    }
+
+    /** The name users see: Progressing, Paused, Promoted, RolledBack. */
+    public String wire() {
+      return switch (this) {
+        case PROGRESSING -> "Progressing";
+        case PAUSED -> "Paused";
+        case PROMOTED -> "Promoted";
+        case ROLLED_BACK -> "RolledBack";
+      };
+    }
+  }
+
+  public Rollout {
+    requireNonNull(service, "service");
+    requireNonNull(before, "before");
+    requireNonNull(after, "after");
+    requireNonNull(plan, "plan");
+    requireNonNull(phase, "phase");
+    requireNonNull(startedAt, "startedAt");
+    requireNonNull(stepStartedAt, "stepStartedAt");
+    requireNonNull(reason, "reason");
+    verdicts = List.copyOf(verdicts);
+  }
+
+  Rollout with(Phase p, int s, int w, Instant stepStart, String why, List<Verdict> v) {
+    return new Rollout(service, before, after, plan, p, s, w, startedAt, stepStart, why, v);
+  }
+}

@@ -1,0 +1,391 @@
+package dev.pilothouse.core.rollout;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.pilothouse.core.analysis.Judge;
+import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.event.EventSink;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.core.traffic.TrafficSplitter;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
+
+/**
+ * Runs canary deploys: starts the new version beside the stable one, shifts traffic step by step,
+ * judges the canary against the stable instances at each analysis step, and either promotes it or
+ * rolls back in one route-table swap, recording why. Level-triggered and in virtual time like the
+ * instance controller; its state lives in the {@link Ports.RolloutStore}.
+ */
+public final class RolloutController {
+
+  /** Collaborators of a rollout controller. */
+  public record Options(
+      Ports.Fleet fleet,
+      TrafficSplitter traffic,
+      Ports.Measurements measurements,
+      Ports.RolloutStore store,
+      EventSink events,
+      InstantSource clock,
+      RandomGenerator random) {
+    public Options {
+      requireNonNull(fleet, "fleet");
+      requireNonNull(traffic, "traffic");
+      requireNonNull(measurements, "measurements");
+      requireNonNull(store, "store");
+      requireNonNull(events, "events");
+      requireNonNull(clock, "clock");
+      requireNonNull(random, "random");
+    }
+  }
+
+  /** A deploy that cannot start; the message says why. */
+  public static final class RefusedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RefusedException(String message) {
+      super(message);
+    }
+  }
+
+  private final Options o;
+  private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
+
+  private RolloutController(Options options) {
+    this.o = options;
+  }
+
+  /** A controller; it resumes the rollouts its store holds. */
+  public static RolloutController create(Options options) {
+    RolloutController c = new RolloutController(requireNonNull(options, "options"));
+    for (Rollout r : options.store().latest()) {
+      c.rollouts.put(r.service(), r);
+    }
+    return c;
+  }
+
+  /**
+   * Starts a canary deploy of service from before to after. Refused while another rollout of the
+   * service is under way (the deploy lock).
+   */
+  public synchronized Rollout start(String service, Spec before, Spec after, CanaryPlan plan) {
+    Rollout current = rollouts.get(service);
+    if (current != null && !current.phase().done()) {
+      throw new RefusedException(
+          "a rollout of "
+              + service
+              + " is already "
+              + current.phase().wire().toLowerCase(java.util.Locale.ROOT)
+              + "; promote, abort or wait for it first");
+    }
+    ServiceSpec canary =
+        after
+            .service(service)
+            .orElseThrow(() -> new RefusedException("no service named '" + service + "'"));
+    Instant now = o.clock().instant();
+    o.fleet().setCanary(service, canary, plan.canaryReplicas());
+    Rollout r =
+        new Rollout(
+            service,
+            before,
+            after,
+            plan,
+            Rollout.Phase.PROGRESSING,
+            0,
+            0,
+            now,
+            now,
+            "canary starting",
+            List.of());
+    save(r);
+    o.traffic().split(service, split(r, 0));
+    emit(
+        "RolloutStarted",
+        r,
+        "canary " + canary.version() + " started",
+        Map.of("version", canary.version()));
+    return r;
+  }
+
+  /** The newest rollout of a service, if any. */
+  public synchronized Optional<Rollout> status(String service) {
+    return Optional.ofNullable(rollouts.get(service));
+  }
+
+  /** Every service's newest rollout. */
+  public synchronized List<Rollout> all() {
+    return List.copyOf(rollouts.values());
+  }
+
+  /** Skips the remaining steps and promotes the canary now. */
+  public synchronized Rollout promote(String service) {
+    Rollout r = active(service);
+    return promoteNow(r, o.clock().instant(), "promoted by hand");
+  }
+
+  /** Stops a progressing rollout where it is. */
+  public synchronized Rollout pause(String service) {
+    Rollout r = active(service);
+    return save(
+        r.with(
+            Rollout.Phase.PAUSED,
+            r.step(),
+            r.weight(),
+            r.stepStartedAt(),
+            "paused by hand",
+            r.verdicts()));
+  }
+
+  /** Continues a paused rollout with its current step. */
+  public synchronized Rollout resume(String service) {
+    Rollout r = active(service);
+    int step = r.step();
+    if (step < r.plan().steps().size() && r.plan().steps().get(step) instanceof CanaryPlan.Pause) {
+      step++; // resuming ends an indefinite pause
+    }
+    return save(
+        r.with(
+            Rollout.Phase.PROGRESSING,
+            step,
+            r.weight(),
+            o.clock().instant(),
+            "resumed by hand",
+            r.verdicts()));
+  }
+
+  /** Rolls the canary back now. */
+  public synchronized Rollout abort(String service) {
+    return rollBack(active(service), o.clock().instant(), "aborted by hand", List.of());
+  }
+
+  private Rollout active(String service) {
+    Rollout r = rollouts.get(service);
+    if (r == null || r.phase().done()) {
+      throw new RefusedException("no rollout of " + service + " is under way");
+    }
+    return r;
+  }
+
+  /** One pass over every rollout under way. */
+  public synchronized void tick() {
+    Instant now = o.clock().instant();
+    for (Rollout r : List.copyOf(rollouts.values())) {
+      if (r.phase().done()) {
+        finishCleanup(r);
+        continue;
+      }
+      advance(r, now);
+    }
+  }
+
+  private void advance(Rollout r, Instant now) {
+    if (o.fleet().canaryCrashLooping(r.service())) {
+      rollBack(r, now, "the canary keeps crashing", List.of());
+      return;
+    }
+    Set<String> canaryIds = canaryIds(r.service(), true);
+    Set<String> readyCanaries = readyIds(r.service(), true);
+    if (readyCanaries.size() < r.plan().canaryReplicas()) {
+      if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
+        rollBack(
+            r,
+            now,
+            "the canary was not ready within the progress deadline of "
+                + r.plan().progressDeadline().toSeconds()
+                + "s",
+            List.of());
+      }
+      return; // wait for the canary to be ready before it gets traffic
+    }
+    if (r.phase() == Rollout.Phase.PAUSED) {
+      return;
+    }
+    List<CanaryPlan.Step> steps = r.plan().steps();
+    if (r.step() >= steps.size()) {
+      promoteNow(r, now, "all steps passed");
+      return;
+    }
+    CanaryPlan.Step step = steps.get(r.step());
+    switch (step) {
+      case CanaryPlan.Weight w -> {
+        o.traffic().split(r.service(), split(r, w.percent()));
+        Rollout next =
+            save(
+                r.with(
+                    Rollout.Phase.PROGRESSING,
+                    r.step() + 1,
+                    w.percent(),
+                    now,
+                    "canary at " + w.percent() + "%",
+                    r.verdicts()));
+        emit(
+            "RolloutStep",
+            next,
+            "canary weight " + w.percent() + "%",
+            Map.of("weight", Integer.toString(w.percent())));
+      }
+      case CanaryPlan.Pause p -> {
+        if (p.duration() == null) {
+          save(
+              r.with(
+                  Rollout.Phase.PAUSED,
+                  r.step(),
+                  r.weight(),
+                  now,
+                  "paused until promoted",
+                  r.verdicts()));
+          emit("RolloutPaused", r, "paused until promoted", Map.of());
+        } else if (!now.isBefore(r.stepStartedAt().plus(p.duration()))) {
+          save(
+              r.with(
+                  Rollout.Phase.PROGRESSING,
+                  r.step() + 1,
+                  r.weight(),
+                  now,
+                  "pause over",
+                  r.verdicts()));
+        }
+      }
+      case CanaryPlan.Analysis a -> analyse(r, a, now, canaryIds);
+    }
+  }
+
+  private void analyse(Rollout r, CanaryPlan.Analysis a, Instant now, Set<String> canaryIds) {
+    if (now.isBefore(r.stepStartedAt().plus(a.window()))) {
+      return;
+    }
+    Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
+    Ports.Sample stable = o.measurements().window(readyIds(r.service(), false), r.stepStartedAt());
+    Judge judge = new Judge(r.plan().judge(), o.random());
+    List<Verdict> verdicts =
+        List.of(
+            judge.errorRate(
+                stable.failures(), stable.requests(), canary.failures(), canary.requests()),
+            judge.latency(stable.latenciesMs(), canary.latenciesMs()));
+    Optional<Verdict> failed =
+        verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
+    if (failed.isPresent()) {
+      rollBack(r, now, failed.get().reason(), verdicts);
+      return;
+    }
+    if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
+      if (now.isAfter(r.stepStartedAt().plus(a.window()).plus(r.plan().maxAnalysisWait()))) {
+        String why =
+            "analysis inconclusive: "
+                + verdicts.stream()
+                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+                    .map(Verdict::reason)
+                    .collect(Collectors.joining("; "))
+                + " — promote or abort by hand";
+        Rollout paused =
+            save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
+        emit("RolloutPaused", paused, why, Map.of());
+      }
+      return; // wait for more traffic
+    }
+    Rollout next =
+        save(
+            r.with(
+                Rollout.Phase.PROGRESSING,
+                r.step() + 1,
+                r.weight(),
+                now,
+                "analysis passed",
+                verdicts));
+    emit(
+        "RolloutStep",
+        next,
+        "analysis passed: "
+            + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
+        Map.of());
+  }
+
+  private Rollout promoteNow(Rollout r, Instant now, String why) {
+    o.fleet().apply(r.after());
+    o.fleet().clearCanary(r.service());
+    o.traffic().clear(r.service());
+    Rollout done =
+        save(r.with(Rollout.Phase.PROMOTED, r.plan().steps().size(), 100, now, why, r.verdicts()));
+    emit("RolloutPromoted", done, "promoted: " + why, Map.of());
+    return done;
+  }
+
+  private Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
+    // Weight 0 first: the canary leaves the routes in this swap, before its instances stop.
+    o.traffic().split(r.service(), split(r, 0));
+    o.fleet().clearCanary(r.service());
+    Rollout done =
+        save(
+            r.with(
+                Rollout.Phase.ROLLED_BACK,
+                r.step(),
+                0,
+                now,
+                why,
+                verdicts.isEmpty() ? r.verdicts() : verdicts));
+    Map<String, String> fields = new HashMap<>();
+    for (Verdict v : done.verdicts()) {
+      fields.put(v.metric() + "_p", Double.toString(v.pValue()));
+      fields.put(v.metric() + "_effect", Double.toString(v.effect()));
+    }
+    emit("RolloutRolledBack", done, "rolled back: " + why, fields);
+    return done;
+  }
+
+  /** Once a finished rollout's canary instances are gone, its split is dropped. */
+  private void finishCleanup(Rollout r) {
+    if (r.phase() == Rollout.Phase.ROLLED_BACK && canaryIds(r.service(), true).isEmpty()) {
+      o.traffic().clear(r.service());
+    }
+  }
+
+  private Split split(Rollout r, int weight) {
+    ServiceSpec stable = r.before().service(r.service()).orElseThrow();
+    ServiceSpec canary = r.after().service(r.service()).orElseThrow();
+    return new Split(
+        stable.template(),
+        canary.template(),
+        weight,
+        weight == 0 ? List.of() : r.plan().rules(),
+        false);
+  }
+
+  private Set<String> canaryIds(String service, boolean canary) {
+    return o.fleet().instances(service).stream()
+        .filter(i -> (i.slot() >= InstanceController.CANARY_SLOT_BASE) == canary)
+        .map(InstanceStatus::id)
+        .collect(Collectors.toSet());
+  }
+
+  private Set<String> readyIds(String service, boolean canary) {
+    return o.fleet().instances(service).stream()
+        .filter(i -> (i.slot() >= InstanceController.CANARY_SLOT_BASE) == canary && i.ready())
+        .map(InstanceStatus::id)
+        .collect(Collectors.toSet());
+  }
+
+  private Rollout save(Rollout r) {
+    rollouts.put(r.service(), r);
+    o.store().save(r);
+    return r;
+  }
+
+  private void emit(String type, Rollout r, String message, Map<String, String> fields) {
+    Map<String, String> f = new HashMap<>(fields);
+    f.put("phase", r.phase().wire());
+    f.put("step", Integer.toString(r.step()));
+    o.events().emit(new NewEvent(o.clock().instant(), type, r.service(), "", message, f));
+  }
+}

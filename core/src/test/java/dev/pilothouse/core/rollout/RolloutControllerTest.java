@@ -1,0 +1,323 @@
+package dev.pilothouse.core.rollout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pilothouse.core.analysis.Judge;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.core.traffic.TrafficSplitter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Canary rollouts in virtual time against small fakes of the fleet, traffic and metrics. */
+class RolloutControllerTest {
+  Instant now = Instant.parse("2026-01-01T00:00:00Z");
+  final FakeFleet fleet = new FakeFleet();
+  final List<String> splits = new ArrayList<>();
+  final List<Rollout> saved = new ArrayList<>();
+  final List<NewEvent> events = new ArrayList<>();
+  final SplittableRandom random = new SplittableRandom(3);
+  double canaryErrorRate;
+  double canaryExtraMs;
+  int requestsPerWindow = 500;
+
+  final TrafficSplitter traffic =
+      new TrafficSplitter() {
+        @Override
+        public void split(String service, Split split) {
+          splits.add(service + ":" + split.canaryWeight());
+        }
+
+        @Override
+        public void clear(String service) {
+          splits.add(service + ":clear");
+        }
+      };
+
+  final Ports.Measurements measurements =
+      (ids, since) -> {
+        boolean canary = ids.stream().anyMatch(id -> id.startsWith("canary"));
+        int n = requestsPerWindow;
+        long failures = 0;
+        double[] lat = new double[n];
+        for (int i = 0; i < n; i++) {
+          lat[i] = 5 + random.nextDouble() * 5 + (canary ? canaryExtraMs : 0);
+          if (canary && random.nextDouble() < canaryErrorRate) {
+            failures++;
+          } else if (!canary && random.nextDouble() < 0.002) {
+            failures++;
+          }
+        }
+        return new Ports.Sample(n, failures, lat);
+      };
+
+  final Ports.RolloutStore store =
+      new Ports.RolloutStore() {
+        @Override
+        public void save(Rollout rollout) {
+          saved.add(rollout);
+        }
+
+        @Override
+        public List<Rollout> latest() {
+          return saved.isEmpty() ? List.of() : List.of(saved.get(saved.size() - 1));
+        }
+      };
+
+  RolloutController controller() {
+    return RolloutController.create(
+        new RolloutController.Options(
+            fleet, traffic, measurements, store, events::add, () -> now, random));
+  }
+
+  static ServiceSpec svc(String version) {
+    return new ServiceSpec(
+        "shop",
+        "./s",
+        List.of(),
+        Map.of(),
+        "/",
+        version,
+        3,
+        null,
+        null,
+        RestartPolicy.defaults(),
+        StopPolicy.defaults(),
+        Resources.none(),
+        null);
+  }
+
+  static final Spec V1 = new Spec(List.of(svc("v1")));
+  static final Spec V2 = new Spec(List.of(svc("v2")));
+
+  static CanaryPlan plan(CanaryPlan.Step... steps) {
+    return new CanaryPlan(
+        List.of(steps),
+        1,
+        List.of(),
+        Duration.ofMinutes(2),
+        Duration.ofMinutes(1),
+        Judge.Options.defaults());
+  }
+
+  static final CanaryPlan STANDARD =
+      plan(
+          new CanaryPlan.Weight(10),
+          new CanaryPlan.Analysis(Duration.ofSeconds(30)),
+          new CanaryPlan.Weight(50),
+          new CanaryPlan.Analysis(Duration.ofSeconds(30)));
+
+  void run(RolloutController c, Duration d) {
+    for (long t = 0; t <= d.toMillis(); t += 1000) {
+      c.tick();
+      now = now.plusSeconds(1);
+    }
+  }
+
+  @Test
+  void goodCanary_isPromotedAfterEveryStep() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(90));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(splits).containsExactly("shop:0", "shop:10", "shop:50", "shop:clear");
+    assertThat(fleet.applied).isEqualTo(V2);
+    assertThat(fleet.canaryCount).isZero();
+    assertThat(r.verdicts()).allSatisfy(v -> assertThat(v.outcome().wire()).isEqualTo("pass"));
+    assertThat(events)
+        .extracting(NewEvent::type)
+        .contains("RolloutStarted", "RolloutStep", "RolloutPromoted");
+  }
+
+  @Test
+  void canaryWith30PercentErrors_isRolledBack_withTheFigures() {
+    canaryErrorRate = 0.3;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(60));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.phase().wire()).isEqualTo("RolledBack");
+    assertThat(r.reason()).startsWith("error rate higher: canary ");
+    assertThat(splits).containsSubsequence("shop:10", "shop:0", "shop:clear");
+    assertThat(fleet.applied).as("stable spec never replaced").isNull();
+    NewEvent e =
+        events.stream().filter(x -> x.type().equals("RolloutRolledBack")).findFirst().orElseThrow();
+    assertThat(e.fields()).containsKeys("error-rate_p", "error-rate_effect", "latency_p");
+    assertThat(e.message()).contains("rolled back: error rate higher");
+  }
+
+  @Test
+  void canary300msSlower_isRolledBackOnLatency() {
+    canaryExtraMs = 300;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(60));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).startsWith("latency higher: ");
+  }
+
+  @Test
+  void tooLittleTraffic_waitsThenPauses_neverPassesSilently() {
+    requestsPerWindow = 10;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(60));
+    assertThat(c.status("shop").orElseThrow().phase())
+        .as("still waiting for traffic")
+        .isEqualTo(Rollout.Phase.PROGRESSING);
+    run(c, Duration.ofSeconds(40));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.PAUSED);
+    assertThat(r.reason()).startsWith("analysis inconclusive: too little traffic");
+    assertThat(fleet.applied).isNull();
+  }
+
+  @Test
+  void crashLoopingCanary_isRolledBack() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(5));
+    fleet.crashLooping = true;
+    run(c, Duration.ofSeconds(1));
+    assertThat(c.status("shop").orElseThrow().reason()).isEqualTo("the canary keeps crashing");
+  }
+
+  @Test
+  void canaryNeverReady_isRolledBackAtTheProgressDeadline() {
+    fleet.canaryReady = false;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(100));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROGRESSING);
+    assertThat(splits).containsExactly("shop:0");
+    run(c, Duration.ofSeconds(30));
+    assertThat(c.status("shop").orElseThrow().reason())
+        .contains("not ready within the progress deadline");
+  }
+
+  @Test
+  void secondDeploy_isRefusedWhileOneIsUnderWay() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    assertThatThrownBy(() -> c.start("shop", V1, V2, STANDARD))
+        .isInstanceOf(RolloutController.RefusedException.class)
+        .hasMessageContaining("already progressing");
+  }
+
+  @Test
+  void indefinitePause_waitsForPromote_andAbortRollsBack() {
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        plan(new CanaryPlan.Weight(20), new CanaryPlan.Pause(null), new CanaryPlan.Weight(100)));
+    run(c, Duration.ofSeconds(300));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PAUSED);
+    assertThat(c.promote("shop").phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(fleet.applied).isEqualTo(V2);
+    RolloutController c2 = controller();
+    c2.start("shop", V2, V1, plan(new CanaryPlan.Weight(20), new CanaryPlan.Pause(null)));
+    run(c2, Duration.ofSeconds(5));
+    assertThat(c2.abort("shop").reason()).isEqualTo("aborted by hand");
+    assertThat(c2.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+  }
+
+  @Test
+  void restartedController_resumesFromTheStoredStep() {
+    RolloutController first = controller();
+    first.start("shop", V1, V2, STANDARD);
+    run(first, Duration.ofSeconds(10)); // at 10%, analysing
+    assertThat(saved.get(saved.size() - 1).step()).isEqualTo(1);
+    RolloutController second = controller(); // the daemon was killed and started again
+    assertThat(second.status("shop").orElseThrow().step()).isEqualTo(1);
+    run(second, Duration.ofSeconds(90));
+    assertThat(second.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+  }
+
+  /** Three stable instances; the canary instances appear when set and are ready at once. */
+  final class FakeFleet implements Ports.Fleet {
+    int canaryCount;
+    boolean crashLooping;
+    boolean canaryReady = true;
+    Spec applied;
+
+    @Override
+    public void setCanary(String service, ServiceSpec canary, int count) {
+      canaryCount = count;
+    }
+
+    @Override
+    public void clearCanary(String service) {
+      canaryCount = 0;
+    }
+
+    @Override
+    public Optional<String> canaryTemplate(String service) {
+      return canaryCount == 0 ? Optional.empty() : Optional.of("t2-canary");
+    }
+
+    @Override
+    public boolean canaryCrashLooping(String service) {
+      return crashLooping;
+    }
+
+    @Override
+    public void apply(Spec spec) {
+      applied = spec;
+    }
+
+    @Override
+    public List<InstanceStatus> instances(String service) {
+      List<InstanceStatus> out = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        out.add(
+            new InstanceStatus(
+                "stable-" + i,
+                "shop",
+                i,
+                100 + i,
+                2000 + i,
+                "running",
+                true,
+                Instant.EPOCH,
+                0,
+                "t1-0",
+                "v1"));
+      }
+      for (int i = 0; i < canaryCount; i++) {
+        out.add(
+            new InstanceStatus(
+                "canary-" + i,
+                "shop",
+                InstanceController.CANARY_SLOT_BASE + i,
+                200 + i,
+                3000 + i,
+                canaryReady ? "running" : "starting",
+                canaryReady,
+                Instant.EPOCH,
+                0,
+                "t2-canary",
+                "v2"));
+      }
+      return out;
+    }
+  }
+}
