@@ -3,6 +3,7 @@ package dev.pilothouse.core.rollout;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Spec;
 import java.time.Instant;
 import java.util.List;
@@ -20,7 +21,7 @@ public record Rollout(
     String service,
     Spec before,
     Spec after,
-    CanaryPlan plan,
+    CanarySpec plan,
     Phase phase,
     int step,
     int weight,

@@ -8,6 +8,7 @@ import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.traffic.Split;
@@ -80,7 +81,7 @@ public final class RolloutController {
    * Starts a canary deploy of service from before to after. Refused while another rollout of the
    * service is under way (the deploy lock).
    */
-  public synchronized Rollout start(String service, Spec before, Spec after, CanaryPlan plan) {
+  public synchronized Rollout start(String service, Spec before, Spec after, CanarySpec plan) {
     Rollout current = rollouts.get(service);
     if (current != null && !current.phase().done()) {
       throw new RefusedException(
@@ -152,7 +153,8 @@ public final class RolloutController {
   public synchronized Rollout resume(String service) {
     Rollout r = active(service);
     int step = r.step();
-    if (step < r.plan().steps().size() && r.plan().steps().get(step) instanceof CanaryPlan.Pause) {
+    if (step < r.plan().steps().size()
+        && r.plan().steps().get(step).kind() == CanarySpec.Step.Kind.PAUSE) {
       step++; // resuming ends an indefinite pause
     }
     return save(
@@ -212,32 +214,32 @@ public final class RolloutController {
     if (r.phase() == Rollout.Phase.PAUSED) {
       return;
     }
-    List<CanaryPlan.Step> steps = r.plan().steps();
+    List<CanarySpec.Step> steps = r.plan().steps();
     if (r.step() >= steps.size()) {
       promoteNow(r, now, "all steps passed");
       return;
     }
-    CanaryPlan.Step step = steps.get(r.step());
-    switch (step) {
-      case CanaryPlan.Weight w -> {
-        o.traffic().split(r.service(), split(r, w.percent()));
+    CanarySpec.Step step = steps.get(r.step());
+    switch (step.kind()) {
+      case WEIGHT -> {
+        o.traffic().split(r.service(), split(r, step.weight()));
         Rollout next =
             save(
                 r.with(
                     Rollout.Phase.PROGRESSING,
                     r.step() + 1,
-                    w.percent(),
+                    step.weight(),
                     now,
-                    "canary at " + w.percent() + "%",
+                    "canary at " + step.weight() + "%",
                     r.verdicts()));
         emit(
             "RolloutStep",
             next,
-            "canary weight " + w.percent() + "%",
-            Map.of("weight", Integer.toString(w.percent())));
+            "canary weight " + step.weight() + "%",
+            Map.of("weight", Integer.toString(step.weight())));
       }
-      case CanaryPlan.Pause p -> {
-        if (p.duration() == null) {
+      case PAUSE -> {
+        if (step.duration() == null) {
           save(
               r.with(
                   Rollout.Phase.PAUSED,
@@ -247,7 +249,7 @@ public final class RolloutController {
                   "paused until promoted",
                   r.verdicts()));
           emit("RolloutPaused", r, "paused until promoted", Map.of());
-        } else if (!now.isBefore(r.stepStartedAt().plus(p.duration()))) {
+        } else if (!now.isBefore(r.stepStartedAt().plus(step.duration()))) {
           save(
               r.with(
                   Rollout.Phase.PROGRESSING,
@@ -258,17 +260,26 @@ public final class RolloutController {
                   r.verdicts()));
         }
       }
-      case CanaryPlan.Analysis a -> analyse(r, a, now, canaryIds);
+      case ANALYSIS -> analyse(r, step, now, canaryIds);
     }
   }
 
-  private void analyse(Rollout r, CanaryPlan.Analysis a, Instant now, Set<String> canaryIds) {
-    if (now.isBefore(r.stepStartedAt().plus(a.window()))) {
+  private void analyse(Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds) {
+    if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
       return;
     }
     Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
     Ports.Sample stable = o.measurements().window(readyIds(r.service(), false), r.stepStartedAt());
-    Judge judge = new Judge(r.plan().judge(), o.random());
+    CanarySpec p = r.plan();
+    Judge judge =
+        new Judge(
+            new Judge.Options(
+                p.alpha(),
+                p.minRequests(),
+                p.maxErrorRateIncrease(),
+                p.maxLatencyIncreaseMs(),
+                p.maxLatencyIncreaseRatio()),
+            o.random());
     List<Verdict> verdicts =
         List.of(
             judge.errorRate(
@@ -281,7 +292,7 @@ public final class RolloutController {
       return;
     }
     if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
-      if (now.isAfter(r.stepStartedAt().plus(a.window()).plus(r.plan().maxAnalysisWait()))) {
+      if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(r.plan().maxAnalysisWait()))) {
         String why =
             "analysis inconclusive: "
                 + verdicts.stream()
@@ -354,12 +365,19 @@ public final class RolloutController {
   private Split split(Rollout r, int weight) {
     ServiceSpec stable = r.before().service(r.service()).orElseThrow();
     ServiceSpec canary = r.after().service(r.service()).orElseThrow();
+    List<Split.Rule> rules =
+        r.plan().match().stream()
+            .map(
+                m ->
+                    new Split.Rule(
+                        m.kind().equalsIgnoreCase("cookie")
+                            ? Split.Rule.Kind.COOKIE
+                            : Split.Rule.Kind.HEADER,
+                        m.name(),
+                        m.value()))
+            .toList();
     return new Split(
-        stable.template(),
-        canary.template(),
-        weight,
-        weight == 0 ? List.of() : r.plan().rules(),
-        false);
+        stable.template(), canary.template(), weight, weight == 0 ? List.of() : rules, false);
   }
 
   private Set<String> canaryIds(String service, boolean canary) {

@@ -3,10 +3,10 @@ package dev.pilothouse.core.rollout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pilothouse.core.analysis.Judge;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -104,22 +104,26 @@ class RolloutControllerTest {
   static final Spec V1 = new Spec(List.of(svc("v1")));
   static final Spec V2 = new Spec(List.of(svc("v2")));
 
-  static CanaryPlan plan(CanaryPlan.Step... steps) {
-    return new CanaryPlan(
+  static CanarySpec plan(CanarySpec.Step... steps) {
+    return new CanarySpec(
         List.of(steps),
         1,
         List.of(),
         Duration.ofMinutes(2),
         Duration.ofMinutes(1),
-        Judge.Options.defaults());
+        0.05,
+        50,
+        0.01,
+        5,
+        0.10);
   }
 
-  static final CanaryPlan STANDARD =
+  static final CanarySpec STANDARD =
       plan(
-          new CanaryPlan.Weight(10),
-          new CanaryPlan.Analysis(Duration.ofSeconds(30)),
-          new CanaryPlan.Weight(50),
-          new CanaryPlan.Analysis(Duration.ofSeconds(30)));
+          CanarySpec.Step.weight(10),
+          CanarySpec.Step.analysis(Duration.ofSeconds(30)),
+          CanarySpec.Step.weight(50),
+          CanarySpec.Step.analysis(Duration.ofSeconds(30)));
 
   void run(RolloutController c, Duration d) {
     for (long t = 0; t <= d.toMillis(); t += 1000) {
@@ -228,13 +232,13 @@ class RolloutControllerTest {
         "shop",
         V1,
         V2,
-        plan(new CanaryPlan.Weight(20), new CanaryPlan.Pause(null), new CanaryPlan.Weight(100)));
+        plan(CanarySpec.Step.weight(20), CanarySpec.Step.pause(null), CanarySpec.Step.weight(100)));
     run(c, Duration.ofSeconds(300));
     assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PAUSED);
     assertThat(c.promote("shop").phase()).isEqualTo(Rollout.Phase.PROMOTED);
     assertThat(fleet.applied).isEqualTo(V2);
     RolloutController c2 = controller();
-    c2.start("shop", V2, V1, plan(new CanaryPlan.Weight(20), new CanaryPlan.Pause(null)));
+    c2.start("shop", V2, V1, plan(CanarySpec.Step.weight(20), CanarySpec.Step.pause(null)));
     run(c2, Duration.ofSeconds(5));
     assertThat(c2.abort("shop").reason()).isEqualTo("aborted by hand");
     assertThat(c2.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
