@@ -2,6 +2,7 @@ package dev.pilothouse.spec;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.ProxySpec;
 import dev.pilothouse.core.spec.Resources;
@@ -71,7 +72,26 @@ public final class SpecParser {
           "restart",
           "stop",
           "resources",
-          "route");
+          "route",
+          "strategy");
+  static final List<String> STRATEGY =
+      List.of(
+          "type",
+          "canaryReplicas",
+          "steps",
+          "match",
+          "progressDeadline",
+          "maxAnalysisWait",
+          "analysis");
+  static final List<String> STEP = List.of("weight", "pause", "analysis");
+  static final List<String> MATCH = List.of("header", "cookie", "value");
+  static final List<String> ANALYSIS =
+      List.of(
+          "alpha",
+          "minRequests",
+          "maxErrorRateIncrease",
+          "maxLatencyIncrease",
+          "maxLatencyIncreaseRatio");
   static final List<String> PROBE =
       List.of(
           "http",
@@ -254,12 +274,20 @@ public final class SpecParser {
     Resources resources =
         f.object("resources", RESOURCES).map(this::resources).orElse(Resources.none());
     RouteSpec route = route(f);
+    CanarySpec canary = f.object("strategy", STRATEGY).map(this::strategy).orElse(null);
+    if (canary != null && route == null) {
+      problems.at(
+          f.get("strategy").orElseThrow(),
+          f.join("strategy"),
+          "a canary strategy needs the service to have a route",
+          "add 'route: /' (or another prefix) so that traffic can be split");
+    }
     if (problems.list().size() != before) {
       return null;
     }
     return new ServiceSpec(
         name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route);
+        resources, route, canary);
   }
 
   private Map<String, String> env(Fields f) {
@@ -632,6 +660,133 @@ public final class SpecParser {
         outEject,
         maxEjected,
         faults);
+  }
+
+  private CanarySpec strategy(Fields f) {
+    String type = f.string("type").map(t -> t.toLowerCase(Locale.ROOT)).orElse("rolling");
+    if (!type.equals("rolling") && !type.equals("canary")) {
+      problems.at(
+          f.get("type").orElseThrow(),
+          f.join("type"),
+          "unknown strategy '" + type + "'",
+          "use rolling or canary");
+      return null;
+    }
+    if (type.equals("rolling")) {
+      return null;
+    }
+    List<CanarySpec.Step> steps =
+        new ArrayList<>(
+            List.of(
+                CanarySpec.Step.weight(10),
+                CanarySpec.Step.analysis(Duration.ofSeconds(30)),
+                CanarySpec.Step.weight(50),
+                CanarySpec.Step.analysis(Duration.ofSeconds(30))));
+    Optional<Node> sn = f.get("steps");
+    if (sn.isPresent()) {
+      steps.clear();
+      if (!(sn.get() instanceof Node.ListNode list) || list.items().isEmpty()) {
+        problems.at(
+            sn.get(),
+            f.join("steps"),
+            "must be a non-empty list of steps",
+            "write e.g. '- weight: 10' then '- analysis: 30s'");
+      } else {
+        for (int i = 0; i < list.items().size(); i++) {
+          step(list.items().get(i), f.join("steps") + "[" + i + "]").ifPresent(steps::add);
+        }
+      }
+    }
+    List<CanarySpec.MatchRule> match = new ArrayList<>();
+    Optional<Node> mn = f.get("match");
+    if (mn.isPresent()) {
+      if (!(mn.get() instanceof Node.ListNode list)) {
+        problems.at(
+            mn.get(),
+            f.join("match"),
+            "must be a list",
+            "write e.g. '- {header: x-canary, value: \"1\"}'");
+      } else {
+        for (int i = 0; i < list.items().size(); i++) {
+          Node item = list.items().get(i);
+          String path = f.join("match") + "[" + i + "]";
+          if (!(item instanceof Node.MapNode m)) {
+            problems.at(
+                item, path, "must be a map", "write e.g. '{header: x-canary, value: \"1\"}'");
+            continue;
+          }
+          Fields mf = new Fields(m, path, problems, MATCH);
+          if (mf.has("header") == mf.has("cookie")) {
+            problems.at(
+                item,
+                path,
+                "give exactly one of 'header' or 'cookie'",
+                "write e.g. '{cookie: canary, value: yes}'");
+            continue;
+          }
+          String kind = mf.has("header") ? "header" : "cookie";
+          String name = mf.string(kind).orElse("");
+          match.add(new CanarySpec.MatchRule(kind, name, mf.string("value").orElse("*")));
+        }
+      }
+    }
+    int replicas = f.integer("canaryReplicas", 1, 1000).map(Long::intValue).orElse(1);
+    Duration deadline = duration(f, "progressDeadline", Duration.ofMinutes(10), false);
+    Duration maxWait = duration(f, "maxAnalysisWait", Duration.ofMinutes(5), true);
+    double alpha = 0.05;
+    int minRequests = 50;
+    double maxErr = 0.01;
+    double maxLatMs = 5;
+    double maxLatRatio = 0.10;
+    Optional<Fields> a = f.object("analysis", ANALYSIS);
+    if (a.isPresent()) {
+      Fields af = a.get();
+      alpha = af.number("alpha", 0.0001, 0.5, true).orElse(alpha);
+      minRequests =
+          af.integer("minRequests", 1, 10_000_000).map(Long::intValue).orElse(minRequests);
+      maxErr = af.number("maxErrorRateIncrease", 0.0, 1.0, true).orElse(maxErr);
+      maxLatMs = duration(af, "maxLatencyIncrease", Duration.ofMillis(5), true).toNanos() / 1e6;
+      maxLatRatio = af.number("maxLatencyIncreaseRatio", 0.0, 100.0, true).orElse(maxLatRatio);
+    }
+    return new CanarySpec(
+        steps,
+        replicas,
+        match,
+        deadline,
+        maxWait,
+        alpha,
+        minRequests,
+        maxErr,
+        maxLatMs,
+        maxLatRatio);
+  }
+
+  private Optional<CanarySpec.Step> step(Node item, String path) {
+    if (!(item instanceof Node.MapNode m) || m.entries().size() != 1) {
+      problems.at(
+          item,
+          path,
+          "each step is one of 'weight: N', 'pause: DURATION', 'pause: manual' or 'analysis: DURATION'",
+          "write e.g. '- weight: 10'");
+      return Optional.empty();
+    }
+    Fields sf = new Fields(m, path, problems, STEP);
+    if (sf.has("weight")) {
+      return sf.integer("weight", 0, 100).map(w -> CanarySpec.Step.weight(w.intValue()));
+    }
+    if (sf.has("analysis")) {
+      return Optional.of(
+          CanarySpec.Step.analysis(duration(sf, "analysis", Duration.ofSeconds(30), false)));
+    }
+    if (sf.has("pause")) {
+      Node p = sf.get("pause").orElseThrow();
+      if (p instanceof Node.Scalar sc && sc.text().equalsIgnoreCase("manual")) {
+        return Optional.of(CanarySpec.Step.pause(null));
+      }
+      return Optional.of(
+          CanarySpec.Step.pause(duration(sf, "pause", Duration.ofSeconds(30), false)));
+    }
+    return Optional.empty();
   }
 
   private Resources resources(Fields f) {

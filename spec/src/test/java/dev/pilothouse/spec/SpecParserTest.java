@@ -373,7 +373,37 @@ class SpecParserTest {
             5,
             21,
             "services.shop.stop.drainTimeout",
-            "must be at most 1h"));
+            "must be at most 1h"),
+        Arguments.of(
+            "canary without route",
+            svc("    strategy: {type: canary}\n"),
+            4,
+            15,
+            "services.shop.strategy",
+            "a canary strategy needs the service to have a route"),
+        Arguments.of(
+            "unknown strategy",
+            svc("    route: /\n    strategy: {type: bluegreen}\n"),
+            5,
+            22,
+            "services.shop.strategy.type",
+            "unknown strategy 'bluegreen'"),
+        Arguments.of(
+            "step with two actions",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      steps:\n        - {weight: 10, pause: 5s}\n"),
+            8,
+            11,
+            "services.shop.strategy.steps[0]",
+            "each step is one of"),
+        Arguments.of(
+            "weight over 100",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      steps:\n        - weight: 150\n"),
+            8,
+            17,
+            "services.shop.strategy.steps[0].weight",
+            "must be between 0 and 100"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -532,6 +562,58 @@ class SpecParserTest {
                 .pathPrefix())
         .isEqualTo("/");
     assertThat(parse(svc("")).spec().orElseThrow().routed()).isFalse();
+  }
+
+  @Test
+  void canaryStrategy_isRead_withDefaultsForTheRest() {
+    String yaml =
+        svc(
+            "    route: /\n"
+                + "    strategy:\n"
+                + "      type: canary\n"
+                + "      canaryReplicas: 2\n"
+                + "      steps:\n"
+                + "        - weight: 20\n"
+                + "        - analysis: 1m\n"
+                + "        - pause: manual\n"
+                + "        - pause: 10s\n"
+                + "      match: [{header: x-canary, value: '1'}, {cookie: beta}]\n"
+                + "      analysis: {alpha: 0.01, minRequests: 200, maxLatencyIncrease: 20ms}\n");
+    ParsedSpec r = parse(yaml);
+    assertThat(r.errors()).isEmpty();
+    var c = r.spec().orElseThrow().services().get(0).canary();
+    assertThat(c.canaryReplicas()).isEqualTo(2);
+    assertThat(c.steps())
+        .containsExactly(
+            dev.pilothouse.core.spec.CanarySpec.Step.weight(20),
+            dev.pilothouse.core.spec.CanarySpec.Step.analysis(Duration.ofMinutes(1)),
+            dev.pilothouse.core.spec.CanarySpec.Step.pause(null),
+            dev.pilothouse.core.spec.CanarySpec.Step.pause(Duration.ofSeconds(10)));
+    assertThat(c.match())
+        .containsExactly(
+            new dev.pilothouse.core.spec.CanarySpec.MatchRule("header", "x-canary", "1"),
+            new dev.pilothouse.core.spec.CanarySpec.MatchRule("cookie", "beta", "*"));
+    assertThat(c.alpha()).isEqualTo(0.01);
+    assertThat(c.minRequests()).isEqualTo(200);
+    assertThat(c.maxLatencyIncreaseMs()).isEqualTo(20.0);
+    assertThat(c.progressDeadline()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(
+            parse(svc("    route: /\n    strategy: {type: canary}\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .canary()
+                .steps())
+        .hasSize(4);
+    assertThat(
+            parse(svc("    strategy: {type: rolling}\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .canary())
+        .isNull();
   }
 
   @Test

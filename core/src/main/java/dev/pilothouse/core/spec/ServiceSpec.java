@@ -13,6 +13,7 @@ import java.util.TreeMap;
  * @param liveness null when the service declares no liveness check
  * @param readiness null when the service declares no readiness check (ready once started)
  * @param route null when the load balancer does not route to the service
+ * @param canary null for rolling deploys; else how a new version is rolled out as a canary
  */
 public record ServiceSpec(
     String name,
@@ -27,7 +28,28 @@ public record ServiceSpec(
     RestartPolicy restart,
     StopPolicy stop,
     Resources resources,
-    RouteSpec route) {
+    RouteSpec route,
+    CanarySpec canary) {
+
+  /** A service deployed by rolling replacement (no canary strategy). */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route) {
+    this(
+        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
+        resources, route, null);
+  }
 
   public ServiceSpec {
     requireNonNull(name, "name");
@@ -48,7 +70,7 @@ public record ServiceSpec(
   public ServiceSpec withReplicas(int n) {
     return new ServiceSpec(
         name, command, args, env, workdir, version, n, liveness, readiness, restart, stop,
-        resources, route);
+        resources, route, canary);
   }
 
   /**
