@@ -401,7 +401,7 @@ class SpecParserTest {
             svc(
                 "    route: /\n    strategy:\n      type: canary\n      steps:\n        - weight: 150\n"),
             8,
-            17,
+            19,
             "services.shop.strategy.steps[0].weight",
             "must be between 0 and 100"));
   }
