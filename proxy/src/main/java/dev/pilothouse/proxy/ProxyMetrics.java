@@ -39,6 +39,17 @@ public final class ProxyMetrics {
     return w;
   }
 
+  /** Traffic of these instances (backend ids) that finished at or after sinceNanos. */
+  public Window window(java.util.Set<String> instances, long sinceNanos) {
+    Window w = new Window();
+    for (Series s : series.values()) {
+      if (instances.contains(s.instance)) {
+        s.samplesSince(sinceNanos, w::add);
+      }
+    }
+    return w;
+  }
+
   /** Totals of one series, for tests and status output. */
   public record Totals(
       long requests,

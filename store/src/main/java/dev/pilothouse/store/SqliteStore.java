@@ -15,6 +15,8 @@ import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceRecord;
 import dev.pilothouse.core.instance.InstanceRepository;
+import dev.pilothouse.core.rollout.Ports;
+import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.Spec;
@@ -41,7 +43,8 @@ import org.sqlite.SQLiteConfig;
  * The embedded store: one SQLite file in WAL mode holding revisions, instances and the event log.
  * One connection serves every call; calls are serialized, which SQLite does anyway for writes.
  */
-public final class SqliteStore implements InstanceRepository, EventLog, Revisions, AutoCloseable {
+public final class SqliteStore
+    implements InstanceRepository, EventLog, Revisions, Ports.RolloutStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
 
@@ -135,6 +138,30 @@ public final class SqliteStore implements InstanceRepository, EventLog, Revision
       throw new StoreException(
           "reading revision " + rs.getLong("number") + ": " + e.getOriginalMessage(), e);
     }
+  }
+
+  // ---- rollouts
+
+  @Override
+  public synchronized void saveRollout(Rollout rollout) {
+    h.createUpdate("INSERT OR REPLACE INTO rollouts(service, json) VALUES (?, ?)")
+        .bind(0, rollout.service())
+        .bind(1, write(rollout))
+        .execute();
+  }
+
+  @Override
+  public synchronized List<Rollout> rollouts() {
+    return h.createQuery("SELECT json FROM rollouts ORDER BY service")
+        .map(
+            (rs, ctx) -> {
+              try {
+                return json.readValue(rs.getString("json"), Rollout.class);
+              } catch (JsonProcessingException e) {
+                throw new StoreException("reading a rollout: " + e.getOriginalMessage(), e);
+              }
+            })
+        .list();
   }
 
   // ---- instances

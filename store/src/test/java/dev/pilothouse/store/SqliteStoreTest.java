@@ -77,6 +77,49 @@ class SqliteStoreTest {
   }
 
   @Test
+  void rollouts_roundTripWithVerdictsAndSurviveReopen() {
+    var plan =
+        dev.pilothouse.core.spec.CanarySpec.of(
+            List.of(
+                dev.pilothouse.core.spec.CanarySpec.Step.weight(10),
+                dev.pilothouse.core.spec.CanarySpec.Step.pause(null),
+                dev.pilothouse.core.spec.CanarySpec.Step.analysis(Duration.ofSeconds(30))));
+    var verdict =
+        new dev.pilothouse.core.analysis.Verdict(
+            "latency",
+            dev.pilothouse.core.analysis.Verdict.Outcome.INCONCLUSIVE,
+            Double.NaN,
+            Double.NaN,
+            "too little traffic");
+    var r =
+        new dev.pilothouse.core.rollout.Rollout(
+            "shop",
+            spec(),
+            spec(),
+            plan,
+            dev.pilothouse.core.rollout.Rollout.Phase.PAUSED,
+            1,
+            10,
+            Instant.EPOCH,
+            Instant.EPOCH.plusSeconds(5),
+            "paused until promoted",
+            List.of(verdict));
+    try (SqliteStore s = open()) {
+      s.saveRollout(r);
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.rollouts())
+          .singleElement()
+          .satisfies(
+              x -> {
+                assertThat(x).usingRecursiveComparison().ignoringFields("verdicts").isEqualTo(r);
+                assertThat(x.verdicts().get(0).pValue()).isNaN();
+                assertThat(x.verdicts().get(0).reason()).isEqualTo("too little traffic");
+              });
+    }
+  }
+
+  @Test
   void instances_areSavedReplacedAndDeleted() {
     try (SqliteStore s = open()) {
       InstanceRecord r =

@@ -2,7 +2,6 @@ package dev.pilothouse.core.rollout;
 
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.spec.ServiceSpec;
-import dev.pilothouse.core.spec.Spec;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +21,11 @@ public final class Ports {
 
     boolean canaryCrashLooping(String service);
 
-    void apply(Spec spec);
+    /** The service's rollout was promoted: its stable instances move to the new version. */
+    void promote(String service);
+
+    /** The service's rollout was rolled back: the desired state returns to the stable spec. */
+    void revert(String service, ServiceSpec stable);
 
     List<InstanceStatus> instances(String service);
   }
@@ -38,9 +41,9 @@ public final class Ports {
 
   /** Keeps rollouts across daemon restarts. */
   public interface RolloutStore {
-    void save(Rollout rollout);
+    void saveRollout(Rollout rollout);
 
     /** The newest rollout of each service. */
-    List<Rollout> latest();
+    List<Rollout> rollouts();
   }
 }

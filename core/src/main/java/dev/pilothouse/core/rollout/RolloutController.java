@@ -71,7 +71,7 @@ public final class RolloutController {
   /** A controller; it resumes the rollouts its store holds. */
   public static RolloutController create(Options options) {
     RolloutController c = new RolloutController(requireNonNull(options, "options"));
-    for (Rollout r : options.store().latest()) {
+    for (Rollout r : options.store().rollouts()) {
       c.rollouts.put(r.service(), r);
     }
     return c;
@@ -324,11 +324,11 @@ public final class RolloutController {
   }
 
   private Rollout promoteNow(Rollout r, Instant now, String why) {
-    o.fleet().apply(r.after());
-    o.fleet().clearCanary(r.service());
-    o.traffic().clear(r.service());
     Rollout done =
         save(r.with(Rollout.Phase.PROMOTED, r.plan().steps().size(), 100, now, why, r.verdicts()));
+    o.fleet().promote(r.service());
+    o.fleet().clearCanary(r.service());
+    o.traffic().clear(r.service());
     emit("RolloutPromoted", done, "promoted: " + why, Map.of());
     return done;
   }
@@ -337,6 +337,7 @@ public final class RolloutController {
     // Weight 0 first: the canary leaves the routes in this swap, before its instances stop.
     o.traffic().split(r.service(), split(r, 0));
     o.fleet().clearCanary(r.service());
+    o.fleet().revert(r.service(), r.before().service(r.service()).orElseThrow());
     Rollout done =
         save(
             r.with(
@@ -396,7 +397,7 @@ public final class RolloutController {
 
   private Rollout save(Rollout r) {
     rollouts.put(r.service(), r);
-    o.store().save(r);
+    o.store().saveRollout(r);
     return r;
   }
 

@@ -68,12 +68,12 @@ class RolloutControllerTest {
   final Ports.RolloutStore store =
       new Ports.RolloutStore() {
         @Override
-        public void save(Rollout rollout) {
+        public void saveRollout(Rollout rollout) {
           saved.add(rollout);
         }
 
         @Override
-        public List<Rollout> latest() {
+        public List<Rollout> rollouts() {
           return saved.isEmpty() ? List.of() : List.of(saved.get(saved.size() - 1));
         }
       };
@@ -160,6 +160,7 @@ class RolloutControllerTest {
     assertThat(r.reason()).startsWith("error rate higher: canary ");
     assertThat(splits).containsSubsequence("shop:10", "shop:0", "shop:clear");
     assertThat(fleet.applied).as("stable spec never replaced").isNull();
+    assertThat(fleet.reverted.version()).isEqualTo("v1");
     NewEvent e =
         events.stream().filter(x -> x.type().equals("RolloutRolledBack")).findFirst().orElseThrow();
     assertThat(e.fields()).containsKeys("error-rate_p", "error-rate_effect", "latency_p");
@@ -262,6 +263,7 @@ class RolloutControllerTest {
     boolean crashLooping;
     boolean canaryReady = true;
     Spec applied;
+    ServiceSpec reverted;
 
     @Override
     public void setCanary(String service, ServiceSpec canary, int count) {
@@ -284,8 +286,13 @@ class RolloutControllerTest {
     }
 
     @Override
-    public void apply(Spec spec) {
-      applied = spec;
+    public void promote(String service) {
+      applied = V2;
+    }
+
+    @Override
+    public void revert(String service, ServiceSpec stable) {
+      reverted = stable;
     }
 
     @Override
