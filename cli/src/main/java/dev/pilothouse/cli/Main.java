@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       ScaleCommand.class,
       EventsCommand.class,
       LoadCommand.class,
+      RolloutCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -104,6 +104,15 @@ public final class PilotClient {
         Wire.ApplyResponse.class);
   }
 
+  public Wire.Rollout rollout(String service) {
+    return get("/api/v1/rollouts/" + enc(service), Wire.Rollout.class);
+  }
+
+  /** promote, pause, resume or abort. */
+  public Wire.Rollout rolloutAction(String service, String action) {
+    return post("/api/v1/rollouts/" + enc(service) + "/" + enc(action), null, Wire.Rollout.class);
+  }
+
   public Wire.Ack shutdown(boolean stopInstances) {
     return post("/api/v1/shutdown?stopInstances=" + stopInstances, null, Wire.Ack.class);
   }

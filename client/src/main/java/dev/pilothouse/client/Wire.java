@@ -83,6 +83,23 @@ public final class Wire {
   /** Every error answer: what failed, how to fix it, and spec problems if any. */
   public record Error(String error, String hint, List<Problem> problems) {}
 
+  /** A rollout: phase (Progressing, Paused, Promoted, RolledBack), why, where, verdicts. */
+  public record Rollout(
+      String service,
+      String phase,
+      String reason,
+      String fromVersion,
+      String toVersion,
+      int step,
+      int steps,
+      int weight,
+      String startedAt,
+      List<Verdict> verdicts) {}
+
+  /** One metric's verdict at the latest analysis. */
+  public record Verdict(
+      String metric, String outcome, Double pValue, Double effect, String reason) {}
+
   /** A generic acknowledgement. */
   public record Ack(String message) {}
 }

@@ -37,6 +37,7 @@ final class Api {
   record Deps(
       InstanceController controller,
       SpecApplier applier,
+      dev.pilothouse.core.rollout.RolloutController rollouts,
       Revisions revisions,
       EventLog events,
       Traffic traffic,
@@ -76,6 +77,8 @@ final class Api {
               config.routes.post("/api/v1/services/{name}/scale", this::scale);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
+              config.routes.get("/api/v1/rollouts/{name}", this::rollout);
+              config.routes.post("/api/v1/rollouts/{name}/{action}", this::rolloutAction);
               config.routes.sse("/api/v1/events/stream", this::stream);
               config.routes.post("/api/v1/shutdown", this::shutdown);
               config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
@@ -228,6 +231,42 @@ final class Api {
     }
     d.traffic().metrics().ifPresent(m -> b.append(m.prometheus()));
     ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(b.toString());
+  }
+
+  private void rollout(Context ctx) {
+    String name = ctx.pathParam("name");
+    var r =
+        d.rollouts()
+            .status(name)
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404,
+                        "no rollout of '" + name + "' yet",
+                        "change its version with a canary strategy and apply the spec"));
+    send(ctx, 200, RolloutView.of(r));
+  }
+
+  private void rolloutAction(Context ctx) {
+    String name = ctx.pathParam("name");
+    String action = ctx.pathParam("action");
+    try {
+      var r =
+          switch (action) {
+            case "promote" -> d.rollouts().promote(name);
+            case "pause" -> d.rollouts().pause(name);
+            case "resume" -> d.rollouts().resume(name);
+            case "abort" -> d.rollouts().abort(name);
+            default ->
+                throw new ApiError(
+                    404,
+                    "unknown rollout action '" + action + "'",
+                    "use promote, pause, resume or abort");
+          };
+      send(ctx, 200, RolloutView.of(r));
+    } catch (dev.pilothouse.core.rollout.RolloutController.RefusedException e) {
+      throw new ApiError(409, e.getMessage(), "see 'pilothouse rollout status " + name + "'");
+    }
   }
 
   private void apply(Context ctx) {

@@ -7,9 +7,9 @@ import dev.pilothouse.client.DaemonInfo;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.health.Probers;
 import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.runtime.LocalProcessRuntime;
 import dev.pilothouse.core.runtime.LogFiles;
-import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.time.Clocks;
 import dev.pilothouse.store.SqliteStore;
 import io.javalin.Javalin;
@@ -80,6 +80,7 @@ public final class Daemon {
   private ScheduledExecutorService loop;
   private Traffic traffic;
   private SpecApplier applier;
+  private RolloutController rollouts;
   private Javalin api;
   private volatile boolean stopping;
 
@@ -136,13 +137,22 @@ public final class Daemon {
                 () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6),
                 traffic));
     controller.recover();
-    store.latest().map(Revision::spec).ifPresent(controller::apply);
     applier = new SpecApplier(store, controller, store, clock);
+    Fleet fleet = new Fleet(controller, applier, traffic, clock);
+    rollouts =
+        RolloutController.create(
+            new RolloutController.Options(fleet, traffic, fleet, store, store, clock, random));
+    applier.setRollouts(rollouts);
+    if (store.latest().isPresent()) {
+      applier.reconcile();
+      rollouts.restoreCanaries();
+    }
     Api a =
         new Api(
             new Api.Deps(
                 controller,
                 applier,
+                rollouts,
                 store,
                 store,
                 traffic,
@@ -214,6 +224,7 @@ public final class Daemon {
   private void tick() {
     try {
       controller.tick();
+      rollouts.tick();
       traffic.sync(applier.current(), controller.status());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);

@@ -4,6 +4,8 @@ import dev.pilothouse.client.Wire;
 import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.rollout.Rollout;
+import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -24,6 +26,7 @@ final class SpecApplier {
   private final EventSink events;
   private final InstantSource clock;
   private volatile Spec current;
+  private RolloutController rollouts;
 
   SpecApplier(
       Revisions revisions, InstanceController controller, EventSink events, InstantSource clock) {
@@ -32,6 +35,49 @@ final class SpecApplier {
     this.events = events;
     this.clock = clock;
     this.current = revisions.latest().map(Revision::spec).orElse(Spec.empty());
+  }
+
+  /** Connects the rollout controller (it needs this applier first). */
+  void setRollouts(RolloutController rollouts) {
+    this.rollouts = rollouts;
+  }
+
+  /**
+   * What the instance controller runs: the desired state, except that a service with a rollout
+   * under way keeps its stable spec (the new version runs as the rollout's canary).
+   */
+  synchronized Spec effective(Spec desired) {
+    Spec out = desired;
+    if (rollouts == null) {
+      return out;
+    }
+    for (Rollout r : rollouts.all()) {
+      if (!r.phase().done() && out.service(r.service()).isPresent()) {
+        out = out.with(r.before().service(r.service()).orElseThrow());
+      }
+    }
+    return out;
+  }
+
+  /** Hands the instance controller the effective desired state again. */
+  synchronized void reconcile() {
+    controller.apply(effective(current));
+  }
+
+  /** A rolled-back service returns to its stable spec, as a new revision. */
+  synchronized void revert(String service, ServiceSpec stable) {
+    Spec reverted = current.with(stable);
+    Revision r = revisions.append(reverted, "rollback of " + service);
+    current = reverted;
+    controller.apply(effective(reverted));
+    events.emit(
+        new NewEvent(
+            clock.instant(),
+            "SpecApplied",
+            service,
+            "",
+            "applied revision " + r.number() + ": " + service + " back to its stable version",
+            Map.of("revision", Long.toString(r.number()))));
   }
 
   /** The desired state now in force. */
@@ -70,9 +116,32 @@ final class SpecApplier {
     if (changes.isEmpty() && revisions.latest().isPresent()) {
       return new Wire.ApplyResponse(revisions.latest().get().number(), false, List.of());
     }
+    List<ServiceSpec> canaries = new java.util.ArrayList<>();
+    for (ServiceSpec s : spec.services()) {
+      var old = before.service(s.name());
+      boolean templateChanged = old.isPresent() && !old.get().template().equals(s.template());
+      boolean underWay =
+          rollouts != null && rollouts.status(s.name()).map(r -> !r.phase().done()).orElse(false);
+      if (templateChanged && underWay) {
+        throw new ApiError(
+            409,
+            "a rollout of " + s.name() + " is under way",
+            "promote or abort it first: 'pilothouse rollout promote|abort " + s.name() + "'");
+      }
+      if (templateChanged && s.canary() != null && rollouts != null) {
+        canaries.add(s);
+      }
+    }
     Revision r = revisions.append(spec, source);
-    controller.apply(spec);
     current = spec;
+    Spec stableView = effective(spec);
+    for (ServiceSpec s : canaries) {
+      stableView = stableView.with(before.service(s.name()).orElseThrow());
+    }
+    controller.apply(stableView);
+    for (ServiceSpec s : canaries) {
+      rollouts.start(s.name(), stableView, spec, s.canary());
+    }
     events.emit(
         new NewEvent(
             clock.instant(),

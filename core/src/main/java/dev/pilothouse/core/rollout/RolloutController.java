@@ -120,6 +120,18 @@ public final class RolloutController {
     return r;
   }
 
+  /** After a daemon restart: runs the canaries of the rollouts under way again. */
+  public synchronized void restoreCanaries() {
+    for (Rollout r : rollouts.values()) {
+      if (!r.phase().done()) {
+        r.after()
+            .service(r.service())
+            .ifPresent(s -> o.fleet().setCanary(r.service(), s, r.plan().canaryReplicas()));
+        o.traffic().split(r.service(), split(r, r.weight()));
+      }
+    }
+  }
+
   /** The newest rollout of a service, if any. */
   public synchronized Optional<Rollout> status(String service) {
     return Optional.ofNullable(rollouts.get(service));

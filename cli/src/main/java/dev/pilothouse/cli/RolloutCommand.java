@@ -1,0 +1,152 @@
+package dev.pilothouse.cli;
+
+import dev.pilothouse.client.Wire;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse rollout status|promote|pause|resume|abort SERVICE}. */
+@Command(
+    name = "rollout",
+    description = "Watch and steer canary deploys.",
+    subcommands = {
+      RolloutCommand.Status.class,
+      RolloutCommand.Promote.class,
+      RolloutCommand.Pause.class,
+      RolloutCommand.Resume.class,
+      RolloutCommand.Abort.class
+    })
+final class RolloutCommand implements Runnable {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static void print(Wire.Rollout r, PrintWriter out) {
+    out.printf(
+        "%s: %s %s -> %s, step %d/%d, canary weight %d%%%n",
+        r.service(), r.phase(), r.fromVersion(), r.toVersion(), r.step(), r.steps(), r.weight());
+    out.println("  " + r.reason());
+    for (Wire.Verdict v : r.verdicts()) {
+      out.printf(
+          Locale.ROOT,
+          "  %-10s %-12s p=%s  %s%n",
+          v.metric(),
+          v.outcome(),
+          v.pValue() == null ? "-" : String.format(Locale.ROOT, "%.3g", v.pValue()),
+          v.reason());
+    }
+    out.flush();
+  }
+
+  /** {@code rollout status SERVICE [--watch] [-o json]}. */
+  @Command(
+      name = "status",
+      description = "Show a service's rollout: phase, step, weight, verdicts.")
+  static final class Status implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Parameters(index = "0", paramLabel = "SERVICE")
+    String service;
+
+    @Option(
+        names = {"-w", "--watch"},
+        description = "Keep showing changes until the rollout ends.")
+    boolean watch;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      var client = common.client();
+      Wire.Rollout last = null;
+      while (true) {
+        Wire.Rollout r = client.rollout(service);
+        if (!Objects.equals(r, last)) {
+          if (output.json()) {
+            out.println(watch ? Output.jsonLine(r) : Output.json(r));
+            out.flush();
+          } else {
+            print(r, out);
+          }
+        }
+        last = r;
+        boolean done = r.phase().equals("Promoted") || r.phase().equals("RolledBack");
+        if (!watch || done) {
+          return ExitCodes.OK;
+        }
+        DaemonLauncher.sleep(1000);
+      }
+    }
+  }
+
+  /** Shared by the steering verbs. */
+  abstract static class Action implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Parameters(index = "0", paramLabel = "SERVICE")
+    String service;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    abstract String action();
+
+    @Override
+    public Integer call() {
+      Wire.Rollout r = common.client().rolloutAction(service, action());
+      if (output.json()) {
+        spec.commandLine().getOut().println(Output.json(r));
+      } else {
+        print(r, spec.commandLine().getOut());
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code rollout promote SERVICE}. */
+  @Command(name = "promote", description = "Skip the remaining steps and promote the canary.")
+  static final class Promote extends Action {
+    @Override
+    String action() {
+      return "promote";
+    }
+  }
+
+  /** {@code rollout pause SERVICE}. */
+  @Command(name = "pause", description = "Hold the rollout at its current step.")
+  static final class Pause extends Action {
+    @Override
+    String action() {
+      return "pause";
+    }
+  }
+
+  /** {@code rollout resume SERVICE}. */
+  @Command(name = "resume", description = "Continue a paused rollout.")
+  static final class Resume extends Action {
+    @Override
+    String action() {
+      return "resume";
+    }
+  }
+
+  /** {@code rollout abort SERVICE}. */
+  @Command(name = "abort", description = "Roll the canary back now.")
+  static final class Abort extends Action {
+    @Override
+    String action() {
+      return "abort";
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.pilothouse.server;
+
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.rollout.Ports;
+import dev.pilothouse.core.spec.ServiceSpec;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Connects the rollout controller to the instance controller, the applier and the metrics. */
+final class Fleet implements Ports.Fleet, Ports.Measurements {
+  private final InstanceController controller;
+  private final SpecApplier applier;
+  private final Traffic traffic;
+  private final InstantSource clock;
+
+  Fleet(InstanceController controller, SpecApplier applier, Traffic traffic, InstantSource clock) {
+    this.controller = controller;
+    this.applier = applier;
+    this.traffic = traffic;
+    this.clock = clock;
+  }
+
+  @Override
+  public void setCanary(String service, ServiceSpec canary, int count) {
+    controller.setCanary(service, canary, count);
+  }
+
+  @Override
+  public void clearCanary(String service) {
+    controller.clearCanary(service);
+  }
+
+  @Override
+  public Optional<String> canaryTemplate(String service) {
+    return controller.canaryTemplate(service);
+  }
+
+  @Override
+  public boolean canaryCrashLooping(String service) {
+    return controller.canaryCrashLooping(service);
+  }
+
+  @Override
+  public void promote(String service) {
+    applier.reconcile();
+  }
+
+  @Override
+  public void revert(String service, ServiceSpec stable) {
+    applier.revert(service, stable);
+  }
+
+  @Override
+  public List<InstanceStatus> instances(String service) {
+    return controller.status().stream()
+        .filter(s -> s.name().equals(service))
+        .flatMap(s -> s.instances().stream())
+        .toList();
+  }
+
+  @Override
+  public Ports.Sample window(Set<String> instanceIds, java.time.Instant since) {
+    long ago = Duration.between(since, clock.instant()).toNanos();
+    return traffic
+        .metrics()
+        .map(m -> m.window(instanceIds, System.nanoTime() - Math.max(0, ago)))
+        .map(w -> new Ports.Sample(w.requests(), w.failures(), w.latenciesMs()))
+        .orElse(new Ports.Sample(0, 0, new double[0]));
+  }
+}
