@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       EventsCommand.class,
       LoadCommand.class,
       RolloutCommand.class,
+      DeployCommand.class,
+      HistoryCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

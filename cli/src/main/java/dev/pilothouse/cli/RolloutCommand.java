@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
       RolloutCommand.Promote.class,
       RolloutCommand.Pause.class,
       RolloutCommand.Resume.class,
-      RolloutCommand.Abort.class
+      RolloutCommand.Abort.class,
+      RolloutCommand.Undo.class
     })
 final class RolloutCommand implements Runnable {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -138,6 +139,33 @@ final class RolloutCommand implements Runnable {
     @Override
     String action() {
       return "resume";
+    }
+  }
+
+  /** {@code rollout undo SERVICE [--to-revision N]}. */
+  @Command(
+      name = "undo",
+      description = "Return a service to an earlier revision's spec (a new deploy).")
+  static final class Undo implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Parameters(index = "0", paramLabel = "SERVICE")
+    String service;
+
+    @Option(
+        names = "--to-revision",
+        paramLabel = "N",
+        description = "The revision to return to (default: the one before).")
+    long toRevision;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      ApplyCommand.print(
+          common.client().undo(service, toRevision), output, spec.commandLine().getOut());
+      return ExitCodes.OK;
     }
   }
 

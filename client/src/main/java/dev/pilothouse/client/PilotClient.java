@@ -104,6 +104,28 @@ public final class PilotClient {
         Wire.ApplyResponse.class);
   }
 
+  public Wire.ApplyResponse deploy(
+      String service, String version, java.util.Map<String, String> env) {
+    return post(
+        "/api/v1/services/" + enc(service) + "/deploy",
+        java.util.Map.of("version", version, "env", env),
+        Wire.ApplyResponse.class);
+  }
+
+  public Wire.ApplyResponse undo(String service, long toRevision) {
+    return post(
+        "/api/v1/services/" + enc(service) + "/undo",
+        java.util.Map.of("toRevision", toRevision),
+        Wire.ApplyResponse.class);
+  }
+
+  /** Revisions that changed the service: revision, at, source, version, changes. */
+  public List<java.util.Map<String, Object>> history(String service) {
+    return get(
+        "/api/v1/services/" + enc(service) + "/history",
+        new TypeReference<List<java.util.Map<String, Object>>>() {});
+  }
+
   public Wire.Rollout rollout(String service) {
     return get("/api/v1/rollouts/" + enc(service), Wire.Rollout.class);
   }

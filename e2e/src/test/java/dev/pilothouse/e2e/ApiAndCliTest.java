@@ -192,6 +192,39 @@ class ApiAndCliTest {
   }
 
   @Test
+  void deployHistoryAndUndo_throughTheCli() throws Exception {
+    long before = h.status().revision();
+    Harness.Result d = h.ok("deploy", "shop", "--version", "v9", "--env", "FEATURE=on");
+    assertThat(d.out())
+        .contains("~ services.shop.version:  -> v9")
+        .contains("+ services.shop.env.FEATURE");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              Wire.Service s = h.service("shop");
+              return s.instances().size() == s.desiredReplicas()
+                  && s.readyReplicas() == s.desiredReplicas()
+                  && s.instances().stream().allMatch(i -> i.version().equals("v9"));
+            });
+    Harness.Result hist = h.ok("history", "shop");
+    assertThat(hist.out()).contains("deploy shop v9").contains("REVISION");
+    Harness.Result undo = h.ok("rollout", "undo", "shop", "--to-revision", Long.toString(before));
+    assertThat(undo.out())
+        .contains("~ services.shop.version: v9 -> ")
+        .contains("- services.shop.env.FEATURE");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                h.service("shop").instances().stream()
+                    .allMatch(i -> i.version().isEmpty() && i.ready()));
+    Harness.Result bad = h.cli("deploy", "shop", "--version", "v2", "--env", "NOEQUALS");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--env needs KEY=VALUE");
+  }
+
+  @Test
   void logs_showInstanceOutput_withInstancePrefix() {
     Wire.Instance i = h.service("shop").instances().get(0);
     Harness.Result all = h.ok("logs", "shop");

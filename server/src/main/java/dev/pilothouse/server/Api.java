@@ -75,6 +75,9 @@ final class Api {
               config.routes.get("/api/v1/revisions", this::revisions);
               config.routes.post("/api/v1/services/{name}/restart", this::restart);
               config.routes.post("/api/v1/services/{name}/scale", this::scale);
+              config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
+              config.routes.post("/api/v1/services/{name}/undo", this::undo);
+              config.routes.get("/api/v1/services/{name}/history", this::history);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
               config.routes.get("/api/v1/rollouts/{name}", this::rollout);
@@ -304,6 +307,26 @@ final class Api {
   private void scale(Context ctx) {
     Wire.ScaleRequest req = body(ctx, Wire.ScaleRequest.class);
     send(ctx, 200, d.applier().scale(ctx.pathParam("name"), req.replicas()));
+  }
+
+  /** {@code POST /api/v1/services/NAME/deploy}. */
+  record DeployRequest(String version, java.util.Map<String, String> env) {}
+
+  /** {@code POST /api/v1/services/NAME/undo}. */
+  record UndoRequest(long toRevision) {}
+
+  private void deploy(Context ctx) {
+    DeployRequest req = body(ctx, DeployRequest.class);
+    send(ctx, 200, d.applier().deploy(ctx.pathParam("name"), req.version(), req.env()));
+  }
+
+  private void undo(Context ctx) {
+    UndoRequest req = body(ctx, UndoRequest.class);
+    send(ctx, 200, d.applier().undo(ctx.pathParam("name"), req.toRevision()));
+  }
+
+  private void history(Context ctx) {
+    send(ctx, 200, d.applier().history(ctx.pathParam("name")));
   }
 
   private void logs(Context ctx) throws IOException {

@@ -170,6 +170,100 @@ final class SpecApplier {
     return apply(current.with(s.withReplicas(replicas)), "scale " + service + " " + replicas);
   }
 
+  /** Deploys a new version (and environment changes) of a service as a new revision. */
+  synchronized Wire.ApplyResponse deploy(String service, String version, Map<String, String> env) {
+    if (version == null || version.isBlank()) {
+      throw new ApiError(400, "a deploy needs a version", "pass --version V");
+    }
+    ServiceSpec s = current.service(service).orElseThrow(() -> notFound(service, current));
+    Map<String, String> merged = new java.util.TreeMap<>(s.env());
+    if (env != null) {
+      merged.putAll(env);
+    }
+    ServiceSpec next =
+        new ServiceSpec(
+            s.name(),
+            s.command(),
+            s.args(),
+            merged,
+            s.workdir(),
+            version,
+            s.replicas(),
+            s.liveness(),
+            s.readiness(),
+            s.restart(),
+            s.stop(),
+            s.resources(),
+            s.route(),
+            s.canary());
+    return apply(current.with(next), "deploy " + service + " " + version);
+  }
+
+  /** Revisions in which the service's spec changed, oldest first. */
+  List<Map<String, Object>> history(String service) {
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    ServiceSpec previous = null;
+    for (Revision r : revisions.list()) {
+      ServiceSpec s = r.spec().service(service).orElse(null);
+      if (s == null || s.equals(previous)) {
+        previous = s;
+        continue;
+      }
+      Map<String, Object> row = new java.util.LinkedHashMap<>();
+      row.put("revision", r.number());
+      row.put("at", r.at().toString());
+      row.put("source", r.source());
+      row.put("version", s.version());
+      row.put(
+          "changes",
+          previous == null
+              ? List.of("+ services." + service)
+              : SpecDiff.between(new Spec(List.of(previous)), new Spec(List.of(s))));
+      out.add(row);
+      previous = s;
+    }
+    if (out.isEmpty()) {
+      throw notFound(service, current);
+    }
+    return out;
+  }
+
+  /**
+   * Returns a service to the spec it had at revision toRevision, or (0) at the revision before its
+   * current spec, as a new revision.
+   */
+  synchronized Wire.ApplyResponse undo(String service, long toRevision) {
+    List<Map<String, Object>> h = history(service);
+    long target;
+    if (toRevision > 0) {
+      target = toRevision;
+    } else if (h.size() >= 2) {
+      target = (Long) h.get(h.size() - 2).get("revision");
+    } else {
+      throw new ApiError(
+          409,
+          service + " has no earlier revision to go back to",
+          "see 'pilothouse history " + service + "'");
+    }
+    ServiceSpec old =
+        revisions.list().stream()
+            .filter(r -> r.number() == target)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404, "no revision " + target, "see 'pilothouse history " + service + "'"))
+            .spec()
+            .service(service)
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        409,
+                        service + " did not exist in revision " + target,
+                        "pick another revision"));
+    return apply(current.with(old), "undo " + service + " to revision " + target);
+  }
+
   /** Starts a rolling restart of a service. */
   void restart(String service) {
     Spec current = revisions.latest().map(Revision::spec).orElse(Spec.empty());

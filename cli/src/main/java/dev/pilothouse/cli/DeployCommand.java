@@ -1,0 +1,58 @@
+package dev.pilothouse.cli;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse deploy SERVICE --version V [--env K=V]...}. */
+@Command(
+    name = "deploy",
+    description =
+        "Deploy a new version of a service (a new revision), with its strategy: rolling, or"
+            + " canary with analysis and automatic rollback.")
+final class DeployCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Mixin Output output;
+
+  @Parameters(index = "0", paramLabel = "SERVICE")
+  String service;
+
+  @Option(
+      names = "--version",
+      required = true,
+      paramLabel = "V",
+      description = "The version label.")
+  String version;
+
+  @Option(
+      names = "--env",
+      paramLabel = "K=V",
+      description = "Set an environment variable (repeatable).")
+  List<String> env = List.of();
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    Map<String, String> vars = new LinkedHashMap<>();
+    for (String kv : env) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new CliException(
+            ExitCodes.USAGE,
+            "--env needs KEY=VALUE, but got '" + kv + "'",
+            "write e.g. --env MODE=fast");
+      }
+      vars.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    ApplyCommand.print(
+        common.client().deploy(service, version, vars), output, spec.commandLine().getOut());
+    return ExitCodes.OK;
+  }
+}
