@@ -81,6 +81,114 @@ public record RoutePolicy(
     requireNonNull(fault, "fault");
   }
 
+  /** A copy with another balancing policy. */
+  public RoutePolicy withBalancing(Balancing b) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        b,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        rateLimit,
+        fault);
+  }
+
+  /** A copy with another request timeout. */
+  public RoutePolicy withRequestTimeout(Duration d) {
+    return new RoutePolicy(
+        connectTimeout,
+        d,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        rateLimit,
+        fault);
+  }
+
+  /** A copy with other outlier ejection settings. */
+  public RoutePolicy withOutlier(Outlier o) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        o,
+        rateLimit,
+        fault);
+  }
+
+  /** A copy with another rate limit. */
+  public RoutePolicy withRateLimit(RateLimit r) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        r,
+        fault);
+  }
+
+  /** A copy with other injected faults. */
+  public RoutePolicy withFault(Fault f) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        rateLimit,
+        f);
+  }
+
+  /** A copy with other retries and request limit. */
+  public RoutePolicy withRetriesAndMaxRequests(int n, int max) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        n,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        max,
+        outlier,
+        rateLimit,
+        fault);
+  }
+
   /**
    * Sensible defaults: 1s connect, 15s to response headers, 60s idle, 2 retries in a 20% budget.
    */

@@ -128,21 +128,7 @@ class DataPlaneTest {
     TestBackend a = backend("a");
     TestBackend b = backend("b");
     TestBackend c = backend("c");
-    RoutePolicy rr =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(5),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.ROUND_ROBIN,
-            1000,
-            1000,
-            1000,
-            policy().outlier(),
-            policy().rateLimit(),
-            policy().fault());
+    RoutePolicy rr = policy().withBalancing(RoutePolicy.Balancing.ROUND_ROBIN);
     start(
         List.of(
             new Route(
@@ -220,21 +206,7 @@ class DataPlaneTest {
   @Test
   void rateLimit_answers429WithRetryAfter() throws Exception {
     TestBackend b = backend("b");
-    RoutePolicy limited =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(5),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.LEAST_REQUEST,
-            1000,
-            1000,
-            1000,
-            policy().outlier(),
-            new RoutePolicy.RateLimit(5, 5),
-            policy().fault());
+    RoutePolicy limited = policy().withRateLimit(new RoutePolicy.RateLimit(5, 5));
     start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), limited)));
     int ok = 0;
     int limitedCount = 0;
@@ -279,20 +251,10 @@ class DataPlaneTest {
     TestBackend hung = backend("hung");
     hung.hang = true;
     RoutePolicy quick =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofMillis(300),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.ROUND_ROBIN,
-            1000,
-            1000,
-            1000,
-            new RoutePolicy.Outlier(2, Duration.ofSeconds(30), 50),
-            policy().rateLimit(),
-            policy().fault());
+        policy()
+            .withBalancing(RoutePolicy.Balancing.ROUND_ROBIN)
+            .withRequestTimeout(Duration.ofMillis(300))
+            .withOutlier(new RoutePolicy.Outlier(2, Duration.ofSeconds(30), 50));
     start(List.of(Route.simple("r", "/", List.of(ok.backend("v1"), hung.backend("v1")), quick)));
     for (int i = 0; i < 30; i++) {
       HttpResponse<String> r = get("/");
@@ -308,20 +270,9 @@ class DataPlaneTest {
     TestBackend hung = backend("hung");
     hung.hang = true;
     RoutePolicy quick =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofMillis(300),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.ROUND_ROBIN,
-            1000,
-            1000,
-            1000,
-            policy().outlier(),
-            policy().rateLimit(),
-            policy().fault());
+        policy()
+            .withBalancing(RoutePolicy.Balancing.ROUND_ROBIN)
+            .withRequestTimeout(Duration.ofMillis(300));
     start(List.of(Route.simple("r", "/", List.of(hung.backend("v1")), quick)));
     HttpResponse<String> r =
         http.send(
@@ -337,38 +288,12 @@ class DataPlaneTest {
   void faultInjection_abortsAndDelays_onlyRequestsWithTheHeader() throws Exception {
     TestBackend b = backend("b");
     RoutePolicy faulty =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(5),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.LEAST_REQUEST,
-            1000,
-            1000,
-            1000,
-            policy().outlier(),
-            policy().rateLimit(),
-            new RoutePolicy.Fault(Duration.ZERO, 0, 418, 100, "x-chaos"));
+        policy().withFault(new RoutePolicy.Fault(Duration.ZERO, 0, 418, 100, "x-chaos"));
     start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), faulty)));
     assertThat(get("/").statusCode()).isEqualTo(200);
     assertThat(get("/", "x-chaos", "1").statusCode()).isEqualTo(418);
     RoutePolicy slow =
-        new RoutePolicy(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(5),
-            Duration.ofSeconds(60),
-            2,
-            0.2,
-            3,
-            RoutePolicy.Balancing.LEAST_REQUEST,
-            1000,
-            1000,
-            1000,
-            policy().outlier(),
-            policy().rateLimit(),
-            new RoutePolicy.Fault(Duration.ofMillis(300), 100, 503, 0, ""));
+        policy().withFault(new RoutePolicy.Fault(Duration.ofMillis(300), 100, 503, 0, ""));
     dp.update(RouteTable.of(List.of(Route.simple("r", "/", List.of(b.backend("v1")), slow))));
     long t0 = System.nanoTime();
     assertThat(get("/").statusCode()).isEqualTo(200);

@@ -38,20 +38,9 @@ class ResilienceTest {
 
   static RoutePolicy outlier(int failures, Duration base, int maxPercent) {
     RoutePolicy d = RoutePolicy.defaults();
-    return new RoutePolicy(
-        d.connectTimeout(),
-        d.requestTimeout(),
-        d.idleTimeout(),
-        d.retries(),
-        d.retryBudget(),
-        d.minRetries(),
-        RoutePolicy.Balancing.ROUND_ROBIN,
-        d.maxConnections(),
-        d.maxPending(),
-        d.maxRequests(),
-        new RoutePolicy.Outlier(failures, base, maxPercent),
-        d.rateLimit(),
-        d.fault());
+    return RoutePolicy.defaults()
+        .withBalancing(RoutePolicy.Balancing.ROUND_ROBIN)
+        .withOutlier(new RoutePolicy.Outlier(failures, base, maxPercent));
   }
 
   int get(DataPlane dp) throws Exception {

@@ -116,21 +116,7 @@ class TlsAndLimitsTest {
     try (TestBackend b = new TestBackend("slow")) {
       b.delayMs = 1500;
       RoutePolicy d = RoutePolicy.defaults();
-      RoutePolicy limited =
-          new RoutePolicy(
-              d.connectTimeout(),
-              d.requestTimeout(),
-              d.idleTimeout(),
-              0,
-              d.retryBudget(),
-              d.minRetries(),
-              d.balancing(),
-              d.maxConnections(),
-              d.maxPending(),
-              2,
-              d.outlier(),
-              d.rateLimit(),
-              d.fault());
+      RoutePolicy limited = d.withRetriesAndMaxRequests(0, 2);
       try (DataPlane dp = DataPlane.start(ProxyOptions.plain("127.0.0.1", 0))) {
         dp.update(
             RouteTable.of(List.of(Route.simple("r", "/", List.of(b.backend("v1")), limited))));

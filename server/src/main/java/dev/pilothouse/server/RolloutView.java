@@ -1,27 +1,15 @@
 package dev.pilothouse.server;
 
+import dev.pilothouse.client.Wire;
 import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.rollout.Rollout;
-import java.util.List;
 
-/** A rollout as the API shows it. */
-record RolloutView(
-    String service,
-    String phase,
-    String reason,
-    String fromVersion,
-    String toVersion,
-    int step,
-    int steps,
-    int weight,
-    String startedAt,
-    List<VerdictView> verdicts) {
+/** A rollout as the API shows it (the client's wire record). */
+final class RolloutView {
+  private RolloutView() {}
 
-  /** One metric's verdict. */
-  record VerdictView(String metric, String outcome, Double pValue, Double effect, String reason) {}
-
-  static RolloutView of(Rollout r) {
-    return new RolloutView(
+  static Wire.Rollout of(Rollout r) {
+    return new Wire.Rollout(
         r.service(),
         r.phase().wire(),
         r.reason(),
@@ -34,8 +22,8 @@ record RolloutView(
         r.verdicts().stream().map(RolloutView::view).toList());
   }
 
-  private static VerdictView view(Verdict v) {
-    return new VerdictView(
+  private static Wire.Verdict view(Verdict v) {
+    return new Wire.Verdict(
         v.metric(),
         v.outcome().wire(),
         Double.isNaN(v.pValue()) ? null : v.pValue(),
