@@ -37,7 +37,6 @@ class ResilienceTest {
   }
 
   static RoutePolicy outlier(int failures, Duration base, int maxPercent) {
-    RoutePolicy d = RoutePolicy.defaults();
     return RoutePolicy.defaults()
         .withBalancing(RoutePolicy.Balancing.ROUND_ROBIN)
         .withOutlier(new RoutePolicy.Outlier(failures, base, maxPercent));
