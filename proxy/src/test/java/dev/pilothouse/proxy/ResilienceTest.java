@@ -77,7 +77,7 @@ class ResilienceTest {
                       "r",
                       "/",
                       List.of(good.backend("v1"), badB),
-                      outlier(2, Duration.ofMillis(300), 50)))));
+                      outlier(2, Duration.ofSeconds(1), 50)))));
       BackendState s = ((NettyDataPlane) dp).state(badB);
       await()
           .atMost(Duration.ofSeconds(5))
@@ -87,7 +87,7 @@ class ResilienceTest {
                 return s.ejections.get() == 1;
               });
       long first = s.ejectedUntilNanos - System.nanoTime();
-      assertThat(first).isBetween(0L, Duration.ofMillis(300).toNanos());
+      assertThat(first).isBetween(0L, Duration.ofSeconds(1).toNanos());
       await().atMost(Duration.ofSeconds(5)).until(() -> !s.ejected(System.nanoTime()));
       await()
           .atMost(Duration.ofSeconds(5))
@@ -98,8 +98,8 @@ class ResilienceTest {
               });
       long second = s.ejectedUntilNanos - System.nanoTime();
       assertThat(second)
-          .isGreaterThan(Duration.ofMillis(300).toNanos())
-          .isLessThanOrEqualTo(Duration.ofMillis(600).toNanos());
+          .isGreaterThan(Duration.ofSeconds(1).toNanos())
+          .isLessThanOrEqualTo(Duration.ofSeconds(2).toNanos());
     }
   }
 
