@@ -19,8 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 class RolloutTest {
   @TempDir Path tmp;
 
+  static String notifyTo = "";
+
   static String spec(String version, String extraEnv, String analysis) {
     return "proxy: {port: 0}\n"
+        + notifyTo
         + "services:\n  shop:\n    "
         + Harness.demoCommand()
         + "    version: "
@@ -70,6 +73,24 @@ class RolloutTest {
 
   @Test
   void badCanaryWith30PercentErrors_isRolledBack_andFewUsersSeeErrors() throws Exception {
+    List<String> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer receiver =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+    receiver.createContext(
+        "/hook",
+        ex -> {
+          hooks.add(
+              new String(
+                  ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+          ex.sendResponseHeaders(204, -1);
+          ex.close();
+        });
+    receiver.start();
+    notifyTo =
+        "notifications: {webhooks: ['http://127.0.0.1:"
+            + receiver.getAddress().getPort()
+            + "/hook']}\n";
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("v1.yaml", spec("v1", "", "5s")));
       h.awaitReady("shop", 2, Duration.ofSeconds(30));
@@ -97,6 +118,13 @@ class RolloutTest {
       assertThat(h.service("shop").instances())
           .allSatisfy(i -> assertThat(i.version()).isEqualTo("v1"));
       assertThat(h.status().revision()).as("the rollback is a revision of its own").isEqualTo(3);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> hooks.stream().anyMatch(b -> b.contains("\"type\":\"RolloutRolledBack\"")));
+      assertThat(hooks).anySatisfy(b -> assertThat(b).contains("\"type\":\"RolloutStarted\""));
+    } finally {
+      notifyTo = "";
+      receiver.stop(0);
     }
   }
 

@@ -81,6 +81,8 @@ public final class Daemon {
   private Traffic traffic;
   private SpecApplier applier;
   private RolloutController rollouts;
+  private dev.pilothouse.notify.Dispatcher notifications;
+  private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
   private volatile boolean stopping;
 
@@ -164,6 +166,8 @@ public final class Daemon {
                 () -> stop(false),
                 () -> stop(true)));
     api = listen(a);
+    notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
+    store.subscribe(notifications);
     loop =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("reconcile").daemon().unstarted(r));
@@ -226,9 +230,27 @@ public final class Daemon {
       controller.tick();
       rollouts.tick();
       traffic.sync(applier.current(), controller.status());
+      configureNotifications(applier.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
     }
+  }
+
+  private void configureNotifications(dev.pilothouse.core.spec.NotificationsSpec n) {
+    if (n.equals(notifying)) {
+      return;
+    }
+    notifying = n;
+    java.util.List<dev.pilothouse.core.event.Notifier> list = new java.util.ArrayList<>();
+    n.webhooks()
+        .forEach(u -> list.add(dev.pilothouse.notify.Receivers.webhook(java.net.URI.create(u))));
+    n.slack().forEach(u -> list.add(dev.pilothouse.notify.Receivers.slack(java.net.URI.create(u))));
+    if (!n.smtp().isEmpty()) {
+      String[] hp = n.smtp().split(":");
+      list.add(
+          dev.pilothouse.notify.Receivers.email(hp[0], Integer.parseInt(hp[1]), n.from(), n.to()));
+    }
+    notifications.configure(list, java.util.Set.copyOf(n.events()));
   }
 
   private void writeInfo(DaemonInfo info) throws IOException {
@@ -305,6 +327,9 @@ public final class Daemon {
     }
     if (traffic != null) {
       traffic.close();
+    }
+    if (notifications != null) {
+      notifications.close();
     }
     if (probeExecutor != null) {
       probeExecutor.shutdownNow();

@@ -3,6 +3,7 @@ package dev.pilothouse.spec;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.NotificationsSpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.ProxySpec;
 import dev.pilothouse.core.spec.Resources;
@@ -35,7 +36,9 @@ public final class SpecParser {
   /** Spec files larger than this are refused. */
   public static final int MAX_BYTES = 1 << 20;
 
-  static final List<String> TOP = List.of("version", "proxy", "services");
+  static final List<String> TOP = List.of("version", "proxy", "notifications", "services");
+  static final List<String> NOTIFICATIONS = List.of("webhooks", "slack", "email", "events");
+  static final List<String> EMAIL = List.of("smtp", "from", "to");
   static final List<String> PROXY = List.of("host", "port", "tls", "idleTimeout", "accessLog");
   static final List<String> TLS = List.of("cert", "key");
   static final List<String> ACCESS_LOG = List.of("sample");
@@ -232,7 +235,11 @@ public final class SpecParser {
         }
       }
     }
-    return problems.isEmpty() ? new Spec(proxy, out) : null;
+    NotificationsSpec notifications =
+        f.object("notifications", NOTIFICATIONS)
+            .map(this::notifications)
+            .orElse(NotificationsSpec.none());
+    return problems.isEmpty() ? new Spec(proxy, out, notifications) : null;
   }
 
   private ServiceSpec service(String name, Fields f) {
@@ -506,6 +513,56 @@ public final class SpecParser {
       }
     }
     return new ProxySpec(host, port, cert, key, idle, sample);
+  }
+
+  private NotificationsSpec notifications(Fields f) {
+    List<String> webhooks = urls(f, "webhooks");
+    List<String> slack = urls(f, "slack");
+    String smtp = "";
+    String from = "";
+    List<String> to = List.of();
+    Optional<Fields> email = f.object("email", EMAIL);
+    if (email.isPresent()) {
+      Fields e = email.get();
+      smtp =
+          e.require("smtp", "give the SMTP server as host:port")
+              .flatMap(n -> e.string("smtp"))
+              .orElse("");
+      if (!smtp.isEmpty() && !smtp.matches("[A-Za-z0-9.\\-]+:\\d{1,5}")) {
+        problems.at(
+            e.get("smtp").orElseThrow(),
+            e.join("smtp"),
+            "invalid SMTP server '" + smtp + "'",
+            "write host:port, e.g. localhost:25");
+      }
+      from = e.string("from").orElse("pilothouse@localhost");
+      to = e.strings("to").orElse(List.of());
+      if (to.isEmpty()) {
+        problems.at(
+            e.node(),
+            e.join("to"),
+            "email needs at least one recipient",
+            "write e.g. 'to: [oncall@example.com]'");
+      }
+    }
+    List<String> events = f.strings("events").orElse(List.of());
+    return new NotificationsSpec(webhooks, slack, smtp, from, to, events);
+  }
+
+  private List<String> urls(Fields f, String field) {
+    List<String> list = f.strings(field).orElse(List.of());
+    for (int i = 0; i < list.size(); i++) {
+      String u = list.get(i);
+      if (!u.startsWith("http://") && !u.startsWith("https://")) {
+        Node at = ((Node.ListNode) f.get(field).orElseThrow()).items().get(i);
+        problems.at(
+            at,
+            f.join(field) + "[" + i + "]",
+            "'" + u + "' is not an http(s) URL",
+            "write e.g. https://hooks.example.com/…");
+      }
+    }
+    return list;
   }
 
   private String file(Fields f, String field) {

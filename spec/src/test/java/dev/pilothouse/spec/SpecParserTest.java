@@ -617,6 +617,29 @@ class SpecParserTest {
   }
 
   @Test
+  void notifications_areRead_andBadOnesReported() {
+    String ok =
+        "notifications:\n"
+            + "  webhooks: [https://hooks.example.com/a]\n"
+            + "  slack: ['https://hooks.slack.com/services/x']\n"
+            + "  email: {smtp: 'localhost:2525', from: ph@example.com, to: [oncall@example.com]}\n"
+            + svc("");
+    var n = parse(ok).spec().orElseThrow().notifications();
+    assertThat(n.webhooks()).containsExactly("https://hooks.example.com/a");
+    assertThat(n.slack()).hasSize(1);
+    assertThat(n.smtp()).isEqualTo("localhost:2525");
+    assertThat(n.to()).containsExactly("oncall@example.com");
+    assertThat(n.events()).contains("RolloutRolledBack", "RolloutPromoted");
+    SpecError e = parse("notifications: {webhooks: [ftp://x]}\n" + svc("")).errors().get(0);
+    assertThat(e.toString())
+        .isEqualTo(
+            "shop.yaml:1:28: notifications.webhooks[0]: 'ftp://x' is not an http(s) URL (write e.g. https://hooks.example.com/…)");
+    SpecError f = parse("notifications: {email: {smtp: nope}}\n" + svc("")).errors().get(0);
+    assertThat(f.path()).isEqualTo("notifications.email.smtp");
+    assertThat(f.message()).isEqualTo("invalid SMTP server 'nope'");
+  }
+
+  @Test
   void restartMayBeGivenAsPolicyName() {
     ServiceSpec s = parse(svc("    restart: never\n")).spec().orElseThrow().services().get(0);
     assertThat(s.restart().mode()).isEqualTo(RestartPolicy.Mode.NEVER);

@@ -12,15 +12,22 @@ import java.util.Optional;
  *
  * @param proxy the listener of the built-in load balancer; it runs when a service has a route
  */
-public record Spec(ProxySpec proxy, List<ServiceSpec> services) {
+public record Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpec notifications) {
 
   /** A spec with the default proxy listener. */
   public Spec(List<ServiceSpec> services) {
     this(ProxySpec.defaults(), services);
   }
 
+  /** A spec without notifications. */
+  public Spec(ProxySpec proxy, List<ServiceSpec> services) {
+    this(proxy, services, NotificationsSpec.none());
+  }
+
   public Spec {
     requireNonNull(proxy, "proxy");
+    // Revisions stored before notifications existed read them as null.
+    notifications = notifications == null ? NotificationsSpec.none() : notifications;
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -50,6 +57,7 @@ public record Spec(ProxySpec proxy, List<ServiceSpec> services) {
   public Spec with(ServiceSpec replacement) {
     return new Spec(
         proxy,
-        services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList());
+        services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList(),
+        notifications);
   }
 }
