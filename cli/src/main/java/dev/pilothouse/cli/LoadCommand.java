@@ -82,9 +82,9 @@ final class LoadCommand implements Callable<Integer> {
                   err.print(
                       "\r"
                           + Progress.bar(
-                                  (long) Math.min(elapsed, d.toSeconds()),
-                                  Math.max(1, d.toSeconds()))
-                              .replace(" ready", "s")
+                              (long) Math.min(elapsed, d.toSeconds()),
+                              Math.max(1, d.toSeconds()),
+                              "s")
                           + "  "
                           + answered
                           + " answered, "

@@ -65,15 +65,13 @@ final class Progress {
   }
 
   static String bar(long done, long total) {
+    return bar(done, total, " ready");
+  }
+
+  /** A 20-character bar followed by "done/total" and the unit. */
+  static String bar(long done, long total, String unit) {
     int width = 20;
     int filled = total == 0 ? width : (int) (width * done / total);
-    return "["
-        + "#".repeat(filled)
-        + ".".repeat(width - filled)
-        + "] "
-        + done
-        + "/"
-        + total
-        + " ready";
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + unit;
   }
 }

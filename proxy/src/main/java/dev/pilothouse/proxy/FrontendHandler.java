@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -270,7 +269,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     group = chooseGroup();
     if (group != null && !route.mirror().isEmpty() && bodyless) {
-      dp.mirror(route, request, ctx.channel().eventLoop());
+      dp.mirror(table, route, request, ctx.channel().eventLoop());
     }
     if (group != null) {
       cluster.active.incrementAndGet();
@@ -676,9 +675,5 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         "traceparent",
         request == null ? "" : String.valueOf(request.headers().get(Headers.TRACEPARENT)));
     return b.append('}').toString();
-  }
-
-  static boolean isHead(HttpRequest r) {
-    return r.method() == HttpMethod.HEAD;
   }
 }

@@ -1,10 +1,8 @@
 package dev.pilothouse.proxy;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Header rewriting: hop-by-hop removal, X-Forwarded-*, W3C traceparent. */
@@ -13,7 +11,6 @@ final class Headers {
   static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private Headers() {}
 
@@ -95,7 +92,11 @@ final class Headers {
   private static final byte[] HEX_BYTES =
       "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-  /** {@link #traceparent} as bytes, which the encoder copies without per-char work. */
+  /**
+   * The traceparent for the next hop: the incoming trace id and flags with a new parent id when the
+   * incoming header is valid, otherwise a new sampled trace. Built as bytes, which the encoder
+   * copies without per-character work.
+   */
   static AsciiString traceparentAscii(String incoming) {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     byte[] b = new byte[55];
@@ -134,23 +135,6 @@ final class Headers {
     }
   }
 
-  /**
-   * The traceparent for the next hop: the incoming trace id and flags with a new parent id when the
-   * incoming header is valid, otherwise a new sampled trace.
-   */
-  static String traceparent(String incoming) {
-    ThreadLocalRandom r = ThreadLocalRandom.current();
-    if (valid(incoming)) {
-      return incoming.substring(0, 36) + hex(r.nextLong(), 16) + incoming.substring(52, 55);
-    }
-    long hi = r.nextLong();
-    long lo = r.nextLong();
-    if (hi == 0 && lo == 0) {
-      lo = 1;
-    }
-    return "00-" + hex(hi, 16) + hex(lo, 16) + "-" + hex(r.nextLong() | 1, 16) + "-01";
-  }
-
   static boolean valid(String tp) {
     if (tp == null
         || tp.length() != 55
@@ -173,15 +157,6 @@ final class Headers {
     }
     return !tp.regionMatches(3, "00000000000000000000000000000000", 0, 32)
         && !tp.regionMatches(36, "0000000000000000", 0, 16);
-  }
-
-  private static String hex(long v, int digits) {
-    char[] out = new char[digits];
-    for (int i = digits - 1; i >= 0; i--) {
-      out[i] = HEX[(int) (v & 0xf)];
-      v >>>= 4;
-    }
-    return new String(out);
   }
 
   private static final boolean[] TOKEN = new boolean[128];
@@ -250,6 +225,4 @@ final class Headers {
     }
     return null;
   }
-
-  static final List<AsciiString> KEEP_ALIVE = List.of(HttpHeaderValues.KEEP_ALIVE);
 }

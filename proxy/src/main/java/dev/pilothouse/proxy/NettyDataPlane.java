@@ -41,7 +41,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -54,7 +53,6 @@ final class NettyDataPlane implements DataPlane {
   private final AtomicReference<RouteTable> table = new AtomicReference<>(RouteTable.empty());
   private final ConcurrentHashMap<String, BackendState> states = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ClusterState> clusters = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, AtomicLong> counters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Limiter> limiters = new ConcurrentHashMap<>();
   private final ProxyMetrics metrics = new ProxyMetrics();
   private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
@@ -239,12 +237,6 @@ final class NettyDataPlane implements DataPlane {
     return c != null ? c : clusters.computeIfAbsent(route, r -> new ClusterState());
   }
 
-  AtomicLong counter(Route r, BackendGroup g) {
-    String key = r.name() + '\u0000' + g.name();
-    AtomicLong c = counters.get(key);
-    return c != null ? c : counters.computeIfAbsent(key, k -> new AtomicLong());
-  }
-
   Series series(Route r, Backend b, BackendState s) {
     Series cached = s.series;
     if (cached != null && cached.route.equals(r.name()) && cached.version.equals(b.version())) {
@@ -340,7 +332,7 @@ final class NettyDataPlane implements DataPlane {
   }
 
   /** Sends a bodyless copy of a request to the route's mirror group; the answer is discarded. */
-  void mirror(Route r, HttpRequest req, EventLoop loop) {
+  void mirror(RouteTable table, Route r, HttpRequest req, EventLoop loop) {
     BackendGroup g = r.group(r.mirror());
     if (g == null || g.backends().isEmpty()) {
       return;
@@ -349,7 +341,7 @@ final class NettyDataPlane implements DataPlane {
         Balancer.pick(
             g.backends(),
             RoutePolicy.Balancing.ROUND_ROBIN,
-            counter(r, g),
+            table.counter(g),
             states,
             null,
             null,

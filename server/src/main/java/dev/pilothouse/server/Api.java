@@ -10,7 +10,6 @@ import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
-import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -150,7 +149,7 @@ final class Api {
   }
 
   private void status(Context ctx) {
-    long revision = d.revisions().latest().map(Revision::number).orElse(0L);
+    long revision = d.applier().revision();
     List<Wire.Service> services = d.controller().status().stream().map(Api::wire).toList();
     send(
         ctx,

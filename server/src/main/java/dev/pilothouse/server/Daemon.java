@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -222,7 +221,9 @@ public final class Daemon {
   }
 
   private String existingPid() {
-    return PilotInfo.pid(dir.path()).map(p -> " (pid " + p + ")").orElse("");
+    return dev.pilothouse.client.PilotClient.info(dir.path())
+        .map(i -> " (pid " + i.pid() + ")")
+        .orElse("");
   }
 
   private void tick() {
@@ -344,15 +345,6 @@ public final class Daemon {
       } catch (IOException e) {
         log.warn("releasing the lock: {}", e.toString());
       }
-    }
-  }
-
-  /** Reads what a running daemon published. */
-  static final class PilotInfo {
-    private PilotInfo() {}
-
-    static Optional<Long> pid(Path stateDir) {
-      return dev.pilothouse.client.PilotClient.info(stateDir).map(DaemonInfo::pid);
     }
   }
 }

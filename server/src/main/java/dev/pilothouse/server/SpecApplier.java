@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Validates specs, stores revisions and hands the newest to the controller. */
 final class SpecApplier {
@@ -26,6 +27,7 @@ final class SpecApplier {
   private final EventSink events;
   private final InstantSource clock;
   private volatile Spec current;
+  private volatile long revision;
   private RolloutController rollouts;
 
   SpecApplier(
@@ -34,7 +36,14 @@ final class SpecApplier {
     this.controller = controller;
     this.events = events;
     this.clock = clock;
-    this.current = revisions.latest().map(Revision::spec).orElse(Spec.empty());
+    Optional<Revision> latest = revisions.latest();
+    this.current = latest.map(Revision::spec).orElse(Spec.empty());
+    this.revision = latest.map(Revision::number).orElse(0L);
+  }
+
+  /** The number of the revision now in force, 0 before the first apply. */
+  long revision() {
+    return revision;
   }
 
   /** Connects the rollout controller (it needs this applier first). */
@@ -69,6 +78,7 @@ final class SpecApplier {
     Spec reverted = current.with(stable);
     Revision r = revisions.append(reverted, "rollback of " + service);
     current = reverted;
+    revision = r.number();
     controller.apply(effective(reverted));
     events.emit(
         new NewEvent(
@@ -111,10 +121,10 @@ final class SpecApplier {
 
   /** Applies a new desired state; returns its revision and what changed. */
   synchronized Wire.ApplyResponse apply(Spec spec, String source) {
-    Spec before = revisions.latest().map(Revision::spec).orElse(Spec.empty());
+    Spec before = current;
     List<String> changes = SpecDiff.between(before, spec);
-    if (changes.isEmpty() && revisions.latest().isPresent()) {
-      return new Wire.ApplyResponse(revisions.latest().get().number(), false, List.of());
+    if (changes.isEmpty() && revision > 0) {
+      return new Wire.ApplyResponse(revision, false, List.of());
     }
     List<ServiceSpec> canaries = new java.util.ArrayList<>();
     for (ServiceSpec s : spec.services()) {
@@ -134,6 +144,7 @@ final class SpecApplier {
     }
     Revision r = revisions.append(spec, source);
     current = spec;
+    revision = r.number();
     Spec stableView = effective(spec);
     for (ServiceSpec s : canaries) {
       stableView = stableView.with(before.service(s.name()).orElseThrow());
@@ -165,9 +176,9 @@ final class SpecApplier {
           "replicas must be between 0 and 1000, but was " + replicas,
           "give a count from 0 to 1000");
     }
-    Spec current = revisions.latest().map(Revision::spec).orElse(Spec.empty());
-    ServiceSpec s = current.service(service).orElseThrow(() -> notFound(service, current));
-    return apply(current.with(s.withReplicas(replicas)), "scale " + service + " " + replicas);
+    Spec now = current;
+    ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
+    return apply(now.with(s.withReplicas(replicas)), "scale " + service + " " + replicas);
   }
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
@@ -201,9 +212,13 @@ final class SpecApplier {
 
   /** Revisions in which the service's spec changed, oldest first. */
   List<Map<String, Object>> history(String service) {
+    return history(service, revisions.list());
+  }
+
+  private List<Map<String, Object>> history(String service, List<Revision> all) {
     List<Map<String, Object>> out = new java.util.ArrayList<>();
     ServiceSpec previous = null;
-    for (Revision r : revisions.list()) {
+    for (Revision r : all) {
       ServiceSpec s = r.spec().service(service).orElse(null);
       if (s == null || s.equals(previous)) {
         previous = s;
@@ -233,7 +248,8 @@ final class SpecApplier {
    * current spec, as a new revision.
    */
   synchronized Wire.ApplyResponse undo(String service, long toRevision) {
-    List<Map<String, Object>> h = history(service);
+    List<Revision> all = revisions.list();
+    List<Map<String, Object>> h = history(service, all);
     long target;
     if (toRevision > 0) {
       target = toRevision;
@@ -246,7 +262,7 @@ final class SpecApplier {
           "see 'pilothouse history " + service + "'");
     }
     ServiceSpec old =
-        revisions.list().stream()
+        all.stream()
             .filter(r -> r.number() == target)
             .findFirst()
             .orElseThrow(
@@ -266,9 +282,9 @@ final class SpecApplier {
 
   /** Starts a rolling restart of a service. */
   void restart(String service) {
-    Spec current = revisions.latest().map(Revision::spec).orElse(Spec.empty());
-    if (current.service(service).isEmpty()) {
-      throw notFound(service, current);
+    Spec now = current;
+    if (now.service(service).isEmpty()) {
+      throw notFound(service, now);
     }
     controller.restart(service);
   }

@@ -136,61 +136,57 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               .filter(i -> i.ready() && i.state().equals("running"))
               .toList();
       Split split = splits.get(s.name());
+      List<BackendGroup> groups;
+      List<Match> matches = List.of();
       if (split == null) {
-        routes.add(
-            new Route(
-                s.name(),
-                r.host(),
-                r.pathPrefix(),
-                r.stripPrefix(),
-                List.of(
-                    new BackendGroup(
-                        "stable", 100, ready.stream().map(i -> backend(s, i)).toList())),
-                List.of(),
-                "",
-                policy(r)));
-        continue;
+        groups = List.of(new BackendGroup("stable", 100, backends(s, ready, i -> true)));
+      } else {
+        groups =
+            List.of(
+                new BackendGroup(
+                    "stable",
+                    100 - split.canaryWeight(),
+                    backends(s, ready, i -> !i.template().startsWith(split.canaryTemplate()))),
+                new BackendGroup(
+                    "canary",
+                    split.canaryWeight(),
+                    backends(s, ready, i -> i.template().startsWith(split.canaryTemplate()))));
+        matches =
+            split.rules().stream()
+                .map(
+                    rule ->
+                        new Match(
+                            rule.kind() == Split.Rule.Kind.HEADER
+                                ? Match.Kind.HEADER
+                                : Match.Kind.COOKIE,
+                            rule.name(),
+                            rule.value(),
+                            "canary"))
+                .toList();
       }
-      List<Backend> canary =
-          ready.stream()
-              .filter(i -> i.template().startsWith(split.canaryTemplate()))
-              .map(i -> backend(s, i))
-              .toList();
-      List<Backend> stable =
-          ready.stream()
-              .filter(i -> !i.template().startsWith(split.canaryTemplate()))
-              .map(i -> backend(s, i))
-              .toList();
-      List<Match> matches =
-          split.rules().stream()
-              .map(
-                  rule ->
-                      new Match(
-                          rule.kind() == Split.Rule.Kind.HEADER
-                              ? Match.Kind.HEADER
-                              : Match.Kind.COOKIE,
-                          rule.name(),
-                          rule.value(),
-                          "canary"))
-              .toList();
+      String mirror = split != null && split.mirror() ? "canary" : "";
       routes.add(
           new Route(
               s.name(),
               r.host(),
               r.pathPrefix(),
               r.stripPrefix(),
-              List.of(
-                  new BackendGroup("stable", 100 - split.canaryWeight(), stable),
-                  new BackendGroup("canary", split.canaryWeight(), canary)),
+              groups,
               matches,
-              split.mirror() ? "canary" : "",
+              mirror,
               policy(r)));
     }
     return RouteTable.of(routes);
   }
 
-  private static Backend backend(ServiceSpec s, InstanceStatus i) {
-    return new Backend(i.id(), s.name(), i.version(), "127.0.0.1", i.port(), 1);
+  private static List<Backend> backends(
+      ServiceSpec s,
+      List<InstanceStatus> ready,
+      java.util.function.Predicate<InstanceStatus> which) {
+    return ready.stream()
+        .filter(which)
+        .map(i -> new Backend(i.id(), s.name(), i.version(), "127.0.0.1", i.port(), 1))
+        .toList();
   }
 
   static RoutePolicy policy(RouteSpec r) {

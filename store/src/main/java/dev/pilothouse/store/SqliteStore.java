@@ -102,7 +102,8 @@ public final class SqliteStore
 
   @Override
   public synchronized Revision append(Spec spec, String source) {
-    long number = latest().map(Revision::number).orElse(0L) + 1;
+    long number =
+        h.createQuery("SELECT COALESCE(MAX(number), 0) FROM revisions").mapTo(Long.class).one() + 1;
     Instant at = clock.instant();
     h.createUpdate("INSERT INTO revisions(number, at, source, spec_json) VALUES (?, ?, ?, ?)")
         .bind(0, number)

@@ -381,17 +381,6 @@ public final class InstanceController {
             k ->
                 (k < CANARY_SLOT_BASE && k >= spec.replicas())
                     || k >= CANARY_SLOT_BASE + st.canaryCount);
-    boolean replacing = false;
-    for (int s = 0; s < spec.replicas(); s++) {
-      final int slotNo = s;
-      List<Instance> live =
-          mine.stream().filter(i -> i.slot == slotNo && i.state != InstanceState.STOPPING).toList();
-      List<Instance> current = live.stream().filter(i -> i.template.equals(template)).toList();
-      List<Instance> old = live.stream().filter(i -> !i.template.equals(template)).toList();
-      if (!old.isEmpty() && (current.isEmpty() || current.stream().noneMatch(i -> i.ready))) {
-        replacing = true;
-      }
-    }
     boolean startedReplacement = false;
     for (int s = 0; s < spec.replicas(); s++) {
       final int slotNo = s;
@@ -431,7 +420,6 @@ public final class InstanceController {
         }
       }
     }
-    st.replacing = replacing;
     for (int k = 0; st.canary != null && k < st.canaryCount; k++) {
       final int slotNo = CANARY_SLOT_BASE + k;
       Slot slot = st.slots.computeIfAbsent(slotNo, x -> new Slot());
@@ -735,7 +723,6 @@ public final class InstanceController {
   private static final class ServiceState {
     ServiceSpec spec;
     boolean removed;
-    boolean replacing;
     final Map<Integer, Slot> slots = new HashMap<>();
     ServiceSpec canary;
     int canaryCount;

@@ -64,6 +64,9 @@ public final class RolloutController {
   private final Options o;
   private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
 
+  /** Rolled-back services whose split is dropped once their canary instances are gone. */
+  private final Set<String> pendingCleanup = new java.util.HashSet<>();
+
   private RolloutController(Options options) {
     this.o = options;
   }
@@ -196,12 +199,11 @@ public final class RolloutController {
   public synchronized void tick() {
     Instant now = o.clock().instant();
     for (Rollout r : List.copyOf(rollouts.values())) {
-      if (r.phase().done()) {
-        finishCleanup(r);
-        continue;
+      if (!r.phase().done()) {
+        advance(r, now);
       }
-      advance(r, now);
     }
+    pendingCleanup.removeIf(this::cleanedUp);
   }
 
   private void advance(Rollout r, Instant now) {
@@ -209,8 +211,9 @@ public final class RolloutController {
       rollBack(r, now, "the canary keeps crashing", List.of());
       return;
     }
-    Set<String> canaryIds = canaryIds(r.service(), true);
-    Set<String> readyCanaries = readyIds(r.service(), true);
+    List<InstanceStatus> instances = o.fleet().instances(r.service());
+    Set<String> canaryIds = ids(instances, true, false);
+    Set<String> readyCanaries = ids(instances, true, true);
     if (readyCanaries.size() < r.plan().canaryReplicas()) {
       if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
         rollBack(
@@ -272,16 +275,17 @@ public final class RolloutController {
                   r.verdicts()));
         }
       }
-      case ANALYSIS -> analyse(r, step, now, canaryIds);
+      case ANALYSIS -> analyse(r, step, now, canaryIds, ids(instances, false, true));
     }
   }
 
-  private void analyse(Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds) {
+  private void analyse(
+      Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds, Set<String> stableIds) {
     if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
       return;
     }
     Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
-    Ports.Sample stable = o.measurements().window(readyIds(r.service(), false), r.stepStartedAt());
+    Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
     CanarySpec p = r.plan();
     Judge judge =
         new Judge(
@@ -365,14 +369,17 @@ public final class RolloutController {
       fields.put(v.metric() + "_effect", Double.toString(v.effect()));
     }
     emit("RolloutRolledBack", done, "rolled back: " + why, fields);
+    pendingCleanup.add(r.service());
     return done;
   }
 
-  /** Once a finished rollout's canary instances are gone, its split is dropped. */
-  private void finishCleanup(Rollout r) {
-    if (r.phase() == Rollout.Phase.ROLLED_BACK && canaryIds(r.service(), true).isEmpty()) {
-      o.traffic().clear(r.service());
+  /** Drops a rolled-back service's split once its canary instances are gone; true when done. */
+  private boolean cleanedUp(String service) {
+    if (!ids(o.fleet().instances(service), true, false).isEmpty()) {
+      return false;
     }
+    o.traffic().clear(service);
+    return true;
   }
 
   private Split split(Rollout r, int weight) {
@@ -393,16 +400,11 @@ public final class RolloutController {
         stable.template(), canary.template(), weight, weight == 0 ? List.of() : rules, false);
   }
 
-  private Set<String> canaryIds(String service, boolean canary) {
-    return o.fleet().instances(service).stream()
+  /** Ids of the canary (or stable) instances, only the ready ones when readyOnly. */
+  private static Set<String> ids(List<InstanceStatus> all, boolean canary, boolean readyOnly) {
+    return all.stream()
         .filter(i -> (i.slot() >= InstanceController.CANARY_SLOT_BASE) == canary)
-        .map(InstanceStatus::id)
-        .collect(Collectors.toSet());
-  }
-
-  private Set<String> readyIds(String service, boolean canary) {
-    return o.fleet().instances(service).stream()
-        .filter(i -> (i.slot() >= InstanceController.CANARY_SLOT_BASE) == canary && i.ready())
+        .filter(i -> !readyOnly || i.ready())
         .map(InstanceStatus::id)
         .collect(Collectors.toSet());
   }
