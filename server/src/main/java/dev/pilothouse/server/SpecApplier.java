@@ -191,22 +191,7 @@ final class SpecApplier {
     if (env != null) {
       merged.putAll(env);
     }
-    ServiceSpec next =
-        new ServiceSpec(
-            s.name(),
-            s.command(),
-            s.args(),
-            merged,
-            s.workdir(),
-            version,
-            s.replicas(),
-            s.liveness(),
-            s.readiness(),
-            s.restart(),
-            s.stop(),
-            s.resources(),
-            s.route(),
-            s.canary());
+    ServiceSpec next = s.withRelease(version, merged);
     return apply(current.with(next), "deploy " + service + " " + version);
   }
 

@@ -3,6 +3,7 @@ package dev.pilothouse.spec;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.NotificationsSpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.ProxySpec;
@@ -14,6 +15,7 @@ import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,7 +78,8 @@ public final class SpecParser {
           "stop",
           "resources",
           "route",
-          "strategy");
+          "strategy",
+          "deploy");
   static final List<String> STRATEGY =
       List.of(
           "type",
@@ -85,7 +88,32 @@ public final class SpecParser {
           "match",
           "progressDeadline",
           "maxAnalysisWait",
-          "analysis");
+          "analysis",
+          "maxSurge",
+          "maxUnavailable",
+          "smoke",
+          "checks",
+          "load",
+          "validation",
+          "sticky",
+          "rollbackWindow");
+  static final List<String> SMOKE = List.of("path", "method", "status", "body", "maxLatency");
+  static final List<String> CHECK = List.of("name", "webhook", "command", "timeout");
+  static final List<String> LOAD = List.of("rate", "path");
+  static final List<String> DEPLOY =
+      List.of(
+          "artifact",
+          "sha256",
+          "dependsOn",
+          "freeze",
+          "minFreeDisk",
+          "minFreeMemory",
+          "dataPaths",
+          "preDeploy",
+          "preDeployTimeout",
+          "keepBackups");
+  static final List<String> FREEZE =
+      List.of("start", "end", "days", "from", "to", "timezone", "reason");
   static final List<String> STEP = List.of("weight", "pause", "analysis");
   static final List<String> MATCH = List.of("header", "cookie", "value");
   static final List<String> ANALYSIS =
@@ -120,6 +148,7 @@ public final class SpecParser {
   static final Set<String> SIGNALS =
       Set.of("TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "KILL", "WINCH");
 
+  private static final Pattern AMOUNT = Pattern.compile("(\\d{1,4})(%)?");
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern VAR = Pattern.compile("\\$\\$\\{|\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}");
 
@@ -199,6 +228,7 @@ public final class SpecParser {
     }
     ProxySpec proxy = f.object("proxy", PROXY).map(this::proxy).orElse(ProxySpec.defaults());
     List<ServiceSpec> out = new ArrayList<>();
+    Map<String, Fields> serviceFields = new LinkedHashMap<>();
     Map<String, String> routeOwners = new LinkedHashMap<>();
     for (Node.Entry e : sm.entries().values()) {
       String path = "services." + e.key();
@@ -222,6 +252,7 @@ public final class SpecParser {
       ServiceSpec s = service(e.key(), sf);
       if (s != null) {
         out.add(s);
+        serviceFields.put(s.name(), sf);
         if (s.route() != null) {
           String key = s.route().host() + s.route().pathPrefix();
           String other = routeOwners.putIfAbsent(key, s.name());
@@ -232,6 +263,22 @@ public final class SpecParser {
                 "routes the same host and path prefix as services." + other + ".route",
                 "give one of them another pathPrefix or host");
           }
+        }
+      }
+    }
+    for (ServiceSpec s : out) {
+      List<String> deps = s.deploy().dependsOn();
+      for (int i = 0; i < deps.size(); i++) {
+        String dep = deps.get(i);
+        if (dep.equals(s.name()) || serviceFields.get(dep) == null) {
+          Fields df = serviceFields.get(s.name()).object("deploy", DEPLOY).orElseThrow();
+          problems.at(
+              ((Node.ListNode) df.get("dependsOn").orElseThrow()).items().get(i),
+              df.join("dependsOn") + "[" + i + "]",
+              dep.equals(s.name())
+                  ? "a service cannot depend on itself"
+                  : "no service named '" + dep + "'",
+              "name another service of this spec: " + String.join(", ", serviceFields.keySet()));
         }
       }
     }
@@ -281,20 +328,22 @@ public final class SpecParser {
     Resources resources =
         f.object("resources", RESOURCES).map(this::resources).orElse(Resources.none());
     RouteSpec route = route(f);
-    CanarySpec canary = f.object("strategy", STRATEGY).map(this::strategy).orElse(null);
-    if (canary != null && route == null) {
+    CanarySpec canary =
+        f.object("strategy", STRATEGY).map(sf -> strategy(sf, replicas)).orElse(null);
+    if (canary != null && canary.kind() != CanarySpec.Kind.ROLLING && route == null) {
       problems.at(
           f.get("strategy").orElseThrow(),
           f.join("strategy"),
-          "a canary strategy needs the service to have a route",
+          "a " + canary.kind().wire() + " strategy needs the service to have a route",
           "add 'route: /' (or another prefix) so that traffic can be split");
     }
+    DeploySpec deploy = f.object("deploy", DEPLOY).map(this::deploy).orElse(DeploySpec.defaults());
     if (problems.list().size() != before) {
       return null;
     }
     return new ServiceSpec(
         name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, canary);
+        resources, route, canary, deploy);
   }
 
   private Map<String, String> env(Fields f) {
@@ -719,18 +768,58 @@ public final class SpecParser {
         faults);
   }
 
-  private CanarySpec strategy(Fields f) {
-    String type = f.string("type").map(t -> t.toLowerCase(Locale.ROOT)).orElse("rolling");
-    if (!type.equals("rolling") && !type.equals("canary")) {
+  private CanarySpec strategy(Fields f, int serviceReplicas) {
+    String type = f.string("type").orElse("rolling");
+    CanarySpec.Kind kind =
+        switch (Fields.norm(type)) {
+          case "rolling" -> CanarySpec.Kind.ROLLING;
+          case "canary" -> CanarySpec.Kind.CANARY;
+          case "bluegreen" -> CanarySpec.Kind.BLUE_GREEN;
+          default -> null;
+        };
+    if (kind == null) {
       problems.at(
           f.get("type").orElseThrow(),
           f.join("type"),
           "unknown strategy '" + type + "'",
-          "use rolling or canary");
+          "use rolling, canary or blueGreen");
       return null;
     }
-    if (type.equals("rolling")) {
-      return null;
+    List<String> notFor =
+        switch (kind) {
+          case ROLLING ->
+              List.of(
+                  "canaryReplicas",
+                  "steps",
+                  "match",
+                  "analysis",
+                  "smoke",
+                  "checks",
+                  "load",
+                  "sticky",
+                  "rollbackWindow",
+                  "maxAnalysisWait");
+          case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
+          case BLUE_GREEN -> List.of("maxSurge", "maxUnavailable", "steps", "sticky");
+        };
+    for (String field : notFor) {
+      f.get(field)
+          .ifPresent(
+              n ->
+                  problems.at(
+                      n,
+                      f.join(field),
+                      "'" + field + "' does not apply to a " + kind.wire() + " strategy",
+                      "remove it, or choose another strategy type"));
+    }
+    CanarySpec.Amount surge = amount(f, "maxSurge", CanarySpec.Amount.of(1));
+    CanarySpec.Amount unavailable = amount(f, "maxUnavailable", CanarySpec.Amount.of(0));
+    if (kind == CanarySpec.Kind.ROLLING && surge.value() == 0 && unavailable.value() == 0) {
+      problems.at(
+          f.get("maxSurge").or(() -> f.get("maxUnavailable")).orElseThrow(),
+          f.join("maxSurge"),
+          "maxSurge and maxUnavailable are both 0, so no instance could ever be replaced",
+          "allow at least one: e.g. 'maxSurge: 1' (start the new one first)");
     }
     List<CanarySpec.Step> steps =
         new ArrayList<>(
@@ -781,13 +870,16 @@ public final class SpecParser {
                 "write e.g. '{cookie: canary, value: yes}'");
             continue;
           }
-          String kind = mf.has("header") ? "header" : "cookie";
-          String name = mf.string(kind).orElse("");
-          match.add(new CanarySpec.MatchRule(kind, name, mf.string("value").orElse("*")));
+          String on = mf.has("header") ? "header" : "cookie";
+          String name = mf.string(on).orElse("");
+          match.add(new CanarySpec.MatchRule(on, name, mf.string("value").orElse("*")));
         }
       }
     }
-    int replicas = f.integer("canaryReplicas", 1, 1000).map(Long::intValue).orElse(1);
+    int replicas =
+        f.integer("canaryReplicas", 1, 1000)
+            .map(Long::intValue)
+            .orElse(kind == CanarySpec.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
     Duration deadline = duration(f, "progressDeadline", Duration.ofMinutes(10), false);
     Duration maxWait = duration(f, "maxAnalysisWait", Duration.ofMinutes(5), true);
     double alpha = 0.05;
@@ -805,8 +897,74 @@ public final class SpecParser {
       maxLatMs = duration(af, "maxLatencyIncrease", Duration.ofMillis(5), true).toNanos() / 1e6;
       maxLatRatio = af.number("maxLatencyIncreaseRatio", 0.0, 100.0, true).orElse(maxLatRatio);
     }
+    List<CanarySpec.SmokeTest> smoke = new ArrayList<>();
+    for (Fields sf : objects(f, "smoke", SMOKE, "write e.g. '- {path: /health, status: 200}'")) {
+      String p =
+          sf.require("path", "give the request path, e.g. 'path: /health'").isPresent()
+              ? sf.string("path").orElse("/")
+              : "/";
+      if (!p.startsWith("/")) {
+        problems.at(
+            sf.get("path").orElseThrow(),
+            sf.join("path"),
+            "must start with '/'",
+            "write e.g. /health");
+      }
+      smoke.add(
+          new CanarySpec.SmokeTest(
+              sf.string("method").orElse("GET").toUpperCase(Locale.ROOT),
+              p,
+              sf.integer("status", 100, 599).map(Long::intValue).orElse(200),
+              sf.string("body").orElse(""),
+              duration(sf, "maxLatency", Duration.ofSeconds(2), false)));
+    }
+    List<CanarySpec.Check> checks = new ArrayList<>();
+    List<Fields> checkFields =
+        objects(f, "checks", CHECK, "write e.g. '- {name: db, command: ./check-db.sh}'");
+    for (int i = 0; i < checkFields.size(); i++) {
+      Fields cf = checkFields.get(i);
+      if (cf.has("webhook") == cf.has("command")) {
+        problems.at(
+            cf.node(),
+            cf.path(),
+            "give exactly one of 'webhook' or 'command'",
+            "write e.g. '{name: errors, webhook: http://127.0.0.1:9000/check}'");
+        continue;
+      }
+      String ck = cf.has("webhook") ? "webhook" : "command";
+      String target = cf.string(ck).orElse("");
+      if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
+        problems.at(
+            cf.get(ck).orElseThrow(),
+            cf.join(ck),
+            "must be an http:// or https:// URL",
+            "write e.g. http://127.0.0.1:9000/check");
+      }
+      checks.add(
+          new CanarySpec.Check(
+              cf.string("name").orElse(ck + "-" + (i + 1)),
+              ck,
+              target,
+              duration(cf, "timeout", Duration.ofSeconds(30), false)));
+    }
+    CanarySpec.Load load =
+        f.object("load", LOAD)
+            .map(
+                lf ->
+                    new CanarySpec.Load(
+                        lf.number("rate", 0.001, 100_000, true).orElse(10.0),
+                        lf.string("path").orElse("/")))
+            .orElse(null);
+    Duration rollbackWindow = duration(f, "rollbackWindow", Duration.ofMinutes(1), true);
+    Duration validation =
+        duration(
+            f,
+            "validation",
+            kind == CanarySpec.Kind.BLUE_GREEN ? rollbackWindow : Duration.ZERO,
+            true);
+    boolean sticky = f.bool("sticky").orElse(false);
     return new CanarySpec(
-        steps,
+        kind == CanarySpec.Kind.CANARY ? steps : List.of(),
         replicas,
         match,
         deadline,
@@ -815,7 +973,223 @@ public final class SpecParser {
         minRequests,
         maxErr,
         maxLatMs,
-        maxLatRatio);
+        maxLatRatio,
+        kind,
+        surge,
+        unavailable,
+        smoke,
+        checks,
+        load,
+        validation,
+        sticky,
+        rollbackWindow);
+  }
+
+  /** The maps of a list field, each checked against known; a problem for anything else. */
+  private List<Fields> objects(Fields f, String field, List<String> known, String hint) {
+    List<Fields> out = new ArrayList<>();
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return out;
+    }
+    if (!(on.get() instanceof Node.ListNode list)) {
+      problems.at(on.get(), f.join(field), "must be a list", hint);
+      return out;
+    }
+    for (int i = 0; i < list.items().size(); i++) {
+      Node item = list.items().get(i);
+      String path = f.join(field) + "[" + i + "]";
+      if (item instanceof Node.MapNode m) {
+        out.add(new Fields(m, path, problems, known));
+      } else {
+        problems.at(item, path, "must be a map", hint);
+      }
+    }
+    return out;
+  }
+
+  private CanarySpec.Amount amount(Fields f, String field, CanarySpec.Amount dflt) {
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return dflt;
+    }
+    String text = on.get() instanceof Node.Scalar sc ? sc.text().trim() : "";
+    Matcher m = AMOUNT.matcher(text);
+    if (!m.matches() || (m.group(2) != null && Integer.parseInt(m.group(1)) > 100)) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "invalid amount " + Fields.describe(on.get()),
+          "write a count of instances, e.g. 1, or a percentage up to 100%, e.g. 25%");
+      return dflt;
+    }
+    return new CanarySpec.Amount(Integer.parseInt(m.group(1)), m.group(2) != null);
+  }
+
+  private DeploySpec deploy(Fields f) {
+    DeploySpec d = DeploySpec.defaults();
+    String artifact =
+        f.string("artifact").map(a -> baseDir.resolve(a).normalize().toString()).orElse("");
+    String sha = f.string("sha256").map(x -> x.toLowerCase(Locale.ROOT)).orElse("");
+    if (!sha.isEmpty() && !sha.matches("[0-9a-f]{64}")) {
+      problems.at(
+          f.get("sha256").orElseThrow(),
+          f.join("sha256"),
+          "must be 64 hex digits",
+          "write the output of 'sha256sum FILE'");
+    }
+    if (!sha.isEmpty() && artifact.isEmpty()) {
+      problems.at(
+          f.get("sha256").orElseThrow(),
+          f.join("sha256"),
+          "a checksum needs an artifact",
+          "add 'artifact: PATH' naming the file to check");
+    }
+    List<String> dependsOn = f.strings("dependsOn").orElse(List.of());
+    List<DeploySpec.FreezeWindow> freeze = new ArrayList<>();
+    for (Fields ff :
+        objects(f, "freeze", FREEZE, "write e.g. '- {days: [sat, sun], reason: weekend}'")) {
+      freeze(ff).ifPresent(freeze::add);
+    }
+    long minDisk = memoryField(f, "minFreeDisk", d.minFreeDisk());
+    long minMem = memoryField(f, "minFreeMemory", d.minFreeMemory());
+    List<String> data =
+        f.strings("dataPaths").orElse(List.of()).stream()
+            .map(p -> baseDir.resolve(p).normalize().toString())
+            .toList();
+    String hook = f.string("preDeploy").orElse("");
+    Duration hookTimeout = duration(f, "preDeployTimeout", d.preDeployTimeout(), false);
+    int keep = f.integer("keepBackups", 1, 1000).map(Long::intValue).orElse(d.keepBackups());
+    return new DeploySpec(
+        artifact, sha, dependsOn, freeze, minDisk, minMem, data, hook, hookTimeout, keep);
+  }
+
+  private Optional<DeploySpec.FreezeWindow> freeze(Fields f) {
+    String reason = f.string("reason").orElse("");
+    if (f.has("start") || f.has("end")) {
+      Optional<Instant> start = instant(f, "start");
+      Optional<Instant> end = instant(f, "end");
+      if (start.isEmpty() || end.isEmpty()) {
+        if (!f.has("start") || !f.has("end")) {
+          problems.at(
+              f.node(),
+              f.path(),
+              "an absolute freeze window needs both 'start' and 'end'",
+              "write e.g. '{start: 2026-12-24T00:00:00Z, end: 2026-12-27T00:00:00Z}'");
+        }
+        return Optional.empty();
+      }
+      if (!end.get().isAfter(start.get())) {
+        problems.at(f.get("end").orElseThrow(), f.join("end"), "must be after start", "swap them");
+        return Optional.empty();
+      }
+      return Optional.of(
+          new DeploySpec.FreezeWindow(start.get(), end.get(), null, null, null, "UTC", reason));
+    }
+    List<String> dayNames = f.strings("days").orElse(List.of());
+    if (dayNames.isEmpty()) {
+      problems.at(
+          f.node(),
+          f.path(),
+          "a freeze window needs 'start' and 'end', or weekly 'days'",
+          "write e.g. '{days: [fri, sat, sun], from: \"16:00\", to: \"23:59\"}'");
+      return Optional.empty();
+    }
+    java.util.Set<java.time.DayOfWeek> days = new java.util.HashSet<>();
+    for (int i = 0; i < dayNames.size(); i++) {
+      Optional<java.time.DayOfWeek> day = day(dayNames.get(i));
+      if (day.isEmpty()) {
+        problems.at(
+            ((Node.ListNode) f.get("days").orElseThrow()).items().get(i),
+            f.join("days") + "[" + i + "]",
+            "unknown day '" + dayNames.get(i) + "'",
+            "use mon, tue, wed, thu, fri, sat or sun");
+      } else {
+        days.add(day.get());
+      }
+    }
+    java.time.LocalTime from = time(f, "from");
+    java.time.LocalTime to = time(f, "to");
+    String zone = f.string("timezone").orElse("UTC");
+    try {
+      java.time.ZoneId.of(zone);
+    } catch (java.time.DateTimeException e) {
+      problems.at(
+          f.get("timezone").orElseThrow(),
+          f.join("timezone"),
+          "unknown time zone '" + zone + "'",
+          "write an IANA zone such as Europe/Berlin, or UTC");
+      return Optional.empty();
+    }
+    return Optional.of(new DeploySpec.FreezeWindow(null, null, days, from, to, zone, reason));
+  }
+
+  private static Optional<java.time.DayOfWeek> day(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    for (java.time.DayOfWeek d : java.time.DayOfWeek.values()) {
+      String full = d.toString().toLowerCase(Locale.ROOT);
+      if (n.length() >= 3 && full.startsWith(n)) {
+        return Optional.of(d);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private java.time.LocalTime time(Fields f, String field) {
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return null;
+    }
+    String text = on.get() instanceof Node.Scalar sc ? sc.text().trim() : "";
+    if (text.equals("24:00")) {
+      return null;
+    }
+    try {
+      return java.time.LocalTime.parse(text.length() == 4 ? "0" + text : text);
+    } catch (java.time.format.DateTimeParseException e) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "invalid time of day " + Fields.describe(on.get()),
+          "write HH:MM in quotes, e.g. \"16:00\"");
+      return null;
+    }
+  }
+
+  private Optional<Instant> instant(Fields f, String field) {
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return Optional.empty();
+    }
+    String text = on.get() instanceof Node.Scalar sc ? sc.text().trim() : "";
+    try {
+      return Optional.of(java.time.OffsetDateTime.parse(text).toInstant());
+    } catch (java.time.format.DateTimeParseException e) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "invalid time " + Fields.describe(on.get()),
+          "write an ISO 8601 time with offset, e.g. 2026-12-24T00:00:00Z");
+      return Optional.empty();
+    }
+  }
+
+  private long memoryField(Fields f, String field, long dflt) {
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return dflt;
+    }
+    Optional<Long> v =
+        on.get() instanceof Node.Scalar sc ? Quantities.memory(sc.text()) : Optional.empty();
+    if (v.isEmpty()) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "invalid size " + Fields.describe(on.get()),
+          "write e.g. 512Mi or 2Gi");
+      return dflt;
+    }
+    return v.get();
   }
 
   private Optional<CanarySpec.Step> step(Node item, String path) {

@@ -6,8 +6,8 @@ import java.time.Instant;
 final class Instance {
   final String id;
   final String service;
-  final int slot;
-  final String template;
+  int slot;
+  String template;
   final String version;
   final RunningProcess process;
   final int port;

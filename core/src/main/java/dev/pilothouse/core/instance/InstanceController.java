@@ -161,6 +161,9 @@ public final class InstanceController {
       st.removed = false;
       if (templateChanged) {
         st.slots.values().forEach(Slot::reset);
+        if (st.canary != null && st.canary.template().equals(s.template())) {
+          adoptCanary(s.name(), st);
+        }
       }
     }
     for (Map.Entry<String, ServiceState> e : services.entrySet()) {
@@ -177,6 +180,46 @@ public final class InstanceController {
       }
     }
     stoppingAll = false;
+  }
+
+  /**
+   * The service's new spec is its canary's (a promotion): the canary instances become stable
+   * instances in the lowest slots, without a restart; the old instances of those slots are then
+   * drained and stopped, and any remaining slots roll as usual.
+   */
+  private void adoptCanary(String service, ServiceState st) {
+    String template = desiredTemplate(service, st.spec);
+    List<Instance> canaries =
+        instances.values().stream()
+            .filter(
+                i ->
+                    i.service.equals(service)
+                        && i.slot >= CANARY_SLOT_BASE
+                        && i.state != InstanceState.STOPPING)
+            .sorted(java.util.Comparator.comparingInt(i -> i.slot))
+            .toList();
+    int next = 0;
+    for (Instance i : canaries) {
+      if (next >= st.spec.replicas()) {
+        break;
+      }
+      Slot canarySlot = st.slots.get(i.slot);
+      i.slot = next++;
+      i.template = template;
+      if (canarySlot != null) {
+        st.slots.put(i.slot, canarySlot);
+      }
+      o.repository().saveInstance(i.record());
+    }
+    st.canary = null;
+    st.canaryCount = 0;
+    st.slots.keySet().removeIf(k -> k >= CANARY_SLOT_BASE);
+    emit(
+        "CanaryAdopted",
+        service,
+        "",
+        next + " canary instance" + (next == 1 ? "" : "s") + " now serve as stable instances",
+        Map.of("count", Integer.toString(next)));
   }
 
   /** Replaces every instance of a service, one at a time, and clears a crash loop. */
@@ -381,7 +424,26 @@ public final class InstanceController {
             k ->
                 (k < CANARY_SLOT_BASE && k >= spec.replicas())
                     || k >= CANARY_SLOT_BASE + st.canaryCount);
-    boolean startedReplacement = false;
+    int maxSurge = spec.plan().maxSurge().resolve(spec.replicas(), true);
+    int maxUnavailable = spec.plan().maxUnavailable().resolve(spec.replicas(), false);
+    if (maxSurge == 0 && maxUnavailable == 0) {
+      maxSurge = 1;
+    }
+    int surging = 0;
+    int unavailable = 0;
+    for (int s = 0; s < spec.replicas(); s++) {
+      final int slotNo = s;
+      List<Instance> live =
+          mine.stream().filter(i -> i.slot == slotNo && i.state != InstanceState.STOPPING).toList();
+      boolean hasOld = live.stream().anyMatch(i -> !i.template.equals(template));
+      boolean newStarting = live.stream().anyMatch(i -> i.template.equals(template) && !i.ready);
+      if (hasOld && newStarting) {
+        surging++;
+      }
+      if (live.stream().noneMatch(i -> i.ready)) {
+        unavailable++;
+      }
+    }
     for (int s = 0; s < spec.replicas(); s++) {
       final int slotNo = s;
       Slot slot = st.slots.computeIfAbsent(s, k -> new Slot());
@@ -394,19 +456,18 @@ public final class InstanceController {
           continue;
         }
         if (!old.isEmpty()) {
-          // Rolling replacement: one slot at a time, the old instance serves until the new is
-          // ready.
-          boolean otherSlotMidway =
-              mine.stream()
-                  .anyMatch(
-                      i ->
-                          i.slot != slotNo
-                              && i.template.equals(template)
-                              && i.state == InstanceState.STARTING);
-          if (otherSlotMidway || startedReplacement) {
+          // Rolling replacement within maxSurge (start the new one while the old one serves)
+          // and maxUnavailable (stop the old one first).
+          if (surging < maxSurge) {
+            surging++;
+          } else if (unavailable < maxUnavailable) {
+            unavailable += old.stream().anyMatch(i -> i.ready) ? 1 : 0;
+            for (Instance i : old) {
+              stop(i, now, "replaced (maxUnavailable " + maxUnavailable + ")", false);
+            }
+          } else {
             continue;
           }
-          startedReplacement = true;
         }
         start(name, spec, slotNo, template, slot, now);
       } else {

@@ -13,7 +13,8 @@ import java.util.TreeMap;
  * @param liveness null when the service declares no liveness check
  * @param readiness null when the service declares no readiness check (ready once started)
  * @param route null when the load balancer does not route to the service
- * @param canary null for rolling deploys; else how a new version is rolled out as a canary
+ * @param canary null for the default rolling deploy; else how a new version is rolled out
+ * @param deploy pre-flight checks and state backup before a new version starts
  */
 public record ServiceSpec(
     String name,
@@ -29,7 +30,42 @@ public record ServiceSpec(
     StopPolicy stop,
     Resources resources,
     RouteSpec route,
-    CanarySpec canary) {
+    CanarySpec canary,
+    DeploySpec deploy) {
+
+  /** A service with the default deploy checks. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      CanarySpec canary) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        DeploySpec.defaults());
+  }
 
   /** A service deployed by rolling replacement (no canary strategy). */
   public ServiceSpec(
@@ -47,8 +83,21 @@ public record ServiceSpec(
       Resources resources,
       RouteSpec route) {
     this(
-        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, null);
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        null,
+        DeploySpec.defaults());
   }
 
   public ServiceSpec {
@@ -64,13 +113,53 @@ public record ServiceSpec(
     requireNonNull(restart, "restart");
     requireNonNull(stop, "stop");
     requireNonNull(resources, "resources");
+    deploy = deploy == null ? DeploySpec.defaults() : deploy;
+  }
+
+  /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
+  public CanarySpec plan() {
+    return canary == null ? CanarySpec.rolling() : canary;
+  }
+
+  /** A copy with another deploy strategy. */
+  public ServiceSpec withPlan(CanarySpec plan) {
+    return new ServiceSpec(
+        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
+        resources, route, plan, deploy);
+  }
+
+  /** A copy with other deploy checks and backup. */
+  public ServiceSpec withDeploy(DeploySpec d) {
+    return new ServiceSpec(
+        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
+        resources, route, canary, d);
+  }
+
+  /** A copy with another version and environment (a deploy). */
+  public ServiceSpec withRelease(String newVersion, Map<String, String> newEnv) {
+    return new ServiceSpec(
+        name,
+        command,
+        args,
+        newEnv,
+        workdir,
+        newVersion,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        deploy);
   }
 
   /** A copy with another replica count. */
   public ServiceSpec withReplicas(int n) {
     return new ServiceSpec(
         name, command, args, env, workdir, version, n, liveness, readiness, restart, stop,
-        resources, route, canary);
+        resources, route, canary, deploy);
   }
 
   /**

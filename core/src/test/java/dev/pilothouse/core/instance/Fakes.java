@@ -145,11 +145,16 @@ final class Fakes {
     final Map<Integer, Boolean> liveness = new HashMap<>();
     int calls;
 
+    /** The readiness result of ports without an entry in results. */
+    boolean defaultResult = true;
+
     @Override
     public CompletableFuture<Boolean> check(Probe probe, Target target) {
       calls++;
-      Map<Integer, Boolean> table = probe.path().equals("/live") ? liveness : results;
-      return CompletableFuture.completedFuture(table.getOrDefault(target.port(), true));
+      boolean live = probe.path().equals("/live");
+      Map<Integer, Boolean> table = live ? liveness : results;
+      return CompletableFuture.completedFuture(
+          table.getOrDefault(target.port(), live || defaultResult));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.pilothouse.core.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
@@ -468,6 +469,81 @@ class InstanceControllerTest {
         .hasSize(2)
         .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"));
     assertThat(status("shop").readyReplicas()).isEqualTo(2);
+  }
+
+  static ServiceSpec rolling(ServiceSpec s, String surge, String unavailable) {
+    return s.withPlan(
+        CanarySpec.rolling(
+            new CanarySpec.Amount(Integer.parseInt(surge.replace("%", "")), surge.endsWith("%")),
+            new CanarySpec.Amount(
+                Integer.parseInt(unavailable.replace("%", "")), unavailable.endsWith("%"))));
+  }
+
+  /** Live (not stopping) and ready instances of shop. */
+  long live() {
+    return status("shop").instances().stream().filter(i -> !i.state().equals("stopping")).count();
+  }
+
+  long ready() {
+    return status("shop").instances().stream()
+        .filter(i -> i.ready() && !i.state().equals("stopping"))
+        .count();
+  }
+
+  @Test
+  void maxSurge_startsThatManyNewInstancesAtOnce_keepingEveryOldOneUntilReplaced() {
+    c.apply(new Spec(List.of(rolling(service("shop", 4, "v1"), "50%", "0"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> old = runtime.alive();
+    prober.defaultResult = false; // new instances stay not ready
+    c.apply(new Spec(List.of(rolling(service("shop", 4, "v2"), "50%", "0"))));
+    run(Duration.ofSeconds(2));
+    assertThat(runtime.alive()).hasSize(6).containsAll(old);
+    assertThat(ready()).isEqualTo(4);
+    prober.defaultResult = true;
+    run(Duration.ofSeconds(3));
+    assertThat(runtime.alive()).hasSize(4).doesNotContainAnyElementsOf(old);
+    assertThat(status("shop").instances()).allMatch(i -> i.version().equals("v2"));
+  }
+
+  @Test
+  void maxUnavailable_stopsOldInstancesFirst_neverExceedingTheReplicaCount() {
+    c.apply(new Spec(List.of(rolling(service("shop", 3, "v1"), "0", "1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> old = runtime.alive();
+    c.apply(new Spec(List.of(rolling(service("shop", 3, "v2"), "0", "1"))));
+    long minReady = Long.MAX_VALUE;
+    long maxLive = 0;
+    for (int t = 0; t < 100; t++) {
+      c.tick();
+      clock.advance(Duration.ofMillis(100));
+      minReady = Math.min(minReady, ready());
+      maxLive = Math.max(maxLive, live());
+    }
+    assertThat(maxLive).as("never more than the replica count").isEqualTo(3);
+    assertThat(minReady).as("at most one missing").isEqualTo(2);
+    assertThat(runtime.alive()).hasSize(3).doesNotContainAnyElementsOf(old);
+    assertThat(status("shop").instances()).allMatch(i -> i.version().equals("v2") && i.ready());
+  }
+
+  @Test
+  void promotion_adoptsTheCanaryInstances_withoutRestartingThem() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> stable = runtime.alive();
+    ServiceSpec v2 = service("shop", 2, "v2");
+    c.setCanary("shop", v2, 2);
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> canaries = runtime.alive().stream().filter(p -> !stable.contains(p)).toList();
+    assertThat(canaries).hasSize(2);
+    c.apply(new Spec(List.of(v2)));
+    run(Duration.ofSeconds(2));
+    assertThat(runtime.alive()).containsExactlyInAnyOrderElementsOf(canaries);
+    assertThat(status("shop").instances())
+        .extracting(InstanceStatus::slot)
+        .containsExactlyInAnyOrder(0, 1);
+    assertThat(events.count("CanaryAdopted")).isEqualTo(1);
+    assertThat(events.count("InstanceStarted")).as("2 stable + 2 canary, none after").isEqualTo(4);
   }
 
   @Test
