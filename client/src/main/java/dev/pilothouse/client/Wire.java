@@ -55,7 +55,19 @@ public final class Wire {
       String hash) {}
 
   /** {@code POST /api/v1/apply} and {@code /api/v1/validate}. */
-  public record ApplyRequest(String file, String yaml, String baseDir, Map<String, String> vars) {}
+  public record ApplyRequest(
+      String file,
+      String yaml,
+      String baseDir,
+      Map<String, String> vars,
+      String commit,
+      String commitTime,
+      boolean ignoreFreeze) {
+    /** A plain apply: no commit information, freeze windows respected. */
+    public ApplyRequest(String file, String yaml, String baseDir, Map<String, String> vars) {
+      this(file, yaml, baseDir, vars, null, null, false);
+    }
+  }
 
   /** The answer to an apply. */
   public record ApplyResponse(long revision, boolean changed, List<String> changes) {}

@@ -53,6 +53,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private Route route;
   private RouteTable table;
   private BackendGroup group;
+
+  /** The group to remember in the sticky cookie of this response, or null. */
+  private String stickyGroup;
+
   private ClusterState cluster;
   private int attempts;
   private int attemptId;
@@ -277,13 +281,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     attempt();
   }
 
+  /**
+   * The group for this request: a header or cookie match first, then the sticky cookie of an
+   * earlier answer, then by weight (remembered in a sticky cookie when the route has one).
+   */
   private BackendGroup chooseGroup() {
-    List<BackendGroup> groups = route.groups();
+    stickyGroup = null;
+    String cookies = request.headers().get(HttpHeaderNames.COOKIE);
     for (Match m : route.matches()) {
       String v =
           m.kind() == Match.Kind.HEADER
               ? request.headers().get(m.name())
-              : Headers.cookie(request.headers().get(HttpHeaderNames.COOKIE), m.name());
+              : Headers.cookie(cookies, m.name());
       if (v != null && (m.value().equals("*") || m.value().equals(v))) {
         BackendGroup g = route.group(m.group());
         if (g != null && !g.backends().isEmpty()) {
@@ -291,6 +300,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
       }
     }
+    if (route.stickyCookie().isEmpty()) {
+      return chooseWeighted();
+    }
+    String seen = Headers.cookie(cookies, route.stickyCookie());
+    BackendGroup kept = seen == null ? null : route.group(seen);
+    if (kept != null && !kept.backends().isEmpty()) {
+      return kept;
+    }
+    BackendGroup chosen = chooseWeighted();
+    if (chosen != null && !chosen.name().equals(seen)) {
+      stickyGroup = chosen.name();
+    }
+    return chosen;
+  }
+
+  private BackendGroup chooseWeighted() {
+    List<BackendGroup> groups = route.groups();
     int total = 0;
     for (BackendGroup g : groups) {
       if (!g.backends().isEmpty()) {
@@ -460,6 +486,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     r.setProtocolVersion(HttpVersion.HTTP_1_1);
     if (!keepAlive) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (stickyGroup != null) {
+      r.headers()
+          .add(
+              HttpHeaderNames.SET_COOKIE,
+              route.stickyCookie() + "=" + stickyGroup + "; Path=/; HttpOnly; SameSite=Lax");
     }
     if (!HttpUtil.isContentLengthSet(r)
         && !HttpUtil.isTransferEncodingChunked(r)

@@ -11,6 +11,8 @@ import java.util.List;
  * @param pathPrefix the longest matching prefix wins; "/" matches everything
  * @param stripPrefix remove the prefix from the path before forwarding
  * @param mirror a group that also receives a copy of each request (responses ignored), or empty
+ * @param stickyCookie when not empty, a client is kept on the group it was first sent to by a
+ *     cookie of this name, set by the proxy
  */
 public record Route(
     String name,
@@ -20,9 +22,24 @@ public record Route(
     List<BackendGroup> groups,
     List<Match> matches,
     String mirror,
-    RoutePolicy policy) {
+    RoutePolicy policy,
+    String stickyCookie) {
+
+  /** A route without sticky sessions. */
+  public Route(
+      String name,
+      String host,
+      String pathPrefix,
+      boolean stripPrefix,
+      List<BackendGroup> groups,
+      List<Match> matches,
+      String mirror,
+      RoutePolicy policy) {
+    this(name, host, pathPrefix, stripPrefix, groups, matches, mirror, policy, "");
+  }
 
   public Route {
+    requireNonNull(stickyCookie, "stickyCookie");
     requireNonNull(name, "name");
     requireNonNull(host, "host");
     requireNonNull(pathPrefix, "pathPrefix");

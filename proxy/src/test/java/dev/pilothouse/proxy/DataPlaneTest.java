@@ -180,6 +180,45 @@ class DataPlaneTest {
   }
 
   @Test
+  void stickySessions_keepEachClientOnTheGroupItFirstGot() throws Exception {
+    TestBackend stable = backend("stable-1");
+    TestBackend canary = backend("canary-1");
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 50, List.of(stable.backend("v1"))),
+                    new BackendGroup("canary", 50, List.of(canary.backend("v2")))),
+                List.of(),
+                "",
+                policy(),
+                "pilothouse-r")));
+    Map<String, Integer> firstGroups = new HashMap<>();
+    for (int client = 0; client < 20; client++) {
+      HttpResponse<String> first = get("/");
+      String cookie = first.headers().firstValue("set-cookie").orElseThrow();
+      assertThat(cookie).matches("pilothouse-r=(stable|canary); Path=/; HttpOnly; SameSite=Lax");
+      String value = cookie.substring(0, cookie.indexOf(';'));
+      String body = first.body();
+      assertThat(body).isEqualTo(value.endsWith("canary") ? "canary-1\n" : "stable-1\n");
+      firstGroups.merge(value, 1, Integer::sum);
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> again = get("/", "Cookie", "a=1; " + value);
+        assertThat(again.body()).as("client %d stays", client).isEqualTo(body);
+        assertThat(again.headers().firstValue("set-cookie")).as("no new cookie").isEmpty();
+      }
+    }
+    assertThat(firstGroups).as("both sides were handed out").hasSize(2);
+    // A cookie naming a group without instances falls back to the weights and is replaced.
+    HttpResponse<String> stale = get("/", "Cookie", "pilothouse-r=gone");
+    assertThat(stale.headers().firstValue("set-cookie")).isPresent();
+  }
+
+  @Test
   void mirror_getsACopy_whileTheClientGetsThePrimaryAnswer() throws Exception {
     TestBackend primary = backend("primary");
     TestBackend shadow = backend("shadow");

@@ -273,7 +273,14 @@ final class Api {
 
   private void apply(Context ctx) {
     Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
-    send(ctx, 200, d.applier().apply(SpecApplier.parse(req), req.file()));
+    send(
+        ctx,
+        200,
+        d.applier()
+            .apply(
+                SpecApplier.parse(req),
+                req.file(),
+                new SpecApplier.DeployOptions(req.commit(), req.commitTime(), req.ignoreFreeze())));
   }
 
   private void validate(Context ctx) {
@@ -309,14 +316,27 @@ final class Api {
   }
 
   /** {@code POST /api/v1/services/NAME/deploy}. */
-  record DeployRequest(String version, java.util.Map<String, String> env) {}
+  record DeployRequest(
+      String version,
+      java.util.Map<String, String> env,
+      String commit,
+      String commitTime,
+      boolean ignoreFreeze) {}
 
   /** {@code POST /api/v1/services/NAME/undo}. */
   record UndoRequest(long toRevision) {}
 
   private void deploy(Context ctx) {
     DeployRequest req = body(ctx, DeployRequest.class);
-    send(ctx, 200, d.applier().deploy(ctx.pathParam("name"), req.version(), req.env()));
+    send(
+        ctx,
+        200,
+        d.applier()
+            .deploy(
+                ctx.pathParam("name"),
+                req.version(),
+                req.env(),
+                new SpecApplier.DeployOptions(req.commit(), req.commitTime(), req.ignoreFreeze())));
   }
 
   private void undo(Context ctx) {

@@ -80,6 +80,7 @@ public final class Daemon {
   private Traffic traffic;
   private SpecApplier applier;
   private RolloutController rollouts;
+  private RolloutChecks checks;
   private dev.pilothouse.notify.Dispatcher notifications;
   private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
@@ -140,10 +141,15 @@ public final class Daemon {
     controller.recover();
     applier = new SpecApplier(store, controller, store, clock);
     Fleet fleet = new Fleet(controller, applier, traffic, clock);
+    checks = new RolloutChecks(() -> traffic.port().orElse(null), applier::current);
     rollouts =
         RolloutController.create(
-            new RolloutController.Options(fleet, traffic, fleet, store, store, clock, random));
+            new RolloutController.Options(
+                fleet, traffic, fleet, store, store, clock, random, checks));
     applier.setRollouts(rollouts);
+    applier.setDeployChecks(
+        new Preflight(dir.path(), controller::status, traffic::port, Preflight::procMemAvailable),
+        new Backups(dir.path()));
     if (store.latest().isPresent()) {
       applier.reconcile();
       rollouts.restoreCanaries();
@@ -331,6 +337,9 @@ public final class Daemon {
     }
     if (notifications != null) {
       notifications.close();
+    }
+    if (checks != null) {
+      checks.close();
     }
     if (probeExecutor != null) {
       probeExecutor.shutdownNow();

@@ -45,6 +45,12 @@ final class Fleet implements Ports.Fleet, Ports.Measurements {
   }
 
   @Override
+  public boolean crashLooping(String service) {
+    return controller.status().stream()
+        .anyMatch(s -> s.name().equals(service) && s.state().equals("crash-loop"));
+  }
+
+  @Override
   public void promote(String service) {
     applier.reconcile();
   }

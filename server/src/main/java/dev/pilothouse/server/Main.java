@@ -11,6 +11,8 @@ public final class Main {
 
   public static void main(String[] args) throws InterruptedException {
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    // Smoke tests send the Host header of host-specific routes.
+    System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
     System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.org.flywaydb", "warn");

@@ -29,6 +29,46 @@ final class SpecApplier {
   private volatile Spec current;
   private volatile long revision;
   private RolloutController rollouts;
+  private Preflight preflight;
+  private Backups backups;
+
+  /**
+   * What a deploy carries besides the spec.
+   *
+   * @param commit the commit deployed, empty if unknown
+   * @param commitTime when it was committed (ISO 8601), empty if unknown; DORA's lead time
+   * @param ignoreFreeze deploy even inside a freeze window (an emergency fix)
+   */
+  record DeployOptions(String commit, String commitTime, boolean ignoreFreeze) {
+    static final DeployOptions NONE = new DeployOptions("", "", false);
+
+    DeployOptions {
+      commit = commit == null ? "" : commit;
+      commitTime = commitTime == null ? "" : commitTime;
+      if (!commitTime.isEmpty()) {
+        try {
+          commitTime = java.time.OffsetDateTime.parse(commitTime).toInstant().toString();
+        } catch (java.time.format.DateTimeParseException e) {
+          throw new ApiError(
+              400,
+              "invalid commit time '" + commitTime + "'",
+              "give an ISO 8601 time with offset, e.g. 2026-11-26T09:30:00Z (git log -1"
+                  + " --format=%cI)");
+        }
+      }
+    }
+
+    Map<String, String> labels() {
+      Map<String, String> m = new java.util.HashMap<>();
+      if (!commit.isEmpty()) {
+        m.put("commit", commit);
+      }
+      if (!commitTime.isEmpty()) {
+        m.put("commit_time", commitTime);
+      }
+      return m;
+    }
+  }
 
   SpecApplier(
       Revisions revisions, InstanceController controller, EventSink events, InstantSource clock) {
@@ -46,6 +86,12 @@ final class SpecApplier {
     return revision;
   }
 
+  /** Connects the pre-flight checks and the backup run before each deploy. */
+  void setDeployChecks(Preflight preflight, Backups backups) {
+    this.preflight = preflight;
+    this.backups = backups;
+  }
+
   /** Connects the rollout controller (it needs this applier first). */
   void setRollouts(RolloutController rollouts) {
     this.rollouts = rollouts;
@@ -61,7 +107,7 @@ final class SpecApplier {
       return out;
     }
     for (Rollout r : rollouts.all()) {
-      if (!r.phase().done() && out.service(r.service()).isPresent()) {
+      if (r.holdsStable() && out.service(r.service()).isPresent()) {
         out = out.with(r.before().service(r.service()).orElseThrow());
       }
     }
@@ -121,12 +167,21 @@ final class SpecApplier {
 
   /** Applies a new desired state; returns its revision and what changed. */
   synchronized Wire.ApplyResponse apply(Spec spec, String source) {
+    return apply(spec, source, DeployOptions.NONE);
+  }
+
+  /**
+   * Applies a new desired state. Every service whose launch template changes is deployed with its
+   * strategy, after its pre-flight checks passed and its backup was taken; nothing is applied when
+   * any of them fails.
+   */
+  synchronized Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts) {
     Spec before = current;
     List<String> changes = SpecDiff.between(before, spec);
     if (changes.isEmpty() && revision > 0) {
       return new Wire.ApplyResponse(revision, false, List.of());
     }
-    List<ServiceSpec> canaries = new java.util.ArrayList<>();
+    List<ServiceSpec> deploys = new java.util.ArrayList<>();
     for (ServiceSpec s : spec.services()) {
       var old = before.service(s.name());
       boolean templateChanged = old.isPresent() && !old.get().template().equals(s.template());
@@ -138,20 +193,33 @@ final class SpecApplier {
             "a rollout of " + s.name() + " is under way",
             "promote or abort it first: 'pilothouse rollout promote|abort " + s.name() + "'");
       }
-      if (templateChanged && s.canary() != null && rollouts != null) {
-        canaries.add(s);
+      if (templateChanged && rollouts != null) {
+        deploys.add(s);
       }
+    }
+    for (ServiceSpec s : deploys) {
+      preflight(s, opts);
+    }
+    for (ServiceSpec s : deploys) {
+      backup(before.service(s.name()).orElseThrow(), s);
     }
     Revision r = revisions.append(spec, source);
     current = spec;
     revision = r.number();
     Spec stableView = effective(spec);
-    for (ServiceSpec s : canaries) {
-      stableView = stableView.with(before.service(s.name()).orElseThrow());
+    for (ServiceSpec s : deploys) {
+      if (s.plan().kind() != dev.pilothouse.core.spec.CanarySpec.Kind.ROLLING) {
+        stableView = stableView.with(before.service(s.name()).orElseThrow());
+      }
     }
     controller.apply(stableView);
-    for (ServiceSpec s : canaries) {
-      rollouts.start(s.name(), stableView, spec, s.canary());
+    for (ServiceSpec s : deploys) {
+      rollouts.start(
+          s.name(),
+          spec.with(before.service(s.name()).orElseThrow()),
+          spec,
+          s.plan(),
+          opts.labels());
     }
     events.emit(
         new NewEvent(
@@ -168,6 +236,74 @@ final class SpecApplier {
     return new Wire.ApplyResponse(r.number(), true, changes);
   }
 
+  private void preflight(ServiceSpec s, DeployOptions opts) {
+    if (preflight == null) {
+      return;
+    }
+    List<Preflight.Result> results = preflight.check(s, clock.instant(), opts.ignoreFreeze());
+    List<Preflight.Result> failed = results.stream().filter(x -> !x.passed()).toList();
+    String summary =
+        (failed.isEmpty() ? results : failed)
+            .stream()
+                .map(x -> x.check() + ": " + x.message())
+                .collect(java.util.stream.Collectors.joining("; "));
+    Map<String, String> fields = new java.util.HashMap<>();
+    results.forEach(x -> fields.put("check_" + x.check(), x.passed() ? "passed" : "failed"));
+    fields.put("version", s.version());
+    if (!failed.isEmpty()) {
+      events.emit(
+          new NewEvent(
+              clock.instant(),
+              "PreflightFailed",
+              s.name(),
+              "",
+              "deploy of " + s.version() + " refused: " + summary,
+              fields));
+      throw new ApiError(
+          409,
+          "pre-flight checks failed for " + s.name() + ": " + summary,
+          "nothing was applied; fix the problems and apply again");
+    }
+    events.emit(
+        new NewEvent(
+            clock.instant(),
+            "PreflightPassed",
+            s.name(),
+            "",
+            results.size() + " pre-flight checks passed for " + s.version(),
+            fields));
+  }
+
+  private void backup(ServiceSpec previous, ServiceSpec next) {
+    if (backups == null) {
+      return;
+    }
+    Backups.Result b = backups.run(previous, next, revision + 1, clock.instant());
+    Map<String, String> fields = new java.util.HashMap<>();
+    fields.put("dir", b.dir());
+    fields.put("files", Integer.toString(b.files()));
+    fields.put("bytes", Long.toString(b.bytes()));
+    fields.put("duration_ms", Long.toString(b.durationMs()));
+    fields.put("ok", Boolean.toString(b.ok()));
+    if (b.hookExit() != null) {
+      fields.put("pre_deploy_exit_code", Integer.toString(b.hookExit()));
+    }
+    events.emit(
+        new NewEvent(
+            clock.instant(),
+            b.ok() ? "DeployBackup" : "DeployBackupFailed",
+            next.name(),
+            "",
+            b.message(),
+            fields));
+    if (!b.ok()) {
+      throw new ApiError(
+          409,
+          "backup before deploying " + next.name() + " failed: " + b.message(),
+          "nothing was applied; the previous version keeps running");
+    }
+  }
+
   /** Sets a service's replica count as a new revision. */
   synchronized Wire.ApplyResponse scale(String service, int replicas) {
     if (replicas < 0 || replicas > 1000) {
@@ -182,7 +318,8 @@ final class SpecApplier {
   }
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
-  synchronized Wire.ApplyResponse deploy(String service, String version, Map<String, String> env) {
+  synchronized Wire.ApplyResponse deploy(
+      String service, String version, Map<String, String> env, DeployOptions opts) {
     if (version == null || version.isBlank()) {
       throw new ApiError(400, "a deploy needs a version", "pass --version V");
     }
@@ -192,7 +329,7 @@ final class SpecApplier {
       merged.putAll(env);
     }
     ServiceSpec next = s.withRelease(version, merged);
-    return apply(current.with(next), "deploy " + service + " " + version);
+    return apply(current.with(next), "deploy " + service + " " + version, opts);
   }
 
   /** Revisions in which the service's spec changed, oldest first. */
@@ -262,7 +399,11 @@ final class SpecApplier {
                         409,
                         service + " did not exist in revision " + target,
                         "pick another revision"));
-    return apply(current.with(old), "undo " + service + " to revision " + target);
+    // An undo is a rollback: freeze windows do not hold it back.
+    return apply(
+        current.with(old),
+        "undo " + service + " to revision " + target,
+        new DeployOptions("", "", true));
   }
 
   /** Starts a rolling restart of a service. */

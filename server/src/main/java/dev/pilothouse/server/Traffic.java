@@ -174,7 +174,8 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               groups,
               matches,
               mirror,
-              policy(r)));
+              policy(r),
+              split != null && split.sticky() ? "pilothouse-" + s.name() : ""));
     }
     return RouteTable.of(routes);
   }

@@ -1,11 +1,15 @@
 package dev.pilothouse.core.rollout;
 
+import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.ServiceSpec;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** What the rollout controller needs from the rest of the system. */
 public final class Ports {
@@ -20,6 +24,9 @@ public final class Ports {
     Optional<String> canaryTemplate(String service);
 
     boolean canaryCrashLooping(String service);
+
+    /** Whether any of the service's (stable) instances has given up restarting. */
+    boolean crashLooping(String service);
 
     /** The service's rollout was promoted: its stable instances move to the new version. */
     void promote(String service);
@@ -38,6 +45,46 @@ public final class Ports {
 
   /** One side of a comparison. */
   public record Sample(long requests, long failures, double[] latenciesMs) {}
+
+  /**
+   * Checks that run outside the controller (they do I/O): smoke tests against the new version,
+   * custom checks, and the load generator. Results arrive as verdicts, one per test or check.
+   */
+  public interface Checks {
+    /**
+     * Sends each smoke test to the new version of service through the load balancer, targeted by
+     * the preview header.
+     */
+    CompletableFuture<List<Verdict>> smoke(String service, List<CanarySpec.SmokeTest> tests);
+
+    /** Runs the custom checks of an analysis step of rollout. */
+    CompletableFuture<List<Verdict>> custom(Rollout rollout, List<CanarySpec.Check> checks);
+
+    /** Sends load through the service's route for a while (an analysis short of traffic). */
+    void drive(String service, CanarySpec.Load load, Duration duration);
+
+    /** Checks that are never configured: every call fails loudly. */
+    static Checks none() {
+      return new Checks() {
+        @Override
+        public CompletableFuture<List<Verdict>> smoke(
+            String service, List<CanarySpec.SmokeTest> tests) {
+          return CompletableFuture.failedFuture(
+              new UnsupportedOperationException("no smoke tester"));
+        }
+
+        @Override
+        public CompletableFuture<List<Verdict>> custom(
+            Rollout rollout, List<CanarySpec.Check> checks) {
+          return CompletableFuture.failedFuture(
+              new UnsupportedOperationException("no check runner"));
+        }
+
+        @Override
+        public void drive(String service, CanarySpec.Load load, Duration duration) {}
+      };
+    }
+  }
 
   /** Keeps rollouts across daemon restarts. */
   public interface RolloutStore {

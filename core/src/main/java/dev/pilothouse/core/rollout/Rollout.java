@@ -16,6 +16,9 @@ import java.util.List;
  * @param step index of the current step; steps().size() once all have passed
  * @param weight percent of traffic the canary gets now
  * @param verdicts the latest analysis verdicts
+ * @param smoked the smoke tests have passed (or there are none)
+ * @param baseline what the stable version served before the switch, for post-deploy validation;
+ *     null until then
  */
 public record Rollout(
     String service,
@@ -28,12 +31,15 @@ public record Rollout(
     Instant startedAt,
     Instant stepStartedAt,
     String reason,
-    List<Verdict> verdicts) {
+    List<Verdict> verdicts,
+    boolean smoked,
+    Ports.Sample baseline) {
 
   /** Where a rollout is. */
   public enum Phase {
     PROGRESSING,
     PAUSED,
+    VALIDATING,
     PROMOTED,
     ROLLED_BACK;
 
@@ -47,6 +53,7 @@ public record Rollout(
       return switch (this) {
         case PROGRESSING -> "Progressing";
         case PAUSED -> "Paused";
+        case VALIDATING -> "Validating";
         case PROMOTED -> "Promoted";
         case ROLLED_BACK -> "RolledBack";
       };
@@ -65,7 +72,82 @@ public record Rollout(
     verdicts = List.copyOf(verdicts);
   }
 
+  /** A rollout just started. */
+  public Rollout(
+      String service,
+      Spec before,
+      Spec after,
+      CanarySpec plan,
+      Phase phase,
+      int step,
+      int weight,
+      Instant startedAt,
+      Instant stepStartedAt,
+      String reason,
+      List<Verdict> verdicts) {
+    this(
+        service,
+        before,
+        after,
+        plan,
+        phase,
+        step,
+        weight,
+        startedAt,
+        stepStartedAt,
+        reason,
+        verdicts,
+        false,
+        null);
+  }
+
   Rollout with(Phase p, int s, int w, Instant stepStart, String why, List<Verdict> v) {
-    return new Rollout(service, before, after, plan, p, s, w, startedAt, stepStart, why, v);
+    return new Rollout(
+        service, before, after, plan, p, s, w, startedAt, stepStart, why, v, smoked, baseline);
+  }
+
+  Rollout smokePassed(List<Verdict> v) {
+    return new Rollout(
+        service,
+        before,
+        after,
+        plan,
+        phase,
+        step,
+        weight,
+        startedAt,
+        stepStartedAt,
+        "smoke tests passed",
+        v,
+        true,
+        baseline);
+  }
+
+  Rollout validating(int w, Instant at, String why, Ports.Sample base) {
+    return new Rollout(
+        service,
+        before,
+        after,
+        plan,
+        Phase.VALIDATING,
+        step,
+        w,
+        startedAt,
+        at,
+        why,
+        verdicts,
+        smoked,
+        base);
+  }
+
+  /**
+   * Whether the service's instances keep running the stable spec (the new version runs beside
+   * them): true while a canary or blue-green rollout has not been promoted.
+   */
+  public boolean holdsStable() {
+    if (phase.done() || plan.kind() == CanarySpec.Kind.ROLLING) {
+      return false;
+    }
+    return !(phase == Phase.VALIDATING && plan.kind() == CanarySpec.Kind.CANARY);
   }
 }

@@ -13,6 +13,7 @@ import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
@@ -21,14 +22,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
 
 /**
- * Runs canary deploys: starts the new version beside the stable one, shifts traffic step by step,
- * judges the canary against the stable instances at each analysis step, and either promotes it or
- * rolls back in one route-table swap, recording why. Level-triggered and in virtual time like the
- * instance controller; its state lives in the {@link Ports.RolloutStore}.
+ * Runs deploys. A canary starts beside the stable version, is smoke-tested through header-targeted
+ * routing, gets traffic step by step and is judged against the stable instances at each analysis
+ * step; a blue-green deploy starts a full new set, smoke-tests it on the preview header, switches
+ * all traffic at once and keeps the old set warm for a rollback window; a rolling deploy replaces
+ * instances within maxSurge/maxUnavailable. Each ends promoted, or rolled back in one route-table
+ * swap with the reason recorded; an optional validation window keeps watching after promotion.
+ * Level-triggered and in virtual time like the instance controller; its state lives in the {@link
+ * Ports.RolloutStore}.
  */
 public final class RolloutController {
 
@@ -40,8 +46,22 @@ public final class RolloutController {
       Ports.RolloutStore store,
       EventSink events,
       InstantSource clock,
-      RandomGenerator random) {
+      RandomGenerator random,
+      Ports.Checks checks) {
+    /** Options without smoke tests, custom checks or a load generator. */
+    public Options(
+        Ports.Fleet fleet,
+        TrafficSplitter traffic,
+        Ports.Measurements measurements,
+        Ports.RolloutStore store,
+        EventSink events,
+        InstantSource clock,
+        RandomGenerator random) {
+      this(fleet, traffic, measurements, store, events, clock, random, Ports.Checks.none());
+    }
+
     public Options {
+      requireNonNull(checks, "checks");
       requireNonNull(fleet, "fleet");
       requireNonNull(traffic, "traffic");
       requireNonNull(measurements, "measurements");
@@ -67,6 +87,18 @@ public final class RolloutController {
   /** Rolled-back services whose split is dropped once their canary instances are gone. */
   private final Set<String> pendingCleanup = new java.util.HashSet<>();
 
+  /** Smoke tests and custom checks under way, by service and stage; lost on restart (re-run). */
+  private final Map<String, CompletableFuture<List<Verdict>>> pending = new HashMap<>();
+
+  /** Analysis steps for which the load generator was started. */
+  private final Set<String> driven = new java.util.HashSet<>();
+
+  /** When a validating rollout was last judged. */
+  private final Map<String, Instant> lastJudged = new HashMap<>();
+
+  /** The header that sends a request to the new version (smoke tests, blue-green preview). */
+  public static final String PREVIEW_HEADER = "x-pilothouse-preview";
+
   private RolloutController(Options options) {
     this.o = options;
   }
@@ -80,11 +112,18 @@ public final class RolloutController {
     return c;
   }
 
-  /**
-   * Starts a canary deploy of service from before to after. Refused while another rollout of the
-   * service is under way (the deploy lock).
-   */
+  /** Starts a deploy without commit information. */
   public synchronized Rollout start(String service, Spec before, Spec after, CanarySpec plan) {
+    return start(service, before, after, plan, Map.of());
+  }
+
+  /**
+   * Starts a deploy of service from before to after with the plan's strategy. Refused while another
+   * rollout of the service is under way (the deploy lock). The labels (e.g. commit, commit_time)
+   * are recorded on the RolloutStarted event.
+   */
+  public synchronized Rollout start(
+      String service, Spec before, Spec after, CanarySpec plan, Map<String, String> labels) {
     Rollout current = rollouts.get(service);
     if (current != null && !current.phase().done()) {
       throw new RefusedException(
@@ -99,7 +138,10 @@ public final class RolloutController {
             .service(service)
             .orElseThrow(() -> new RefusedException("no service named '" + service + "'"));
     Instant now = o.clock().instant();
-    o.fleet().setCanary(service, canary, plan.canaryReplicas());
+    boolean rolling = plan.kind() == CanarySpec.Kind.ROLLING;
+    if (!rolling) {
+      o.fleet().setCanary(service, canary, plan.canaryReplicas());
+    }
     Rollout r =
         new Rollout(
             service,
@@ -111,22 +153,30 @@ public final class RolloutController {
             0,
             now,
             now,
-            "canary starting",
-            List.of());
+            rolling ? "replacing instances" : "new version starting",
+            List.of(),
+            plan.smoke().isEmpty(),
+            null);
     save(r);
-    o.traffic().split(service, split(r, 0));
+    if (!rolling) {
+      o.traffic().split(service, split(r, 0));
+    }
+    Map<String, String> fields = new HashMap<>(labels);
+    fields.put("version", canary.version());
+    fields.put("strategy", plan.kind().wire());
+    before.service(service).ifPresent(b -> fields.put("from_version", b.version()));
     emit(
         "RolloutStarted",
         r,
-        "canary " + canary.version() + " started",
-        Map.of("version", canary.version()));
+        plan.kind().wire() + " deploy of " + canary.version() + " started",
+        fields);
     return r;
   }
 
   /** After a daemon restart: runs the canaries of the rollouts under way again. */
   public synchronized void restoreCanaries() {
     for (Rollout r : rollouts.values()) {
-      if (!r.phase().done()) {
+      if (r.holdsStable()) {
         r.after()
             .service(r.service())
             .ifPresent(s -> o.fleet().setCanary(r.service(), s, r.plan().canaryReplicas()));
@@ -145,15 +195,23 @@ public final class RolloutController {
     return List.copyOf(rollouts.values());
   }
 
-  /** Skips the remaining steps and promotes the canary now. */
+  /** Skips the remaining steps (and any validation) and promotes the new version now. */
   public synchronized Rollout promote(String service) {
     Rollout r = active(service);
+    refuseRolling(r, "promoted; it finishes when every instance runs the new version");
     return promoteNow(r, o.clock().instant(), "promoted by hand");
+  }
+
+  private static void refuseRolling(Rollout r, String what) {
+    if (r.plan().kind() == CanarySpec.Kind.ROLLING) {
+      throw new RefusedException("a rolling deploy cannot be " + what + "; abort rolls it back");
+    }
   }
 
   /** Stops a progressing rollout where it is. */
   public synchronized Rollout pause(String service) {
     Rollout r = active(service);
+    refuseRolling(r, "paused");
     return save(
         r.with(
             Rollout.Phase.PAUSED,
@@ -167,6 +225,7 @@ public final class RolloutController {
   /** Continues a paused rollout with its current step. */
   public synchronized Rollout resume(String service) {
     Rollout r = active(service);
+    refuseRolling(r, "paused or resumed");
     int step = r.step();
     if (step < r.plan().steps().size()
         && r.plan().steps().get(step).kind() == CanarySpec.Step.Kind.PAUSE) {
@@ -207,8 +266,16 @@ public final class RolloutController {
   }
 
   private void advance(Rollout r, Instant now) {
+    if (r.plan().kind() == CanarySpec.Kind.ROLLING) {
+      advanceRolling(r, now);
+      return;
+    }
+    if (r.phase() == Rollout.Phase.VALIDATING) {
+      validate(r, now);
+      return;
+    }
     if (o.fleet().canaryCrashLooping(r.service())) {
-      rollBack(r, now, "the canary keeps crashing", List.of());
+      rollBack(r, now, "the new version keeps crashing", List.of());
       return;
     }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
@@ -229,9 +296,21 @@ public final class RolloutController {
     if (r.phase() == Rollout.Phase.PAUSED) {
       return;
     }
+    if (!r.smoked()) {
+      smoke(r, now);
+      return;
+    }
+    if (r.plan().kind() == CanarySpec.Kind.BLUE_GREEN) {
+      switchOver(r, now);
+      return;
+    }
     List<CanarySpec.Step> steps = r.plan().steps();
     if (r.step() >= steps.size()) {
-      promoteNow(r, now, "all steps passed");
+      if (r.plan().validation().isZero()) {
+        promoteNow(r, now, "all steps passed");
+      } else {
+        startValidation(r, now, "all steps passed");
+      }
       return;
     }
     CanarySpec.Step step = steps.get(r.step());
@@ -297,10 +376,35 @@ public final class RolloutController {
                 p.maxLatencyIncreaseRatio()),
             o.random());
     List<Verdict> verdicts =
-        List.of(
-            judge.errorRate(
-                stable.failures(), stable.requests(), canary.failures(), canary.requests()),
-            judge.latency(stable.latenciesMs(), canary.latenciesMs()));
+        new java.util.ArrayList<>(
+            List.of(
+                judge.errorRate(
+                    stable.failures(), stable.requests(), canary.failures(), canary.requests()),
+                judge.latency(stable.latenciesMs(), canary.latenciesMs())));
+    if (!p.checks().isEmpty()) {
+      String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
+      CompletableFuture<List<Verdict>> f =
+          pending.computeIfAbsent(key, k -> o.checks().custom(r, p.checks()));
+      if (!f.isDone()) {
+        return;
+      }
+      pending.remove(key);
+      verdicts.addAll(results(f, "custom checks"));
+    }
+    if (p.load() != null
+        && verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+        && driven.add(r.service() + "#" + r.step() + "#" + r.stepStartedAt())) {
+      o.checks().drive(r.service(), p.load(), a.duration());
+      emit(
+          "RolloutLoadDriven",
+          r,
+          "too little traffic to judge; sending "
+              + p.load().rate()
+              + " requests/s through the route for "
+              + a.duration().toSeconds()
+              + "s",
+          Map.of("rate", Double.toString(p.load().rate())));
+    }
     Optional<Verdict> failed =
         verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
     if (failed.isPresent()) {
@@ -342,18 +446,209 @@ public final class RolloutController {
   private Rollout promoteNow(Rollout r, Instant now, String why) {
     Rollout done =
         save(r.with(Rollout.Phase.PROMOTED, r.plan().steps().size(), 100, now, why, r.verdicts()));
-    o.fleet().promote(r.service());
-    o.fleet().clearCanary(r.service());
-    o.traffic().clear(r.service());
-    emit("RolloutPromoted", done, "promoted: " + why, Map.of());
+    forget(r.service());
+    if (r.plan().kind() != CanarySpec.Kind.ROLLING) {
+      o.fleet().promote(r.service());
+      o.fleet().clearCanary(r.service());
+      o.traffic().clear(r.service());
+    }
+    emit(
+        "RolloutPromoted",
+        done,
+        "promoted: " + why,
+        Map.of("version", versionOf(r.after(), r.service())));
     return done;
   }
 
-  private Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
-    // Weight 0 first: the canary leaves the routes in this swap, before its instances stop.
-    o.traffic().split(r.service(), split(r, 0));
+  private static String versionOf(Spec spec, String service) {
+    return spec.service(service).map(ServiceSpec::version).orElse("");
+  }
+
+  private void forget(String service) {
+    pending.keySet().removeIf(k -> k.startsWith(service + "#"));
+    driven.removeIf(k -> k.startsWith(service + "#"));
+    lastJudged.remove(service);
+  }
+
+  /** Rolling: done once every instance runs the new template and is ready. */
+  private void advanceRolling(Rollout r, Instant now) {
+    ServiceSpec target = r.after().service(r.service()).orElseThrow();
+    if (o.fleet().crashLooping(r.service())) {
+      rollBack(r, now, "the new version keeps crashing", List.of());
+      return;
+    }
+    List<InstanceStatus> instances = o.fleet().instances(r.service());
+    long replaced =
+        instances.stream()
+            .filter(i -> i.template().startsWith(target.template()) && i.ready())
+            .count();
+    if (replaced == target.replicas() && instances.size() == target.replicas()) {
+      promoteNow(
+          r,
+          now,
+          "all " + target.replicas() + " instances run " + target.version() + " and are ready");
+    } else if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
+      rollBack(
+          r,
+          now,
+          "only "
+              + replaced
+              + " of "
+              + target.replicas()
+              + " instances of the new version were ready within the progress deadline of "
+              + r.plan().progressDeadline().toSeconds()
+              + "s",
+          List.of());
+    }
+  }
+
+  /** Runs the smoke tests once the new instances are ready; they must all pass. */
+  private void smoke(Rollout r, Instant now) {
+    String key = r.service() + "#smoke#" + r.startedAt();
+    CompletableFuture<List<Verdict>> f =
+        pending.computeIfAbsent(key, k -> o.checks().smoke(r.service(), r.plan().smoke()));
+    if (!f.isDone()) {
+      return;
+    }
+    pending.remove(key);
+    List<Verdict> verdicts = results(f, "smoke tests");
+    Optional<Verdict> failed =
+        verdicts.stream().filter(v -> v.outcome() != Verdict.Outcome.PASS).findFirst();
+    if (failed.isPresent()) {
+      rollBack(r, now, "smoke test failed: " + failed.get().reason(), verdicts);
+      return;
+    }
+    Rollout next = save(r.smokePassed(verdicts));
+    emit(
+        "RolloutSmokePassed",
+        next,
+        verdicts.size() + " smoke test" + (verdicts.size() == 1 ? "" : "s") + " passed",
+        Map.of());
+  }
+
+  /** The verdicts of a finished check future; a failed future is one failed verdict. */
+  private static List<Verdict> results(CompletableFuture<List<Verdict>> f, String what) {
+    try {
+      return f.join();
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      return List.of(
+          new Verdict(
+              what,
+              Verdict.Outcome.FAIL,
+              Double.NaN,
+              Double.NaN,
+              what + " could not run: " + cause.getMessage()));
+    }
+  }
+
+  /** Blue-green: all traffic to the new set in one swap; the old set stays warm. */
+  private void switchOver(Rollout r, Instant now) {
+    Ports.Sample base =
+        o.measurements().window(ids(o.fleet().instances(r.service()), false, true), r.startedAt());
+    o.traffic().split(r.service(), split(r, 100));
+    Duration window = r.plan().rollbackWindow();
+    Rollout next =
+        save(
+            r.validating(
+                100,
+                now,
+                "switched; the old version stays warm for " + window.toSeconds() + "s",
+                base));
+    emit(
+        "RolloutStep",
+        next,
+        "all traffic switched to " + versionOf(r.after(), r.service()),
+        Map.of("weight", "100"));
+  }
+
+  /** Canary: promotes the instances, then keeps judging them against the baseline. */
+  private void startValidation(Rollout r, Instant now, String why) {
+    Ports.Sample base =
+        o.measurements().window(ids(o.fleet().instances(r.service()), false, true), r.startedAt());
+    Rollout next =
+        save(
+            r.validating(
+                100,
+                now,
+                why + "; validating for " + r.plan().validation().toSeconds() + "s",
+                base));
+    o.fleet().promote(r.service());
     o.fleet().clearCanary(r.service());
-    o.fleet().revert(r.service(), r.before().service(r.service()).orElseThrow());
+    o.traffic().clear(r.service());
+    emit("RolloutValidating", next, next.reason(), Map.of());
+  }
+
+  /**
+   * Post-deploy validation: the new version's errors and latency since the switch are compared with
+   * what the stable version served before it, at a few checkpoints and at the end.
+   */
+  private void validate(Rollout r, Instant now) {
+    CanarySpec p = r.plan();
+    Duration window = p.kind() == CanarySpec.Kind.BLUE_GREEN ? p.rollbackWindow() : p.validation();
+    if (o.fleet().crashLooping(r.service())
+        || (p.kind() == CanarySpec.Kind.BLUE_GREEN && o.fleet().canaryCrashLooping(r.service()))) {
+      rollBack(r, now, "the new version keeps crashing", List.of());
+      return;
+    }
+    boolean end = !now.isBefore(r.stepStartedAt().plus(window));
+    Duration every = Duration.ofMillis(Math.max(1000, window.toMillis() / 5));
+    Instant last = lastJudged.getOrDefault(r.service(), r.stepStartedAt());
+    if (!end && now.isBefore(last.plus(every))) {
+      return;
+    }
+    lastJudged.put(r.service(), now);
+    String newTemplate = r.after().service(r.service()).orElseThrow().template();
+    Set<String> fresh =
+        o.fleet().instances(r.service()).stream()
+            .filter(i -> i.template().startsWith(newTemplate))
+            .map(InstanceStatus::id)
+            .collect(Collectors.toSet());
+    Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
+    Ports.Sample base = r.baseline() == null ? new Ports.Sample(0, 0, new double[0]) : r.baseline();
+    Judge judge =
+        new Judge(
+            new Judge.Options(
+                p.alpha(),
+                p.minRequests(),
+                p.maxErrorRateIncrease(),
+                p.maxLatencyIncreaseMs(),
+                p.maxLatencyIncreaseRatio()),
+            o.random());
+    List<Verdict> verdicts =
+        List.of(
+            judge.errorRate(base.failures(), base.requests(), after.failures(), after.requests()),
+            judge.latency(base.latenciesMs(), after.latenciesMs()));
+    Optional<Verdict> failed =
+        verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
+    if (failed.isPresent()) {
+      rollBack(r, now, "post-deploy validation: " + failed.get().reason(), verdicts);
+      return;
+    }
+    if (!end) {
+      save(r.with(r.phase(), r.step(), r.weight(), r.stepStartedAt(), r.reason(), verdicts));
+      return;
+    }
+    boolean inconclusive =
+        verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE);
+    Rollout judged =
+        r.with(r.phase(), r.step(), r.weight(), r.stepStartedAt(), r.reason(), verdicts);
+    promoteNow(
+        judged,
+        now,
+        inconclusive
+            ? "validation window over (inconclusive: too little traffic to compare)"
+            : "validation passed");
+  }
+
+  private Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
+    forget(r.service());
+    boolean rolling = r.plan().kind() == CanarySpec.Kind.ROLLING;
+    if (!rolling) {
+      // Weight 0 first: the new version leaves the routes in this swap, before it stops.
+      o.traffic().split(r.service(), split(r, 0));
+      o.fleet().clearCanary(r.service());
+    }
     Rollout done =
         save(
             r.with(
@@ -368,8 +663,13 @@ public final class RolloutController {
       fields.put(v.metric() + "_p", Double.toString(v.pValue()));
       fields.put(v.metric() + "_effect", Double.toString(v.effect()));
     }
+    fields.put("version", versionOf(r.after(), r.service()));
+    // The revert comes after the save: the applier must see the rollout as finished.
+    o.fleet().revert(r.service(), r.before().service(r.service()).orElseThrow());
     emit("RolloutRolledBack", done, "rolled back: " + why, fields);
-    pendingCleanup.add(r.service());
+    if (!rolling) {
+      pendingCleanup.add(r.service());
+    }
     return done;
   }
 
@@ -396,8 +696,10 @@ public final class RolloutController {
                         m.name(),
                         m.value()))
             .toList();
+    List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
+    active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, "*"));
     return new Split(
-        stable.template(), canary.template(), weight, weight == 0 ? List.of() : rules, false);
+        stable.template(), canary.template(), weight, active, false, r.plan().sticky());
   }
 
   /** Ids of the canary (or stable) instances, only the ready ones when readyOnly. */

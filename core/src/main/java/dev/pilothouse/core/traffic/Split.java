@@ -13,13 +13,15 @@ import java.util.List;
  * @param canaryTemplate launch template of the canary instances
  * @param canaryWeight percent of unmatched requests for the canary, 0–100
  * @param mirror send a copy of each bodyless request to the canary (its answers are discarded)
+ * @param sticky a client keeps the side it was first sent to (by a cookie the proxy sets)
  */
 public record Split(
     String stableTemplate,
     String canaryTemplate,
     int canaryWeight,
     List<Rule> rules,
-    boolean mirror) {
+    boolean mirror,
+    boolean sticky) {
 
   /** A rule sending requests that carry a header or cookie (with a value, or "*") to the canary. */
   public record Rule(Kind kind, String name, String value) {
@@ -34,6 +36,16 @@ public record Split(
       requireNonNull(name, "name");
       requireNonNull(value, "value");
     }
+  }
+
+  /** A split without sticky sessions. */
+  public Split(
+      String stableTemplate,
+      String canaryTemplate,
+      int canaryWeight,
+      List<Rule> rules,
+      boolean mirror) {
+    this(stableTemplate, canaryTemplate, canaryWeight, rules, mirror, false);
   }
 
   public Split {

@@ -1,8 +1,10 @@
 package dev.pilothouse.core.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** Canary rollouts in virtual time against small fakes of the fleet, traffic and metrics. */
@@ -34,12 +37,15 @@ class RolloutControllerTest {
   double canaryErrorRate;
   double canaryExtraMs;
   int requestsPerWindow = 500;
+  Split lastSplit;
+  final FakeChecks checks = new FakeChecks();
 
   final TrafficSplitter traffic =
       new TrafficSplitter() {
         @Override
         public void split(String service, Split split) {
           splits.add(service + ":" + split.canaryWeight());
+          lastSplit = split;
         }
 
         @Override
@@ -50,7 +56,8 @@ class RolloutControllerTest {
 
   final Ports.Measurements measurements =
       (ids, since) -> {
-        boolean canary = ids.stream().anyMatch(id -> id.startsWith("canary"));
+        boolean canary =
+            ids.stream().anyMatch(id -> id.startsWith("canary") || id.startsWith("v2-"));
         int n = requestsPerWindow;
         long failures = 0;
         double[] lat = new double[n];
@@ -81,7 +88,7 @@ class RolloutControllerTest {
   RolloutController controller() {
     return RolloutController.create(
         new RolloutController.Options(
-            fleet, traffic, measurements, store, events::add, () -> now, random));
+            fleet, traffic, measurements, store, events::add, () -> now, random, checks));
   }
 
   static ServiceSpec svc(String version) {
@@ -201,7 +208,7 @@ class RolloutControllerTest {
     run(c, Duration.ofSeconds(5));
     fleet.crashLooping = true;
     run(c, Duration.ofSeconds(1));
-    assertThat(c.status("shop").orElseThrow().reason()).isEqualTo("the canary keeps crashing");
+    assertThat(c.status("shop").orElseThrow().reason()).isEqualTo("the new version keeps crashing");
   }
 
   @Test
@@ -257,10 +264,294 @@ class RolloutControllerTest {
     assertThat(second.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
   }
 
+  static CanarySpec with(
+      CanarySpec p,
+      CanarySpec.Kind kind,
+      List<CanarySpec.SmokeTest> smoke,
+      List<CanarySpec.Check> custom,
+      CanarySpec.Load load,
+      Duration validation,
+      Duration rollbackWindow) {
+    return new CanarySpec(
+        kind == CanarySpec.Kind.CANARY ? p.steps() : List.of(),
+        kind == CanarySpec.Kind.BLUE_GREEN ? 3 : 1,
+        p.match(),
+        p.progressDeadline(),
+        p.maxAnalysisWait(),
+        p.alpha(),
+        p.minRequests(),
+        p.maxErrorRateIncrease(),
+        p.maxLatencyIncreaseMs(),
+        p.maxLatencyIncreaseRatio(),
+        kind,
+        null,
+        null,
+        smoke,
+        custom,
+        load,
+        validation,
+        false,
+        rollbackWindow);
+  }
+
+  static final List<CanarySpec.SmokeTest> SMOKE =
+      List.of(new CanarySpec.SmokeTest("GET", "/health", 200, "ok", Duration.ofSeconds(1)));
+
+  @Test
+  void rollingDeploy_isPromotedOnceEveryInstanceRunsTheNewVersion_withoutTouchingTraffic() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, CanarySpec.rolling());
+    run(c, Duration.ofSeconds(10));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROGRESSING);
+    assertThat(fleet.canaryCount).isZero();
+    fleet.stableVersion = "v2"; // the instance controller replaced them
+    run(c, Duration.ofSeconds(1));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(r.reason()).isEqualTo("all 3 instances run v2 and are ready");
+    assertThat(splits).isEmpty();
+    assertThatCode(() -> c.start("shop", V2, V1, CanarySpec.rolling()))
+        .as("the deploy lock is free again")
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void rollingDeploy_rollsBackWhenTheNewVersionCrashLoops_orMissesTheDeadline() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, CanarySpec.rolling());
+    run(c, Duration.ofSeconds(5));
+    fleet.stableCrashLooping = true;
+    run(c, Duration.ofSeconds(1));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).isEqualTo("the new version keeps crashing");
+    assertThat(fleet.reverted.version()).isEqualTo("v1");
+    fleet.stableCrashLooping = false;
+    c.start("shop", V1, V2, CanarySpec.rolling());
+    run(c, Duration.ofMinutes(11));
+    assertThat(c.status("shop").orElseThrow().reason())
+        .isEqualTo(
+            "only 0 of 3 instances of the new version were ready within the progress deadline of"
+                + " 600s");
+    assertThatCode(() -> c.start("shop", V1, V2, CanarySpec.rolling())).doesNotThrowAnyException();
+    assertThatThrownBy(() -> c.pause("shop"))
+        .hasMessageContaining("a rolling deploy cannot be paused");
+  }
+
+  @Test
+  void failingSmokeTest_rollsBackBeforeTheNewVersionGetsUserTraffic() {
+    checks.smokeResult = Verdict.Outcome.FAIL;
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(STANDARD, CanarySpec.Kind.CANARY, SMOKE, List.of(), null, Duration.ZERO, null));
+    run(c, Duration.ofSeconds(5));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).isEqualTo("smoke test failed: GET /health answered 500");
+    assertThat(splits).as("never more than weight 0").containsOnly("shop:0", "shop:clear");
+    assertThat(checks.smokeCalls).isEqualTo(1);
+  }
+
+  @Test
+  void passingSmokeTests_thenTheStepsRun_andThePreviewHeaderAlwaysReachesTheNewVersion() {
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(STANDARD, CanarySpec.Kind.CANARY, SMOKE, List.of(), null, Duration.ZERO, null));
+    assertThat(lastSplit.rules())
+        .contains(new Split.Rule(Split.Rule.Kind.HEADER, RolloutController.PREVIEW_HEADER, "*"));
+    run(c, Duration.ofSeconds(90));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(events).extracting(NewEvent::type).contains("RolloutSmokePassed");
+  }
+
+  @Test
+  void failingCustomCheck_rollsBack_withTheCheckReason() {
+    RolloutController c = controller();
+    checks.customResult = Verdict.Outcome.FAIL;
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(
+            STANDARD,
+            CanarySpec.Kind.CANARY,
+            List.of(),
+            List.of(new CanarySpec.Check("db", "command", "./check", Duration.ofSeconds(5))),
+            null,
+            Duration.ZERO,
+            null));
+    run(c, Duration.ofSeconds(60));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).isEqualTo("db: exit code 1");
+    assertThat(r.verdicts()).extracting(Verdict::metric).contains("db", "error-rate", "latency");
+  }
+
+  @Test
+  void tooLittleTraffic_drivesTheLoadGenerator_oncePerStep() {
+    requestsPerWindow = 10;
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(
+            STANDARD,
+            CanarySpec.Kind.CANARY,
+            List.of(),
+            List.of(),
+            new CanarySpec.Load(20, "/"),
+            Duration.ZERO,
+            null));
+    run(c, Duration.ofSeconds(40));
+    assertThat(checks.driven).containsExactly("shop 20.0/s for 30s");
+    requestsPerWindow = 500; // the generated load arrives
+    run(c, Duration.ofSeconds(60));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+  }
+
+  @Test
+  void blueGreen_switchesAllTrafficAtOnce_keepsTheOldSetWarm_thenPromotes() {
+    RolloutController c = controller();
+    CanarySpec bg =
+        with(
+            STANDARD,
+            CanarySpec.Kind.BLUE_GREEN,
+            SMOKE,
+            List.of(),
+            null,
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(60));
+    c.start("shop", V1, V2, bg);
+    assertThat(fleet.canaryCount).as("a full new set").isEqualTo(3);
+    run(c, Duration.ofSeconds(5));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.VALIDATING);
+    assertThat(splits).containsExactly("shop:0", "shop:100");
+    assertThat(fleet.applied).as("old set still warm").isNull();
+    run(c, Duration.ofSeconds(60));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(splits).containsExactly("shop:0", "shop:100", "shop:clear");
+    assertThat(fleet.applied).isEqualTo(V2);
+  }
+
+  @Test
+  void blueGreen_withErrorsAfterTheSwitch_switchesBackInOneSwap() {
+    canaryErrorRate = 0.3;
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(
+            STANDARD,
+            CanarySpec.Kind.BLUE_GREEN,
+            List.of(),
+            List.of(),
+            null,
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(60)));
+    run(c, Duration.ofSeconds(30));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).startsWith("post-deploy validation: error rate higher");
+    assertThat(splits).containsSubsequence("shop:100", "shop:0");
+    assertThat(fleet.applied).isNull();
+    assertThat(fleet.reverted.version()).isEqualTo("v1");
+  }
+
+  @Test
+  void canaryValidation_afterPromotion_rollsBackOnRegression() {
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        with(
+            STANDARD,
+            CanarySpec.Kind.CANARY,
+            List.of(),
+            List.of(),
+            null,
+            Duration.ofSeconds(60),
+            null));
+    run(c, Duration.ofSeconds(65));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.VALIDATING);
+    assertThat(r.holdsStable()).as("the new version is promoted").isFalse();
+    assertThat(fleet.applied).isEqualTo(V2);
+    canaryErrorRate = 0.3; // a regression once all traffic is on it
+    run(c, Duration.ofSeconds(30));
+    r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).startsWith("post-deploy validation: error rate higher");
+    assertThat(fleet.reverted.version()).isEqualTo("v1");
+  }
+
+  /** Smoke tests and custom checks that answer as told; load requests recorded. */
+  static final class FakeChecks implements Ports.Checks {
+    Verdict.Outcome smokeResult = Verdict.Outcome.PASS;
+    Verdict.Outcome customResult = Verdict.Outcome.PASS;
+    int smokeCalls;
+    final List<String> driven = new ArrayList<>();
+
+    @Override
+    public CompletableFuture<List<Verdict>> smoke(
+        String service, List<CanarySpec.SmokeTest> tests) {
+      smokeCalls++;
+      return CompletableFuture.completedFuture(
+          tests.stream()
+              .map(
+                  t ->
+                      new Verdict(
+                          "smoke " + t.path(),
+                          smokeResult,
+                          Double.NaN,
+                          3,
+                          t.method()
+                              + " "
+                              + t.path()
+                              + " answered "
+                              + (smokeResult == Verdict.Outcome.PASS ? t.status() : 500)))
+              .toList());
+    }
+
+    @Override
+    public CompletableFuture<List<Verdict>> custom(Rollout rollout, List<CanarySpec.Check> list) {
+      return CompletableFuture.completedFuture(
+          list.stream()
+              .map(
+                  ch ->
+                      new Verdict(
+                          ch.name(),
+                          customResult,
+                          Double.NaN,
+                          Double.NaN,
+                          ch.name()
+                              + (customResult == Verdict.Outcome.PASS
+                                  ? ": exit code 0"
+                                  : ": exit code 1")))
+              .toList());
+    }
+
+    @Override
+    public void drive(String service, CanarySpec.Load load, Duration duration) {
+      driven.add(service + " " + load.rate() + "/s for " + duration.toSeconds() + "s");
+    }
+  }
+
   /** Three stable instances; the canary instances appear when set and are ready at once. */
   final class FakeFleet implements Ports.Fleet {
     int canaryCount;
     boolean crashLooping;
+    boolean stableCrashLooping;
+    String stableVersion = "v1";
     boolean canaryReady = true;
     Spec applied;
     ServiceSpec reverted;
@@ -286,8 +577,14 @@ class RolloutControllerTest {
     }
 
     @Override
+    public boolean crashLooping(String service) {
+      return stableCrashLooping;
+    }
+
+    @Override
     public void promote(String service) {
       applied = V2;
+      stableVersion = "v2";
     }
 
     @Override
@@ -301,7 +598,7 @@ class RolloutControllerTest {
       for (int i = 0; i < 3; i++) {
         out.add(
             new InstanceStatus(
-                "stable-" + i,
+                stableVersion + "-stable-" + i,
                 "shop",
                 i,
                 100 + i,
@@ -310,8 +607,8 @@ class RolloutControllerTest {
                 true,
                 Instant.EPOCH,
                 0,
-                "t1-0",
-                "v1"));
+                svc(stableVersion).template() + "-0",
+                stableVersion));
       }
       for (int i = 0; i < canaryCount; i++) {
         out.add(
@@ -325,7 +622,7 @@ class RolloutControllerTest {
                 canaryReady,
                 Instant.EPOCH,
                 0,
-                "t2-canary",
+                svc("v2").template() + "-canary",
                 "v2"));
       }
       return out;

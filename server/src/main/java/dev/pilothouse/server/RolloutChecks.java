@@ -1,0 +1,305 @@
+package dev.pilothouse.server;
+
+import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.rollout.Ports;
+import dev.pilothouse.core.rollout.Rollout;
+import dev.pilothouse.core.rollout.RolloutController;
+import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.RouteSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.proxy.load.LoadGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the checks of rollouts that need I/O: smoke tests through the load balancer (targeted at the
+ * new version by the preview header), custom webhook and command checks, and the load generator.
+ * Each runs on its own virtual thread; results come back as verdicts.
+ */
+final class RolloutChecks implements Ports.Checks, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RolloutChecks.class);
+  private static final int MAX_BODY = 64 * 1024;
+
+  private final Supplier<Integer> proxyPort;
+  private final Supplier<dev.pilothouse.core.spec.Spec> spec;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final HttpClient http;
+
+  /**
+   * @param proxyPort the load balancer's port, or null while it does not listen
+   * @param spec the desired state now in force (for routes and working directories)
+   */
+  RolloutChecks(Supplier<Integer> proxyPort, Supplier<dev.pilothouse.core.spec.Spec> spec) {
+    this.proxyPort = proxyPort;
+    this.spec = spec;
+    this.http =
+        HttpClient.newBuilder()
+            .executor(executor)
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  @Override
+  public CompletableFuture<List<Verdict>> smoke(String service, List<CanarySpec.SmokeTest> tests) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          List<Verdict> out = new ArrayList<>();
+          for (CanarySpec.SmokeTest t : tests) {
+            out.add(smokeOne(service, t));
+          }
+          return out;
+        },
+        executor);
+  }
+
+  private Verdict smokeOne(String service, CanarySpec.SmokeTest t) {
+    String name = "smoke " + t.method() + " " + t.path();
+    Integer port = proxyPort.get();
+    RouteSpec route = spec.get().service(service).map(ServiceSpec::route).orElse(null);
+    if (port == null || route == null) {
+      return new Verdict(
+          name,
+          Verdict.Outcome.FAIL,
+          Double.NaN,
+          Double.NaN,
+          "the load balancer does not route " + service);
+    }
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + t.path()))
+            .timeout(t.maxLatency().plusSeconds(5))
+            .header(RolloutController.PREVIEW_HEADER, "smoke")
+            .method(t.method(), HttpRequest.BodyPublishers.noBody());
+    if (!route.host().isEmpty()) {
+      b.header("Host", route.host());
+    }
+    long start = System.nanoTime();
+    try {
+      HttpResponse<InputStream> res =
+          http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      String body;
+      try (InputStream in = res.body()) {
+        body = new String(in.readNBytes(MAX_BODY), StandardCharsets.UTF_8);
+      }
+      double ms = (System.nanoTime() - start) / 1e6;
+      String who = t.method() + " " + t.path();
+      String version = res.headers().firstValue("x-pilothouse-version").orElse("");
+      if (res.statusCode() != t.status()) {
+        return fail(name, ms, who + " answered " + res.statusCode() + ", expected " + t.status());
+      }
+      if (!t.body().isEmpty() && !body.contains(t.body())) {
+        return fail(name, ms, who + " answered without '" + t.body() + "' in its body");
+      }
+      if (ms > t.maxLatency().toMillis()) {
+        return fail(
+            name,
+            ms,
+            who
+                + " took "
+                + Math.round(ms)
+                + " ms, more than the allowed "
+                + t.maxLatency().toMillis()
+                + " ms");
+      }
+      return new Verdict(
+          name,
+          Verdict.Outcome.PASS,
+          Double.NaN,
+          ms,
+          who
+              + " answered "
+              + res.statusCode()
+              + " in "
+              + Math.round(ms)
+              + " ms"
+              + (version.isEmpty() ? "" : " from " + version));
+    } catch (IOException e) {
+      return fail(name, (System.nanoTime() - start) / 1e6, t.path() + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail(name, Double.NaN, "interrupted");
+    }
+  }
+
+  private static Verdict fail(String name, double ms, String reason) {
+    return new Verdict(name, Verdict.Outcome.FAIL, Double.NaN, ms, reason);
+  }
+
+  @Override
+  public CompletableFuture<List<Verdict>> custom(Rollout r, List<CanarySpec.Check> checks) {
+    List<CompletableFuture<Verdict>> each = new ArrayList<>();
+    for (CanarySpec.Check c : checks) {
+      each.add(
+          CompletableFuture.supplyAsync(
+              () -> c.kind().equals("webhook") ? webhook(r, c) : command(r, c), executor));
+    }
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** What a check is told about the rollout, as JSON body or environment. */
+  private static Map<String, String> context(Rollout r) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("service", r.service());
+    m.put("version", r.after().service(r.service()).map(ServiceSpec::version).orElse(""));
+    m.put("stable_version", r.before().service(r.service()).map(ServiceSpec::version).orElse(""));
+    m.put("step", Integer.toString(r.step()));
+    m.put("weight", Integer.toString(r.weight()));
+    m.put("step_started_at", r.stepStartedAt().toString());
+    return m;
+  }
+
+  /**
+   * POSTs the rollout's context as JSON; 2xx passes unless the answer's JSON says {"result":
+   * "fail"} or "inconclusive" (with an optional "reason").
+   */
+  private Verdict webhook(Rollout r, CanarySpec.Check c) {
+    long start = System.nanoTime();
+    try {
+      String body = Api.JSON.writeValueAsString(context(r));
+      HttpResponse<String> res =
+          http.send(
+              HttpRequest.newBuilder(URI.create(c.target()))
+                  .timeout(c.timeout())
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      double ms = (System.nanoTime() - start) / 1e6;
+      String result = "";
+      String reason = "";
+      if (res.body() != null && res.body().trim().startsWith("{")) {
+        try {
+          var node = Api.JSON.readTree(res.body());
+          result = node.path("result").asText("");
+          reason = node.path("reason").asText("");
+        } catch (IOException e) {
+          reason = "";
+        }
+      }
+      boolean ok = res.statusCode() / 100 == 2;
+      Verdict.Outcome outcome =
+          !ok || result.equalsIgnoreCase("fail")
+              ? Verdict.Outcome.FAIL
+              : result.equalsIgnoreCase("inconclusive")
+                  ? Verdict.Outcome.INCONCLUSIVE
+                  : Verdict.Outcome.PASS;
+      String why =
+          c.name()
+              + ": webhook answered "
+              + res.statusCode()
+              + (reason.isEmpty() ? "" : " (" + reason + ")");
+      return new Verdict(c.name(), outcome, Double.NaN, ms, why);
+    } catch (IOException e) {
+      return new Verdict(
+          c.name(),
+          Verdict.Outcome.FAIL,
+          Double.NaN,
+          Double.NaN,
+          c.name() + ": webhook failed: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
+    }
+  }
+
+  /** Runs the command with sh -c; exit 0 passes. Its last output line is quoted in the reason. */
+  private Verdict command(Rollout r, CanarySpec.Check c) {
+    ServiceSpec s = r.after().service(r.service()).orElseThrow();
+    ProcessBuilder pb = new ProcessBuilder("sh", "-c", c.target());
+    pb.directory(Path.of(s.workdir()).toFile());
+    pb.redirectErrorStream(true);
+    context(r)
+        .forEach(
+            (k, v) ->
+                pb.environment().put("PILOTHOUSE_" + k.toUpperCase(java.util.Locale.ROOT), v));
+    long start = System.nanoTime();
+    try {
+      Process p = pb.start();
+      byte[] out;
+      CompletableFuture<byte[]> reader =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (InputStream in = p.getInputStream()) {
+                  return in.readNBytes(MAX_BODY);
+                } catch (IOException e) {
+                  return new byte[0];
+                }
+              },
+              executor);
+      if (!p.waitFor(c.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        return new Verdict(
+            c.name(),
+            Verdict.Outcome.FAIL,
+            Double.NaN,
+            Double.NaN,
+            c.name() + ": timed out after " + c.timeout().toSeconds() + "s");
+      }
+      out = reader.join();
+      double ms = (System.nanoTime() - start) / 1e6;
+      String text = new String(out, StandardCharsets.UTF_8).strip();
+      String last = text.isEmpty() ? "" : text.substring(text.lastIndexOf('\n') + 1);
+      int code = p.exitValue();
+      return new Verdict(
+          c.name(),
+          code == 0 ? Verdict.Outcome.PASS : Verdict.Outcome.FAIL,
+          Double.NaN,
+          ms,
+          c.name() + ": exit code " + code + (last.isEmpty() ? "" : " (" + last + ")"));
+    } catch (IOException e) {
+      return new Verdict(
+          c.name(),
+          Verdict.Outcome.FAIL,
+          Double.NaN,
+          Double.NaN,
+          c.name() + ": could not run: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
+    }
+  }
+
+  @Override
+  public void drive(String service, CanarySpec.Load load, Duration duration) {
+    Integer port = proxyPort.get();
+    if (port == null) {
+      return;
+    }
+    URI uri = URI.create("http://127.0.0.1:" + port + load.path());
+    executor.execute(
+        () -> {
+          try {
+            LoadGenerator.run(
+                new LoadGenerator.Options(uri, load.rate(), duration, 4, Duration.ofSeconds(10)),
+                null);
+          } catch (RuntimeException e) {
+            log.warn("load generator for {} failed: {}", service, e.toString());
+          }
+        });
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}
