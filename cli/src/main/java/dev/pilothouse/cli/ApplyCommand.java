@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 final class ApplyCommand implements Callable<Integer> {
   @Mixin Common common;
   @Mixin Output output;
+  @Mixin DeployFlags deploy;
 
   @Option(
       names = {"-f", "--file"},
@@ -28,7 +29,19 @@ final class ApplyCommand implements Callable<Integer> {
   public Integer call() {
     SpecFile f = SpecFile.read(file);
     f.check(spec.commandLine().getErr());
-    Wire.ApplyResponse r = common.client().apply(f.request());
+    Wire.ApplyRequest plain = f.request();
+    Wire.ApplyResponse r =
+        common
+            .client()
+            .apply(
+                new Wire.ApplyRequest(
+                    plain.file(),
+                    plain.yaml(),
+                    plain.baseDir(),
+                    plain.vars(),
+                    deploy.commit,
+                    deploy.commitTime,
+                    deploy.ignoreFreeze));
     print(r, output, spec.commandLine().getOut());
     return ExitCodes.OK;
   }

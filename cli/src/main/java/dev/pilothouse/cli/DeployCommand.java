@@ -15,10 +15,11 @@ import picocli.CommandLine.Spec;
     name = "deploy",
     description =
         "Deploy a new version of a service (a new revision), with its strategy: rolling, or"
-            + " canary with analysis and automatic rollback.")
+            + " canary or blue-green with analysis and automatic rollback.")
 final class DeployCommand implements Callable<Integer> {
   @Mixin Common common;
   @Mixin Output output;
+  @Mixin DeployFlags deploy;
 
   @Parameters(index = "0", paramLabel = "SERVICE")
   String service;
@@ -52,7 +53,11 @@ final class DeployCommand implements Callable<Integer> {
       vars.put(kv.substring(0, eq), kv.substring(eq + 1));
     }
     ApplyCommand.print(
-        common.client().deploy(service, version, vars), output, spec.commandLine().getOut());
+        common
+            .client()
+            .deploy(service, version, vars, deploy.commit, deploy.commitTime, deploy.ignoreFreeze),
+        output,
+        spec.commandLine().getOut());
     return ExitCodes.OK;
   }
 }

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       RolloutCommand.class,
       DeployCommand.class,
       HistoryCommand.class,
+      DoraCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

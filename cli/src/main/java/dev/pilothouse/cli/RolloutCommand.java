@@ -32,9 +32,18 @@ final class RolloutCommand implements Runnable {
   }
 
   static void print(Wire.Rollout r, PrintWriter out) {
-    out.printf(
-        "%s: %s %s -> %s, step %d/%d, canary weight %d%%%n",
-        r.service(), r.phase(), r.fromVersion(), r.toVersion(), r.step(), r.steps(), r.weight());
+    if ("rolling".equals(r.strategy())) {
+      out.printf(
+          "%s: %s rolling %s -> %s%n", r.service(), r.phase(), r.fromVersion(), r.toVersion());
+    } else if ("blueGreen".equals(r.strategy())) {
+      out.printf(
+          "%s: %s blue-green %s -> %s, new version gets %d%% of traffic%n",
+          r.service(), r.phase(), r.fromVersion(), r.toVersion(), r.weight());
+    } else {
+      out.printf(
+          "%s: %s %s -> %s, step %d/%d, canary weight %d%%%n",
+          r.service(), r.phase(), r.fromVersion(), r.toVersion(), r.step(), r.steps(), r.weight());
+    }
     out.println("  " + r.reason());
     for (Wire.Verdict v : r.verdicts()) {
       out.printf(

@@ -106,10 +106,37 @@ public final class PilotClient {
 
   public Wire.ApplyResponse deploy(
       String service, String version, java.util.Map<String, String> env) {
+    return deploy(service, version, env, "", "", false);
+  }
+
+  /** Deploys a version; commit and commitTime (ISO 8601) may be empty. */
+  public Wire.ApplyResponse deploy(
+      String service,
+      String version,
+      java.util.Map<String, String> env,
+      String commit,
+      String commitTime,
+      boolean ignoreFreeze) {
     return post(
         "/api/v1/services/" + enc(service) + "/deploy",
-        java.util.Map.of("version", version, "env", env),
+        java.util.Map.of(
+            "version",
+            version,
+            "env",
+            env,
+            "commit",
+            commit,
+            "commitTime",
+            commitTime,
+            "ignoreFreeze",
+            ignoreFreeze),
         Wire.ApplyResponse.class);
+  }
+
+  /** The DORA metrics since a duration ago ("30d") or a timestamp. */
+  public java.util.Map<String, Object> dora(String since) {
+    return get(
+        "/api/v1/dora?since=" + enc(since), new TypeReference<java.util.Map<String, Object>>() {});
   }
 
   public Wire.ApplyResponse undo(String service, long toRevision) {

@@ -106,7 +106,8 @@ public final class Wire {
       int steps,
       int weight,
       String startedAt,
-      List<Verdict> verdicts) {}
+      List<Verdict> verdicts,
+      String strategy) {}
 
   /** One metric's verdict at the latest analysis. */
   public record Verdict(

@@ -77,6 +77,7 @@ final class Api {
               config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
               config.routes.get("/api/v1/services/{name}/history", this::history);
+              config.routes.get("/api/v1/dora", this::dora);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
               config.routes.get("/api/v1/rollouts/{name}", this::rollout);
@@ -245,7 +246,7 @@ final class Api {
                     new ApiError(
                         404,
                         "no rollout of '" + name + "' yet",
-                        "change its version with a canary strategy and apply the spec"));
+                        "deploy a new version: change it in the spec and apply, or 'pilothouse deploy'"));
     send(ctx, 200, RolloutView.of(r));
   }
 
@@ -343,6 +344,72 @@ final class Api {
     UndoRequest req = body(ctx, UndoRequest.class);
     send(ctx, 200, d.applier().undo(ctx.pathParam("name"), req.toRevision()));
   }
+
+  /** {@code GET /api/v1/dora?since=30d}: the DORA metrics of the period up to now. */
+  private void dora(Context ctx) {
+    String sinceText = Optional.ofNullable(ctx.queryParam("since")).orElse("30d");
+    java.time.Instant now = d.clock().instant();
+    java.time.Instant since = Since.parse(sinceText, now);
+    List<Event> all = new java.util.ArrayList<>();
+    long after = 0;
+    while (true) {
+      List<Event> page = d.events().after(after, 10_000);
+      for (Event e : page) {
+        if (DORA_TYPES.contains(e.type())) {
+          all.add(e);
+        }
+      }
+      if (page.size() < 10_000) {
+        break;
+      }
+      after = page.get(page.size() - 1).seq();
+    }
+    send(
+        ctx,
+        200,
+        doraView(
+            dev.pilothouse.core.rollout.Dora.compute(
+                all, since, now, java.time.Duration.ofHours(1))));
+  }
+
+  private static java.util.Map<String, Object> doraView(dev.pilothouse.core.rollout.Dora.Report r) {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("since", r.since().toString());
+    m.put("until", r.until().toString());
+    m.put("deployments", r.deployments());
+    m.put("successful", r.successful());
+    m.put("failed", r.failed());
+    m.put("in_progress", r.inProgress());
+    m.put("deployment_frequency_per_day", r.deploymentsPerDay());
+    m.put("lead_time_seconds", statView(r.leadTime()));
+    m.put("change_failure_rate", r.changeFailureRate());
+    m.put("time_to_restore_seconds", statView(r.timeToRestore()));
+    m.put("levels", r.levels());
+    if (!r.perService().isEmpty()) {
+      java.util.Map<String, Object> per = new java.util.LinkedHashMap<>();
+      r.perService().forEach((k, v) -> per.put(k, doraView(v)));
+      m.put("services", per);
+    }
+    return m;
+  }
+
+  private static java.util.Map<String, Object> statView(dev.pilothouse.core.rollout.Dora.Stat s) {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("samples", s.samples());
+    m.put("median", s.medianSeconds());
+    m.put("p90", s.p90Seconds());
+    return m;
+  }
+
+  private static final java.util.Set<String> DORA_TYPES =
+      java.util.Set.of(
+          "RolloutStarted",
+          "RolloutStep",
+          "RolloutPromoted",
+          "RolloutRolledBack",
+          "CrashLoop",
+          "IncidentOpened",
+          "InstanceReady");
 
   private void history(Context ctx) {
     send(ctx, 200, d.applier().history(ctx.pathParam("name")));

@@ -19,7 +19,8 @@ final class RolloutView {
         r.plan().steps().size(),
         r.weight(),
         r.startedAt().toString(),
-        r.verdicts().stream().map(RolloutView::view).toList());
+        r.verdicts().stream().map(RolloutView::view).toList(),
+        r.plan().kind().wire());
   }
 
   private static Wire.Verdict view(Verdict v) {
