@@ -51,6 +51,15 @@ final class Backups {
     }
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      com.fasterxml.jackson.databind.json.JsonMapper.builder()
+          .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(
+              com.fasterxml.jackson.databind.SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+          .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+          .build();
+
   private final Path root;
 
   Backups(Path stateDir) {
@@ -70,7 +79,7 @@ final class Backups {
     try {
       privateDir(dir);
       Path release = dir.resolve("release.json");
-      Files.writeString(release, Api.JSON.writeValueAsString(previous));
+      Files.writeString(release, JSON.writeValueAsString(previous));
       Files.setPosixFilePermissions(release, PosixFilePermissions.fromString("rw-------"));
       keepArtifact(previous, dir.resolve("artifact"), files, bytes);
       for (int i = 0; i < d.dataPaths().size(); i++) {
@@ -209,7 +218,7 @@ final class Backups {
     m.put("message", r.message());
     try {
       if (Files.isDirectory(dir)) {
-        Files.writeString(dir.resolve("backup.json"), Api.JSON.writeValueAsString(m));
+        Files.writeString(dir.resolve("backup.json"), JSON.writeValueAsString(m));
       }
     } catch (IOException e) {
       // the event still records the result

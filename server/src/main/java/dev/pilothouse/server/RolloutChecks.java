@@ -253,7 +253,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
             Verdict.Outcome.FAIL,
             Double.NaN,
             Double.NaN,
-            c.name() + ": timed out after " + c.timeout().toSeconds() + "s");
+            c.name() + ": timed out after " + human(c.timeout()));
       }
       out = reader.join();
       double ms = (System.nanoTime() - start) / 1e6;
@@ -277,6 +277,10 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
       Thread.currentThread().interrupt();
       return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
     }
+  }
+
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
   @Override

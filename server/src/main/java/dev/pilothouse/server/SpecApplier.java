@@ -29,6 +29,13 @@ final class SpecApplier {
   private volatile Spec current;
   private volatile long revision;
   private RolloutController rollouts;
+
+  /**
+   * The one lock of the applier and the rollout controller (their calls go both ways): this
+   * applier's monitor until the controller is connected, then the controller's.
+   */
+  private volatile Object lock = this;
+
   private Preflight preflight;
   private Backups backups;
 
@@ -95,45 +102,52 @@ final class SpecApplier {
   /** Connects the rollout controller (it needs this applier first). */
   void setRollouts(RolloutController rollouts) {
     this.rollouts = rollouts;
+    this.lock = rollouts;
   }
 
   /**
    * What the instance controller runs: the desired state, except that a service with a rollout
    * under way keeps its stable spec (the new version runs as the rollout's canary).
    */
-  synchronized Spec effective(Spec desired) {
-    Spec out = desired;
-    if (rollouts == null) {
+  Spec effective(Spec desired) {
+    synchronized (lock) {
+      Spec out = desired;
+      if (rollouts == null) {
+        return out;
+      }
+      for (Rollout r : rollouts.all()) {
+        if (r.holdsStable() && out.service(r.service()).isPresent()) {
+          out = out.with(r.before().service(r.service()).orElseThrow());
+        }
+      }
       return out;
     }
-    for (Rollout r : rollouts.all()) {
-      if (r.holdsStable() && out.service(r.service()).isPresent()) {
-        out = out.with(r.before().service(r.service()).orElseThrow());
-      }
-    }
-    return out;
   }
 
   /** Hands the instance controller the effective desired state again. */
-  synchronized void reconcile() {
-    controller.apply(effective(current));
+  void reconcile() {
+    synchronized (lock) {
+      controller.apply(effective(current));
+    }
   }
 
   /** A rolled-back service returns to its stable spec, as a new revision. */
-  synchronized void revert(String service, ServiceSpec stable) {
-    Spec reverted = current.with(stable);
-    Revision r = revisions.append(reverted, "rollback of " + service);
-    current = reverted;
-    revision = r.number();
-    controller.apply(effective(reverted));
-    events.emit(
-        new NewEvent(
-            clock.instant(),
-            "SpecApplied",
-            service,
-            "",
-            "applied revision " + r.number() + ": " + service + " back to its stable version",
-            Map.of("revision", Long.toString(r.number()))));
+  void revert(String service, ServiceSpec stable) {
+    synchronized (lock) {
+      Spec reverted = current.with(stable);
+      Revision r = revisions.append(reverted, "rollback of " + service);
+      current = reverted;
+      revision = r.number();
+      controller.apply(effective(reverted));
+      events.emit(
+          new NewEvent(
+              clock.instant(),
+              "SpecApplied",
+              service,
+              "",
+              "applied revision " + r.number() + ": " + service + " back to its stable version",
+              Map.of("revision", Long.toString(r.number()))));
+    }
   }
 
   /** The desired state now in force. */
@@ -166,7 +180,7 @@ final class SpecApplier {
   }
 
   /** Applies a new desired state; returns its revision and what changed. */
-  synchronized Wire.ApplyResponse apply(Spec spec, String source) {
+  Wire.ApplyResponse apply(Spec spec, String source) {
     return apply(spec, source, DeployOptions.NONE);
   }
 
@@ -175,65 +189,103 @@ final class SpecApplier {
    * strategy, after its pre-flight checks passed and its backup was taken; nothing is applied when
    * any of them fails.
    */
-  synchronized Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts) {
-    Spec before = current;
-    List<String> changes = SpecDiff.between(before, spec);
-    if (changes.isEmpty() && revision > 0) {
-      return new Wire.ApplyResponse(revision, false, List.of());
-    }
+  Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts) {
+    return apply(spec, source, opts, -1);
+  }
+
+  /**
+   * Applies spec. basedOn is the revision spec was derived from (scale, deploy, undo), or -1 for a
+   * whole desired state; a derived spec whose revision was superseded meanwhile is refused. The
+   * checks and the backup (which may run a long hook) run outside the lock, so rollouts of other
+   * services keep going; the revision is checked again before anything is applied.
+   */
+  private Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts, long basedOn) {
+    Spec before;
+    long at;
+    List<String> changes;
     List<ServiceSpec> deploys = new java.util.ArrayList<>();
-    for (ServiceSpec s : spec.services()) {
-      var old = before.service(s.name());
-      boolean templateChanged = old.isPresent() && !old.get().template().equals(s.template());
-      boolean underWay =
-          rollouts != null && rollouts.status(s.name()).map(r -> !r.phase().done()).orElse(false);
-      if (templateChanged && underWay) {
-        throw new ApiError(
-            409,
-            "a rollout of " + s.name() + " is under way",
-            "promote or abort it first: 'pilothouse rollout promote|abort " + s.name() + "'");
+    synchronized (lock) {
+      before = current;
+      at = revision;
+      if (basedOn >= 0 && basedOn != at) {
+        throw superseded();
       }
-      if (templateChanged && rollouts != null) {
-        deploys.add(s);
+      changes = SpecDiff.between(before, spec);
+      if (changes.isEmpty() && revision > 0) {
+        return new Wire.ApplyResponse(revision, false, List.of());
+      }
+      for (ServiceSpec s : spec.services()) {
+        var old = before.service(s.name());
+        boolean templateChanged = old.isPresent() && !old.get().template().equals(s.template());
+        if (templateChanged && underWay(s.name())) {
+          throw new ApiError(
+              409,
+              "a rollout of " + s.name() + " is under way",
+              "promote or abort it first: 'pilothouse rollout promote|abort " + s.name() + "'");
+        }
+        if (templateChanged && rollouts != null) {
+          deploys.add(s);
+        }
       }
     }
     for (ServiceSpec s : deploys) {
       preflight(s, opts);
     }
     for (ServiceSpec s : deploys) {
-      backup(before.service(s.name()).orElseThrow(), s);
+      backup(before.service(s.name()).orElseThrow(), s, at + 1);
     }
-    Revision r = revisions.append(spec, source);
-    current = spec;
-    revision = r.number();
-    Spec stableView = effective(spec);
-    for (ServiceSpec s : deploys) {
-      if (s.plan().kind() != dev.pilothouse.core.spec.CanarySpec.Kind.ROLLING) {
-        stableView = stableView.with(before.service(s.name()).orElseThrow());
+    synchronized (lock) {
+      if (revision != at) {
+        throw superseded();
       }
+      for (ServiceSpec s : deploys) {
+        if (underWay(s.name())) {
+          throw superseded();
+        }
+      }
+      Revision r = revisions.append(spec, source);
+      current = spec;
+      revision = r.number();
+      Spec stableView = effective(spec);
+      for (ServiceSpec s : deploys) {
+        if (s.plan().kind() != dev.pilothouse.core.spec.CanarySpec.Kind.ROLLING) {
+          stableView = stableView.with(before.service(s.name()).orElseThrow());
+        }
+      }
+      controller.apply(stableView);
+      for (ServiceSpec s : deploys) {
+        rollouts.start(
+            s.name(),
+            spec.with(before.service(s.name()).orElseThrow()),
+            spec,
+            s.plan(),
+            opts.labels());
+      }
+      events.emit(
+          new NewEvent(
+              clock.instant(),
+              "SpecApplied",
+              "",
+              "",
+              "applied revision " + r.number() + " from " + source,
+              Map.of(
+                  "revision",
+                  Long.toString(r.number()),
+                  "changes",
+                  Integer.toString(changes.size()))));
+      return new Wire.ApplyResponse(r.number(), true, changes);
     }
-    controller.apply(stableView);
-    for (ServiceSpec s : deploys) {
-      rollouts.start(
-          s.name(),
-          spec.with(before.service(s.name()).orElseThrow()),
-          spec,
-          s.plan(),
-          opts.labels());
-    }
-    events.emit(
-        new NewEvent(
-            clock.instant(),
-            "SpecApplied",
-            "",
-            "",
-            "applied revision " + r.number() + " from " + source,
-            Map.of(
-                "revision",
-                Long.toString(r.number()),
-                "changes",
-                Integer.toString(changes.size()))));
-    return new Wire.ApplyResponse(r.number(), true, changes);
+  }
+
+  private boolean underWay(String service) {
+    return rollouts != null && rollouts.status(service).map(r -> !r.phase().done()).orElse(false);
+  }
+
+  private static ApiError superseded() {
+    return new ApiError(
+        409,
+        "the desired state changed while this change was being prepared",
+        "nothing was applied; look at 'pilothouse history' and try again");
   }
 
   private void preflight(ServiceSpec s, DeployOptions opts) {
@@ -274,11 +326,11 @@ final class SpecApplier {
             fields));
   }
 
-  private void backup(ServiceSpec previous, ServiceSpec next) {
+  private void backup(ServiceSpec previous, ServiceSpec next, long nextRevision) {
     if (backups == null) {
       return;
     }
-    Backups.Result b = backups.run(previous, next, revision + 1, clock.instant());
+    Backups.Result b = backups.run(previous, next, nextRevision, clock.instant());
     Map<String, String> fields = new java.util.HashMap<>();
     fields.put("dir", b.dir());
     fields.put("files", Integer.toString(b.files()));
@@ -305,31 +357,46 @@ final class SpecApplier {
   }
 
   /** Sets a service's replica count as a new revision. */
-  synchronized Wire.ApplyResponse scale(String service, int replicas) {
+  Wire.ApplyResponse scale(String service, int replicas) {
     if (replicas < 0 || replicas > 1000) {
       throw new ApiError(
           400,
           "replicas must be between 0 and 1000, but was " + replicas,
           "give a count from 0 to 1000");
     }
-    Spec now = current;
+    Spec now;
+    long at;
+    synchronized (lock) {
+      now = current;
+      at = revision;
+    }
     ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
-    return apply(now.with(s.withReplicas(replicas)), "scale " + service + " " + replicas);
+    return apply(
+        now.with(s.withReplicas(replicas)),
+        "scale " + service + " " + replicas,
+        DeployOptions.NONE,
+        at);
   }
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
-  synchronized Wire.ApplyResponse deploy(
+  Wire.ApplyResponse deploy(
       String service, String version, Map<String, String> env, DeployOptions opts) {
     if (version == null || version.isBlank()) {
       throw new ApiError(400, "a deploy needs a version", "pass --version V");
     }
-    ServiceSpec s = current.service(service).orElseThrow(() -> notFound(service, current));
+    Spec now;
+    long at;
+    synchronized (lock) {
+      now = current;
+      at = revision;
+    }
+    ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
     Map<String, String> merged = new java.util.TreeMap<>(s.env());
     if (env != null) {
       merged.putAll(env);
     }
     ServiceSpec next = s.withRelease(version, merged);
-    return apply(current.with(next), "deploy " + service + " " + version, opts);
+    return apply(now.with(next), "deploy " + service + " " + version, opts, at);
   }
 
   /** Revisions in which the service's spec changed, oldest first. */
@@ -369,41 +436,50 @@ final class SpecApplier {
    * Returns a service to the spec it had at revision toRevision, or (0) at the revision before its
    * current spec, as a new revision.
    */
-  synchronized Wire.ApplyResponse undo(String service, long toRevision) {
-    List<Revision> all = revisions.list();
-    List<Map<String, Object>> h = history(service, all);
-    long target;
-    if (toRevision > 0) {
-      target = toRevision;
-    } else if (h.size() >= 2) {
-      target = (Long) h.get(h.size() - 2).get("revision");
-    } else {
-      throw new ApiError(
-          409,
-          service + " has no earlier revision to go back to",
-          "see 'pilothouse history " + service + "'");
+  Wire.ApplyResponse undo(String service, long toRevision) {
+    Spec undone;
+    long at;
+    String source;
+    synchronized (lock) {
+      List<Revision> all = revisions.list();
+      List<Map<String, Object>> h = history(service, all);
+      long target;
+      if (toRevision > 0) {
+        target = toRevision;
+      } else if (h.size() >= 2) {
+        target = (Long) h.get(h.size() - 2).get("revision");
+      } else {
+        throw new ApiError(
+            409,
+            service + " has no earlier revision to go back to",
+            "see 'pilothouse history " + service + "'");
+      }
+      ServiceSpec old =
+          all.stream()
+              .filter(r -> r.number() == target)
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new ApiError(
+                          404, "no revision " + target, "see 'pilothouse history " + service + "'"))
+              .spec()
+              .service(service)
+              .orElseThrow(
+                  () ->
+                      new ApiError(
+                          409,
+                          service + " did not exist in revision " + target,
+                          "pick another revision"));
+      // An undo is a rollback: it aborts a deploy under way, and freeze windows do not hold it
+      // back.
+      if (underWay(service)) {
+        rollouts.abort(service);
+      }
+      undone = current.with(old);
+      at = revision;
+      source = "undo " + service + " to revision " + target;
     }
-    ServiceSpec old =
-        all.stream()
-            .filter(r -> r.number() == target)
-            .findFirst()
-            .orElseThrow(
-                () ->
-                    new ApiError(
-                        404, "no revision " + target, "see 'pilothouse history " + service + "'"))
-            .spec()
-            .service(service)
-            .orElseThrow(
-                () ->
-                    new ApiError(
-                        409,
-                        service + " did not exist in revision " + target,
-                        "pick another revision"));
-    // An undo is a rollback: freeze windows do not hold it back.
-    return apply(
-        current.with(old),
-        "undo " + service + " to revision " + target,
-        new DeployOptions("", "", true));
+    return apply(undone, source, new DeployOptions("", "", true), at);
   }
 
   /** Starts a rolling restart of a service. */

@@ -798,6 +798,7 @@ public final class SpecParser {
                   "load",
                   "sticky",
                   "rollbackWindow",
+                  "validation",
                   "maxAnalysisWait");
           case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
           case BLUE_GREEN -> List.of("maxSurge", "maxUnavailable", "steps", "sticky");
@@ -955,7 +956,12 @@ public final class SpecParser {
                         lf.number("rate", 0.001, 100_000, true).orElse(10.0),
                         lf.string("path").orElse("/")))
             .orElse(null);
-    Duration rollbackWindow = duration(f, "rollbackWindow", Duration.ofMinutes(1), true);
+    Duration rollbackWindow =
+        duration(
+            f,
+            "rollbackWindow",
+            kind == CanarySpec.Kind.BLUE_GREEN ? Duration.ofMinutes(1) : Duration.ZERO,
+            true);
     Duration validation =
         duration(
             f,

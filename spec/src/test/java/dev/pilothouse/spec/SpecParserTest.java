@@ -2,11 +2,14 @@ package dev.pilothouse.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -383,11 +386,92 @@ class SpecParserTest {
             "a canary strategy needs the service to have a route"),
         Arguments.of(
             "unknown strategy",
-            svc("    route: /\n    strategy: {type: bluegreen}\n"),
+            svc("    route: /\n    strategy: {type: linear}\n"),
             5,
             22,
             "services.shop.strategy.type",
-            "unknown strategy 'bluegreen'"),
+            "unknown strategy 'linear'"),
+        Arguments.of(
+            "rolling that can never replace",
+            svc("    strategy: {type: rolling, maxSurge: 0, maxUnavailable: 0}\n"),
+            4,
+            41,
+            "services.shop.strategy.maxSurge",
+            "maxSurge and maxUnavailable are both 0"),
+        Arguments.of(
+            "surge over 100%",
+            svc("    strategy: {type: rolling, maxSurge: 150%}\n"),
+            4,
+            41,
+            "services.shop.strategy.maxSurge",
+            "invalid amount"),
+        Arguments.of(
+            "steps on blue-green",
+            svc(
+                "    route: /\n    strategy:\n      type: blueGreen\n      steps: [{weight: 10}]\n"),
+            7,
+            14,
+            "services.shop.strategy.steps",
+            "'steps' does not apply to a blueGreen strategy"),
+        Arguments.of(
+            "check without target",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      checks:\n        - {name: x}\n"),
+            8,
+            11,
+            "services.shop.strategy.checks[0]",
+            "give exactly one of 'webhook' or 'command'"),
+        Arguments.of(
+            "webhook not a URL",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      checks:\n        - {webhook: ftp://x}\n"),
+            8,
+            21,
+            "services.shop.strategy.checks[0].webhook",
+            "must be an http:// or https:// URL"),
+        Arguments.of(
+            "unknown dependency",
+            svc("    deploy: {dependsOn: [db]}\n"),
+            4,
+            26,
+            "services.shop.deploy.dependsOn[0]",
+            "no service named 'db'"),
+        Arguments.of(
+            "bad checksum",
+            svc("    deploy: {artifact: app.jar, sha256: xyz}\n"),
+            4,
+            41,
+            "services.shop.deploy.sha256",
+            "must be 64 hex digits"),
+        Arguments.of(
+            "unknown freeze day",
+            svc("    deploy:\n      freeze: [{days: [funday]}]\n"),
+            5,
+            24,
+            "services.shop.deploy.freeze[0].days[0]",
+            "unknown day 'funday'"),
+        Arguments.of(
+            "freeze ending before it starts",
+            svc(
+                "    deploy:\n      freeze: [{start: '2026-12-27T00:00:00Z', end: '2026-12-24T00:00:00Z'}]\n"),
+            5,
+            53,
+            "services.shop.deploy.freeze[0].end",
+            "must be after start"),
+        Arguments.of(
+            "unknown time zone",
+            svc("    deploy:\n      freeze: [{days: [sat], timezone: Mars/Olympus}]\n"),
+            5,
+            40,
+            "services.shop.deploy.freeze[0].timezone",
+            "unknown time zone 'Mars/Olympus'"),
+        Arguments.of(
+            "hook timeout without unit",
+            svc("    deploy: {preDeploy: ./dump.sh, preDeployTimeout: 30}\n"),
+            4,
+            54,
+            "services.shop.deploy.preDeployTimeout",
+            "duration 30 has no unit"),
         Arguments.of(
             "step with two actions",
             svc(
@@ -612,8 +696,87 @@ class SpecParserTest {
                 .orElseThrow()
                 .services()
                 .get(0)
-                .canary())
-        .isNull();
+                .plan())
+        .isEqualTo(CanarySpec.rolling());
+  }
+
+  @Test
+  void blueGreenRollingAndDeploySections_areRead() {
+    String yaml =
+        "services:\n"
+            + "  db:\n    command: ./db\n"
+            + "  shop:\n"
+            + "    command: ./server\n"
+            + "    replicas: 4\n"
+            + "    route: /\n"
+            + "    strategy:\n"
+            + "      type: blue-green\n"
+            + "      rollbackWindow: 2m\n"
+            + "      smoke:\n"
+            + "        - {path: /health, body: ok, maxLatency: 300ms}\n"
+            + "        - {path: /orders, method: post, status: 201}\n"
+            + "      checks:\n"
+            + "        - {name: queue, command: ./check-queue.sh, timeout: 10s}\n"
+            + "        - {webhook: 'http://127.0.0.1:9000/judge'}\n"
+            + "      load: {rate: 20, path: /ping}\n"
+            + "    deploy:\n"
+            + "      artifact: app.jar\n"
+            + "      sha256: "
+            + "AB".repeat(32)
+            + "\n"
+            + "      dependsOn: [db]\n"
+            + "      minFreeDisk: 2Gi\n"
+            + "      dataPaths: [data]\n"
+            + "      preDeploy: ./dump.sh\n"
+            + "      keepBackups: 3\n"
+            + "      freeze:\n"
+            + "        - {start: '2026-12-24T00:00:00Z', end: '2026-12-27T00:00:00Z', reason: xmas}\n"
+            + "        - {days: [fri], from: '16:00', timezone: Europe/Berlin}\n";
+    ParsedSpec r = SpecParser.parse("shop.yaml", yaml, Path.of("/srv/app"), Map.of());
+    assertThat(r.errors()).isEmpty();
+    ServiceSpec s = r.spec().orElseThrow().service("shop").orElseThrow();
+    CanarySpec p = s.plan();
+    assertThat(p.kind()).isEqualTo(CanarySpec.Kind.BLUE_GREEN);
+    assertThat(p.canaryReplicas()).as("a full set").isEqualTo(4);
+    assertThat(p.rollbackWindow()).hasMinutes(2);
+    assertThat(p.validation()).as("the rollback window is watched").hasMinutes(2);
+    assertThat(p.steps()).isEmpty();
+    assertThat(p.smoke())
+        .containsExactly(
+            new CanarySpec.SmokeTest("GET", "/health", 200, "ok", Duration.ofMillis(300)),
+            new CanarySpec.SmokeTest("POST", "/orders", 201, "", Duration.ofSeconds(2)));
+    assertThat(p.checks())
+        .containsExactly(
+            new CanarySpec.Check("queue", "command", "./check-queue.sh", Duration.ofSeconds(10)),
+            new CanarySpec.Check(
+                "webhook-2", "webhook", "http://127.0.0.1:9000/judge", Duration.ofSeconds(30)));
+    assertThat(p.load()).isEqualTo(new CanarySpec.Load(20, "/ping"));
+    DeploySpec d = s.deploy();
+    assertThat(d.artifact()).isEqualTo("/srv/app/app.jar");
+    assertThat(d.sha256()).isEqualTo("ab".repeat(32));
+    assertThat(d.dependsOn()).containsExactly("db");
+    assertThat(d.minFreeDisk()).isEqualTo(2L << 30);
+    assertThat(d.dataPaths()).containsExactly("/srv/app/data");
+    assertThat(d.preDeploy()).isEqualTo("./dump.sh");
+    assertThat(d.keepBackups()).isEqualTo(3);
+    assertThat(d.freeze()).hasSize(2);
+    assertThat(d.freeze().get(0).covers(Instant.parse("2026-12-25T12:00:00Z"))).isTrue();
+    assertThat(d.freeze().get(0).covers(Instant.parse("2026-12-27T00:00:00Z"))).isFalse();
+    // Friday 2026-11-27, 16:30 in Berlin is 15:30 UTC; 14:30 UTC is 15:30 in Berlin.
+    assertThat(d.freeze().get(1).covers(Instant.parse("2026-11-27T15:30:00Z"))).isTrue();
+    assertThat(d.freeze().get(1).covers(Instant.parse("2026-11-27T14:30:00Z"))).isFalse();
+    assertThat(d.freeze().get(1).covers(Instant.parse("2026-11-28T10:00:00Z"))).isFalse();
+
+    ServiceSpec rolling =
+        parse(
+                svc(
+                    "    replicas: 8\n    strategy: {type: rolling, maxSurge: 25%, maxUnavailable: 1}\n"))
+            .spec()
+            .orElseThrow()
+            .services()
+            .get(0);
+    assertThat(rolling.plan().maxSurge().resolve(8, true)).isEqualTo(2);
+    assertThat(rolling.plan().maxUnavailable().resolve(8, false)).isEqualTo(1);
   }
 
   @Test
