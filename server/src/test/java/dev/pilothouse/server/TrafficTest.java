@@ -108,6 +108,10 @@ class TrafficTest {
     assertThat(r.matches())
         .containsExactly(new Match(Match.Kind.HEADER, "x-canary", "1", "canary"));
     assertThat(r.mirror()).isEqualTo("canary");
+    assertThat(r.stickyCookie()).as("not sticky").isEmpty();
+    Split sticky = new Split("aaa", "bbb", 10, List.of(), false, true);
+    assertThat(Traffic.table(spec, status, Map.of("shop", sticky)).routes().get(0).stickyCookie())
+        .isEqualTo("pilothouse-shop");
   }
 
   @Test

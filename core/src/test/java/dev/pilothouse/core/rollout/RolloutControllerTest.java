@@ -467,6 +467,32 @@ class RolloutControllerTest {
   }
 
   @Test
+  void restartedController_resumesABlueGreenRollbackWindow_withTheNewSetStillServing() {
+    CanarySpec bg =
+        with(
+            STANDARD,
+            CanarySpec.Kind.BLUE_GREEN,
+            List.of(),
+            List.of(),
+            null,
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(60));
+    RolloutController first = controller();
+    first.start("shop", V1, V2, bg);
+    run(first, Duration.ofSeconds(5));
+    assertThat(first.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.VALIDATING);
+    fleet.canaryCount = 0; // the daemon was killed; a new one knows only the store
+    splits.clear();
+    RolloutController second = controller();
+    second.restoreCanaries();
+    assertThat(fleet.canaryCount).isEqualTo(3);
+    assertThat(splits).containsExactly("shop:100");
+    run(second, Duration.ofSeconds(60));
+    assertThat(second.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(fleet.applied).isEqualTo(V2);
+  }
+
+  @Test
   void canaryValidation_afterPromotion_rollsBackOnRegression() {
     RolloutController c = controller();
     c.start(
