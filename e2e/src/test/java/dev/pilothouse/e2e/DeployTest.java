@@ -28,6 +28,11 @@ class DeployTest {
   @TempDir Path tmp;
 
   static String blueGreen(String version, String extraEnv, String window) {
+    return blueGreen(
+        version, extraEnv, window, "{path: /, status: 200, body: 'hello from " + version + "'}");
+  }
+
+  static String blueGreen(String version, String extraEnv, String window, String smoke) {
     return "proxy: {port: 0}\n"
         + "services:\n  shop:\n    "
         + Harness.demoCommand()
@@ -47,9 +52,9 @@ class DeployTest {
         + window
         + "\n"
         + "      smoke:\n"
-        + "        - {path: /, status: 200, body: 'hello from "
-        + version
-        + "'}\n";
+        + "        - "
+        + smoke
+        + "\n";
   }
 
   CompletableFuture<LoadResult> load(Harness h, Duration d) {
@@ -123,12 +128,24 @@ class DeployTest {
       h.ok(
           "apply",
           "-f",
-          h.writeSpec("v2.yaml", blueGreen("v2", ", DEMO_ERROR_RATE: '0.3'", "20s")).toString());
+          h.writeSpec(
+                  "v2.yaml",
+                  // The smoke test avoids '/', where 30% of the answers are errors.
+                  blueGreen("v2", ", DEMO_ERROR_RATE: '0.3'", "20s", "{path: /healthz}"))
+              .toString());
       Wire.Rollout r = awaitDone(h, Duration.ofSeconds(40));
       assertThat(r.phase()).isEqualTo("RolledBack");
       assertThat(r.reason()).startsWith("post-deploy validation: error rate higher");
       LoadResult load = run.get();
-      System.out.println("blue-green rolled back: " + load);
+      List<Wire.Event> events = h.client().events(-1, 500);
+      long ms =
+          Duration.between(
+                  RolloutTest.at(events, "RolloutStep"),
+                  RolloutTest.at(events, "RolloutRolledBack"))
+              .toMillis();
+      System.out.println(
+          "blue-green rolled back: back on the old set " + ms + " ms after the switch; " + load);
+      assertThat(ms).isLessThanOrEqualTo(10_000);
       assertThat(load.errors()).isZero();
       assertThat(load.serverErrors()).isPositive().isLessThan(load.requests() * 15 / 100);
       await()
