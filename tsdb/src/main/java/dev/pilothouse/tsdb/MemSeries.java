@@ -1,0 +1,140 @@
+package dev.pilothouse.tsdb;
+
+import dev.pilothouse.tsdb.chunk.XorChunk;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One series in the head: sealed chunks plus the open one. Guarded by its own monitor. */
+final class MemSeries {
+  /** Samples per chunk before a new one is cut (as Prometheus). */
+  static final int SAMPLES_PER_CHUNK = 120;
+
+  /** A full chunk: its bytes and bounds. */
+  record Sealed(byte[] data, int bitLen, int count, long minT, long maxT) {}
+
+  final int id;
+  final Labels labels;
+  private final List<Sealed> sealed = new ArrayList<>(2);
+  private XorChunk open;
+  private long lastT = Long.MIN_VALUE;
+  private double lastV;
+
+  MemSeries(int id, Labels labels) {
+    this.id = id;
+    this.labels = labels;
+  }
+
+  /** Appends; throws for a sample older than the newest one, or a changed value at its time. */
+  synchronized void append(long t, double v) {
+    if (t < lastT) {
+      throw new TsdbException(
+          "out-of-order sample for " + labels + ": " + t + " is before the newest, " + lastT);
+    }
+    if (t == lastT) {
+      if (Double.doubleToRawLongBits(v) == Double.doubleToRawLongBits(lastV)) {
+        return;
+      }
+      throw new TsdbException(
+          "duplicate sample for " + labels + " at " + t + " with a different value");
+    }
+    if (open == null) {
+      open = new XorChunk();
+    } else if (open.count() >= SAMPLES_PER_CHUNK) {
+      sealed.add(
+          new Sealed(open.bytes(), open.bitLength(), open.count(), open.minTime(), open.maxTime()));
+      open = new XorChunk();
+    }
+    open.append(t, v);
+    lastT = t;
+    lastV = v;
+  }
+
+  synchronized long lastTime() {
+    return lastT;
+  }
+
+  /** The samples in [mint, maxt]; budget counts them and may refuse. */
+  Series read(long mint, long maxt, QueryBudget budget) {
+    List<Sealed> chunks;
+    byte[] openBytes;
+    int openBits;
+    int openCount;
+    long openMin;
+    long openMax;
+    synchronized (this) {
+      chunks = List.copyOf(sealed);
+      if (open != null) {
+        openBytes = open.bytes();
+        openBits = open.bitLength();
+        openCount = open.count();
+        openMin = open.minTime();
+        openMax = open.maxTime();
+      } else {
+        openBytes = null;
+        openBits = 0;
+        openCount = 0;
+        openMin = 0;
+        openMax = 0;
+      }
+    }
+    int n = 0;
+    for (Sealed s : chunks) {
+      if (s.maxT >= mint && s.minT <= maxt) {
+        n += s.count;
+      }
+    }
+    if (openBytes != null && openMax >= mint && openMin <= maxt) {
+      n += openCount;
+    }
+    long[] ts = new long[n];
+    double[] vs = new double[n];
+    int k = 0;
+    for (Sealed s : chunks) {
+      if (s.maxT >= mint && s.minT <= maxt) {
+        k = decode(s.data, s.bitLen, s.count, mint, maxt, ts, vs, k);
+      }
+    }
+    if (openBytes != null && openMax >= mint && openMin <= maxt) {
+      k = decode(openBytes, openBits, openCount, mint, maxt, ts, vs, k);
+    }
+    budget.charge(k);
+    if (k == n) {
+      return new Series(labels, ts, vs);
+    }
+    return new Series(labels, java.util.Arrays.copyOf(ts, k), java.util.Arrays.copyOf(vs, k));
+  }
+
+  private static int decode(
+      byte[] data, int bits, int count, long mint, long maxt, long[] ts, double[] vs, int k) {
+    XorChunk.Reader r = new XorChunk.Reader(data, bits, count);
+    while (r.next()) {
+      long t = r.t();
+      if (t > maxt) {
+        break;
+      }
+      if (t >= mint) {
+        ts[k] = t;
+        vs[k] = r.v();
+        k++;
+      }
+    }
+    return k;
+  }
+
+  /** Bytes of encoded samples held (sealed and open). */
+  synchronized long chunkBytes() {
+    long b = 0;
+    for (Sealed s : sealed) {
+      b += s.data.length;
+    }
+    return b + (open == null ? 0 : (open.bitLength() + 7) / 8);
+  }
+
+  synchronized long samples() {
+    long n = 0;
+    for (Sealed s : sealed) {
+      n += s.count;
+    }
+    return n + (open == null ? 0 : open.count());
+  }
+}

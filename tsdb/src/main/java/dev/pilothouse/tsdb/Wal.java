@@ -1,0 +1,286 @@
+package dev.pilothouse.tsdb;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The write-ahead log of the head: series definitions and samples, appended to numbered segment
+ * files as length- and CRC-framed records. Writes go to a buffer that is written out and synced at
+ * least once a second (and when it fills), so a killed process loses at most the last second of
+ * samples. A torn record at the end of the last segment (a crash mid-write) is ignored on replay.
+ */
+final class Wal implements AutoCloseable {
+  static final byte SERIES = 1;
+  static final byte SAMPLES = 2;
+  static final long SEGMENT_BYTES = 64L << 20;
+  private static final int BUFFER_BYTES = 1 << 20;
+
+  private final Path dir;
+  private FileChannel out;
+  private int segment;
+  private long segmentSize;
+  private final ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
+  private final CRC32C crc = new CRC32C();
+
+  private Wal(Path dir) {
+    this.dir = dir;
+  }
+
+  /** One decoded record. */
+  sealed interface Record permits SeriesRecord, SamplesRecord {}
+
+  record SeriesRecord(int id, Labels labels) implements Record {}
+
+  record SamplesRecord(int[] ids, long[] ts, double[] vs) implements Record {}
+
+  /** Opens the log in dir for appending to a new segment after the existing ones. */
+  static Wal open(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Wal w = new Wal(dir);
+    List<Path> segs = segments(dir);
+    w.segment = segs.isEmpty() ? 0 : number(segs.get(segs.size() - 1)) + 1;
+    w.openSegment();
+    return w;
+  }
+
+  static List<Path> segments(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().matches("\\d{8}")).sorted().toList();
+    }
+  }
+
+  private static int number(Path p) {
+    return Integer.parseInt(p.getFileName().toString());
+  }
+
+  private void openSegment() throws IOException {
+    out =
+        FileChannel.open(
+            dir.resolve(String.format("%08d", segment)),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND);
+    segmentSize = out.size();
+  }
+
+  synchronized void logSeries(int id, Labels l) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream(64);
+    try (DataOutputStream d = new DataOutputStream(b)) {
+      writeVarint(d, id);
+      writeVarint(d, l.size());
+      for (int i = 0; i < l.size(); i++) {
+        writeString(d, l.name(i));
+        writeString(d, l.value(i));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    append(SERIES, b.toByteArray());
+  }
+
+  synchronized void logSamples(int[] ids, long[] ts, double[] vs, int n) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream(16 + n * 14);
+    try (DataOutputStream d = new DataOutputStream(b)) {
+      writeVarint(d, n);
+      long baseT = n == 0 ? 0 : ts[0];
+      writeVarlong(d, baseT);
+      for (int i = 0; i < n; i++) {
+        writeVarint(d, ids[i]);
+        writeVarlong(d, ts[i] - baseT);
+        d.writeLong(Double.doubleToRawLongBits(vs[i]));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    append(SAMPLES, b.toByteArray());
+  }
+
+  private void append(byte type, byte[] payload) {
+    int len = payload.length + 1;
+    if (8 + len > buf.remaining()) {
+      flush(false);
+    }
+    crc.reset();
+    crc.update(type);
+    crc.update(payload);
+    if (8 + len > buf.capacity()) {
+      ByteBuffer big = ByteBuffer.allocate(8 + len);
+      big.putInt(len).putInt((int) crc.getValue()).put(type).put(payload).flip();
+      write(big);
+      return;
+    }
+    buf.putInt(len).putInt((int) crc.getValue()).put(type).put(payload);
+  }
+
+  /** Writes the buffer to the segment; with sync, also to the disk. */
+  synchronized void flush(boolean sync) {
+    buf.flip();
+    write(buf);
+    buf.clear();
+    if (sync) {
+      try {
+        out.force(false);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private void write(ByteBuffer b) {
+    try {
+      while (b.hasRemaining()) {
+        segmentSize += out.write(b);
+      }
+      if (segmentSize >= SEGMENT_BYTES) {
+        out.force(false);
+        out.close();
+        segment++;
+        openSegment();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the WAL in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    flush(true);
+    try {
+      out.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Decodes every segment, several in parallel, and returns their records in log order. A torn or
+   * corrupt record ends its segment (only the last one can be torn by a crash).
+   */
+  static List<Record> replay(Path dir, int threads) throws IOException {
+    List<Path> segs = segments(dir);
+    ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, threads));
+    try {
+      List<Future<List<Record>>> parts = new ArrayList<>();
+      for (Path p : segs) {
+        parts.add(ex.submit(() -> decode(Files.readAllBytes(p))));
+      }
+      List<Record> out = new ArrayList<>();
+      for (Future<List<Record>> f : parts) {
+        out.addAll(f.get());
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while replaying the WAL", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("replaying the WAL in " + dir + ": " + e.getCause(), e.getCause());
+    } finally {
+      ex.shutdown();
+    }
+  }
+
+  static List<Record> decode(byte[] data) {
+    List<Record> out = new ArrayList<>();
+    ByteBuffer b = ByteBuffer.wrap(data);
+    CRC32C c = new CRC32C();
+    while (b.remaining() >= 9) {
+      int len = b.getInt();
+      int sum = b.getInt();
+      if (len < 1 || len > b.remaining()) {
+        break; // torn tail
+      }
+      c.reset();
+      c.update(data, b.position(), len);
+      if ((int) c.getValue() != sum) {
+        break;
+      }
+      byte type = b.get();
+      ByteBuffer p = b.slice(b.position(), len - 1);
+      b.position(b.position() + len - 1);
+      if (type == SERIES) {
+        int id = readVarint(p);
+        int n = readVarint(p);
+        String[] kv = new String[2 * n];
+        for (int i = 0; i < 2 * n; i++) {
+          kv[i] = readString(p);
+        }
+        out.add(new SeriesRecord(id, Labels.of(kv)));
+      } else if (type == SAMPLES) {
+        int n = readVarint(p);
+        long base = readVarlong(p);
+        int[] ids = new int[n];
+        long[] ts = new long[n];
+        double[] vs = new double[n];
+        for (int i = 0; i < n; i++) {
+          ids[i] = readVarint(p);
+          ts[i] = base + readVarlong(p);
+          vs[i] = Double.longBitsToDouble(p.getLong());
+        }
+        out.add(new SamplesRecord(ids, ts, vs));
+      }
+    }
+    return out;
+  }
+
+  private static void writeVarint(DataOutputStream d, int v) throws IOException {
+    writeVarlong(d, v);
+  }
+
+  private static void writeVarlong(DataOutputStream d, long v) throws IOException {
+    long u = (v << 1) ^ (v >> 63);
+    while ((u & ~0x7FL) != 0) {
+      d.write((int) ((u & 0x7F) | 0x80));
+      u >>>= 7;
+    }
+    d.write((int) u);
+  }
+
+  private static void writeString(DataOutputStream d, String s) throws IOException {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    writeVarint(d, b.length);
+    d.write(b);
+  }
+
+  private static int readVarint(ByteBuffer p) {
+    return (int) readVarlong(p);
+  }
+
+  private static long readVarlong(ByteBuffer p) {
+    long u = 0;
+    int shift = 0;
+    while (true) {
+      byte b = p.get();
+      u |= (long) (b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        break;
+      }
+      shift += 7;
+    }
+    return (u >>> 1) ^ -(u & 1);
+  }
+
+  private static String readString(ByteBuffer p) {
+    int n = readVarint(p);
+    byte[] b = new byte[n];
+    p.get(b);
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,268 @@
+package dev.pilothouse.tsdb.chunk;
+
+/**
+ * A Gorilla-style chunk of one series' samples: timestamps as delta-of-delta in variable-width
+ * buckets, values XORed with the previous value with a shared leading/trailing-zero window
+ * (Pelkonen et al., "Gorilla", VLDB 2015). Appends go to the end; readers iterate from the start.
+ * Not thread-safe for concurrent appends; a reader sees the samples present when it was created.
+ *
+ * <p>Layout: the first timestamp as a zig-zag varint (in bits), the first value as 64 raw bits;
+ * then per sample a delta-of-delta code ({@code 0}, {@code 10}+7 bits, {@code 110}+9, {@code
+ * 1110}+12, {@code 11110}+20, {@code 11111}+64) and a value code ({@code 0}: same value; {@code
+ * 10}: XOR fits the previous window; {@code 11}+5 bits leading zeros+6 bits length: new window).
+ */
+public final class XorChunk {
+  private final BitWriter w;
+  private int count;
+  private long firstT;
+  private long lastT;
+  private long lastDelta;
+  private long lastBits;
+  private int leading = -1;
+  private int trailing;
+
+  public XorChunk() {
+    this.w = new BitWriter(64);
+  }
+
+  private XorChunk(byte[] data, int bitLen, int count) {
+    this.w = new BitWriter(data, bitLen);
+    this.count = count;
+  }
+
+  /**
+   * A chunk read back from bytes() and count(), ready for further appends (the encoder state is
+   * recovered by reading it once).
+   */
+  public static XorChunk fromBytes(byte[] data, int bitLen, int count) {
+    XorChunk c = new XorChunk(data, bitLen, count);
+    if (count > 0) {
+      Reader r = new Reader(data, bitLen, count);
+      long prev = 0;
+      while (r.next()) {
+        if (r.index == 1) {
+          c.firstT = r.t;
+        } else {
+          c.lastDelta = r.t - prev;
+        }
+        prev = r.t;
+      }
+      c.lastT = r.t;
+      c.lastBits = Double.doubleToRawLongBits(r.v);
+      c.leading = r.leading;
+      c.trailing = r.trailing;
+    }
+    return c;
+  }
+
+  public int count() {
+    return count;
+  }
+
+  public long minTime() {
+    return firstT;
+  }
+
+  public long maxTime() {
+    return lastT;
+  }
+
+  /** Size of the encoded samples in bits. */
+  public int bitLength() {
+    return w.bitLength();
+  }
+
+  /** A copy of the encoded samples. */
+  public byte[] bytes() {
+    return w.bytes();
+  }
+
+  /** Appends a sample; t must not be before the previous sample's. */
+  public void append(long t, double v) {
+    long bits = Double.doubleToRawLongBits(v);
+    if (count == 0) {
+      writeVarint(t);
+      w.writeBits(bits, 64);
+      firstT = t;
+    } else {
+      if (t < lastT) {
+        throw new IllegalArgumentException("out of order: " + t + " after " + lastT);
+      }
+      long delta = t - lastT;
+      if (count == 1) {
+        writeVarint(delta);
+      } else {
+        writeDod(delta - lastDelta);
+      }
+      lastDelta = delta;
+      writeValue(bits);
+    }
+    lastT = t;
+    lastBits = bits;
+    count++;
+  }
+
+  private void writeVarint(long v) {
+    long u = (v << 1) ^ (v >> 63); // zig-zag
+    while ((u & ~0x7FL) != 0) {
+      w.writeBits((u & 0x7F) | 0x80, 8);
+      u >>>= 7;
+    }
+    w.writeBits(u, 8);
+  }
+
+  private void writeDod(long dod) {
+    if (dod == 0) {
+      w.writeBit(false);
+    } else if (fits(dod, 7)) {
+      w.writeBits(0b10, 2);
+      w.writeBits(dod, 7);
+    } else if (fits(dod, 9)) {
+      w.writeBits(0b110, 3);
+      w.writeBits(dod, 9);
+    } else if (fits(dod, 12)) {
+      w.writeBits(0b1110, 4);
+      w.writeBits(dod, 12);
+    } else if (fits(dod, 20)) {
+      w.writeBits(0b11110, 5);
+      w.writeBits(dod, 20);
+    } else {
+      w.writeBits(0b11111, 5);
+      w.writeBits(dod, 64);
+    }
+  }
+
+  /** Whether v fits in n bits as two's complement. */
+  private static boolean fits(long v, int n) {
+    long min = -(1L << (n - 1));
+    long max = (1L << (n - 1)) - 1;
+    return v >= min && v <= max;
+  }
+
+  private void writeValue(long bits) {
+    long xor = bits ^ lastBits;
+    if (xor == 0) {
+      w.writeBit(false);
+      return;
+    }
+    w.writeBit(true);
+    int lead = Math.min(Long.numberOfLeadingZeros(xor), 31);
+    int trail = Long.numberOfTrailingZeros(xor);
+    if (leading >= 0 && lead >= leading && trail >= trailing) {
+      w.writeBit(false);
+      w.writeBits(xor >>> trailing, 64 - leading - trailing);
+      return;
+    }
+    leading = lead;
+    trailing = trail;
+    int sig = 64 - lead - trail;
+    w.writeBit(true);
+    w.writeBits(lead, 5);
+    w.writeBits(sig == 64 ? 0 : sig, 6); // 64 is written as 0
+    w.writeBits(xor >>> trail, sig);
+  }
+
+  /** An iterator over the samples present now. */
+  public Reader reader() {
+    return new Reader(w.buffer(), w.bitLength(), count);
+  }
+
+  /** Iterates the samples of a chunk in order. */
+  public static final class Reader {
+    private final BitReader r;
+    private final int count;
+    int index;
+    long t;
+    double v;
+    private long delta;
+    private long bits;
+    int leading = -1;
+    int trailing;
+
+    public Reader(byte[] data, int bitLen, int count) {
+      this.r = new BitReader(data, bitLen);
+      this.count = count;
+    }
+
+    /** Advances to the next sample; false at the end. */
+    public boolean next() {
+      if (index >= count) {
+        return false;
+      }
+      if (index == 0) {
+        t = readVarint();
+        bits = r.readBits(64);
+      } else {
+        if (index == 1) {
+          delta = readVarint();
+        } else {
+          delta += readDod();
+        }
+        t += delta;
+        readValue();
+      }
+      v = Double.longBitsToDouble(bits);
+      index++;
+      return true;
+    }
+
+    public long t() {
+      return t;
+    }
+
+    public double v() {
+      return v;
+    }
+
+    private long readVarint() {
+      long u = 0;
+      int shift = 0;
+      while (true) {
+        long b = r.readBits(8);
+        u |= (b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          break;
+        }
+        shift += 7;
+      }
+      return (u >>> 1) ^ -(u & 1);
+    }
+
+    private long readDod() {
+      int ones = 0;
+      while (ones < 5 && r.readBit()) {
+        ones++;
+      }
+      int n =
+          switch (ones) {
+            case 0 -> 0;
+            case 1 -> 7;
+            case 2 -> 9;
+            case 3 -> 12;
+            case 4 -> 20;
+            default -> 64;
+          };
+      if (n == 0) {
+        return 0;
+      }
+      long raw = r.readBits(n);
+      return n == 64 ? raw : (raw << (64 - n)) >> (64 - n); // sign-extend
+    }
+
+    private void readValue() {
+      if (!r.readBit()) {
+        return;
+      }
+      if (r.readBit()) {
+        leading = (int) r.readBits(5);
+        int sig = (int) r.readBits(6);
+        if (sig == 0) {
+          sig = 64;
+        }
+        trailing = 64 - leading - sig;
+      }
+      int sig = 64 - leading - trailing;
+      bits ^= r.readBits(sig) << trailing;
+    }
+  }
+}
