@@ -1,0 +1,200 @@
+package dev.pilothouse.tsdb.promql;
+
+import dev.pilothouse.tsdb.Labels;
+import dev.pilothouse.tsdb.promql.Value.Sample;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** sum, avg, min, max, count, group, stddev, stdvar, topk, bottomk, quantile, count_values. */
+final class Aggregations {
+  private Aggregations() {}
+
+  static Object eval(Ast.Aggregate a, Engine.Ctx ctx, long t) {
+    List<Sample> in = ((Engine.Vec) ctx.eval(a.expr(), t)).samples();
+    Object param = a.param() == null ? null : ctx.eval(a.param(), t);
+    if (a.op().equals("count_values")) {
+      return new Engine.Vec(countValues((String) param, in, a, t));
+    }
+    Map<Labels, List<Sample>> groups = new LinkedHashMap<>();
+    for (Sample s : in) {
+      groups.computeIfAbsent(key(s.labels(), a), k -> new ArrayList<>()).add(s);
+    }
+    List<Sample> out = new ArrayList<>();
+    for (Map.Entry<Labels, List<Sample>> g : groups.entrySet()) {
+      List<Sample> ss = g.getValue();
+      switch (a.op()) {
+        case "topk", "bottomk" -> out.addAll(topk(ss, (Double) param, a.op().equals("topk")));
+        default -> out.add(new Sample(g.getKey(), value(a.op(), ss, param), t));
+      }
+    }
+    return new Engine.Vec(out);
+  }
+
+  private static Labels key(Labels l, Ast.Aggregate a) {
+    if (a.without()) {
+      List<String> drop = new ArrayList<>(a.grouping());
+      drop.add(Labels.NAME);
+      return l.without(drop);
+    }
+    return l.keep(a.grouping());
+  }
+
+  private static double value(String op, List<Sample> ss, Object param) {
+    switch (op) {
+      case "sum" -> {
+        double sum = 0;
+        double c = 0;
+        for (Sample s : ss) {
+          double[] r = kahan(s.v(), sum, c);
+          sum = r[0];
+          c = r[1];
+        }
+        return Double.isInfinite(sum) ? sum : sum + c;
+      }
+      case "avg" -> {
+        double mean = 0;
+        double count = 0;
+        for (Sample s : ss) {
+          count++;
+          if (Double.isInfinite(mean)) {
+            if (Double.isInfinite(s.v()) && (mean > 0) == (s.v() > 0)) {
+              continue;
+            }
+            if (!Double.isInfinite(s.v()) && !Double.isNaN(s.v())) {
+              continue;
+            }
+          }
+          mean += s.v() / count - mean / count;
+        }
+        return mean;
+      }
+      case "count" -> {
+        return ss.size();
+      }
+      case "group" -> {
+        return 1;
+      }
+      case "min" -> {
+        double m = ss.get(0).v();
+        for (Sample s : ss) {
+          if (s.v() < m || Double.isNaN(m)) {
+            m = s.v();
+          }
+        }
+        return m;
+      }
+      case "max" -> {
+        double m = ss.get(0).v();
+        for (Sample s : ss) {
+          if (s.v() > m || Double.isNaN(m)) {
+            m = s.v();
+          }
+        }
+        return m;
+      }
+      case "stddev", "stdvar" -> {
+        double count = 0;
+        double mean = 0;
+        double acc = 0;
+        for (Sample s : ss) {
+          count++;
+          double delta = s.v() - mean;
+          mean += delta / count;
+          acc += delta * (s.v() - mean);
+        }
+        double var = acc / count;
+        return op.equals("stddev") ? Math.sqrt(var) : var;
+      }
+      case "quantile" -> {
+        double[] vs = ss.stream().mapToDouble(Sample::v).toArray();
+        return quantile((Double) param, vs);
+      }
+      default -> throw new EvalException("unknown aggregation " + op);
+    }
+  }
+
+  /** Kahan-Babuška summation step: returns {sum, compensation}. */
+  static double[] kahan(double inc, double sum, double c) {
+    double t = sum + inc;
+    if (Double.isInfinite(t)) {
+      c = 0;
+    } else if (Math.abs(sum) >= Math.abs(inc)) {
+      c += (sum - t) + inc;
+    } else {
+      c += (inc - t) + sum;
+    }
+    return new double[] {t, c};
+  }
+
+  /** Prometheus's quantile: linear interpolation between closest ranks. */
+  static double quantile(double q, double[] values) {
+    if (values.length == 0 || Double.isNaN(q)) {
+      return Double.NaN;
+    }
+    if (q < 0) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    if (q > 1) {
+      return Double.POSITIVE_INFINITY;
+    }
+    double[] v = values.clone();
+    Arrays.sort(v);
+    double n = v.length;
+    double rank = q * (n - 1);
+    int lower = (int) Math.max(0, Math.floor(rank));
+    int upper = (int) Math.min(n - 1, lower + 1);
+    double weight = rank - Math.floor(rank);
+    return v[lower] * (1 - weight) + v[upper] * weight;
+  }
+
+  private static List<Sample> topk(List<Sample> ss, double kParam, boolean top) {
+    long k = (long) kParam;
+    if (k < 1) {
+      return List.of();
+    }
+    Comparator<Sample> byValue =
+        (x, y) -> {
+          // NaN counts as the smallest value for topk and the largest for bottomk.
+          if (Double.isNaN(x.v()) || Double.isNaN(y.v())) {
+            return Boolean.compare(!Double.isNaN(x.v()), !Double.isNaN(y.v())) * (top ? 1 : -1);
+          }
+          return Double.compare(x.v(), y.v());
+        };
+    List<Sample> sorted = new ArrayList<>(ss);
+    sorted.sort(top ? byValue.reversed() : byValue);
+    return sorted.subList(0, (int) Math.min(k, sorted.size()));
+  }
+
+  private static List<Sample> countValues(String label, List<Sample> in, Ast.Aggregate a, long t) {
+    if (!label.matches("[a-zA-Z_][a-zA-Z0-9_]*")) {
+      throw new EvalException("invalid label name \"" + label + "\"");
+    }
+    Map<Labels, Integer> counts = new LinkedHashMap<>();
+    for (Sample s : in) {
+      Labels k = key(s.labels(), a).with(label, format(s.v()));
+      counts.merge(k, 1, Integer::sum);
+    }
+    List<Sample> out = new ArrayList<>();
+    counts.forEach((k, n) -> out.add(new Sample(k, n, t)));
+    return out;
+  }
+
+  /** Go's strconv.FormatFloat(v, 'f', -1, 64). */
+  static String format(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "+Inf" : "-Inf";
+    }
+    if (v == 0) {
+      return (1 / v) < 0 ? "-0" : "0";
+    }
+    return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+  }
+}

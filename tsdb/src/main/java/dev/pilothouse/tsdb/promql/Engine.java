@@ -1,0 +1,400 @@
+package dev.pilothouse.tsdb.promql;
+
+import dev.pilothouse.tsdb.Labels;
+import dev.pilothouse.tsdb.Matcher;
+import dev.pilothouse.tsdb.QueryBudget;
+import dev.pilothouse.tsdb.Series;
+import dev.pilothouse.tsdb.StaleNaN;
+import dev.pilothouse.tsdb.promql.Value.Points;
+import dev.pilothouse.tsdb.promql.Value.Sample;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Evaluates PromQL over a {@link Queryable} with Prometheus 2.x semantics: a 5-minute lookback for
+ * instant selectors, closed range windows, extrapolated rates, vector matching and the functions
+ * and aggregations of {@link Functions} and {@link Parser#AGGREGATIONS}.
+ */
+public final class Engine {
+
+  /** Where series come from. */
+  public interface Queryable {
+    List<Series> select(long mint, long maxt, List<Matcher> matchers, QueryBudget budget);
+  }
+
+  /**
+   * Settings.
+   *
+   * @param lookbackMs how far back an instant selector looks for a sample
+   * @param maxSamples samples a query may load (its memory budget)
+   * @param maxSteps steps a range query may have
+   */
+  public record Options(long lookbackMs, long maxSamples, int maxSteps) {
+    public static Options defaults() {
+      return new Options(300_000, 50_000_000, 11_000);
+    }
+  }
+
+  private final Queryable db;
+  private final Options options;
+
+  public Engine(Queryable db, Options options) {
+    this.db = db;
+    this.options = options;
+  }
+
+  /** Evaluates query at time t (ms). */
+  public Value instant(String query, long t) {
+    Ast.Expr e = Parser.parse(query);
+    Eval ev = new Eval(t, t, 0);
+    ev.load(e);
+    Object v = ev.eval(e, t);
+    return switch (v) {
+      case Double d -> new Value.Scalar(t, d);
+      case String s -> new Value.Str(t, s);
+      case Vec vec -> new Value.Vector(vec.samples);
+      case Mat m -> new Value.Matrix(m.series);
+      default -> throw new IllegalStateException(v.toString());
+    };
+  }
+
+  /** Evaluates query at every step from start to end (ms) into a matrix. */
+  public Value.Matrix range(String query, long start, long end, long step) {
+    if (step <= 0) {
+      throw new EvalException("zero or negative query resolution step widths are not accepted");
+    }
+    if (end < start) {
+      throw new EvalException("end timestamp must not be before start time");
+    }
+    if ((end - start) / step + 1 > options.maxSteps()) {
+      throw new EvalException(
+          "exceeded maximum resolution of "
+              + options.maxSteps()
+              + " points per timeseries. Try decreasing the query resolution (?step=XX)");
+    }
+    Ast.Expr e = Parser.parse(query);
+    if (e.type() != Ast.Type.SCALAR && e.type() != Ast.Type.VECTOR) {
+      throw new EvalException(
+          "invalid expression type \""
+              + e.type().describe()
+              + "\" for range query, must be Scalar or instant Vector");
+    }
+    Eval ev = new Eval(start, end, step);
+    ev.load(e);
+    Map<Labels, Acc> out = new LinkedHashMap<>();
+    for (long t = start; t <= end; t += step) {
+      Object v = ev.eval(e, t);
+      if (v instanceof Double d) {
+        out.computeIfAbsent(Labels.EMPTY, k -> new Acc()).add(t, d);
+      } else {
+        for (Sample s : ((Vec) v).samples) {
+          out.computeIfAbsent(s.labels(), k -> new Acc()).add(t, s.v());
+        }
+      }
+    }
+    List<Points> series = new ArrayList<>();
+    out.forEach((l, a) -> series.add(a.points(l)));
+    series.sort((a, b) -> a.labels().compareTo(b.labels()));
+    return new Value.Matrix(series);
+  }
+
+  /** Collects points of one output series. */
+  private static final class Acc {
+    long[] t = new long[16];
+    double[] v = new double[16];
+    int n;
+
+    void add(long ts, double val) {
+      if (n == t.length) {
+        t = Arrays.copyOf(t, n * 2);
+        v = Arrays.copyOf(v, n * 2);
+      }
+      t[n] = ts;
+      v[n] = val;
+      n++;
+    }
+
+    Points points(Labels l) {
+      return new Points(l, Arrays.copyOf(t, n), Arrays.copyOf(v, n));
+    }
+  }
+
+  /** An instant vector during evaluation. */
+  record Vec(List<Sample> samples) {}
+
+  /** A range vector during evaluation. */
+  record Mat(List<Points> series) {}
+
+  /** What functions and aggregations need of an evaluation. */
+  interface Ctx {
+    Object eval(Ast.Expr e, long t);
+
+    long start();
+
+    long end();
+  }
+
+  /** One query's evaluation: loaded series per selector, and the query's start and end. */
+  private final class Eval implements Ctx {
+    final long start;
+    final long end;
+    final long step;
+    final Map<Ast.VectorSelector, List<Series>> data = new IdentityHashMap<>();
+    final QueryBudget budget = new QueryBudget(options.maxSamples());
+
+    Eval(long start, long end, long step) {
+      this.start = start;
+      this.end = end;
+      this.step = step;
+    }
+
+    // ---- loading
+
+    void load(Ast.Expr e) {
+      walk(e, start, end);
+    }
+
+    /** Loads every selector under e for evaluation times in [from, to]. */
+    private void walk(Ast.Expr e, long from, long to) {
+      switch (e) {
+        case Ast.VectorSelector v -> select(v, from, to, options.lookbackMs());
+        case Ast.MatrixSelector m -> select(m.selector(), from, to, m.rangeMs());
+        case Ast.Subquery s -> {
+          long f = atOr(s.time(), from) - s.time().offsetMs() - s.rangeMs();
+          long t = atOr(s.time(), to) - s.time().offsetMs();
+          walk(s.expr(), f, t);
+        }
+        case Ast.Call c -> c.args().forEach(a -> walk(a, from, to));
+        case Ast.Aggregate a -> {
+          walk(a.expr(), from, to);
+          if (a.param() != null) {
+            walk(a.param(), from, to);
+          }
+        }
+        case Ast.Binary b -> {
+          walk(b.lhs(), from, to);
+          walk(b.rhs(), from, to);
+        }
+        case Ast.Unary u -> walk(u.expr(), from, to);
+        case Ast.Paren p -> walk(p.expr(), from, to);
+        default -> {}
+      }
+    }
+
+    private void select(Ast.VectorSelector v, long from, long to, long window) {
+      long f = atOr(v.time(), from) - v.time().offsetMs() - window;
+      long t = atOr(v.time(), to) - v.time().offsetMs();
+      List<Series> have = data.get(v);
+      if (have == null) {
+        data.put(v, db.select(f, t, v.matchers(), budget));
+      }
+    }
+
+    private long atOr(Ast.Time time, long t) {
+      if (time.at() != null) {
+        return time.at();
+      }
+      if (time.atStart()) {
+        return start;
+      }
+      if (time.atEnd()) {
+        return end;
+      }
+      return t;
+    }
+
+    // ---- evaluation at one time
+
+    @Override
+    public Object eval(Ast.Expr e, long t) {
+      return switch (e) {
+        case Ast.NumberLit n -> n.value();
+        case Ast.StringLit s -> s.value();
+        case Ast.Paren p -> eval(p.expr(), t);
+        case Ast.VectorSelector v -> new Vec(instantSelect(v, t));
+        case Ast.MatrixSelector m -> new Mat(rangeSelect(m.selector(), m.rangeMs(), t));
+        case Ast.Subquery s -> new Mat(subquery(s, t));
+        case Ast.Unary u -> unary(eval(u.expr(), t));
+        case Ast.Binary b -> binary(b, eval(b.lhs(), t), eval(b.rhs(), t));
+        case Ast.Aggregate a -> Aggregations.eval(a, this, t);
+        case Ast.Call c -> Calls.eval(c, this, t);
+      };
+    }
+
+    List<Sample> instantSelect(Ast.VectorSelector v, long t) {
+      long ref = atOr(v.time(), t) - v.time().offsetMs();
+      long min = ref - options.lookbackMs();
+      List<Sample> out = new ArrayList<>();
+      for (Series s : data.get(v)) {
+        int i = lastAtOrBefore(s.t(), ref);
+        if (i >= 0 && s.t()[i] >= min && !StaleNaN.is(s.v()[i])) {
+          out.add(new Sample(s.labels(), s.v()[i], s.t()[i]));
+        }
+      }
+      return out;
+    }
+
+    List<Points> rangeSelect(Ast.VectorSelector v, long range, long t) {
+      long ref = atOr(v.time(), t) - v.time().offsetMs();
+      long min = ref - range;
+      List<Points> out = new ArrayList<>();
+      for (Series s : data.get(v)) {
+        int hi = lastAtOrBefore(s.t(), ref);
+        if (hi < 0) {
+          continue;
+        }
+        int lo = firstAtOrAfter(s.t(), min);
+        if (lo > hi) {
+          continue;
+        }
+        int stale = 0;
+        for (int i = lo; i <= hi; i++) {
+          if (StaleNaN.is(s.v()[i])) {
+            stale++;
+          }
+        }
+        long[] ts = new long[hi - lo + 1 - stale];
+        double[] vs = new double[ts.length];
+        int k = 0;
+        for (int i = lo; i <= hi; i++) {
+          if (!StaleNaN.is(s.v()[i])) {
+            ts[k] = s.t()[i];
+            vs[k] = s.v()[i];
+            k++;
+          }
+        }
+        if (k > 0) {
+          out.add(new Points(s.labels(), ts, vs));
+        }
+      }
+      return out;
+    }
+
+    private List<Points> subquery(Ast.Subquery s, long t) {
+      long stepMs = s.stepMs() > 0 ? s.stepMs() : (step > 0 ? step : 60_000);
+      long ref = atOr(s.time(), t) - s.time().offsetMs();
+      long from = ref - s.rangeMs();
+      long first = Math.floorDiv(from, stepMs) * stepMs;
+      if (first < from) {
+        first += stepMs;
+      }
+      Map<Labels, Acc> acc = new LinkedHashMap<>();
+      for (long ts = first; ts <= ref; ts += stepMs) {
+        Object v = eval(s.expr(), ts);
+        if (v instanceof Double d) {
+          acc.computeIfAbsent(Labels.EMPTY, k -> new Acc()).add(ts, d);
+        } else {
+          for (Sample x : ((Vec) v).samples) {
+            acc.computeIfAbsent(x.labels(), k -> new Acc()).add(ts, x.v());
+          }
+        }
+      }
+      List<Points> out = new ArrayList<>();
+      acc.forEach((l, a) -> out.add(a.points(l)));
+      return out;
+    }
+
+    @Override
+    public long start() {
+      return start;
+    }
+
+    @Override
+    public long end() {
+      return end;
+    }
+
+    // ---- operators
+
+    private Object unary(Object v) {
+      if (v instanceof Double d) {
+        return -d;
+      }
+      List<Sample> out = new ArrayList<>();
+      for (Sample s : ((Vec) v).samples) {
+        out.add(new Sample(s.labels().dropName(), -s.v(), s.t()));
+      }
+      return new Vec(out);
+    }
+
+    private Object binary(Ast.Binary b, Object l, Object r) {
+      String op = b.op();
+      if (l instanceof Double x && r instanceof Double y) {
+        double v = scalarOp(op, x, y);
+        return Ops.COMPARISON.contains(op) ? (Ops.compare(op, x, y) ? 1.0 : 0.0) : v;
+      }
+      if (l instanceof Vec lv && r instanceof Vec rv) {
+        return switch (op) {
+          case "and" -> new Vec(Ops.and(lv.samples, rv.samples, b.matching()));
+          case "or" -> new Vec(Ops.or(lv.samples, rv.samples, b.matching()));
+          case "unless" -> new Vec(Ops.unless(lv.samples, rv.samples, b.matching()));
+          default ->
+              new Vec(Ops.vectorVector(op, lv.samples, rv.samples, b.matching(), b.returnBool()));
+        };
+      }
+      boolean scalarLeft = l instanceof Double;
+      Vec vec = (Vec) (scalarLeft ? r : l);
+      double scalar = (Double) (scalarLeft ? l : r);
+      return new Vec(Ops.vectorScalar(op, vec.samples, scalar, scalarLeft, b.returnBool()));
+    }
+
+    private double scalarOp(String op, double x, double y) {
+      return Ops.arith(op, x, y);
+    }
+  }
+
+  static int lastAtOrBefore(long[] ts, long t) {
+    int lo = 0;
+    int hi = ts.length - 1;
+    int ans = -1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ts[mid] <= t) {
+        ans = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return ans;
+  }
+
+  static int firstAtOrAfter(long[] ts, long t) {
+    int lo = 0;
+    int hi = ts.length - 1;
+    int ans = ts.length;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ts[mid] >= t) {
+        ans = mid;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return ans;
+  }
+
+  /** Groups samples by a key, keeping first-seen order. */
+  static <K> Map<K, List<Sample>> group(
+      List<Sample> in, java.util.function.Function<Sample, K> key) {
+    Map<K, List<Sample>> m = new LinkedHashMap<>();
+    for (Sample s : in) {
+      m.computeIfAbsent(key.apply(s), k -> new ArrayList<>()).add(s);
+    }
+    return m;
+  }
+
+  static Map<Labels, Integer> counts(List<Sample> in) {
+    Map<Labels, Integer> m = new HashMap<>();
+    for (Sample s : in) {
+      m.merge(s.labels(), 1, Integer::sum);
+    }
+    return m;
+  }
+}

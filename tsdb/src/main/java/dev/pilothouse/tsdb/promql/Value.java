@@ -1,0 +1,31 @@
+package dev.pilothouse.tsdb.promql;
+
+import dev.pilothouse.tsdb.Labels;
+import java.util.List;
+
+/** Query results, as the Prometheus HTTP API types them. */
+public sealed interface Value {
+  /** One element of an instant vector; t is the sample's own time (for timestamp()). */
+  record Sample(Labels labels, double v, long t) {}
+
+  /** A series of a range result. */
+  record Points(Labels labels, long[] t, double[] v) {}
+
+  record Scalar(long t, double v) implements Value {}
+
+  record Str(long t, String v) implements Value {}
+
+  record Vector(List<Sample> samples) implements Value {}
+
+  record Matrix(List<Points> series) implements Value {}
+
+  /** "scalar", "string", "vector" or "matrix". */
+  default String resultType() {
+    return switch (this) {
+      case Scalar s -> "scalar";
+      case Str s -> "string";
+      case Vector v -> "vector";
+      case Matrix m -> "matrix";
+    };
+  }
+}
