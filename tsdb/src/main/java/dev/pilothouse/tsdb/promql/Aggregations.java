@@ -142,14 +142,30 @@ final class Aggregations {
     if (q > 1) {
       return Double.POSITIVE_INFINITY;
     }
-    double[] v = values.clone();
-    Arrays.sort(v);
+    double[] v = sortNaNFirst(values);
     double n = v.length;
     double rank = q * (n - 1);
     int lower = (int) Math.max(0, Math.floor(rank));
     int upper = (int) Math.min(n - 1, lower + 1);
     double weight = rank - Math.floor(rank);
     return v[lower] * (1 - weight) + v[upper] * weight;
+  }
+
+  /** Sorted as Go's sort.Float64s: NaN before every other value. */
+  static double[] sortNaNFirst(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v); // NaN last
+    int nan = 0;
+    while (nan < v.length && Double.isNaN(v[v.length - 1 - nan])) {
+      nan++;
+    }
+    if (nan == 0) {
+      return v;
+    }
+    double[] out = new double[v.length];
+    Arrays.fill(out, 0, nan, Double.NaN);
+    System.arraycopy(v, 0, out, nan, v.length - nan);
+    return out;
   }
 
   private static List<Sample> topk(List<Sample> ss, double kParam, boolean top) {

@@ -44,7 +44,7 @@ final class Calls {
       default -> {}
     }
     if (c.func().args().size() == 1 && c.func().args().get(0) == Ast.Type.MATRIX) {
-      return overTime(f, matrix(ctx, args.get(0), t), args.get(0), t);
+      return overTime(f, matrix(ctx, args.get(0), t), args.get(0), t, ctx);
     }
     switch (f) {
       case "quantile_over_time" -> {
@@ -267,20 +267,20 @@ final class Calls {
     return new Engine.Vec(out);
   }
 
-  private static Object overTime(String f, List<Points> m, Ast.Expr arg, long t) {
+  private static Object overTime(String f, List<Points> m, Ast.Expr arg, long t, Engine.Ctx ctx) {
     switch (f) {
       case "rate", "increase", "delta" -> {
         long range;
-        long offset;
+        Ast.Time time;
         if (arg instanceof Ast.MatrixSelector ms) {
           range = ms.rangeMs();
-          offset = ms.selector().time().offsetMs();
+          time = ms.selector().time();
         } else {
           Ast.Subquery sq = (Ast.Subquery) arg;
           range = sq.rangeMs();
-          offset = sq.time().offsetMs();
+          time = sq.time();
         }
-        long rangeEnd = t - offset;
+        long rangeEnd = ctx.at(time, t) - time.offsetMs();
         long rangeStart = rangeEnd - range;
         List<Sample> out = new ArrayList<>();
         for (Points p : m) {

@@ -33,10 +33,13 @@ public final class Engine {
    * @param lookbackMs how far back an instant selector looks for a sample
    * @param maxSamples samples a query may load (its memory budget)
    * @param maxSteps steps a range query may have
+   * @param defaultSubqueryStepMs the step of a subquery that gives none (Prometheus: the global
+   *     evaluation interval, 1m by default)
    */
-  public record Options(long lookbackMs, long maxSamples, int maxSteps) {
+  public record Options(
+      long lookbackMs, long maxSamples, int maxSteps, long defaultSubqueryStepMs) {
     public static Options defaults() {
-      return new Options(300_000, 50_000_000, 11_000);
+      return new Options(300_000, 50_000_000, 11_000, 60_000);
     }
   }
 
@@ -137,6 +140,9 @@ public final class Engine {
     long start();
 
     long end();
+
+    /** The evaluation time of a selector or subquery with this modifier, at query time t. */
+    long at(Ast.Time time, long t);
   }
 
   /** One query's evaluation: loaded series per selector, and the query's start and end. */
@@ -193,6 +199,11 @@ public final class Engine {
       if (have == null) {
         data.put(v, db.select(f, t, v.matchers(), budget));
       }
+    }
+
+    @Override
+    public long at(Ast.Time time, long t) {
+      return atOr(time, t);
     }
 
     private long atOr(Ast.Time time, long t) {
@@ -276,7 +287,7 @@ public final class Engine {
     }
 
     private List<Points> subquery(Ast.Subquery s, long t) {
-      long stepMs = s.stepMs() > 0 ? s.stepMs() : (step > 0 ? step : 60_000);
+      long stepMs = s.stepMs() > 0 ? s.stepMs() : options.defaultSubqueryStepMs();
       long ref = atOr(s.time(), t) - s.time().offsetMs();
       long from = ref - s.rangeMs();
       long first = Math.floorDiv(from, stepMs) * stepMs;

@@ -14,7 +14,9 @@ final class Ops {
   private Ops() {}
 
   static final Set<String> COMPARISON = Set.of("==", "!=", ">", "<", ">=", "<=");
-  private static final Set<String> ARITHMETIC = Set.of("+", "-", "*", "/", "%", "^", "atan2");
+
+  /** Operators whose result drops the metric name (atan2 keeps it, as in Prometheus). */
+  private static final Set<String> ARITHMETIC = Set.of("+", "-", "*", "/", "%", "^");
 
   static double arith(String op, double l, double r) {
     return switch (op) {
