@@ -1,0 +1,209 @@
+package dev.pilothouse.tsdb.scrape;
+
+import dev.pilothouse.tsdb.Labels;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Parses the Prometheus text exposition format (0.0.4) and OpenMetrics 1.0 text: samples with
+ * labels and optional timestamps (milliseconds in the Prometheus format, seconds in OpenMetrics),
+ * and the HELP, TYPE and UNIT metadata. Exemplars are skipped.
+ */
+public final class Exposition {
+  private Exposition() {}
+
+  /** One parsed sample; timestampMs is null when the exposition gave none. */
+  public record Sample(Labels labels, double value, Long timestampMs) {}
+
+  /** Metadata of a metric family. */
+  public record Metadata(String type, String help, String unit) {}
+
+  /** Everything a scrape returned. */
+  public record Result(List<Sample> samples, Map<String, Metadata> metadata) {}
+
+  /** A line that does not parse; the message names the line. */
+  public static final class FormatException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    FormatException(int line, String message) {
+      super("line " + line + ": " + message);
+    }
+  }
+
+  /** Parses text; openMetrics selects seconds for timestamps (and is implied by "# EOF"). */
+  public static Result parse(String text, boolean openMetrics) {
+    boolean om = openMetrics || text.contains("\n# EOF") || text.startsWith("# EOF");
+    List<Sample> out = new ArrayList<>();
+    Map<String, String[]> meta = new TreeMap<>();
+    int lineNo = 0;
+    int i = 0;
+    int n = text.length();
+    while (i < n) {
+      int end = text.indexOf('\n', i);
+      if (end < 0) {
+        end = n;
+      }
+      lineNo++;
+      String line = text.substring(i, end);
+      i = end + 1;
+      if (line.endsWith("\r")) {
+        line = line.substring(0, line.length() - 1);
+      }
+      if (line.isBlank()) {
+        continue;
+      }
+      if (line.startsWith("#")) {
+        comment(line, meta);
+        continue;
+      }
+      out.add(sample(line, lineNo, om));
+    }
+    Map<String, Metadata> md = new LinkedHashMap<>();
+    meta.forEach((k, v) -> md.put(k, new Metadata(v[0], v[1], v[2])));
+    return new Result(out, md);
+  }
+
+  private static void comment(String line, Map<String, String[]> meta) {
+    String[] parts = line.split("\\s+", 4);
+    if (parts.length < 3) {
+      return;
+    }
+    String kind = parts[1];
+    String name = parts[2];
+    String rest = parts.length > 3 ? parts[3] : "";
+    int idx =
+        switch (kind) {
+          case "TYPE" -> 0;
+          case "HELP" -> 1;
+          case "UNIT" -> 2;
+          default -> -1;
+        };
+    if (idx >= 0) {
+      meta.computeIfAbsent(name, k -> new String[] {"unknown", "", ""})[idx] =
+          idx == 1 ? unescapeHelp(rest) : rest;
+    }
+  }
+
+  private static String unescapeHelp(String s) {
+    return s.replace("\\n", "\n").replace("\\\\", "\\");
+  }
+
+  private static Sample sample(String line, int lineNo, boolean om) {
+    int p = 0;
+    int len = line.length();
+    while (p < len && line.charAt(p) != '{' && line.charAt(p) != ' ' && line.charAt(p) != '\t') {
+      p++;
+    }
+    String name = line.substring(0, p);
+    if (name.isEmpty() || !validName(name)) {
+      throw new FormatException(lineNo, "invalid metric name '" + name + "'");
+    }
+    Map<String, String> labels = new TreeMap<>();
+    labels.put(Labels.NAME, name);
+    if (p < len && line.charAt(p) == '{') {
+      p++;
+      while (true) {
+        while (p < len && (line.charAt(p) == ' ' || line.charAt(p) == ',')) {
+          p++;
+        }
+        if (p < len && line.charAt(p) == '}') {
+          p++;
+          break;
+        }
+        int ls = p;
+        while (p < len && line.charAt(p) != '=' && line.charAt(p) != ' ') {
+          p++;
+        }
+        String ln = line.substring(ls, p);
+        while (p < len && line.charAt(p) == ' ') {
+          p++;
+        }
+        if (p >= len || line.charAt(p) != '=' || ln.isEmpty()) {
+          throw new FormatException(lineNo, "expected label=\"value\" after '" + name + "{'");
+        }
+        p++;
+        while (p < len && line.charAt(p) == ' ') {
+          p++;
+        }
+        if (p >= len || line.charAt(p) != '"') {
+          throw new FormatException(lineNo, "label value of '" + ln + "' must be quoted");
+        }
+        p++;
+        StringBuilder v = new StringBuilder();
+        boolean closed = false;
+        while (p < len) {
+          char c = line.charAt(p++);
+          if (c == '\\' && p < len) {
+            char e = line.charAt(p++);
+            v.append(e == 'n' ? '\n' : e);
+          } else if (c == '"') {
+            closed = true;
+            break;
+          } else {
+            v.append(c);
+          }
+        }
+        if (!closed) {
+          throw new FormatException(lineNo, "unterminated label value of '" + ln + "'");
+        }
+        if (labels.put(ln, v.toString()) != null && !ln.equals(Labels.NAME)) {
+          throw new FormatException(lineNo, "duplicate label '" + ln + "'");
+        }
+      }
+    }
+    String rest = line.substring(p).trim();
+    int hash = rest.indexOf(" # ");
+    if (hash >= 0) {
+      rest = rest.substring(0, hash).trim(); // an exemplar
+    }
+    String[] f = rest.split("\\s+");
+    if (f.length == 0 || f[0].isEmpty()) {
+      throw new FormatException(lineNo, "no value for '" + name + "'");
+    }
+    double value = parseValue(f[0], lineNo);
+    Long ts = null;
+    if (f.length > 1) {
+      try {
+        ts = om ? Math.round(Double.parseDouble(f[1]) * 1000) : Long.parseLong(f[1]);
+      } catch (NumberFormatException e) {
+        throw new FormatException(lineNo, "invalid timestamp '" + f[1] + "'");
+      }
+    }
+    return new Sample(Labels.of(labels), value, ts);
+  }
+
+  private static boolean validName(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      char c = s.charAt(k);
+      boolean ok =
+          Character.isLetter(c) && c < 128
+              || c == '_'
+              || c == ':'
+              || (k > 0 && Character.isDigit(c));
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double parseValue(String s, int lineNo) {
+    switch (s) {
+      case "NaN", "nan":
+        return Double.NaN;
+      case "+Inf", "Inf", "+inf", "inf":
+        return Double.POSITIVE_INFINITY;
+      case "-Inf", "-inf":
+        return Double.NEGATIVE_INFINITY;
+      default:
+        try {
+          return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+          throw new FormatException(lineNo, "invalid value '" + s + "'");
+        }
+    }
+  }
+}
