@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       DeployCommand.class,
       HistoryCommand.class,
       DoraCommand.class,
+      QueryCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -133,6 +133,35 @@ public final class PilotClient {
         Wire.ApplyResponse.class);
   }
 
+  /** A PromQL instant query at time (Unix seconds; null for now): Prometheus's "data" object. */
+  public java.util.Map<String, Object> query(String expr, Double time) {
+    return promData(
+        "/api/v1/query?query="
+            + java.net.URLEncoder.encode(expr, StandardCharsets.UTF_8)
+            + (time == null ? "" : "&time=" + time));
+  }
+
+  /** A PromQL range query (Unix seconds; step in seconds): Prometheus's "data" object. */
+  public java.util.Map<String, Object> queryRange(
+      String expr, double start, double end, double step) {
+    return promData(
+        "/api/v1/query_range?query="
+            + java.net.URLEncoder.encode(expr, StandardCharsets.UTF_8)
+            + "&start="
+            + start
+            + "&end="
+            + end
+            + "&step="
+            + step);
+  }
+
+  @SuppressWarnings("unchecked")
+  private java.util.Map<String, Object> promData(String path) {
+    java.util.Map<String, Object> r =
+        get(path, new TypeReference<java.util.Map<String, Object>>() {});
+    return (java.util.Map<String, Object>) r.get("data");
+  }
+
   /** The DORA metrics since a duration ago ("30d") or a timestamp. */
   public java.util.Map<String, Object> dora(String since) {
     return get(

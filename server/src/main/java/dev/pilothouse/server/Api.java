@@ -46,7 +46,8 @@ final class Api {
       String stateDir,
       String startedAt,
       Runnable shutdownKeepingInstances,
-      Runnable shutdownStoppingInstances) {}
+      Runnable shutdownStoppingInstances,
+      Telemetry telemetry) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -84,6 +85,26 @@ final class Api {
               config.routes.post("/api/v1/rollouts/{name}/{action}", this::rolloutAction);
               config.routes.sse("/api/v1/events/stream", this::stream);
               config.routes.post("/api/v1/shutdown", this::shutdown);
+              PromApi prom = new PromApi(d.telemetry(), d.clock());
+              for (String path :
+                  List.of(
+                      "/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels")) {
+                PromApi.Handler h =
+                    switch (path) {
+                      case "/api/v1/query" -> prom::query;
+                      case "/api/v1/query_range" -> prom::queryRange;
+                      case "/api/v1/series" -> prom::series;
+                      default -> prom::labels;
+                    };
+                config.routes.get(path, ctx -> prom.handle(ctx, h));
+                config.routes.post(path, ctx -> prom.handle(ctx, h));
+              }
+              config.routes.get(
+                  "/api/v1/label/{name}/values", ctx -> prom.handle(ctx, prom::labelValues));
+              config.routes.get("/api/v1/metadata", ctx -> prom.handle(ctx, prom::metadata));
+              config.routes.get("/api/v1/targets", ctx -> prom.handle(ctx, prom::targets));
+              config.routes.get(
+                  "/api/v1/status/buildinfo", ctx -> prom.handle(ctx, prom::buildinfo));
               config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
               config.routes.exception(
                   Exception.class,
@@ -204,6 +225,13 @@ final class Api {
   }
 
   private void metrics(Context ctx) {
+    ctx.status(200)
+        .contentType("text/plain; version=0.0.4; charset=utf-8")
+        .result(d.telemetry().selfText());
+  }
+
+  /** The daemon's own gauges and the load balancer's RED metrics, in Prometheus text. */
+  String metricsText() {
     StringBuilder b = new StringBuilder();
     b.append("# HELP pilothouse_instances Instances by service and state.\n");
     b.append("# TYPE pilothouse_instances gauge\n");
@@ -233,7 +261,7 @@ final class Api {
           .append('\n');
     }
     d.traffic().metrics().ifPresent(m -> b.append(m.prometheus()));
-    ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(b.toString());
+    return b.toString();
   }
 
   private void rollout(Context ctx) {

@@ -81,6 +81,7 @@ public final class Daemon {
   private SpecApplier applier;
   private RolloutController rollouts;
   private RolloutChecks checks;
+  private Telemetry telemetry;
   private dev.pilothouse.notify.Dispatcher notifications;
   private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
@@ -139,6 +140,15 @@ public final class Daemon {
                 () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6),
                 traffic));
     controller.recover();
+    telemetry =
+        new Telemetry(
+            dir.path(),
+            store
+                .latest()
+                .map(r -> r.spec().metrics())
+                .orElse(dev.pilothouse.core.spec.MetricsSpec.defaults()),
+            clock,
+            () -> controller.status());
     applier = new SpecApplier(store, controller, store, clock);
     Fleet fleet = new Fleet(controller, applier, traffic, clock);
     checks = new RolloutChecks(() -> traffic.port().orElse(null), applier::current);
@@ -169,7 +179,9 @@ public final class Daemon {
                 dir.path().toString(),
                 started.toString(),
                 () -> stop(false),
-                () -> stop(true)));
+                () -> stop(true),
+                telemetry));
+    telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
     store.subscribe(notifications);
@@ -236,7 +248,9 @@ public final class Daemon {
     try {
       controller.tick();
       rollouts.tick();
-      traffic.sync(applier.current(), controller.status());
+      var status = controller.status();
+      traffic.sync(applier.current(), status);
+      telemetry.configure(applier.current(), status);
       configureNotifications(applier.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
@@ -340,6 +354,9 @@ public final class Daemon {
     }
     if (checks != null) {
       checks.close();
+    }
+    if (telemetry != null) {
+      telemetry.close();
     }
     if (probeExecutor != null) {
       probeExecutor.shutdownNow();

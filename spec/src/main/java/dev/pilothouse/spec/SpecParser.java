@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
+import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.core.spec.NotificationsSpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.ProxySpec;
@@ -38,7 +39,20 @@ public final class SpecParser {
   /** Spec files larger than this are refused. */
   public static final int MAX_BYTES = 1 << 20;
 
-  static final List<String> TOP = List.of("version", "proxy", "notifications", "services");
+  static final List<String> TOP =
+      List.of("version", "proxy", "notifications", "metrics", "services");
+  static final List<String> METRICS =
+      List.of(
+          "scrapeInterval",
+          "scrapeTimeout",
+          "retention",
+          "retentionSize",
+          "sampleLimit",
+          "maxSeriesPerMetric",
+          "hostMetrics",
+          "remoteWrite",
+          "queryMaxSamples");
+  static final List<String> ENDPOINT = List.of("path", "port");
   static final List<String> NOTIFICATIONS = List.of("webhooks", "slack", "email", "events");
   static final List<String> EMAIL = List.of("smtp", "from", "to");
   static final List<String> PROXY = List.of("host", "port", "tls", "idleTimeout", "accessLog");
@@ -79,7 +93,8 @@ public final class SpecParser {
           "resources",
           "route",
           "strategy",
-          "deploy");
+          "deploy",
+          "metrics");
   static final List<String> STRATEGY =
       List.of(
           "type",
@@ -286,7 +301,71 @@ public final class SpecParser {
         f.object("notifications", NOTIFICATIONS)
             .map(this::notifications)
             .orElse(NotificationsSpec.none());
-    return problems.isEmpty() ? new Spec(proxy, out, notifications) : null;
+    MetricsSpec metrics =
+        f.object("metrics", METRICS).map(this::metrics).orElse(MetricsSpec.defaults());
+    Map<String, MetricsSpec.Endpoint> endpoints = new LinkedHashMap<>();
+    serviceFields.forEach(
+        (name, sf) ->
+            sf.get("metrics").flatMap(n -> endpoint(sf, n)).ifPresent(e -> endpoints.put(name, e)));
+    metrics = metrics.withEndpoints(endpoints);
+    return problems.isEmpty() ? new Spec(proxy, out, notifications, metrics) : null;
+  }
+
+  private MetricsSpec metrics(Fields f) {
+    MetricsSpec d = MetricsSpec.defaults();
+    Duration interval = duration(f, "scrapeInterval", d.scrapeInterval(), false);
+    Duration timeout = duration(f, "scrapeTimeout", d.scrapeTimeout(), false);
+    if (timeout.compareTo(interval) > 0 && f.has("scrapeTimeout")) {
+      problems.at(
+          f.get("scrapeTimeout").orElseThrow(),
+          f.join("scrapeTimeout"),
+          "must not be longer than scrapeInterval (" + interval.toSeconds() + "s)",
+          "shorten it or raise scrapeInterval");
+    }
+    Duration retention = duration(f, "retention", d.retention(), false);
+    long size = memoryField(f, "retentionSize", 0);
+    int limit =
+        f.integer("sampleLimit", 0, 100_000_000).map(Long::intValue).orElse(d.sampleLimit());
+    int perMetric =
+        f.integer("maxSeriesPerMetric", 1, 100_000_000)
+            .map(Long::intValue)
+            .orElse(d.maxSeriesPerMetric());
+    boolean host = f.bool("hostMetrics").orElse(true);
+    List<String> remote = urls(f, "remoteWrite");
+    long maxSamples =
+        f.integer("queryMaxSamples", 1000, Long.MAX_VALUE).orElse(d.queryMaxSamples());
+    return new MetricsSpec(
+        interval, timeout, retention, size, limit, perMetric, host, remote, Map.of(), maxSamples);
+  }
+
+  private Optional<MetricsSpec.Endpoint> endpoint(Fields sf, Node n) {
+    String path = sf.join("metrics");
+    if (n instanceof Node.Scalar s && s.type() != Node.Scalar.Type.NULL) {
+      if (!s.text().startsWith("/")) {
+        problems.at(n, path, "must be a path starting with '/'", "write e.g. 'metrics: /metrics'");
+        return Optional.empty();
+      }
+      return Optional.of(new MetricsSpec.Endpoint(s.text(), 0));
+    }
+    if (n instanceof Node.MapNode m) {
+      Fields ef = new Fields(m, path, problems, ENDPOINT);
+      String p = ef.string("path").orElse("/metrics");
+      if (!p.startsWith("/")) {
+        problems.at(
+            ef.get("path").orElseThrow(),
+            ef.join("path"),
+            "must start with '/'",
+            "write e.g. /metrics");
+      }
+      int port = ef.integer("port", 1, 65535).map(Long::intValue).orElse(0);
+      return Optional.of(new MetricsSpec.Endpoint(p, port));
+    }
+    problems.at(
+        n,
+        path,
+        "must be a path or a map",
+        "write e.g. 'metrics: /metrics' or '{path: /metrics, port: 9100}'");
+    return Optional.empty();
   }
 
   private ServiceSpec service(String name, Fields f) {

@@ -11,8 +11,18 @@ import java.util.Optional;
  * The desired state a user declares: named services and the load balancer in front of them.
  *
  * @param proxy the listener of the built-in load balancer; it runs when a service has a route
+ * @param metrics the built-in metrics store and what it scrapes
  */
-public record Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpec notifications) {
+public record Spec(
+    ProxySpec proxy,
+    List<ServiceSpec> services,
+    NotificationsSpec notifications,
+    MetricsSpec metrics) {
+
+  /** A spec with the default metrics settings. */
+  public Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpec notifications) {
+    this(proxy, services, notifications, MetricsSpec.defaults());
+  }
 
   /** A spec with the default proxy listener. */
   public Spec(List<ServiceSpec> services) {
@@ -28,6 +38,7 @@ public record Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpe
     requireNonNull(proxy, "proxy");
     // Revisions stored before notifications existed read them as null.
     notifications = notifications == null ? NotificationsSpec.none() : notifications;
+    metrics = metrics == null ? MetricsSpec.defaults() : metrics;
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -58,6 +69,7 @@ public record Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpe
     return new Spec(
         proxy,
         services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList(),
-        notifications);
+        notifications,
+        metrics);
   }
 }

@@ -15,6 +15,12 @@ public final class SpecDiff {
   /** Lines such as {@code ~ services.shop.replicas: 3 -> 5}, {@code + services.api}. */
   public static List<String> between(Spec before, Spec after) {
     List<String> out = new ArrayList<>();
+    compare("proxy", before.proxy(), after.proxy(), out);
+    if (!before.notifications().equals(after.notifications())) {
+      // Receivers may carry tokens in their URLs or passwords: say that, not what, changed.
+      out.add("~ notifications: (changed)");
+    }
+    compare("metrics", before.metrics(), after.metrics(), out);
     for (ServiceSpec old : before.services()) {
       if (after.service(old.name()).isEmpty()) {
         out.add("- services." + old.name());
@@ -42,6 +48,10 @@ public final class SpecDiff {
         }
         compare(path + "." + c.getName(), read(c, a), read(c, b), out);
       }
+      return;
+    }
+    if (path.equals("metrics.remoteWrite")) {
+      out.add("~ metrics.remoteWrite: (changed)"); // URLs may hold credentials
       return;
     }
     if (path.endsWith(".env") && a instanceof Map<?, ?> m1 && b instanceof Map<?, ?> m2) {

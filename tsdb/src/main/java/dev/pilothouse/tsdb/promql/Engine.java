@@ -51,6 +51,10 @@ public final class Engine {
     this.options = options;
   }
 
+  public Options options() {
+    return options;
+  }
+
   /** Evaluates query at time t (ms). */
   public Value instant(String query, long t) {
     Ast.Expr e = Parser.parse(query);

@@ -1,0 +1,166 @@
+package dev.pilothouse.server;
+
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.spec.MetricsSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.tsdb.Labels;
+import dev.pilothouse.tsdb.Tsdb;
+import dev.pilothouse.tsdb.promql.Engine;
+import dev.pilothouse.tsdb.scrape.HostCollector;
+import dev.pilothouse.tsdb.scrape.Scraper;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The built-in metrics: the time-series store in {@code STATE/tsdb}, the PromQL engine over it, and
+ * the scraper of the daemon's own metrics (Micrometer and the load balancer's RED metrics), the
+ * host, and every instance that declares a metrics endpoint.
+ */
+final class Telemetry implements AutoCloseable {
+  private final Tsdb db;
+  private volatile Engine engine;
+  private final Scraper scraper;
+  private final HostCollector host;
+  private final PrometheusMeterRegistry registry;
+  private final String hostname;
+  private volatile Supplier<String> self = () -> "";
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final Scraper.Source selfSource = Scraper.inProcess(this::selfText);
+  private final Scraper.Source hostSource;
+
+  Telemetry(
+      Path stateDir, MetricsSpec spec, InstantSource clock, Supplier<List<ServiceStatus>> status) {
+    this.db =
+        Tsdb.open(
+            stateDir.resolve("tsdb"),
+            new Tsdb.Options(
+                spec.maxSeriesPerMetric(),
+                Math.max(1, Runtime.getRuntime().availableProcessors())));
+    this.engine =
+        new Engine(
+            (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
+            Engine.Options.defaults());
+    this.scraper = new Scraper(db, clock);
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    this.host =
+        new HostCollector(
+            Path.of("/proc"),
+            () -> {
+              List<HostCollector.Proc> out = new ArrayList<>();
+              for (ServiceStatus s : status.get()) {
+                for (InstanceStatus i : s.instances()) {
+                  out.add(new HostCollector.Proc(s.name(), i.id(), i.pid()));
+                }
+              }
+              return out;
+            });
+    String h;
+    try {
+      h = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      h = "localhost";
+    }
+    this.hostname = h;
+    this.hostSource = Scraper.inProcess(host::text);
+  }
+
+  /** The daemon's own metrics text (instances, load balancer), scraped with Micrometer's. */
+  void setSelfMetrics(Supplier<String> text) {
+    this.self = text;
+  }
+
+  /** The text of the daemon's /metrics: its own gauges, the RED metrics and the JVM's. */
+  String selfText() {
+    return self.get() + registry.scrape();
+  }
+
+  Engine engine() {
+    return engine;
+  }
+
+  Tsdb db() {
+    return db;
+  }
+
+  Scraper scraper() {
+    return scraper;
+  }
+
+  /** Points the scraper at what spec and status declare now (cheap when nothing changed). */
+  void configure(Spec spec, List<ServiceStatus> status) {
+    MetricsSpec m = spec.metrics();
+    if (engine.options().maxSamples() != m.queryMaxSamples()) {
+      Engine.Options d = Engine.Options.defaults();
+      engine =
+          new Engine(
+              (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
+              new Engine.Options(
+                  d.lookbackMs(), m.queryMaxSamples(), d.maxSteps(), d.defaultSubqueryStepMs()));
+    }
+    List<Scraper.Target> targets = new ArrayList<>();
+    targets.add(
+        new Scraper.Target(
+            "pilothouse",
+            Labels.of("job", "pilothouse", "instance", hostname),
+            selfSource,
+            m.scrapeInterval(),
+            m.scrapeTimeout(),
+            m.sampleLimit()));
+    if (m.hostMetrics()) {
+      targets.add(
+          new Scraper.Target(
+              "node",
+              Labels.of("job", "node", "instance", hostname),
+              hostSource,
+              m.scrapeInterval(),
+              m.scrapeTimeout(),
+              m.sampleLimit()));
+    }
+    for (ServiceStatus s : status) {
+      MetricsSpec.Endpoint e = m.endpoints().get(s.name());
+      if (e == null) {
+        continue;
+      }
+      for (InstanceStatus i : s.instances()) {
+        if (i.state().equals("stopping")) {
+          continue;
+        }
+        int port = e.port() == 0 ? i.port() : e.port();
+        targets.add(
+            new Scraper.Target(
+                s.name() + "/" + i.id(),
+                Labels.of("job", s.name(), "instance", i.id(), "version", i.version()),
+                Scraper.http(URI.create("http://127.0.0.1:" + port + e.path())),
+                m.scrapeInterval(),
+                m.scrapeTimeout(),
+                m.sampleLimit()));
+      }
+    }
+    scraper.setTargets(targets);
+  }
+
+  @Override
+  public void close() {
+    scraper.close();
+    gc.close();
+    registry.close();
+    db.close();
+  }
+}
