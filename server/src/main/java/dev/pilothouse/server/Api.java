@@ -105,6 +105,7 @@ final class Api {
               config.routes.get("/api/v1/targets", ctx -> prom.handle(ctx, prom::targets));
               config.routes.get(
                   "/api/v1/status/buildinfo", ctx -> prom.handle(ctx, prom::buildinfo));
+              config.routes.post("/api/v1/write", prom::write);
               config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
               config.routes.exception(
                   Exception.class,

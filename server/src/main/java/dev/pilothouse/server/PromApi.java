@@ -316,6 +316,39 @@ final class PromApi {
     return Map.of("activeTargets", active, "droppedTargets", List.of());
   }
 
+  /**
+   * {@code POST /api/v1/write}: a Prometheus remote-write request (snappy-framed protobuf). Answers
+   * 204; 400 when the body is malformed or every sample was refused (so senders do not retry).
+   */
+  void write(Context ctx) {
+    byte[] raw = ctx.bodyAsBytes();
+    List<dev.pilothouse.tsdb.remote.WriteRequest.TimeSeries> series;
+    try {
+      series =
+          dev.pilothouse.tsdb.remote.WriteRequest.decode(org.xerial.snappy.Snappy.uncompress(raw));
+    } catch (java.io.IOException | RuntimeException e) {
+      ctx.status(400).result("malformed remote-write request: " + e.getMessage() + "\n");
+      return;
+    }
+    dev.pilothouse.tsdb.Tsdb.Appender a = t.db().appender();
+    String refused = "";
+    try {
+      for (var s : series) {
+        for (int i = 0; i < s.t().length; i++) {
+          a.add(s.labels(), s.t()[i], s.v()[i]);
+        }
+      }
+    } catch (TsdbException e) {
+      refused = e.getMessage();
+    }
+    dev.pilothouse.tsdb.Tsdb.CommitResult r = a.commit();
+    if (r.appended() == 0 && (r.rejected() > 0 || !refused.isEmpty())) {
+      ctx.status(400).result((refused.isEmpty() ? r.firstError() : refused) + "\n");
+      return;
+    }
+    ctx.status(204);
+  }
+
   Object buildinfo(Context ctx) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("version", COMPATIBLE_VERSION);

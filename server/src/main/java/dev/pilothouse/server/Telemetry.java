@@ -39,6 +39,7 @@ final class Telemetry implements AutoCloseable {
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Scraper.Source selfSource = Scraper.inProcess(this::selfText);
   private final Scraper.Source hostSource;
+  private final java.util.Map<String, RemoteWriter> writers = new java.util.LinkedHashMap<>();
 
   Telemetry(
       Path stateDir, MetricsSpec spec, InstantSource clock, Supplier<List<ServiceStatus>> status) {
@@ -88,7 +89,53 @@ final class Telemetry implements AutoCloseable {
 
   /** The text of the daemon's /metrics: its own gauges, the RED metrics and the JVM's. */
   String selfText() {
-    return self.get() + registry.scrape();
+    return self.get() + remoteWriteText() + registry.scrape();
+  }
+
+  private synchronized String remoteWriteText() {
+    if (writers.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    b.append("# TYPE pilothouse_remote_write_samples_sent_total counter\n");
+    b.append("# TYPE pilothouse_remote_write_samples_dropped_total counter\n");
+    b.append("# TYPE pilothouse_remote_write_failed_attempts_total counter\n");
+    for (RemoteWriter w : writers.values()) {
+      String l =
+          "{url=\""
+              + w.url().getScheme()
+              + "://"
+              + w.url().getHost()
+              + ":"
+              + w.url().getPort()
+              + w.url().getPath()
+              + "\"} ";
+      b.append("pilothouse_remote_write_samples_sent_total")
+          .append(l)
+          .append(w.sent.get())
+          .append('\n');
+      b.append("pilothouse_remote_write_samples_dropped_total")
+          .append(l)
+          .append(w.dropped.get())
+          .append('\n');
+      b.append("pilothouse_remote_write_failed_attempts_total")
+          .append(l)
+          .append(w.failedAttempts.get())
+          .append('\n');
+    }
+    return b.toString();
+  }
+
+  /** Starts and stops remote writers to match the spec's URLs. */
+  private synchronized void remoteWrite(List<String> urls) {
+    for (String u : List.copyOf(writers.keySet())) {
+      if (!urls.contains(u)) {
+        writers.remove(u).close();
+      }
+    }
+    for (String u : urls) {
+      writers.computeIfAbsent(u, k -> new RemoteWriter(URI.create(k), db));
+    }
   }
 
   Engine engine() {
@@ -154,11 +201,15 @@ final class Telemetry implements AutoCloseable {
       }
     }
     scraper.setTargets(targets);
+    remoteWrite(m.remoteWrite());
   }
 
   @Override
   public void close() {
     scraper.close();
+    synchronized (this) {
+      writers.values().forEach(RemoteWriter::close);
+    }
     gc.close();
     registry.close();
     db.close();

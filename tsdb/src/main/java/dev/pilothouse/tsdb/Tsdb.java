@@ -31,6 +31,17 @@ public final class Tsdb implements AutoCloseable {
 
   private final Head head;
   private final Wal wal;
+  private final java.util.List<java.util.function.Consumer<Batch>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Samples just committed (the first n entries), for remote write. */
+  public record Batch(Labels[] labels, long[] t, double[] v, int n) {}
+
+  /** Calls listener with every committed batch (on the committing thread; keep it quick). */
+  public void onCommit(java.util.function.Consumer<Batch> listener) {
+    listeners.add(listener);
+  }
+
   private final ScheduledExecutorService flusher;
   private final long replayMillis;
 
@@ -126,15 +137,29 @@ public final class Tsdb implements AutoCloseable {
       int ok = 0;
       int rejected = 0;
       String firstError = "";
+      Labels[] done = listeners.isEmpty() ? null : new Labels[n];
+      long[] doneT = done == null ? null : new long[n];
+      double[] doneV = done == null ? null : new double[n];
       for (int i = 0; i < n; i++) {
         try {
           series[i].append(ts[i], vs[i]);
+          if (done != null) {
+            done[ok] = series[i].labels;
+            doneT[ok] = ts[i];
+            doneV[ok] = vs[i];
+          }
           ok++;
         } catch (TsdbException e) {
           rejected++;
           if (firstError.isEmpty()) {
             firstError = e.getMessage();
           }
+        }
+      }
+      if (done != null && ok > 0) {
+        Batch b = new Batch(done, doneT, doneV, ok);
+        for (var l : listeners) {
+          l.accept(b);
         }
       }
       n = 0;
