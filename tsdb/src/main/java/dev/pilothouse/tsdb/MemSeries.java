@@ -9,6 +9,9 @@ final class MemSeries {
   /** Samples per chunk before a new one is cut (as Prometheus). */
   static final int SAMPLES_PER_CHUNK = 120;
 
+  /** Chunks never straddle a multiple of this, so that head chunks fall into whole blocks. */
+  static final long BLOCK_RANGE_MS = 2 * 3_600_000L;
+
   /** A full chunk: its bytes and bounds. */
   record Sealed(byte[] data, int bitLen, int count, long minT, long maxT) {}
 
@@ -37,11 +40,12 @@ final class MemSeries {
       throw new TsdbException(
           "duplicate sample for " + labels + " at " + t + " with a different value");
     }
+    if (open != null
+        && (open.count() >= SAMPLES_PER_CHUNK
+            || Math.floorDiv(t, BLOCK_RANGE_MS) != Math.floorDiv(open.minTime(), BLOCK_RANGE_MS))) {
+      seal();
+    }
     if (open == null) {
-      open = new XorChunk();
-    } else if (open.count() >= SAMPLES_PER_CHUNK) {
-      sealed.add(
-          new Sealed(open.bytes(), open.bitLength(), open.count(), open.minTime(), open.maxTime()));
       open = new XorChunk();
     }
     open.append(t, v);
@@ -49,8 +53,42 @@ final class MemSeries {
     lastV = v;
   }
 
+  private void seal() {
+    sealed.add(
+        new Sealed(open.bytes(), open.bitLength(), open.count(), open.minTime(), open.maxTime()));
+    open = null;
+  }
+
   synchronized long lastTime() {
     return lastT;
+  }
+
+  /** The time of the oldest sample held, or Long.MAX_VALUE when none. */
+  synchronized long minTime() {
+    if (!sealed.isEmpty()) {
+      return sealed.get(0).minT();
+    }
+    return open == null ? Long.MAX_VALUE : open.minTime();
+  }
+
+  /**
+   * Removes and returns the chunks that end before cut (the open one too, when it does: the series
+   * has gone quiet). Samples at or after cut stay.
+   */
+  synchronized List<Sealed> takeBefore(long cut) {
+    if (open != null && open.maxTime() < cut) {
+      seal();
+    }
+    List<Sealed> out = new ArrayList<>();
+    while (!sealed.isEmpty() && sealed.get(0).maxT() < cut) {
+      out.add(sealed.remove(0));
+    }
+    return out;
+  }
+
+  /** Every sample held, for a WAL checkpoint. */
+  Series all() {
+    return read(Long.MIN_VALUE, Long.MAX_VALUE, QueryBudget.unlimited());
   }
 
   /** The samples in [mint, maxt]; budget counts them and may refuse. */

@@ -22,12 +22,33 @@ public final class Tsdb implements AutoCloseable {
    *
    * @param maxSeriesPerMetric new series of a metric beyond this are refused (cardinality limit)
    * @param replayThreads segments decoded in parallel on open
+   * @param retentionMs blocks entirely older than this (behind the newest sample) are deleted
+   * @param retentionBytes blocks are deleted, oldest first, while they take more (0: no limit)
    */
-  public record Options(int maxSeriesPerMetric, int replayThreads) {
+  public record Options(
+      int maxSeriesPerMetric, int replayThreads, long retentionMs, long retentionBytes) {
+    /** Options keeping data for 15 days, without a size limit. */
+    public Options(int maxSeriesPerMetric, int replayThreads) {
+      this(maxSeriesPerMetric, replayThreads, 15L * 86_400_000, 0);
+    }
+
     public static Options defaults() {
       return new Options(100_000, Math.max(1, Runtime.getRuntime().availableProcessors()));
     }
   }
+
+  /** Head data is cut into a block once it spans this much more than a block. */
+  static final long BLOCK_MS = MemSeries.BLOCK_RANGE_MS;
+
+  private final Path dir;
+  private final Options options;
+  private final java.util.List<Block> blocks = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.concurrent.locks.ReentrantReadWriteLock commitLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private volatile long maxTime = Long.MIN_VALUE;
+
+  /** Samples before this belong to persisted blocks and are refused (out of bounds). */
+  private volatile long minValidTime = Long.MIN_VALUE;
 
   private final Head head;
   private final Wal wal;
@@ -45,14 +66,28 @@ public final class Tsdb implements AutoCloseable {
   private final ScheduledExecutorService flusher;
   private final long replayMillis;
 
-  private Tsdb(Head head, Wal wal, long replayMillis) {
+  private Tsdb(
+      Path dir, Options options, Head head, Wal wal, List<Block> loaded, long replayMillis) {
+    this.dir = dir;
+    this.options = options;
     this.head = head;
     this.wal = wal;
     this.replayMillis = replayMillis;
+    this.blocks.addAll(loaded);
+    for (Block b : loaded) {
+      minValidTime = Math.max(minValidTime, b.maxT + 1);
+    }
+    for (MemSeries s : head.all()) {
+      maxTime = Math.max(maxTime, s.lastTime());
+    }
+    for (Block b : loaded) {
+      maxTime = Math.max(maxTime, b.maxT);
+    }
     this.flusher =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("tsdb-wal-sync").daemon().unstarted(r));
     flusher.scheduleWithFixedDelay(this::sync, 1, 1, TimeUnit.SECONDS);
+    flusher.scheduleWithFixedDelay(this::compactQuietly, 30, 30, TimeUnit.SECONDS);
   }
 
   /** Opens (creating if needed) the store in dir, replaying its write-ahead log. */
@@ -62,13 +97,15 @@ public final class Tsdb implements AutoCloseable {
     Head head = new Head(options.maxSeriesPerMetric());
     Path walDir = dir.resolve("wal");
     try {
+      List<Block> loaded = openBlocks(dir.resolve("blocks"));
+      long persisted = loaded.stream().mapToLong(b -> b.maxT).max().orElse(Long.MIN_VALUE);
       for (Wal.Record r : Wal.replay(walDir, options.replayThreads())) {
         if (r instanceof Wal.SeriesRecord s) {
           head.getOrCreate(s.labels(), s.id(), false, created -> {});
         } else if (r instanceof Wal.SamplesRecord s) {
           for (int i = 0; i < s.ids().length; i++) {
             MemSeries m = head.byId(s.ids()[i]);
-            if (m != null) {
+            if (m != null && s.ts()[i] > persisted) {
               try {
                 m.append(s.ts()[i], s.vs()[i]);
               } catch (TsdbException e) {
@@ -79,7 +116,7 @@ public final class Tsdb implements AutoCloseable {
         }
       }
       Wal wal = Wal.open(walDir);
-      return new Tsdb(head, wal, (System.nanoTime() - t0) / 1_000_000);
+      return new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
     } catch (IOException e) {
       throw new UncheckedIOException("opening the time-series store in " + dir + ": " + e, e);
     }
@@ -133,7 +170,17 @@ public final class Tsdb implements AutoCloseable {
       if (n == 0) {
         return new CommitResult(0, 0, "");
       }
+      commitLock.readLock().lock();
+      try {
+        return commitLocked();
+      } finally {
+        commitLock.readLock().unlock();
+      }
+    }
+
+    private CommitResult commitLocked() {
       wal.logSamples(ids, ts, vs, n);
+      long newest = maxTime;
       int ok = 0;
       int rejected = 0;
       String firstError = "";
@@ -142,7 +189,18 @@ public final class Tsdb implements AutoCloseable {
       double[] doneV = done == null ? null : new double[n];
       for (int i = 0; i < n; i++) {
         try {
+          if (ts[i] < minValidTime) {
+            throw new TsdbException(
+                "out of bounds: sample for "
+                    + series[i].labels
+                    + " at "
+                    + ts[i]
+                    + " is older than the persisted blocks (they end at "
+                    + (minValidTime - 1)
+                    + ")");
+          }
           series[i].append(ts[i], vs[i]);
+          newest = Math.max(newest, ts[i]);
           if (done != null) {
             done[ok] = series[i].labels;
             doneT[ok] = ts[i];
@@ -155,6 +213,9 @@ public final class Tsdb implements AutoCloseable {
             firstError = e.getMessage();
           }
         }
+      }
+      if (newest > maxTime) {
+        maxTime = newest;
       }
       if (done != null && ok > 0) {
         Batch b = new Batch(done, doneT, doneV, ok);
@@ -170,27 +231,279 @@ public final class Tsdb implements AutoCloseable {
   /** What a commit stored, and why samples were refused. */
   public record CommitResult(int appended, int rejected, String firstError) {}
 
-  /** The samples in [mint, maxt] of every series matching all matchers. */
+  /** The samples in [mint, maxt] of every series matching all matchers: blocks, then head. */
   public List<Series> select(long mint, long maxt, List<Matcher> matchers, QueryBudget budget) {
-    List<Series> out = new ArrayList<>();
+    java.util.Map<Labels, List<Series>> parts = new java.util.LinkedHashMap<>();
+    for (Block b : blocks) {
+      if (b.maxT < mint || b.minT > maxt) {
+        continue;
+      }
+      for (Block.Entry e : b.select(matchers)) {
+        Series s = decode(b, e, mint, maxt, budget);
+        if (s.size() > 0) {
+          parts.computeIfAbsent(e.labels(), k -> new ArrayList<>()).add(s);
+        }
+      }
+    }
     for (MemSeries s : head.select(matchers)) {
       Series r = s.read(mint, maxt, budget);
-      out.add(r);
+      if (r.size() > 0 || !parts.containsKey(s.labels)) {
+        parts.computeIfAbsent(s.labels, k -> new ArrayList<>()).add(r);
+      }
     }
+    List<Series> out = new ArrayList<>(parts.size());
+    parts.forEach((l, ps) -> out.add(ps.size() == 1 ? ps.get(0) : merge(l, ps)));
     return out;
+  }
+
+  private static Series decode(Block b, Block.Entry e, long mint, long maxt, QueryBudget budget) {
+    int n = 0;
+    for (Block.ChunkRef r : e.chunks()) {
+      if (r.maxT() >= mint && r.minT() <= maxt) {
+        n += r.count();
+      }
+    }
+    long[] ts = new long[n];
+    double[] vs = new double[n];
+    int k = 0;
+    for (Block.ChunkRef r : e.chunks()) {
+      if (r.maxT() < mint || r.minT() > maxt) {
+        continue;
+      }
+      dev.pilothouse.tsdb.chunk.XorChunk.Reader rd =
+          new dev.pilothouse.tsdb.chunk.XorChunk.Reader(b.chunk(r), r.bitLen(), r.count());
+      while (rd.next()) {
+        if (rd.t() > maxt) {
+          break;
+        }
+        if (rd.t() >= mint) {
+          ts[k] = rd.t();
+          vs[k] = rd.v();
+          k++;
+        }
+      }
+    }
+    budget.charge(k);
+    return new Series(e.labels(), java.util.Arrays.copyOf(ts, k), java.util.Arrays.copyOf(vs, k));
+  }
+
+  /** Joins parts of one series in time order; a timestamp present twice is kept once. */
+  private static Series merge(Labels l, List<Series> parts) {
+    int n = parts.stream().mapToInt(Series::size).sum();
+    long[] ts = new long[n];
+    double[] vs = new double[n];
+    Integer[] order = new Integer[n];
+    int k = 0;
+    for (Series s : parts) {
+      System.arraycopy(s.t(), 0, ts, k, s.size());
+      System.arraycopy(s.v(), 0, vs, k, s.size());
+      k += s.size();
+    }
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Long.compare(ts[a], ts[b]));
+    long[] t2 = new long[n];
+    double[] v2 = new double[n];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+      int j = order[i];
+      if (m > 0 && t2[m - 1] == ts[j]) {
+        continue;
+      }
+      t2[m] = ts[j];
+      v2[m] = vs[j];
+      m++;
+    }
+    return new Series(l, java.util.Arrays.copyOf(t2, m), java.util.Arrays.copyOf(v2, m));
   }
 
   /** The labels of every series matching all matchers (with samples or not). */
   public List<Labels> series(List<Matcher> matchers) {
-    return head.select(matchers).stream().map(s -> s.labels).toList();
+    java.util.TreeSet<Labels> out = new java.util.TreeSet<>();
+    for (Block b : blocks) {
+      b.select(matchers).forEach(e -> out.add(e.labels()));
+    }
+    head.select(matchers).forEach(s -> out.add(s.labels));
+    return List.copyOf(out);
   }
 
   public List<String> labelNames() {
-    return head.labelNames();
+    java.util.TreeSet<String> out = new java.util.TreeSet<>(head.labelNames());
+    blocks.forEach(b -> out.addAll(b.labelNames()));
+    return List.copyOf(out);
   }
 
   public List<String> labelValues(String name) {
-    return head.labelValues(name);
+    java.util.TreeSet<String> out = new java.util.TreeSet<>(head.labelValues(name));
+    blocks.forEach(b -> out.addAll(b.labelValues(name)));
+    return List.copyOf(out);
+  }
+
+  // ---- blocks, compaction, retention
+
+  private static List<Block> openBlocks(Path blocksDir) throws IOException {
+    List<Block> out = new ArrayList<>();
+    if (!java.nio.file.Files.isDirectory(blocksDir)) {
+      return out;
+    }
+    try (var s = java.nio.file.Files.list(blocksDir)) {
+      for (Path p : s.sorted().toList()) {
+        if (p.getFileName().toString().endsWith(".tmp")) {
+          Block.deleteTree(p); // a block whose writing was cut short
+          continue;
+        }
+        out.add(Block.open(p));
+      }
+    }
+    out.sort(java.util.Comparator.comparingLong(b -> b.minT));
+    return out;
+  }
+
+  /** The persisted blocks, oldest first. */
+  public List<BlockInfo> blocks() {
+    return blocks.stream()
+        .map(b -> new BlockInfo(b.minT, b.maxT, b.level, b.seriesCount(), b.samples, b.sizeBytes()))
+        .toList();
+  }
+
+  /** A persisted block, as stats show it. */
+  public record BlockInfo(long minT, long maxT, int level, int series, long samples, long bytes) {}
+
+  private void compactQuietly() {
+    try {
+      compact();
+    } catch (RuntimeException e) {
+      // retried at the next tick; the head keeps everything meanwhile
+    }
+  }
+
+  /**
+   * Persists the head's oldest whole block range once the head spans more than one and a half
+   * ranges, checkpoints the WAL, merges small blocks and applies retention. Runs every 30 seconds;
+   * callable directly (tests, shutdown).
+   */
+  public synchronized void compact() {
+    try {
+      while (true) {
+        long headMin = Long.MAX_VALUE;
+        for (MemSeries s : head.all()) {
+          headMin = Math.min(headMin, s.minTime());
+        }
+        if (headMin == Long.MAX_VALUE) {
+          break;
+        }
+        long start = Math.floorDiv(headMin, BLOCK_MS) * BLOCK_MS;
+        long end = start + BLOCK_MS;
+        if (maxTime < end + BLOCK_MS / 2) {
+          break; // keep the newest range and a half in the head (late samples)
+        }
+        persistHead(start, end);
+      }
+      mergeBlocks();
+      applyRetention();
+    } catch (IOException e) {
+      throw new UncheckedIOException("compacting " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void persistHead(long start, long end) throws IOException {
+    java.util.Map<Labels, List<Block.ChunkData>> data = new java.util.HashMap<>();
+    List<MemSeries> all = head.all();
+    java.util.Map<MemSeries, List<MemSeries.Sealed>> taken = new java.util.HashMap<>();
+    for (MemSeries s : all) {
+      List<MemSeries.Sealed> cs = s.takeBefore(end);
+      if (!cs.isEmpty()) {
+        taken.put(s, cs);
+        List<Block.ChunkData> cd = new ArrayList<>();
+        for (MemSeries.Sealed c : cs) {
+          cd.add(new Block.ChunkData(c.data(), c.bitLen(), c.count(), c.minT(), c.maxT()));
+        }
+        data.put(s.labels, cd);
+      }
+    }
+    java.nio.file.Files.createDirectories(dir.resolve("blocks"));
+    Path written = Block.write(dir.resolve("blocks"), start, end - 1, 1, data);
+    minValidTime = Math.max(minValidTime, end);
+    blocks.add(Block.open(written));
+    blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
+    checkpoint();
+  }
+
+  /** Rewrites the WAL as one checkpoint of what the head still holds. */
+  private void checkpoint() throws IOException {
+    int upTo;
+    List<MemSeries> all;
+    commitLock.writeLock().lock();
+    try {
+      upTo = wal.rotate();
+      all = head.all();
+      // Snapshot under the lock: no commit is between its WAL record and the head.
+      Wal.checkpoint(dir.resolve("wal"), upTo, all);
+    } finally {
+      commitLock.writeLock().unlock();
+    }
+  }
+
+  /** Merges three consecutive 2h blocks into a 6h one, and four 6h ones into a day. */
+  private void mergeBlocks() throws IOException {
+    long[] ranges = {BLOCK_MS, 3 * BLOCK_MS, 12 * BLOCK_MS};
+    for (int level = 1; level < ranges.length; level++) {
+      long range = ranges[level];
+      int need = (int) (range / ranges[level - 1]);
+      java.util.Map<Long, List<Block>> groups = new java.util.TreeMap<>();
+      for (Block b : blocks) {
+        if (b.level == level) {
+          groups.computeIfAbsent(Math.floorDiv(b.minT, range), k -> new ArrayList<>()).add(b);
+        }
+      }
+      for (java.util.Map.Entry<Long, List<Block>> g : groups.entrySet()) {
+        List<Block> bs = g.getValue();
+        long windowEnd = (g.getKey() + 1) * range;
+        if (bs.size() < need || maxTime < windowEnd + BLOCK_MS) {
+          continue;
+        }
+        java.util.Map<Labels, List<Block.ChunkData>> merged = new java.util.HashMap<>();
+        for (Block b : bs) {
+          b.all().forEach((l, cs) -> merged.computeIfAbsent(l, k -> new ArrayList<>()).addAll(cs));
+        }
+        long minT = bs.stream().mapToLong(b -> b.minT).min().orElseThrow();
+        long maxT = bs.stream().mapToLong(b -> b.maxT).max().orElseThrow();
+        Path written = Block.write(dir.resolve("blocks"), minT, maxT, level + 1, merged);
+        blocks.add(Block.open(written));
+        for (Block b : bs) {
+          blocks.remove(b);
+          b.close();
+          Block.deleteTree(b.dir);
+        }
+        blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
+      }
+    }
+  }
+
+  /** Deletes blocks past the retention time, then the oldest while over the size limit. */
+  private void applyRetention() throws IOException {
+    for (Block b : List.copyOf(blocks)) {
+      if (maxTime - b.maxT > options.retentionMs()) {
+        drop(b);
+      }
+    }
+    if (options.retentionBytes() > 0) {
+      long total = blocks.stream().mapToLong(Block::sizeBytes).sum();
+      for (Block b : List.copyOf(blocks)) {
+        if (total <= options.retentionBytes()) {
+          break;
+        }
+        total -= b.sizeBytes();
+        drop(b);
+      }
+    }
+  }
+
+  private void drop(Block b) throws IOException {
+    blocks.remove(b);
+    b.close();
+    Block.deleteTree(b.dir);
   }
 
   /** Counts for status and benchmarks. */
@@ -202,6 +515,10 @@ public final class Tsdb implements AutoCloseable {
     for (MemSeries s : head.all()) {
       samples += s.samples();
       bytes += s.chunkBytes();
+    }
+    for (Block b : blocks) {
+      samples += b.samples;
+      bytes += b.sizeBytes();
     }
     return new Stats(head.seriesCount(), samples, bytes);
   }
@@ -218,6 +535,9 @@ public final class Tsdb implements AutoCloseable {
   @Override
   public void close() {
     flusher.shutdownNow();
-    wal.close();
+    synchronized (this) {
+      wal.close();
+      blocks.forEach(Block::close);
+    }
   }
 }

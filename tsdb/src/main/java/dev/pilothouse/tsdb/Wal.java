@@ -160,6 +160,91 @@ final class Wal implements AutoCloseable {
     }
   }
 
+  /** Continues in a new segment; returns its number (earlier segments are complete). */
+  synchronized int rotate() {
+    flush(true);
+    try {
+      out.close();
+      segment++;
+      openSegment();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return segment;
+  }
+
+  /**
+   * Writes a checkpoint holding the given series and their samples, standing in for every segment
+   * before {@code upTo}; then deletes those segments and older checkpoints. Written to a temporary
+   * file and renamed, so a crash leaves either the old segments or the checkpoint.
+   */
+  static void checkpoint(Path dir, int upTo, List<MemSeries> series) throws IOException {
+    Path tmp = dir.resolve(String.format("checkpoint.%08d.tmp", upTo));
+    Path done = dir.resolve(String.format("checkpoint.%08d", upTo));
+    Wal w = new Wal(dir);
+    w.segmentSize = Long.MIN_VALUE; // one file, however large: never rotated
+    w.out =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+    try {
+      for (MemSeries s : series) {
+        w.logSeries(s.id, s.labels);
+      }
+      int[] ids = new int[4096];
+      long[] ts = new long[4096];
+      double[] vs = new double[4096];
+      int n = 0;
+      for (MemSeries s : series) {
+        Series data = s.all();
+        for (int i = 0; i < data.size(); i++) {
+          ids[n] = s.id;
+          ts[n] = data.t()[i];
+          vs[n] = data.v()[i];
+          if (++n == ids.length) {
+            w.logSamples(ids, ts, vs, n);
+            n = 0;
+          }
+        }
+      }
+      w.logSamples(ids, ts, vs, n);
+      w.buf.flip();
+      while (w.buf.hasRemaining()) {
+        w.out.write(w.buf);
+      }
+      w.out.force(true);
+    } finally {
+      w.out.close();
+    }
+    Files.move(tmp, done, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    for (Path p : segments(dir)) {
+      if (number(p) < upTo) {
+        Files.delete(p);
+      }
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith("checkpoint.") && !p.equals(done)) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  /** The newest checkpoint and the segment number it stands in up to, if any. */
+  static java.util.Optional<Path> latestCheckpoint(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return java.util.Optional.empty();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().matches("checkpoint\\.\\d{8}"))
+          .max(java.util.Comparator.naturalOrder());
+    }
+  }
+
   @Override
   public synchronized void close() {
     flush(true);
@@ -175,7 +260,15 @@ final class Wal implements AutoCloseable {
    * corrupt record ends its segment (only the last one can be torn by a crash).
    */
   static List<Record> replay(Path dir, int threads) throws IOException {
-    List<Path> segs = segments(dir);
+    java.util.Optional<Path> cp = latestCheckpoint(dir);
+    int from = cp.map(p -> Integer.parseInt(p.getFileName().toString().substring(11))).orElse(0);
+    List<Path> segs = new ArrayList<>();
+    cp.ifPresent(segs::add);
+    for (Path p : segments(dir)) {
+      if (number(p) >= from) {
+        segs.add(p);
+      }
+    }
     ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, threads));
     try {
       List<Future<List<Record>>> parts = new ArrayList<>();
