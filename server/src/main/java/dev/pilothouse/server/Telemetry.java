@@ -48,7 +48,9 @@ final class Telemetry implements AutoCloseable {
             stateDir.resolve("tsdb"),
             new Tsdb.Options(
                 spec.maxSeriesPerMetric(),
-                Math.max(1, Runtime.getRuntime().availableProcessors())));
+                Math.max(1, Runtime.getRuntime().availableProcessors()),
+                spec.retention().toMillis(),
+                spec.retentionBytes()));
     this.engine =
         new Engine(
             (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
