@@ -91,7 +91,31 @@ final class Telemetry implements AutoCloseable {
 
   /** The text of the daemon's /metrics: its own gauges, the RED metrics and the JVM's. */
   String selfText() {
-    return self.get() + remoteWriteText() + registry.scrape();
+    return self.get() + tsdbText() + remoteWriteText() + registry.scrape();
+  }
+
+  private String tsdbText() {
+    Tsdb.Stats s = db.stats();
+    long blockBytes = 0;
+    long blockSamples = 0;
+    for (Tsdb.BlockInfo b : db.blocks()) {
+      blockBytes += b.bytes();
+      blockSamples += b.samples();
+    }
+    return "# TYPE pilothouse_tsdb_series gauge\npilothouse_tsdb_series "
+        + s.series()
+        + "\n# TYPE pilothouse_tsdb_samples gauge\npilothouse_tsdb_samples "
+        + s.samples()
+        + "\n# TYPE pilothouse_tsdb_blocks gauge\npilothouse_tsdb_blocks "
+        + db.blocks().size()
+        + "\n# TYPE pilothouse_tsdb_block_bytes gauge\npilothouse_tsdb_block_bytes "
+        + blockBytes
+        + "\n# TYPE pilothouse_tsdb_block_samples gauge\npilothouse_tsdb_block_samples "
+        + blockSamples
+        + "\n# HELP pilothouse_tsdb_wal_replay_seconds Time the last start spent replaying the WAL.\n"
+        + "# TYPE pilothouse_tsdb_wal_replay_seconds gauge\npilothouse_tsdb_wal_replay_seconds "
+        + db.replayMillis() / 1000.0
+        + "\n";
   }
 
   private synchronized String remoteWriteText() {

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Side-by-side time-series store benchmark: Pilothouse's built-in store vs Prometheus (Debian's
+# 2.42) on the same machine and the same data: node-exporter-like series (CPU, memory, network)
+# and service latency histograms, SERIES series over HOURS hours at a 15 s interval, written by
+# the same remote-write client to each (client on CPU 0, store pinned to CPU 1: one core each).
+#
+# Measured: bytes per sample of the persisted blocks on disk (chunks + index), ingested samples/s
+# on one core, heap per active series (Pilothouse: heap after a full GC; Prometheus:
+# go_memstats_heap_inuse_bytes; both minus the idle baseline), WAL replay time after kill -9
+# (prometheus_tsdb_data_replay_duration_seconds vs pilothouse_tsdb_wal_replay_seconds), and the
+# median latency of a query suite: rate over 1 h on every series, histogram_quantile, topk.
+#
+# Usage: bench/tsdb.sh [SERIES] [HOURS]
+# Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SERIES="${1:-10000}"
+HOURS="${2:-4}"
+RUNS="${RUNS:-7}"
+CLIENT_CPU=0
+SERVER_CPU=1
+[ "$(nproc)" -ge 2 ] || { SERVER_CPU=0; echo "warning: one CPU only" >&2; }
+
+need=()
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
+command -v taskset >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+. "$HERE/scripts/find-java.sh"
+JAVA="$(find_java)"
+JDK_HOME="$(dirname "$(dirname "$(readlink -f "$JAVA")")")"
+JCMD="$JDK_HOME/bin/jcmd"
+echo "building" >&2
+(cd "$HERE" && JAVA_HOME="$JDK_HOME" mvn -q -B -o -DskipTests -Dspotless.check.skip=true install >&2) \
+  || (cd "$HERE" && JAVA_HOME="$JDK_HOME" mvn -q -B -DskipTests -Dspotless.check.skip=true install >&2)
+CP="$HERE/bench/target/pilothouse-bench-0.1.0-SNAPSHOT.jar:$HERE/bench/target/lib/*"
+bench() { taskset -c "$CLIENT_CPU" "$JAVA" -cp "$CP" dev.pilothouse.bench.TsdbBench "$@"; }
+
+T="$(mktemp -d)"
+PROM_PID=""
+cleanup() {
+  [ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null || true
+  PILOTHOUSE_STATE_DIR="$T/ph" "$HERE/pilothouse" down >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+NOW_MS=$(( $(date +%s) * 1000 ))
+START_MS=$(( (NOW_MS - HOURS * 3600000) / 15000 * 15000 ))
+Q_END=$(( (START_MS + HOURS * 3600000 - 15000) / 1000 ))
+Q_START=$(( Q_END - 3600 ))
+QUERIES=(
+  'sum by (job) (rate({job=~"node|api"}[1h]))'
+  'histogram_quantile(0.9, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m])))'
+  'topk(5, rate(node_network_receive_bytes_total[5m]))'
+)
+
+metric() { # URL NAME [AUTH] -> value of the first sample of NAME in a /metrics page
+  curl -s ${3:+-H "Authorization: Bearer $3"} "$1" | awk -v n="$2" '$1==n {print $2; exit}'
+}
+block_stats() { # DIR -> "bytes samples" of the persisted blocks (chunks + index) under DIR
+  local bytes=0 samples=0
+  for meta in $(find "$1" -name meta.json); do
+    d="$(dirname "$meta")"
+    b=$(du -sb --exclude=tombstones "$d" | cut -f1)
+    m=$(stat -c %s "$meta")
+    bytes=$(( bytes + b - m ))
+    s=$(python3 -c "import json,sys; j=json.load(open('$meta')); print(j.get('stats',{}).get('numSamples', j.get('numSamples',0)))")
+    samples=$(( samples + s ))
+  done
+  echo "$bytes $samples"
+}
+query_p50() { # BASE -> sum of the suite's p50s in ms
+  local total=0
+  for q in "${QUERIES[@]}"; do
+    p=$(bench query "$1" "$Q_START" "$Q_END" "$RUNS" "$q" | sed 's/p50_ms=//')
+    total=$(python3 -c "print($total + $p)")
+  done
+  echo "$total"
+}
+
+# ---- Prometheus
+PP=19090
+mkdir -p "$T/prom"
+printf 'global:\n  scrape_interval: 1h\n' > "$T/prom.yml"
+start_prom() {
+  taskset -c "$SERVER_CPU" /usr/bin/prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
+    --storage.tsdb.retention.time=30d --web.listen-address=127.0.0.1:$PP --web.enable-remote-write-receiver \
+    >"$T/prom.log" 2>&1 &
+  PROM_PID=$!
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PP/-/ready" >/dev/null && return; sleep 0.1; done
+  echo "Prometheus did not start" >&2; cat "$T/prom.log" >&2; exit 1
+}
+echo "Prometheus: writing $SERIES series x ${HOURS}h" >&2
+start_prom
+sleep 2
+P_HEAP0=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_heap_inuse_bytes)
+P_RATE=$(bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
+sleep 5
+P_HEAP1=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_heap_inuse_bytes)
+echo "Prometheus: queries" >&2
+P_Q=$(query_p50 "http://127.0.0.1:$PP")
+echo "Prometheus: waiting for its first block" >&2
+for _ in $(seq 1 180); do [ -n "$(find "$T/prom" -name meta.json | head -1)" ] && break; sleep 1; done
+sleep 3
+read -r P_BYTES P_SAMPLES <<<"$(block_stats "$T/prom")"
+kill -9 "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true
+start_prom
+P_REPLAY=$(metric "http://127.0.0.1:$PP/metrics" prometheus_tsdb_data_replay_duration_seconds)
+kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true; PROM_PID=""
+
+# ---- Pilothouse
+export PILOTHOUSE_STATE_DIR="$T/ph"
+cat > "$T/spec.yaml" <<SPEC
+metrics: {hostMetrics: false, scrapeInterval: 1h, scrapeTimeout: 10s}
+services:
+  idle: {command: sleep, args: ['3600'], replicas: 0}
+SPEC
+start_ph() {
+  taskset -c "$SERVER_CPU" "$HERE/pilothouse" up -f "$T/spec.yaml" --detach --api-port 19460 >"$T/ph-up.log" 2>&1
+  TOKEN="$(cat "$T/ph/api-token")"
+  PID=$(python3 -c "import json;print(json.load(open('$T/ph/daemon.json'))['pid'])")
+}
+echo "Pilothouse: writing $SERIES series x ${HOURS}h" >&2
+start_ph
+"$JCMD" "$PID" GC.run >/dev/null
+H0=$("$JCMD" "$PID" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
+X_RATE=$(BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
+"$JCMD" "$PID" GC.run >/dev/null
+H1=$("$JCMD" "$PID" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
+echo "Pilothouse: queries" >&2
+X_Q=$(BENCH_TOKEN="$TOKEN" query_p50 "http://127.0.0.1:19460")
+echo "Pilothouse: waiting for its first block" >&2
+for _ in $(seq 1 90); do [ -n "$(find "$T/ph/tsdb" -name meta.json | head -1)" ] && break; sleep 1; done
+sleep 2
+read -r X_BYTES X_SAMPLES <<<"$(block_stats "$T/ph/tsdb")"
+kill -9 "$PID"
+sleep 1
+start_ph
+X_REPLAY=$(metric "http://127.0.0.1:19460/metrics" pilothouse_tsdb_wal_replay_seconds "$TOKEN")
+"$HERE/pilothouse" down >/dev/null 2>&1 || true
+
+python3 - "$SERIES" "$P_RATE" "$X_RATE" "$P_HEAP0" "$P_HEAP1" "$H0" "$H1" "$P_BYTES" "$P_SAMPLES" "$X_BYTES" "$X_SAMPLES" "$P_Q" "$X_Q" "$P_REPLAY" "$X_REPLAY" <<'PY'
+import sys
+(series, p_rate, x_rate, ph0, ph1, xh0, xh1, pb, ps, xb, xs, pq, xq, prep, xrep) = sys.argv[1:]
+series = int(series)
+p_mem = (float(ph1) - float(ph0)) / series
+x_mem = (float(xh1) - float(xh0)) * 1024 / series
+p_bps = float(pb) / max(1, float(ps))
+x_bps = float(xb) / max(1, float(xs))
+rows = [
+  ("", "Prometheus 2.42", "Pilothouse", "ratio"),
+  ("bytes/sample on disk", f"{p_bps:.3f}", f"{x_bps:.3f}", f"{x_bps/p_bps:.2f}"),
+  ("ingest samples/s (1 core)", f"{float(p_rate):.0f}", f"{float(x_rate):.0f}", f"{float(x_rate)/float(p_rate):.2f}"),
+  ("heap bytes/series", f"{p_mem:.0f}", f"{x_mem:.0f}", f"{x_mem/p_mem:.2f}"),
+  ("WAL replay s", f"{float(prep):.3f}", f"{float(xrep):.3f}", f"{float(xrep)/max(1e-9,float(prep)):.2f}"),
+  ("query suite p50 ms", f"{float(pq):.1f}", f"{float(xq):.1f}", f"{float(xq)/float(pq):.2f}"),
+]
+for r in rows:
+  print(f"{r[0]:<28}{r[1]:>16}{r[2]:>14}{r[3]:>8}")
+print(f"bytes_per_sample={x_bps:.3f} ingest_vs_prometheus={float(x_rate)/float(p_rate):.2f} "
+      f"mem_per_series_vs_prometheus={x_mem/p_mem:.2f} query_p50_vs_prometheus={float(xq)/float(pq):.2f}")
+PY
