@@ -61,7 +61,9 @@ QUERIES=(
 )
 
 metric() { # URL NAME [AUTH] -> value of the first sample of NAME in a /metrics page
-  curl -s ${3:+-H "Authorization: Bearer $3"} "$1" | awk -v n="$2" '$1==n {print $2; exit}'
+  local page
+  page="$(curl -s ${3:+-H "Authorization: Bearer $3"} "$1")"
+  awk -v n="$2" '$1==n {print $2; exit}' <<<"$page"
 }
 block_stats() { # DIR -> "bytes samples" of the persisted blocks (chunks + index) under DIR
   local bytes=0 samples=0
@@ -121,6 +123,10 @@ metrics: {hostMetrics: false, scrapeInterval: 1h, scrapeTimeout: 10s}
 services:
   idle: {command: sleep, args: ['3600'], replicas: 0}
 SPEC
+heap_used() { # PID -> KiB of Java heap in use (every generation or region, not metaspace)
+  "$JCMD" "$1" GC.heap_info | grep -E 'generation|heap' | grep -o 'used [0-9]*K' | tr -dc '0-9\n' \
+    | awk '{s += $1} END {print s}'
+}
 start_ph() {
   taskset -c "$SERVER_CPU" "$HERE/pilothouse" up -f "$T/spec.yaml" --detach --api-port 19460 >"$T/ph-up.log" 2>&1
   TOKEN="$(cat "$T/ph/api-token")"
@@ -129,10 +135,10 @@ start_ph() {
 echo "Pilothouse: writing $SERIES series x ${HOURS}h" >&2
 start_ph
 "$JCMD" "$PID" GC.run >/dev/null
-H0=$("$JCMD" "$PID" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
+H0=$(heap_used "$PID")
 X_RATE=$(BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
 "$JCMD" "$PID" GC.run >/dev/null
-H1=$("$JCMD" "$PID" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | tr -dc 0-9)
+H1=$(heap_used "$PID")
 echo "Pilothouse: queries" >&2
 X_Q=$(BENCH_TOKEN="$TOKEN" query_p50 "http://127.0.0.1:19460")
 echo "Pilothouse: waiting for its first block" >&2
