@@ -151,7 +151,11 @@ public final class Daemon {
             () -> controller.status());
     applier = new SpecApplier(store, controller, store, clock);
     Fleet fleet = new Fleet(controller, applier, traffic, clock);
-    checks = new RolloutChecks(() -> traffic.port().orElse(null), applier::current);
+    checks =
+        new RolloutChecks(
+            () -> traffic.port().orElse(null),
+            applier::current,
+            q -> telemetry.engine().instant(q, clock.millis()));
     rollouts =
         RolloutController.create(
             new RolloutController.Options(

@@ -41,15 +41,20 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   private final Supplier<Integer> proxyPort;
   private final Supplier<dev.pilothouse.core.spec.Spec> spec;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query;
   private final HttpClient http;
 
   /**
    * @param proxyPort the load balancer's port, or null while it does not listen
    * @param spec the desired state now in force (for routes and working directories)
    */
-  RolloutChecks(Supplier<Integer> proxyPort, Supplier<dev.pilothouse.core.spec.Spec> spec) {
+  RolloutChecks(
+      Supplier<Integer> proxyPort,
+      Supplier<dev.pilothouse.core.spec.Spec> spec,
+      java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query) {
     this.proxyPort = proxyPort;
     this.spec = spec;
+    this.query = query;
     this.http =
         HttpClient.newBuilder()
             .executor(executor)
@@ -149,7 +154,13 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
     for (CanarySpec.Check c : checks) {
       each.add(
           CompletableFuture.supplyAsync(
-              () -> c.kind().equals("webhook") ? webhook(r, c) : command(r, c), executor));
+              () ->
+                  switch (c.kind()) {
+                    case "webhook" -> webhook(r, c);
+                    case "promql" -> promql(c);
+                    default -> command(r, c);
+                  },
+              executor));
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
         .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
@@ -219,6 +230,64 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
       Thread.currentThread().interrupt();
       return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
     }
+  }
+
+  /**
+   * Evaluates the PromQL expression now: passes when every resulting value is non-zero (e.g. a
+   * comparison that filtered nothing out), fails naming the first zero or NaN, and is inconclusive
+   * when the query returns no data.
+   */
+  private Verdict promql(CanarySpec.Check c) {
+    dev.pilothouse.tsdb.promql.Value v;
+    try {
+      v = query.apply(c.target());
+    } catch (RuntimeException e) {
+      return new Verdict(
+          c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, c.name() + ": " + e.getMessage());
+    }
+    List<double[]> values = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    if (v instanceof dev.pilothouse.tsdb.promql.Value.Scalar s) {
+      values.add(new double[] {s.v()});
+      names.add("scalar");
+    } else if (v instanceof dev.pilothouse.tsdb.promql.Value.Vector vec) {
+      for (var s : vec.samples()) {
+        values.add(new double[] {s.v()});
+        names.add(s.labels().toString());
+      }
+    } else {
+      return new Verdict(
+          c.name(),
+          Verdict.Outcome.FAIL,
+          Double.NaN,
+          Double.NaN,
+          c.name() + ": the query must return a scalar or an instant vector");
+    }
+    if (values.isEmpty()) {
+      return new Verdict(
+          c.name(),
+          Verdict.Outcome.INCONCLUSIVE,
+          Double.NaN,
+          Double.NaN,
+          c.name() + ": the query returned no data");
+    }
+    for (int i = 0; i < values.size(); i++) {
+      double x = values.get(i)[0];
+      if (x == 0 || Double.isNaN(x)) {
+        return new Verdict(
+            c.name(),
+            Verdict.Outcome.FAIL,
+            Double.NaN,
+            x,
+            c.name() + ": " + names.get(i) + " is " + x);
+      }
+    }
+    return new Verdict(
+        c.name(),
+        Verdict.Outcome.PASS,
+        Double.NaN,
+        values.get(0)[0],
+        c.name() + ": " + values.size() + " series true");
   }
 
   /** Runs the command with sh -c; exit 0 passes. Its last output line is quoted in the reason. */

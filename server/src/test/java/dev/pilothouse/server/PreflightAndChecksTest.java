@@ -219,7 +219,13 @@ class PreflightAndChecksTest {
             StopPolicy.defaults(),
             Resources.none(),
             null);
-    try (RolloutChecks checks = new RolloutChecks(() -> null, () -> new Spec(List.of(v2)))) {
+    dev.pilothouse.tsdb.promql.Engine engine =
+        new dev.pilothouse.tsdb.promql.Engine(
+            (mint, maxt, ms, budget) -> List.of(),
+            dev.pilothouse.tsdb.promql.Engine.Options.defaults());
+    try (RolloutChecks checks =
+        new RolloutChecks(
+            () -> null, () -> new Spec(List.of(v2)), q -> engine.instant(q, 1_000_000))) {
       List<Verdict> v =
           checks
               .custom(
@@ -239,7 +245,13 @@ class PreflightAndChecksTest {
                           "command",
                           "echo replication lag 30s; exit 2",
                           Duration.ofSeconds(5)),
-                      new CanarySpec.Check("slow", "command", "sleep 30", Duration.ofMillis(300))))
+                      new CanarySpec.Check("slow", "command", "sleep 30", Duration.ofMillis(300)),
+                      new CanarySpec.Check(
+                          "true", "promql", "vector(1) > 0", Duration.ofSeconds(5)),
+                      new CanarySpec.Check(
+                          "false", "promql", "vector(0) == bool 1", Duration.ofSeconds(5)),
+                      new CanarySpec.Check(
+                          "nodata", "promql", "nonexistent_metric", Duration.ofSeconds(5))))
               .get();
       assertThat(v)
           .extracting(Verdict::outcome)
@@ -248,7 +260,12 @@ class PreflightAndChecksTest {
               Verdict.Outcome.FAIL,
               Verdict.Outcome.PASS,
               Verdict.Outcome.FAIL,
-              Verdict.Outcome.FAIL);
+              Verdict.Outcome.FAIL,
+              Verdict.Outcome.PASS,
+              Verdict.Outcome.FAIL,
+              Verdict.Outcome.INCONCLUSIVE);
+      assertThat(v.get(6).reason()).isEqualTo("false: {} is 0.0");
+      assertThat(v.get(7).reason()).isEqualTo("nodata: the query returned no data");
       assertThat(v.get(1).reason()).isEqualTo("judge: webhook answered 200 (queue backlog 900)");
       assertThat(v.get(2).reason()).isEqualTo("ok-cmd: exit code 0 (fine)");
       assertThat(v.get(3).reason()).isEqualTo("bad-cmd: exit code 2 (replication lag 30s)");

@@ -113,7 +113,7 @@ public final class SpecParser {
           "sticky",
           "rollbackWindow");
   static final List<String> SMOKE = List.of("path", "method", "status", "body", "maxLatency");
-  static final List<String> CHECK = List.of("name", "webhook", "command", "timeout");
+  static final List<String> CHECK = List.of("name", "webhook", "command", "promql", "timeout");
   static final List<String> LOAD = List.of("rate", "path");
   static final List<String> DEPLOY =
       List.of(
@@ -1003,16 +1003,30 @@ public final class SpecParser {
         objects(f, "checks", CHECK, "write e.g. '- {name: db, command: ./check-db.sh}'");
     for (int i = 0; i < checkFields.size(); i++) {
       Fields cf = checkFields.get(i);
-      if (cf.has("webhook") == cf.has("command")) {
+      int kinds =
+          (cf.has("webhook") ? 1 : 0) + (cf.has("command") ? 1 : 0) + (cf.has("promql") ? 1 : 0);
+      if (kinds != 1) {
         problems.at(
             cf.node(),
             cf.path(),
-            "give exactly one of 'webhook' or 'command'",
+            "give exactly one of 'webhook', 'command' or 'promql'",
             "write e.g. '{name: errors, webhook: http://127.0.0.1:9000/check}'");
         continue;
       }
-      String ck = cf.has("webhook") ? "webhook" : "command";
+      String ck = cf.has("webhook") ? "webhook" : cf.has("command") ? "command" : "promql";
       String target = cf.string(ck).orElse("");
+      if (ck.equals("promql")) {
+        try {
+          dev.pilothouse.tsdb.promql.Parser.parse(target);
+        } catch (dev.pilothouse.tsdb.promql.ParseException e) {
+          problems.at(
+              cf.get(ck).orElseThrow(),
+              cf.join(ck),
+              "invalid PromQL: " + e.getMessage(),
+              "write an expression that is true (non-zero) while the new version is healthy,"
+                  + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
+        }
+      }
       if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
         problems.at(
             cf.get(ck).orElseThrow(),

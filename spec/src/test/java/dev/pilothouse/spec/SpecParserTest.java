@@ -420,7 +420,7 @@ class SpecParserTest {
             8,
             11,
             "services.shop.strategy.checks[0]",
-            "give exactly one of 'webhook' or 'command'"),
+            "give exactly one of 'webhook', 'command' or 'promql'"),
         Arguments.of(
             "webhook not a URL",
             svc(
@@ -429,6 +429,14 @@ class SpecParserTest {
             21,
             "services.shop.strategy.checks[0].webhook",
             "must be an http:// or https:// URL"),
+        Arguments.of(
+            "check with invalid PromQL",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      checks:\n        - {promql: 'sum(rate(x[5m])'}\n"),
+            8,
+            20,
+            "services.shop.strategy.checks[0].promql",
+            "invalid PromQL: parse error at char 16: unexpected end of input"),
         Arguments.of(
             "unknown dependency",
             svc("    deploy: {dependsOn: [db]}\n"),
