@@ -17,6 +17,7 @@ public final class Labels implements Comparable<Labels> {
 
   private final String[] kv; // name0, value0, name1, value1, ... sorted by name
   private int hash;
+  private Labels withoutName; // cached: queries drop the name of the same series at every step
 
   private Labels(String[] kv) {
     this.kv = kv;
@@ -116,9 +117,14 @@ public final class Labels implements Comparable<Labels> {
     return out.size() == kv.length ? this : new Labels(out.toArray(String[]::new));
   }
 
-  /** A copy without the metric name. */
+  /** A copy without the metric name (the same instance every time). */
   public Labels dropName() {
-    return get(NAME).isEmpty() ? this : without(List.of(NAME));
+    Labels d = withoutName;
+    if (d == null) {
+      d = get(NAME).isEmpty() ? this : without(List.of(NAME));
+      withoutName = d;
+    }
+    return d;
   }
 
   /** A copy with one label set (or removed, for an empty value). */

@@ -273,6 +273,14 @@ public final class Engine {
             stale++;
           }
         }
+        if (stale == 0) {
+          out.add(
+              new Points(
+                  s.labels(),
+                  Arrays.copyOfRange(s.t(), lo, hi + 1),
+                  Arrays.copyOfRange(s.v(), lo, hi + 1)));
+          continue;
+        }
         long[] ts = new long[hi - lo + 1 - stale];
         double[] vs = new double[ts.length];
         int k = 0;
