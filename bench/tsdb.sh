@@ -124,8 +124,9 @@ services:
   idle: {command: sleep, args: ['3600'], replicas: 0}
 SPEC
 heap_used() { # PID -> KiB of Java heap in use (every generation or region, not metaspace)
-  "$JCMD" "$1" GC.heap_info | grep -E 'generation|heap' | grep -o 'used [0-9]*K' | tr -dc '0-9\n' \
-    | awk '{s += $1} END {print s}'
+  # Serial GC prints "DefNew ... used NK" and "Tenured ... used NK"; G1 "garbage-first heap".
+  "$JCMD" "$1" GC.heap_info | grep -E '^ ?(DefNew|Tenured|def new|tenured|garbage-first)' \
+    | grep -o 'used [0-9]*K' | tr -dc '0-9\n' | awk '{s += $1} END {print s + 0}'
 }
 start_ph() {
   taskset -c "$SERVER_CPU" "$HERE/pilothouse" up -f "$T/spec.yaml" --detach --api-port 19460 >"$T/ph-up.log" 2>&1
