@@ -22,7 +22,8 @@ final class Aggregations {
     }
     Map<Labels, List<Sample>> groups = new LinkedHashMap<>();
     for (Sample s : in) {
-      groups.computeIfAbsent(key(s.labels(), a), k -> new ArrayList<>()).add(s);
+      Labels k = ctx.groupKey(a, s.labels(), l -> key(l, a));
+      groups.computeIfAbsent(k, x -> new ArrayList<>()).add(s);
     }
     List<Sample> out = new ArrayList<>();
     for (Map.Entry<Labels, List<Sample>> g : groups.entrySet()) {

@@ -43,6 +43,10 @@ final class Calls {
       }
       default -> {}
     }
+    if ((f.equals("rate") || f.equals("increase") || f.equals("delta"))
+        && args.get(0) instanceof Ast.MatrixSelector ms) {
+      return rateWindows(f, ms, ctx.windows(ms, t), t, ctx);
+    }
     if (c.func().args().size() == 1 && c.func().args().get(0) == Ast.Type.MATRIX) {
       return overTime(f, matrix(ctx, args.get(0), t), args.get(0), t, ctx);
     }
@@ -450,6 +454,74 @@ final class Calls {
     }
   }
 
+  /** rate, increase and delta over a range selector's windows, without copying samples. */
+  private static Engine.Vec rateWindows(
+      String f, Ast.MatrixSelector ms, List<Engine.Window> windows, long t, Engine.Ctx ctx) {
+    long range = ms.rangeMs();
+    long rangeEnd = ctx.at(ms.selector().time(), t) - ms.selector().time().offsetMs();
+    long rangeStart = rangeEnd - range;
+    boolean counter = !f.equals("delta");
+    List<Sample> out = new ArrayList<>(windows.size());
+    for (Engine.Window w : windows) {
+      if (w.size() < 2) {
+        continue;
+      }
+      double result = w.v()[w.hi()] - w.v()[w.lo()];
+      if (counter) {
+        result += w.resets()[w.hi()] - w.resets()[w.lo()];
+      }
+      out.add(
+          new Sample(
+              w.labels().dropName(),
+              extrapolate(
+                  result,
+                  w.t()[w.lo()],
+                  w.t()[w.hi()],
+                  w.v()[w.lo()],
+                  w.size(),
+                  rangeStart,
+                  rangeEnd,
+                  range,
+                  counter,
+                  f.equals("rate")),
+              t));
+    }
+    return new Engine.Vec(out);
+  }
+
+  /** The extrapolation of Prometheus's extrapolatedRate, given the raw (reset-corrected) delta. */
+  private static double extrapolate(
+      double result,
+      long firstT,
+      long lastT,
+      double firstV,
+      int n,
+      long rangeStart,
+      long rangeEnd,
+      long range,
+      boolean counter,
+      boolean rate) {
+    double toStart = (firstT - rangeStart) / 1000.0;
+    double toEnd = (rangeEnd - lastT) / 1000.0;
+    double sampled = (lastT - firstT) / 1000.0;
+    double avgStep = sampled / (n - 1);
+    if (counter && result > 0 && firstV >= 0) {
+      double toZero = sampled * (firstV / result);
+      if (toZero < toStart) {
+        toStart = toZero;
+      }
+    }
+    double threshold = avgStep * 1.1;
+    double interval = sampled;
+    interval += toStart < threshold ? toStart : avgStep / 2;
+    interval += toEnd < threshold ? toEnd : avgStep / 2;
+    result = result * (interval / sampled);
+    if (rate) {
+      result = result / (range / 1000.0);
+    }
+    return result;
+  }
+
   /** Prometheus's extrapolatedRate (rate, increase, delta). */
   private static double extrapolatedRate(
       Points p, long rangeStart, long rangeEnd, long range, boolean counter, boolean rate) {
@@ -466,25 +538,8 @@ final class Calls {
         last = v;
       }
     }
-    double toStart = (ts[0] - rangeStart) / 1000.0;
-    double toEnd = (rangeEnd - ts[n - 1]) / 1000.0;
-    double sampled = (ts[n - 1] - ts[0]) / 1000.0;
-    double avgStep = sampled / (n - 1);
-    if (counter && result > 0 && vs[0] >= 0) {
-      double toZero = sampled * (vs[0] / result);
-      if (toZero < toStart) {
-        toStart = toZero;
-      }
-    }
-    double threshold = avgStep * 1.1;
-    double interval = sampled;
-    interval += toStart < threshold ? toStart : avgStep / 2;
-    interval += toEnd < threshold ? toEnd : avgStep / 2;
-    result = result * (interval / sampled);
-    if (rate) {
-      result = result / (range / 1000.0);
-    }
-    return result;
+    return extrapolate(
+        result, ts[0], ts[n - 1], vs[0], n, rangeStart, rangeEnd, range, counter, rate);
   }
 
   /** Least-squares slope and intercept (at interceptTime), Prometheus's linearRegression. */

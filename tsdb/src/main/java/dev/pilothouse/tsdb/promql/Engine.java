@@ -147,6 +147,23 @@ public final class Engine {
 
     /** The evaluation time of a selector or subquery with this modifier, at query time t. */
     long at(Ast.Time time, long t);
+
+    /** A range selector's windows at t, as index ranges into the loaded series (no copies). */
+    List<Window> windows(Ast.MatrixSelector m, long t);
+
+    /** The grouping key of labels for an aggregation, computed once per series and query. */
+    Labels groupKey(Ast.Aggregate a, Labels l, java.util.function.Function<Labels, Labels> key);
+  }
+
+  /**
+   * One series' samples in a range window: indices lo..hi (inclusive) of t and v. resets[i] is the
+   * sum of the values before each counter reset up to sample i (resets[hi] - resets[lo] is what a
+   * reset-corrected increase adds inside the window).
+   */
+  record Window(Labels labels, long[] t, double[] v, int lo, int hi, double[] resets) {
+    int size() {
+      return hi - lo + 1;
+    }
   }
 
   /** One query's evaluation: loaded series per selector, and the query's start and end. */
@@ -156,6 +173,16 @@ public final class Engine {
     final long step;
     final Map<Ast.VectorSelector, List<Series>> data = new IdentityHashMap<>();
     final QueryBudget budget = new QueryBudget(options.maxSamples());
+    final Map<Series, double[]> resets = new IdentityHashMap<>();
+    final Map<Series, Boolean> hasStale = new IdentityHashMap<>();
+    final Map<Series, int[]> cursors = new IdentityHashMap<>();
+    final Map<Ast.Aggregate, Map<Labels, Labels>> keys = new IdentityHashMap<>();
+
+    @Override
+    public Labels groupKey(
+        Ast.Aggregate a, Labels l, java.util.function.Function<Labels, Labels> key) {
+      return keys.computeIfAbsent(a, k -> new IdentityHashMap<>()).computeIfAbsent(l, key);
+    }
 
     Eval(long start, long end, long step) {
       this.start = start;
@@ -252,6 +279,70 @@ public final class Engine {
         }
       }
       return out;
+    }
+
+    @Override
+    public List<Window> windows(Ast.MatrixSelector m, long t) {
+      Ast.VectorSelector v = m.selector();
+      long ref = atOr(v.time(), t) - v.time().offsetMs();
+      long min = ref - m.rangeMs();
+      List<Window> out = new ArrayList<>();
+      for (Series s : data.get(v)) {
+        if (hasStale.computeIfAbsent(s, Eval::stale)) {
+          // Rare: windows with staleness markers go through the copying path.
+          for (Points p : rangeSelect(v, m.rangeMs(), t)) {
+            if (p.labels().equals(s.labels())) {
+              out.add(new Window(p.labels(), p.t(), p.v(), 0, p.t().length - 1, prefix(p.v())));
+            }
+          }
+          continue;
+        }
+        // Steps move forward: continue from the previous window (a hint, checked).
+        int[] c = cursors.computeIfAbsent(s, x -> new int[] {0, -1});
+        long[] ts = s.t();
+        int lo = c[0];
+        if (lo > 0 && lo <= ts.length && ts[lo - 1] >= min) {
+          lo = firstAtOrAfter(ts, min);
+        } else {
+          while (lo < ts.length && ts[lo] < min) {
+            lo++;
+          }
+        }
+        int hi = Math.max(c[1], lo - 1);
+        if (hi >= 0 && ts[hi] > ref) {
+          hi = lastAtOrBefore(ts, ref);
+        } else {
+          while (hi + 1 < ts.length && ts[hi + 1] <= ref) {
+            hi++;
+          }
+        }
+        c[0] = lo;
+        c[1] = hi;
+        if (hi < 0 || lo > hi) {
+          continue;
+        }
+        out.add(
+            new Window(
+                s.labels(), s.t(), s.v(), lo, hi, resets.computeIfAbsent(s, x -> prefix(x.v()))));
+      }
+      return out;
+    }
+
+    private static boolean stale(Series s) {
+      for (double x : s.v()) {
+        if (StaleNaN.is(x)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static double[] prefix(double[] v) {
+      double[] p = new double[v.length];
+      for (int i = 1; i < v.length; i++) {
+        p[i] = p[i - 1] + (v[i] < v[i - 1] ? v[i - 1] : 0);
+      }
+      return p;
     }
 
     List<Points> rangeSelect(Ast.VectorSelector v, long range, long t) {
