@@ -8,8 +8,10 @@ package dev.pilothouse.tsdb.chunk;
  *
  * <p>Layout: the first timestamp as a zig-zag varint (in bits), the first value as 64 raw bits;
  * then per sample a delta-of-delta code ({@code 0}, {@code 10}+7 bits, {@code 110}+9, {@code
- * 1110}+12, {@code 11110}+20, {@code 11111}+64) and a value code ({@code 0}: same value; {@code
- * 10}: XOR fits the previous window; {@code 11}+5 bits leading zeros+6 bits length: new window).
+ * 1110}+12, {@code 11110}+20, {@code 11111}+64) and a value code: {@code 0} same value; {@code 10}
+ * + a delta-of-delta code of the integers when this and the previous value are integers (below
+ * 2^53); {@code 11} then XOR: {@code 0} fits the previous window, {@code 1}+5 bits leading zeros+6
+ * bits length opens a new one.
  */
 public final class XorChunk {
   private final BitWriter w;
@@ -18,6 +20,7 @@ public final class XorChunk {
   private long lastT;
   private long lastDelta;
   private long lastBits;
+  private long lastIntDelta;
   private int leading = -1;
   private int trailing;
 
@@ -51,6 +54,7 @@ public final class XorChunk {
       c.lastBits = Double.doubleToRawLongBits(r.v);
       c.leading = r.leading;
       c.trailing = r.trailing;
+      c.lastIntDelta = r.intDelta;
     }
     return c;
   }
@@ -139,13 +143,35 @@ public final class XorChunk {
     return v >= min && v <= max;
   }
 
+  /** Whether the bits are an integer-valued double that converts to a long and back exactly. */
+  static boolean isInt(long bits) {
+    double v = Double.longBitsToDouble(bits);
+    return bits != NEGATIVE_ZERO && Math.abs(v) < 0x1p53 && v == Math.rint(v);
+  }
+
+  private static final long NEGATIVE_ZERO = 0x8000000000000000L;
+
   private void writeValue(long bits) {
     long xor = bits ^ lastBits;
     if (xor == 0) {
       w.writeBit(false);
+      if (isInt(bits)) {
+        lastIntDelta = 0;
+      }
       return;
     }
     w.writeBit(true);
+    if (isInt(bits) && isInt(lastBits)) {
+      // Integer values (counters, byte counts): the delta-of-delta of the integers is far
+      // smaller than an XOR of their doubles.
+      long delta = (long) Double.longBitsToDouble(bits) - (long) Double.longBitsToDouble(lastBits);
+      w.writeBit(false);
+      writeDod(delta - lastIntDelta);
+      lastIntDelta = delta;
+      return;
+    }
+    w.writeBit(true);
+    lastIntDelta = 0;
     int lead = Math.min(Long.numberOfLeadingZeros(xor), 31);
     int trail = Long.numberOfTrailingZeros(xor);
     if (leading >= 0 && lead >= leading && trail >= trailing) {
@@ -178,6 +204,7 @@ public final class XorChunk {
     private long bits;
     int leading = -1;
     int trailing;
+    long intDelta;
 
     public Reader(byte[] data, int bitLen, int count) {
       this.r = new BitReader(data, bitLen);
@@ -251,8 +278,18 @@ public final class XorChunk {
 
     private void readValue() {
       if (!r.readBit()) {
+        if (isInt(bits)) {
+          intDelta = 0;
+        }
         return;
       }
+      if (!r.readBit()) {
+        intDelta += readDod();
+        long prev = (long) Double.longBitsToDouble(bits);
+        bits = Double.doubleToRawLongBits((double) (prev + intDelta));
+        return;
+      }
+      intDelta = 0;
       if (r.readBit()) {
         leading = (int) r.readBits(5);
         int sig = (int) r.readBits(6);

@@ -88,6 +88,21 @@ class XorChunkTest {
     assertThat(c.bytes().length / 120.0).isLessThan(1.0);
   }
 
+  @Test
+  void integerCounters_encodeTheirDeltaOfDelta_notAnXorOfDoubles() {
+    XorChunk steady = new XorChunk();
+    XorChunk xorOnly = new XorChunk();
+    for (int i = 0; i < 120; i++) {
+      steady.append(1_700_000_000_000L + i * 15_000L, 1_000_000 + i * 10.0);
+      xorOnly.append(1_700_000_000_000L + i * 15_000L, 1_000_000.5 + i * 10.0);
+    }
+    // A steady rate costs 1 bit of timestamp and 3 bits of value per sample.
+    assertThat(steady.bytes().length / 120.0).isLessThan(0.6);
+    assertThat(xorOnly.bytes().length)
+        .as("fractional values use XOR")
+        .isGreaterThan(steady.bytes().length * 3);
+  }
+
   static List<String> read(XorChunk.Reader r) {
     List<String> out = new ArrayList<>();
     while (r.next()) {
