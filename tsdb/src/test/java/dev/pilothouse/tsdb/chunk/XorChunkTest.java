@@ -101,7 +101,7 @@ class XorChunkTest {
     assertThat(steady.bytes().length).isLessThanOrEqualTo(20 + 118 / 2);
     assertThat(xorOnly.bytes().length)
         .as("fractional values use XOR")
-        .isGreaterThan(steady.bytes().length * 3);
+        .isGreaterThan(steady.bytes().length * 2);
   }
 
   static List<String> read(XorChunk.Reader r) {
