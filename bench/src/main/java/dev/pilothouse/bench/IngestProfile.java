@@ -1,0 +1,60 @@
+package dev.pilothouse.bench;
+
+import dev.pilothouse.tsdb.Tsdb;
+import dev.pilothouse.tsdb.remote.WriteRequest;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import org.xerial.snappy.Snappy;
+
+/** Replays remote-write requests through decode and append in-process (for profiling). */
+public final class IngestProfile {
+  private IngestProfile() {}
+
+  public static void main(String[] args) throws Exception {
+    int series = Integer.parseInt(args[0]);
+    int hours = Integer.parseInt(args[1]);
+    int steps = (int) (hours * 3_600_000L / TsdbBench.STEP);
+    List<byte[]> requests = new ArrayList<>();
+    double[] state = new double[series];
+    java.util.Arrays.fill(state, 1000);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+    long start = 1_700_000_000_000L;
+    for (int j = 0; j < steps; j += 20) {
+      List<WriteRequest.TimeSeries> batch = new ArrayList<>();
+      int n = Math.min(20, steps - j);
+      for (int i = 0; i < series; i++) {
+        long[] ts = new long[n];
+        double[] vs = new double[n];
+        for (int s = 0; s < n; s++) {
+          ts[s] = start + (j + s) * TsdbBench.STEP;
+          vs[s] = TsdbBench.value(i, j + s, state, r);
+        }
+        batch.add(new WriteRequest.TimeSeries(TsdbBench.labels(i), ts, vs));
+        if (batch.size() == 2500) {
+          requests.add(Snappy.compress(WriteRequest.encode(batch)));
+          batch = new ArrayList<>();
+        }
+      }
+      if (!batch.isEmpty()) {
+        requests.add(Snappy.compress(WriteRequest.encode(batch)));
+      }
+    }
+    try (Tsdb db = Tsdb.open(Files.createTempDirectory("ip"), Tsdb.Options.defaults())) {
+      long t0 = System.nanoTime();
+      long samples = 0;
+      for (byte[] req : requests) {
+        Tsdb.Appender a = db.appender();
+        for (WriteRequest.TimeSeries s : WriteRequest.decode(Snappy.uncompress(req))) {
+          for (int i = 0; i < s.t().length; i++) {
+            a.add(s.labels(), s.t()[i], s.v()[i]);
+            samples++;
+          }
+        }
+        a.commit();
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("samples=%d seconds=%.2f rate=%.0f%n", samples, secs, samples / secs);
+    }
+  }
+}
