@@ -117,23 +117,7 @@ final class PromApi {
       return Math.round(Double.parseDouble(s) * 1000);
     } catch (NumberFormatException e) {
       if (s.matches("(\\d+(ms|[smhdwy]))+")) {
-        java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile("(\\d+)(ms|[smhdwy])").matcher(s);
-        long total = 0;
-        while (m.find()) {
-          long v = Long.parseLong(m.group(1));
-          total +=
-              switch (m.group(2)) {
-                case "ms" -> v;
-                case "s" -> v * 1000;
-                case "m" -> v * 60_000;
-                case "h" -> v * 3_600_000;
-                case "d" -> v * 86_400_000;
-                case "w" -> v * 604_800_000;
-                default -> v * 31_536_000_000L;
-              };
-        }
-        return total;
+        return Parser.duration(s);
       }
       throw new PromError(
           400,
@@ -214,17 +198,7 @@ final class PromApi {
   }
 
   static String num(double v) {
-    if (Double.isNaN(v)) {
-      return "NaN";
-    }
-    if (Double.isInfinite(v)) {
-      return v > 0 ? "+Inf" : "-Inf";
-    }
-    if (v == 0) {
-      return (1 / v) < 0 ? "-0" : "0";
-    }
-    // As Go's strconv.FormatFloat(v, 'f', -1, 64), which Prometheus uses.
-    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+    return Value.formatFloat(v);
   }
 
   /** The selectors of match[] parameters; each is a set of matchers (ORed). */

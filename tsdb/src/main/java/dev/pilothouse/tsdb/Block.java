@@ -285,51 +285,23 @@ final class Block {
                 .sorted()
                 .toArray();
       }
-      ids = ids == null ? these : intersect(ids, these);
+      ids = ids == null ? these : Head.intersect(ids, these);
     }
     List<Entry> out = new ArrayList<>();
     if (ids == null) {
       for (Entry e : series) {
-        if (matchesAll(e.labels(), rest)) {
+        if (Head.matchesAll(e.labels(), rest)) {
           out.add(e);
         }
       }
     } else {
       for (int id : ids) {
-        if (matchesAll(series.get(id).labels(), rest)) {
+        if (Head.matchesAll(series.get(id).labels(), rest)) {
           out.add(series.get(id));
         }
       }
     }
     return out;
-  }
-
-  private static boolean matchesAll(Labels l, List<Matcher> ms) {
-    for (Matcher m : ms) {
-      if (!m.matches(l.get(m.name()))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int[] intersect(int[] a, int[] b) {
-    int[] out = new int[Math.min(a.length, b.length)];
-    int i = 0;
-    int j = 0;
-    int k = 0;
-    while (i < a.length && j < b.length) {
-      if (a[i] == b[j]) {
-        out[k++] = a[i];
-        i++;
-        j++;
-      } else if (a[i] < b[j]) {
-        i++;
-      } else {
-        j++;
-      }
-    }
-    return Arrays.copyOf(out, k);
   }
 
   /** The bytes of a chunk. */

@@ -129,7 +129,7 @@ final class Head {
     }
   }
 
-  private static boolean matchesAll(Labels l, List<Matcher> ms) {
+  static boolean matchesAll(Labels l, List<Matcher> ms) {
     for (Matcher m : ms) {
       if (!m.matches(l.get(m.name()))) {
         return false;
@@ -170,7 +170,7 @@ final class Head {
     return merged;
   }
 
-  private static int[] intersect(int[] a, int[] b) {
+  static int[] intersect(int[] a, int[] b) {
     int[] out = new int[Math.min(a.length, b.length)];
     int i = 0;
     int j = 0;

@@ -2,7 +2,6 @@ package dev.pilothouse.tsdb.promql;
 
 import dev.pilothouse.tsdb.Labels;
 import dev.pilothouse.tsdb.promql.Value.Sample;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -201,17 +200,7 @@ final class Aggregations {
     return out;
   }
 
-  /** Go's strconv.FormatFloat(v, 'f', -1, 64). */
   static String format(double v) {
-    if (Double.isNaN(v)) {
-      return "NaN";
-    }
-    if (Double.isInfinite(v)) {
-      return v > 0 ? "+Inf" : "-Inf";
-    }
-    if (v == 0) {
-      return (1 / v) < 0 ? "-0" : "0";
-    }
-    return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+    return Value.formatFloat(v);
   }
 }

@@ -570,7 +570,8 @@ public final class Parser {
     return d;
   }
 
-  static long duration(String text) {
+  /** Milliseconds of a duration such as 5m or 1h30m (units ms, s, m, h, d, w, y). */
+  public static long duration(String text) {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("(\\d+)(ms|[smhdwy])").matcher(text);
     long total = 0;

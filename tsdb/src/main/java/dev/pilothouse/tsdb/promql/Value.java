@@ -19,6 +19,20 @@ public sealed interface Value {
 
   record Matrix(List<Points> series) implements Value {}
 
+  /** A value as Prometheus writes it: Go's strconv.FormatFloat(v, 'f', -1, 64), "+Inf", "NaN". */
+  static String formatFloat(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "+Inf" : "-Inf";
+    }
+    if (v == 0) {
+      return (1 / v) < 0 ? "-0" : "0";
+    }
+    return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+  }
+
   /** "scalar", "string", "vector" or "matrix". */
   default String resultType() {
     return switch (this) {
