@@ -106,6 +106,10 @@ final class Api {
               config.routes.get(
                   "/api/v1/status/buildinfo", ctx -> prom.handle(ctx, prom::buildinfo));
               config.routes.post("/api/v1/write", prom::write);
+              // Grafana asks for exemplars next to queries; none are stored, so none are found.
+              config.routes.get("/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
+              config.routes.post(
+                  "/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
               config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
               config.routes.exception(
                   Exception.class,

@@ -99,26 +99,75 @@ public final class Tsdb implements AutoCloseable {
     try {
       List<Block> loaded = openBlocks(dir.resolve("blocks"));
       long persisted = loaded.stream().mapToLong(b -> b.maxT).max().orElse(Long.MIN_VALUE);
-      for (Wal.Record r : Wal.replay(walDir, options.replayThreads())) {
+      List<Wal.Record> records = Wal.replay(walDir, options.replayThreads());
+      List<Wal.SamplesRecord> samples = new ArrayList<>();
+      for (Wal.Record r : records) {
         if (r instanceof Wal.SeriesRecord s) {
           head.getOrCreate(s.labels(), s.id(), false, created -> {});
         } else if (r instanceof Wal.SamplesRecord s) {
-          for (int i = 0; i < s.ids().length; i++) {
-            MemSeries m = head.byId(s.ids()[i]);
-            if (m != null && s.ts()[i] > persisted) {
-              try {
-                m.append(s.ts()[i], s.vs()[i]);
-              } catch (TsdbException e) {
-                // a sample the head refused when it was first written: refuse it again
-              }
-            }
-          }
+          samples.add(s);
         }
       }
+      replaySamples(head, samples, persisted, options.replayThreads());
       Wal wal = Wal.open(walDir);
       return new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
     } catch (IOException e) {
       throw new UncheckedIOException("opening the time-series store in " + dir + ": " + e, e);
+    }
+  }
+
+  /**
+   * Applies the logged samples to the head, in parallel: each thread takes the series whose id
+   * falls to it and applies their samples in log order (series are independent).
+   */
+  private static void replaySamples(
+      Head head, List<Wal.SamplesRecord> samples, long persisted, int threads) throws IOException {
+    List<MemSeries> all = head.all();
+    int maxId = 0;
+    for (MemSeries s : all) {
+      maxId = Math.max(maxId, s.id);
+    }
+    MemSeries[] byId = new MemSeries[maxId + 1];
+    for (MemSeries s : all) {
+      byId[s.id] = s;
+    }
+    int n = Math.max(1, threads);
+    java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      List<java.util.concurrent.Future<?>> parts = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        final int part = k;
+        parts.add(
+            pool.submit(
+                () -> {
+                  for (Wal.SamplesRecord s : samples) {
+                    int[] ids = s.ids();
+                    for (int i = 0; i < ids.length; i++) {
+                      int id = ids[i];
+                      if (id % n != part || id >= byId.length || byId[id] == null) {
+                        continue;
+                      }
+                      if (s.ts()[i] > persisted) {
+                        try {
+                          byId[id].append(s.ts()[i], s.vs()[i]);
+                        } catch (TsdbException e) {
+                          // refused when first written: refused again
+                        }
+                      }
+                    }
+                  }
+                }));
+      }
+      for (java.util.concurrent.Future<?> f : parts) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while replaying the WAL", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("replaying the WAL: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdown();
     }
   }
 
