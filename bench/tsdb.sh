@@ -5,8 +5,9 @@
 # the same remote-write client to each (client on CPU 0, store pinned to CPU 1: one core each).
 #
 # Measured: bytes per sample of the persisted blocks on disk (chunks + index), ingested samples/s
-# on one core, heap per active series (Pilothouse: heap after a full GC; Prometheus:
-# go_memstats_heap_inuse_bytes; both minus the idle baseline), WAL replay time after kill -9
+# on one core, heap per active series (after a full GC in both: jcmd GC.run, and Go's
+# /debug/pprof/heap?gc=1; then the JVM's used heap and go_memstats_heap_inuse_bytes; both minus
+# the idle baseline), WAL replay time after kill -9
 # (prometheus_tsdb_data_replay_duration_seconds vs pilothouse_tsdb_wal_replay_seconds), and the
 # median latency of a query suite: rate over 1 h on every series, histogram_quantile, topk.
 #
@@ -101,9 +102,11 @@ start_prom() {
 echo "Prometheus: writing $SERIES series x ${HOURS}h" >&2
 start_prom
 sleep 2
+prom_gc() { curl -s "http://127.0.0.1:$PP/debug/pprof/heap?gc=1" >/dev/null; }  # a full GC first
+prom_gc
 P_HEAP0=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_heap_inuse_bytes)
 P_RATE=$(bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
-sleep 5
+prom_gc
 P_HEAP1=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_heap_inuse_bytes)
 echo "Prometheus: queries" >&2
 P_Q=$(query_p50 "http://127.0.0.1:$PP")
