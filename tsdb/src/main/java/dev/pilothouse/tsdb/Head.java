@@ -23,8 +23,15 @@ final class Head {
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private final int maxSeriesPerMetric;
 
-  Head(int maxSeriesPerMetric) {
+  private final HeadChunks chunks;
+
+  Head(int maxSeriesPerMetric, HeadChunks chunks) {
     this.maxSeriesPerMetric = maxSeriesPerMetric;
+    this.chunks = chunks;
+  }
+
+  HeadChunks chunks() {
+    return chunks;
   }
 
   MemSeries get(Labels l) {
@@ -70,7 +77,7 @@ final class Head {
       while (byId.size() <= newId) {
         byId.add(null);
       }
-      s = new MemSeries(newId, l);
+      s = new MemSeries(newId, l, chunks);
       byId.set(newId, s);
       perMetric.put(metric, n + 1);
       for (int i = 0; i < l.size(); i++) {

@@ -13,7 +13,11 @@ final class MemSeries {
   static final long BLOCK_RANGE_MS = 2 * 3_600_000L;
 
   /** A full chunk: its bytes and bounds. */
-  record Sealed(byte[] data, int bitLen, int count, long minT, long maxT) {}
+  record Sealed(HeadChunks.Ref ref, int bitLen, int count, long minT, long maxT) {
+    byte[] data() {
+      return HeadChunks.read(ref);
+    }
+  }
 
   final int id;
   final Labels labels;
@@ -22,9 +26,12 @@ final class MemSeries {
   private long lastT = Long.MIN_VALUE;
   private double lastV;
 
-  MemSeries(int id, Labels labels) {
+  private final HeadChunks store;
+
+  MemSeries(int id, Labels labels, HeadChunks store) {
     this.id = id;
     this.labels = labels;
+    this.store = store;
   }
 
   /** Appends; throws for a sample older than the newest one, or a changed value at its time. */
@@ -55,7 +62,12 @@ final class MemSeries {
 
   private void seal() {
     sealed.add(
-        new Sealed(open.bytes(), open.bitLength(), open.count(), open.minTime(), open.maxTime()));
+        new Sealed(
+            store.write(open.bytes()),
+            open.bitLength(),
+            open.count(),
+            open.minTime(),
+            open.maxTime()));
     open = null;
   }
 
@@ -129,7 +141,7 @@ final class MemSeries {
     int k = 0;
     for (Sealed s : chunks) {
       if (s.maxT >= mint && s.minT <= maxt) {
-        k = decode(s.data, s.bitLen, s.count, mint, maxt, ts, vs, k);
+        k = decode(s.data(), s.bitLen, s.count, mint, maxt, ts, vs, k);
       }
     }
     if (openBytes != null && openMax >= mint && openMin <= maxt) {
@@ -163,7 +175,7 @@ final class MemSeries {
   synchronized long chunkBytes() {
     long b = 0;
     for (Sealed s : sealed) {
-      b += s.data.length;
+      b += s.ref().length();
     }
     return b + (open == null ? 0 : (open.bitLength() + 7) / 8);
   }

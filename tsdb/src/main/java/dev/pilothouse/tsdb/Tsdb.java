@@ -94,7 +94,7 @@ public final class Tsdb implements AutoCloseable {
   public static Tsdb open(Path dir, Options options) {
     Objects.requireNonNull(dir, "dir");
     long t0 = System.nanoTime();
-    Head head = new Head(options.maxSeriesPerMetric());
+    Head head = new Head(options.maxSeriesPerMetric(), new HeadChunks(dir.resolve("chunks_head")));
     Path walDir = dir.resolve("wal");
     try {
       List<Block> loaded = openBlocks(dir.resolve("blocks"));
@@ -474,6 +474,7 @@ public final class Tsdb implements AutoCloseable {
     java.nio.file.Files.createDirectories(dir.resolve("blocks"));
     Path written = Block.write(dir.resolve("blocks"), start, end - 1, 1, data);
     minValidTime = Math.max(minValidTime, end);
+    taken.values().forEach(cs -> cs.forEach(c -> head.chunks().release(c.ref())));
     blocks.add(Block.open(written));
     blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
     checkpoint();
@@ -587,6 +588,7 @@ public final class Tsdb implements AutoCloseable {
     synchronized (this) {
       wal.close();
       blocks.forEach(Block::close);
+      head.chunks().close();
     }
   }
 }
