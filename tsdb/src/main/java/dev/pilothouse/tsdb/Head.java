@@ -24,6 +24,7 @@ final class Head {
   private final int maxSeriesPerMetric;
 
   private final HeadChunks chunks;
+  private final Map<String, String> strings = new HashMap<>();
 
   Head(int maxSeriesPerMetric, HeadChunks chunks) {
     this.maxSeriesPerMetric = maxSeriesPerMetric;
@@ -73,6 +74,7 @@ final class Head {
                 + " was dropped. Reduce its label values (a label holding ids or timestamps?) or"
                 + " raise the per-metric series limit");
       }
+      l = l.interned(strings); // under the write lock: the pool needs no lock of its own
       int newId = id >= 0 ? id : byId.size();
       while (byId.size() <= newId) {
         byId.add(null);

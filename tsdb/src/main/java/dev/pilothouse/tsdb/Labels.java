@@ -117,6 +117,19 @@ public final class Labels implements Comparable<Labels> {
     return out.size() == kv.length ? this : new Labels(out.toArray(String[]::new));
   }
 
+  /**
+   * The same labels with every name and value taken from pool (added when new), so that series held
+   * for long share their strings.
+   */
+  Labels interned(java.util.Map<String, String> pool) {
+    String[] out = new String[kv.length];
+    for (int i = 0; i < kv.length; i++) {
+      String s = pool.putIfAbsent(kv[i], kv[i]);
+      out[i] = s == null ? kv[i] : s;
+    }
+    return new Labels(out);
+  }
+
   /** A copy without the metric name (the same instance every time). */
   public Labels dropName() {
     Labels d = withoutName;
