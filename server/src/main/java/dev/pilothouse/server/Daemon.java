@@ -194,6 +194,8 @@ public final class Daemon {
             r -> Thread.ofPlatform().name("reconcile").daemon().unstarted(r));
     loop.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
     loop.scheduleWithFixedDelay(logFiles::maintain, 1, 1, TimeUnit.SECONDS);
+    // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
+    loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
         new DaemonInfo(
             ProcessHandle.current().pid(),
@@ -252,12 +254,18 @@ public final class Daemon {
     try {
       controller.tick();
       rollouts.tick();
-      var status = controller.status();
-      traffic.sync(applier.current(), status);
-      telemetry.configure(applier.current(), status);
+      traffic.sync(applier.current(), controller.status());
       configureNotifications(applier.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
+    }
+  }
+
+  private void configureTelemetry() {
+    try {
+      telemetry.configure(applier.current(), controller.status());
+    } catch (RuntimeException e) {
+      log.error("configuring the scrape targets failed", e);
     }
   }
 

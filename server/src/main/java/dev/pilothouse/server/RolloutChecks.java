@@ -81,12 +81,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
     Integer port = proxyPort.get();
     RouteSpec route = spec.get().service(service).map(ServiceSpec::route).orElse(null);
     if (port == null || route == null) {
-      return new Verdict(
-          name,
-          Verdict.Outcome.FAIL,
-          Double.NaN,
-          Double.NaN,
-          "the load balancer does not route " + service);
+      return fail(name, Double.NaN, "the load balancer does not route " + service);
     }
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + t.path()))
@@ -220,15 +215,10 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
               + (reason.isEmpty() ? "" : " (" + reason + ")");
       return new Verdict(c.name(), outcome, Double.NaN, ms, why);
     } catch (IOException e) {
-      return new Verdict(
-          c.name(),
-          Verdict.Outcome.FAIL,
-          Double.NaN,
-          Double.NaN,
-          c.name() + ": webhook failed: " + e);
+      return fail(c.name(), Double.NaN, c.name() + ": webhook failed: " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
+      return fail(c.name(), Double.NaN, "interrupted");
     }
   }
 
@@ -242,8 +232,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
     try {
       v = query.apply(c.target());
     } catch (RuntimeException e) {
-      return new Verdict(
-          c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, c.name() + ": " + e.getMessage());
+      return fail(c.name(), Double.NaN, c.name() + ": " + e.getMessage());
     }
     List<double[]> values = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -256,12 +245,8 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
         names.add(s.labels().toString());
       }
     } else {
-      return new Verdict(
-          c.name(),
-          Verdict.Outcome.FAIL,
-          Double.NaN,
-          Double.NaN,
-          c.name() + ": the query must return a scalar or an instant vector");
+      return fail(
+          c.name(), Double.NaN, c.name() + ": the query must return a scalar or an instant vector");
     }
     if (values.isEmpty()) {
       return new Verdict(
@@ -317,12 +302,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
       if (!p.waitFor(c.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
-        return new Verdict(
-            c.name(),
-            Verdict.Outcome.FAIL,
-            Double.NaN,
-            Double.NaN,
-            c.name() + ": timed out after " + human(c.timeout()));
+        return fail(c.name(), Double.NaN, c.name() + ": timed out after " + human(c.timeout()));
       }
       out = reader.join();
       double ms = (System.nanoTime() - start) / 1e6;
@@ -336,15 +316,10 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
           ms,
           c.name() + ": exit code " + code + (last.isEmpty() ? "" : " (" + last + ")"));
     } catch (IOException e) {
-      return new Verdict(
-          c.name(),
-          Verdict.Outcome.FAIL,
-          Double.NaN,
-          Double.NaN,
-          c.name() + ": could not run: " + e.getMessage());
+      return fail(c.name(), Double.NaN, c.name() + ": could not run: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Verdict(c.name(), Verdict.Outcome.FAIL, Double.NaN, Double.NaN, "interrupted");
+      return fail(c.name(), Double.NaN, "interrupted");
     }
   }
 

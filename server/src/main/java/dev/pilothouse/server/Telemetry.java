@@ -98,7 +98,8 @@ final class Telemetry implements AutoCloseable {
     Tsdb.Stats s = db.stats();
     long blockBytes = 0;
     long blockSamples = 0;
-    for (Tsdb.BlockInfo b : db.blocks()) {
+    List<Tsdb.BlockInfo> blocks = db.blocks(); // sizes come from the file system: read once
+    for (Tsdb.BlockInfo b : blocks) {
       blockBytes += b.bytes();
       blockSamples += b.samples();
     }
@@ -107,7 +108,7 @@ final class Telemetry implements AutoCloseable {
         + "\n# TYPE pilothouse_tsdb_samples gauge\npilothouse_tsdb_samples "
         + s.samples()
         + "\n# TYPE pilothouse_tsdb_blocks gauge\npilothouse_tsdb_blocks "
-        + db.blocks().size()
+        + blocks.size()
         + "\n# TYPE pilothouse_tsdb_block_bytes gauge\npilothouse_tsdb_block_bytes "
         + blockBytes
         + "\n# TYPE pilothouse_tsdb_block_samples gauge\npilothouse_tsdb_block_samples "

@@ -483,16 +483,16 @@ public final class Tsdb implements AutoCloseable {
   /** Rewrites the WAL as one checkpoint of what the head still holds. */
   private void checkpoint() throws IOException {
     int upTo;
-    List<MemSeries> all;
     commitLock.writeLock().lock();
     try {
+      // Every commit logged before the new segment is in the head once the lock is ours.
       upTo = wal.rotate();
-      all = head.all();
-      // Snapshot under the lock: no commit is between its WAL record and the head.
-      Wal.checkpoint(dir.resolve("wal"), upTo, all);
     } finally {
       commitLock.writeLock().unlock();
     }
+    // Written while commits go on: a sample both in the checkpoint and in segment upTo or later
+    // is the same sample twice, which replay keeps once.
+    Wal.checkpoint(dir.resolve("wal"), upTo, head.all());
   }
 
   /** Merges three consecutive 2h blocks into a 6h one, and four 6h ones into a day. */

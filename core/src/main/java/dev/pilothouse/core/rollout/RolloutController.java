@@ -366,21 +366,7 @@ public final class RolloutController {
     Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
     Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
     CanarySpec p = r.plan();
-    Judge judge =
-        new Judge(
-            new Judge.Options(
-                p.alpha(),
-                p.minRequests(),
-                p.maxErrorRateIncrease(),
-                p.maxLatencyIncreaseMs(),
-                p.maxLatencyIncreaseRatio()),
-            o.random());
-    List<Verdict> verdicts =
-        new java.util.ArrayList<>(
-            List.of(
-                judge.errorRate(
-                    stable.failures(), stable.requests(), canary.failures(), canary.requests()),
-                judge.latency(stable.latenciesMs(), canary.latenciesMs())));
+    List<Verdict> verdicts = new java.util.ArrayList<>(compare(p, stable, canary));
     if (!p.checks().isEmpty()) {
       String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
       CompletableFuture<List<Verdict>> f =
@@ -441,6 +427,23 @@ public final class RolloutController {
         "analysis passed: "
             + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
         Map.of());
+  }
+
+  /** Error rate and latency of candidate judged against base, with the plan's thresholds. */
+  private List<Verdict> compare(CanarySpec p, Ports.Sample base, Ports.Sample candidate) {
+    Judge judge =
+        new Judge(
+            new Judge.Options(
+                p.alpha(),
+                p.minRequests(),
+                p.maxErrorRateIncrease(),
+                p.maxLatencyIncreaseMs(),
+                p.maxLatencyIncreaseRatio()),
+            o.random());
+    return List.of(
+        judge.errorRate(
+            base.failures(), base.requests(), candidate.failures(), candidate.requests()),
+        judge.latency(base.latenciesMs(), candidate.latenciesMs()));
   }
 
   private Rollout promoteNow(Rollout r, Instant now, String why) {
@@ -606,19 +609,7 @@ public final class RolloutController {
             .collect(Collectors.toSet());
     Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
     Ports.Sample base = r.baseline() == null ? new Ports.Sample(0, 0, new double[0]) : r.baseline();
-    Judge judge =
-        new Judge(
-            new Judge.Options(
-                p.alpha(),
-                p.minRequests(),
-                p.maxErrorRateIncrease(),
-                p.maxLatencyIncreaseMs(),
-                p.maxLatencyIncreaseRatio()),
-            o.random());
-    List<Verdict> verdicts =
-        List.of(
-            judge.errorRate(base.failures(), base.requests(), after.failures(), after.requests()),
-            judge.latency(base.latenciesMs(), after.latenciesMs()));
+    List<Verdict> verdicts = compare(p, base, after);
     Optional<Verdict> failed =
         verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
     if (failed.isPresent()) {

@@ -47,31 +47,10 @@ final class Aggregations {
   private static double value(String op, List<Sample> ss, Object param) {
     switch (op) {
       case "sum" -> {
-        double sum = 0;
-        double c = 0;
-        for (Sample s : ss) {
-          double[] r = kahan(s.v(), sum, c);
-          sum = r[0];
-          c = r[1];
-        }
-        return Double.isInfinite(sum) ? sum : sum + c;
+        return sum(values(ss));
       }
       case "avg" -> {
-        double mean = 0;
-        double count = 0;
-        for (Sample s : ss) {
-          count++;
-          if (Double.isInfinite(mean)) {
-            if (Double.isInfinite(s.v()) && (mean > 0) == (s.v() > 0)) {
-              continue;
-            }
-            if (!Double.isInfinite(s.v()) && !Double.isNaN(s.v())) {
-              continue;
-            }
-          }
-          mean += s.v() / count - mean / count;
-        }
-        return mean;
+        return mean(values(ss));
       }
       case "count" -> {
         return ss.size();
@@ -79,23 +58,8 @@ final class Aggregations {
       case "group" -> {
         return 1;
       }
-      case "min" -> {
-        double m = ss.get(0).v();
-        for (Sample s : ss) {
-          if (s.v() < m || Double.isNaN(m)) {
-            m = s.v();
-          }
-        }
-        return m;
-      }
-      case "max" -> {
-        double m = ss.get(0).v();
-        for (Sample s : ss) {
-          if (s.v() > m || Double.isNaN(m)) {
-            m = s.v();
-          }
-        }
-        return m;
+      case "min", "max" -> {
+        return extreme(values(ss), op.equals("max"));
       }
       case "stddev", "stdvar" -> {
         double count = 0;
@@ -116,6 +80,56 @@ final class Aggregations {
       }
       default -> throw new EvalException("unknown aggregation " + op);
     }
+  }
+
+  private static double[] values(List<Sample> ss) {
+    double[] v = new double[ss.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = ss.get(i).v();
+    }
+    return v;
+  }
+
+  /** The compensated sum, as Prometheus's sum and sum_over_time. */
+  static double sum(double[] values) {
+    double sum = 0;
+    double c = 0;
+    for (double v : values) {
+      double[] r = kahan(v, sum, c);
+      sum = r[0];
+      c = r[1];
+    }
+    return Double.isInfinite(sum) ? sum : sum + c;
+  }
+
+  /** The incremental mean of avg and avg_over_time, keeping an infinite mean infinite. */
+  static double mean(double[] values) {
+    double mean = 0;
+    double count = 0;
+    for (double v : values) {
+      count++;
+      if (Double.isInfinite(mean)) {
+        if (Double.isInfinite(v) && (mean > 0) == (v > 0)) {
+          continue;
+        }
+        if (!Double.isInfinite(v) && !Double.isNaN(v)) {
+          continue;
+        }
+      }
+      mean += v / count - mean / count;
+    }
+    return mean;
+  }
+
+  /** min or max; a NaN is replaced by any later value, as in Prometheus. */
+  static double extreme(double[] values, boolean max) {
+    double m = values[0];
+    for (double v : values) {
+      if ((max ? v > m : v < m) || Double.isNaN(m)) {
+        m = v;
+      }
+    }
+    return m;
   }
 
   /** Kahan-Babuška summation step: returns {sum, compensation}. */

@@ -354,62 +354,17 @@ final class Calls {
             });
       }
       case "avg_over_time" -> {
-        return perSeries(
-            m,
-            t,
-            true,
-            p -> {
-              double mean = 0;
-              double count = 0;
-              for (double v : p.v()) {
-                count++;
-                if (Double.isInfinite(mean)) {
-                  if (Double.isInfinite(v) && (mean > 0) == (v > 0)) {
-                    continue;
-                  }
-                  if (!Double.isInfinite(v) && !Double.isNaN(v)) {
-                    continue;
-                  }
-                }
-                mean += v / count - mean / count;
-              }
-              return mean;
-            });
+        return perSeries(m, t, true, p -> Aggregations.mean(p.v()));
       }
       case "sum_over_time" -> {
-        return perSeries(
-            m,
-            t,
-            true,
-            p -> {
-              double sum = 0;
-              double c = 0;
-              for (double v : p.v()) {
-                double[] r = Aggregations.kahan(v, sum, c);
-                sum = r[0];
-                c = r[1];
-              }
-              return Double.isInfinite(sum) ? sum : sum + c;
-            });
+        return perSeries(m, t, true, p -> Aggregations.sum(p.v()));
       }
       case "count_over_time" -> {
         return perSeries(m, t, true, p -> p.v().length);
       }
       case "min_over_time", "max_over_time" -> {
         boolean max = f.equals("max_over_time");
-        return perSeries(
-            m,
-            t,
-            true,
-            p -> {
-              double r = p.v()[0];
-              for (double v : p.v()) {
-                if ((max ? v > r : v < r) || Double.isNaN(r)) {
-                  r = v;
-                }
-              }
-              return r;
-            });
+        return perSeries(m, t, true, p -> Aggregations.extreme(p.v(), max));
       }
       case "last_over_time" -> {
         return perSeries(m, t, false, p -> p.v()[p.v().length - 1]);

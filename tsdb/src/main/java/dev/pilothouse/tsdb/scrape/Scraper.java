@@ -124,7 +124,7 @@ public final class Scraper implements AutoCloseable {
         r.future.cancel(false);
         running.remove(key);
         if (t == null) {
-          markStale(r, r.lastSeries);
+          markStale(r.lastSeries);
         }
       }
     }
@@ -191,7 +191,7 @@ public final class Scraper implements AutoCloseable {
     a.commit();
     Set<Labels> gone = new HashSet<>(r.lastSeries);
     gone.removeAll(seen);
-    markStale(r, gone);
+    markStale(gone);
     r.lastSeries = seen;
     r.health = new Health(t.key(), t.labels(), up, error, now, duration, stored);
   }
@@ -200,7 +200,7 @@ public final class Scraper implements AutoCloseable {
     a.add(target.with(Labels.NAME, name), t, v);
   }
 
-  private void markStale(Running r, Set<Labels> series) {
+  private void markStale(Set<Labels> series) {
     if (series.isEmpty()) {
       return;
     }
