@@ -1,5 +1,7 @@
 package dev.pilothouse.tsdb;
 
+import dev.pilothouse.tsdb.chunk.PackedChunk;
+import dev.pilothouse.tsdb.chunk.XorChunk;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -25,27 +27,52 @@ import java.util.zip.CRC32C;
 
 /**
  * An immutable, persisted block of samples for a time range [minT, maxT]: a {@code chunks} file of
- * Gorilla chunks (memory-mapped on open) and an {@code index} file with every series' labels, its
+ * {@link PackedChunk}s of up to 512 samples (memory-mapped on open; blocks of the first format hold
+ * the head's XOR chunks as they were) and an {@code index} file with every series' labels, its
  * chunk references and the postings (label name → value → series), checked by a CRC. Written to a
  * temporary directory and renamed into place, so a crash never leaves half a block.
  */
 final class Block {
-  /** A chunk of a series in the chunks file. */
-  record ChunkRef(long offset, int bitLen, int count, long minT, long maxT) {}
+  /** A chunk of a series in the chunks file: where, how many bytes and samples, time range. */
+  record ChunkRef(long offset, int length, int count, long minT, long maxT) {}
 
   /** A series of the block with its chunks. */
   record Entry(Labels labels, List<ChunkRef> chunks) {}
 
-  /** A series' chunks to write: raw encoded chunks. */
-  record ChunkData(byte[] data, int bitLen, int count, long minT, long maxT) {}
+  /**
+   * A series' chunk to write into a block: a head chunk ({@link XorChunk}) or one of an older block
+   * ({@link PackedChunk} when packed).
+   */
+  record ChunkData(byte[] data, boolean packed, int count, long minT, long maxT) {
+    /** Decodes the samples into t and v at off. */
+    void decode(long[] t, double[] v, int off) {
+      if (packed) {
+        PackedChunk.decode(data, minT, count, t, v, off);
+        return;
+      }
+      XorChunk.Reader r = new XorChunk.Reader(data, data.length * 8, count);
+      for (int i = off; r.next(); i++) {
+        t[i] = r.t();
+        v[i] = r.v();
+      }
+    }
+  }
 
-  private static final int MAGIC = 0x50485442; // "PHTB"
+  /** The first index format: fixed-width fields, head chunks copied as they were. */
+  private static final int MAGIC_V1 = 0x50485442; // "PHTB"
+
+  /** Varint fields; chunks re-encoded as {@link PackedChunk}s. */
+  private static final int MAGIC_V2 = 0x50485432; // "PHT2"
 
   final Path dir;
   final long minT;
   final long maxT;
   final int level;
   final long samples;
+
+  /** Whether the chunks are {@link PackedChunk}s (else XOR chunks, blocks of format 1). */
+  private final boolean packed;
+
   private final List<Entry> series;
   private final Map<String, Map<String, int[]>> postings;
   private final MappedByteBuffer chunks;
@@ -57,6 +84,7 @@ final class Block {
       long maxT,
       int level,
       long samples,
+      boolean packed,
       List<Entry> series,
       Map<String, Map<String, int[]>> postings,
       FileChannel channel,
@@ -66,6 +94,7 @@ final class Block {
     this.maxT = maxT;
     this.level = level;
     this.samples = samples;
+    this.packed = packed;
     this.series = series;
     this.postings = postings;
     this.channel = channel;
@@ -109,12 +138,15 @@ final class Block {
       long offset = 0;
       for (Map.Entry<Labels, List<ChunkData>> e : sorted.entrySet()) {
         List<ChunkRef> refs = new ArrayList<>();
-        for (ChunkData c : e.getValue()) {
-          os.write(c.data());
-          refs.add(new ChunkRef(offset, c.bitLen(), c.count(), c.minT(), c.maxT()));
-          offset += c.data().length;
-          samples += c.count();
+        Samples all = Samples.of(e.getValue());
+        for (int from = 0; from < all.n; from += PackedChunk.MAX_SAMPLES) {
+          int to = Math.min(all.n, from + PackedChunk.MAX_SAMPLES);
+          byte[] c = PackedChunk.encode(all.t, all.v, from, to);
+          os.write(c);
+          refs.add(new ChunkRef(offset, c.length, to - from, all.t[from], all.t[to - 1]));
+          offset += c.length;
         }
+        samples += all.n;
         if (!refs.isEmpty()) {
           entries.add(new Entry(e.getKey(), refs));
         }
@@ -122,7 +154,7 @@ final class Block {
       os.flush();
       ch.force(true);
     }
-    writeIndex(tmp.resolve("index"), entries);
+    writeIndex(tmp.resolve("index"), minT, entries);
     Files.writeString(
         tmp.resolve("meta.json"),
         "{\"minTime\": "
@@ -148,11 +180,57 @@ final class Block {
     return dir;
   }
 
-  private static void writeIndex(Path file, List<Entry> entries) throws IOException {
+  /** A series' samples from all its chunks, in time order, each timestamp once (the last). */
+  private record Samples(long[] t, double[] v, int n) {
+    static Samples of(List<ChunkData> chunks) {
+      int total = chunks.stream().mapToInt(ChunkData::count).sum();
+      long[] t = new long[total];
+      double[] v = new double[total];
+      List<ChunkData> ordered = new ArrayList<>(chunks);
+      ordered.sort(java.util.Comparator.comparingLong(ChunkData::minT));
+      int k = 0;
+      boolean sorted = true;
+      for (ChunkData c : ordered) {
+        c.decode(t, v, k);
+        if (k > 0 && t[k] <= t[k - 1]) {
+          sorted = false;
+        }
+        k += c.count();
+      }
+      if (sorted) {
+        return new Samples(t, v, total);
+      }
+      // Overlapping chunks: a stable sort by time, then the last sample of each timestamp.
+      Integer[] order = new Integer[total];
+      for (int i = 0; i < total; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, java.util.Comparator.comparingLong(i -> t[i]));
+      long[] ts = new long[total];
+      double[] vs = new double[total];
+      int n = 0;
+      for (int i : order) {
+        if (n > 0 && ts[n - 1] == t[i]) {
+          vs[n - 1] = v[i];
+        } else {
+          ts[n] = t[i];
+          vs[n++] = v[i];
+        }
+      }
+      return new Samples(ts, vs, n);
+    }
+  }
+
+  /**
+   * Format 2: magic; the symbols (every label name and value once, sorted); per series its label
+   * pairs as symbol numbers and its chunks (bytes, samples, start after the previous chunk's end or
+   * the block's start, length in time), all as unsigned varints; a CRC32C of it all.
+   */
+  private static void writeIndex(Path file, long blockMinT, List<Entry> entries)
+      throws IOException {
     java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
     try (DataOutputStream d = new DataOutputStream(buf)) {
-      d.writeInt(MAGIC);
-      // Symbols: every label name and value once.
+      d.writeInt(MAGIC_V2);
       TreeSet<String> symbols = new TreeSet<>();
       for (Entry e : entries) {
         for (int i = 0; i < e.labels().size(); i++) {
@@ -161,27 +239,28 @@ final class Block {
         }
       }
       Map<String, Integer> ids = new HashMap<>();
-      d.writeInt(symbols.size());
+      uvarint(d, symbols.size());
       for (String s : symbols) {
         ids.put(s, ids.size());
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        d.writeInt(b.length);
+        uvarint(d, b.length);
         d.write(b);
       }
-      d.writeInt(entries.size());
+      uvarint(d, entries.size());
       for (Entry e : entries) {
-        d.writeShort(e.labels().size());
+        uvarint(d, e.labels().size());
         for (int i = 0; i < e.labels().size(); i++) {
-          d.writeInt(ids.get(e.labels().name(i)));
-          d.writeInt(ids.get(e.labels().value(i)));
+          uvarint(d, ids.get(e.labels().name(i)));
+          uvarint(d, ids.get(e.labels().value(i)));
         }
-        d.writeInt(e.chunks().size());
+        uvarint(d, e.chunks().size());
+        long prev = blockMinT;
         for (ChunkRef c : e.chunks()) {
-          d.writeLong(c.offset());
-          d.writeInt(c.bitLen());
-          d.writeInt(c.count());
-          d.writeLong(c.minT());
-          d.writeLong(c.maxT());
+          uvarint(d, c.length());
+          uvarint(d, c.count());
+          uvarint(d, c.minT() - prev);
+          uvarint(d, c.maxT() - c.minT());
+          prev = c.maxT();
         }
       }
     }
@@ -194,6 +273,26 @@ final class Block {
       ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()));
       ch.force(true);
     }
+  }
+
+  private static void uvarint(DataOutputStream d, long v) throws IOException {
+    while ((v & ~0x7FL) != 0) {
+      d.writeByte((int) (v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    d.writeByte((int) v);
+  }
+
+  private static long uvarint(DataInputStream d) throws IOException {
+    long v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      int b = d.readUnsignedByte();
+      v |= (long) (b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        return v;
+      }
+    }
+    throw new IOException("malformed varint");
   }
 
   /** Opens a block written by {@link #write}; throws when its index is corrupt. */
@@ -213,30 +312,47 @@ final class Block {
     }
     List<Entry> entries = new ArrayList<>();
     long samples = 0;
+    boolean v2;
     try (DataInputStream d =
         new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 4))) {
-      if (d.readInt() != MAGIC) {
+      int magic = d.readInt();
+      if (magic != MAGIC_V1 && magic != MAGIC_V2) {
         throw new IOException("block " + dir + " has no Pilothouse index");
       }
-      int n = d.readInt();
+      v2 = magic == MAGIC_V2;
+      int n = v2 ? (int) uvarint(d) : d.readInt();
       String[] symbols = new String[n];
       for (int i = 0; i < n; i++) {
-        byte[] b = new byte[d.readInt()];
+        byte[] b = new byte[v2 ? (int) uvarint(d) : d.readInt()];
         d.readFully(b);
         symbols[i] = new String(b, StandardCharsets.UTF_8);
       }
-      int count = d.readInt();
+      int count = v2 ? (int) uvarint(d) : d.readInt();
+      long offset = 0;
       for (int s = 0; s < count; s++) {
-        int nl = d.readShort();
+        int nl = v2 ? (int) uvarint(d) : d.readShort();
         String[] kv = new String[2 * nl];
         for (int i = 0; i < 2 * nl; i++) {
-          kv[i] = symbols[d.readInt()];
+          kv[i] = symbols[v2 ? (int) uvarint(d) : d.readInt()];
         }
-        int nc = d.readInt();
+        int nc = v2 ? (int) uvarint(d) : d.readInt();
         List<ChunkRef> refs = new ArrayList<>(nc);
+        long prev = minT;
         for (int c = 0; c < nc; c++) {
-          ChunkRef r =
-              new ChunkRef(d.readLong(), d.readInt(), d.readInt(), d.readLong(), d.readLong());
+          ChunkRef r;
+          if (v2) {
+            int len = (int) uvarint(d);
+            int samplesIn = (int) uvarint(d);
+            long cmin = prev + uvarint(d);
+            long cmax = cmin + uvarint(d);
+            r = new ChunkRef(offset, len, samplesIn, cmin, cmax);
+            offset += len;
+            prev = cmax;
+          } else {
+            r =
+                new ChunkRef(
+                    d.readLong(), (d.readInt() + 7) >>> 3, d.readInt(), d.readLong(), d.readLong());
+          }
           samples += r.count();
           refs.add(r);
         }
@@ -261,7 +377,7 @@ final class Block {
         });
     FileChannel ch = FileChannel.open(dir.resolve("chunks"), StandardOpenOption.READ);
     MappedByteBuffer mm = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-    return new Block(dir, minT, maxT, level, samples, entries, postings, ch, mm);
+    return new Block(dir, minT, maxT, level, samples, v2, entries, postings, ch, mm);
   }
 
   /** The series matching all matchers, with their chunks. */
@@ -304,21 +420,20 @@ final class Block {
     return out;
   }
 
-  /** The bytes of a chunk. */
-  byte[] chunk(ChunkRef r) {
-    int len = (r.bitLen() + 7) >>> 3;
-    byte[] b = new byte[len];
-    chunks.get((int) r.offset(), b, 0, len);
-    return b;
+  /** A chunk as it is stored. */
+  ChunkData chunk(ChunkRef r) {
+    byte[] b = new byte[r.length()];
+    chunks.get((int) r.offset(), b, 0, b.length);
+    return new ChunkData(b, packed, r.count(), r.minT(), r.maxT());
   }
 
-  /** Every series with its chunk bytes (for merging blocks). */
+  /** Every series with its chunks (for merging blocks). */
   Map<Labels, List<ChunkData>> all() {
     Map<Labels, List<ChunkData>> out = new LinkedHashMap<>();
     for (Entry e : series) {
       List<ChunkData> cs = new ArrayList<>();
       for (ChunkRef r : e.chunks()) {
-        cs.add(new ChunkData(chunk(r), r.bitLen(), r.count(), r.minT(), r.maxT()));
+        cs.add(chunk(r));
       }
       out.put(e.labels(), cs);
     }

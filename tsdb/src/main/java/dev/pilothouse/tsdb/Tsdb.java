@@ -319,18 +319,17 @@ public final class Tsdb implements AutoCloseable {
       if (r.maxT() < mint || r.minT() > maxt) {
         continue;
       }
-      dev.pilothouse.tsdb.chunk.XorChunk.Reader rd =
-          new dev.pilothouse.tsdb.chunk.XorChunk.Reader(b.chunk(r), r.bitLen(), r.count());
-      while (rd.next()) {
-        if (rd.t() > maxt) {
-          break;
-        }
-        if (rd.t() >= mint) {
-          ts[k] = rd.t();
-          vs[k] = rd.v();
-          k++;
+      b.chunk(r).decode(ts, vs, k);
+      // Keep the samples in [mint, maxt] of those just decoded (the chunk may stick out).
+      int end = k + r.count();
+      int w = k;
+      for (int i = k; i < end; i++) {
+        if (ts[i] >= mint && ts[i] <= maxt) {
+          ts[w] = ts[i];
+          vs[w++] = vs[i];
         }
       }
+      k = w;
     }
     budget.charge(k);
     return new Series(e.labels(), java.util.Arrays.copyOf(ts, k), java.util.Arrays.copyOf(vs, k));
@@ -466,7 +465,7 @@ public final class Tsdb implements AutoCloseable {
         taken.put(s, cs);
         List<Block.ChunkData> cd = new ArrayList<>();
         for (MemSeries.Sealed c : cs) {
-          cd.add(new Block.ChunkData(c.data(), c.bitLen(), c.count(), c.minT(), c.maxT()));
+          cd.add(new Block.ChunkData(c.data(), false, c.count(), c.minT(), c.maxT()));
         }
         data.put(s.labels, cd);
       }

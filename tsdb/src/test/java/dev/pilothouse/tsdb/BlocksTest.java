@@ -38,6 +38,77 @@ class BlocksTest {
     }
   }
 
+  /** Writes a block in the first on-disk format (fixed-width index, XOR chunks) by hand. */
+  static void writeFormat1Block(Path blocks, long minT, long maxT, double[][] values, long step)
+      throws Exception {
+    Path b = blocks.resolve(String.format("%016x-%016x-%d", minT, maxT, 1));
+    Files.createDirectories(b);
+    java.io.ByteArrayOutputStream chunks = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream index = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream d = new java.io.DataOutputStream(index)) {
+      d.writeInt(0x50485442);
+      List<String> symbols = List.of("__name__", "m", "s", "0", "1");
+      d.writeInt(symbols.size());
+      for (String sym : symbols) {
+        d.writeInt(sym.length());
+        d.write(sym.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      d.writeInt(values.length);
+      for (int s = 0; s < values.length; s++) {
+        d.writeShort(2);
+        d.writeInt(0);
+        d.writeInt(1);
+        d.writeInt(2);
+        d.writeInt(3 + s);
+        dev.pilothouse.tsdb.chunk.XorChunk c = new dev.pilothouse.tsdb.chunk.XorChunk();
+        for (int i = 0; i < values[s].length; i++) {
+          c.append(minT + i * step, values[s][i]);
+        }
+        d.writeInt(1);
+        d.writeLong(chunks.size());
+        d.writeInt(c.bitLength());
+        d.writeInt(c.count());
+        d.writeLong(c.minTime());
+        d.writeLong(c.maxTime());
+        chunks.write(c.bytes());
+      }
+    }
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(index.toByteArray());
+    index.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    Files.write(b.resolve("index"), index.toByteArray());
+    Files.write(b.resolve("chunks"), chunks.toByteArray());
+    Files.writeString(b.resolve("meta.json"), "{}");
+  }
+
+  @Test
+  void blocksOfTheFirstFormat_areStillRead_andMergedIntoTheCurrentOne() throws Exception {
+    double[][] values = new double[2][];
+    for (int s = 0; s < 2; s++) {
+      values[s] = new double[100];
+      for (int i = 0; i < 100; i++) {
+        values[s][i] = s == 0 ? i * 1.5 : Math.sin(i);
+      }
+    }
+    writeFormat1Block(dir.resolve("blocks"), 0, 2 * H - 1, values, 60_000);
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      List<Series> got = all(db);
+      assertThat(got).hasSize(2);
+      for (Series s : got) {
+        int k = Integer.parseInt(s.labels().get("s"));
+        assertThat(s.t()).hasSize(100).startsWith(0L, 60_000L);
+        assertThat(s.v()).containsExactly(values[k]);
+      }
+      // Two more 2 h blocks from the head, then the three merge into a 6 h block.
+      ingest(db, 2 * H, 9 * H, 60_000);
+      db.compact();
+      assertThat(db.blocks()).first().satisfies(b -> assertThat(b.maxT()).isEqualTo(6 * H - 1));
+      Series first =
+          all(db).stream().filter(s -> s.labels().get("s").equals("0")).findFirst().orElseThrow();
+      assertThat(java.util.Arrays.copyOf(first.v(), 100)).containsExactly(values[0]);
+    }
+  }
+
   @Test
   void headIsPersistedInBlocks_queriesSeeTheSameData_beforeAndAfterAReopen() throws Exception {
     List<Series> before;

@@ -107,40 +107,11 @@ public final class XorChunk {
   }
 
   private void writeVarint(long v) {
-    long u = (v << 1) ^ (v >> 63); // zig-zag
-    while ((u & ~0x7FL) != 0) {
-      w.writeBits((u & 0x7F) | 0x80, 8);
-      u >>>= 7;
-    }
-    w.writeBits(u, 8);
+    Codes.writeVarint(w, v);
   }
 
   private void writeDod(long dod) {
-    if (dod == 0) {
-      w.writeBit(false);
-    } else if (fits(dod, 7)) {
-      w.writeBits(0b10, 2);
-      w.writeBits(dod, 7);
-    } else if (fits(dod, 9)) {
-      w.writeBits(0b110, 3);
-      w.writeBits(dod, 9);
-    } else if (fits(dod, 12)) {
-      w.writeBits(0b1110, 4);
-      w.writeBits(dod, 12);
-    } else if (fits(dod, 20)) {
-      w.writeBits(0b11110, 5);
-      w.writeBits(dod, 20);
-    } else {
-      w.writeBits(0b11111, 5);
-      w.writeBits(dod, 64);
-    }
-  }
-
-  /** Whether v fits in n bits as two's complement. */
-  private static boolean fits(long v, int n) {
-    long min = -(1L << (n - 1));
-    long max = (1L << (n - 1)) - 1;
-    return v >= min && v <= max;
+    Codes.writeDod(w, dod);
   }
 
   /** Whether the bits are an integer-valued double that converts to a long and back exactly. */
@@ -242,38 +213,11 @@ public final class XorChunk {
     }
 
     private long readVarint() {
-      long u = 0;
-      int shift = 0;
-      while (true) {
-        long b = r.readBits(8);
-        u |= (b & 0x7F) << shift;
-        if ((b & 0x80) == 0) {
-          break;
-        }
-        shift += 7;
-      }
-      return (u >>> 1) ^ -(u & 1);
+      return Codes.readVarint(r);
     }
 
     private long readDod() {
-      int ones = 0;
-      while (ones < 5 && r.readBit()) {
-        ones++;
-      }
-      int n =
-          switch (ones) {
-            case 0 -> 0;
-            case 1 -> 7;
-            case 2 -> 9;
-            case 3 -> 12;
-            case 4 -> 20;
-            default -> 64;
-          };
-      if (n == 0) {
-        return 0;
-      }
-      long raw = r.readBits(n);
-      return n == 64 ? raw : (raw << (64 - n)) >> (64 - n); // sign-extend
+      return Codes.readDod(r);
     }
 
     private void readValue() {
