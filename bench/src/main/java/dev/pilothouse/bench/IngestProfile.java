@@ -42,19 +42,20 @@ public final class IngestProfile {
     }
     try (Tsdb db = Tsdb.open(Files.createTempDirectory("ip"), Tsdb.Options.defaults())) {
       long t0 = System.nanoTime();
-      long samples = 0;
+      long[] samples = {0};
+      WriteRequest.Decoder decoder = new WriteRequest.Decoder(1 << 20);
       for (byte[] req : requests) {
         Tsdb.Appender a = db.appender();
-        for (WriteRequest.TimeSeries s : WriteRequest.decode(Snappy.uncompress(req))) {
-          for (int i = 0; i < s.t().length; i++) {
-            a.add(s.labels(), s.t()[i], s.v()[i]);
-            samples++;
-          }
-        }
+        decoder.decode(
+            Snappy.uncompress(req),
+            (labels, t, v, n) -> {
+              samples[0] += n;
+              return a.add(labels, t, v, 0, n);
+            });
         a.commit();
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("samples=%d seconds=%.2f rate=%.0f%n", samples, secs, samples / secs);
+      System.out.printf("samples=%d seconds=%.2f rate=%.0f%n", samples[0], secs, samples[0] / secs);
     }
   }
 }

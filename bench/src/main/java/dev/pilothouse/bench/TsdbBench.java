@@ -25,7 +25,8 @@ import org.xerial.snappy.Snappy;
  * and times PromQL queries against any Prometheus-compatible query API.
  *
  * <pre>
- * write URL SERIES HOURS START_MS   prints "samples=N seconds=S rate=R"
+ * write URL SERIES HOURS START_MS [PREFIX]   prints "samples=N seconds=S rate=R"
+ *   (PREFIX prefixes metric names and jobs: the warm-up's own series)
  * query URL START_S END_S RUNS EXPR  prints "p50_ms=X"
  * </pre>
  *
@@ -36,7 +37,10 @@ public final class TsdbBench {
 
   static final long STEP = 15_000;
   static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
@@ -45,7 +49,8 @@ public final class TsdbBench {
               args[1],
               Integer.parseInt(args[2]),
               Integer.parseInt(args[3]),
-              Long.parseLong(args[4]));
+              Long.parseLong(args[4]),
+              args.length > 5 ? args[5] : "");
       case "query" -> query(args[1], args[2], args[3], Integer.parseInt(args[4]), args[5]);
       default -> throw new IllegalArgumentException("write or query");
     }
@@ -115,46 +120,65 @@ public final class TsdbBench {
     return state[i];
   }
 
-  static void write(String url, int series, int hours, long start) throws Exception {
+  /**
+   * Encodes every request first (4 workers, each with its own series, in time order), then sends
+   * them from the 4 workers at once and times only the sending: the receiver is measured, not how
+   * fast this client makes protobuf.
+   */
+  static void write(String url, int series, int hours, long start, String prefix) throws Exception {
     int steps = (int) (hours * 3_600_000L / STEP);
     int threads = 4;
+    List<List<byte[]>> perWorker = new ArrayList<>();
+    long total = 0;
+    for (int worker = 0; worker < threads; worker++) {
+      SplittableRandom r = new SplittableRandom(worker);
+      double[] state = new double[series];
+      Arrays.fill(state, 1000);
+      List<byte[]> requests = new ArrayList<>();
+      int perReq = 20; // steps per request: 20 x (series/threads) samples
+      for (int j = 0; j < steps; j += perReq) {
+        List<WriteRequest.TimeSeries> batch = new ArrayList<>();
+        int n = Math.min(perReq, steps - j);
+        for (int i = worker; i < series; i += threads) {
+          long[] ts = new long[n];
+          double[] vs = new double[n];
+          for (int s = 0; s < n; s++) {
+            ts[s] = start + (j + s) * STEP;
+            vs[s] = value(i, j + s, state, r);
+          }
+          Labels l = labels(i);
+          if (!prefix.isEmpty()) {
+            // Warm-up series: other metric names and jobs than the measured ones.
+            l = l.with("__name__", prefix + l.metricName()).with("job", prefix + l.get("job"));
+          }
+          batch.add(new WriteRequest.TimeSeries(l, ts, vs));
+          total += n;
+        }
+        requests.add(Snappy.compress(WriteRequest.encode(batch)));
+      }
+      perWorker.add(requests);
+    }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    long t0 = System.nanoTime();
-    List<Future<Long>> parts = new ArrayList<>();
-    for (int w = 0; w < threads; w++) {
-      final int worker = w;
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Future<?>> parts = new ArrayList<>();
+    for (List<byte[]> requests : perWorker) {
       parts.add(
           pool.submit(
               () -> {
-                SplittableRandom r = new SplittableRandom(worker);
-                double[] state = new double[series];
-                Arrays.fill(state, 1000);
-                long sent = 0;
-                int perReq = 20; // steps per request: 20 x (series/threads) samples
-                for (int j = 0; j < steps; j += perReq) {
-                  List<WriteRequest.TimeSeries> batch = new ArrayList<>();
-                  int n = Math.min(perReq, steps - j);
-                  for (int i = worker; i < series; i += threads) {
-                    long[] ts = new long[n];
-                    double[] vs = new double[n];
-                    for (int s = 0; s < n; s++) {
-                      ts[s] = start + (j + s) * STEP;
-                      vs[s] = value(i, j + s, state, r);
-                    }
-                    batch.add(new WriteRequest.TimeSeries(labels(i), ts, vs));
-                    sent += n;
-                  }
-                  post(url, Snappy.compress(WriteRequest.encode(batch)));
+                go.await();
+                for (byte[] body : requests) {
+                  post(url, body);
                 }
-                return sent;
+                return null;
               }));
     }
-    long total = 0;
-    for (Future<Long> f : parts) {
-      total += f.get();
+    long t0 = System.nanoTime();
+    go.countDown();
+    for (Future<?> f : parts) {
+      f.get();
     }
-    pool.shutdown();
     double secs = (System.nanoTime() - t0) / 1e9;
+    pool.shutdown();
     System.out.printf(
         Locale.ROOT, "samples=%d seconds=%.2f rate=%.0f%n", total, secs, total / secs);
   }

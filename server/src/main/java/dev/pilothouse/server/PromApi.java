@@ -33,6 +33,10 @@ final class PromApi {
   private final Telemetry t;
   private final InstantSource clock;
 
+  /** Remote-write senders repeat the same series: their labels are decoded once (up to 1M). */
+  private final dev.pilothouse.tsdb.remote.WriteRequest.Decoder decoder =
+      new dev.pilothouse.tsdb.remote.WriteRequest.Decoder(1 << 20);
+
   PromApi(Telemetry telemetry, InstantSource clock) {
     this.t = telemetry;
     this.clock = clock;
@@ -296,24 +300,20 @@ final class PromApi {
    */
   void write(Context ctx) {
     byte[] raw = ctx.bodyAsBytes();
-    List<dev.pilothouse.tsdb.remote.WriteRequest.TimeSeries> series;
+    String refused = "";
+    dev.pilothouse.tsdb.Tsdb.Appender a;
     try {
-      series =
-          dev.pilothouse.tsdb.remote.WriteRequest.decode(org.xerial.snappy.Snappy.uncompress(raw));
+      byte[] body = org.xerial.snappy.Snappy.uncompress(raw);
+      a = t.db().appender(body.length / 16); // a sample takes 16-20 bytes of protobuf
+      try {
+        decoder.decode(body, (labels, ts, vs, n) -> a.add(labels, ts, vs, 0, n));
+      } catch (TsdbException e) {
+        refused = e.getMessage();
+      }
     } catch (java.io.IOException | RuntimeException e) {
+      // nothing is committed from a request that cannot be read to its end
       ctx.status(400).result("malformed remote-write request: " + e.getMessage() + "\n");
       return;
-    }
-    dev.pilothouse.tsdb.Tsdb.Appender a = t.db().appender();
-    String refused = "";
-    try {
-      for (var s : series) {
-        for (int i = 0; i < s.t().length; i++) {
-          a.add(s.labels(), s.t()[i], s.v()[i]);
-        }
-      }
-    } catch (TsdbException e) {
-      refused = e.getMessage();
     }
     dev.pilothouse.tsdb.Tsdb.CommitResult r = a.commit();
     if (r.appended() == 0 && (r.rejected() > 0 || !refused.isEmpty())) {

@@ -153,7 +153,7 @@ public final class Labels implements Comparable<Labels> {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Labels l && Arrays.equals(kv, l.kv);
+    return this == o || o instanceof Labels l && Arrays.equals(kv, l.kv);
   }
 
   @Override

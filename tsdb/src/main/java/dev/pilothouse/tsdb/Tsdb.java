@@ -178,37 +178,73 @@ public final class Tsdb implements AutoCloseable {
 
   /** A new batch of samples; nothing is visible or logged until {@link Appender#commit()}. */
   public Appender appender() {
-    return new Appender();
+    return new Appender(64);
+  }
+
+  /** A new batch with room for about this many samples (it grows beyond when needed). */
+  public Appender appender(int expectedSamples) {
+    return new Appender(Math.max(16, expectedSamples));
   }
 
   /** Collects samples and writes them to the WAL and the head in one commit. */
   public final class Appender {
-    private int[] ids = new int[64];
-    private long[] ts = new long[64];
-    private double[] vs = new double[64];
-    private MemSeries[] series = new MemSeries[64];
+    private int[] ids;
+    private long[] ts;
+    private double[] vs;
+    private MemSeries[] series;
     private int n;
 
-    private Appender() {}
+    private Appender(int capacity) {
+      ids = new int[capacity];
+      ts = new long[capacity];
+      vs = new double[capacity];
+      series = new MemSeries[capacity];
+    }
 
     /** Adds a sample; throws (naming the series) when its metric is over the series limit. */
     public Appender add(Labels l, long t, double v) {
-      MemSeries s = head.get(l);
-      if (s == null) {
-        s = head.getOrCreate(l, -1, true, created -> wal.logSeries(created.id, created.labels));
-      }
-      if (n == ids.length) {
-        ids = java.util.Arrays.copyOf(ids, n * 2);
-        ts = java.util.Arrays.copyOf(ts, n * 2);
-        vs = java.util.Arrays.copyOf(vs, n * 2);
-        series = java.util.Arrays.copyOf(series, n * 2);
-      }
+      MemSeries s = series(l);
+      room(1);
       ids[n] = s.id;
       ts[n] = t;
       vs[n] = v;
       series[n] = s;
       n++;
       return this;
+    }
+
+    /**
+     * Adds samples [from, to) of one series (one lookup for them all); returns the labels the store
+     * keeps for the series, which callers may reuse to make later lookups cheaper.
+     */
+    public Labels add(Labels l, long[] t, double[] v, int from, int to) {
+      MemSeries s = series(l);
+      int k = to - from;
+      room(k);
+      java.util.Arrays.fill(ids, n, n + k, s.id);
+      java.util.Arrays.fill(series, n, n + k, s);
+      System.arraycopy(t, from, ts, n, k);
+      System.arraycopy(v, from, vs, n, k);
+      n += k;
+      return s.labels;
+    }
+
+    private MemSeries series(Labels l) {
+      MemSeries s = head.get(l);
+      if (s == null) {
+        s = head.getOrCreate(l, -1, true, created -> wal.logSeries(created.id, created.labels));
+      }
+      return s;
+    }
+
+    private void room(int k) {
+      if (n + k > ids.length) {
+        int size = Math.max(n + k, ids.length * 2);
+        ids = java.util.Arrays.copyOf(ids, size);
+        ts = java.util.Arrays.copyOf(ts, size);
+        vs = java.util.Arrays.copyOf(vs, size);
+        series = java.util.Arrays.copyOf(series, size);
+      }
     }
 
     /**

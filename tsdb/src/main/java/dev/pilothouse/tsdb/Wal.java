@@ -34,7 +34,7 @@ final class Wal implements AutoCloseable {
   private FileChannel out;
   private int segment;
   private long segmentSize;
-  private final ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
+  private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES); // no copy on write
   private final CRC32C crc = new CRC32C();
 
   private Wal(Path dir) {
@@ -96,38 +96,63 @@ final class Wal implements AutoCloseable {
     append(SERIES, b.toByteArray());
   }
 
+  /** Scratch space for a samples record, reused (appends hold the monitor). */
+  private byte[] scratch = new byte[1 << 16];
+
   synchronized void logSamples(int[] ids, long[] ts, double[] vs, int n) {
-    ByteArrayOutputStream b = new ByteArrayOutputStream(16 + n * 14);
-    try (DataOutputStream d = new DataOutputStream(b)) {
-      writeVarint(d, n);
-      long baseT = n == 0 ? 0 : ts[0];
-      writeVarlong(d, baseT);
-      for (int i = 0; i < n; i++) {
-        writeVarint(d, ids[i]);
-        writeVarlong(d, ts[i] - baseT);
-        d.writeLong(Double.doubleToRawLongBits(vs[i]));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // At most 10 bytes per varint: count, base time, then per sample id, time offset, value.
+    int max = 20 + n * (5 + 10 + 8);
+    if (scratch.length < max) {
+      scratch = new byte[Math.max(max, scratch.length * 2)];
     }
-    append(SAMPLES, b.toByteArray());
+    byte[] b = scratch;
+    long baseT = n == 0 ? 0 : ts[0];
+    int p = putVarlong(b, 0, n);
+    p = putVarlong(b, p, baseT);
+    for (int i = 0; i < n; i++) {
+      p = putVarlong(b, p, ids[i]);
+      p = putVarlong(b, p, ts[i] - baseT);
+      long bits = Double.doubleToRawLongBits(vs[i]);
+      for (int k = 56; k >= 0; k -= 8) {
+        b[p++] = (byte) (bits >>> k); // big-endian, as DataInput reads it
+      }
+    }
+    append(SAMPLES, b, p);
+  }
+
+  /** Writes v zig-zag varint encoded at p; returns the position after it. */
+  private static int putVarlong(byte[] b, int p, long v) {
+    long u = (v << 1) ^ (v >> 63);
+    while ((u & ~0x7FL) != 0) {
+      b[p++] = (byte) ((u & 0x7F) | 0x80);
+      u >>>= 7;
+    }
+    b[p++] = (byte) u;
+    return p;
   }
 
   private void append(byte type, byte[] payload) {
-    int len = payload.length + 1;
+    append(type, payload, payload.length);
+  }
+
+  private void append(byte type, byte[] payload, int length) {
+    int len = length + 1;
     if (8 + len > buf.remaining()) {
       flush(false);
     }
     crc.reset();
     crc.update(type);
-    crc.update(payload);
-    if (8 + len > buf.capacity()) {
-      ByteBuffer big = ByteBuffer.allocate(8 + len);
-      big.putInt(len).putInt((int) crc.getValue()).put(type).put(payload).flip();
-      write(big);
-      return;
+    crc.update(payload, 0, length);
+    buf.putInt(len).putInt((int) crc.getValue()).put(type);
+    // A record larger than the buffer goes through it in pieces (the buffer was flushed above).
+    for (int at = 0; at < length; ) {
+      if (!buf.hasRemaining()) {
+        flush(false);
+      }
+      int k = Math.min(buf.remaining(), length - at);
+      buf.put(payload, at, k);
+      at += k;
     }
-    buf.putInt(len).putInt((int) crc.getValue()).put(type).put(payload);
   }
 
   /** Writes the buffer to the segment; with sync, also to the disk. */

@@ -24,6 +24,13 @@ final class BitReader {
     if (pos + n > limit) {
       throw new IllegalStateException("chunk is truncated");
     }
+    int idx = pos >>> 3;
+    int used = pos & 7;
+    if (n > 0 && used + n <= 64 && idx + 8 <= buf.length) {
+      long word = (long) BitWriter.WORD.get(buf, idx);
+      pos += n;
+      return (word << used) >>> (64 - n);
+    }
     long v = 0;
     while (n > 0) {
       int avail = 8 - (pos & 7);

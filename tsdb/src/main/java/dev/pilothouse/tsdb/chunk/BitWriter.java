@@ -31,17 +31,36 @@ final class BitWriter {
 
   /** Writes the low n bits of v (n ≤ 64), most significant first. */
   void writeBits(long v, int n) {
-    ensure(n);
-    while (n > 0) {
-      int free = 8 - (bitLen & 7);
-      int take = Math.min(free, n);
-      int shift = n - take;
-      int bits = (int) ((v >>> shift) & ((1L << take) - 1));
-      buf[bitLen >>> 3] |= (byte) (bits << (free - take));
-      bitLen += take;
-      n -= take;
+    if (n == 0) {
+      return;
     }
+    ensure(n + 64); // an 8-byte window past the end: whole-word writes
+    if (n < 64) {
+      v &= (1L << n) - 1;
+    }
+    int used = bitLen & 7;
+    if (used + n > 64) {
+      // Only when n > 56 and the last byte is partly used: the high bits first.
+      int high = 64 - used;
+      or(v >>> (n - high), high);
+      or(v & ((1L << (n - high)) - 1), n - high);
+      return;
+    }
+    or(v, n);
   }
+
+  /** ORs the n bits of v (no higher bits set) into the stream; they fit one 8-byte window. */
+  private void or(long v, int n) {
+    int idx = bitLen >>> 3;
+    int end = (bitLen & 7) + n;
+    long word = (long) WORD.get(buf, idx);
+    WORD.set(buf, idx, word | (v << (64 - end)));
+    bitLen += n;
+  }
+
+  static final java.lang.invoke.VarHandle WORD =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
   private void ensure(int bits) {
     int need = (bitLen + bits + 7) >>> 3;

@@ -4,9 +4,11 @@ import dev.pilothouse.tsdb.Labels;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Prometheus remote write 1.0's WriteRequest in protobuf wire format (without snappy, which the
@@ -18,6 +20,13 @@ public final class WriteRequest {
 
   /** One series and its samples. */
   public record TimeSeries(Labels labels, long[] t, double[] v) {}
+
+  /** Takes decoded series: their labels and samples [0, n) of t and v (reused afterwards). */
+  @FunctionalInterface
+  public interface Sink {
+    /** Returns the labels to remember for the series (the given ones, or an equal copy). */
+    Labels accept(Labels labels, long[] t, double[] v, int n);
+  }
 
   /** A malformed request. */
   public static final class DecodeException extends RuntimeException {
@@ -68,27 +77,121 @@ public final class WriteRequest {
     o.write((int) v);
   }
 
+  /** Decodes a request without remembering any labels. */
   public static List<TimeSeries> decode(byte[] data) {
-    List<TimeSeries> out = new ArrayList<>();
-    Reader r = new Reader(data, 0, data.length);
+    return new Decoder(0).decode(data);
+  }
+
+  /**
+   * Decodes requests, remembering the labels of the series it has seen by their encoded bytes: a
+   * sender writes the same series again and again, so a series seen before costs a hash of its
+   * label bytes instead of parsing, decoding and sorting its labels. Thread-safe; holds at most
+   * {@code maxSeries} label sets (forgetting them all when full).
+   */
+  public static final class Decoder {
+    private final int maxSeries;
+    private final ConcurrentHashMap<Key, Labels> known = new ConcurrentHashMap<>();
+
+    public Decoder(int maxSeries) {
+      this.maxSeries = maxSeries;
+    }
+
+    public List<TimeSeries> decode(byte[] data) {
+      List<TimeSeries> out = new ArrayList<>();
+      decode(
+          data,
+          (labels, t, v, n) -> {
+            out.add(new TimeSeries(labels, Arrays.copyOf(t, n), Arrays.copyOf(v, n)));
+            return labels;
+          });
+      return out;
+    }
+
+    /**
+     * Decodes a request, handing each series to the sink as it is read; the labels the sink returns
+     * are remembered for the series from then on (a store's own copy compares fastest).
+     */
+    public void decode(byte[] data, Sink sink) {
+      Reader r = new Reader(data, 0, data.length);
+      long[] t = new long[32];
+      double[] vs = new double[32];
+      while (r.more()) {
+        int tag = (int) r.varint();
+        if (tag >>> 3 == 1 && (tag & 7) == 2) {
+          Reader ts = r.sub();
+          int n = 0;
+          int labelsStart = ts.pos;
+          int labelsEnd = -1; // where the label fields end, if they all come first
+          boolean cacheable = true;
+          while (ts.more()) {
+            int at = ts.pos;
+            int ft = (int) ts.varint();
+            int field = ft >>> 3;
+            if (field == 2 && (ft & 7) == 2) {
+              if (labelsEnd < 0) {
+                labelsEnd = at;
+              }
+              Reader p = ts.sub();
+              long v = 0;
+              long time = 0;
+              while (p.more()) {
+                int pt = (int) p.varint();
+                if (pt == 0x09) {
+                  v = p.fixed64();
+                } else if (pt == 0x10) {
+                  time = p.varint();
+                } else {
+                  p.skip(pt & 7);
+                }
+              }
+              if (n == t.length) {
+                t = Arrays.copyOf(t, n * 2);
+                vs = Arrays.copyOf(vs, n * 2);
+              }
+              t[n] = time;
+              vs[n++] = Double.longBitsToDouble(v);
+            } else {
+              ts.skip(ft & 7);
+              // a label (or anything else) after a sample: the labels are not one slice
+              cacheable &= labelsEnd < 0;
+            }
+          }
+          if (labelsEnd < 0) {
+            labelsEnd = ts.end;
+          }
+          if (maxSeries > 0 && cacheable) {
+            Key key = new Key(data, labelsStart, labelsEnd);
+            Labels remembered = known.get(key);
+            Labels labels =
+                remembered != null ? remembered : labels(new Reader(data, labelsStart, labelsEnd));
+            Labels kept = sink.accept(labels, t, vs, n);
+            if (kept != remembered) {
+              if (known.size() >= maxSeries) {
+                known.clear();
+              }
+              known.put(key.copy(), kept);
+            }
+          } else {
+            sink.accept(labels(new Reader(data, labelsStart, ts.end)), t, vs, n);
+          }
+        } else {
+          r.skip(tag & 7);
+        }
+      }
+    }
+
+    /** How many label sets are remembered. */
+    public int size() {
+      return known.size();
+    }
+  }
+
+  /** The labels of a TimeSeries message (other fields are skipped). */
+  private static Labels labels(Reader r) {
+    Map<String, String> labels = new LinkedHashMap<>();
     while (r.more()) {
       int tag = (int) r.varint();
       if (tag >>> 3 == 1 && (tag & 7) == 2) {
-        out.add(series(r.sub()));
-      } else {
-        r.skip(tag & 7);
-      }
-    }
-    return out;
-  }
-
-  private static TimeSeries series(Reader r) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    List<long[]> samples = new ArrayList<>();
-    while (r.more()) {
-      int tag = (int) r.varint();
-      int field = tag >>> 3;
-      if (field == 1 && (tag & 7) == 2) {
         Reader l = r.sub();
         String name = "";
         String value = "";
@@ -109,32 +212,54 @@ public final class WriteRequest {
           throw new DecodeException("a label without a name");
         }
         labels.put(name, value);
-      } else if (field == 2 && (tag & 7) == 2) {
-        Reader p = r.sub();
-        long bits = 0;
-        long ts = 0;
-        while (p.more()) {
-          int pt = (int) p.varint();
-          if (pt == 0x09) {
-            bits = p.fixed64();
-          } else if (pt == 0x10) {
-            ts = p.varint();
-          } else {
-            p.skip(pt & 7);
-          }
-        }
-        samples.add(new long[] {ts, bits});
       } else {
         r.skip(tag & 7);
       }
     }
-    long[] t = new long[samples.size()];
-    double[] v = new double[samples.size()];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = samples.get(i)[0];
-      v[i] = Double.longBitsToDouble(samples.get(i)[1]);
+    return Labels.of(labels);
+  }
+
+  private static final java.lang.invoke.VarHandle WORD =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** A slice of bytes as a map key (probes use the request's bytes; stored keys own a copy). */
+  private static final class Key {
+    private final byte[] b;
+    private final int from;
+    private final int to;
+    private final int hash;
+
+    Key(byte[] b, int from, int to) {
+      this.b = b;
+      this.from = from;
+      this.to = to;
+      // Eight bytes at a time: this runs for every series of every request.
+      long h = to - from;
+      int i = from;
+      for (; i + 8 <= to; i += 8) {
+        h = (h ^ (long) WORD.get(b, i)) * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 29;
+      }
+      for (; i < to; i++) {
+        h = (h ^ b[i]) * 0x9E3779B97F4A7C15L;
+      }
+      this.hash = (int) (h ^ (h >>> 32));
     }
-    return new TimeSeries(Labels.of(labels), t, v);
+
+    Key copy() {
+      return new Key(Arrays.copyOfRange(b, from, to), 0, to - from);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.hash == hash && Arrays.equals(b, from, to, k.b, k.from, k.to);
+    }
   }
 
   /** Reads protobuf wire format from a slice. */
