@@ -10,10 +10,11 @@
 # the idle baseline), WAL replay time after kill -9
 # (prometheus_tsdb_data_replay_duration_seconds vs pilothouse_tsdb_wal_replay_seconds), and the
 # median latency of a query suite: rate over 1 h on every series, histogram_quantile, topk.
-# Each store first takes an untimed warm-up of SERIES other series over the first hour (metric
-# names and jobs prefixed warmup_): the JVM compiles its hot paths, Go grows its heap. The heap
-# baseline is taken after it, and the queries do not select its series; its samples are in the
-# blocks (the same kind of data) and count in bytes per sample.
+# Memory is measured in a first pass of its own (fresh process, write, full GC, stop). In the
+# second pass each store first takes an untimed warm-up of SERIES other series over the first
+# hour (metric names and jobs prefixed warmup_): the JVM compiles its hot paths, Go grows its
+# heap; the queries do not select those series; their samples are in the blocks (the same kind
+# of data) and count in bytes per sample.
 #
 # Usage: bench/tsdb.sh [SERIES] [HOURS]
 # Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W
@@ -103,16 +104,21 @@ start_prom() {
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PP/-/ready" >/dev/null && return; sleep 0.1; done
   echo "Prometheus did not start" >&2; cat "$T/prom.log" >&2; exit 1
 }
-echo "Prometheus: writing $SERIES series x ${HOURS}h" >&2
+prom_gc() { curl -s "http://127.0.0.1:$PP/debug/pprof/heap?gc=1" >/dev/null; }  # a full GC first
+echo "Prometheus: memory pass, $SERIES series x ${HOURS}h" >&2
 start_prom
 sleep 2
-prom_gc() { curl -s "http://127.0.0.1:$PP/debug/pprof/heap?gc=1" >/dev/null; }  # a full GC first
-bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
 prom_gc
 P_HEAP0=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_alloc_bytes)
-P_RATE=$(bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
+bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" >/dev/null
 prom_gc
 P_HEAP1=$(metric "http://127.0.0.1:$PP/metrics" go_memstats_alloc_bytes)
+kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true; PROM_PID=""
+rm -rf "$T/prom"; mkdir -p "$T/prom"
+echo "Prometheus: warm-up, then writing $SERIES series x ${HOURS}h" >&2
+start_prom
+bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
+P_RATE=$(bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
 echo "Prometheus: queries" >&2
 P_Q=$(query_p50 "http://127.0.0.1:$PP")
 echo "Prometheus: waiting for its first block" >&2
@@ -142,14 +148,19 @@ start_ph() {
   TOKEN="$(cat "$T/ph/api-token")"
   PID=$(python3 -c "import json;print(json.load(open('$T/ph/daemon.json'))['pid'])")
 }
-echo "Pilothouse: writing $SERIES series x ${HOURS}h" >&2
+echo "Pilothouse: memory pass, $SERIES series x ${HOURS}h" >&2
 start_ph
-BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
 "$JCMD" "$PID" GC.run >/dev/null
 H0=$(heap_used "$PID")
-X_RATE=$(BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
+BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" >/dev/null
 "$JCMD" "$PID" GC.run >/dev/null
 H1=$(heap_used "$PID")
+"$HERE/pilothouse" down >/dev/null 2>&1 || true
+rm -rf "$T/ph"
+echo "Pilothouse: warm-up, then writing $SERIES series x ${HOURS}h" >&2
+start_ph
+BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
+X_RATE=$(BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
 echo "Pilothouse: queries" >&2
 X_Q=$(BENCH_TOKEN="$TOKEN" query_p50 "http://127.0.0.1:19460")
 echo "Pilothouse: waiting for its first block" >&2

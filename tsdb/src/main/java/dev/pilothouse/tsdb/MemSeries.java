@@ -12,10 +12,49 @@ final class MemSeries {
   /** Chunks never straddle a multiple of this, so that head chunks fall into whole blocks. */
   static final long BLOCK_RANGE_MS = 2 * 3_600_000L;
 
-  /** A full chunk: its bytes and bounds. */
-  record Sealed(HeadChunks.Ref ref, int bitLen, int count, long minT, long maxT) {
+  /**
+   * A full chunk: where its bytes are in the head's chunk files, and its bounds. Kept small (40
+   * bytes; a series holds up to a dozen): the end time as an offset, the length from the bits.
+   */
+  static final class Sealed {
+    final HeadChunks.File file;
+    final int pos;
+    final int bitLen;
+    final int count;
+    final long minT;
+    private final int span; // maxT - minT: a chunk never straddles a 2 h boundary
+
+    Sealed(HeadChunks.Ref ref, int bitLen, int count, long minT, long maxT) {
+      this.file = ref.file();
+      this.pos = ref.pos();
+      this.bitLen = bitLen;
+      this.count = count;
+      this.minT = minT;
+      this.span = Math.toIntExact(maxT - minT);
+    }
+
+    long minT() {
+      return minT;
+    }
+
+    long maxT() {
+      return minT + span;
+    }
+
+    int count() {
+      return count;
+    }
+
+    int length() {
+      return (bitLen + 7) >>> 3;
+    }
+
     byte[] data() {
-      return HeadChunks.read(ref);
+      return HeadChunks.read(new HeadChunks.Ref(file, pos, length()));
+    }
+
+    HeadChunks.Ref ref() {
+      return new HeadChunks.Ref(file, pos, length());
     }
   }
 
@@ -129,7 +168,7 @@ final class MemSeries {
     }
     int n = 0;
     for (Sealed s : chunks) {
-      if (s.maxT >= mint && s.minT <= maxt) {
+      if (s.maxT() >= mint && s.minT <= maxt) {
         n += s.count;
       }
     }
@@ -140,7 +179,7 @@ final class MemSeries {
     double[] vs = new double[n];
     int k = 0;
     for (Sealed s : chunks) {
-      if (s.maxT >= mint && s.minT <= maxt) {
+      if (s.maxT() >= mint && s.minT <= maxt) {
         k = decode(s.data(), s.bitLen, s.count, mint, maxt, ts, vs, k);
       }
     }
@@ -175,7 +214,7 @@ final class MemSeries {
   synchronized long chunkBytes() {
     long b = 0;
     for (Sealed s : sealed) {
-      b += s.ref().length();
+      b += s.length();
     }
     return b + (open == null ? 0 : (open.bitLength() + 7) / 8);
   }

@@ -65,7 +65,8 @@ final class BitWriter {
   private void ensure(int bits) {
     int need = (bitLen + bits + 7) >>> 3;
     if (need > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(need, buf.length * 2));
+      // Grows by half: an open head chunk's buffer is memory per active series.
+      buf = Arrays.copyOf(buf, Math.max(need, buf.length + (buf.length >> 1)));
     }
   }
 
