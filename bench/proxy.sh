@@ -6,7 +6,8 @@
 # keep-alive to the client and pooled keep-alive connections to the backend. The load
 # generator (wrk, 1 thread, keep-alive) is pinned to CPU 0; the proxy under test and the
 # backend are pinned to CPU 1, so the proxy's own CPU cost decides its throughput. Each target
-# gets a warm-up run first (the JVM compiles its hot paths), then a measured run.
+# gets three warm-up runs first (the JVM compiles its hot paths, including the ones of closing
+# and opening connections between runs), then a measured run.
 #
 # Usage: bench/proxy.sh [DURATION_SECONDS] [CONNECTIONS]
 # Last line: pilothouse_vs_nginx_rps=X pilothouse_vs_haproxy_rps=Y pilothouse_vs_nginx_p99=Z
@@ -14,7 +15,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${1:-15}"
 CONNS="${2:-64}"
-WARMUP="${WARMUP:-10}"
+WARMUP="${WARMUP:-5}"
+WARMUP_RUNS="${WARMUP_RUNS:-3}"
 CLIENT_CPU=0
 SERVER_CPU=1
 [ "$(nproc)" -ge 2 ] || { CLIENT_CPU=0; SERVER_CPU=0; echo "warning: one CPU only; client and proxy share it" >&2; }
@@ -131,7 +133,11 @@ to_ms() { # wrk latency like 512.00us, 1.23ms, 1.05s
 declare -A RPS P50 P99
 run() { # name port
   local name="$1" port="$2" out
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  # Several warm-up runs, not one: the end of a run closes every connection, and a JIT first
+  # meeting that path deoptimizes hot methods and recompiles them during the next run.
+  for _ in $(seq 1 "$WARMUP_RUNS"); do
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+  done
   out="$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/")"
   echo "$out" > "$T/wrk-$name.txt"
   if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
@@ -152,6 +158,6 @@ printf "%-12s %12s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
 for n in direct pilothouse nginx haproxy; do
   printf "%-12s %12s %10s %10s\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}"
 done
-echo "(wrk -t1 -c$CONNS, ${DURATION}s after ${WARMUP}s warm-up; client on CPU $CLIENT_CPU, proxy and backend on CPU $SERVER_CPU; $(nproc) CPUs)"
+echo "(wrk -t1 -c$CONNS, ${DURATION}s after ${WARMUP_RUNS} x ${WARMUP}s warm-up; client on CPU $CLIENT_CPU, proxy and backend on CPU $SERVER_CPU; $(nproc) CPUs)"
 awk -v p="${RPS[pilothouse]}" -v n="${RPS[nginx]}" -v h="${RPS[haproxy]}" -v pp="${P99[pilothouse]}" -v np="${P99[nginx]}" \
   'BEGIN { printf "pilothouse_vs_nginx_rps=%.2f pilothouse_vs_haproxy_rps=%.2f pilothouse_vs_nginx_p99=%.2f\n", p / n, p / h, pp / np }'

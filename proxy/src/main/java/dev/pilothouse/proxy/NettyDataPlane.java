@@ -92,12 +92,62 @@ final class NettyDataPlane implements DataPlane {
 
   private record Limiter(RoutePolicy.RateLimit config, Bucket bucket) {}
 
+  /** The socket transport: io_uring, epoll or NIO, with its channel classes. */
+  record Transport(
+      String name,
+      java.util.function.Supplier<IoHandlerFactory> factory,
+      Class<? extends io.netty.channel.ServerChannel> server,
+      Class<? extends io.netty.channel.Channel> client) {
+
+    /**
+     * The fastest one available, or the one named by {@code -Dpilothouse.proxy.transport} (or
+     * $PILOTHOUSE_PROXY_TRANSPORT): {@code io_uring}, {@code epoll} or {@code nio}.
+     */
+    static Transport choose() {
+      String want =
+          System.getProperty(
+              "pilothouse.proxy.transport",
+              java.util.Objects.requireNonNullElse(
+                  System.getenv("PILOTHOUSE_PROXY_TRANSPORT"), "auto"));
+      if (!java.util.List.of("auto", "io_uring", "epoll", "nio").contains(want)) {
+        log.warn(
+            "unknown proxy transport '{}' (pilothouse.proxy.transport or"
+                + " PILOTHOUSE_PROXY_TRANSPORT): use io_uring, epoll, nio or auto; using auto",
+            want);
+        want = "auto";
+      }
+      boolean any = want.equals("auto");
+      if ((any || want.equals("io_uring")) && io.netty.channel.uring.IoUring.isAvailable()) {
+        return new Transport(
+            "io_uring",
+            io.netty.channel.uring.IoUringIoHandler::newFactory,
+            io.netty.channel.uring.IoUringServerSocketChannel.class,
+            io.netty.channel.uring.IoUringSocketChannel.class);
+      }
+      if ((any || want.equals("epoll") || want.equals("io_uring")) && Epoll.isAvailable()) {
+        return new Transport(
+            "epoll",
+            EpollIoHandler::newFactory,
+            EpollServerSocketChannel.class,
+            EpollSocketChannel.class);
+      }
+      return new Transport(
+          "nio", NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+  }
+
+  private final Transport transport = Transport.choose();
+
+  /** The transport in use: io_uring, epoll or nio. */
+  String transportName() {
+    return transport.name();
+  }
+
   private NettyDataPlane(ProxyOptions o) {
-    boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    IoHandlerFactory factory = transport.factory().get();
     int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
     this.group = new MultiThreadIoEventLoopGroup(threads, factory);
-    this.clientChannel = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    this.clientChannel = transport.client();
     for (EventExecutor e : group) {
       pools.put(e, new UpstreamPool());
       Sweeper s = new Sweeper(o.idleTimeout().toNanos());
@@ -111,8 +161,7 @@ final class NettyDataPlane implements DataPlane {
   static NettyDataPlane start(ProxyOptions o) {
     NettyDataPlane dp = new NettyDataPlane(o);
     try {
-      dp.listen(
-          o, Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class);
+      dp.listen(o, dp.transport.server());
       return dp;
     } catch (RuntimeException e) {
       dp.close();
@@ -178,8 +227,7 @@ final class NettyDataPlane implements DataPlane {
           e);
     }
     port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
-    log.info(
-        "proxy listening on {}:{} ({})", o.host(), port, Epoll.isAvailable() ? "epoll" : "nio");
+    log.info("proxy listening on {}:{} ({})", o.host(), port, transport.name());
   }
 
   // ---- DataPlane

@@ -59,6 +59,65 @@ class DataPlaneTest {
     return RoutePolicy.defaults();
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"io_uring", "epoll", "nio"})
+  void everyTransport_proxiesKeepAliveRequests_andStreamsBodies(String transport) throws Exception {
+    if (transport.equals("io_uring")) {
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          io.netty.channel.uring.IoUring.isAvailable(), "io_uring is not available here");
+    }
+    TestBackend shop = backend("shop-1");
+    String before = System.getProperty("pilothouse.proxy.transport");
+    System.setProperty("pilothouse.proxy.transport", transport);
+    try {
+      start(List.of(Route.simple("shop", "/", List.of(shop.backend("v1")), policy())));
+    } finally {
+      if (before == null) {
+        System.clearProperty("pilothouse.proxy.transport");
+      } else {
+        System.setProperty("pilothouse.proxy.transport", before);
+      }
+    }
+    assertThat(((NettyDataPlane) dp).transportName()).isEqualTo(transport);
+    for (int i = 0; i < 50; i++) {
+      assertThat(get("/p/" + i).body()).isEqualTo("shop-1\n");
+    }
+    assertThat(shop.lastUri).isEqualTo("/p/49");
+    byte[] upload = new byte[3 << 20];
+    HttpResponse<String> posted =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dp.port() + "/upload"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(upload))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(posted.statusCode()).isEqualTo(200);
+    assertThat(shop.bytesReceived.get()).isEqualTo(upload.length);
+    HttpResponse<byte[]> down =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + dp.port() + "/download/" + (5 << 20)))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(down.body()).hasSize(5 << 20);
+  }
+
+  @Test
+  void anUnknownTransportName_fallsBackToTheFastestAvailable() {
+    String before = System.getProperty("pilothouse.proxy.transport");
+    System.setProperty("pilothouse.proxy.transport", "iouring");
+    try {
+      assertThat(NettyDataPlane.Transport.choose().name())
+          .isIn("io_uring", "epoll")
+          .isEqualTo(io.netty.channel.uring.IoUring.isAvailable() ? "io_uring" : "epoll");
+    } finally {
+      if (before == null) {
+        System.clearProperty("pilothouse.proxy.transport");
+      } else {
+        System.setProperty("pilothouse.proxy.transport", before);
+      }
+    }
+  }
+
   @Test
   void routesByHostAndLongestPrefix_stripsPrefix_andAddsForwardingHeaders() throws Exception {
     TestBackend shop = backend("shop-1");
