@@ -19,34 +19,10 @@ class PackedChunkTest {
 
   @Provide
   Arbitrary<Run> runs() {
-    Arbitrary<Long> gaps =
-        Arbitraries.oneOf(
-            Arbitraries.just(15_000L),
-            Arbitraries.longs().between(1, 100),
-            Arbitraries.longs().between(1, 1L << 40),
-            Arbitraries.longs().between(14_000, 16_000));
-    Arbitrary<Double> values =
-        Arbitraries.oneOf(
-            Arbitraries.doubles(),
-            Arbitraries.doubles().between(-1e6, 1e6),
-            Arbitraries.integers().between(0, 1000).map(i -> (double) i),
-            Arbitraries.integers().between(-100_000, 100_000).map(i -> i / 100.0),
-            Arbitraries.longs().between(-(1L << 53) + 1, (1L << 53) - 1).map(l -> (double) l),
-            Arbitraries.of(
-                Double.NaN,
-                Double.POSITIVE_INFINITY,
-                Double.NEGATIVE_INFINITY,
-                -0.0,
-                0.0,
-                0.1,
-                1e-15,
-                Double.MIN_VALUE,
-                Double.MAX_VALUE,
-                Double.longBitsToDouble(0x7ff0000000000002L)));
     // Runs of one kind of value (as real series are) and of mixed kinds.
     Arbitrary<List<Double>> valueRuns =
         Arbitraries.oneOf(
-            values.list().ofMinSize(1).ofMaxSize(PackedChunk.MAX_SAMPLES),
+            XorChunkTest.values().list().ofMinSize(1).ofMaxSize(PackedChunk.MAX_SAMPLES),
             Arbitraries.integers()
                 .between(0, 50)
                 .list()
@@ -64,7 +40,7 @@ class PackedChunkTest {
                     }));
     return Combinators.combine(
             Arbitraries.longs().between(-(1L << 50), 1L << 50),
-            gaps.list().ofMaxSize(PackedChunk.MAX_SAMPLES),
+            XorChunkTest.gaps().list().ofMaxSize(PackedChunk.MAX_SAMPLES),
             valueRuns)
         .as(
             (start, gs, vs) -> {

@@ -17,32 +17,42 @@ import org.junit.jupiter.api.Test;
 class XorChunkTest {
   record Sample(long t, double v) {}
 
+  /** Gaps between timestamps: regular scrapes, jitter, bursts and long silences. */
+  static Arbitrary<Long> gaps() {
+    return Arbitraries.oneOf(
+        Arbitraries.just(15_000L),
+        Arbitraries.longs().between(0, 100),
+        Arbitraries.longs().between(0, 1L << 40),
+        Arbitraries.longs().between(14_000, 16_000));
+  }
+
+  /** Values: any double, counters, decimals, large integers and the special ones. */
+  static Arbitrary<Double> values() {
+    return Arbitraries.oneOf(
+        Arbitraries.doubles(),
+        Arbitraries.doubles().between(-1e6, 1e6),
+        Arbitraries.integers().between(0, 1000).map(i -> (double) i),
+        Arbitraries.integers().between(-100_000, 100_000).map(i -> i / 100.0),
+        Arbitraries.longs().between(-(1L << 53) + 1, (1L << 53) - 1).map(l -> (double) l),
+        Arbitraries.of(
+            Double.NaN,
+            Double.POSITIVE_INFINITY,
+            Double.NEGATIVE_INFINITY,
+            -0.0,
+            0.0,
+            Double.MIN_VALUE,
+            Double.MAX_VALUE,
+            0.1,
+            1e-15,
+            Double.longBitsToDouble(0x7ff0000000000002L)));
+  }
+
   @Provide
   Arbitrary<List<Sample>> series() {
-    Arbitrary<Long> gaps =
-        Arbitraries.oneOf(
-            Arbitraries.just(15_000L),
-            Arbitraries.longs().between(0, 100),
-            Arbitraries.longs().between(0, 1L << 40),
-            Arbitraries.longs().between(14_000, 16_000));
-    Arbitrary<Double> values =
-        Arbitraries.oneOf(
-            Arbitraries.doubles(),
-            Arbitraries.doubles().between(-1e6, 1e6),
-            Arbitraries.integers().between(0, 1000).map(i -> (double) i),
-            Arbitraries.of(
-                Double.NaN,
-                Double.POSITIVE_INFINITY,
-                Double.NEGATIVE_INFINITY,
-                -0.0,
-                0.0,
-                Double.MIN_VALUE,
-                Double.MAX_VALUE,
-                Double.longBitsToDouble(0x7ff0000000000002L)));
     return Combinators.combine(
             Arbitraries.longs().between(-(1L << 50), 1L << 50),
-            gaps.list().ofMaxSize(300),
-            values.list().ofMaxSize(301))
+            gaps().list().ofMaxSize(300),
+            values().list().ofMaxSize(301))
         .as(
             (start, gs, vs) -> {
               List<Sample> out = new ArrayList<>();
