@@ -99,16 +99,22 @@ public final class Tsdb implements AutoCloseable {
     try {
       List<Block> loaded = openBlocks(dir.resolve("blocks"));
       long persisted = loaded.stream().mapToLong(b -> b.maxT).max().orElse(Long.MIN_VALUE);
-      List<Wal.Record> records = Wal.replay(walDir, options.replayThreads());
-      List<Wal.SamplesRecord> samples = new ArrayList<>();
-      for (Wal.Record r : records) {
-        if (r instanceof Wal.SeriesRecord s) {
-          head.getOrCreate(s.labels(), s.id(), false, created -> {});
-        } else if (r instanceof Wal.SamplesRecord s) {
-          samples.add(s);
-        }
-      }
-      replaySamples(head, samples, persisted, options.replayThreads());
+      Wal.replay(
+          walDir,
+          options.replayThreads(),
+          records -> {
+            // Series records come before the samples that name them, in the same segment or
+            // an earlier one.
+            List<Wal.SamplesRecord> samples = new ArrayList<>();
+            for (Wal.Record r : records) {
+              if (r instanceof Wal.SeriesRecord s) {
+                head.getOrCreate(s.labels(), s.id(), false, created -> {});
+              } else if (r instanceof Wal.SamplesRecord s) {
+                samples.add(s);
+              }
+            }
+            replaySamples(head, samples, persisted, options.replayThreads());
+          });
       Wal wal = Wal.open(walDir);
       return new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
     } catch (IOException e) {

@@ -284,7 +284,18 @@ final class Wal implements AutoCloseable {
    * Decodes every segment, several in parallel, and returns their records in log order. A torn or
    * corrupt record ends its segment (only the last one can be torn by a crash).
    */
-  static List<Record> replay(Path dir, int threads) throws IOException {
+  /** What replay hands over: one segment's records, in log order. */
+  @FunctionalInterface
+  interface SegmentSink {
+    void accept(List<Record> records) throws IOException;
+  }
+
+  /**
+   * Replays the checkpoint and the segments after it in order, handing each segment's records to
+   * the sink while up to {@code threads} later segments are decoded in parallel (so at most a few
+   * segments are in memory at once, not the whole log).
+   */
+  static void replay(Path dir, int threads, SegmentSink sink) throws IOException {
     java.util.Optional<Path> cp = latestCheckpoint(dir);
     int from = cp.map(p -> Integer.parseInt(p.getFileName().toString().substring(11))).orElse(0);
     List<Path> segs = new ArrayList<>();
@@ -294,17 +305,18 @@ final class Wal implements AutoCloseable {
         segs.add(p);
       }
     }
-    ExecutorService ex = Executors.newFixedThreadPool(Math.max(1, threads));
+    int ahead = Math.max(1, threads);
+    ExecutorService ex = Executors.newFixedThreadPool(ahead);
     try {
-      List<Future<List<Record>>> parts = new ArrayList<>();
-      for (Path p : segs) {
-        parts.add(ex.submit(() -> decode(Files.readAllBytes(p))));
+      java.util.ArrayDeque<Future<List<Record>>> parts = new java.util.ArrayDeque<>();
+      int next = 0;
+      while (next < segs.size() || !parts.isEmpty()) {
+        while (next < segs.size() && parts.size() < ahead) {
+          Path p = segs.get(next++);
+          parts.add(ex.submit(() -> decode(Files.readAllBytes(p))));
+        }
+        sink.accept(parts.poll().get());
       }
-      List<Record> out = new ArrayList<>();
-      for (Future<List<Record>> f : parts) {
-        out.addAll(f.get());
-      }
-      return out;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while replaying the WAL", e);

@@ -148,7 +148,18 @@ public final class PackedChunk {
         }
       }
     }
-    return k;
+    // A value exact with fewer digits need not stay exact with more (scaled past 2^53): check
+    // them all again with the digits found.
+    for (; k <= MAX_DIGITS; k++) {
+      boolean all = true;
+      for (int i = from; i < to && all; i++) {
+        all = exact(v[i], k);
+      }
+      if (all) {
+        return k;
+      }
+    }
+    return -1;
   }
 
   private static boolean exact(double v, int k) {

@@ -78,6 +78,9 @@ class PackedChunkTest {
         .as("0.30000000000000004 has 17 digits")
         .isEqualTo(-1);
     assertThat(PackedChunk.decimalDigits(new double[] {-0.0}, 0, 1)).isEqualTo(-1);
+    assertThat(PackedChunk.decimalDigits(new double[] {4.5e15 + 1, 0.5}, 0, 2))
+        .as("4500000000000001 is exact with no digits but not scaled by 10")
+        .isEqualTo(-1);
     assertThat(PackedChunk.decimalDigits(new double[] {Double.NaN}, 0, 1)).isEqualTo(-1);
   }
 
