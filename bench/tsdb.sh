@@ -57,7 +57,10 @@ cleanup() {
 trap cleanup EXIT
 
 NOW_MS=$(( $(date +%s) * 1000 ))
-START_MS=$(( (NOW_MS - HOURS * 3600000) / 15000 * 15000 ))
+# Start on a 2 h boundary: both stores cut blocks at multiples of 2 h, so the first persisted
+# block is a whole one whatever the time of day (a partial one spreads each series' index entry
+# and chunk headers over fewer samples, in both stores).
+START_MS=$(( (NOW_MS - HOURS * 3600000) / 7200000 * 7200000 ))
 Q_END=$(( (START_MS + HOURS * 3600000 - 15000) / 1000 ))
 Q_START=$(( Q_END - 3600 ))
 QUERIES=(

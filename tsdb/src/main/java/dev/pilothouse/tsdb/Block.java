@@ -64,6 +64,9 @@ final class Block {
   /** Varint fields; chunks re-encoded as {@link PackedChunk}s. */
   private static final int MAGIC_V2 = 0x50485432; // "PHT2"
 
+  /** Format 2 deflated after the magic. */
+  private static final int MAGIC_V3 = 0x50485433; // "PHT3"
+
   final Path dir;
   final long minT;
   final long maxT;
@@ -222,15 +225,21 @@ final class Block {
   }
 
   /**
-   * Format 2: magic; the symbols (every label name and value once, sorted); per series its label
-   * pairs as symbol numbers and its chunks (bytes, samples, start after the previous chunk's end or
-   * the block's start, length in time), all as unsigned varints; a CRC32C of it all.
+   * Format 3: magic, then deflated: the symbols (every label name and value once, sorted); per
+   * series its label pairs as symbol numbers and its chunks (bytes, samples, start after the
+   * previous chunk's end or the block's start, length in time), all as unsigned varints. Last, a
+   * CRC32C of the file's bytes before it. (Format 2 is the same without deflate.)
    */
   private static void writeIndex(Path file, long blockMinT, List<Entry> entries)
       throws IOException {
     java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-    try (DataOutputStream d = new DataOutputStream(buf)) {
-      d.writeInt(MAGIC_V2);
+    buf.write(ByteBuffer.allocate(4).putInt(0, MAGIC_V3).array());
+    // Deflated after the magic: label sets repeat most of their symbols from series to series.
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater(6);
+    try (DataOutputStream d =
+        new DataOutputStream(
+            new java.io.BufferedOutputStream(
+                new java.util.zip.DeflaterOutputStream(buf, deflater), 1 << 16))) {
       TreeSet<String> symbols = new TreeSet<>();
       for (Entry e : entries) {
         for (int i = 0; i < e.labels().size(); i++) {
@@ -263,6 +272,8 @@ final class Block {
           prev = c.maxT();
         }
       }
+    } finally {
+      deflater.end();
     }
     byte[] body = buf.toByteArray();
     CRC32C crc = new CRC32C();
@@ -313,13 +324,16 @@ final class Block {
     List<Entry> entries = new ArrayList<>();
     long samples = 0;
     boolean v2;
-    try (DataInputStream d =
-        new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 4))) {
-      int magic = d.readInt();
-      if (magic != MAGIC_V1 && magic != MAGIC_V2) {
-        throw new IOException("block " + dir + " has no Pilothouse index");
-      }
-      v2 = magic == MAGIC_V2;
+    int magic = ByteBuffer.wrap(all, 0, 4).getInt();
+    if (magic != MAGIC_V1 && magic != MAGIC_V2 && magic != MAGIC_V3) {
+      throw new IOException("block " + dir + " has no Pilothouse index");
+    }
+    java.io.InputStream raw = new java.io.ByteArrayInputStream(all, 4, all.length - 8);
+    if (magic == MAGIC_V3) {
+      raw = new java.io.BufferedInputStream(new java.util.zip.InflaterInputStream(raw), 1 << 16);
+    }
+    try (DataInputStream d = new DataInputStream(raw)) {
+      v2 = magic != MAGIC_V1;
       int n = v2 ? (int) uvarint(d) : d.readInt();
       String[] symbols = new String[n];
       for (int i = 0; i < n; i++) {
