@@ -28,6 +28,9 @@ final class Codes {
     return (u >>> 1) ^ -(u & 1);
   }
 
+  /** Widths of Gorilla's buckets after their prefixes 10, 110, 1110, 11110 (11111: 64 bits). */
+  private static final int[] WIDTHS = {7, 9, 12, 20};
+
   /**
    * Writes a (usually small) signed number in Gorilla's buckets: {@code 0}, {@code 10}+7 bits,
    * {@code 110}+9, {@code 1110}+12, {@code 11110}+20, {@code 11111}+64.
@@ -35,36 +38,28 @@ final class Codes {
   static void writeDod(BitWriter w, long dod) {
     if (dod == 0) {
       w.writeBit(false);
-    } else if (fits(dod, 7)) {
-      w.writeBits(0b10, 2);
-      w.writeBits(dod, 7);
-    } else if (fits(dod, 9)) {
-      w.writeBits(0b110, 3);
-      w.writeBits(dod, 9);
-    } else if (fits(dod, 12)) {
-      w.writeBits(0b1110, 4);
-      w.writeBits(dod, 12);
-    } else if (fits(dod, 20)) {
-      w.writeBits(0b11110, 5);
-      w.writeBits(dod, 20);
-    } else {
-      w.writeBits(0b11111, 5);
-      w.writeBits(dod, 64);
+      return;
     }
+    for (int i = 0; i < WIDTHS.length; i++) {
+      if (fits(dod, WIDTHS[i])) {
+        w.writeBits((1 << (i + 2)) - 2, i + 2); // i+1 ones, then a zero
+        w.writeBits(dod, WIDTHS[i]);
+        return;
+      }
+    }
+    w.writeBits(0b11111, 5);
+    w.writeBits(dod, 64);
   }
 
   /** The bits {@link #writeDod} takes for dod. */
   static int dodBits(long dod) {
     if (dod == 0) {
       return 1;
-    } else if (fits(dod, 7)) {
-      return 9;
-    } else if (fits(dod, 9)) {
-      return 12;
-    } else if (fits(dod, 12)) {
-      return 16;
-    } else if (fits(dod, 20)) {
-      return 25;
+    }
+    for (int i = 0; i < WIDTHS.length; i++) {
+      if (fits(dod, WIDTHS[i])) {
+        return i + 2 + WIDTHS[i];
+      }
     }
     return 69;
   }
