@@ -116,6 +116,11 @@ final class Telemetry implements AutoCloseable {
         + "\n# HELP pilothouse_tsdb_wal_replay_seconds Time the last start spent replaying the WAL.\n"
         + "# TYPE pilothouse_tsdb_wal_replay_seconds gauge\npilothouse_tsdb_wal_replay_seconds "
         + db.replayMillis() / 1000.0
+        + "\n# HELP pilothouse_tsdb_head_series_removed_total Series dropped from the head once"
+        + " all their samples were in blocks.\n"
+        + "# TYPE pilothouse_tsdb_head_series_removed_total counter\n"
+        + "pilothouse_tsdb_head_series_removed_total "
+        + db.droppedSeries()
         + "\n";
   }
 

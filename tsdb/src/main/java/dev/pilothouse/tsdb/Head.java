@@ -96,6 +96,41 @@ final class Head {
     }
   }
 
+  /**
+   * Drops the series that hold no samples any more — every chunk persisted in a block and nothing
+   * appended since — so that series which stopped (restarted pods, old label values) do not stay in
+   * memory forever. The caller keeps appends out meanwhile. Returns how many were dropped.
+   */
+  int dropEmpty() {
+    lock.writeLock().lock();
+    try {
+      int dropped = 0;
+      for (int id = 0; id < byId.size(); id++) {
+        MemSeries s = byId.get(id);
+        if (s == null || !s.retireIfEmpty()) {
+          continue;
+        }
+        byId.set(id, null);
+        byLabels.remove(s.labels);
+        perMetric.computeIfPresent(s.labels.metricName(), (k, n) -> n <= 1 ? null : n - 1);
+        for (int i = 0; i < s.labels.size(); i++) {
+          Map<String, IntList> values = postings.get(s.labels.name(i));
+          IntList ids = values == null ? null : values.get(s.labels.value(i));
+          if (ids != null && ids.remove(id) && ids.isEmpty()) {
+            values.remove(s.labels.value(i));
+            if (values.isEmpty()) {
+              postings.remove(s.labels.name(i));
+            }
+          }
+        }
+        dropped++;
+      }
+      return dropped;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
   int seriesCount() {
     return byLabels.size();
   }
@@ -242,6 +277,21 @@ final class Head {
 
     int[] toArray() {
       return Arrays.copyOf(a, n);
+    }
+
+    /** Removes v (the list is sorted: ids are added in increasing order); true if it was there. */
+    boolean remove(int v) {
+      int i = Arrays.binarySearch(a, 0, n, v);
+      if (i < 0) {
+        return false;
+      }
+      System.arraycopy(a, i + 1, a, i, n - i - 1);
+      n--;
+      return true;
+    }
+
+    boolean isEmpty() {
+      return n == 0;
     }
   }
 }

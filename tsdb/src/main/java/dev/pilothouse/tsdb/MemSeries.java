@@ -75,6 +75,9 @@ final class MemSeries {
 
   /** Appends; throws for a sample older than the newest one, or a changed value at its time. */
   synchronized void append(long t, double v) {
+    if (retired) {
+      throw new TsdbException("series " + labels + " was dropped from the head; add it again");
+    }
     if (t < lastT) {
       throw new TsdbException(
           "out-of-order sample for " + labels + ": " + t + " is before the newest, " + lastT);
@@ -108,6 +111,21 @@ final class MemSeries {
             open.minTime(),
             open.maxTime()));
     open = null;
+  }
+
+  /** Set once the head dropped this series (it held no samples); appends must look it up again. */
+  private boolean retired;
+
+  /** Retires the series if it holds no samples (all persisted in blocks); true if it did. */
+  synchronized boolean retireIfEmpty() {
+    if (sealed.isEmpty() && open == null) {
+      retired = true;
+    }
+    return retired;
+  }
+
+  synchronized boolean retired() {
+    return retired;
   }
 
   synchronized long lastTime() {

@@ -99,6 +99,8 @@ public final class Tsdb implements AutoCloseable {
     try {
       List<Block> loaded = openBlocks(dir.resolve("blocks"));
       long persisted = loaded.stream().mapToLong(b -> b.maxT).max().orElse(Long.MIN_VALUE);
+      // A series dropped from the head and written again got a new id: both ids name it.
+      java.util.Map<Integer, MemSeries> aliases = new java.util.HashMap<>();
       Wal.replay(
           walDir,
           options.replayThreads(),
@@ -108,12 +110,15 @@ public final class Tsdb implements AutoCloseable {
             List<Wal.SamplesRecord> samples = new ArrayList<>();
             for (Wal.Record r : records) {
               if (r instanceof Wal.SeriesRecord s) {
-                head.getOrCreate(s.labels(), s.id(), false, created -> {});
+                MemSeries m = head.getOrCreate(s.labels(), s.id(), false, created -> {});
+                if (m.id != s.id()) {
+                  aliases.put(s.id(), m);
+                }
               } else if (r instanceof Wal.SamplesRecord s) {
                 samples.add(s);
               }
             }
-            replaySamples(head, samples, persisted, options.replayThreads());
+            replaySamples(head, aliases, samples, persisted, options.replayThreads());
           });
       Wal wal = Wal.open(walDir);
       return new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
@@ -127,16 +132,25 @@ public final class Tsdb implements AutoCloseable {
    * falls to it and applies their samples in log order (series are independent).
    */
   private static void replaySamples(
-      Head head, List<Wal.SamplesRecord> samples, long persisted, int threads) throws IOException {
+      Head head,
+      java.util.Map<Integer, MemSeries> aliases,
+      List<Wal.SamplesRecord> samples,
+      long persisted,
+      int threads)
+      throws IOException {
     List<MemSeries> all = head.all();
     int maxId = 0;
     for (MemSeries s : all) {
       maxId = Math.max(maxId, s.id);
     }
+    for (int id : aliases.keySet()) {
+      maxId = Math.max(maxId, id);
+    }
     MemSeries[] byId = new MemSeries[maxId + 1];
     for (MemSeries s : all) {
       byId[s.id] = s;
     }
+    aliases.forEach((id, s) -> byId[id] = s);
     int n = Math.max(1, threads);
     java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
@@ -150,7 +164,8 @@ public final class Tsdb implements AutoCloseable {
                     int[] ids = s.ids();
                     for (int i = 0; i < ids.length; i++) {
                       int id = ids[i];
-                      if (id % n != part || id >= byId.length || byId[id] == null) {
+                      // By the series' own id: two ids of one series go to the same thread.
+                      if (id >= byId.length || byId[id] == null || byId[id].id % n != part) {
                         continue;
                       }
                       if (s.ts()[i] > persisted) {
@@ -270,6 +285,27 @@ public final class Tsdb implements AutoCloseable {
     }
 
     private CommitResult commitLocked() {
+      // A series dropped from the head since add() found it (compaction holds the commit lock
+      // exclusively while it drops): look it up again, before the samples are logged under its id.
+      java.util.Map<MemSeries, MemSeries> renewed = null;
+      for (int i = 0; i < n; i++) {
+        if (series[i].retired()) {
+          if (renewed == null) {
+            renewed = new java.util.IdentityHashMap<>();
+          }
+          MemSeries again = renewed.get(series[i]);
+          if (again == null) {
+            try {
+              again = series(series[i].labels);
+            } catch (TsdbException e) {
+              again = series[i]; // over the series limit now: append refuses it below
+            }
+            renewed.put(series[i], again);
+          }
+          series[i] = again;
+          ids[i] = again.id;
+        }
+      }
       wal.logSamples(ids, ts, vs, n);
       long newest = maxTime;
       int ok = 0;
@@ -490,6 +526,7 @@ public final class Tsdb implements AutoCloseable {
         }
         persistHead(start, end);
       }
+      dropEmptySeries();
       mergeBlocks();
       applyRetention();
     } catch (IOException e) {
@@ -519,6 +556,23 @@ public final class Tsdb implements AutoCloseable {
     blocks.add(Block.open(written));
     blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
     checkpoint();
+  }
+
+  /** Drops the head's series that hold nothing any more, with appends kept out meanwhile. */
+  private void dropEmptySeries() {
+    commitLock.writeLock().lock();
+    try {
+      droppedSeries += head.dropEmpty();
+    } finally {
+      commitLock.writeLock().unlock();
+    }
+  }
+
+  private long droppedSeries;
+
+  /** Series dropped from the head so far because they held no samples any more. */
+  public synchronized long droppedSeries() {
+    return droppedSeries;
   }
 
   /** Rewrites the WAL as one checkpoint of what the head still holds. */

@@ -110,6 +110,39 @@ class BlocksTest {
   }
 
   @Test
+  void seriesThatStopped_leaveTheHeadOnceInBlocks_andComeBackWhenWrittenAgain() throws Exception {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      Labels gone = Labels.of("__name__", "m", "s", "gone");
+      for (long t = 0; t < 3 * H; t += 15_000) {
+        db.appender().add(gone, t, t / 1000.0).commit();
+      }
+      ingest(db, 0, 6 * H, 15_000); // ten series that keep going
+      int before = db.stats().series();
+      Tsdb.Appender early = db.appender().add(gone, 6 * H, 1); // found before compaction
+      db.compact();
+      assertThat(db.stats().series()).isEqualTo(before - 1);
+      assertThat(db.droppedSeries()).isEqualTo(1);
+      assertThat(db.labelValues("s")).contains("gone"); // still in the blocks
+      List<Series> old =
+          db.select(0, 6 * H, List.of(Matcher.eq("s", "gone")), QueryBudget.unlimited());
+      assertThat(old).hasSize(1);
+      assertThat(old.get(0).size()).isEqualTo((int) (3 * H / 15_000));
+      // An appender that found the series before it was dropped still stores its sample.
+      assertThat(early.commit().appended()).isEqualTo(1);
+      db.appender().add(gone, 6 * H + 15_000, 2).commit();
+      Series back =
+          db.select(0, 7 * H, List.of(Matcher.eq("s", "gone")), QueryBudget.unlimited()).get(0);
+      assertThat(back.size()).isEqualTo((int) (3 * H / 15_000) + 2);
+      assertThat(back.v()[back.size() - 1]).isEqualTo(2.0);
+    }
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      Series back =
+          db.select(0, 7 * H, List.of(Matcher.eq("s", "gone")), QueryBudget.unlimited()).get(0);
+      assertThat(back.size()).as("after a restart too").isEqualTo((int) (3 * H / 15_000) + 2);
+    }
+  }
+
+  @Test
   void headIsPersistedInBlocks_queriesSeeTheSameData_beforeAndAfterAReopen() throws Exception {
     List<Series> before;
     try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
