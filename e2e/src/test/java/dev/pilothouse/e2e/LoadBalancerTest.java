@@ -146,6 +146,10 @@ class LoadBalancerTest {
             + "    liveness: {http: /healthz, interval: 500ms, timeout: 500ms, failureThreshold: 3}\n"
             + "    stop: {timeout: 2s}\n"
             + "    route:\n"
+            // Round robin keeps sending the hung instance its share until it is ejected:
+            // least-request would avoid it while one request hangs there, and readiness could
+            // take it out of the route before a second request timed out.
+            + "      loadBalancer: round-robin\n"
             + "      timeouts: {request: 500ms}\n"
             + "      outlierDetection: {consecutiveFailures: 2, baseEjection: 30s}\n";
     try (Harness h = new Harness(tmp)) {

@@ -113,8 +113,11 @@ final class MemSeries {
     open = null;
   }
 
-  /** Set once the head dropped this series (it held no samples); appends must look it up again. */
-  private boolean retired;
+  /**
+   * Set once the head dropped this series (it held no samples); appends must look it up again.
+   * Volatile: every commit reads it for every sample, without taking the series' monitor.
+   */
+  private volatile boolean retired;
 
   /** Retires the series if it holds no samples (all persisted in blocks); true if it did. */
   synchronized boolean retireIfEmpty() {
@@ -124,7 +127,7 @@ final class MemSeries {
     return retired;
   }
 
-  synchronized boolean retired() {
+  boolean retired() {
     return retired;
   }
 
