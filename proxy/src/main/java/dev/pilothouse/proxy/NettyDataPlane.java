@@ -124,19 +124,50 @@ final class NettyDataPlane implements DataPlane {
             io.netty.channel.uring.IoUringServerSocketChannel.class,
             io.netty.channel.uring.IoUringSocketChannel.class);
       }
-      if ((any || want.equals("epoll") || want.equals("io_uring")) && Epoll.isAvailable()) {
+      return want.equals("nio") ? nio() : withoutIoUring();
+    }
+
+    /** epoll where available, else NIO. */
+    static Transport withoutIoUring() {
+      if (Epoll.isAvailable()) {
         return new Transport(
             "epoll",
             EpollIoHandler::newFactory,
             EpollServerSocketChannel.class,
             EpollSocketChannel.class);
       }
+      return nio();
+    }
+
+    private static Transport nio() {
       return new Transport(
           "nio", NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
     }
   }
 
-  private final Transport transport = Transport.choose();
+  /** An event loop group and the transport it runs. */
+  record Loops(Transport transport, EventLoopGroup group) {}
+
+  /**
+   * Starts the event loops on the preferred transport; if io_uring cannot start them (a locked-
+   * memory limit, a kernel refusing a ring of that size), on epoll or NIO instead, with a warning.
+   */
+  static Loops startLoops(
+      Transport preferred, java.util.function.Function<Transport, EventLoopGroup> start) {
+    try {
+      return new Loops(preferred, start.apply(preferred));
+    } catch (RuntimeException | LinkageError e) {
+      if (!preferred.name().equals("io_uring")) {
+        throw e;
+      }
+      Transport fallback = Transport.withoutIoUring();
+      log.warn(
+          "io_uring could not start the proxy's event loops ({}); using {}", e, fallback.name());
+      return new Loops(fallback, start.apply(fallback));
+    }
+  }
+
+  private final Transport transport;
 
   /** The transport in use: io_uring, epoll or nio. */
   String transportName() {
@@ -144,9 +175,13 @@ final class NettyDataPlane implements DataPlane {
   }
 
   private NettyDataPlane(ProxyOptions o) {
-    IoHandlerFactory factory = transport.factory().get();
+
     int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
-    this.group = new MultiThreadIoEventLoopGroup(threads, factory);
+    Loops loops =
+        startLoops(
+            Transport.choose(), t -> new MultiThreadIoEventLoopGroup(threads, t.factory().get()));
+    this.transport = loops.transport();
+    this.group = loops.group();
     this.clientChannel = transport.client();
     for (EventExecutor e : group) {
       pools.put(e, new UpstreamPool());

@@ -102,6 +102,40 @@ class DataPlaneTest {
   }
 
   @Test
+  void eventLoopsThatIoUringCannotStart_startOnEpollInstead() throws Exception {
+    NettyDataPlane.Transport uring =
+        new NettyDataPlane.Transport("io_uring", () -> null, null, null);
+    List<String> tried = new ArrayList<>();
+    NettyDataPlane.Loops loops =
+        NettyDataPlane.startLoops(
+            uring,
+            t -> {
+              tried.add(t.name());
+              if (t.name().equals("io_uring")) {
+                throw new IllegalStateException("failed to allocate memory for io_uring ring");
+              }
+              return new io.netty.channel.MultiThreadIoEventLoopGroup(1, t.factory().get());
+            });
+    try {
+      String next = NettyDataPlane.Transport.withoutIoUring().name(); // epoll on Linux
+      assertThat(tried).containsExactly("io_uring", next);
+      assertThat(loops.transport().name()).isEqualTo(next);
+    } finally {
+      loops.group().shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    }
+    NettyDataPlane.Transport epoll = NettyDataPlane.Transport.withoutIoUring();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                NettyDataPlane.startLoops(
+                    epoll,
+                    t -> {
+                      throw new IllegalStateException("no loops");
+                    }))
+        .as("no fallback below epoll: the error stands")
+        .hasMessage("no loops");
+  }
+
+  @Test
   void anUnknownTransportName_fallsBackToTheFastestAvailable() {
     String before = System.getProperty("pilothouse.proxy.transport");
     System.setProperty("pilothouse.proxy.transport", "iouring");
