@@ -139,7 +139,9 @@ final class QueryCommand implements Callable<Integer> {
           List<Object> values = (List<Object>) s.get("values");
           double[] v = new double[values.size()];
           for (int i = 0; i < v.length; i++) {
-            v[i] = parse((String) ((List<Object>) values.get(i)).get(1));
+            v[i] =
+                dev.pilothouse.tsdb.promql.Value.parseFloat(
+                    (String) ((List<Object>) values.get(i)).get(1));
           }
           double min = Double.POSITIVE_INFINITY;
           double max = Double.NEGATIVE_INFINITY;
@@ -197,15 +199,6 @@ final class QueryCommand implements Callable<Integer> {
       b.append(BARS.charAt(level));
     }
     return b.toString();
-  }
-
-  static double parse(String s) {
-    return switch (s) {
-      case "NaN" -> Double.NaN;
-      case "+Inf" -> Double.POSITIVE_INFINITY;
-      case "-Inf" -> Double.NEGATIVE_INFINITY;
-      default -> Double.parseDouble(s);
-    };
   }
 
   static String fmt(double v) {

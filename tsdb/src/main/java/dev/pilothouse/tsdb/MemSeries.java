@@ -50,7 +50,7 @@ final class MemSeries {
     }
 
     byte[] data() {
-      return HeadChunks.read(new HeadChunks.Ref(file, pos, length()));
+      return HeadChunks.read(ref());
     }
 
     HeadChunks.Ref ref() {

@@ -526,7 +526,10 @@ public final class Tsdb implements AutoCloseable {
         }
         persistHead(start, end);
       }
-      dropEmptySeries();
+      if (headMayHoldEmpty) {
+        dropEmptySeries();
+        headMayHoldEmpty = false;
+      }
       mergeBlocks();
       applyRetention();
     } catch (IOException e) {
@@ -552,6 +555,7 @@ public final class Tsdb implements AutoCloseable {
     java.nio.file.Files.createDirectories(dir.resolve("blocks"));
     Path written = Block.write(dir.resolve("blocks"), start, end - 1, 1, data);
     minValidTime = Math.max(minValidTime, end);
+    headMayHoldEmpty = true;
     taken.values().forEach(cs -> cs.forEach(c -> head.chunks().release(c.ref())));
     blocks.add(Block.open(written));
     blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
@@ -569,6 +573,13 @@ public final class Tsdb implements AutoCloseable {
   }
 
   private long droppedSeries;
+
+  /**
+   * Whether series may have emptied since the last drop: after a block was persisted, or after open
+   * (the checkpoint names series whose samples are all in blocks). Dropping walks every series with
+   * appends held off, so it runs only then, not every 30 seconds.
+   */
+  private boolean headMayHoldEmpty = true;
 
   /** Series dropped from the head so far because they held no samples any more. */
   public synchronized long droppedSeries() {

@@ -1,7 +1,5 @@
 package dev.pilothouse.tsdb;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -82,30 +80,37 @@ final class Wal implements AutoCloseable {
   }
 
   synchronized void logSeries(int id, Labels l) {
-    ByteArrayOutputStream b = new ByteArrayOutputStream(64);
-    try (DataOutputStream d = new DataOutputStream(b)) {
-      writeVarint(d, id);
-      writeVarint(d, l.size());
-      for (int i = 0; i < l.size(); i++) {
-        writeString(d, l.name(i));
-        writeString(d, l.value(i));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    byte[][] strings = new byte[2 * l.size()][];
+    int max = 20;
+    for (int i = 0; i < l.size(); i++) {
+      strings[2 * i] = l.name(i).getBytes(StandardCharsets.UTF_8);
+      strings[2 * i + 1] = l.value(i).getBytes(StandardCharsets.UTF_8);
+      max += strings[2 * i].length + strings[2 * i + 1].length + 20;
     }
-    append(SERIES, b.toByteArray());
+    byte[] b = scratch(max);
+    int p = putVarlong(b, 0, id);
+    p = putVarlong(b, p, l.size());
+    for (byte[] str : strings) {
+      p = putVarlong(b, p, str.length);
+      System.arraycopy(str, 0, b, p, str.length);
+      p += str.length;
+    }
+    append(SERIES, b, p);
   }
 
-  /** Scratch space for a samples record, reused (appends hold the monitor). */
+  /** Scratch space for a record, reused (appends hold the monitor). */
   private byte[] scratch = new byte[1 << 16];
 
-  synchronized void logSamples(int[] ids, long[] ts, double[] vs, int n) {
-    // At most 10 bytes per varint: count, base time, then per sample id, time offset, value.
-    int max = 20 + n * (5 + 10 + 8);
+  private byte[] scratch(int max) {
     if (scratch.length < max) {
       scratch = new byte[Math.max(max, scratch.length * 2)];
     }
-    byte[] b = scratch;
+    return scratch;
+  }
+
+  synchronized void logSamples(int[] ids, long[] ts, double[] vs, int n) {
+    // At most 10 bytes per varint: count, base time, then per sample id, time offset, value.
+    byte[] b = scratch(20 + n * (5 + 10 + 8));
     long baseT = n == 0 ? 0 : ts[0];
     int p = putVarlong(b, 0, n);
     p = putVarlong(b, p, baseT);
@@ -129,10 +134,6 @@ final class Wal implements AutoCloseable {
     }
     b[p++] = (byte) u;
     return p;
-  }
-
-  private void append(byte type, byte[] payload) {
-    append(type, payload, payload.length);
   }
 
   private void append(byte type, byte[] payload, int length) {
@@ -368,25 +369,6 @@ final class Wal implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  private static void writeVarint(DataOutputStream d, int v) throws IOException {
-    writeVarlong(d, v);
-  }
-
-  private static void writeVarlong(DataOutputStream d, long v) throws IOException {
-    long u = (v << 1) ^ (v >> 63);
-    while ((u & ~0x7FL) != 0) {
-      d.write((int) ((u & 0x7F) | 0x80));
-      u >>>= 7;
-    }
-    d.write((int) u);
-  }
-
-  private static void writeString(DataOutputStream d, String s) throws IOException {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    writeVarint(d, b.length);
-    d.write(b);
   }
 
   private static int readVarint(ByteBuffer p) {

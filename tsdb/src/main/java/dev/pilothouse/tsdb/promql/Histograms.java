@@ -19,7 +19,7 @@ final class Histograms {
       String le = s.labels().get("le");
       double upper;
       try {
-        upper = parseBound(le);
+        upper = Value.parseFloat(le);
       } catch (NumberFormatException e) {
         continue; // not a bucket: ignored, as Prometheus does
       }
@@ -29,15 +29,6 @@ final class Histograms {
     List<Sample> out = new ArrayList<>();
     groups.forEach((k, b) -> out.add(new Sample(k, bucketQuantile(q, b), t)));
     return out;
-  }
-
-  private static double parseBound(String le) {
-    return switch (le) {
-      case "+Inf", "Inf", "+inf", "inf" -> Double.POSITIVE_INFINITY;
-      case "-Inf", "-inf" -> Double.NEGATIVE_INFINITY;
-      case "" -> throw new NumberFormatException("no le");
-      default -> Double.parseDouble(le);
-    };
   }
 
   private static double bucketQuantile(double q, List<Bucket> in) {

@@ -19,6 +19,21 @@ public sealed interface Value {
 
   record Matrix(List<Points> series) implements Value {}
 
+  /**
+   * A value as Prometheus and exporters write it: "NaN", "+Inf", "Inf", "-Inf" (any case of "inf"
+   * and "nan" as Go's ParseFloat takes them), or a number.
+   *
+   * @throws NumberFormatException for anything else
+   */
+  static double parseFloat(String s) {
+    return switch (s) {
+      case "NaN", "nan" -> Double.NaN;
+      case "+Inf", "Inf", "+inf", "inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf", "-inf" -> Double.NEGATIVE_INFINITY;
+      default -> Double.parseDouble(s);
+    };
+  }
+
   /** A value as Prometheus writes it: Go's strconv.FormatFloat(v, 'f', -1, 64), "+Inf", "NaN". */
   static String formatFloat(double v) {
     if (Double.isNaN(v)) {

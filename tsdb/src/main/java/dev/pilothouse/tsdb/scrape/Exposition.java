@@ -191,19 +191,10 @@ public final class Exposition {
   }
 
   private static double parseValue(String s, int lineNo) {
-    switch (s) {
-      case "NaN", "nan":
-        return Double.NaN;
-      case "+Inf", "Inf", "+inf", "inf":
-        return Double.POSITIVE_INFINITY;
-      case "-Inf", "-inf":
-        return Double.NEGATIVE_INFINITY;
-      default:
-        try {
-          return Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-          throw new FormatException(lineNo, "invalid value '" + s + "'");
-        }
+    try {
+      return dev.pilothouse.tsdb.promql.Value.parseFloat(s);
+    } catch (NumberFormatException e) {
+      throw new FormatException(lineNo, "invalid value '" + s + "'");
     }
   }
 }

@@ -88,16 +88,19 @@ class ScrapeTest {
     try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults());
         Scraper s = new Scraper(db, InstantSource.system())) {
       Labels target = Labels.of("job", "shop", "instance", "shop-1");
-      s.setTargets(
-          List.of(
-              new Scraper.Target(
-                  "shop-1",
-                  target,
-                  Scraper.http(
-                      URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/metrics")),
-                  Duration.ofMillis(200),
-                  Duration.ofSeconds(2),
-                  100)));
+      java.util.function.IntFunction<List<Scraper.Target>> shop =
+          sampleLimit ->
+              List.of(
+                  new Scraper.Target(
+                      "shop-1",
+                      target,
+                      Scraper.http(
+                          URI.create(
+                              "http://127.0.0.1:" + server.getAddress().getPort() + "/metrics")),
+                      Duration.ofMillis(200),
+                      Duration.ofSeconds(2),
+                      sampleLimit));
+      s.setTargets(shop.apply(100));
       await().atMost(Duration.ofSeconds(10)).until(() -> values(db, "up").length >= 2);
       assertThat(values(db, "up")).containsOnly(1.0);
       assertThat(values(db, "scrape_samples_scraped")).contains(2.0);
@@ -115,16 +118,7 @@ class ScrapeTest {
                 return StaleNaN.is(b[b.length - 1]);
               });
       body.set("a 1\nb 1\nc 1\n");
-      s.setTargets(
-          List.of(
-              new Scraper.Target(
-                  "shop-1",
-                  target,
-                  Scraper.http(
-                      URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/metrics")),
-                  Duration.ofMillis(200),
-                  Duration.ofSeconds(2),
-                  2)));
+      s.setTargets(shop.apply(2));
       await()
           .atMost(Duration.ofSeconds(10))
           .until(
