@@ -50,11 +50,7 @@ final class Block {
         PackedChunk.decode(data, minT, count, t, v, off);
         return;
       }
-      XorChunk.Reader r = new XorChunk.Reader(data, data.length * 8, count);
-      for (int i = off; r.next(); i++) {
-        t[i] = r.t();
-        v[i] = r.v();
-      }
+      new XorChunk.Reader(data, data.length * 8, count).readAll(t, v, off);
     }
   }
 
@@ -141,15 +137,16 @@ final class Block {
       long offset = 0;
       for (Map.Entry<Labels, List<ChunkData>> e : sorted.entrySet()) {
         List<ChunkRef> refs = new ArrayList<>();
-        Samples all = Samples.of(e.getValue());
-        for (int from = 0; from < all.n; from += PackedChunk.MAX_SAMPLES) {
-          int to = Math.min(all.n, from + PackedChunk.MAX_SAMPLES);
-          byte[] c = PackedChunk.encode(all.t, all.v, from, to);
+        Series all = joined(e.getKey(), e.getValue());
+        long[] t = all.t();
+        for (int from = 0; from < t.length; from += PackedChunk.MAX_SAMPLES) {
+          int to = Math.min(t.length, from + PackedChunk.MAX_SAMPLES);
+          byte[] c = PackedChunk.encode(t, all.v(), from, to);
           os.write(c);
-          refs.add(new ChunkRef(offset, c.length, to - from, all.t[from], all.t[to - 1]));
+          refs.add(new ChunkRef(offset, c.length, to - from, t[from], t[to - 1]));
           offset += c.length;
         }
-        samples += all.n;
+        samples += t.length;
         if (!refs.isEmpty()) {
           entries.add(new Entry(e.getKey(), refs));
         }
@@ -183,45 +180,24 @@ final class Block {
     return dir;
   }
 
-  /** A series' samples from all its chunks, in time order, each timestamp once (the last). */
-  private record Samples(long[] t, double[] v, int n) {
-    static Samples of(List<ChunkData> chunks) {
-      int total = chunks.stream().mapToInt(ChunkData::count).sum();
-      long[] t = new long[total];
-      double[] v = new double[total];
-      List<ChunkData> ordered = new ArrayList<>(chunks);
-      ordered.sort(java.util.Comparator.comparingLong(ChunkData::minT));
-      int k = 0;
-      boolean sorted = true;
-      for (ChunkData c : ordered) {
-        c.decode(t, v, k);
-        if (k > 0 && t[k] <= t[k - 1]) {
-          sorted = false;
-        }
-        k += c.count();
+  /** A series' samples from all its chunks, in time order, each timestamp once. */
+  private static Series joined(Labels labels, List<ChunkData> chunks) {
+    int total = chunks.stream().mapToInt(ChunkData::count).sum();
+    long[] t = new long[total];
+    double[] v = new double[total];
+    List<ChunkData> ordered = new ArrayList<>(chunks);
+    ordered.sort(java.util.Comparator.comparingLong(ChunkData::minT));
+    int k = 0;
+    boolean sorted = true;
+    for (ChunkData c : ordered) {
+      c.decode(t, v, k);
+      if (k > 0 && t[k] <= t[k - 1]) {
+        sorted = false;
       }
-      if (sorted) {
-        return new Samples(t, v, total);
-      }
-      // Overlapping chunks: a stable sort by time, then the last sample of each timestamp.
-      Integer[] order = new Integer[total];
-      for (int i = 0; i < total; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, java.util.Comparator.comparingLong(i -> t[i]));
-      long[] ts = new long[total];
-      double[] vs = new double[total];
-      int n = 0;
-      for (int i : order) {
-        if (n > 0 && ts[n - 1] == t[i]) {
-          vs[n - 1] = v[i];
-        } else {
-          ts[n] = t[i];
-          vs[n++] = v[i];
-        }
-      }
-      return new Samples(ts, vs, n);
+      k += c.count();
     }
+    Series all = new Series(labels, t, v);
+    return sorted ? all : Tsdb.merge(labels, List.of(all)); // overlapping chunks
   }
 
   /**

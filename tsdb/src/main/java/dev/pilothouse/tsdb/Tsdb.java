@@ -414,7 +414,7 @@ public final class Tsdb implements AutoCloseable {
   }
 
   /** Joins parts of one series in time order; a timestamp present twice is kept once. */
-  private static Series merge(Labels l, List<Series> parts) {
+  static Series merge(Labels l, List<Series> parts) {
     int n = parts.stream().mapToInt(Series::size).sum();
     long[] ts = new long[n];
     double[] vs = new double[n];

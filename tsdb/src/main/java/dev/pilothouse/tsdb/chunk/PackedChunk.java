@@ -84,13 +84,8 @@ public final class PackedChunk {
       return;
     }
     if ((data[0] & 0xFF) == XOR) {
-      XorChunk.Reader r =
-          new XorChunk.Reader(
-              Arrays.copyOfRange(data, 1, data.length), (data.length - 1) * 8, count);
-      for (int i = off; r.next(); i++) {
-        t[i] = r.t();
-        v[i] = r.v();
-      }
+      new XorChunk.Reader(Arrays.copyOfRange(data, 1, data.length), (data.length - 1) * 8, count)
+          .readAll(t, v, off);
       return;
     }
     BitReader r = new BitReader(data, data.length * 8);

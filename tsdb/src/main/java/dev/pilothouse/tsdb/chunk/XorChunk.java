@@ -182,6 +182,14 @@ public final class XorChunk {
       this.count = count;
     }
 
+    /** Reads the remaining samples into t and v from off on. */
+    public void readAll(long[] t, double[] v, int off) {
+      for (int i = off; next(); i++) {
+        t[i] = this.t;
+        v[i] = this.v;
+      }
+    }
+
     /** Advances to the next sample; false at the end. */
     public boolean next() {
       if (index >= count) {
