@@ -131,25 +131,11 @@ public final class WriteRequest {
               if (labelsEnd < 0) {
                 labelsEnd = at;
               }
-              Reader p = ts.sub();
-              long v = 0;
-              long time = 0;
-              while (p.more()) {
-                int pt = (int) p.varint();
-                if (pt == 0x09) {
-                  v = p.fixed64();
-                } else if (pt == 0x10) {
-                  time = p.varint();
-                } else {
-                  p.skip(pt & 7);
-                }
-              }
               if (n == t.length) {
                 t = Arrays.copyOf(t, n * 2);
                 vs = Arrays.copyOf(vs, n * 2);
               }
-              t[n] = time;
-              vs[n++] = Double.longBitsToDouble(v);
+              sample(ts.sub(), t, vs, n++);
             } else {
               ts.skip(ft & 7);
               // a label (or anything else) after a sample: the labels are not one slice
@@ -178,6 +164,24 @@ public final class WriteRequest {
           r.skip(tag & 7);
         }
       }
+    }
+
+    /** Reads a Sample message {value = 1, timestamp = 2} into t[i] and v[i]. */
+    private static void sample(Reader p, long[] t, double[] v, int i) {
+      long bits = 0;
+      long time = 0;
+      while (p.more()) {
+        int tag = (int) p.varint();
+        if (tag == 0x09) {
+          bits = p.fixed64();
+        } else if (tag == 0x10) {
+          time = p.varint();
+        } else {
+          p.skip(tag & 7);
+        }
+      }
+      t[i] = time;
+      v[i] = Double.longBitsToDouble(bits);
     }
 
     /** How many label sets are remembered. */
