@@ -58,7 +58,6 @@ final class NettyDataPlane implements DataPlane {
   private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
   private final Map<EventExecutor, Sweeper> sweepers = new IdentityHashMap<>();
   private final EventLoopGroup group;
-  private final Class<? extends Channel> clientChannel;
   private final AccessLog accessLog;
   private Channel server;
   private int port;
@@ -175,14 +174,12 @@ final class NettyDataPlane implements DataPlane {
   }
 
   private NettyDataPlane(ProxyOptions o) {
-
     int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
     Loops loops =
         startLoops(
             Transport.choose(), t -> new MultiThreadIoEventLoopGroup(threads, t.factory().get()));
     this.transport = loops.transport();
     this.group = loops.group();
-    this.clientChannel = transport.client();
     for (EventExecutor e : group) {
       pools.put(e, new UpstreamPool());
       Sweeper s = new Sweeper(o.idleTimeout().toNanos());
@@ -397,7 +394,7 @@ final class NettyDataPlane implements DataPlane {
       Backend b, BackendState s, EventLoop loop, UpstreamPool pool, Duration timeout) {
     return new Bootstrap()
         .group(loop)
-        .channel(clientChannel)
+        .channel(transport.client())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
         .handler(
@@ -435,7 +432,7 @@ final class NettyDataPlane implements DataPlane {
     copy.headers().set("x-pilothouse-mirror", "1");
     new Bootstrap()
         .group(loop)
-        .channel(clientChannel)
+        .channel(transport.client())
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) r.policy().connectTimeout().toMillis())
         .handler(
             new ChannelInitializer<Channel>() {
