@@ -1,13 +1,17 @@
 package dev.pilothouse.server;
 
+import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.tsdb.Labels;
 import dev.pilothouse.tsdb.Matcher;
+import dev.pilothouse.tsdb.QueryLimitException;
 import dev.pilothouse.tsdb.TsdbException;
 import dev.pilothouse.tsdb.promql.Ast;
+import dev.pilothouse.tsdb.promql.Engine;
 import dev.pilothouse.tsdb.promql.EvalException;
 import dev.pilothouse.tsdb.promql.ParseException;
 import dev.pilothouse.tsdb.promql.Parser;
 import dev.pilothouse.tsdb.promql.Value;
+import dev.pilothouse.tsdb.remote.WriteRequest;
 import dev.pilothouse.tsdb.scrape.Exposition;
 import dev.pilothouse.tsdb.scrape.Scraper;
 import io.javalin.http.Context;
@@ -34,8 +38,7 @@ final class PromApi {
   private final InstantSource clock;
 
   /** Remote-write senders repeat the same series: their labels are decoded once (up to 1M). */
-  private final dev.pilothouse.tsdb.remote.WriteRequest.Decoder decoder =
-      new dev.pilothouse.tsdb.remote.WriteRequest.Decoder(1 << 20);
+  private final WriteRequest.Decoder decoder = new WriteRequest.Decoder(1 << 20);
 
   PromApi(Telemetry telemetry, InstantSource clock) {
     this.t = telemetry;
@@ -64,6 +67,13 @@ final class PromApi {
       error(ctx, 400, "bad_data", e.getMessage());
     } catch (EvalException e) {
       error(ctx, 422, "execution", e.getMessage());
+    } catch (QueryLimitException e) {
+      switch (e.kind()) {
+        case TIMEOUT -> error(ctx, 422, "timeout", e.getMessage());
+        case BUSY, MEMORY -> error(ctx, 429, "unavailable", e.getMessage());
+        case RESOLUTION -> error(ctx, 400, "bad_data", e.getMessage());
+        case SAMPLES -> error(ctx, 422, "execution", e.getMessage());
+      }
     } catch (TsdbException e) {
       error(ctx, 422, "execution", e.getMessage());
     }
@@ -99,29 +109,62 @@ final class PromApi {
     return v;
   }
 
-  /** RFC 3339 or Unix seconds (with a fraction), as Prometheus accepts. */
+  /**
+   * RFC 3339 or Unix seconds (with a fraction), as Prometheus accepts, within the engine's range.
+   */
   static long time(String s, String name) {
+    long ms;
     try {
-      return Math.round(Double.parseDouble(s) * 1000);
+      double secs = Double.parseDouble(s);
+      if (!(Math.abs(secs * 1000) <= Engine.MAX_TIME_MS)) {
+        throw outOfRange(s, name);
+      }
+      ms = Math.round(secs * 1000);
     } catch (NumberFormatException e) {
       try {
-        return OffsetDateTime.parse(s).toInstant().toEpochMilli();
-      } catch (DateTimeParseException e2) {
+        ms = OffsetDateTime.parse(s).toInstant().toEpochMilli();
+      } catch (DateTimeParseException | ArithmeticException e2) {
         throw new PromError(
             400,
             "bad_data",
             "invalid parameter \"" + name + "\": cannot parse \"" + s + "\" to a valid timestamp");
       }
+      if (Math.abs(ms) > Engine.MAX_TIME_MS) {
+        throw outOfRange(s, name);
+      }
     }
+    return ms;
+  }
+
+  private static PromError outOfRange(String s, String name) {
+    return new PromError(
+        400,
+        "bad_data",
+        "invalid parameter \""
+            + name
+            + "\": "
+            + s
+            + " is out of range; give Unix seconds within ±"
+            + Engine.MAX_TIME_MS / 1000
+            + " or an RFC 3339 time");
   }
 
   /** Seconds (with a fraction) or a Prometheus duration such as 15s or 1m30s. */
   static long duration(String s, String name) {
     try {
-      return Math.round(Double.parseDouble(s) * 1000);
+      double secs = Double.parseDouble(s);
+      if (!(secs * 1000 <= Parser.MAX_DURATION_MS && secs * 1000 >= -Parser.MAX_DURATION_MS)) {
+        throw new NumberFormatException("out of range");
+      }
+      return Math.round(secs * 1000);
     } catch (NumberFormatException e) {
       if (s.matches("(\\d+(ms|[smhdwy]))+")) {
-        return Parser.duration(s);
+        try {
+          return Parser.duration(s);
+        } catch (IllegalArgumentException tooLong) {
+          throw new PromError(
+              400, "bad_data", "invalid parameter \"" + name + "\": " + tooLong.getMessage());
+        }
       }
       throw new PromError(
           400,
@@ -299,23 +342,55 @@ final class PromApi {
    * 204; 400 when the body is malformed or every sample was refused (so senders do not retry).
    */
   void write(Context ctx) {
+    MetricsSpec.Limits limits = t.limits();
     byte[] raw = ctx.bodyAsBytes();
     String refused = "";
     dev.pilothouse.tsdb.Tsdb.Appender a;
+    WriteRequest.Decoder.Result decoded;
     try {
+      int size = org.xerial.snappy.Snappy.uncompressedLength(raw);
+      if (size < 0 || size > limits.bodySizeLimit()) {
+        t.countRefusedWrite("body_too_large");
+        ctx.status(413)
+            .result(
+                "remote-write request decompresses to "
+                    + Integer.toUnsignedString(size)
+                    + " bytes, more than the limit of "
+                    + limits.bodySizeLimit()
+                    + "; send smaller batches or raise metrics.bodySizeLimit\n");
+        return;
+      }
       byte[] body = org.xerial.snappy.Snappy.uncompress(raw);
       a = t.db().appender(body.length / 16); // a sample takes 16-20 bytes of protobuf
       try {
-        decoder.decode(body, (labels, ts, vs, n) -> a.add(labels, ts, vs, 0, n));
+        decoded =
+            decoder.decode(
+                body,
+                (labels, ts, vs, n) -> a.add(labels, ts, vs, 0, n),
+                t.labelLimits(),
+                limits.seriesPerRequest());
       } catch (TsdbException e) {
+        decoded = null;
         refused = e.getMessage();
       }
     } catch (java.io.IOException | RuntimeException e) {
       // nothing is committed from a request that cannot be read to its end
+      t.countRefusedWrite("malformed");
       ctx.status(400).result("malformed remote-write request: " + e.getMessage() + "\n");
       return;
     }
     dev.pilothouse.tsdb.Tsdb.CommitResult r = a.commit();
+    if (decoded != null && decoded.invalid() > 0) {
+      // Prometheus's answer: the valid series are stored, the request is refused (not retried).
+      t.countRefusedWrite("invalid_labels");
+      ctx.status(400)
+          .result(
+              decoded.invalid()
+                  + " series refused for their labels (the rest stored): "
+                  + decoded.firstInvalid()
+                  + "\n");
+      return;
+    }
     if (r.appended() == 0 && (r.rejected() > 0 || !refused.isEmpty())) {
       ctx.status(400).result((refused.isEmpty() ? r.firstError() : refused) + "\n");
       return;

@@ -4,7 +4,9 @@ import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
 import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.tsdb.LabelLimits;
 import dev.pilothouse.tsdb.Labels;
+import dev.pilothouse.tsdb.QueryBudget;
 import dev.pilothouse.tsdb.Tsdb;
 import dev.pilothouse.tsdb.promql.Engine;
 import dev.pilothouse.tsdb.scrape.HostCollector;
@@ -31,6 +33,12 @@ import java.util.function.Supplier;
 final class Telemetry implements AutoCloseable {
   private final Tsdb db;
   private volatile Engine engine;
+  private final QueryBudget.Pool queryMemory = QueryBudget.Pool.ofHeap(0.4, 24);
+  private volatile MetricsSpec.Limits limits = MetricsSpec.Limits.DEFAULTS;
+  private volatile LabelLimits labelLimits = labelLimits(MetricsSpec.Limits.DEFAULTS);
+  private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> refusedWrites =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+  private final InstantSource clock;
   private final Scraper scraper;
   private final HostCollector host;
   private final PrometheusMeterRegistry registry;
@@ -51,11 +59,10 @@ final class Telemetry implements AutoCloseable {
                 Math.max(1, Runtime.getRuntime().availableProcessors()),
                 spec.retention().toMillis(),
                 spec.retentionBytes()));
-    this.engine =
-        new Engine(
-            (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
-            Engine.Options.defaults());
+    this.engine = engine(spec);
+    this.clock = clock;
     this.scraper = new Scraper(db, clock);
+    applyLimits(spec.limits());
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -91,7 +98,7 @@ final class Telemetry implements AutoCloseable {
 
   /** The text of the daemon's /metrics: its own gauges, the RED metrics and the JVM's. */
   String selfText() {
-    return self.get() + tsdbText() + remoteWriteText() + registry.scrape();
+    return self.get() + tsdbText() + refusedText() + remoteWriteText() + registry.scrape();
   }
 
   private String tsdbText() {
@@ -174,6 +181,75 @@ final class Telemetry implements AutoCloseable {
     return engine;
   }
 
+  /** The limits on queries and ingestion in force. */
+  MetricsSpec.Limits limits() {
+    return limits;
+  }
+
+  /** The label limits that remote write and scrapes check. */
+  LabelLimits labelLimits() {
+    return labelLimits;
+  }
+
+  /** Counts a remote-write request refused as a whole, by reason. */
+  void countRefusedWrite(String reason) {
+    refusedWrites
+        .computeIfAbsent(reason, k -> new java.util.concurrent.atomic.AtomicLong())
+        .incrementAndGet();
+  }
+
+  private void applyLimits(MetricsSpec.Limits l) {
+    labelLimits = labelLimits(l);
+    limits = l;
+    db.limitFuture(clock, l.futureTolerance().toMillis());
+    scraper.limit(labelLimits, l.bodySizeLimit());
+  }
+
+  private static LabelLimits labelLimits(MetricsSpec.Limits l) {
+    return new LabelLimits(l.labelLimit(), l.labelNameLengthLimit(), l.labelValueLengthLimit());
+  }
+
+  private String refusedText() {
+    StringBuilder b =
+        new StringBuilder(
+            "# HELP pilothouse_tsdb_samples_refused_total Samples refused by the store, by reason.\n"
+                + "# TYPE pilothouse_tsdb_samples_refused_total counter\n");
+    db.refused()
+        .forEach(
+            (r, n) ->
+                b.append("pilothouse_tsdb_samples_refused_total{reason=\"")
+                    .append(r.label())
+                    .append("\"} ")
+                    .append(n)
+                    .append('\n'));
+    b.append(
+        "# HELP pilothouse_remote_write_requests_refused_total Remote-write requests refused as a"
+            + " whole, by reason.\n# TYPE pilothouse_remote_write_requests_refused_total counter\n");
+    refusedWrites.forEach(
+        (r, n) ->
+            b.append("pilothouse_remote_write_requests_refused_total{reason=\"")
+                .append(r)
+                .append("\"} ")
+                .append(n.get())
+                .append('\n'));
+    return b.toString();
+  }
+
+  /**
+   * An engine with the spec's limits, drawing on the daemon's query memory: 40% of the heap at an
+   * estimated 24 bytes per sample held (timestamp, value, and the reset sums of range windows).
+   */
+  private Engine engine(MetricsSpec m) {
+    return new Engine(
+        (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
+        Engine.Options.defaults()
+            .withLimits(
+                m.queryMaxSamples(),
+                m.limits().queryTimeout().toMillis(),
+                m.limits().queryMaxConcurrency())
+            .withPool(queryMemory));
+  }
+
   Tsdb db() {
     return db;
   }
@@ -185,13 +261,14 @@ final class Telemetry implements AutoCloseable {
   /** Points the scraper at what spec and status declare now (cheap when nothing changed). */
   void configure(Spec spec, List<ServiceStatus> status) {
     MetricsSpec m = spec.metrics();
-    if (engine.options().maxSamples() != m.queryMaxSamples()) {
-      Engine.Options d = Engine.Options.defaults();
-      engine =
-          new Engine(
-              (mint, maxt, matchers, budget) -> db.select(mint, maxt, matchers, budget),
-              new Engine.Options(
-                  d.lookbackMs(), m.queryMaxSamples(), d.maxSteps(), d.defaultSubqueryStepMs()));
+    if (!m.limits().equals(limits)) {
+      applyLimits(m.limits());
+    }
+    Engine.Options o = engine.options();
+    if (o.maxSamples() != m.queryMaxSamples()
+        || o.timeoutMs() != m.limits().queryTimeout().toMillis()
+        || o.maxConcurrency() != m.limits().queryMaxConcurrency()) {
+      engine = engine(m);
     }
     List<Scraper.Target> targets = new ArrayList<>();
     targets.add(

@@ -50,6 +50,14 @@ public final class SpecParser {
           "sampleLimit",
           "maxSeriesPerMetric",
           "hostMetrics",
+          "queryTimeout",
+          "queryMaxConcurrency",
+          "futureTolerance",
+          "labelLimit",
+          "labelNameLengthLimit",
+          "labelValueLengthLimit",
+          "bodySizeLimit",
+          "seriesPerRequest",
           "remoteWrite",
           "queryMaxSamples");
   static final List<String> ENDPOINT = List.of("path", "port");
@@ -334,8 +342,47 @@ public final class SpecParser {
     List<String> remote = urls(f, "remoteWrite");
     long maxSamples =
         f.integer("queryMaxSamples", 1000, Long.MAX_VALUE).orElse(d.queryMaxSamples());
+    MetricsSpec.Limits dl = MetricsSpec.Limits.DEFAULTS;
+    Duration queryTimeout = duration(f, "queryTimeout", dl.queryTimeout(), false);
+    int concurrency =
+        f.integer("queryMaxConcurrency", 1, 10_000)
+            .map(Long::intValue)
+            .orElse(dl.queryMaxConcurrency());
+    Duration future = duration(f, "futureTolerance", dl.futureTolerance(), true);
+    int labels = f.integer("labelLimit", 1, 1_000).map(Long::intValue).orElse(dl.labelLimit());
+    int nameLen =
+        f.integer("labelNameLengthLimit", 1, 65_536)
+            .map(Long::intValue)
+            .orElse(dl.labelNameLengthLimit());
+    int valueLen =
+        f.integer("labelValueLengthLimit", 1, 1 << 20)
+            .map(Long::intValue)
+            .orElse(dl.labelValueLengthLimit());
+    long body = memoryField(f, "bodySizeLimit", dl.bodySizeLimit());
+    if (body < 4096 && f.has("bodySizeLimit")) {
+      problems.at(
+          f.get("bodySizeLimit").orElseThrow(),
+          f.join("bodySizeLimit"),
+          "must be at least 4Ki",
+          "write e.g. 64Mi");
+    }
+    int perRequest =
+        f.integer("seriesPerRequest", 1, 10_000_000)
+            .map(Long::intValue)
+            .orElse(dl.seriesPerRequest());
     return new MetricsSpec(
-        interval, timeout, retention, size, limit, perMetric, host, remote, Map.of(), maxSamples);
+        interval,
+        timeout,
+        retention,
+        size,
+        limit,
+        perMetric,
+        host,
+        remote,
+        Map.of(),
+        maxSamples,
+        new MetricsSpec.Limits(
+            queryTimeout, concurrency, future, labels, nameLen, valueLen, body, perRequest));
   }
 
   private Optional<MetricsSpec.Endpoint> endpoint(Fields sf, Node n) {

@@ -1,10 +1,14 @@
 package dev.pilothouse.tsdb;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import java.util.Objects;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
-/** A label matcher: {@code =}, {@code !=}, {@code =~} or {@code !~} (regexes fully anchored). */
+/**
+ * A label matcher: {@code =}, {@code !=}, {@code =~} or {@code !~}. Regexes have RE2's syntax and
+ * run in time linear in the value (RE2/J, as Prometheus uses Go's RE2), fully anchored with {@code
+ * .} matching newlines, as Prometheus anchors them.
+ */
 public final class Matcher {
   /** The comparison. */
   public enum Type {
@@ -36,7 +40,7 @@ public final class Matcher {
     this.value = Objects.requireNonNull(value, "value");
     if (type == Type.RE || type == Type.NRE) {
       try {
-        this.pattern = Pattern.compile("(?:" + value + ")", Pattern.DOTALL);
+        this.pattern = Pattern.compile("^(?:" + value + ")$", Pattern.DOTALL);
       } catch (PatternSyntaxException e) {
         throw new IllegalArgumentException(
             "invalid regular expression '" + value + "': " + e.getDescription(), e);

@@ -196,6 +196,7 @@ final class MemSeries {
     if (openBytes != null && openMax >= mint && openMin <= maxt) {
       n += openCount;
     }
+    budget.charge(n); // before allocating: a query over its budget never takes the memory
     long[] ts = new long[n];
     double[] vs = new double[n];
     int k = 0;
@@ -207,7 +208,7 @@ final class MemSeries {
     if (openBytes != null && openMax >= mint && openMin <= maxt) {
       k = decode(openBytes, openBits, openCount, mint, maxt, ts, vs, k);
     }
-    budget.charge(k);
+    budget.release(n - k);
     if (k == n) {
       return new Series(labels, ts, vs);
     }

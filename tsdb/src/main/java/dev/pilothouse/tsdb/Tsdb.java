@@ -50,6 +50,58 @@ public final class Tsdb implements AutoCloseable {
   /** Samples before this belong to persisted blocks and are refused (out of bounds). */
   private volatile long minValidTime = Long.MIN_VALUE;
 
+  /** Samples after clock + this are refused: one would move the head and compaction ahead. */
+  private volatile long futureToleranceMs = 600_000;
+
+  private volatile java.time.InstantSource clock = java.time.InstantSource.system();
+
+  /** Samples refused per reason (see {@link #refused()}). */
+  private final java.util.concurrent.atomic.AtomicLongArray refused =
+      new java.util.concurrent.atomic.AtomicLongArray(Refusal.values().length);
+
+  /** Why a sample was refused. */
+  public enum Refusal {
+    /** Older than the persisted blocks. */
+    OUT_OF_BOUNDS("out_of_bounds"),
+    /** Further ahead of the clock than the future tolerance. */
+    TOO_FAR_IN_FUTURE("too_far_in_future"),
+    /** Not after the series' last sample. */
+    OUT_OF_ORDER("out_of_order");
+
+    private final String label;
+
+    Refusal(String label) {
+      this.label = label;
+    }
+
+    /** The value of the reason label in metrics. */
+    public String label() {
+      return label;
+    }
+  }
+
+  /** Samples refused since the store opened, per reason. */
+  public java.util.Map<Refusal, Long> refused() {
+    java.util.Map<Refusal, Long> m = new java.util.EnumMap<>(Refusal.class);
+    for (Refusal r : Refusal.values()) {
+      m.put(r, refused.get(r.ordinal()));
+    }
+    return m;
+  }
+
+  /**
+   * Refuses samples stamped more than toleranceMs after clock's time (default: the system clock and
+   * 10 minutes, Prometheus's tolerance for remote-written samples).
+   */
+  public void limitFuture(java.time.InstantSource clock, long toleranceMs) {
+    if (toleranceMs < 0) {
+      throw new IllegalArgumentException(
+          "future tolerance must be >= 0 ms, but was " + toleranceMs);
+    }
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.futureToleranceMs = toleranceMs;
+  }
+
   private final Head head;
   private final Wal wal;
   private final java.util.List<java.util.function.Consumer<Batch>> listeners =
@@ -306,26 +358,58 @@ public final class Tsdb implements AutoCloseable {
           ids[i] = again.id;
         }
       }
+      int rejected = 0;
+      String firstError = "";
+      // Refused before logging: a refused sample must not come back when the WAL is replayed.
+      long oldest = minValidTime;
+      long latest = saturatedAdd(clock.millis(), futureToleranceMs);
+      int kept = 0;
+      for (int i = 0; i < n; i++) {
+        Refusal why =
+            ts[i] < oldest
+                ? Refusal.OUT_OF_BOUNDS
+                : ts[i] > latest ? Refusal.TOO_FAR_IN_FUTURE : null;
+        if (why != null) {
+          refused.incrementAndGet(why.ordinal());
+          rejected++;
+          if (firstError.isEmpty()) {
+            firstError =
+                why == Refusal.OUT_OF_BOUNDS
+                    ? "out of bounds: sample for "
+                        + series[i].labels
+                        + " at "
+                        + ts[i]
+                        + " is older than the persisted blocks (they end at "
+                        + (oldest - 1)
+                        + ")"
+                    : "too far in the future: sample for "
+                        + series[i].labels
+                        + " at "
+                        + ts[i]
+                        + " is more than "
+                        + futureToleranceMs / 1000
+                        + "s ahead of the daemon's clock; check the sender's clock (metrics.futureTolerance)";
+          }
+          continue;
+        }
+        ids[kept] = ids[i];
+        ts[kept] = ts[i];
+        vs[kept] = vs[i];
+        series[kept] = series[i];
+        kept++;
+      }
+      n = kept;
+      if (n == 0) {
+        return new CommitResult(0, rejected, firstError);
+      }
       wal.logSamples(ids, ts, vs, n);
       long newest = maxTime;
       int ok = 0;
-      int rejected = 0;
-      String firstError = "";
       Labels[] done = listeners.isEmpty() ? null : new Labels[n];
       long[] doneT = done == null ? null : new long[n];
       double[] doneV = done == null ? null : new double[n];
       for (int i = 0; i < n; i++) {
         try {
-          if (ts[i] < minValidTime) {
-            throw new TsdbException(
-                "out of bounds: sample for "
-                    + series[i].labels
-                    + " at "
-                    + ts[i]
-                    + " is older than the persisted blocks (they end at "
-                    + (minValidTime - 1)
-                    + ")");
-          }
           series[i].append(ts[i], vs[i]);
           newest = Math.max(newest, ts[i]);
           if (done != null) {
@@ -335,6 +419,7 @@ public final class Tsdb implements AutoCloseable {
           }
           ok++;
         } catch (TsdbException e) {
+          refused.incrementAndGet(Refusal.OUT_OF_ORDER.ordinal());
           rejected++;
           if (firstError.isEmpty()) {
             firstError = e.getMessage();
@@ -353,6 +438,11 @@ public final class Tsdb implements AutoCloseable {
       n = 0;
       return new CommitResult(ok, rejected, firstError);
     }
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
   /** What a commit stored, and why samples were refused. */
@@ -390,6 +480,7 @@ public final class Tsdb implements AutoCloseable {
         n += r.count();
       }
     }
+    budget.charge(n); // before allocating: a query over its budget never takes the memory
     long[] ts = new long[n];
     double[] vs = new double[n];
     int k = 0;
@@ -409,7 +500,7 @@ public final class Tsdb implements AutoCloseable {
       }
       k = w;
     }
-    budget.charge(k);
+    budget.release(n - k);
     return new Series(e.labels(), java.util.Arrays.copyOf(ts, k), java.util.Arrays.copyOf(vs, k));
   }
 

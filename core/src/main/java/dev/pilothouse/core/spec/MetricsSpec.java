@@ -20,6 +20,7 @@ import java.util.TreeMap;
  * @param remoteWrite URLs that receive every sample by Prometheus remote write
  * @param endpoints per service, where its instances expose metrics
  * @param queryMaxSamples a query that would load more samples fails (its memory budget)
+ * @param limits the other bounds on queries and ingestion
  */
 public record MetricsSpec(
     Duration scrapeInterval,
@@ -31,7 +32,53 @@ public record MetricsSpec(
     boolean hostMetrics,
     List<String> remoteWrite,
     Map<String, Endpoint> endpoints,
-    long queryMaxSamples) {
+    long queryMaxSamples,
+    Limits limits) {
+
+  /**
+   * Bounds on what queries and ingestion may take (Prometheus's where it has one).
+   *
+   * @param queryTimeout a query running longer fails
+   * @param queryMaxConcurrency queries evaluated at once; more wait for a slot until their timeout
+   * @param futureTolerance samples stamped further ahead of the daemon's clock are refused
+   * @param labelLimit labels per series (name included)
+   * @param labelNameLengthLimit bytes of a label name
+   * @param labelValueLengthLimit bytes of a label value
+   * @param bodySizeLimit bytes of a scrape body or a decompressed remote-write request
+   * @param seriesPerRequest series in one remote-write request
+   */
+  public record Limits(
+      Duration queryTimeout,
+      int queryMaxConcurrency,
+      Duration futureTolerance,
+      int labelLimit,
+      int labelNameLengthLimit,
+      int labelValueLengthLimit,
+      long bodySizeLimit,
+      int seriesPerRequest) {
+    public Limits {
+      // Revisions stored before a field existed read it as null or 0: the default then.
+      Limits d = DEFAULTS;
+      if (d != null) {
+        queryTimeout = queryTimeout == null ? d.queryTimeout : queryTimeout;
+        queryMaxConcurrency =
+            queryMaxConcurrency <= 0 ? d.queryMaxConcurrency : queryMaxConcurrency;
+        futureTolerance = futureTolerance == null ? d.futureTolerance : futureTolerance;
+        labelLimit = labelLimit <= 0 ? d.labelLimit : labelLimit;
+        labelNameLengthLimit =
+            labelNameLengthLimit <= 0 ? d.labelNameLengthLimit : labelNameLengthLimit;
+        labelValueLengthLimit =
+            labelValueLengthLimit <= 0 ? d.labelValueLengthLimit : labelValueLengthLimit;
+        bodySizeLimit = bodySizeLimit <= 0 ? d.bodySizeLimit : bodySizeLimit;
+        seriesPerRequest = seriesPerRequest <= 0 ? d.seriesPerRequest : seriesPerRequest;
+      }
+    }
+
+    /** 2 min and 20 queries (Prometheus's), 10 min ahead, 64 labels, 256 and 4096 bytes, 64 MiB. */
+    public static final Limits DEFAULTS =
+        new Limits(
+            Duration.ofMinutes(2), 20, Duration.ofMinutes(10), 64, 256, 4096, 64L << 20, 100_000);
+  }
 
   /** An instance's metrics endpoint: a path on its port (or another port). */
   public record Endpoint(String path, int port) {
@@ -49,6 +96,9 @@ public record MetricsSpec(
     if (queryMaxSamples <= 0) {
       queryMaxSamples = 50_000_000; // revisions stored before the field existed
     }
+    if (limits == null) {
+      limits = Limits.DEFAULTS;
+    }
   }
 
   /** The defaults: scrape every 15 s, keep 15 days, host metrics on. */
@@ -63,7 +113,8 @@ public record MetricsSpec(
         true,
         List.of(),
         Map.of(),
-        50_000_000);
+        50_000_000,
+        Limits.DEFAULTS);
   }
 
   /** A copy with these endpoints. */
@@ -78,6 +129,7 @@ public record MetricsSpec(
         hostMetrics,
         remoteWrite,
         e,
-        queryMaxSamples);
+        queryMaxSamples,
+        limits);
   }
 }

@@ -3,6 +3,7 @@ package dev.pilothouse.tsdb.promql;
 import dev.pilothouse.tsdb.Labels;
 import dev.pilothouse.tsdb.Matcher;
 import dev.pilothouse.tsdb.QueryBudget;
+import dev.pilothouse.tsdb.QueryLimitException;
 import dev.pilothouse.tsdb.Series;
 import dev.pilothouse.tsdb.StaleNaN;
 import dev.pilothouse.tsdb.promql.Value.Points;
@@ -14,6 +15,8 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Evaluates PromQL over a {@link Queryable} with Prometheus 2.x semantics: a 5-minute lookback for
@@ -31,43 +34,131 @@ public final class Engine {
    * Settings.
    *
    * @param lookbackMs how far back an instant selector looks for a sample
-   * @param maxSamples samples a query may load (its memory budget)
-   * @param maxSteps steps a range query may have
+   * @param maxSamples samples a query may hold in memory at once (its memory budget)
+   * @param maxSteps points per series a range query or a subquery may have
    * @param defaultSubqueryStepMs the step of a subquery that gives none (Prometheus: the global
    *     evaluation interval, 1m by default)
+   * @param timeoutMs how long a query may take, waiting for a slot included
+   * @param maxConcurrency queries evaluated at once; more wait for a slot
+   * @param pool the samples all running queries share (null: no shared bound)
    */
   public record Options(
-      long lookbackMs, long maxSamples, int maxSteps, long defaultSubqueryStepMs) {
+      long lookbackMs,
+      long maxSamples,
+      int maxSteps,
+      long defaultSubqueryStepMs,
+      long timeoutMs,
+      int maxConcurrency,
+      QueryBudget.Pool pool) {
+    public Options {
+      if (timeoutMs <= 0) {
+        throw new IllegalArgumentException("query timeout must be > 0 ms, but was " + timeoutMs);
+      }
+      if (maxConcurrency <= 0) {
+        throw new IllegalArgumentException(
+            "query concurrency must be > 0, but was " + maxConcurrency);
+      }
+    }
+
+    /** Prometheus's defaults: 5m lookback, 50M samples, 11,000 points, 2 min, 20 at once. */
     public static Options defaults() {
-      return new Options(300_000, 50_000_000, 11_000, 60_000);
+      return new Options(300_000, 50_000_000, 11_000, 60_000, 120_000, 20, null);
+    }
+
+    public Options withLimits(long maxSamples, long timeoutMs, int maxConcurrency) {
+      return new Options(
+          lookbackMs, maxSamples, maxSteps, defaultSubqueryStepMs, timeoutMs, maxConcurrency, pool);
+    }
+
+    public Options withPool(QueryBudget.Pool pool) {
+      return new Options(
+          lookbackMs, maxSamples, maxSteps, defaultSubqueryStepMs, timeoutMs, maxConcurrency, pool);
     }
   }
 
+  /**
+   * Timestamps a query may name (ms): about ±285,000 years, so that a time minus an offset and a
+   * range (each at most {@link Parser#MAX_DURATION_MS}) never overflows.
+   */
+  public static final long MAX_TIME_MS = 1L << 53;
+
   private final Queryable db;
   private final Options options;
+  private final Semaphore slots;
 
   public Engine(Queryable db, Options options) {
     this.db = db;
     this.options = options;
+    this.slots = new Semaphore(options.maxConcurrency(), true);
   }
 
   public Options options() {
     return options;
   }
 
+  /** Queries waiting for a slot or running now. */
+  public int queued() {
+    return slots.getQueueLength();
+  }
+
+  /** A query's budget and its slot, released together. */
+  private final class Run implements AutoCloseable {
+    final QueryBudget budget;
+
+    Run() {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs());
+      try {
+        if (!slots.tryAcquire(options.timeoutMs(), TimeUnit.MILLISECONDS)) {
+          throw new QueryLimitException(
+              QueryLimitException.Kind.BUSY,
+              "too many concurrent queries: all "
+                  + options.maxConcurrency()
+                  + " slots stayed busy for the query timeout ("
+                  + options.timeoutMs() / 1000
+                  + "s); retry later or raise metrics.queryMaxConcurrency");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new QueryLimitException(QueryLimitException.Kind.TIMEOUT, "query interrupted");
+      }
+      budget = new QueryBudget(options.maxSamples(), deadline, options.pool());
+    }
+
+    @Override
+    public void close() {
+      budget.close();
+      slots.release();
+    }
+  }
+
+  static void checkTime(long t, String what) {
+    if (t > MAX_TIME_MS || t < -MAX_TIME_MS) {
+      throw new EvalException(
+          what
+              + " "
+              + t
+              + " ms is out of range; give a time within ±"
+              + MAX_TIME_MS / 1000
+              + " s of 1970-01-01");
+    }
+  }
+
   /** Evaluates query at time t (ms). */
   public Value instant(String query, long t) {
+    checkTime(t, "evaluation time");
     Ast.Expr e = Parser.parse(query);
-    Eval ev = new Eval(t, t, 0);
-    ev.load(e);
-    Object v = ev.eval(e, t);
-    return switch (v) {
-      case Double d -> new Value.Scalar(t, d);
-      case String s -> new Value.Str(t, s);
-      case Vec vec -> new Value.Vector(vec.samples);
-      case Mat m -> new Value.Matrix(m.series);
-      default -> throw new IllegalStateException(v.toString());
-    };
+    try (Run run = new Run()) {
+      Eval ev = new Eval(t, t, 0, run.budget);
+      ev.load(e);
+      Object v = ev.eval(e, t);
+      return switch (v) {
+        case Double d -> new Value.Scalar(t, d);
+        case String s -> new Value.Str(t, s);
+        case Vec vec -> new Value.Vector(vec.samples);
+        case Mat m -> new Value.Matrix(m.series);
+        default -> throw new IllegalStateException(v.toString());
+      };
+    }
   }
 
   /** Evaluates query at every step from start to end (ms) into a matrix. */
@@ -75,13 +166,16 @@ public final class Engine {
     if (step <= 0) {
       throw new EvalException("zero or negative query resolution step widths are not accepted");
     }
+    checkTime(start, "start");
+    checkTime(end, "end");
     if (end < start) {
       throw new EvalException("end timestamp must not be before start time");
     }
     if ((end - start) / step + 1 > options.maxSteps()) {
-      throw new EvalException(
+      throw new QueryLimitException(
+          QueryLimitException.Kind.RESOLUTION,
           "exceeded maximum resolution of "
-              + options.maxSteps()
+              + String.format("%,d", options.maxSteps())
               + " points per timeseries. Try decreasing the query resolution (?step=XX)");
     }
     Ast.Expr e = Parser.parse(query);
@@ -91,23 +185,28 @@ public final class Engine {
               + e.type().describe()
               + "\" for range query, must be Scalar or instant Vector");
     }
-    Eval ev = new Eval(start, end, step);
-    ev.load(e);
-    Map<Labels, Acc> out = new LinkedHashMap<>();
-    for (long t = start; t <= end; t += step) {
-      Object v = ev.eval(e, t);
-      if (v instanceof Double d) {
-        out.computeIfAbsent(Labels.EMPTY, k -> new Acc()).add(t, d);
-      } else {
-        for (Sample s : ((Vec) v).samples) {
-          out.computeIfAbsent(s.labels(), k -> new Acc()).add(t, s.v());
+    try (Run run = new Run()) {
+      Eval ev = new Eval(start, end, step, run.budget);
+      ev.load(e);
+      Map<Labels, Acc> out = new LinkedHashMap<>();
+      for (long t = start; t <= end; t += step) {
+        Object v = ev.eval(e, t);
+        if (v instanceof Double d) {
+          out.computeIfAbsent(Labels.EMPTY, k -> new Acc()).add(t, d);
+          run.budget.charge(1);
+        } else {
+          List<Sample> samples = ((Vec) v).samples;
+          run.budget.charge(samples.size());
+          for (Sample s : samples) {
+            out.computeIfAbsent(s.labels(), k -> new Acc()).add(t, s.v());
+          }
         }
       }
+      List<Points> series = new ArrayList<>();
+      out.forEach((l, a) -> series.add(a.points(l)));
+      series.sort((a, b) -> a.labels().compareTo(b.labels()));
+      return new Value.Matrix(series);
     }
-    List<Points> series = new ArrayList<>();
-    out.forEach((l, a) -> series.add(a.points(l)));
-    series.sort((a, b) -> a.labels().compareTo(b.labels()));
-    return new Value.Matrix(series);
   }
 
   /** Collects points of one output series. */
@@ -172,7 +271,7 @@ public final class Engine {
     final long end;
     final long step;
     final Map<Ast.VectorSelector, List<Series>> data = new IdentityHashMap<>();
-    final QueryBudget budget = new QueryBudget(options.maxSamples());
+    final QueryBudget budget;
     final Map<Series, double[]> resets = new IdentityHashMap<>();
     final Map<Series, Boolean> hasStale = new IdentityHashMap<>();
     final Map<Series, int[]> cursors = new IdentityHashMap<>();
@@ -184,10 +283,11 @@ public final class Engine {
       return keys.computeIfAbsent(a, k -> new IdentityHashMap<>()).computeIfAbsent(l, key);
     }
 
-    Eval(long start, long end, long step) {
+    Eval(long start, long end, long step, QueryBudget budget) {
       this.start = start;
       this.end = end;
       this.step = step;
+      this.budget = budget;
     }
 
     // ---- loading
@@ -202,6 +302,20 @@ public final class Engine {
         case Ast.VectorSelector v -> select(v, from, to, options.lookbackMs());
         case Ast.MatrixSelector m -> select(m.selector(), from, to, m.rangeMs());
         case Ast.Subquery s -> {
+          long points = s.rangeMs() / subqueryStep(s);
+          if (points > options.maxSteps()) {
+            throw new QueryLimitException(
+                QueryLimitException.Kind.RESOLUTION,
+                "exceeded maximum resolution of "
+                    + String.format("%,d", options.maxSteps())
+                    + " points per timeseries: the subquery ["
+                    + s.rangeMs() / 1000
+                    + "s:"
+                    + subqueryStep(s)
+                    + "ms] has "
+                    + String.format("%,d", points)
+                    + "; raise its step or shorten its range");
+          }
           long f = atOr(s.time(), from) - s.time().offsetMs() - s.rangeMs();
           long t = atOr(s.time(), to) - s.time().offsetMs();
           walk(s.expr(), f, t);
@@ -264,8 +378,20 @@ public final class Engine {
         case Ast.Unary u -> unary(eval(u.expr(), t));
         case Ast.Binary b -> binary(b, eval(b.lhs(), t), eval(b.rhs(), t));
         case Ast.Aggregate a -> Aggregations.eval(a, this, t);
-        case Ast.Call c -> Calls.eval(c, this, t);
+        case Ast.Call c -> call(c, t);
       };
+    }
+
+    /** A call's range-vector arguments (subquery results) are garbage once it has returned. */
+    private Object call(Ast.Call c, long t) {
+      long held = budget.used();
+      Object r = Calls.eval(c, this, t);
+      budget.release(budget.used() - held);
+      return r;
+    }
+
+    private long subqueryStep(Ast.Subquery s) {
+      return s.stepMs() > 0 ? s.stepMs() : options.defaultSubqueryStepMs();
     }
 
     List<Sample> instantSelect(Ast.VectorSelector v, long t) {
@@ -390,7 +516,7 @@ public final class Engine {
     }
 
     private List<Points> subquery(Ast.Subquery s, long t) {
-      long stepMs = s.stepMs() > 0 ? s.stepMs() : options.defaultSubqueryStepMs();
+      long stepMs = subqueryStep(s);
       long ref = atOr(s.time(), t) - s.time().offsetMs();
       long from = ref - s.rangeMs();
       long first = Math.floorDiv(from, stepMs) * stepMs;
@@ -401,8 +527,10 @@ public final class Engine {
       for (long ts = first; ts <= ref; ts += stepMs) {
         Object v = eval(s.expr(), ts);
         if (v instanceof Double d) {
+          budget.charge(1);
           acc.computeIfAbsent(Labels.EMPTY, k -> new Acc()).add(ts, d);
         } else {
+          budget.charge(((Vec) v).samples.size());
           for (Sample x : ((Vec) v).samples) {
             acc.computeIfAbsent(x.labels(), k -> new Acc()).add(ts, x.v());
           }

@@ -267,6 +267,9 @@ public final class Parser {
                 v.pos(), "unexpected " + describe(v) + " in @, expected timestamp");
           }
           double secs = number(v.text()) * (neg ? -1 : 1);
+          if (!(Math.abs(secs * 1000) <= Engine.MAX_TIME_MS)) {
+            throw new ParseException(v.pos(), "timestamp out of bounds for @ modifier: " + secs);
+          }
           at = new Ast.Time(0, Math.round(secs * 1000), false, false);
         }
         e = withTime(t, e, Long.MIN_VALUE, at);
@@ -563,30 +566,57 @@ public final class Parser {
   }
 
   private static long duration(Token t) {
-    long d = duration(t.text());
+    long d;
+    try {
+      d = duration(t.text());
+    } catch (IllegalArgumentException e) {
+      throw new ParseException(t.pos(), e.getMessage());
+    }
     if (d <= 0) {
       throw new ParseException(t.pos(), "duration must be greater than 0");
     }
     return d;
   }
 
-  /** Milliseconds of a duration such as 5m or 1h30m (units ms, s, m, h, d, w, y). */
+  /** The longest duration a query may name: about 292 years, as Prometheus's int64 nanoseconds. */
+  public static final long MAX_DURATION_MS = Long.MAX_VALUE / 1_000_000;
+
+  private static final java.util.regex.Pattern DURATION_PART =
+      java.util.regex.Pattern.compile("(\\d+)(ms|[smhdwy])");
+
+  /**
+   * Milliseconds of a duration such as 5m or 1h30m (units ms, s, m, h, d, w, y).
+   *
+   * @throws IllegalArgumentException when it is longer than {@link #MAX_DURATION_MS}
+   */
   public static long duration(String text) {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(\\d+)(ms|[smhdwy])").matcher(text);
+    java.util.regex.Matcher m = DURATION_PART.matcher(text);
     long total = 0;
-    while (m.find()) {
-      long v = Long.parseLong(m.group(1));
-      total +=
-          switch (m.group(2)) {
-            case "ms" -> v;
-            case "s" -> v * 1000;
-            case "m" -> v * 60_000;
-            case "h" -> v * 3_600_000;
-            case "d" -> v * 86_400_000;
-            case "w" -> v * 7 * 86_400_000;
-            default -> v * 365 * 86_400_000;
-          };
+    try {
+      while (m.find()) {
+        long v = Long.parseLong(m.group(1));
+        long unit =
+            switch (m.group(2)) {
+              case "ms" -> 1;
+              case "s" -> 1000;
+              case "m" -> 60_000;
+              case "h" -> 3_600_000;
+              case "d" -> 86_400_000;
+              case "w" -> 7 * 86_400_000L;
+              default -> 365 * 86_400_000L;
+            };
+        total = Math.addExact(total, Math.multiplyExact(v, unit));
+      }
+    } catch (NumberFormatException | ArithmeticException e) {
+      total = Long.MAX_VALUE;
+    }
+    if (total > MAX_DURATION_MS) {
+      throw new IllegalArgumentException(
+          "duration out of range: "
+              + text
+              + " is longer than "
+              + MAX_DURATION_MS / 31_536_000_000L
+              + " years");
     }
     return total;
   }

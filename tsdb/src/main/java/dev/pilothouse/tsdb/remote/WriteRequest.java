@@ -112,12 +112,35 @@ public final class WriteRequest {
      * are remembered for the series from then on (a store's own copy compares fastest).
      */
     public void decode(byte[] data, Sink sink) {
+      decode(data, sink, null, Integer.MAX_VALUE);
+    }
+
+    /** What a request held: its series, and those refused for their labels. */
+    public record Result(int series, int invalid, String firstInvalid) {}
+
+    /**
+     * Decodes a request as {@link #decode(byte[], Sink)} does, refusing series whose labels break
+     * limits (they are counted, not handed to the sink) and a request of more than maxSeries series
+     * (a {@link DecodeException} as soon as it is seen).
+     */
+    public Result decode(
+        byte[] data, Sink sink, dev.pilothouse.tsdb.LabelLimits limits, int maxSeries) {
+      int series = 0;
+      int invalid = 0;
+      String firstInvalid = null;
       Reader r = new Reader(data, 0, data.length);
       long[] t = new long[32];
       double[] vs = new double[32];
       while (r.more()) {
         int tag = (int) r.varint();
         if (tag >>> 3 == 1 && (tag & 7) == 2) {
+          if (++series > maxSeries) {
+            throw new DecodeException(
+                "the request has more than "
+                    + maxSeries
+                    + " series; send smaller batches (max_samples_per_send) or raise"
+                    + " metrics.seriesPerRequest");
+          }
           Reader ts = r.sub();
           int n = 0;
           int labelsStart = ts.pos;
@@ -145,25 +168,40 @@ public final class WriteRequest {
           if (labelsEnd < 0) {
             labelsEnd = ts.end;
           }
-          if (maxSeries > 0 && cacheable) {
-            Key key = new Key(data, labelsStart, labelsEnd);
-            Labels remembered = known.get(key);
-            Labels labels =
-                remembered != null ? remembered : labels(new Reader(data, labelsStart, labelsEnd));
-            Labels kept = sink.accept(labels, t, vs, n);
-            if (kept != remembered) {
-              if (known.size() >= maxSeries) {
-                known.clear();
+          boolean cache = this.maxSeries > 0 && cacheable;
+          Key key = cache ? new Key(data, labelsStart, labelsEnd) : null;
+          Labels remembered = cache ? known.get(key) : null;
+          Labels labels = remembered;
+          if (labels == null) {
+            // Only labels not seen before are checked: remembered ones passed when first seen.
+            String wrong;
+            try {
+              labels = labels(new Reader(data, labelsStart, cache ? labelsEnd : ts.end));
+              wrong = limits == null ? null : limits.check(labels);
+            } catch (DecodeException e) {
+              if (limits == null) {
+                throw e;
               }
-              known.put(key.copy(), kept);
+              wrong = e.getMessage();
             }
-          } else {
-            sink.accept(labels(new Reader(data, labelsStart, ts.end)), t, vs, n);
+            if (wrong != null) {
+              invalid++;
+              firstInvalid = firstInvalid == null ? wrong : firstInvalid;
+              continue;
+            }
+          }
+          Labels kept = sink.accept(labels, t, vs, n);
+          if (cache && kept != remembered) {
+            if (known.size() >= this.maxSeries) {
+              known.clear();
+            }
+            known.put(key.copy(), kept);
           }
         } else {
           r.skip(tag & 7);
         }
       }
+      return new Result(series, invalid, firstInvalid == null ? "" : firstInvalid);
     }
 
     /** Reads a Sample message {value = 1, timestamp = 2} into t[i] and v[i]. */
@@ -215,7 +253,9 @@ public final class WriteRequest {
         if (name.isEmpty()) {
           throw new DecodeException("a label without a name");
         }
-        labels.put(name, value);
+        if (labels.put(name, value) != null) {
+          throw new DecodeException("label '" + name + "' appears twice in one series");
+        }
       } else {
         r.skip(tag & 7);
       }
@@ -320,7 +360,16 @@ public final class WriteRequest {
 
     String string() {
       Reader s = sub();
-      return new String(b, s.pos, s.end - s.pos, StandardCharsets.UTF_8);
+      try {
+        return StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+            .decode(java.nio.ByteBuffer.wrap(b, s.pos, s.end - s.pos))
+            .toString();
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new DecodeException("a label is not valid UTF-8");
+      }
     }
 
     void skip(int wireType) {

@@ -33,25 +33,56 @@ public final class Exposition {
     }
   }
 
+  /**
+   * Bounds on one scrape, applied while it is read: a body over maxBytes or more than maxSamples
+   * samples fails as soon as the limit is passed, before the rest is read.
+   *
+   * @param maxBytes bytes of the body (0: no limit)
+   * @param maxSamples samples (0: no limit)
+   */
+  public record Limits(long maxBytes, int maxSamples) {
+    public static final Limits NONE = new Limits(0, 0);
+  }
+
+  /** A body or sample limit passed while reading a scrape. */
+  public static final class LimitException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LimitException(String message) {
+      super(message);
+    }
+  }
+
   /** Parses text; openMetrics selects seconds for timestamps (and is implied by "# EOF"). */
   public static Result parse(String text, boolean openMetrics) {
+    return parse(text, openMetrics, Limits.NONE);
+  }
+
+  /** Parses text within limits; openMetrics as {@link #parse(String, boolean)}. */
+  public static Result parse(String text, boolean openMetrics, Limits limits) {
+    if (limits.maxBytes() > 0 && text.length() > limits.maxBytes()) {
+      throw tooLarge(limits);
+    }
     boolean om = openMetrics || text.contains("\n# EOF") || text.startsWith("# EOF");
+    try {
+      return parse(new java.io.BufferedReader(new java.io.StringReader(text)), om, limits);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Parses a body as it is read, line by line (the caller bounds the bytes the reader can give).
+   * Stops at the first line over a limit.
+   */
+  public static Result parse(java.io.BufferedReader in, boolean om, Limits limits)
+      throws java.io.IOException {
     List<Sample> out = new ArrayList<>();
     Map<String, String[]> meta = new TreeMap<>();
     int lineNo = 0;
-    int i = 0;
-    int n = text.length();
-    while (i < n) {
-      int end = text.indexOf('\n', i);
-      if (end < 0) {
-        end = n;
-      }
+    String line;
+    while ((line = in.readLine()) != null) {
       lineNo++;
-      String line = text.substring(i, end);
-      i = end + 1;
-      if (line.endsWith("\r")) {
-        line = line.substring(0, line.length() - 1);
-      }
       if (line.isBlank()) {
         continue;
       }
@@ -59,11 +90,24 @@ public final class Exposition {
         comment(line, meta);
         continue;
       }
+      if (limits.maxSamples() > 0 && out.size() >= limits.maxSamples()) {
+        throw new LimitException(
+            "sample limit exceeded: more than "
+                + limits.maxSamples()
+                + " samples (raise metrics.sampleLimit or expose fewer series)");
+      }
       out.add(sample(line, lineNo, om));
     }
     Map<String, Metadata> md = new LinkedHashMap<>();
     meta.forEach((k, v) -> md.put(k, new Metadata(v[0], v[1], v[2])));
     return new Result(out, md);
+  }
+
+  static LimitException tooLarge(Limits limits) {
+    return new LimitException(
+        "body size limit exceeded: more than "
+            + limits.maxBytes()
+            + " bytes (raise metrics.bodySizeLimit or expose fewer series)");
   }
 
   private static void comment(String line, Map<String, String[]> meta) {
@@ -123,6 +167,9 @@ public final class Exposition {
         }
         if (p >= len || line.charAt(p) != '=' || ln.isEmpty()) {
           throw new FormatException(lineNo, "expected label=\"value\" after '" + name + "{'");
+        }
+        if (!dev.pilothouse.tsdb.LabelLimits.validName(ln, false)) {
+          throw new FormatException(lineNo, "invalid label name '" + ln + "'");
         }
         p++;
         while (p < len && line.charAt(p) == ' ') {

@@ -1,5 +1,6 @@
 package dev.pilothouse.tsdb.scrape;
 
+import dev.pilothouse.tsdb.LabelLimits;
 import dev.pilothouse.tsdb.Labels;
 import dev.pilothouse.tsdb.StaleNaN;
 import dev.pilothouse.tsdb.Tsdb;
@@ -33,20 +34,20 @@ import java.util.function.Supplier;
  */
 public final class Scraper implements AutoCloseable {
 
-  /** Where a target's text comes from. */
+  /** Where a target's samples come from. */
   public interface Source {
-    /** The exposition text; throws when the target cannot be scraped. */
-    String fetch(Duration timeout) throws Exception;
+    /** Reads and parses the target's exposition within the limits; throws when it cannot. */
+    Exposition.Result scrape(Duration timeout, Exposition.Limits limits) throws Exception;
   }
 
-  /** An HTTP target. */
+  /** An HTTP target, read as a stream: the body and sample limits stop it early. */
   public static Source http(URI uri) {
     return new HttpSource(uri);
   }
 
   /** A source inside this process. */
   public static Source inProcess(Supplier<String> text) {
-    return timeout -> text.get();
+    return (timeout, limits) -> Exposition.parse(text.get(), false, limits);
   }
 
   /**
@@ -85,20 +86,32 @@ public final class Scraper implements AutoCloseable {
   private final Tsdb db;
   private final InstantSource clock;
   private final ScheduledExecutorService pool;
+  private volatile LabelLimits labelLimits = LabelLimits.defaults();
+  private volatile long bodySizeLimit = 64L << 20;
   private final Map<String, Running> running = new ConcurrentHashMap<>();
   private final Map<String, Exposition.Metadata> metadata = new ConcurrentHashMap<>();
 
   public Scraper(Tsdb db, InstantSource clock) {
     this.db = db;
     this.clock = clock;
+    // One thread only times the scrapes; each runs on a virtual thread of its own, so a slow or
+    // huge target never delays the others.
     this.pool =
-        Executors.newScheduledThreadPool(
-            2, r -> Thread.ofPlatform().name("scrape").daemon().unstarted(r));
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("scrape-timer").daemon().unstarted(r));
+  }
+
+  /** Sets the label limits every scraped series must meet and the largest body read. */
+  public void limit(LabelLimits labels, long bodyBytes) {
+    this.labelLimits = Objects.requireNonNull(labels, "labels");
+    this.bodySizeLimit = bodyBytes;
   }
 
   private final class Running {
     final Target target;
     final ScheduledFuture<?> future;
+    final java.util.concurrent.atomic.AtomicBoolean busy =
+        new java.util.concurrent.atomic.AtomicBoolean();
     volatile Health health;
     Set<Labels> lastSeries = Set.of();
 
@@ -108,8 +121,23 @@ public final class Scraper implements AutoCloseable {
       long offset = Math.floorMod(target.key().hashCode(), period); // spread the targets
       this.health = new Health(target.key(), target.labels(), false, "not scraped yet", 0, 0, 0);
       this.future =
-          pool.scheduleAtFixedRate(
-              () -> scrape(this), offset % 1000, period, TimeUnit.MILLISECONDS);
+          pool.scheduleAtFixedRate(this::start, offset % 1000, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts a scrape unless the previous one is still running (then this one is skipped). */
+    void start() {
+      if (busy.compareAndSet(false, true)) {
+        Thread.ofVirtual()
+            .name("scrape " + target.key())
+            .start(
+                () -> {
+                  try {
+                    scrape(this);
+                  } finally {
+                    busy.set(false);
+                  }
+                });
+      }
     }
   }
 
@@ -152,17 +180,18 @@ public final class Scraper implements AutoCloseable {
     String error = "";
     List<Exposition.Sample> samples = List.of();
     try {
-      String text = t.source().fetch(t.timeout());
-      Exposition.Result res = Exposition.parse(text, false);
+      Exposition.Result res =
+          t.source().scrape(t.timeout(), new Exposition.Limits(bodySizeLimit, t.sampleLimit()));
       samples = res.samples();
       metadata.putAll(res.metadata());
-      if (t.sampleLimit() > 0 && samples.size() > t.sampleLimit()) {
-        error =
-            "sample limit exceeded: "
-                + samples.size()
-                + " samples, the limit is "
-                + t.sampleLimit();
-        samples = List.of();
+      LabelLimits limits = labelLimits;
+      for (Exposition.Sample x : samples) {
+        String wrong = limits.check(x.labels());
+        if (wrong != null) {
+          error = "label limit exceeded: " + wrong;
+          samples = List.of();
+          break;
+        }
       }
     } catch (Exception e) {
       error = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -235,8 +264,8 @@ public final class Scraper implements AutoCloseable {
 
   private record HttpSource(URI uri) implements Source {
     @Override
-    public String fetch(Duration timeout) throws Exception {
-      HttpResponse<String> res =
+    public Exposition.Result scrape(Duration timeout, Exposition.Limits limits) throws Exception {
+      HttpResponse<java.io.InputStream> res =
           HTTP.send(
               HttpRequest.newBuilder(uri)
                   .timeout(timeout)
@@ -245,11 +274,93 @@ public final class Scraper implements AutoCloseable {
                       "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
                   .GET()
                   .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (res.statusCode() != 200) {
-        throw new IllegalStateException("server returned HTTP status " + res.statusCode());
+              HttpResponse.BodyHandlers.ofInputStream());
+      // The request timeout ends with the headers; a body that stalls is cut at the same deadline.
+      try (java.io.InputStream body = res.body();
+          var closer =
+              java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                  r -> Thread.ofVirtual().unstarted(r))) {
+        java.util.concurrent.atomic.AtomicBoolean late =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        closer.schedule(
+            () -> {
+              late.set(true);
+              try {
+                body.close();
+              } catch (java.io.IOException ignored) {
+                // closing is all that is wanted
+              }
+            },
+            timeout.toMillis(),
+            TimeUnit.MILLISECONDS);
+        if (res.statusCode() != 200) {
+          throw new IllegalStateException("server returned HTTP status " + res.statusCode());
+        }
+        boolean om =
+            res.headers()
+                .firstValue("Content-Type")
+                .map(c -> c.startsWith("application/openmetrics-text"))
+                .orElse(false);
+        java.io.InputStream bounded = new Bounded(body, limits);
+        Exposition.Result r;
+        try {
+          r =
+              Exposition.parse(
+                  new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          bounded, java.nio.charset.StandardCharsets.UTF_8)),
+                  om,
+                  limits);
+        } catch (java.io.IOException e) {
+          if (!late.get()) {
+            throw e;
+          }
+          r = null;
+        } finally {
+          closer.shutdownNow();
+        }
+        if (late.get()) {
+          throw new java.net.http.HttpTimeoutException(
+              "scrape timed out: the body was not read within " + timeout.toMillis() + " ms");
+        }
+        return r;
       }
-      return res.body();
+    }
+  }
+
+  /** Passes a body through until it is longer than the limit, then fails. */
+  private static final class Bounded extends java.io.FilterInputStream {
+    private final Exposition.Limits limits;
+    private long read;
+
+    Bounded(java.io.InputStream in, Exposition.Limits limits) {
+      super(in);
+      this.limits = limits;
+    }
+
+    @Override
+    public int read() throws java.io.IOException {
+      int c = super.read();
+      if (c >= 0) {
+        count(1);
+      }
+      return c;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws java.io.IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count(n);
+      }
+      return n;
+    }
+
+    private void count(int n) {
+      read += n;
+      if (limits.maxBytes() > 0 && read > limits.maxBytes()) {
+        throw Exposition.tooLarge(limits);
+      }
     }
   }
 }

@@ -60,7 +60,7 @@ class ParserTest {
         "1 > 2|parse error at char 3: comparisons between scalars must use BOOL modifier",
         "x[5m] + 1|parse error at char 7: binary expression must contain only scalar and instant vector types",
         "{a=~\".*\"}|parse error at char 1: vector selector must contain at least one non-empty matcher",
-        "x{a=~\"(\"}|parse error at char 6: invalid regular expression '(': Unclosed group",
+        "x{a=~\"(\"}|parse error at char 6: invalid regular expression '(': missing closing )",
         "1 and 2|parse error at char 3: set operator \"and\" not allowed in binary scalar expression",
       })
   void badQueries_sayWhereAndWhat(String q, String message) {

@@ -122,7 +122,11 @@ class ScrapeTest {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(
-              () -> s.health().get(0).lastError().startsWith("sample limit exceeded: 3 samples"));
+              () ->
+                  s.health()
+                      .get(0)
+                      .lastError()
+                      .startsWith("sample limit exceeded: more than 2 samples"));
       double[] up = values(db, "up");
       assertThat(up[up.length - 1]).isZero();
     } finally {
