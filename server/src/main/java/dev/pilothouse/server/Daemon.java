@@ -108,6 +108,44 @@ public final class Daemon {
     return d;
   }
 
+  /** Damage found while opening the metrics store: a log line and an event for each kind. */
+  private void reportDamagedStore(dev.pilothouse.tsdb.Tsdb.OpenReport r) {
+    for (var q : r.quarantined()) {
+      log.warn(
+          "metrics store: block {} could not be opened ({}); moved to {}",
+          q.name(),
+          q.reason(),
+          q.movedTo());
+      store.emit(
+          new NewEvent(
+              clock.instant(),
+              "TsdbBlockQuarantined",
+              "",
+              "",
+              "metrics block " + q.name() + " is damaged and was moved to " + q.movedTo(),
+              Map.of("block", q.name(), "reason", q.reason(), "moved_to", q.movedTo().toString())));
+    }
+    if (r.walDamagedRecords() > 0) {
+      log.warn(
+          "metrics store: {} damaged WAL records skipped ({} bytes) in segments {}",
+          r.walDamagedRecords(),
+          r.walSkippedBytes(),
+          r.walDamagedSegments());
+      store.emit(
+          new NewEvent(
+              clock.instant(),
+              "TsdbWalDamaged",
+              "",
+              "",
+              r.walDamagedRecords()
+                  + " damaged WAL records were skipped; the samples in them are lost",
+              Map.of(
+                  "records", Long.toString(r.walDamagedRecords()),
+                  "bytes", Long.toString(r.walSkippedBytes()),
+                  "segments", String.join(",", r.walDamagedSegments()))));
+    }
+  }
+
   private void startAll() throws IOException {
     Instant started = clock.instant();
     dir.create();
@@ -212,6 +250,7 @@ public final class Daemon {
                 "pid", Long.toString(ProcessHandle.current().pid()),
                 "startup_ms",
                     Long.toString(Duration.between(started, clock.instant()).toMillis()))));
+    reportDamagedStore(telemetry.db().openReport());
     log.info(
         "daemon started: pid {}, API http://{}:{}",
         ProcessHandle.current().pid(),

@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -155,28 +154,25 @@ final class Block {
       ch.force(true);
     }
     writeIndex(tmp.resolve("index"), minT, entries);
-    Files.writeString(
+    Durable.write(
         tmp.resolve("meta.json"),
-        "{\"minTime\": "
-            + minT
-            + ", \"maxTime\": "
-            + maxT
-            + ", \"level\": "
-            + level
-            + ", \"numSeries\": "
-            + entries.size()
-            + ", \"numSamples\": "
-            + samples
-            + "}\n");
-    try (FileChannel d = FileChannel.open(tmp, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException e) {
-      // directories cannot be synced on every file system
-    }
+        ("{\"minTime\": "
+                + minT
+                + ", \"maxTime\": "
+                + maxT
+                + ", \"level\": "
+                + level
+                + ", \"numSeries\": "
+                + entries.size()
+                + ", \"numSamples\": "
+                + samples
+                + "}\n")
+            .getBytes(StandardCharsets.UTF_8));
+    Durable.syncDir(tmp);
     if (Files.exists(dir)) {
       deleteTree(dir);
     }
-    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+    Durable.move(tmp, dir);
     return dir;
   }
 
@@ -366,7 +362,21 @@ final class Block {
           postings.put(name, m);
         });
     FileChannel ch = FileChannel.open(dir.resolve("chunks"), StandardOpenOption.READ);
-    MappedByteBuffer mm = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+    long size = ch.size();
+    for (Entry e : entries) {
+      for (ChunkRef r : e.chunks()) {
+        if (r.offset() < 0 || r.length() < 0 || r.offset() + r.length() > size || r.count() < 0) {
+          ch.close();
+          throw new IOException(
+              "block "
+                  + dir
+                  + " is damaged: a chunk of "
+                  + e.labels()
+                  + " lies outside its chunks file");
+        }
+      }
+    }
+    MappedByteBuffer mm = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
     return new Block(dir, minT, maxT, level, samples, v2, entries, postings, ch, mm);
   }
 

@@ -117,6 +117,7 @@ public final class Tsdb implements AutoCloseable {
 
   private final ScheduledExecutorService flusher;
   private final long replayMillis;
+  private volatile OpenReport openReport = new OpenReport(List.of(), 0, 0, List.of());
 
   private Tsdb(
       Path dir, Options options, Head head, Wal wal, List<Block> loaded, long replayMillis) {
@@ -149,31 +150,37 @@ public final class Tsdb implements AutoCloseable {
     Head head = new Head(options.maxSeriesPerMetric(), new HeadChunks(dir.resolve("chunks_head")));
     Path walDir = dir.resolve("wal");
     try {
-      List<Block> loaded = openBlocks(dir.resolve("blocks"));
+      List<Quarantined> quarantined = new ArrayList<>();
+      List<Block> loaded = openBlocks(dir, quarantined);
       long persisted = loaded.stream().mapToLong(b -> b.maxT).max().orElse(Long.MIN_VALUE);
       // A series dropped from the head and written again got a new id: both ids name it.
       java.util.Map<Integer, MemSeries> aliases = new java.util.HashMap<>();
-      Wal.replay(
-          walDir,
-          options.replayThreads(),
-          records -> {
-            // Series records come before the samples that name them, in the same segment or
-            // an earlier one.
-            List<Wal.SamplesRecord> samples = new ArrayList<>();
-            for (Wal.Record r : records) {
-              if (r instanceof Wal.SeriesRecord s) {
-                MemSeries m = head.getOrCreate(s.labels(), s.id(), false, created -> {});
-                if (m.id != s.id()) {
-                  aliases.put(s.id(), m);
+      Wal.Damage damage =
+          Wal.replay(
+              walDir,
+              options.replayThreads(),
+              records -> {
+                // Series records come before the samples that name them, in the same segment or
+                // an earlier one.
+                List<Wal.SamplesRecord> samples = new ArrayList<>();
+                for (Wal.Record r : records) {
+                  if (r instanceof Wal.SeriesRecord s) {
+                    MemSeries m = head.getOrCreate(s.labels(), s.id(), false, created -> {});
+                    if (m.id != s.id()) {
+                      aliases.put(s.id(), m);
+                    }
+                  } else if (r instanceof Wal.SamplesRecord s) {
+                    samples.add(s);
+                  }
                 }
-              } else if (r instanceof Wal.SamplesRecord s) {
-                samples.add(s);
-              }
-            }
-            replaySamples(head, aliases, samples, persisted, options.replayThreads());
-          });
+                replaySamples(head, aliases, samples, persisted, options.replayThreads());
+              });
       Wal wal = Wal.open(walDir);
-      return new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
+      Tsdb db = new Tsdb(dir, options, head, wal, loaded, (System.nanoTime() - t0) / 1_000_000);
+      db.openReport =
+          new OpenReport(
+              List.copyOf(quarantined), damage.records(), damage.bytes(), damage.segments());
+      return db;
     } catch (IOException e) {
       throw new UncheckedIOException("opening the time-series store in " + dir + ": " + e, e);
     }
@@ -559,22 +566,67 @@ public final class Tsdb implements AutoCloseable {
 
   // ---- blocks, compaction, retention
 
-  private static List<Block> openBlocks(Path blocksDir) throws IOException {
+  private static List<Block> openBlocks(Path dir, List<Quarantined> quarantined)
+      throws IOException {
+    Path blocksDir = dir.resolve("blocks");
     List<Block> out = new ArrayList<>();
     if (!java.nio.file.Files.isDirectory(blocksDir)) {
       return out;
     }
     try (var s = java.nio.file.Files.list(blocksDir)) {
       for (Path p : s.sorted().toList()) {
-        if (p.getFileName().toString().endsWith(".tmp")) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(".tmp") && java.nio.file.Files.isDirectory(p)) {
           Block.deleteTree(p); // a block whose writing was cut short
           continue;
         }
-        out.add(Block.open(p));
+        try {
+          if (!java.nio.file.Files.isDirectory(p)) {
+            throw new IOException("not a block directory");
+          }
+          out.add(Block.open(p));
+        } catch (IOException | RuntimeException e) {
+          quarantined.add(
+              quarantine(dir, p, e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
       }
     }
     out.sort(java.util.Comparator.comparingLong(b -> b.minT));
     return out;
+  }
+
+  /** Moves what cannot be read as a block to dir/corrupted/, where nothing reads or deletes it. */
+  private static Quarantined quarantine(Path dir, Path p, String reason) throws IOException {
+    Path target = dir.resolve("corrupted");
+    java.nio.file.Files.createDirectories(target);
+    Path to = target.resolve(p.getFileName().toString());
+    for (int i = 1; java.nio.file.Files.exists(to); i++) {
+      to = target.resolve(p.getFileName() + "." + i);
+    }
+    Durable.move(p, to);
+    return new Quarantined(p.getFileName().toString(), to, reason);
+  }
+
+  /** Something under blocks/ that could not be opened, and where it was moved. */
+  public record Quarantined(String name, Path movedTo, String reason) {}
+
+  /**
+   * What opening the store found damaged: blocks moved aside, and WAL records that could not be
+   * read (skipped; the records after them were replayed).
+   */
+  public record OpenReport(
+      List<Quarantined> quarantined,
+      long walDamagedRecords,
+      long walSkippedBytes,
+      List<String> walDamagedSegments) {
+    public boolean clean() {
+      return quarantined.isEmpty() && walDamagedRecords == 0;
+    }
+  }
+
+  /** What the last open found damaged. */
+  public OpenReport openReport() {
+    return openReport;
   }
 
   /** The persisted blocks, oldest first. */

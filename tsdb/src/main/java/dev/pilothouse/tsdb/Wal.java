@@ -77,6 +77,7 @@ final class Wal implements AutoCloseable {
             StandardOpenOption.WRITE,
             StandardOpenOption.APPEND);
     segmentSize = out.size();
+    Durable.syncDir(dir); // the new segment's name survives a power loss with its records
   }
 
   synchronized void logSeries(int id, Labels l) {
@@ -244,7 +245,7 @@ final class Wal implements AutoCloseable {
     } finally {
       w.out.close();
     }
-    Files.move(tmp, done, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Durable.move(tmp, done);
     for (Path p : segments(dir)) {
       if (number(p) < upTo) {
         Files.delete(p);
@@ -296,7 +297,20 @@ final class Wal implements AutoCloseable {
    * the sink while up to {@code threads} later segments are decoded in parallel (so at most a few
    * segments are in memory at once, not the whole log).
    */
-  static void replay(Path dir, int threads, SegmentSink sink) throws IOException {
+  /**
+   * What replay could not read: records whose checksum or content was wrong (skipped, the records
+   * after them kept), and bytes skipped to find the next good record.
+   */
+  record Damage(long records, long bytes, List<String> segments) {
+    static final Damage NONE = new Damage(0, 0, List.of());
+
+    boolean any() {
+      return records > 0;
+    }
+  }
+
+  /** Replays the log; returns what was damaged and skipped. */
+  static Damage replay(Path dir, int threads, SegmentSink sink) throws IOException {
     java.util.Optional<Path> cp = latestCheckpoint(dir);
     int from = cp.map(p -> Integer.parseInt(p.getFileName().toString().substring(11))).orElse(0);
     List<Path> segs = new ArrayList<>();
@@ -308,15 +322,27 @@ final class Wal implements AutoCloseable {
     }
     int ahead = Math.max(1, threads);
     ExecutorService ex = Executors.newFixedThreadPool(ahead);
+    long records = 0;
+    long bytes = 0;
+    List<String> damaged = new ArrayList<>();
     try {
-      java.util.ArrayDeque<Future<List<Record>>> parts = new java.util.ArrayDeque<>();
+      java.util.ArrayDeque<Future<Decoded>> parts = new java.util.ArrayDeque<>();
+      java.util.ArrayDeque<Path> names = new java.util.ArrayDeque<>();
       int next = 0;
       while (next < segs.size() || !parts.isEmpty()) {
         while (next < segs.size() && parts.size() < ahead) {
           Path p = segs.get(next++);
-          parts.add(ex.submit(() -> decode(Files.readAllBytes(p))));
+          names.add(p);
+          parts.add(ex.submit(() -> decodeCounting(Files.readAllBytes(p))));
         }
-        sink.accept(parts.poll().get());
+        Decoded d = parts.poll().get();
+        Path name = names.poll();
+        if (d.damagedRecords() > 0) {
+          records += d.damagedRecords();
+          bytes += d.skippedBytes();
+          damaged.add(name.getFileName().toString());
+        }
+        sink.accept(d.records());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -326,36 +352,84 @@ final class Wal implements AutoCloseable {
     } finally {
       ex.shutdown();
     }
+    return records == 0 ? Damage.NONE : new Damage(records, bytes, List.copyOf(damaged));
   }
 
+  /** A segment's records, and how many damaged records (and bytes) were skipped in it. */
+  record Decoded(List<Record> records, long damagedRecords, long skippedBytes) {}
+
   static List<Record> decode(byte[] data) {
+    return decodeCounting(data).records();
+  }
+
+  /**
+   * Decodes a segment. A record whose checksum or content is wrong is skipped and decoding goes on
+   * at the next position where a whole record checks out (CRC32C makes a false match unlikely);
+   * what follows the last good record is a torn tail (a write cut short), not damage.
+   */
+  static Decoded decodeCounting(byte[] data) {
     List<Record> out = new ArrayList<>();
-    ByteBuffer b = ByteBuffer.wrap(data);
     CRC32C c = new CRC32C();
-    while (b.remaining() >= 9) {
-      int len = b.getInt();
-      int sum = b.getInt();
-      if (len < 1 || len > b.remaining()) {
-        break; // torn tail
+    int pos = 0;
+    long damaged = 0;
+    long skipped = 0;
+    while (data.length - pos >= 9) {
+      Record r = frameAt(data, pos, c);
+      if (r != null) {
+        out.add(r);
+        pos += 8 + ByteBuffer.wrap(data, pos, 4).getInt();
+        continue;
       }
-      c.reset();
-      c.update(data, b.position(), len);
-      if ((int) c.getValue() != sum) {
-        break;
+      // Damaged here: look for the next good record.
+      int found = -1;
+      for (int q = pos + 1; data.length - q >= 9; q++) {
+        if (frameAt(data, q, c) != null) {
+          found = q;
+          break;
+        }
       }
-      byte type = b.get();
-      ByteBuffer p = b.slice(b.position(), len - 1);
-      b.position(b.position() + len - 1);
+      if (found < 0) {
+        break; // a torn tail
+      }
+      damaged++;
+      skipped += found - pos;
+      pos = found;
+    }
+    return new Decoded(out, damaged, skipped);
+  }
+
+  /** The record framed at pos when its length and checksum hold and it decodes, else null. */
+  private static Record frameAt(byte[] data, int pos, CRC32C c) {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    int len = b.getInt(pos);
+    int sum = b.getInt(pos + 4);
+    if (len < 1 || len > data.length - pos - 8) {
+      return null;
+    }
+    c.reset();
+    c.update(data, pos + 8, len);
+    if ((int) c.getValue() != sum) {
+      return null;
+    }
+    byte type = data[pos + 8];
+    ByteBuffer p = ByteBuffer.wrap(data, pos + 9, len - 1).slice();
+    try {
       if (type == SERIES) {
         int id = readVarint(p);
         int n = readVarint(p);
+        if (n < 0 || n > p.remaining()) {
+          return null;
+        }
         String[] kv = new String[2 * n];
         for (int i = 0; i < 2 * n; i++) {
           kv[i] = readString(p);
         }
-        out.add(new SeriesRecord(id, Labels.of(kv)));
+        return new SeriesRecord(id, Labels.of(kv));
       } else if (type == SAMPLES) {
         int n = readVarint(p);
+        if (n < 0 || n > p.remaining()) {
+          return null;
+        }
         long base = readVarlong(p);
         int[] ids = new int[n];
         long[] ts = new long[n];
@@ -365,10 +439,12 @@ final class Wal implements AutoCloseable {
           ts[i] = base + readVarlong(p);
           vs[i] = Double.longBitsToDouble(p.getLong());
         }
-        out.add(new SamplesRecord(ids, ts, vs));
+        return new SamplesRecord(ids, ts, vs);
       }
+      return null;
+    } catch (RuntimeException malformed) {
+      return null; // a checksum that matched by chance over bytes that are no record
     }
-    return out;
   }
 
   private static int readVarint(ByteBuffer p) {
@@ -391,6 +467,9 @@ final class Wal implements AutoCloseable {
 
   private static String readString(ByteBuffer p) {
     int n = readVarint(p);
+    if (n < 0 || n > p.remaining()) {
+      throw new IllegalStateException("string longer than its record");
+    }
     byte[] b = new byte[n];
     p.get(b);
     return new String(b, StandardCharsets.UTF_8);
