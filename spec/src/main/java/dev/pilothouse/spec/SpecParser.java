@@ -91,6 +91,7 @@ public final class SpecParser {
           "command",
           "args",
           "env",
+          "inheritEnv",
           "workdir",
           "version",
           "replicas",
@@ -468,8 +469,44 @@ public final class SpecParser {
       return null;
     }
     return new ServiceSpec(
-        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, canary, deploy);
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        deploy,
+        inheritEnv(f));
+  }
+
+  /** {@code inheritEnv: true} (everything), or a list of variable names. */
+  private List<String> inheritEnv(Fields f) {
+    Optional<Node> on = f.get("inheritEnv");
+    if (on.isEmpty()) {
+      return List.of();
+    }
+    if (on.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.BOOL) {
+      return f.bool("inheritEnv").orElse(false) ? List.of("*") : List.of();
+    }
+    List<String> names = f.strings("inheritEnv").orElse(List.of());
+    for (String n : names) {
+      if (!n.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        problems.at(
+            on.get(),
+            f.join("inheritEnv"),
+            "'" + n + "' is not an environment variable name",
+            "write true, or a list of names such as [JAVA_HOME, AWS_REGION]");
+      }
+    }
+    return names;
   }
 
   private Map<String, String> env(Fields f) {

@@ -503,7 +503,9 @@ public final class InstanceController {
     spec.env().forEach((k, v) -> env.put(k, v.replace("${PORT}", portText)));
     env.put("PORT", portText);
     List<String> args = spec.args().stream().map(a -> a.replace("${PORT}", portText)).toList();
-    Launch launch = new Launch(id, name, spec.command(), args, env, Path.of(spec.workdir()), port);
+    Launch launch =
+        new Launch(
+            id, name, spec.command(), args, env, Path.of(spec.workdir()), port, spec.inheritEnv());
     RunningProcess p;
     try {
       p = o.runtime().start(launch);

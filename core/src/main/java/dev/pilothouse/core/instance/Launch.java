@@ -18,9 +18,23 @@ public record Launch(
     List<String> args,
     Map<String, String> env,
     Path workdir,
-    int port) {
+    int port,
+    List<String> inheritEnv) {
+
+  /** A launch that inherits nothing beyond the clean base environment. */
+  public Launch(
+      String instanceId,
+      String service,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      Path workdir,
+      int port) {
+    this(instanceId, service, command, args, env, workdir, port, List.of());
+  }
 
   public Launch {
+    inheritEnv = List.copyOf(inheritEnv);
     requireNonNull(instanceId, "instanceId");
     requireNonNull(service, "service");
     requireNonNull(command, "command");

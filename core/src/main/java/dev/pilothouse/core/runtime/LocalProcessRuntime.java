@@ -66,6 +66,9 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     cmd.addAll(l.args());
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(l.workdir().toFile());
     Map<String, String> env = pb.environment();
+    Map<String, String> clean = cleanEnvironment(System.getenv(), l.inheritEnv());
+    env.clear();
+    env.putAll(clean);
     env.putAll(l.env());
     env.put(OWNER_ENV, owner);
     env.put(INSTANCE_ENV, l.instanceId());
@@ -110,6 +113,29 @@ public final class LocalProcessRuntime implements InstanceRuntime {
         return;
       }
     }
+  }
+
+  /** What every instance gets of the daemon's environment, as systemd gives services. */
+  static final List<String> BASE_ENV =
+      List.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR");
+
+  /**
+   * The base variables (and LC_*) of the daemon's environment, plus the names a service inherits
+   * ({@code *}: everything): a secret in the shell that ran {@code up} does not reach instances.
+   */
+  static Map<String, String> cleanEnvironment(Map<String, String> daemon, List<String> inherit) {
+    if (inherit.contains("*")) {
+      return new java.util.TreeMap<>(daemon);
+    }
+    Map<String, String> out = new java.util.TreeMap<>();
+    daemon.forEach(
+        (k, v) -> {
+          if (BASE_ENV.contains(k) || k.startsWith("LC_") || inherit.contains(k)) {
+            out.put(k, v);
+          }
+        });
+    out.putIfAbsent("PATH", "/usr/local/bin:/usr/bin:/bin");
+    return out;
   }
 
   private static String resolve(String command, Path workdir, Map<String, String> env) {

@@ -15,6 +15,8 @@ import java.util.TreeMap;
  * @param route null when the load balancer does not route to the service
  * @param canary null for the default rolling deploy; else how a new version is rolled out
  * @param deploy pre-flight checks and state backup before a new version starts
+ * @param inheritEnv variables of the daemon's environment that instances get beyond the clean base
+ *     ({@code ["*"]}: all of them)
  */
 public record ServiceSpec(
     String name,
@@ -31,7 +33,30 @@ public record ServiceSpec(
     Resources resources,
     RouteSpec route,
     CanarySpec canary,
-    DeploySpec deploy) {
+    DeploySpec deploy,
+    List<String> inheritEnv) {
+
+  /** A service that inherits nothing beyond the clean base environment. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      CanarySpec canary,
+      DeploySpec deploy) {
+    this(
+        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
+        resources, route, canary, deploy, List.of());
+  }
 
   /** A service with the default deploy checks. */
   public ServiceSpec(
@@ -114,6 +139,7 @@ public record ServiceSpec(
     requireNonNull(stop, "stop");
     requireNonNull(resources, "resources");
     deploy = deploy == null ? DeploySpec.defaults() : deploy;
+    inheritEnv = inheritEnv == null ? List.of() : List.copyOf(inheritEnv); // older revisions
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
@@ -124,15 +150,43 @@ public record ServiceSpec(
   /** A copy with another deploy strategy. */
   public ServiceSpec withPlan(CanarySpec plan) {
     return new ServiceSpec(
-        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, plan, deploy);
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        plan,
+        deploy,
+        inheritEnv);
   }
 
   /** A copy with other deploy checks and backup. */
   public ServiceSpec withDeploy(DeploySpec d) {
     return new ServiceSpec(
-        name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, canary, d);
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        d,
+        inheritEnv);
   }
 
   /** A copy with another version and environment (a deploy). */
@@ -152,14 +206,29 @@ public record ServiceSpec(
         resources,
         route,
         canary,
-        deploy);
+        deploy,
+        inheritEnv);
   }
 
   /** A copy with another replica count. */
   public ServiceSpec withReplicas(int n) {
     return new ServiceSpec(
-        name, command, args, env, workdir, version, n, liveness, readiness, restart, stop,
-        resources, route, canary, deploy);
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        n,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        deploy,
+        inheritEnv);
   }
 
   /**
@@ -167,9 +236,13 @@ public record ServiceSpec(
    * desired one are replaced. Replica count, checks and policies do not change the template.
    */
   public String template() {
-    return Hashing.sha256Hex(
-            String.join(
-                "\u0000", command, String.join("\u0001", args), env.toString(), workdir, version))
-        .substring(0, 12);
+    String launch =
+        String.join(
+            "\u0000", command, String.join("\u0001", args), env.toString(), workdir, version);
+    // Only a service that inherits variables hashes them: older templates keep their identity.
+    if (!inheritEnv.isEmpty()) {
+      launch += "\u0000" + String.join("\u0001", inheritEnv);
+    }
+    return Hashing.sha256Hex(launch).substring(0, 12);
   }
 }

@@ -62,6 +62,44 @@ class LocalProcessRuntimeTest {
   }
 
   @Test
+  void instancesGetACleanEnvironment_plusWhatTheServiceInherits() throws IOException {
+    // A variable of this JVM's environment that is not in the clean base (mvn and ./test set some).
+    String name =
+        System.getenv().keySet().stream()
+            .filter(
+                k ->
+                    !LocalProcessRuntime.BASE_ENV.contains(k)
+                        && !k.startsWith("LC_")
+                        && k.matches("[A-Za-z_][A-Za-z0-9_]*"))
+            .sorted()
+            .findFirst()
+            .orElseThrow();
+    runtime = runtime();
+    String script = "echo \"seen=${" + name + ":-unset} path=${PATH:+set}\"; exec sleep 30";
+    RunningProcess plain =
+        runtime.start(new Launch("svc-e1", "svc", "sh", List.of("-c", script), Map.of(), dir, 0));
+    started.add(plain);
+    RunningProcess inherits =
+        runtime.start(
+            new Launch(
+                "svc-e2", "svc", "sh", List.of("-c", script), Map.of(), dir, 0, List.of(name)));
+    started.add(inherits);
+    Path a = logs.fileFor("svc", "svc-e1");
+    Path b = logs.fileFor("svc", "svc-e2");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Files.exists(a) && Files.exists(b) && Files.readString(b).contains("seen="));
+    assertThat(Files.readString(a)).contains("seen=unset path=set");
+    assertThat(Files.readString(b)).doesNotContain("seen=unset");
+    assertThat(
+            LocalProcessRuntime.cleanEnvironment(
+                Map.of("PATH", "/bin", "SOME_SECRET", "x", "LC_ALL", "C", "TZ", "UTC"), List.of()))
+        .containsOnlyKeys("PATH", "LC_ALL", "TZ");
+    assertThat(LocalProcessRuntime.cleanEnvironment(Map.of("SOME_SECRET", "x"), List.of("*")))
+        .containsEntry("SOME_SECRET", "x");
+  }
+
+  @Test
   void signalReachesTheWholeGroup_includingChildren() throws IOException {
     RunningProcess p = start("svc-b", "sleep 30 & echo child $!; wait");
     Path log = logs.fileFor("svc", "svc-b");
