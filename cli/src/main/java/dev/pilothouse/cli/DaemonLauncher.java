@@ -34,7 +34,17 @@ final class DaemonLauncher {
   /** Starts a daemon and returns its client once its API answers. */
   static PilotClient start(Path stateDir, Integer apiPort) {
     try {
-      Files.createDirectories(stateDir);
+      Files.createDirectories(
+          stateDir,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      Path daemonLog = stateDir.resolve("daemon.log");
+      if (!Files.exists(daemonLog)) {
+        Files.createFile(
+            daemonLog,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      }
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.FAILURE,

@@ -45,6 +45,9 @@ final class RolloutCommand implements Runnable {
           r.service(), r.phase(), r.fromVersion(), r.toVersion(), r.step(), r.steps(), r.weight());
     }
     out.println("  " + r.reason());
+    if (r.previewHeader() != null && !r.previewHeader().isEmpty()) {
+      out.println("  preview (new version only): curl -H '" + r.previewHeader() + "' …");
+    }
     for (Wire.Verdict v : r.verdicts()) {
       out.printf(
           Locale.ROOT,

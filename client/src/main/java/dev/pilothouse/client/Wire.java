@@ -107,7 +107,8 @@ public final class Wire {
       int weight,
       String startedAt,
       List<Verdict> verdicts,
-      String strategy) {}
+      String strategy,
+      String previewHeader) {}
 
   /** One metric's verdict at the latest analysis. */
   public record Verdict(

@@ -32,7 +32,7 @@ public final class Receivers {
   /** POSTs each event as JSON: type, at, service, message, fields, seq, hash. */
   public static Notifier webhook(URI url) {
     return new Http(
-        "webhook " + url,
+        "webhook " + redacted(url),
         url,
         e -> {
           Map<String, Object> body = new LinkedHashMap<>();
@@ -49,7 +49,16 @@ public final class Receivers {
 
   /** POSTs {"text": "…"} as Slack's (and Mattermost's, Teams' …) incoming webhooks expect. */
   public static Notifier slack(URI url) {
-    return new Http("slack " + url, url, e -> Map.of("text", text(e)));
+    return new Http("slack " + redacted(url), url, e -> Map.of("text", text(e)));
+  }
+
+  /**
+   * A receiver URL as logs may show it: scheme, host and port only. Webhook paths and queries carry
+   * the credential (Slack's /services/T…/B…/token), and so may user info.
+   */
+  static String redacted(URI url) {
+    String host = url.getHost() == null ? "?" : url.getHost();
+    return url.getScheme() + "://" + host + (url.getPort() < 0 ? "" : ":" + url.getPort()) + "/…";
   }
 
   /** Sends each event as a plain-text email through an SMTP server. */

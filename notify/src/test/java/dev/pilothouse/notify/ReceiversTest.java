@@ -85,6 +85,17 @@ class ReceiversTest {
   }
 
   @Test
+  void receiverNames_neverShowTheSecretPartOfTheirUrl() {
+    java.net.URI slack =
+        java.net.URI.create("https://hooks.slack.com/services/T000/B000/s3cr3tT0ken?x=1");
+    assertThat(Receivers.slack(slack).name())
+        .isEqualTo("slack https://hooks.slack.com/…")
+        .doesNotContain("s3cr3t");
+    assertThat(Receivers.webhook(java.net.URI.create("http://u:pw@127.0.0.1:9/hook/abc")).name())
+        .isEqualTo("webhook http://127.0.0.1:9/…");
+  }
+
+  @Test
   void slack_getsText() throws Exception {
     try (Dispatcher d = new Dispatcher(Duration.ofMillis(50))) {
       d.configure(List.of(Receivers.slack(receiver())), Set.of("RolloutRolledBack"));

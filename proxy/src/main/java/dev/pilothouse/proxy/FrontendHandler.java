@@ -80,6 +80,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private long deadlineNanos;
   private long lastActivityNanos;
 
+  /** When the client last sent a byte of the request (body timeout). */
+  private long lastClientReadNanos;
+
+  /** When the instance last sent a byte of the response (body timeout). */
+  private long lastUpstreamNanos;
+
+  /** Whether the client is a trusted proxy, whose X-Forwarded-* headers are kept. */
+  private boolean trustedPeer;
+
+  /** Why the proxy answered by itself or cut the exchange (access log), or empty. */
+  private String reason = "";
+
   FrontendHandler(NettyDataPlane dp, boolean tls, UpstreamPool pool, Sweeper sweeper) {
     this.dp = dp;
     this.tls = tls;
@@ -89,12 +101,37 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   /** Called by the sweeper: fails a request past its deadline, closes an idle connection. */
   void sweep(long now, long idleNanos) {
+    long bodyNanos = dp.bodyTimeoutNanos();
     if (deadlineNanos != 0 && now - deadlineNanos >= 0) {
       deadlineNanos = 0;
       onTimeout();
     } else if (!active && now - lastActivityNanos > idleNanos) {
       ctx.close();
+    } else if (active && !requestComplete && now - lastClientReadNanos > bodyNanos) {
+      onRequestBodyTimeout(bodyNanos);
+    } else if (active
+        && responseStarted
+        && upstream != null
+        && now - lastUpstreamNanos > bodyNanos) {
+      reason =
+          "response body timed out: the instance sent nothing for " + bodyNanos / 1_000_000 + "ms";
+      completeAccessLog();
+      ctx.close(); // the response has begun: closing is the only way to tell the client
     }
+  }
+
+  /** The client stopped sending its request body: 408, and both connections close. */
+  private void onRequestBodyTimeout(long bodyNanos) {
+    String why =
+        "request body timed out: the client sent nothing for " + bodyNanos / 1_000_000 + "ms";
+    if (responseStarted) {
+      reason = why;
+      completeAccessLog();
+      ctx.close();
+      return;
+    }
+    keepAlive = false;
+    respond(408, why);
   }
 
   @Override
@@ -105,12 +142,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
       clientIp = a.getAddress().getHostAddress();
       clientIpAscii = new io.netty.util.AsciiString(clientIp);
+      trustedPeer = dp.trusts(a.getAddress());
     }
     ctx.fireChannelActive();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    lastClientReadNanos = System.nanoTime();
     if (active && requestComplete) {
       queued.add(msg); // pipelined: served after the current response
       if (queued.size() > MAX_QUEUED) {
@@ -190,6 +229,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     discardBody = false;
     retrying = false;
     status = 0;
+    reason = "";
     group = null;
     cluster = null;
     keepAlive = HttpUtil.isKeepAlive(req);
@@ -204,6 +244,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       keepAlive = false;
       route = null;
       respond(400, "bad request: invalid header '" + bad + "'");
+      return;
+    }
+    String te = Headers.badTransferEncoding(req.headers(), req.protocolVersion());
+    if (te != null) {
+      keepAlive = false;
+      route = null;
+      respond(400, "bad request: " + te);
       return;
     }
     if (HttpUtil.is100ContinueExpected(req)) {
@@ -269,9 +316,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       request.setUri(rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest);
     }
     Headers.removeHopByHop(request.headers());
-    Headers.forward(request.headers(), clientIpAscii, tls);
+    Headers.forward(request.headers(), clientIpAscii, tls, trustedPeer);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     group = chooseGroup();
+    // Honoured (above) only with the daemon's secret value; never passed on to an instance.
+    request.headers().remove(Headers.PREVIEW);
     if (group != null && !route.mirror().isEmpty() && bodyless) {
       dp.mirror(table, route, request, ctx.channel().eventLoop());
     }
@@ -475,6 +524,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     cancelTimeout();
     responseStarted = true;
+    lastUpstreamNanos = System.nanoTime();
     status = r.status().code();
     if (status >= 500) {
       dp.failure(route, group, backend, bstate, series); // bstate is still this attempt's
@@ -510,6 +560,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean last = c instanceof LastHttpContent;
+    lastUpstreamNanos = System.nanoTime();
     ctx.write(c, ctx.voidPromise());
     if (!last && !ctx.channel().isWritable()) {
       u.channel().config().setAutoRead(false);
@@ -618,6 +669,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     status = code;
     responseStarted = true;
+    reason = message;
     ByteBuf body = Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8);
     FullHttpResponse r =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), body);
@@ -642,10 +694,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     completeDownstream();
   }
 
-  private void completeDownstream() {
+  private void completeAccessLog() {
     if (dp.logsAccess()) {
       dp.accessLog(this::logLine);
     }
+  }
+
+  private void completeDownstream() {
+    completeAccessLog();
     if (!keepAlive) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       finish();
@@ -668,6 +724,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   private void finish() {
     cancelTimeout();
+    UpstreamHandler u = upstream;
+    if (u != null) {
+      // the exchange ended before the instance's answer did (a 408 to a stalled body, say)
+      upstream = null;
+      u.attach(null);
+      u.channel().close();
+      endAttempt(0);
+    }
     if (cluster != null && group != null) {
       cluster.active.decrementAndGet();
       if (retrying) {
@@ -702,6 +766,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     AccessLog.field(b, "instance", backend == null || status == 0 ? "" : backend.id());
     AccessLog.field(b, "version", backend == null ? "" : backend.version());
     b.append(",\"attempts\":").append(attempts);
+    if (!reason.isEmpty()) {
+      AccessLog.field(b, "reason", reason);
+    }
     AccessLog.field(
         b,
         "traceparent",

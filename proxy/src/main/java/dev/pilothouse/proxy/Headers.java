@@ -3,6 +3,7 @@ package dev.pilothouse.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Header rewriting: hop-by-hop removal, X-Forwarded-*, W3C traceparent. */
@@ -34,7 +35,10 @@ final class Headers {
     if (connection != null) {
       for (String name : connection.split(",")) {
         String n = name.trim();
-        if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
+        if (!n.isEmpty()
+            && !n.equalsIgnoreCase("close")
+            && !n.equalsIgnoreCase("keep-alive")
+            && !framing(n)) {
           h.remove(n);
         }
       }
@@ -47,6 +51,19 @@ final class Headers {
     h.remove(HttpHeaderNames.TRAILER);
     h.remove(HttpHeaderNames.UPGRADE);
     h.remove("proxy-connection");
+  }
+
+  /**
+   * Headers that frame or address the message: a Connection list naming them must not remove them
+   * (a client could make the next hop read the body differently: request smuggling).
+   */
+  static boolean framing(String n) {
+    return n.equalsIgnoreCase("content-length")
+        || n.equalsIgnoreCase("transfer-encoding")
+        || n.equalsIgnoreCase("host")
+        || n.equalsIgnoreCase("x-forwarded-for")
+        || n.equalsIgnoreCase("x-forwarded-proto")
+        || n.equalsIgnoreCase("x-forwarded-host");
   }
 
   private static boolean hopByHop(CharSequence n) {
@@ -71,22 +88,51 @@ final class Headers {
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final AsciiString HTTPS = AsciiString.cached("https");
 
-  /** Adds X-Forwarded-For/-Proto/-Host and a traceparent for the next hop. */
-  static void forward(HttpHeaders h, AsciiString clientIp, boolean tls) {
-    String xff = h.get(X_FORWARDED_FOR);
+  /**
+   * Sets X-Forwarded-For/-Proto/-Host and a traceparent for the next hop. A trusted peer (another
+   * proxy in front) has its X-Forwarded-* kept and extended; from anyone else they are replaced, so
+   * a client cannot claim another address, scheme or host.
+   */
+  static void forward(HttpHeaders h, AsciiString clientIp, boolean tls, boolean trusted) {
+    String xff = trusted ? h.get(X_FORWARDED_FOR) : null;
     if (xff == null || xff.isEmpty()) {
       h.set(X_FORWARDED_FOR, clientIp);
     } else {
       h.set(X_FORWARDED_FOR, xff + ", " + clientIp);
     }
-    if (!h.contains(X_FORWARDED_PROTO)) {
+    if (!trusted || !h.contains(X_FORWARDED_PROTO)) {
       h.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
     }
     String host = h.get(HttpHeaderNames.HOST);
-    if (host != null && !h.contains(X_FORWARDED_HOST)) {
-      h.set(X_FORWARDED_HOST, host);
+    if (!trusted || !h.contains(X_FORWARDED_HOST)) {
+      if (host != null) {
+        h.set(X_FORWARDED_HOST, host);
+      } else {
+        h.remove(X_FORWARDED_HOST);
+      }
     }
     h.set(TRACEPARENT, traceparentAscii(h.get(TRACEPARENT)));
+  }
+
+  /** The header that sends a request to a new version under test; needs the daemon's secret. */
+  static final AsciiString PREVIEW = AsciiString.cached("x-pilothouse-preview");
+
+  /**
+   * What is wrong with a request's Transfer-Encoding, or null: only "chunked", once, is accepted
+   * (RFC 9112 §6.1); anything else could be read differently by the next hop.
+   */
+  static String badTransferEncoding(HttpHeaders h, io.netty.handler.codec.http.HttpVersion v) {
+    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (te.isEmpty()) {
+      return null;
+    }
+    if (v.minorVersion() == 0 && v.majorVersion() == 1) {
+      return "Transfer-Encoding in an HTTP/1.0 request";
+    }
+    if (te.size() != 1 || !te.get(0).trim().equalsIgnoreCase("chunked")) {
+      return "Transfer-Encoding other than a single 'chunked'";
+    }
+    return null;
   }
 
   private static final byte[] HEX_BYTES =

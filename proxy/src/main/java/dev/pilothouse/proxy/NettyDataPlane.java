@@ -27,7 +27,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -38,6 +37,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +59,8 @@ final class NettyDataPlane implements DataPlane {
   private final Map<EventExecutor, Sweeper> sweepers = new IdentityHashMap<>();
   private final EventLoopGroup group;
   private final AccessLog accessLog;
+  private final List<Cidr> trusted;
+  private final long bodyTimeoutNanos;
   private Channel server;
   private int port;
 
@@ -186,8 +188,13 @@ final class NettyDataPlane implements DataPlane {
       sweepers.put(e, s);
       e.scheduleAtFixedRate(s, Sweeper.PERIOD_MS, Sweeper.PERIOD_MS, TimeUnit.MILLISECONDS);
     }
+    this.trusted = o.trustedProxies().stream().map(Cidr::parse).toList();
+    this.bodyTimeoutNanos = o.bodyTimeout().toNanos();
     this.accessLog =
-        o.accessLog() == null ? null : new AccessLog(o.accessLog(), o.accessLogSample());
+        o.accessLog() == null
+            ? null
+            : new AccessLog(
+                o.accessLog(), o.accessLogSample(), o.accessLogMaxBytes(), o.accessLogKeep());
   }
 
   static NettyDataPlane start(ProxyOptions o) {
@@ -235,7 +242,7 @@ final class NettyDataPlane implements DataPlane {
                       ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
                     }
                     ch.pipeline()
-                        .addLast(new HttpRequestDecoder(CLIENT_DECODER))
+                        .addLast(new StrictRequestDecoder(CLIENT_DECODER))
                         .addLast(new HttpResponseEncoder())
                         .addLast(
                             new FrontendHandler(
@@ -480,6 +487,21 @@ final class NettyDataPlane implements DataPlane {
 
   boolean logsAccess() {
     return accessLog != null;
+  }
+
+  /** Whether a peer's X-Forwarded-* headers are kept (it is one of the trusted proxies). */
+  boolean trusts(java.net.InetAddress peer) {
+    for (Cidr c : trusted) {
+      if (c.contains(peer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How long a request or response body may send nothing. */
+  long bodyTimeoutNanos() {
+    return bodyTimeoutNanos;
   }
 
   void accessLog(Supplier<String> line) {

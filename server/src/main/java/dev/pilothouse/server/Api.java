@@ -280,7 +280,7 @@ final class Api {
                         404,
                         "no rollout of '" + name + "' yet",
                         "deploy a new version: change it in the spec and apply, or 'pilothouse deploy'"));
-    send(ctx, 200, RolloutView.of(r));
+    send(ctx, 200, RolloutView.of(r, d.rollouts().previewSecret()));
   }
 
   private void rolloutAction(Context ctx) {
@@ -299,7 +299,7 @@ final class Api {
                     "unknown rollout action '" + action + "'",
                     "use promote, pause, resume or abort");
           };
-      send(ctx, 200, RolloutView.of(r));
+      send(ctx, 200, RolloutView.of(r, d.rollouts().previewSecret()));
     } catch (dev.pilothouse.core.rollout.RolloutController.RefusedException e) {
       throw new ApiError(409, e.getMessage(), "see 'pilothouse rollout status " + name + "'");
     }

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -39,6 +40,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+  /** daemon.log is rotated beyond 10 MiB, keeping 5 older files (60 MiB at most). */
+  static final long DAEMON_LOG_MAX = 10L << 20;
+
+  static final int DAEMON_LOG_KEEP = 5;
   static final Duration TICK = Duration.ofMillis(100);
 
   /** How a daemon is configured. */
@@ -160,6 +166,16 @@ public final class Daemon {
                             + existingPid(),
                         null));
     String token = dir.token();
+    List<Path> repaired = dir.secure();
+    if (!repaired.isEmpty()) {
+      log.warn(
+          "state directory {}: took group and other permissions off {} files and directories"
+              + " (first: {}); it holds secrets and is for its owner only",
+          dir.path(),
+          repaired.size(),
+          repaired.get(0));
+    }
+    StateDir.createPrivate(dir.resolve("pilothouse.db"));
     store = SqliteStore.open(dir.resolve("pilothouse.db"), clock);
     logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
     probeExecutor = Probers.virtualThreads();
@@ -189,15 +205,17 @@ public final class Daemon {
             () -> controller.status());
     applier = new SpecApplier(store, controller, store, clock);
     Fleet fleet = new Fleet(controller, applier, traffic, clock);
+    String previewSecret = RolloutController.Options.secret(random);
     checks =
         new RolloutChecks(
             () -> traffic.port().orElse(null),
             applier::current,
-            q -> telemetry.engine().instant(q, clock.millis()));
+            q -> telemetry.engine().instant(q, clock.millis()),
+            previewSecret);
     rollouts =
         RolloutController.create(
             new RolloutController.Options(
-                fleet, traffic, fleet, store, store, clock, random, checks));
+                fleet, traffic, fleet, store, store, clock, random, checks, previewSecret));
     applier.setRollouts(rollouts);
     applier.setDeployChecks(
         new Preflight(dir.path(), controller::status, traffic::port, Preflight::procMemAvailable),
@@ -232,6 +250,12 @@ public final class Daemon {
             r -> Thread.ofPlatform().name("reconcile").daemon().unstarted(r));
     loop.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
     loop.scheduleWithFixedDelay(logFiles::maintain, 1, 1, TimeUnit.SECONDS);
+    // daemon.log is the daemon's stdout, opened by 'up' in append mode: rotated by copy-truncate.
+    loop.scheduleWithFixedDelay(
+        () -> LogFiles.copyTruncate(dir.resolve("daemon.log"), DAEMON_LOG_MAX, DAEMON_LOG_KEEP),
+        5,
+        5,
+        TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(

@@ -48,10 +48,14 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
    * @param proxyPort the load balancer's port, or null while it does not listen
    * @param spec the desired state now in force (for routes and working directories)
    */
+  private final String previewSecret;
+
   RolloutChecks(
       Supplier<Integer> proxyPort,
       Supplier<dev.pilothouse.core.spec.Spec> spec,
-      java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query) {
+      java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query,
+      String previewSecret) {
+    this.previewSecret = previewSecret;
     this.proxyPort = proxyPort;
     this.spec = spec;
     this.query = query;
@@ -86,7 +90,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + t.path()))
             .timeout(t.maxLatency().plusSeconds(5))
-            .header(RolloutController.PREVIEW_HEADER, "smoke")
+            .header(RolloutController.PREVIEW_HEADER, previewSecret)
             .method(t.method(), HttpRequest.BodyPublishers.noBody());
     if (!route.host().isEmpty()) {
       b.header("Host", route.host());

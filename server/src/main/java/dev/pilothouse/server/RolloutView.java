@@ -8,7 +8,11 @@ import dev.pilothouse.core.rollout.Rollout;
 final class RolloutView {
   private RolloutView() {}
 
-  static Wire.Rollout of(Rollout r) {
+  /**
+   * The rollout; previewSecret goes into the header that reaches the new version while the rollout
+   * is under way (for manual checks, as the smoke tests use it).
+   */
+  static Wire.Rollout of(Rollout r, String previewSecret) {
     return new Wire.Rollout(
         r.service(),
         r.phase().wire(),
@@ -20,7 +24,10 @@ final class RolloutView {
         r.weight(),
         r.startedAt().toString(),
         r.verdicts().stream().map(RolloutView::view).toList(),
-        r.plan().kind().wire());
+        r.plan().kind().wire(),
+        r.phase().done()
+            ? ""
+            : dev.pilothouse.core.rollout.RolloutController.PREVIEW_HEADER + ": " + previewSecret);
   }
 
   private static Wire.Verdict view(Verdict v) {

@@ -101,7 +101,11 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
                   ps.tlsKey().isEmpty() ? null : Path.of(ps.tlsKey()),
                   ps.idleTimeout(),
                   ps.accessLogSample() > 0 ? accessLog : null,
-                  ps.accessLogSample() > 0 ? ps.accessLogSample() : 1.0));
+                  ps.accessLogSample() > 0 ? ps.accessLogSample() : 1.0,
+                  ps.accessLogMaxSize(),
+                  ps.accessLogKeep(),
+                  ps.trustedProxies(),
+                  ps.bodyTimeout()));
       error = "";
       events.emit(
           new NewEvent(

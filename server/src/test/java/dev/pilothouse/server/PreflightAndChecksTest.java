@@ -225,7 +225,10 @@ class PreflightAndChecksTest {
             dev.pilothouse.tsdb.promql.Engine.Options.defaults());
     try (RolloutChecks checks =
         new RolloutChecks(
-            () -> null, () -> new Spec(List.of(v2)), q -> engine.instant(q, 1_000_000))) {
+            () -> null,
+            () -> new Spec(List.of(v2)),
+            q -> engine.instant(q, 1_000_000),
+            "0123456789abcdef0123456789abcdef")) {
       List<Verdict> v =
           checks
               .custom(

@@ -63,9 +63,10 @@ public final class SpecParser {
   static final List<String> ENDPOINT = List.of("path", "port");
   static final List<String> NOTIFICATIONS = List.of("webhooks", "slack", "email", "events");
   static final List<String> EMAIL = List.of("smtp", "from", "to");
-  static final List<String> PROXY = List.of("host", "port", "tls", "idleTimeout", "accessLog");
+  static final List<String> PROXY =
+      List.of("host", "port", "tls", "idleTimeout", "accessLog", "trustedProxies", "bodyTimeout");
   static final List<String> TLS = List.of("cert", "key");
-  static final List<String> ACCESS_LOG = List.of("sample");
+  static final List<String> ACCESS_LOG = List.of("sample", "maxSize", "keep");
   static final List<String> ROUTE =
       List.of(
           "host",
@@ -713,18 +714,42 @@ public final class SpecParser {
     }
     Duration idle = duration(f, "idleTimeout", d.idleTimeout(), false);
     double sample = d.accessLogSample();
+    long maxSize = d.accessLogMaxSize();
+    int keep = d.accessLogKeep();
     Optional<Node> al = f.get("accessLog");
     if (al.isPresent()) {
       if (al.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.BOOL) {
         sample = f.bool("accessLog").orElse(true) ? 1.0 : 0.0;
       } else {
-        sample =
-            f.object("accessLog", ACCESS_LOG)
-                .flatMap(a -> a.number("sample", 0.0, 1.0, true))
-                .orElse(1.0);
+        Optional<Fields> a = f.object("accessLog", ACCESS_LOG);
+        sample = a.flatMap(x -> x.number("sample", 0.0, 1.0, true)).orElse(1.0);
+        if (a.isPresent()) {
+          maxSize = memoryField(a.get(), "maxSize", maxSize);
+          if (maxSize < 4096) {
+            problems.at(
+                a.get().get("maxSize").orElseThrow(),
+                a.get().join("maxSize"),
+                "must be at least 4Ki",
+                "write e.g. 100Mi");
+            maxSize = d.accessLogMaxSize();
+          }
+          keep = a.get().integer("keep", 1, 1000).map(Long::intValue).orElse(keep);
+        }
       }
     }
-    return new ProxySpec(host, port, cert, key, idle, sample);
+    List<String> trusted = f.strings("trustedProxies").orElse(List.of());
+    for (int i = 0; i < trusted.size(); i++) {
+      String t = trusted.get(i);
+      if (!t.matches("[0-9a-fA-F:.]+(/\\d{1,3})?")) {
+        problems.at(
+            f.get("trustedProxies").orElseThrow(),
+            f.join("trustedProxies") + "[" + i + "]",
+            "'" + t + "' is not an IP address or CIDR block",
+            "write e.g. 10.0.0.0/8 or 192.168.1.10");
+      }
+    }
+    Duration body = duration(f, "bodyTimeout", d.bodyTimeout(), false);
+    return new ProxySpec(host, port, cert, key, idle, sample, maxSize, keep, trusted, body);
   }
 
   private NotificationsSpec notifications(Fields f) {

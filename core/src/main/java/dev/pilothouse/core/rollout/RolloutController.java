@@ -47,7 +47,21 @@ public final class RolloutController {
       EventSink events,
       InstantSource clock,
       RandomGenerator random,
-      Ports.Checks checks) {
+      Ports.Checks checks,
+      String previewSecret) {
+    /** Options whose preview secret is drawn from random. */
+    public Options(
+        Ports.Fleet fleet,
+        TrafficSplitter traffic,
+        Ports.Measurements measurements,
+        Ports.RolloutStore store,
+        EventSink events,
+        InstantSource clock,
+        RandomGenerator random,
+        Ports.Checks checks) {
+      this(fleet, traffic, measurements, store, events, clock, random, checks, secret(random));
+    }
+
     /** Options without smoke tests, custom checks or a load generator. */
     public Options(
         Ports.Fleet fleet,
@@ -69,7 +83,24 @@ public final class RolloutController {
       requireNonNull(events, "events");
       requireNonNull(clock, "clock");
       requireNonNull(random, "random");
+      if (previewSecret == null || previewSecret.length() < 16) {
+        throw new IllegalArgumentException("previewSecret must have at least 16 characters");
+      }
     }
+
+    /** 128 random bits in hex. */
+    public static String secret(RandomGenerator random) {
+      return java.util.HexFormat.of().toHexDigits(random.nextLong())
+          + java.util.HexFormat.of().toHexDigits(random.nextLong());
+    }
+  }
+
+  /**
+   * The value of {@link #PREVIEW_HEADER} that sends a request to the new version: only who has it
+   * (smoke tests, operators through 'rollout status') reaches an unreleased version.
+   */
+  public String previewSecret() {
+    return o.previewSecret();
   }
 
   /** A deploy that cannot start; the message says why. */
@@ -688,7 +719,7 @@ public final class RolloutController {
                         m.value()))
             .toList();
     List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
-    active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, "*"));
+    active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, o.previewSecret()));
     return new Split(
         stable.template(), canary.template(), weight, active, false, r.plan().sticky());
   }

@@ -76,6 +76,12 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     Path logFile = logs.fileFor(l.service(), l.instanceId());
     try {
       Files.createDirectories(logFile.getParent());
+      if (!Files.exists(logFile)) {
+        Files.createFile( // instances' output may hold secrets: owner-only, whatever the umask
+            logFile,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      }
       pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       pb.redirectErrorStream(true);

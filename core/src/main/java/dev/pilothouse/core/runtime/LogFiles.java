@@ -162,14 +162,50 @@ public final class LogFiles {
     }
   }
 
+  /**
+   * Rotates a log that another process appends to (O_APPEND, so it cannot be renamed under it) once
+   * it is longer than maxBytes: f.N-1 becomes f.N … f becomes f.1 (a copy), then f is truncated.
+   * Lines written between the copy and the truncation are lost, as with logrotate's copytruncate.
+   * Returns whether it rotated.
+   */
+  public static boolean copyTruncate(Path f, long maxBytes, int keep) {
+    if (sizeOf(f) <= maxBytes || keep < 1) {
+      return false;
+    }
+    try {
+      Files.deleteIfExists(numbered(f, keep));
+      for (int i = keep - 1; i >= 1; i--) {
+        if (Files.exists(numbered(f, i))) {
+          Files.move(numbered(f, i), numbered(f, i + 1), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      copyTruncate(f);
+      return true;
+    } catch (IOException e) {
+      log.warn("could not rotate {}: {}", f, e.toString());
+      return false;
+    }
+  }
+
+  private static Path numbered(Path f, int n) {
+    return f.resolveSibling(f.getFileName() + "." + n);
+  }
+
+  /** Copies f to f.1 (owner-only, like f) and truncates f. */
+  private static void copyTruncate(Path f) throws IOException {
+    Files.copy(f, rotated(f), StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(
+        rotated(f), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+      ch.truncate(0);
+    }
+  }
+
   private void rotate(Path f) {
     try {
-      Files.copy(f, rotated(f), StandardCopyOption.REPLACE_EXISTING);
+      copyTruncate(f);
       if (Files.exists(index(f))) {
         Files.copy(index(f), index(rotated(f)), StandardCopyOption.REPLACE_EXISTING);
-      }
-      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-        ch.truncate(0);
       }
       Files.deleteIfExists(index(f));
       appendIndex(f, 0);

@@ -3,6 +3,7 @@ package dev.pilothouse.core.spec;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The built-in load balancer's listener.
@@ -11,6 +12,10 @@ import java.time.Duration;
  * @param tlsCert PEM certificate file, empty for plain HTTP
  * @param tlsKey PEM (PKCS#8) key file, empty for plain HTTP
  * @param accessLogSample share of requests written to the access log; 0 turns it off
+ * @param accessLogMaxSize bytes after which the access log is rotated
+ * @param accessLogKeep rotated access logs kept
+ * @param trustedProxies addresses or CIDR blocks whose X-Forwarded-* headers are kept
+ * @param bodyTimeout a request or response body idle this long is cut off (408 or a close)
  */
 public record ProxySpec(
     String host,
@@ -18,8 +23,29 @@ public record ProxySpec(
     String tlsCert,
     String tlsKey,
     Duration idleTimeout,
-    double accessLogSample) {
+    double accessLogSample,
+    long accessLogMaxSize,
+    int accessLogKeep,
+    List<String> trustedProxies,
+    Duration bodyTimeout) {
+
+  /** A listener with the default access-log rotation, body timeout and no trusted proxies. */
+  public ProxySpec(
+      String host,
+      int port,
+      String tlsCert,
+      String tlsKey,
+      Duration idleTimeout,
+      double accessLogSample) {
+    this(host, port, tlsCert, tlsKey, idleTimeout, accessLogSample, 0, 0, List.of(), null);
+  }
+
   public ProxySpec {
+    // Revisions stored before a field existed read it as 0 or null: the default then.
+    accessLogMaxSize = accessLogMaxSize <= 0 ? 100L << 20 : accessLogMaxSize;
+    accessLogKeep = accessLogKeep <= 0 ? 5 : accessLogKeep;
+    trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+    bodyTimeout = bodyTimeout == null ? Duration.ofSeconds(30) : bodyTimeout;
     requireNonNull(host, "host");
     requireNonNull(tlsCert, "tlsCert");
     requireNonNull(tlsKey, "tlsKey");
