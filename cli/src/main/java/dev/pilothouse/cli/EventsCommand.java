@@ -11,8 +11,42 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code pilothouse events}. */
-@Command(name = "events", description = "Show what the daemon did (the audit log).")
+@Command(
+    name = "events",
+    description = "Show what the daemon did (the audit log).",
+    subcommands = EventsCommand.Verify.class)
 final class EventsCommand implements Callable<Integer> {
+
+  /** {@code pilothouse events verify [-o json]}: exit 0 when the chain is intact, else 1. */
+  @Command(name = "verify", description = "Check the audit log's hash chain.")
+  static final class Verify implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      Wire.ChainCheck c = common.client().verifyEvents();
+      if (output.json()) {
+        out.println(Output.json(c));
+      } else if (c.intact()) {
+        out.println(c.events() + " events, chain intact");
+      } else {
+        out.println(
+            "chain broken at event "
+                + c.firstBroken()
+                + ": "
+                + c.reason()
+                + " ("
+                + c.events()
+                + " events checked)");
+      }
+      out.flush();
+      return c.intact() ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+  }
+
   @Mixin Common common;
   @Mixin Output output;
 

@@ -195,6 +195,11 @@ public final class PilotClient {
     return post("/api/v1/shutdown?stopInstances=" + stopInstances, null, Wire.Ack.class);
   }
 
+  /** Checks the event log's hash chain. */
+  public Wire.ChainCheck verifyEvents() {
+    return get("/api/v1/events/verify", Wire.ChainCheck.class);
+  }
+
   public List<Wire.Event> events(long after, int limit) {
     return get(
         "/api/v1/events?after=" + after + "&limit=" + limit,

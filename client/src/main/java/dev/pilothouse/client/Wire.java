@@ -110,6 +110,9 @@ public final class Wire {
       String strategy,
       String previewHeader) {}
 
+  /** The outcome of {@code events verify}: the first event that does not verify, if any. */
+  public record ChainCheck(long events, boolean intact, Long firstBroken, String reason) {}
+
   /** One metric's verdict at the latest analysis. */
   public record Verdict(
       String metric, String outcome, Double pValue, Double effect, String reason) {}

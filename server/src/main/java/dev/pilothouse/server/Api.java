@@ -67,6 +67,7 @@ final class Api {
               config.jetty.host = host;
               config.jetty.port = port;
               config.routes.before("/api/*", this::authenticate);
+              config.routes.before("/api/*", this::refuseCrossSite);
               config.routes.before("/metrics", this::authenticate);
               config.routes.get("/metrics", this::metrics);
               config.routes.get("/api/v1/status", this::status);
@@ -81,6 +82,7 @@ final class Api {
               config.routes.get("/api/v1/dora", this::dora);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
+              config.routes.get("/api/v1/events/verify", this::verifyEvents);
               config.routes.get("/api/v1/rollouts/{name}", this::rollout);
               config.routes.post("/api/v1/rollouts/{name}/{action}", this::rolloutAction);
               config.routes.sse("/api/v1/events/stream", this::stream);
@@ -114,13 +116,16 @@ final class Api {
               config.routes.exception(
                   Exception.class,
                   (e, ctx) -> {
-                    log.error("API request {} {} failed", ctx.method(), ctx.path(), e);
+                    // The client gets an id to quote, never the exception's text.
+                    String id = java.util.HexFormat.of().toHexDigits(ERROR_IDS.nextInt());
+                    log.error(
+                        "API request {} {} failed (error id {})", ctx.method(), ctx.path(), id, e);
                     send(
                         ctx,
                         500,
                         new Wire.Error(
-                            "internal error: " + e,
-                            "see daemon.log in the state directory",
+                            "internal error " + id,
+                            "see daemon.log in the state directory for error id " + id,
                             List.of()));
                   });
               config.routes.error(
@@ -141,6 +146,65 @@ final class Api {
     app.start();
     address = "http://" + host + ":" + app.port();
     return app;
+  }
+
+  private static final java.util.random.RandomGenerator ERROR_IDS =
+      new java.security.SecureRandom();
+
+  /**
+   * Refuses state-changing requests a browser could be made to send on a user's behalf (CSRF). A
+   * browser sends its stored basic-auth credentials cross-site, but never a bearer token, never a
+   * non-form Content-Type without asking first (CORS preflight), and always its Origin. So a POST
+   * needs a bearer token or a Content-Type that no plain form can send (JSON, protobuf), and a
+   * foreign Origin is refused. Prometheus's query endpoints only read and are left alone.
+   */
+  private void refuseCrossSite(Context ctx) {
+    if (!ctx.method().name().equals("POST") || PROMETHEUS_READS.contains(ctx.path())) {
+      return;
+    }
+    String origin = ctx.header("Origin");
+    if (origin != null && !origin.isEmpty() && !origin.equals(address)) {
+      refuse(
+          ctx,
+          403,
+          "cross-site request from " + origin + " refused",
+          "call the API from the CLI or a script, not from a web page");
+    }
+    boolean bearer =
+        Optional.ofNullable(ctx.header("Authorization"))
+            .orElse("")
+            .regionMatches(true, 0, "Bearer ", 0, 7);
+    String type = Optional.ofNullable(ctx.header("Content-Type")).orElse("");
+    String base = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+    boolean formType =
+        base.isEmpty()
+            || base.equals("application/x-www-form-urlencoded")
+            || base.equals("multipart/form-data")
+            || base.equals("text/plain");
+    if (!bearer && formType) {
+      refuse(
+          ctx,
+          415,
+          "a state-changing request with basic auth needs 'Content-Type: application/json'; got '"
+              + type
+              + "'",
+          "send JSON with Content-Type: application/json, or the token as 'Authorization: Bearer"
+              + " TOKEN' (see docs/api.md)");
+    }
+  }
+
+  /** Prometheus endpoints that clients may POST a form to, and that only read. */
+  private static final java.util.Set<String> PROMETHEUS_READS =
+      java.util.Set.of(
+          "/api/v1/query",
+          "/api/v1/query_range",
+          "/api/v1/series",
+          "/api/v1/labels",
+          "/api/v1/query_exemplars");
+
+  private static void refuse(Context ctx, int status, String message, String hint) {
+    log.warn("API refused {} {} from {}: {}", ctx.method(), ctx.path(), ctx.ip(), message);
+    throw new ApiError(status, message, hint);
   }
 
   private void authenticate(Context ctx) {
@@ -165,6 +229,12 @@ final class Api {
                 given.getBytes(StandardCharsets.UTF_8), d.token().getBytes(StandardCharsets.UTF_8));
     if (!ok) {
       ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
+      log.warn(
+          "API refused {} {} from {}: {}",
+          ctx.method(),
+          ctx.path(),
+          ctx.ip(),
+          header.isEmpty() ? "missing API token" : "wrong API token");
       throw new ApiError(
           401,
           header.isEmpty() ? "missing API token" : "wrong API token",
@@ -469,6 +539,18 @@ final class Api {
     } catch (IOException e) {
       // the client went away while following
     }
+  }
+
+  private void verifyEvents(Context ctx) {
+    send(ctx, 200, chainCheck(d.events().verify()));
+  }
+
+  static Wire.ChainCheck chainCheck(EventLog.Verification v) {
+    return new Wire.ChainCheck(
+        v.events(),
+        v.intact(),
+        v.intact() ? null : v.broken().seq(),
+        v.intact() ? "" : v.broken().reason());
   }
 
   private void events(Context ctx) {

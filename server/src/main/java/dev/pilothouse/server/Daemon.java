@@ -114,6 +114,30 @@ public final class Daemon {
     return d;
   }
 
+  /** Checks the audit log at start; a broken chain is logged and recorded as an event. */
+  private void verifyEventChain() {
+    var v = store.verify();
+    if (v.intact()) {
+      return;
+    }
+    log.error(
+        "audit log: event {} does not verify: {} (see 'pilothouse events verify')",
+        v.broken().seq(),
+        v.broken().reason());
+    store.emit(
+        new NewEvent(
+            clock.instant(),
+            "AuditChainBroken",
+            "",
+            "",
+            "the event log does not verify from event "
+                + v.broken().seq()
+                + ": "
+                + v.broken().reason(),
+            Map.of(
+                "first_broken", Long.toString(v.broken().seq()), "reason", v.broken().reason())));
+  }
+
   /** Damage found while opening the metrics store: a log line and an event for each kind. */
   private void reportDamagedStore(dev.pilothouse.tsdb.Tsdb.OpenReport r) {
     for (var q : r.quarantined()) {
@@ -275,6 +299,7 @@ public final class Daemon {
                 "startup_ms",
                     Long.toString(Duration.between(started, clock.instant()).toMillis()))));
     reportDamagedStore(telemetry.db().openReport());
+    verifyEventChain();
     log.info(
         "daemon started: pid {}, API http://{}:{}",
         ProcessHandle.current().pid(),

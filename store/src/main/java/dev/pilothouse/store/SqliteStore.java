@@ -310,19 +310,21 @@ public final class SqliteStore
   }
 
   @Override
-  public synchronized Optional<Long> verify() {
+  public synchronized Verification verify() {
     String prev = EventChain.GENESIS;
     long after = 0;
+    long checked = 0;
     while (true) {
       List<Event> batch = after(after, 1000);
       if (batch.isEmpty()) {
-        return Optional.empty();
+        return new Verification(checked, null);
       }
-      Optional<Long> broken = EventChain.firstBroken(prev, batch);
+      Optional<EventChain.Break> broken = EventChain.check(prev, after, batch);
       if (broken.isPresent()) {
-        return broken;
+        return new Verification(checked + batch.size(), broken.get());
       }
       Event last = batch.get(batch.size() - 1);
+      checked += batch.size();
       prev = last.hash();
       after = last.seq();
     }

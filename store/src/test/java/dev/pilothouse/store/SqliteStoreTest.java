@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventChain;
+import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceRecord;
 import dev.pilothouse.core.spec.Probe;
@@ -177,7 +178,8 @@ class SqliteStoreTest {
       assertThat(all.get(2).prevHash()).isEqualTo(all.get(1).hash());
       assertThat(all.get(0).fields()).containsEntry("k", "v");
       assertThat(s.latest(2)).extracting(Event::type).containsExactly("B", "C");
-      assertThat(s.verify()).isEmpty();
+      assertThat(s.verify().intact()).isTrue();
+      assertThat(s.verify().events()).isEqualTo(3);
     }
   }
 
@@ -188,8 +190,50 @@ class SqliteStoreTest {
         s.emit(new NewEvent(clock.instant(), "T", "", "", "m" + i, Map.of()));
       }
       s.execute("UPDATE events SET message = 'forged' WHERE seq = 4");
-      assertThat(s.verify()).contains(4L);
+      assertThat(s.verify().firstBreak()).get().extracting(EventChain.Break::seq).isEqualTo(4L);
+      assertThat(s.verify().broken().reason()).startsWith("edited");
     }
+  }
+
+  @Test
+  void verify_namesMissingAndReorderedEvents() {
+    try (SqliteStore s = open()) {
+      for (int i = 0; i < 6; i++) {
+        s.emit(new NewEvent(clock.instant(), "T", "", "", "m" + i, Map.of()));
+      }
+      s.execute("DELETE FROM events WHERE seq = 3");
+      EventLog.Verification v = s.verify();
+      assertThat(v.broken().seq()).isEqualTo(4L);
+      assertThat(v.broken().reason()).isEqualTo("events 3..3 are missing");
+    }
+  }
+
+  @Test
+  void verify_aRewrittenLinkIsCaught_evenWithAFreshHash() {
+    try (SqliteStore s = open()) {
+      for (int i = 0; i < 4; i++) {
+        s.emit(new NewEvent(clock.instant(), "T", "", "", "m" + i, Map.of()));
+      }
+      // A forger who recomputes event 2's hash still breaks event 3's link.
+      Event e2 = s.after(1, 1).get(0);
+      String forged =
+          EventChain.hash(e2.prevHash(), 2, e2.at().toString(), "T", "", "", "forged", Map.of());
+      s.execute("UPDATE events SET message = 'forged', hash = '" + forged + "' WHERE seq = 2");
+      EventLog.Verification v = s.verify();
+      assertThat(v.broken().seq()).isEqualTo(3L);
+      assertThat(v.broken().reason()).contains("link does not match");
+    }
+  }
+
+  @Test
+  void hashEncoding_isUnambiguous() {
+    // Fields that would run together in a newline-joined encoding hash differently here.
+    String a = EventChain.hash(EventChain.GENESIS, 1, "t", "A", "s", "", "x\ny", Map.of());
+    String b = EventChain.hash(EventChain.GENESIS, 1, "t", "A", "s", "x", "y", Map.of());
+    assertThat(a).isNotEqualTo(b);
+    assertThat(EventChain.hash(EventChain.GENESIS, 1, "t", "A", "", "", "", Map.of("k", "v=w")))
+        .isNotEqualTo(
+            EventChain.hash(EventChain.GENESIS, 1, "t", "A", "", "", "", Map.of("k=v", "w")));
   }
 
   @Test

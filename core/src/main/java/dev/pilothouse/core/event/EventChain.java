@@ -12,8 +12,45 @@ public final class EventChain {
 
   private EventChain() {}
 
-  /** The hash of an event with this content following prevHash. */
+  /**
+   * The hash of an event with this content following prevHash, over a length-prefixed encoding
+   * (each field as its UTF-8 length, a colon, then its bytes): no two different events encode the
+   * same, whatever newlines or '=' their fields hold.
+   */
   public static String hash(
+      String prevHash,
+      long seq,
+      String at,
+      String type,
+      String service,
+      String instance,
+      String message,
+      Map<String, String> fields) {
+    StringBuilder b = new StringBuilder("v2\n");
+    field(b, prevHash);
+    field(b, Long.toString(seq));
+    field(b, at);
+    field(b, type);
+    field(b, service);
+    field(b, instance);
+    field(b, message);
+    field(b, Integer.toString(fields.size()));
+    fields.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              field(b, e.getKey());
+              field(b, e.getValue());
+            });
+    return Hashing.sha256Hex(b.toString());
+  }
+
+  private static void field(StringBuilder b, String s) {
+    b.append(s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append(':').append(s);
+  }
+
+  /** The first encoding (newline-separated), still accepted for events recorded with it. */
+  static String legacyHash(
       String prevHash,
       long seq,
       String at,
@@ -32,27 +69,76 @@ public final class EventChain {
   }
 
   /**
+   * Where a chain stops verifying.
+   *
+   * @param seq the first event that does not verify
+   * @param reason what is wrong with it, in words for an operator
+   */
+  public record Break(long seq, String reason) {}
+
+  /**
+   * Checks a run of consecutive events that follows prevHash (and event number prevSeq); returns
+   * the first event that does not verify and why, or empty when the run is intact.
+   */
+  public static Optional<Break> check(String prevHash, long prevSeq, List<Event> events) {
+    String prev = prevHash;
+    long expectedSeq = prevSeq + 1;
+    for (Event e : events) {
+      if (e.seq() != expectedSeq) {
+        return Optional.of(
+            new Break(
+                e.seq(),
+                e.seq() > expectedSeq
+                    ? "events " + expectedSeq + ".." + (e.seq() - 1) + " are missing"
+                    : "out of order: it follows event " + (expectedSeq - 1)));
+      }
+      boolean content =
+          e.hash()
+                  .equals(
+                      hash(
+                          prev,
+                          e.seq(),
+                          e.at().toString(),
+                          e.type(),
+                          e.service(),
+                          e.instance(),
+                          e.message(),
+                          e.fields()))
+              || e.hash()
+                  .equals(
+                      legacyHash(
+                          prev,
+                          e.seq(),
+                          e.at().toString(),
+                          e.type(),
+                          e.service(),
+                          e.instance(),
+                          e.message(),
+                          e.fields()));
+      if (!e.prevHash().equals(prev)) {
+        return Optional.of(
+            new Break(
+                e.seq(),
+                "its link does not match the event before it (an earlier event was replaced,"
+                    + " removed or reordered)"));
+      }
+      if (!content) {
+        return Optional.of(new Break(e.seq(), "edited: its content does not match its hash"));
+      }
+      prev = e.hash();
+      expectedSeq++;
+    }
+    return Optional.empty();
+  }
+
+  /**
    * Checks a run of consecutive events; returns the sequence number of the first event whose link
    * or hash does not match, or empty when the chain is intact.
    */
   public static Optional<Long> firstBroken(String prevHash, List<Event> events) {
-    String prev = prevHash;
-    for (Event e : events) {
-      String expected =
-          hash(
-              prev,
-              e.seq(),
-              e.at().toString(),
-              e.type(),
-              e.service(),
-              e.instance(),
-              e.message(),
-              e.fields());
-      if (!e.prevHash().equals(prev) || !e.hash().equals(expected)) {
-        return Optional.of(e.seq());
-      }
-      prev = e.hash();
+    if (events.isEmpty()) {
+      return Optional.empty();
     }
-    return Optional.empty();
+    return check(prevHash, events.get(0).seq() - 1, events).map(Break::seq);
   }
 }

@@ -15,6 +15,22 @@ public interface EventLog extends EventSink {
   /** Registers a listener called after each append; returns a handle that unregisters it. */
   AutoCloseable subscribe(Consumer<Event> listener);
 
-  /** The sequence number of the first event whose chain link is broken, if any. */
-  Optional<Long> verify();
+  /** Checks the whole chain from the first event. */
+  Verification verify();
+
+  /**
+   * The outcome of checking the chain.
+   *
+   * @param events how many events were checked
+   * @param broken the first event that does not verify, or null when the chain is intact
+   */
+  record Verification(long events, EventChain.Break broken) {
+    public boolean intact() {
+      return broken == null;
+    }
+
+    public Optional<EventChain.Break> firstBreak() {
+      return Optional.ofNullable(broken);
+    }
+  }
 }

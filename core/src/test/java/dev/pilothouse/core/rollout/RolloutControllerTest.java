@@ -363,8 +363,13 @@ class RolloutControllerTest {
         V1,
         V2,
         with(STANDARD, CanarySpec.Kind.CANARY, SMOKE, List.of(), null, Duration.ZERO, null));
+    // Only the daemon's secret value reaches the new version, not any value of the header.
+    assertThat(c.previewSecret()).hasSizeGreaterThanOrEqualTo(32).isNotEqualTo("*");
     assertThat(lastSplit.rules())
-        .contains(new Split.Rule(Split.Rule.Kind.HEADER, RolloutController.PREVIEW_HEADER, "*"));
+        .contains(
+            new Split.Rule(
+                Split.Rule.Kind.HEADER, RolloutController.PREVIEW_HEADER, c.previewSecret()))
+        .noneMatch(r -> r.value().equals("*"));
     run(c, Duration.ofSeconds(90));
     assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
     assertThat(events).extracting(NewEvent::type).contains("RolloutSmokePassed");
