@@ -1,0 +1,133 @@
+package dev.pilothouse.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What a hostile client sends never reaches an instance as it was sent, nor hangs a connection. */
+class HardeningTest {
+
+  private static ProxyOptions options(List<String> trusted, Duration bodyTimeout) {
+    return new ProxyOptions(
+        "127.0.0.1",
+        0,
+        1,
+        null,
+        null,
+        Duration.ofSeconds(60),
+        null,
+        1.0,
+        100L << 20,
+        5,
+        trusted,
+        bodyTimeout);
+  }
+
+  /** Sends raw bytes and reads until the proxy closes the connection (or 10 s pass). */
+  private static String exchange(int port, String raw) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      byte[] buf = new byte[4096];
+      int n;
+      try {
+        while ((n = in.read(buf)) > 0) {
+          got.write(buf, 0, n);
+        }
+      } catch (java.net.SocketTimeoutException stillOpen) {
+        got.writeBytes("\n(STILL OPEN)".getBytes(StandardCharsets.ISO_8859_1));
+      }
+      return got.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void stalledRequestBody_gets408_andTheConnectionCloses() throws Exception {
+    try (TestBackend b = new TestBackend("a");
+        DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(1)))) {
+      dp.update(
+          RouteTable.of(
+              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      String answer =
+          exchange(dp.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\nabc");
+      assertThat(answer).startsWith("HTTP/1.1 408").contains("request body timed out");
+      assertThat(answer).doesNotContain("(STILL OPEN)");
+    }
+  }
+
+  @Test
+  void forwardedHeaders_fromAnUntrustedClient_areReplaced_fromATrustedOne_extended()
+      throws Exception {
+    String req =
+        "GET / HTTP/1.1\r\nHost: shop\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil\r\n"
+            + "X-Forwarded-Proto: https\r\nx-pilothouse-preview: guess\r\nConnection: close\r\n\r\n";
+    try (TestBackend b = new TestBackend("a")) {
+      try (DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(30)))) {
+        dp.update(
+            RouteTable.of(
+                List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+        assertThat(exchange(dp.port(), req)).startsWith("HTTP/1.1 200");
+        assertThat(b.lastHeaders)
+            .containsEntry("x-forwarded-for", "127.0.0.1")
+            .containsEntry("x-forwarded-host", "shop")
+            .containsEntry("x-forwarded-proto", "http")
+            .doesNotContainKey("x-pilothouse-preview");
+      }
+      try (DataPlane dp =
+          DataPlane.start(options(List.of("127.0.0.0/8"), Duration.ofSeconds(30)))) {
+        dp.update(
+            RouteTable.of(
+                List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+        assertThat(exchange(dp.port(), req)).startsWith("HTTP/1.1 200");
+        assertThat(b.lastHeaders)
+            .containsEntry("x-forwarded-for", "6.6.6.6, 127.0.0.1")
+            .containsEntry("x-forwarded-host", "evil");
+      }
+    }
+  }
+
+  @Test
+  void smugglingShapes_areRefused_andNeverReachTheInstance() throws Exception {
+    try (TestBackend b = new TestBackend("a");
+        DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(5)))) {
+      dp.update(
+          RouteTable.of(
+              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      List<String> refused =
+          List.of(
+              // CL.TE / TE.CL
+              "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG",
+              "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+              // an encoding the next hop may read differently
+              "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+              "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+              "POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+              // duplicate, differing lengths
+              "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+              // a control character in a header value
+              "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n");
+      for (String r : refused) {
+        assertThat(exchange(dp.port(), r)).as(r).startsWith("HTTP/1.1 400");
+      }
+      assertThat(b.requests.get()).isZero();
+      // Connection naming a framing header does not strip it: the body arrives whole.
+      String ok =
+          exchange(
+              dp.port(),
+              "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close, Content-Length\r\n\r\nhello");
+      assertThat(ok).startsWith("HTTP/1.1 200");
+      assertThat(b.bytesReceived.get()).isEqualTo(5);
+    }
+  }
+}
