@@ -27,6 +27,9 @@ final class Harness implements AutoCloseable {
   final Path stateDir;
   final Path work;
 
+  /** Variables added to the environment of every CLI run (and so of a daemon it starts). */
+  final Map<String, String> cliEnv = new HashMap<>();
+
   /** What a CLI run printed and returned. */
   record Result(int exit, String out, String err) {}
 
@@ -78,6 +81,7 @@ final class Harness implements AutoCloseable {
                   .getParent()
                   .getParent()
                   .toString());
+      pb.environment().putAll(cliEnv);
       Process p = pb.start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();

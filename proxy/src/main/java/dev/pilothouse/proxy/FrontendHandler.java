@@ -92,6 +92,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   /** Why the proxy answered by itself or cut the exchange (access log), or empty. */
   private String reason = "";
 
+  /** Whether this exchange's request went out to an instance (the access log names it then). */
+  private boolean sentToInstance;
+
+  /** Whether the client shut its sending side down (half-close): close once answered. */
+  private boolean inputClosed;
+
+  /** Whether this exchange has its access-log line. */
+  private boolean logged;
+
   FrontendHandler(NettyDataPlane dp, boolean tls, UpstreamPool pool, Sweeper sweeper) {
     this.dp = dp;
     this.tls = tls;
@@ -193,6 +202,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     sweeper.remove(this);
+    if (active && !logged) {
+      // The client went away mid-exchange: still logged, so that every request an instance saw
+      // has its line.
+      reason = "client closed the connection before the response ended";
+      completeAccessLog();
+    }
     if (active) {
       UpstreamHandler u = upstream;
       upstream = null;
@@ -206,6 +221,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     while (!queued.isEmpty()) {
       ReferenceCountUtil.release(queued.poll());
     }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+      // The client sent all it will send: answer the requests it completed, then close.
+      inputClosed = true;
+      if (active ? !requestComplete : queued.isEmpty()) {
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override
@@ -230,6 +258,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     retrying = false;
     status = 0;
     reason = "";
+    sentToInstance = false;
+    logged = false;
     group = null;
     cluster = null;
     keepAlive = HttpUtil.isKeepAlive(req);
@@ -467,6 +497,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     u.decoder.head = method.equals("HEAD");
     u.channel().write(request, u.channel().voidPromise());
     requestWritten = true;
+    sentToInstance = true;
     if (bodyless && requestComplete && buffered.isEmpty()) {
       u.channel().write(LastHttpContent.EMPTY_LAST_CONTENT, u.channel().voidPromise());
     } else {
@@ -695,6 +726,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void completeAccessLog() {
+    if (logged) {
+      return;
+    }
+    logged = true;
     if (dp.logsAccess()) {
       dp.accessLog(this::logLine);
     }
@@ -716,6 +751,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     finish();
     while (!active && !queued.isEmpty()) {
       channelRead(ctx, queued.poll());
+    }
+    if (inputClosed && !active) {
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return;
     }
     if (!ctx.channel().config().isAutoRead() && queued.size() <= MAX_QUEUED) {
       ctx.channel().config().setAutoRead(true);
@@ -763,7 +802,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     b.append(",\"status\":").append(status);
     b.append(",\"duration_ms\":").append(micros / 1000.0);
     AccessLog.field(b, "route", route == null ? "" : route.name());
-    AccessLog.field(b, "instance", backend == null || status == 0 ? "" : backend.id());
+    AccessLog.field(b, "instance", backend == null || !sentToInstance ? "" : backend.id());
     AccessLog.field(b, "version", backend == null ? "" : backend.version());
     b.append(",\"attempts\":").append(attempts);
     if (!reason.isEmpty()) {

@@ -122,10 +122,10 @@ final class Headers {
    * (RFC 9112 §6.1); anything else could be read differently by the next hop.
    */
   static String badTransferEncoding(HttpHeaders h, io.netty.handler.codec.http.HttpVersion v) {
-    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (te.isEmpty()) {
-      return null;
+    if (!h.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      return null; // the common case, without allocating
     }
+    List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (v.minorVersion() == 0 && v.majorVersion() == 1) {
       return "Transfer-Encoding in an HTTP/1.0 request";
     }

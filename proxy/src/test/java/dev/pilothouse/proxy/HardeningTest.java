@@ -121,13 +121,100 @@ class HardeningTest {
         assertThat(exchange(dp.port(), r)).as(r).startsWith("HTTP/1.1 400");
       }
       assertThat(b.requests.get()).isZero();
+
+      // obs-fold and bare LF: accepted as RFC 9112 allows, but re-framed for the next hop, which
+      // never sees a folded line or a bare LF.
+      String folded =
+          exchange(
+              dp.port(),
+              "GET /fold HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\nConnection: close\r\n\r\n");
+      if (folded.startsWith("HTTP/1.1 200")) {
+        assertThat(b.lastHeaders.get("x-folded")).doesNotContain("\r").doesNotContain("\n");
+      } else {
+        assertThat(folded).startsWith("HTTP/1.1 400");
+      }
+      int before = b.requests.get();
+      String bareLf = exchange(dp.port(), "GET /lf HTTP/1.1\nHost: x\nConnection: close\n\n");
+      assertThat(bareLf).matches("(?s)HTTP/1.1 (200|400).*");
+      assertThat(b.requests.get() - before).isLessThanOrEqualTo(1);
       // Connection naming a framing header does not strip it: the body arrives whole.
+      long received = b.bytesReceived.get();
       String ok =
           exchange(
               dp.port(),
               "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close, Content-Length\r\n\r\nhello");
       assertThat(ok).startsWith("HTTP/1.1 200");
-      assertThat(b.bytesReceived.get()).isEqualTo(5);
+      assertThat(b.bytesReceived.get() - received).isEqualTo(5);
+      assertThat(b.lastUri).isEqualTo("/");
+    }
+  }
+
+  @Test
+  void accessLog_isRotatedBySize_keepingABoundedNumberOfFiles(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path log = dir.resolve("access.log");
+    try (TestBackend b = new TestBackend("a");
+        DataPlane dp =
+            DataPlane.start(
+                new ProxyOptions(
+                    "127.0.0.1",
+                    0,
+                    1,
+                    null,
+                    null,
+                    Duration.ofSeconds(60),
+                    log,
+                    1.0,
+                    4096,
+                    2,
+                    List.of(),
+                    Duration.ofSeconds(30)))) {
+      dp.update(
+          RouteTable.of(
+              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      for (int i = 0; i < 150; i++) {
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + dp.port() + "/" + i))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding());
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> java.nio.file.Files.exists(dir.resolve("access.log.2")));
+    }
+    assertThat(java.nio.file.Files.exists(dir.resolve("access.log.3"))).isFalse();
+    for (String f : List.of("access.log", "access.log.1", "access.log.2")) {
+      assertThat(java.nio.file.Files.size(dir.resolve(f))).isLessThanOrEqualTo(4096);
+    }
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(log)))
+        .isEqualTo("rw-------");
+  }
+
+  @Test
+  void aClientThatHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
+    try (TestBackend b = new TestBackend("a");
+        DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(5)))) {
+      dp.update(
+          RouteTable.of(
+              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      for (String req :
+          List.of(
+              "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+              "GET / HTTP/1.1\r\nHost: x\r\n\r\n")) {
+        try (Socket s = new Socket("127.0.0.1", dp.port())) {
+          s.setSoTimeout(5_000);
+          s.getOutputStream().write(req.getBytes(StandardCharsets.ISO_8859_1));
+          s.getOutputStream().flush();
+          s.shutdownOutput();
+          String answer =
+              new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+          assertThat(answer).as(req).startsWith("HTTP/1.1 200").endsWith("a\n");
+        }
+      }
     }
   }
 }
