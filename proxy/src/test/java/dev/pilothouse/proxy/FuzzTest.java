@@ -3,9 +3,6 @@ package dev.pilothouse.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,24 +98,7 @@ class FuzzTest {
   }
 
   static String send(byte[] raw) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
-      s.setSoTimeout(5_000);
-      s.getOutputStream().write(raw);
-      s.getOutputStream().flush();
-      s.shutdownOutput();
-      InputStream in = s.getInputStream();
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      byte[] buf = new byte[4096];
-      int n;
-      try {
-        while ((n = in.read(buf)) > 0) {
-          got.write(buf, 0, n);
-        }
-      } catch (java.net.SocketTimeoutException | java.net.SocketException ended) {
-        // what arrived is enough
-      }
-      return got.toString(StandardCharsets.ISO_8859_1);
-    }
+    return RawHttp.exchange(proxy.port(), raw, true);
   }
 
   @Provide

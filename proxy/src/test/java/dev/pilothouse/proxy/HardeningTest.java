@@ -2,10 +2,6 @@ package dev.pilothouse.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -30,35 +26,22 @@ class HardeningTest {
         bodyTimeout);
   }
 
-  /** Sends raw bytes and reads until the proxy closes the connection (or 10 s pass). */
   private static String exchange(int port, String raw) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      s.setSoTimeout(10_000);
-      OutputStream out = s.getOutputStream();
-      out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      InputStream in = s.getInputStream();
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      byte[] buf = new byte[4096];
-      int n;
-      try {
-        while ((n = in.read(buf)) > 0) {
-          got.write(buf, 0, n);
-        }
-      } catch (java.net.SocketTimeoutException stillOpen) {
-        got.writeBytes("\n(STILL OPEN)".getBytes(StandardCharsets.ISO_8859_1));
-      }
-      return got.toString(StandardCharsets.ISO_8859_1);
-    }
+    return RawHttp.exchange(port, raw);
+  }
+
+  /** Routes everything to the backend b with the default policy. */
+  private static void routeAll(DataPlane dp, TestBackend b) {
+    dp.update(
+        RouteTable.of(
+            List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
   }
 
   @Test
   void stalledRequestBody_gets408_andTheConnectionCloses() throws Exception {
     try (TestBackend b = new TestBackend("a");
         DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(1)))) {
-      dp.update(
-          RouteTable.of(
-              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      routeAll(dp, b);
       String answer =
           exchange(dp.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\nabc");
       assertThat(answer).startsWith("HTTP/1.1 408").contains("request body timed out");
@@ -74,9 +57,7 @@ class HardeningTest {
             + "X-Forwarded-Proto: https\r\nx-pilothouse-preview: guess\r\nConnection: close\r\n\r\n";
     try (TestBackend b = new TestBackend("a")) {
       try (DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(30)))) {
-        dp.update(
-            RouteTable.of(
-                List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+        routeAll(dp, b);
         assertThat(exchange(dp.port(), req)).startsWith("HTTP/1.1 200");
         assertThat(b.lastHeaders)
             .containsEntry("x-forwarded-for", "127.0.0.1")
@@ -86,9 +67,7 @@ class HardeningTest {
       }
       try (DataPlane dp =
           DataPlane.start(options(List.of("127.0.0.0/8"), Duration.ofSeconds(30)))) {
-        dp.update(
-            RouteTable.of(
-                List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+        routeAll(dp, b);
         assertThat(exchange(dp.port(), req)).startsWith("HTTP/1.1 200");
         assertThat(b.lastHeaders)
             .containsEntry("x-forwarded-for", "6.6.6.6, 127.0.0.1")
@@ -101,9 +80,7 @@ class HardeningTest {
   void smugglingShapes_areRefused_andNeverReachTheInstance() throws Exception {
     try (TestBackend b = new TestBackend("a");
         DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(5)))) {
-      dp.update(
-          RouteTable.of(
-              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      routeAll(dp, b);
       List<String> refused =
           List.of(
               // CL.TE / TE.CL
@@ -169,9 +146,7 @@ class HardeningTest {
                     2,
                     List.of(),
                     Duration.ofSeconds(30)))) {
-      dp.update(
-          RouteTable.of(
-              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      routeAll(dp, b);
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       for (int i = 0; i < 150; i++) {
         http.send(
@@ -198,22 +173,14 @@ class HardeningTest {
   void aClientThatHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
     try (TestBackend b = new TestBackend("a");
         DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(5)))) {
-      dp.update(
-          RouteTable.of(
-              List.of(Route.simple("r", "/", List.of(b.backend("v1")), RoutePolicy.defaults()))));
+      routeAll(dp, b);
       for (String req :
           List.of(
               "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
               "GET / HTTP/1.1\r\nHost: x\r\n\r\n")) {
-        try (Socket s = new Socket("127.0.0.1", dp.port())) {
-          s.setSoTimeout(5_000);
-          s.getOutputStream().write(req.getBytes(StandardCharsets.ISO_8859_1));
-          s.getOutputStream().flush();
-          s.shutdownOutput();
-          String answer =
-              new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-          assertThat(answer).as(req).startsWith("HTTP/1.1 200").endsWith("a\n");
-        }
+        String answer =
+            RawHttp.exchange(dp.port(), req.getBytes(StandardCharsets.ISO_8859_1), true);
+        assertThat(answer).as(req).startsWith("HTTP/1.1 200").endsWith("a\n");
       }
     }
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
+import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -654,6 +655,57 @@ class SpecParserTest {
                 .pathPrefix())
         .isEqualTo("/");
     assertThat(parse(svc("")).spec().orElseThrow().routed()).isFalse();
+  }
+
+  @Test
+  void hardeningFields_areRead_withDefaults_andBadOnesLocated() {
+    String yaml =
+        "proxy:\n"
+            + "  accessLog: {sample: 0.5, maxSize: 10Mi, keep: 3}\n"
+            + "  trustedProxies: [10.0.0.0/8, 192.168.1.10]\n"
+            + "  bodyTimeout: 5s\n"
+            + "metrics:\n"
+            + "  queryTimeout: 30s\n"
+            + "  queryMaxConcurrency: 4\n"
+            + "  futureTolerance: 1m\n"
+            + "  labelLimit: 30\n"
+            + "  labelNameLengthLimit: 100\n"
+            + "  labelValueLengthLimit: 1000\n"
+            + "  bodySizeLimit: 8Mi\n"
+            + "  seriesPerRequest: 5000\n"
+            + svc("    inheritEnv: [JAVA_HOME, AWS_REGION]\n");
+    ParsedSpec r = parse(yaml);
+    assertThat(r.errors()).isEmpty();
+    var spec = r.spec().orElseThrow();
+    assertThat(spec.proxy().accessLogMaxSize()).isEqualTo(10L << 20);
+    assertThat(spec.proxy().accessLogKeep()).isEqualTo(3);
+    assertThat(spec.proxy().trustedProxies()).containsExactly("10.0.0.0/8", "192.168.1.10");
+    assertThat(spec.proxy().bodyTimeout()).isEqualTo(Duration.ofSeconds(5));
+    var l = spec.metrics().limits();
+    assertThat(l.queryTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(l.queryMaxConcurrency()).isEqualTo(4);
+    assertThat(l.futureTolerance()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(List.of(l.labelLimit(), l.labelNameLengthLimit(), l.labelValueLengthLimit()))
+        .containsExactly(30, 100, 1000);
+    assertThat(l.bodySizeLimit()).isEqualTo(8L << 20);
+    assertThat(l.seriesPerRequest()).isEqualTo(5000);
+    assertThat(spec.services().get(0).inheritEnv()).containsExactly("JAVA_HOME", "AWS_REGION");
+
+    var d = parse(svc("    inheritEnv: true\n")).spec().orElseThrow();
+    assertThat(d.services().get(0).inheritEnv()).containsExactly("*");
+    assertThat(d.metrics().limits()).isEqualTo(MetricsSpec.Limits.DEFAULTS);
+    assertThat(d.proxy().bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.proxy().accessLogMaxSize()).isEqualTo(100L << 20);
+    assertThat(parse(svc("")).spec().orElseThrow().services().get(0).inheritEnv()).isEmpty();
+
+    SpecError bad = parse("proxy: {trustedProxies: [not-an-ip]}\n" + svc("")).errors().get(0);
+    assertThat(bad.path()).isEqualTo("proxy.trustedProxies[0]");
+    assertThat(bad.toString()).contains("is not an IP address or CIDR block");
+    SpecError env = parse(svc("    inheritEnv: [A-B]\n")).errors().get(0);
+    assertThat(env.path()).isEqualTo("services.shop.inheritEnv");
+    assertThat(parse("metrics: {bodySizeLimit: 1Ki}\n" + svc("")).errors().get(0).toString())
+        .contains("metrics.bodySizeLimit")
+        .contains("at least 4Ki");
   }
 
   @Test
