@@ -78,8 +78,14 @@ class FuzzTest {
       // Still serving, and the instance saw only requests the proxy routed and logged.
       assertThat(send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes()))
           .startsWith("HTTP/1.1 200");
-      await().atMost(Duration.ofSeconds(10)).until(() -> routedLines() >= backend.requests.get());
-      assertThat(routedLines()).isEqualTo(backend.requests.get());
+      // Every request the instance's handler saw has an access-log line naming the instance. (A
+      // logged request may never reach the handler: the instance's own parser can refuse it, or a
+      // pooled connection it closed fails the attempt.)
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> assertThat(routedLines()).isGreaterThanOrEqualTo(backend.requests.get()));
+      assertThat(backend.requests.get()).isPositive();
     } finally {
       proxy.close();
       backend.close();

@@ -112,7 +112,19 @@ final class Api {
               config.routes.get("/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
               config.routes.post(
                   "/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
-              config.routes.exception(ApiError.class, (e, ctx) -> send(ctx, e.status, e.body()));
+              config.routes.exception(
+                  ApiError.class,
+                  (e, ctx) -> {
+                    if (e.status != 401 && e.status != 403 && e.status != 415) { // logged already
+                      log.info(
+                          "API refused {} {} ({}): {}",
+                          ctx.method(),
+                          ctx.path(),
+                          e.status,
+                          e.getMessage());
+                    }
+                    send(ctx, e.status, e.body());
+                  });
               config.routes.exception(
                   Exception.class,
                   (e, ctx) -> {
