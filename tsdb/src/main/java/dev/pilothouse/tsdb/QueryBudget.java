@@ -16,7 +16,6 @@ public final class QueryBudget implements AutoCloseable {
   private final Pool pool;
   private long held;
   private long reserved;
-  private long peak;
 
   /**
    * The samples that all running queries may hold together: the daemon's heap is finite, and twenty
@@ -89,9 +88,6 @@ public final class QueryBudget implements AutoCloseable {
   /** Accounts for n more samples held in memory; refuses them beyond a limit or the deadline. */
   public void charge(long samples) {
     held += samples;
-    if (held > peak) {
-      peak = held;
-    }
     if (held > maxSamples) {
       throw new QueryLimitException(
           QueryLimitException.Kind.SAMPLES,
@@ -135,11 +131,6 @@ public final class QueryBudget implements AutoCloseable {
   /** Samples held now. */
   public long used() {
     return held;
-  }
-
-  /** The most samples held at once. */
-  public long peak() {
-    return peak;
   }
 
   /** Returns what this query reserved to the pool. */

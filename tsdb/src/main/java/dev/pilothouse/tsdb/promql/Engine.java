@@ -96,11 +96,6 @@ public final class Engine {
     return options;
   }
 
-  /** Queries waiting for a slot or running now. */
-  public int queued() {
-    return slots.getQueueLength();
-  }
-
   /** A query's budget and its slot, released together. */
   private final class Run implements AutoCloseable {
     final QueryBudget budget;

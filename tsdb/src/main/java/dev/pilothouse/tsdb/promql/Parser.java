@@ -266,7 +266,7 @@ public final class Parser {
             throw new ParseException(
                 v.pos(), "unexpected " + describe(v) + " in @, expected timestamp");
           }
-          double secs = number(v.text()) * (neg ? -1 : 1);
+          double secs = number(v) * (neg ? -1 : 1);
           if (!(Math.abs(secs * 1000) <= Engine.MAX_TIME_MS)) {
             throw new ParseException(v.pos(), "timestamp out of bounds for @ modifier: " + secs);
           }
@@ -348,7 +348,7 @@ public final class Parser {
     Token t = next();
     switch (t.kind()) {
       case NUMBER -> {
-        return new Ast.NumberLit(number(t.text()));
+        return new Ast.NumberLit(number(t));
       }
       case DURATION -> {
         throw new ParseException(t.pos(), "unexpected " + describe(t));
@@ -542,6 +542,16 @@ public final class Parser {
               .orElse("");
     }
     return new Ast.VectorSelector(metric, List.copyOf(ms), Ast.Time.NONE);
+  }
+
+  /** A number token's value; a token the lexer took for a number but is none is a parse error. */
+  private static double number(Token token) {
+    try {
+      return number(token.text());
+    } catch (IllegalArgumentException e) { // NumberFormatException, or a duration out of range
+      throw new ParseException(
+          token.pos(), "bad number or duration syntax: \"" + token.text() + "\"");
+    }
   }
 
   static double number(String text) {

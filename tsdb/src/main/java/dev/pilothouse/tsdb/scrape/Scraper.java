@@ -83,6 +83,11 @@ public final class Scraper implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  /** Closes HTTP bodies still being read at their scrape's deadline (the timeout ends there). */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().name("scrape-deadlines").daemon().unstarted(r));
+
   private final Tsdb db;
   private final InstantSource clock;
   private final ScheduledExecutorService pool;
@@ -276,54 +281,49 @@ public final class Scraper implements AutoCloseable {
                   .build(),
               HttpResponse.BodyHandlers.ofInputStream());
       // The request timeout ends with the headers; a body that stalls is cut at the same deadline.
-      try (java.io.InputStream body = res.body();
-          var closer =
-              java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-                  r -> Thread.ofVirtual().unstarted(r))) {
+      try (java.io.InputStream body = res.body()) {
         java.util.concurrent.atomic.AtomicBoolean late =
             new java.util.concurrent.atomic.AtomicBoolean();
-        closer.schedule(
-            () -> {
-              late.set(true);
-              try {
-                body.close();
-              } catch (java.io.IOException ignored) {
-                // closing is all that is wanted
-              }
-            },
-            timeout.toMillis(),
-            TimeUnit.MILLISECONDS);
-        if (res.statusCode() != 200) {
-          throw new IllegalStateException("server returned HTTP status " + res.statusCode());
-        }
-        boolean om =
-            res.headers()
-                .firstValue("Content-Type")
-                .map(c -> c.startsWith("application/openmetrics-text"))
-                .orElse(false);
-        java.io.InputStream bounded = new Bounded(body, limits);
-        Exposition.Result r;
+        ScheduledFuture<?> cut =
+            DEADLINES.schedule(
+                () -> {
+                  late.set(true);
+                  try {
+                    body.close();
+                  } catch (java.io.IOException ignored) {
+                    // closing is all that is wanted
+                  }
+                },
+                timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
         try {
-          r =
+          if (res.statusCode() != 200) {
+            throw new IllegalStateException("server returned HTTP status " + res.statusCode());
+          }
+          boolean om =
+              res.headers()
+                  .firstValue("Content-Type")
+                  .map(c -> c.startsWith("application/openmetrics-text"))
+                  .orElse(false);
+          Exposition.Result r =
               Exposition.parse(
                   new java.io.BufferedReader(
                       new java.io.InputStreamReader(
-                          bounded, java.nio.charset.StandardCharsets.UTF_8)),
+                          new Bounded(body, limits), java.nio.charset.StandardCharsets.UTF_8)),
                   om,
                   limits);
-        } catch (java.io.IOException e) {
-          if (!late.get()) {
-            throw e;
+          if (late.get()) {
+            throw new java.io.IOException("closed at the deadline"); // a cut body is no result
           }
-          r = null;
+          return r;
+        } catch (java.io.IOException e) {
+          throw late.get()
+              ? new java.net.http.HttpTimeoutException(
+                  "scrape timed out: the body was not read within " + timeout.toMillis() + " ms")
+              : e;
         } finally {
-          closer.shutdownNow();
+          cut.cancel(false);
         }
-        if (late.get()) {
-          throw new java.net.http.HttpTimeoutException(
-              "scrape timed out: the body was not read within " + timeout.toMillis() + " ms");
-        }
-        return r;
       }
     }
   }

@@ -62,6 +62,9 @@ class ParserTest {
         "{a=~\".*\"}|parse error at char 1: vector selector must contain at least one non-empty matcher",
         "x{a=~\"(\"}|parse error at char 6: invalid regular expression '(': missing closing )",
         "1 and 2|parse error at char 3: set operator \"and\" not allowed in binary scalar expression",
+        // found by FuzzTest: a number token that is no number was a NumberFormatException (a 500)
+        "x @ 1.2.3|parse error at char 5: bad number or duration syntax: \"1.2.3\"",
+        "1.2.3 + 1|parse error at char 1: bad number or duration syntax: \"1.2.3\"",
       })
   void badQueries_sayWhereAndWhat(String q, String message) {
     assertThatThrownBy(() -> Parser.parse(q))
