@@ -41,12 +41,17 @@ public final class SpecDiff {
     if (Objects.equals(a, b)) {
       return;
     }
-    if (a != null && b != null && a.getClass().isRecord() && a.getClass() == b.getClass()) {
+    if (a != null
+        && b != null
+        && a.getClass().isRecord()
+        && a.getClass() == b.getClass()
+        && !SpecTerms.isValue(a)) {
       for (RecordComponent c : a.getClass().getRecordComponents()) {
         if (c.getName().equals("name")) {
           continue;
         }
-        compare(path + "." + c.getName(), read(c, a), read(c, b), out);
+        compare(
+            path + "." + SpecTerms.field(a.getClass(), c.getName()), read(c, a), read(c, b), out);
       }
       return;
     }
@@ -70,7 +75,13 @@ public final class SpecDiff {
       }
       return;
     }
-    out.add("~ " + path + ": " + show(a) + " -> " + show(b));
+    if (a instanceof List<?> l1 && b instanceof List<?> l2 && l1.size() == l2.size()) {
+      for (int i = 0; i < l1.size(); i++) {
+        compare(path + "[" + i + "]", l1.get(i), l2.get(i), out);
+      }
+      return;
+    }
+    out.add("~ " + path + ": " + SpecTerms.render(a) + " -> " + SpecTerms.render(b));
   }
 
   private static Object read(RecordComponent c, Object o) {
@@ -79,9 +90,5 @@ public final class SpecDiff {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("reading " + c.getName(), e);
     }
-  }
-
-  private static String show(Object o) {
-    return o == null ? "(none)" : o.toString();
   }
 }

@@ -50,4 +50,36 @@ class SpecDiffTest {
     Spec s = new Spec(List.of(svc("shop", 3, Map.of("A", "1"))));
     assertThat(SpecDiff.between(s, s)).isEmpty();
   }
+
+  @Test
+  void strategyChanges_areShownInTheSpecsOwnTerms_notJavaToString() {
+    ServiceSpec base = svc("shop", 1, Map.of());
+    CanarySpec v1 =
+        CanarySpec.of(
+            List.of(
+                CanarySpec.Step.weight(10),
+                CanarySpec.Step.pause(java.time.Duration.ofSeconds(90)),
+                CanarySpec.Step.analysis(java.time.Duration.ofMinutes(1))));
+    CanarySpec v2 =
+        CanarySpec.of(
+            List.of(
+                CanarySpec.Step.weight(20),
+                CanarySpec.Step.pause(java.time.Duration.ZERO),
+                CanarySpec.Step.analysis(java.time.Duration.ofMinutes(1))));
+    List<String> diff =
+        SpecDiff.between(
+            new Spec(List.of(base.withPlan(v1))), new Spec(List.of(base.withPlan(v2))));
+    assertThat(diff)
+        .containsExactly(
+            "~ services.shop.strategy.steps[0]: {weight: 10} -> {weight: 20}",
+            "~ services.shop.strategy.steps[1]: {pause: 1m30s} -> {pause: manual}");
+    List<String> added =
+        SpecDiff.between(new Spec(List.of(base)), new Spec(List.of(base.withPlan(v1))));
+    assertThat(added).hasSize(1);
+    assertThat(added.get(0))
+        .startsWith("~ services.shop.strategy: (none) -> {steps: [{weight: 10}, {pause: 1m30s},")
+        .contains("type: canary")
+        .doesNotContain("CanarySpec[")
+        .doesNotContain("PT");
+  }
 }

@@ -1,0 +1,124 @@
+package dev.pilothouse.core.spec;
+
+import java.lang.reflect.RecordComponent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * Spec values as a user wrote them, for diffs and history: field names of the YAML (not of the Java
+ * records), durations such as {@code 1m30s}, steps such as {@code {weight: 10}}, records as YAML
+ * flow maps — never Java's {@code toString}.
+ */
+final class SpecTerms {
+  private SpecTerms() {}
+
+  /** The spec's name of a record component, where the two differ. */
+  static String field(Class<?> owner, String component) {
+    if (owner == ServiceSpec.class && component.equals("canary")) {
+      return "strategy";
+    }
+    if (owner == CanarySpec.class) {
+      return switch (component) {
+        case "kind" -> "type";
+        case "alpha", "minRequests", "maxErrorRateIncrease", "maxLatencyIncreaseRatio" ->
+            "analysis." + component;
+        case "maxLatencyIncreaseMs" -> "analysis.maxLatencyIncrease";
+        default -> component;
+      };
+    }
+    return component;
+  }
+
+  /** Records the spec writes as one value ({@code weight: 10}, {@code 25%}), not as fields. */
+  static boolean isValue(Object o) {
+    return o instanceof CanarySpec.Step || o instanceof CanarySpec.Amount;
+  }
+
+  /** A value as YAML would show it (flow style), or (none). */
+  static String render(Object o) {
+    return switch (o) {
+      case null -> "(none)";
+      case Duration d -> duration(d);
+      case CanarySpec.Step s -> step(s);
+      case CanarySpec.Amount a -> a.value() + (a.percent() ? "%" : "");
+      case Enum<?> e -> camel(e.name());
+      case Double d when d == Math.rint(d) && !d.isInfinite() -> Long.toString(d.longValue());
+      case String str -> str.isEmpty() ? "\"\"" : str;
+      case List<?> l -> {
+        StringJoiner j = new StringJoiner(", ", "[", "]");
+        l.forEach(x -> j.add(render(x)));
+        yield j.toString();
+      }
+      case Map<?, ?> m -> {
+        StringJoiner j = new StringJoiner(", ", "{", "}");
+        m.forEach((k, v) -> j.add(k + ": " + render(v)));
+        yield j.toString();
+      }
+      default -> o.getClass().isRecord() ? record(o) : o.toString();
+    };
+  }
+
+  private static String step(CanarySpec.Step s) {
+    return switch (s.kind()) {
+      case WEIGHT -> "{weight: " + s.weight() + "}";
+      case PAUSE -> "{pause: " + (s.duration().isZero() ? "manual" : duration(s.duration())) + "}";
+      case ANALYSIS -> "{analysis: " + duration(s.duration()) + "}";
+    };
+  }
+
+  private static String record(Object r) {
+    List<String> parts = new ArrayList<>();
+    for (RecordComponent c : r.getClass().getRecordComponents()) {
+      Object v;
+      try {
+        v = c.getAccessor().invoke(r);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("reading " + c.getName(), e);
+      }
+      if (v == null
+          || (v instanceof List<?> l && l.isEmpty())
+          || (v instanceof Map<?, ?> m && m.isEmpty())) {
+        continue;
+      }
+      parts.add(field(r.getClass(), c.getName()) + ": " + render(v));
+    }
+    return "{" + String.join(", ", parts) + "}";
+  }
+
+  /** 90 s as 1m30s, 1.5 s as 1500ms, as the spec's durations are written. */
+  static String duration(Duration d) {
+    if (d.isZero()) {
+      return "0s";
+    }
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
+    }
+    long s = ms / 1000;
+    StringBuilder b = new StringBuilder();
+    long[] units = {86_400, 3_600, 60, 1};
+    String[] names = {"d", "h", "m", "s"};
+    for (int i = 0; i < units.length; i++) {
+      if (s >= units[i]) {
+        b.append(s / units[i]).append(names[i]);
+        s %= units[i];
+      }
+    }
+    return b.toString();
+  }
+
+  private static String camel(String enumName) {
+    String[] words = enumName.toLowerCase(Locale.ROOT).split("_");
+    StringBuilder b = new StringBuilder(words[0]);
+    for (int i = 1; i < words.length; i++) {
+      if (!words[i].isEmpty()) {
+        b.append(Character.toUpperCase(words[i].charAt(0))).append(words[i].substring(1));
+      }
+    }
+    return b.toString();
+  }
+}
