@@ -123,7 +123,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         && upstream != null
         && now - lastUpstreamNanos > bodyNanos) {
       reason =
-          "response body timed out: the instance sent nothing for " + bodyNanos / 1_000_000 + "ms";
+          "response body timed out: "
+              + (ctx.channel().isWritable()
+                  ? "the instance sent nothing for "
+                  : "the client read nothing for ")
+              + bodyNanos / 1_000_000
+              + "ms";
       completeAccessLog();
       ctx.close(); // the response has begun: closing is the only way to tell the client
     }
@@ -765,11 +770,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     cancelTimeout();
     UpstreamHandler u = upstream;
     if (u != null) {
-      // the exchange ended before the instance's answer did (a 408 to a stalled body, say)
+      // The exchange ended before the instance's answer did (a 408 to a stalled client body):
+      // the client's fault, so nothing is recorded against the instance.
       upstream = null;
       u.attach(null);
       u.channel().close();
-      endAttempt(0);
+      endAttempt(-1);
     }
     if (cluster != null && group != null) {
       cluster.active.decrementAndGet();

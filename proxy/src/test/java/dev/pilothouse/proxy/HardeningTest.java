@@ -50,6 +50,20 @@ class HardeningTest {
   }
 
   @Test
+  void stalledResponseBody_isCutOff_afterTheBodyTimeout() throws Exception {
+    try (TestBackend b = new TestBackend("a");
+        DataPlane dp = DataPlane.start(options(List.of(), Duration.ofSeconds(1)))) {
+      routeAll(dp, b);
+      long t0 = System.nanoTime();
+      String answer =
+          exchange(dp.port(), "GET /stall-body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(answer).startsWith("HTTP/1.1 200").contains("0123456789");
+      assertThat(answer).doesNotContain("(STILL OPEN)"); // closed, not left hanging for 30 s
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
   void forwardedHeaders_fromAnUntrustedClient_areReplaced_fromATrustedOne_extended()
       throws Exception {
     String req =

@@ -66,6 +66,20 @@ final class TestBackend implements AutoCloseable {
       }
     }
     String path = ex.getRequestURI().getPath();
+    if (path.equals("/stall-body")) {
+      // Headers and a part of the body, then silence (until the test's server stops).
+      ex.sendResponseHeaders(200, 100);
+      OutputStream out = ex.getResponseBody();
+      out.write("0123456789".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      try {
+        Thread.sleep(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ex.close();
+      return;
+    }
     if (path.startsWith("/download/")) {
       long size = Long.parseLong(path.substring("/download/".length()));
       ex.sendResponseHeaders(200, size);
