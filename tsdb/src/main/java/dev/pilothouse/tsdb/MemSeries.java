@@ -144,18 +144,29 @@ final class MemSeries {
   }
 
   /**
-   * Removes and returns the chunks that end before cut (the open one too, when it does: the series
-   * has gone quiet). Samples at or after cut stay.
+   * The chunks that end before cut (sealing the open one when it does: the series has gone quiet),
+   * left in place: they stay readable here until {@link #dropFirst} removes them, once the block
+   * holding them is readable.
    */
-  synchronized List<Sealed> takeBefore(long cut) {
+  synchronized List<Sealed> sealedBefore(long cut) {
     if (open != null && open.maxTime() < cut) {
       seal();
     }
     List<Sealed> out = new ArrayList<>();
-    while (!sealed.isEmpty() && sealed.get(0).maxT() < cut) {
-      out.add(sealed.remove(0));
+    for (int i = 0; i < sealed.size() && sealed.get(i).maxT() < cut; i++) {
+      out.add(sealed.get(i));
     }
     return out;
+  }
+
+  /** Removes these chunks, which {@link #sealedBefore} returned (the oldest ones, in order). */
+  synchronized void dropFirst(List<Sealed> chunks) {
+    for (int i = 0; i < chunks.size(); i++) {
+      if (sealed.get(i) != chunks.get(i)) {
+        throw new IllegalStateException("head chunks of " + labels + " changed while persisted");
+      }
+    }
+    sealed.subList(0, chunks.size()).clear();
   }
 
   /** Every sample held, for a WAL checkpoint. */

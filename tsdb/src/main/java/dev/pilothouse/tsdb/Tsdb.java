@@ -455,9 +455,17 @@ public final class Tsdb implements AutoCloseable {
   /** What a commit stored, and why samples were refused. */
   public record CommitResult(int appended, int rejected, String firstError) {}
 
-  /** The samples in [mint, maxt] of every series matching all matchers: blocks, then head. */
+  /**
+   * The samples in [mint, maxt] of every series matching all matchers. The head is read before the
+   * blocks: compaction makes a new block readable before its chunks leave the head, so in this
+   * order a query running meanwhile sees every sample at least once (merge keeps one of each
+   * timestamp) and never misses the range being persisted.
+   */
   public List<Series> select(long mint, long maxt, List<Matcher> matchers, QueryBudget budget) {
     java.util.Map<Labels, List<Series>> parts = new java.util.LinkedHashMap<>();
+    for (MemSeries s : head.select(matchers)) {
+      parts.computeIfAbsent(s.labels, k -> new ArrayList<>()).add(s.read(mint, maxt, budget));
+    }
     for (Block b : blocks) {
       if (b.maxT < mint || b.minT > maxt) {
         continue;
@@ -469,14 +477,14 @@ public final class Tsdb implements AutoCloseable {
         }
       }
     }
-    for (MemSeries s : head.select(matchers)) {
-      Series r = s.read(mint, maxt, budget);
-      if (r.size() > 0 || !parts.containsKey(s.labels)) {
-        parts.computeIfAbsent(s.labels, k -> new ArrayList<>()).add(r);
-      }
-    }
     List<Series> out = new ArrayList<>(parts.size());
-    parts.forEach((l, ps) -> out.add(ps.size() == 1 ? ps.get(0) : merge(l, ps)));
+    parts.forEach(
+        (l, ps) -> {
+          if (ps.size() > 1) {
+            ps.removeIf(x -> x.size() == 0); // an empty head read beside block data
+          }
+          out.add(ps.size() == 1 ? ps.get(0) : merge(l, ps));
+        });
     return out;
   }
 
@@ -685,7 +693,7 @@ public final class Tsdb implements AutoCloseable {
     List<MemSeries> all = head.all();
     java.util.Map<MemSeries, List<MemSeries.Sealed>> taken = new java.util.HashMap<>();
     for (MemSeries s : all) {
-      List<MemSeries.Sealed> cs = s.takeBefore(end);
+      List<MemSeries.Sealed> cs = s.sealedBefore(end);
       if (!cs.isEmpty()) {
         taken.put(s, cs);
         List<Block.ChunkData> cd = new ArrayList<>();
@@ -699,9 +707,15 @@ public final class Tsdb implements AutoCloseable {
     Path written = Block.write(dir.resolve("blocks"), start, end - 1, 1, data);
     minValidTime = Math.max(minValidTime, end);
     headMayHoldEmpty = true;
-    taken.values().forEach(cs -> cs.forEach(c -> head.chunks().release(c.ref())));
+    // The block becomes readable before its chunks leave the head: a query meanwhile sees them
+    // twice (merged into one series), never not at all.
     blocks.add(Block.open(written));
     blocks.sort(java.util.Comparator.comparingLong(b -> b.minT));
+    taken.forEach(
+        (s, cs) -> {
+          s.dropFirst(cs);
+          cs.forEach(c -> head.chunks().release(c.ref()));
+        });
     checkpoint();
   }
 

@@ -193,4 +193,36 @@ class BlocksTest {
       assertThat(total).isLessThanOrEqualTo(20_000);
     }
   }
+
+  @Test
+  void queriesDuringCompaction_seeEverySample_neverAGap() throws Exception {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      // 2,000 series over 7 h: compaction persists two blocks, which takes a while.
+      for (long t = 0; t < 7 * H; t += 60_000) {
+        Tsdb.Appender a = db.appender();
+        for (int s = 0; s < 2000; s++) {
+          a.add(Labels.of("__name__", "m", "s", Integer.toString(s)), t, s);
+        }
+        a.commit();
+      }
+      long expected = 2000L * (7 * H / 60_000);
+      java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread reader =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (!done.get()) {
+                      seen.add(all(db).stream().mapToLong(Series::size).sum());
+                    }
+                  });
+      db.compact();
+      done.set(true);
+      reader.join();
+      assertThat(db.blocks()).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(seen).isNotEmpty().allMatch(n -> n == expected);
+      assertThat(all(db).stream().mapToLong(Series::size).sum()).isEqualTo(expected);
+    }
+  }
 }
