@@ -16,8 +16,20 @@
 # heap; the queries do not select those series; their samples are in the blocks (the same kind
 # of data) and count in bytes per sample.
 #
+# The values are a realistic mix (bench/src/main/java/dev/pilothouse/bench/Mix.java: counters and
+# gauges with two or three decimals, full-precision floats, integer counters and histograms, as
+# node_exporter and client libraries send them); BENCH_DATA=integer gives the integer-only data of
+# sessions 1-3. VictoriaMetrics (Debian's 1.79) is a third column. Every store must hold every
+# sample it was sent (counted by count_over_time per metric) and Pilothouse must answer the query
+# suite as Prometheus does (compared as instant queries); the script stops otherwise.
+# VictoriaMetrics's MetricsQL computes rate() without extrapolation, so its answers are not
+# compared, only its sample count; it runs with -search.disableCache (its response cache would
+# answer the repeated queries from memory) and its bytes are those of data/ and indexdb/ after
+# force_flush and force_merge. The first query of the suite selects counters only: rate() of the
+# realistic mix's gauges would give series that differ only in their dropped metric name.
+#
 # Usage: bench/tsdb.sh [SERIES] [HOURS]
-# Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W
+# Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W bytes_per_sample_vs_victoriametrics=V ingest_vs_victoriametrics=U
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERIES="${1:-10000}"
@@ -29,6 +41,7 @@ SERVER_CPU=1
 
 need=()
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
+[ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 command -v taskset >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -48,8 +61,10 @@ bench() { taskset -c "$CLIENT_CPU" "$JAVA" -cp "$CP" dev.pilothouse.bench.TsdbBe
 
 T="$(mktemp -d)"
 PROM_PID=""
+VM_PID=""
 cleanup() {
   [ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null || true
+  [ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null || true
   PILOTHOUSE_STATE_DIR="$T/ph" "$HERE/pilothouse" down >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   rm -rf "$T"
@@ -64,10 +79,23 @@ START_MS=$(( (NOW_MS - HOURS * 3600000) / 7200000 * 7200000 ))
 Q_END=$(( (START_MS + HOURS * 3600000 - 15000) / 1000 ))
 Q_START=$(( Q_END - 3600 ))
 QUERIES=(
-  'sum by (job) (rate({job=~"node|api"}[1h]))'
+  'sum by (job) (rate({job=~"node|api",__name__=~".+_(total|count)"}[1h]))'
   'histogram_quantile(0.9, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m])))'
   'topk(5, rate(node_network_receive_bytes_total[5m]))'
 )
+
+EXPECTED=$(( SERIES * (HOURS * 3600 / 15) ))
+C_TIME=$(( (START_MS + HOURS * 3600000 - 15000) / 1000 ))
+C_RANGE=$(( HOURS * 3600 + 60 ))
+check_count() { # NAME URL: every sample sent must be stored
+  local got
+  got=$(bench count "$2" "$C_TIME" "$C_RANGE" | sed 's/samples=//')
+  if [ "$got" != "$EXPECTED" ]; then
+    echo "$1 holds $got samples of the $EXPECTED it was sent: the comparison would be unfair" >&2
+    exit 1
+  fi
+  echo "$1: all $got samples stored" >&2
+}
 
 metric() { # URL NAME [AUTH] -> value of the first sample of NAME in a /metrics page
   local page
@@ -122,11 +150,15 @@ echo "Prometheus: warm-up, then writing $SERIES series x ${HOURS}h" >&2
 start_prom
 bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
 P_RATE=$(bench write "http://127.0.0.1:$PP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
-echo "Prometheus: queries" >&2
-P_Q=$(query_p50 "http://127.0.0.1:$PP")
-echo "Prometheus: waiting for its first block" >&2
+echo "Prometheus: waiting for its first block (both stores are queried in the same compaction state)" >&2
 for _ in $(seq 1 180); do [ -n "$(find "$T/prom" -name meta.json | head -1)" ] && break; sleep 1; done
 sleep 3
+echo "Prometheus: queries" >&2
+P_Q=$(query_p50 "http://127.0.0.1:$PP")
+check_count Prometheus "http://127.0.0.1:$PP"
+for i in "${!QUERIES[@]}"; do
+  bench save "http://127.0.0.1:$PP" "$Q_END" "${QUERIES[$i]}" "$T/answer-$i.json"
+done
 read -r P_BYTES P_SAMPLES <<<"$(block_stats "$T/prom")"
 kill -9 "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true
 start_prom
@@ -164,11 +196,19 @@ echo "Pilothouse: warm-up, then writing $SERIES series x ${HOURS}h" >&2
 start_ph
 BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
 X_RATE=$(BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
-echo "Pilothouse: queries" >&2
-X_Q=$(BENCH_TOKEN="$TOKEN" query_p50 "http://127.0.0.1:19460")
 echo "Pilothouse: waiting for its first block" >&2
 for _ in $(seq 1 90); do [ -n "$(find "$T/ph/tsdb" -name meta.json | head -1)" ] && break; sleep 1; done
 sleep 2
+echo "Pilothouse: queries" >&2
+X_Q=$(BENCH_TOKEN="$TOKEN" query_p50 "http://127.0.0.1:19460")
+BENCH_TOKEN="$TOKEN" check_count Pilothouse "http://127.0.0.1:19460"
+for i in "${!QUERIES[@]}"; do
+  if ! BENCH_TOKEN="$TOKEN" bench check "$T/answer-$i.json" "http://127.0.0.1:19460" "$Q_END" "${QUERIES[$i]}" >"$T/check.txt"; then
+    echo "Pilothouse answers '${QUERIES[$i]}' differently from Prometheus: $(cat "$T/check.txt")" >&2
+    exit 1
+  fi
+  echo "query $i: $(cat "$T/check.txt") (as Prometheus)" >&2
+done
 read -r X_BYTES X_SAMPLES <<<"$(block_stats "$T/ph/tsdb")"
 kill -9 "$PID"
 sleep 1
@@ -176,24 +216,63 @@ start_ph
 X_REPLAY=$(metric "http://127.0.0.1:19460/metrics" pilothouse_tsdb_wal_replay_seconds "$TOKEN")
 "$HERE/pilothouse" down >/dev/null 2>&1 || true
 
-python3 - "$SERIES" "$P_RATE" "$X_RATE" "$P_HEAP0" "$P_HEAP1" "$H0" "$H1" "$P_BYTES" "$P_SAMPLES" "$X_BYTES" "$X_SAMPLES" "$P_Q" "$X_Q" "$P_REPLAY" "$X_REPLAY" <<'PY'
+# ---- VictoriaMetrics
+VP=18428
+start_vm() {
+  taskset -c "$SERVER_CPU" /usr/bin/victoria-metrics -storageDataPath="$T/vm" -retentionPeriod=100y \
+    -httpListenAddr=127.0.0.1:$VP -search.maxSamplesPerQuery=1000000000 -search.latencyOffset=0s -search.disableCache \
+    >"$T/vm.log" 2>&1 &
+  VM_PID=$!
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$VP/health" >/dev/null && return; sleep 0.1; done
+  echo "VictoriaMetrics did not start" >&2; cat "$T/vm.log" >&2; exit 1
+}
+vm_gc() { curl -s "http://127.0.0.1:$VP/debug/pprof/heap?gc=1" >/dev/null; }
+echo "VictoriaMetrics: memory pass, $SERIES series x ${HOURS}h" >&2
+start_vm
+sleep 2
+vm_gc
+V_HEAP0=$(metric "http://127.0.0.1:$VP/metrics" go_memstats_alloc_bytes)
+bench write "http://127.0.0.1:$VP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" >/dev/null
+vm_gc
+V_HEAP1=$(metric "http://127.0.0.1:$VP/metrics" go_memstats_alloc_bytes)
+kill "$VM_PID"; wait "$VM_PID" 2>/dev/null || true; VM_PID=""
+rm -rf "$T/vm"
+echo "VictoriaMetrics: warm-up, then writing $SERIES series x ${HOURS}h" >&2
+start_vm
+bench write "http://127.0.0.1:$VP/api/v1/write" "$SERIES" 1 "$START_MS" warmup_ >/dev/null
+V_RATE=$(bench write "http://127.0.0.1:$VP/api/v1/write" "$SERIES" "$HOURS" "$START_MS" | sed 's/.*rate=//')
+curl -s "http://127.0.0.1:$VP/internal/force_flush" >/dev/null
+curl -s "http://127.0.0.1:$VP/internal/force_merge" >/dev/null
+sleep 5
+echo "VictoriaMetrics: queries" >&2
+V_Q=$(query_p50 "http://127.0.0.1:$VP")
+check_count VictoriaMetrics "http://127.0.0.1:$VP"
+V_BYTES=$(du -sb "$T/vm/data" "$T/vm/indexdb" | awk '{s += $1} END {print s}')
+V_SAMPLES=$(( EXPECTED + SERIES * 240 )) # the measured data and the hour of warm-up
+kill "$VM_PID"; wait "$VM_PID" 2>/dev/null || true; VM_PID=""
+
+python3 - "$SERIES" "$P_RATE" "$X_RATE" "$P_HEAP0" "$P_HEAP1" "$H0" "$H1" "$P_BYTES" "$P_SAMPLES" "$X_BYTES" "$X_SAMPLES" "$P_Q" "$X_Q" "$P_REPLAY" "$X_REPLAY" "$V_RATE" "$V_HEAP0" "$V_HEAP1" "$V_BYTES" "$V_SAMPLES" "$V_Q" "${BENCH_DATA:-realistic}" <<'PY'
 import sys
-(series, p_rate, x_rate, ph0, ph1, xh0, xh1, pb, ps, xb, xs, pq, xq, prep, xrep) = sys.argv[1:]
+(series, p_rate, x_rate, ph0, ph1, xh0, xh1, pb, ps, xb, xs, pq, xq, prep, xrep, v_rate, vh0, vh1, vb, vs, vq, data) = sys.argv[1:]
 series = int(series)
 p_mem = (float(ph1) - float(ph0)) / series
 x_mem = (float(xh1) - float(xh0)) * 1024 / series
 p_bps = float(pb) / max(1, float(ps))
 x_bps = float(xb) / max(1, float(xs))
+v_mem = (float(vh1) - float(vh0)) / series
+v_bps = float(vb) / max(1, float(vs))
 rows = [
-  ("", "Prometheus 2.42", "Pilothouse", "ratio"),
-  ("bytes/sample on disk", f"{p_bps:.3f}", f"{x_bps:.3f}", f"{x_bps/p_bps:.2f}"),
-  ("ingest samples/s (1 core)", f"{float(p_rate):.0f}", f"{float(x_rate):.0f}", f"{float(x_rate)/float(p_rate):.2f}"),
-  ("heap bytes/series", f"{p_mem:.0f}", f"{x_mem:.0f}", f"{x_mem/p_mem:.2f}"),
-  ("WAL replay s", f"{float(prep):.3f}", f"{float(xrep):.3f}", f"{float(xrep)/max(1e-9,float(prep)):.2f}"),
-  ("query suite p50 ms", f"{float(pq):.1f}", f"{float(xq):.1f}", f"{float(xq)/float(pq):.2f}"),
+  ("", "Prometheus 2.42", "VictoriaM. 1.79", "Pilothouse", "vs Prom", "vs VM"),
+  ("bytes/sample on disk", f"{p_bps:.3f}", f"{v_bps:.3f}", f"{x_bps:.3f}", f"{x_bps/p_bps:.2f}", f"{x_bps/v_bps:.2f}"),
+  ("ingest samples/s (1 core)", f"{float(p_rate):.0f}", f"{float(v_rate):.0f}", f"{float(x_rate):.0f}", f"{float(x_rate)/float(p_rate):.2f}", f"{float(x_rate)/float(v_rate):.2f}"),
+  ("heap bytes/series", f"{p_mem:.0f}", f"{v_mem:.0f}", f"{x_mem:.0f}", f"{x_mem/p_mem:.2f}", f"{x_mem/v_mem:.2f}"),
+  ("WAL replay s", f"{float(prep):.3f}", "-", f"{float(xrep):.3f}", f"{float(xrep)/max(1e-9,float(prep)):.2f}", "-"),
+  ("query suite p50 ms", f"{float(pq):.1f}", f"{float(vq):.1f}", f"{float(xq):.1f}", f"{float(xq)/float(pq):.2f}", f"{float(xq)/float(vq):.2f}"),
 ]
+print(f"data: {data}; every store holds every sample it was sent; Pilothouse's query answers equal Prometheus's")
 for r in rows:
-  print(f"{r[0]:<28}{r[1]:>16}{r[2]:>14}{r[3]:>8}")
+  print(f"{r[0]:<28}{r[1]:>16}{r[2]:>16}{r[3]:>12}{r[4]:>9}{r[5]:>7}")
 print(f"bytes_per_sample={x_bps:.3f} ingest_vs_prometheus={float(x_rate)/float(p_rate):.2f} "
-      f"mem_per_series_vs_prometheus={x_mem/p_mem:.2f} query_p50_vs_prometheus={float(xq)/float(pq):.2f}")
+      f"mem_per_series_vs_prometheus={x_mem/p_mem:.2f} query_p50_vs_prometheus={float(xq)/float(pq):.2f} "
+      f"bytes_per_sample_vs_victoriametrics={x_bps/v_bps:.2f} ingest_vs_victoriametrics={float(x_rate)/float(v_rate):.2f}")
 PY

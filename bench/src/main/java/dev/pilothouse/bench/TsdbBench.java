@@ -28,9 +28,14 @@ import org.xerial.snappy.Snappy;
  * write URL SERIES HOURS START_MS [PREFIX]   prints "samples=N seconds=S rate=R"
  *   (PREFIX prefixes metric names and jobs: the warm-up's own series)
  * query URL START_S END_S RUNS EXPR  prints "p50_ms=X"
+ * count URL TIME_S RANGE_S           prints "samples=N": the samples stored of every metric of
+ *                                    the mix (warm-up excluded), by count_over_time per metric
+ * save URL TIME_S EXPR FILE          writes an instant query's result to FILE
+ * check FILE URL TIME_S EXPR         prints "same series=N", or the first difference and exits 1
  * </pre>
  *
- * The token for Pilothouse comes from $BENCH_TOKEN.
+ * The token for Pilothouse comes from $BENCH_TOKEN. $BENCH_DATA chooses the values: "realistic"
+ * (the default) or "integer" (every value a whole number: the data of sessions 1-3).
  */
 public final class TsdbBench {
   private TsdbBench() {}
@@ -52,12 +57,40 @@ public final class TsdbBench {
               Long.parseLong(args[4]),
               args.length > 5 ? args[5] : "");
       case "query" -> query(args[1], args[2], args[3], Integer.parseInt(args[4]), args[5]);
-      default -> throw new IllegalArgumentException("write or query");
+      case "count" -> count(args[1], args[2], args[3]);
+      case "save" ->
+          java.nio.file.Files.writeString(
+              java.nio.file.Path.of(args[4]), instant(args[1], args[2], args[3]));
+      case "check" ->
+          System.exit(
+              check(
+                  java.nio.file.Files.readString(java.nio.file.Path.of(args[1])),
+                  instant(args[2], args[3], args[4])));
+      default -> throw new IllegalArgumentException("write, query, count, save or check");
     }
   }
 
-  /** The labels of series i of n: a mix of node-exporter and service histogram series. */
+  /** Whether values are the realistic mix (fractions as real exporters send them). */
+  static final boolean REALISTIC = !"integer".equals(System.getenv("BENCH_DATA"));
+
+  /**
+   * The labels of series i: per host of 100 series, the integer-only mix of sessions 1-3, or the
+   * realistic mix (see {@link #value}).
+   */
   static Labels labels(int i) {
+    return REALISTIC ? Mix.labels(i) : integerLabels(i);
+  }
+
+  /** Every metric name of the mix in use (for counting what a store holds). */
+  static List<String> names() {
+    java.util.TreeSet<String> n = new java.util.TreeSet<>();
+    for (int i = 0; i < 100; i++) {
+      n.add(labels(i).metricName());
+    }
+    return List.copyOf(n);
+  }
+
+  static Labels integerLabels(int i) {
     int host = i / 100;
     int k = i % 100;
     String inst = "host-" + host + ":9100";
@@ -90,26 +123,14 @@ public final class TsdbBench {
           "device",
           "eth" + (k - 52));
     }
-    double[] le = {
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Double.POSITIVE_INFINITY
-    };
-    int b = (k - 64) % 12;
-    int route = (k - 64) / 12;
-    return Labels.of(
-        "__name__",
-        "http_request_duration_seconds_bucket",
-        "instance",
-        inst,
-        "job",
-        "api",
-        "route",
-        "/r" + route,
-        "le",
-        Double.isInfinite(le[b]) ? "+Inf" : Double.toString(le[b]));
+    return Mix.bucket(inst, k - 64);
   }
 
-  /** Sample j of series i: counters that grow irregularly, gauges that wander. */
+  /** Sample j of series i (state[i] carries the series' last value). */
   static double value(int i, int j, double[] state, SplittableRandom r) {
+    if (REALISTIC) {
+      return Mix.value(i, state, r);
+    }
     int k = i % 100;
     boolean gauge = k >= 32 && k < 52;
     if (gauge) {
@@ -232,5 +253,82 @@ public final class TsdbBench {
     }
     Arrays.sort(ms);
     System.out.printf(Locale.ROOT, "p50_ms=%.2f%n", ms[runs / 2]);
+  }
+
+  static HttpResponse<String> get(String url) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120));
+    String token = System.getenv("BENCH_TOKEN");
+    if (token != null && !token.isEmpty()) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> res = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (res.statusCode() != 200) {
+      throw new IllegalStateException("query answered " + res.statusCode() + ": " + res.body());
+    }
+    return res;
+  }
+
+  /** An instant query's raw JSON answer. */
+  static String instant(String base, String time, String expr) throws Exception {
+    return get(base
+            + "/api/v1/query?query="
+            + URLEncoder.encode(expr, StandardCharsets.UTF_8)
+            + "&time="
+            + time)
+        .body();
+  }
+
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** The samples a store holds of each metric of the mix, summed: every one sent must be there. */
+  static void count(String base, String time, String rangeS) throws Exception {
+    long total = 0;
+    for (String name : names()) {
+      var res =
+          JSON.readTree(instant(base, time, "sum(count_over_time(" + name + "[" + rangeS + "s]))"))
+              .path("data")
+              .path("result");
+      if (!res.isEmpty()) {
+        total += (long) Double.parseDouble(res.get(0).path("value").get(1).asText());
+      }
+    }
+    System.out.println("samples=" + total);
+  }
+
+  /** 0 when two instant-query answers hold the same series with equal values (1e-9 relative). */
+  static int check(String expected, String actual) throws Exception {
+    java.util.Map<String, Double> a = vector(expected);
+    java.util.Map<String, Double> b = vector(actual);
+    if (!a.keySet().equals(b.keySet())) {
+      java.util.Set<String> only = new java.util.TreeSet<>(a.keySet());
+      only.removeAll(b.keySet());
+      System.out.println("DIFFERENT series: " + a.size() + " vs " + b.size() + ", e.g. " + only);
+      return 1;
+    }
+    for (var e : a.entrySet()) {
+      double x = e.getValue();
+      double y = b.get(e.getKey());
+      boolean same =
+          Double.compare(x, y) == 0 || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+      if (!same) {
+        System.out.println("DIFFERENT value of " + e.getKey() + ": " + x + " vs " + y);
+        return 1;
+      }
+    }
+    System.out.println("same series=" + a.size());
+    return 0;
+  }
+
+  private static java.util.Map<String, Double> vector(String json) throws Exception {
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    for (var s : JSON.readTree(json).path("data").path("result")) {
+      out.put(
+          new java.util.TreeMap<>(JSON.convertValue(s.path("metric"), java.util.Map.class))
+              .toString(),
+          Double.parseDouble(s.path("value").get(1).asText().replace("Inf", "Infinity")));
+    }
+    return out;
   }
 }
