@@ -27,7 +27,7 @@ final class ValidateCommand implements Callable<Integer> {
   public Integer call() {
     SpecFile f = SpecFile.read(file);
     var parsed = f.check(spec.commandLine().getErr());
-    int n = parsed.spec().orElseThrow().services().size();
+    int n = parsed.serviceCount();
     spec.commandLine()
         .getOut()
         .println(f.displayName() + " is valid: " + n + " service" + (n == 1 ? "" : "s"));

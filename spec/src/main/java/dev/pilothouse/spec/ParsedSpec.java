@@ -17,4 +17,9 @@ public record ParsedSpec(Optional<Spec> spec, List<SpecError> errors) {
   public boolean valid() {
     return errors.isEmpty();
   }
+
+  /** How many services a valid spec declares (0 for an invalid one). */
+  public int serviceCount() {
+    return spec.map(s -> s.services().size()).orElse(0);
+  }
 }

@@ -1,0 +1,62 @@
+package dev.pilothouse.e2e;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every allowed edge between our modules, over the assembled distribution's classes (this module
+ * sees them all). A module may use only those named here; the two edges that issue 11 still has to
+ * remove (spec over tsdb for PromQL validation, cli over proxy and tsdb for the load generator and
+ * float parsing) are listed as such.
+ */
+class ModuleEdgesTest {
+  static final JavaClasses ALL =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("dev.pilothouse");
+
+  static final List<String> MODULES =
+      List.of(
+          "core", "tsdb", "proxy", "store", "notify", "client", "spec", "server", "cli", "demo");
+
+  /** Which modules each module may depend on (besides itself). */
+  static final Map<String, List<String>> ALLOWED =
+      Map.of(
+          "core", List.of(),
+          "tsdb", List.of(),
+          "proxy", List.of(),
+          "client", List.of(),
+          "demo", List.of(),
+          "store", List.of("core"),
+          "notify", List.of("core"),
+          "spec", List.of("core", "tsdb"), // tsdb: PromQL validation, to become a port (issue 11)
+          "cli", List.of("client", "spec", "proxy", "tsdb"), // proxy, tsdb: to leave (issue 11)
+          "server", List.of("core", "spec", "store", "client", "proxy", "notify", "tsdb"));
+
+  @Test
+  void everyModuleUsesOnlyTheModulesItMay() {
+    for (String m : MODULES) {
+      List<String> forbidden = new ArrayList<>();
+      for (String other : MODULES) {
+        if (!other.equals(m) && !ALLOWED.get(m).contains(other)) {
+          forbidden.add("dev.pilothouse." + other + "..");
+        }
+      }
+      noClasses()
+          .that()
+          .resideInAPackage("dev.pilothouse." + m + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(forbidden.toArray(String[]::new))
+          .because(m + " may use only " + ALLOWED.get(m))
+          .check(ALL);
+    }
+  }
+}
