@@ -55,7 +55,8 @@ record SpecFile(Path path, String text, Map<String, String> vars) {
   }
 
   ParsedSpec parse() {
-    return SpecParser.parse(displayName(), text, path.getParent(), vars);
+    return SpecParser.parse(
+        displayName(), text, path.getParent(), vars, dev.pilothouse.tsdb.promql.Parser::problem);
   }
 
   /** Parses locally; prints every problem and fails with exit code 4 when invalid. */

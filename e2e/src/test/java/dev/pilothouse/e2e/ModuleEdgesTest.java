@@ -36,7 +36,7 @@ class ModuleEdgesTest {
           "demo", List.of(),
           "store", List.of("core"),
           "notify", List.of("core"),
-          "spec", List.of("core", "tsdb"), // tsdb: PromQL validation, to become a port (issue 11)
+          "spec", List.of("core"), // PromQL through the ExpressionCheck port
           "cli", List.of("client", "spec", "proxy", "tsdb"), // proxy, tsdb: to leave (issue 11)
           "server", List.of("core", "spec", "store", "client", "proxy", "notify", "tsdb"));
 

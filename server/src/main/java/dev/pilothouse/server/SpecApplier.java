@@ -163,7 +163,12 @@ final class SpecApplier {
     }
     Path base = Path.of(req.baseDir() == null ? "." : req.baseDir());
     ParsedSpec parsed =
-        SpecParser.parse(req.file(), req.yaml(), base, req.vars() == null ? Map.of() : req.vars());
+        SpecParser.parse(
+            req.file(),
+            req.yaml(),
+            base,
+            req.vars() == null ? Map.of() : req.vars(),
+            dev.pilothouse.tsdb.promql.Parser::problem);
     if (!parsed.valid()) {
       List<Wire.Problem> problems = parsed.errors().stream().map(SpecApplier::wire).toList();
       throw new ApiError(

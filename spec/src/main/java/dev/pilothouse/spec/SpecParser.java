@@ -181,12 +181,14 @@ public final class SpecParser {
   private final Path baseDir;
   private final Map<String, String> vars;
   private final Problems problems;
+  private final ExpressionCheck promql;
 
-  private SpecParser(String file, Path baseDir, Map<String, String> vars) {
+  private SpecParser(String file, Path baseDir, Map<String, String> vars, ExpressionCheck promql) {
     this.file = file;
     this.baseDir = baseDir;
     this.vars = vars;
     this.problems = new Problems(file);
+    this.promql = promql;
   }
 
   /**
@@ -197,11 +199,18 @@ public final class SpecParser {
    * @param vars values for {@code ${NAME}} references
    */
   public static ParsedSpec parse(String file, String text, Path baseDir, Map<String, String> vars) {
+    return parse(file, text, baseDir, vars, ExpressionCheck.none());
+  }
+
+  /** Parses spec text, checking its PromQL expressions with promql. */
+  public static ParsedSpec parse(
+      String file, String text, Path baseDir, Map<String, String> vars, ExpressionCheck promql) {
     requireNonNull(file, "file");
     requireNonNull(text, "text");
     requireNonNull(baseDir, "baseDir");
     requireNonNull(vars, "vars");
-    return new SpecParser(file, baseDir.toAbsolutePath().normalize(), vars).run(text);
+    requireNonNull(promql, "promql");
+    return new SpecParser(file, baseDir.toAbsolutePath().normalize(), vars, promql).run(text);
   }
 
   private ParsedSpec run(String text) {
@@ -1124,17 +1133,14 @@ public final class SpecParser {
       }
       String ck = cf.has("webhook") ? "webhook" : cf.has("command") ? "command" : "promql";
       String target = cf.string(ck).orElse("");
-      if (ck.equals("promql")) {
-        try {
-          dev.pilothouse.tsdb.promql.Parser.parse(target);
-        } catch (dev.pilothouse.tsdb.promql.ParseException e) {
-          problems.at(
-              cf.get(ck).orElseThrow(),
-              cf.join(ck),
-              "invalid PromQL: " + e.getMessage(),
-              "write an expression that is true (non-zero) while the new version is healthy,"
-                  + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
-        }
+      String wrong = ck.equals("promql") ? promql.problem(target) : null;
+      if (wrong != null) {
+        problems.at(
+            cf.get(ck).orElseThrow(),
+            cf.join(ck),
+            "invalid PromQL: " + wrong,
+            "write an expression that is true (non-zero) while the new version is healthy,"
+                + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
       }
       if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
         problems.at(

@@ -33,7 +33,8 @@ class ExamplesTest {
               f.getFileName().toString(),
               Files.readString(f),
               dir,
-              Map.of("PILOTHOUSE_HOME", "/opt/pilothouse"));
+              Map.of("PILOTHOUSE_HOME", "/opt/pilothouse"),
+              dev.pilothouse.tsdb.promql.Parser::problem);
       assertThat(r.errors()).as(f.toString()).isEmpty();
     }
   }

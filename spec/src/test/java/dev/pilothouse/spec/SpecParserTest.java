@@ -23,7 +23,12 @@ class SpecParserTest {
   private static final Path BASE = Path.of("/srv/app");
 
   static ParsedSpec parse(String yaml) {
-    return SpecParser.parse("shop.yaml", yaml, BASE, Map.of("HOME_DIR", "/opt/home"));
+    return SpecParser.parse(
+        "shop.yaml",
+        yaml,
+        BASE,
+        Map.of("HOME_DIR", "/opt/home"),
+        dev.pilothouse.tsdb.promql.Parser::problem);
   }
 
   static String svc(String extra) {

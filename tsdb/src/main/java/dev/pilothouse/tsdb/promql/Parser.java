@@ -588,6 +588,16 @@ public final class Parser {
     return d;
   }
 
+  /** What is wrong with a query, or null when it parses (for queries held in specs). */
+  public static String problem(String query) {
+    try {
+      parse(query);
+      return null;
+    } catch (ParseException e) {
+      return e.getMessage();
+    }
+  }
+
   /** The longest duration a query may name: about 292 years, as Prometheus's int64 nanoseconds. */
   public static final long MAX_DURATION_MS = Long.MAX_VALUE / 1_000_000;
 
