@@ -196,7 +196,7 @@ class ApiAndCliTest {
     long before = h.status().revision();
     Harness.Result d = h.ok("deploy", "shop", "--version", "v9", "--env", "FEATURE=on");
     assertThat(d.out())
-        .contains("~ services.shop.version:  -> v9")
+        .contains("~ services.shop.version: \"\" -> v9") // an empty value shows as YAML's ""
         .contains("+ services.shop.env.FEATURE");
     await()
         .atMost(Duration.ofSeconds(60))
@@ -211,7 +211,7 @@ class ApiAndCliTest {
     assertThat(hist.out()).contains("deploy shop v9").contains("REVISION");
     Harness.Result undo = h.ok("rollout", "undo", "shop", "--to-revision", Long.toString(before));
     assertThat(undo.out())
-        .contains("~ services.shop.version: v9 -> ")
+        .contains("~ services.shop.version: v9 -> \"\"")
         .contains("- services.shop.env.FEATURE");
     await()
         .atMost(Duration.ofSeconds(60))
