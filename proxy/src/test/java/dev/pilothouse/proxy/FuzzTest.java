@@ -46,20 +46,7 @@ class FuzzTest {
     log = Files.createTempFile("fuzz-access", ".log");
     Files.delete(log);
     proxy =
-        DataPlane.start(
-            new ProxyOptions(
-                "127.0.0.1",
-                0,
-                1,
-                null,
-                null,
-                Duration.ofSeconds(60),
-                log,
-                1.0,
-                100L << 20,
-                2,
-                List.of(),
-                Duration.ofSeconds(2)));
+        DataPlane.start(HardeningTest.options(log, 100L << 20, List.of(), Duration.ofSeconds(2)));
     proxy.update(
         RouteTable.of(
             List.of(

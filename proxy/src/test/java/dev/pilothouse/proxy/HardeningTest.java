@@ -11,6 +11,12 @@ import org.junit.jupiter.api.Test;
 class HardeningTest {
 
   private static ProxyOptions options(List<String> trusted, Duration bodyTimeout) {
+    return options(null, 100L << 20, trusted, bodyTimeout);
+  }
+
+  /** One event loop on a free loopback port, keeping 2 rotated access logs. */
+  static ProxyOptions options(
+      java.nio.file.Path accessLog, long logMaxBytes, List<String> trusted, Duration bodyTimeout) {
     return new ProxyOptions(
         "127.0.0.1",
         0,
@@ -18,10 +24,10 @@ class HardeningTest {
         null,
         null,
         Duration.ofSeconds(60),
-        null,
+        accessLog,
         1.0,
-        100L << 20,
-        5,
+        logMaxBytes,
+        2,
         trusted,
         bodyTimeout);
   }
@@ -145,21 +151,7 @@ class HardeningTest {
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path log = dir.resolve("access.log");
     try (TestBackend b = new TestBackend("a");
-        DataPlane dp =
-            DataPlane.start(
-                new ProxyOptions(
-                    "127.0.0.1",
-                    0,
-                    1,
-                    null,
-                    null,
-                    Duration.ofSeconds(60),
-                    log,
-                    1.0,
-                    4096,
-                    2,
-                    List.of(),
-                    Duration.ofSeconds(30)))) {
+        DataPlane dp = DataPlane.start(options(log, 4096, List.of(), Duration.ofSeconds(30)))) {
       routeAll(dp, b);
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       for (int i = 0; i < 150; i++) {
