@@ -115,14 +115,14 @@ final class Api {
               config.routes.exception(
                   ApiError.class,
                   (e, ctx) -> {
-                    if (e.status != 401 && e.status != 403 && e.status != 415) { // logged already
-                      log.info(
-                          "API refused {} {} ({}): {}",
-                          ctx.method(),
-                          ctx.path(),
-                          e.status,
-                          e.getMessage());
-                    }
+                    // Every refusal, with its reason: bad tokens, cross-site calls, bad bodies.
+                    log.warn(
+                        "API refused {} {} from {} ({}): {}",
+                        ctx.method(),
+                        ctx.path(),
+                        ctx.ip(),
+                        e.status,
+                        e.getMessage());
                     send(ctx, e.status, e.body());
                   });
               config.routes.exception(
@@ -176,8 +176,7 @@ final class Api {
     }
     String origin = ctx.header("Origin");
     if (origin != null && !origin.isEmpty() && !origin.equals(address)) {
-      refuse(
-          ctx,
+      throw new ApiError(
           403,
           "cross-site request from " + origin + " refused",
           "call the API from the CLI or a script, not from a web page");
@@ -194,8 +193,7 @@ final class Api {
             || base.equals("multipart/form-data")
             || base.equals("text/plain");
     if (!bearer && formType) {
-      refuse(
-          ctx,
+      throw new ApiError(
           415,
           "a state-changing request with basic auth needs 'Content-Type: application/json'; got '"
               + type
@@ -213,11 +211,6 @@ final class Api {
           "/api/v1/series",
           "/api/v1/labels",
           "/api/v1/query_exemplars");
-
-  private static void refuse(Context ctx, int status, String message, String hint) {
-    log.warn("API refused {} {} from {}: {}", ctx.method(), ctx.path(), ctx.ip(), message);
-    throw new ApiError(status, message, hint);
-  }
 
   private void authenticate(Context ctx) {
     String header = Optional.ofNullable(ctx.header("Authorization")).orElse("");
@@ -241,12 +234,6 @@ final class Api {
                 given.getBytes(StandardCharsets.UTF_8), d.token().getBytes(StandardCharsets.UTF_8));
     if (!ok) {
       ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
-      log.warn(
-          "API refused {} {} from {}: {}",
-          ctx.method(),
-          ctx.path(),
-          ctx.ip(),
-          header.isEmpty() ? "missing API token" : "wrong API token");
       throw new ApiError(
           401,
           header.isEmpty() ? "missing API token" : "wrong API token",

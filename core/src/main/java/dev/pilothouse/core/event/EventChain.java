@@ -92,29 +92,6 @@ public final class EventChain {
                     ? "events " + expectedSeq + ".." + (e.seq() - 1) + " are missing"
                     : "out of order: it follows event " + (expectedSeq - 1)));
       }
-      boolean content =
-          e.hash()
-                  .equals(
-                      hash(
-                          prev,
-                          e.seq(),
-                          e.at().toString(),
-                          e.type(),
-                          e.service(),
-                          e.instance(),
-                          e.message(),
-                          e.fields()))
-              || e.hash()
-                  .equals(
-                      legacyHash(
-                          prev,
-                          e.seq(),
-                          e.at().toString(),
-                          e.type(),
-                          e.service(),
-                          e.instance(),
-                          e.message(),
-                          e.fields()));
       if (!e.prevHash().equals(prev)) {
         return Optional.of(
             new Break(
@@ -122,13 +99,40 @@ public final class EventChain {
                 "its link does not match the event before it (an earlier event was replaced,"
                     + " removed or reordered)"));
       }
-      if (!content) {
+      if (!contentMatches(prev, e)) {
         return Optional.of(new Break(e.seq(), "edited: its content does not match its hash"));
       }
       prev = e.hash();
       expectedSeq++;
     }
     return Optional.empty();
+  }
+
+  /** Whether the event's hash covers its content after prev, in either encoding. */
+  private static boolean contentMatches(String prev, Event e) {
+    String at = e.at().toString();
+    return e.hash()
+            .equals(
+                hash(
+                    prev,
+                    e.seq(),
+                    at,
+                    e.type(),
+                    e.service(),
+                    e.instance(),
+                    e.message(),
+                    e.fields()))
+        || e.hash()
+            .equals(
+                legacyHash(
+                    prev,
+                    e.seq(),
+                    at,
+                    e.type(),
+                    e.service(),
+                    e.instance(),
+                    e.message(),
+                    e.fields()));
   }
 
   /**
