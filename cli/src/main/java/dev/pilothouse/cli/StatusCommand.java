@@ -32,9 +32,30 @@ final class StatusCommand implements Callable<Integer> {
   static void print(Wire.Status s, PrintWriter out) {
     out.println("daemon pid " + s.pid() + ", API " + s.api() + ", revision " + s.revision());
     if (s.proxy() != null && s.proxy().listening()) {
-      out.println("load balancer on port " + s.proxy().port());
+      out.println(
+          "load balancer on port "
+              + s.proxy().port()
+              + " (pid "
+              + s.proxy().pid()
+              + ", snapshot "
+              + s.proxy().version()
+              + ", "
+              + s.proxy().health()
+              + ", "
+              + s.proxy().transport()
+              + ")");
     } else if (s.proxy() != null && !s.proxy().error().isEmpty()) {
-      out.println("load balancer NOT listening: " + s.proxy().error());
+      out.println(
+          "load balancer NOT listening: "
+              + s.proxy().error()
+              + (s.proxy().pid() > 0 ? " (pid " + s.proxy().pid() + ")" : ""));
+    } else if (s.proxy() != null && s.proxy().pid() > 0) {
+      out.println(
+          "load balancer pid "
+              + s.proxy().pid()
+              + " "
+              + s.proxy().health()
+              + " (not listening yet)");
     }
     if (s.services().isEmpty()) {
       out.println("no services; apply a spec with 'pilothouse apply -f SPEC'");

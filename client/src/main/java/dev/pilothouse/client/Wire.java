@@ -19,7 +19,22 @@ public final class Wire {
       List<Service> services) {}
 
   /** The built-in load balancer: whether it listens, on which port, or why not. */
-  public record Proxy(boolean listening, int port, String error) {}
+  /**
+   * The load balancer process.
+   *
+   * @param pid its process id, 0 when none runs
+   * @param version the route snapshot it serves (rises with every change the daemon pushes)
+   * @param health serving, connecting, starting, failing (see error) or down
+   * @param transport io_uring, epoll or nio
+   */
+  public record Proxy(
+      boolean listening,
+      int port,
+      String error,
+      long pid,
+      long version,
+      String health,
+      String transport) {}
 
   /** One service in a status. */
   public record Service(

@@ -17,6 +17,9 @@ public interface DataPlane extends AutoCloseable {
   /** RED metrics. */
   ProxyMetrics metrics();
 
+  /** The socket transport in use: io_uring, epoll or nio. */
+  String transport();
+
   /** The port it listens on. */
   int port();
 

@@ -170,8 +170,8 @@ final class NettyDataPlane implements DataPlane {
 
   private final Transport transport;
 
-  /** The transport in use: io_uring, epoll or nio. */
-  String transportName() {
+  @Override
+  public String transport() {
     return transport.name();
   }
 

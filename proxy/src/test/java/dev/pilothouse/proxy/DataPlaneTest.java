@@ -78,7 +78,7 @@ class DataPlaneTest {
         System.setProperty("pilothouse.proxy.transport", before);
       }
     }
-    assertThat(((NettyDataPlane) dp).transportName()).isEqualTo(transport);
+    assertThat(dp.transport()).isEqualTo(transport);
     for (int i = 0; i < 50; i++) {
       assertThat(get("/p/" + i).body()).isEqualTo("shop-1\n");
     }

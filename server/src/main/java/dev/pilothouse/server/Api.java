@@ -257,9 +257,21 @@ final class Api {
             address,
             revision,
             d.startedAt(),
-            new Wire.Proxy(
-                d.traffic().port().isPresent(), d.traffic().port().orElse(0), d.traffic().error()),
+            proxy(d.traffic()),
             services));
+  }
+
+  private static Wire.Proxy proxy(Traffic t) {
+    var p = t.status();
+    Optional<Integer> port = t.port();
+    return new Wire.Proxy(
+        port.isPresent(),
+        port.orElse(0),
+        p.error(),
+        p.pid(),
+        p.version(),
+        p.health(),
+        p.transport());
   }
 
   static Wire.Service wire(ServiceStatus s) {
@@ -334,7 +346,7 @@ final class Api {
           .append(s.readyReplicas())
           .append('\n');
     }
-    d.traffic().metrics().ifPresent(m -> b.append(m.prometheus()));
+    b.append(d.traffic().metricsText());
     return b.toString();
   }
 

@@ -203,7 +203,7 @@ public final class Daemon {
     store = SqliteStore.open(dir.resolve("pilothouse.db"), clock);
     logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
     probeExecutor = Probers.virtualThreads();
-    traffic = new Traffic(dir.resolve("logs").resolve("access.log"), store, clock);
+    traffic = new Traffic(dir.path(), dir.resolve("logs").resolve("access.log"), store, clock);
     SecureRandom random = new SecureRandom();
     controller =
         InstanceController.create(
@@ -408,6 +408,8 @@ public final class Daemon {
           break;
         }
       }
+      stopLoop(); // no tick may start the load balancer again once it is stopped
+      traffic.stop();
       store.emit(
           new NewEvent(
               clock.instant(),
@@ -426,6 +428,17 @@ public final class Daemon {
     stopped.await();
   }
 
+  private void stopLoop() {
+    if (loop != null) {
+      loop.shutdownNow();
+      try {
+        loop.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   private void closeQuietly() {
     if (lock != null) {
       // Only the lock holder owns daemon.json; a refused second daemon must leave it alone.
@@ -435,14 +448,7 @@ public final class Daemon {
         log.warn("could not remove daemon.json: {}", e.toString());
       }
     }
-    if (loop != null) {
-      loop.shutdownNow();
-      try {
-        loop.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    stopLoop();
     if (api != null) {
       api.stop();
     }

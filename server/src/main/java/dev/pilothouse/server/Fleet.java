@@ -72,8 +72,7 @@ final class Fleet implements Ports.Fleet, Ports.Measurements {
   public Ports.Sample window(Set<String> instanceIds, java.time.Instant since) {
     long ago = Duration.between(since, clock.instant()).toNanos();
     return traffic
-        .metrics()
-        .map(m -> m.window(instanceIds, System.nanoTime() - Math.max(0, ago)))
+        .window(instanceIds, Math.max(0, ago))
         .map(w -> new Ports.Sample(w.requests(), w.failures(), w.latenciesMs()))
         .orElse(new Ports.Sample(0, 0, new double[0]));
   }

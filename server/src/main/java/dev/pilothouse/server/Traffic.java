@@ -13,41 +13,30 @@ import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
 import dev.pilothouse.proxy.Backend;
 import dev.pilothouse.proxy.BackendGroup;
-import dev.pilothouse.proxy.DataPlane;
 import dev.pilothouse.proxy.Match;
-import dev.pilothouse.proxy.ProxyMetrics;
 import dev.pilothouse.proxy.ProxyOptions;
 import dev.pilothouse.proxy.Route;
 import dev.pilothouse.proxy.RoutePolicy;
 import dev.pilothouse.proxy.RouteTable;
+import dev.pilothouse.proxy.control.ProxyHost;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the data plane in step with the desired spec and the observed instances: starts (or
- * restarts) the listener when the spec routes a service, and swaps in a new route table holding the
- * ready instances whenever they change. Runs on the reconcile thread after each tick.
+ * Keeps the data plane in step with the desired spec and the observed instances: the load balancer
+ * runs as its own process (see {@link ProxyHost}), and each reconcile tick pushes it a new snapshot
+ * when the listener settings or the ready instances change. The proxy keeps serving its last
+ * snapshot when this daemon dies; the next daemon re-adopts it.
  */
 final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(Traffic.class);
-  private static final Duration RETRY_LISTEN = Duration.ofSeconds(5);
-
   private final Path accessLog;
-  private final EventSink events;
-  private final InstantSource clock;
-  private volatile DataPlane plane;
-  private ProxySpec listening;
-  private Instant nextListenAttempt = Instant.MIN;
-  private volatile String error = "";
+  private final ProxyHost host;
   private final Map<String, Split> splits = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile boolean routed;
 
   @Override
   public void split(String service, Split split) {
@@ -59,71 +48,50 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
     splits.remove(service);
   }
 
-  Traffic(Path accessLog, EventSink events, InstantSource clock) {
-    this.accessLog = accessLog;
-    this.events = events;
-    this.clock = clock;
+  Traffic(Path stateDir, Path accessLog, EventSink events, InstantSource clock) {
+    this(
+        accessLog,
+        new ProxyHost(
+            stateDir.resolve("proxy.sock"),
+            stateDir.resolve("proxy.pid"),
+            accessLog.resolveSibling("proxy.log"),
+            ProxyHost.javaCommand(),
+            (type, message, fields) ->
+                events.emit(new NewEvent(clock.instant(), type, "", "", message, fields))));
   }
 
-  /** Brings listener and routes in line with spec and status. */
+  Traffic(Path accessLog, ProxyHost host) {
+    this.accessLog = accessLog;
+    this.host = host;
+  }
+
+  /** Brings the load balancer's listener and routes in line with spec and status. */
   void sync(Spec spec, List<ServiceStatus> status) {
     if (!spec.routed()) {
-      closePlane();
+      if (routed) {
+        host.stop();
+        routed = false;
+      }
       return;
     }
-    if (plane == null || !spec.proxy().equals(listening)) {
-      listen(spec.proxy());
-    }
-    DataPlane p = plane;
-    if (p != null) {
-      RouteTable table = table(spec, status, splits);
-      if (!table.equals(p.table())) {
-        p.update(table);
-      }
-    }
+    routed = true;
+    host.sync(options(spec.proxy()), table(spec, status, splits));
   }
 
-  private void listen(ProxySpec ps) {
-    Instant now = clock.instant();
-    if (now.isBefore(nextListenAttempt) && ps.equals(listening)) {
-      return;
-    }
-    closePlane();
-    listening = ps;
-    try {
-      plane =
-          DataPlane.start(
-              new ProxyOptions(
-                  ps.host(),
-                  ps.port(),
-                  0,
-                  ps.tlsCert().isEmpty() ? null : Path.of(ps.tlsCert()),
-                  ps.tlsKey().isEmpty() ? null : Path.of(ps.tlsKey()),
-                  ps.idleTimeout(),
-                  ps.accessLogSample() > 0 ? accessLog : null,
-                  ps.accessLogSample() > 0 ? ps.accessLogSample() : 1.0,
-                  ps.accessLogMaxSize(),
-                  ps.accessLogKeep(),
-                  ps.trustedProxies(),
-                  ps.bodyTimeout()));
-      error = "";
-      events.emit(
-          new NewEvent(
-              now,
-              "ProxyListening",
-              "",
-              "",
-              "load balancer listening on " + ps.host() + ":" + plane.port(),
-              Map.of("port", Integer.toString(plane.port()))));
-    } catch (RuntimeException e) {
-      plane = null;
-      nextListenAttempt = now.plus(RETRY_LISTEN);
-      if (!e.getMessage().equals(error)) {
-        error = e.getMessage();
-        events.emit(new NewEvent(now, "ProxyFailed", "", "", error, Map.of()));
-      }
-      log.warn("load balancer: {}", e.getMessage());
-    }
+  private ProxyOptions options(ProxySpec ps) {
+    return new ProxyOptions(
+        ps.host(),
+        ps.port(),
+        0,
+        ps.tlsCert().isEmpty() ? null : Path.of(ps.tlsCert()),
+        ps.tlsKey().isEmpty() ? null : Path.of(ps.tlsKey()),
+        ps.idleTimeout(),
+        ps.accessLogSample() > 0 ? accessLog : null,
+        ps.accessLogSample() > 0 ? ps.accessLogSample() : 1.0,
+        ps.accessLogMaxSize(),
+        ps.accessLogKeep(),
+        ps.trustedProxies(),
+        ps.bodyTimeout());
   }
 
   static RouteTable table(Spec spec, List<ServiceStatus> status, Map<String, Split> splits) {
@@ -220,38 +188,43 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
 
   @Override
   public int inFlight(String instanceId) {
-    DataPlane p = plane;
-    return p == null ? 0 : p.inFlight(instanceId);
+    return routed ? host.inFlight(List.of(instanceId)).getOrDefault(instanceId, 0) : 0;
   }
 
   /** The listening port, if the load balancer runs. */
   Optional<Integer> port() {
-    DataPlane p = plane;
-    return p == null ? Optional.empty() : Optional.of(p.port());
+    return routed ? host.port() : Optional.empty();
   }
 
   /** Why the load balancer is not listening, or empty. */
   String error() {
-    return error;
+    return host.error();
   }
 
-  /** RED metrics, if the load balancer runs. */
-  Optional<ProxyMetrics> metrics() {
-    DataPlane p = plane;
-    return p == null ? Optional.empty() : Optional.of(p.metrics());
+  /** The load balancer process: pid, snapshot version, health. */
+  ProxyHost.Status status() {
+    return host.status();
   }
 
-  private void closePlane() {
-    DataPlane p = plane;
-    plane = null;
-    listening = null;
-    if (p != null) {
-      p.close();
-    }
+  /** RED metrics in Prometheus text format; empty without a load balancer. */
+  String metricsText() {
+    return routed ? host.metricsText() : "";
   }
 
+  /** Requests of these instances that ended within the last agoNanos. */
+  Optional<dev.pilothouse.proxy.control.Protocol.Reply> window(
+      java.util.Set<String> instances, long agoNanos) {
+    return routed ? host.window(instances, agoNanos) : Optional.empty();
+  }
+
+  /** Stops the load balancer process ({@code down}). */
+  void stop() {
+    host.stop();
+  }
+
+  /** Lets go of the load balancer; it keeps serving its last snapshot for the next daemon. */
   @Override
   public void close() {
-    closePlane();
+    host.close();
   }
 }

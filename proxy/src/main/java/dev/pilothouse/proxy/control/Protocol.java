@@ -1,0 +1,160 @@
+package dev.pilothouse.proxy.control;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pilothouse.proxy.ProxyOptions;
+import dev.pilothouse.proxy.Route;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The control channel between the daemon and the data-plane process: length-prefixed JSON frames
+ * over a Unix socket in the daemon's private state directory. The daemon sends a {@link Request},
+ * the proxy answers with a {@link Reply}; one request at a time per connection.
+ */
+public final class Protocol {
+  /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
+  public static final int VERSION = 1;
+
+  /** The largest frame either side accepts (a metrics page of many series fits). */
+  static final int MAX_FRAME = 64 << 20;
+
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private Protocol() {}
+
+  /** What the daemon asks. */
+  public enum Op {
+    /** Who are you: pid, protocol, snapshot version, port. */
+    HELLO,
+    /** Serve this snapshot (options and routes) from now on. */
+    APPLY,
+    /** Recent per-request samples of some instances, for canary analysis. */
+    WINDOW,
+    /** RED metrics in Prometheus text format. */
+    METRICS,
+    /** Requests in flight to some instances, for draining. */
+    IN_FLIGHT,
+    /** Stop listening and exit. */
+    STOP
+  }
+
+  /**
+   * One request.
+   *
+   * @param version the snapshot version (APPLY)
+   * @param options how to listen (APPLY)
+   * @param routes the route table (APPLY)
+   * @param instances backend ids (WINDOW, IN_FLIGHT)
+   * @param agoNanos how far back samples reach (WINDOW)
+   */
+  public record Request(
+      Op op,
+      long version,
+      ProxyOptions options,
+      List<Route> routes,
+      List<String> instances,
+      long agoNanos) {
+    static Request of(Op op) {
+      return new Request(op, 0, null, null, null, 0);
+    }
+  }
+
+  /**
+   * One answer; fields not relevant to the request are left out.
+   *
+   * @param error why an APPLY could not be served (the listener could not start), else empty
+   * @param version the snapshot version being served (0 before the first)
+   * @param port the port listened on, 0 when not listening
+   * @param options the listener settings served (HELLO)
+   */
+  public record Reply(
+      boolean ok,
+      String error,
+      long pid,
+      int protocol,
+      long version,
+      int port,
+      String transport,
+      ProxyOptions options,
+      Map<String, Integer> inFlight,
+      String text,
+      int requests,
+      int failures,
+      double[] latenciesMs) {}
+
+  /** The proxy's state: what it serves and how. */
+  static Reply state(
+      long pid, long version, int port, String transport, ProxyOptions options, String error) {
+    return new Reply(
+        error.isEmpty(),
+        error,
+        pid,
+        VERSION,
+        version,
+        port,
+        transport,
+        options,
+        null,
+        null,
+        0,
+        0,
+        null);
+  }
+
+  /** An answer carrying in-flight counts. */
+  static Reply inFlight(long pid, long version, Map<String, Integer> inFlight) {
+    return new Reply(true, "", pid, VERSION, version, 0, "", null, inFlight, null, 0, 0, null);
+  }
+
+  /** An answer carrying the metrics page. */
+  static Reply metrics(long pid, long version, String text) {
+    return new Reply(true, "", pid, VERSION, version, 0, "", null, null, text, 0, 0, null);
+  }
+
+  /** An answer carrying recent request samples. */
+  static Reply window(long pid, long version, int requests, int failures, double[] latenciesMs) {
+    return new Reply(
+        true, "", pid, VERSION, version, 0, "", null, null, null, requests, failures, latenciesMs);
+  }
+
+  static void write(WritableByteChannel ch, Object message) throws IOException {
+    byte[] body = JSON.writeValueAsBytes(message);
+    ByteBuffer b = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).flip();
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  /** Reads one frame from a blocking channel; EOFException when the peer has gone. */
+  static <T> T read(ReadableByteChannel ch, Class<T> type) throws IOException {
+    ByteBuffer len = ByteBuffer.allocate(4);
+    fill(ch, len);
+    int n = len.flip().getInt();
+    if (n < 0 || n > MAX_FRAME) {
+      throw new IOException("control frame of " + n + " bytes (limit " + MAX_FRAME + ")");
+    }
+    ByteBuffer body = ByteBuffer.allocate(n);
+    fill(ch, body);
+    return JSON.readValue(body.array(), type);
+  }
+
+  private static void fill(ReadableByteChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      if (ch.read(b) < 0) {
+        throw new EOFException("control channel closed");
+      }
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.pilothouse.proxy.control;
+
+import dev.pilothouse.proxy.DataPlane;
+import dev.pilothouse.proxy.ProxyMetrics;
+import dev.pilothouse.proxy.ProxyOptions;
+import dev.pilothouse.proxy.RouteTable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane as its own process ({@code pilothouse proxy --control SOCKET}): it serves the last
+ * route snapshot the daemon pushed over the control socket, whether or not a daemon is connected,
+ * so a daemon crash, restart or upgrade does not interrupt traffic. It exits when told to (STOP),
+ * on SIGTERM, or when its control socket is removed (its state directory is gone).
+ */
+public final class ProxyProcess {
+  private static final Logger log = LoggerFactory.getLogger(ProxyProcess.class);
+  private static final long SOCKET_CHECK_MS = 2000;
+
+  private final long pid = ProcessHandle.current().pid();
+  private DataPlane plane;
+  private ProxyOptions options;
+  private long version;
+  private String error = "";
+
+  private ProxyProcess() {}
+
+  public static void main(String[] args) {
+    Path control = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--control") && i + 1 < args.length) {
+        control = Path.of(args[++i]);
+      }
+    }
+    if (control == null) {
+      System.err.println(
+          "usage: pilothouse proxy --control SOCKET\n"
+              + "  runs the load balancer, configured by the daemon over the Unix socket SOCKET;"
+              + " the daemon starts it itself, so this is rarely run by hand");
+      System.exit(2);
+    }
+    ProxyProcess p = new ProxyProcess();
+    Runtime.getRuntime().addShutdownHook(new Thread(p::closePlane, "proxy-shutdown"));
+    try {
+      p.serve(control);
+    } catch (IOException e) {
+      log.error("proxy control socket {}: {}", control, e.toString());
+      System.exit(1);
+    }
+  }
+
+  private void serve(Path control) throws IOException {
+    Files.deleteIfExists(control);
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(control));
+    // The directory is the daemon's private state directory; the socket is owner-only as well.
+    Files.setPosixFilePermissions(control, PosixFilePermissions.fromString("rw-------"));
+    Object key = Files.readAttributes(control, "unix:ino").get("ino");
+    log.info("proxy started: pid {}, control socket {}", pid, control);
+    Thread.ofPlatform()
+        .daemon()
+        .name("control-socket-watch")
+        .start(() -> exitWhenRemoved(control, key));
+    while (true) {
+      SocketChannel ch = server.accept();
+      Thread.ofVirtual().name("control").start(() -> converse(ch));
+    }
+  }
+
+  private void exitWhenRemoved(Path control, Object key) {
+    while (true) {
+      try {
+        Thread.sleep(SOCKET_CHECK_MS);
+        Object now =
+            Files.exists(control) ? Files.readAttributes(control, "unix:ino").get("ino") : null;
+        if (!Objects.equals(key, now)) {
+          log.warn("control socket {} was removed or replaced: exiting", control);
+          System.exit(0);
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException e) {
+        log.warn("checking the control socket: {}", e.toString());
+      }
+    }
+  }
+
+  private void converse(SocketChannel ch) {
+    try (ch) {
+      while (true) {
+        Protocol.Request r = Protocol.read(ch, Protocol.Request.class);
+        Protocol.write(ch, handle(r));
+        if (r.op() == Protocol.Op.STOP) {
+          log.info("stopping: asked by the daemon");
+          System.exit(0);
+        }
+      }
+    } catch (EOFException e) {
+      // the daemon went away; keep serving the last snapshot
+    } catch (IOException | RuntimeException e) {
+      log.warn("control connection: {}", e.toString());
+    }
+  }
+
+  private synchronized Protocol.Reply handle(Protocol.Request r) {
+    return switch (r.op()) {
+      case HELLO, STOP -> state();
+      case APPLY -> apply(r);
+      case WINDOW -> {
+        if (plane == null) {
+          yield Protocol.window(pid, version, 0, 0, new double[0]);
+        }
+        ProxyMetrics.Window w =
+            plane.metrics().window(new HashSet<>(r.instances()), System.nanoTime() - r.agoNanos());
+        yield Protocol.window(pid, version, w.requests(), w.failures(), w.latenciesMs());
+      }
+      case METRICS ->
+          Protocol.metrics(pid, version, plane == null ? "" : plane.metrics().prometheus());
+      case IN_FLIGHT -> {
+        Map<String, Integer> m = new HashMap<>();
+        for (String id : r.instances()) {
+          m.put(id, plane == null ? 0 : plane.inFlight(id));
+        }
+        yield Protocol.inFlight(pid, version, m);
+      }
+    };
+  }
+
+  private Protocol.Reply apply(Protocol.Request r) {
+    if (plane == null || !r.options().equals(options)) {
+      closePlane();
+      options = r.options();
+      try {
+        plane = DataPlane.start(options);
+        error = "";
+      } catch (RuntimeException e) {
+        error = String.valueOf(e.getMessage());
+        log.warn("cannot serve snapshot {}: {}", r.version(), error);
+      }
+    }
+    if (plane != null) {
+      plane.update(RouteTable.of(r.routes() == null ? List.of() : r.routes()));
+    }
+    version = r.version();
+    return state();
+  }
+
+  private Protocol.Reply state() {
+    return Protocol.state(
+        pid,
+        version,
+        plane == null ? 0 : plane.port(),
+        plane == null ? "" : plane.transport(),
+        options,
+        error);
+  }
+
+  private synchronized void closePlane() {
+    if (plane != null) {
+      plane.close();
+      plane = null;
+    }
+  }
+}
