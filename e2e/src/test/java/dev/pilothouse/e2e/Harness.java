@@ -132,6 +132,17 @@ final class Harness implements AutoCloseable {
         .orElseThrow();
   }
 
+  /** The load balancer process the daemon recorded, if it still runs. */
+  java.util.Optional<Long> proxyPid() {
+    try {
+      long pid =
+          Long.parseLong(Files.readString(stateDir.resolve("proxy.pid")).trim().split(" ")[0]);
+      return alive(pid) ? java.util.Optional.of(pid) : java.util.Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   long daemonPid() {
     return PilotClient.info(stateDir).orElseThrow().pid();
   }
@@ -235,6 +246,7 @@ final class Harness implements AutoCloseable {
       cli("down");
     }
     PilotClient.info(stateDir).ifPresent(i -> signal(i.pid(), "KILL"));
+    proxyPid().ifPresent(pid -> signal(pid, "KILL"));
     for (long pid : ownedProcesses()) {
       signal(pid, "KILL");
     }

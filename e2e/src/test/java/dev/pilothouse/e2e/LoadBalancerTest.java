@@ -97,6 +97,78 @@ class LoadBalancerTest {
   }
 
   @Test
+  void daemonKilledUnderLoad_theLoadBalancerKeepsServing_andTheNextDaemonReadoptsIt()
+      throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      Path spec = h.writeSpec("shop.yaml", spec(2));
+      h.up(spec);
+      h.awaitReady("shop", 2, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      long proxy = h.status().proxy().pid();
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      CompletableFuture<LoadResult> run = load(port, 200, Duration.ofSeconds(12));
+      Thread.sleep(2000);
+      long daemon = h.daemonPid();
+      Harness.signal(daemon, "KILL");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !Harness.alive(daemon));
+      h.up(spec);
+      LoadResult r = run.get();
+      System.out.println("daemon kill -9 and up under 200 req/s: " + r);
+
+      assertThat(r.errors()).isZero();
+      assertThat(r.status()).containsOnlyKeys("200");
+      assertThat(r.requests()).isEqualTo(2400);
+      Wire.Status after = h.status();
+      assertThat(after.pid()).isNotEqualTo(daemon);
+      assertThat(after.proxy().pid()).isEqualTo(proxy);
+      assertThat(after.proxy().port()).isEqualTo(port);
+      assertThat(after.proxy().health()).isEqualTo("serving");
+      assertThat(h.ok("events", "--limit", "50").out()).contains("ProxyAdopted");
+
+      h.ok("down");
+      assertThat(Harness.alive(proxy)).as("down stops the load balancer").isFalse();
+      assertThat(h.proxyPid()).isEmpty();
+    }
+  }
+
+  @Test
+  void loadBalancerKilledUnderLoad_isReplaced_andTrafficIsBackWithinTwoSeconds() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec(2)));
+      h.awaitReady("shop", 2, Duration.ofSeconds(30));
+      int port = proxyPort(h);
+      long proxy = h.status().proxy().pid();
+      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
+      CompletableFuture<LoadResult> run = load(port, 200, Duration.ofSeconds(8));
+      Thread.sleep(2000);
+      Harness.signal(proxy, "KILL");
+      long killed = System.nanoTime();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> getQuietly(port) == 200);
+      long backMs = (System.nanoTime() - killed) / 1_000_000;
+      LoadResult r = run.get();
+      System.out.println(
+          "load balancer kill -9 under 200 req/s: traffic back after " + backMs + " ms; " + r);
+
+      Wire.Status after = h.status();
+      assertThat(after.proxy().pid()).isNotEqualTo(proxy).isPositive();
+      assertThat(after.proxy().port()).isEqualTo(port);
+      assertThat(backMs).isLessThan(2000);
+      assertThat(h.ok("events", "--limit", "50").out()).contains("ProxyExited", "ProxyStarted");
+    }
+  }
+
+  int getQuietly(int port) {
+    try {
+      return get(port).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  @Test
   void scaleDownWithDrain_noRequestFails() throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("shop.yaml", spec(3)));

@@ -8,6 +8,14 @@ public interface DataPlane extends AutoCloseable {
     return NettyDataPlane.start(options);
   }
 
+  /**
+   * Loads the transport's native library and the request path's classes ahead of the first {@link
+   * #start}, so a freshly started proxy process serves sooner.
+   */
+  static void prepare() {
+    NettyDataPlane.prepare();
+  }
+
   /** Swaps in a new route table; requests in flight finish on the table they started with. */
   void update(RouteTable table);
 

@@ -197,6 +197,28 @@ final class NettyDataPlane implements DataPlane {
                 o.accessLog(), o.accessLogSample(), o.accessLogMaxBytes(), o.accessLogKeep());
   }
 
+  static void prepare() {
+    Transport t = Transport.choose();
+    EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, t.factory().get());
+    g.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+    for (Class<?> c :
+        List.of(
+            FrontendHandler.class,
+            UpstreamHandler.class,
+            StrictRequestDecoder.class,
+            HttpResponseEncoder.class,
+            HttpClientCodec.class,
+            IdleStateHandler.class,
+            ServerBootstrap.class,
+            Bootstrap.class)) {
+      try {
+        Class.forName(c.getName(), true, c.getClassLoader());
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
   static NettyDataPlane start(ProxyOptions o) {
     NettyDataPlane dp = new NettyDataPlane(o);
     try {

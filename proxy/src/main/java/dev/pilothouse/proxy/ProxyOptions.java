@@ -92,6 +92,23 @@ public record ProxyOptions(
     }
   }
 
+  /** The same settings on another port. */
+  public ProxyOptions withPort(int newPort) {
+    return new ProxyOptions(
+        host,
+        newPort,
+        ioThreads,
+        tlsCert,
+        tlsKey,
+        idleTimeout,
+        accessLog,
+        accessLogSample,
+        accessLogMaxBytes,
+        accessLogKeep,
+        trustedProxies,
+        bodyTimeout);
+  }
+
   /** Plain HTTP on host:port with defaults. */
   public static ProxyOptions plain(String host, int port) {
     return new ProxyOptions(host, port, 0, null, null, Duration.ofSeconds(60), null, 1.0);

@@ -1,9 +1,5 @@
 package dev.pilothouse.proxy.control;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.pilothouse.proxy.ProxyOptions;
 import dev.pilothouse.proxy.Route;
 import java.io.EOFException;
@@ -15,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The control channel between the daemon and the data-plane process: length-prefixed JSON frames
- * over a Unix socket in the daemon's private state directory. The daemon sends a {@link Request},
- * the proxy answers with a {@link Reply}; one request at a time per connection.
+ * The control channel between the daemon and the data-plane process: length-prefixed binary frames
+ * ({@link Codec}) over a Unix socket in the daemon's private state directory. The daemon sends a
+ * {@link Request}, the proxy answers with a {@link Reply}; one request at a time per connection.
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
@@ -25,12 +21,6 @@ public final class Protocol {
 
   /** The largest frame either side accepts (a metrics page of many series fits). */
   static final int MAX_FRAME = 64 << 20;
-
-  static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(new JavaTimeModule())
-          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private Protocol() {}
 
@@ -129,16 +119,31 @@ public final class Protocol {
         true, "", pid, VERSION, version, 0, "", null, null, null, requests, failures, latenciesMs);
   }
 
-  static void write(WritableByteChannel ch, Object message) throws IOException {
-    byte[] body = JSON.writeValueAsBytes(message);
+  static void write(WritableByteChannel ch, Request message) throws IOException {
+    frame(ch, Codec.encode(message));
+  }
+
+  static void write(WritableByteChannel ch, Reply message) throws IOException {
+    frame(ch, Codec.encode(message));
+  }
+
+  private static void frame(WritableByteChannel ch, byte[] body) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).flip();
     while (b.hasRemaining()) {
       ch.write(b);
     }
   }
 
+  static Request readRequest(ReadableByteChannel ch) throws IOException {
+    return Codec.request(frame(ch));
+  }
+
+  static Reply readReply(ReadableByteChannel ch) throws IOException {
+    return Codec.reply(frame(ch));
+  }
+
   /** Reads one frame from a blocking channel; EOFException when the peer has gone. */
-  static <T> T read(ReadableByteChannel ch, Class<T> type) throws IOException {
+  private static byte[] frame(ReadableByteChannel ch) throws IOException {
     ByteBuffer len = ByteBuffer.allocate(4);
     fill(ch, len);
     int n = len.flip().getInt();
@@ -147,7 +152,7 @@ public final class Protocol {
     }
     ByteBuffer body = ByteBuffer.allocate(n);
     fill(ch, body);
-    return JSON.readValue(body.array(), type);
+    return body.array();
   }
 
   private static void fill(ReadableByteChannel ch, ByteBuffer b) throws IOException {

@@ -137,9 +137,18 @@ public final class ProxyHost implements AutoCloseable {
       return;
     }
     boolean retry = !error.isEmpty() && System.nanoTime() - retryListenAt >= 0;
-    if (retry || !options.equals(servedOptions) || !table.equals(servedTable)) {
+    if (retry || !sameListener(options, servedOptions) || !table.equals(servedTable)) {
       push(options, table);
     }
+  }
+
+  /**
+   * Whether the proxy serves these listener settings; "any port" (0) is served by the port it got,
+   * so a replaced or re-adopted proxy keeps the port clients already use.
+   */
+  private static boolean sameListener(ProxyOptions wanted, ProxyOptions served) {
+    return served != null
+        && (wanted.equals(served) || (wanted.port() == 0 && wanted.equals(served.withPort(0))));
   }
 
   private boolean connect() {
@@ -178,7 +187,9 @@ public final class ProxyHost implements AutoCloseable {
       process = ProcessHandle.of(hello.pid()).orElse(null);
     }
     version = Math.max(version, hello.version());
-    port = hello.port();
+    if (hello.port() > 0) {
+      port = hello.port(); // a fresh proxy does not listen yet: keep the port to ask it for
+    }
     transport = hello.transport();
     servedOptions = hello.options(); // the table is pushed again: cheap, and certainly current
     servedTable = null;
@@ -286,12 +297,19 @@ public final class ProxyHost implements AutoCloseable {
 
   private void push(ProxyOptions options, RouteTable table) {
     long next = version + 1;
+    // "Any port" keeps the port this proxy (or the one it replaces) already got; if that port is
+    // taken meanwhile, the failed attempt leaves port at 0 and the retry takes any.
+    boolean keepPort =
+        options.port() == 0
+            && port > 0
+            && (servedOptions == null || sameListener(options, servedOptions));
+    ProxyOptions send = keepPort ? options.withPort(port) : options;
     Protocol.Reply r =
-        call(new Protocol.Request(Protocol.Op.APPLY, next, options, table.routes(), null, 0));
+        call(new Protocol.Request(Protocol.Op.APPLY, next, send, table.routes(), null, 0));
     if (r == null) {
       return;
     }
-    boolean listenerChanged = r.port() != port || !options.equals(servedOptions);
+    boolean listenerChanged = r.port() != port || !sameListener(options, servedOptions);
     version = r.version();
     servedOptions = options;
     servedTable = table;
@@ -337,7 +355,7 @@ public final class ProxyHost implements AutoCloseable {
             TimeUnit.MILLISECONDS);
     try {
       Protocol.write(ch, request);
-      return Protocol.read(ch, Protocol.Reply.class);
+      return Protocol.readReply(ch);
     } catch (IOException e) {
       log.debug("load balancer control call {} failed: {}", request.op(), e.toString());
       disconnect();
