@@ -177,9 +177,12 @@ final class NettyDataPlane implements DataPlane {
 
   private NettyDataPlane(ProxyOptions o) {
     int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
-    Loops loops =
-        startLoops(
-            Transport.choose(), t -> new MultiThreadIoEventLoopGroup(threads, t.factory().get()));
+    Loops loops = takePrepared(threads);
+    if (loops == null) {
+      loops =
+          startLoops(
+              Transport.choose(), t -> new MultiThreadIoEventLoopGroup(threads, t.factory().get()));
+    }
     this.transport = loops.transport();
     this.group = loops.group();
     for (EventExecutor e : group) {
@@ -197,10 +200,23 @@ final class NettyDataPlane implements DataPlane {
                 o.accessLog(), o.accessLogSample(), o.accessLogMaxBytes(), o.accessLogKeep());
   }
 
-  static void prepare() {
-    Transport t = Transport.choose();
-    EventLoopGroup g = new MultiThreadIoEventLoopGroup(1, t.factory().get());
-    g.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+  /** Event loops started ahead of the first data plane (see {@link DataPlane#prepare}). */
+  private static Loops prepared;
+
+  /** A data plane has started: preparing loops now would only leave them idle. */
+  private static boolean anyStarted;
+
+  /**
+   * Starts the default event loops (one per core) and loads the request path's classes, so that the
+   * next {@link #start} with default threads takes them instead of starting its own.
+   */
+  static synchronized void prepare() {
+    if (prepared == null && !anyStarted) {
+      int threads = Runtime.getRuntime().availableProcessors();
+      prepared =
+          startLoops(
+              Transport.choose(), t -> new MultiThreadIoEventLoopGroup(threads, t.factory().get()));
+    }
     for (Class<?> c :
         List.of(
             FrontendHandler.class,
@@ -217,6 +233,18 @@ final class NettyDataPlane implements DataPlane {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  /** The prepared loops if they have this many threads (waiting while they are being started). */
+  private static synchronized Loops takePrepared(int threads) {
+    anyStarted = true;
+    Loops l = prepared;
+    if (l == null
+        || l.group() instanceof MultiThreadIoEventLoopGroup g && g.executorCount() != threads) {
+      return null;
+    }
+    prepared = null;
+    return l;
   }
 
   static NettyDataPlane start(ProxyOptions o) {

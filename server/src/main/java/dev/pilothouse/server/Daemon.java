@@ -275,8 +275,13 @@ public final class Daemon {
     loop.scheduleWithFixedDelay(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
     loop.scheduleWithFixedDelay(logFiles::maintain, 1, 1, TimeUnit.SECONDS);
     // daemon.log is the daemon's stdout, opened by 'up' in append mode: rotated by copy-truncate.
+    // So is the load balancer's own log (it appends, so copy-truncate loses nothing it wrote).
     loop.scheduleWithFixedDelay(
-        () -> LogFiles.copyTruncate(dir.resolve("daemon.log"), DAEMON_LOG_MAX, DAEMON_LOG_KEEP),
+        () -> {
+          LogFiles.copyTruncate(dir.resolve("daemon.log"), DAEMON_LOG_MAX, DAEMON_LOG_KEEP);
+          LogFiles.copyTruncate(
+              dir.resolve("logs").resolve("proxy.log"), DAEMON_LOG_MAX, DAEMON_LOG_KEEP);
+        },
         5,
         5,
         TimeUnit.SECONDS);

@@ -79,6 +79,8 @@ public final class ProxyHost implements AutoCloseable {
           r -> Thread.ofPlatform().daemon().name("proxy-call-watchdog").unstarted(r));
 
   private SocketChannel conn;
+  private ProxyOptions wantedOptions;
+  private RouteTable wantedTable;
   private ProcessHandle process;
   private long launchedNanos;
   private boolean adoptedOnce;
@@ -124,6 +126,8 @@ public final class ProxyHost implements AutoCloseable {
    * a new snapshot when it differs from what the proxy serves.
    */
   public synchronized void sync(ProxyOptions options, RouteTable table) {
+    wantedOptions = options;
+    wantedTable = table;
     if (process != null && !alive(process)) {
       long pid = process.pid();
       disconnect();
@@ -260,6 +264,10 @@ public final class ProxyHost implements AutoCloseable {
       pb.environment().keySet().removeIf(k -> k.startsWith("PILOTHOUSE_OWNER"));
       Process p = pb.start();
       process = p.toHandle();
+      ProcessHandle started = process;
+      // Noticed at once, not at the next tick: a replacement starts as soon as this one dies.
+      p.onExit().thenRunAsync(() -> replaceIfCurrent(started), Thread::startVirtualThread);
+      Thread.startVirtualThread(() -> connectWhenListening(started));
       launchedNanos = System.nanoTime();
       adoptedOnce = true; // a proxy this daemon started is not "adopted" when it first answers
       Files.writeString(
@@ -278,6 +286,32 @@ public final class ProxyHost implements AutoCloseable {
       }
       error = message;
       log.warn(message);
+    }
+  }
+
+  private synchronized void replaceIfCurrent(ProcessHandle exited) {
+    if (process == exited && wantedOptions != null) {
+      sync(wantedOptions, wantedTable);
+    }
+  }
+
+  /**
+   * Connects and pushes the wanted snapshot as soon as a just-started proxy opens its control
+   * socket, rather than at the next tick.
+   */
+  private void connectWhenListening(ProcessHandle started) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline && started.isAlive() && !Files.exists(socket)) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+    synchronized (this) {
+      if (process == started && conn == null && wantedOptions != null) {
+        sync(wantedOptions, wantedTable);
+      }
     }
   }
 
@@ -429,6 +463,8 @@ public final class ProxyHost implements AutoCloseable {
 
   /** Stops the proxy process (the spec routes nothing any more, or {@code down}). */
   public synchronized void stop() {
+    wantedOptions = null;
+    wantedTable = null;
     if (conn == null) {
       connectQuietly();
     }
@@ -491,6 +527,8 @@ public final class ProxyHost implements AutoCloseable {
   /** Lets go of the proxy without stopping it: it keeps serving for the next daemon. */
   @Override
   public synchronized void close() {
+    wantedOptions = null; // a proxy that dies now is the next daemon's to replace
+    wantedTable = null;
     disconnect();
     watchdog.shutdownNow();
   }
