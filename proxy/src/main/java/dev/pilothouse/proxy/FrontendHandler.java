@@ -798,10 +798,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     deadlineNanos = 0;
   }
 
-  private String logLine() {
+  private void logLine(StringBuilder b) {
     long micros = (System.nanoTime() - startNanos) / 1000;
-    StringBuilder b = new StringBuilder(200);
-    b.append("{\"time\":\"").append(java.time.Instant.now()).append('"');
+    b.append("{\"time\":\"");
+    dp.accessLogTime(b, System.currentTimeMillis());
+    b.append('"');
     AccessLog.field(b, "client", clientIp);
     AccessLog.field(b, "method", method == null ? "" : method);
     AccessLog.field(b, "path", path == null ? "" : path);
@@ -818,6 +819,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         b,
         "traceparent",
         request == null ? "" : String.valueOf(request.headers().get(Headers.TRACEPARENT)));
-    return b.append('}').toString();
+    b.append('}');
   }
 }

@@ -42,7 +42,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -190,6 +189,10 @@ final class NettyDataPlane implements DataPlane {
       Sweeper s = new Sweeper(o.idleTimeout().toNanos());
       sweepers.put(e, s);
       e.scheduleAtFixedRate(s, Sweeper.PERIOD_MS, Sweeper.PERIOD_MS, TimeUnit.MILLISECONDS);
+      if (o.accessLog() != null) {
+        e.scheduleAtFixedRate(
+            this::flushAccessLog, FLUSH_LOG_MS, FLUSH_LOG_MS, TimeUnit.MILLISECONDS);
+      }
     }
     this.trusted = o.trustedProxies().stream().map(Cidr::parse).toList();
     this.bodyTimeoutNanos = o.bodyTimeout().toNanos();
@@ -198,6 +201,15 @@ final class NettyDataPlane implements DataPlane {
             ? null
             : new AccessLog(
                 o.accessLog(), o.accessLogSample(), o.accessLogMaxBytes(), o.accessLogKeep());
+  }
+
+  /** How often each event loop hands its access-log lines to the writer. */
+  private static final long FLUSH_LOG_MS = 200;
+
+  private void flushAccessLog() {
+    if (accessLog != null) {
+      accessLog.flushThisThread();
+    }
   }
 
   /** Event loops started ahead of the first data plane (see {@link DataPlane#prepare}). */
@@ -353,6 +365,11 @@ final class NettyDataPlane implements DataPlane {
   public void close() {
     if (server != null) {
       server.close().syncUninterruptibly();
+    }
+    if (accessLog != null) {
+      for (EventExecutor e : group) { // the lines each event loop has not handed over yet
+        e.submit(accessLog::flushThisThread).awaitUninterruptibly(2, TimeUnit.SECONDS);
+      }
     }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     if (accessLog != null) {
@@ -556,9 +573,13 @@ final class NettyDataPlane implements DataPlane {
     return bodyTimeoutNanos;
   }
 
-  void accessLog(Supplier<String> line) {
+  void accessLog(java.util.function.Consumer<StringBuilder> line) {
     if (accessLog != null) {
       accessLog.log(line);
     }
+  }
+
+  void accessLogTime(StringBuilder b, long epochMillis) {
+    accessLog.time(b, epochMillis);
   }
 }
