@@ -34,7 +34,15 @@ final class Progress {
       boolean allRunning =
           s.services().stream()
               .allMatch(svc -> svc.state().equals("running") || svc.state().equals("stopped"));
-      if (allRunning) {
+      // The load balancer, when there is one, answers before 'up' says "try curl".
+      Wire.Proxy p = s.proxy();
+      boolean proxySettled =
+          p == null
+              || p.listening()
+              || !p.error().isEmpty()
+              || p.health() == null
+              || p.health().equals("down");
+      if (allRunning && proxySettled) {
         if (tty) {
           out.println();
         }

@@ -201,6 +201,9 @@ final class NettyDataPlane implements DataPlane {
             ? null
             : new AccessLog(
                 o.accessLog(), o.accessLogSample(), o.accessLogMaxBytes(), o.accessLogKeep());
+    if (accessLog != null) {
+      metrics.accessLogDropped(accessLog::dropped);
+    }
   }
 
   /** How often each event loop hands its access-log lines to the writer. */

@@ -12,6 +12,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Series> series = new ConcurrentHashMap<>();
+  private volatile java.util.function.LongSupplier accessLogDropped = () -> 0;
+
+  /** Where the count of access-log lines dropped (writer behind) comes from. */
+  void accessLogDropped(java.util.function.LongSupplier dropped) {
+    this.accessLogDropped = dropped;
+  }
 
   Series series(String route, String service, String version, String instance) {
     String key = route + '\u0000' + service + '\u0000' + version + '\u0000' + instance;
@@ -196,6 +202,13 @@ public final class ProxyMetrics {
         "counter",
         "Times an instance was ejected as an outlier.",
         s -> s.ejections.sum());
+    b.append(
+        "# HELP pilothouse_proxy_access_log_dropped_total Access-log lines dropped because the"
+            + " writer fell behind.\n");
+    b.append("# TYPE pilothouse_proxy_access_log_dropped_total counter\n");
+    b.append("pilothouse_proxy_access_log_dropped_total ")
+        .append(accessLogDropped.getAsLong())
+        .append('\n');
     return b.toString();
   }
 
