@@ -75,4 +75,32 @@ class ArchitectureTest {
         .callMethod(java.time.ZonedDateTime.class, "now")
         .check(CORE);
   }
+
+  /**
+   * Controllers meet in the store, never call back: deploy orchestration starts rollouts and drives
+   * the instance controller; the rollout controller reaches instances only through its ports (it
+   * reads their status records) and learns nothing of orchestration; the instance controller knows
+   * neither.
+   */
+  @Test
+  void controllersDoNotCallBack() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.pilothouse.core.rollout..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.pilothouse.core.deploy..")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.pilothouse.core.instance.InstanceController")
+        .because("a rollout's outcome reaches orchestration through the stored rollouts")
+        .check(CORE);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.pilothouse.core.instance..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.pilothouse.core.deploy..", "dev.pilothouse.core.rollout..")
+        .check(CORE);
+  }
 }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.pilothouse.client.Wire;
+import dev.pilothouse.core.deploy.DeployException;
+import dev.pilothouse.core.deploy.Deployments;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.instance.InstanceController;
@@ -35,7 +37,7 @@ final class Api {
   /** What the API reads and drives. */
   record Deps(
       InstanceController controller,
-      SpecApplier applier,
+      Deployments deployments,
       dev.pilothouse.core.rollout.RolloutController rollouts,
       Revisions revisions,
       EventLog events,
@@ -112,19 +114,9 @@ final class Api {
               config.routes.get("/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
               config.routes.post(
                   "/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
+              config.routes.exception(ApiError.class, Api::refuse);
               config.routes.exception(
-                  ApiError.class,
-                  (e, ctx) -> {
-                    // Every refusal, with its reason: bad tokens, cross-site calls, bad bodies.
-                    log.warn(
-                        "API refused {} {} from {} ({}): {}",
-                        ctx.method(),
-                        ctx.path(),
-                        ctx.ip(),
-                        e.status,
-                        e.getMessage());
-                    send(ctx, e.status, e.body());
-                  });
+                  DeployException.class, (e, ctx) -> refuse(ApiError.of(e), ctx));
               config.routes.exception(
                   Exception.class,
                   (e, ctx) -> {
@@ -245,7 +237,7 @@ final class Api {
   }
 
   private void status(Context ctx) {
-    long revision = d.applier().revision();
+    long revision = d.deployments().revision();
     List<Wire.Service> services = d.controller().status().stream().map(Api::wire).toList();
     send(
         ctx,
@@ -386,21 +378,38 @@ final class Api {
     }
   }
 
+  /** Every refusal, with its reason: bad tokens, cross-site calls, bad bodies, refused changes. */
+  private static void refuse(ApiError e, Context ctx) {
+    log.warn(
+        "API refused {} {} from {} ({}): {}",
+        ctx.method(),
+        ctx.path(),
+        ctx.ip(),
+        e.status,
+        e.getMessage());
+    send(ctx, e.status, e.body());
+  }
+
+  private static Wire.ApplyResponse wire(Deployments.Applied a) {
+    return new Wire.ApplyResponse(a.revision(), a.changed(), a.changes());
+  }
+
   private void apply(Context ctx) {
     Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
     send(
         ctx,
         200,
-        d.applier()
-            .apply(
-                SpecApplier.parse(req),
-                req.file(),
-                new SpecApplier.DeployOptions(req.commit(), req.commitTime(), req.ignoreFreeze())));
+        wire(
+            d.deployments()
+                .apply(
+                    SpecRequests.parse(req),
+                    req.file(),
+                    new Deployments.Options(req.commit(), req.commitTime(), req.ignoreFreeze()))));
   }
 
   private void validate(Context ctx) {
     Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
-    var spec = SpecApplier.parse(req);
+    var spec = SpecRequests.parse(req);
     send(ctx, 200, new Wire.Ack(req.file() + " is valid: " + spec.services().size() + " services"));
   }
 
@@ -421,13 +430,13 @@ final class Api {
 
   private void restart(Context ctx) {
     String name = ctx.pathParam("name");
-    d.applier().restart(name);
+    d.deployments().restart(name);
     send(ctx, 202, new Wire.Ack("rolling restart of " + name + " started"));
   }
 
   private void scale(Context ctx) {
     Wire.ScaleRequest req = body(ctx, Wire.ScaleRequest.class);
-    send(ctx, 200, d.applier().scale(ctx.pathParam("name"), req.replicas()));
+    send(ctx, 200, wire(d.deployments().scale(ctx.pathParam("name"), req.replicas())));
   }
 
   /** {@code POST /api/v1/services/NAME/deploy}. */
@@ -446,17 +455,18 @@ final class Api {
     send(
         ctx,
         200,
-        d.applier()
-            .deploy(
-                ctx.pathParam("name"),
-                req.version(),
-                req.env(),
-                new SpecApplier.DeployOptions(req.commit(), req.commitTime(), req.ignoreFreeze())));
+        wire(
+            d.deployments()
+                .deploy(
+                    ctx.pathParam("name"),
+                    req.version(),
+                    req.env(),
+                    new Deployments.Options(req.commit(), req.commitTime(), req.ignoreFreeze()))));
   }
 
   private void undo(Context ctx) {
     UndoRequest req = body(ctx, UndoRequest.class);
-    send(ctx, 200, d.applier().undo(ctx.pathParam("name"), req.toRevision()));
+    send(ctx, 200, wire(d.deployments().undo(ctx.pathParam("name"), req.toRevision())));
   }
 
   /** {@code GET /api/v1/dora?since=30d}: the DORA metrics of the period up to now. */
@@ -526,7 +536,21 @@ final class Api {
           "InstanceReady");
 
   private void history(Context ctx) {
-    send(ctx, 200, d.applier().history(ctx.pathParam("name")));
+    send(
+        ctx,
+        200,
+        d.deployments().history(ctx.pathParam("name")).stream()
+            .map(
+                h -> {
+                  java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+                  row.put("revision", h.revision());
+                  row.put("at", h.at().toString());
+                  row.put("source", h.source());
+                  row.put("version", h.version());
+                  row.put("changes", h.changes());
+                  return row;
+                })
+            .toList());
   }
 
   private void logs(Context ctx) throws IOException {

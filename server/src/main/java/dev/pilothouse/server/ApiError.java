@@ -10,6 +10,17 @@ final class ApiError extends RuntimeException {
   final String hint;
   final transient List<Wire.Problem> problems;
 
+  /** A refused change, as HTTP: 400 for a bad request, 409 for a conflict, 404 for a name. */
+  static ApiError of(dev.pilothouse.core.deploy.DeployException e) {
+    int status =
+        switch (e.kind()) {
+          case INVALID -> 400;
+          case CONFLICT -> 409;
+          case NOT_FOUND -> 404;
+        };
+    return new ApiError(status, e.getMessage(), e.hint());
+  }
+
   ApiError(int status, String message, String hint) {
     this(status, message, hint, List.of());
   }

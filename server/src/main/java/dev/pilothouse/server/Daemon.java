@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.pilothouse.client.DaemonInfo;
+import dev.pilothouse.core.deploy.Deployments;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.health.Probers;
 import dev.pilothouse.core.instance.InstanceController;
@@ -31,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +86,7 @@ public final class Daemon {
   private ExecutorService probeExecutor;
   private ScheduledExecutorService loop;
   private Traffic traffic;
-  private SpecApplier applier;
+  private Deployments deployments;
   private RolloutController rollouts;
   private RolloutChecks checks;
   private Telemetry telemetry;
@@ -227,32 +229,39 @@ public final class Daemon {
                 .orElse(dev.pilothouse.core.spec.MetricsSpec.defaults()),
             clock,
             () -> controller.status());
-    applier = new SpecApplier(store, controller, store, clock);
-    Fleet fleet = new Fleet(controller, applier, traffic, clock);
+    Fleet fleet = new Fleet(controller, traffic, clock);
     String previewSecret = RolloutController.Options.secret(random);
+    AtomicReference<Deployments> deploy = new AtomicReference<>();
     checks =
         new RolloutChecks(
             () -> traffic.port().orElse(null),
-            applier::current,
+            () -> deploy.get().current(),
             q -> telemetry.engine().instant(q, clock.millis()),
             previewSecret);
     rollouts =
         RolloutController.create(
             new RolloutController.Options(
                 fleet, traffic, fleet, store, store, clock, random, checks, previewSecret));
-    applier.setRollouts(rollouts);
-    applier.setDeployChecks(
-        new Preflight(dir.path(), controller::status, traffic::port, Preflight::procMemAvailable),
-        new Backups(dir.path()));
+    deployments =
+        new Deployments(
+            store,
+            controller,
+            rollouts,
+            store,
+            clock,
+            new HostPreflight(
+                dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
+            new HookBackups(dir.path()));
+    deploy.set(deployments);
     if (store.latest().isPresent()) {
-      applier.reconcile();
+      deployments.tick();
       rollouts.restoreCanaries();
     }
     Api a =
         new Api(
             new Api.Deps(
                 controller,
-                applier,
+                deployments,
                 rollouts,
                 store,
                 store,
@@ -347,8 +356,9 @@ public final class Daemon {
     try {
       controller.tick();
       rollouts.tick();
-      traffic.sync(applier.current(), controller.status());
-      configureNotifications(applier.current().notifications());
+      deployments.tick();
+      traffic.sync(deployments.current(), controller.status());
+      configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
     }
@@ -356,7 +366,7 @@ public final class Daemon {
 
   private void configureTelemetry() {
     try {
-      telemetry.configure(applier.current(), controller.status());
+      telemetry.configure(deployments.current(), controller.status());
     } catch (RuntimeException e) {
       log.error("configuring the scrape targets failed", e);
     }

@@ -10,16 +10,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** Connects the rollout controller to the instance controller, the applier and the metrics. */
+/** Connects the rollout controller to the instance controller and the load balancer's metrics. */
 final class Fleet implements Ports.Fleet, Ports.Measurements {
   private final InstanceController controller;
-  private final SpecApplier applier;
   private final Traffic traffic;
   private final InstantSource clock;
 
-  Fleet(InstanceController controller, SpecApplier applier, Traffic traffic, InstantSource clock) {
+  Fleet(InstanceController controller, Traffic traffic, InstantSource clock) {
     this.controller = controller;
-    this.applier = applier;
     this.traffic = traffic;
     this.clock = clock;
   }
@@ -52,12 +50,7 @@ final class Fleet implements Ports.Fleet, Ports.Measurements {
 
   @Override
   public void promote(String service) {
-    applier.reconcile();
-  }
-
-  @Override
-  public void revert(String service, ServiceSpec stable) {
-    applier.revert(service, stable);
+    controller.promoteCanary(service);
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.deploy.Preflight;
 import dev.pilothouse.core.instance.ServiceStatus;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.spec.CanarySpec;
@@ -65,8 +66,8 @@ class PreflightAndChecksTest {
         d.keepBackups());
   }
 
-  Preflight preflight(List<ServiceStatus> status, long memAvailable) {
-    return new Preflight(
+  HostPreflight preflight(List<ServiceStatus> status, long memAvailable) {
+    return new HostPreflight(
         tmp, () -> status, () -> Optional.of(8080), () -> OptionalLong.of(memAvailable));
   }
 
@@ -79,7 +80,7 @@ class PreflightAndChecksTest {
   @Test
   void everyCheckPasses_withHeadroom_theArtifact_andReadyDependencies() throws Exception {
     Path jar = Files.writeString(tmp.resolve("app.jar"), "build 42");
-    String sha = Preflight.sha256(jar);
+    String sha = HostPreflight.sha256(jar);
     List<ServiceStatus> status =
         List.of(new ServiceStatus("db", "v1", "running", 1, 1, 0, List.of()));
     List<Preflight.Result> r =
@@ -151,7 +152,7 @@ class PreflightAndChecksTest {
             "",
             base.preDeployTimeout(),
             5);
-    Preflight p = preflight(List.of(), 8L << 30);
+    HostPreflight p = preflight(List.of(), 8L << 30);
     ServiceSpec s = svc("v2", 0, frozen);
     Instant xmas = Instant.parse("2026-12-25T10:00:00Z");
     assertThat(byCheck(p.check(s, xmas, false)).get("freeze").message())

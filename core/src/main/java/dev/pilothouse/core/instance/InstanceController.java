@@ -260,6 +260,26 @@ public final class InstanceController {
         Map.of("count", Integer.toString(count), "version", canary.version()));
   }
 
+  /**
+   * The service's canary spec becomes its spec (a promotion): the canary instances become its
+   * instances without a restart, the rest roll onto the new spec. Does nothing without a canary.
+   * The desired state that follows (the promoted revision) then changes nothing here.
+   */
+  public synchronized void promoteCanary(String service) {
+    ServiceState st = services.get(service);
+    if (st == null || st.canary == null || st.spec == null) {
+      return;
+    }
+    ServiceSpec next = st.canary;
+    if (st.spec.template().equals(next.template())) {
+      st.spec = next;
+      return;
+    }
+    st.spec = next;
+    st.slots.values().forEach(Slot::reset);
+    adoptCanary(service, st);
+  }
+
   /** Removes the service's canary instances (drained, then stopped). */
   public synchronized void clearCanary(String service) {
     ServiceState st = services.get(service);

@@ -28,11 +28,11 @@ public final class Ports {
     /** Whether any of the service's (stable) instances has given up restarting. */
     boolean crashLooping(String service);
 
-    /** The service's rollout was promoted: its stable instances move to the new version. */
+    /**
+     * The service's rollout was promoted: its canary spec becomes its spec, the canary instances
+     * its instances (the desired state follows from the stored rollout; see core.deploy).
+     */
     void promote(String service);
-
-    /** The service's rollout was rolled back: the desired state returns to the stable spec. */
-    void revert(String service, ServiceSpec stable);
 
     List<InstanceStatus> instances(String service);
   }

@@ -686,8 +686,8 @@ public final class RolloutController {
       fields.put(v.metric() + "_effect", Double.toString(v.effect()));
     }
     fields.put("version", versionOf(r.after(), r.service()));
-    // The revert comes after the save: the applier must see the rollout as finished.
-    o.fleet().revert(r.service(), r.before().service(r.service()).orElseThrow());
+    // The desired state returns to the stable spec from the stored outcome (core.deploy reads it
+    // on the next tick); until then that service keeps its stable spec.
     emit("RolloutRolledBack", done, "rolled back: " + why, fields);
     if (!rolling) {
       pendingCleanup.add(r.service());

@@ -4,96 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pilothouse.core.spec.CanarySpec;
-import dev.pilothouse.core.spec.Probe;
-import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
-import dev.pilothouse.core.spec.StopPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Reconcile decisions in virtual time, against fakes of the runtime, prober and store. */
-class InstanceControllerTest {
-  final Fakes.Clock clock = new Fakes.Clock();
-  final Fakes.Runtime runtime = new Fakes.Runtime();
-  final Fakes.ProberFake prober = new Fakes.ProberFake();
-  final Fakes.Repo repo = new Fakes.Repo();
-  final Fakes.Events events = new Fakes.Events();
-  final AtomicInteger ids = new AtomicInteger();
-  final AtomicInteger ports = new AtomicInteger(20000);
-  final Map<String, Integer> inFlight = new java.util.HashMap<>();
-  InstanceController c = controller();
-
-  InstanceController controller() {
-    return InstanceController.create(
-        new InstanceController.Options(
-            runtime,
-            repo,
-            events,
-            prober,
-            inUse -> ports.incrementAndGet(),
-            clock,
-            new SplittableRandom(7),
-            () -> Integer.toString(ids.incrementAndGet()),
-            id -> inFlight.getOrDefault(id, 0)));
-  }
-
-  static RestartPolicy restart(int maxRestarts) {
-    return new RestartPolicy(
-        RestartPolicy.Mode.ALWAYS,
-        Duration.ofSeconds(1),
-        Duration.ofSeconds(8),
-        2.0,
-        0,
-        Duration.ofSeconds(60),
-        maxRestarts);
-  }
-
-  static ServiceSpec service(String name, int replicas, String version) {
-    return new ServiceSpec(
-        name,
-        "./server",
-        List.of("--port", "${PORT}"),
-        Map.of("PORT_COPY", "${PORT}"),
-        "/srv",
-        version,
-        replicas,
-        new Probe(
-            Probe.Kind.HTTP,
-            "/live",
-            0,
-            List.of(),
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(1),
-            3,
-            1,
-            Duration.ZERO),
-        Probe.http("/ready"),
-        restart(3),
-        new StopPolicy("TERM", Duration.ofSeconds(5)),
-        Resources.none(),
-        null);
-  }
-
-  /** Ticks every 100ms of virtual time for the given duration. */
-  void run(Duration d) {
-    for (long t = 0; t < d.toMillis(); t += 100) {
-      c.tick();
-      clock.advance(Duration.ofMillis(100));
-    }
-    c.tick();
-  }
-
-  ServiceStatus status(String name) {
-    return c.status().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
-  }
-
+class InstanceControllerTest extends ControllerFixture {
   @Test
   void startsDeclaredReplicas_withOwnPortsSubstituted_andReadyAfterReadiness() {
     c.apply(new Spec(List.of(service("shop", 3, "v1"))));
@@ -540,6 +460,30 @@ class InstanceControllerTest {
     run(Duration.ofSeconds(2));
     assertThat(runtime.alive()).containsExactlyInAnyOrderElementsOf(canaries);
     assertThat(status("shop").instances())
+        .extracting(InstanceStatus::slot)
+        .containsExactlyInAnyOrder(0, 1);
+    assertThat(events.count("CanaryAdopted")).isEqualTo(1);
+    assertThat(events.count("InstanceStarted")).as("2 stable + 2 canary, none after").isEqualTo(4);
+  }
+
+  @Test
+  void promoteCanary_adoptsTheCanaryInstances_andTheFollowingDesiredStateChangesNothing() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> stable = runtime.alive();
+    ServiceSpec v2 = service("shop", 2, "v2");
+    c.setCanary("shop", v2, 2);
+    run(Duration.ofSeconds(1));
+    List<Fakes.Proc> canaries = runtime.alive().stream().filter(p -> !stable.contains(p)).toList();
+
+    c.promoteCanary("shop");
+    c.clearCanary("shop");
+    c.apply(new Spec(List.of(v2))); // the promoted revision arrives after the promotion
+    run(Duration.ofSeconds(2));
+
+    assertThat(runtime.alive()).containsExactlyInAnyOrderElementsOf(canaries);
+    assertThat(status("shop").instances())
+        .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"))
         .extracting(InstanceStatus::slot)
         .containsExactlyInAnyOrder(0, 1);
     assertThat(events.count("CanaryAdopted")).isEqualTo(1);

@@ -167,7 +167,9 @@ class RolloutControllerTest {
     assertThat(r.reason()).startsWith("error rate higher: canary ");
     assertThat(splits).containsSubsequence("shop:10", "shop:0", "shop:clear");
     assertThat(fleet.applied).as("stable spec never replaced").isNull();
-    assertThat(fleet.reverted.version()).isEqualTo("v1");
+    assertThat(r.before().service("shop").orElseThrow().version())
+        .as("the stable spec the desired state returns to")
+        .isEqualTo("v1");
     NewEvent e =
         events.stream().filter(x -> x.type().equals("RolloutRolledBack")).findFirst().orElseThrow();
     assertThat(e.fields()).containsKeys("error-rate_p", "error-rate_effect", "latency_p");
@@ -325,7 +327,9 @@ class RolloutControllerTest {
     Rollout r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
     assertThat(r.reason()).isEqualTo("the new version keeps crashing");
-    assertThat(fleet.reverted.version()).isEqualTo("v1");
+    assertThat(r.before().service("shop").orElseThrow().version())
+        .as("the stable spec the desired state returns to")
+        .isEqualTo("v1");
     fleet.stableCrashLooping = false;
     c.start("shop", V1, V2, CanarySpec.rolling());
     run(c, Duration.ofMinutes(11));
@@ -468,7 +472,9 @@ class RolloutControllerTest {
     assertThat(r.reason()).startsWith("post-deploy validation: error rate higher");
     assertThat(splits).containsSubsequence("shop:100", "shop:0");
     assertThat(fleet.applied).isNull();
-    assertThat(fleet.reverted.version()).isEqualTo("v1");
+    assertThat(r.before().service("shop").orElseThrow().version())
+        .as("the stable spec the desired state returns to")
+        .isEqualTo("v1");
   }
 
   @Test
@@ -522,7 +528,9 @@ class RolloutControllerTest {
     r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
     assertThat(r.reason()).startsWith("post-deploy validation: error rate higher");
-    assertThat(fleet.reverted.version()).isEqualTo("v1");
+    assertThat(r.before().service("shop").orElseThrow().version())
+        .as("the stable spec the desired state returns to")
+        .isEqualTo("v1");
   }
 
   /** Smoke tests and custom checks that answer as told; load requests recorded. */
@@ -585,7 +593,6 @@ class RolloutControllerTest {
     String stableVersion = "v1";
     boolean canaryReady = true;
     Spec applied;
-    ServiceSpec reverted;
 
     @Override
     public void setCanary(String service, ServiceSpec canary, int count) {
@@ -616,11 +623,6 @@ class RolloutControllerTest {
     public void promote(String service) {
       applied = V2;
       stableVersion = "v2";
-    }
-
-    @Override
-    public void revert(String service, ServiceSpec stable) {
-      reverted = stable;
     }
 
     @Override

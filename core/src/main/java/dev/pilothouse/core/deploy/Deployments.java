@@ -1,43 +1,48 @@
-package dev.pilothouse.server;
+package dev.pilothouse.core.deploy;
 
-import dev.pilothouse.client.Wire;
+import static java.util.Objects.requireNonNull;
+
 import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
+import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.SpecDiff;
-import dev.pilothouse.spec.ParsedSpec;
-import dev.pilothouse.spec.SpecError;
-import dev.pilothouse.spec.SpecParser;
-import java.nio.file.Path;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
-/** Validates specs, stores revisions and hands the newest to the controller. */
-final class SpecApplier {
+/**
+ * Deploy orchestration: apply, deploy, scale, undo and restart as revisions of the desired state;
+ * pre-flight checks, freeze windows and backups before a new version; the effective desired state
+ * the instance controller runs. It starts rollouts, and learns how they ended from the stored
+ * rollouts on each {@link #tick}: a rolled-back rollout returns its service to the stable spec as a
+ * new revision, a promoted one lets the new version through. The rollout controller never calls
+ * back, so each controller keeps its own lock.
+ */
+public final class Deployments {
   private final Revisions revisions;
   private final InstanceController controller;
+  private final RolloutController rollouts;
   private final EventSink events;
   private final InstantSource clock;
+  private final Preflight preflight;
+  private final Backups backups;
+  private final Object lock = new Object();
   private volatile Spec current;
   private volatile long revision;
-  private RolloutController rollouts;
-
-  /**
-   * The one lock of the applier and the rollout controller (their calls go both ways): this
-   * applier's monitor until the controller is connected, then the controller's.
-   */
-  private volatile Object lock = this;
-
-  private Preflight preflight;
-  private Backups backups;
+  private Spec applied;
 
   /**
    * What a deploy carries besides the spec.
@@ -46,18 +51,18 @@ final class SpecApplier {
    * @param commitTime when it was committed (ISO 8601), empty if unknown; DORA's lead time
    * @param ignoreFreeze deploy even inside a freeze window (an emergency fix)
    */
-  record DeployOptions(String commit, String commitTime, boolean ignoreFreeze) {
-    static final DeployOptions NONE = new DeployOptions("", "", false);
+  public record Options(String commit, String commitTime, boolean ignoreFreeze) {
+    public static final Options NONE = new Options("", "", false);
 
-    DeployOptions {
+    public Options {
       commit = commit == null ? "" : commit;
       commitTime = commitTime == null ? "" : commitTime;
       if (!commitTime.isEmpty()) {
         try {
           commitTime = java.time.OffsetDateTime.parse(commitTime).toInstant().toString();
         } catch (java.time.format.DateTimeParseException e) {
-          throw new ApiError(
-              400,
+          throw new DeployException(
+              DeployException.Kind.INVALID,
               "invalid commit time '" + commitTime + "'",
               "give an ISO 8601 time with offset, e.g. 2026-11-26T09:30:00Z (git log -1"
                   + " --format=%cI)");
@@ -66,7 +71,7 @@ final class SpecApplier {
     }
 
     Map<String, String> labels() {
-      Map<String, String> m = new java.util.HashMap<>();
+      Map<String, String> m = new HashMap<>();
       if (!commit.isEmpty()) {
         m.put("commit", commit);
       }
@@ -77,116 +82,111 @@ final class SpecApplier {
     }
   }
 
-  SpecApplier(
-      Revisions revisions, InstanceController controller, EventSink events, InstantSource clock) {
-    this.revisions = revisions;
-    this.controller = controller;
-    this.events = events;
-    this.clock = clock;
+  /** The outcome of a change: the revision in force and what changed (empty: nothing). */
+  public record Applied(long revision, boolean changed, List<String> changes) {}
+
+  /** One revision that changed a service. */
+  public record HistoryEntry(
+      long revision, Instant at, String source, String version, List<String> changes) {}
+
+  public Deployments(
+      Revisions revisions,
+      InstanceController controller,
+      RolloutController rollouts,
+      EventSink events,
+      InstantSource clock,
+      Preflight preflight,
+      Backups backups) {
+    this.revisions = requireNonNull(revisions, "revisions");
+    this.controller = requireNonNull(controller, "controller");
+    this.rollouts = requireNonNull(rollouts, "rollouts");
+    this.events = requireNonNull(events, "events");
+    this.clock = requireNonNull(clock, "clock");
+    this.preflight = requireNonNull(preflight, "preflight");
+    this.backups = requireNonNull(backups, "backups");
     Optional<Revision> latest = revisions.latest();
     this.current = latest.map(Revision::spec).orElse(Spec.empty());
     this.revision = latest.map(Revision::number).orElse(0L);
   }
 
   /** The number of the revision now in force, 0 before the first apply. */
-  long revision() {
+  public long revision() {
     return revision;
   }
 
-  /** Connects the pre-flight checks and the backup run before each deploy. */
-  void setDeployChecks(Preflight preflight, Backups backups) {
-    this.preflight = preflight;
-    this.backups = backups;
+  /** The desired state now in force. */
+  public Spec current() {
+    return current;
   }
 
-  /** Connects the rollout controller (it needs this applier first). */
-  void setRollouts(RolloutController rollouts) {
-    this.rollouts = rollouts;
-    this.lock = rollouts;
+  /**
+   * Follows the rollouts' outcomes: returns rolled-back services to their stable spec (a new
+   * revision), and hands the instance controller the effective desired state when it changed. Call
+   * on every reconcile tick, after the rollout controller's.
+   */
+  public void tick() {
+    synchronized (lock) {
+      for (Rollout r : rollouts.all()) {
+        if (awaitsRevert(r)) {
+          revert(r);
+        }
+      }
+      Spec effective = effective(current);
+      if (!effective.equals(applied)) {
+        applied = effective;
+        controller.apply(effective);
+      }
+    }
+  }
+
+  /**
+   * A rollout that was rolled back while the desired state still holds its new version (the revert
+   * was not stored yet: it happens on the next tick, also after a crash).
+   */
+  private boolean awaitsRevert(Rollout r) {
+    if (r.phase() != Rollout.Phase.ROLLED_BACK) {
+      return false;
+    }
+    Optional<ServiceSpec> now = current.service(r.service());
+    return now.isPresent() && now.equals(r.after().service(r.service()));
+  }
+
+  private void revert(Rollout r) {
+    ServiceSpec stable = r.before().service(r.service()).orElseThrow();
+    Spec reverted = current.with(stable);
+    Revision rev = revisions.append(reverted, "rollback of " + r.service());
+    current = reverted;
+    revision = rev.number();
+    events.emit(
+        new NewEvent(
+            clock.instant(),
+            "SpecApplied",
+            r.service(),
+            "",
+            "applied revision " + rev.number() + ": " + r.service() + " back to its stable version",
+            Map.of("revision", Long.toString(rev.number()))));
   }
 
   /**
    * What the instance controller runs: the desired state, except that a service with a rollout
-   * under way keeps its stable spec (the new version runs as the rollout's canary).
+   * under way (or rolled back, until its revert is stored) keeps its stable spec; the new version
+   * runs as the rollout's canary.
    */
-  Spec effective(Spec desired) {
-    synchronized (lock) {
-      Spec out = desired;
-      if (rollouts == null) {
-        return out;
+  private Spec effective(Spec desired) {
+    Spec out = desired;
+    for (Rollout r : rollouts.all()) {
+      boolean keepStable =
+          r.holdsStable() || (awaitsRevert(r) && r.plan().kind() != CanarySpec.Kind.ROLLING);
+      if (keepStable && out.service(r.service()).isPresent()) {
+        out = out.with(r.before().service(r.service()).orElseThrow());
       }
-      for (Rollout r : rollouts.all()) {
-        if (r.holdsStable() && out.service(r.service()).isPresent()) {
-          out = out.with(r.before().service(r.service()).orElseThrow());
-        }
-      }
-      return out;
     }
-  }
-
-  /** Hands the instance controller the effective desired state again. */
-  void reconcile() {
-    synchronized (lock) {
-      controller.apply(effective(current));
-    }
-  }
-
-  /** A rolled-back service returns to its stable spec, as a new revision. */
-  void revert(String service, ServiceSpec stable) {
-    synchronized (lock) {
-      Spec reverted = current.with(stable);
-      Revision r = revisions.append(reverted, "rollback of " + service);
-      current = reverted;
-      revision = r.number();
-      controller.apply(effective(reverted));
-      events.emit(
-          new NewEvent(
-              clock.instant(),
-              "SpecApplied",
-              service,
-              "",
-              "applied revision " + r.number() + ": " + service + " back to its stable version",
-              Map.of("revision", Long.toString(r.number()))));
-    }
-  }
-
-  /** The desired state now in force. */
-  Spec current() {
-    return current;
-  }
-
-  /** Parses the request's spec; throws a 422 naming every problem when it is invalid. */
-  static Spec parse(Wire.ApplyRequest req) {
-    if (req.yaml() == null || req.file() == null) {
-      throw new ApiError(
-          400, "the request needs 'file' and 'yaml'", "send the spec file's name and text");
-    }
-    Path base = Path.of(req.baseDir() == null ? "." : req.baseDir());
-    ParsedSpec parsed =
-        SpecParser.parse(
-            req.file(),
-            req.yaml(),
-            base,
-            req.vars() == null ? Map.of() : req.vars(),
-            dev.pilothouse.tsdb.promql.Parser::problem);
-    if (!parsed.valid()) {
-      List<Wire.Problem> problems = parsed.errors().stream().map(SpecApplier::wire).toList();
-      throw new ApiError(
-          422,
-          req.file() + " has " + problems.size() + " problem" + (problems.size() == 1 ? "" : "s"),
-          "fix them and apply again; nothing was applied",
-          problems);
-    }
-    return parsed.spec().orElseThrow();
-  }
-
-  private static Wire.Problem wire(SpecError e) {
-    return new Wire.Problem(e.file(), e.line(), e.column(), e.path(), e.message(), e.hint());
+    return out;
   }
 
   /** Applies a new desired state; returns its revision and what changed. */
-  Wire.ApplyResponse apply(Spec spec, String source) {
-    return apply(spec, source, DeployOptions.NONE);
+  public Applied apply(Spec spec, String source) {
+    return apply(spec, source, Options.NONE);
   }
 
   /**
@@ -194,21 +194,21 @@ final class SpecApplier {
    * strategy, after its pre-flight checks passed and its backup was taken; nothing is applied when
    * any of them fails.
    */
-  Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts) {
+  public Applied apply(Spec spec, String source, Options opts) {
     return apply(spec, source, opts, -1);
   }
 
   /**
    * Applies spec. basedOn is the revision spec was derived from (scale, deploy, undo), or -1 for a
    * whole desired state; a derived spec whose revision was superseded meanwhile is refused. The
-   * checks and the backup (which may run a long hook) run outside the lock, so rollouts of other
-   * services keep going; the revision is checked again before anything is applied.
+   * checks and the backup (which may run a long hook) run outside the lock; the revision is checked
+   * again before anything is applied.
    */
-  private Wire.ApplyResponse apply(Spec spec, String source, DeployOptions opts, long basedOn) {
+  private Applied apply(Spec spec, String source, Options opts, long basedOn) {
     Spec before;
     long at;
     List<String> changes;
-    List<ServiceSpec> deploys = new java.util.ArrayList<>();
+    List<ServiceSpec> deploys = new ArrayList<>();
     synchronized (lock) {
       before = current;
       at = revision;
@@ -217,18 +217,18 @@ final class SpecApplier {
       }
       changes = SpecDiff.between(before, spec);
       if (changes.isEmpty() && revision > 0) {
-        return new Wire.ApplyResponse(revision, false, List.of());
+        return new Applied(revision, false, List.of());
       }
       for (ServiceSpec s : spec.services()) {
         var old = before.service(s.name());
         boolean templateChanged = old.isPresent() && !old.get().template().equals(s.template());
         if (templateChanged && underWay(s.name())) {
-          throw new ApiError(
-              409,
+          throw new DeployException(
+              DeployException.Kind.CONFLICT,
               "a rollout of " + s.name() + " is under way",
               "promote or abort it first: 'pilothouse rollout promote|abort " + s.name() + "'");
         }
-        if (templateChanged && rollouts != null) {
+        if (templateChanged) {
           deploys.add(s);
         }
       }
@@ -251,13 +251,6 @@ final class SpecApplier {
       Revision r = revisions.append(spec, source);
       current = spec;
       revision = r.number();
-      Spec stableView = effective(spec);
-      for (ServiceSpec s : deploys) {
-        if (s.plan().kind() != dev.pilothouse.core.spec.CanarySpec.Kind.ROLLING) {
-          stableView = stableView.with(before.service(s.name()).orElseThrow());
-        }
-      }
-      controller.apply(stableView);
       for (ServiceSpec s : deploys) {
         rollouts.start(
             s.name(),
@@ -266,6 +259,8 @@ final class SpecApplier {
             s.plan(),
             opts.labels());
       }
+      applied = effective(spec);
+      controller.apply(applied);
       events.emit(
           new NewEvent(
               clock.instant(),
@@ -278,33 +273,31 @@ final class SpecApplier {
                   Long.toString(r.number()),
                   "changes",
                   Integer.toString(changes.size()))));
-      return new Wire.ApplyResponse(r.number(), true, changes);
+      return new Applied(r.number(), true, changes);
     }
   }
 
   private boolean underWay(String service) {
-    return rollouts != null && rollouts.status(service).map(r -> !r.phase().done()).orElse(false);
+    return rollouts.status(service).map(r -> !r.phase().done()).orElse(false);
   }
 
-  private static ApiError superseded() {
-    return new ApiError(
-        409,
+  private static DeployException superseded() {
+    return new DeployException(
+        DeployException.Kind.CONFLICT,
         "the desired state changed while this change was being prepared",
         "nothing was applied; look at 'pilothouse history' and try again");
   }
 
-  private void preflight(ServiceSpec s, DeployOptions opts) {
-    if (preflight == null) {
+  private void preflight(ServiceSpec s, Options opts) {
+    List<Preflight.Result> results = preflight.check(s, clock.instant(), opts.ignoreFreeze());
+    if (results.isEmpty()) {
       return;
     }
-    List<Preflight.Result> results = preflight.check(s, clock.instant(), opts.ignoreFreeze());
     List<Preflight.Result> failed = results.stream().filter(x -> !x.passed()).toList();
     String summary =
         (failed.isEmpty() ? results : failed)
-            .stream()
-                .map(x -> x.check() + ": " + x.message())
-                .collect(java.util.stream.Collectors.joining("; "));
-    Map<String, String> fields = new java.util.HashMap<>();
+            .stream().map(x -> x.check() + ": " + x.message()).collect(Collectors.joining("; "));
+    Map<String, String> fields = new HashMap<>();
     results.forEach(x -> fields.put("check_" + x.check(), x.passed() ? "passed" : "failed"));
     fields.put("version", s.version());
     if (!failed.isEmpty()) {
@@ -316,8 +309,8 @@ final class SpecApplier {
               "",
               "deploy of " + s.version() + " refused: " + summary,
               fields));
-      throw new ApiError(
-          409,
+      throw new DeployException(
+          DeployException.Kind.CONFLICT,
           "pre-flight checks failed for " + s.name() + ": " + summary,
           "nothing was applied; fix the problems and apply again");
     }
@@ -332,11 +325,11 @@ final class SpecApplier {
   }
 
   private void backup(ServiceSpec previous, ServiceSpec next, long nextRevision) {
-    if (backups == null) {
+    Backups.Result b = backups.run(previous, next, nextRevision, clock.instant());
+    if (b == null) {
       return;
     }
-    Backups.Result b = backups.run(previous, next, nextRevision, clock.instant());
-    Map<String, String> fields = new java.util.HashMap<>();
+    Map<String, String> fields = new HashMap<>();
     fields.put("dir", b.dir());
     fields.put("files", Integer.toString(b.files()));
     fields.put("bytes", Long.toString(b.bytes()));
@@ -354,18 +347,18 @@ final class SpecApplier {
             b.message(),
             fields));
     if (!b.ok()) {
-      throw new ApiError(
-          409,
+      throw new DeployException(
+          DeployException.Kind.CONFLICT,
           "backup before deploying " + next.name() + " failed: " + b.message(),
           "nothing was applied; the previous version keeps running");
     }
   }
 
   /** Sets a service's replica count as a new revision. */
-  Wire.ApplyResponse scale(String service, int replicas) {
+  public Applied scale(String service, int replicas) {
     if (replicas < 0 || replicas > 1000) {
-      throw new ApiError(
-          400,
+      throw new DeployException(
+          DeployException.Kind.INVALID,
           "replicas must be between 0 and 1000, but was " + replicas,
           "give a count from 0 to 1000");
     }
@@ -377,17 +370,14 @@ final class SpecApplier {
     }
     ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
     return apply(
-        now.with(s.withReplicas(replicas)),
-        "scale " + service + " " + replicas,
-        DeployOptions.NONE,
-        at);
+        now.with(s.withReplicas(replicas)), "scale " + service + " " + replicas, Options.NONE, at);
   }
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
-  Wire.ApplyResponse deploy(
-      String service, String version, Map<String, String> env, DeployOptions opts) {
+  public Applied deploy(String service, String version, Map<String, String> env, Options opts) {
     if (version == null || version.isBlank()) {
-      throw new ApiError(400, "a deploy needs a version", "pass --version V");
+      throw new DeployException(
+          DeployException.Kind.INVALID, "a deploy needs a version", "pass --version V");
     }
     Spec now;
     long at;
@@ -396,7 +386,7 @@ final class SpecApplier {
       at = revision;
     }
     ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
-    Map<String, String> merged = new java.util.TreeMap<>(s.env());
+    Map<String, String> merged = new TreeMap<>(s.env());
     if (env != null) {
       merged.putAll(env);
     }
@@ -405,12 +395,12 @@ final class SpecApplier {
   }
 
   /** Revisions in which the service's spec changed, oldest first. */
-  List<Map<String, Object>> history(String service) {
+  public List<HistoryEntry> history(String service) {
     return history(service, revisions.list());
   }
 
-  private List<Map<String, Object>> history(String service, List<Revision> all) {
-    List<Map<String, Object>> out = new java.util.ArrayList<>();
+  private List<HistoryEntry> history(String service, List<Revision> all) {
+    List<HistoryEntry> out = new ArrayList<>();
     ServiceSpec previous = null;
     for (Revision r : all) {
       ServiceSpec s = r.spec().service(service).orElse(null);
@@ -418,17 +408,15 @@ final class SpecApplier {
         previous = s;
         continue;
       }
-      Map<String, Object> row = new java.util.LinkedHashMap<>();
-      row.put("revision", r.number());
-      row.put("at", r.at().toString());
-      row.put("source", r.source());
-      row.put("version", s.version());
-      row.put(
-          "changes",
-          previous == null
-              ? List.of("+ services." + service)
-              : SpecDiff.between(new Spec(List.of(previous)), new Spec(List.of(s))));
-      out.add(row);
+      out.add(
+          new HistoryEntry(
+              r.number(),
+              r.at(),
+              r.source(),
+              s.version(),
+              previous == null
+                  ? List.of("+ services." + service)
+                  : SpecDiff.between(new Spec(List.of(previous)), new Spec(List.of(s)))));
       previous = s;
     }
     if (out.isEmpty()) {
@@ -439,23 +427,24 @@ final class SpecApplier {
 
   /**
    * Returns a service to the spec it had at revision toRevision, or (0) at the revision before its
-   * current spec, as a new revision.
+   * current spec, as a new revision. An undo is a rollback: it aborts a deploy under way, and
+   * freeze windows do not hold it back.
    */
-  Wire.ApplyResponse undo(String service, long toRevision) {
+  public Applied undo(String service, long toRevision) {
     Spec undone;
     long at;
     String source;
     synchronized (lock) {
       List<Revision> all = revisions.list();
-      List<Map<String, Object>> h = history(service, all);
+      List<HistoryEntry> h = history(service, all);
       long target;
       if (toRevision > 0) {
         target = toRevision;
       } else if (h.size() >= 2) {
-        target = (Long) h.get(h.size() - 2).get("revision");
+        target = h.get(h.size() - 2).revision();
       } else {
-        throw new ApiError(
-            409,
+        throw new DeployException(
+            DeployException.Kind.CONFLICT,
             service + " has no earlier revision to go back to",
             "see 'pilothouse history " + service + "'");
       }
@@ -465,18 +454,18 @@ final class SpecApplier {
               .findFirst()
               .orElseThrow(
                   () ->
-                      new ApiError(
-                          404, "no revision " + target, "see 'pilothouse history " + service + "'"))
+                      new DeployException(
+                          DeployException.Kind.NOT_FOUND,
+                          "no revision " + target,
+                          "see 'pilothouse history " + service + "'"))
               .spec()
               .service(service)
               .orElseThrow(
                   () ->
-                      new ApiError(
-                          409,
+                      new DeployException(
+                          DeployException.Kind.CONFLICT,
                           service + " did not exist in revision " + target,
                           "pick another revision"));
-      // An undo is a rollback: it aborts a deploy under way, and freeze windows do not hold it
-      // back.
       if (underWay(service)) {
         rollouts.abort(service);
       }
@@ -484,11 +473,11 @@ final class SpecApplier {
       at = revision;
       source = "undo " + service + " to revision " + target;
     }
-    return apply(undone, source, new DeployOptions("", "", true), at);
+    return apply(undone, source, new Options("", "", true), at);
   }
 
   /** Starts a rolling restart of a service. */
-  void restart(String service) {
+  public void restart(String service) {
     Spec now = current;
     if (now.service(service).isEmpty()) {
       throw notFound(service, now);
@@ -496,10 +485,11 @@ final class SpecApplier {
     controller.restart(service);
   }
 
-  static ApiError notFound(String service, Spec spec) {
+  /** The refusal for an unknown service, naming the known ones. */
+  public static DeployException notFound(String service, Spec spec) {
     List<String> names = spec.services().stream().map(ServiceSpec::name).toList();
-    return new ApiError(
-        404,
+    return new DeployException(
+        DeployException.Kind.NOT_FOUND,
         "no service named '" + service + "'",
         names.isEmpty() ? "apply a spec first" : "known services: " + String.join(", ", names));
   }

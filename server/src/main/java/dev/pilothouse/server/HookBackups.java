@@ -28,20 +28,11 @@ import java.util.stream.Stream;
  * before any new instance starts. Each backup is a directory under {@code STATE/backups/SERVICE/}
  * with a {@code backup.json} manifest; the newest {@code keepBackups} are kept.
  */
-final class Backups {
+final class HookBackups implements dev.pilothouse.core.deploy.Backups {
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
   /** What a backup did; ok false means the deploy must not go on. */
-  record Result(
-      boolean ok,
-      String dir,
-      int files,
-      long bytes,
-      Integer hookExit,
-      long durationMs,
-      String message) {}
-
   /** A backup that failed; the message says why and how to fix it. */
   static final class FailedException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -62,12 +53,13 @@ final class Backups {
 
   private final Path root;
 
-  Backups(Path stateDir) {
+  HookBackups(Path stateDir) {
     this.root = stateDir.resolve("backups");
   }
 
   /** Backs up before deploying next over previous (revision: the one about to be written). */
-  Result run(ServiceSpec previous, ServiceSpec next, long revision, Instant now) {
+  @Override
+  public Result run(ServiceSpec previous, ServiceSpec next, long revision, Instant now) {
     long started = System.nanoTime();
     DeploySpec d = next.deploy();
     Path dir = root.resolve(next.name()).resolve(STAMP.format(now) + "-r" + revision);

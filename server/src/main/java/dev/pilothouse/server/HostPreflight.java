@@ -23,19 +23,18 @@ import java.util.function.Supplier;
 /**
  * The checks a deploy must pass before anything starts: disk and memory headroom, free ports, the
  * artifact and its checksum, healthy dependencies and freeze windows. (The spec's validity and the
- * deploy lock are checked by the applier.)
+ * deploy lock are checked by core.deploy.Deployments.)
  */
-final class Preflight {
+final class HostPreflight implements dev.pilothouse.core.deploy.Preflight {
 
   /** One check's outcome; message says what was found and, on failure, how to fix it. */
-  record Result(String check, boolean passed, String message) {}
-
   private final Path stateDir;
+
   private final Supplier<List<ServiceStatus>> status;
   private final Supplier<Optional<Integer>> proxyPort;
   private final Supplier<OptionalLong> memAvailable;
 
-  Preflight(
+  HostPreflight(
       Path stateDir,
       Supplier<List<ServiceStatus>> status,
       Supplier<Optional<Integer>> proxyPort,
@@ -62,7 +61,8 @@ final class Preflight {
   }
 
   /** Every check for deploying next; ignoreFreeze skips the freeze windows (an emergency fix). */
-  List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze) {
+  @Override
+  public List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze) {
     DeploySpec d = next.deploy();
     List<Result> out = new ArrayList<>();
     int fresh = newInstances(next);

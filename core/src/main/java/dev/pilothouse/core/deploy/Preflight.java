@@ -1,0 +1,24 @@
+package dev.pilothouse.core.deploy;
+
+import dev.pilothouse.core.spec.ServiceSpec;
+import java.time.Instant;
+import java.util.List;
+
+/** Checks a new version must pass before it is deployed (port; the host implements it). */
+public interface Preflight {
+
+  /**
+   * One check's outcome.
+   *
+   * @param check its short name (freeze, artifact, resources, port, …)
+   */
+  record Result(String check, boolean passed, String message) {}
+
+  /** Every check of next, at now; a freeze window holds unless ignoreFreeze. */
+  List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze);
+
+  /** No checks. */
+  static Preflight none() {
+    return (next, now, ignoreFreeze) -> List.of();
+  }
+}

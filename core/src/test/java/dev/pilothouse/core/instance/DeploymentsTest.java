@@ -1,0 +1,261 @@
+package dev.pilothouse.core.instance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.deploy.Backups;
+import dev.pilothouse.core.deploy.Deployments;
+import dev.pilothouse.core.deploy.Preflight;
+import dev.pilothouse.core.rollout.Ports;
+import dev.pilothouse.core.rollout.Rollout;
+import dev.pilothouse.core.rollout.RolloutController;
+import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.Revision;
+import dev.pilothouse.core.spec.Revisions;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.core.traffic.TrafficSplitter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Deploy orchestration over the real instance and rollout controllers (their runtime, store and
+ * metrics faked), in virtual time: the two controllers meet only in the stored rollouts.
+ */
+class DeploymentsTest extends ControllerFixture {
+  final SplittableRandom random = new SplittableRandom(11);
+  final List<Revision> revisionList = new ArrayList<>();
+  final Map<String, Rollout> stored = new HashMap<>();
+  double canaryErrorRate;
+  boolean badVersionEverStable;
+
+  final Revisions revisions =
+      new Revisions() {
+        @Override
+        public Revision append(Spec spec, String source) {
+          Revision r = new Revision(revisionList.size() + 1, clock.instant(), source, spec);
+          revisionList.add(r);
+          return r;
+        }
+
+        @Override
+        public Optional<Revision> latest() {
+          return revisionList.isEmpty()
+              ? Optional.empty()
+              : Optional.of(revisionList.get(revisionList.size() - 1));
+        }
+
+        @Override
+        public List<Revision> list() {
+          return List.copyOf(revisionList);
+        }
+      };
+
+  final Ports.Fleet fleet =
+      new Ports.Fleet() {
+        @Override
+        public void setCanary(String service, ServiceSpec canary, int count) {
+          c.setCanary(service, canary, count);
+        }
+
+        @Override
+        public void clearCanary(String service) {
+          c.clearCanary(service);
+        }
+
+        @Override
+        public Optional<String> canaryTemplate(String service) {
+          return c.canaryTemplate(service);
+        }
+
+        @Override
+        public boolean canaryCrashLooping(String service) {
+          return c.canaryCrashLooping(service);
+        }
+
+        @Override
+        public boolean crashLooping(String service) {
+          return false;
+        }
+
+        @Override
+        public void promote(String service) {
+          c.promoteCanary(service);
+        }
+
+        @Override
+        public List<InstanceStatus> instances(String service) {
+          return status(service).instances();
+        }
+      };
+
+  /** v2 answers canaryErrorRate of its requests with errors; v1 almost none. */
+  final Ports.Measurements measurements =
+      (Set<String> ids, Instant since) -> {
+        boolean v2 =
+            status("shop").instances().stream()
+                .anyMatch(i -> ids.contains(i.id()) && i.version().equals("v2"));
+        int n = 400;
+        long failures = 0;
+        double[] lat = new double[n];
+        for (int i = 0; i < n; i++) {
+          lat[i] = 5 + random.nextDouble() * 5;
+          if (random.nextDouble() < (v2 ? canaryErrorRate : 0.002)) {
+            failures++;
+          }
+        }
+        return new Ports.Sample(n, failures, lat);
+      };
+
+  final TrafficSplitter traffic =
+      new TrafficSplitter() {
+        @Override
+        public void split(String service, Split split) {}
+
+        @Override
+        public void clear(String service) {}
+      };
+
+  final Ports.RolloutStore rolloutStore =
+      new Ports.RolloutStore() {
+        @Override
+        public void saveRollout(Rollout rollout) {
+          stored.put(rollout.service(), rollout);
+        }
+
+        @Override
+        public List<Rollout> rollouts() {
+          return List.copyOf(stored.values());
+        }
+      };
+
+  RolloutController rollouts = rollouts();
+  Deployments deployments = deployments();
+
+  RolloutController rollouts() {
+    return RolloutController.create(
+        new RolloutController.Options(
+            fleet,
+            traffic,
+            measurements,
+            rolloutStore,
+            events,
+            clock,
+            random,
+            Ports.Checks.none()));
+  }
+
+  Deployments deployments() {
+    return new Deployments(revisions, c, rollouts, events, clock, Preflight.none(), Backups.none());
+  }
+
+  static final CanarySpec PLAN =
+      new CanarySpec(
+          List.of(CanarySpec.Step.weight(20), CanarySpec.Step.analysis(Duration.ofSeconds(20))),
+          1,
+          List.of(),
+          Duration.ofMinutes(2),
+          Duration.ofMinutes(1),
+          0.05,
+          50,
+          0.01,
+          5,
+          0.10);
+
+  static Spec shop(String version) {
+    return new Spec(List.of(service("shop", 2, version).withPlan(PLAN)));
+  }
+
+  /** The daemon's tick, in its order, every 100 ms of virtual time. */
+  void daemon(Duration d) {
+    for (long t = 0; t < d.toMillis(); t += 100) {
+      c.tick();
+      rollouts.tick();
+      deployments.tick();
+      badVersionEverStable |=
+          status("shop").instances().stream()
+              .anyMatch(i -> i.slot() < 10_000 && i.version().equals("v2"));
+      clock.advance(Duration.ofMillis(100));
+    }
+  }
+
+  List<String> sources() {
+    return revisionList.stream().map(Revision::source).toList();
+  }
+
+  @Test
+  void aRolledBackCanary_returnsTheDesiredStateToStable_onceAsANewRevision() {
+    deployments.apply(shop("v1"), "v1.yaml");
+    daemon(Duration.ofSeconds(2));
+    canaryErrorRate = 0.3;
+
+    deployments.apply(shop("v2"), "v2.yaml");
+    daemon(Duration.ofSeconds(40));
+
+    assertThat(rollouts.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(sources()).containsExactly("v1.yaml", "v2.yaml", "rollback of shop");
+    assertThat(deployments.current().service("shop").orElseThrow().version()).isEqualTo("v1");
+    assertThat(badVersionEverStable).as("v2 only ever ran as the canary").isFalse();
+    assertThat(status("shop").instances())
+        .hasSize(2)
+        .allSatisfy(i -> assertThat(i.version()).isEqualTo("v1"));
+
+    // A restarted daemon reads the same stored outcome: no second revert.
+    rollouts = rollouts();
+    deployments = deployments();
+    daemon(Duration.ofSeconds(2));
+    assertThat(sources()).hasSize(3);
+  }
+
+  @Test
+  void aRollbackNotYetStored_isStoredByTheNextDaemon() {
+    deployments.apply(shop("v1"), "v1.yaml");
+    daemon(Duration.ofSeconds(2));
+    canaryErrorRate = 0.3;
+    deployments.apply(shop("v2"), "v2.yaml");
+    while (rollouts.status("shop").orElseThrow().phase() != Rollout.Phase.ROLLED_BACK) {
+      c.tick();
+      rollouts.tick(); // the daemon dies before its Deployments tick stores the revert
+      clock.advance(Duration.ofMillis(100));
+    }
+    assertThat(sources()).hasSize(2);
+
+    rollouts = rollouts();
+    deployments = deployments();
+    daemon(Duration.ofSeconds(1));
+
+    assertThat(sources()).containsExactly("v1.yaml", "v2.yaml", "rollback of shop");
+    assertThat(badVersionEverStable).isFalse();
+  }
+
+  @Test
+  void reapplyingTheVersionThatWasRolledBack_startsANewRollout_ratherThanBeingReverted() {
+    deployments.apply(shop("v1"), "v1.yaml");
+    daemon(Duration.ofSeconds(2));
+    canaryErrorRate = 0.3;
+    deployments.apply(shop("v2"), "v2.yaml");
+    daemon(Duration.ofSeconds(40));
+    canaryErrorRate = 0.0; // fixed without a new version number
+
+    deployments.apply(shop("v2"), "v2-again.yaml");
+    daemon(Duration.ofSeconds(1));
+    assertThat(rollouts.status("shop").orElseThrow().phase().done()).isFalse();
+    daemon(Duration.ofSeconds(40));
+
+    assertThat(rollouts.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(sources())
+        .containsExactly("v1.yaml", "v2.yaml", "rollback of shop", "v2-again.yaml");
+    daemon(Duration.ofSeconds(5));
+    assertThat(status("shop").instances())
+        .hasSize(2)
+        .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"));
+  }
+}
