@@ -1,7 +1,7 @@
 package dev.pilothouse.cli;
 
-import dev.pilothouse.proxy.load.LoadGenerator;
-import dev.pilothouse.proxy.load.LoadResult;
+import dev.pilothouse.client.load.LoadGenerator;
+import dev.pilothouse.client.load.LoadResult;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Duration;

@@ -140,7 +140,7 @@ final class QueryCommand implements Callable<Integer> {
           double[] v = new double[values.size()];
           for (int i = 0; i < v.length; i++) {
             v[i] =
-                dev.pilothouse.tsdb.promql.Value.parseFloat(
+                dev.pilothouse.client.PromFloat.parse(
                     (String) ((List<Object>) values.get(i)).get(1));
           }
           double min = Double.POSITIVE_INFINITY;

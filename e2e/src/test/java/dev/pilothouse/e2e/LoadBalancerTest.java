@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pilothouse.client.Wire;
-import dev.pilothouse.proxy.load.LoadGenerator;
-import dev.pilothouse.proxy.load.LoadResult;
+import dev.pilothouse.client.load.LoadGenerator;
+import dev.pilothouse.client.load.LoadResult;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,5 +1,6 @@
 package dev.pilothouse.server;
 
+import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.rollout.Ports;
 import dev.pilothouse.core.rollout.Rollout;
@@ -7,7 +8,6 @@ import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
-import dev.pilothouse.proxy.load.LoadGenerator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

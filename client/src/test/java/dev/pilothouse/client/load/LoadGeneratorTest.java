@@ -1,4 +1,4 @@
-package dev.pilothouse.proxy.load;
+package dev.pilothouse.client.load;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
