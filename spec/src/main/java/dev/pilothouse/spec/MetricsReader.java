@@ -1,0 +1,110 @@
+package dev.pilothouse.spec;
+
+import dev.pilothouse.core.spec.MetricsSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The {@code metrics:} section and each service's metrics endpoint. */
+final class MetricsReader extends SectionReader {
+  MetricsReader(SectionReader parent) {
+    super(parent);
+  }
+
+  MetricsSpec metrics(Fields f) {
+    MetricsSpec d = MetricsSpec.defaults();
+    Duration interval = duration(f, "scrapeInterval", d.scrapeInterval(), false);
+    Duration timeout = duration(f, "scrapeTimeout", d.scrapeTimeout(), false);
+    if (timeout.compareTo(interval) > 0 && f.has("scrapeTimeout")) {
+      problems.at(
+          f.get("scrapeTimeout").orElseThrow(),
+          f.join("scrapeTimeout"),
+          "must not be longer than scrapeInterval (" + interval.toSeconds() + "s)",
+          "shorten it or raise scrapeInterval");
+    }
+    Duration retention = duration(f, "retention", d.retention(), false);
+    long size = memoryField(f, "retentionSize", 0);
+    int limit =
+        f.integer("sampleLimit", 0, 100_000_000).map(Long::intValue).orElse(d.sampleLimit());
+    int perMetric =
+        f.integer("maxSeriesPerMetric", 1, 100_000_000)
+            .map(Long::intValue)
+            .orElse(d.maxSeriesPerMetric());
+    boolean host = f.bool("hostMetrics").orElse(true);
+    List<String> remote = urls(f, "remoteWrite");
+    long maxSamples =
+        f.integer("queryMaxSamples", 1000, Long.MAX_VALUE).orElse(d.queryMaxSamples());
+    MetricsSpec.Limits dl = MetricsSpec.Limits.DEFAULTS;
+    Duration queryTimeout = duration(f, "queryTimeout", dl.queryTimeout(), false);
+    int concurrency =
+        f.integer("queryMaxConcurrency", 1, 10_000)
+            .map(Long::intValue)
+            .orElse(dl.queryMaxConcurrency());
+    Duration future = duration(f, "futureTolerance", dl.futureTolerance(), true);
+    int labels = f.integer("labelLimit", 1, 1_000).map(Long::intValue).orElse(dl.labelLimit());
+    int nameLen =
+        f.integer("labelNameLengthLimit", 1, 65_536)
+            .map(Long::intValue)
+            .orElse(dl.labelNameLengthLimit());
+    int valueLen =
+        f.integer("labelValueLengthLimit", 1, 1 << 20)
+            .map(Long::intValue)
+            .orElse(dl.labelValueLengthLimit());
+    long body = memoryField(f, "bodySizeLimit", dl.bodySizeLimit());
+    if (body < 4096 && f.has("bodySizeLimit")) {
+      problems.at(
+          f.get("bodySizeLimit").orElseThrow(),
+          f.join("bodySizeLimit"),
+          "must be at least 4Ki",
+          "write e.g. 64Mi");
+    }
+    int perRequest =
+        f.integer("seriesPerRequest", 1, 10_000_000)
+            .map(Long::intValue)
+            .orElse(dl.seriesPerRequest());
+    return new MetricsSpec(
+        interval,
+        timeout,
+        retention,
+        size,
+        limit,
+        perMetric,
+        host,
+        remote,
+        Map.of(),
+        maxSamples,
+        new MetricsSpec.Limits(
+            queryTimeout, concurrency, future, labels, nameLen, valueLen, body, perRequest));
+  }
+
+  Optional<MetricsSpec.Endpoint> endpoint(Fields sf, Node n) {
+    String path = sf.join("metrics");
+    if (n instanceof Node.Scalar s && s.type() != Node.Scalar.Type.NULL) {
+      if (!s.text().startsWith("/")) {
+        problems.at(n, path, "must be a path starting with '/'", "write e.g. 'metrics: /metrics'");
+        return Optional.empty();
+      }
+      return Optional.of(new MetricsSpec.Endpoint(s.text(), 0));
+    }
+    if (n instanceof Node.MapNode m) {
+      Fields ef = new Fields(m, path, problems, ENDPOINT);
+      String p = ef.string("path").orElse("/metrics");
+      if (!p.startsWith("/")) {
+        problems.at(
+            ef.get("path").orElseThrow(),
+            ef.join("path"),
+            "must start with '/'",
+            "write e.g. /metrics");
+      }
+      int port = ef.integer("port", 1, 65535).map(Long::intValue).orElse(0);
+      return Optional.of(new MetricsSpec.Endpoint(p, port));
+    }
+    problems.at(
+        n,
+        path,
+        "must be a path or a map",
+        "write e.g. 'metrics: /metrics' or '{path: /metrics, port: 9100}'");
+    return Optional.empty();
+  }
+}

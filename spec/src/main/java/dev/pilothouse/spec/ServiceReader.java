@@ -1,0 +1,350 @@
+package dev.pilothouse.spec;
+
+import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.DeploySpec;
+import dev.pilothouse.core.spec.Probe;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.RouteSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.StopPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One entry of {@code services:}: command, environment, probes, restart and stop policies,
+ * resources; its route, strategy and deploy sections are read by their own readers.
+ */
+final class ServiceReader extends SectionReader {
+  ServiceReader(SectionReader parent) {
+    super(parent);
+  }
+
+  ServiceSpec service(String name, Fields f) {
+    int before = problems.list().size();
+    String command =
+        f.require("command", "give the program to run, e.g. 'command: ./server'")
+            .flatMap(n -> f.asString(n, f.join("command")))
+            .map(s -> interpolate(s, f.get("command").orElseThrow(), f.join("command")))
+            .orElse("");
+    if (command.isBlank() && f.has("command")) {
+      problems.at(
+          f.get("command").orElseThrow(),
+          f.join("command"),
+          "must not be empty",
+          "give the program to run");
+    }
+    List<String> args = new ArrayList<>();
+    f.strings("args")
+        .ifPresent(
+            list -> {
+              Node.ListNode ln = (Node.ListNode) f.get("args").orElseThrow();
+              for (int i = 0; i < list.size(); i++) {
+                args.add(
+                    interpolate(list.get(i), ln.items().get(i), f.join("args") + "[" + i + "]"));
+              }
+            });
+    Map<String, String> env = env(f);
+    String workdir =
+        f.string("workdir")
+            .map(s -> interpolate(s, f.get("workdir").orElseThrow(), f.join("workdir")))
+            .map(s -> baseDir.resolve(s).normalize().toString())
+            .orElse(baseDir.toString());
+    String version = f.string("version").orElse("");
+    int replicas = f.integer("replicas", 0, 1000).map(Long::intValue).orElse(1);
+    Probe liveness = f.object("liveness", PROBE).map(this::probe).orElse(null);
+    Probe readiness = f.object("readiness", PROBE).map(this::probe).orElse(null);
+    RestartPolicy restart = restart(f);
+    StopPolicy stop = f.object("stop", STOP).map(this::stop).orElse(StopPolicy.defaults());
+    Resources resources =
+        f.object("resources", RESOURCES).map(this::resources).orElse(Resources.none());
+    RouteSpec route = new RouteReader(this).route(f);
+    CanarySpec canary =
+        f.object("strategy", STRATEGY)
+            .map(sf -> new StrategyReader(this).strategy(sf, replicas))
+            .orElse(null);
+    if (canary != null && canary.kind() != CanarySpec.Kind.ROLLING && route == null) {
+      problems.at(
+          f.get("strategy").orElseThrow(),
+          f.join("strategy"),
+          "a " + canary.kind().wire() + " strategy needs the service to have a route",
+          "add 'route: /' (or another prefix) so that traffic can be split");
+    }
+    DeploySpec deploy =
+        f.object("deploy", DEPLOY)
+            .map(new DeployReader(this)::deploy)
+            .orElse(DeploySpec.defaults());
+    if (problems.list().size() != before) {
+      return null;
+    }
+    return new ServiceSpec(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        canary,
+        deploy,
+        inheritEnv(f));
+  }
+
+  /** {@code inheritEnv: true} (everything), or a list of variable names. */
+  List<String> inheritEnv(Fields f) {
+    Optional<Node> on = f.get("inheritEnv");
+    if (on.isEmpty()) {
+      return List.of();
+    }
+    if (on.get() instanceof Node.Scalar sc && sc.type() == Node.Scalar.Type.BOOL) {
+      return f.bool("inheritEnv").orElse(false) ? List.of("*") : List.of();
+    }
+    List<String> names = f.strings("inheritEnv").orElse(List.of());
+    for (String n : names) {
+      if (!n.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        problems.at(
+            on.get(),
+            f.join("inheritEnv"),
+            "'" + n + "' is not an environment variable name",
+            "write true, or a list of names such as [JAVA_HOME, AWS_REGION]");
+      }
+    }
+    return names;
+  }
+
+  Map<String, String> env(Fields f) {
+    Map<String, String> env = new LinkedHashMap<>();
+    Optional<Node> on = f.get("env");
+    if (on.isEmpty()) {
+      return env;
+    }
+    if (!(on.get() instanceof Node.MapNode m)) {
+      problems.at(
+          on.get(),
+          f.join("env"),
+          "must be a map of NAME: value, but is " + on.get().kind(),
+          "write 'KEY: value' lines indented below 'env:'");
+      return env;
+    }
+    for (Node.Entry e : m.entries().values()) {
+      String p = f.join("env") + "." + e.key();
+      if (!e.key().matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        problems.add(
+            e.line(),
+            e.column(),
+            p,
+            "invalid environment variable name '" + e.key() + "'",
+            "use letters, digits and '_', not starting with a digit");
+        continue;
+      }
+      if (e.value() instanceof Node.Scalar s) {
+        env.put(e.key(), interpolate(s.text(), s, p));
+      } else {
+        problems.at(
+            e.value(), p, "must be a single value, but is " + e.value().kind(), "quote the value");
+      }
+    }
+    return env;
+  }
+
+  Probe probe(Fields f) {
+    int kinds = (f.has("http") ? 1 : 0) + (f.has("tcp") ? 1 : 0) + (f.has("exec") ? 1 : 0);
+    if (kinds != 1) {
+      problems.at(
+          f.node(),
+          f.path(),
+          kinds == 0 ? "no check given" : "more than one check given",
+          "give exactly one of 'http: /path', 'tcp: true' or 'exec: [cmd, args]'");
+      return null;
+    }
+    Probe.Kind kind;
+    String path = "";
+    List<String> command = List.of();
+    if (f.has("http")) {
+      kind = Probe.Kind.HTTP;
+      path = f.string("http").orElse("/");
+      if (!path.startsWith("/")) {
+        problems.at(
+            f.get("http").orElseThrow(),
+            f.join("http"),
+            "HTTP path must start with '/', but is '" + path + "'",
+            "write e.g. 'http: /healthz'");
+      }
+    } else if (f.has("tcp")) {
+      kind = Probe.Kind.TCP;
+      if (!f.bool("tcp").orElse(true)) {
+        problems.at(
+            f.get("tcp").orElseThrow(),
+            f.join("tcp"),
+            "tcp: false declares no check",
+            "write 'tcp: true' or remove the check");
+      }
+    } else {
+      kind = Probe.Kind.EXEC;
+      Node n = f.get("exec").orElseThrow();
+      if (n instanceof Node.Scalar s && s.type() == Node.Scalar.Type.STRING) {
+        command = List.of("sh", "-c", s.text());
+      } else {
+        command = f.strings("exec").orElse(List.of());
+        if (command.isEmpty() && n instanceof Node.ListNode) {
+          problems.at(
+              n,
+              f.join("exec"),
+              "must not be empty",
+              "give a command, e.g. exec: [test, -f, ready]");
+        }
+      }
+    }
+    int port = f.integer("port", 1, 65535).map(Long::intValue).orElse(0);
+    Duration interval = duration(f, "interval", Duration.ofSeconds(2), false);
+    Duration timeout = duration(f, "timeout", Duration.ofSeconds(1), false);
+    int failure = f.integer("failureThreshold", 1, 1000).map(Long::intValue).orElse(3);
+    int success = f.integer("successThreshold", 1, 1000).map(Long::intValue).orElse(1);
+    Duration delay = duration(f, "initialDelay", Duration.ZERO, true);
+    if (interval.isZero() || timeout.isZero()) {
+      return null;
+    }
+    return new Probe(kind, path, port, command, interval, timeout, failure, success, delay);
+  }
+
+  RestartPolicy restart(Fields f) {
+    RestartPolicy d = RestartPolicy.defaults();
+    Optional<Node> on = f.get("restart");
+    if (on.isEmpty()) {
+      return d;
+    }
+    if (on.get() instanceof Node.Scalar s && s.type() == Node.Scalar.Type.STRING) {
+      RestartPolicy.Mode mode = mode(s, f.join("restart"));
+      return new RestartPolicy(
+          mode,
+          d.initialBackoff(),
+          d.maxBackoff(),
+          d.multiplier(),
+          d.jitter(),
+          d.resetAfter(),
+          d.maxRestarts());
+    }
+    Optional<Fields> of = f.object("restart", RESTART);
+    if (of.isEmpty()) {
+      return d;
+    }
+    Fields r = of.get();
+    RestartPolicy.Mode mode =
+        r.get("policy").map(n -> mode(n, r.join("policy"))).orElse(RestartPolicy.Mode.ALWAYS);
+    Duration initial = duration(r, "initialBackoff", d.initialBackoff(), true);
+    Duration max = duration(r, "maxBackoff", d.maxBackoff(), true);
+    if (max.compareTo(initial) < 0 && r.has("maxBackoff")) {
+      problems.at(
+          r.get("maxBackoff").orElseThrow(),
+          r.join("maxBackoff"),
+          "must not be shorter than initialBackoff (" + initial.toMillis() + "ms)",
+          "raise maxBackoff or lower initialBackoff");
+    }
+    double multiplier = r.number("multiplier", 1.0, 10.0, true).orElse(d.multiplier());
+    double jitter = r.number("jitter", 0.0, 1.0, false).orElse(d.jitter());
+    Duration reset = duration(r, "resetAfter", d.resetAfter(), true);
+    int maxRestarts =
+        r.integer("maxRestarts", 0, 1_000_000).map(Long::intValue).orElse(d.maxRestarts());
+    return new RestartPolicy(
+        mode,
+        initial,
+        max.compareTo(initial) < 0 ? initial : max,
+        multiplier,
+        jitter,
+        reset,
+        maxRestarts);
+  }
+
+  RestartPolicy.Mode mode(Node n, String path) {
+    String text = n instanceof Node.Scalar s ? s.text().toLowerCase(Locale.ROOT) : "";
+    return switch (text) {
+      case "always" -> RestartPolicy.Mode.ALWAYS;
+      case "on-failure", "on_failure", "onfailure" -> RestartPolicy.Mode.ON_FAILURE;
+      case "never" -> RestartPolicy.Mode.NEVER;
+      default -> {
+        problems.at(
+            n,
+            path,
+            "unknown restart policy " + Fields.describe(n),
+            "use always, on-failure or never");
+        yield RestartPolicy.Mode.ALWAYS;
+      }
+    };
+  }
+
+  StopPolicy stop(Fields f) {
+    String signal =
+        f.string("signal")
+            .map(s -> s.toUpperCase(Locale.ROOT).replaceFirst("^SIG", ""))
+            .orElse("TERM");
+    if (!SIGNALS.contains(signal)) {
+      problems.at(
+          f.get("signal").orElseThrow(),
+          f.join("signal"),
+          "unknown signal '" + signal + "'",
+          "use one of " + String.join(", ", SIGNALS.stream().sorted().toList()));
+    }
+    Duration timeout = duration(f, "timeout", Duration.ofSeconds(10), true);
+    if (timeout.compareTo(Duration.ofHours(1)) > 0) {
+      problems.at(
+          f.get("timeout").orElseThrow(),
+          f.join("timeout"),
+          "must be at most 1h",
+          "lower the stop timeout");
+    }
+    Duration drain = duration(f, "drainTimeout", StopPolicy.defaults().drainTimeout(), true);
+    if (drain.compareTo(Duration.ofHours(1)) > 0) {
+      problems.at(
+          f.get("drainTimeout").orElseThrow(),
+          f.join("drainTimeout"),
+          "must be at most 1h",
+          "lower the drain timeout");
+    }
+    return new StopPolicy(signal, timeout, drain);
+  }
+
+  Resources resources(Fields f) {
+    double cpu = 0;
+    long memory = 0;
+    Optional<Node> c = f.get("cpu");
+    if (c.isPresent()) {
+      Optional<Double> v =
+          c.get() instanceof Node.Scalar s ? Quantities.cpu(s.text()) : Optional.empty();
+      if (v.isEmpty() || v.get() <= 0 || v.get() > 1024 || v.get().isNaN()) {
+        problems.at(
+            c.get(),
+            f.join("cpu"),
+            "invalid CPU amount " + Fields.describe(c.get()),
+            "write cores, e.g. 0.5, or millicores, e.g. 500m");
+      } else {
+        cpu = v.get();
+      }
+    }
+    Optional<Node> m = f.get("memory");
+    if (m.isPresent()) {
+      Optional<Long> v =
+          m.get() instanceof Node.Scalar s ? Quantities.memory(s.text()) : Optional.empty();
+      if (v.isEmpty() || v.get() <= 0) {
+        problems.at(
+            m.get(),
+            f.join("memory"),
+            "invalid memory size " + Fields.describe(m.get()),
+            "write e.g. 256Mi, 1Gi or 512M");
+      } else {
+        memory = v.get();
+      }
+    }
+    return new Resources(cpu, memory);
+  }
+}

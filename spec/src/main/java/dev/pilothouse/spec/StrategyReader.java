@@ -1,0 +1,299 @@
+package dev.pilothouse.spec;
+
+import dev.pilothouse.core.spec.CanarySpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+
+/**
+ * A service's {@code strategy:}: rolling, canary or blue-green, with steps, analysis and smoke
+ * tests.
+ */
+final class StrategyReader extends SectionReader {
+  StrategyReader(SectionReader parent) {
+    super(parent);
+  }
+
+  CanarySpec strategy(Fields f, int serviceReplicas) {
+    String type = f.string("type").orElse("rolling");
+    CanarySpec.Kind kind =
+        switch (Fields.norm(type)) {
+          case "rolling" -> CanarySpec.Kind.ROLLING;
+          case "canary" -> CanarySpec.Kind.CANARY;
+          case "bluegreen" -> CanarySpec.Kind.BLUE_GREEN;
+          default -> null;
+        };
+    if (kind == null) {
+      problems.at(
+          f.get("type").orElseThrow(),
+          f.join("type"),
+          "unknown strategy '" + type + "'",
+          "use rolling, canary or blueGreen");
+      return null;
+    }
+    List<String> notFor =
+        switch (kind) {
+          case ROLLING ->
+              List.of(
+                  "canaryReplicas",
+                  "steps",
+                  "match",
+                  "analysis",
+                  "smoke",
+                  "checks",
+                  "load",
+                  "sticky",
+                  "rollbackWindow",
+                  "validation",
+                  "maxAnalysisWait");
+          case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
+          case BLUE_GREEN -> List.of("maxSurge", "maxUnavailable", "steps", "sticky");
+        };
+    for (String field : notFor) {
+      f.get(field)
+          .ifPresent(
+              n ->
+                  problems.at(
+                      n,
+                      f.join(field),
+                      "'" + field + "' does not apply to a " + kind.wire() + " strategy",
+                      "remove it, or choose another strategy type"));
+    }
+    CanarySpec.Amount surge = amount(f, "maxSurge", CanarySpec.Amount.of(1));
+    CanarySpec.Amount unavailable = amount(f, "maxUnavailable", CanarySpec.Amount.of(0));
+    if (kind == CanarySpec.Kind.ROLLING && surge.value() == 0 && unavailable.value() == 0) {
+      problems.at(
+          f.get("maxSurge").or(() -> f.get("maxUnavailable")).orElseThrow(),
+          f.join("maxSurge"),
+          "maxSurge and maxUnavailable are both 0, so no instance could ever be replaced",
+          "allow at least one: e.g. 'maxSurge: 1' (start the new one first)");
+    }
+    List<CanarySpec.Step> steps =
+        new ArrayList<>(
+            List.of(
+                CanarySpec.Step.weight(10),
+                CanarySpec.Step.analysis(Duration.ofSeconds(30)),
+                CanarySpec.Step.weight(50),
+                CanarySpec.Step.analysis(Duration.ofSeconds(30))));
+    Optional<Node> sn = f.get("steps");
+    if (sn.isPresent()) {
+      steps.clear();
+      if (!(sn.get() instanceof Node.ListNode list) || list.items().isEmpty()) {
+        problems.at(
+            sn.get(),
+            f.join("steps"),
+            "must be a non-empty list of steps",
+            "write e.g. '- weight: 10' then '- analysis: 30s'");
+      } else {
+        for (int i = 0; i < list.items().size(); i++) {
+          step(list.items().get(i), f.join("steps") + "[" + i + "]").ifPresent(steps::add);
+        }
+      }
+    }
+    List<CanarySpec.MatchRule> match = new ArrayList<>();
+    Optional<Node> mn = f.get("match");
+    if (mn.isPresent()) {
+      if (!(mn.get() instanceof Node.ListNode list)) {
+        problems.at(
+            mn.get(),
+            f.join("match"),
+            "must be a list",
+            "write e.g. '- {header: x-canary, value: \"1\"}'");
+      } else {
+        for (int i = 0; i < list.items().size(); i++) {
+          Node item = list.items().get(i);
+          String path = f.join("match") + "[" + i + "]";
+          if (!(item instanceof Node.MapNode m)) {
+            problems.at(
+                item, path, "must be a map", "write e.g. '{header: x-canary, value: \"1\"}'");
+            continue;
+          }
+          Fields mf = new Fields(m, path, problems, MATCH);
+          if (mf.has("header") == mf.has("cookie")) {
+            problems.at(
+                item,
+                path,
+                "give exactly one of 'header' or 'cookie'",
+                "write e.g. '{cookie: canary, value: yes}'");
+            continue;
+          }
+          String on = mf.has("header") ? "header" : "cookie";
+          String name = mf.string(on).orElse("");
+          match.add(new CanarySpec.MatchRule(on, name, mf.string("value").orElse("*")));
+        }
+      }
+    }
+    int replicas =
+        f.integer("canaryReplicas", 1, 1000)
+            .map(Long::intValue)
+            .orElse(kind == CanarySpec.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
+    Duration deadline = duration(f, "progressDeadline", Duration.ofMinutes(10), false);
+    Duration maxWait = duration(f, "maxAnalysisWait", Duration.ofMinutes(5), true);
+    double alpha = 0.05;
+    int minRequests = 50;
+    double maxErr = 0.01;
+    double maxLatMs = 5;
+    double maxLatRatio = 0.10;
+    Optional<Fields> a = f.object("analysis", ANALYSIS);
+    if (a.isPresent()) {
+      Fields af = a.get();
+      alpha = af.number("alpha", 0.0001, 0.5, true).orElse(alpha);
+      minRequests =
+          af.integer("minRequests", 1, 10_000_000).map(Long::intValue).orElse(minRequests);
+      maxErr = af.number("maxErrorRateIncrease", 0.0, 1.0, true).orElse(maxErr);
+      maxLatMs = duration(af, "maxLatencyIncrease", Duration.ofMillis(5), true).toNanos() / 1e6;
+      maxLatRatio = af.number("maxLatencyIncreaseRatio", 0.0, 100.0, true).orElse(maxLatRatio);
+    }
+    List<CanarySpec.SmokeTest> smoke = new ArrayList<>();
+    for (Fields sf : objects(f, "smoke", SMOKE, "write e.g. '- {path: /health, status: 200}'")) {
+      String p =
+          sf.require("path", "give the request path, e.g. 'path: /health'").isPresent()
+              ? sf.string("path").orElse("/")
+              : "/";
+      if (!p.startsWith("/")) {
+        problems.at(
+            sf.get("path").orElseThrow(),
+            sf.join("path"),
+            "must start with '/'",
+            "write e.g. /health");
+      }
+      smoke.add(
+          new CanarySpec.SmokeTest(
+              sf.string("method").orElse("GET").toUpperCase(Locale.ROOT),
+              p,
+              sf.integer("status", 100, 599).map(Long::intValue).orElse(200),
+              sf.string("body").orElse(""),
+              duration(sf, "maxLatency", Duration.ofSeconds(2), false)));
+    }
+    List<CanarySpec.Check> checks = new ArrayList<>();
+    List<Fields> checkFields =
+        objects(f, "checks", CHECK, "write e.g. '- {name: db, command: ./check-db.sh}'");
+    for (int i = 0; i < checkFields.size(); i++) {
+      Fields cf = checkFields.get(i);
+      int kinds =
+          (cf.has("webhook") ? 1 : 0) + (cf.has("command") ? 1 : 0) + (cf.has("promql") ? 1 : 0);
+      if (kinds != 1) {
+        problems.at(
+            cf.node(),
+            cf.path(),
+            "give exactly one of 'webhook', 'command' or 'promql'",
+            "write e.g. '{name: errors, webhook: http://127.0.0.1:9000/check}'");
+        continue;
+      }
+      String ck = cf.has("webhook") ? "webhook" : cf.has("command") ? "command" : "promql";
+      String target = cf.string(ck).orElse("");
+      String wrong = ck.equals("promql") ? promql.problem(target) : null;
+      if (wrong != null) {
+        problems.at(
+            cf.get(ck).orElseThrow(),
+            cf.join(ck),
+            "invalid PromQL: " + wrong,
+            "write an expression that is true (non-zero) while the new version is healthy,"
+                + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
+      }
+      if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
+        problems.at(
+            cf.get(ck).orElseThrow(),
+            cf.join(ck),
+            "must be an http:// or https:// URL",
+            "write e.g. http://127.0.0.1:9000/check");
+      }
+      checks.add(
+          new CanarySpec.Check(
+              cf.string("name").orElse(ck + "-" + (i + 1)),
+              ck,
+              target,
+              duration(cf, "timeout", Duration.ofSeconds(30), false)));
+    }
+    CanarySpec.Load load =
+        f.object("load", LOAD)
+            .map(
+                lf ->
+                    new CanarySpec.Load(
+                        lf.number("rate", 0.001, 100_000, true).orElse(10.0),
+                        lf.string("path").orElse("/")))
+            .orElse(null);
+    Duration rollbackWindow =
+        duration(
+            f,
+            "rollbackWindow",
+            kind == CanarySpec.Kind.BLUE_GREEN ? Duration.ofMinutes(1) : Duration.ZERO,
+            true);
+    Duration validation =
+        duration(
+            f,
+            "validation",
+            kind == CanarySpec.Kind.BLUE_GREEN ? rollbackWindow : Duration.ZERO,
+            true);
+    boolean sticky = f.bool("sticky").orElse(false);
+    return new CanarySpec(
+        kind == CanarySpec.Kind.CANARY ? steps : List.of(),
+        replicas,
+        match,
+        deadline,
+        maxWait,
+        alpha,
+        minRequests,
+        maxErr,
+        maxLatMs,
+        maxLatRatio,
+        kind,
+        surge,
+        unavailable,
+        smoke,
+        checks,
+        load,
+        validation,
+        sticky,
+        rollbackWindow);
+  }
+
+  CanarySpec.Amount amount(Fields f, String field, CanarySpec.Amount dflt) {
+    Optional<Node> on = f.get(field);
+    if (on.isEmpty()) {
+      return dflt;
+    }
+    String text = on.get() instanceof Node.Scalar sc ? sc.text().trim() : "";
+    Matcher m = AMOUNT.matcher(text);
+    if (!m.matches() || (m.group(2) != null && Integer.parseInt(m.group(1)) > 100)) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "invalid amount " + Fields.describe(on.get()),
+          "write a count of instances, e.g. 1, or a percentage up to 100%, e.g. 25%");
+      return dflt;
+    }
+    return new CanarySpec.Amount(Integer.parseInt(m.group(1)), m.group(2) != null);
+  }
+
+  Optional<CanarySpec.Step> step(Node item, String path) {
+    if (!(item instanceof Node.MapNode m) || m.entries().size() != 1) {
+      problems.at(
+          item,
+          path,
+          "each step is one of 'weight: N', 'pause: DURATION', 'pause: manual' or 'analysis: DURATION'",
+          "write e.g. '- weight: 10'");
+      return Optional.empty();
+    }
+    Fields sf = new Fields(m, path, problems, STEP);
+    if (sf.has("weight")) {
+      return sf.integer("weight", 0, 100).map(w -> CanarySpec.Step.weight(w.intValue()));
+    }
+    if (sf.has("analysis")) {
+      return Optional.of(
+          CanarySpec.Step.analysis(duration(sf, "analysis", Duration.ofSeconds(30), false)));
+    }
+    if (sf.has("pause")) {
+      Node p = sf.get("pause").orElseThrow();
+      if (p instanceof Node.Scalar sc && sc.text().equalsIgnoreCase("manual")) {
+        return Optional.of(CanarySpec.Step.pause(null));
+      }
+      return Optional.of(
+          CanarySpec.Step.pause(duration(sf, "pause", Duration.ofSeconds(30), false)));
+    }
+    return Optional.empty();
+  }
+}
