@@ -5,8 +5,16 @@ public interface DataPlane extends AutoCloseable {
 
   /** Starts listening; throws {@link ProxyException} when it cannot (port taken, bad TLS files). */
   static DataPlane start(ProxyOptions options) {
-    return NettyDataPlane.start(options);
+    return NettyDataPlane.start(options, Ticker.SYSTEM);
   }
+
+  /** Starts listening, keeping time by ticker (tests move it by hand). */
+  static DataPlane start(ProxyOptions options, Ticker ticker) {
+    return NettyDataPlane.start(options, ticker);
+  }
+
+  /** The clocks it keeps time by. */
+  Ticker ticker();
 
   /**
    * Loads the transport's native library and the request path's classes ahead of the first {@link

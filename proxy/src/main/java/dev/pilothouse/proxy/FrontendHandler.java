@@ -151,7 +151,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = dp.ticker.nanoTime();
     sweeper.add(this);
     if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
       clientIp = a.getAddress().getHostAddress();
@@ -163,7 +163,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    lastClientReadNanos = System.nanoTime();
+    lastClientReadNanos = dp.ticker.nanoTime();
     if (active && requestComplete) {
       queued.add(msg); // pipelined: served after the current response
       if (queued.size() > MAX_QUEUED) {
@@ -251,7 +251,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private void begin(HttpRequest req) {
     active = true;
     request = req;
-    startNanos = System.nanoTime();
+    startNanos = dp.ticker.nanoTime();
     attempts = 0;
     tried1 = null;
     tried2 = null;
@@ -436,7 +436,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       respond(503, "too many requests in flight for route " + route.name());
       return;
     }
-    long now = System.nanoTime();
+    long now = dp.ticker.nanoTime();
     Backend b =
         Balancer.pick(
             group.backends(),
@@ -560,7 +560,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     cancelTimeout();
     responseStarted = true;
-    lastUpstreamNanos = System.nanoTime();
+    lastUpstreamNanos = dp.ticker.nanoTime();
     status = r.status().code();
     if (status >= 500) {
       dp.failure(route, group, backend, bstate, series); // bstate is still this attempt's
@@ -596,7 +596,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean last = c instanceof LastHttpContent;
-    lastUpstreamNanos = System.nanoTime();
+    lastUpstreamNanos = dp.ticker.nanoTime();
     ctx.write(c, ctx.voidPromise());
     if (!last && !ctx.channel().isWritable()) {
       u.channel().config().setAutoRead(false);
@@ -685,7 +685,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     bstate.active.decrementAndGet();
     series.inFlight.decrementAndGet();
     if (code >= 0) {
-      long now = System.nanoTime();
+      long now = dp.ticker.nanoTime();
       series.record(code, (now - attemptNanos) / 1000, now);
     }
     bstate = null;
@@ -723,7 +723,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     if (route != null) {
-      long now = System.nanoTime();
+      long now = dp.ticker.nanoTime();
       dp.proxySeries(route).record(code, (now - startNanos) / 1000, now);
     }
     ctx.write(r, ctx.voidPromise());
@@ -788,7 +788,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     buffered.clear();
     active = false;
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = dp.ticker.nanoTime();
     cluster = null;
     group = null;
     attemptId++;
@@ -799,9 +799,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void logLine(StringBuilder b) {
-    long micros = (System.nanoTime() - startNanos) / 1000;
+    long micros = (dp.ticker.nanoTime() - startNanos) / 1000;
     b.append("{\"time\":\"");
-    dp.accessLogTime(b, System.currentTimeMillis());
+    dp.accessLogTime(b, dp.ticker.epochMillis());
     b.append('"');
     AccessLog.field(b, "client", clientIp);
     AccessLog.field(b, "method", method == null ? "" : method);

@@ -170,11 +170,20 @@ final class NettyDataPlane implements DataPlane {
   private final Transport transport;
 
   @Override
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  @Override
   public String transport() {
     return transport.name();
   }
 
-  private NettyDataPlane(ProxyOptions o) {
+  /** The data plane's clocks. */
+  final Ticker ticker;
+
+  private NettyDataPlane(ProxyOptions o, Ticker ticker) {
+    this.ticker = ticker;
     int threads = o.ioThreads() > 0 ? o.ioThreads() : Runtime.getRuntime().availableProcessors();
     Loops loops = takePrepared(threads);
     if (loops == null) {
@@ -186,7 +195,7 @@ final class NettyDataPlane implements DataPlane {
     this.group = loops.group();
     for (EventExecutor e : group) {
       pools.put(e, new UpstreamPool());
-      Sweeper s = new Sweeper(o.idleTimeout().toNanos());
+      Sweeper s = new Sweeper(o.idleTimeout().toNanos(), ticker);
       sweepers.put(e, s);
       e.scheduleAtFixedRate(s, Sweeper.PERIOD_MS, Sweeper.PERIOD_MS, TimeUnit.MILLISECONDS);
       if (o.accessLog() != null) {
@@ -262,8 +271,8 @@ final class NettyDataPlane implements DataPlane {
     return l;
   }
 
-  static NettyDataPlane start(ProxyOptions o) {
-    NettyDataPlane dp = new NettyDataPlane(o);
+  static NettyDataPlane start(ProxyOptions o, Ticker ticker) {
+    NettyDataPlane dp = new NettyDataPlane(o, ticker);
     try {
       dp.listen(o, dp.transport.server());
       return dp;
@@ -447,7 +456,7 @@ final class NettyDataPlane implements DataPlane {
         || s.consecutiveFailures.incrementAndGet() < o.consecutiveFailures()) {
       return;
     }
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
     int ejected = 0;
     for (Backend other : g.backends()) {
       BackendState os = states.get(other.id());
@@ -484,7 +493,7 @@ final class NettyDataPlane implements DataPlane {
                 ch.pipeline()
                     .addLast(decoder)
                     .addLast(new io.netty.handler.codec.http.HttpRequestEncoder())
-                    .addLast(new UpstreamHandler(b, s, pool, decoder));
+                    .addLast(new UpstreamHandler(b, s, pool, decoder, ticker));
               }
             })
         .connect(b.host(), b.port());
@@ -504,7 +513,7 @@ final class NettyDataPlane implements DataPlane {
             states,
             null,
             null,
-            System.nanoTime());
+            ticker.nanoTime());
     DefaultFullHttpRequest copy =
         new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, req.method(), req.uri());
     copy.headers().set(req.headers());

@@ -33,7 +33,7 @@ public final class ProxyMetrics {
 
   /**
    * Traffic of one service version (all its instances) that finished at or after sinceNanos (a
-   * {@link System#nanoTime()} value): counts and latency samples, for statistical analysis.
+   * {@link Ticker#nanoTime()} value): counts and latency samples, for statistical analysis.
    */
   public Window window(String service, String version, long sinceNanos) {
     Window w = new Window();

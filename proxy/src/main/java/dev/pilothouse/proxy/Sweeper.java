@@ -11,9 +11,11 @@ final class Sweeper implements Runnable {
   static final long PERIOD_MS = 50;
   private final List<FrontendHandler> connections = new ArrayList<>();
   private final long idleNanos;
+  private final Ticker ticker;
 
-  Sweeper(long idleNanos) {
+  Sweeper(long idleNanos, Ticker ticker) {
     this.idleNanos = idleNanos;
+    this.ticker = ticker;
   }
 
   void add(FrontendHandler h) {
@@ -26,7 +28,7 @@ final class Sweeper implements Runnable {
 
   @Override
   public void run() {
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
     for (int i = connections.size() - 1; i >= 0; i--) {
       if (i < connections.size()) {
         connections.get(i).sweep(now, idleNanos);

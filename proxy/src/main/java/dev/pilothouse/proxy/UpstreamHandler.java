@@ -18,7 +18,15 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   private boolean idle;
   long idleSince;
 
-  UpstreamHandler(Backend backend, BackendState state, UpstreamPool pool, UpstreamDecoder decoder) {
+  private final Ticker ticker;
+
+  UpstreamHandler(
+      Backend backend,
+      BackendState state,
+      UpstreamPool pool,
+      UpstreamDecoder decoder,
+      Ticker ticker) {
+    this.ticker = ticker;
     this.decoder = decoder;
     this.backend = backend;
     this.state = state;
@@ -38,7 +46,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   void release() {
     owner = null;
     idle = true;
-    idleSince = System.nanoTime();
+    idleSince = ticker.nanoTime();
     channel.config().setAutoRead(true);
     pool.release(backend, this);
   }

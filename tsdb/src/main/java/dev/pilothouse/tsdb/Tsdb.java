@@ -25,15 +25,37 @@ public final class Tsdb implements AutoCloseable {
    * @param retentionMs blocks entirely older than this (behind the newest sample) are deleted
    * @param retentionBytes blocks are deleted, oldest first, while they take more (0: no limit)
    */
+  /**
+   * How the store runs.
+   *
+   * @param background whether its own thread syncs the WAL every second and compacts every 30
+   *     seconds; without it, the caller decides when ({@link #sync()}, {@link #compact()}), as
+   *     tests do to run compaction at chosen moments rather than racing a timer
+   */
   public record Options(
-      int maxSeriesPerMetric, int replayThreads, long retentionMs, long retentionBytes) {
+      int maxSeriesPerMetric,
+      int replayThreads,
+      long retentionMs,
+      long retentionBytes,
+      boolean background) {
     /** Options keeping data for 15 days, without a size limit. */
     public Options(int maxSeriesPerMetric, int replayThreads) {
       this(maxSeriesPerMetric, replayThreads, 15L * 86_400_000, 0);
     }
 
+    /** Options with the background thread. */
+    public Options(
+        int maxSeriesPerMetric, int replayThreads, long retentionMs, long retentionBytes) {
+      this(maxSeriesPerMetric, replayThreads, retentionMs, retentionBytes, true);
+    }
+
     public static Options defaults() {
       return new Options(100_000, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** The same, syncing and compacting only when the caller says so. */
+    public Options withoutBackground() {
+      return new Options(maxSeriesPerMetric, replayThreads, retentionMs, retentionBytes, false);
     }
   }
 
@@ -139,8 +161,10 @@ public final class Tsdb implements AutoCloseable {
     this.flusher =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("tsdb-wal-sync").daemon().unstarted(r));
-    flusher.scheduleWithFixedDelay(this::sync, 1, 1, TimeUnit.SECONDS);
-    flusher.scheduleWithFixedDelay(this::compactQuietly, 30, 30, TimeUnit.SECONDS);
+    if (options.background()) {
+      flusher.scheduleWithFixedDelay(this::sync, 1, 1, TimeUnit.SECONDS);
+      flusher.scheduleWithFixedDelay(this::compactQuietly, 30, 30, TimeUnit.SECONDS);
+    }
   }
 
   /** Opens (creating if needed) the store in dir, replaying its write-ahead log. */

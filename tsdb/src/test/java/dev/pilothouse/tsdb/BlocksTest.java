@@ -91,7 +91,7 @@ class BlocksTest {
       }
     }
     writeFormat1Block(dir.resolve("blocks"), 0, 2 * H - 1, values, 60_000);
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       List<Series> got = all(db);
       assertThat(got).hasSize(2);
       for (Series s : got) {
@@ -111,7 +111,7 @@ class BlocksTest {
 
   @Test
   void seriesThatStopped_leaveTheHeadOnceInBlocks_andComeBackWhenWrittenAgain() throws Exception {
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       Labels gone = Labels.of("__name__", "m", "s", "gone");
       for (long t = 0; t < 3 * H; t += 15_000) {
         db.appender().add(gone, t, t / 1000.0).commit();
@@ -135,7 +135,7 @@ class BlocksTest {
       assertThat(back.size()).isEqualTo((int) (3 * H / 15_000) + 2);
       assertThat(back.v()[back.size() - 1]).isEqualTo(2.0);
     }
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       Series back =
           db.select(0, 7 * H, List.of(Matcher.eq("s", "gone")), QueryBudget.unlimited()).get(0);
       assertThat(back.size()).as("after a restart too").isEqualTo((int) (3 * H / 15_000) + 2);
@@ -145,7 +145,7 @@ class BlocksTest {
   @Test
   void headIsPersistedInBlocks_queriesSeeTheSameData_beforeAndAfterAReopen() throws Exception {
     List<Series> before;
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       ingest(db, 0, 10 * H, 15_000);
       before = all(db);
       db.compact();
@@ -159,7 +159,7 @@ class BlocksTest {
           db.appender().add(Labels.of("__name__", "m", "s", "1"), H, 1).commit();
       assertThat(late.firstError()).contains("out of bounds");
     }
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       assertThat(all(db))
           .usingRecursiveFieldByFieldElementComparator()
           .containsExactlyInAnyOrderElementsOf(before);
@@ -169,7 +169,7 @@ class BlocksTest {
 
   @Test
   void smallBlocks_mergeIntoLargerOnes() {
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       ingest(db, 0, 16 * H, 60_000);
       db.compact();
       assertThat(db.blocks()).anyMatch(b -> b.level() == 2 && b.maxT() - b.minT() + 1 == 6 * H);
@@ -179,14 +179,17 @@ class BlocksTest {
 
   @Test
   void retention_dropsBlocksOlderThanTheRetentionTime_andOverTheSizeLimit() {
-    try (Tsdb db = Tsdb.open(dir, new Tsdb.Options(1000, 1, 6 * H, 0))) {
+    try (Tsdb db = Tsdb.open(dir, new Tsdb.Options(1000, 1, 6 * H, 0).withoutBackground())) {
       ingest(db, 0, 20 * H, 60_000);
       db.compact();
       assertThat(db.blocks()).allMatch(b -> 20 * H - b.maxT() <= 6 * H + H);
       long first = all(db).get(0).t()[0];
       assertThat(first).as("older data is gone").isGreaterThanOrEqualTo(12 * H);
     }
-    try (Tsdb db = Tsdb.open(dir.resolve("sized"), new Tsdb.Options(1000, 1, 1000 * H, 20_000))) {
+    try (Tsdb db =
+        Tsdb.open(
+            dir.resolve("sized"),
+            new Tsdb.Options(1000, 1, 1000 * H, 20_000).withoutBackground())) {
       ingest(db, 0, 20 * H, 60_000);
       db.compact();
       long total = db.blocks().stream().mapToLong(Tsdb.BlockInfo::bytes).sum();
@@ -196,7 +199,7 @@ class BlocksTest {
 
   @Test
   void queriesDuringCompaction_seeEverySample_neverAGap() throws Exception {
-    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
       // 2,000 series over 7 h: compaction persists two blocks, which takes a while.
       for (long t = 0; t < 7 * H; t += 60_000) {
         Tsdb.Appender a = db.appender();

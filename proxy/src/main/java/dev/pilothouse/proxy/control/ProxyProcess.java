@@ -151,7 +151,9 @@ public final class ProxyProcess {
           yield Protocol.window(pid, version, 0, 0, new double[0]);
         }
         ProxyMetrics.Window w =
-            plane.metrics().window(new HashSet<>(r.instances()), System.nanoTime() - r.agoNanos());
+            plane
+                .metrics()
+                .window(new HashSet<>(r.instances()), plane.ticker().nanoTime() - r.agoNanos());
         yield Protocol.window(pid, version, w.requests(), w.failures(), w.latenciesMs());
       }
       case METRICS ->
