@@ -119,10 +119,10 @@ public final class RolloutController {
   private final Set<String> pendingCleanup = new java.util.HashSet<>();
 
   /** Smoke tests and custom checks under way, by service and stage; lost on restart (re-run). */
-  private final Map<String, CompletableFuture<List<Verdict>>> pending = new HashMap<>();
+  final Map<String, CompletableFuture<List<Verdict>>> pending = new HashMap<>();
 
   /** Analysis steps for which the load generator was started. */
-  private final Set<String> driven = new java.util.HashSet<>();
+  final Set<String> driven = new java.util.HashSet<>();
 
   /** When a validating rollout was last judged. */
   private final Map<String, Instant> lastJudged = new HashMap<>();
@@ -130,8 +130,20 @@ public final class RolloutController {
   /** The header that sends a request to the new version (smoke tests, blue-green preview). */
   public static final String PREVIEW_HEADER = "x-pilothouse-preview";
 
+  /** Moves one kind of rollout forward by one tick. */
+  interface Advance {
+    void advance(Rollout r, Instant now);
+  }
+
+  private final Advance rolling;
+  private final Advance canary;
+  private final Advance blueGreen;
+
   private RolloutController(Options options) {
     this.o = options;
+    this.rolling = new RollingAdvance(this, options);
+    this.canary = new CanaryAdvance(this, options);
+    this.blueGreen = new BlueGreenAdvance(this, options);
   }
 
   /** A controller; it resumes the rollouts its store holds. */
@@ -298,19 +310,29 @@ public final class RolloutController {
 
   private void advance(Rollout r, Instant now) {
     if (r.plan().kind() == CanarySpec.Kind.ROLLING) {
-      advanceRolling(r, now);
+      rolling.advance(r, now);
       return;
     }
     if (r.phase() == Rollout.Phase.VALIDATING) {
       validate(r, now);
       return;
     }
+    if (readyForTraffic(r, now)) {
+      (r.plan().kind() == CanarySpec.Kind.BLUE_GREEN ? blueGreen : canary).advance(r, now);
+    }
+  }
+
+  /**
+   * What canary and blue-green share before traffic moves: the new instances must not crash-loop,
+   * must be ready within the progress deadline, the rollout must not be paused, and the smoke tests
+   * must have passed. False while any of that is still pending (or just failed).
+   */
+  private boolean readyForTraffic(Rollout r, Instant now) {
     if (o.fleet().canaryCrashLooping(r.service())) {
       rollBack(r, now, "the new version keeps crashing", List.of());
-      return;
+      return false;
     }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
-    Set<String> canaryIds = ids(instances, true, false);
     Set<String> readyCanaries = ids(instances, true, true);
     if (readyCanaries.size() < r.plan().canaryReplicas()) {
       if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
@@ -322,146 +344,20 @@ public final class RolloutController {
                 + "s",
             List.of());
       }
-      return; // wait for the canary to be ready before it gets traffic
+      return false; // wait for the canary to be ready before it gets traffic
     }
     if (r.phase() == Rollout.Phase.PAUSED) {
-      return;
+      return false;
     }
     if (!r.smoked()) {
       smoke(r, now);
-      return;
+      return false;
     }
-    if (r.plan().kind() == CanarySpec.Kind.BLUE_GREEN) {
-      switchOver(r, now);
-      return;
-    }
-    List<CanarySpec.Step> steps = r.plan().steps();
-    if (r.step() >= steps.size()) {
-      if (r.plan().validation().isZero()) {
-        promoteNow(r, now, "all steps passed");
-      } else {
-        startValidation(r, now, "all steps passed");
-      }
-      return;
-    }
-    CanarySpec.Step step = steps.get(r.step());
-    switch (step.kind()) {
-      case WEIGHT -> {
-        o.traffic().split(r.service(), split(r, step.weight()));
-        Rollout next =
-            save(
-                r.with(
-                    Rollout.Phase.PROGRESSING,
-                    r.step() + 1,
-                    step.weight(),
-                    now,
-                    "canary at " + step.weight() + "%",
-                    r.verdicts()));
-        emit(
-            "RolloutStep",
-            next,
-            "canary weight " + step.weight() + "%",
-            Map.of("weight", Integer.toString(step.weight())));
-      }
-      case PAUSE -> {
-        if (step.duration() == null) {
-          save(
-              r.with(
-                  Rollout.Phase.PAUSED,
-                  r.step(),
-                  r.weight(),
-                  now,
-                  "paused until promoted",
-                  r.verdicts()));
-          emit("RolloutPaused", r, "paused until promoted", Map.of());
-        } else if (!now.isBefore(r.stepStartedAt().plus(step.duration()))) {
-          save(
-              r.with(
-                  Rollout.Phase.PROGRESSING,
-                  r.step() + 1,
-                  r.weight(),
-                  now,
-                  "pause over",
-                  r.verdicts()));
-        }
-      }
-      case ANALYSIS -> analyse(r, step, now, canaryIds, ids(instances, false, true));
-    }
-  }
-
-  private void analyse(
-      Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds, Set<String> stableIds) {
-    if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
-      return;
-    }
-    Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
-    Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
-    CanarySpec p = r.plan();
-    List<Verdict> verdicts = new java.util.ArrayList<>(compare(p, stable, canary));
-    if (!p.checks().isEmpty()) {
-      String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
-      CompletableFuture<List<Verdict>> f =
-          pending.computeIfAbsent(key, k -> o.checks().custom(r, p.checks()));
-      if (!f.isDone()) {
-        return;
-      }
-      pending.remove(key);
-      verdicts.addAll(results(f, "custom checks"));
-    }
-    if (p.load() != null
-        && verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
-        && driven.add(r.service() + "#" + r.step() + "#" + r.stepStartedAt())) {
-      o.checks().drive(r.service(), p.load(), a.duration());
-      emit(
-          "RolloutLoadDriven",
-          r,
-          "too little traffic to judge; sending "
-              + p.load().rate()
-              + " requests/s through the route for "
-              + a.duration().toSeconds()
-              + "s",
-          Map.of("rate", Double.toString(p.load().rate())));
-    }
-    Optional<Verdict> failed =
-        verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
-    if (failed.isPresent()) {
-      rollBack(r, now, failed.get().reason(), verdicts);
-      return;
-    }
-    if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
-      if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(r.plan().maxAnalysisWait()))) {
-        String why =
-            "analysis inconclusive: "
-                + verdicts.stream()
-                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
-                    .map(Verdict::reason)
-                    .collect(Collectors.joining("; "))
-                + " — promote or abort by hand";
-        Rollout paused =
-            save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
-        emit("RolloutPaused", paused, why, Map.of());
-      }
-      return; // wait for more traffic
-    }
-    Rollout next =
-        save(
-            r.with(
-                Rollout.Phase.PROGRESSING,
-                r.step() + 1,
-                r.weight(),
-                now,
-                "analysis passed",
-                verdicts));
-    emit(
-        "RolloutStep",
-        next,
-        "analysis passed: "
-            + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
-        Map.of());
+    return true;
   }
 
   /** Error rate and latency of candidate judged against base, with the plan's thresholds. */
-  private List<Verdict> compare(CanarySpec p, Ports.Sample base, Ports.Sample candidate) {
+  List<Verdict> compare(CanarySpec p, Ports.Sample base, Ports.Sample candidate) {
     Judge judge =
         new Judge(
             new Judge.Options(
@@ -477,7 +373,7 @@ public final class RolloutController {
         judge.latency(base.latenciesMs(), candidate.latenciesMs()));
   }
 
-  private Rollout promoteNow(Rollout r, Instant now, String why) {
+  Rollout promoteNow(Rollout r, Instant now, String why) {
     Rollout done =
         save(r.with(Rollout.Phase.PROMOTED, r.plan().steps().size(), 100, now, why, r.verdicts()));
     forget(r.service());
@@ -494,7 +390,7 @@ public final class RolloutController {
     return done;
   }
 
-  private static String versionOf(Spec spec, String service) {
+  static String versionOf(Spec spec, String service) {
     return spec.service(service).map(ServiceSpec::version).orElse("");
   }
 
@@ -504,40 +400,8 @@ public final class RolloutController {
     lastJudged.remove(service);
   }
 
-  /** Rolling: done once every instance runs the new template and is ready. */
-  private void advanceRolling(Rollout r, Instant now) {
-    ServiceSpec target = r.after().service(r.service()).orElseThrow();
-    if (o.fleet().crashLooping(r.service())) {
-      rollBack(r, now, "the new version keeps crashing", List.of());
-      return;
-    }
-    List<InstanceStatus> instances = o.fleet().instances(r.service());
-    long replaced =
-        instances.stream()
-            .filter(i -> i.template().startsWith(target.template()) && i.ready())
-            .count();
-    if (replaced == target.replicas() && instances.size() == target.replicas()) {
-      promoteNow(
-          r,
-          now,
-          "all " + target.replicas() + " instances run " + target.version() + " and are ready");
-    } else if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
-      rollBack(
-          r,
-          now,
-          "only "
-              + replaced
-              + " of "
-              + target.replicas()
-              + " instances of the new version were ready within the progress deadline of "
-              + r.plan().progressDeadline().toSeconds()
-              + "s",
-          List.of());
-    }
-  }
-
   /** Runs the smoke tests once the new instances are ready; they must all pass. */
-  private void smoke(Rollout r, Instant now) {
+  void smoke(Rollout r, Instant now) {
     String key = r.service() + "#smoke#" + r.startedAt();
     CompletableFuture<List<Verdict>> f =
         pending.computeIfAbsent(key, k -> o.checks().smoke(r.service(), r.plan().smoke()));
@@ -561,7 +425,7 @@ public final class RolloutController {
   }
 
   /** The verdicts of a finished check future; a failed future is one failed verdict. */
-  private static List<Verdict> results(CompletableFuture<List<Verdict>> f, String what) {
+  static List<Verdict> results(CompletableFuture<List<Verdict>> f, String what) {
     try {
       return f.join();
     } catch (RuntimeException e) {
@@ -574,43 +438,6 @@ public final class RolloutController {
               Double.NaN,
               what + " could not run: " + cause.getMessage()));
     }
-  }
-
-  /** Blue-green: all traffic to the new set in one swap; the old set stays warm. */
-  private void switchOver(Rollout r, Instant now) {
-    Ports.Sample base =
-        o.measurements().window(ids(o.fleet().instances(r.service()), false, true), r.startedAt());
-    o.traffic().split(r.service(), split(r, 100));
-    Duration window = r.plan().rollbackWindow();
-    Rollout next =
-        save(
-            r.validating(
-                100,
-                now,
-                "switched; the old version stays warm for " + window.toSeconds() + "s",
-                base));
-    emit(
-        "RolloutStep",
-        next,
-        "all traffic switched to " + versionOf(r.after(), r.service()),
-        Map.of("weight", "100"));
-  }
-
-  /** Canary: promotes the instances, then keeps judging them against the baseline. */
-  private void startValidation(Rollout r, Instant now, String why) {
-    Ports.Sample base =
-        o.measurements().window(ids(o.fleet().instances(r.service()), false, true), r.startedAt());
-    Rollout next =
-        save(
-            r.validating(
-                100,
-                now,
-                why + "; validating for " + r.plan().validation().toSeconds() + "s",
-                base));
-    o.fleet().promote(r.service());
-    o.fleet().clearCanary(r.service());
-    o.traffic().clear(r.service());
-    emit("RolloutValidating", next, next.reason(), Map.of());
   }
 
   /**
@@ -663,7 +490,7 @@ public final class RolloutController {
             : "validation passed");
   }
 
-  private Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
+  Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
     forget(r.service());
     boolean rolling = r.plan().kind() == CanarySpec.Kind.ROLLING;
     if (!rolling) {
@@ -704,7 +531,7 @@ public final class RolloutController {
     return true;
   }
 
-  private Split split(Rollout r, int weight) {
+  Split split(Rollout r, int weight) {
     ServiceSpec stable = r.before().service(r.service()).orElseThrow();
     ServiceSpec canary = r.after().service(r.service()).orElseThrow();
     List<Split.Rule> rules =
@@ -725,7 +552,7 @@ public final class RolloutController {
   }
 
   /** Ids of the canary (or stable) instances, only the ready ones when readyOnly. */
-  private static Set<String> ids(List<InstanceStatus> all, boolean canary, boolean readyOnly) {
+  static Set<String> ids(List<InstanceStatus> all, boolean canary, boolean readyOnly) {
     return all.stream()
         .filter(i -> (i.slot() >= InstanceController.CANARY_SLOT_BASE) == canary)
         .filter(i -> !readyOnly || i.ready())
@@ -733,13 +560,13 @@ public final class RolloutController {
         .collect(Collectors.toSet());
   }
 
-  private Rollout save(Rollout r) {
+  Rollout save(Rollout r) {
     rollouts.put(r.service(), r);
     o.store().saveRollout(r);
     return r;
   }
 
-  private void emit(String type, Rollout r, String message, Map<String, String> fields) {
+  void emit(String type, Rollout r, String message, Map<String, String> fields) {
     Map<String, String> f = new HashMap<>(fields);
     f.put("phase", r.phase().wire());
     f.put("step", Integer.toString(r.step()));

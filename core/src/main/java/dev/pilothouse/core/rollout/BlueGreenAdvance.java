@@ -1,0 +1,42 @@
+package dev.pilothouse.core.rollout;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Advances a blue-green rollout once the new set is ready and smoke-tested: all traffic moves in
+ * one swap, the old set stays warm, and the new set is judged for the rollback window.
+ */
+final class BlueGreenAdvance implements RolloutController.Advance {
+  private final RolloutController c;
+  private final RolloutController.Options o;
+
+  BlueGreenAdvance(RolloutController c, RolloutController.Options o) {
+    this.c = c;
+    this.o = o;
+  }
+
+  @Override
+  public void advance(Rollout r, Instant now) {
+    Ports.Sample base =
+        o.measurements()
+            .window(
+                RolloutController.ids(o.fleet().instances(r.service()), false, true),
+                r.startedAt());
+    o.traffic().split(r.service(), c.split(r, 100));
+    Duration window = r.plan().rollbackWindow();
+    Rollout next =
+        c.save(
+            r.validating(
+                100,
+                now,
+                "switched; the old version stays warm for " + window.toSeconds() + "s",
+                base));
+    c.emit(
+        "RolloutStep",
+        next,
+        "all traffic switched to " + c.versionOf(r.after(), r.service()),
+        Map.of("weight", "100"));
+  }
+}

@@ -1,0 +1,176 @@
+package dev.pilothouse.core.rollout;
+
+import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.CanarySpec;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+
+/**
+ * Advances a canary rollout once its new instances take traffic: walks the steps (weights, pauses,
+ * analyses judged against the stable instances), then promotes, or starts post-deploy validation.
+ */
+final class CanaryAdvance implements RolloutController.Advance {
+  private final RolloutController c;
+  private final RolloutController.Options o;
+
+  CanaryAdvance(RolloutController c, RolloutController.Options o) {
+    this.c = c;
+    this.o = o;
+  }
+
+  @Override
+  public void advance(Rollout r, Instant now) {
+    List<InstanceStatus> instances = o.fleet().instances(r.service());
+    Set<String> canaryIds = RolloutController.ids(instances, true, false);
+    List<CanarySpec.Step> steps = r.plan().steps();
+    if (r.step() >= steps.size()) {
+      if (r.plan().validation().isZero()) {
+        c.promoteNow(r, now, "all steps passed");
+      } else {
+        startValidation(r, now, "all steps passed");
+      }
+      return;
+    }
+    CanarySpec.Step step = steps.get(r.step());
+    switch (step.kind()) {
+      case WEIGHT -> {
+        o.traffic().split(r.service(), c.split(r, step.weight()));
+        Rollout next =
+            c.save(
+                r.with(
+                    Rollout.Phase.PROGRESSING,
+                    r.step() + 1,
+                    step.weight(),
+                    now,
+                    "canary at " + step.weight() + "%",
+                    r.verdicts()));
+        c.emit(
+            "RolloutStep",
+            next,
+            "canary weight " + step.weight() + "%",
+            Map.of("weight", Integer.toString(step.weight())));
+      }
+      case PAUSE -> {
+        if (step.duration() == null) {
+          c.save(
+              r.with(
+                  Rollout.Phase.PAUSED,
+                  r.step(),
+                  r.weight(),
+                  now,
+                  "paused until promoted",
+                  r.verdicts()));
+          c.emit("RolloutPaused", r, "paused until promoted", Map.of());
+        } else if (!now.isBefore(r.stepStartedAt().plus(step.duration()))) {
+          c.save(
+              r.with(
+                  Rollout.Phase.PROGRESSING,
+                  r.step() + 1,
+                  r.weight(),
+                  now,
+                  "pause over",
+                  r.verdicts()));
+        }
+      }
+      case ANALYSIS ->
+          analyse(r, step, now, canaryIds, RolloutController.ids(instances, false, true));
+    }
+  }
+
+  private void analyse(
+      Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds, Set<String> stableIds) {
+    if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
+      return;
+    }
+    Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
+    Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
+    CanarySpec p = r.plan();
+    List<Verdict> verdicts = new java.util.ArrayList<>(c.compare(p, stable, canary));
+    if (!p.checks().isEmpty()) {
+      String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
+      CompletableFuture<List<Verdict>> f =
+          c.pending.computeIfAbsent(key, k -> o.checks().custom(r, p.checks()));
+      if (!f.isDone()) {
+        return;
+      }
+      c.pending.remove(key);
+      verdicts.addAll(c.results(f, "custom checks"));
+    }
+    if (p.load() != null
+        && verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+        && c.driven.add(r.service() + "#" + r.step() + "#" + r.stepStartedAt())) {
+      o.checks().drive(r.service(), p.load(), a.duration());
+      c.emit(
+          "RolloutLoadDriven",
+          r,
+          "too little traffic to judge; sending "
+              + p.load().rate()
+              + " requests/s through the route for "
+              + a.duration().toSeconds()
+              + "s",
+          Map.of("rate", Double.toString(p.load().rate())));
+    }
+    Optional<Verdict> failed =
+        verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
+    if (failed.isPresent()) {
+      c.rollBack(r, now, failed.get().reason(), verdicts);
+      return;
+    }
+    if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
+      if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(r.plan().maxAnalysisWait()))) {
+        String why =
+            "analysis inconclusive: "
+                + verdicts.stream()
+                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+                    .map(Verdict::reason)
+                    .collect(Collectors.joining("; "))
+                + " — promote or abort by hand";
+        Rollout paused =
+            c.save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
+        c.emit("RolloutPaused", paused, why, Map.of());
+      }
+      return; // wait for more traffic
+    }
+    Rollout next =
+        c.save(
+            r.with(
+                Rollout.Phase.PROGRESSING,
+                r.step() + 1,
+                r.weight(),
+                now,
+                "analysis passed",
+                verdicts));
+    c.emit(
+        "RolloutStep",
+        next,
+        "analysis passed: "
+            + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
+        Map.of());
+  }
+
+  /** Canary: promotes the instances, then keeps judging them against the baseline. */
+  private void startValidation(Rollout r, Instant now, String why) {
+    Ports.Sample base =
+        o.measurements()
+            .window(
+                RolloutController.ids(o.fleet().instances(r.service()), false, true),
+                r.startedAt());
+    Rollout next =
+        c.save(
+            r.validating(
+                100,
+                now,
+                why + "; validating for " + r.plan().validation().toSeconds() + "s",
+                base));
+    o.fleet().promote(r.service());
+    o.fleet().clearCanary(r.service());
+    o.traffic().clear(r.service());
+    c.emit("RolloutValidating", next, next.reason(), Map.of());
+  }
+}
