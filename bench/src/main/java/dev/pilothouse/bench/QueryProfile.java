@@ -35,7 +35,7 @@ public final class QueryProfile {
               (mint, maxt, ms, b) -> db.select(mint, maxt, ms, b), Engine.Options.defaults());
       long end = start + (steps - 1) * TsdbBench.STEP;
       String[] qs = {
-        "sum by (job) (rate({job=~\"node|api\"}[1h]))",
+        "sum by (job) (rate({job=~\"node|api\",__name__=~\".+_(total|count)\"}[1h]))",
         "histogram_quantile(0.9, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m])))",
         "topk(5, rate(node_network_receive_bytes_total[5m]))"
       };

@@ -35,7 +35,7 @@ final class Aggregations {
     return new Engine.Vec(out);
   }
 
-  private static Labels key(Labels l, Ast.Aggregate a) {
+  static Labels key(Labels l, Ast.Aggregate a) {
     if (a.without()) {
       List<String> drop = new ArrayList<>(a.grouping());
       drop.add(Labels.NAME);

@@ -445,7 +445,7 @@ final class Calls {
   }
 
   /** The extrapolation of Prometheus's extrapolatedRate, given the raw (reset-corrected) delta. */
-  private static double extrapolate(
+  static double extrapolate(
       double result,
       long firstT,
       long lastT,

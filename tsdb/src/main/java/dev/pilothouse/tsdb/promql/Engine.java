@@ -272,6 +272,34 @@ public final class Engine {
     final Map<Series, int[]> cursors = new IdentityHashMap<>();
     final Map<Ast.Aggregate, Map<Labels, Labels>> keys = new IdentityHashMap<>();
 
+    /** Expressions evaluated one series at a time over every step (null: not possible). */
+    final Map<Ast.Expr, List<Sample>[]> perStep = new IdentityHashMap<>();
+
+    private List<Sample>[] seriesAtATime(Ast.Expr e) {
+      if (perStep.containsKey(e)) {
+        return perStep.get(e);
+      }
+      Ast.Expr inner = e instanceof Ast.Aggregate a ? a.expr() : e;
+      while (inner instanceof Ast.Paren p) {
+        inner = p.expr();
+      }
+      Ast.VectorSelector v = ((Ast.MatrixSelector) ((Ast.Call) inner).args().get(0)).selector();
+      List<Series> series = data.get(v);
+      List<Sample>[] all =
+          series == null
+              ? null
+              : SeriesAtATime.eval(
+                  e,
+                  series,
+                  start,
+                  step,
+                  (int) ((end - start) / step) + 1,
+                  t -> atOr(v.time(), t) - v.time().offsetMs(),
+                  s -> hasStale.computeIfAbsent(s, Eval::stale));
+      perStep.put(e, all);
+      return all;
+    }
+
     @Override
     public Labels groupKey(
         Ast.Aggregate a, Labels l, java.util.function.Function<Labels, Labels> key) {
@@ -363,6 +391,13 @@ public final class Engine {
 
     @Override
     public Object eval(Ast.Expr e, long t) {
+      if (end > start && step > 0 && SeriesAtATime.shape(e)) {
+        List<Sample>[] all = seriesAtATime(e);
+        long k = t - start;
+        if (all != null && k >= 0 && k % step == 0 && t <= end) {
+          return new Vec(all[(int) (k / step)]);
+        }
+      }
       return switch (e) {
         case Ast.NumberLit n -> n.value();
         case Ast.StringLit s -> s.value();
@@ -459,11 +494,7 @@ public final class Engine {
     }
 
     private static double[] prefix(double[] v) {
-      double[] p = new double[v.length];
-      for (int i = 1; i < v.length; i++) {
-        p[i] = p[i - 1] + (v[i] < v[i - 1] ? v[i - 1] : 0);
-      }
-      return p;
+      return resetPrefix(v);
     }
 
     List<Points> rangeSelect(Ast.VectorSelector v, long range, long t) {
@@ -583,6 +614,18 @@ public final class Engine {
     private double scalarOp(String op, double x, double y) {
       return Ops.arith(op, x, y);
     }
+  }
+
+  /**
+   * Counter resets as a prefix sum: p[i] is the sum of the values before each reset up to sample i,
+   * so p[hi] - p[lo] is what a reset-corrected increase over lo..hi adds.
+   */
+  static double[] resetPrefix(double[] v) {
+    double[] p = new double[v.length];
+    for (int i = 1; i < v.length; i++) {
+      p[i] = p[i - 1] + (v[i] < v[i - 1] ? v[i - 1] : 0);
+    }
+    return p;
   }
 
   static int lastAtOrBefore(long[] ts, long t) {
