@@ -354,6 +354,15 @@ public final class Deployments {
     }
   }
 
+  /** The desired state in force and its revision, read together. */
+  private record InForce(Spec spec, long revision) {}
+
+  private InForce inForce() {
+    synchronized (lock) {
+      return new InForce(current, revision);
+    }
+  }
+
   /** Sets a service's replica count as a new revision. */
   public Applied scale(String service, int replicas) {
     if (replicas < 0 || replicas > 1000) {
@@ -362,15 +371,13 @@ public final class Deployments {
           "replicas must be between 0 and 1000, but was " + replicas,
           "give a count from 0 to 1000");
     }
-    Spec now;
-    long at;
-    synchronized (lock) {
-      now = current;
-      at = revision;
-    }
-    ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
+    InForce f = inForce();
+    ServiceSpec s = f.spec().service(service).orElseThrow(() -> notFound(service, f.spec()));
     return apply(
-        now.with(s.withReplicas(replicas)), "scale " + service + " " + replicas, Options.NONE, at);
+        f.spec().with(s.withReplicas(replicas)),
+        "scale " + service + " " + replicas,
+        Options.NONE,
+        f.revision());
   }
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
@@ -379,19 +386,14 @@ public final class Deployments {
       throw new DeployException(
           DeployException.Kind.INVALID, "a deploy needs a version", "pass --version V");
     }
-    Spec now;
-    long at;
-    synchronized (lock) {
-      now = current;
-      at = revision;
-    }
-    ServiceSpec s = now.service(service).orElseThrow(() -> notFound(service, now));
+    InForce f = inForce();
+    ServiceSpec s = f.spec().service(service).orElseThrow(() -> notFound(service, f.spec()));
     Map<String, String> merged = new TreeMap<>(s.env());
     if (env != null) {
       merged.putAll(env);
     }
     ServiceSpec next = s.withRelease(version, merged);
-    return apply(now.with(next), "deploy " + service + " " + version, opts, at);
+    return apply(f.spec().with(next), "deploy " + service + " " + version, opts, f.revision());
   }
 
   /** Revisions in which the service's spec changed, oldest first. */

@@ -19,11 +19,7 @@ final class BlueGreenAdvance implements RolloutController.Advance {
 
   @Override
   public void advance(Rollout r, Instant now) {
-    Ports.Sample base =
-        o.measurements()
-            .window(
-                RolloutController.ids(o.fleet().instances(r.service()), false, true),
-                r.startedAt());
+    Ports.Sample base = c.stableBaseline(r);
     o.traffic().split(r.service(), c.split(r, 100));
     Duration window = r.plan().rollbackWindow();
     Rollout next =

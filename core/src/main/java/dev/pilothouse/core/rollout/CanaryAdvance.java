@@ -43,13 +43,7 @@ final class CanaryAdvance implements RolloutController.Advance {
         o.traffic().split(r.service(), c.split(r, step.weight()));
         Rollout next =
             c.save(
-                r.with(
-                    Rollout.Phase.PROGRESSING,
-                    r.step() + 1,
-                    step.weight(),
-                    now,
-                    "canary at " + step.weight() + "%",
-                    r.verdicts()));
+                r.nextStep(step.weight(), now, "canary at " + step.weight() + "%", r.verdicts()));
         c.emit(
             "RolloutStep",
             next,
@@ -68,14 +62,7 @@ final class CanaryAdvance implements RolloutController.Advance {
                   r.verdicts()));
           c.emit("RolloutPaused", r, "paused until promoted", Map.of());
         } else if (!now.isBefore(r.stepStartedAt().plus(step.duration()))) {
-          c.save(
-              r.with(
-                  Rollout.Phase.PROGRESSING,
-                  r.step() + 1,
-                  r.weight(),
-                  now,
-                  "pause over",
-                  r.verdicts()));
+          c.save(r.nextStep(r.weight(), now, "pause over", r.verdicts()));
         }
       }
       case ANALYSIS ->
@@ -137,15 +124,7 @@ final class CanaryAdvance implements RolloutController.Advance {
       }
       return; // wait for more traffic
     }
-    Rollout next =
-        c.save(
-            r.with(
-                Rollout.Phase.PROGRESSING,
-                r.step() + 1,
-                r.weight(),
-                now,
-                "analysis passed",
-                verdicts));
+    Rollout next = c.save(r.nextStep(r.weight(), now, "analysis passed", verdicts));
     c.emit(
         "RolloutStep",
         next,
@@ -156,11 +135,7 @@ final class CanaryAdvance implements RolloutController.Advance {
 
   /** Canary: promotes the instances, then keeps judging them against the baseline. */
   private void startValidation(Rollout r, Instant now, String why) {
-    Ports.Sample base =
-        o.measurements()
-            .window(
-                RolloutController.ids(o.fleet().instances(r.service()), false, true),
-                r.startedAt());
+    Ports.Sample base = c.stableBaseline(r);
     Rollout next =
         c.save(
             r.validating(

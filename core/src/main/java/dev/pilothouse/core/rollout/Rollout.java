@@ -101,6 +101,11 @@ public record Rollout(
         null);
   }
 
+  /** On to the next step (progressing) at weight w from now. */
+  Rollout nextStep(int w, Instant now, String why, List<Verdict> v) {
+    return with(Phase.PROGRESSING, step + 1, w, now, why, v);
+  }
+
   Rollout with(Phase p, int s, int w, Instant stepStart, String why, List<Verdict> v) {
     return new Rollout(
         service, before, after, plan, p, s, w, startedAt, stepStart, why, v, smoked, baseline);

@@ -551,6 +551,12 @@ public final class RolloutController {
         stable.template(), canary.template(), weight, active, false, r.plan().sticky());
   }
 
+  /** What the ready stable instances served since the rollout started: the comparison's base. */
+  Ports.Sample stableBaseline(Rollout r) {
+    return o.measurements()
+        .window(ids(o.fleet().instances(r.service()), false, true), r.startedAt());
+  }
+
   /** Ids of the canary (or stable) instances, only the ready ones when readyOnly. */
   static Set<String> ids(List<InstanceStatus> all, boolean canary, boolean readyOnly) {
     return all.stream()

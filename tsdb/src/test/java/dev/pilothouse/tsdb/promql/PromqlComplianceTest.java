@@ -322,13 +322,7 @@ class PromqlComplianceTest {
       Thread.sleep(200);
     }
     db = Tsdb.open(tmp.resolve("ours"), Tsdb.Options.defaults());
-    for (TestData.S s : data) {
-      Tsdb.Appender a = db.appender();
-      for (int i = 0; i < s.t().length; i++) {
-        a.add(s.labels(), s.t()[i], s.v()[i]);
-      }
-      a.commit();
-    }
+    TestData.appendTo(db, data);
     engine =
         new Engine(
             (mint, maxt, ms, budget) -> db.select(mint, maxt, ms, budget),

@@ -26,13 +26,7 @@ class SeriesAtATimeTest {
   @BeforeAll
   static void load() {
     db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground());
-    for (TestData.S s : TestData.generate()) {
-      Tsdb.Appender a = db.appender();
-      for (int i = 0; i < s.t().length; i++) {
-        a.add(s.labels(), s.t()[i], s.v()[i]);
-      }
-      a.commit();
-    }
+    TestData.appendTo(db, TestData.generate());
     engine =
         new Engine(
             (mint, maxt, ms, budget) -> db.select(mint, maxt, ms, budget),

@@ -22,6 +22,17 @@ final class TestData {
 
   private TestData() {}
 
+  /** Writes every series of data into db, one commit per series. */
+  static void appendTo(dev.pilothouse.tsdb.Tsdb db, List<S> data) {
+    for (S s : data) {
+      dev.pilothouse.tsdb.Tsdb.Appender a = db.appender();
+      for (int i = 0; i < s.t().length; i++) {
+        a.add(s.labels(), s.t()[i], s.v()[i]);
+      }
+      a.commit();
+    }
+  }
+
   static List<S> generate() {
     SplittableRandom r = new SplittableRandom(42);
     List<S> out = new ArrayList<>();
