@@ -43,6 +43,7 @@ final class StatusCommand implements Callable<Integer> {
               + s.proxy().health()
               + ", "
               + s.proxy().transport()
+              + (s.proxy().standbyPid() > 0 ? ", standby pid " + s.proxy().standbyPid() : "")
               + ")");
     } else if (s.proxy() != null && !s.proxy().error().isEmpty()) {
       out.println(

@@ -26,6 +26,7 @@ public final class Wire {
    * @param version the route snapshot it serves (rises with every change the daemon pushes)
    * @param health serving, connecting, starting, failing (see error) or down
    * @param transport io_uring, epoll or nio
+   * @param standbyPid the warmed-up process that takes over if it dies, 0 when none is ready
    */
   public record Proxy(
       boolean listening,
@@ -34,7 +35,8 @@ public final class Wire {
       long pid,
       long version,
       String health,
-      String transport) {}
+      String transport,
+      long standbyPid) {}
 
   /** One service in a status. */
   public record Service(

@@ -134,9 +134,13 @@ final class Harness implements AutoCloseable {
 
   /** The load balancer process the daemon recorded, if it still runs. */
   java.util.Optional<Long> proxyPid() {
+    return recordedPid("proxy.pid");
+  }
+
+  /** A process recorded in a pid file of the state directory, if it still runs. */
+  java.util.Optional<Long> recordedPid(String file) {
     try {
-      long pid =
-          Long.parseLong(Files.readString(stateDir.resolve("proxy.pid")).trim().split(" ")[0]);
+      long pid = Long.parseLong(Files.readString(stateDir.resolve(file)).trim().split(" ")[0]);
       return alive(pid) ? java.util.Optional.of(pid) : java.util.Optional.empty();
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.empty();
@@ -247,6 +251,7 @@ final class Harness implements AutoCloseable {
     }
     PilotClient.info(stateDir).ifPresent(i -> signal(i.pid(), "KILL"));
     proxyPid().ifPresent(pid -> signal(pid, "KILL"));
+    recordedPid("proxy-standby.pid").ifPresent(pid -> signal(pid, "KILL"));
     for (long pid : ownedProcesses()) {
       signal(pid, "KILL");
     }

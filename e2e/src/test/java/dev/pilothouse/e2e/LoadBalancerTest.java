@@ -125,9 +125,11 @@ class LoadBalancerTest {
       assertThat(after.proxy().health()).isEqualTo("serving");
       assertThat(h.ok("events", "--limit", "50").out()).contains("ProxyAdopted");
 
+      long standby = after.proxy().standbyPid();
       h.ok("down");
       assertThat(Harness.alive(proxy)).as("down stops the load balancer").isFalse();
       assertThat(h.proxyPid()).isEmpty();
+      assertThat(standby == 0 || !Harness.alive(standby)).as("and its standby").isTrue();
     }
   }
 

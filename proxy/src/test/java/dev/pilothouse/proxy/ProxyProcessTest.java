@@ -51,13 +51,18 @@ class ProxyProcessTest {
   }
 
   ProxyHost host() {
+    return host(false);
+  }
+
+  ProxyHost host(boolean standby) {
     ProxyHost h =
         new ProxyHost(
             dir.resolve("proxy.sock"),
             dir.resolve("proxy.pid"),
             dir.resolve("proxy.log"),
             ProxyHost.javaCommand(),
-            (type, message, fields) -> events.add(type + " " + fields.getOrDefault("pid", "")));
+            (type, message, fields) -> events.add(type + " " + fields.getOrDefault("pid", "")),
+            standby);
     hosts.add(h);
     return h;
   }
@@ -225,7 +230,42 @@ class ProxyProcessTest {
   }
 
   @Test
-  void aKilledProxy_isReplaced_andServesTheCurrentSnapshotWithinTwoSeconds() throws Exception {
+  void aKilledProxy_isReplacedByItsStandby_whichServesWithinTwoSeconds() throws Exception {
+    TestBackend one = backend("shop-1");
+    ProxyHost h = host(true);
+    ProxyOptions options = ProxyOptions.plain("127.0.0.1", freePort());
+    tick(h, options, new AtomicReference<>(table(one)));
+    ProxyHost.Status before = awaitServing(h);
+    await().atMost(Duration.ofSeconds(30)).until(() -> h.status().standbyPid() > 0);
+    long standby = h.status().standbyPid();
+    assertThat(standby).isNotEqualTo(before.pid());
+
+    ProcessHandle.of(before.pid()).orElseThrow().destroyForcibly(); // kill -9
+    long killed = System.nanoTime();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> get(options.port()) == 200);
+    long backMs = (System.nanoTime() - killed) / 1_000_000;
+    System.out.println(
+        "load balancer kill -9 with a standby: traffic back after " + backMs + " ms");
+
+    assertThat(h.status().pid()).isEqualTo(standby);
+    assertThat(events).contains("ProxyExited " + before.pid(), "ProxyStarted " + standby);
+    assertThat(backMs).as("traffic back after the kill, ms").isLessThan(2000);
+    // A new standby follows, and stop() ends both.
+    await().atMost(Duration.ofSeconds(30)).until(() -> h.status().standbyPid() > 0);
+    long next = h.status().standbyPid();
+    assertThat(next).isNotIn(before.pid(), standby);
+    stopTicking();
+    h.stop();
+    assertThat(ProcessHandle.of(next).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(ProcessHandle.of(standby).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(dir.resolve("proxy-standby.sock")).doesNotExist();
+  }
+
+  @Test
+  void aKilledProxy_withoutStandby_isReplaced_andServesWithinTwoSeconds() throws Exception {
     TestBackend one = backend("shop-1");
     ProxyHost h = host();
     ProxyOptions options = ProxyOptions.plain("127.0.0.1", freePort());

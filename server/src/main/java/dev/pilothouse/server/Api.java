@@ -263,7 +263,8 @@ final class Api {
         p.pid(),
         p.version(),
         p.health(),
-        p.transport());
+        p.transport(),
+        p.standbyPid());
   }
 
   static Wire.Service wire(ServiceStatus s) {

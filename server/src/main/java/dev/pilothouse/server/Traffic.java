@@ -57,7 +57,9 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
             accessLog.resolveSibling("proxy.log"),
             ProxyHost.javaCommand(),
             (type, message, fields) ->
-                events.emit(new NewEvent(clock.instant(), type, "", "", message, fields))));
+                events.emit(new NewEvent(clock.instant(), type, "", "", message, fields)),
+            // PILOTHOUSE_PROXY_STANDBY=0: no standby JVM (less memory, slower replacement).
+            !"0".equals(System.getenv("PILOTHOUSE_PROXY_STANDBY"))));
   }
 
   Traffic(Path accessLog, ProxyHost host) {

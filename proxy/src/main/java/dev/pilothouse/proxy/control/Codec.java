@@ -41,6 +41,7 @@ final class Codec {
           nullable(out, r.routes(), (o, v) -> list(o, v, Codec::route));
           nullable(out, r.instances(), (o, v) -> list(o, v, Codec::string));
           out.writeLong(r.agoNanos());
+          nullable(out, r.path(), Codec::string);
         });
   }
 
@@ -52,7 +53,8 @@ final class Codec {
         nullable(in, Codec::options),
         nullable(in, i -> list(i, Codec::route)),
         nullable(in, i -> list(i, Codec::string)),
-        in.readLong());
+        in.readLong(),
+        nullable(in, Codec::string));
   }
 
   static byte[] encode(Protocol.Reply r) {

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   /** The largest frame either side accepts (a metrics page of many series fits). */
   static final int MAX_FRAME = 64 << 20;
@@ -37,7 +37,9 @@ public final class Protocol {
     /** Requests in flight to some instances, for draining. */
     IN_FLIGHT,
     /** Stop listening and exit. */
-    STOP
+    STOP,
+    /** Serve the control channel on another socket from now on (a standby taking over). */
+    MOVE
   }
 
   /**
@@ -48,6 +50,7 @@ public final class Protocol {
    * @param routes the route table (APPLY)
    * @param instances backend ids (WINDOW, IN_FLIGHT)
    * @param agoNanos how far back samples reach (WINDOW)
+   * @param path the new control socket (MOVE)
    */
   public record Request(
       Op op,
@@ -55,7 +58,18 @@ public final class Protocol {
       ProxyOptions options,
       List<Route> routes,
       List<String> instances,
-      long agoNanos) {
+      long agoNanos,
+      String path) {
+    public Request(
+        Op op,
+        long version,
+        ProxyOptions options,
+        List<Route> routes,
+        List<String> instances,
+        long agoNanos) {
+      this(op, version, options, routes, instances, agoNanos, null);
+    }
+
     static Request of(Op op) {
       return new Request(op, 0, null, null, null, 0);
     }

@@ -62,7 +62,13 @@ public final class ProxyHost implements AutoCloseable {
 
   /** What the daemon tells users about its proxy. */
   public record Status(
-      long pid, long version, int port, String transport, String health, String error) {}
+      long pid,
+      long version,
+      int port,
+      String transport,
+      String health,
+      String error,
+      long standbyPid) {}
 
   /** Receives what happens to the proxy process, for the event log. */
   public interface Listener {
@@ -79,6 +85,12 @@ public final class ProxyHost implements AutoCloseable {
           r -> Thread.ofPlatform().daemon().name("proxy-call-watchdog").unstarted(r));
 
   private SocketChannel conn;
+  private final Path standbySocket;
+  private final Path standbyPidFile;
+  private final boolean standbyEnabled;
+  private ProcessHandle standby;
+  private SocketChannel standbyConn;
+  private long standbyLaunchedNanos;
   private ProxyOptions wantedOptions;
   private RouteTable wantedTable;
   private ProcessHandle process;
@@ -97,8 +109,21 @@ public final class ProxyHost implements AutoCloseable {
    *     {@code --control SOCKET}
    */
   public ProxyHost(Path socket, Path pidFile, Path logFile, List<String> command, Listener l) {
+    this(socket, pidFile, logFile, command, l, true);
+  }
+
+  /**
+   * @param standby keep a second, warmed-up proxy process ready to take over in milliseconds when
+   *     the proxy dies (it costs a JVM's memory); without one, a fresh JVM replaces it in about a
+   *     second
+   */
+  public ProxyHost(
+      Path socket, Path pidFile, Path logFile, List<String> command, Listener l, boolean standby) {
     this.socket = socket;
     this.pidFile = pidFile;
+    this.standbySocket = socket.resolveSibling("proxy-standby.sock");
+    this.standbyPidFile = pidFile.resolveSibling("proxy-standby.pid");
+    this.standbyEnabled = standby;
     this.logFile = logFile;
     this.command = List.copyOf(command);
     this.listener = l;
@@ -132,9 +157,13 @@ public final class ProxyHost implements AutoCloseable {
       long pid = process.pid();
       disconnect();
       process = null;
+      boolean tookOver = promoteStandby();
       listener.event(
           "ProxyExited",
-          "load balancer process " + pid + " exited; starting a new one",
+          "load balancer process "
+              + pid
+              + " exited; "
+              + (tookOver ? "its standby took over" : "starting a new one"),
           Map.of("pid", Long.toString(pid)));
     }
     if (conn == null && !connect()) {
@@ -144,6 +173,102 @@ public final class ProxyHost implements AutoCloseable {
     if (retry || !sameListener(options, servedOptions) || !table.equals(servedTable)) {
       push(options, table);
     }
+    if (standbyEnabled && error.isEmpty() && servedOptions != null) {
+      ensureStandby();
+    }
+  }
+
+  // ---- the standby: a started, warmed-up proxy process that serves nothing until it takes over
+
+  /**
+   * Makes the standby the proxy: it moves its control channel to the proxy's socket and gets the
+   * current snapshot at the next push (at once, in the same sync). False without a live standby.
+   */
+  private boolean promoteStandby() {
+    if (standbyConn == null || standby == null || !alive(standby)) {
+      dropStandby();
+      return false;
+    }
+    Protocol.Reply r =
+        call(
+            standbyConn,
+            new Protocol.Request(Protocol.Op.MOVE, 0, null, null, null, 0, socket.toString()));
+    if (r == null || !r.ok()) {
+      dropStandby();
+      return false;
+    }
+    conn = standbyConn;
+    process = standby;
+    standbyConn = null;
+    standby = null;
+    servedOptions = null;
+    servedTable = null;
+    version = Math.max(version, r.version());
+    try {
+      record(pidFile, process);
+      Files.deleteIfExists(standbyPidFile);
+    } catch (IOException e) {
+      log.warn("recording the load balancer's pid: {}", e.toString());
+    }
+    ProcessHandle took = process;
+    took.onExit().thenRunAsync(() -> replaceIfCurrent(took), Thread::startVirtualThread);
+    listener.event(
+        "ProxyStarted",
+        "the standby load balancer (pid " + took.pid() + ") took over",
+        Map.of("pid", Long.toString(took.pid()), "standby", "true"));
+    return true;
+  }
+
+  /** Starts (or re-adopts) the standby and connects to it once its socket is open. */
+  private void ensureStandby() {
+    if (standby != null && !alive(standby)) {
+      dropStandby();
+    }
+    if (standby == null) {
+      standby = recorded(standbyPidFile).orElse(null);
+      standbyLaunchedNanos = System.nanoTime();
+      if (standby == null) {
+        try {
+          standby = start(standbySocket, standbyPidFile).toHandle();
+          log.info("started a standby load balancer (pid {})", standby.pid());
+        } catch (IOException e) {
+          log.warn("cannot start a standby load balancer: {}", e.toString());
+          return;
+        }
+      }
+    }
+    if (standbyConn == null && Files.exists(standbySocket)) {
+      try {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.connect(UnixDomainSocketAddress.of(standbySocket));
+        Protocol.Reply hello = call(ch, Protocol.Request.of(Protocol.Op.HELLO));
+        if (hello == null || hello.protocol() != Protocol.VERSION || hello.pid() != standby.pid()) {
+          ch.close();
+          standby.destroyForcibly();
+          dropStandby();
+          return;
+        }
+        standbyConn = ch;
+      } catch (IOException e) {
+        // not listening yet
+      }
+    } else if (standbyConn == null
+        && System.nanoTime() - standbyLaunchedNanos > START_TIMEOUT_NANOS) {
+      standby.destroyForcibly();
+      dropStandby();
+    }
+  }
+
+  private void dropStandby() {
+    if (standbyConn != null) {
+      try {
+        standbyConn.close();
+      } catch (IOException ignored) {
+        // gone anyway
+      }
+    }
+    standbyConn = null;
+    standby = null;
   }
 
   /**
@@ -247,22 +372,36 @@ public final class ProxyHost implements AutoCloseable {
     launch();
   }
 
-  private void launch() {
+  /** Starts a proxy process controlled over control, and records it in pids. */
+  private Process start(Path control, Path pids) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid"); // its own session: a terminal's Ctrl-C for the daemon does not reach it
     cmd.addAll(command);
-    cmd.addAll(List.of("--control", socket.toString()));
+    cmd.addAll(List.of("--control", control.toString()));
+    Files.deleteIfExists(control);
+    Files.createDirectories(logFile.getParent());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectErrorStream(true);
+    // Not an instance: the daemon's orphan reaper must not take it for one.
+    pb.environment().keySet().removeIf(k -> k.startsWith("PILOTHOUSE_OWNER"));
+    Process p = pb.start();
+    record(pids, p.toHandle());
+    return p;
+  }
+
+  private static void record(Path pids, ProcessHandle p) throws IOException {
+    Files.writeString(
+        pids,
+        p.pid() + " " + p.info().startInstant().map(Instant::toEpochMilli).orElse(0L),
+        StandardCharsets.UTF_8);
+  }
+
+  private void launch() {
     try {
-      Files.deleteIfExists(socket);
-      Files.createDirectories(logFile.getParent());
-      ProcessBuilder pb =
-          new ProcessBuilder(cmd)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-              .redirectErrorStream(true);
-      // Not an instance: the daemon's orphan reaper must not take it for one.
-      pb.environment().keySet().removeIf(k -> k.startsWith("PILOTHOUSE_OWNER"));
-      Process p = pb.start();
+      Process p = start(socket, pidFile);
       process = p.toHandle();
       ProcessHandle started = process;
       // Noticed at once, not at the next tick: a replacement starts as soon as this one dies.
@@ -270,10 +409,6 @@ public final class ProxyHost implements AutoCloseable {
       Thread.startVirtualThread(() -> connectWhenListening(started));
       launchedNanos = System.nanoTime();
       adoptedOnce = true; // a proxy this daemon started is not "adopted" when it first answers
-      Files.writeString(
-          pidFile,
-          p.pid() + " " + p.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(0L),
-          StandardCharsets.UTF_8);
       listener.event(
           "ProxyStarted",
           "started the load balancer process (pid " + p.pid() + ")",
@@ -317,8 +452,12 @@ public final class ProxyHost implements AutoCloseable {
 
   /** The proxy recorded in the pid file, if that process still runs (same pid, same start). */
   private Optional<ProcessHandle> recorded() {
+    return recorded(pidFile);
+  }
+
+  private static Optional<ProcessHandle> recorded(Path pids) {
     try {
-      String[] f = Files.readString(pidFile, StandardCharsets.UTF_8).trim().split(" ");
+      String[] f = Files.readString(pids, StandardCharsets.UTF_8).trim().split(" ");
       long pid = Long.parseLong(f[0]);
       long started = Long.parseLong(f[1]);
       return ProcessHandle.of(pid)
@@ -376,6 +515,15 @@ public final class ProxyHost implements AutoCloseable {
     if (ch == null) {
       return null;
     }
+    Protocol.Reply r = call(ch, request);
+    if (r == null) {
+      disconnect();
+    }
+    return r;
+  }
+
+  /** One request on ch and its answer; null when it does not come within the call timeout. */
+  private Protocol.Reply call(SocketChannel ch, Protocol.Request request) {
     ScheduledFuture<?> timeout =
         watchdog.schedule(
             () -> {
@@ -392,7 +540,6 @@ public final class ProxyHost implements AutoCloseable {
       return Protocol.readReply(ch);
     } catch (IOException e) {
       log.debug("load balancer control call {} failed: {}", request.op(), e.toString());
-      disconnect();
       return null;
     } finally {
       timeout.cancel(false);
@@ -448,7 +595,8 @@ public final class ProxyHost implements AutoCloseable {
     } else {
       health = "serving";
     }
-    return new Status(pid, version, port, transport, health, error);
+    long spare = standby != null && standbyConn != null && alive(standby) ? standby.pid() : 0;
+    return new Status(pid, version, port, transport, health, error, spare);
   }
 
   /** The port the proxy listens on, if it does. */
@@ -465,6 +613,19 @@ public final class ProxyHost implements AutoCloseable {
   public synchronized void stop() {
     wantedOptions = null;
     wantedTable = null;
+    Optional<ProcessHandle> spare = Optional.ofNullable(standby).or(() -> recorded(standbyPidFile));
+    dropStandby();
+    spare.ifPresent(ProcessHandle::destroy);
+    if (spare.isPresent() && !awaitExit(spare, 5000)) {
+      spare.get().destroyForcibly();
+      awaitExit(spare, 5000);
+    }
+    try {
+      Files.deleteIfExists(standbyPidFile);
+      Files.deleteIfExists(standbySocket);
+    } catch (IOException e) {
+      log.warn("removing the standby load balancer's files: {}", e.toString());
+    }
     if (conn == null) {
       connectQuietly();
     }
@@ -530,6 +691,7 @@ public final class ProxyHost implements AutoCloseable {
     wantedOptions = null; // a proxy that dies now is the next daemon's to replace
     wantedTable = null;
     disconnect();
+    dropStandby(); // the standby keeps waiting, for the next daemon
     watchdog.shutdownNow();
   }
 }

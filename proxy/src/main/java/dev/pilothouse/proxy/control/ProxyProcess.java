@@ -63,6 +63,8 @@ public final class ProxyProcess {
     } catch (IOException e) {
       log.error("proxy control socket {}: {}", control, e.toString());
       System.exit(1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -89,32 +91,58 @@ public final class ProxyProcess {
     }
   }
 
-  private void serve(Path control) throws IOException {
-    Files.deleteIfExists(control);
-    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(control));
+  /** The control socket served now, its inode, and its listening channel (MOVE replaces them). */
+  private volatile Path control;
+
+  private volatile Object controlKey;
+  private ServerSocketChannel server;
+
+  private void serve(Path path) throws IOException, InterruptedException {
+    bind(path);
+    log.info("proxy started: pid {}, control socket {}", pid, path);
+    Thread.ofPlatform().daemon().name("control-socket-watch").start(this::exitWhenRemoved);
+    Thread.currentThread().join(); // the accept threads do the work
+  }
+
+  /** Listens on a new control socket (owner-only), and stops listening on the old one. */
+  private synchronized void bind(Path path) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel next = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    next.bind(UnixDomainSocketAddress.of(path));
     // The directory is the daemon's private state directory; the socket is owner-only as well.
-    Files.setPosixFilePermissions(control, PosixFilePermissions.fromString("rw-------"));
-    Object key = Files.readAttributes(control, "unix:ino").get("ino");
-    log.info("proxy started: pid {}, control socket {}", pid, control);
-    Thread.ofPlatform()
-        .daemon()
-        .name("control-socket-watch")
-        .start(() -> exitWhenRemoved(control, key));
-    while (true) {
-      SocketChannel ch = server.accept();
-      Thread.ofVirtual().name("control").start(() -> converse(ch));
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+    ServerSocketChannel old = server;
+    Path oldPath = control;
+    server = next;
+    controlKey = Files.readAttributes(path, "unix:ino").get("ino");
+    control = path;
+    Thread.ofPlatform().daemon().name("control-accept").start(() -> accept(next));
+    if (old != null) {
+      old.close();
+      Files.deleteIfExists(oldPath);
     }
   }
 
-  private void exitWhenRemoved(Path control, Object key) {
+  private void accept(ServerSocketChannel listening) {
+    try {
+      while (true) {
+        SocketChannel ch = listening.accept();
+        Thread.ofVirtual().name("control").start(() -> converse(ch));
+      }
+    } catch (IOException e) {
+      // closed by a MOVE, or the process is ending
+    }
+  }
+
+  private void exitWhenRemoved() {
     while (true) {
       try {
         Thread.sleep(SOCKET_CHECK_MS);
-        Object now =
-            Files.exists(control) ? Files.readAttributes(control, "unix:ino").get("ino") : null;
-        if (!Objects.equals(key, now)) {
-          log.warn("control socket {} was removed or replaced: exiting", control);
+        Path path = control;
+        Object key = controlKey;
+        Object now = Files.exists(path) ? Files.readAttributes(path, "unix:ino").get("ino") : null;
+        if (!Objects.equals(key, now) && path == control) {
+          log.warn("control socket {} was removed or replaced: exiting", path);
           System.exit(0);
         }
       } catch (InterruptedException e) {
@@ -145,6 +173,16 @@ public final class ProxyProcess {
   private synchronized Protocol.Reply handle(Protocol.Request r) {
     return switch (r.op()) {
       case HELLO, STOP -> state();
+      case MOVE -> {
+        try {
+          bind(Path.of(r.path()));
+          log.info("now controlled over {}", r.path());
+          yield state();
+        } catch (IOException e) {
+          yield Protocol.state(
+              pid, version, 0, "", options, "cannot move the control socket: " + e);
+        }
+      }
       case APPLY -> apply(r);
       case WINDOW -> {
         if (plane == null) {
