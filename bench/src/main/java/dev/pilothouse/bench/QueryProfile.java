@@ -30,6 +30,10 @@ public final class QueryProfile {
         }
         a.commit();
       }
+      if (args.length > 3 && args[3].equals("compact")) {
+        db.compact(); // the first 2 h move to a persisted block, as in bench/tsdb.sh
+        System.out.println("blocks: " + db.blocks());
+      }
       Engine e =
           new Engine(
               (mint, maxt, ms, b) -> db.select(mint, maxt, ms, b), Engine.Options.defaults());

@@ -156,6 +156,10 @@ public final class Engine {
     }
   }
 
+  /** Off with -Dpilothouse.promql.seriesAtATime=false: every range query then goes step by step. */
+  static final boolean SERIES_AT_A_TIME =
+      !"false".equals(System.getProperty("pilothouse.promql.seriesAtATime"));
+
   /** Evaluates query at every step from start to end (ms) into a matrix. */
   public Value.Matrix range(String query, long start, long end, long step) {
     if (step <= 0) {
@@ -391,7 +395,7 @@ public final class Engine {
 
     @Override
     public Object eval(Ast.Expr e, long t) {
-      if (end > start && step > 0 && SeriesAtATime.shape(e)) {
+      if (SERIES_AT_A_TIME && end > start && step > 0 && SeriesAtATime.shape(e)) {
         List<Sample>[] all = seriesAtATime(e);
         long k = t - start;
         if (all != null && k >= 0 && k % step == 0 && t <= end) {
