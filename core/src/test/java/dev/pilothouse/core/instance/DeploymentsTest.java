@@ -187,17 +187,21 @@ class DeploymentsTest extends ControllerFixture {
     }
   }
 
+  /** v1 runs; v2, which answers 30% of its requests with errors, is being deployed. */
+  void deployABadV2() {
+    deployments.apply(shop("v1"), "v1.yaml");
+    daemon(Duration.ofSeconds(2));
+    canaryErrorRate = 0.3;
+    deployments.apply(shop("v2"), "v2.yaml");
+  }
+
   List<String> sources() {
     return revisionList.stream().map(Revision::source).toList();
   }
 
   @Test
   void aRolledBackCanary_returnsTheDesiredStateToStable_onceAsANewRevision() {
-    deployments.apply(shop("v1"), "v1.yaml");
-    daemon(Duration.ofSeconds(2));
-    canaryErrorRate = 0.3;
-
-    deployments.apply(shop("v2"), "v2.yaml");
+    deployABadV2();
     daemon(Duration.ofSeconds(40));
 
     assertThat(rollouts.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
@@ -217,10 +221,7 @@ class DeploymentsTest extends ControllerFixture {
 
   @Test
   void aRollbackNotYetStored_isStoredByTheNextDaemon() {
-    deployments.apply(shop("v1"), "v1.yaml");
-    daemon(Duration.ofSeconds(2));
-    canaryErrorRate = 0.3;
-    deployments.apply(shop("v2"), "v2.yaml");
+    deployABadV2();
     while (rollouts.status("shop").orElseThrow().phase() != Rollout.Phase.ROLLED_BACK) {
       c.tick();
       rollouts.tick(); // the daemon dies before its Deployments tick stores the revert
@@ -238,10 +239,7 @@ class DeploymentsTest extends ControllerFixture {
 
   @Test
   void reapplyingTheVersionThatWasRolledBack_startsANewRollout_ratherThanBeingReverted() {
-    deployments.apply(shop("v1"), "v1.yaml");
-    daemon(Duration.ofSeconds(2));
-    canaryErrorRate = 0.3;
-    deployments.apply(shop("v2"), "v2.yaml");
+    deployABadV2();
     daemon(Duration.ofSeconds(40));
     canaryErrorRate = 0.0; // fixed without a new version number
 
