@@ -32,7 +32,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -231,11 +230,10 @@ public final class Daemon {
             () -> controller.status());
     Fleet fleet = new Fleet(controller, traffic, clock);
     String previewSecret = RolloutController.Options.secret(random);
-    AtomicReference<Deployments> deploy = new AtomicReference<>();
     checks =
         new RolloutChecks(
             () -> traffic.port().orElse(null),
-            () -> deploy.get().current(),
+            () -> deployments.current(), // read at each check, once deployments exists
             q -> telemetry.engine().instant(q, clock.millis()),
             previewSecret);
     rollouts =
@@ -252,7 +250,6 @@ public final class Daemon {
             new HostPreflight(
                 dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
             new HookBackups(dir.path()));
-    deploy.set(deployments);
     if (store.latest().isPresent()) {
       deployments.tick();
       rollouts.restoreCanaries();

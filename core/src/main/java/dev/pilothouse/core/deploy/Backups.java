@@ -22,10 +22,14 @@ public interface Backups {
       long durationMs,
       String message) {}
 
-  /** Backs up what previous needs before next (revision number revision) replaces it. */
+  /**
+   * Backs up what previous needs before next (revision number revision) replaces it.
+   *
+   * @return what the backup did, or null when none was taken (as {@link #none()})
+   */
   Result run(ServiceSpec previous, ServiceSpec next, long revision, Instant now);
 
-  /** No backups. */
+  /** No backups: nothing is taken and nothing is reported. */
   static Backups none() {
     return (previous, next, revision, now) -> null;
   }

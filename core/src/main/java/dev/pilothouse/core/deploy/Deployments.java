@@ -126,12 +126,13 @@ public final class Deployments {
    */
   public void tick() {
     synchronized (lock) {
-      for (Rollout r : rollouts.all()) {
+      List<Rollout> all = rollouts.all();
+      for (Rollout r : all) {
         if (awaitsRevert(r)) {
           revert(r);
         }
       }
-      Spec effective = effective(current);
+      Spec effective = effective(current, all);
       if (!effective.equals(applied)) {
         applied = effective;
         controller.apply(effective);
@@ -172,9 +173,9 @@ public final class Deployments {
    * under way (or rolled back, until its revert is stored) keeps its stable spec; the new version
    * runs as the rollout's canary.
    */
-  private Spec effective(Spec desired) {
+  private Spec effective(Spec desired, List<Rollout> all) {
     Spec out = desired;
-    for (Rollout r : rollouts.all()) {
+    for (Rollout r : all) {
       boolean keepStable =
           r.holdsStable() || (awaitsRevert(r) && r.plan().kind() != CanarySpec.Kind.ROLLING);
       if (keepStable && out.service(r.service()).isPresent()) {
@@ -259,7 +260,7 @@ public final class Deployments {
             s.plan(),
             opts.labels());
       }
-      applied = effective(spec);
+      applied = effective(spec, rollouts.all());
       controller.apply(applied);
       events.emit(
           new NewEvent(

@@ -108,31 +108,33 @@ public final class EventChain {
     return Optional.empty();
   }
 
+  /** A way of hashing an event's content after the previous hash. */
+  private interface Encoding {
+    String hash(
+        String prev,
+        long seq,
+        String at,
+        String type,
+        String service,
+        String instance,
+        String message,
+        Map<String, String> fields);
+  }
+
+  /** The current encoding, then the one events written before it carry. */
+  private static final List<Encoding> ENCODINGS = List.of(EventChain::hash, EventChain::legacyHash);
+
   /** Whether the event's hash covers its content after prev, in either encoding. */
   private static boolean contentMatches(String prev, Event e) {
     String at = e.at().toString();
-    return e.hash()
-            .equals(
-                hash(
-                    prev,
-                    e.seq(),
-                    at,
-                    e.type(),
-                    e.service(),
-                    e.instance(),
-                    e.message(),
-                    e.fields()))
-        || e.hash()
-            .equals(
-                legacyHash(
-                    prev,
-                    e.seq(),
-                    at,
-                    e.type(),
-                    e.service(),
-                    e.instance(),
-                    e.message(),
-                    e.fields()));
+    for (Encoding enc : ENCODINGS) {
+      String h =
+          enc.hash(prev, e.seq(), at, e.type(), e.service(), e.instance(), e.message(), e.fields());
+      if (e.hash().equals(h)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -239,8 +239,7 @@ public final class ProxyHost implements AutoCloseable {
     }
     if (standbyConn == null && Files.exists(standbySocket)) {
       try {
-        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-        ch.connect(UnixDomainSocketAddress.of(standbySocket));
+        SocketChannel ch = open(standbySocket);
         Protocol.Reply hello = call(ch, Protocol.Request.of(Protocol.Op.HELLO));
         if (hello == null || hello.protocol() != Protocol.VERSION || hello.pid() != standby.pid()) {
           ch.close();
@@ -280,16 +279,21 @@ public final class ProxyHost implements AutoCloseable {
         && (wanted.equals(served) || (wanted.port() == 0 && wanted.equals(served.withPort(0))));
   }
 
+  /** A connection to a proxy's control socket; nothing is left open when it fails. */
+  private static SocketChannel open(Path control) throws IOException {
+    SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+    try {
+      ch.connect(UnixDomainSocketAddress.of(control));
+      return ch;
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
   private boolean connect() {
     try {
-      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      try {
-        ch.connect(UnixDomainSocketAddress.of(socket));
-      } catch (IOException e) {
-        ch.close();
-        throw e;
-      }
-      conn = ch;
+      conn = open(socket);
     } catch (IOException | UnsupportedOperationException e) {
       ensureStarting();
       return false;
@@ -660,9 +664,7 @@ public final class ProxyHost implements AutoCloseable {
 
   private void connectQuietly() {
     try {
-      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      ch.connect(UnixDomainSocketAddress.of(socket));
-      conn = ch;
+      conn = open(socket);
     } catch (IOException e) {
       conn = null;
     }

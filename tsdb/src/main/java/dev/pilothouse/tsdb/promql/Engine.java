@@ -452,7 +452,8 @@ public final class Engine {
           // Rare: windows with staleness markers go through the copying path.
           for (Points p : rangeSelect(v, m.rangeMs(), t)) {
             if (p.labels().equals(s.labels())) {
-              out.add(new Window(p.labels(), p.t(), p.v(), 0, p.t().length - 1, prefix(p.v())));
+              out.add(
+                  new Window(p.labels(), p.t(), p.v(), 0, p.t().length - 1, resetPrefix(p.v())));
             }
           }
           continue;
@@ -483,7 +484,12 @@ public final class Engine {
         }
         out.add(
             new Window(
-                s.labels(), s.t(), s.v(), lo, hi, resets.computeIfAbsent(s, x -> prefix(x.v()))));
+                s.labels(),
+                s.t(),
+                s.v(),
+                lo,
+                hi,
+                resets.computeIfAbsent(s, x -> resetPrefix(x.v()))));
       }
       return out;
     }
@@ -495,10 +501,6 @@ public final class Engine {
         }
       }
       return false;
-    }
-
-    private static double[] prefix(double[] v) {
-      return resetPrefix(v);
     }
 
     List<Points> rangeSelect(Ast.VectorSelector v, long range, long t) {
