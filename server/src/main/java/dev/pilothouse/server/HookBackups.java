@@ -43,11 +43,7 @@ final class HookBackups implements dev.pilothouse.core.deploy.Backups {
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      com.fasterxml.jackson.databind.json.JsonMapper.builder()
-          .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
-          .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(
-              com.fasterxml.jackson.databind.SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+      dev.pilothouse.store.SpecJson.builder()
           .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
           .build();
 

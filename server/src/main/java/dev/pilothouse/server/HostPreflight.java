@@ -1,9 +1,9 @@
 package dev.pilothouse.server;
 
 import dev.pilothouse.core.instance.ServiceStatus;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -81,11 +81,10 @@ final class HostPreflight implements dev.pilothouse.core.deploy.Preflight {
 
   /** How many instances the deploy starts beside the running ones. */
   static int newInstances(ServiceSpec s) {
-    CanarySpec p = s.plan();
-    if (p.kind() == CanarySpec.Kind.ROLLING) {
-      return Math.max(1, p.maxSurge().resolve(s.replicas(), true));
-    }
-    return p.canaryReplicas();
+    return switch (s.plan()) {
+      case Strategy.Rolling r -> Math.max(1, r.maxSurge().resolve(s.replicas(), true));
+      case Strategy.Progressive p -> p.canaryReplicas();
+    };
   }
 
   private Result disk(DeploySpec d) {
@@ -135,7 +134,7 @@ final class HostPreflight implements dev.pilothouse.core.deploy.Preflight {
   }
 
   private Result ports(ServiceSpec s, int fresh) {
-    if (s.plan().kind() != CanarySpec.Kind.ROLLING && proxyPort.get().isEmpty()) {
+    if (s.plan() instanceof Strategy.Progressive && proxyPort.get().isEmpty()) {
       return new Result(
           "ports",
           false,

@@ -5,9 +5,9 @@ import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.rollout.Ports;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -68,11 +68,11 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   @Override
-  public CompletableFuture<List<Verdict>> smoke(String service, List<CanarySpec.SmokeTest> tests) {
+  public CompletableFuture<List<Verdict>> smoke(String service, List<Strategy.SmokeTest> tests) {
     return CompletableFuture.supplyAsync(
         () -> {
           List<Verdict> out = new ArrayList<>();
-          for (CanarySpec.SmokeTest t : tests) {
+          for (Strategy.SmokeTest t : tests) {
             out.add(smokeOne(service, t));
           }
           return out;
@@ -80,7 +80,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
         executor);
   }
 
-  private Verdict smokeOne(String service, CanarySpec.SmokeTest t) {
+  private Verdict smokeOne(String service, Strategy.SmokeTest t) {
     String name = "smoke " + t.method() + " " + t.path();
     Integer port = proxyPort.get();
     RouteSpec route = spec.get().service(service).map(ServiceSpec::route).orElse(null);
@@ -148,9 +148,9 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   @Override
-  public CompletableFuture<List<Verdict>> custom(Rollout r, List<CanarySpec.Check> checks) {
+  public CompletableFuture<List<Verdict>> custom(Rollout r, List<Strategy.Check> checks) {
     List<CompletableFuture<Verdict>> each = new ArrayList<>();
-    for (CanarySpec.Check c : checks) {
+    for (Strategy.Check c : checks) {
       each.add(
           CompletableFuture.supplyAsync(
               () ->
@@ -181,7 +181,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
    * POSTs the rollout's context as JSON; 2xx passes unless the answer's JSON says {"result":
    * "fail"} or "inconclusive" (with an optional "reason").
    */
-  private Verdict webhook(Rollout r, CanarySpec.Check c) {
+  private Verdict webhook(Rollout r, Strategy.Check c) {
     long start = System.nanoTime();
     try {
       String body = Api.JSON.writeValueAsString(context(r));
@@ -231,7 +231,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
    * comparison that filtered nothing out), fails naming the first zero or NaN, and is inconclusive
    * when the query returns no data.
    */
-  private Verdict promql(CanarySpec.Check c) {
+  private Verdict promql(Strategy.Check c) {
     dev.pilothouse.tsdb.promql.Value v;
     try {
       v = query.apply(c.target());
@@ -280,7 +280,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   /** Runs the command with sh -c; exit 0 passes. Its last output line is quoted in the reason. */
-  private Verdict command(Rollout r, CanarySpec.Check c) {
+  private Verdict command(Rollout r, Strategy.Check c) {
     ServiceSpec s = r.after().service(r.service()).orElseThrow();
     ProcessBuilder pb = new ProcessBuilder("sh", "-c", c.target());
     pb.directory(Path.of(s.workdir()).toFile());
@@ -332,7 +332,7 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   @Override
-  public void drive(String service, CanarySpec.Load load, Duration duration) {
+  public void drive(String service, Strategy.Load load, Duration duration) {
     Integer port = proxyPort.get();
     if (port == null) {
       return;

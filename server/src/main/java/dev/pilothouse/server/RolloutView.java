@@ -20,7 +20,7 @@ final class RolloutView {
         r.before().service(r.service()).map(s -> s.version()).orElse(""),
         r.after().service(r.service()).map(s -> s.version()).orElse(""),
         r.step(),
-        r.plan().steps().size(),
+        r.stepCount(),
         r.weight(),
         r.startedAt().toString(),
         r.verdicts().stream().map(RolloutView::view).toList(),

@@ -7,13 +7,13 @@ import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.deploy.Preflight;
 import dev.pilothouse.core.instance.ServiceStatus;
 import dev.pilothouse.core.rollout.Rollout;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.spec.Strategy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -173,7 +173,7 @@ class PreflightAndChecksTest {
         "shop",
         new Spec(List.of(svc("v1", 0, DeploySpec.defaults()))),
         new Spec(List.of(after)),
-        CanarySpec.of(List.of()),
+        Strategy.Canary.of(List.of()),
         Rollout.Phase.PROGRESSING,
         1,
         20,
@@ -235,26 +235,24 @@ class PreflightAndChecksTest {
               .custom(
                   rollout(v2),
                   List.of(
-                      new CanarySpec.Check(
-                          "hook", "webhook", base + "/pass", Duration.ofSeconds(5)),
-                      new CanarySpec.Check(
+                      new Strategy.Check("hook", "webhook", base + "/pass", Duration.ofSeconds(5)),
+                      new Strategy.Check(
                           "judge", "webhook", base + "/judge", Duration.ofSeconds(5)),
-                      new CanarySpec.Check(
+                      new Strategy.Check(
                           "ok-cmd",
                           "command",
                           "test \"$PILOTHOUSE_VERSION\" = v2 && echo fine",
                           Duration.ofSeconds(5)),
-                      new CanarySpec.Check(
+                      new Strategy.Check(
                           "bad-cmd",
                           "command",
                           "echo replication lag 30s; exit 2",
                           Duration.ofSeconds(5)),
-                      new CanarySpec.Check("slow", "command", "sleep 30", Duration.ofMillis(300)),
-                      new CanarySpec.Check(
-                          "true", "promql", "vector(1) > 0", Duration.ofSeconds(5)),
-                      new CanarySpec.Check(
+                      new Strategy.Check("slow", "command", "sleep 30", Duration.ofMillis(300)),
+                      new Strategy.Check("true", "promql", "vector(1) > 0", Duration.ofSeconds(5)),
+                      new Strategy.Check(
                           "false", "promql", "vector(0) == bool 1", Duration.ofSeconds(5)),
-                      new CanarySpec.Check(
+                      new Strategy.Check(
                           "nodata", "promql", "nonexistent_metric", Duration.ofSeconds(5))))
               .get();
       assertThat(v)

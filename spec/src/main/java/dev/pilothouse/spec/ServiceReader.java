@@ -1,6 +1,5 @@
 package dev.pilothouse.spec;
 
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.Resources;
@@ -8,6 +7,7 @@ import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,15 +64,15 @@ final class ServiceReader extends SectionReader {
     Resources resources =
         f.object("resources", RESOURCES).map(this::resources).orElse(Resources.none());
     RouteSpec route = new RouteReader(this).route(f);
-    CanarySpec canary =
+    Strategy strategy =
         f.object("strategy", STRATEGY)
             .map(sf -> new StrategyReader(this).strategy(sf, replicas))
             .orElse(null);
-    if (canary != null && canary.kind() != CanarySpec.Kind.ROLLING && route == null) {
+    if (strategy instanceof Strategy.Progressive && route == null) {
       problems.at(
           f.get("strategy").orElseThrow(),
           f.join("strategy"),
-          "a " + canary.kind().wire() + " strategy needs the service to have a route",
+          "a " + strategy.kind().wire() + " strategy needs the service to have a route",
           "add 'route: /' (or another prefix) so that traffic can be split");
     }
     DeploySpec deploy =
@@ -96,7 +96,7 @@ final class ServiceReader extends SectionReader {
         stop,
         resources,
         route,
-        canary,
+        strategy,
         deploy,
         inheritEnv(f));
   }

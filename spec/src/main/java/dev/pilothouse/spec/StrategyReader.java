@@ -1,6 +1,6 @@
 package dev.pilothouse.spec;
 
-import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,13 +17,13 @@ final class StrategyReader extends SectionReader {
     super(parent);
   }
 
-  CanarySpec strategy(Fields f, int serviceReplicas) {
+  Strategy strategy(Fields f, int serviceReplicas) {
     String type = f.string("type").orElse("rolling");
-    CanarySpec.Kind kind =
+    Strategy.Kind kind =
         switch (Fields.norm(type)) {
-          case "rolling" -> CanarySpec.Kind.ROLLING;
-          case "canary" -> CanarySpec.Kind.CANARY;
-          case "bluegreen" -> CanarySpec.Kind.BLUE_GREEN;
+          case "rolling" -> Strategy.Kind.ROLLING;
+          case "canary" -> Strategy.Kind.CANARY;
+          case "bluegreen" -> Strategy.Kind.BLUE_GREEN;
           default -> null;
         };
     if (kind == null) {
@@ -50,7 +50,16 @@ final class StrategyReader extends SectionReader {
                   "validation",
                   "maxAnalysisWait");
           case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
-          case BLUE_GREEN -> List.of("maxSurge", "maxUnavailable", "steps", "sticky");
+          case BLUE_GREEN ->
+              List.of(
+                  "maxSurge",
+                  "maxUnavailable",
+                  "steps",
+                  "sticky",
+                  "checks",
+                  "load",
+                  "maxAnalysisWait",
+                  "validation");
         };
     for (String field : notFor) {
       f.get(field)
@@ -60,24 +69,27 @@ final class StrategyReader extends SectionReader {
                       n,
                       f.join(field),
                       "'" + field + "' does not apply to a " + kind.wire() + " strategy",
-                      "remove it, or choose another strategy type"));
+                      kind == Strategy.Kind.BLUE_GREEN && field.equals("validation")
+                          ? "a blue-green deploy judges the new set for its 'rollbackWindow';"
+                              + " set that instead"
+                          : "remove it, or choose another strategy type"));
     }
-    CanarySpec.Amount surge = amount(f, "maxSurge", CanarySpec.Amount.of(1));
-    CanarySpec.Amount unavailable = amount(f, "maxUnavailable", CanarySpec.Amount.of(0));
-    if (kind == CanarySpec.Kind.ROLLING && surge.value() == 0 && unavailable.value() == 0) {
+    Strategy.Amount surge = amount(f, "maxSurge", Strategy.Amount.of(1));
+    Strategy.Amount unavailable = amount(f, "maxUnavailable", Strategy.Amount.of(0));
+    if (kind == Strategy.Kind.ROLLING && surge.value() == 0 && unavailable.value() == 0) {
       problems.at(
           f.get("maxSurge").or(() -> f.get("maxUnavailable")).orElseThrow(),
           f.join("maxSurge"),
           "maxSurge and maxUnavailable are both 0, so no instance could ever be replaced",
           "allow at least one: e.g. 'maxSurge: 1' (start the new one first)");
     }
-    List<CanarySpec.Step> steps =
+    List<Strategy.Step> steps =
         new ArrayList<>(
             List.of(
-                CanarySpec.Step.weight(10),
-                CanarySpec.Step.analysis(Duration.ofSeconds(30)),
-                CanarySpec.Step.weight(50),
-                CanarySpec.Step.analysis(Duration.ofSeconds(30))));
+                Strategy.Step.weight(10),
+                Strategy.Step.analysis(Duration.ofSeconds(30)),
+                Strategy.Step.weight(50),
+                Strategy.Step.analysis(Duration.ofSeconds(30))));
     Optional<Node> sn = f.get("steps");
     if (sn.isPresent()) {
       steps.clear();
@@ -93,7 +105,7 @@ final class StrategyReader extends SectionReader {
         }
       }
     }
-    List<CanarySpec.MatchRule> match = new ArrayList<>();
+    List<Strategy.MatchRule> match = new ArrayList<>();
     Optional<Node> mn = f.get("match");
     if (mn.isPresent()) {
       if (!(mn.get() instanceof Node.ListNode list)) {
@@ -122,14 +134,14 @@ final class StrategyReader extends SectionReader {
           }
           String on = mf.has("header") ? "header" : "cookie";
           String name = mf.string(on).orElse("");
-          match.add(new CanarySpec.MatchRule(on, name, mf.string("value").orElse("*")));
+          match.add(new Strategy.MatchRule(on, name, mf.string("value").orElse("*")));
         }
       }
     }
     int replicas =
         f.integer("canaryReplicas", 1, 1000)
             .map(Long::intValue)
-            .orElse(kind == CanarySpec.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
+            .orElse(kind == Strategy.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
     Duration deadline = duration(f, "progressDeadline", Duration.ofMinutes(10), false);
     Duration maxWait = duration(f, "maxAnalysisWait", Duration.ofMinutes(5), true);
     double alpha = 0.05;
@@ -147,7 +159,7 @@ final class StrategyReader extends SectionReader {
       maxLatMs = duration(af, "maxLatencyIncrease", Duration.ofMillis(5), true).toNanos() / 1e6;
       maxLatRatio = af.number("maxLatencyIncreaseRatio", 0.0, 100.0, true).orElse(maxLatRatio);
     }
-    List<CanarySpec.SmokeTest> smoke = new ArrayList<>();
+    List<Strategy.SmokeTest> smoke = new ArrayList<>();
     for (Fields sf : objects(f, "smoke", SMOKE, "write e.g. '- {path: /health, status: 200}'")) {
       String p =
           sf.require("path", "give the request path, e.g. 'path: /health'").isPresent()
@@ -161,14 +173,14 @@ final class StrategyReader extends SectionReader {
             "write e.g. /health");
       }
       smoke.add(
-          new CanarySpec.SmokeTest(
+          new Strategy.SmokeTest(
               sf.string("method").orElse("GET").toUpperCase(Locale.ROOT),
               p,
               sf.integer("status", 100, 599).map(Long::intValue).orElse(200),
               sf.string("body").orElse(""),
               duration(sf, "maxLatency", Duration.ofSeconds(2), false)));
     }
-    List<CanarySpec.Check> checks = new ArrayList<>();
+    List<Strategy.Check> checks = new ArrayList<>();
     List<Fields> checkFields =
         objects(f, "checks", CHECK, "write e.g. '- {name: db, command: ./check-db.sh}'");
     for (int i = 0; i < checkFields.size(); i++) {
@@ -202,56 +214,48 @@ final class StrategyReader extends SectionReader {
             "write e.g. http://127.0.0.1:9000/check");
       }
       checks.add(
-          new CanarySpec.Check(
+          new Strategy.Check(
               cf.string("name").orElse(ck + "-" + (i + 1)),
               ck,
               target,
               duration(cf, "timeout", Duration.ofSeconds(30), false)));
     }
-    CanarySpec.Load load =
+    Strategy.Load load =
         f.object("load", LOAD)
             .map(
                 lf ->
-                    new CanarySpec.Load(
+                    new Strategy.Load(
                         lf.number("rate", 0.001, 100_000, true).orElse(10.0),
                         lf.string("path").orElse("/")))
             .orElse(null);
-    Duration rollbackWindow =
-        duration(
-            f,
-            "rollbackWindow",
-            kind == CanarySpec.Kind.BLUE_GREEN ? Duration.ofMinutes(1) : Duration.ZERO,
-            true);
-    Duration validation =
-        duration(
-            f,
-            "validation",
-            kind == CanarySpec.Kind.BLUE_GREEN ? rollbackWindow : Duration.ZERO,
-            true);
-    boolean sticky = f.bool("sticky").orElse(false);
-    return new CanarySpec(
-        kind == CanarySpec.Kind.CANARY ? steps : List.of(),
-        replicas,
-        match,
-        deadline,
-        maxWait,
-        alpha,
-        minRequests,
-        maxErr,
-        maxLatMs,
-        maxLatRatio,
-        kind,
-        surge,
-        unavailable,
-        smoke,
-        checks,
-        load,
-        validation,
-        sticky,
-        rollbackWindow);
+    Duration rollbackWindow = duration(f, "rollbackWindow", Duration.ofMinutes(1), true);
+    Duration validation = duration(f, "validation", Duration.ZERO, true);
+    Strategy.Analysis analysis =
+        new Strategy.Analysis(alpha, minRequests, maxErr, maxLatMs, maxLatRatio);
+    return switch (kind) {
+      case ROLLING ->
+          surge.value() == 0 && unavailable.value() == 0
+              ? Strategy.rolling() // refused above; the spec is not used
+              : new Strategy.Rolling(surge, unavailable, deadline);
+      case CANARY ->
+          new Strategy.Canary(
+              steps,
+              replicas,
+              match,
+              f.bool("sticky").orElse(false),
+              analysis,
+              maxWait,
+              checks,
+              load,
+              smoke,
+              validation,
+              deadline);
+      case BLUE_GREEN ->
+          new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline);
+    };
   }
 
-  CanarySpec.Amount amount(Fields f, String field, CanarySpec.Amount dflt) {
+  Strategy.Amount amount(Fields f, String field, Strategy.Amount dflt) {
     Optional<Node> on = f.get(field);
     if (on.isEmpty()) {
       return dflt;
@@ -266,10 +270,10 @@ final class StrategyReader extends SectionReader {
           "write a count of instances, e.g. 1, or a percentage up to 100%, e.g. 25%");
       return dflt;
     }
-    return new CanarySpec.Amount(Integer.parseInt(m.group(1)), m.group(2) != null);
+    return new Strategy.Amount(Integer.parseInt(m.group(1)), m.group(2) != null);
   }
 
-  Optional<CanarySpec.Step> step(Node item, String path) {
+  Optional<Strategy.Step> step(Node item, String path) {
     if (!(item instanceof Node.MapNode m) || m.entries().size() != 1) {
       problems.at(
           item,
@@ -280,19 +284,18 @@ final class StrategyReader extends SectionReader {
     }
     Fields sf = new Fields(m, path, problems, STEP);
     if (sf.has("weight")) {
-      return sf.integer("weight", 0, 100).map(w -> CanarySpec.Step.weight(w.intValue()));
+      return sf.integer("weight", 0, 100).map(w -> Strategy.Step.weight(w.intValue()));
     }
     if (sf.has("analysis")) {
       return Optional.of(
-          CanarySpec.Step.analysis(duration(sf, "analysis", Duration.ofSeconds(30), false)));
+          Strategy.Step.analysis(duration(sf, "analysis", Duration.ofSeconds(30), false)));
     }
     if (sf.has("pause")) {
       Node p = sf.get("pause").orElseThrow();
       if (p instanceof Node.Scalar sc && sc.text().equalsIgnoreCase("manual")) {
-        return Optional.of(CanarySpec.Step.pause(null));
+        return Optional.of(Strategy.Step.pause(null));
       }
-      return Optional.of(
-          CanarySpec.Step.pause(duration(sf, "pause", Duration.ofSeconds(30), false)));
+      return Optional.of(Strategy.Step.pause(duration(sf, "pause", Duration.ofSeconds(30), false)));
     }
     return Optional.empty();
   }

@@ -2,12 +2,12 @@ package dev.pilothouse.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -420,6 +420,21 @@ class SpecParserTest {
             "services.shop.strategy.steps",
             "'steps' does not apply to a blueGreen strategy"),
         Arguments.of(
+            "validation on blue-green (its rollback window is what is watched)",
+            svc("    route: /\n    strategy:\n      type: blueGreen\n      validation: 5m\n"),
+            7,
+            19,
+            "services.shop.strategy.validation",
+            "'validation' does not apply to a blueGreen strategy"),
+        Arguments.of(
+            "checks on blue-green (it has no analysis steps to run them at)",
+            svc(
+                "    route: /\n    strategy:\n      type: blueGreen\n      checks:\n        - {command: ./x}\n"),
+            8,
+            9,
+            "services.shop.strategy.checks",
+            "'checks' does not apply to a blueGreen strategy"),
+        Arguments.of(
             "check without target",
             svc(
                 "    route: /\n    strategy:\n      type: canary\n      checks:\n        - {name: x}\n"),
@@ -730,21 +745,21 @@ class SpecParserTest {
                 + "      analysis: {alpha: 0.01, minRequests: 200, maxLatencyIncrease: 20ms}\n");
     ParsedSpec r = parse(yaml);
     assertThat(r.errors()).isEmpty();
-    var c = r.spec().orElseThrow().services().get(0).canary();
+    var c = (Strategy.Canary) r.spec().orElseThrow().services().get(0).strategy();
     assertThat(c.canaryReplicas()).isEqualTo(2);
     assertThat(c.steps())
         .containsExactly(
-            dev.pilothouse.core.spec.CanarySpec.Step.weight(20),
-            dev.pilothouse.core.spec.CanarySpec.Step.analysis(Duration.ofMinutes(1)),
-            dev.pilothouse.core.spec.CanarySpec.Step.pause(null),
-            dev.pilothouse.core.spec.CanarySpec.Step.pause(Duration.ofSeconds(10)));
+            dev.pilothouse.core.spec.Strategy.Step.weight(20),
+            dev.pilothouse.core.spec.Strategy.Step.analysis(Duration.ofMinutes(1)),
+            dev.pilothouse.core.spec.Strategy.Step.pause(null),
+            dev.pilothouse.core.spec.Strategy.Step.pause(Duration.ofSeconds(10)));
     assertThat(c.match())
         .containsExactly(
-            new dev.pilothouse.core.spec.CanarySpec.MatchRule("header", "x-canary", "1"),
-            new dev.pilothouse.core.spec.CanarySpec.MatchRule("cookie", "beta", "*"));
-    assertThat(c.alpha()).isEqualTo(0.01);
-    assertThat(c.minRequests()).isEqualTo(200);
-    assertThat(c.maxLatencyIncreaseMs()).isEqualTo(20.0);
+            new dev.pilothouse.core.spec.Strategy.MatchRule("header", "x-canary", "1"),
+            new dev.pilothouse.core.spec.Strategy.MatchRule("cookie", "beta", "*"));
+    assertThat(c.analysis())
+        .as("unset thresholds keep their defaults")
+        .isEqualTo(new Strategy.Analysis(0.01, 200, 0.01, 20.0, 0.10));
     assertThat(c.progressDeadline()).isEqualTo(Duration.ofMinutes(10));
     assertThat(
             parse(svc("    route: /\n    strategy: {type: canary}\n"))
@@ -752,9 +767,8 @@ class SpecParserTest {
                 .orElseThrow()
                 .services()
                 .get(0)
-                .canary()
-                .steps())
-        .hasSize(4);
+                .strategy())
+        .isInstanceOfSatisfying(Strategy.Canary.class, d -> assertThat(d.steps()).hasSize(4));
     assertThat(
             parse(svc("    strategy: {type: rolling}\n"))
                 .spec()
@@ -762,7 +776,7 @@ class SpecParserTest {
                 .services()
                 .get(0)
                 .plan())
-        .isEqualTo(CanarySpec.rolling());
+        .isEqualTo(Strategy.rolling());
   }
 
   @Test
@@ -780,10 +794,6 @@ class SpecParserTest {
             + "      smoke:\n"
             + "        - {path: /health, body: ok, maxLatency: 300ms}\n"
             + "        - {path: /orders, method: post, status: 201}\n"
-            + "      checks:\n"
-            + "        - {name: queue, command: ./check-queue.sh, timeout: 10s}\n"
-            + "        - {webhook: 'http://127.0.0.1:9000/judge'}\n"
-            + "      load: {rate: 20, path: /ping}\n"
             + "    deploy:\n"
             + "      artifact: app.jar\n"
             + "      sha256: "
@@ -800,22 +810,38 @@ class SpecParserTest {
     ParsedSpec r = SpecParser.parse("shop.yaml", yaml, Path.of("/srv/app"), Map.of());
     assertThat(r.errors()).isEmpty();
     ServiceSpec s = r.spec().orElseThrow().service("shop").orElseThrow();
-    CanarySpec p = s.plan();
-    assertThat(p.kind()).isEqualTo(CanarySpec.Kind.BLUE_GREEN);
+    var p = (Strategy.BlueGreen) s.plan();
+    assertThat(p.kind()).isEqualTo(Strategy.Kind.BLUE_GREEN);
     assertThat(p.canaryReplicas()).as("a full set").isEqualTo(4);
     assertThat(p.rollbackWindow()).hasMinutes(2);
-    assertThat(p.validation()).as("the rollback window is watched").hasMinutes(2);
-    assertThat(p.steps()).isEmpty();
+    assertThat(p.watch()).as("the rollback window is watched").hasMinutes(2);
+    assertThat(p.analysis()).isEqualTo(Strategy.Analysis.DEFAULT);
     assertThat(p.smoke())
         .containsExactly(
-            new CanarySpec.SmokeTest("GET", "/health", 200, "ok", Duration.ofMillis(300)),
-            new CanarySpec.SmokeTest("POST", "/orders", 201, "", Duration.ofSeconds(2)));
-    assertThat(p.checks())
+            new Strategy.SmokeTest("GET", "/health", 200, "ok", Duration.ofMillis(300)),
+            new Strategy.SmokeTest("POST", "/orders", 201, "", Duration.ofSeconds(2)));
+    var canary =
+        (Strategy.Canary)
+            parse(
+                    svc(
+                        "    route: /\n"
+                            + "    strategy:\n"
+                            + "      type: canary\n"
+                            + "      checks:\n"
+                            + "        - {name: queue, command: ./check-queue.sh, timeout: 10s}\n"
+                            + "        - {webhook: 'http://127.0.0.1:9000/judge'}\n"
+                            + "      load: {rate: 20, path: /ping}\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .plan();
+    assertThat(canary.checks())
         .containsExactly(
-            new CanarySpec.Check("queue", "command", "./check-queue.sh", Duration.ofSeconds(10)),
-            new CanarySpec.Check(
+            new Strategy.Check("queue", "command", "./check-queue.sh", Duration.ofSeconds(10)),
+            new Strategy.Check(
                 "webhook-2", "webhook", "http://127.0.0.1:9000/judge", Duration.ofSeconds(30)));
-    assertThat(p.load()).isEqualTo(new CanarySpec.Load(20, "/ping"));
+    assertThat(canary.load()).isEqualTo(new Strategy.Load(20, "/ping"));
     DeploySpec d = s.deploy();
     assertThat(d.artifact()).isEqualTo("/srv/app/app.jar");
     assertThat(d.sha256()).isEqualTo("ab".repeat(32));
@@ -840,8 +866,8 @@ class SpecParserTest {
             .orElseThrow()
             .services()
             .get(0);
-    assertThat(rolling.plan().maxSurge().resolve(8, true)).isEqualTo(2);
-    assertThat(rolling.plan().maxUnavailable().resolve(8, false)).isEqualTo(1);
+    assertThat(rolling.plan().replacement().maxSurge().resolve(8, true)).isEqualTo(2);
+    assertThat(rolling.plan().replacement().maxUnavailable().resolve(8, false)).isEqualTo(1);
   }
 
   @Test

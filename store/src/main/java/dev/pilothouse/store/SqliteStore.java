@@ -4,11 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventChain;
 import dev.pilothouse.core.event.EventLog;
@@ -60,13 +56,7 @@ public final class SqliteStore
     this.connection = connection;
     this.h = Jdbi.create(connection).open();
     this.clock = clock;
-    this.json =
-        JsonMapper.builder()
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    this.json = SpecJson.builder().build();
     Optional<Map<String, Object>> last =
         h.createQuery("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             .mapToMap()
@@ -91,6 +81,7 @@ public final class SqliteStore
           .dataSource(url, "", "")
           .locations("classpath:db/sqlite")
           .loggers("slf4j")
+          .javaMigrations(new V4__strategy_types())
           .load()
           .migrate();
       Connection c = DriverManager.getConnection(url, config.toProperties());

@@ -15,6 +15,7 @@ import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.spec.Strategy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,11 +81,11 @@ class SqliteStoreTest {
   @Test
   void rollouts_roundTripWithVerdictsAndSurviveReopen() {
     var plan =
-        dev.pilothouse.core.spec.CanarySpec.of(
+        dev.pilothouse.core.spec.Strategy.Canary.of(
             List.of(
-                dev.pilothouse.core.spec.CanarySpec.Step.weight(10),
-                dev.pilothouse.core.spec.CanarySpec.Step.pause(null),
-                dev.pilothouse.core.spec.CanarySpec.Step.analysis(Duration.ofSeconds(30))));
+                dev.pilothouse.core.spec.Strategy.Step.weight(10),
+                dev.pilothouse.core.spec.Strategy.Step.pause(null),
+                dev.pilothouse.core.spec.Strategy.Step.analysis(Duration.ofSeconds(30))));
     var verdict =
         new dev.pilothouse.core.analysis.Verdict(
             "latency",
@@ -118,6 +119,177 @@ class SqliteStoreTest {
                 assertThat(x.verdicts().get(0).reason()).isEqualTo("too little traffic");
               });
     }
+  }
+
+  @Test
+  void everyStrategyType_roundTripsAsItsOwnRecord() {
+    ServiceSpec base = spec().services().get(0);
+    Strategy.Canary canary =
+        new Strategy.Canary(
+            List.of(Strategy.Step.weight(20), Strategy.Step.analysis(Duration.ofSeconds(30))),
+            2,
+            List.of(new Strategy.MatchRule("header", "x-canary", "1")),
+            true,
+            new Strategy.Analysis(0.01, 200, 0.02, 12.5, 0.2),
+            Duration.ofMinutes(3),
+            List.of(new Strategy.Check("db", "command", "./check", Duration.ofSeconds(5))),
+            new Strategy.Load(20, "/ping"),
+            List.of(new Strategy.SmokeTest("GET", "/h", 200, "ok", Duration.ofSeconds(1))),
+            Duration.ofMinutes(2),
+            Duration.ofMinutes(4));
+    Strategy.BlueGreen blueGreen =
+        new Strategy.BlueGreen(
+            3,
+            List.of(),
+            Strategy.Analysis.DEFAULT,
+            List.of(),
+            Duration.ofSeconds(45),
+            Duration.ofMinutes(10));
+    Strategy.Rolling rolling =
+        Strategy.Rolling.of(new Strategy.Amount(25, true), Strategy.Amount.of(1));
+    Spec spec =
+        new Spec(
+            List.of(
+                base.withPlan(canary),
+                withName(base, "b").withPlan(blueGreen),
+                withName(base, "c").withPlan(rolling),
+                withName(base, "d").withPlan(null)));
+    try (SqliteStore s = open()) {
+      s.append(spec, "x");
+    }
+    try (SqliteStore s = open()) {
+      Spec back = s.latest().orElseThrow().spec();
+      assertThat(back).isEqualTo(spec);
+      assertThat(back.services())
+          .extracting(ServiceSpec::plan)
+          .containsExactly(canary, blueGreen, rolling, Strategy.rolling());
+    }
+  }
+
+  @Test
+  void rowsWrittenBeforeStrategyTypes_areMigratedOnce_toTheTypedRecords() throws Exception {
+    Path db = dir.resolve("p.db");
+    org.flywaydb.core.Flyway.configure()
+        .dataSource("jdbc:sqlite:" + db, "", "")
+        .locations("classpath:db/sqlite")
+        .target("3")
+        .load()
+        .migrate();
+    // As 0.x wrote them: one record for every strategy, its kind a field, analysis fields flat.
+    String canary =
+        "{\"steps\":[{\"kind\":\"WEIGHT\",\"weight\":10,\"duration\":null}],"
+            + "\"canaryReplicas\":2,\"match\":[],\"progressDeadline\":\"PT10M\","
+            + "\"maxAnalysisWait\":\"PT5M\",\"alpha\":0.01,\"minRequests\":80,"
+            + "\"maxErrorRateIncrease\":0.02,\"maxLatencyIncreaseMs\":7.0,"
+            + "\"maxLatencyIncreaseRatio\":0.1,\"kind\":\"CANARY\","
+            + "\"maxSurge\":{\"value\":1,\"percent\":false},"
+            + "\"maxUnavailable\":{\"value\":0,\"percent\":false},\"smoke\":[],"
+            + "\"checks\":[],\"load\":null,\"validation\":\"PT1M\",\"sticky\":true,"
+            + "\"rollbackWindow\":\"PT0S\"}";
+    String blueGreen =
+        canary
+            .replace("\"CANARY\"", "\"BLUE_GREEN\"")
+            .replace("\"rollbackWindow\":\"PT0S\"", "\"rollbackWindow\":\"PT30S\"");
+    String rolling =
+        canary
+            .replace("\"CANARY\"", "\"ROLLING\"")
+            .replace("{\"value\":1,\"percent\":false}", "{\"value\":2,\"percent\":false}");
+    var mapper = SpecJson.builder().build();
+    var services = mapper.createArrayNode();
+    String[][] legacy = {{"a", canary}, {"b", blueGreen}, {"c", rolling}, {"d", "null"}};
+    for (String[] p : legacy) {
+      var svc =
+          (com.fasterxml.jackson.databind.node.ObjectNode)
+              mapper.valueToTree(withName(spec().services().get(0), p[0]));
+      svc.remove("strategy");
+      svc.set("canary", mapper.readTree(p[1]));
+      services.add(svc);
+    }
+    var root = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.valueToTree(spec());
+    root.set("services", services);
+    String spec = mapper.writeValueAsString(root);
+    String rollout =
+        "{\"service\":\"a\",\"before\":"
+            + spec
+            + ",\"after\":"
+            + spec
+            + ",\"plan\":"
+            + canary
+            + ",\"phase\":\"PAUSED\",\"step\":0,\"weight\":10,"
+            + "\"startedAt\":\"1970-01-01T00:00:00Z\",\"stepStartedAt\":\"1970-01-01T00:00:00Z\","
+            + "\"reason\":\"x\",\"verdicts\":[],\"smoked\":true,\"baseline\":null}";
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        var st = c.createStatement()) {
+      st.execute(
+          "INSERT INTO revisions(number, at, source, spec_json) VALUES (1, '2026-01-01T00:00:00Z',"
+              + " 'old.yaml', '"
+              + spec
+              + "')");
+      st.execute("INSERT INTO rollouts(service, json) VALUES ('a', '" + rollout + "')");
+    }
+    try (SqliteStore s = open()) {
+      List<Strategy> plans =
+          s.latest().orElseThrow().spec().services().stream().map(ServiceSpec::plan).toList();
+      assertThat(plans.get(0))
+          .isEqualTo(
+              new Strategy.Canary(
+                  List.of(Strategy.Step.weight(10)),
+                  2,
+                  List.of(),
+                  true,
+                  new Strategy.Analysis(0.01, 80, 0.02, 7.0, 0.1),
+                  Duration.ofMinutes(5),
+                  List.of(),
+                  null,
+                  List.of(),
+                  Duration.ofMinutes(1),
+                  Duration.ofMinutes(10)));
+      assertThat(plans.get(1))
+          .isEqualTo(
+              new Strategy.BlueGreen(
+                  2,
+                  List.of(),
+                  new Strategy.Analysis(0.01, 80, 0.02, 7.0, 0.1),
+                  List.of(),
+                  Duration.ofSeconds(30),
+                  Duration.ofMinutes(10)));
+      assertThat(plans.get(2))
+          .isEqualTo(
+              new Strategy.Rolling(
+                  Strategy.Amount.of(2), Strategy.Amount.of(0), Duration.ofMinutes(10)));
+      assertThat(plans.get(3)).as("no strategy: the default rolling").isEqualTo(Strategy.rolling());
+      assertThat(s.rollouts())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.plan()).isEqualTo(plans.get(0));
+                assertThat(r.before().services().get(1).plan()).isEqualTo(plans.get(1));
+              });
+    }
+    try (SqliteStore s = open()) { // reopening does not migrate again
+      assertThat(s.latest().orElseThrow().spec().services().get(0).plan())
+          .isInstanceOf(Strategy.Canary.class);
+    }
+  }
+
+  static ServiceSpec withName(ServiceSpec s, String name) {
+    return new ServiceSpec(
+        name,
+        s.command(),
+        s.args(),
+        s.env(),
+        s.workdir(),
+        s.version(),
+        s.replicas(),
+        s.liveness(),
+        s.readiness(),
+        s.restart(),
+        s.stop(),
+        s.resources(),
+        s.route(),
+        s.strategy(),
+        s.deploy(),
+        s.inheritEnv());
   }
 
   @Test

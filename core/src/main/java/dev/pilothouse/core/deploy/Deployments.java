@@ -7,12 +7,12 @@ import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.SpecDiff;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -177,7 +177,7 @@ public final class Deployments {
     Spec out = desired;
     for (Rollout r : all) {
       boolean keepStable =
-          r.holdsStable() || (awaitsRevert(r) && r.plan().kind() != CanarySpec.Kind.ROLLING);
+          r.holdsStable() || (awaitsRevert(r) && r.plan() instanceof Strategy.Progressive);
       if (keepStable && out.service(r.service()).isPresent()) {
         out = out.with(r.before().service(r.service()).orElseThrow());
       }

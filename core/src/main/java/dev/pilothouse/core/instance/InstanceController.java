@@ -444,8 +444,8 @@ public final class InstanceController {
             k ->
                 (k < CANARY_SLOT_BASE && k >= spec.replicas())
                     || k >= CANARY_SLOT_BASE + st.canaryCount);
-    int maxSurge = spec.plan().maxSurge().resolve(spec.replicas(), true);
-    int maxUnavailable = spec.plan().maxUnavailable().resolve(spec.replicas(), false);
+    int maxSurge = spec.plan().replacement().maxSurge().resolve(spec.replicas(), true);
+    int maxUnavailable = spec.plan().replacement().maxUnavailable().resolve(spec.replicas(), false);
     if (maxSurge == 0 && maxUnavailable == 0) {
       maxSurge = 1;
     }

@@ -1,5 +1,6 @@
 package dev.pilothouse.core.rollout;
 
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -8,7 +9,7 @@ import java.util.Map;
  * Advances a blue-green rollout once the new set is ready and smoke-tested: all traffic moves in
  * one swap, the old set stays warm, and the new set is judged for the rollback window.
  */
-final class BlueGreenAdvance implements RolloutController.Advance {
+final class BlueGreenAdvance implements RolloutController.Advance<Strategy.BlueGreen> {
   private final RolloutController c;
   private final RolloutController.Options o;
 
@@ -18,10 +19,10 @@ final class BlueGreenAdvance implements RolloutController.Advance {
   }
 
   @Override
-  public void advance(Rollout r, Instant now) {
+  public void advance(Rollout r, Strategy.BlueGreen plan, Instant now) {
     Ports.Sample base = c.stableBaseline(r);
-    o.traffic().split(r.service(), c.split(r, 100));
-    Duration window = r.plan().rollbackWindow();
+    o.traffic().split(r.service(), c.split(r, plan, 100));
+    Duration window = plan.rollbackWindow();
     Rollout next =
         c.save(
             r.validating(

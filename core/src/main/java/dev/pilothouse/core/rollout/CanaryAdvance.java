@@ -2,7 +2,7 @@ package dev.pilothouse.core.rollout;
 
 import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.instance.InstanceStatus;
-import dev.pilothouse.core.spec.CanarySpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
  * Advances a canary rollout once its new instances take traffic: walks the steps (weights, pauses,
  * analyses judged against the stable instances), then promotes, or starts post-deploy validation.
  */
-final class CanaryAdvance implements RolloutController.Advance {
+final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> {
   private final RolloutController c;
   private final RolloutController.Options o;
 
@@ -25,22 +25,22 @@ final class CanaryAdvance implements RolloutController.Advance {
   }
 
   @Override
-  public void advance(Rollout r, Instant now) {
+  public void advance(Rollout r, Strategy.Canary plan, Instant now) {
     List<InstanceStatus> instances = o.fleet().instances(r.service());
     Set<String> canaryIds = RolloutController.ids(instances, true, false);
-    List<CanarySpec.Step> steps = r.plan().steps();
+    List<Strategy.Step> steps = plan.steps();
     if (r.step() >= steps.size()) {
-      if (r.plan().validation().isZero()) {
+      if (plan.validation().isZero()) {
         c.promoteNow(r, now, "all steps passed");
       } else {
-        startValidation(r, now, "all steps passed");
+        startValidation(r, plan, now, "all steps passed");
       }
       return;
     }
-    CanarySpec.Step step = steps.get(r.step());
+    Strategy.Step step = steps.get(r.step());
     switch (step.kind()) {
       case WEIGHT -> {
-        o.traffic().split(r.service(), c.split(r, step.weight()));
+        o.traffic().split(r.service(), c.split(r, plan, step.weight()));
         Rollout next =
             c.save(
                 r.nextStep(step.weight(), now, "canary at " + step.weight() + "%", r.verdicts()));
@@ -66,19 +66,23 @@ final class CanaryAdvance implements RolloutController.Advance {
         }
       }
       case ANALYSIS ->
-          analyse(r, step, now, canaryIds, RolloutController.ids(instances, false, true));
+          analyse(r, plan, step, now, canaryIds, RolloutController.ids(instances, false, true));
     }
   }
 
   private void analyse(
-      Rollout r, CanarySpec.Step a, Instant now, Set<String> canaryIds, Set<String> stableIds) {
+      Rollout r,
+      Strategy.Canary p,
+      Strategy.Step a,
+      Instant now,
+      Set<String> canaryIds,
+      Set<String> stableIds) {
     if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
       return;
     }
     Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
     Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
-    CanarySpec p = r.plan();
-    List<Verdict> verdicts = new java.util.ArrayList<>(c.compare(p, stable, canary));
+    List<Verdict> verdicts = new java.util.ArrayList<>(c.compare(p.analysis(), stable, canary));
     if (!p.checks().isEmpty()) {
       String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
       CompletableFuture<List<Verdict>> f =
@@ -110,7 +114,7 @@ final class CanaryAdvance implements RolloutController.Advance {
       return;
     }
     if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
-      if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(r.plan().maxAnalysisWait()))) {
+      if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(p.maxAnalysisWait()))) {
         String why =
             "analysis inconclusive: "
                 + verdicts.stream()
@@ -134,15 +138,12 @@ final class CanaryAdvance implements RolloutController.Advance {
   }
 
   /** Canary: promotes the instances, then keeps judging them against the baseline. */
-  private void startValidation(Rollout r, Instant now, String why) {
+  private void startValidation(Rollout r, Strategy.Canary plan, Instant now, String why) {
     Ports.Sample base = c.stableBaseline(r);
     Rollout next =
         c.save(
             r.validating(
-                100,
-                now,
-                why + "; validating for " + r.plan().validation().toSeconds() + "s",
-                base));
+                100, now, why + "; validating for " + plan.validation().toSeconds() + "s", base));
     o.fleet().promote(r.service());
     o.fleet().clearCanary(r.service());
     o.traffic().clear(r.service());

@@ -2,8 +2,8 @@ package dev.pilothouse.core.rollout;
 
 import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.instance.InstanceStatus;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -55,33 +55,33 @@ public final class Ports {
      * Sends each smoke test to the new version of service through the load balancer, targeted by
      * the preview header.
      */
-    CompletableFuture<List<Verdict>> smoke(String service, List<CanarySpec.SmokeTest> tests);
+    CompletableFuture<List<Verdict>> smoke(String service, List<Strategy.SmokeTest> tests);
 
     /** Runs the custom checks of an analysis step of rollout. */
-    CompletableFuture<List<Verdict>> custom(Rollout rollout, List<CanarySpec.Check> checks);
+    CompletableFuture<List<Verdict>> custom(Rollout rollout, List<Strategy.Check> checks);
 
     /** Sends load through the service's route for a while (an analysis short of traffic). */
-    void drive(String service, CanarySpec.Load load, Duration duration);
+    void drive(String service, Strategy.Load load, Duration duration);
 
     /** Checks that are never configured: every call fails loudly. */
     static Checks none() {
       return new Checks() {
         @Override
         public CompletableFuture<List<Verdict>> smoke(
-            String service, List<CanarySpec.SmokeTest> tests) {
+            String service, List<Strategy.SmokeTest> tests) {
           return CompletableFuture.failedFuture(
               new UnsupportedOperationException("no smoke tester"));
         }
 
         @Override
         public CompletableFuture<List<Verdict>> custom(
-            Rollout rollout, List<CanarySpec.Check> checks) {
+            Rollout rollout, List<Strategy.Check> checks) {
           return CompletableFuture.failedFuture(
               new UnsupportedOperationException("no check runner"));
         }
 
         @Override
-        public void drive(String service, CanarySpec.Load load, Duration duration) {}
+        public void drive(String service, Strategy.Load load, Duration duration) {}
       };
     }
   }

@@ -2,6 +2,7 @@ package dev.pilothouse.core.rollout;
 
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Instant;
 import java.util.List;
 
@@ -9,7 +10,7 @@ import java.util.List;
  * Advances a rolling update: the instance controller replaces instances by the plan's surge and
  * unavailability; the rollout is done once every instance runs the new template and is ready.
  */
-final class RollingAdvance implements RolloutController.Advance {
+final class RollingAdvance implements RolloutController.Advance<Strategy.Rolling> {
   private final RolloutController c;
   private final RolloutController.Options o;
 
@@ -19,7 +20,7 @@ final class RollingAdvance implements RolloutController.Advance {
   }
 
   @Override
-  public void advance(Rollout r, Instant now) {
+  public void advance(Rollout r, Strategy.Rolling plan, Instant now) {
     ServiceSpec target = r.after().service(r.service()).orElseThrow();
     if (o.fleet().crashLooping(r.service())) {
       c.rollBack(r, now, "the new version keeps crashing", List.of());
@@ -35,7 +36,7 @@ final class RollingAdvance implements RolloutController.Advance {
           r,
           now,
           "all " + target.replicas() + " instances run " + target.version() + " and are ready");
-    } else if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
+    } else if (now.isAfter(r.startedAt().plus(plan.progressDeadline()))) {
       c.rollBack(
           r,
           now,
@@ -44,7 +45,7 @@ final class RollingAdvance implements RolloutController.Advance {
               + " of "
               + target.replicas()
               + " instances of the new version were ready within the progress deadline of "
-              + r.plan().progressDeadline().toSeconds()
+              + plan.progressDeadline().toSeconds()
               + "s",
           List.of());
     }

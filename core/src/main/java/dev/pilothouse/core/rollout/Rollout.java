@@ -3,8 +3,8 @@ package dev.pilothouse.core.rollout;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.analysis.Verdict;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Instant;
 import java.util.List;
 
@@ -24,7 +24,7 @@ public record Rollout(
     String service,
     Spec before,
     Spec after,
-    CanarySpec plan,
+    Strategy plan,
     Phase phase,
     int step,
     int weight,
@@ -77,7 +77,7 @@ public record Rollout(
       String service,
       Spec before,
       Spec after,
-      CanarySpec plan,
+      Strategy plan,
       Phase phase,
       int step,
       int weight,
@@ -145,14 +145,20 @@ public record Rollout(
         base);
   }
 
+  /** The plan's step count: a canary's steps, none for the other strategies. */
+  public int stepCount() {
+    return plan instanceof Strategy.Canary c ? c.steps().size() : 0;
+  }
+
   /**
    * Whether the service's instances keep running the stable spec (the new version runs beside
    * them): true while a canary or blue-green rollout has not been promoted.
    */
   public boolean holdsStable() {
-    if (phase.done() || plan.kind() == CanarySpec.Kind.ROLLING) {
-      return false;
-    }
-    return !(phase == Phase.VALIDATING && plan.kind() == CanarySpec.Kind.CANARY);
+    return switch (plan) {
+      case Strategy.Rolling r -> false;
+      case Strategy.Canary c -> !phase.done() && phase != Phase.VALIDATING;
+      case Strategy.BlueGreen b -> !phase.done();
+    };
   }
 }

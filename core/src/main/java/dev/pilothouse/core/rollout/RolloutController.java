@@ -8,9 +8,9 @@ import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.Strategy;
 import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
 import java.time.Duration;
@@ -130,14 +130,14 @@ public final class RolloutController {
   /** The header that sends a request to the new version (smoke tests, blue-green preview). */
   public static final String PREVIEW_HEADER = "x-pilothouse-preview";
 
-  /** Moves one kind of rollout forward by one tick. */
-  interface Advance {
-    void advance(Rollout r, Instant now);
+  /** Moves one kind of rollout forward by one tick, with its plan as its own type. */
+  interface Advance<S extends Strategy> {
+    void advance(Rollout r, S plan, Instant now);
   }
 
-  private final Advance rolling;
-  private final Advance canary;
-  private final Advance blueGreen;
+  private final Advance<Strategy.Rolling> rolling;
+  private final Advance<Strategy.Canary> canary;
+  private final Advance<Strategy.BlueGreen> blueGreen;
 
   private RolloutController(Options options) {
     this.o = options;
@@ -156,7 +156,7 @@ public final class RolloutController {
   }
 
   /** Starts a deploy without commit information. */
-  public synchronized Rollout start(String service, Spec before, Spec after, CanarySpec plan) {
+  public synchronized Rollout start(String service, Spec before, Spec after, Strategy plan) {
     return start(service, before, after, plan, Map.of());
   }
 
@@ -166,7 +166,7 @@ public final class RolloutController {
    * are recorded on the RolloutStarted event.
    */
   public synchronized Rollout start(
-      String service, Spec before, Spec after, CanarySpec plan, Map<String, String> labels) {
+      String service, Spec before, Spec after, Strategy plan, Map<String, String> labels) {
     Rollout current = rollouts.get(service);
     if (current != null && !current.phase().done()) {
       throw new RefusedException(
@@ -181,9 +181,9 @@ public final class RolloutController {
             .service(service)
             .orElseThrow(() -> new RefusedException("no service named '" + service + "'"));
     Instant now = o.clock().instant();
-    boolean rolling = plan.kind() == CanarySpec.Kind.ROLLING;
-    if (!rolling) {
-      o.fleet().setCanary(service, canary, plan.canaryReplicas());
+    boolean rolling = !(plan instanceof Strategy.Progressive);
+    if (plan instanceof Strategy.Progressive p) {
+      o.fleet().setCanary(service, canary, p.canaryReplicas());
     }
     Rollout r =
         new Rollout(
@@ -198,11 +198,11 @@ public final class RolloutController {
             now,
             rolling ? "replacing instances" : "new version starting",
             List.of(),
-            plan.smoke().isEmpty(),
+            !(plan instanceof Strategy.Progressive p) || p.smoke().isEmpty(),
             null);
     save(r);
-    if (!rolling) {
-      o.traffic().split(service, split(r, 0));
+    if (plan instanceof Strategy.Progressive p) {
+      o.traffic().split(service, split(r, p, 0));
     }
     Map<String, String> fields = new HashMap<>(labels);
     fields.put("version", canary.version());
@@ -219,11 +219,11 @@ public final class RolloutController {
   /** After a daemon restart: runs the canaries of the rollouts under way again. */
   public synchronized void restoreCanaries() {
     for (Rollout r : rollouts.values()) {
-      if (r.holdsStable()) {
+      if (r.holdsStable() && r.plan() instanceof Strategy.Progressive p) {
         r.after()
             .service(r.service())
-            .ifPresent(s -> o.fleet().setCanary(r.service(), s, r.plan().canaryReplicas()));
-        o.traffic().split(r.service(), split(r, r.weight()));
+            .ifPresent(s -> o.fleet().setCanary(r.service(), s, p.canaryReplicas()));
+        o.traffic().split(r.service(), split(r, p, r.weight()));
       }
     }
   }
@@ -246,7 +246,7 @@ public final class RolloutController {
   }
 
   private static void refuseRolling(Rollout r, String what) {
-    if (r.plan().kind() == CanarySpec.Kind.ROLLING) {
+    if (r.plan() instanceof Strategy.Rolling) {
       throw new RefusedException("a rolling deploy cannot be " + what + "; abort rolls it back");
     }
   }
@@ -270,8 +270,9 @@ public final class RolloutController {
     Rollout r = active(service);
     refuseRolling(r, "paused or resumed");
     int step = r.step();
-    if (step < r.plan().steps().size()
-        && r.plan().steps().get(step).kind() == CanarySpec.Step.Kind.PAUSE) {
+    if (r.plan() instanceof Strategy.Canary c
+        && step < c.steps().size()
+        && c.steps().get(step).kind() == Strategy.Step.Kind.PAUSE) {
       step++; // resuming ends an indefinite pause
     }
     return save(
@@ -309,16 +310,19 @@ public final class RolloutController {
   }
 
   private void advance(Rollout r, Instant now) {
-    if (r.plan().kind() == CanarySpec.Kind.ROLLING) {
-      rolling.advance(r, now);
-      return;
-    }
-    if (r.phase() == Rollout.Phase.VALIDATING) {
-      validate(r, now);
-      return;
-    }
-    if (readyForTraffic(r, now)) {
-      (r.plan().kind() == CanarySpec.Kind.BLUE_GREEN ? blueGreen : canary).advance(r, now);
+    switch (r.plan()) {
+      case Strategy.Rolling p -> rolling.advance(r, p, now);
+      case Strategy.Progressive p when r.phase() == Rollout.Phase.VALIDATING -> validate(r, p, now);
+      case Strategy.Canary p -> {
+        if (readyForTraffic(r, p, now)) {
+          canary.advance(r, p, now);
+        }
+      }
+      case Strategy.BlueGreen p -> {
+        if (readyForTraffic(r, p, now)) {
+          blueGreen.advance(r, p, now);
+        }
+      }
     }
   }
 
@@ -327,20 +331,20 @@ public final class RolloutController {
    * must be ready within the progress deadline, the rollout must not be paused, and the smoke tests
    * must have passed. False while any of that is still pending (or just failed).
    */
-  private boolean readyForTraffic(Rollout r, Instant now) {
+  private boolean readyForTraffic(Rollout r, Strategy.Progressive p, Instant now) {
     if (o.fleet().canaryCrashLooping(r.service())) {
       rollBack(r, now, "the new version keeps crashing", List.of());
       return false;
     }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
     Set<String> readyCanaries = ids(instances, true, true);
-    if (readyCanaries.size() < r.plan().canaryReplicas()) {
-      if (now.isAfter(r.startedAt().plus(r.plan().progressDeadline()))) {
+    if (readyCanaries.size() < p.canaryReplicas()) {
+      if (now.isAfter(r.startedAt().plus(p.progressDeadline()))) {
         rollBack(
             r,
             now,
             "the canary was not ready within the progress deadline of "
-                + r.plan().progressDeadline().toSeconds()
+                + p.progressDeadline().toSeconds()
                 + "s",
             List.of());
       }
@@ -350,22 +354,22 @@ public final class RolloutController {
       return false;
     }
     if (!r.smoked()) {
-      smoke(r, now);
+      smoke(r, p, now);
       return false;
     }
     return true;
   }
 
   /** Error rate and latency of candidate judged against base, with the plan's thresholds. */
-  List<Verdict> compare(CanarySpec p, Ports.Sample base, Ports.Sample candidate) {
+  List<Verdict> compare(Strategy.Analysis a, Ports.Sample base, Ports.Sample candidate) {
     Judge judge =
         new Judge(
             new Judge.Options(
-                p.alpha(),
-                p.minRequests(),
-                p.maxErrorRateIncrease(),
-                p.maxLatencyIncreaseMs(),
-                p.maxLatencyIncreaseRatio()),
+                a.alpha(),
+                a.minRequests(),
+                a.maxErrorRateIncrease(),
+                a.maxLatencyIncreaseMs(),
+                a.maxLatencyIncreaseRatio()),
             o.random());
     return List.of(
         judge.errorRate(
@@ -374,10 +378,9 @@ public final class RolloutController {
   }
 
   Rollout promoteNow(Rollout r, Instant now, String why) {
-    Rollout done =
-        save(r.with(Rollout.Phase.PROMOTED, r.plan().steps().size(), 100, now, why, r.verdicts()));
+    Rollout done = save(r.with(Rollout.Phase.PROMOTED, r.stepCount(), 100, now, why, r.verdicts()));
     forget(r.service());
-    if (r.plan().kind() != CanarySpec.Kind.ROLLING) {
+    if (r.plan() instanceof Strategy.Progressive) {
       o.fleet().promote(r.service());
       o.fleet().clearCanary(r.service());
       o.traffic().clear(r.service());
@@ -401,10 +404,10 @@ public final class RolloutController {
   }
 
   /** Runs the smoke tests once the new instances are ready; they must all pass. */
-  void smoke(Rollout r, Instant now) {
+  private void smoke(Rollout r, Strategy.Progressive p, Instant now) {
     String key = r.service() + "#smoke#" + r.startedAt();
     CompletableFuture<List<Verdict>> f =
-        pending.computeIfAbsent(key, k -> o.checks().smoke(r.service(), r.plan().smoke()));
+        pending.computeIfAbsent(key, k -> o.checks().smoke(r.service(), p.smoke()));
     if (!f.isDone()) {
       return;
     }
@@ -444,11 +447,10 @@ public final class RolloutController {
    * Post-deploy validation: the new version's errors and latency since the switch are compared with
    * what the stable version served before it, at a few checkpoints and at the end.
    */
-  private void validate(Rollout r, Instant now) {
-    CanarySpec p = r.plan();
-    Duration window = p.kind() == CanarySpec.Kind.BLUE_GREEN ? p.rollbackWindow() : p.validation();
+  private void validate(Rollout r, Strategy.Progressive p, Instant now) {
+    Duration window = p.watch();
     if (o.fleet().crashLooping(r.service())
-        || (p.kind() == CanarySpec.Kind.BLUE_GREEN && o.fleet().canaryCrashLooping(r.service()))) {
+        || (p instanceof Strategy.BlueGreen && o.fleet().canaryCrashLooping(r.service()))) {
       rollBack(r, now, "the new version keeps crashing", List.of());
       return;
     }
@@ -467,7 +469,7 @@ public final class RolloutController {
             .collect(Collectors.toSet());
     Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
     Ports.Sample base = r.baseline() == null ? new Ports.Sample(0, 0, new double[0]) : r.baseline();
-    List<Verdict> verdicts = compare(p, base, after);
+    List<Verdict> verdicts = compare(p.analysis(), base, after);
     Optional<Verdict> failed =
         verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();
     if (failed.isPresent()) {
@@ -492,10 +494,9 @@ public final class RolloutController {
 
   Rollout rollBack(Rollout r, Instant now, String why, List<Verdict> verdicts) {
     forget(r.service());
-    boolean rolling = r.plan().kind() == CanarySpec.Kind.ROLLING;
-    if (!rolling) {
+    if (r.plan() instanceof Strategy.Progressive p) {
       // Weight 0 first: the new version leaves the routes in this swap, before it stops.
-      o.traffic().split(r.service(), split(r, 0));
+      o.traffic().split(r.service(), split(r, p, 0));
       o.fleet().clearCanary(r.service());
     }
     Rollout done =
@@ -516,7 +517,7 @@ public final class RolloutController {
     // The desired state returns to the stable spec from the stored outcome (core.deploy reads it
     // on the next tick); until then that service keeps its stable spec.
     emit("RolloutRolledBack", done, "rolled back: " + why, fields);
-    if (!rolling) {
+    if (r.plan() instanceof Strategy.Progressive) {
       pendingCleanup.add(r.service());
     }
     return done;
@@ -531,11 +532,11 @@ public final class RolloutController {
     return true;
   }
 
-  Split split(Rollout r, int weight) {
+  Split split(Rollout r, Strategy.Progressive p, int weight) {
     ServiceSpec stable = r.before().service(r.service()).orElseThrow();
     ServiceSpec canary = r.after().service(r.service()).orElseThrow();
     List<Split.Rule> rules =
-        r.plan().match().stream()
+        p.match().stream()
             .map(
                 m ->
                     new Split.Rule(
@@ -547,8 +548,7 @@ public final class RolloutController {
             .toList();
     List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
     active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, o.previewSecret()));
-    return new Split(
-        stable.template(), canary.template(), weight, active, false, r.plan().sticky());
+    return new Split(stable.template(), canary.template(), weight, active, false, p.sticky());
   }
 
   /** What the ready stable instances served since the rollout started: the comparison's base. */

@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * @param liveness null when the service declares no liveness check
  * @param readiness null when the service declares no readiness check (ready once started)
  * @param route null when the load balancer does not route to the service
- * @param canary null for the default rolling deploy; else how a new version is rolled out
+ * @param strategy null for the default rolling deploy; else how a new version is rolled out
  * @param deploy pre-flight checks and state backup before a new version starts
  * @param inheritEnv variables of the daemon's environment that instances get beyond the clean base
  *     ({@code ["*"]}: all of them)
@@ -32,7 +32,7 @@ public record ServiceSpec(
     StopPolicy stop,
     Resources resources,
     RouteSpec route,
-    CanarySpec canary,
+    Strategy strategy,
     DeploySpec deploy,
     List<String> inheritEnv) {
 
@@ -51,11 +51,11 @@ public record ServiceSpec(
       StopPolicy stop,
       Resources resources,
       RouteSpec route,
-      CanarySpec canary,
+      Strategy strategy,
       DeploySpec deploy) {
     this(
         name, command, args, env, workdir, version, replicas, liveness, readiness, restart, stop,
-        resources, route, canary, deploy, List.of());
+        resources, route, strategy, deploy, List.of());
   }
 
   /** A service with the default deploy checks. */
@@ -73,7 +73,7 @@ public record ServiceSpec(
       StopPolicy stop,
       Resources resources,
       RouteSpec route,
-      CanarySpec canary) {
+      Strategy strategy) {
     this(
         name,
         command,
@@ -88,7 +88,7 @@ public record ServiceSpec(
         stop,
         resources,
         route,
-        canary,
+        strategy,
         DeploySpec.defaults());
   }
 
@@ -143,12 +143,12 @@ public record ServiceSpec(
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
-  public CanarySpec plan() {
-    return canary == null ? CanarySpec.rolling() : canary;
+  public Strategy plan() {
+    return strategy == null ? Strategy.rolling() : strategy;
   }
 
   /** A copy with another deploy strategy. */
-  public ServiceSpec withPlan(CanarySpec plan) {
+  public ServiceSpec withPlan(Strategy plan) {
     return new ServiceSpec(
         name,
         command,
@@ -184,7 +184,7 @@ public record ServiceSpec(
         stop,
         resources,
         route,
-        canary,
+        strategy,
         d,
         inheritEnv);
   }
@@ -205,7 +205,7 @@ public record ServiceSpec(
         stop,
         resources,
         route,
-        canary,
+        strategy,
         deploy,
         inheritEnv);
   }
@@ -226,7 +226,7 @@ public record ServiceSpec(
         stop,
         resources,
         route,
-        canary,
+        strategy,
         deploy,
         inheritEnv);
   }

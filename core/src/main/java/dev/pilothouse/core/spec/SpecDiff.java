@@ -50,8 +50,12 @@ public final class SpecDiff {
         if (c.getName().equals("name")) {
           continue;
         }
+        Class<?> owner = a.getClass();
         compare(
-            path + "." + SpecTerms.field(a.getClass(), c.getName()), read(c, a), read(c, b), out);
+            path + "." + SpecTerms.field(owner, c.getName()),
+            SpecTerms.value(owner, c.getName(), read(c, a)),
+            SpecTerms.value(owner, c.getName(), read(c, b)),
+            out);
       }
       return;
     }

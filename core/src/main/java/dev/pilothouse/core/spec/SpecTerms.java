@@ -18,24 +18,25 @@ final class SpecTerms {
 
   /** The spec's name of a record component, where the two differ. */
   static String field(Class<?> owner, String component) {
-    if (owner == ServiceSpec.class && component.equals("canary")) {
-      return "strategy";
-    }
-    if (owner == CanarySpec.class) {
-      return switch (component) {
-        case "kind" -> "type";
-        case "alpha", "minRequests", "maxErrorRateIncrease", "maxLatencyIncreaseRatio" ->
-            "analysis." + component;
-        case "maxLatencyIncreaseMs" -> "analysis.maxLatencyIncrease";
-        default -> component;
-      };
+    if (owner == Strategy.Analysis.class && component.equals("maxLatencyIncreaseMs")) {
+      return "maxLatencyIncrease";
     }
     return component;
   }
 
+  /** A component's value in the spec's terms (the latency tolerance is a duration there). */
+  static Object value(Class<?> owner, String component, Object v) {
+    if (owner == Strategy.Analysis.class
+        && component.equals("maxLatencyIncreaseMs")
+        && v instanceof Double ms) {
+      return Duration.ofNanos(Math.round(ms * 1e6));
+    }
+    return v;
+  }
+
   /** Records the spec writes as one value ({@code weight: 10}, {@code 25%}), not as fields. */
   static boolean isValue(Object o) {
-    return o instanceof CanarySpec.Step || o instanceof CanarySpec.Amount;
+    return o instanceof Strategy.Step || o instanceof Strategy.Amount;
   }
 
   /** A value as YAML would show it (flow style), or (none). */
@@ -43,8 +44,8 @@ final class SpecTerms {
     return switch (o) {
       case null -> "(none)";
       case Duration d -> duration(d);
-      case CanarySpec.Step s -> step(s);
-      case CanarySpec.Amount a -> a.value() + (a.percent() ? "%" : "");
+      case Strategy.Step s -> step(s);
+      case Strategy.Amount a -> a.value() + (a.percent() ? "%" : "");
       case Enum<?> e -> camel(e.name());
       case Double d when d == Math.rint(d) && !d.isInfinite() -> Long.toString(d.longValue());
       case String str -> str.isEmpty() ? "\"\"" : str;
@@ -62,7 +63,7 @@ final class SpecTerms {
     };
   }
 
-  private static String step(CanarySpec.Step s) {
+  private static String step(Strategy.Step s) {
     return switch (s.kind()) {
       case WEIGHT -> "{weight: " + s.weight() + "}";
       case PAUSE -> "{pause: " + (s.duration().isZero() ? "manual" : duration(s.duration())) + "}";
@@ -72,6 +73,9 @@ final class SpecTerms {
 
   private static String record(Object r) {
     List<String> parts = new ArrayList<>();
+    if (r instanceof Strategy s) {
+      parts.add("type: " + s.kind().wire());
+    }
     for (RecordComponent c : r.getClass().getRecordComponents()) {
       Object v;
       try {
@@ -84,15 +88,20 @@ final class SpecTerms {
           || (v instanceof Map<?, ?> m && m.isEmpty())) {
         continue;
       }
-      parts.add(field(r.getClass(), c.getName()) + ": " + render(v));
+      parts.add(
+          field(r.getClass(), c.getName()) + ": " + render(value(r.getClass(), c.getName(), v)));
     }
     return "{" + String.join(", ", parts) + "}";
   }
 
-  /** 90 s as 1m30s, 1.5 s as 1500ms, as the spec's durations are written. */
+  /** 90 s as 1m30s, 1.5 s as 1500ms, 12.5 ms as 12.5ms, as the spec's durations are written. */
   static String duration(Duration d) {
     if (d.isZero()) {
       return "0s";
+    }
+    if (d.toNanos() % 1_000_000 != 0) { // fractions of a millisecond, as in 12.5ms
+      return java.math.BigDecimal.valueOf(d.toNanos(), 6).stripTrailingZeros().toPlainString()
+          + "ms";
     }
     long ms = d.toMillis();
     if (ms % 1000 != 0) {

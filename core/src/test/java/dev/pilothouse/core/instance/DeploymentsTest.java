@@ -8,11 +8,11 @@ import dev.pilothouse.core.deploy.Preflight;
 import dev.pilothouse.core.rollout.Ports;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.Strategy;
 import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
 import java.time.Duration;
@@ -157,18 +157,19 @@ class DeploymentsTest extends ControllerFixture {
     return new Deployments(revisions, c, rollouts, events, clock, Preflight.none(), Backups.none());
   }
 
-  static final CanarySpec PLAN =
-      new CanarySpec(
-          List.of(CanarySpec.Step.weight(20), CanarySpec.Step.analysis(Duration.ofSeconds(20))),
+  static final Strategy.Canary PLAN =
+      new Strategy.Canary(
+          List.of(Strategy.Step.weight(20), Strategy.Step.analysis(Duration.ofSeconds(20))),
           1,
           List.of(),
-          Duration.ofMinutes(2),
+          false,
+          Strategy.Analysis.DEFAULT,
           Duration.ofMinutes(1),
-          0.05,
-          50,
-          0.01,
-          5,
-          0.10);
+          List.of(),
+          null,
+          List.of(),
+          Duration.ZERO,
+          Duration.ofMinutes(2));
 
   static Spec shop(String version) {
     return new Spec(List.of(service("shop", 2, version).withPlan(PLAN)));

@@ -3,10 +3,10 @@ package dev.pilothouse.core.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.Strategy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -376,7 +376,7 @@ class InstanceControllerTest extends ControllerFixture {
   }
 
   @Test
-  void promotion_appliesTheCanarySpec_rollingStableOntoIt() {
+  void promotion_appliesTheNewSpec_rollingStableOntoIt() {
     c.apply(new Spec(List.of(service("shop", 2, "v1"))));
     run(Duration.ofSeconds(1));
     ServiceSpec v2 = service("shop", 2, "v2");
@@ -393,9 +393,9 @@ class InstanceControllerTest extends ControllerFixture {
 
   static ServiceSpec rolling(ServiceSpec s, String surge, String unavailable) {
     return s.withPlan(
-        CanarySpec.rolling(
-            new CanarySpec.Amount(Integer.parseInt(surge.replace("%", "")), surge.endsWith("%")),
-            new CanarySpec.Amount(
+        Strategy.Rolling.of(
+            new Strategy.Amount(Integer.parseInt(surge.replace("%", "")), surge.endsWith("%")),
+            new Strategy.Amount(
                 Integer.parseInt(unavailable.replace("%", "")), unavailable.endsWith("%"))));
   }
 

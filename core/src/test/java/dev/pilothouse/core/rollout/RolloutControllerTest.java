@@ -8,12 +8,12 @@ import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
-import dev.pilothouse.core.spec.CanarySpec;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.core.spec.StopPolicy;
+import dev.pilothouse.core.spec.Strategy;
 import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
 import java.time.Duration;
@@ -111,26 +111,27 @@ class RolloutControllerTest {
   static final Spec V1 = new Spec(List.of(svc("v1")));
   static final Spec V2 = new Spec(List.of(svc("v2")));
 
-  static CanarySpec plan(CanarySpec.Step... steps) {
-    return new CanarySpec(
+  static Strategy.Canary plan(Strategy.Step... steps) {
+    return new Strategy.Canary(
         List.of(steps),
         1,
         List.of(),
-        Duration.ofMinutes(2),
+        false,
+        Strategy.Analysis.DEFAULT,
         Duration.ofMinutes(1),
-        0.05,
-        50,
-        0.01,
-        5,
-        0.10);
+        List.of(),
+        null,
+        List.of(),
+        Duration.ZERO,
+        Duration.ofMinutes(2));
   }
 
-  static final CanarySpec STANDARD =
+  static final Strategy.Canary STANDARD =
       plan(
-          CanarySpec.Step.weight(10),
-          CanarySpec.Step.analysis(Duration.ofSeconds(30)),
-          CanarySpec.Step.weight(50),
-          CanarySpec.Step.analysis(Duration.ofSeconds(30)));
+          Strategy.Step.weight(10),
+          Strategy.Step.analysis(Duration.ofSeconds(30)),
+          Strategy.Step.weight(50),
+          Strategy.Step.analysis(Duration.ofSeconds(30)));
 
   void run(RolloutController c, Duration d) {
     for (long t = 0; t <= d.toMillis(); t += 1000) {
@@ -242,13 +243,13 @@ class RolloutControllerTest {
         "shop",
         V1,
         V2,
-        plan(CanarySpec.Step.weight(20), CanarySpec.Step.pause(null), CanarySpec.Step.weight(100)));
+        plan(Strategy.Step.weight(20), Strategy.Step.pause(null), Strategy.Step.weight(100)));
     run(c, Duration.ofSeconds(300));
     assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PAUSED);
     assertThat(c.promote("shop").phase()).isEqualTo(Rollout.Phase.PROMOTED);
     assertThat(fleet.applied).isEqualTo(V2);
     RolloutController c2 = controller();
-    c2.start("shop", V2, V1, plan(CanarySpec.Step.weight(20), CanarySpec.Step.pause(null)));
+    c2.start("shop", V2, V1, plan(Strategy.Step.weight(20), Strategy.Step.pause(null)));
     run(c2, Duration.ofSeconds(5));
     assertThat(c2.abort("shop").reason()).isEqualTo("aborted by hand");
     assertThat(c2.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
@@ -266,43 +267,40 @@ class RolloutControllerTest {
     assertThat(second.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
   }
 
-  static CanarySpec with(
-      CanarySpec p,
-      CanarySpec.Kind kind,
-      List<CanarySpec.SmokeTest> smoke,
-      List<CanarySpec.Check> custom,
-      CanarySpec.Load load,
-      Duration validation,
-      Duration rollbackWindow) {
-    return new CanarySpec(
-        kind == CanarySpec.Kind.CANARY ? p.steps() : List.of(),
-        kind == CanarySpec.Kind.BLUE_GREEN ? 3 : 1,
+  /** The standard canary steps with these smoke tests, checks, load and validation. */
+  static Strategy.Canary canary(
+      List<Strategy.SmokeTest> smoke,
+      List<Strategy.Check> custom,
+      Strategy.Load load,
+      Duration validation) {
+    Strategy.Canary p = STANDARD;
+    return new Strategy.Canary(
+        p.steps(),
+        1,
         p.match(),
-        p.progressDeadline(),
+        false,
+        p.analysis(),
         p.maxAnalysisWait(),
-        p.alpha(),
-        p.minRequests(),
-        p.maxErrorRateIncrease(),
-        p.maxLatencyIncreaseMs(),
-        p.maxLatencyIncreaseRatio(),
-        kind,
-        null,
-        null,
-        smoke,
         custom,
         load,
+        smoke,
         validation,
-        false,
-        rollbackWindow);
+        p.progressDeadline());
   }
 
-  static final List<CanarySpec.SmokeTest> SMOKE =
-      List.of(new CanarySpec.SmokeTest("GET", "/health", 200, "ok", Duration.ofSeconds(1)));
+  /** A blue-green plan: a set of three, these smoke tests, this rollback window. */
+  static Strategy.BlueGreen blueGreen(List<Strategy.SmokeTest> smoke, Duration rollbackWindow) {
+    return new Strategy.BlueGreen(
+        3, List.of(), Strategy.Analysis.DEFAULT, smoke, rollbackWindow, Duration.ofMinutes(2));
+  }
+
+  static final List<Strategy.SmokeTest> SMOKE =
+      List.of(new Strategy.SmokeTest("GET", "/health", 200, "ok", Duration.ofSeconds(1)));
 
   @Test
   void rollingDeploy_isPromotedOnceEveryInstanceRunsTheNewVersion_withoutTouchingTraffic() {
     RolloutController c = controller();
-    c.start("shop", V1, V2, CanarySpec.rolling());
+    c.start("shop", V1, V2, Strategy.rolling());
     run(c, Duration.ofSeconds(10));
     assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROGRESSING);
     assertThat(fleet.canaryCount).isZero();
@@ -312,7 +310,7 @@ class RolloutControllerTest {
     assertThat(r.phase()).isEqualTo(Rollout.Phase.PROMOTED);
     assertThat(r.reason()).isEqualTo("all 3 instances run v2 and are ready");
     assertThat(splits).isEmpty();
-    assertThatCode(() -> c.start("shop", V2, V1, CanarySpec.rolling()))
+    assertThatCode(() -> c.start("shop", V2, V1, Strategy.rolling()))
         .as("the deploy lock is free again")
         .doesNotThrowAnyException();
   }
@@ -320,7 +318,7 @@ class RolloutControllerTest {
   @Test
   void rollingDeploy_rollsBackWhenTheNewVersionCrashLoops_orMissesTheDeadline() {
     RolloutController c = controller();
-    c.start("shop", V1, V2, CanarySpec.rolling());
+    c.start("shop", V1, V2, Strategy.rolling());
     run(c, Duration.ofSeconds(5));
     fleet.stableCrashLooping = true;
     run(c, Duration.ofSeconds(1));
@@ -331,13 +329,13 @@ class RolloutControllerTest {
         .as("the stable spec the desired state returns to")
         .isEqualTo("v1");
     fleet.stableCrashLooping = false;
-    c.start("shop", V1, V2, CanarySpec.rolling());
+    c.start("shop", V1, V2, Strategy.rolling());
     run(c, Duration.ofMinutes(11));
     assertThat(c.status("shop").orElseThrow().reason())
         .isEqualTo(
             "only 0 of 3 instances of the new version were ready within the progress deadline of"
                 + " 600s");
-    assertThatCode(() -> c.start("shop", V1, V2, CanarySpec.rolling())).doesNotThrowAnyException();
+    assertThatCode(() -> c.start("shop", V1, V2, Strategy.rolling())).doesNotThrowAnyException();
     assertThatThrownBy(() -> c.pause("shop"))
         .hasMessageContaining("a rolling deploy cannot be paused");
   }
@@ -346,11 +344,7 @@ class RolloutControllerTest {
   void failingSmokeTest_rollsBackBeforeTheNewVersionGetsUserTraffic() {
     checks.smokeResult = Verdict.Outcome.FAIL;
     RolloutController c = controller();
-    c.start(
-        "shop",
-        V1,
-        V2,
-        with(STANDARD, CanarySpec.Kind.CANARY, SMOKE, List.of(), null, Duration.ZERO, null));
+    c.start("shop", V1, V2, canary(SMOKE, List.of(), null, Duration.ZERO));
     run(c, Duration.ofSeconds(5));
     Rollout r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
@@ -362,11 +356,7 @@ class RolloutControllerTest {
   @Test
   void passingSmokeTests_thenTheStepsRun_andThePreviewHeaderAlwaysReachesTheNewVersion() {
     RolloutController c = controller();
-    c.start(
-        "shop",
-        V1,
-        V2,
-        with(STANDARD, CanarySpec.Kind.CANARY, SMOKE, List.of(), null, Duration.ZERO, null));
+    c.start("shop", V1, V2, canary(SMOKE, List.of(), null, Duration.ZERO));
     // Only the daemon's secret value reaches the new version, not any value of the header.
     assertThat(c.previewSecret()).hasSizeGreaterThanOrEqualTo(32).isNotEqualTo("*");
     assertThat(lastSplit.rules())
@@ -387,14 +377,11 @@ class RolloutControllerTest {
         "shop",
         V1,
         V2,
-        with(
-            STANDARD,
-            CanarySpec.Kind.CANARY,
+        canary(
             List.of(),
-            List.of(new CanarySpec.Check("db", "command", "./check", Duration.ofSeconds(5))),
+            List.of(new Strategy.Check("db", "command", "./check", Duration.ofSeconds(5))),
             null,
-            Duration.ZERO,
-            null));
+            Duration.ZERO));
     run(c, Duration.ofSeconds(60));
     Rollout r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
@@ -407,17 +394,7 @@ class RolloutControllerTest {
     requestsPerWindow = 10;
     RolloutController c = controller();
     c.start(
-        "shop",
-        V1,
-        V2,
-        with(
-            STANDARD,
-            CanarySpec.Kind.CANARY,
-            List.of(),
-            List.of(),
-            new CanarySpec.Load(20, "/"),
-            Duration.ZERO,
-            null));
+        "shop", V1, V2, canary(List.of(), List.of(), new Strategy.Load(20, "/"), Duration.ZERO));
     run(c, Duration.ofSeconds(40));
     assertThat(checks.driven).containsExactly("shop 20.0/s for 30s");
     requestsPerWindow = 500; // the generated load arrives
@@ -428,15 +405,7 @@ class RolloutControllerTest {
   @Test
   void blueGreen_switchesAllTrafficAtOnce_keepsTheOldSetWarm_thenPromotes() {
     RolloutController c = controller();
-    CanarySpec bg =
-        with(
-            STANDARD,
-            CanarySpec.Kind.BLUE_GREEN,
-            SMOKE,
-            List.of(),
-            null,
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(60));
+    Strategy.BlueGreen bg = blueGreen(SMOKE, Duration.ofSeconds(60));
     c.start("shop", V1, V2, bg);
     assertThat(fleet.canaryCount).as("a full new set").isEqualTo(3);
     run(c, Duration.ofSeconds(5));
@@ -454,18 +423,7 @@ class RolloutControllerTest {
   void blueGreen_withErrorsAfterTheSwitch_switchesBackInOneSwap() {
     canaryErrorRate = 0.3;
     RolloutController c = controller();
-    c.start(
-        "shop",
-        V1,
-        V2,
-        with(
-            STANDARD,
-            CanarySpec.Kind.BLUE_GREEN,
-            List.of(),
-            List.of(),
-            null,
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(60)));
+    c.start("shop", V1, V2, blueGreen(List.of(), Duration.ofSeconds(60)));
     run(c, Duration.ofSeconds(30));
     Rollout r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
@@ -479,15 +437,7 @@ class RolloutControllerTest {
 
   @Test
   void restartedController_resumesABlueGreenRollbackWindow_withTheNewSetStillServing() {
-    CanarySpec bg =
-        with(
-            STANDARD,
-            CanarySpec.Kind.BLUE_GREEN,
-            List.of(),
-            List.of(),
-            null,
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(60));
+    Strategy.BlueGreen bg = blueGreen(List.of(), Duration.ofSeconds(60));
     RolloutController first = controller();
     first.start("shop", V1, V2, bg);
     run(first, Duration.ofSeconds(5));
@@ -506,18 +456,7 @@ class RolloutControllerTest {
   @Test
   void canaryValidation_afterPromotion_rollsBackOnRegression() {
     RolloutController c = controller();
-    c.start(
-        "shop",
-        V1,
-        V2,
-        with(
-            STANDARD,
-            CanarySpec.Kind.CANARY,
-            List.of(),
-            List.of(),
-            null,
-            Duration.ofSeconds(60),
-            null));
+    c.start("shop", V1, V2, canary(List.of(), List.of(), null, Duration.ofSeconds(60)));
     run(c, Duration.ofSeconds(65));
     Rollout r = c.status("shop").orElseThrow();
     assertThat(r.phase()).isEqualTo(Rollout.Phase.VALIDATING);
@@ -541,8 +480,7 @@ class RolloutControllerTest {
     final List<String> driven = new ArrayList<>();
 
     @Override
-    public CompletableFuture<List<Verdict>> smoke(
-        String service, List<CanarySpec.SmokeTest> tests) {
+    public CompletableFuture<List<Verdict>> smoke(String service, List<Strategy.SmokeTest> tests) {
       smokeCalls++;
       return CompletableFuture.completedFuture(
           tests.stream()
@@ -562,7 +500,7 @@ class RolloutControllerTest {
     }
 
     @Override
-    public CompletableFuture<List<Verdict>> custom(Rollout rollout, List<CanarySpec.Check> list) {
+    public CompletableFuture<List<Verdict>> custom(Rollout rollout, List<Strategy.Check> list) {
       return CompletableFuture.completedFuture(
           list.stream()
               .map(
@@ -580,7 +518,7 @@ class RolloutControllerTest {
     }
 
     @Override
-    public void drive(String service, CanarySpec.Load load, Duration duration) {
+    public void drive(String service, Strategy.Load load, Duration duration) {
       driven.add(service + " " + load.rate() + "/s for " + duration.toSeconds() + "s");
     }
   }

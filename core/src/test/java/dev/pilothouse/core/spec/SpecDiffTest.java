@@ -54,18 +54,18 @@ class SpecDiffTest {
   @Test
   void strategyChanges_areShownInTheSpecsOwnTerms_notJavaToString() {
     ServiceSpec base = svc("shop", 1, Map.of());
-    CanarySpec v1 =
-        CanarySpec.of(
+    Strategy.Canary v1 =
+        Strategy.Canary.of(
             List.of(
-                CanarySpec.Step.weight(10),
-                CanarySpec.Step.pause(java.time.Duration.ofSeconds(90)),
-                CanarySpec.Step.analysis(java.time.Duration.ofMinutes(1))));
-    CanarySpec v2 =
-        CanarySpec.of(
+                Strategy.Step.weight(10),
+                Strategy.Step.pause(java.time.Duration.ofSeconds(90)),
+                Strategy.Step.analysis(java.time.Duration.ofMinutes(1))));
+    Strategy.Canary v2 =
+        Strategy.Canary.of(
             List.of(
-                CanarySpec.Step.weight(20),
-                CanarySpec.Step.pause(java.time.Duration.ZERO),
-                CanarySpec.Step.analysis(java.time.Duration.ofMinutes(1))));
+                Strategy.Step.weight(20),
+                Strategy.Step.pause(java.time.Duration.ZERO),
+                Strategy.Step.analysis(java.time.Duration.ofMinutes(1))));
     List<String> diff =
         SpecDiff.between(
             new Spec(List.of(base.withPlan(v1))), new Spec(List.of(base.withPlan(v2))));
@@ -77,9 +77,55 @@ class SpecDiffTest {
         SpecDiff.between(new Spec(List.of(base)), new Spec(List.of(base.withPlan(v1))));
     assertThat(added).hasSize(1);
     assertThat(added.get(0))
-        .startsWith("~ services.shop.strategy: (none) -> {steps: [{weight: 10}, {pause: 1m30s},")
-        .contains("type: canary")
-        .doesNotContain("CanarySpec[")
+        .startsWith(
+            "~ services.shop.strategy: (none) -> {type: canary, steps: [{weight: 10},"
+                + " {pause: 1m30s},")
+        .contains("analysis: {alpha: 0.05, minRequests: 50")
+        .contains("maxLatencyIncrease: 5ms")
+        .doesNotContain("Canary[")
         .doesNotContain("PT");
+  }
+
+  @Test
+  void analysisThresholds_andStrategyTypes_areShownAsTheSpecWritesThem() {
+    ServiceSpec base = svc("shop", 1, Map.of());
+    Strategy.Canary v1 = Strategy.Canary.of(List.of(Strategy.Step.weight(10)));
+    Strategy.Canary v2 =
+        new Strategy.Canary(
+            v1.steps(),
+            v1.canaryReplicas(),
+            v1.match(),
+            v1.sticky(),
+            new Strategy.Analysis(0.01, 50, 0.01, 12.5, 0.10),
+            v1.maxAnalysisWait(),
+            v1.checks(),
+            v1.load(),
+            v1.smoke(),
+            v1.validation(),
+            v1.progressDeadline());
+    assertThat(
+            SpecDiff.between(
+                new Spec(List.of(base.withPlan(v1))), new Spec(List.of(base.withPlan(v2)))))
+        .containsExactly(
+            "~ services.shop.strategy.analysis.alpha: 0.05 -> 0.01",
+            "~ services.shop.strategy.analysis.maxLatencyIncrease: 5ms -> 12.5ms");
+    Strategy.BlueGreen bg =
+        new Strategy.BlueGreen(
+            2,
+            List.of(),
+            Strategy.Analysis.DEFAULT,
+            List.of(),
+            java.time.Duration.ofSeconds(30),
+            java.time.Duration.ofMinutes(10));
+    assertThat(
+            SpecDiff.between(
+                new Spec(List.of(base.withPlan(Strategy.rolling()))),
+                new Spec(List.of(base.withPlan(bg)))))
+        .singleElement()
+        .asString()
+        .startsWith(
+            "~ services.shop.strategy: {type: rolling, maxSurge: 1, maxUnavailable: 0,"
+                + " progressDeadline: 10m} -> {type: blueGreen, canaryReplicas: 2,")
+        .contains("rollbackWindow: 30s");
   }
 }

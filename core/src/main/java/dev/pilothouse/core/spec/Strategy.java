@@ -1,0 +1,371 @@
+package dev.pilothouse.core.spec;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a service's new version is rolled out: {@link Rolling} replacement, a {@link Canary} that
+ * takes traffic step by step, or a {@link BlueGreen} switch. Each strategy carries only the fields
+ * that apply to it; canary and blue-green share the {@link Progressive} settings (the new set's
+ * size, targeting rules, the statistical {@link Analysis} and smoke tests).
+ */
+public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive {
+
+  /** Rolling, canary or blue-green. */
+  Kind kind();
+
+  /** The new version must be ready within this, or the deploy rolls back. */
+  Duration progressDeadline();
+
+  /**
+   * The limits used to replace instances: a rolling plan's own; after a canary or blue-green
+   * promotion, the rest of the fleet moves onto the new version with the defaults (surge 1).
+   */
+  default Rolling replacement() {
+    return this instanceof Rolling r ? r : Rolling.DEFAULT;
+  }
+
+  /** The rolling plan a service without a strategy gets: surge 1, none unavailable. */
+  static Rolling rolling() {
+    return Rolling.DEFAULT;
+  }
+
+  /** The deploy strategy's name. */
+  enum Kind {
+    ROLLING,
+    CANARY,
+    BLUE_GREEN;
+
+    /** The name in spec files: rolling, canary, blueGreen. */
+    public String wire() {
+      return switch (this) {
+        case ROLLING -> "rolling";
+        case CANARY -> "canary";
+        case BLUE_GREEN -> "blueGreen";
+      };
+    }
+  }
+
+  /**
+   * Replaces instances in place, a few at a time.
+   *
+   * @param maxSurge instances started above the replica count while replacing
+   * @param maxUnavailable instances that may be missing while replacing
+   */
+  record Rolling(Amount maxSurge, Amount maxUnavailable, Duration progressDeadline)
+      implements Strategy {
+    /** Surge 1, none unavailable, ten minutes to finish. */
+    public static final Rolling DEFAULT =
+        new Rolling(Amount.of(1), Amount.of(0), Duration.ofMinutes(10));
+
+    public Rolling {
+      requireNonNull(maxSurge, "maxSurge");
+      requireNonNull(maxUnavailable, "maxUnavailable");
+      requireNonNull(progressDeadline, "progressDeadline");
+      if (maxSurge.value() == 0 && maxUnavailable.value() == 0) {
+        throw new IllegalArgumentException("maxSurge and maxUnavailable cannot both be 0");
+      }
+    }
+
+    /** These limits, ten minutes to finish. */
+    public static Rolling of(Amount maxSurge, Amount maxUnavailable) {
+      return new Rolling(maxSurge, maxUnavailable, DEFAULT.progressDeadline);
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.ROLLING;
+    }
+  }
+
+  /**
+   * What canary and blue-green share: a new set of instances beside the stable ones, reached first
+   * by targeted requests (smoke tests, match rules), then judged against the stable version.
+   */
+  sealed interface Progressive extends Strategy permits Canary, BlueGreen {
+    /** Instances of the new version run beside the stable ones. */
+    int canaryReplicas();
+
+    /** Requests matching any rule always go to the new version. */
+    List<MatchRule> match();
+
+    /** Thresholds of the statistical comparison with the stable version. */
+    Analysis analysis();
+
+    /** Requests the new version must answer as expected before it gets user traffic. */
+    List<SmokeTest> smoke();
+
+    /** A client keeps the side it was first sent to (canary only). */
+    boolean sticky();
+
+    /** After traffic has moved, how long the new version is still judged (zero: not). */
+    Duration watch();
+  }
+
+  /**
+   * A new set that takes a growing share of traffic, step by step.
+   *
+   * @param maxAnalysisWait an analysis short of traffic waits at most this long, then pauses
+   * @param checks custom checks run at every analysis step
+   * @param load built-in load generator driven when an analysis is short of traffic, or null
+   * @param validation after promotion, how long the new version is still watched (zero: not)
+   */
+  record Canary(
+      List<Step> steps,
+      int canaryReplicas,
+      List<MatchRule> match,
+      boolean sticky,
+      Analysis analysis,
+      Duration maxAnalysisWait,
+      List<Check> checks,
+      Load load,
+      List<SmokeTest> smoke,
+      Duration validation,
+      Duration progressDeadline)
+      implements Progressive {
+    public Canary {
+      steps = List.copyOf(steps);
+      match = match == null ? List.of() : List.copyOf(match);
+      requireNonNull(analysis, "analysis");
+      requireNonNull(maxAnalysisWait, "maxAnalysisWait");
+      checks = checks == null ? List.of() : List.copyOf(checks);
+      smoke = smoke == null ? List.of() : List.copyOf(smoke);
+      validation = validation == null ? Duration.ZERO : validation;
+      requireNonNull(progressDeadline, "progressDeadline");
+      if (canaryReplicas < 1) {
+        throw new IllegalArgumentException(
+            "canaryReplicas must be >= 1, but was " + canaryReplicas);
+      }
+    }
+
+    /** These steps with the documented defaults for everything else. */
+    public static Canary of(List<Step> steps) {
+      return new Canary(
+          steps,
+          1,
+          List.of(),
+          false,
+          Analysis.DEFAULT,
+          Duration.ofMinutes(5),
+          List.of(),
+          null,
+          List.of(),
+          Duration.ZERO,
+          Duration.ofMinutes(10));
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.CANARY;
+    }
+
+    @Override
+    public Duration watch() {
+      return validation;
+    }
+  }
+
+  /**
+   * A full new set that takes all traffic in one switch, while the old set stays warm.
+   *
+   * @param rollbackWindow how long the old set stays warm after the switch, while the new set is
+   *     judged against what the old one served
+   */
+  record BlueGreen(
+      int canaryReplicas,
+      List<MatchRule> match,
+      Analysis analysis,
+      List<SmokeTest> smoke,
+      Duration rollbackWindow,
+      Duration progressDeadline)
+      implements Progressive {
+    public BlueGreen {
+      match = match == null ? List.of() : List.copyOf(match);
+      requireNonNull(analysis, "analysis");
+      smoke = smoke == null ? List.of() : List.copyOf(smoke);
+      requireNonNull(rollbackWindow, "rollbackWindow");
+      requireNonNull(progressDeadline, "progressDeadline");
+      if (canaryReplicas < 1) {
+        throw new IllegalArgumentException(
+            "canaryReplicas must be >= 1, but was " + canaryReplicas);
+      }
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.BLUE_GREEN;
+    }
+
+    @Override
+    public boolean sticky() {
+      return false;
+    }
+
+    @Override
+    public Duration watch() {
+      return rollbackWindow;
+    }
+  }
+
+  /**
+   * Thresholds of the statistical comparison of the new version with the stable one.
+   *
+   * @param alpha significance level of the tests
+   * @param minRequests requests each side needs before a metric is judged
+   * @param maxErrorRateIncrease tolerated absolute increase of the error rate
+   * @param maxLatencyIncreaseMs tolerated latency shift in milliseconds
+   * @param maxLatencyIncreaseRatio tolerated latency shift relative to the stable median
+   */
+  record Analysis(
+      double alpha,
+      int minRequests,
+      double maxErrorRateIncrease,
+      double maxLatencyIncreaseMs,
+      double maxLatencyIncreaseRatio) {
+    /** The documented defaults: alpha 0.05, 50 requests, +1 % errors, +5 ms or +10 % latency. */
+    public static final Analysis DEFAULT = new Analysis(0.05, 50, 0.01, 5, 0.10);
+
+    public Analysis {
+      if (!(alpha > 0 && alpha < 1)) {
+        throw new IllegalArgumentException("alpha must be in (0, 1), but was " + alpha);
+      }
+      if (minRequests < 1) {
+        throw new IllegalArgumentException("minRequests must be >= 1, but was " + minRequests);
+      }
+    }
+  }
+
+  /**
+   * A count of instances, absolute or as a percentage of the replica count.
+   *
+   * @param value instances, or percent when percent is set
+   */
+  record Amount(int value, boolean percent) {
+    public Amount {
+      if (value < 0 || (percent && value > 100)) {
+        throw new IllegalArgumentException("invalid amount " + value + (percent ? "%" : ""));
+      }
+    }
+
+    /** An absolute count. */
+    public static Amount of(int n) {
+      return new Amount(n, false);
+    }
+
+    /** Instances for this replica count; percentages round up or down. */
+    public int resolve(int replicas, boolean roundUp) {
+      if (!percent) {
+        return value;
+      }
+      double exact = replicas * value / 100.0;
+      return (int) (roundUp ? Math.ceil(exact) : Math.floor(exact));
+    }
+
+    @Override
+    public String toString() {
+      return value + (percent ? "%" : "");
+    }
+  }
+
+  /**
+   * A smoke test: one request sent to the new version (by header-targeted routing) before it gets
+   * user traffic.
+   *
+   * @param body text the answer must contain, empty for any
+   * @param maxLatency the answer must come within this
+   */
+  record SmokeTest(String method, String path, int status, String body, Duration maxLatency) {
+    public SmokeTest {
+      requireNonNull(method, "method");
+      requireNonNull(path, "path");
+      requireNonNull(body, "body");
+      requireNonNull(maxLatency, "maxLatency");
+    }
+  }
+
+  /**
+   * A custom analysis check: an HTTP webhook (2xx passes), a command (exit 0 passes) or a PromQL
+   * expression (true passes).
+   *
+   * @param kind "webhook", "command" or "promql"
+   * @param target the URL, the command line or the expression
+   */
+  record Check(String name, String kind, String target, Duration timeout) {
+    public Check {
+      requireNonNull(name, "name");
+      requireNonNull(kind, "kind");
+      requireNonNull(target, "target");
+      requireNonNull(timeout, "timeout");
+    }
+  }
+
+  /**
+   * Traffic the built-in load generator sends through the route when an analysis lacks requests.
+   *
+   * @param rate requests per second
+   * @param path request path
+   */
+  record Load(double rate, String path) {
+    public Load {
+      requireNonNull(path, "path");
+      if (!(rate > 0)) {
+        throw new IllegalArgumentException("rate must be > 0, but was " + rate);
+      }
+    }
+  }
+
+  /**
+   * One canary step.
+   *
+   * @param weight percent of traffic, for WEIGHT
+   * @param duration PAUSE length (null: until promoted by hand) or ANALYSIS window
+   */
+  record Step(Kind kind, int weight, Duration duration) {
+    /** What a step does. */
+    public enum Kind {
+      WEIGHT,
+      PAUSE,
+      ANALYSIS
+    }
+
+    public Step {
+      requireNonNull(kind, "kind");
+      if (weight < 0 || weight > 100) {
+        throw new IllegalArgumentException("weight must be in 0..100, but was " + weight);
+      }
+      if (kind == Kind.ANALYSIS) {
+        requireNonNull(duration, "duration");
+      }
+    }
+
+    /** Sends percent of traffic to the canary. */
+    public static Step weight(int percent) {
+      return new Step(Kind.WEIGHT, percent, null);
+    }
+
+    /** Waits; null waits until promoted by hand. */
+    public static Step pause(Duration d) {
+      return new Step(Kind.PAUSE, 0, d);
+    }
+
+    /** Compares canary with stable over a window of traffic. */
+    public static Step analysis(Duration window) {
+      return new Step(Kind.ANALYSIS, 0, window);
+    }
+  }
+
+  /**
+   * Requests carrying a header or cookie with a value ("*": any) go to the new version.
+   *
+   * @param kind "header" or "cookie"
+   */
+  record MatchRule(String kind, String name, String value) {
+    public MatchRule {
+      requireNonNull(kind, "kind");
+      requireNonNull(name, "name");
+      requireNonNull(value, "value");
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.pilothouse.store;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pilothouse.core.spec.Strategy;
+
+/**
+ * How specs, rollouts and events are written as JSON (in the store, in backups): ISO-8601 times and
+ * durations, unknown fields ignored (older and newer versions read each other's rows), and a
+ * strategy tagged with its spec type ({@code "type": "canary"}).
+ */
+public final class SpecJson {
+  private SpecJson() {}
+
+  /** A mapper builder with these settings; callers add their own (e.g. indentation). */
+  public static JsonMapper.Builder builder() {
+    return JsonMapper.builder()
+        .addModule(new JavaTimeModule())
+        .addMixIn(Strategy.class, StrategyTypes.class)
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
+  /** The strategy's record is chosen by its "type", named as in spec files. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Strategy.Rolling.class, name = "rolling"),
+    @JsonSubTypes.Type(value = Strategy.Canary.class, name = "canary"),
+    @JsonSubTypes.Type(value = Strategy.BlueGreen.class, name = "blueGreen")
+  })
+  private interface StrategyTypes {}
+}
