@@ -7,10 +7,10 @@ import java.util.Locale;
 import java.util.random.RandomGenerator;
 
 /**
- * Compares a canary with its baseline on error rate (two-proportion test) and latency (Mann-Whitney
- * U with the Hodges–Lehmann shift). A metric fails only when the difference is both statistically
- * significant and larger than the tolerance; with too little traffic it is inconclusive, never a
- * silent pass.
+ * Compares a canary with its baseline on error rate (an anytime-valid sequential test, {@link
+ * SequentialRates}) and latency (Mann-Whitney U with the Hodges–Lehmann shift, judged at the end of
+ * a window). A metric fails only when the difference is both statistically significant and larger
+ * than the tolerance; with too little traffic it is inconclusive, never a silent pass.
  */
 public final class Judge {
 
@@ -52,15 +52,49 @@ public final class Judge {
     this.random = requireNonNull(random, "random");
   }
 
-  /** Judges the error rate: failures are 5xx answers and transport errors. */
+  /**
+   * Judges the error rate (failures are 5xx answers and transport errors) with the anytime-valid
+   * test of {@link SequentialRates}: it may be called after every request. FAIL as soon as the
+   * canary fails more often than the baseline plus the tolerance with significance alpha, at any
+   * traffic; otherwise INCONCLUSIVE until both sides have minRequests, then PASS.
+   */
   public Verdict errorRate(
       long baselineFailures, long baselineTotal, long canaryFailures, long canaryTotal) {
+    SequentialRates.Result r =
+        SequentialRates.test(
+            baselineFailures,
+            baselineTotal,
+            canaryFailures,
+            canaryTotal,
+            o.maxErrorRateIncrease(),
+            o.alpha());
+    double canaryRate = canaryTotal == 0 ? 0 : (double) canaryFailures / canaryTotal;
+    double baselineRate = baselineTotal == 0 ? 0 : (double) baselineFailures / baselineTotal;
+    String figures =
+        String.format(
+            Locale.ROOT,
+            "canary %.2f%% (%d/%d) vs baseline %.2f%% (%d/%d), p=%.3g",
+            100 * canaryRate,
+            canaryFailures,
+            canaryTotal,
+            100 * baselineRate,
+            baselineFailures,
+            baselineTotal,
+            r.pValue());
+    if (r.pValue() < o.alpha()) {
+      return new Verdict(
+          "error-rate",
+          Verdict.Outcome.FAIL,
+          r.pValue(),
+          canaryRate - baselineRate,
+          "error rate higher: " + figures);
+    }
     if (baselineTotal < o.minRequests() || canaryTotal < o.minRequests()) {
       return new Verdict(
           "error-rate",
           Verdict.Outcome.INCONCLUSIVE,
-          Double.NaN,
-          Double.NaN,
+          r.pValue(),
+          canaryRate - baselineRate,
           String.format(
               Locale.ROOT,
               "too little traffic: %d baseline and %d canary requests, %d each needed",
@@ -68,26 +102,12 @@ public final class Judge {
               canaryTotal,
               o.minRequests()));
     }
-    TwoProportions.Result r =
-        TwoProportions.test(baselineFailures, baselineTotal, canaryFailures, canaryTotal);
-    String figures =
-        String.format(
-            Locale.ROOT,
-            "canary %.2f%% (%d/%d) vs baseline %.2f%% (%d/%d), p=%.3g",
-            100 * r.canaryRate(),
-            canaryFailures,
-            canaryTotal,
-            100 * r.baselineRate(),
-            baselineFailures,
-            baselineTotal,
-            r.pValue());
-    boolean fail = r.pValue() < o.alpha() && r.difference() > o.maxErrorRateIncrease();
     return new Verdict(
         "error-rate",
-        fail ? Verdict.Outcome.FAIL : Verdict.Outcome.PASS,
+        Verdict.Outcome.PASS,
         r.pValue(),
-        r.difference(),
-        (fail ? "error rate higher: " : "error rate within tolerance: ") + figures);
+        canaryRate - baselineRate,
+        "error rate within tolerance: " + figures);
   }
 
   /** Judges latency samples in milliseconds. */

@@ -78,11 +78,22 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
       Set<String> canaryIds,
       Set<String> stableIds) {
     if (now.isBefore(r.stepStartedAt().plus(a.duration()))) {
+      // Within the window the error rate is watched continuously; latency waits for its end. The
+      // stable side's error rate counts since the rollout started (a tighter bound, sooner).
+      c.lookAtErrors(
+          r,
+          p.analysis(),
+          () -> o.measurements().window(stableIds, r.startedAt()),
+          canaryIds,
+          now,
+          "");
       return;
     }
     Ports.Sample canary = o.measurements().window(canaryIds, r.stepStartedAt());
     Ports.Sample stable = o.measurements().window(stableIds, r.stepStartedAt());
-    List<Verdict> verdicts = new java.util.ArrayList<>(c.compare(p.analysis(), stable, canary));
+    Ports.Sample stableSinceStart = o.measurements().window(stableIds, r.startedAt());
+    List<Verdict> verdicts =
+        new java.util.ArrayList<>(c.compare(p.analysis(), stableSinceStart, stable, canary));
     if (!p.checks().isEmpty()) {
       String key = r.service() + "#checks#" + r.step() + "#" + r.stepStartedAt();
       CompletableFuture<List<Verdict>> f =

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
 
@@ -126,6 +127,15 @@ public final class RolloutController {
 
   /** When a validating rollout was last judged. */
   private final Map<String, Instant> lastJudged = new HashMap<>();
+
+  /** When a rollout's error rate was last looked at between verdicts. */
+  private final Map<String, Instant> lastLook = new HashMap<>();
+
+  /**
+   * How often the error rate is looked at while an analysis window or a validation runs: its test
+   * is anytime-valid, so looking often costs no false rollbacks.
+   */
+  static final Duration LOOK_EVERY = Duration.ofMillis(500);
 
   /** The header that sends a request to the new version (smoke tests, blue-green preview). */
   public static final String PREVIEW_HEADER = "x-pilothouse-preview";
@@ -362,19 +372,62 @@ public final class RolloutController {
 
   /** Error rate and latency of candidate judged against base, with the plan's thresholds. */
   List<Verdict> compare(Strategy.Analysis a, Ports.Sample base, Ports.Sample candidate) {
-    Judge judge =
-        new Judge(
-            new Judge.Options(
-                a.alpha(),
-                a.minRequests(),
-                a.maxErrorRateIncrease(),
-                a.maxLatencyIncreaseMs(),
-                a.maxLatencyIncreaseRatio()),
-            o.random());
+    return compare(a, base, base, candidate);
+  }
+
+  /**
+   * As {@link #compare(Strategy.Analysis, Ports.Sample, Ports.Sample)}, with the error rate judged
+   * against errorBase (which may reach further back: a rate, unlike latency, does not depend on the
+   * load of the moment) and latency against latencyBase.
+   */
+  List<Verdict> compare(
+      Strategy.Analysis a,
+      Ports.Sample errorBase,
+      Ports.Sample latencyBase,
+      Ports.Sample candidate) {
+    Judge judge = judge(a);
     return List.of(
         judge.errorRate(
-            base.failures(), base.requests(), candidate.failures(), candidate.requests()),
-        judge.latency(base.latenciesMs(), candidate.latenciesMs()));
+            errorBase.failures(), errorBase.requests(), candidate.failures(), candidate.requests()),
+        judge.latency(latencyBase.latenciesMs(), candidate.latenciesMs()));
+  }
+
+  private Judge judge(Strategy.Analysis a) {
+    return new Judge(
+        new Judge.Options(
+            a.alpha(),
+            a.minRequests(),
+            a.maxErrorRateIncrease(),
+            a.maxLatencyIncreaseMs(),
+            a.maxLatencyIncreaseRatio()),
+        o.random());
+  }
+
+  /**
+   * Between verdicts, at most every {@link #LOOK_EVERY}: rolls back as soon as the new version's
+   * error rate is significantly higher (the sequential test allows any number of looks). Returns
+   * true when it rolled back.
+   */
+  boolean lookAtErrors(
+      Rollout r,
+      Strategy.Analysis a,
+      Supplier<Ports.Sample> base,
+      Set<String> candidates,
+      Instant now,
+      String prefix) {
+    Instant last = lastLook.get(r.service());
+    if (last != null && now.isBefore(last.plus(LOOK_EVERY))) {
+      return false;
+    }
+    lastLook.put(r.service(), now);
+    Ports.Sample b = base.get();
+    Ports.Sample c = o.measurements().window(candidates, r.stepStartedAt());
+    Verdict v = judge(a).errorRate(b.failures(), b.requests(), c.failures(), c.requests());
+    if (v.outcome() != Verdict.Outcome.FAIL) {
+      return false;
+    }
+    rollBack(r, now, prefix + v.reason(), List.of(v));
+    return true;
   }
 
   Rollout promoteNow(Rollout r, Instant now, String why) {
@@ -401,6 +454,7 @@ public final class RolloutController {
     pending.keySet().removeIf(k -> k.startsWith(service + "#"));
     driven.removeIf(k -> k.startsWith(service + "#"));
     lastJudged.remove(service);
+    lastLook.remove(service);
   }
 
   /** Runs the smoke tests once the new instances are ready; they must all pass. */
@@ -457,18 +511,19 @@ public final class RolloutController {
     boolean end = !now.isBefore(r.stepStartedAt().plus(window));
     Duration every = Duration.ofMillis(Math.max(1000, window.toMillis() / 5));
     Instant last = lastJudged.getOrDefault(r.service(), r.stepStartedAt());
-    if (!end && now.isBefore(last.plus(every))) {
-      return;
-    }
-    lastJudged.put(r.service(), now);
     String newTemplate = r.after().service(r.service()).orElseThrow().template();
     Set<String> fresh =
         o.fleet().instances(r.service()).stream()
             .filter(i -> i.template().startsWith(newTemplate))
             .map(InstanceStatus::id)
             .collect(Collectors.toSet());
-    Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
     Ports.Sample base = r.baseline() == null ? new Ports.Sample(0, 0, new double[0]) : r.baseline();
+    if (!end && now.isBefore(last.plus(every))) {
+      lookAtErrors(r, p.analysis(), () -> base, fresh, now, "post-deploy validation: ");
+      return;
+    }
+    lastJudged.put(r.service(), now);
+    Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
     List<Verdict> verdicts = compare(p.analysis(), base, after);
     Optional<Verdict> failed =
         verdicts.stream().filter(v -> v.outcome() == Verdict.Outcome.FAIL).findFirst();

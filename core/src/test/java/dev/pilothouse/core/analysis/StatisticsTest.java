@@ -1,7 +1,6 @@
 package dev.pilothouse.core.analysis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
@@ -49,21 +48,6 @@ class StatisticsTest {
   }
 
   @Test
-  void twoProportions_matchReference() {
-    TwoProportions.Result a = TwoProportions.test(10, 1000, 25, 1000);
-    assertThat(a.z()).isCloseTo(2.557943557892809, within(1e-9));
-    assertThat(a.pValue()).isCloseTo(0.005264659032641463, Percentage.withPercentage(1e-4));
-    TwoProportions.Result b = TwoProportions.test(50, 2000, 60, 1000);
-    assertThat(b.z()).isCloseTo(4.8083758315858764, within(1e-9));
-    assertThat(b.pValue()).isCloseTo(7.608074728421012e-07, Percentage.withPercentage(1e-3));
-    TwoProportions.Result c = TwoProportions.test(3, 300, 90, 300);
-    assertThat(c.pValue()).isCloseTo(4.896543860589535e-23, Percentage.withPercentage(1e-3));
-    assertThat(TwoProportions.test(0, 100, 0, 100).pValue()).isEqualTo(1.0);
-    assertThatThrownBy(() -> TwoProportions.test(1, 0, 1, 10))
-        .hasMessageContaining("at least one request");
-  }
-
-  @Test
   void judge_failsA30PercentErrorCanary_andExplainsWhy() {
     Judge j = new Judge(Judge.Options.defaults(), random);
     Verdict v = j.errorRate(1, 500, 30, 100);
@@ -74,21 +58,24 @@ class StatisticsTest {
   }
 
   @Test
-  void judge_tinyButSignificantDifference_withinTolerance_passes() {
+  void judge_tinyButRealDifference_withinTolerance_passes() {
     Judge j = new Judge(Judge.Options.defaults(), random);
-    // 0.1% vs 0.5% on 100k requests is significant, but under the 1-point tolerance.
+    // 0.1% vs 0.5% on 100k requests is a real difference, but under the 1-point tolerance: the
+    // test is against the baseline's rate plus the tolerance, so there is no evidence at all.
     Verdict v = j.errorRate(100, 100_000, 500, 100_000);
-    assertThat(v.pValue()).isLessThan(0.05);
+    assertThat(v.pValue()).isEqualTo(1.0);
     assertThat(v.outcome()).isEqualTo(Verdict.Outcome.PASS);
   }
 
   @Test
   void judge_lowTraffic_isInconclusive_notAPass() {
     Judge j = new Judge(Judge.Options.defaults(), random);
-    Verdict v = j.errorRate(0, 40, 10, 12);
+    Verdict v = j.errorRate(0, 40, 1, 12);
     assertThat(v.outcome()).isEqualTo(Verdict.Outcome.INCONCLUSIVE);
     assertThat(v.reason())
         .contains("too little traffic: 40 baseline and 12 canary requests, 50 each needed");
+    // Overwhelming evidence needs no minimum: 10 failures in 12 fail at once.
+    assertThat(j.errorRate(0, 40, 10, 12).outcome()).isEqualTo(Verdict.Outcome.FAIL);
     assertThat(j.latency(new double[10], new double[100]).outcome())
         .isEqualTo(Verdict.Outcome.INCONCLUSIVE);
   }

@@ -173,8 +173,13 @@ class RolloutControllerTest {
         .isEqualTo("v1");
     NewEvent e =
         events.stream().filter(x -> x.type().equals("RolloutRolledBack")).findFirst().orElseThrow();
-    assertThat(e.fields()).containsKeys("error-rate_p", "error-rate_effect", "latency_p");
+    assertThat(e.fields()).containsKeys("error-rate_p", "error-rate_effect");
     assertThat(e.message()).contains("rolled back: error rate higher");
+    NewEvent started =
+        events.stream().filter(x -> x.type().equals("RolloutStarted")).findFirst().orElseThrow();
+    assertThat(Duration.between(started.at(), e.at()))
+        .as("the error rate is watched during the 30 s window, not judged at its end")
+        .isLessThan(Duration.ofSeconds(5));
   }
 
   @Test
