@@ -48,6 +48,9 @@ final class RolloutCommand implements Runnable {
     if (r.previewHeader() != null && !r.previewHeader().isEmpty()) {
       out.println("  preview (new version only): curl -H '" + r.previewHeader() + "' …");
     }
+    if (r.passedGates() != null && !r.passedGates().isEmpty()) {
+      out.println("  gates that said yes: " + String.join(", ", r.passedGates()));
+    }
     for (Wire.Verdict v : r.verdicts()) {
       out.printf(
           Locale.ROOT,

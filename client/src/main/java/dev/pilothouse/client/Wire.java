@@ -125,7 +125,8 @@ public final class Wire {
       String startedAt,
       List<Verdict> verdicts,
       String strategy,
-      String previewHeader) {}
+      String previewHeader,
+      List<String> passedGates) {}
 
   /** The outcome of {@code events verify}: the first event that does not verify, if any. */
   public record ChainCheck(long events, boolean intact, Long firstBroken, String reason) {}

@@ -377,7 +377,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
           m.kind() == Match.Kind.HEADER
               ? request.headers().get(m.name())
               : Headers.cookie(cookies, m.name());
-      if (v != null && (m.value().equals("*") || m.value().equals(v))) {
+      if (v != null && m.test(v)) {
         BackendGroup g = route.group(m.group());
         if (g != null && !g.backends().isEmpty()) {
           return g;

@@ -273,6 +273,35 @@ class DataPlaneTest {
   }
 
   @Test
+  void prefixAndRegexMatches_pickTheirGroup_onTheWholeValue() throws Exception {
+    TestBackend stable = backend("stable-1");
+    TestBackend canary = backend("canary-1");
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 100, List.of(stable.backend("v1"))),
+                    new BackendGroup("canary", 0, List.of(canary.backend("v2")))),
+                List.of(
+                    new Match(Match.Kind.HEADER, "x-user", "beta-", "canary", Match.Op.PREFIX),
+                    new Match(
+                        Match.Kind.COOKIE, "team", "(ops|sre)[0-9]*", "canary", Match.Op.REGEX)),
+                "",
+                policy())));
+    assertThat(get("/", "x-user", "beta-42").body()).isEqualTo("canary-1\n");
+    assertThat(get("/", "x-user", "alpha-beta-42").body()).isEqualTo("stable-1\n");
+    assertThat(get("/", "Cookie", "team=sre7").body()).isEqualTo("canary-1\n");
+    assertThat(get("/", "Cookie", "team=sre7x").body())
+        .as("the expression must match the whole value")
+        .isEqualTo("stable-1\n");
+    assertThat(get("/").body()).isEqualTo("stable-1\n");
+  }
+
+  @Test
   void stickySessions_keepEachClientOnTheGroupItFirstGot() throws Exception {
     TestBackend stable = backend("stable-1");
     TestBackend canary = backend("canary-1");

@@ -155,11 +155,28 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
           CompletableFuture.supplyAsync(
               () ->
                   switch (c.kind()) {
-                    case "webhook" -> webhook(r, c);
+                    case "webhook" -> webhook(r, c, Map.of());
                     case "promql" -> promql(c);
                     default -> command(r, c);
                   },
               executor));
+    }
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+  }
+
+  /**
+   * Asks each gate: POSTs the rollout's context (as webhook checks get it) with {@code "gate"}: the
+   * gate's type; a 2xx answer is yes (unless its JSON says {"result": "fail"}).
+   */
+  @Override
+  public CompletableFuture<List<Verdict>> gates(Rollout r, List<Strategy.Gate> gates) {
+    List<CompletableFuture<Verdict>> each = new ArrayList<>();
+    for (Strategy.Gate g : gates) {
+      Strategy.Check asCheck = new Strategy.Check(g.name(), "webhook", g.url(), g.timeout());
+      each.add(
+          CompletableFuture.supplyAsync(
+              () -> webhook(r, asCheck, Map.of("gate", g.type().wire())), executor));
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
         .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
@@ -181,10 +198,12 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
    * POSTs the rollout's context as JSON; 2xx passes unless the answer's JSON says {"result":
    * "fail"} or "inconclusive" (with an optional "reason").
    */
-  private Verdict webhook(Rollout r, Strategy.Check c) {
+  private Verdict webhook(Rollout r, Strategy.Check c, Map<String, String> extra) {
     long start = System.nanoTime();
     try {
-      String body = Api.JSON.writeValueAsString(context(r));
+      Map<String, String> context = context(r);
+      context.putAll(extra);
+      String body = Api.JSON.writeValueAsString(context);
       HttpResponse<String> res =
           http.send(
               HttpRequest.newBuilder(URI.create(c.target()))
@@ -338,11 +357,15 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
       return;
     }
     URI uri = URI.create("http://127.0.0.1:" + port + load.path());
+    // The route's virtual host, as users' requests carry it (else the load reaches no route).
+    String host =
+        spec.get().service(service).map(ServiceSpec::route).map(RouteSpec::host).orElse("");
     executor.execute(
         () -> {
           try {
             LoadGenerator.run(
-                new LoadGenerator.Options(uri, load.rate(), duration, 4, Duration.ofSeconds(10)),
+                new LoadGenerator.Options(
+                    uri, load.rate(), duration, 4, Duration.ofSeconds(10), host),
                 null);
           } catch (RuntimeException e) {
             log.warn("load generator for {} failed: {}", service, e.toString());

@@ -27,7 +27,8 @@ final class RolloutView {
         r.plan().kind().wire(),
         r.phase().done()
             ? ""
-            : dev.pilothouse.core.rollout.RolloutController.PREVIEW_HEADER + ": " + previewSecret);
+            : dev.pilothouse.core.rollout.RolloutController.PREVIEW_HEADER + ": " + previewSecret,
+        r.passedGates());
   }
 
   private static Wire.Verdict view(Verdict v) {

@@ -135,7 +135,8 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
                                 : Match.Kind.COOKIE,
                             rule.name(),
                             rule.value(),
-                            "canary"))
+                            "canary",
+                            Match.Op.valueOf(rule.op().name())))
                 .toList();
       }
       String mirror = split != null && split.mirror() ? "canary" : "";

@@ -95,7 +95,9 @@ abstract class SectionReader {
           "load",
           "validation",
           "sticky",
-          "rollbackWindow");
+          "rollbackWindow",
+          "gates");
+  static final List<String> GATE = List.of("name", "type", "url", "timeout");
   static final List<String> SMOKE = List.of("path", "method", "status", "body", "maxLatency");
   static final List<String> CHECK = List.of("name", "webhook", "command", "promql", "timeout");
   static final List<String> LOAD = List.of("rate", "path");
@@ -114,7 +116,7 @@ abstract class SectionReader {
   static final List<String> FREEZE =
       List.of("start", "end", "days", "from", "to", "timezone", "reason");
   static final List<String> STEP = List.of("weight", "pause", "analysis");
-  static final List<String> MATCH = List.of("header", "cookie", "value");
+  static final List<String> MATCH = List.of("header", "cookie", "value", "prefix", "regex");
   static final List<String> ANALYSIS =
       List.of(
           "alpha",

@@ -48,7 +48,8 @@ final class StrategyReader extends SectionReader {
                   "sticky",
                   "rollbackWindow",
                   "validation",
-                  "maxAnalysisWait");
+                  "maxAnalysisWait",
+                  "gates");
           case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
           case BLUE_GREEN ->
               List.of(
@@ -134,7 +135,30 @@ final class StrategyReader extends SectionReader {
           }
           String on = mf.has("header") ? "header" : "cookie";
           String name = mf.string(on).orElse("");
-          match.add(new Strategy.MatchRule(on, name, mf.string("value").orElse("*")));
+          int ops =
+              (mf.has("value") ? 1 : 0) + (mf.has("prefix") ? 1 : 0) + (mf.has("regex") ? 1 : 0);
+          if (ops > 1) {
+            problems.at(
+                item,
+                path,
+                "give at most one of 'value', 'prefix' or 'regex'",
+                "write e.g. '{header: x-user, prefix: beta-}'");
+            continue;
+          }
+          String op = mf.has("prefix") ? "prefix" : mf.has("regex") ? "regex" : "exact";
+          String value = mf.string(op.equals("exact") ? "value" : op).orElse("*");
+          if (op.equals("regex")) {
+            try {
+              com.google.re2j.Pattern.compile(value);
+            } catch (com.google.re2j.PatternSyntaxException e) {
+              problems.at(
+                  mf.get("regex").orElseThrow(),
+                  mf.join("regex"),
+                  "invalid regular expression: " + e.getDescription(),
+                  "write an RE2 expression matched against the whole value, e.g. '(alice|bob)'");
+            }
+          }
+          match.add(new Strategy.MatchRule(on, name, value, op));
         }
       }
     }
@@ -232,6 +256,7 @@ final class StrategyReader extends SectionReader {
     Duration validation = duration(f, "validation", Duration.ZERO, true);
     Strategy.Analysis analysis =
         new Strategy.Analysis(alpha, minRequests, maxErr, maxLatMs, maxLatRatio);
+    List<Strategy.Gate> gates = gates(f);
     return switch (kind) {
       case ROLLING ->
           surge.value() == 0 && unavailable.value() == 0
@@ -249,10 +274,64 @@ final class StrategyReader extends SectionReader {
               load,
               smoke,
               validation,
-              deadline);
+              deadline,
+              gates);
       case BLUE_GREEN ->
-          new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline);
+          new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline, gates);
     };
+  }
+
+  /** The strategy's gates: {name, type, url, timeout}, as Flagger's webhooks. */
+  private List<Strategy.Gate> gates(Fields f) {
+    List<Strategy.Gate> gates = new ArrayList<>();
+    List<Fields> all =
+        objects(
+            f,
+            "gates",
+            GATE,
+            "write e.g. '- {type: confirm-promotion, url: http://127.0.0.1:9000/approve}'");
+    for (int i = 0; i < all.size(); i++) {
+      Fields gf = all.get(i);
+      String type =
+          gf.require("type", "give the gate's type, e.g. 'type: confirm-rollout'").isPresent()
+              ? gf.string("type").orElse("")
+              : "";
+      Strategy.Gate.Type t = null;
+      for (Strategy.Gate.Type candidate : Strategy.Gate.Type.values()) {
+        if (candidate.wire().equals(type)) {
+          t = candidate;
+        }
+      }
+      if (t == null && gf.has("type")) {
+        problems.at(
+            gf.get("type").orElseThrow(),
+            gf.join("type"),
+            "unknown gate type '" + type + "'",
+            "use confirm-rollout, pre-rollout, confirm-traffic-increase, confirm-promotion,"
+                + " post-rollout or rollback");
+      }
+      String url =
+          gf.require("url", "give the webhook's URL, e.g. 'url: http://127.0.0.1:9000/approve'")
+                  .isPresent()
+              ? gf.string("url").orElse("")
+              : "";
+      if (gf.has("url") && !url.startsWith("http://") && !url.startsWith("https://")) {
+        problems.at(
+            gf.get("url").orElseThrow(),
+            gf.join("url"),
+            "must be an http:// or https:// URL",
+            "write e.g. http://127.0.0.1:9000/approve");
+      }
+      if (t != null) {
+        gates.add(
+            new Strategy.Gate(
+                gf.string("name").orElse(t.wire() + "-" + (i + 1)),
+                t,
+                url,
+                duration(gf, "timeout", Duration.ofSeconds(10), false)));
+      }
+    }
+    return gates;
   }
 
   Strategy.Amount amount(Fields f, String field, Strategy.Amount dflt) {

@@ -420,6 +420,45 @@ class SpecParserTest {
             "services.shop.strategy.steps",
             "'steps' does not apply to a blueGreen strategy"),
         Arguments.of(
+            "match with an invalid regex",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      match:\n        - {header: x-user, regex: 'a(b'}\n"),
+            8,
+            35,
+            "services.shop.strategy.match[0].regex",
+            "invalid regular expression"),
+        Arguments.of(
+            "match with both a value and a prefix",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      match:\n        - {header: x-user, value: a, prefix: b}\n"),
+            8,
+            11,
+            "services.shop.strategy.match[0]",
+            "give at most one of 'value', 'prefix' or 'regex'"),
+        Arguments.of(
+            "unknown gate type",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      gates:\n        - {type: approve, url: 'http://x'}\n"),
+            8,
+            18,
+            "services.shop.strategy.gates[0].type",
+            "unknown gate type 'approve'"),
+        Arguments.of(
+            "gate without a URL",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      gates:\n        - {type: rollback}\n"),
+            8,
+            11,
+            "services.shop.strategy.gates[0].url",
+            "required field 'url' is missing"),
+        Arguments.of(
+            "gates on a rolling deploy",
+            svc("    strategy:\n      type: rolling\n      gates: []\n"),
+            6,
+            14,
+            "services.shop.strategy.gates",
+            "'gates' does not apply to a rolling strategy"),
+        Arguments.of(
             "validation on blue-green (its rollback window is what is watched)",
             svc("    route: /\n    strategy:\n      type: blueGreen\n      validation: 5m\n"),
             7,
@@ -757,6 +796,22 @@ class SpecParserTest {
         .containsExactly(
             new dev.pilothouse.core.spec.Strategy.MatchRule("header", "x-canary", "1"),
             new dev.pilothouse.core.spec.Strategy.MatchRule("cookie", "beta", "*"));
+    assertThat(
+            ((Strategy.Canary)
+                    parse(
+                            svc(
+                                "    route: /\n    strategy:\n      type: canary\n      match:\n"
+                                    + "        - {header: x-user, prefix: beta-}\n"
+                                    + "        - {cookie: team, regex: '(ops|sre)'}\n"))
+                        .spec()
+                        .orElseThrow()
+                        .services()
+                        .get(0)
+                        .plan())
+                .match())
+        .containsExactly(
+            new Strategy.MatchRule("header", "x-user", "beta-", "prefix"),
+            new Strategy.MatchRule("cookie", "team", "(ops|sre)", "regex"));
     assertThat(c.analysis())
         .as("unset thresholds keep their defaults")
         .isEqualTo(new Strategy.Analysis(0.01, 200, 0.01, 20.0, 0.10));
@@ -777,6 +832,38 @@ class SpecParserTest {
                 .get(0)
                 .plan())
         .isEqualTo(Strategy.rolling());
+  }
+
+  @Test
+  void gates_areRead_withTheirTypesAndDefaults() {
+    var c =
+        (Strategy.Canary)
+            parse(
+                    svc(
+                        "    route: /\n"
+                            + "    strategy:\n"
+                            + "      type: canary\n"
+                            + "      gates:\n"
+                            + "        - {type: confirm-promotion, url: 'http://127.0.0.1:9000/ok',"
+                            + " name: approve, timeout: 3s}\n"
+                            + "        - {type: rollback, url: 'https://ops.example/stop'}\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .plan();
+    assertThat(c.gates())
+        .containsExactly(
+            new Strategy.Gate(
+                "approve",
+                Strategy.Gate.Type.CONFIRM_PROMOTION,
+                "http://127.0.0.1:9000/ok",
+                Duration.ofSeconds(3)),
+            new Strategy.Gate(
+                "rollback-2",
+                Strategy.Gate.Type.ROLLBACK,
+                "https://ops.example/stop",
+                Duration.ofSeconds(10)));
   }
 
   @Test

@@ -52,7 +52,19 @@ public final class LoadGenerator {
    * @param timeout a request unanswered this long counts as an error
    */
   public record Options(
-      URI uri, double rate, Duration duration, int connections, Duration timeout) {
+      URI uri, double rate, Duration duration, int connections, Duration timeout, String host) {
+    /** Requests carrying the URL's host and port as their Host header. */
+    public Options(URI uri, double rate, Duration duration, int connections, Duration timeout) {
+      this(uri, rate, duration, connections, timeout, null);
+    }
+
+    /** The Host header sent: host if given (e.g. a route's virtual host), else the URL's. */
+    public String hostHeader() {
+      return host != null && !host.isEmpty()
+          ? host
+          : uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+    }
+
     public Options {
       requireNonNull(uri, "uri");
       requireNonNull(duration, "duration");
@@ -300,10 +312,7 @@ public final class LoadGenerator {
       }
       DefaultFullHttpRequest req =
           new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
-      req.headers()
-          .set(
-              HttpHeaderNames.HOST,
-              o.uri().getHost() + (o.uri().getPort() > 0 ? ":" + o.uri().getPort() : ""));
+      req.headers().set(HttpHeaderNames.HOST, o.hostHeader());
       req.headers().set(HttpHeaderNames.USER_AGENT, "pilothouse-load");
       channel.writeAndFlush(req);
       timeout =

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 class LoadGeneratorTest {
   HttpServer server;
   final AtomicInteger hits = new AtomicInteger();
+  final java.util.Set<String> hosts = java.util.concurrent.ConcurrentHashMap.newKeySet();
   volatile long delayMs;
 
   @BeforeEach
@@ -27,6 +28,7 @@ class LoadGeneratorTest {
         "/",
         ex -> {
           int n = hits.incrementAndGet();
+          hosts.add(ex.getRequestHeaders().getFirst("Host"));
           try {
             Thread.sleep(delayMs);
           } catch (InterruptedException e) {
@@ -47,6 +49,20 @@ class LoadGeneratorTest {
 
   URI uri() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/x");
+  }
+
+  @Test
+  void sendsTheGivenHostHeader_elseTheUrls() {
+    LoadGenerator.run(
+        new LoadGenerator.Options(
+            uri(), 50, Duration.ofMillis(200), 1, Duration.ofSeconds(5), "shop.example"),
+        null);
+    assertThat(hosts).containsExactly("shop.example");
+    hosts.clear();
+    LoadGenerator.run(
+        new LoadGenerator.Options(uri(), 50, Duration.ofMillis(200), 1, Duration.ofSeconds(5)),
+        null);
+    assertThat(hosts).containsExactly("127.0.0.1:" + server.getAddress().getPort());
   }
 
   @Test

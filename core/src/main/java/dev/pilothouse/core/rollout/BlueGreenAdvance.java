@@ -20,6 +20,15 @@ final class BlueGreenAdvance implements RolloutController.Advance<Strategy.BlueG
 
   @Override
   public void advance(Rollout r, Strategy.BlueGreen plan, Instant now) {
+    if (c.gate(
+            r,
+            plan,
+            Strategy.Gate.Type.CONFIRM_TRAFFIC_INCREASE,
+            "confirm-traffic-increase#switch",
+            now)
+        != RolloutController.Gated.PASSED) {
+      return;
+    }
     Ports.Sample base = c.stableBaseline(r);
     o.traffic().split(r.service(), c.split(r, plan, 100));
     Duration window = plan.rollbackWindow();

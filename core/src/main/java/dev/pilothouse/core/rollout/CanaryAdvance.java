@@ -30,6 +30,10 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
     Set<String> canaryIds = RolloutController.ids(instances, true, false);
     List<Strategy.Step> steps = plan.steps();
     if (r.step() >= steps.size()) {
+      if (c.gate(r, plan, Strategy.Gate.Type.CONFIRM_PROMOTION, "confirm-promotion", now)
+          != RolloutController.Gated.PASSED) {
+        return;
+      }
       if (plan.validation().isZero()) {
         c.promoteNow(r, now, "all steps passed");
       } else {
@@ -40,6 +44,16 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
     Strategy.Step step = steps.get(r.step());
     switch (step.kind()) {
       case WEIGHT -> {
+        if (step.weight() > r.weight()
+            && c.gate(
+                    r,
+                    plan,
+                    Strategy.Gate.Type.CONFIRM_TRAFFIC_INCREASE,
+                    "confirm-traffic-increase#" + r.step(),
+                    now)
+                != RolloutController.Gated.PASSED) {
+          return;
+        }
         o.traffic().split(r.service(), c.split(r, plan, step.weight()));
         Rollout next =
             c.save(

@@ -63,6 +63,14 @@ public final class Ports {
     /** Sends load through the service's route for a while (an analysis short of traffic). */
     void drive(String service, Strategy.Load load, Duration duration);
 
+    /**
+     * Asks the gates (webhooks) of rollout; one verdict per gate, PASS for a yes. Without a gate
+     * runner every gate fails (it cannot say yes).
+     */
+    default CompletableFuture<List<Verdict>> gates(Rollout rollout, List<Strategy.Gate> gates) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("no gate runner"));
+    }
+
     /** Checks that are never configured: every call fails loudly. */
     static Checks none() {
       return new Checks() {

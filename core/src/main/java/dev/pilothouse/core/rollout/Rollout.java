@@ -19,6 +19,8 @@ import java.util.List;
  * @param smoked the smoke tests have passed (or there are none)
  * @param baseline what the stable version served before the switch, for post-deploy validation;
  *     null until then
+ * @param passedGates the gates that said yes (e.g. {@code confirm-rollout}, {@code
+ *     confirm-traffic-increase#2}): they are not asked again, also after a daemon restart
  */
 public record Rollout(
     String service,
@@ -33,7 +35,8 @@ public record Rollout(
     String reason,
     List<Verdict> verdicts,
     boolean smoked,
-    Ports.Sample baseline) {
+    Ports.Sample baseline,
+    List<String> passedGates) {
 
   /** Where a rollout is. */
   public enum Phase {
@@ -70,6 +73,39 @@ public record Rollout(
     requireNonNull(stepStartedAt, "stepStartedAt");
     requireNonNull(reason, "reason");
     verdicts = List.copyOf(verdicts);
+    passedGates = passedGates == null ? List.of() : List.copyOf(passedGates); // older rows
+  }
+
+  /** A rollout no gate has answered yet. */
+  public Rollout(
+      String service,
+      Spec before,
+      Spec after,
+      Strategy plan,
+      Phase phase,
+      int step,
+      int weight,
+      Instant startedAt,
+      Instant stepStartedAt,
+      String reason,
+      List<Verdict> verdicts,
+      boolean smoked,
+      Ports.Sample baseline) {
+    this(
+        service,
+        before,
+        after,
+        plan,
+        phase,
+        step,
+        weight,
+        startedAt,
+        stepStartedAt,
+        reason,
+        verdicts,
+        smoked,
+        baseline,
+        List.of());
   }
 
   /** A rollout just started. */
@@ -108,7 +144,20 @@ public record Rollout(
 
   Rollout with(Phase p, int s, int w, Instant stepStart, String why, List<Verdict> v) {
     return new Rollout(
-        service, before, after, plan, p, s, w, startedAt, stepStart, why, v, smoked, baseline);
+        service,
+        before,
+        after,
+        plan,
+        p,
+        s,
+        w,
+        startedAt,
+        stepStart,
+        why,
+        v,
+        smoked,
+        baseline,
+        passedGates);
   }
 
   Rollout smokePassed(List<Verdict> v) {
@@ -125,7 +174,8 @@ public record Rollout(
         "smoke tests passed",
         v,
         true,
-        baseline);
+        baseline,
+        passedGates);
   }
 
   Rollout validating(int w, Instant at, String why, Ports.Sample base) {
@@ -142,7 +192,39 @@ public record Rollout(
         why,
         verdicts,
         smoked,
-        base);
+        base,
+        passedGates);
+  }
+
+  /** Whether the gates under this key said yes. */
+  public boolean passed(String gateKey) {
+    return passedGates.contains(gateKey);
+  }
+
+  /** The gates under this key said yes. */
+  Rollout gatePassed(String gateKey, String why) {
+    List<String> passed = new java.util.ArrayList<>(passedGates);
+    passed.add(gateKey);
+    return new Rollout(
+        service,
+        before,
+        after,
+        plan,
+        phase,
+        step,
+        weight,
+        startedAt,
+        stepStartedAt,
+        why,
+        verdicts,
+        smoked,
+        baseline,
+        passed);
+  }
+
+  /** The same rollout with another reason (e.g. what it waits for). */
+  Rollout because(String why) {
+    return with(phase, step, weight, stepStartedAt, why, verdicts);
   }
 
   /** The plan's step count: a canary's steps, none for the other strategies. */

@@ -137,6 +137,24 @@ public final class RolloutController {
    */
   static final Duration LOOK_EVERY = Duration.ofMillis(500);
 
+  /** How often a holding gate that said no, or a rollback gate, is asked again. */
+  static final Duration GATE_POLL = Duration.ofSeconds(2);
+
+  /** When each gate key (service#gate#key) was last asked, and since when it holds. */
+  private final Map<String, Instant> gateAsked = new HashMap<>();
+
+  private final Map<String, Instant> gateHeldSince = new HashMap<>();
+
+  /** What asking a gate came to. */
+  enum Gated {
+    /** No such gate, or it said yes: go on. */
+    PASSED,
+    /** Asked, or said no and holds: try again on a later tick. */
+    WAITING,
+    /** Rolled back (a pre-rollout no, or a hold past the progress deadline). */
+    ROLLED_BACK
+  }
+
   /** The header that sends a request to the new version (smoke tests, blue-green preview). */
   public static final String PREVIEW_HEADER = "x-pilothouse-preview";
 
@@ -320,6 +338,9 @@ public final class RolloutController {
   }
 
   private void advance(Rollout r, Instant now) {
+    if (r.plan() instanceof Strategy.Progressive p && rollbackGate(r, p, now)) {
+      return;
+    }
     switch (r.plan()) {
       case Strategy.Rolling p -> rolling.advance(r, p, now);
       case Strategy.Progressive p when r.phase() == Rollout.Phase.VALIDATING -> validate(r, p, now);
@@ -346,6 +367,9 @@ public final class RolloutController {
       rollBack(r, now, "the new version keeps crashing", List.of());
       return false;
     }
+    if (gate(r, p, Strategy.Gate.Type.CONFIRM_ROLLOUT, "confirm-rollout", now) != Gated.PASSED) {
+      return false;
+    }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
     Set<String> readyCanaries = ids(instances, true, true);
     if (readyCanaries.size() < p.canaryReplicas()) {
@@ -367,7 +391,7 @@ public final class RolloutController {
       smoke(r, p, now);
       return false;
     }
-    return true;
+    return gate(r, p, Strategy.Gate.Type.PRE_ROLLOUT, "pre-rollout", now) == Gated.PASSED;
   }
 
   /** Error rate and latency of candidate judged against base, with the plan's thresholds. */
@@ -430,6 +454,113 @@ public final class RolloutController {
     return true;
   }
 
+  /**
+   * Asks the plan's gates of one type, under key (asked until they all say yes, then never again
+   * for this rollout). A holding gate that says no keeps the rollout where it is — the reason names
+   * the gate and its answer, a RolloutGateWaiting event says so once — and is asked again every
+   * {@link #GATE_POLL} until it says yes or the progress deadline has passed since it first held;
+   * then the rollout rolls back. A pre-rollout gate that says no rolls back at once.
+   */
+  Gated gate(Rollout r, Strategy.Progressive p, Strategy.Gate.Type type, String key, Instant now) {
+    List<Strategy.Gate> gates = p.gates(type);
+    if (gates.isEmpty() || r.passed(key)) {
+      return Gated.PASSED;
+    }
+    String id = r.service() + "#gate#" + key;
+    gateHeldSince.putIfAbsent(id, now);
+    CompletableFuture<List<Verdict>> f = pending.get(id);
+    if (f == null) {
+      Instant asked = gateAsked.get(id);
+      if (asked == null || !now.isBefore(asked.plus(GATE_POLL))) {
+        gateAsked.put(id, now);
+        pending.put(id, o.checks().gates(r, gates));
+      }
+      return Gated.WAITING;
+    }
+    if (!f.isDone()) {
+      return Gated.WAITING;
+    }
+    pending.remove(id);
+    List<Verdict> answers = results(f, "the " + type.wire() + " gate");
+    Optional<Verdict> no =
+        answers.stream().filter(v -> v.outcome() != Verdict.Outcome.PASS).findFirst();
+    if (no.isEmpty()) {
+      gateAsked.remove(id);
+      gateHeldSince.remove(id);
+      Rollout next = save(r.gatePassed(key, "the " + type.wire() + " gate said yes"));
+      emit("RolloutGatePassed", next, next.reason(), Map.of("gate", type.wire()));
+      return Gated.WAITING; // goes on with the stored rollout on the next tick
+    }
+    if (!type.holds()) {
+      rollBack(r, now, "the " + type.wire() + " gate said no: " + no.get().reason(), answers);
+      return Gated.ROLLED_BACK;
+    }
+    if (now.isAfter(gateHeldSince.get(id).plus(p.progressDeadline()))) {
+      rollBack(
+          r,
+          now,
+          "the "
+              + type.wire()
+              + " gate did not say yes within the progress deadline of "
+              + p.progressDeadline().toSeconds()
+              + "s: "
+              + no.get().reason(),
+          answers);
+      return Gated.ROLLED_BACK;
+    }
+    String why = "waiting for the " + type.wire() + " gate: " + no.get().reason();
+    if (!why.equals(r.reason())) {
+      Rollout held = save(r.because(why));
+      if (!r.reason().startsWith("waiting for the " + type.wire() + " gate")) {
+        emit("RolloutGateWaiting", held, why, Map.of("gate", type.wire()));
+      }
+    }
+    return Gated.WAITING;
+  }
+
+  /**
+   * Asks the rollback gates every {@link #GATE_POLL}; the first yes rolls back (an unreachable gate
+   * is not a yes). True when it rolled back.
+   */
+  private boolean rollbackGate(Rollout r, Strategy.Progressive p, Instant now) {
+    List<Strategy.Gate> gates = p.gates(Strategy.Gate.Type.ROLLBACK);
+    if (gates.isEmpty()) {
+      return false;
+    }
+    String id = r.service() + "#gate#rollback";
+    CompletableFuture<List<Verdict>> f = pending.get(id);
+    if (f == null) {
+      Instant asked = gateAsked.get(id);
+      if (asked == null || !now.isBefore(asked.plus(GATE_POLL))) {
+        gateAsked.put(id, now);
+        pending.put(id, o.checks().gates(r, gates));
+      }
+      return false;
+    }
+    if (!f.isDone()) {
+      return false;
+    }
+    pending.remove(id);
+    List<Verdict> answers = results(f, "the rollback gate");
+    Optional<Verdict> yes =
+        answers.stream().filter(v -> v.outcome() == Verdict.Outcome.PASS).findFirst();
+    if (yes.isEmpty()) {
+      return false;
+    }
+    rollBack(r, now, "the rollback gate asked for a rollback: " + yes.get().reason(), answers);
+    return true;
+  }
+
+  /** Tells the post-rollout gates how the rollout ended; their answers change nothing. */
+  private void postRollout(Rollout done) {
+    if (done.plan() instanceof Strategy.Progressive p) {
+      List<Strategy.Gate> gates = p.gates(Strategy.Gate.Type.POST_ROLLOUT);
+      if (!gates.isEmpty()) {
+        o.checks().gates(done, gates);
+      }
+    }
+  }
+
   Rollout promoteNow(Rollout r, Instant now, String why) {
     Rollout done = save(r.with(Rollout.Phase.PROMOTED, r.stepCount(), 100, now, why, r.verdicts()));
     forget(r.service());
@@ -443,6 +574,7 @@ public final class RolloutController {
         done,
         "promoted: " + why,
         Map.of("version", versionOf(r.after(), r.service())));
+    postRollout(done);
     return done;
   }
 
@@ -455,6 +587,8 @@ public final class RolloutController {
     driven.removeIf(k -> k.startsWith(service + "#"));
     lastJudged.remove(service);
     lastLook.remove(service);
+    gateAsked.keySet().removeIf(k -> k.startsWith(service + "#"));
+    gateHeldSince.keySet().removeIf(k -> k.startsWith(service + "#"));
   }
 
   /** Runs the smoke tests once the new instances are ready; they must all pass. */
@@ -522,6 +656,16 @@ public final class RolloutController {
       lookAtErrors(r, p.analysis(), () -> base, fresh, now, "post-deploy validation: ");
       return;
     }
+    if (end && p instanceof Strategy.BlueGreen) {
+      // The old set stays warm, and the new one watched, while the promotion gate holds.
+      Gated g = gate(r, p, Strategy.Gate.Type.CONFIRM_PROMOTION, "confirm-promotion", now);
+      if (g != Gated.PASSED) {
+        if (g == Gated.WAITING) {
+          lookAtErrors(r, p.analysis(), () -> base, fresh, now, "post-deploy validation: ");
+        }
+        return;
+      }
+    }
     lastJudged.put(r.service(), now);
     Ports.Sample after = o.measurements().window(fresh, r.stepStartedAt());
     List<Verdict> verdicts = compare(p.analysis(), base, after);
@@ -572,6 +716,7 @@ public final class RolloutController {
     // The desired state returns to the stable spec from the stored outcome (core.deploy reads it
     // on the next tick); until then that service keeps its stable spec.
     emit("RolloutRolledBack", done, "rolled back: " + why, fields);
+    postRollout(done);
     if (r.plan() instanceof Strategy.Progressive) {
       pendingCleanup.add(r.service());
     }
@@ -599,7 +744,12 @@ public final class RolloutController {
                             ? Split.Rule.Kind.COOKIE
                             : Split.Rule.Kind.HEADER,
                         m.name(),
-                        m.value()))
+                        m.value(),
+                        switch (m.op()) {
+                          case "prefix" -> Split.Rule.Op.PREFIX;
+                          case "regex" -> Split.Rule.Op.REGEX;
+                          default -> Split.Rule.Op.EXACT;
+                        }))
             .toList();
     List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
     active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, o.previewSecret()));

@@ -46,6 +46,7 @@ final class SpecTerms {
       case Duration d -> duration(d);
       case Strategy.Step s -> step(s);
       case Strategy.Amount a -> a.value() + (a.percent() ? "%" : "");
+      case Strategy.Gate.Type t -> t.wire();
       case Enum<?> e -> camel(e.name());
       case Double d when d == Math.rint(d) && !d.isInfinite() -> Long.toString(d.longValue());
       case String str -> str.isEmpty() ? "\"\"" : str;

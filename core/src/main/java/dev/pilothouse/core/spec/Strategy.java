@@ -102,6 +102,14 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
 
     /** After traffic has moved, how long the new version is still judged (zero: not). */
     Duration watch();
+
+    /** Webhooks consulted at the rollout's turning points. */
+    List<Gate> gates();
+
+    /** The gates of one type, in the order declared. */
+    default List<Gate> gates(Gate.Type type) {
+      return gates().stream().filter(g -> g.type() == type).toList();
+    }
   }
 
   /**
@@ -123,9 +131,39 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       Load load,
       List<SmokeTest> smoke,
       Duration validation,
-      Duration progressDeadline)
+      Duration progressDeadline,
+      List<Gate> gates)
       implements Progressive {
+    /** A canary without gates. */
+    public Canary(
+        List<Step> steps,
+        int canaryReplicas,
+        List<MatchRule> match,
+        boolean sticky,
+        Analysis analysis,
+        Duration maxAnalysisWait,
+        List<Check> checks,
+        Load load,
+        List<SmokeTest> smoke,
+        Duration validation,
+        Duration progressDeadline) {
+      this(
+          steps,
+          canaryReplicas,
+          match,
+          sticky,
+          analysis,
+          maxAnalysisWait,
+          checks,
+          load,
+          smoke,
+          validation,
+          progressDeadline,
+          List.of());
+    }
+
     public Canary {
+      gates = gates == null ? List.of() : List.copyOf(gates);
       steps = List.copyOf(steps);
       match = match == null ? List.of() : List.copyOf(match);
       requireNonNull(analysis, "analysis");
@@ -179,9 +217,22 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       Analysis analysis,
       List<SmokeTest> smoke,
       Duration rollbackWindow,
-      Duration progressDeadline)
+      Duration progressDeadline,
+      List<Gate> gates)
       implements Progressive {
+    /** A blue-green plan without gates. */
+    public BlueGreen(
+        int canaryReplicas,
+        List<MatchRule> match,
+        Analysis analysis,
+        List<SmokeTest> smoke,
+        Duration rollbackWindow,
+        Duration progressDeadline) {
+      this(canaryReplicas, match, analysis, smoke, rollbackWindow, progressDeadline, List.of());
+    }
+
     public BlueGreen {
+      gates = gates == null ? List.of() : List.copyOf(gates);
       match = match == null ? List.of() : List.copyOf(match);
       requireNonNull(analysis, "analysis");
       smoke = smoke == null ? List.of() : List.copyOf(smoke);
@@ -206,6 +257,50 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
     @Override
     public Duration watch() {
       return rollbackWindow;
+    }
+  }
+
+  /**
+   * A webhook consulted at one of the rollout's turning points (Flagger's webhook types). It is
+   * POSTed the rollout's context as JSON (as checks are, plus {@code "gate"}: its type); a 2xx
+   * answer is yes.
+   *
+   * @param timeout how long one call may take
+   */
+  record Gate(String name, Type type, String url, Duration timeout) {
+    /** When a gate is asked, and what its answer does. */
+    public enum Type {
+      /** Before the new version gets any traffic; no holds the rollout until yes. */
+      CONFIRM_ROLLOUT,
+      /** After the smoke tests, before any traffic; no rolls back. */
+      PRE_ROLLOUT,
+      /** Before each increase of the new version's weight (blue-green: the switch); holds. */
+      CONFIRM_TRAFFIC_INCREASE,
+      /** Before the new version is promoted; holds. */
+      CONFIRM_PROMOTION,
+      /** After the rollout ended (promoted or rolled back); the answer is only recorded. */
+      POST_ROLLOUT,
+      /** Asked throughout the rollout; yes rolls back at once. */
+      ROLLBACK;
+
+      /** The name in spec files: confirm-rollout, pre-rollout, … */
+      public String wire() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      }
+
+      /** Whether a no holds the rollout (rather than rolling it back or being ignored). */
+      public boolean holds() {
+        return this == CONFIRM_ROLLOUT
+            || this == CONFIRM_TRAFFIC_INCREASE
+            || this == CONFIRM_PROMOTION;
+      }
+    }
+
+    public Gate {
+      requireNonNull(name, "name");
+      requireNonNull(type, "type");
+      requireNonNull(url, "url");
+      requireNonNull(timeout, "timeout");
     }
   }
 
@@ -357,15 +452,24 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
   }
 
   /**
-   * Requests carrying a header or cookie with a value ("*": any) go to the new version.
+   * Requests carrying a header or cookie whose value matches go to the new version.
    *
    * @param kind "header" or "cookie"
+   * @param value the exact value ("*": any), the prefix, or the regular expression (RE2 syntax,
+   *     matched against the whole value)
+   * @param op "exact", "prefix" or "regex"
    */
-  record MatchRule(String kind, String name, String value) {
+  record MatchRule(String kind, String name, String value, String op) {
+    /** An exact match ("*": any value). */
+    public MatchRule(String kind, String name, String value) {
+      this(kind, name, value, "exact");
+    }
+
     public MatchRule {
       requireNonNull(kind, "kind");
       requireNonNull(name, "name");
       requireNonNull(value, "value");
+      op = op == null ? "exact" : op; // rows stored before matches had an op
     }
   }
 }

@@ -23,18 +23,34 @@ public record Split(
     boolean mirror,
     boolean sticky) {
 
-  /** A rule sending requests that carry a header or cookie (with a value, or "*") to the canary. */
-  public record Rule(Kind kind, String name, String value) {
+  /**
+   * A rule sending requests that carry a header or cookie whose value matches (exactly, or "*" for
+   * any; by prefix; by a whole-value RE2 expression) to the canary.
+   */
+  public record Rule(Kind kind, String name, String value, Op op) {
     /** Where a rule looks. */
     public enum Kind {
       HEADER,
       COOKIE
     }
 
+    /** How a rule compares. */
+    public enum Op {
+      EXACT,
+      PREFIX,
+      REGEX
+    }
+
+    /** An exact rule. */
+    public Rule(Kind kind, String name, String value) {
+      this(kind, name, value, Op.EXACT);
+    }
+
     public Rule {
       requireNonNull(kind, "kind");
       requireNonNull(name, "name");
       requireNonNull(value, "value");
+      requireNonNull(op, "op");
     }
   }
 

@@ -477,12 +477,148 @@ class RolloutControllerTest {
         .isEqualTo("v1");
   }
 
+  static Strategy.Canary gated(Strategy.Gate.Type... types) {
+    Strategy.Canary p = STANDARD;
+    List<Strategy.Gate> gates = new ArrayList<>();
+    for (Strategy.Gate.Type t : types) {
+      gates.add(
+          new Strategy.Gate(t.wire(), t, "http://127.0.0.1:9/" + t.wire(), Duration.ofSeconds(5)));
+    }
+    return new Strategy.Canary(
+        p.steps(),
+        1,
+        p.match(),
+        false,
+        p.analysis(),
+        p.maxAnalysisWait(),
+        p.checks(),
+        p.load(),
+        p.smoke(),
+        p.validation(),
+        p.progressDeadline(),
+        gates);
+  }
+
+  @Test
+  void confirmRolloutGate_holdsVisiblyBeforeAnyTraffic_untilItSaysYes() {
+    boolean[] yes = {false};
+    checks.gateSays.put(Strategy.Gate.Type.CONFIRM_ROLLOUT, n -> yes[0]);
+    RolloutController c = controller();
+    c.start("shop", V1, V2, gated(Strategy.Gate.Type.CONFIRM_ROLLOUT));
+    run(c, Duration.ofSeconds(30));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.PROGRESSING);
+    assertThat(r.reason())
+        .isEqualTo("waiting for the confirm-rollout gate: confirm-rollout: webhook answered 403");
+    assertThat(splits).as("no traffic while held").containsExactly("shop:0");
+    assertThat(events).filteredOn(e -> e.type().equals("RolloutGateWaiting")).hasSize(1);
+    assertThat(checks.gateCalls.size()).as("asked again every 2 s").isBetween(10, 16);
+    yes[0] = true;
+    run(c, Duration.ofSeconds(90));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(events).extracting(NewEvent::type).contains("RolloutGatePassed");
+    assertThat(c.status("shop").orElseThrow().passedGates()).containsExactly("confirm-rollout");
+  }
+
+  @Test
+  void holdingGate_pastTheProgressDeadline_rollsBack() {
+    checks.gateSays.put(Strategy.Gate.Type.CONFIRM_PROMOTION, n -> false);
+    RolloutController c = controller();
+    c.start("shop", V1, V2, gated(Strategy.Gate.Type.CONFIRM_PROMOTION));
+    run(c, Duration.ofSeconds(90));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).as("held before promotion").isEqualTo(Rollout.Phase.PROGRESSING);
+    assertThat(r.weight()).isEqualTo(50);
+    assertThat(fleet.applied).isNull();
+    run(c, Duration.ofMinutes(2));
+    r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason())
+        .startsWith(
+            "the confirm-promotion gate did not say yes within the progress deadline of 120s");
+  }
+
+  @Test
+  void preRolloutGate_sayingNo_rollsBackBeforeAnyTraffic() {
+    checks.gateSays.put(Strategy.Gate.Type.PRE_ROLLOUT, n -> false);
+    RolloutController c = controller();
+    c.start("shop", V1, V2, gated(Strategy.Gate.Type.PRE_ROLLOUT));
+    run(c, Duration.ofSeconds(5));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason())
+        .isEqualTo("the pre-rollout gate said no: pre-rollout: webhook answered 403");
+    assertThat(splits).containsOnly("shop:0", "shop:clear");
+  }
+
+  @Test
+  void confirmTrafficIncrease_isAskedBeforeEachIncrease_andHoldsAtTheCurrentWeight() {
+    checks.gateSays.put(Strategy.Gate.Type.CONFIRM_TRAFFIC_INCREASE, n -> n == 0);
+    RolloutController c = controller();
+    c.start("shop", V1, V2, gated(Strategy.Gate.Type.CONFIRM_TRAFFIC_INCREASE));
+    run(c, Duration.ofSeconds(60));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.weight()).as("10 % allowed, 50 % not yet").isEqualTo(10);
+    assertThat(r.reason()).startsWith("waiting for the confirm-traffic-increase gate");
+    assertThat(checks.gateCalls).first().isEqualTo("confirm-traffic-increase@0/0");
+    assertThat(checks.gateCalls).element(1).isEqualTo("confirm-traffic-increase@2/10");
+  }
+
+  @Test
+  void rollbackGate_sayingYes_rollsBackAtOnce_andPostRolloutHearsOfIt() {
+    checks.gateSays.put(Strategy.Gate.Type.ROLLBACK, n -> n >= 3);
+    RolloutController c = controller();
+    c.start("shop", V1, V2, gated(Strategy.Gate.Type.ROLLBACK, Strategy.Gate.Type.POST_ROLLOUT));
+    run(c, Duration.ofSeconds(20));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason())
+        .isEqualTo("the rollback gate asked for a rollback: rollback: webhook answered 200");
+    assertThat(checks.gateCalls).filteredOn(x -> x.startsWith("post-rollout@")).hasSize(1);
+  }
+
+  @Test
+  void passedGates_areNotAskedAgain_afterARestart() {
+    RolloutController first = controller();
+    first.start("shop", V1, V2, gated(Strategy.Gate.Type.CONFIRM_ROLLOUT));
+    run(first, Duration.ofSeconds(5));
+    assertThat(checks.gateCalls).containsExactly("confirm-rollout@0/0");
+    RolloutController second = controller(); // the daemon was killed and started again
+    run(second, Duration.ofSeconds(90));
+    assertThat(second.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(checks.gateCalls).containsExactly("confirm-rollout@0/0");
+  }
+
   /** Smoke tests and custom checks that answer as told; load requests recorded. */
   static final class FakeChecks implements Ports.Checks {
     Verdict.Outcome smokeResult = Verdict.Outcome.PASS;
     Verdict.Outcome customResult = Verdict.Outcome.PASS;
     int smokeCalls;
     final List<String> driven = new ArrayList<>();
+
+    /** How each gate type answers: yes unless set; calls recorded as "type@step/weight". */
+    final Map<Strategy.Gate.Type, java.util.function.IntPredicate> gateSays =
+        new java.util.EnumMap<>(Strategy.Gate.Type.class);
+
+    final List<String> gateCalls = new ArrayList<>();
+
+    @Override
+    public CompletableFuture<List<Verdict>> gates(Rollout r, List<Strategy.Gate> gates) {
+      List<Verdict> out = new ArrayList<>();
+      for (Strategy.Gate g : gates) {
+        int n = (int) gateCalls.stream().filter(c -> c.startsWith(g.type().wire() + "@")).count();
+        gateCalls.add(g.type().wire() + "@" + r.step() + "/" + r.weight());
+        boolean yes = gateSays.getOrDefault(g.type(), i -> true).test(n);
+        out.add(
+            new Verdict(
+                g.name(),
+                yes ? Verdict.Outcome.PASS : Verdict.Outcome.FAIL,
+                Double.NaN,
+                Double.NaN,
+                g.name() + ": webhook answered " + (yes ? 200 : 403)));
+      }
+      return CompletableFuture.completedFuture(out);
+    }
 
     @Override
     public CompletableFuture<List<Verdict>> smoke(String service, List<Strategy.SmokeTest> tests) {

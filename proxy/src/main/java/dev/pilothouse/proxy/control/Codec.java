@@ -214,11 +214,16 @@ final class Codec {
     string(out, m.name());
     string(out, m.value());
     string(out, m.group());
+    out.writeByte(m.op().ordinal());
   }
 
   private static Match match(DataInputStream in) throws IOException {
     return new Match(
-        enumOf(Match.Kind.values(), in.readByte()), string(in), string(in), string(in));
+        enumOf(Match.Kind.values(), in.readByte()),
+        string(in),
+        string(in),
+        string(in),
+        enumOf(Match.Op.values(), in.readByte()));
   }
 
   private static void policy(DataOutputStream out, RoutePolicy p) throws IOException {

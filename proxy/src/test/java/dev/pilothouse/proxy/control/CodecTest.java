@@ -46,7 +46,9 @@ class CodecTest {
               new BackendGroup("canary", 10, List.of(Backend.of("shop-2", "shop", "v2", 4002)))),
           List.of(
               new Match(Match.Kind.HEADER, "x-canary", "always", "canary"),
-              new Match(Match.Kind.COOKIE, "beta", "*", "canary")),
+              new Match(Match.Kind.COOKIE, "beta", "*", "canary"),
+              new Match(Match.Kind.HEADER, "x-user", "beta-", "canary", Match.Op.PREFIX),
+              new Match(Match.Kind.COOKIE, "team", "(ops|sre)", "canary", Match.Op.REGEX)),
           "canary",
           new RoutePolicy(
               Duration.ofMillis(250),
