@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       EventsCommand.class,
       LoadCommand.class,
       RolloutCommand.class,
+      FlagsCommand.class,
       DeployCommand.class,
       HistoryCommand.class,
       DoraCommand.class,

@@ -182,6 +182,45 @@ public final class PilotClient {
         new TypeReference<List<java.util.Map<String, Object>>>() {});
   }
 
+  /** Every feature flag, as JSON objects (docs/flags.md). */
+  public com.fasterxml.jackson.databind.JsonNode flags() {
+    return get("/api/v1/flags", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  public com.fasterxml.jackson.databind.JsonNode flag(String key) {
+    return get("/api/v1/flags/" + enc(key), com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Creates or replaces a flag from its JSON definition; the daemon validates it. */
+  public com.fasterxml.jackson.databind.JsonNode putFlag(
+      String key, com.fasterxml.jackson.databind.JsonNode definition) {
+    try {
+      HttpRequest req =
+          request("/api/v1/flags/" + enc(key))
+              .header("Content-Type", "application/json")
+              .header("X-Pilothouse-Client", "cli")
+              .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(definition)))
+              .build();
+      return read(send(req), com.fasterxml.jackson.databind.JsonNode.class);
+    } catch (JsonProcessingException e) {
+      throw badAnswer(e);
+    }
+  }
+
+  public void deleteFlag(String key) {
+    send(
+        request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").DELETE().build());
+  }
+
+  /** Changes of one flag (or of all when key is null), newest first. */
+  public com.fasterxml.jackson.databind.JsonNode flagHistory(String key, int limit) {
+    return get(
+        (key == null ? "/api/v1/flag-history" : "/api/v1/flags/" + enc(key) + "/history")
+            + "?limit="
+            + limit,
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   public Wire.Rollout rollout(String service) {
     return get("/api/v1/rollouts/" + enc(service), Wire.Rollout.class);
   }

@@ -161,12 +161,18 @@ public final class Flags {
     return repo.flagHistory(key, limit);
   }
 
+  /** The spec's flags as last synced: a tick with the same ones does nothing. */
+  private List<Flag> synced;
+
   /**
-   * Applies the spec's flags of revision: creates those that do not exist, sets those whose
-   * definition in the spec changed since a spec last set them. Invalid ones were refused when the
-   * spec was validated.
+   * Applies the spec's flags: creates those that do not exist, sets those whose definition in the
+   * spec changed since a spec last set them (revision names the change's source). Invalid ones were
+   * refused when the spec was validated. Cheap when nothing changed (called on every tick).
    */
-  public synchronized void sync(List<Flag> declared, long revision) {
+  public synchronized void sync(List<Flag> declared, java.util.function.LongSupplier revision) {
+    if (declared.equals(synced)) {
+      return;
+    }
     for (Flag f : declared) {
       String hash = hash(f);
       boolean exists = byKey.containsKey(f.key());
@@ -176,8 +182,9 @@ public final class Flags {
       if (exists && f.equals(byKey.get(f.key()))) {
         continue;
       }
-      save(f, "spec r" + revision, hash);
+      save(f, "spec r" + revision.getAsLong(), hash);
     }
+    synced = List.copyOf(declared);
   }
 
   static String hash(Flag f) {

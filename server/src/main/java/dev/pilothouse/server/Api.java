@@ -49,7 +49,8 @@ final class Api {
       String startedAt,
       Runnable shutdownKeepingInstances,
       Runnable shutdownStoppingInstances,
-      Telemetry telemetry) {}
+      Telemetry telemetry,
+      dev.pilothouse.flags.Flags flags) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -71,6 +72,17 @@ final class Api {
               config.routes.before("/api/*", this::authenticate);
               config.routes.before("/api/*", this::refuseCrossSite);
               config.routes.before("/metrics", this::authenticate);
+              config.routes.before("/ofrep/*", this::authenticate);
+              config.routes.before("/ofrep/*", this::refuseCrossSite);
+              FlagsApi flags = new FlagsApi(d.flags());
+              config.routes.get("/api/v1/flags", flags::list);
+              config.routes.get("/api/v1/flags/{key}", flags::get);
+              config.routes.put("/api/v1/flags/{key}", flags::put);
+              config.routes.delete("/api/v1/flags/{key}", flags::delete);
+              config.routes.get("/api/v1/flags/{key}/history", flags::history);
+              config.routes.get("/api/v1/flag-history", flags::history);
+              config.routes.post("/ofrep/v1/evaluate/flags/{key}", flags::evaluate);
+              config.routes.post("/ofrep/v1/evaluate/flags", flags::evaluateAll);
               config.routes.get("/metrics", this::metrics);
               config.routes.get("/api/v1/status", this::status);
               config.routes.post("/api/v1/apply", this::apply);

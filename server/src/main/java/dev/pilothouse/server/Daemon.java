@@ -89,6 +89,7 @@ public final class Daemon {
   private RolloutController rollouts;
   private RolloutChecks checks;
   private Telemetry telemetry;
+  private dev.pilothouse.flags.Flags flags;
   private dev.pilothouse.notify.Dispatcher notifications;
   private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
@@ -254,6 +255,7 @@ public final class Daemon {
       deployments.tick();
       rollouts.restoreCanaries();
     }
+    flags = new dev.pilothouse.flags.Flags(store, store, clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -270,7 +272,8 @@ public final class Daemon {
                 started.toString(),
                 () -> stop(false),
                 () -> stop(true),
-                telemetry));
+                telemetry,
+                flags));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -354,6 +357,7 @@ public final class Daemon {
       controller.tick();
       rollouts.tick();
       deployments.tick();
+      flags.sync(deployments.current().flags(), deployments::revision);
       traffic.sync(deployments.current(), controller.status());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 abstract class SectionReader {
 
   static final List<String> TOP =
-      List.of("version", "proxy", "notifications", "metrics", "services");
+      List.of("version", "proxy", "notifications", "metrics", "services", "flags");
   static final List<String> METRICS =
       List.of(
           "scrapeInterval",

@@ -173,7 +173,9 @@ public final class SpecParser extends SectionReader {
                 .flatMap(n -> new MetricsReader(this).endpoint(sf, n))
                 .ifPresent(e -> endpoints.put(name, e)));
     metrics = metrics.withEndpoints(endpoints);
-    return problems.isEmpty() ? new Spec(proxy, out, notifications, metrics) : null;
+    List<dev.pilothouse.core.flags.Flag> flags =
+        f.get("flags").map(n -> new FlagsReader(this).flags(n, f.join("flags"))).orElse(List.of());
+    return problems.isEmpty() ? new Spec(proxy, out, notifications, metrics, flags) : null;
   }
 
   /** Names of the variables a spec text refers to, so a client can send just those. */

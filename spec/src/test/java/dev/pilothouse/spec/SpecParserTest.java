@@ -835,6 +835,51 @@ class SpecParserTest {
   }
 
   @Test
+  void flags_areRead_andTheirProblemsReportedAtTheirLine() {
+    ParsedSpec ok =
+        parse(
+            "flags:\n"
+                + "  new-checkout:\n"
+                + "    default: off\n"
+                + "    rules:\n"
+                + "      - {name: staff, when: [{attribute: email, op: endsWith, values: ['@example.com']}], variant: on}\n"
+                + "      - {name: rollout, split: {on: 10, off: 90}}\n"
+                + "  banner:\n"
+                + "    type: string\n"
+                + "    variants: {plain: 'Welcome', sale: 'Sale!'}\n"
+                + "    default: plain\n"
+                + "    enabled: false\n"
+                + svc(""));
+    assertThat(ok.errors()).isEmpty();
+    var flags = ok.spec().orElseThrow().flags();
+    assertThat(flags)
+        .extracting(dev.pilothouse.core.flags.Flag::key)
+        .containsExactly("new-checkout", "banner");
+    assertThat(flags.get(0).variants()).containsEntry("on", true).containsEntry("off", false);
+    assertThat(flags.get(0).rules().get(1).split()).containsEntry("on", 10);
+    assertThat(flags.get(1).enabled()).isFalse();
+    ParsedSpec bad =
+        parse(
+            "flags:\n"
+                + "  new-checkout:\n"
+                + "    default: maybe\n"
+                + "    rules:\n"
+                + "      - {split: {on: 60, off: 50}}\n"
+                + svc(""));
+    assertThat(bad.errors())
+        .anySatisfy(
+            e ->
+                assertThat(e.toString())
+                    .contains(":3:5: flags.new-checkout.default: no variant named 'maybe'"))
+        .anySatisfy(
+            e ->
+                assertThat(e.toString())
+                    .contains(
+                        "flags.new-checkout.rules[0].split: the percentages add up to 110, not"
+                            + " 100"));
+  }
+
+  @Test
   void gates_areRead_withTheirTypesAndDefaults() {
     var c =
         (Strategy.Canary)

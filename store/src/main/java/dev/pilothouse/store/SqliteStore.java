@@ -40,7 +40,12 @@ import org.sqlite.SQLiteConfig;
  * One connection serves every call; calls are serialized, which SQLite does anyway for writes.
  */
 public final class SqliteStore
-    implements InstanceRepository, EventLog, Revisions, Ports.RolloutStore, AutoCloseable {
+    implements InstanceRepository,
+        EventLog,
+        Revisions,
+        Ports.RolloutStore,
+        dev.pilothouse.core.flags.FlagRepository,
+        AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
 
@@ -156,6 +161,124 @@ public final class SqliteStore
               }
             })
         .list();
+  }
+
+  // ---- flags
+
+  @Override
+  public synchronized List<dev.pilothouse.core.flags.Flag> flags() {
+    return h.createQuery("SELECT json FROM flags ORDER BY key")
+        .map((rs, ctx) -> flag(rs.getString("json"), "a flag"))
+        .list();
+  }
+
+  @Override
+  public synchronized Optional<dev.pilothouse.core.flags.Flag> flag(String key) {
+    return h.createQuery("SELECT json FROM flags WHERE key = ?")
+        .bind(0, key)
+        .map((rs, ctx) -> flag(rs.getString("json"), "flag " + key))
+        .findOne();
+  }
+
+  @Override
+  public synchronized dev.pilothouse.core.flags.FlagChange saveFlag(
+      dev.pilothouse.core.flags.Flag flag, String source, String specHash) {
+    Optional<dev.pilothouse.core.flags.Flag> before = flag(flag.key());
+    Instant at = clock.instant();
+    String json = write(flag);
+    return h.inTransaction(
+        t -> {
+          t.createUpdate(
+                  "INSERT INTO flags(key, json, spec_hash) VALUES (?, ?, ?) ON CONFLICT(key) DO"
+                      + " UPDATE SET json = excluded.json,"
+                      + " spec_hash = COALESCE(excluded.spec_hash, flags.spec_hash)")
+              .bind(0, flag.key())
+              .bind(1, json)
+              .bind(2, specHash)
+              .execute();
+          long seq =
+              t.createUpdate(
+                      "INSERT INTO flag_changes(at, key, source, before_json, after_json)"
+                          + " VALUES (?, ?, ?, ?, ?)")
+                  .bind(0, at.toString())
+                  .bind(1, flag.key())
+                  .bind(2, source)
+                  .bind(3, before.map(this::write).orElse(null))
+                  .bind(4, json)
+                  .executeAndReturnGeneratedKeys("seq")
+                  .mapTo(Long.class)
+                  .one();
+          return new dev.pilothouse.core.flags.FlagChange(
+              seq, at, flag.key(), source, before.orElse(null), flag);
+        });
+  }
+
+  @Override
+  public synchronized Optional<dev.pilothouse.core.flags.FlagChange> deleteFlag(
+      String key, String source) {
+    Optional<dev.pilothouse.core.flags.Flag> before = flag(key);
+    if (before.isEmpty()) {
+      return Optional.empty();
+    }
+    Instant at = clock.instant();
+    return Optional.of(
+        h.inTransaction(
+            t -> {
+              t.createUpdate("DELETE FROM flags WHERE key = ?").bind(0, key).execute();
+              long seq =
+                  t.createUpdate(
+                          "INSERT INTO flag_changes(at, key, source, before_json, after_json)"
+                              + " VALUES (?, ?, ?, ?, NULL)")
+                      .bind(0, at.toString())
+                      .bind(1, key)
+                      .bind(2, source)
+                      .bind(3, write(before.get()))
+                      .executeAndReturnGeneratedKeys("seq")
+                      .mapTo(Long.class)
+                      .one();
+              return new dev.pilothouse.core.flags.FlagChange(
+                  seq, at, key, source, before.get(), null);
+            }));
+  }
+
+  @Override
+  public synchronized Optional<String> specHash(String key) {
+    return h.createQuery("SELECT spec_hash FROM flags WHERE key = ?")
+        .bind(0, key)
+        .mapTo(String.class)
+        .findOne();
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.flags.FlagChange> flagHistory(
+      String key, int limit) {
+    return h.createQuery(
+            "SELECT * FROM flag_changes WHERE (:key IS NULL OR key = :key)"
+                + " ORDER BY seq DESC LIMIT :limit")
+        .bind("key", key)
+        .bind("limit", Math.max(1, limit))
+        .map(
+            (rs, ctx) ->
+                new dev.pilothouse.core.flags.FlagChange(
+                    rs.getLong("seq"),
+                    Instant.parse(rs.getString("at")),
+                    rs.getString("key"),
+                    rs.getString("source"),
+                    rs.getString("before_json") == null
+                        ? null
+                        : flag(rs.getString("before_json"), "a flag change"),
+                    rs.getString("after_json") == null
+                        ? null
+                        : flag(rs.getString("after_json"), "a flag change")))
+        .list();
+  }
+
+  private dev.pilothouse.core.flags.Flag flag(String text, String what) {
+    try {
+      return json.readValue(text, dev.pilothouse.core.flags.Flag.class);
+    } catch (JsonProcessingException e) {
+      throw new StoreException("reading " + what + ": " + e.getOriginalMessage(), e);
+    }
   }
 
   // ---- instances

@@ -293,6 +293,53 @@ class SqliteStoreTest {
   }
 
   @Test
+  void flags_roundTrip_keepTheirHistory_andTheSpecHashOfTheSpecThatSetThem() {
+    java.util.Map<String, Object> variants = new java.util.LinkedHashMap<>();
+    variants.put("blue", java.util.Map.of("hex", "#00f"));
+    variants.put("red", java.util.Map.of("hex", "#f00"));
+    var f =
+        new dev.pilothouse.core.flags.Flag(
+            "theme",
+            dev.pilothouse.core.flags.Flag.Type.OBJECT,
+            variants,
+            "blue",
+            null,
+            true,
+            List.of(
+                new dev.pilothouse.core.flags.Flag.Rule(
+                    "half",
+                    List.of(
+                        new dev.pilothouse.core.flags.Flag.Condition(
+                            "country",
+                            dev.pilothouse.core.flags.Flag.Condition.Op.IN,
+                            List.of("NL", "DE"))),
+                    null,
+                    java.util.Map.of("red", 50, "blue", 50))),
+            "colours");
+    try (SqliteStore s = open()) {
+      s.saveFlag(f, "spec r1", "abc");
+      s.saveFlag(
+          new dev.pilothouse.core.flags.Flag(
+              "theme", f.type(), variants, "red", null, false, f.rules(), "colours"),
+          "cli",
+          null);
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.flag("theme").orElseThrow().defaultVariant()).isEqualTo("red");
+      assertThat(s.flag("theme").orElseThrow().rules()).isEqualTo(f.rules());
+      assertThat(s.specHash("theme")).as("kept by a change from the CLI").contains("abc");
+      assertThat(s.flagHistory("theme", 10))
+          .extracting(dev.pilothouse.core.flags.FlagChange::source)
+          .containsExactly("cli", "spec r1");
+      assertThat(s.flagHistory("theme", 10).get(1).after()).isEqualTo(f);
+      assertThat(s.deleteFlag("theme", "api")).isPresent();
+      assertThat(s.deleteFlag("theme", "api")).isEmpty();
+      assertThat(s.flags()).isEmpty();
+      assertThat(s.flagHistory(null, 10)).hasSize(3);
+    }
+  }
+
+  @Test
   void instances_areSavedReplacedAndDeleted() {
     try (SqliteStore s = open()) {
       InstanceRecord r =

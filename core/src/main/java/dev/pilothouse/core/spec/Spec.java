@@ -12,12 +12,23 @@ import java.util.Optional;
  *
  * @param proxy the listener of the built-in load balancer; it runs when a service has a route
  * @param metrics the built-in metrics store and what it scrapes
+ * @param flags feature flags the spec declares (created, and set whenever their definition here
+ *     changes)
  */
 public record Spec(
     ProxySpec proxy,
     List<ServiceSpec> services,
     NotificationsSpec notifications,
-    MetricsSpec metrics) {
+    MetricsSpec metrics,
+    List<dev.pilothouse.core.flags.Flag> flags) {
+  /** A spec without flags. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics) {
+    this(proxy, services, notifications, metrics, List.of());
+  }
 
   /** A spec with the default metrics settings. */
   public Spec(ProxySpec proxy, List<ServiceSpec> services, NotificationsSpec notifications) {
@@ -39,6 +50,7 @@ public record Spec(
     // Revisions stored before notifications existed read them as null.
     notifications = notifications == null ? NotificationsSpec.none() : notifications;
     metrics = metrics == null ? MetricsSpec.defaults() : metrics;
+    flags = flags == null ? List.of() : List.copyOf(flags); // revisions stored before flags
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -70,6 +82,7 @@ public record Spec(
         proxy,
         services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList(),
         notifications,
-        metrics);
+        metrics,
+        flags);
   }
 }

@@ -21,6 +21,21 @@ public final class SpecDiff {
       out.add("~ notifications: (changed)");
     }
     compare("metrics", before.metrics(), after.metrics(), out);
+    Map<String, dev.pilothouse.core.flags.Flag> oldFlags = new java.util.TreeMap<>();
+    before.flags().forEach(f -> oldFlags.put(f.key(), f));
+    Map<String, dev.pilothouse.core.flags.Flag> newFlags = new java.util.TreeMap<>();
+    after.flags().forEach(f -> newFlags.put(f.key(), f));
+    oldFlags.keySet().stream()
+        .filter(k -> !newFlags.containsKey(k))
+        .forEach(k -> out.add("- flags." + k));
+    newFlags.forEach(
+        (k, f) -> {
+          if (!oldFlags.containsKey(k)) {
+            out.add("+ flags." + k);
+          } else if (!oldFlags.get(k).equals(f)) {
+            out.add("~ flags." + k + ": (changed)");
+          }
+        });
     for (ServiceSpec old : before.services()) {
       if (after.service(old.name()).isEmpty()) {
         out.add("- services." + old.name());

@@ -1,0 +1,117 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.openfeature.contrib.providers.ofrep.OfrepProvider;
+import dev.openfeature.contrib.providers.ofrep.OfrepProviderOptions;
+import dev.openfeature.sdk.Client;
+import dev.openfeature.sdk.FlagEvaluationDetails;
+import dev.openfeature.sdk.MutableContext;
+import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.pilothouse.client.DaemonInfo;
+import dev.pilothouse.client.Wire;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Feature flags with a real daemon and CLI, read by the OpenFeature Java SDK through its published
+ * OFREP provider, as a user's service would read them.
+ */
+class FlagsTest {
+  @TempDir Path tmp;
+
+  static final String SPEC =
+      "proxy: {port: 0}\n"
+          + "flags:\n"
+          + "  new-checkout:\n"
+          + "    default: off\n"
+          + "    rules:\n"
+          + "      - {name: staff, when: [{attribute: email, op: endsWith, values: ['@example.com']}],"
+          + " variant: on}\n"
+          + "      - {name: rollout, split: {on: 50, off: 50}}\n"
+          + "  banner:\n"
+          + "    type: string\n"
+          + "    variants: {plain: 'Welcome', sale: 'Sale now on'}\n"
+          + "    default: plain\n"
+          + "services:\n  shop:\n    "
+          + Harness.demoCommand()
+          + "    replicas: 1\n";
+
+  @Test
+  void specFlags_areServedOverOfrep_toTheOpenFeatureSdk_andTheCliSteersThem() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", SPEC));
+      String api = h.client().base();
+      String token = DaemonInfo.readToken(h.stateDir);
+      OpenFeatureAPI of = OpenFeatureAPI.getInstance();
+      of.setProviderAndWait(
+          OfrepProvider.constructProvider(
+              OfrepProviderOptions.builder()
+                  .baseUrl(api)
+                  .headers(ImmutableMap.of("Authorization", ImmutableList.of("Bearer " + token)))
+                  .requestTimeout(Duration.ofSeconds(5))
+                  .build()));
+      Client flags = of.getClient();
+
+      FlagEvaluationDetails<Boolean> staff =
+          flags.getBooleanDetails(
+              "new-checkout", false, new MutableContext("ann").add("email", "ann@example.com"));
+      assertThat(staff.getValue()).isTrue();
+      assertThat(staff.getReason()).isEqualTo("TARGETING_MATCH");
+      assertThat(staff.getVariant()).isEqualTo("on");
+
+      int on = 0;
+      for (int i = 0; i < 200; i++) {
+        FlagEvaluationDetails<Boolean> d =
+            flags.getBooleanDetails("new-checkout", false, new MutableContext("user-" + i));
+        assertThat(d.getReason()).isEqualTo("SPLIT");
+        on += d.getValue() ? 1 : 0;
+        assertThat(flags.getBooleanValue("new-checkout", false, new MutableContext("user-" + i)))
+            .as("a user keeps their variant")
+            .isEqualTo(d.getValue());
+      }
+      assertThat(on).as("about half of 200 users").isBetween(70, 130);
+      assertThat(flags.getStringValue("banner", "?", new MutableContext("x"))).isEqualTo("Welcome");
+
+      // The kill switch, from the CLI: everyone gets the default (off), reason DISABLED.
+      h.ok("flags", "set", "new-checkout", "--disable");
+      FlagEvaluationDetails<Boolean> killed =
+          flags.getBooleanDetails(
+              "new-checkout", true, new MutableContext("ann").add("email", "ann@example.com"));
+      assertThat(killed.getValue()).isFalse();
+      assertThat(killed.getReason()).isEqualTo("DISABLED");
+
+      // A missing flag: the SDK's default, with the protocol's error code.
+      FlagEvaluationDetails<Boolean> missing =
+          flags.getBooleanDetails("no-such-flag", true, new MutableContext("x"));
+      assertThat(missing.getValue()).isTrue();
+      assertThat(missing.getErrorCode()).hasToString("FLAG_NOT_FOUND");
+
+      // A bad change is refused with the field named, and nothing changes.
+      Harness.Result bad = h.cli("flags", "set", "new-checkout", "--default", "maybe");
+      assertThat(bad.exit()).isNotZero();
+      assertThat(bad.err()).contains("default: no variant named 'maybe'");
+
+      h.ok("flags", "set", "new-checkout", "--enable", "--rollout", "on=100,off=0");
+      assertThat(flags.getBooleanValue("new-checkout", false, new MutableContext("bob"))).isTrue();
+
+      assertThat(h.ok("flags", "list").out()).contains("new-checkout").contains("banner");
+      String history = h.ok("flags", "history", "new-checkout").out();
+      assertThat(history).contains("spec r1").contains("cli");
+      assertThat(h.client().events(-1, 500)).extracting(Wire.Event::type).contains("FlagChanged");
+      assertThat(h.client().events(-1, 500))
+          .extracting(Wire.Event::message)
+          .contains("flag new-checkout disabled (kill switch) (by cli)");
+
+      // Re-applying the same spec keeps the CLI's changes (the spec's definition did not change).
+      h.ok("apply", "-f", h.writeSpec("shop.yaml", SPEC).toString());
+      assertThat(flags.getBooleanValue("new-checkout", false, new MutableContext("bob"))).isTrue();
+    } finally {
+      OpenFeatureAPI.getInstance().shutdown();
+    }
+  }
+}

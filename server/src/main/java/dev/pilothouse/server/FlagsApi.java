@@ -1,0 +1,135 @@
+package dev.pilothouse.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.core.flags.FlagChange;
+import dev.pilothouse.flags.FlagJson;
+import dev.pilothouse.flags.Flags;
+import dev.pilothouse.flags.Ofrep;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Maps the flags module to HTTP: {@code /api/v1/flags…} (list, get, put, delete, history) and the
+ * OpenFeature Remote Evaluation Protocol at {@code /ofrep/v1/evaluate/flags…}. The logic is the
+ * flags module's; this only reads requests and writes answers.
+ */
+final class FlagsApi {
+  private final Flags flags;
+  private final Ofrep ofrep;
+
+  FlagsApi(Flags flags) {
+    this.flags = flags;
+    this.ofrep = new Ofrep(flags);
+  }
+
+  void list(Context ctx) {
+    ArrayNode out = Api.JSON.createArrayNode();
+    flags.list().forEach(f -> out.add(FlagJson.write(f)));
+    Api.send(ctx, 200, out);
+  }
+
+  void get(Context ctx) {
+    String key = ctx.pathParam("key");
+    Api.send(
+        ctx,
+        200,
+        FlagJson.write(
+            flags
+                .get(key)
+                .orElseThrow(
+                    () ->
+                        new ApiError(
+                            404, "no flag named '" + key + "'", "see 'pilothouse flags list'"))));
+  }
+
+  void put(Context ctx) {
+    String key = ctx.pathParam("key");
+    JsonNode body;
+    try {
+      body = Api.JSON.readTree(ctx.bodyAsBytes());
+    } catch (IOException e) {
+      throw new ApiError(
+          400, "the request body is not JSON: " + e.getMessage(), "send the flag as JSON");
+    }
+    String source = "cli".equals(ctx.header("X-Pilothouse-Client")) ? "cli" : "api";
+    try {
+      FlagChange c = flags.put(FlagJson.read(key, body), source);
+      Api.send(ctx, c.before() == null ? 201 : 200, FlagJson.write(c.after()));
+    } catch (Flags.InvalidFlagException e) {
+      throw new ApiError(
+          400,
+          e.getMessage(),
+          "fix the fields named; docs/flags.md lists them",
+          e.problems().stream()
+              .map(p -> new Wire.Problem("", 0, 0, "flags." + key, p, ""))
+              .toList());
+    }
+  }
+
+  void delete(Context ctx) {
+    String key = ctx.pathParam("key");
+    String source = "cli".equals(ctx.header("X-Pilothouse-Client")) ? "cli" : "api";
+    if (flags.delete(key, source).isEmpty()) {
+      throw new ApiError(404, "no flag named '" + key + "'", "see 'pilothouse flags list'");
+    }
+    Api.send(ctx, 200, Api.JSON.createObjectNode().put("deleted", key));
+  }
+
+  void history(Context ctx) {
+    String key = ctx.pathParamMap().get("key");
+    int limit = limit(ctx.queryParam("limit"));
+    ArrayNode out = Api.JSON.createArrayNode();
+    for (FlagChange c : flags.history(key, limit)) {
+      ObjectNode o = out.addObject();
+      o.put("seq", c.seq());
+      o.put("at", c.at().toString());
+      o.put("key", c.key());
+      o.put("source", c.source());
+      o.set("before", c.before() == null ? null : FlagJson.write(c.before()));
+      o.set("after", c.after() == null ? null : FlagJson.write(c.after()));
+    }
+    Api.send(ctx, 200, out);
+  }
+
+  private static int limit(String text) {
+    if (text == null) {
+      return 50;
+    }
+    try {
+      int n = Integer.parseInt(text);
+      if (n >= 1 && n <= 1000) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new ApiError(400, "limit must be 1-1000, but was '" + text + "'", "e.g. ?limit=50");
+  }
+
+  void evaluate(Context ctx) {
+    answer(ctx, ofrep.evaluate(ctx.pathParam("key"), ctx.bodyAsBytes()));
+  }
+
+  void evaluateAll(Context ctx) {
+    answer(ctx, ofrep.bulk(ctx.bodyAsBytes(), ctx.header("If-None-Match")));
+  }
+
+  private static void answer(Context ctx, Ofrep.Response r) {
+    if (r.etag() != null) {
+      ctx.header("ETag", r.etag());
+    }
+    if (r.body() == null) {
+      ctx.status(r.status());
+      return;
+    }
+    Api.send(ctx, r.status(), r.body());
+  }
+
+  /** Paths, for the router. */
+  static final List<String> PATHS =
+      List.of("/api/v1/flags", "/api/v1/flags/{key}", "/ofrep/v1/evaluate/flags");
+}
