@@ -79,30 +79,17 @@ public final class Flags {
 
   /** What is wrong with a flag, as "field: problem" lines (regular expressions included). */
   public static List<String> problems(Flag f) {
-    List<String> out = new ArrayList<>(f.problems());
-    for (int i = 0; i < f.rules().size(); i++) {
-      List<Flag.Condition> when = f.rules().get(i).when();
-      for (int j = 0; j < when.size(); j++) {
-        if (when.get(j).op() == Flag.Condition.Op.MATCHES) {
-          for (String p : when.get(j).values()) {
-            try {
-              Pattern.compile(p);
-            } catch (PatternSyntaxException e) {
-              out.add(
-                  "rules["
-                      + i
-                      + "].when["
-                      + j
-                      + "].matches: invalid regular expression '"
-                      + p
-                      + "': "
-                      + e.getDescription());
-            }
-          }
-        }
-      }
+    return f.problems(Flags::regexProblem);
+  }
+
+  /** What is wrong with an RE2 expression, or null. */
+  public static String regexProblem(String expression) {
+    try {
+      Pattern.compile(expression);
+      return null;
+    } catch (PatternSyntaxException e) {
+      return e.getDescription();
     }
-    return out;
   }
 
   /**

@@ -125,7 +125,7 @@ class FlagsTest {
                         "rules[0].split: no variant named 'maybe'",
                         "rules[0].split: the percentages add up to 120, not 100")
                     .anyMatch(
-                        p -> p.startsWith("rules[1].when[0].matches: invalid regular expression")));
+                        p -> p.startsWith("rules[1].when[0].values: invalid regular expression")));
     assertThat(flags.list()).isEmpty();
     assertThat(events).isEmpty();
   }

@@ -356,7 +356,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     group = chooseGroup();
     // Honoured (above) only with the daemon's secret value; never passed on to an instance.
     request.headers().remove(Headers.PREVIEW);
-    if (group != null && !route.mirror().isEmpty() && bodyless) {
+    if (group != null
+        && bodyless
+        && !route.mirror().isEmpty()
+        && !route.mirror().equals(group.name())
+        && (route.mirrorPercent() >= 100
+            || java.util.concurrent.ThreadLocalRandom.current().nextInt(100)
+                < route.mirrorPercent())) {
       dp.mirror(table, route, request, ctx.channel().eventLoop());
     }
     if (group != null) {

@@ -499,7 +499,11 @@ final class NettyDataPlane implements DataPlane {
         .connect(b.host(), b.port());
   }
 
-  /** Sends a bodyless copy of a request to the route's mirror group; the answer is discarded. */
+  /**
+   * Sends a bodyless copy of a request to the route's mirror group. The answer is measured in the
+   * backend's RED series (so canary analysis judges mirrored traffic like live traffic), then
+   * discarded: the client never sees it.
+   */
   void mirror(RouteTable table, Route r, HttpRequest req, EventLoop loop) {
     BackendGroup g = r.group(r.mirror());
     if (g == null || g.backends().isEmpty()) {
@@ -518,6 +522,18 @@ final class NettyDataPlane implements DataPlane {
         new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, req.method(), req.uri());
     copy.headers().set(req.headers());
     copy.headers().set("x-pilothouse-mirror", "1");
+    Series series = series(r, b, state(b));
+    long start = ticker.nanoTime();
+    int[] status = {0}; // 0 until an answer's status line arrives: a transport error
+    boolean[] recorded = {false};
+    Runnable record =
+        () -> {
+          if (!recorded[0]) {
+            recorded[0] = true;
+            long now = ticker.nanoTime();
+            series.record(status[0], (now - start) / 1000, now);
+          }
+        };
     new Bootstrap()
         .group(loop)
         .channel(transport.client())
@@ -535,21 +551,37 @@ final class NettyDataPlane implements DataPlane {
                         new ChannelInboundHandlerAdapter() {
                           @Override
                           public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof io.netty.handler.codec.http.HttpResponse res) {
+                              status[0] = res.status().code();
+                            }
                             boolean last = msg instanceof LastHttpContent;
                             ReferenceCountUtil.release(msg);
                             if (last) {
+                              record.run();
                               ctx.close();
                             }
                           }
 
                           @Override
                           public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                            status[0] = 0; // timed out
+                            record.run();
                             ctx.close();
                           }
 
                           @Override
                           public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                            status[0] = 0;
+                            record.run();
                             ctx.close();
+                          }
+
+                          @Override
+                          public void channelInactive(ChannelHandlerContext ctx) {
+                            if (!recorded[0]) {
+                              status[0] = 0; // closed before a whole answer
+                              record.run();
+                            }
                           }
                         });
               }
@@ -562,6 +594,7 @@ final class NettyDataPlane implements DataPlane {
                     f.channel().writeAndFlush(copy);
                   } else {
                     copy.release();
+                    record.run(); // could not connect: a transport error
                   }
                 });
   }

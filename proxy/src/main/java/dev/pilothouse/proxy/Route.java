@@ -13,6 +13,7 @@ import java.util.List;
  * @param mirror a group that also receives a copy of each request (responses ignored), or empty
  * @param stickyCookie when not empty, a client is kept on the group it was first sent to by a
  *     cookie of this name, set by the proxy
+ * @param mirrorPercent percent of the bodyless requests that are copied to the mirror group
  */
 public record Route(
     String name,
@@ -23,7 +24,22 @@ public record Route(
     List<Match> matches,
     String mirror,
     RoutePolicy policy,
-    String stickyCookie) {
+    String stickyCookie,
+    int mirrorPercent) {
+
+  /** A route that mirrors every bodyless request (if it mirrors). */
+  public Route(
+      String name,
+      String host,
+      String pathPrefix,
+      boolean stripPrefix,
+      List<BackendGroup> groups,
+      List<Match> matches,
+      String mirror,
+      RoutePolicy policy,
+      String stickyCookie) {
+    this(name, host, pathPrefix, stripPrefix, groups, matches, mirror, policy, stickyCookie, 100);
+  }
 
   /** A route without sticky sessions. */
   public Route(
@@ -49,6 +65,10 @@ public record Route(
     groups = List.copyOf(groups);
     matches = List.copyOf(matches);
     requireNonNull(mirror, "mirror");
+    if (mirrorPercent < 1 || mirrorPercent > 100) {
+      throw new IllegalArgumentException(
+          "mirrorPercent must be in 1..100, but was " + mirrorPercent);
+    }
     requireNonNull(policy, "policy");
   }
 

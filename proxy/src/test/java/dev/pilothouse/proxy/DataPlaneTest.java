@@ -365,6 +365,39 @@ class DataPlaneTest {
   }
 
   @Test
+  void mirrorPercent_copiesThatShare_andMeasuresTheCopiesForAnalysis() throws Exception {
+    TestBackend primary = backend("primary");
+    TestBackend shadow = backend("shadow");
+    shadow.status = 500; // the mirrored version fails: the client must never see it
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 1, List.of(primary.backend("v1"))),
+                    new BackendGroup("shadow", 0, List.of(shadow.backend("v2")))),
+                List.of(),
+                "shadow",
+                policy(),
+                "",
+                30)));
+    for (int i = 0; i < 400; i++) {
+      HttpResponse<String> r = get("/m");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("primary\n");
+    }
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> dp.metrics().window("svc", "v2", 0).requests() == shadow.requests.get());
+    assertThat(shadow.requests.get()).as("about 30 %% of 400").isBetween(85, 160);
+    ProxyMetrics.Window w = dp.metrics().window("svc", "v2", 0);
+    assertThat(w.failures()).as("the copies' answers are measured").isEqualTo(w.requests());
+  }
+
+  @Test
   void rateLimit_answers429WithRetryAfter() throws Exception {
     TestBackend b = backend("b");
     RoutePolicy limited = policy().withRateLimit(new RoutePolicy.RateLimit(5, 5));

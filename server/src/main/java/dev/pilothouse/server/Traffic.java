@@ -139,7 +139,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
                             Match.Op.valueOf(rule.op().name())))
                 .toList();
       }
-      String mirror = split != null && split.mirror() ? "canary" : "";
+      String mirror = split != null && split.mirrorPercent() > 0 ? "canary" : "";
       routes.add(
           new Route(
               s.name(),
@@ -150,7 +150,8 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               matches,
               mirror,
               policy(r),
-              split != null && split.sticky() ? "pilothouse-" + s.name() : ""));
+              split != null && split.sticky() ? "pilothouse-" + s.name() : "",
+              split == null ? 100 : Math.max(1, split.mirrorPercent())));
     }
     return RouteTable.of(routes);
   }

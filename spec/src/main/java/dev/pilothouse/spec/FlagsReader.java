@@ -31,7 +31,7 @@ final class FlagsReader extends SectionReader {
       FlagReader.Result r = FlagReader.read(e.key(), plain(e.value()));
       List<String> found = new ArrayList<>(r.problems());
       if (r.flag() != null) {
-        found.addAll(regexProblems(r.flag()));
+        found.addAll(r.flag().problems(FlagsReader::regexProblem)); // only the expressions remain
       }
       for (String p : found) {
         int colon = p.indexOf(": ");
@@ -49,31 +49,14 @@ final class FlagsReader extends SectionReader {
     return out;
   }
 
-  private static List<String> regexProblems(Flag f) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < f.rules().size(); i++) {
-      List<Flag.Condition> when = f.rules().get(i).when();
-      for (int j = 0; j < when.size(); j++) {
-        if (when.get(j).op() == Flag.Condition.Op.MATCHES) {
-          for (String p : when.get(j).values()) {
-            try {
-              com.google.re2j.Pattern.compile(p);
-            } catch (com.google.re2j.PatternSyntaxException e) {
-              out.add(
-                  "rules["
-                      + i
-                      + "].when["
-                      + j
-                      + "].values: invalid regular expression '"
-                      + p
-                      + "': "
-                      + e.getDescription());
-            }
-          }
-        }
-      }
+  /** What is wrong with an RE2 expression (what the daemon runs), or null. */
+  private static String regexProblem(String expression) {
+    try {
+      com.google.re2j.Pattern.compile(expression);
+      return null;
+    } catch (com.google.re2j.PatternSyntaxException e) {
+      return e.getDescription();
     }
-    return out;
   }
 
   /** The YAML node as plain values: maps, lists, strings, whole numbers, numbers, booleans. */

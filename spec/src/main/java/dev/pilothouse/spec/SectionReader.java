@@ -96,8 +96,10 @@ abstract class SectionReader {
           "validation",
           "sticky",
           "rollbackWindow",
-          "gates");
+          "gates",
+          "mirror");
   static final List<String> GATE = List.of("name", "type", "url", "timeout");
+  static final List<String> MIRROR = List.of("percent");
   static final List<String> SMOKE = List.of("path", "method", "status", "body", "maxLatency");
   static final List<String> CHECK = List.of("name", "webhook", "command", "promql", "timeout");
   static final List<String> LOAD = List.of("rate", "path");

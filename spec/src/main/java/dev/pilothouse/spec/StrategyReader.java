@@ -49,7 +49,8 @@ final class StrategyReader extends SectionReader {
                   "rollbackWindow",
                   "validation",
                   "maxAnalysisWait",
-                  "gates");
+                  "gates",
+                  "mirror");
           case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
           case BLUE_GREEN ->
               List.of(
@@ -60,7 +61,8 @@ final class StrategyReader extends SectionReader {
                   "checks",
                   "load",
                   "maxAnalysisWait",
-                  "validation");
+                  "validation",
+                  "mirror");
         };
     for (String field : notFor) {
       f.get(field)
@@ -257,6 +259,14 @@ final class StrategyReader extends SectionReader {
     Strategy.Analysis analysis =
         new Strategy.Analysis(alpha, minRequests, maxErr, maxLatMs, maxLatRatio);
     List<Strategy.Gate> gates = gates(f);
+    Strategy.Mirror mirror =
+        f.object("mirror", MIRROR)
+            .flatMap(
+                mf ->
+                    mf.require("percent", "give the share of requests copied, e.g. 'percent: 20'")
+                        .flatMap(n -> mf.integer("percent", 1, 100)))
+            .map(p -> new Strategy.Mirror(p.intValue()))
+            .orElse(null);
     return switch (kind) {
       case ROLLING ->
           surge.value() == 0 && unavailable.value() == 0
@@ -275,7 +285,8 @@ final class StrategyReader extends SectionReader {
               smoke,
               validation,
               deadline,
-              gates);
+              gates,
+              mirror);
       case BLUE_GREEN ->
           new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline, gates);
     };

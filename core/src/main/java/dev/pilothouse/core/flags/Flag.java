@@ -108,6 +108,14 @@ public record Flag(
 
   /** What is wrong with this flag, as "field: problem" lines; empty when it can be served. */
   public List<String> problems() {
+    return problems(p -> null);
+  }
+
+  /**
+   * As {@link #problems()}, with each regular expression of a {@code matches} condition checked by
+   * regexProblem (what is wrong with it, or null; core has no regex engine of the kind served).
+   */
+  public List<String> problems(java.util.function.Function<String, String> regexProblem) {
     List<String> out = new ArrayList<>();
     if (!key.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
       out.add("key: '" + key + "' must be 1-128 letters, digits, '.', '_' or '-'");
@@ -160,6 +168,15 @@ public record Flag(
               case LT, LTE, GT, GTE -> true;
               default -> false;
             };
+        if (c.op() == Condition.Op.MATCHES) {
+          for (String p : c.values()) {
+            String wrong = regexProblem.apply(p);
+            if (wrong != null) {
+              out.add(
+                  at + ".when[" + j + "].values: invalid regular expression '" + p + "': " + wrong);
+            }
+          }
+        }
         if (c.op() == Condition.Op.EXISTS ? n != 0 : ordering ? n != 1 : n == 0) {
           out.add(
               at

@@ -468,20 +468,10 @@ public final class RolloutController {
     }
     String id = r.service() + "#gate#" + key;
     gateHeldSince.putIfAbsent(id, now);
-    CompletableFuture<List<Verdict>> f = pending.get(id);
-    if (f == null) {
-      Instant asked = gateAsked.get(id);
-      if (asked == null || !now.isBefore(asked.plus(GATE_POLL))) {
-        gateAsked.put(id, now);
-        pending.put(id, o.checks().gates(r, gates));
-      }
+    List<Verdict> answers = answers(id, r, gates, now, "the " + type.wire() + " gate");
+    if (answers == null) {
       return Gated.WAITING;
     }
-    if (!f.isDone()) {
-      return Gated.WAITING;
-    }
-    pending.remove(id);
-    List<Verdict> answers = results(f, "the " + type.wire() + " gate");
     Optional<Verdict> no =
         answers.stream().filter(v -> v.outcome() != Verdict.Outcome.PASS).findFirst();
     if (no.isEmpty()) {
@@ -527,21 +517,11 @@ public final class RolloutController {
     if (gates.isEmpty()) {
       return false;
     }
-    String id = r.service() + "#gate#rollback";
-    CompletableFuture<List<Verdict>> f = pending.get(id);
-    if (f == null) {
-      Instant asked = gateAsked.get(id);
-      if (asked == null || !now.isBefore(asked.plus(GATE_POLL))) {
-        gateAsked.put(id, now);
-        pending.put(id, o.checks().gates(r, gates));
-      }
+    List<Verdict> answers =
+        answers(r.service() + "#gate#rollback", r, gates, now, "the rollback gate");
+    if (answers == null) {
       return false;
     }
-    if (!f.isDone()) {
-      return false;
-    }
-    pending.remove(id);
-    List<Verdict> answers = results(f, "the rollback gate");
     Optional<Verdict> yes =
         answers.stream().filter(v -> v.outcome() == Verdict.Outcome.PASS).findFirst();
     if (yes.isEmpty()) {
@@ -549,6 +529,28 @@ public final class RolloutController {
     }
     rollBack(r, now, "the rollback gate asked for a rollback: " + yes.get().reason(), answers);
     return true;
+  }
+
+  /**
+   * The gates' answers under id once they are in; null while they are asked (at most every {@link
+   * #GATE_POLL}: a call is started when none runs and the last was long enough ago).
+   */
+  private List<Verdict> answers(
+      String id, Rollout r, List<Strategy.Gate> gates, Instant now, String what) {
+    CompletableFuture<List<Verdict>> f = pending.get(id);
+    if (f == null) {
+      Instant asked = gateAsked.get(id);
+      if (asked == null || !now.isBefore(asked.plus(GATE_POLL))) {
+        gateAsked.put(id, now);
+        pending.put(id, o.checks().gates(r, gates));
+      }
+      return null;
+    }
+    if (!f.isDone()) {
+      return null;
+    }
+    pending.remove(id);
+    return results(f, what);
   }
 
   /** Tells the post-rollout gates how the rollout ended; their answers change nothing. */
@@ -753,7 +755,8 @@ public final class RolloutController {
             .toList();
     List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
     active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, o.previewSecret()));
-    return new Split(stable.template(), canary.template(), weight, active, false, p.sticky());
+    int mirror = p instanceof Strategy.Canary c && c.mirror() != null ? c.mirror().percent() : 0;
+    return new Split(stable.template(), canary.template(), weight, active, mirror, p.sticky());
   }
 
   /** What the ready stable instances served since the rollout started: the comparison's base. */

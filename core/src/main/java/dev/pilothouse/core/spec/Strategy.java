@@ -132,8 +132,39 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       List<SmokeTest> smoke,
       Duration validation,
       Duration progressDeadline,
-      List<Gate> gates)
+      List<Gate> gates,
+      Mirror mirror)
       implements Progressive {
+    /** A canary without a mirror. */
+    public Canary(
+        List<Step> steps,
+        int canaryReplicas,
+        List<MatchRule> match,
+        boolean sticky,
+        Analysis analysis,
+        Duration maxAnalysisWait,
+        List<Check> checks,
+        Load load,
+        List<SmokeTest> smoke,
+        Duration validation,
+        Duration progressDeadline,
+        List<Gate> gates) {
+      this(
+          steps,
+          canaryReplicas,
+          match,
+          sticky,
+          analysis,
+          maxAnalysisWait,
+          checks,
+          load,
+          smoke,
+          validation,
+          progressDeadline,
+          gates,
+          null);
+    }
+
     /** A canary without gates. */
     public Canary(
         List<Step> steps,
@@ -257,6 +288,21 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
     @Override
     public Duration watch() {
       return rollbackWindow;
+    }
+  }
+
+  /**
+   * A copy of a share of the stable instances' bodyless requests (GET, HEAD, OPTIONS, DELETE
+   * without a body) sent to the new version while the rollout runs: its answers are measured and
+   * analysed like live traffic, then discarded, so users never see them.
+   *
+   * @param percent of those requests, 1–100
+   */
+  record Mirror(int percent) {
+    public Mirror {
+      if (percent < 1 || percent > 100) {
+        throw new IllegalArgumentException("percent must be in 1..100, but was " + percent);
+      }
     }
   }
 

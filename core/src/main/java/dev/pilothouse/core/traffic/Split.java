@@ -12,7 +12,8 @@ import java.util.List;
  * @param stableTemplate launch template of the stable instances
  * @param canaryTemplate launch template of the canary instances
  * @param canaryWeight percent of unmatched requests for the canary, 0–100
- * @param mirror send a copy of each bodyless request to the canary (its answers are discarded)
+ * @param mirrorPercent percent of the bodyless requests the stable instances get whose copy also
+ *     goes to the canary (its answers are measured, then discarded); 0 for none
  * @param sticky a client keeps the side it was first sent to (by a cookie the proxy sets)
  */
 public record Split(
@@ -20,7 +21,7 @@ public record Split(
     String canaryTemplate,
     int canaryWeight,
     List<Rule> rules,
-    boolean mirror,
+    int mirrorPercent,
     boolean sticky) {
 
   /**
@@ -54,14 +55,25 @@ public record Split(
     }
   }
 
-  /** A split without sticky sessions. */
+  /** A split without sticky sessions; mirror copies every bodyless request. */
   public Split(
       String stableTemplate,
       String canaryTemplate,
       int canaryWeight,
       List<Rule> rules,
       boolean mirror) {
-    this(stableTemplate, canaryTemplate, canaryWeight, rules, mirror, false);
+    this(stableTemplate, canaryTemplate, canaryWeight, rules, mirror ? 100 : 0, false);
+  }
+
+  /** A split that mirrors every bodyless request, or none. */
+  public Split(
+      String stableTemplate,
+      String canaryTemplate,
+      int canaryWeight,
+      List<Rule> rules,
+      boolean mirror,
+      boolean sticky) {
+    this(stableTemplate, canaryTemplate, canaryWeight, rules, mirror ? 100 : 0, sticky);
   }
 
   public Split {
@@ -70,6 +82,10 @@ public record Split(
     rules = List.copyOf(rules);
     if (canaryWeight < 0 || canaryWeight > 100) {
       throw new IllegalArgumentException("canaryWeight must be in 0..100, but was " + canaryWeight);
+    }
+    if (mirrorPercent < 0 || mirrorPercent > 100) {
+      throw new IllegalArgumentException(
+          "mirrorPercent must be in 0..100, but was " + mirrorPercent);
     }
   }
 }

@@ -171,6 +171,7 @@ final class Codec {
     string(out, r.mirror());
     policy(out, r.policy());
     string(out, r.stickyCookie());
+    out.writeByte(r.mirrorPercent());
   }
 
   private static Route route(DataInputStream in) throws IOException {
@@ -183,7 +184,8 @@ final class Codec {
         list(in, Codec::match),
         string(in),
         policy(in),
-        string(in));
+        string(in),
+        in.readByte());
   }
 
   private static void group(DataOutputStream out, BackendGroup g) throws IOException {
