@@ -33,19 +33,7 @@ class DeployTest {
   }
 
   static String blueGreen(String version, String extraEnv, String window, String smoke) {
-    return "proxy: {port: 0}\n"
-        + "services:\n  shop:\n    "
-        + Harness.demoCommand()
-        + "    version: "
-        + version
-        + "\n"
-        + "    replicas: 2\n"
-        + "    env: {DEMO_VERSION: "
-        + version
-        + extraEnv
-        + "}\n"
-        + "    readiness: {http: /readyz, interval: 1s}\n"
-        + "    route: /\n"
+    return Harness.routedShop(version, 2, extraEnv)
         + "    strategy:\n"
         + "      type: blueGreen\n"
         + "      rollbackWindow: "

@@ -26,18 +26,7 @@ class GateTest {
   @TempDir Path tmp;
 
   static String spec(String version, int gatePort) {
-    return "proxy: {port: 0}\n"
-        + "services:\n  shop:\n    "
-        + Harness.demoCommand()
-        + "    version: "
-        + version
-        + "\n"
-        + "    replicas: 1\n"
-        + "    env: {DEMO_VERSION: "
-        + version
-        + "}\n"
-        + "    readiness: {http: /readyz, interval: 1s}\n"
-        + "    route: /\n"
+    return Harness.routedShop(version, 1, "")
         + "    strategy:\n"
         + "      type: canary\n"
         + "      steps: [{weight: 50}]\n"

@@ -48,6 +48,29 @@ final class Harness implements AutoCloseable {
         + "/*', dev.pilothouse.demo.Main]\n";
   }
 
+  /**
+   * A spec of one routed demo service "shop" at this version (DEMO_VERSION set, plus env, e.g. ",
+   * DEMO_ERROR_RATE: '0.3'"), ready on /readyz, behind the load balancer on a free port; the caller
+   * appends its strategy.
+   */
+  static String routedShop(String version, int replicas, String env) {
+    return "proxy: {port: 0}\n"
+        + "services:\n  shop:\n    "
+        + demoCommand()
+        + "    version: "
+        + version
+        + "\n"
+        + "    replicas: "
+        + replicas
+        + "\n"
+        + "    env: {DEMO_VERSION: "
+        + version
+        + env
+        + "}\n"
+        + "    readiness: {http: /readyz, interval: 1s}\n"
+        + "    route: /\n";
+  }
+
   Path writeSpec(String name, String yaml) throws IOException {
     Path f = work.resolve(name);
     Files.writeString(f, yaml);

@@ -19,20 +19,7 @@ class MirrorTest {
   @TempDir Path tmp;
 
   static String spec(String version, String errorRate) {
-    return "proxy: {port: 0}\n"
-        + "services:\n  shop:\n    "
-        + Harness.demoCommand()
-        + "    version: "
-        + version
-        + "\n"
-        + "    replicas: 1\n"
-        + "    env: {DEMO_VERSION: "
-        + version
-        + ", DEMO_ERROR_RATE: '"
-        + errorRate
-        + "'}\n"
-        + "    readiness: {http: /readyz, interval: 1s}\n"
-        + "    route: /\n"
+    return Harness.routedShop(version, 1, ", DEMO_ERROR_RATE: '" + errorRate + "'")
         + "    strategy:\n"
         + "      type: canary\n"
         + "      steps: [{weight: 0}, {analysis: 20s}]\n"
