@@ -48,6 +48,15 @@ final class RolloutCommand implements Runnable {
     if (r.previewHeader() != null && !r.previewHeader().isEmpty()) {
       out.println("  preview (new version only): curl -H '" + r.previewHeader() + "' …");
     }
+    if (r.live() != null) {
+      out.printf(
+          Locale.ROOT,
+          "  live: %s %s p=%s  %s%n",
+          r.live().metric(),
+          r.live().outcome(),
+          r.live().pValue() == null ? "-" : String.format(Locale.ROOT, "%.3g", r.live().pValue()),
+          r.live().reason());
+    }
     if (r.passedGates() != null && !r.passedGates().isEmpty()) {
       out.println("  gates that said yes: " + String.join(", ", r.passedGates()));
     }

@@ -126,7 +126,8 @@ public final class Wire {
       List<Verdict> verdicts,
       String strategy,
       String previewHeader,
-      List<String> passedGates) {}
+      List<String> passedGates,
+      Verdict live) {}
 
   /** The outcome of {@code events verify}: the first event that does not verify, if any. */
   public record ChainCheck(long events, boolean intact, Long firstBroken, String reason) {}

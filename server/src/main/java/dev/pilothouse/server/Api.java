@@ -366,7 +366,7 @@ final class Api {
                         404,
                         "no rollout of '" + name + "' yet",
                         "deploy a new version: change it in the spec and apply, or 'pilothouse deploy'"));
-    send(ctx, 200, RolloutView.of(r, d.rollouts().previewSecret()));
+    send(ctx, 200, RolloutView.of(r, d.rollouts().previewSecret(), d.rollouts().liveVerdict(name)));
   }
 
   private void rolloutAction(Context ctx) {

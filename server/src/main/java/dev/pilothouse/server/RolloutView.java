@@ -13,6 +13,11 @@ final class RolloutView {
    * is under way (for manual checks, as the smoke tests use it).
    */
   static Wire.Rollout of(Rollout r, String previewSecret) {
+    return of(r, previewSecret, java.util.Optional.empty());
+  }
+
+  /** The rollout with the latest look at its error rate between verdicts, if one runs. */
+  static Wire.Rollout of(Rollout r, String previewSecret, java.util.Optional<Verdict> live) {
     return new Wire.Rollout(
         r.service(),
         r.phase().wire(),
@@ -28,7 +33,8 @@ final class RolloutView {
         r.phase().done()
             ? ""
             : dev.pilothouse.core.rollout.RolloutController.PREVIEW_HEADER + ": " + previewSecret,
-        r.passedGates());
+        r.passedGates(),
+        live.map(RolloutView::view).orElse(null));
   }
 
   private static Wire.Verdict view(Verdict v) {

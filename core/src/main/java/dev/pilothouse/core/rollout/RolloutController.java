@@ -131,6 +131,9 @@ public final class RolloutController {
   /** When a rollout's error rate was last looked at between verdicts. */
   private final Map<String, Instant> lastLook = new HashMap<>();
 
+  /** The latest look's verdict per service (what `rollout status` shows between verdicts). */
+  private final Map<String, Verdict> live = new HashMap<>();
+
   /**
    * How often the error rate is looked at while an analysis window or a validation runs: its test
    * is anytime-valid, so looking often costs no false rollbacks.
@@ -254,6 +257,17 @@ public final class RolloutController {
         o.traffic().split(r.service(), split(r, p, r.weight()));
       }
     }
+  }
+
+  /**
+   * The error rate as the latest look between verdicts saw it (every 500 ms while an analysis
+   * window or a validation runs); empty when no look is under way.
+   */
+  public synchronized Optional<Verdict> liveVerdict(String service) {
+    Rollout r = rollouts.get(service);
+    return r == null || r.phase().done()
+        ? Optional.empty()
+        : Optional.ofNullable(live.get(service));
   }
 
   /** The newest rollout of a service, if any. */
@@ -447,6 +461,7 @@ public final class RolloutController {
     Ports.Sample b = base.get();
     Ports.Sample c = o.measurements().window(candidates, r.stepStartedAt());
     Verdict v = judge(a).errorRate(b.failures(), b.requests(), c.failures(), c.requests());
+    live.put(r.service(), v);
     if (v.outcome() != Verdict.Outcome.FAIL) {
       return false;
     }
@@ -589,6 +604,7 @@ public final class RolloutController {
     driven.removeIf(k -> k.startsWith(service + "#"));
     lastJudged.remove(service);
     lastLook.remove(service);
+    live.remove(service);
     gateAsked.keySet().removeIf(k -> k.startsWith(service + "#"));
     gateHeldSince.keySet().removeIf(k -> k.startsWith(service + "#"));
   }

@@ -183,6 +183,23 @@ class RolloutControllerTest {
   }
 
   @Test
+  void duringAnAnalysisWindow_theLatestLookIsShownLive_andGoneOnceDone() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(10));
+    assertThat(c.liveVerdict("shop"))
+        .hasValueSatisfying(
+            v -> {
+              assertThat(v.metric()).isEqualTo("error-rate");
+              assertThat(v.outcome()).isEqualTo(Verdict.Outcome.PASS);
+              assertThat(v.reason()).startsWith("error rate within tolerance: canary ");
+            });
+    run(c, Duration.ofSeconds(90));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+    assertThat(c.liveVerdict("shop")).isEmpty();
+  }
+
+  @Test
   void canary300msSlower_isRolledBackOnLatency() {
     canaryExtraMs = 300;
     RolloutController c = controller();
