@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
       FlagsCommand.Get.class,
       FlagsCommand.Set.class,
       FlagsCommand.Delete.class,
-      FlagsCommand.History.class
+      FlagsCommand.History.class,
+      FlagsCommand.Token.class
     })
 final class FlagsCommand implements Runnable {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -257,6 +258,33 @@ final class FlagsCommand implements Runnable {
       common.client().deleteFlag(key);
       spec.commandLine().getOut().println("flag " + key + " deleted");
       spec.commandLine().getOut().flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "token",
+      description =
+          "The token that reads flags over OFREP and nothing else: give it to services, not the"
+              + " API token.")
+  static final class Token implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      Path f = dev.pilothouse.client.DaemonInfo.flagsTokenFile(common.stateDir());
+      if (!Files.exists(f)) {
+        throw new CliException(
+            ExitCodes.FAILURE,
+            "no flags token in " + common.stateDir() + " yet",
+            "start the daemon once ('pilothouse up'); it creates the token");
+      }
+      String token = Files.readString(f).trim();
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(output.json() ? Output.json(java.util.Map.of("token", token)) : token);
+      out.flush();
       return ExitCodes.OK;
     }
   }

@@ -19,6 +19,14 @@ public record DaemonInfo(long pid, String api, String startedAt) {
     return stateDir.resolve("api-token");
   }
 
+  /**
+   * The file holding the flags token (mode 0600): it reads feature flags over OFREP and nothing
+   * else, for services to hold instead of the API token.
+   */
+  public static Path flagsTokenFile(Path stateDir) {
+    return stateDir.resolve("flags-token");
+  }
+
   /** Reads the token of the daemon of stateDir. */
   public static String readToken(Path stateDir) throws IOException {
     return Files.readString(tokenFile(stateDir)).trim();

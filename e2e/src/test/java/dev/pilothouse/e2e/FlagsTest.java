@@ -46,7 +46,16 @@ class FlagsTest {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("shop.yaml", SPEC));
       String api = h.client().base();
-      String token = DaemonInfo.readToken(h.stateDir);
+      String token = h.ok("flags", "token").out().trim(); // reads flags, nothing else
+      assertThat(token).isNotEqualTo(DaemonInfo.readToken(h.stateDir));
+      java.net.http.HttpResponse<String> refused =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + "/api/v1/flags"))
+                      .header("Authorization", "Bearer " + token)
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).as("the flags token is no API token").isEqualTo(401);
       OpenFeatureAPI of = OpenFeatureAPI.getInstance();
       of.setProviderAndWait(
           OfrepProvider.constructProvider(

@@ -50,7 +50,8 @@ final class Api {
       Runnable shutdownKeepingInstances,
       Runnable shutdownStoppingInstances,
       Telemetry telemetry,
-      dev.pilothouse.flags.Flags flags) {}
+      dev.pilothouse.flags.Flags flags,
+      String flagsToken) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -207,6 +208,13 @@ final class Api {
     }
   }
 
+  private static boolean same(String given, String token) {
+    return !given.isEmpty()
+        && token != null
+        && MessageDigest.isEqual(
+            given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+  }
+
   /** Prometheus endpoints that clients may POST a form to, and that only read. */
   private static final java.util.Set<String> PROMETHEUS_READS =
       java.util.Set.of(
@@ -232,10 +240,9 @@ final class Api {
         given = "";
       }
     }
+    // The flags token reads flags over OFREP and nothing else (services hold it, not the API's).
     boolean ok =
-        !given.isEmpty()
-            && MessageDigest.isEqual(
-                given.getBytes(StandardCharsets.UTF_8), d.token().getBytes(StandardCharsets.UTF_8));
+        same(given, d.token()) || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()));
     if (!ok) {
       ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
       throw new ApiError(

@@ -273,7 +273,8 @@ public final class Daemon {
                 () -> stop(false),
                 () -> stop(true),
                 telemetry,
-                flags));
+                flags,
+                dir.token("flags-token")));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));

@@ -128,7 +128,12 @@ final class StateDir {
 
   /** The API token, created (mode 0600) at first start. */
   String token() throws IOException {
-    Path f = dir.resolve("api-token");
+    return token("api-token");
+  }
+
+  /** A token kept in the file name (mode 0600), created at first start. */
+  String token(String name) throws IOException {
+    Path f = dir.resolve(name);
     if (Files.exists(f)) {
       String t = Files.readString(f, StandardCharsets.US_ASCII).trim();
       if (!t.isEmpty()) {
@@ -139,7 +144,7 @@ final class StateDir {
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-    Path tmp = dir.resolve("api-token.tmp");
+    Path tmp = dir.resolve(name + ".tmp");
     Files.deleteIfExists(tmp);
     Files.createFile(
         tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
