@@ -10,7 +10,6 @@ import dev.pilothouse.flags.Flags;
 import dev.pilothouse.flags.Ofrep;
 import io.javalin.http.Context;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * Maps the flags module to HTTP: {@code /api/v1/flags…} (list, get, put, delete, history) and the
@@ -55,9 +54,8 @@ final class FlagsApi {
       throw new ApiError(
           400, "the request body is not JSON: " + e.getMessage(), "send the flag as JSON");
     }
-    String source = "cli".equals(ctx.header("X-Pilothouse-Client")) ? "cli" : "api";
     try {
-      FlagChange c = flags.put(FlagJson.read(key, body), source);
+      FlagChange c = flags.put(FlagJson.read(key, body), source(ctx));
       Api.send(ctx, c.before() == null ? 201 : 200, FlagJson.write(c.after()));
     } catch (Flags.InvalidFlagException e) {
       throw new ApiError(
@@ -70,10 +68,14 @@ final class FlagsApi {
     }
   }
 
+  /** Who changes a flag, as the history records it: the CLI says so; anything else is "api". */
+  private static String source(Context ctx) {
+    return "cli".equals(ctx.header("X-Pilothouse-Client")) ? "cli" : "api";
+  }
+
   void delete(Context ctx) {
     String key = ctx.pathParam("key");
-    String source = "cli".equals(ctx.header("X-Pilothouse-Client")) ? "cli" : "api";
-    if (flags.delete(key, source).isEmpty()) {
+    if (flags.delete(key, source(ctx)).isEmpty()) {
       throw new ApiError(404, "no flag named '" + key + "'", "see 'pilothouse flags list'");
     }
     Api.send(ctx, 200, Api.JSON.createObjectNode().put("deleted", key));
@@ -128,8 +130,4 @@ final class FlagsApi {
     }
     Api.send(ctx, r.status(), r.body());
   }
-
-  /** Paths, for the router. */
-  static final List<String> PATHS =
-      List.of("/api/v1/flags", "/api/v1/flags/{key}", "/ofrep/v1/evaluate/flags");
 }
