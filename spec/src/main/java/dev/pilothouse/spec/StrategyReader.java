@@ -51,7 +51,10 @@ final class StrategyReader extends SectionReader {
                   "maxAnalysisWait",
                   "gates",
                   "mirror");
-          case CANARY -> List.of("maxSurge", "maxUnavailable", "rollbackWindow");
+          case CANARY ->
+              autoSize(f)
+                  ? List.of("maxUnavailable", "rollbackWindow")
+                  : List.of("maxSurge", "maxUnavailable", "rollbackWindow");
           case BLUE_GREEN ->
               List.of(
                   "maxSurge",
@@ -75,7 +78,10 @@ final class StrategyReader extends SectionReader {
                       kind == Strategy.Kind.BLUE_GREEN && field.equals("validation")
                           ? "a blue-green deploy judges the new set for its 'rollbackWindow';"
                               + " set that instead"
-                          : "remove it, or choose another strategy type"));
+                          : kind == Strategy.Kind.CANARY && field.equals("maxSurge")
+                              ? "a canary's maxSurge bounds 'canaryReplicas: auto'; set that,"
+                                  + " or remove maxSurge"
+                              : "remove it, or choose another strategy type"));
     }
     Strategy.Amount surge = amount(f, "maxSurge", Strategy.Amount.of(1));
     Strategy.Amount unavailable = amount(f, "maxUnavailable", Strategy.Amount.of(0));
@@ -164,10 +170,28 @@ final class StrategyReader extends SectionReader {
         }
       }
     }
+    boolean auto = autoSize(f);
+    if (auto && kind == Strategy.Kind.BLUE_GREEN) {
+      problems.at(
+          f.get("canaryReplicas").orElseThrow(),
+          f.join("canaryReplicas"),
+          "'auto' applies to a canary only: a blue-green set takes all traffic at once",
+          "give a count, or leave it out for as many as the service's replicas");
+    }
     int replicas =
-        f.integer("canaryReplicas", 1, 1000)
-            .map(Long::intValue)
-            .orElse(kind == Strategy.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
+        auto
+            ? 1
+            : f.integer("canaryReplicas", 1, 1000)
+                .map(Long::intValue)
+                .orElse(kind == Strategy.Kind.BLUE_GREEN ? Math.max(1, serviceReplicas) : 1);
+    Strategy.Amount autoSurge = auto ? amount(f, "maxSurge", new Strategy.Amount(100, true)) : null;
+    if (autoSurge != null && autoSurge.value() == 0) {
+      problems.at(
+          f.get("maxSurge").orElseThrow(),
+          f.join("maxSurge"),
+          "a canary needs at least one instance",
+          "write e.g. 'maxSurge: 25%' (at most a quarter of the replicas more) or 'maxSurge: 2'");
+    }
     Duration deadline = duration(f, "progressDeadline", Duration.ofMinutes(10), false);
     Duration maxWait = duration(f, "maxAnalysisWait", Duration.ofMinutes(5), true);
     double alpha = 0.05;
@@ -286,10 +310,18 @@ final class StrategyReader extends SectionReader {
               validation,
               deadline,
               gates,
-              mirror);
+              mirror,
+              autoSurge != null && autoSurge.value() == 0 ? null : autoSurge);
       case BLUE_GREEN ->
           new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline, gates);
     };
+  }
+
+  /** Whether canaryReplicas is 'auto': the canary's size follows its weight. */
+  private static boolean autoSize(Fields f) {
+    return f.get("canaryReplicas")
+        .filter(n -> n instanceof Node.Scalar sc && sc.text().trim().equalsIgnoreCase("auto"))
+        .isPresent();
   }
 
   /** The strategy's gates: {name, type, url, timeout}, as Flagger's webhooks. */

@@ -459,6 +459,20 @@ class SpecParserTest {
             "services.shop.strategy.gates",
             "'gates' does not apply to a rolling strategy"),
         Arguments.of(
+            "maxSurge on a canary of a fixed size",
+            svc("    route: /\n    strategy:\n      type: canary\n      maxSurge: 2\n"),
+            7,
+            17,
+            "services.shop.strategy.maxSurge",
+            "'maxSurge' does not apply to a canary strategy"),
+        Arguments.of(
+            "auto size on blue-green",
+            svc("    route: /\n    strategy:\n      type: blueGreen\n      canaryReplicas: auto\n"),
+            7,
+            23,
+            "services.shop.strategy.canaryReplicas",
+            "'auto' applies to a canary only"),
+        Arguments.of(
             "validation on blue-green (its rollback window is what is watched)",
             svc("    route: /\n    strategy:\n      type: blueGreen\n      validation: 5m\n"),
             7,
@@ -765,6 +779,37 @@ class SpecParserTest {
     assertThat(parse("metrics: {bodySizeLimit: 1Ki}\n" + svc("")).errors().get(0).toString())
         .contains("metrics.bodySizeLimit")
         .contains("at least 4Ki");
+  }
+
+  @Test
+  void autoSizedCanary_isRead_withMaxSurgeAsItsBound() {
+    var auto =
+        (Strategy.Canary)
+            parse(
+                    svc(
+                        "    route: /\n    strategy:\n      type: canary\n"
+                            + "      canaryReplicas: auto\n      maxSurge: 50%\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .strategy();
+    assertThat(auto.autoSurge()).isEqualTo(new Strategy.Amount(50, true));
+    assertThat(auto.canaryReplicas(4, 10)).isEqualTo(1);
+    assertThat(auto.canaryReplicas(4, 40)).isEqualTo(2);
+    assertThat(auto.canaryReplicas(4, 100)).as("capped at 50 %% of 4").isEqualTo(2);
+    var unbounded =
+        (Strategy.Canary)
+            parse(
+                    svc(
+                        "    route: /\n    strategy:\n      type: canary\n      canaryReplicas: auto\n"))
+                .spec()
+                .orElseThrow()
+                .services()
+                .get(0)
+                .strategy();
+    assertThat(unbounded.canaryReplicas(4, 100)).isEqualTo(4);
+    assertThat(unbounded.canaryReplicas(4, 0)).isEqualTo(1);
   }
 
   @Test

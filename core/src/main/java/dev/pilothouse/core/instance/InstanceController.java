@@ -235,7 +235,7 @@ public final class InstanceController {
   /**
    * Runs count instances of canary beside the service's stable instances (a canary deploy); the
    * stable instances keep the service's applied spec. A different canary replaces the previous
-   * canary's instances.
+   * canary's instances. Asking again for the same canary and count changes nothing.
    */
   public synchronized void setCanary(String service, ServiceSpec canary, int count) {
     ServiceState st = requireService(service);
@@ -247,8 +247,11 @@ public final class InstanceController {
     if (count < 0) {
       throw new IllegalArgumentException("count must be >= 0, but was " + count);
     }
-    if (st.canary == null || !st.canary.template().equals(canary.template())) {
+    boolean same = st.canary != null && st.canary.template().equals(canary.template());
+    if (!same) {
       st.slots.keySet().removeIf(k -> k >= CANARY_SLOT_BASE);
+    } else if (st.canaryCount == count) {
+      return; // asked again (a rollout waiting for its canary to grow): nothing changes
     }
     st.canary = canary;
     st.canaryCount = count;

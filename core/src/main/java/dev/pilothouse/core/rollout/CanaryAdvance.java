@@ -54,7 +54,14 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
                 != RolloutController.Gated.PASSED) {
           return;
         }
+        if (!sizedFor(r, plan, step.weight(), canaryIds.size(), instances, now)) {
+          return;
+        }
         o.traffic().split(r.service(), c.split(r, plan, step.weight()));
+        int size = RolloutController.canarySize(r, plan, step.weight());
+        if (size < canaryIds.size()) {
+          r.after().service(r.service()).ifPresent(s -> o.fleet().setCanary(r.service(), s, size));
+        }
         Rollout next =
             c.save(
                 r.nextStep(step.weight(), now, "canary at " + step.weight() + "%", r.verdicts()));
@@ -82,6 +89,49 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
       case ANALYSIS ->
           analyse(r, plan, step, now, canaryIds, RolloutController.ids(instances, false, true));
     }
+  }
+
+  /**
+   * With {@code canaryReplicas: auto}: before the weight grows, the canary grows to its share of
+   * the instances, and the weight waits until they are all ready (rolled back if they are not
+   * within the progress deadline). True when the canary is big enough for weight.
+   */
+  private boolean sizedFor(
+      Rollout r,
+      Strategy.Canary plan,
+      int weight,
+      int running,
+      List<InstanceStatus> instances,
+      Instant now) {
+    int size = RolloutController.canarySize(r, plan, weight);
+    if (size <= running && RolloutController.ids(instances, true, true).size() >= size) {
+      return true;
+    }
+    String why = "canary growing to " + size + " instances for " + weight + "%";
+    if (size > running) {
+      r.after().service(r.service()).ifPresent(s -> o.fleet().setCanary(r.service(), s, size));
+    }
+    if (size > running && !why.equals(r.reason())) {
+      c.emit(
+          "RolloutScaling",
+          c.save(r.because(why)),
+          why,
+          Map.of("count", Integer.toString(size), "weight", Integer.toString(weight)));
+    }
+    if (now.isAfter(r.stepStartedAt().plus(plan.progressDeadline()))) {
+      c.rollBack(
+          r,
+          now,
+          "the canary's "
+              + size
+              + " instances for "
+              + weight
+              + "% were not ready within the progress deadline of "
+              + plan.progressDeadline().toSeconds()
+              + "s",
+          List.of());
+    }
+    return false;
   }
 
   private void analyse(

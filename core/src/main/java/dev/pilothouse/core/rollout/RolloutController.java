@@ -214,7 +214,7 @@ public final class RolloutController {
     Instant now = o.clock().instant();
     boolean rolling = !(plan instanceof Strategy.Progressive);
     if (plan instanceof Strategy.Progressive p) {
-      o.fleet().setCanary(service, canary, p.canaryReplicas());
+      o.fleet().setCanary(service, canary, p.canaryReplicas(canary.replicas(), 0));
     }
     Rollout r =
         new Rollout(
@@ -253,7 +253,7 @@ public final class RolloutController {
       if (r.holdsStable() && r.plan() instanceof Strategy.Progressive p) {
         r.after()
             .service(r.service())
-            .ifPresent(s -> o.fleet().setCanary(r.service(), s, p.canaryReplicas()));
+            .ifPresent(s -> o.fleet().setCanary(r.service(), s, canarySize(r, p, r.weight())));
         o.traffic().split(r.service(), split(r, p, r.weight()));
       }
     }
@@ -386,7 +386,7 @@ public final class RolloutController {
     }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
     Set<String> readyCanaries = ids(instances, true, true);
-    if (readyCanaries.size() < p.canaryReplicas()) {
+    if (readyCanaries.size() < canarySize(r, p, r.weight())) {
       if (now.isAfter(r.startedAt().plus(p.progressDeadline()))) {
         rollBack(
             r,
@@ -406,6 +406,12 @@ public final class RolloutController {
       return false;
     }
     return gate(r, p, Strategy.Gate.Type.PRE_ROLLOUT, "pre-rollout", now) == Gated.PASSED;
+  }
+
+  /** The new version's instance count while it takes weight percent of the traffic. */
+  static int canarySize(Rollout r, Strategy.Progressive p, int weight) {
+    int replicas = r.after().service(r.service()).map(ServiceSpec::replicas).orElse(1);
+    return p.canaryReplicas(replicas, weight);
   }
 
   /** Error rate and latency of candidate judged against base, with the plan's thresholds. */

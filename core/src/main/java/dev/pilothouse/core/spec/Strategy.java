@@ -85,8 +85,16 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
    * by targeted requests (smoke tests, match rules), then judged against the stable version.
    */
   sealed interface Progressive extends Strategy permits Canary, BlueGreen {
-    /** Instances of the new version run beside the stable ones. */
+    /** Instances of the new version run beside the stable ones (with auto: the fewest). */
     int canaryReplicas();
+
+    /**
+     * Instances of the new version while it takes weight percent of a service of serviceReplicas
+     * instances: the fixed count, unless a canary's size follows its weight.
+     */
+    default int canaryReplicas(int serviceReplicas, int weight) {
+      return canaryReplicas();
+    }
 
     /** Requests matching any rule always go to the new version. */
     List<MatchRule> match();
@@ -119,6 +127,8 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
    * @param checks custom checks run at every analysis step
    * @param load built-in load generator driven when an analysis is short of traffic, or null
    * @param validation after promotion, how long the new version is still watched (zero: not)
+   * @param autoSurge with {@code canaryReplicas: auto}, the most instances the canary may add to
+   *     the service's (its size follows its weight up to this); null for a fixed count
    */
   record Canary(
       List<Step> steps,
@@ -133,8 +143,41 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       Duration validation,
       Duration progressDeadline,
       List<Gate> gates,
-      Mirror mirror)
+      Mirror mirror,
+      Amount autoSurge)
       implements Progressive {
+    /** A canary of a fixed size. */
+    public Canary(
+        List<Step> steps,
+        int canaryReplicas,
+        List<MatchRule> match,
+        boolean sticky,
+        Analysis analysis,
+        Duration maxAnalysisWait,
+        List<Check> checks,
+        Load load,
+        List<SmokeTest> smoke,
+        Duration validation,
+        Duration progressDeadline,
+        List<Gate> gates,
+        Mirror mirror) {
+      this(
+          steps,
+          canaryReplicas,
+          match,
+          sticky,
+          analysis,
+          maxAnalysisWait,
+          checks,
+          load,
+          smoke,
+          validation,
+          progressDeadline,
+          gates,
+          mirror,
+          null);
+    }
+
     /** A canary without a mirror. */
     public Canary(
         List<Step> steps,
@@ -228,6 +271,20 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
     @Override
     public Kind kind() {
       return Kind.CANARY;
+    }
+
+    /**
+     * With auto size: as many instances as the weight's share of the service's, rounded up, at
+     * least {@link #canaryReplicas()} and at most {@link #autoSurge()}.
+     */
+    @Override
+    public int canaryReplicas(int serviceReplicas, int weight) {
+      if (autoSurge == null) {
+        return canaryReplicas;
+      }
+      int share = (int) Math.ceil(serviceReplicas * weight / 100.0);
+      int most = Math.max(canaryReplicas, autoSurge.resolve(serviceReplicas, true));
+      return Math.min(most, Math.max(canaryReplicas, share));
     }
 
     @Override

@@ -156,6 +156,80 @@ class RolloutControllerTest {
         .contains("RolloutStarted", "RolloutStep", "RolloutPromoted");
   }
 
+  static Strategy.Canary autoSized(Strategy.Amount maxSurge, Strategy.Step... steps) {
+    Strategy.Canary p = plan(steps);
+    return new Strategy.Canary(
+        p.steps(),
+        1,
+        p.match(),
+        false,
+        p.analysis(),
+        p.maxAnalysisWait(),
+        p.checks(),
+        null,
+        p.smoke(),
+        Duration.ZERO,
+        p.progressDeadline(),
+        List.of(),
+        null,
+        maxSurge);
+  }
+
+  @Test
+  void autoSizedCanary_growsBeforeItsWeight_andTheWeightWaitsForTheNewInstances() {
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        autoSized(
+            new Strategy.Amount(100, true),
+            Strategy.Step.weight(10),
+            Strategy.Step.analysis(Duration.ofSeconds(30)),
+            Strategy.Step.weight(50),
+            Strategy.Step.analysis(Duration.ofSeconds(30)),
+            Strategy.Step.weight(100),
+            Strategy.Step.analysis(Duration.ofSeconds(30))));
+    fleet.readyCanaries = 1;
+    run(c, Duration.ofSeconds(45));
+    // 10 % of 3 replicas needs one instance; 50 % needs two, of which one is still starting.
+    assertThat(splits).containsExactly("shop:0", "shop:10");
+    assertThat(fleet.canarySizes).containsExactly(1, 2);
+    Rollout waiting = c.status("shop").orElseThrow();
+    assertThat(waiting.reason()).isEqualTo("canary growing to 2 instances for 50%");
+    assertThat(events).extracting(NewEvent::type).containsOnlyOnce("RolloutScaling");
+    fleet.readyCanaries = Integer.MAX_VALUE;
+    run(c, Duration.ofSeconds(90));
+    assertThat(splits).containsExactly("shop:0", "shop:10", "shop:50", "shop:100", "shop:clear");
+    assertThat(fleet.canarySizes).containsExactly(1, 2, 3);
+    assertThat(fleet.canaryCount).isZero();
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+  }
+
+  @Test
+  void autoSizedCanary_staysWithinMaxSurge_andIsRolledBackWhenItCannotGrowInTime() {
+    RolloutController c = controller();
+    c.start(
+        "shop",
+        V1,
+        V2,
+        autoSized(
+            Strategy.Amount.of(2),
+            Strategy.Step.weight(100),
+            Strategy.Step.analysis(Duration.ofSeconds(10))));
+    fleet.readyCanaries = 1;
+    run(c, Duration.ofMinutes(3));
+    assertThat(fleet.canarySizes).containsExactly(1, 2); // 100 % of 3 is 3, capped at 2
+    assertThat(fleet.canaryCount).isZero();
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason())
+        .isEqualTo(
+            "the canary's 2 instances for 100% were not ready within the progress deadline of"
+                + " 120s");
+    assertThat(splits).doesNotContain("shop:100");
+  }
+
   @Test
   void canaryWith30PercentErrors_isRolledBack_withTheFigures() {
     canaryErrorRate = 0.3;
@@ -690,8 +764,16 @@ class RolloutControllerTest {
     boolean canaryReady = true;
     Spec applied;
 
+    /** Canary instances beyond this many are still starting. */
+    int readyCanaries = Integer.MAX_VALUE;
+
+    final List<Integer> canarySizes = new ArrayList<>();
+
     @Override
     public void setCanary(String service, ServiceSpec canary, int count) {
+      if (count != canaryCount) {
+        canarySizes.add(count);
+      }
       canaryCount = count;
     }
 
@@ -747,8 +829,8 @@ class RolloutControllerTest {
                 InstanceController.CANARY_SLOT_BASE + i,
                 200 + i,
                 3000 + i,
-                canaryReady ? "running" : "starting",
-                canaryReady,
+                canaryReady && i < readyCanaries ? "running" : "starting",
+                canaryReady && i < readyCanaries,
                 Instant.EPOCH,
                 0,
                 svc("v2").template() + "-canary",
