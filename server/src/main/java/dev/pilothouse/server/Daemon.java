@@ -235,7 +235,7 @@ public final class Daemon {
         new RolloutChecks(
             () -> traffic.port().orElse(null),
             () -> deployments.current(), // read at each check, once deployments exists
-            q -> telemetry.engine().instant(q, clock.millis()),
+            e -> telemetry.engine().instant(e, clock.millis()),
             previewSecret);
     rollouts =
         RolloutController.create(

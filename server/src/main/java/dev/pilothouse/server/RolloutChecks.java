@@ -8,6 +8,7 @@ import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Strategy;
+import dev.pilothouse.tsdb.promql.Condition;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -41,7 +42,9 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   private final Supplier<Integer> proxyPort;
   private final Supplier<dev.pilothouse.core.spec.Spec> spec;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-  private final java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query;
+  private final java.util.function.Function<
+          dev.pilothouse.tsdb.promql.Ast.Expr, dev.pilothouse.tsdb.promql.Value>
+      query;
   private final HttpClient http;
 
   /**
@@ -53,7 +56,9 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   RolloutChecks(
       Supplier<Integer> proxyPort,
       Supplier<dev.pilothouse.core.spec.Spec> spec,
-      java.util.function.Function<String, dev.pilothouse.tsdb.promql.Value> query,
+      java.util.function.Function<
+              dev.pilothouse.tsdb.promql.Ast.Expr, dev.pilothouse.tsdb.promql.Value>
+          query,
       String previewSecret) {
     this.previewSecret = previewSecret;
     this.proxyPort = proxyPort;
@@ -246,56 +251,23 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   /**
-   * Evaluates the PromQL expression now: passes when every resulting value is non-zero (e.g. a
-   * comparison that filtered nothing out), fails naming the first zero or NaN, and is inconclusive
-   * when the query returns no data.
+   * Evaluates the PromQL expression now as a {@link Condition}: passes when it holds, fails naming
+   * the first series for which it does not (with its value), and is inconclusive without data.
    */
   private Verdict promql(Strategy.Check c) {
-    dev.pilothouse.tsdb.promql.Value v;
+    Condition.Result res;
     try {
-      v = query.apply(c.target());
+      res = new Condition(query).evaluate(c.target());
     } catch (RuntimeException e) {
       return fail(c.name(), Double.NaN, c.name() + ": " + e.getMessage());
     }
-    List<double[]> values = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    if (v instanceof dev.pilothouse.tsdb.promql.Value.Scalar s) {
-      values.add(new double[] {s.v()});
-      names.add("scalar");
-    } else if (v instanceof dev.pilothouse.tsdb.promql.Value.Vector vec) {
-      for (var s : vec.samples()) {
-        values.add(new double[] {s.v()});
-        names.add(s.labels().toString());
-      }
-    } else {
-      return fail(
-          c.name(), Double.NaN, c.name() + ": the query must return a scalar or an instant vector");
-    }
-    if (values.isEmpty()) {
-      return new Verdict(
-          c.name(),
-          Verdict.Outcome.INCONCLUSIVE,
-          Double.NaN,
-          Double.NaN,
-          c.name() + ": the query returned no data");
-    }
-    for (int i = 0; i < values.size(); i++) {
-      double x = values.get(i)[0];
-      if (x == 0 || Double.isNaN(x)) {
-        return new Verdict(
-            c.name(),
-            Verdict.Outcome.FAIL,
-            Double.NaN,
-            x,
-            c.name() + ": " + names.get(i) + " is " + x);
-      }
-    }
-    return new Verdict(
-        c.name(),
-        Verdict.Outcome.PASS,
-        Double.NaN,
-        values.get(0)[0],
-        c.name() + ": " + values.size() + " series true");
+    Verdict.Outcome outcome =
+        switch (res.outcome()) {
+          case TRUE -> Verdict.Outcome.PASS;
+          case FALSE -> Verdict.Outcome.FAIL;
+          case NO_DATA -> Verdict.Outcome.INCONCLUSIVE;
+        };
+    return new Verdict(c.name(), outcome, Double.NaN, res.value(), c.name() + ": " + res.detail());
   }
 
   /** Runs the command with sh -c; exit 0 passes. Its last output line is quoted in the reason. */

@@ -228,7 +228,7 @@ class PreflightAndChecksTest {
         new RolloutChecks(
             () -> null,
             () -> new Spec(List.of(v2)),
-            q -> engine.instant(q, 1_000_000),
+            q -> engine.instant(q, 1_000_000L),
             "0123456789abcdef0123456789abcdef")) {
       List<Verdict> v =
           checks
@@ -253,7 +253,13 @@ class PreflightAndChecksTest {
                       new Strategy.Check(
                           "false", "promql", "vector(0) == bool 1", Duration.ofSeconds(5)),
                       new Strategy.Check(
-                          "nodata", "promql", "nonexistent_metric", Duration.ofSeconds(5))))
+                          "nodata", "promql", "nonexistent_metric", Duration.ofSeconds(5)),
+                      new Strategy.Check(
+                          "filtered", "promql", "(vector(0.2) < 0.05)", Duration.ofSeconds(5)),
+                      new Strategy.Check(
+                          "nan", "promql", "vector(NaN) < 0.05", Duration.ofSeconds(5)),
+                      new Strategy.Check(
+                          "nodata-cmp", "promql", "nonexistent_metric > 1", Duration.ofSeconds(5))))
               .get();
       assertThat(v)
           .extracting(Verdict::outcome)
@@ -265,8 +271,17 @@ class PreflightAndChecksTest {
               Verdict.Outcome.FAIL,
               Verdict.Outcome.PASS,
               Verdict.Outcome.FAIL,
+              Verdict.Outcome.INCONCLUSIVE,
+              Verdict.Outcome.FAIL,
+              Verdict.Outcome.INCONCLUSIVE,
               Verdict.Outcome.INCONCLUSIVE);
       assertThat(v.get(6).reason()).isEqualTo("false: {} is 0.0");
+      assertThat(v.get(8).reason())
+          .as("a comparison that does not hold fails; it is not mistaken for no data")
+          .isEqualTo("filtered: {} is 0.2, which is not < the threshold");
+      assertThat(v.get(8).effect()).isEqualTo(0.2);
+      assertThat(v.get(9).reason()).isEqualTo("nan: no data: the left-hand side is NaN");
+      assertThat(v.get(10).reason()).isEqualTo("nodata-cmp: the query returned no data");
       assertThat(v.get(7).reason()).isEqualTo("nodata: the query returned no data");
       assertThat(v.get(1).reason()).isEqualTo("judge: webhook answered 200 (queue backlog 900)");
       assertThat(v.get(2).reason()).isEqualTo("ok-cmd: exit code 0 (fine)");

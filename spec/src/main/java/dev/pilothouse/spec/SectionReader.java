@@ -1,5 +1,7 @@
 package dev.pilothouse.spec;
 
+import dev.pilothouse.core.spec.AnalysisTemplate;
+import dev.pilothouse.core.spec.Strategy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +16,22 @@ import java.util.regex.Pattern;
 abstract class SectionReader {
 
   static final List<String> TOP =
-      List.of("version", "proxy", "notifications", "metrics", "services", "flags");
+      List.of(
+          "version", "proxy", "notifications", "metrics", "services", "flags", "analysisTemplates");
+  static final List<String> TEMPLATE = List.of("args", "metrics");
+  static final List<String> TEMPLATE_ARG = List.of("name", "value");
+  static final List<String> TEMPLATE_METRIC =
+      List.of(
+          "name",
+          "webhook",
+          "command",
+          "promql",
+          "timeout",
+          "interval",
+          "count",
+          "failureLimit",
+          "inconclusiveLimit");
+  static final List<String> TEMPLATE_USE = List.of("template", "args");
   static final List<String> METRICS =
       List.of(
           "scrapeInterval",
@@ -161,12 +178,16 @@ abstract class SectionReader {
   final Problems problems;
   final ExpressionCheck promql;
 
+  /** The spec's analysis templates by name, read before the services that use them. */
+  final Map<String, AnalysisTemplate> templates;
+
   SectionReader(String file, Path baseDir, Map<String, String> vars, ExpressionCheck promql) {
     this.file = file;
     this.baseDir = baseDir;
     this.vars = vars;
     this.problems = new Problems(file);
     this.promql = promql;
+    this.templates = new java.util.LinkedHashMap<>();
   }
 
   /** A reader of another section of the same file, reporting into the same problems. */
@@ -176,6 +197,58 @@ abstract class SectionReader {
     this.vars = parent.vars;
     this.problems = parent.problems;
     this.promql = parent.promql;
+    this.templates = parent.templates;
+  }
+
+  /**
+   * A custom check or a template's metric: exactly one of webhook, command or promql. PromQL is
+   * validated with {@code {{args.NAME}}} references filled in by example values (when one has none,
+   * each use of the template is validated instead).
+   */
+  Optional<Strategy.Check> check(Fields cf, int i, Map<String, String> examples) {
+    int kinds =
+        (cf.has("webhook") ? 1 : 0) + (cf.has("command") ? 1 : 0) + (cf.has("promql") ? 1 : 0);
+    if (kinds != 1) {
+      problems.at(
+          cf.node(),
+          cf.path(),
+          "give exactly one of 'webhook', 'command' or 'promql'",
+          "write e.g. '{name: errors, webhook: http://127.0.0.1:9000/check}'");
+      return Optional.empty();
+    }
+    String ck = cf.has("webhook") ? "webhook" : cf.has("command") ? "command" : "promql";
+    String target = cf.string(ck).orElse("");
+    String filled = AnalysisTemplate.fill(target, examples);
+    String wrong =
+        ck.equals("promql") && AnalysisTemplate.references(filled).isEmpty()
+            ? promql.problem(filled)
+            : null; // with references left, the uses that fill them are checked
+    if (wrong != null) {
+      problems.at(
+          cf.get(ck).orElseThrow(),
+          cf.join(ck),
+          "invalid PromQL: " + wrong,
+          "write an expression that is true (non-zero) while the new version is healthy,"
+              + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
+    }
+    if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
+      problems.at(
+          cf.get(ck).orElseThrow(),
+          cf.join(ck),
+          "must be an http:// or https:// URL",
+          "write e.g. http://127.0.0.1:9000/check");
+    }
+    return Optional.of(
+        new Strategy.Check(
+            cf.string("name").orElse(ck + "-" + (i + 1)),
+            ck,
+            target,
+            duration(cf, "timeout", Duration.ofSeconds(30), false)));
+  }
+
+  /** A custom check of a strategy (no template references). */
+  Optional<Strategy.Check> check(Fields cf, int i) {
+    return check(cf, i, Map.of());
   }
 
   List<String> urls(Fields f, String field) {

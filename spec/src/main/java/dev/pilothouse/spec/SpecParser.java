@@ -101,6 +101,8 @@ public final class SpecParser extends SectionReader {
           "write 'services:' then '  NAME:' indented below it");
       return null;
     }
+    f.get("analysisTemplates")
+        .ifPresent(n -> new TemplatesReader(this).templates(n, "analysisTemplates"));
     ProxySpec proxy =
         f.object("proxy", PROXY).map(new ProxyReader(this)::proxy).orElse(ProxySpec.defaults());
     List<ServiceSpec> out = new ArrayList<>();

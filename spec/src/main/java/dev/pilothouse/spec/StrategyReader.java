@@ -234,41 +234,7 @@ final class StrategyReader extends SectionReader {
     List<Fields> checkFields =
         objects(f, "checks", CHECK, "write e.g. '- {name: db, command: ./check-db.sh}'");
     for (int i = 0; i < checkFields.size(); i++) {
-      Fields cf = checkFields.get(i);
-      int kinds =
-          (cf.has("webhook") ? 1 : 0) + (cf.has("command") ? 1 : 0) + (cf.has("promql") ? 1 : 0);
-      if (kinds != 1) {
-        problems.at(
-            cf.node(),
-            cf.path(),
-            "give exactly one of 'webhook', 'command' or 'promql'",
-            "write e.g. '{name: errors, webhook: http://127.0.0.1:9000/check}'");
-        continue;
-      }
-      String ck = cf.has("webhook") ? "webhook" : cf.has("command") ? "command" : "promql";
-      String target = cf.string(ck).orElse("");
-      String wrong = ck.equals("promql") ? promql.problem(target) : null;
-      if (wrong != null) {
-        problems.at(
-            cf.get(ck).orElseThrow(),
-            cf.join(ck),
-            "invalid PromQL: " + wrong,
-            "write an expression that is true (non-zero) while the new version is healthy,"
-                + " e.g. 'sum(rate(errors_total{version=\"v2\"}[1m])) < 1'");
-      }
-      if (ck.equals("webhook") && !target.startsWith("http://") && !target.startsWith("https://")) {
-        problems.at(
-            cf.get(ck).orElseThrow(),
-            cf.join(ck),
-            "must be an http:// or https:// URL",
-            "write e.g. http://127.0.0.1:9000/check");
-      }
-      checks.add(
-          new Strategy.Check(
-              cf.string("name").orElse(ck + "-" + (i + 1)),
-              ck,
-              target,
-              duration(cf, "timeout", Duration.ofSeconds(30), false)));
+      check(checkFields.get(i), i).ifPresent(checks::add);
     }
     Strategy.Load load =
         f.object("load", LOAD)
@@ -400,13 +366,19 @@ final class StrategyReader extends SectionReader {
       problems.at(
           item,
           path,
-          "each step is one of 'weight: N', 'pause: DURATION', 'pause: manual' or 'analysis: DURATION'",
+          "each step is one of 'weight: N', 'pause: DURATION', 'pause: manual', 'analysis: DURATION'"
+              + " or 'analysis: {template: NAME, args: {...}}'",
           "write e.g. '- weight: 10'");
       return Optional.empty();
     }
     Fields sf = new Fields(m, path, problems, STEP);
     if (sf.has("weight")) {
       return sf.integer("weight", 0, 100).map(w -> Strategy.Step.weight(w.intValue()));
+    }
+    if (sf.get("analysis").orElse(null) instanceof Node.MapNode) {
+      return new TemplatesReader(this)
+          .use(sf.get("analysis").orElseThrow(), sf.join("analysis"))
+          .map(Strategy.Step::analysis);
     }
     if (sf.has("analysis")) {
       return Optional.of(

@@ -2,6 +2,7 @@ package dev.pilothouse.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pilothouse.core.spec.AnalysisTemplate;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.MetricsSpec;
 import dev.pilothouse.core.spec.Probe;
@@ -779,6 +780,106 @@ class SpecParserTest {
     assertThat(parse("metrics: {bodySizeLimit: 1Ki}\n" + svc("")).errors().get(0).toString())
         .contains("metrics.bodySizeLimit")
         .contains("at least 4Ki");
+  }
+
+  static final String TEMPLATES =
+      "analysisTemplates:\n"
+          + "  error-ratio:\n"
+          + "    args:\n"
+          + "      - name: max\n"
+          + "        value: '0.05'\n"
+          + "      - name: window\n"
+          + "    metrics:\n"
+          + "      - name: errors\n"
+          + "        promql: sum(rate(pilothouse_http_requests_total{service=\"{{args.service}}\",version=\"{{args.canaryVersion}}\",code=~\"5..\"}[{{args.window}}])) < {{args.max}}\n"
+          + "        interval: 10s\n"
+          + "        count: 6\n"
+          + "        failureLimit: 1\n"
+          + "        inconclusiveLimit: 2\n";
+
+  static String templated(String use) {
+    return TEMPLATES
+        + svc(
+            "    route: /\n    strategy:\n      type: canary\n      steps:\n        - weight: 10\n"
+                + "        - analysis: "
+                + use
+                + "\n");
+  }
+
+  @Test
+  void analysisTemplates_areBoundToTheirUsesArguments_withDefaults() {
+    ParsedSpec r = parse(templated("{template: error-ratio, args: {window: 2m}}"));
+    assertThat(r.errors()).isEmpty();
+    var c = (Strategy.Canary) r.spec().orElseThrow().services().get(0).strategy();
+    AnalysisTemplate.Use use = c.steps().get(1).template();
+    assertThat(use.template()).isEqualTo("error-ratio");
+    assertThat(use.args()).containsExactly(Map.entry("max", "0.05"), Map.entry("window", "2m"));
+    AnalysisTemplate.Metric m = use.metrics().get(0);
+    assertThat(m.target())
+        .isEqualTo(
+            "sum(rate(pilothouse_http_requests_total{service=\"{{args.service}}\","
+                + "version=\"{{args.canaryVersion}}\",code=~\"5..\"}[2m])) < 0.05");
+    assertThat(m)
+        .extracting("interval", "count", "failureLimit", "inconclusiveLimit")
+        .containsExactly(Duration.ofSeconds(10), 6, 1, 2);
+    assertThat(use.forRollout("shop", "v2", "v1").get(0).target())
+        .contains("service=\"shop\",version=\"v2\"");
+  }
+
+  static Stream<Arguments> badTemplates() {
+    return Stream.of(
+        Arguments.of(
+            "unknown template",
+            templated("{template: error-ration, args: {window: 1m}}"),
+            "services.shop.strategy.steps[1].analysis.template",
+            "no analysis template named 'error-ration'",
+            "did you mean 'error-ratio'?"),
+        Arguments.of(
+            "missing argument",
+            templated("{template: error-ratio}"),
+            "services.shop.strategy.steps[1].analysis.args",
+            "template 'error-ratio' needs the argument 'window'",
+            "give each argument"),
+        Arguments.of(
+            "unknown argument",
+            templated("{template: error-ratio, args: {window: 1m, limit: 3}}"),
+            "services.shop.strategy.steps[1].analysis.args",
+            "template 'error-ratio' has no argument 'limit'; it takes max, window",
+            "give each argument"),
+        Arguments.of(
+            "argument that breaks the query",
+            templated("{template: error-ratio, args: {window: soon}}"),
+            "services.shop.strategy.steps[1].analysis.args",
+            "with these arguments, metric 'errors' is invalid PromQL",
+            "give values that fit"),
+        Arguments.of(
+            "undeclared reference",
+            TEMPLATES.replace("{{args.max}}", "{{args.limit}}") + svc("    route: /\n"),
+            "analysisTemplates.error-ratio.metrics[0].promql",
+            "refers to {{args.limit}}, which the template does not declare",
+            "declare it under 'args:'"),
+        Arguments.of(
+            "declared built-in",
+            TEMPLATES.replace("name: window", "name: service") + svc("    route: /\n"),
+            "analysisTemplates.error-ratio.args[1].name",
+            "'service' is given by every rollout",
+            "use it as {{args.service}}"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badTemplates")
+  void badTemplatesAndUses_areReportedWhereTheyAre(
+      String name, String yaml, String path, String message, String hint) {
+    ParsedSpec r = parse(yaml);
+    assertThat(r.valid()).isFalse();
+    assertThat(r.errors())
+        .anySatisfy(
+            e -> {
+              assertThat(e.path()).isEqualTo(path);
+              assertThat(e.message()).startsWith(message);
+              assertThat(e.hint()).startsWith(hint);
+              assertThat(e.line()).isPositive();
+            });
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.pilothouse.core.rollout;
 
 import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.AnalysisTemplate;
 import dev.pilothouse.core.spec.Strategy;
 import java.time.Instant;
 import java.util.List;
@@ -86,8 +87,14 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
           c.save(r.nextStep(r.weight(), now, "pause over", r.verdicts()));
         }
       }
-      case ANALYSIS ->
-          analyse(r, plan, step, now, canaryIds, RolloutController.ids(instances, false, true));
+      case ANALYSIS -> {
+        Set<String> stableIds = RolloutController.ids(instances, false, true);
+        if (step.template() != null) {
+          measure(r, plan, step.template(), now, canaryIds, stableIds);
+        } else {
+          analyse(r, plan, step, now, canaryIds, stableIds);
+        }
+      }
     }
   }
 
@@ -210,6 +217,96 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
         "analysis passed: "
             + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
         Map.of());
+  }
+
+  /**
+   * An analysis step by a template: its metrics are measured on their schedule (the error rate is
+   * still watched between measurements); too many failures roll back, too many inconclusive
+   * measurements pause, all measurements within the limits pass the step.
+   */
+  private void measure(
+      Rollout r,
+      Strategy.Canary p,
+      AnalysisTemplate.Use use,
+      Instant now,
+      Set<String> canaryIds,
+      Set<String> stableIds) {
+    if (c.lookAtErrors(
+        r,
+        p.analysis(),
+        () -> o.measurements().window(stableIds, r.startedAt()),
+        canaryIds,
+        now,
+        "")) {
+      return;
+    }
+    String key = r.service() + "#template#" + r.step() + "#" + r.stepStartedAt();
+    TemplateRun run =
+        c.templateRuns.computeIfAbsent(
+            key,
+            k ->
+                new TemplateRun(
+                    use.forRollout(
+                        r.service(),
+                        RolloutController.versionOf(r.after(), r.service()),
+                        RolloutController.versionOf(r.before(), r.service())),
+                    r.stepStartedAt()));
+    int before = run.measured();
+    TemplateRun.State state = run.look(now, m -> o.checks().custom(r, List.of(m.check())));
+    List<Verdict> verdicts = run.verdicts();
+    String what = "analysis '" + use.template() + "'";
+    switch (state) {
+      case RUNNING -> {
+        if (run.measured() != before) {
+          c.save(
+              r.with(
+                  r.phase(),
+                  r.step(),
+                  r.weight(),
+                  r.stepStartedAt(),
+                  what + " running: " + run.measured() + " measurements in",
+                  verdicts));
+        }
+      }
+      case FAILED -> {
+        c.templateRuns.remove(key);
+        c.rollBack(
+            r,
+            now,
+            what
+                + " failed: "
+                + verdicts.stream()
+                    .filter(v -> v.outcome() == Verdict.Outcome.FAIL)
+                    .map(Verdict::reason)
+                    .collect(Collectors.joining("; ")),
+            verdicts);
+      }
+      case INCONCLUSIVE -> {
+        c.templateRuns.remove(key);
+        String why =
+            what
+                + " inconclusive: "
+                + verdicts.stream()
+                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+                    .map(Verdict::reason)
+                    .collect(Collectors.joining("; "))
+                + " — promote or abort by hand";
+        Rollout paused =
+            c.save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
+        c.emit("RolloutPaused", paused, why, Map.of());
+      }
+      case PASSED -> {
+        c.templateRuns.remove(key);
+        Rollout next = c.save(r.nextStep(r.weight(), now, what + " passed", verdicts));
+        c.emit(
+            "RolloutStep",
+            next,
+            what
+                + " passed: "
+                + verdicts.stream().map(Verdict::reason).collect(Collectors.joining("; ")),
+            Map.of("template", use.template()));
+      }
+    }
   }
 
   /** Canary: promotes the instances, then keeps judging them against the baseline. */

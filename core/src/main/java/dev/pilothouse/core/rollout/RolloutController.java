@@ -122,6 +122,9 @@ public final class RolloutController {
   /** Smoke tests and custom checks under way, by service and stage; lost on restart (re-run). */
   final Map<String, CompletableFuture<List<Verdict>>> pending = new HashMap<>();
 
+  /** The measurements of template analysis steps under way, by service#step#start. */
+  final Map<String, TemplateRun> templateRuns = new HashMap<>();
+
   /** Analysis steps for which the load generator was started. */
   final Set<String> driven = new java.util.HashSet<>();
 
@@ -607,6 +610,7 @@ public final class RolloutController {
 
   private void forget(String service) {
     pending.keySet().removeIf(k -> k.startsWith(service + "#"));
+    templateRuns.keySet().removeIf(k -> k.startsWith(service + "#"));
     driven.removeIf(k -> k.startsWith(service + "#"));
     lastJudged.remove(service);
     lastLook.remove(service);

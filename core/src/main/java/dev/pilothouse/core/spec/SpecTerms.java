@@ -68,7 +68,13 @@ final class SpecTerms {
     return switch (s.kind()) {
       case WEIGHT -> "{weight: " + s.weight() + "}";
       case PAUSE -> "{pause: " + (s.duration().isZero() ? "manual" : duration(s.duration())) + "}";
-      case ANALYSIS -> "{analysis: " + duration(s.duration()) + "}";
+      case ANALYSIS ->
+          s.template() == null
+              ? "{analysis: " + duration(s.duration()) + "}"
+              : "{analysis: {template: "
+                  + s.template().template()
+                  + (s.template().args().isEmpty() ? "" : ", args: " + render(s.template().args()))
+                  + "}}";
     };
   }
 

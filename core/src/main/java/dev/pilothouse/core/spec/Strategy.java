@@ -518,9 +518,12 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
    * One canary step.
    *
    * @param weight percent of traffic, for WEIGHT
-   * @param duration PAUSE length (null: until promoted by hand) or ANALYSIS window
+   * @param duration PAUSE length (null: until promoted by hand) or ANALYSIS window (null when the
+   *     analysis is a template's)
+   * @param template an ANALYSIS by a template's measured metrics, or null for the built-in
+   *     comparison over a window
    */
-  record Step(Kind kind, int weight, Duration duration) {
+  record Step(Kind kind, int weight, Duration duration, AnalysisTemplate.Use template) {
     /** What a step does. */
     public enum Kind {
       WEIGHT,
@@ -528,12 +531,17 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       ANALYSIS
     }
 
+    /** A step without a template. */
+    public Step(Kind kind, int weight, Duration duration) {
+      this(kind, weight, duration, null);
+    }
+
     public Step {
       requireNonNull(kind, "kind");
       if (weight < 0 || weight > 100) {
         throw new IllegalArgumentException("weight must be in 0..100, but was " + weight);
       }
-      if (kind == Kind.ANALYSIS) {
+      if (kind == Kind.ANALYSIS && template == null) {
         requireNonNull(duration, "duration");
       }
     }
@@ -551,6 +559,11 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
     /** Compares canary with stable over a window of traffic. */
     public static Step analysis(Duration window) {
       return new Step(Kind.ANALYSIS, 0, window);
+    }
+
+    /** Measures a template's metrics. */
+    public static Step analysis(AnalysisTemplate.Use template) {
+      return new Step(Kind.ANALYSIS, 0, null, requireNonNull(template, "template"));
     }
   }
 

@@ -8,6 +8,7 @@ import dev.pilothouse.core.analysis.Verdict;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.AnalysisTemplate;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -228,6 +229,80 @@ class RolloutControllerTest {
             "the canary's 2 instances for 100% were not ready within the progress deadline of"
                 + " 120s");
     assertThat(splits).doesNotContain("shop:100");
+  }
+
+  static Strategy.Canary templated(int count, int failureLimit, int inconclusiveLimit) {
+    AnalysisTemplate template =
+        new AnalysisTemplate(
+            "error-ratio",
+            Map.of("max", "0.05"),
+            List.of(
+                new AnalysisTemplate.Metric(
+                    "errors",
+                    "promql",
+                    "ratio{service=\"{{args.service}}\",version=\"{{args.canaryVersion}}\"}"
+                        + " < {{args.max}} unless on() stable{version=\"{{args.stableVersion}}\"}",
+                    Duration.ofSeconds(10),
+                    count,
+                    failureLimit,
+                    inconclusiveLimit,
+                    Duration.ofSeconds(5))));
+    return plan(
+        Strategy.Step.weight(20),
+        Strategy.Step.analysis(template.bind(Map.of("max", "0.02"))),
+        Strategy.Step.weight(60));
+  }
+
+  @Test
+  void templateAnalysis_measuresCountTimesAnIntervalApart_withTheRolloutsVersionsFilledIn() {
+    RolloutController c = controller();
+    c.start("shop", V1, V2, templated(3, 0, 0));
+    run(c, Duration.ofSeconds(25));
+    assertThat(checks.customTargets)
+        .hasSize(2)
+        .first()
+        .isEqualTo(
+            "ratio{service=\"shop\",version=\"v2\"} < 0.02 unless on() stable{version=\"v1\"}");
+    assertThat(c.status("shop").orElseThrow().verdicts().get(0).reason())
+        .startsWith("errors: 2 of 3 measured, 0 failed (limit 0), 0 inconclusive (limit 0)");
+    assertThat(splits).containsExactly("shop:0", "shop:20");
+    run(c, Duration.ofSeconds(10));
+    assertThat(checks.customTargets).hasSize(3);
+    run(c, Duration.ofSeconds(5));
+    assertThat(splits).containsExactly("shop:0", "shop:20", "shop:60", "shop:clear");
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
+  }
+
+  @Test
+  void templateAnalysis_failsOnlyPastItsFailureLimit() {
+    RolloutController c = controller();
+    checks.customNext.addAll(
+        List.of(Verdict.Outcome.FAIL, Verdict.Outcome.PASS, Verdict.Outcome.FAIL));
+    c.start("shop", V1, V2, templated(5, 1, 0));
+    run(c, Duration.ofSeconds(25));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROGRESSING);
+    run(c, Duration.ofSeconds(10));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason())
+        .startsWith(
+            "analysis 'error-ratio' failed: errors: 3 of 5 measured, 2 failed (limit 1), 0"
+                + " inconclusive (limit 0); last: errors: FAIL");
+    assertThat(checks.customTargets).hasSize(3);
+  }
+
+  @Test
+  void templateAnalysis_pausesPastItsInconclusiveLimit() {
+    RolloutController c = controller();
+    checks.customNext.addAll(List.of(Verdict.Outcome.INCONCLUSIVE, Verdict.Outcome.INCONCLUSIVE));
+    c.start("shop", V1, V2, templated(3, 0, 1));
+    run(c, Duration.ofSeconds(40));
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.PAUSED);
+    assertThat(r.reason())
+        .startsWith("analysis 'error-ratio' inconclusive: errors: 2 of 3 measured")
+        .endsWith("— promote or abort by hand");
+    assertThat(splits).containsExactly("shop:0", "shop:20");
   }
 
   @Test
@@ -731,8 +806,21 @@ class RolloutControllerTest {
               .toList());
     }
 
+    /** Outcomes of the next custom checks, in order, before customResult applies again. */
+    final java.util.ArrayDeque<Verdict.Outcome> customNext = new java.util.ArrayDeque<>();
+
+    final List<String> customTargets = new ArrayList<>();
+
     @Override
     public CompletableFuture<List<Verdict>> custom(Rollout rollout, List<Strategy.Check> list) {
+      list.forEach(ch -> customTargets.add(ch.target()));
+      if (!customNext.isEmpty()) {
+        Verdict.Outcome next = customNext.poll();
+        return CompletableFuture.completedFuture(
+            list.stream()
+                .map(ch -> new Verdict(ch.name(), next, Double.NaN, 0.1, ch.name() + ": " + next))
+                .toList());
+      }
       return CompletableFuture.completedFuture(
           list.stream()
               .map(

@@ -140,8 +140,12 @@ public final class Engine {
 
   /** Evaluates query at time t (ms). */
   public Value instant(String query, long t) {
+    return instant(Parser.parse(query), t);
+  }
+
+  /** Evaluates a parsed expression at time t (ms). */
+  public Value instant(Ast.Expr e, long t) {
     checkTime(t, "evaluation time");
-    Ast.Expr e = Parser.parse(query);
     try (Run run = new Run()) {
       Eval ev = new Eval(t, t, 0, run.budget);
       ev.load(e);
