@@ -8,6 +8,7 @@ import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.flags.Flag;
 import dev.pilothouse.core.flags.FlagChange;
 import dev.pilothouse.core.flags.FlagRepository;
+import dev.pilothouse.core.flags.FlagRollout;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -242,6 +243,18 @@ class FlagsTest {
     @Override
     public List<FlagChange> flagHistory(String key, int limit) {
       return changes.stream().filter(c -> key == null || c.key().equals(key)).limit(limit).toList();
+    }
+
+    final Map<String, FlagRollout> rollouts = new java.util.LinkedHashMap<>();
+
+    @Override
+    public void saveFlagRollout(FlagRollout rollout) {
+      rollouts.put(rollout.key(), rollout);
+    }
+
+    @Override
+    public List<FlagRollout> flagRollouts() {
+      return List.copyOf(rollouts.values());
     }
   }
 }

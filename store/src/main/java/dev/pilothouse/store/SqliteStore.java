@@ -273,6 +273,29 @@ public final class SqliteStore
         .list();
   }
 
+  @Override
+  public synchronized void saveFlagRollout(dev.pilothouse.core.flags.FlagRollout rollout) {
+    h.createUpdate("INSERT OR REPLACE INTO flag_rollouts(key, json) VALUES (?, ?)")
+        .bind(0, rollout.key())
+        .bind(1, write(rollout))
+        .execute();
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.flags.FlagRollout> flagRollouts() {
+    return h.createQuery("SELECT json FROM flag_rollouts ORDER BY key")
+        .map(
+            (rs, ctx) -> {
+              try {
+                return json.readValue(
+                    rs.getString("json"), dev.pilothouse.core.flags.FlagRollout.class);
+              } catch (JsonProcessingException e) {
+                throw new StoreException("reading a flag rollout: " + e.getOriginalMessage(), e);
+              }
+            })
+        .list();
+  }
+
   private dev.pilothouse.core.flags.Flag flag(String text, String what) {
     try {
       return json.readValue(text, dev.pilothouse.core.flags.Flag.class);

@@ -293,6 +293,40 @@ class SqliteStoreTest {
   }
 
   @Test
+  void flagRollouts_survivesAReopen_oneRowPerFlag() {
+    var verdict =
+        new dev.pilothouse.core.analysis.Verdict(
+            "errors",
+            dev.pilothouse.core.analysis.Verdict.Outcome.PASS,
+            Double.NaN,
+            0.002,
+            "errors: 1 series true");
+    var r =
+        new dev.pilothouse.core.flags.FlagRollout(
+            "new-checkout",
+            "off",
+            "on",
+            List.of(1, 10, 100),
+            java.time.Duration.ofMinutes(5),
+            List.of(
+                new Strategy.Check("errors", "promql", "x < 1", java.time.Duration.ofSeconds(5))),
+            dev.pilothouse.core.flags.FlagRollout.Phase.PROGRESSING,
+            1,
+            Instant.parse("2026-11-29T12:00:00Z"),
+            Instant.parse("2026-11-29T12:05:00Z"),
+            "at 10%",
+            "cli",
+            List.of(verdict));
+    try (SqliteStore s = open()) {
+      s.saveFlagRollout(r.atStep(0, r.startedAt(), "at 1%"));
+      s.saveFlagRollout(r);
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.flagRollouts()).containsExactly(r);
+    }
+  }
+
+  @Test
   void flags_roundTrip_keepTheirHistory_andTheSpecHashOfTheSpecThatSetThem() {
     java.util.Map<String, Object> variants = new java.util.LinkedHashMap<>();
     variants.put("blue", java.util.Map.of("hex", "#00f"));

@@ -24,4 +24,10 @@ public interface FlagRepository {
 
   /** Changes, newest first: of one flag, or of all when key is null. */
   List<FlagChange> flagHistory(String key, int limit);
+
+  /** Keeps a flag's gradual rollout (the newest per flag). */
+  void saveFlagRollout(FlagRollout rollout);
+
+  /** The newest gradual rollout of each flag. */
+  List<FlagRollout> flagRollouts();
 }
