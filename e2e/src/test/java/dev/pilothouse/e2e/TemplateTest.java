@@ -57,7 +57,6 @@ class TemplateTest {
       CompletableFuture<LoadResult> run = new DeployTest().load(h, Duration.ofSeconds(80));
       h.ok("apply", "-f", h.writeSpec("v2.yaml", spec("v2", 400)).toString());
       Wire.Rollout slow = DeployTest.awaitDone(h, Duration.ofSeconds(40));
-      System.out.println(
       assertThat(slow.phase()).isEqualTo("RolledBack");
       assertThat(slow.reason())
           .startsWith("analysis 'p99-vs-stable' failed: p99: ")
