@@ -16,19 +16,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code pilothouse flags list|get|set|delete|history}: feature flags (docs/flags.md). */
+/**
+ * {@code pilothouse flags list|get|set|delete|history|token|rollout}: feature flags
+ * (docs/flags.md).
+ */
 @Command(
     name = "flags",
     description =
         "Feature flags: list, get, set (incl. kill switch and percentage rollouts),"
-            + " delete, history.",
+            + " delete, history, gradual rollouts.",
     subcommands = {
       FlagsCommand.ListFlags.class,
       FlagsCommand.Get.class,
       FlagsCommand.Set.class,
       FlagsCommand.Delete.class,
       FlagsCommand.History.class,
-      FlagsCommand.Token.class
+      FlagsCommand.Token.class,
+      FlagRolloutCommand.class
     })
 final class FlagsCommand implements Runnable {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

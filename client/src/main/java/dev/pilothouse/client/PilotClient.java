@@ -212,6 +212,40 @@ public final class PilotClient {
         request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").DELETE().build());
   }
 
+  /** Starts a gradual change of a flag: {"to", "steps", "every", "checks"} (docs/flags.md). */
+  public com.fasterxml.jackson.databind.JsonNode startFlagRollout(
+      String key, com.fasterxml.jackson.databind.JsonNode plan) {
+    try {
+      HttpRequest req =
+          request("/api/v1/flags/" + enc(key) + "/rollout")
+              .header("Content-Type", "application/json")
+              .header("X-Pilothouse-Client", "cli")
+              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(plan)))
+              .build();
+      return read(send(req), com.fasterxml.jackson.databind.JsonNode.class);
+    } catch (JsonProcessingException e) {
+      throw badAnswer(e);
+    }
+  }
+
+  /** The newest gradual change of one flag, or of every flag when key is null. */
+  public com.fasterxml.jackson.databind.JsonNode flagRollout(String key) {
+    return get(
+        key == null ? "/api/v1/flag-rollouts" : "/api/v1/flags/" + enc(key) + "/rollout",
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Aborts a flag's gradual change: everyone back on the old variant. */
+  public com.fasterxml.jackson.databind.JsonNode abortFlagRollout(String key) {
+    return read(
+        send(
+            request("/api/v1/flags/" + enc(key) + "/rollout")
+                .header("X-Pilothouse-Client", "cli")
+                .DELETE()
+                .build()),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Changes of one flag (or of all when key is null), newest first. */
   public com.fasterxml.jackson.databind.JsonNode flagHistory(String key, int limit) {
     return get(

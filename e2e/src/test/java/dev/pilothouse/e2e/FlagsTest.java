@@ -123,4 +123,239 @@ class FlagsTest {
       OpenFeatureAPI.getInstance().shutdown();
     }
   }
+
+  @Test
+  void gradualChange_stepsUpWhileChecksHold_andAFailedCheckPutsEveryoneBack() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger answer =
+        new java.util.concurrent.atomic.AtomicInteger(200);
+    com.sun.net.httpserver.HttpServer hook =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    hook.createContext(
+        "/",
+        x -> {
+          x.getRequestBody().readAllBytes();
+          x.sendResponseHeaders(answer.get(), -1);
+          x.close();
+        });
+    hook.start();
+    try (Harness h = new Harness(tmp)) {
+      h.up(
+          h.writeSpec(
+              "shop.yaml",
+              SPEC.replace(
+                  "proxy: {port: 0}\n", "proxy: {port: 0}\nmetrics: {scrapeInterval: 1s}\n")));
+      String token = h.ok("flags", "token").out().trim();
+      OpenFeatureAPI of = OpenFeatureAPI.getInstance();
+      of.setProviderAndWait(
+          OfrepProvider.constructProvider(
+              OfrepProviderOptions.builder()
+                  .baseUrl(h.client().base())
+                  .headers(ImmutableMap.of("Authorization", ImmutableList.of("Bearer " + token)))
+                  .requestTimeout(Duration.ofSeconds(5))
+                  .build()));
+      Client flags = of.getClient();
+      String hookUrl = "http://127.0.0.1:" + hook.getAddress().getPort() + "/ok";
+      // Steps up while both checks hold (a real PromQL condition and a webhook), then completes.
+      h.ok(
+          "flags",
+          "rollout",
+          "start",
+          "banner",
+          "--to",
+          "sale",
+          "--steps",
+          "10,50,100",
+          "--every",
+          "1s",
+          "--check-promql",
+          "up{job=\"pilothouse\"} == 1",
+          "--check-webhook",
+          hookUrl);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> status(h).path("phase").asText().equals("Completed"));
+      assertThat(flags.getStringValue("banner", "?", new MutableContext("anyone")))
+          .isEqualTo("Sale now on");
+      assertThat(h.ok("flags", "get", "banner").out()).contains("default sale");
+
+      // Back to plain, half the users at once; the webhook check starts failing: everyone back.
+      h.ok(
+          "flags",
+          "rollout",
+          "start",
+          "banner",
+          "--to",
+          "plain",
+          "--steps",
+          "50,100",
+          "--every",
+          "1h",
+          "--check-webhook",
+          hookUrl);
+      int plain = 0;
+      for (int i = 0; i < 200; i++) {
+        plain +=
+            flags.getStringValue("banner", "?", new MutableContext("user-" + i)).equals("Welcome")
+                ? 1
+                : 0;
+      }
+      assertThat(plain).as("about half of 200 users at 50%").isBetween(70, 130);
+      answer.set(500);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> status(h).path("phase").asText().equals("RolledBack"));
+      assertThat(status(h).path("reason").asText())
+          .startsWith("check failed at 50%: webhook-1: webhook answered 500");
+      for (int i = 0; i < 200; i++) {
+        assertThat(flags.getStringValue("banner", "?", new MutableContext("user-" + i)))
+            .isEqualTo("Sale now on");
+      }
+      assertThat(h.client().events(-1, 500))
+          .extracting(Wire.Event::type)
+          .contains(
+              "FlagRolloutStarted",
+              "FlagRolloutStep",
+              "FlagRolloutCompleted",
+              "FlagRolloutRolledBack");
+      Harness.Result bad = h.cli("flags", "set", "new-checkout", "--default", "maybe");
+      assertThat(bad.exit()).isNotZero();
+      assertThat(bad.err()).contains("default: no variant named 'maybe'");
+
+      h.ok("flags", "set", "new-checkout", "--enable", "--rollout", "on=100,off=0");
+      assertThat(flags.getBooleanValue("new-checkout", false, new MutableContext("bob"))).isTrue();
+
+      assertThat(h.ok("flags", "list").out()).contains("new-checkout").contains("banner");
+      String history = h.ok("flags", "history", "new-checkout").out();
+      assertThat(history).contains("spec r1").contains("cli");
+      assertThat(h.client().events(-1, 500)).extracting(Wire.Event::type).contains("FlagChanged");
+      assertThat(h.client().events(-1, 500))
+          .extracting(Wire.Event::message)
+          .contains("flag new-checkout disabled (kill switch) (by cli)");
+
+      // Re-applying the same spec keeps the CLI's changes (the spec's definition did not change).
+      h.ok("apply", "-f", h.writeSpec("shop.yaml", SPEC).toString());
+      assertThat(flags.getBooleanValue("new-checkout", false, new MutableContext("bob"))).isTrue();
+    } finally {
+      OpenFeatureAPI.getInstance().shutdown();
+    }
+  }
+
+  @Test
+  void gradualChange_stepsUpWhileChecksHold_andAFailedCheckPutsEveryoneBack() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger answer =
+        new java.util.concurrent.atomic.AtomicInteger(200);
+    com.sun.net.httpserver.HttpServer hook =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    hook.createContext(
+        "/",
+        x -> {
+          x.getRequestBody().readAllBytes();
+          x.sendResponseHeaders(answer.get(), -1);
+          x.close();
+        });
+    hook.start();
+    try (Harness h = new Harness(tmp)) {
+      h.up(
+          h.writeSpec(
+              "shop.yaml",
+              SPEC.replace(
+                  "proxy: {port: 0}\n", "proxy: {port: 0}\nmetrics: {scrapeInterval: 1s}\n")));
+      String token = h.ok("flags", "token").out().trim();
+      OpenFeatureAPI of = OpenFeatureAPI.getInstance();
+      of.setProviderAndWait(
+          OfrepProvider.constructProvider(
+              OfrepProviderOptions.builder()
+                  .baseUrl(h.client().base())
+                  .headers(ImmutableMap.of("Authorization", ImmutableList.of("Bearer " + token)))
+                  .requestTimeout(Duration.ofSeconds(5))
+                  .build()));
+      Client flags = of.getClient();
+      String hookUrl = "http://127.0.0.1:" + hook.getAddress().getPort() + "/ok";
+      h.ok(
+          "flags",
+          "rollout",
+          "start",
+          "banner",
+          "--to",
+          "sale",
+          "--steps",
+          "10,50,100",
+          "--every",
+          "3s",
+          "--check-promql",
+          "up{job=\"pilothouse\"} == 1",
+          "--check-webhook",
+          hookUrl);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> status(h).path("percent").asInt() == 50);
+      int sale = 0;
+      for (int i = 0; i < 200; i++) {
+        sale +=
+            flags
+                    .getStringValue("banner", "?", new MutableContext("user-" + i))
+                    .equals("Sale now on")
+                ? 1
+                : 0;
+      }
+      assertThat(sale).as("about half of 200 users at 50%").isBetween(70, 130);
+      assertThat(status(h).path("verdicts").toString()).contains("pass");
+
+      answer.set(500); // the webhook check starts failing
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> status(h).path("phase").asText().equals("RolledBack"));
+      assertThat(status(h).path("reason").asText())
+          .startsWith("check failed at 50%: webhook-1: webhook answered 500");
+      for (int i = 0; i < 200; i++) {
+        assertThat(flags.getStringValue("banner", "?", new MutableContext("user-" + i)))
+            .isEqualTo("Welcome");
+      }
+
+      answer.set(200);
+      h.ok(
+          "flags",
+          "rollout",
+          "start",
+          "banner",
+          "--to",
+          "sale",
+          "--steps",
+          "50,100",
+          "--every",
+          "1s",
+          "--check-webhook",
+          hookUrl);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> status(h).path("phase").asText().equals("Completed"));
+      assertThat(flags.getStringValue("banner", "?", new MutableContext("anyone")))
+          .isEqualTo("Sale now on");
+      assertThat(h.ok("flags", "get", "banner").out()).contains("default sale");
+      assertThat(h.client().events(-1, 500))
+          .extracting(Wire.Event::type)
+          .contains(
+              "FlagRolloutStarted",
+              "FlagRolloutStep",
+              "FlagRolloutRolledBack",
+              "FlagRolloutCompleted");
+      Harness.Result bad =
+          h.cli("flags", "rollout", "start", "banner", "--to", "nope", "--steps", "50,20");
+      assertThat(bad.exit()).isNotZero();
+      assertThat(bad.err()).contains("steps[1]: 20 does not rise above 50");
+    } finally {
+      hook.stop(0);
+      OpenFeatureAPI.getInstance().shutdown();
+    }
+  }
+
+  static com.fasterxml.jackson.databind.JsonNode status(Harness h) throws Exception {
+    return new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(h.ok("flags", "rollout", "status", "banner", "-o", "json").out());
+  }
 }

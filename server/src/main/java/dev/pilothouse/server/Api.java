@@ -51,6 +51,7 @@ final class Api {
       Runnable shutdownStoppingInstances,
       Telemetry telemetry,
       dev.pilothouse.flags.Flags flags,
+      dev.pilothouse.flags.FlagRollouts flagRollouts,
       String flagsToken) {}
 
   private final Deps d;
@@ -75,7 +76,11 @@ final class Api {
               config.routes.before("/metrics", this::authenticate);
               config.routes.before("/ofrep/*", this::authenticate);
               config.routes.before("/ofrep/*", this::refuseCrossSite);
-              FlagsApi flags = new FlagsApi(d.flags());
+              FlagsApi flags = new FlagsApi(d.flags(), d.flagRollouts());
+              config.routes.post("/api/v1/flags/{key}/rollout", flags::startRollout);
+              config.routes.get("/api/v1/flags/{key}/rollout", flags::rollout);
+              config.routes.delete("/api/v1/flags/{key}/rollout", flags::abortRollout);
+              config.routes.get("/api/v1/flag-rollouts", flags::rollouts);
               config.routes.get("/api/v1/flags", flags::list);
               config.routes.get("/api/v1/flags/{key}", flags::get);
               config.routes.put("/api/v1/flags/{key}", flags::put);

@@ -90,6 +90,7 @@ public final class Daemon {
   private RolloutChecks checks;
   private Telemetry telemetry;
   private dev.pilothouse.flags.Flags flags;
+  private dev.pilothouse.flags.FlagRollouts flagRollouts;
   private dev.pilothouse.notify.Dispatcher notifications;
   private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
@@ -256,6 +257,7 @@ public final class Daemon {
       rollouts.restoreCanaries();
     }
     flags = new dev.pilothouse.flags.Flags(store, store, clock);
+    flagRollouts = new dev.pilothouse.flags.FlagRollouts(flags, store, checks, store, clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -274,6 +276,7 @@ public final class Daemon {
                 () -> stop(true),
                 telemetry,
                 flags,
+                flagRollouts,
                 dir.token("flags-token")));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
@@ -359,6 +362,7 @@ public final class Daemon {
       rollouts.tick();
       deployments.tick();
       flags.sync(deployments.current().flags(), deployments::revision);
+      flagRollouts.tick();
       traffic.sync(deployments.current(), controller.status());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {

@@ -2,6 +2,8 @@ package dev.pilothouse.server;
 
 import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.core.analysis.Verdict;
+import dev.pilothouse.core.flags.FlagChecks;
+import dev.pilothouse.core.flags.FlagRollout;
 import dev.pilothouse.core.rollout.Ports;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
@@ -32,10 +34,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the checks of rollouts that need I/O: smoke tests through the load balancer (targeted at the
- * new version by the preview header), custom webhook and command checks, and the load generator.
- * Each runs on its own virtual thread; results come back as verdicts.
+ * new version by the preview header), custom webhook, command and PromQL checks (of deploys and of
+ * gradual flag changes), and the load generator. Each runs on its own virtual thread; results come
+ * back as verdicts.
  */
-final class RolloutChecks implements Ports.Checks, AutoCloseable {
+final class RolloutChecks implements Ports.Checks, FlagChecks, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RolloutChecks.class);
   private static final int MAX_BODY = 64 * 1024;
 
@@ -154,15 +157,37 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
 
   @Override
   public CompletableFuture<List<Verdict>> custom(Rollout r, List<Strategy.Check> checks) {
+    Path workdir = Path.of(r.after().service(r.service()).map(ServiceSpec::workdir).orElse("."));
+    return run(context(r), workdir, checks);
+  }
+
+  /**
+   * A gradual flag change's checks: webhooks get {@code {"flag", "variant", "from_variant",
+   * "percent", "step"}}, commands the same as {@code PILOTHOUSE_*} variables and run in the
+   * daemon's working directory.
+   */
+  @Override
+  public CompletableFuture<List<Verdict>> run(FlagRollout r, List<Strategy.Check> checks) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("flag", r.key());
+    m.put("variant", r.to());
+    m.put("from_variant", r.from());
+    m.put("percent", Integer.toString(r.percent()));
+    m.put("step", Integer.toString(r.step()));
+    return run(m, Path.of("."), checks);
+  }
+
+  private CompletableFuture<List<Verdict>> run(
+      Map<String, String> context, Path workdir, List<Strategy.Check> checks) {
     List<CompletableFuture<Verdict>> each = new ArrayList<>();
     for (Strategy.Check c : checks) {
       each.add(
           CompletableFuture.supplyAsync(
               () ->
                   switch (c.kind()) {
-                    case "webhook" -> webhook(r, c, Map.of());
+                    case "webhook" -> webhook(context, c);
                     case "promql" -> promql(c);
-                    default -> command(r, c);
+                    default -> command(context, workdir, c);
                   },
               executor));
     }
@@ -181,7 +206,12 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
       Strategy.Check asCheck = new Strategy.Check(g.name(), "webhook", g.url(), g.timeout());
       each.add(
           CompletableFuture.supplyAsync(
-              () -> webhook(r, asCheck, Map.of("gate", g.type().wire())), executor));
+              () -> {
+                Map<String, String> context = context(r);
+                context.put("gate", g.type().wire());
+                return webhook(context, asCheck);
+              },
+              executor));
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
         .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
@@ -203,11 +233,9 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
    * POSTs the rollout's context as JSON; 2xx passes unless the answer's JSON says {"result":
    * "fail"} or "inconclusive" (with an optional "reason").
    */
-  private Verdict webhook(Rollout r, Strategy.Check c, Map<String, String> extra) {
+  private Verdict webhook(Map<String, String> context, Strategy.Check c) {
     long start = System.nanoTime();
     try {
-      Map<String, String> context = context(r);
-      context.putAll(extra);
       String body = Api.JSON.writeValueAsString(context);
       HttpResponse<String> res =
           http.send(
@@ -271,15 +299,12 @@ final class RolloutChecks implements Ports.Checks, AutoCloseable {
   }
 
   /** Runs the command with sh -c; exit 0 passes. Its last output line is quoted in the reason. */
-  private Verdict command(Rollout r, Strategy.Check c) {
-    ServiceSpec s = r.after().service(r.service()).orElseThrow();
+  private Verdict command(Map<String, String> context, Path workdir, Strategy.Check c) {
     ProcessBuilder pb = new ProcessBuilder("sh", "-c", c.target());
-    pb.directory(Path.of(s.workdir()).toFile());
+    pb.directory(workdir.toFile());
     pb.redirectErrorStream(true);
-    context(r)
-        .forEach(
-            (k, v) ->
-                pb.environment().put("PILOTHOUSE_" + k.toUpperCase(java.util.Locale.ROOT), v));
+    context.forEach(
+        (k, v) -> pb.environment().put("PILOTHOUSE_" + k.toUpperCase(java.util.Locale.ROOT), v));
     long start = System.nanoTime();
     try {
       Process p = pb.start();
