@@ -32,6 +32,7 @@ public final class Main {
   private final long startNanos = System.nanoTime();
   private final List<byte[]> leak = new ArrayList<>();
   private volatile Faults faults;
+  private Customers customers; // with DEMO_DB: the expand/contract example's table
 
   private Main(String version, String instance, Faults faults) {
     this.version = version;
@@ -41,6 +42,10 @@ public final class Main {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> env = System.getenv();
+    if (args.length == 2 && args[0].equals("migrate")) {
+      System.exit(Migrate.run(args[1], env));
+      return;
+    }
     int port = Integer.parseInt(env.getOrDefault("PORT", "8081"));
     Faults faults;
     try {
@@ -55,6 +60,15 @@ public final class Main {
             env.getOrDefault("DEMO_VERSION", "v1"),
             env.getOrDefault("PILOTHOUSE_INSTANCE_ID", "local"),
             faults);
+    if (env.containsKey("DEMO_DB")) {
+      try {
+        m.customers = new Customers(env);
+      } catch (java.sql.SQLException e) {
+        System.err.println("demo: cannot open DEMO_DB: " + e.getMessage());
+        System.exit(2);
+        return;
+      }
+    }
     m.serve(port);
   }
 
@@ -87,6 +101,7 @@ public final class Main {
           plain(ex, 200, metrics.render(version));
         });
     server.createContext("/admin/faults", this::faults);
+    server.createContext("/customer", this::customer);
     server.start();
     var timer =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().unstarted(r));
@@ -152,6 +167,50 @@ public final class Main {
             : "injected error from " + version + " (" + instance + ")\n";
     plain(ex, code, body);
     metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** GET /customer?id=N (as user x-user) reads one; POST /customer?id=N&name=X writes one. */
+  private void customer(HttpExchange ex) throws IOException {
+    long t0 = System.nanoTime();
+    if (customers == null) {
+      plain(ex, 404, "no DEMO_DB\n");
+      return;
+    }
+    Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+    int code;
+    try {
+      int id = Integer.parseInt(q.getOrDefault("id", "1"));
+      if (ex.getRequestMethod().equals("POST")) {
+        customers.write(id, q.getOrDefault("name", ""));
+        code = 200;
+        plain(ex, code, "saved\n");
+      } else {
+        String user = ex.getRequestHeaders().getFirst("x-user");
+        String found = customers.read(id, user == null ? "anonymous" : user);
+        code = found == null ? 404 : 200;
+        plain(ex, code, found == null ? "no customer " + id + "\n" : found + "\n");
+      }
+    } catch (java.sql.SQLException | NumberFormatException e) {
+      code = 500;
+      plain(ex, code, "customer request failed: " + e.getMessage() + "\n");
+    }
+    metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> out = new HashMap<>();
+    if (raw == null) {
+      return out;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        out.put(
+            URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return out;
   }
 
   private void ready(HttpExchange ex) throws IOException {

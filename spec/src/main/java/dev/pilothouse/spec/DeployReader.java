@@ -17,7 +17,10 @@ final class DeployReader extends SectionReader {
   DeploySpec deploy(Fields f) {
     DeploySpec d = DeploySpec.defaults();
     String artifact =
-        f.string("artifact").map(a -> baseDir.resolve(a).normalize().toString()).orElse("");
+        f.string("artifact")
+            .map(a -> interpolate(a, f.get("artifact").orElseThrow(), f.join("artifact")))
+            .map(a -> baseDir.resolve(a).normalize().toString())
+            .orElse("");
     String sha = f.string("sha256").map(x -> x.toLowerCase(Locale.ROOT)).orElse("");
     if (!sha.isEmpty() && !sha.matches("[0-9a-f]{64}")) {
       problems.at(
@@ -41,11 +44,17 @@ final class DeployReader extends SectionReader {
     }
     long minDisk = memoryField(f, "minFreeDisk", d.minFreeDisk());
     long minMem = memoryField(f, "minFreeMemory", d.minFreeMemory());
-    List<String> data =
-        f.strings("dataPaths").orElse(List.of()).stream()
-            .map(p -> baseDir.resolve(p).normalize().toString())
-            .toList();
-    String hook = f.string("preDeploy").orElse("");
+    List<String> paths = f.strings("dataPaths").orElse(List.of());
+    List<String> data = new ArrayList<>();
+    for (int i = 0; i < paths.size(); i++) {
+      Node at = ((Node.ListNode) f.get("dataPaths").orElseThrow()).items().get(i);
+      String p = interpolate(paths.get(i), at, f.join("dataPaths") + "[" + i + "]");
+      data.add(baseDir.resolve(p).normalize().toString());
+    }
+    String hook =
+        f.string("preDeploy")
+            .map(h -> interpolate(h, f.get("preDeploy").orElseThrow(), f.join("preDeploy")))
+            .orElse("");
     Duration hookTimeout = duration(f, "preDeployTimeout", d.preDeployTimeout(), false);
     int keep = f.integer("keepBackups", 1, 1000).map(Long::intValue).orElse(d.keepBackups());
     return new DeploySpec(

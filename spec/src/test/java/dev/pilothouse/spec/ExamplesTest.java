@@ -26,14 +26,25 @@ class ExamplesTest {
             "shop-v2.yaml",
             "shop-v2-bad.yaml",
             "shop-v2-slow.yaml",
-            "shop-v3-bluegreen.yaml");
+            "shop-v3-bluegreen.yaml",
+            "migration-v1.yaml",
+            "migration.yaml",
+            "migration-contract.yaml");
     for (Path f : files) {
       ParsedSpec r =
           SpecParser.parse(
               f.getFileName().toString(),
               Files.readString(f),
               dir,
-              Map.of("PILOTHOUSE_HOME", "/opt/pilothouse"),
+              Map.of(
+                  "PILOTHOUSE_HOME",
+                  "/opt/pilothouse",
+                  "DEMO_DB",
+                  "/srv/shop.db",
+                  "FLAGS_URL",
+                  "http://127.0.0.1:9460",
+                  "FLAGS_TOKEN",
+                  "t0k3n"),
               dev.pilothouse.tsdb.promql.Parser::problem);
       assertThat(r.errors()).as(f.toString()).isEmpty();
     }

@@ -883,6 +883,27 @@ class SpecParserTest {
   }
 
   @Test
+  void deployPathsAndHook_takeVariables_andAnUnsetOneIsReportedThere() {
+    ParsedSpec ok =
+        parse(
+            svc(
+                "    deploy:\n      dataPaths: [\"${HOME_DIR}/shop.db\"]\n"
+                    + "      preDeploy: ${HOME_DIR}/bin/migrate expand\n"));
+    assertThat(ok.errors()).isEmpty();
+    DeploySpec d = ok.spec().orElseThrow().services().get(0).deploy();
+    assertThat(d.dataPaths()).containsExactly("/opt/home/shop.db");
+    assertThat(d.preDeploy()).isEqualTo("/opt/home/bin/migrate expand");
+    ParsedSpec bad = parse(svc("    deploy:\n      preDeploy: ${NOPE}/migrate\n"));
+    assertThat(bad.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("services.shop.deploy.preDeploy");
+              assertThat(e.message()).isEqualTo("variable ${NOPE} is not set");
+            });
+  }
+
+  @Test
   void autoSizedCanary_isRead_withMaxSurgeAsItsBound() {
     var auto =
         (Strategy.Canary)
