@@ -24,8 +24,8 @@ class ModuleEdgesTest {
 
   static final List<String> MODULES =
       List.of(
-          "core", "tsdb", "proxy", "store", "notify", "flags", "client", "spec", "server", "cli",
-          "demo");
+          "core", "tsdb", "proxy", "store", "notify", "flags", "experiment", "client", "spec",
+          "server", "cli", "demo");
 
   /** Which modules each module may depend on (besides itself). */
   static final Map<String, List<String>> ALLOWED =
@@ -38,13 +38,23 @@ class ModuleEdgesTest {
           Map.entry("store", List.of("core")),
           Map.entry("notify", List.of("core")),
           Map.entry("flags", List.of("core")),
+          Map.entry("experiment", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
               List.of("client", "spec", "tsdb")), // tsdb: the PromQL parser, for offline validate
           Map.entry(
               "server",
-              List.of("core", "spec", "store", "client", "proxy", "notify", "flags", "tsdb")));
+              List.of(
+                  "core",
+                  "spec",
+                  "store",
+                  "client",
+                  "proxy",
+                  "notify",
+                  "flags",
+                  "experiment",
+                  "tsdb")));
 
   @Test
   void everyModuleUsesOnlyTheModulesItMay() {

@@ -390,6 +390,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
       }
     }
+    if (!route.hashBy().isEmpty()) {
+      String name = route.hashBy().substring(route.hashBy().indexOf(':') + 1);
+      String key =
+          route.hashBy().startsWith("header:")
+              ? request.headers().get(name)
+              : Headers.cookie(cookies, name);
+      if (key != null && !key.isEmpty()) {
+        return chooseWeighted(key);
+      }
+    }
     if (route.stickyCookie().isEmpty()) {
       return chooseWeighted();
     }
@@ -406,6 +416,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private BackendGroup chooseWeighted() {
+    return chooseWeighted(null);
+  }
+
+  /**
+   * A group by weight among those with instances: at random, or — given a user key — by a hash of
+   * the key, so the same key always lands in the same group while the weights stand.
+   */
+  private BackendGroup chooseWeighted(String key) {
     List<BackendGroup> groups = route.groups();
     int total = 0;
     for (BackendGroup g : groups) {
@@ -414,7 +432,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       }
     }
     if (total > 0) {
-      int x = groups.size() == 1 ? 0 : ThreadLocalRandom.current().nextInt(total);
+      int x =
+          groups.size() == 1
+              ? 0
+              : key == null
+                  ? ThreadLocalRandom.current().nextInt(total)
+                  : Math.floorMod(mix(key.hashCode()), total);
       for (BackendGroup g : groups) {
         if (!g.backends().isEmpty()) {
           x -= g.weight();
@@ -430,6 +453,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       }
     }
     return null;
+  }
+
+  /** Murmur3's finalizer: spreads String.hashCode (stable across JVMs) over every bit. */
+  static int mix(int h) {
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >>> 16;
+    return h;
   }
 
   private void attempt() {

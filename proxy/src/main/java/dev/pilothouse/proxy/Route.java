@@ -14,6 +14,8 @@ import java.util.List;
  * @param stickyCookie when not empty, a client is kept on the group it was first sent to by a
  *     cookie of this name, set by the proxy
  * @param mirrorPercent percent of the bodyless requests that are copied to the mirror group
+ * @param hashBy "header:NAME" or "cookie:NAME": a request carrying it goes to the group its value
+ *     hashes to (by weight), so one user always sees one group; empty for none
  */
 public record Route(
     String name,
@@ -25,7 +27,34 @@ public record Route(
     String mirror,
     RoutePolicy policy,
     String stickyCookie,
-    int mirrorPercent) {
+    int mirrorPercent,
+    String hashBy) {
+
+  /** A route without hashing by a user key. */
+  public Route(
+      String name,
+      String host,
+      String pathPrefix,
+      boolean stripPrefix,
+      List<BackendGroup> groups,
+      List<Match> matches,
+      String mirror,
+      RoutePolicy policy,
+      String stickyCookie,
+      int mirrorPercent) {
+    this(
+        name,
+        host,
+        pathPrefix,
+        stripPrefix,
+        groups,
+        matches,
+        mirror,
+        policy,
+        stickyCookie,
+        mirrorPercent,
+        "");
+  }
 
   /** A route that mirrors every bodyless request (if it mirrors). */
   public Route(
@@ -56,6 +85,11 @@ public record Route(
 
   public Route {
     requireNonNull(stickyCookie, "stickyCookie");
+    requireNonNull(hashBy, "hashBy");
+    if (!hashBy.isEmpty() && !hashBy.startsWith("header:") && !hashBy.startsWith("cookie:")) {
+      throw new IllegalArgumentException(
+          "hashBy must be header:NAME or cookie:NAME, but was " + hashBy);
+    }
     requireNonNull(name, "name");
     requireNonNull(host, "host");
     requireNonNull(pathPrefix, "pathPrefix");

@@ -363,7 +363,7 @@ public final class Daemon {
       deployments.tick();
       flags.sync(deployments.current().flags(), deployments::revision);
       flagRollouts.tick();
-      traffic.sync(deployments.current(), controller.status());
+      traffic.sync(deployments.current().withVariants(), controller.status());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
@@ -372,7 +372,7 @@ public final class Daemon {
 
   private void configureTelemetry() {
     try {
-      telemetry.configure(deployments.current(), controller.status());
+      telemetry.configure(deployments.current().withVariants(), controller.status());
     } catch (RuntimeException e) {
       log.error("configuring the scrape targets failed", e);
     }

@@ -5,6 +5,7 @@ import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
 import dev.pilothouse.core.instance.TrafficGate;
+import dev.pilothouse.core.spec.ExperimentSpec;
 import dev.pilothouse.core.spec.ProxySpec;
 import dev.pilothouse.core.spec.RouteSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -112,6 +113,32 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
       Split split = splits.get(s.name());
       List<BackendGroup> groups;
       List<Match> matches = List.of();
+      java.util.Optional<ExperimentSpec> experiment =
+          spec.experiments().stream().filter(e -> e.service().equals(s.name())).findFirst();
+      if (split == null && experiment.isPresent()) {
+        // An A/B test: one group per variant, each of its own service's ready instances. (A
+        // rollout of the service takes the route over until it ends.)
+        ExperimentSpec e = experiment.get();
+        routes.add(
+            new Route(
+                s.name(),
+                r.host(),
+                r.pathPrefix(),
+                r.stripPrefix(),
+                e.variants().stream()
+                    .map(
+                        v ->
+                            new BackendGroup(
+                                v.name(), v.weight(), variantBackends(e.serviceOf(v), status)))
+                    .toList(),
+                List.of(),
+                "",
+                policy(r),
+                e.assignBy().isEmpty() ? "pilothouse-exp-" + e.name() : "",
+                100,
+                e.assignBy()));
+        continue;
+      }
       if (split == null) {
         groups = List.of(new BackendGroup("stable", 100, backends(s, ready, i -> true)));
       } else {
@@ -154,6 +181,16 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               split == null ? 100 : Math.max(1, split.mirrorPercent())));
     }
     return RouteTable.of(routes);
+  }
+
+  /** The ready instances of a variant's service, labelled as that service. */
+  private static List<Backend> variantBackends(String service, List<ServiceStatus> status) {
+    return status.stream()
+        .filter(st -> st.name().equals(service))
+        .flatMap(st -> st.instances().stream())
+        .filter(i -> i.ready() && i.state().equals("running"))
+        .map(i -> new Backend(i.id(), service, i.version(), "127.0.0.1", i.port(), 1))
+        .toList();
   }
 
   private static List<Backend> backends(

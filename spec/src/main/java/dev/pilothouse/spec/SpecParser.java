@@ -177,7 +177,13 @@ public final class SpecParser extends SectionReader {
     metrics = metrics.withEndpoints(endpoints);
     List<dev.pilothouse.core.flags.Flag> flags =
         f.get("flags").map(n -> new FlagsReader(this).flags(n, f.join("flags"))).orElse(List.of());
-    return problems.isEmpty() ? new Spec(proxy, out, notifications, metrics, flags) : null;
+    List<dev.pilothouse.core.spec.ExperimentSpec> experiments =
+        f.get("experiments")
+            .map(n -> new ExperimentsReader(this).experiments(n, f.join("experiments"), out))
+            .orElse(List.of());
+    return problems.isEmpty()
+        ? new Spec(proxy, out, notifications, metrics, flags, experiments)
+        : null;
   }
 
   /** Names of the variables a spec text refers to, so a client can send just those. */

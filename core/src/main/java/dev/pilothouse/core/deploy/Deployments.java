@@ -171,10 +171,10 @@ public final class Deployments {
   /**
    * What the instance controller runs: the desired state, except that a service with a rollout
    * under way (or rolled back, until its revert is stored) keeps its stable spec; the new version
-   * runs as the rollout's canary.
+   * runs as the rollout's canary. Experiments' variants run as services of their own.
    */
   private Spec effective(Spec desired, List<Rollout> all) {
-    Spec out = desired;
+    Spec out = desired.withVariants();
     for (Rollout r : all) {
       boolean keepStable =
           r.holdsStable() || (awaitsRevert(r) && r.plan() instanceof Strategy.Progressive);

@@ -14,13 +14,25 @@ import java.util.Optional;
  * @param metrics the built-in metrics store and what it scrapes
  * @param flags feature flags the spec declares (created, and set whenever their definition here
  *     changes)
+ * @param experiments A/B tests of routed services
  */
 public record Spec(
     ProxySpec proxy,
     List<ServiceSpec> services,
     NotificationsSpec notifications,
     MetricsSpec metrics,
-    List<dev.pilothouse.core.flags.Flag> flags) {
+    List<dev.pilothouse.core.flags.Flag> flags,
+    List<ExperimentSpec> experiments) {
+  /** A spec without experiments. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags) {
+    this(proxy, services, notifications, metrics, flags, List.of());
+  }
+
   /** A spec without flags. */
   public Spec(
       ProxySpec proxy,
@@ -51,6 +63,7 @@ public record Spec(
     notifications = notifications == null ? NotificationsSpec.none() : notifications;
     metrics = metrics == null ? MetricsSpec.defaults() : metrics;
     flags = flags == null ? List.of() : List.copyOf(flags); // revisions stored before flags
+    experiments = experiments == null ? List.of() : List.copyOf(experiments);
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -83,6 +96,43 @@ public record Spec(
         services.stream().map(s -> s.name().equals(replacement.name()) ? replacement : s).toList(),
         notifications,
         metrics,
-        flags);
+        flags,
+        experiments);
+  }
+
+  /** The experiment with this name, if declared. */
+  public Optional<ExperimentSpec> experiment(String name) {
+    return experiments.stream().filter(e -> e.name().equals(name)).findFirst();
+  }
+
+  /** A copy of this spec without the experiment of this name. */
+  public Spec withoutExperiment(String name) {
+    return new Spec(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments.stream().filter(e -> !e.name().equals(name)).toList());
+  }
+
+  /**
+   * What runs: these services plus one service per experiment variant other than the control
+   * (SERVICE--VARIANT, the control's spec with the variant's version and environment, unrouted).
+   */
+  public Spec withVariants() {
+    if (experiments.isEmpty()) {
+      return this;
+    }
+    List<ServiceSpec> all = new java.util.ArrayList<>(services);
+    for (ExperimentSpec e : experiments) {
+      service(e.service())
+          .ifPresent(
+              control ->
+                  e.variants().stream()
+                      .filter(v -> !v.control())
+                      .forEach(v -> all.add(e.specOf(control, v))));
+    }
+    return new Spec(proxy, all, notifications, metrics, flags, experiments);
   }
 }

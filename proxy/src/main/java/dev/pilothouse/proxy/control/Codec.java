@@ -172,6 +172,7 @@ final class Codec {
     policy(out, r.policy());
     string(out, r.stickyCookie());
     out.writeByte(r.mirrorPercent());
+    string(out, r.hashBy());
   }
 
   private static Route route(DataInputStream in) throws IOException {
@@ -185,7 +186,8 @@ final class Codec {
         string(in),
         policy(in),
         string(in),
-        in.readByte());
+        in.readByte(),
+        string(in));
   }
 
   private static void group(DataOutputStream out, BackendGroup g) throws IOException {

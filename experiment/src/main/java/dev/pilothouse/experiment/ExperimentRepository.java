@@ -1,0 +1,10 @@
+package dev.pilothouse.experiment;
+
+import java.util.List;
+
+/** Where experiments' lifecycles are kept (the store). */
+public interface ExperimentRepository {
+  void saveExperiment(ExperimentRecord record);
+
+  List<ExperimentRecord> experiments();
+}
