@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       LoadCommand.class,
       RolloutCommand.class,
       FlagsCommand.class,
+      ExperimentCommand.class,
       DeployCommand.class,
       HistoryCommand.class,
       DoraCommand.class,

@@ -212,6 +212,26 @@ public final class PilotClient {
         request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").DELETE().build());
   }
 
+  /** Every experiment, or one by name (docs/experiments.md). */
+  public com.fasterxml.jackson.databind.JsonNode experiments(String name) {
+    return get(
+        name == null ? "/api/v1/experiments" : "/api/v1/experiments/" + enc(name),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Promotes a variant of an experiment (null: stops it, the service as declared stays). */
+  public com.fasterxml.jackson.databind.JsonNode endExperiment(String name, String variant) {
+    return variant == null
+        ? post(
+            "/api/v1/experiments/" + enc(name) + "/stop",
+            null,
+            com.fasterxml.jackson.databind.JsonNode.class)
+        : post(
+            "/api/v1/experiments/" + enc(name) + "/promote",
+            java.util.Map.of("variant", variant),
+            com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Starts a gradual change of a flag: {"to", "steps", "every", "checks"} (docs/flags.md). */
   public com.fasterxml.jackson.databind.JsonNode startFlagRollout(
       String key, com.fasterxml.jackson.databind.JsonNode plan) {

@@ -102,6 +102,7 @@ public final class Main {
         });
     server.createContext("/admin/faults", this::faults);
     server.createContext("/customer", this::customer);
+    server.createContext("/buy", this::buy);
     server.start();
     var timer =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().unstarted(r));
@@ -167,6 +168,21 @@ public final class Main {
             : "injected error from " + version + " (" + instance + ")\n";
     plain(ex, code, body);
     metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * A visit to the shop's checkout: a purchase with probability DEMO_CONVERSION_RATE (default 0.1),
+   * counted in demo_conversions_total — the metric of the A/B example.
+   */
+  private void buy(HttpExchange ex) throws IOException {
+    long t0 = System.nanoTime();
+    double rate = Double.parseDouble(System.getenv().getOrDefault("DEMO_CONVERSION_RATE", "0.1"));
+    boolean bought = ThreadLocalRandom.current().nextDouble() < rate;
+    if (bought) {
+      metrics.converted();
+    }
+    plain(ex, 200, bought ? "bought from " + version + "\n" : "looked at " + version + "\n");
+    metrics.record(200, (System.nanoTime() - t0) / 1e9);
   }
 
   /** GET /customer?id=N (as user x-user) reads one; POST /customer?id=N&name=X writes one. */

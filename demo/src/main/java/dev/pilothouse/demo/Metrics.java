@@ -15,6 +15,12 @@ final class Metrics {
   private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS.length);
   private final AtomicLong count = new AtomicLong();
   private final DoubleAdder sum = new DoubleAdder();
+  private final AtomicLong conversions = new AtomicLong();
+
+  /** A visit to /buy that ended in a purchase (the A/B example's conversion). */
+  void converted() {
+    conversions.incrementAndGet();
+  }
 
   void record(int code, double seconds) {
     byCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
@@ -54,6 +60,9 @@ final class Metrics {
     b.append("demo_request_duration_seconds_bucket{le=\"+Inf\"} ").append(count.get()).append('\n');
     b.append("demo_request_duration_seconds_sum ").append(fmt(sum.sum())).append('\n');
     b.append("demo_request_duration_seconds_count ").append(count.get()).append('\n');
+    b.append("# HELP demo_conversions_total Visits to /buy that ended in a purchase.\n");
+    b.append("# TYPE demo_conversions_total counter\n");
+    b.append("demo_conversions_total ").append(conversions.get()).append('\n');
     return b.toString();
   }
 

@@ -24,8 +24,18 @@ class ModuleEdgesTest {
 
   static final List<String> MODULES =
       List.of(
-          "core", "tsdb", "proxy", "store", "notify", "flags", "experiment", "client", "spec",
-          "server", "cli", "demo");
+          "core",
+          "tsdb",
+          "proxy",
+          "store",
+          "notify",
+          "flags",
+          "experiment",
+          "client",
+          "spec",
+          "server",
+          "cli",
+          "demo");
 
   /** Which modules each module may depend on (besides itself). */
   static final Map<String, List<String>> ALLOWED =

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.experiment.ExperimentRecord;
+import dev.pilothouse.core.experiment.ExperimentRepository;
 import dev.pilothouse.core.spec.ExperimentSpec;
 import dev.pilothouse.core.spec.Spec;
 import java.time.Duration;

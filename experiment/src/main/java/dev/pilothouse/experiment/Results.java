@@ -32,40 +32,29 @@ public record Results(
   static Results read(ExperimentSpec e, MetricsQuery q, Instant from, Instant to) {
     long seconds = Math.max(1, Duration.between(from, to).toSeconds());
     String window = seconds + "s";
-    String at = " @ " + to.getEpochSecond();
     List<VariantResult> out = new ArrayList<>();
     for (ExperimentSpec.Variant v : e.variants()) {
       String service = e.serviceOf(v);
       String sel = "{route=\"" + e.service() + "\",service=\"" + service + "\"";
       double requests =
-          sum(
-              q,
-              "sum(increase(pilothouse_proxy_requests_total"
-                  + sel
-                  + "}["
-                  + window
-                  + "]"
-                  + at
-                  + "))");
+          sum(q, to, "sum(increase(pilothouse_proxy_requests_total" + sel + "}[" + window + "]))");
       double failures =
           sum(
               q,
+              to,
               "sum(increase(pilothouse_proxy_requests_total"
                   + sel
                   + ",class=~\"5xx|error\"}["
                   + window
-                  + "]"
-                  + at
-                  + "))");
+                  + "]))");
       List<MetricsQuery.Sample> buckets =
           q.query(
               "sum by (le) (increase(pilothouse_proxy_request_duration_seconds_bucket"
                   + sel
                   + "}["
                   + window
-                  + "]"
-                  + at
-                  + "))");
+                  + "]))",
+              to);
       double[] latency = Histogram.moments(buckets);
       Map<String, Double> metrics = new LinkedHashMap<>();
       String version = v.version() == null ? "" : v.version();
@@ -75,7 +64,7 @@ public record Results(
                 .replace("{{service}}", service)
                 .replace("{{version}}", version)
                 .replace("{{window}}", window);
-        metrics.put(m.name(), sum(q, expr));
+        metrics.put(m.name(), sum(q, to, expr));
       }
       out.add(
           new VariantResult(
@@ -142,9 +131,9 @@ public record Results(
     return new Results(at, List.copyOf(variants), comparisons, leader);
   }
 
-  private static double sum(MetricsQuery q, String expr) {
+  private static double sum(MetricsQuery q, Instant at, String expr) {
     double s = 0;
-    for (MetricsQuery.Sample x : q.query(expr)) {
+    for (MetricsQuery.Sample x : q.query(expr, at)) {
       if (!Double.isNaN(x.value())) {
         s += x.value();
       }

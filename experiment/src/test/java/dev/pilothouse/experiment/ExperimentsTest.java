@@ -3,6 +3,8 @@ package dev.pilothouse.experiment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.experiment.ExperimentRecord;
+import dev.pilothouse.core.experiment.ExperimentRepository;
 import dev.pilothouse.core.spec.ExperimentSpec;
 import dev.pilothouse.core.spec.Spec;
 import java.time.Duration;
@@ -40,8 +42,8 @@ class ExperimentsTest {
 
   /** Control converts 10 %, green 20 %; 1 % errors each; latency all in the 5–10 ms bucket. */
   final MetricsQuery query =
-      expr -> {
-        queries.add(expr);
+      (expr, at) -> {
+        queries.add(expr + " @ " + at);
         boolean green = expr.contains("shop--green");
         if (expr.contains("le)")) {
           return List.of(
@@ -95,7 +97,7 @@ class ExperimentsTest {
             q ->
                 assertThat(q)
                     .startsWith(
-                        "sum(increase(pilothouse_proxy_requests_total{route=\"shop\",service=\"shop\"}[1s] @ "));
+                        "sum(increase(pilothouse_proxy_requests_total{route=\"shop\",service=\"shop\"}[1s])) @ "));
     Effect conv = s.results().comparisons().get("green").get("conversion");
     assertThat(conv.control()).isEqualTo(0.1);
     assertThat(conv.variant()).isEqualTo(0.2);

@@ -52,7 +52,8 @@ final class Api {
       Telemetry telemetry,
       dev.pilothouse.flags.Flags flags,
       dev.pilothouse.flags.FlagRollouts flagRollouts,
-      String flagsToken) {}
+      String flagsToken,
+      dev.pilothouse.experiment.Experiments experiments) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -76,6 +77,11 @@ final class Api {
               config.routes.before("/metrics", this::authenticate);
               config.routes.before("/ofrep/*", this::authenticate);
               config.routes.before("/ofrep/*", this::refuseCrossSite);
+              ExperimentsApi experiments = new ExperimentsApi(d.experiments(), d.deployments());
+              config.routes.get("/api/v1/experiments", experiments::list);
+              config.routes.get("/api/v1/experiments/{name}", experiments::get);
+              config.routes.post("/api/v1/experiments/{name}/promote", experiments::promote);
+              config.routes.post("/api/v1/experiments/{name}/stop", experiments::stop);
               FlagsApi flags = new FlagsApi(d.flags(), d.flagRollouts());
               config.routes.post("/api/v1/flags/{key}/rollout", flags::startRollout);
               config.routes.get("/api/v1/flags/{key}/rollout", flags::rollout);

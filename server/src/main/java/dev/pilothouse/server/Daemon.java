@@ -91,6 +91,7 @@ public final class Daemon {
   private Telemetry telemetry;
   private dev.pilothouse.flags.Flags flags;
   private dev.pilothouse.flags.FlagRollouts flagRollouts;
+  private dev.pilothouse.experiment.Experiments experiments;
   private dev.pilothouse.notify.Dispatcher notifications;
   private dev.pilothouse.core.spec.NotificationsSpec notifying;
   private Javalin api;
@@ -258,6 +259,9 @@ public final class Daemon {
     }
     flags = new dev.pilothouse.flags.Flags(store, store, clock);
     flagRollouts = new dev.pilothouse.flags.FlagRollouts(flags, store, checks, store, clock);
+    experiments =
+        new dev.pilothouse.experiment.Experiments(
+            () -> deployments.current(), this::queryAt, store, store, clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -277,7 +281,8 @@ public final class Daemon {
                 telemetry,
                 flags,
                 flagRollouts,
-                dir.token("flags-token")));
+                dir.token("flags-token"),
+                experiments));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -363,11 +368,28 @@ public final class Daemon {
       deployments.tick();
       flags.sync(deployments.current().flags(), deployments::revision);
       flagRollouts.tick();
+      experiments.tick();
       traffic.sync(deployments.current().withVariants(), controller.status());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
     }
+  }
+
+  /** An instant PromQL query against the built-in store (experiments read their results so). */
+  private List<dev.pilothouse.experiment.MetricsQuery.Sample> queryAt(
+      String expression, java.time.Instant at) {
+    var v = telemetry.engine().instant(expression, at.toEpochMilli());
+    return switch (v) {
+      case dev.pilothouse.tsdb.promql.Value.Scalar s ->
+          List.of(new dev.pilothouse.experiment.MetricsQuery.Sample(Map.of(), s.v()));
+      case dev.pilothouse.tsdb.promql.Value.Vector vec ->
+          vec.samples().stream()
+              .map(
+                  x -> new dev.pilothouse.experiment.MetricsQuery.Sample(x.labels().toMap(), x.v()))
+              .toList();
+      default -> throw new IllegalArgumentException("not an instant vector: " + expression);
+    };
   }
 
   private void configureTelemetry() {

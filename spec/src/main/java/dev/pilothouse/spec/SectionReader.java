@@ -17,7 +17,14 @@ abstract class SectionReader {
 
   static final List<String> TOP =
       List.of(
-          "version", "proxy", "notifications", "metrics", "services", "flags", "analysisTemplates");
+          "version",
+          "proxy",
+          "notifications",
+          "metrics",
+          "services",
+          "flags",
+          "analysisTemplates",
+          "experiments");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

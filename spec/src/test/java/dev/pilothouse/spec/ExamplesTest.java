@@ -29,7 +29,8 @@ class ExamplesTest {
             "shop-v3-bluegreen.yaml",
             "migration-v1.yaml",
             "migration.yaml",
-            "migration-contract.yaml");
+            "migration-contract.yaml",
+            "shop-ab.yaml");
     for (Path f : files) {
       ParsedSpec r =
           SpecParser.parse(

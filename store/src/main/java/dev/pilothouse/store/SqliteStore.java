@@ -45,6 +45,7 @@ public final class SqliteStore
         Revisions,
         Ports.RolloutStore,
         dev.pilothouse.core.flags.FlagRepository,
+        dev.pilothouse.core.experiment.ExperimentRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -291,6 +292,31 @@ public final class SqliteStore
                     rs.getString("json"), dev.pilothouse.core.flags.FlagRollout.class);
               } catch (JsonProcessingException e) {
                 throw new StoreException("reading a flag rollout: " + e.getOriginalMessage(), e);
+              }
+            })
+        .list();
+  }
+
+  // ---- experiments
+
+  @Override
+  public synchronized void saveExperiment(dev.pilothouse.core.experiment.ExperimentRecord r) {
+    h.createUpdate("INSERT OR REPLACE INTO experiments(name, json) VALUES (?, ?)")
+        .bind(0, r.name())
+        .bind(1, write(r))
+        .execute();
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.experiment.ExperimentRecord> experiments() {
+    return h.createQuery("SELECT json FROM experiments ORDER BY name")
+        .map(
+            (rs, ctx) -> {
+              try {
+                return json.readValue(
+                    rs.getString("json"), dev.pilothouse.core.experiment.ExperimentRecord.class);
+              } catch (JsonProcessingException e) {
+                throw new StoreException("reading an experiment: " + e.getOriginalMessage(), e);
               }
             })
         .list();

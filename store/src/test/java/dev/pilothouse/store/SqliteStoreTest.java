@@ -293,6 +293,29 @@ class SqliteStoreTest {
   }
 
   @Test
+  void experiments_surviveAReopen_oneRowPerName() {
+    var running =
+        new dev.pilothouse.core.experiment.ExperimentRecord(
+            "checkout", "shop", "ab12", Instant.parse("2026-11-29T12:00:00Z"), "Running", null, "");
+    var concluded =
+        new dev.pilothouse.core.experiment.ExperimentRecord(
+            "checkout",
+            "shop",
+            "ab12",
+            running.startedAt(),
+            "Concluded",
+            Instant.parse("2026-11-29T13:00:00Z"),
+            "promoted green");
+    try (SqliteStore s = open()) {
+      s.saveExperiment(running);
+      s.saveExperiment(concluded);
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.experiments()).containsExactly(concluded);
+    }
+  }
+
+  @Test
   void flagRollouts_survivesAReopen_oneRowPerFlag() {
     var verdict =
         new dev.pilothouse.core.analysis.Verdict(

@@ -7,6 +7,7 @@ import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
+import dev.pilothouse.core.spec.ExperimentSpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -395,6 +396,48 @@ public final class Deployments {
     }
     ServiceSpec next = s.withRelease(version, merged);
     return apply(f.spec().with(next), "deploy " + service + " " + version, opts, f.revision());
+  }
+
+  /**
+   * Ends an experiment as a new revision without it: promoting a variant gives the tested service
+   * that variant's version and environment (deployed with the service's strategy; the control
+   * changes nothing), a stop (variant null) leaves the service as declared.
+   */
+  public Applied endExperiment(String name, String variant) {
+    InForce f = inForce();
+    ExperimentSpec e =
+        f.spec()
+            .experiment(name)
+            .orElseThrow(
+                () ->
+                    new DeployException(
+                        DeployException.Kind.NOT_FOUND,
+                        "no experiment named '" + name + "' is running",
+                        "see 'pilothouse experiment status'"));
+    Spec next = f.spec().withoutExperiment(name);
+    if (variant == null) {
+      return apply(next, "stop experiment " + name, Options.NONE, f.revision());
+    }
+    ExperimentSpec.Variant v =
+        e.variant(variant)
+            .orElseThrow(
+                () ->
+                    new DeployException(
+                        DeployException.Kind.INVALID,
+                        "experiment '" + name + "' has no variant '" + variant + "'",
+                        "choose one of "
+                            + String.join(
+                                ", ",
+                                e.variants().stream().map(ExperimentSpec.Variant::name).toList())));
+    if (!v.control()) {
+      Spec without = next;
+      ServiceSpec s =
+          without.service(e.service()).orElseThrow(() -> notFound(e.service(), without));
+      Map<String, String> env = new TreeMap<>(s.env());
+      env.putAll(v.env());
+      next = next.with(s.withRelease(v.version(), env));
+    }
+    return apply(next, "promote " + variant + " of experiment " + name, Options.NONE, f.revision());
   }
 
   /** Revisions in which the service's spec changed, oldest first. */

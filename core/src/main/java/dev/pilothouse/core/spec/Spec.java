@@ -118,21 +118,31 @@ public record Spec(
 
   /**
    * What runs: these services plus one service per experiment variant other than the control
-   * (SERVICE--VARIANT, the control's spec with the variant's version and environment, unrouted).
+   * (SERVICE--VARIANT, the control's spec with the variant's version and environment, unrouted,
+   * scraped like the control).
    */
   public Spec withVariants() {
     if (experiments.isEmpty()) {
       return this;
     }
     List<ServiceSpec> all = new java.util.ArrayList<>(services);
+    Map<String, MetricsSpec.Endpoint> endpoints = new LinkedHashMap<>(metrics.endpoints());
     for (ExperimentSpec e : experiments) {
-      service(e.service())
-          .ifPresent(
-              control ->
-                  e.variants().stream()
-                      .filter(v -> !v.control())
-                      .forEach(v -> all.add(e.specOf(control, v))));
+      if (service(e.service()).isEmpty()) {
+        continue;
+      }
+      ServiceSpec control = service(e.service()).orElseThrow();
+      for (ExperimentSpec.Variant v : e.variants()) {
+        if (!v.control()) {
+          all.add(e.specOf(control, v));
+          MetricsSpec.Endpoint scraped = metrics.endpoints().get(e.service());
+          if (scraped != null) {
+            endpoints.put(e.serviceOf(v), scraped); // scraped like the control, as its own job
+          }
+        }
+      }
     }
-    return new Spec(proxy, all, notifications, metrics, flags, experiments);
+    return new Spec(
+        proxy, all, notifications, metrics.withEndpoints(endpoints), flags, experiments);
   }
 }

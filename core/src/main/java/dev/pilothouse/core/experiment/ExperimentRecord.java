@@ -1,4 +1,4 @@
-package dev.pilothouse.experiment;
+package dev.pilothouse.core.experiment;
 
 import static java.util.Objects.requireNonNull;
 
