@@ -882,6 +882,88 @@ class SpecParserTest {
             });
   }
 
+  static String experiment(String body) {
+    return svc("    route: /\n") + "experiments:\n  checkout:\n" + body;
+  }
+
+  static final String TWO_VARIANTS =
+      "    variants:\n"
+          + "      - {name: control, weight: 50}\n"
+          + "      - {name: green, weight: 50, version: v2, env: {BUTTON: green}}\n";
+
+  @Test
+  void experiments_areRead_withTheirVariantsRunningAsServicesOfTheirOwn() {
+    ParsedSpec r =
+        parse(
+            experiment(
+                "    service: shop\n"
+                    + TWO_VARIANTS
+                    + "    assignBy: {header: x-user}\n    minSamples: 1000\n"
+                    + "    metrics:\n"
+                    + "      - {name: conversion, promql: 'sum(increase(orders_total{job=\"{{service}}\"}[{{window}}]))'}\n"));
+    assertThat(r.errors()).isEmpty();
+    var spec = r.spec().orElseThrow();
+    var e = spec.experiment("checkout").orElseThrow();
+    assertThat(e.assignBy()).isEqualTo("header:x-user");
+    assertThat(e.minSamples()).isEqualTo(1000);
+    assertThat(e.variants()).extracting("name").containsExactly("control", "green");
+    var running = spec.withVariants();
+    var green = running.service("shop--green").orElseThrow();
+    assertThat(green.version()).isEqualTo("v2");
+    assertThat(green.env()).containsEntry("BUTTON", "green");
+    assertThat(green.route()).isNull();
+  }
+
+  static Stream<Arguments> badExperiments() {
+    return Stream.of(
+        Arguments.of(
+            "unknown service",
+            experiment("    service: shoe\n" + TWO_VARIANTS + "    duration: 1h\n"),
+            "experiments.checkout.service",
+            "no service named 'shoe'"),
+        Arguments.of(
+            "no control",
+            experiment(
+                "    service: shop\n    variants:\n      - {name: a, weight: 50, version: v1}\n"
+                    + "      - {name: b, weight: 50, version: v2}\n    duration: 1h\n"),
+            "experiments.checkout.variants",
+            "no control: every variant has a version"),
+        Arguments.of(
+            "weights not adding to 100",
+            experiment(
+                "    service: shop\n    variants:\n      - {name: control, weight: 50}\n"
+                    + "      - {name: b, weight: 30, version: v2}\n    duration: 1h\n"),
+            "experiments.checkout.variants",
+            "the variants' weights add up to 80, not 100"),
+        Arguments.of(
+            "never concludes",
+            experiment("    service: shop\n" + TWO_VARIANTS),
+            "experiments.checkout",
+            "the experiment would never conclude"),
+        Arguments.of(
+            "bad metric",
+            experiment(
+                "    service: shop\n"
+                    + TWO_VARIANTS
+                    + "    duration: 1h\n    metrics:\n      - {name: m, promql: 'sum(('}\n"),
+            "experiments.checkout.metrics[0].promql",
+            "invalid PromQL"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badExperiments")
+  void badExperiments_areReportedWhereTheyAre(
+      String name, String yaml, String path, String message) {
+    ParsedSpec r = parse(yaml);
+    assertThat(r.valid()).isFalse();
+    assertThat(r.errors())
+        .anySatisfy(
+            e -> {
+              assertThat(e.path()).isEqualTo(path);
+              assertThat(e.message()).startsWith(message);
+            });
+  }
+
   @Test
   void deployPathsAndHook_takeVariables_andAnUnsetOneIsReportedThere() {
     ParsedSpec ok =
