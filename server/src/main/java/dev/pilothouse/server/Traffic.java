@@ -143,15 +143,24 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
         groups = List.of(new BackendGroup("stable", 100, backends(s, ready, i -> true)));
       } else {
         groups =
-            List.of(
-                new BackendGroup(
-                    "stable",
-                    100 - split.canaryWeight(),
-                    backends(s, ready, i -> !i.template().startsWith(split.canaryTemplate()))),
-                new BackendGroup(
-                    "canary",
-                    split.canaryWeight(),
-                    backends(s, ready, i -> i.template().startsWith(split.canaryTemplate()))));
+            new ArrayList<>(
+                List.of(
+                    new BackendGroup(
+                        "stable",
+                        100 - split.canaryWeight() - split.baselineWeight(),
+                        backends(s, ready, i -> !i.template().startsWith(split.canaryTemplate()))),
+                    new BackendGroup(
+                        "canary",
+                        split.canaryWeight(),
+                        backends(s, ready, i -> i.template().startsWith(split.canaryTemplate())))));
+        if (!split.baselineService().isEmpty()) {
+          // Fresh stable instances taking as much traffic as the canary (Kayenta's baseline).
+          groups.add(
+              new BackendGroup(
+                  "baseline",
+                  split.baselineWeight(),
+                  variantBackends(split.baselineService(), status)));
+        }
         matches =
             split.rules().stream()
                 .map(

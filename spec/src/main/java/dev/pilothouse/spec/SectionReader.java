@@ -121,7 +121,8 @@ abstract class SectionReader {
           "sticky",
           "rollbackWindow",
           "gates",
-          "mirror");
+          "mirror",
+          "baseline");
   static final List<String> GATE = List.of("name", "type", "url", "timeout");
   static final List<String> MIRROR = List.of("percent");
   static final List<String> SMOKE = List.of("path", "method", "status", "body", "maxLatency");

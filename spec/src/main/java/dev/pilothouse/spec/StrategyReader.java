@@ -50,7 +50,8 @@ final class StrategyReader extends SectionReader {
                   "validation",
                   "maxAnalysisWait",
                   "gates",
-                  "mirror");
+                  "mirror",
+                  "baseline");
           case CANARY ->
               autoSize(f)
                   ? List.of("maxUnavailable", "rollbackWindow")
@@ -65,7 +66,8 @@ final class StrategyReader extends SectionReader {
                   "load",
                   "maxAnalysisWait",
                   "validation",
-                  "mirror");
+                  "mirror",
+                  "baseline");
         };
     for (String field : notFor) {
       f.get(field)
@@ -167,6 +169,20 @@ final class StrategyReader extends SectionReader {
             }
           }
           match.add(new Strategy.MatchRule(on, name, value, op));
+        }
+      }
+    }
+    if (kind == Strategy.Kind.CANARY && f.bool("baseline").orElse(false)) {
+      for (int i = 0; i < steps.size(); i++) {
+        if (steps.get(i).kind() == Strategy.Step.Kind.WEIGHT && steps.get(i).weight() > 50) {
+          problems.at(
+              ((Node.ListNode) f.get("steps").orElseThrow()).items().get(i),
+              f.join("steps") + "[" + i + "]",
+              "with a baseline the canary's weight is at most 50%, but this step gives "
+                  + steps.get(i).weight()
+                  + "%",
+              "the baseline takes as much traffic as the canary; end with e.g. '- weight: 50'"
+                  + " (promotion then moves everyone)");
         }
       }
     }
@@ -277,7 +293,8 @@ final class StrategyReader extends SectionReader {
               deadline,
               gates,
               mirror,
-              autoSurge != null && autoSurge.value() == 0 ? null : autoSurge);
+              autoSurge != null && autoSurge.value() == 0 ? null : autoSurge,
+              f.bool("baseline").orElse(false));
       case BLUE_GREEN ->
           new Strategy.BlueGreen(replicas, match, analysis, smoke, rollbackWindow, deadline, gates);
     };

@@ -467,6 +467,15 @@ class SpecParserTest {
             "services.shop.strategy.maxSurge",
             "'maxSurge' does not apply to a canary strategy"),
         Arguments.of(
+            "a baseline with a weight over 50",
+            svc(
+                "    route: /\n    strategy:\n      type: canary\n      baseline: true\n"
+                    + "      steps:\n        - weight: 80\n"),
+            9,
+            11,
+            "services.shop.strategy.steps[0]",
+            "with a baseline the canary's weight is at most 50%"),
+        Arguments.of(
             "auto size on blue-green",
             svc("    route: /\n    strategy:\n      type: blueGreen\n      canaryReplicas: auto\n"),
             7,

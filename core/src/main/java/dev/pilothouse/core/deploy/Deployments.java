@@ -180,10 +180,46 @@ public final class Deployments {
       boolean keepStable =
           r.holdsStable() || (awaitsRevert(r) && r.plan() instanceof Strategy.Progressive);
       if (keepStable && out.service(r.service()).isPresent()) {
-        out = out.with(r.before().service(r.service()).orElseThrow());
+        ServiceSpec stable = r.before().service(r.service()).orElseThrow();
+        out = out.with(stable);
+        if (r.holdsStable() && r.plan() instanceof Strategy.Canary c && c.baseline()) {
+          out = withService(out, baseline(stable, RolloutController.canarySize(r, c, r.weight())));
+        }
       }
     }
     return out;
+  }
+
+  /**
+   * A canary's baseline: fresh instances of the stable spec, as a service of their own (unrouted;
+   * the rollout's split sends them as much traffic as the canary).
+   */
+  private static ServiceSpec baseline(ServiceSpec stable, int replicas) {
+    return new ServiceSpec(
+        RolloutController.baselineOf(stable.name()),
+        stable.command(),
+        stable.args(),
+        stable.env(),
+        stable.workdir(),
+        stable.version(),
+        replicas,
+        stable.liveness(),
+        stable.readiness(),
+        stable.restart(),
+        stable.stop(),
+        stable.resources(),
+        null,
+        Strategy.rolling(),
+        dev.pilothouse.core.spec.DeploySpec.defaults(),
+        stable.inheritEnv());
+  }
+
+  private static Spec withService(Spec spec, ServiceSpec extra) {
+    List<ServiceSpec> all = new java.util.ArrayList<>(spec.services());
+    all.removeIf(s -> s.name().equals(extra.name()));
+    all.add(extra);
+    return new Spec(
+        spec.proxy(), all, spec.notifications(), spec.metrics(), spec.flags(), spec.experiments());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

@@ -88,7 +88,7 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
         }
       }
       case ANALYSIS -> {
-        Set<String> stableIds = RolloutController.ids(instances, false, true);
+        Set<String> stableIds = c.comparedWith(r, plan, instances);
         if (step.template() != null) {
           measure(r, plan, step.template(), now, canaryIds, stableIds);
         } else {

@@ -389,12 +389,17 @@ public final class RolloutController {
     }
     List<InstanceStatus> instances = o.fleet().instances(r.service());
     Set<String> readyCanaries = ids(instances, true, true);
-    if (readyCanaries.size() < canarySize(r, p, r.weight())) {
+    int size = canarySize(r, p, r.weight());
+    boolean baselineShort =
+        p.baseline()
+            && ids(o.fleet().instances(baselineOf(r.service())), false, true).size() < size;
+    if (readyCanaries.size() < size || baselineShort) {
       if (now.isAfter(r.startedAt().plus(p.progressDeadline()))) {
         rollBack(
             r,
             now,
-            "the canary was not ready within the progress deadline of "
+            (baselineShort ? "the canary's baseline" : "the canary")
+                + " was not ready within the progress deadline of "
                 + p.progressDeadline().toSeconds()
                 + "s",
             List.of());
@@ -412,7 +417,7 @@ public final class RolloutController {
   }
 
   /** The new version's instance count while it takes weight percent of the traffic. */
-  static int canarySize(Rollout r, Strategy.Progressive p, int weight) {
+  public static int canarySize(Rollout r, Strategy.Progressive p, int weight) {
     int replicas = r.after().service(r.service()).map(ServiceSpec::replicas).orElse(1);
     return p.canaryReplicas(replicas, weight);
   }
@@ -782,7 +787,29 @@ public final class RolloutController {
     List<Split.Rule> active = new java.util.ArrayList<>(weight == 0 ? List.of() : rules);
     active.add(new Split.Rule(Split.Rule.Kind.HEADER, PREVIEW_HEADER, o.previewSecret()));
     int mirror = p instanceof Strategy.Canary c && c.mirror() != null ? c.mirror().percent() : 0;
-    return new Split(stable.template(), canary.template(), weight, active, mirror, p.sticky());
+    return new Split(
+        stable.template(),
+        canary.template(),
+        weight,
+        active,
+        mirror,
+        p.sticky(),
+        p.baseline() ? baselineOf(r.service()) : "");
+  }
+
+  /** The name of the service a rollout's baseline runs as. */
+  public static String baselineOf(String service) {
+    return service + "--baseline";
+  }
+
+  /**
+   * The instances the canary is compared with: the baseline's ready ones when the plan has a
+   * baseline, else the stable ones.
+   */
+  Set<String> comparedWith(Rollout r, Strategy.Progressive p, List<InstanceStatus> instances) {
+    return p.baseline()
+        ? ids(o.fleet().instances(baselineOf(r.service())), false, true)
+        : ids(instances, false, true);
   }
 
   /** What the ready stable instances served since the rollout started: the comparison's base. */

@@ -114,6 +114,14 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
     /** Webhooks consulted at the rollout's turning points. */
     List<Gate> gates();
 
+    /**
+     * Whether fresh instances of the stable version run beside the canary, as many and with as much
+     * traffic, and the canary is judged against them only (Kayenta's experiment).
+     */
+    default boolean baseline() {
+      return false;
+    }
+
     /** The gates of one type, in the order declared. */
     default List<Gate> gates(Gate.Type type) {
       return gates().stream().filter(g -> g.type() == type).toList();
@@ -129,6 +137,8 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
    * @param validation after promotion, how long the new version is still watched (zero: not)
    * @param autoSurge with {@code canaryReplicas: auto}, the most instances the canary may add to
    *     the service's (its size follows its weight up to this); null for a fixed count
+   * @param baseline fresh stable instances beside the canary, compared with it instead of the
+   *     stable ones
    */
   record Canary(
       List<Step> steps,
@@ -144,8 +154,43 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       Duration progressDeadline,
       List<Gate> gates,
       Mirror mirror,
-      Amount autoSurge)
+      Amount autoSurge,
+      boolean baseline)
       implements Progressive {
+    /** A canary without a baseline. */
+    public Canary(
+        List<Step> steps,
+        int canaryReplicas,
+        List<MatchRule> match,
+        boolean sticky,
+        Analysis analysis,
+        Duration maxAnalysisWait,
+        List<Check> checks,
+        Load load,
+        List<SmokeTest> smoke,
+        Duration validation,
+        Duration progressDeadline,
+        List<Gate> gates,
+        Mirror mirror,
+        Amount autoSurge) {
+      this(
+          steps,
+          canaryReplicas,
+          match,
+          sticky,
+          analysis,
+          maxAnalysisWait,
+          checks,
+          load,
+          smoke,
+          validation,
+          progressDeadline,
+          gates,
+          mirror,
+          autoSurge,
+          false);
+    }
+
     /** A canary of a fixed size. */
     public Canary(
         List<Step> steps,

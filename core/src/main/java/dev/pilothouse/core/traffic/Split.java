@@ -15,6 +15,8 @@ import java.util.List;
  * @param mirrorPercent percent of the bodyless requests the stable instances get whose copy also
  *     goes to the canary (its answers are measured, then discarded); 0 for none
  * @param sticky a client keeps the side it was first sent to (by a cookie the proxy sets)
+ * @param baselineService the service whose fresh stable instances take as much traffic as the
+ *     canary (at most the rest), or empty for none
  */
 public record Split(
     String stableTemplate,
@@ -22,7 +24,24 @@ public record Split(
     int canaryWeight,
     List<Rule> rules,
     int mirrorPercent,
-    boolean sticky) {
+    boolean sticky,
+    String baselineService) {
+
+  /** A split without a baseline. */
+  public Split(
+      String stableTemplate,
+      String canaryTemplate,
+      int canaryWeight,
+      List<Rule> rules,
+      int mirrorPercent,
+      boolean sticky) {
+    this(stableTemplate, canaryTemplate, canaryWeight, rules, mirrorPercent, sticky, "");
+  }
+
+  /** The baseline's share: as much as the canary's, at most what is left. */
+  public int baselineWeight() {
+    return baselineService.isEmpty() ? 0 : Math.min(canaryWeight, 100 - canaryWeight);
+  }
 
   /**
    * A rule sending requests that carry a header or cookie whose value matches (exactly, or "*" for
@@ -77,6 +96,7 @@ public record Split(
   }
 
   public Split {
+    baselineService = baselineService == null ? "" : baselineService;
     requireNonNull(stableTemplate, "stableTemplate");
     requireNonNull(canaryTemplate, "canaryTemplate");
     rules = List.copyOf(rules);

@@ -36,6 +36,7 @@ class RolloutControllerTest {
   final List<NewEvent> events = new ArrayList<>();
   final SplittableRandom random = new SplittableRandom(3);
   double canaryErrorRate;
+  double stableErrorRate = 0.002;
   double canaryExtraMs;
   int requestsPerWindow = 500;
   Split lastSplit;
@@ -64,9 +65,9 @@ class RolloutControllerTest {
         double[] lat = new double[n];
         for (int i = 0; i < n; i++) {
           lat[i] = 5 + random.nextDouble() * 5 + (canary ? canaryExtraMs : 0);
-          if (canary && random.nextDouble() < canaryErrorRate) {
-            failures++;
-          } else if (!canary && random.nextDouble() < 0.002) {
+          boolean baseline = ids.stream().anyMatch(id -> id.startsWith("baseline"));
+          double rate = canary ? canaryErrorRate : baseline ? 0.002 : stableErrorRate;
+          if (random.nextDouble() < rate) {
             failures++;
           }
         }
@@ -303,6 +304,54 @@ class RolloutControllerTest {
         .startsWith("analysis 'error-ratio' inconclusive: errors: 2 of 3 measured")
         .endsWith("— promote or abort by hand");
     assertThat(splits).containsExactly("shop:0", "shop:20");
+  }
+
+  static Strategy.Canary withBaseline(Strategy.Canary p) {
+    return new Strategy.Canary(
+        p.steps(),
+        p.canaryReplicas(),
+        p.match(),
+        p.sticky(),
+        p.analysis(),
+        p.maxAnalysisWait(),
+        p.checks(),
+        p.load(),
+        p.smoke(),
+        p.validation(),
+        p.progressDeadline(),
+        p.gates(),
+        p.mirror(),
+        p.autoSurge(),
+        true);
+  }
+
+  @Test
+  void baseline_waitsForItsFreshInstances_takesAsMuchTrafficAsTheCanary_andIsTheComparison() {
+    // The long-running stable instances fail as often as the canary (5 %); fresh instances of the
+    // stable version fail 0.2 %. Against the stable instances the canary would pass.
+    stableErrorRate = 0.05;
+    canaryErrorRate = 0.05;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, withBaseline(STANDARD));
+    run(c, Duration.ofSeconds(5));
+    assertThat(splits).as("no traffic before the baseline is ready").containsExactly("shop:0");
+    fleet.baselineReady = 1;
+    run(c, Duration.ofSeconds(60));
+    assertThat(lastSplit.baselineService()).isEqualTo("shop--baseline");
+    assertThat(lastSplit.baselineWeight()).isEqualTo(lastSplit.canaryWeight());
+    Rollout r = c.status("shop").orElseThrow();
+    assertThat(r.phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(r.reason()).startsWith("error rate higher: canary ");
+  }
+
+  @Test
+  void withoutABaseline_theSameCanaryPassesAgainstTheStableInstances() {
+    stableErrorRate = 0.05;
+    canaryErrorRate = 0.05;
+    RolloutController c = controller();
+    c.start("shop", V1, V2, STANDARD);
+    run(c, Duration.ofSeconds(90));
+    assertThat(c.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.PROMOTED);
   }
 
   @Test
@@ -891,9 +940,30 @@ class RolloutControllerTest {
       stableVersion = "v2";
     }
 
+    /** Baseline instances that are ready (they run as the service SERVICE--baseline). */
+    int baselineReady;
+
     @Override
     public List<InstanceStatus> instances(String service) {
       List<InstanceStatus> out = new ArrayList<>();
+      if (service.endsWith("--baseline")) {
+        for (int i = 0; i < baselineReady; i++) {
+          out.add(
+              new InstanceStatus(
+                  "baseline-" + i,
+                  service,
+                  i,
+                  300 + i,
+                  4000 + i,
+                  "running",
+                  true,
+                  Instant.EPOCH,
+                  0,
+                  svc("v1").template() + "-0",
+                  "v1"));
+        }
+        return out;
+      }
       for (int i = 0; i < 3; i++) {
         out.add(
             new InstanceStatus(
