@@ -96,13 +96,46 @@ final class RolloutCommand implements Runnable {
       var client = common.client();
       Wire.Rollout last = null;
       while (true) {
-        Wire.Rollout r = client.rollout(service);
-        if (!Objects.equals(r, last)) {
+        Wire.Rollout r;
+        try {
+          r = client.rollout(service);
+        } catch (dev.pilothouse.client.ApiException e) {
+          var experiments = e.status() == 404 && !watch ? experiments(client, service) : null;
+          if (experiments == null || experiments.isEmpty()) {
+            throw e;
+          }
           if (output.json()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = Output.JSON.createObjectNode();
+            o.putArray("experiments").addAll(experiments);
+            out.println(Output.json(o));
+          } else {
+            out.println("no rollout of " + service + " yet");
+            for (com.fasterxml.jackson.databind.JsonNode x : experiments) {
+              out.println();
+              ExperimentCommand.Status.print(out, x);
+            }
+          }
+          out.flush();
+          return ExitCodes.OK;
+        }
+        if (!Objects.equals(r, last)) {
+          java.util.List<com.fasterxml.jackson.databind.JsonNode> experiments =
+              watch ? java.util.List.of() : experiments(client, service);
+          if (output.json() && !experiments.isEmpty()) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = Output.JSON.valueToTree(r);
+            o.putArray("experiments").addAll(experiments);
+            out.println(Output.json(o));
+            out.flush();
+          } else if (output.json()) {
             out.println(watch ? Output.jsonLine(r) : Output.json(r));
             out.flush();
           } else {
             print(r, out);
+            for (com.fasterxml.jackson.databind.JsonNode e : experiments) {
+              out.println();
+              ExperimentCommand.Status.print(out, e);
+            }
+            out.flush();
           }
         }
         last = r;
@@ -113,6 +146,18 @@ final class RolloutCommand implements Runnable {
         DaemonLauncher.sleep(1000);
       }
     }
+  }
+
+  /** The A/B tests of a service that have not ended, with their per-variant results. */
+  static java.util.List<com.fasterxml.jackson.databind.JsonNode> experiments(
+      dev.pilothouse.client.PilotClient client, String service) {
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode e : client.experiments(null)) {
+      if (e.path("service").asText().equals(service) && !e.path("phase").asText().equals("Ended")) {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   /** Shared by the steering verbs. */

@@ -112,6 +112,10 @@ class ExperimentTest {
           .contains("VARIANT")
           .contains("leader: green");
 
+      assertThat(h.ok("rollout", "status", "shop").out())
+          .as("rollout status shows a service's experiments with their per-variant results")
+          .contains("experiment checkout-button on shop: Concluded")
+          .contains("v1-green");
       h.ok("experiment", "promote", "checkout-button", "green");
       await()
           .atMost(Duration.ofSeconds(60))

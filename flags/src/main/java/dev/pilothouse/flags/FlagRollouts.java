@@ -101,6 +101,16 @@ public final class FlagRollouts {
     } else if (to.equals(flag.defaultVariant())) {
       problems.add("to: '" + to + "' is already the flag's default; nothing would change");
     }
+    flag.rules().stream()
+        .filter(r -> r.when().isEmpty() && !r.name().equals(FlagRollout.RULE))
+        .findFirst()
+        .ifPresent(
+            r ->
+                problems.add(
+                    "rules: rule '"
+                        + r.name()
+                        + "' applies to everyone, so the rollout's rule after it would never be"
+                        + " reached; remove it first"));
     if (flag.rules().stream().anyMatch(r -> r.name().equals(FlagRollout.RULE))) {
       problems.add(
           "rules: the flag still has a '" + FlagRollout.RULE + "' rule; remove it or rename it");

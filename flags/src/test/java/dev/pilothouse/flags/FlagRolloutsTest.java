@@ -174,6 +174,15 @@ class FlagRolloutsTest {
         .hasMessageContaining("steps: the last step must be 100")
         .hasMessageContaining("every: must be from 1s to 7d")
         .hasMessageContaining("to: the flag has no variant 'maybe'; it has on, off");
+    flags.put(FlagsTest.checkout(true, List.of(FlagsTest.split(10))), "cli");
+    assertThatThrownBy(
+            () ->
+                r.start("new-checkout", "on", List.of(50, 100), Duration.ofMinutes(1), List.of(), "cli"))
+        .isInstanceOf(Flags.InvalidFlagException.class)
+        .hasMessageContaining(
+            "rules: rule 'rollout' applies to everyone, so the rollout's rule after it would never"
+                + " be reached");
+    flags.put(FlagsTest.checkout(true, List.of()), "cli");
     assertThatThrownBy(
             () -> r.start("nope", "on", List.of(100), Duration.ofMinutes(1), List.of(), "cli"))
         .isInstanceOf(FlagRollouts.RefusedException.class)
