@@ -32,7 +32,7 @@ class BaselineTest {
         + "      canaryReplicas: auto\n"
         + "      baseline: true\n"
         + "      analysis: {minRequests: 20}\n"
-        + "      steps: [{weight: 25}, {analysis: 8s}, {weight: 50}, {analysis: 6s}]\n";
+        + "      steps: [{weight: 25}, {analysis: 5s}, {weight: 50}, {analysis: 4s}]\n";
   }
 
   @Test
@@ -41,7 +41,7 @@ class BaselineTest {
       h.up(h.writeSpec("v1.yaml", spec("v1")));
       h.awaitReady("shop", 3, Duration.ofSeconds(30));
       int port = h.status().proxy().port();
-      CompletableFuture<LoadResult> load = new DeployTest().load(h, Duration.ofSeconds(45));
+      CompletableFuture<LoadResult> load = new DeployTest().load(h, Duration.ofSeconds(32));
       h.ok("apply", "-f", h.writeSpec("v2.yaml", spec("v2")).toString());
       await()
           .atMost(Duration.ofSeconds(30))

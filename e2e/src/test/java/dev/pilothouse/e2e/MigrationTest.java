@@ -3,7 +3,6 @@ package dev.pilothouse.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pilothouse.client.Wire;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -105,9 +104,8 @@ class MigrationTest {
                   assertThat(call(port, "GET", "/customer?id=1", "u" + i).statusCode())
                       .isEqualTo(200);
                 }
-                return new ObjectMapper()
-                    .readTree(
-                        h.ok("flags", "rollout", "status", "read-full-name", "-o", "json").out())
+                return h.client()
+                    .flagRollout("read-full-name")
                     .path("phase")
                     .asText()
                     .equals("Completed");

@@ -33,7 +33,7 @@ class MirrorTest {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("v1.yaml", spec("v1", "0")));
       h.awaitReady("shop", 1, Duration.ofSeconds(30));
-      CompletableFuture<LoadResult> run = new DeployTest().load(h, Duration.ofSeconds(25));
+      CompletableFuture<LoadResult> run = new DeployTest().load(h, Duration.ofSeconds(18));
       Thread.sleep(1000);
       h.ok("apply", "-f", h.writeSpec("v2.yaml", spec("v2", "0.3")).toString());
       Wire.Rollout r = DeployTest.awaitDone(h, Duration.ofSeconds(40));

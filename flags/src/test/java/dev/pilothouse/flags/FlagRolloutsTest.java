@@ -177,7 +177,13 @@ class FlagRolloutsTest {
     flags.put(FlagsTest.checkout(true, List.of(FlagsTest.split(10))), "cli");
     assertThatThrownBy(
             () ->
-                r.start("new-checkout", "on", List.of(50, 100), Duration.ofMinutes(1), List.of(), "cli"))
+                r.start(
+                    "new-checkout",
+                    "on",
+                    List.of(50, 100),
+                    Duration.ofMinutes(1),
+                    List.of(),
+                    "cli"))
         .isInstanceOf(Flags.InvalidFlagException.class)
         .hasMessageContaining(
             "rules: rule 'rollout' applies to everyone, so the rollout's rule after it would never"
