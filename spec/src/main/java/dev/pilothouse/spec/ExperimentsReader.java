@@ -25,34 +25,16 @@ final class ExperimentsReader extends SectionReader {
 
   List<ExperimentSpec> experiments(Node node, String path, List<ServiceSpec> services) {
     List<ExperimentSpec> out = new ArrayList<>();
-    if (!(node instanceof Node.MapNode m)) {
-      problems.at(
-          node,
-          path,
-          "must be a map of experiment names to experiments",
-          "write e.g. 'checkout-button: {service: shop, variants: [...]}'");
-      return out;
-    }
     Set<String> names = new HashSet<>();
     services.forEach(s -> names.add(s.name()));
     Set<String> tested = new HashSet<>();
-    for (Node.Entry e : m.entries().values()) {
-      String at = path + "." + e.key();
-      if (!NAME.matcher(e.key()).matches()) {
-        problems.add(
-            e.line(),
-            e.column(),
-            at,
-            "invalid experiment name '" + e.key() + "'",
-            "use 1-63 lowercase letters, digits and '-'");
-      }
-      if (!(e.value() instanceof Node.MapNode em)) {
-        problems.at(e.value(), at, "must be a map", "see docs/experiments.md");
-        continue;
-      }
-      Fields f = new Fields(em, at, problems, EXPERIMENT);
-      experiment(e.key(), f, services, names, tested).ifPresent(out::add);
-    }
+    named(
+        node,
+        path,
+        "experiment",
+        EXPERIMENT,
+        "write e.g. 'checkout-button: {service: shop, variants: [...]}' (docs/experiments.md)",
+        (name, f) -> experiment(name, f, services, names, tested).ifPresent(out::add));
     return out;
   }
 

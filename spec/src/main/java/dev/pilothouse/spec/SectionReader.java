@@ -254,6 +254,39 @@ abstract class SectionReader {
             duration(cf, "timeout", Duration.ofSeconds(30), false)));
   }
 
+  /**
+   * The entries of a map of named definitions (templates, experiments): each name must be a valid
+   * name and each definition a map; the good ones are handed on as Fields with their name.
+   */
+  void named(
+      Node node,
+      String path,
+      String what,
+      List<String> known,
+      String example,
+      java.util.function.BiConsumer<String, Fields> each) {
+    if (!(node instanceof Node.MapNode m)) {
+      problems.at(node, path, "must be a map of " + what + " names to " + what + "s", example);
+      return;
+    }
+    for (Node.Entry e : m.entries().values()) {
+      String at = path + "." + e.key();
+      if (!NAME.matcher(e.key()).matches()) {
+        problems.add(
+            e.line(),
+            e.column(),
+            at,
+            "invalid " + what + " name '" + e.key() + "'",
+            "use 1-63 lowercase letters, digits and '-'");
+      }
+      if (!(e.value() instanceof Node.MapNode em)) {
+        problems.at(e.value(), at, "must be a map", example);
+        continue;
+      }
+      each.accept(e.key(), new Fields(em, at, problems, known));
+    }
+  }
+
   /** A custom check of a strategy (no template references). */
   Optional<Strategy.Check> check(Fields cf, int i) {
     return check(cf, i, Map.of());

@@ -21,44 +21,30 @@ final class TemplatesReader extends SectionReader {
 
   /** Reads every template into the shared map. */
   void templates(Node node, String path) {
-    if (!(node instanceof Node.MapNode m)) {
-      problems.at(
-          node,
-          path,
-          "must be a map of template names to templates",
-          "write e.g. 'error-ratio: {metrics: [{name: errors, promql: ...}]}'");
-      return;
+    named(
+        node,
+        path,
+        "template",
+        TEMPLATE,
+        "write e.g. 'error-ratio: {metrics: [{name: errors, promql: ...}]}'",
+        this::template);
+  }
+
+  private void template(String name, Fields tf) {
+    Map<String, String> args = args(tf);
+    Map<String, String> examples = new LinkedHashMap<>();
+    AnalysisTemplate.BUILT_IN.forEach(b -> examples.put(b, "1"));
+    args.forEach((k, v) -> examples.put(k, v)); // a required argument: checked where used
+    List<AnalysisTemplate.Metric> metrics = new ArrayList<>();
+    if (tf.require("metrics", "give at least one metric, e.g. '- {name: errors, promql: ...}'")
+        .isPresent()) {
+      List<Fields> all =
+          objects(tf, "metrics", TEMPLATE_METRIC, "write e.g. '- {name: errors, promql: ...}'");
+      for (int i = 0; i < all.size(); i++) {
+        metric(all.get(i), i, examples, args.keySet()).ifPresent(metrics::add);
+      }
     }
-    for (Node.Entry e : m.entries().values()) {
-      String at = path + "." + e.key();
-      if (!NAME.matcher(e.key()).matches()) {
-        problems.add(
-            e.line(),
-            e.column(),
-            at,
-            "invalid template name '" + e.key() + "'",
-            "use 1-63 lowercase letters, digits and '-'");
-      }
-      if (!(e.value() instanceof Node.MapNode tm)) {
-        problems.at(e.value(), at, "must be a map with 'metrics'", "see docs/spec.md");
-        continue;
-      }
-      Fields tf = new Fields(tm, at, problems, TEMPLATE);
-      Map<String, String> args = args(tf);
-      Map<String, String> examples = new LinkedHashMap<>();
-      AnalysisTemplate.BUILT_IN.forEach(b -> examples.put(b, "1"));
-      args.forEach((k, v) -> examples.put(k, v)); // a required argument: checked where used
-      List<AnalysisTemplate.Metric> metrics = new ArrayList<>();
-      if (tf.require("metrics", "give at least one metric, e.g. '- {name: errors, promql: ...}'")
-          .isPresent()) {
-        List<Fields> all =
-            objects(tf, "metrics", TEMPLATE_METRIC, "write e.g. '- {name: errors, promql: ...}'");
-        for (int i = 0; i < all.size(); i++) {
-          metric(all.get(i), i, examples, args.keySet()).ifPresent(metrics::add);
-        }
-      }
-      templates.put(e.key(), new AnalysisTemplate(e.key(), args, metrics));
-    }
+    templates.put(name, new AnalysisTemplate(name, args, metrics));
   }
 
   /** Declared arguments, name to default (null: the use must give it). */

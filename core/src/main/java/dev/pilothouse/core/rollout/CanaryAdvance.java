@@ -197,16 +197,7 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
     }
     if (verdicts.stream().anyMatch(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)) {
       if (now.isAfter(r.stepStartedAt().plus(a.duration()).plus(p.maxAnalysisWait()))) {
-        String why =
-            "analysis inconclusive: "
-                + verdicts.stream()
-                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
-                    .map(Verdict::reason)
-                    .collect(Collectors.joining("; "))
-                + " — promote or abort by hand";
-        Rollout paused =
-            c.save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
-        c.emit("RolloutPaused", paused, why, Map.of());
+        pause(r, "analysis", verdicts, now);
       }
       return; // wait for more traffic
     }
@@ -283,17 +274,7 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
       }
       case INCONCLUSIVE -> {
         c.templateRuns.remove(key);
-        String why =
-            what
-                + " inconclusive: "
-                + verdicts.stream()
-                    .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
-                    .map(Verdict::reason)
-                    .collect(Collectors.joining("; "))
-                + " — promote or abort by hand";
-        Rollout paused =
-            c.save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
-        c.emit("RolloutPaused", paused, why, Map.of());
+        pause(r, what, verdicts, now);
       }
       case PASSED -> {
         c.templateRuns.remove(key);
@@ -307,6 +288,20 @@ final class CanaryAdvance implements RolloutController.Advance<Strategy.Canary> 
             Map.of("template", use.template()));
       }
     }
+  }
+
+  /** An analysis that cannot conclude pauses the rollout for a person, naming what is unsure. */
+  private void pause(Rollout r, String what, List<Verdict> verdicts, Instant now) {
+    String why =
+        what
+            + " inconclusive: "
+            + verdicts.stream()
+                .filter(v -> v.outcome() == Verdict.Outcome.INCONCLUSIVE)
+                .map(Verdict::reason)
+                .collect(Collectors.joining("; "))
+            + " — promote or abort by hand";
+    Rollout paused = c.save(r.with(Rollout.Phase.PAUSED, r.step(), r.weight(), now, why, verdicts));
+    c.emit("RolloutPaused", paused, why, Map.of());
   }
 
   /** Canary: promotes the instances, then keeps judging them against the baseline. */

@@ -157,103 +157,7 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
       Amount autoSurge,
       boolean baseline)
       implements Progressive {
-    /** A canary without a baseline. */
-    public Canary(
-        List<Step> steps,
-        int canaryReplicas,
-        List<MatchRule> match,
-        boolean sticky,
-        Analysis analysis,
-        Duration maxAnalysisWait,
-        List<Check> checks,
-        Load load,
-        List<SmokeTest> smoke,
-        Duration validation,
-        Duration progressDeadline,
-        List<Gate> gates,
-        Mirror mirror,
-        Amount autoSurge) {
-      this(
-          steps,
-          canaryReplicas,
-          match,
-          sticky,
-          analysis,
-          maxAnalysisWait,
-          checks,
-          load,
-          smoke,
-          validation,
-          progressDeadline,
-          gates,
-          mirror,
-          autoSurge,
-          false);
-    }
-
-    /** A canary of a fixed size. */
-    public Canary(
-        List<Step> steps,
-        int canaryReplicas,
-        List<MatchRule> match,
-        boolean sticky,
-        Analysis analysis,
-        Duration maxAnalysisWait,
-        List<Check> checks,
-        Load load,
-        List<SmokeTest> smoke,
-        Duration validation,
-        Duration progressDeadline,
-        List<Gate> gates,
-        Mirror mirror) {
-      this(
-          steps,
-          canaryReplicas,
-          match,
-          sticky,
-          analysis,
-          maxAnalysisWait,
-          checks,
-          load,
-          smoke,
-          validation,
-          progressDeadline,
-          gates,
-          mirror,
-          null);
-    }
-
-    /** A canary without a mirror. */
-    public Canary(
-        List<Step> steps,
-        int canaryReplicas,
-        List<MatchRule> match,
-        boolean sticky,
-        Analysis analysis,
-        Duration maxAnalysisWait,
-        List<Check> checks,
-        Load load,
-        List<SmokeTest> smoke,
-        Duration validation,
-        Duration progressDeadline,
-        List<Gate> gates) {
-      this(
-          steps,
-          canaryReplicas,
-          match,
-          sticky,
-          analysis,
-          maxAnalysisWait,
-          checks,
-          load,
-          smoke,
-          validation,
-          progressDeadline,
-          gates,
-          null);
-    }
-
-    /** A canary without gates. */
+    /** A canary with its core settings: no gates, mirror, automatic size or baseline. */
     public Canary(
         List<Step> steps,
         int canaryReplicas,
@@ -278,7 +182,10 @@ public sealed interface Strategy permits Strategy.Rolling, Strategy.Progressive 
           smoke,
           validation,
           progressDeadline,
-          List.of());
+          List.of(),
+          null,
+          null,
+          false);
     }
 
     public Canary {

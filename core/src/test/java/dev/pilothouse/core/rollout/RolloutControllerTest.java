@@ -174,7 +174,8 @@ class RolloutControllerTest {
         p.progressDeadline(),
         List.of(),
         null,
-        maxSurge);
+        maxSurge,
+        false);
   }
 
   @Test
@@ -711,7 +712,10 @@ class RolloutControllerTest {
         p.smoke(),
         p.validation(),
         p.progressDeadline(),
-        gates);
+        gates,
+        null,
+        null,
+        false);
   }
 
   @Test
