@@ -117,6 +117,14 @@ public final class SpecParser extends SectionReader {
             path,
             "invalid service name '" + e.key() + "'",
             "use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit");
+      } else if (e.key().contains("--")) {
+        problems.add(
+            e.line(),
+            e.column(),
+            path,
+            "service name '" + e.key() + "' contains '--'",
+            "'--' is reserved for the services Pilothouse runs for experiments and baselines"
+                + " (SERVICE--VARIANT, SERVICE--baseline); use a single '-'");
       }
       if (!(e.value() instanceof Node.MapNode m)) {
         problems.at(

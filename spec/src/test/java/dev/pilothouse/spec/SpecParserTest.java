@@ -467,6 +467,13 @@ class SpecParserTest {
             "services.shop.strategy.maxSurge",
             "'maxSurge' does not apply to a canary strategy"),
         Arguments.of(
+            "a service name with '--'",
+            "services:\n  shop--green:\n    command: ./s\n",
+            2,
+            3,
+            "services.shop--green",
+            "service name 'shop--green' contains '--'"),
+        Arguments.of(
             "a baseline with a weight over 50",
             svc(
                 "    route: /\n    strategy:\n      type: canary\n      baseline: true\n"
