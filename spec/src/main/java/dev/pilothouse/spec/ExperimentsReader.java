@@ -19,6 +19,11 @@ final class ExperimentsReader extends SectionReader {
   static final List<String> ASSIGN = List.of("header", "cookie");
   static final List<String> METRIC = List.of("name", "promql");
 
+  /** Bounds on one experiment (each variant runs instances; each metric is queried every 5 s). */
+  static final int MAX_VARIANTS = 10;
+
+  static final int MAX_METRICS = 10;
+
   ExperimentsReader(SectionReader parent) {
     super(parent);
   }
@@ -66,7 +71,8 @@ final class ExperimentsReader extends SectionReader {
           "run one experiment per service at a time");
     }
     List<ExperimentSpec.Variant> variants = new ArrayList<>();
-    List<Fields> vf = objects(f, "variants", VARIANT, "write e.g. '- {name: control, weight: 50}'");
+    List<Fields> vf =
+        objects(f, "variants", VARIANT, "write e.g. '- {name: control, weight: 50}'", MAX_VARIANTS);
     int controls = 0;
     int total = 0;
     Set<String> seen = new HashSet<>();
@@ -168,7 +174,8 @@ final class ExperimentsReader extends SectionReader {
     }
     List<ExperimentSpec.Metric> metrics = new ArrayList<>();
     for (Fields mf :
-        objects(f, "metrics", METRIC, "write e.g. '- {name: conversion, promql: ...}'")) {
+        objects(
+            f, "metrics", METRIC, "write e.g. '- {name: conversion, promql: ...}'", MAX_METRICS)) {
       Optional<String> q =
           mf.require("promql", "give the PromQL expression, e.g. 'promql: sum(increase(...))'")
               .flatMap(n -> mf.string("promql"));

@@ -327,6 +327,11 @@ abstract class SectionReader {
 
   /** The maps of a list field, each checked against known; a problem for anything else. */
   List<Fields> objects(Fields f, String field, List<String> known, String hint) {
+    return objects(f, field, known, hint, Integer.MAX_VALUE);
+  }
+
+  /** As {@link #objects(Fields, String, List, String)}, refusing a list longer than max. */
+  List<Fields> objects(Fields f, String field, List<String> known, String hint, int max) {
     List<Fields> out = new ArrayList<>();
     Optional<Node> on = f.get(field);
     if (on.isEmpty()) {
@@ -334,6 +339,14 @@ abstract class SectionReader {
     }
     if (!(on.get() instanceof Node.ListNode list)) {
       problems.at(on.get(), f.join(field), "must be a list", hint);
+      return out;
+    }
+    if (list.items().size() > max) {
+      problems.at(
+          on.get(),
+          f.join(field),
+          "has " + list.items().size() + " entries; at most " + max + " are allowed",
+          "keep the " + max + " that matter (docs/limits.md)");
       return out;
     }
     for (int i = 0; i < list.items().size(); i++) {

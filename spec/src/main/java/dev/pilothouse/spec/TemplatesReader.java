@@ -15,6 +15,9 @@ import java.util.Optional;
  * {...}}}).
  */
 final class TemplatesReader extends SectionReader {
+  /** At most this many metrics and arguments per template. */
+  static final int MAX_ENTRIES = 20;
+
   TemplatesReader(SectionReader parent) {
     super(parent);
   }
@@ -39,7 +42,12 @@ final class TemplatesReader extends SectionReader {
     if (tf.require("metrics", "give at least one metric, e.g. '- {name: errors, promql: ...}'")
         .isPresent()) {
       List<Fields> all =
-          objects(tf, "metrics", TEMPLATE_METRIC, "write e.g. '- {name: errors, promql: ...}'");
+          objects(
+              tf,
+              "metrics",
+              TEMPLATE_METRIC,
+              "write e.g. '- {name: errors, promql: ...}'",
+              MAX_ENTRIES);
       for (int i = 0; i < all.size(); i++) {
         metric(all.get(i), i, examples, args.keySet()).ifPresent(metrics::add);
       }
@@ -51,7 +59,8 @@ final class TemplatesReader extends SectionReader {
   private Map<String, String> args(Fields tf) {
     Map<String, String> args = new LinkedHashMap<>();
     List<Fields> all =
-        objects(tf, "args", TEMPLATE_ARG, "write e.g. '- {name: max, value: \"0.05\"}'");
+        objects(
+            tf, "args", TEMPLATE_ARG, "write e.g. '- {name: max, value: \"0.05\"}'", MAX_ENTRIES);
     for (Fields af : all) {
       Optional<String> name =
           af.require("name", "give the argument's name, e.g. 'name: max'")

@@ -952,6 +952,17 @@ class SpecParserTest {
             "experiments.checkout.variants",
             "the variants' weights add up to 80, not 100"),
         Arguments.of(
+            "too many variants",
+            experiment(
+                "    service: shop\n    duration: 1h\n    variants:\n"
+                    + "      - {name: control, weight: 0}\n"
+                    + java.util.stream.IntStream.range(0, 10)
+                        .mapToObj(
+                            i -> "      - {name: v" + i + ", weight: 10, version: v" + i + "}\n")
+                        .collect(java.util.stream.Collectors.joining())),
+            "experiments.checkout.variants",
+            "has 11 entries; at most 10 are allowed"),
+        Arguments.of(
             "never concludes",
             experiment("    service: shop\n" + TWO_VARIANTS),
             "experiments.checkout",
