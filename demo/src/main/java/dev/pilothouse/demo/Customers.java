@@ -85,18 +85,7 @@ final class Customers {
       return false;
     }
     try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create(flagsUrl + "/ofrep/v1/evaluate/flags/" + FLAG))
-                  .timeout(Duration.ofSeconds(1))
-                  .header("Authorization", "Bearer " + flagsToken)
-                  .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"context\": {\"targetingKey\": \"" + user.replace("\"", "") + "\"}}",
-                          StandardCharsets.UTF_8))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = evaluate(http, flagsUrl, flagsToken, user, Duration.ofSeconds(1));
       return r.statusCode() == 200 && r.body().replace(" ", "").contains("\"value\":true");
     } catch (java.io.IOException e) {
       return false;
@@ -104,5 +93,22 @@ final class Customers {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /** POSTs an OFREP evaluation of {@link #FLAG} for a targeting key (what an SDK would send). */
+  static HttpResponse<String> evaluate(
+      HttpClient http, String flagsUrl, String token, String targetingKey, Duration timeout)
+      throws java.io.IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(flagsUrl + "/ofrep/v1/evaluate/flags/" + FLAG))
+            .timeout(timeout)
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"context\": {\"targetingKey\": \"" + targetingKey.replace("\"", "") + "\"}}",
+                    StandardCharsets.UTF_8))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -1,8 +1,6 @@
 package dev.pilothouse.demo;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -92,18 +90,12 @@ final class Migrate {
     }
     try {
       HttpResponse<String> r =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(
-                          URI.create(url + "/ofrep/v1/evaluate/flags/" + Customers.FLAG))
-                      .timeout(Duration.ofSeconds(5))
-                      .header("Authorization", "Bearer " + env.getOrDefault("DEMO_FLAGS_TOKEN", ""))
-                      .header("Content-Type", "application/json")
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"context\": {\"targetingKey\": \"migration\"}}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+          Customers.evaluate(
+              HttpClient.newHttpClient(),
+              url,
+              env.getOrDefault("DEMO_FLAGS_TOKEN", ""),
+              "migration",
+              Duration.ofSeconds(5));
       String body = r.body().replace(" ", "");
       if (r.statusCode() != 200
           || !body.contains("\"value\":true")

@@ -277,16 +277,7 @@ public final class FlagRollouts {
   }
 
   private FlagRollout finish(FlagRollout r, Flag flag, Instant now) {
-    Flag done =
-        new Flag(
-            flag.key(),
-            flag.type(),
-            flag.variants(),
-            r.to(),
-            flag.offVariant(),
-            flag.enabled(),
-            withoutRule(flag),
-            flag.description());
+    Flag done = flag.with(r.to(), withoutRule(flag));
     flags.put(done, "rollout by " + r.source());
     FlagRollout c =
         save(
@@ -302,18 +293,7 @@ public final class FlagRollouts {
     flags
         .get(r.key())
         .ifPresent(
-            f ->
-                flags.put(
-                    new Flag(
-                        f.key(),
-                        f.type(),
-                        f.variants(),
-                        f.defaultVariant(),
-                        f.offVariant(),
-                        f.enabled(),
-                        withoutRule(f),
-                        f.description()),
-                    "rollout by " + r.source()));
+            f -> flags.put(f.with(f.defaultVariant(), withoutRule(f)), "rollout by " + r.source()));
     FlagRollout back = save(r.with(phase, why, answers));
     emit(
         back,
@@ -330,15 +310,7 @@ public final class FlagRollouts {
     split.put(r.from(), 100 - share);
     List<Flag.Rule> rules = new ArrayList<>(withoutRule(flag));
     rules.add(new Flag.Rule(FlagRollout.RULE, List.of(), null, split));
-    return new Flag(
-        flag.key(),
-        flag.type(),
-        flag.variants(),
-        flag.defaultVariant(),
-        flag.offVariant(),
-        flag.enabled(),
-        rules,
-        flag.description());
+    return flag.with(flag.defaultVariant(), rules);
   }
 
   private static List<Flag.Rule> withoutRule(Flag flag) {

@@ -84,6 +84,7 @@ public final class Daemon {
   private LogFiles logFiles;
   private ExecutorService probeExecutor;
   private ScheduledExecutorService loop;
+  private ScheduledExecutorService experimentLoop;
   private Traffic traffic;
   private Deployments deployments;
   private RolloutController rollouts;
@@ -303,6 +304,11 @@ public final class Daemon {
         5,
         5,
         TimeUnit.SECONDS);
+    // Experiments query the metrics store: on a thread of their own, never holding up reconciling.
+    experimentLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("experiments").daemon().unstarted(r));
+    experimentLoop.scheduleWithFixedDelay(this::tickExperiments, 1, 1, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -368,7 +374,6 @@ public final class Daemon {
       deployments.tick();
       flags.sync(deployments.current().flags(), deployments::revision);
       flagRollouts.tick();
-      experiments.tick();
       traffic.sync(deployments.current().withVariants(), controller.status());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
@@ -472,13 +477,23 @@ public final class Daemon {
   }
 
   private void stopLoop() {
-    if (loop != null) {
-      loop.shutdownNow();
-      try {
-        loop.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    for (ScheduledExecutorService e : new ScheduledExecutorService[] {loop, experimentLoop}) {
+      if (e != null) {
+        e.shutdownNow();
+        try {
+          e.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+        }
       }
+    }
+  }
+
+  private void tickExperiments() {
+    try {
+      experiments.tick();
+    } catch (RuntimeException e) {
+      log.error("experiments tick failed", e);
     }
   }
 

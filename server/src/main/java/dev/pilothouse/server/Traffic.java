@@ -104,12 +104,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
       if (r == null) {
         continue;
       }
-      List<InstanceStatus> ready =
-          status.stream()
-              .filter(st -> st.name().equals(s.name()))
-              .flatMap(st -> st.instances().stream())
-              .filter(i -> i.ready() && i.state().equals("running"))
-              .toList();
+      List<InstanceStatus> ready = ready(s.name(), status);
       Split split = splits.get(s.name());
       List<BackendGroup> groups;
       List<Match> matches = List.of();
@@ -140,7 +135,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
         continue;
       }
       if (split == null) {
-        groups = List.of(new BackendGroup("stable", 100, backends(s, ready, i -> true)));
+        groups = List.of(new BackendGroup("stable", 100, backends(s.name(), ready, i -> true)));
       } else {
         groups =
             new ArrayList<>(
@@ -148,11 +143,17 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
                     new BackendGroup(
                         "stable",
                         100 - split.canaryWeight() - split.baselineWeight(),
-                        backends(s, ready, i -> !i.template().startsWith(split.canaryTemplate()))),
+                        backends(
+                            s.name(),
+                            ready,
+                            i -> !i.template().startsWith(split.canaryTemplate()))),
                     new BackendGroup(
                         "canary",
                         split.canaryWeight(),
-                        backends(s, ready, i -> i.template().startsWith(split.canaryTemplate())))));
+                        backends(
+                            s.name(),
+                            ready,
+                            i -> i.template().startsWith(split.canaryTemplate())))));
         if (!split.baselineService().isEmpty()) {
           // Fresh stable instances taking as much traffic as the canary (Kayenta's baseline).
           groups.add(
@@ -192,23 +193,27 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
     return RouteTable.of(routes);
   }
 
-  /** The ready instances of a variant's service, labelled as that service. */
-  private static List<Backend> variantBackends(String service, List<ServiceStatus> status) {
+  /** The ready, running instances of a service. */
+  private static List<InstanceStatus> ready(String service, List<ServiceStatus> status) {
     return status.stream()
         .filter(st -> st.name().equals(service))
         .flatMap(st -> st.instances().stream())
         .filter(i -> i.ready() && i.state().equals("running"))
-        .map(i -> new Backend(i.id(), service, i.version(), "127.0.0.1", i.port(), 1))
         .toList();
   }
 
+  /** The ready instances of a companion service (a variant, a baseline), labelled as it. */
+  private static List<Backend> variantBackends(String service, List<ServiceStatus> status) {
+    return backends(service, ready(service, status), i -> true);
+  }
+
   private static List<Backend> backends(
-      ServiceSpec s,
+      String service,
       List<InstanceStatus> ready,
       java.util.function.Predicate<InstanceStatus> which) {
     return ready.stream()
         .filter(which)
-        .map(i -> new Backend(i.id(), s.name(), i.version(), "127.0.0.1", i.port(), 1))
+        .map(i -> new Backend(i.id(), service, i.version(), "127.0.0.1", i.port(), 1))
         .toList();
   }
 

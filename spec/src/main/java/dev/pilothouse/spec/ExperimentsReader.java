@@ -5,7 +5,6 @@ import dev.pilothouse.core.spec.ServiceSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -107,20 +106,7 @@ final class ExperimentsReader extends SectionReader {
               "choose another variant name");
         }
       }
-      Map<String, String> env = new LinkedHashMap<>();
-      v.get("env")
-          .ifPresent(
-              n -> {
-                if (n instanceof Node.MapNode envMap) {
-                  for (Node.Entry x : envMap.entries().values()) {
-                    if (x.value() instanceof Node.Scalar sc) {
-                      env.put(x.key(), interpolate(sc.text(), sc, v.join("env") + "." + x.key()));
-                    }
-                  }
-                } else {
-                  problems.at(n, v.join("env"), "must be a map", "write e.g. '{BUTTON: green}'");
-                }
-              });
+      Map<String, String> env = new ServiceReader(this).env(v); // as a service's env
       variants.add(new ExperimentSpec.Variant(vn, weight, version, env));
     }
     if (!vf.isEmpty() && controls != 1) {

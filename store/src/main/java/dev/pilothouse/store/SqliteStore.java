@@ -144,24 +144,12 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveRollout(Rollout rollout) {
-    h.createUpdate("INSERT OR REPLACE INTO rollouts(service, json) VALUES (?, ?)")
-        .bind(0, rollout.service())
-        .bind(1, write(rollout))
-        .execute();
+    putJson("rollouts", "service", rollout.service(), rollout);
   }
 
   @Override
   public synchronized List<Rollout> rollouts() {
-    return h.createQuery("SELECT json FROM rollouts ORDER BY service")
-        .map(
-            (rs, ctx) -> {
-              try {
-                return json.readValue(rs.getString("json"), Rollout.class);
-              } catch (JsonProcessingException e) {
-                throw new StoreException("reading a rollout: " + e.getOriginalMessage(), e);
-              }
-            })
-        .list();
+    return allJson("rollouts", "service", Rollout.class, "a rollout");
   }
 
   // ---- flags
@@ -276,47 +264,48 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveFlagRollout(dev.pilothouse.core.flags.FlagRollout rollout) {
-    h.createUpdate("INSERT OR REPLACE INTO flag_rollouts(key, json) VALUES (?, ?)")
-        .bind(0, rollout.key())
-        .bind(1, write(rollout))
-        .execute();
+    putJson("flag_rollouts", "key", rollout.key(), rollout);
   }
 
   @Override
   public synchronized List<dev.pilothouse.core.flags.FlagRollout> flagRollouts() {
-    return h.createQuery("SELECT json FROM flag_rollouts ORDER BY key")
-        .map(
-            (rs, ctx) -> {
-              try {
-                return json.readValue(
-                    rs.getString("json"), dev.pilothouse.core.flags.FlagRollout.class);
-              } catch (JsonProcessingException e) {
-                throw new StoreException("reading a flag rollout: " + e.getOriginalMessage(), e);
-              }
-            })
-        .list();
+    return allJson(
+        "flag_rollouts", "key", dev.pilothouse.core.flags.FlagRollout.class, "a flag rollout");
   }
 
   // ---- experiments
 
   @Override
   public synchronized void saveExperiment(dev.pilothouse.core.experiment.ExperimentRecord r) {
-    h.createUpdate("INSERT OR REPLACE INTO experiments(name, json) VALUES (?, ?)")
-        .bind(0, r.name())
-        .bind(1, write(r))
-        .execute();
+    putJson("experiments", "name", r.name(), r);
   }
 
   @Override
   public synchronized List<dev.pilothouse.core.experiment.ExperimentRecord> experiments() {
-    return h.createQuery("SELECT json FROM experiments ORDER BY name")
+    return allJson(
+        "experiments",
+        "name",
+        dev.pilothouse.core.experiment.ExperimentRecord.class,
+        "an experiment");
+  }
+
+  /** Replaces the row of key in a table of (key column, json) rows. */
+  private void putJson(String table, String keyColumn, String key, Object value) {
+    h.createUpdate("INSERT OR REPLACE INTO " + table + "(" + keyColumn + ", json) VALUES (?, ?)")
+        .bind(0, key)
+        .bind(1, write(value))
+        .execute();
+  }
+
+  /** Every row of a table of (key column, json) rows, by key. */
+  private <T> List<T> allJson(String table, String keyColumn, Class<T> type, String what) {
+    return h.createQuery("SELECT json FROM " + table + " ORDER BY " + keyColumn)
         .map(
             (rs, ctx) -> {
               try {
-                return json.readValue(
-                    rs.getString("json"), dev.pilothouse.core.experiment.ExperimentRecord.class);
+                return json.readValue(rs.getString("json"), type);
               } catch (JsonProcessingException e) {
-                throw new StoreException("reading an experiment: " + e.getOriginalMessage(), e);
+                throw new StoreException("reading " + what + ": " + e.getOriginalMessage(), e);
               }
             })
         .list();

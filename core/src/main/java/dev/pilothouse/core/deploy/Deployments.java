@@ -195,23 +195,8 @@ public final class Deployments {
    * the rollout's split sends them as much traffic as the canary).
    */
   private static ServiceSpec baseline(ServiceSpec stable, int replicas) {
-    return new ServiceSpec(
-        RolloutController.baselineOf(stable.name()),
-        stable.command(),
-        stable.args(),
-        stable.env(),
-        stable.workdir(),
-        stable.version(),
-        replicas,
-        stable.liveness(),
-        stable.readiness(),
-        stable.restart(),
-        stable.stop(),
-        stable.resources(),
-        null,
-        Strategy.rolling(),
-        dev.pilothouse.core.spec.DeploySpec.defaults(),
-        stable.inheritEnv());
+    return stable.companion(
+        RolloutController.baselineOf(stable.name()), stable.version(), stable.env(), replicas);
   }
 
   private static Spec withService(Spec spec, ServiceSpec extra) {

@@ -206,4 +206,9 @@ public record Flag(
   private static String describe(Object v) {
     return v == null ? "null" : v instanceof String s ? "'" + s + "'" : String.valueOf(v);
   }
+
+  /** This flag with another default variant and other rules. */
+  public Flag with(String newDefault, List<Rule> newRules) {
+    return new Flag(key, type, variants, newDefault, offVariant, enabled, newRules, description);
+  }
 }

@@ -92,22 +92,6 @@ public record ExperimentSpec(
     }
     Map<String, String> env = new LinkedHashMap<>(control.env());
     env.putAll(v.env());
-    return new ServiceSpec(
-        serviceOf(v),
-        control.command(),
-        control.args(),
-        env,
-        control.workdir(),
-        v.version(),
-        control.replicas(),
-        control.liveness(),
-        control.readiness(),
-        control.restart(),
-        control.stop(),
-        control.resources(),
-        null,
-        Strategy.rolling(),
-        DeploySpec.defaults(),
-        control.inheritEnv());
+    return control.companion(serviceOf(v), v.version(), env, control.replicas());
   }
 }

@@ -189,6 +189,32 @@ public record ServiceSpec(
         inheritEnv);
   }
 
+  /**
+   * A companion service run beside this one (an experiment's variant, a canary's baseline): this
+   * spec under another name, with its own release and instance count, no route, rolled plainly,
+   * with no deploy checks of its own.
+   */
+  public ServiceSpec companion(
+      String companionName, String newVersion, Map<String, String> newEnv, int count) {
+    return new ServiceSpec(
+        companionName,
+        command,
+        args,
+        newEnv,
+        workdir,
+        newVersion,
+        count,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        null,
+        Strategy.rolling(),
+        DeploySpec.defaults(),
+        inheritEnv);
+  }
+
   /** A copy with another version and environment (a deploy). */
   public ServiceSpec withRelease(String newVersion, Map<String, String> newEnv) {
     return new ServiceSpec(
