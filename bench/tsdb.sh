@@ -28,6 +28,11 @@
 # force_flush and force_merge. The first query of the suite selects counters only: rate() of the
 # realistic mix's gauges would give series that differ only in their dropped metric name.
 #
+# Each query of the suite is run QUERY_WARMUP times untimed (default 20, every store alike) before
+# its RUNS timed runs: the figure is the steady state of dashboards that ask the same queries again
+# and again (QUERY_WARMUP=2 gives the cold figures of earlier sessions, when the JVM has not yet
+# compiled the query engine).
+#
 # Usage: bench/tsdb.sh [SERIES] [HOURS]
 # Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W bytes_per_sample_vs_victoriametrics=V ingest_vs_victoriametrics=U
 set -euo pipefail
@@ -35,6 +40,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERIES="${1:-10000}"
 HOURS="${2:-4}"
 RUNS="${RUNS:-7}"
+export QUERY_WARMUP="${QUERY_WARMUP:-20}"
 CLIENT_CPU=0
 SERVER_CPU=1
 [ "$(nproc)" -ge 2 ] || { SERVER_CPU=0; echo "warning: one CPU only" >&2; }

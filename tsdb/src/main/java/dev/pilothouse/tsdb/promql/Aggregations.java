@@ -182,7 +182,7 @@ final class Aggregations {
     return out;
   }
 
-  private static List<Sample> topk(List<Sample> ss, double kParam, boolean top) {
+  static List<Sample> topk(List<Sample> ss, double kParam, boolean top) {
     long k = (long) kParam;
     if (k < 1) {
       return List.of();
@@ -195,9 +195,36 @@ final class Aggregations {
           }
           return Double.compare(x.v(), y.v());
         };
-    List<Sample> sorted = new ArrayList<>(ss);
-    sorted.sort(top ? byValue.reversed() : byValue);
-    return sorted.subList(0, (int) Math.min(k, sorted.size()));
+    Comparator<Sample> order = top ? byValue.reversed() : byValue;
+    if (k >= ss.size()) {
+      List<Sample> sorted = new ArrayList<>(ss);
+      sorted.sort(order);
+      return sorted;
+    }
+    // The first k of a stable sort, without sorting everything: a heap of the k best so far
+    // (ties go to the earlier sample, as a stable sort keeps them), its worst on top.
+    int n = (int) k;
+    Comparator<Integer> better =
+        (i, j) -> {
+          int c = order.compare(ss.get(i), ss.get(j));
+          return c != 0 ? c : Integer.compare(i, j);
+        };
+    java.util.PriorityQueue<Integer> heap = new java.util.PriorityQueue<>(n, better.reversed());
+    for (int i = 0; i < ss.size(); i++) {
+      if (heap.size() < n) {
+        heap.add(i);
+      } else if (better.compare(i, heap.peek()) < 0) {
+        heap.poll();
+        heap.add(i);
+      }
+    }
+    List<Integer> best = new ArrayList<>(heap);
+    best.sort(better);
+    List<Sample> out = new ArrayList<>(n);
+    for (int i : best) {
+      out.add(ss.get(i));
+    }
+    return out;
   }
 
   private static List<Sample> countValues(String label, List<Sample> in, Ast.Aggregate a, long t) {
