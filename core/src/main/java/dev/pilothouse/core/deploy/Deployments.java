@@ -204,7 +204,13 @@ public final class Deployments {
     all.removeIf(s -> s.name().equals(extra.name()));
     all.add(extra);
     return new Spec(
-        spec.proxy(), all, spec.notifications(), spec.metrics(), spec.flags(), spec.experiments());
+        spec.proxy(),
+        all,
+        spec.notifications(),
+        spec.metrics(),
+        spec.flags(),
+        spec.experiments(),
+        spec.alerting());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param flags feature flags the spec declares (created, and set whenever their definition here
  *     changes)
  * @param experiments A/B tests of routed services
+ * @param alerting rule files and the rule groups read from them
  */
 public record Spec(
     ProxySpec proxy,
@@ -22,7 +23,19 @@ public record Spec(
     NotificationsSpec notifications,
     MetricsSpec metrics,
     List<dev.pilothouse.core.flags.Flag> flags,
-    List<ExperimentSpec> experiments) {
+    List<ExperimentSpec> experiments,
+    AlertingSpec alerting) {
+  /** A spec without alerting rules. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments) {
+    this(proxy, services, notifications, metrics, flags, experiments, AlertingSpec.none());
+  }
+
   /** A spec without experiments. */
   public Spec(
       ProxySpec proxy,
@@ -64,6 +77,7 @@ public record Spec(
     metrics = metrics == null ? MetricsSpec.defaults() : metrics;
     flags = flags == null ? List.of() : List.copyOf(flags); // revisions stored before flags
     experiments = experiments == null ? List.of() : List.copyOf(experiments);
+    alerting = alerting == null ? AlertingSpec.none() : alerting; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -97,7 +111,8 @@ public record Spec(
         notifications,
         metrics,
         flags,
-        experiments);
+        experiments,
+        alerting);
   }
 
   /** The experiment with this name, if declared. */
@@ -113,7 +128,8 @@ public record Spec(
         notifications,
         metrics,
         flags,
-        experiments.stream().filter(e -> !e.name().equals(name)).toList());
+        experiments.stream().filter(e -> !e.name().equals(name)).toList(),
+        alerting);
   }
 
   /**
@@ -143,6 +159,6 @@ public record Spec(
       }
     }
     return new Spec(
-        proxy, all, notifications, metrics.withEndpoints(endpoints), flags, experiments);
+        proxy, all, notifications, metrics.withEndpoints(endpoints), flags, experiments, alerting);
   }
 }

@@ -36,6 +36,7 @@ public final class SpecDiff {
             out.add("~ flags." + k + ": (changed)");
           }
         });
+    rules(before.alerting(), after.alerting(), out);
     for (ServiceSpec old : before.services()) {
       if (after.service(old.name()).isEmpty()) {
         out.add("- services." + old.name());
@@ -50,6 +51,43 @@ public final class SpecDiff {
       }
     }
     return out;
+  }
+
+  /** Rule groups added, removed or changed, and in a changed group which rules. */
+  private static void rules(AlertingSpec before, AlertingSpec after, List<String> out) {
+    compare("alerting.ruleFiles", before.ruleFiles(), after.ruleFiles(), out);
+    Map<String, dev.pilothouse.core.alerting.RuleGroup> old = new java.util.LinkedHashMap<>();
+    before.groups().forEach(g -> old.put(g.name(), g));
+    Map<String, dev.pilothouse.core.alerting.RuleGroup> now = new java.util.LinkedHashMap<>();
+    after.groups().forEach(g -> now.put(g.name(), g));
+    old.keySet().stream()
+        .filter(k -> !now.containsKey(k))
+        .forEach(k -> out.add("- alerting.groups." + k));
+    now.forEach(
+        (k, g) -> {
+          var was = old.get(k);
+          if (was == null) {
+            out.add("+ alerting.groups." + k + " (" + g.rules().size() + " rules)");
+          } else if (!was.equals(g)) {
+            Map<String, dev.pilothouse.core.alerting.Rule> a = new java.util.LinkedHashMap<>();
+            was.rules().forEach(r -> a.put(r.name(), r));
+            Map<String, dev.pilothouse.core.alerting.Rule> b = new java.util.LinkedHashMap<>();
+            g.rules().forEach(r -> b.put(r.name(), r));
+            String path = "alerting.groups." + k;
+            compare(path + ".interval", was.interval(), g.interval(), out);
+            a.keySet().stream()
+                .filter(n -> !b.containsKey(n))
+                .forEach(n -> out.add("- " + path + "." + n));
+            b.forEach(
+                (n, r) -> {
+                  if (!a.containsKey(n)) {
+                    out.add("+ " + path + "." + n);
+                  } else if (!a.get(n).equals(r)) {
+                    out.add("~ " + path + "." + n + ": (changed)");
+                  }
+                });
+          }
+        });
   }
 
   private static void compare(String path, Object a, Object b, List<String> out) {
