@@ -16,6 +16,11 @@ final class Problems {
     errors.add(new SpecError(file, line, column, path, message, hint));
   }
 
+  /** A problem found in another file (a rule file the spec names), kept as it is. */
+  void add(SpecError e) {
+    errors.add(e);
+  }
+
   void at(Node n, String path, String message, String hint) {
     add(n.line(), n.column(), path, message, hint);
   }

@@ -24,7 +24,8 @@ abstract class SectionReader {
           "services",
           "flags",
           "analysisTemplates",
-          "experiments");
+          "experiments",
+          "alerting");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

@@ -189,8 +189,12 @@ public final class SpecParser extends SectionReader {
         f.get("experiments")
             .map(n -> new ExperimentsReader(this).experiments(n, f.join("experiments"), out))
             .orElse(List.of());
+    dev.pilothouse.core.spec.AlertingSpec alerting =
+        f.object("alerting", AlertingReader.ALERTING)
+            .map(new AlertingReader(this)::alerting)
+            .orElse(dev.pilothouse.core.spec.AlertingSpec.none());
     return problems.isEmpty()
-        ? new Spec(proxy, out, notifications, metrics, flags, experiments)
+        ? new Spec(proxy, out, notifications, metrics, flags, experiments, alerting)
         : null;
   }
 
