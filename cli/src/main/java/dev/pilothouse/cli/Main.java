@@ -30,6 +30,8 @@ import picocli.CommandLine.Command;
       HistoryCommand.class,
       DoraCommand.class,
       QueryCommand.class,
+      AlertsCommand.class,
+      RulesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

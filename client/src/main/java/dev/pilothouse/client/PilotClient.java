@@ -182,6 +182,16 @@ public final class PilotClient {
         new TypeReference<List<java.util.Map<String, Object>>>() {});
   }
 
+  /** The pending and firing alerts, as Prometheus's /api/v1/alerts gives them (its "data"). */
+  public com.fasterxml.jackson.databind.JsonNode alerts() {
+    return get("/api/v1/alerts", com.fasterxml.jackson.databind.JsonNode.class).path("data");
+  }
+
+  /** The rule groups with their rules' health, as Prometheus's /api/v1/rules (its "data"). */
+  public com.fasterxml.jackson.databind.JsonNode rules() {
+    return get("/api/v1/rules", com.fasterxml.jackson.databind.JsonNode.class).path("data");
+  }
+
   /** Every feature flag, as JSON objects (docs/flags.md). */
   public com.fasterxml.jackson.databind.JsonNode flags() {
     return get("/api/v1/flags", com.fasterxml.jackson.databind.JsonNode.class);

@@ -31,6 +31,7 @@ class ModuleEdgesTest {
           "notify",
           "flags",
           "experiment",
+          "alerting",
           "client",
           "spec",
           "server",
@@ -49,6 +50,7 @@ class ModuleEdgesTest {
           Map.entry("notify", List.of("core")),
           Map.entry("flags", List.of("core")),
           Map.entry("experiment", List.of("core")),
+          Map.entry("alerting", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -64,6 +66,7 @@ class ModuleEdgesTest {
                   "notify",
                   "flags",
                   "experiment",
+                  "alerting",
                   "tsdb")));
 
   @Test

@@ -85,6 +85,8 @@ public final class Daemon {
   private ExecutorService probeExecutor;
   private ScheduledExecutorService loop;
   private ScheduledExecutorService experimentLoop;
+  private ScheduledExecutorService ruleLoop;
+  private dev.pilothouse.alerting.Rules rules;
   private Traffic traffic;
   private Deployments deployments;
   private RolloutController rollouts;
@@ -263,6 +265,14 @@ public final class Daemon {
     experiments =
         new dev.pilothouse.experiment.Experiments(
             () -> deployments.current(), this::queryAt, store, store, clock);
+    rules =
+        new dev.pilothouse.alerting.Rules(
+            () -> deployments.current().alerting().groups(),
+            new TsdbRuleStore(telemetry),
+            store,
+            store,
+            clock,
+            dev.pilothouse.alerting.Rules.Options.defaults());
     Api a =
         new Api(
             new Api.Deps(
@@ -283,7 +293,8 @@ public final class Daemon {
                 flags,
                 flagRollouts,
                 dir.token("flags-token"),
-                experiments));
+                experiments,
+                rules));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -309,6 +320,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("experiments").daemon().unstarted(r));
     experimentLoop.scheduleWithFixedDelay(this::tickExperiments, 1, 1, TimeUnit.SECONDS);
+    // Rule groups are evaluated on a thread of their own, each on its interval.
+    ruleLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("rules").daemon().unstarted(r));
+    ruleLoop.scheduleWithFixedDelay(this::tickRules, 1, 1, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -477,7 +493,8 @@ public final class Daemon {
   }
 
   private void stopLoop() {
-    for (ScheduledExecutorService e : new ScheduledExecutorService[] {loop, experimentLoop}) {
+    for (ScheduledExecutorService e :
+        new ScheduledExecutorService[] {loop, experimentLoop, ruleLoop}) {
       if (e != null) {
         e.shutdownNow();
         try {
@@ -486,6 +503,14 @@ public final class Daemon {
           Thread.currentThread().interrupt();
         }
       }
+    }
+  }
+
+  private void tickRules() {
+    try {
+      rules.tick();
+    } catch (RuntimeException e) {
+      log.error("rules tick failed", e);
     }
   }
 

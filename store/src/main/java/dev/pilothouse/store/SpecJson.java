@@ -21,6 +21,7 @@ public final class SpecJson {
     return JsonMapper.builder()
         .addModule(new JavaTimeModule())
         .addMixIn(Strategy.class, StrategyTypes.class)
+        .addMixIn(dev.pilothouse.core.alerting.Rule.class, RuleTypes.class)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -34,4 +35,14 @@ public final class SpecJson {
     @JsonSubTypes.Type(value = Strategy.BlueGreen.class, name = "blueGreen")
   })
   private interface StrategyTypes {}
+
+  /** A rule's record is chosen by its "type": recording or alerting. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.Rule.Recording.class,
+        name = "recording"),
+    @JsonSubTypes.Type(value = dev.pilothouse.core.alerting.Rule.Alerting.class, name = "alerting")
+  })
+  private interface RuleTypes {}
 }

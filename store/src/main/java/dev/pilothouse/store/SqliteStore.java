@@ -46,6 +46,7 @@ public final class SqliteStore
         Ports.RolloutStore,
         dev.pilothouse.core.flags.FlagRepository,
         dev.pilothouse.core.experiment.ExperimentRepository,
+        dev.pilothouse.core.alerting.AlertStateRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -287,6 +288,31 @@ public final class SqliteStore
         "name",
         dev.pilothouse.core.experiment.ExperimentRecord.class,
         "an experiment");
+  }
+
+  // ---- alerts
+
+  /** One rule group's alerts as a row. */
+  private record AlertGroupRow(String key, List<dev.pilothouse.core.alerting.AlertState> alerts) {}
+
+  @Override
+  public synchronized Map<String, List<dev.pilothouse.core.alerting.AlertState>> load() {
+    Map<String, List<dev.pilothouse.core.alerting.AlertState>> out =
+        new java.util.LinkedHashMap<>();
+    for (AlertGroupRow r : allJson("alert_groups", "group_key", AlertGroupRow.class, "alerts")) {
+      out.put(r.key(), r.alerts());
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized void save(
+      String groupKey, List<dev.pilothouse.core.alerting.AlertState> alerts) {
+    if (alerts.isEmpty()) {
+      h.createUpdate("DELETE FROM alert_groups WHERE group_key = ?").bind(0, groupKey).execute();
+    } else {
+      putJson("alert_groups", "group_key", groupKey, new AlertGroupRow(groupKey, alerts));
+    }
   }
 
   /** Replaces the row of key in a table of (key column, json) rows. */

@@ -79,6 +79,72 @@ class SqliteStoreTest {
   }
 
   @Test
+  void ruleGroups_roundTripInTheRevision_asRecordingAndAlertingRules() {
+    var group =
+        new dev.pilothouse.core.alerting.RuleGroup(
+            "node",
+            "rules/node.yml",
+            Duration.ofSeconds(30),
+            5,
+            List.of(
+                new dev.pilothouse.core.alerting.Rule.Recording(
+                    "job:up:sum", "sum by (job) (up)", Map.of("team", "infra")),
+                new dev.pilothouse.core.alerting.Rule.Alerting(
+                    "Down",
+                    "up == 0",
+                    Duration.ofMinutes(5),
+                    Duration.ofMinutes(1),
+                    Map.of("severity", "page"),
+                    Map.of("summary", "{{ $labels.instance }} down"))));
+    Spec base = spec();
+    Spec withRules =
+        new Spec(
+            base.proxy(),
+            base.services(),
+            base.notifications(),
+            base.metrics(),
+            base.flags(),
+            base.experiments(),
+            new dev.pilothouse.core.spec.AlertingSpec(List.of("rules/*.yml"), List.of(group)));
+    try (SqliteStore s = open()) {
+      s.append(withRules, "shop.yaml");
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.latest().orElseThrow().spec()).isEqualTo(withRules);
+    }
+  }
+
+  @Test
+  void alertStates_areKeptPerGroup_surviveReopen_andAnEmptyListRemovesTheGroup() {
+    var firing =
+        new dev.pilothouse.core.alerting.AlertState(
+            "Down",
+            Map.of("alertname", "Down", "instance", "a:1"),
+            Map.of("summary", "a:1 down"),
+            dev.pilothouse.core.alerting.AlertState.State.FIRING,
+            Instant.parse("2026-11-29T10:00:00Z"),
+            Instant.parse("2026-11-29T10:05:00Z"),
+            null,
+            null,
+            Double.NaN);
+    try (SqliteStore s = open()) {
+      s.save("rules.yml;node", List.of(firing));
+      s.save("rules.yml;other", List.of(firing));
+      s.save("rules.yml;other", List.of());
+    }
+    try (SqliteStore s = open()) {
+      var loaded = s.load();
+      assertThat(loaded).containsOnlyKeys("rules.yml;node");
+      var a = loaded.get("rules.yml;node").get(0);
+      assertThat(a.labels()).isEqualTo(firing.labels());
+      assertThat(a.state()).isEqualTo(firing.state());
+      assertThat(a.activeAt()).isEqualTo(firing.activeAt());
+      assertThat(a.firedAt()).isEqualTo(firing.firedAt());
+      assertThat(a.value()).isNaN();
+    }
+  }
+
+  @Test
   void rollouts_roundTripWithVerdictsAndSurviveReopen() {
     var plan =
         dev.pilothouse.core.spec.Strategy.Canary.of(

@@ -30,6 +30,15 @@ final class GoFormat {
     return g(v, -1);
   }
 
+  /** Go's strconv.FormatFloat(v, 'e', -1, 64): the shortest digits in exponent form. */
+  static String shortestE(double v) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      return g(v, -1);
+    }
+    Digits digs = v == 0 ? new Digits("0", 1) : digits(new BigDecimal(Double.toString(v)));
+    return (v < 0 || (v == 0 && 1 / v < 0) ? "-" : "") + e(digs, digs.d().length() - 1);
+  }
+
   /** Go's %g with a precision (prec < 0: shortest). */
   static String g(double v, int prec) {
     if (Double.isNaN(v)) {

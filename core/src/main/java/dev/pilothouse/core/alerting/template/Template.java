@@ -87,6 +87,11 @@ public final class Template {
     }
   }
 
+  /** A value as Prometheus's API writes an alert's value ({@code 1e+00}, {@code 1.2345e+03}). */
+  public static String apiValue(double v) {
+    return GoFormat.shortestE(v);
+  }
+
   /** A Prometheus duration (as in rule files: 1y2w3d4h5m6s7ms) in milliseconds; -1 if invalid. */
   public static long durationMs(String text) {
     return Humanize.durationMs(text);

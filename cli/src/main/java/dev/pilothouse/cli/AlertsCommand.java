@@ -1,0 +1,73 @@
+package dev.pilothouse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse alerts [-o json]}. */
+@Command(
+    name = "alerts",
+    description =
+        "List the pending and firing alerts of the spec's alerting rules: state, labels, value,"
+            + " since when, summary and runbook.")
+final class AlertsCommand implements Callable<Integer> {
+  @Mixin Common common;
+  @Mixin Output output;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    JsonNode data = common.client().alerts();
+    PrintWriter out = spec.commandLine().getOut();
+    if (output.json()) {
+      out.println(Output.json(data));
+      return ExitCodes.OK;
+    }
+    JsonNode alerts = data.path("alerts");
+    if (alerts.isEmpty()) {
+      out.println("no alerts pending or firing");
+      return ExitCodes.OK;
+    }
+    List<List<String>> t = new ArrayList<>();
+    t.add(List.of("ALERT", "STATE", "SINCE", "VALUE", "LABELS", "SUMMARY"));
+    Instant now = Instant.now();
+    for (JsonNode a : alerts) {
+      List<String> labels = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> l : a.path("labels").properties()) {
+        if (!l.getKey().equals("alertname")) {
+          labels.add(l.getKey() + "=" + l.getValue().asText());
+        }
+      }
+      String summary = a.path("annotations").path("summary").asText("");
+      String runbook = a.path("annotations").path("runbook_url").asText("");
+      t.add(
+          List.of(
+              a.path("labels").path("alertname").asText(),
+              a.path("state").asText(),
+              ago(now, a.path("activeAt").asText()),
+              a.path("value").asText(),
+              String.join(",", labels),
+              summary + (runbook.isEmpty() ? "" : " (runbook: " + runbook + ")")));
+    }
+    out.print(Output.table(t));
+    return ExitCodes.OK;
+  }
+
+  private static String ago(Instant now, String at) {
+    try {
+      long s = Duration.between(Instant.parse(at), now).toSeconds();
+      return s < 120 ? s + "s ago" : s < 7200 ? s / 60 + "m ago" : s / 3600 + "h ago";
+    } catch (java.time.format.DateTimeParseException e) {
+      return at;
+    }
+  }
+}

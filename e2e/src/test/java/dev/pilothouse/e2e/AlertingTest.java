@@ -1,0 +1,173 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.tsdb.Labels;
+import dev.pilothouse.tsdb.remote.WriteRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Alerting rules with a real daemon: a rule file named by the spec is evaluated on its interval, an
+ * alert goes pending then firing, shows in Prometheus's API, the ALERTS series and {@code
+ * pilothouse alerts}, survives {@code kill -9} of the daemon without firing again, and resolves
+ * when its condition ends. The condition is a gauge remote-written by the test.
+ */
+class AlertingTest {
+  @TempDir Path tmp;
+
+  static final String RULES =
+      """
+      groups:
+      - name: queue
+        interval: 1s
+        rules:
+        - record: queue:depth:max
+          expr: max by (queue) (queue_depth)
+        - alert: QueueBacklog
+          expr: queue:depth:max > 100
+          for: 3s
+          labels: {severity: page}
+          annotations:
+            summary: "{{ $labels.queue }} holds {{ $value | humanize }} jobs"
+            runbook_url: https://example.com/runbooks/queue
+      """;
+
+  static final String SPEC =
+      """
+      proxy: {port: 0}
+      metrics: {hostMetrics: false}
+      services:
+        idle: {command: sleep, args: ['600'], replicas: 0}
+      alerting:
+        ruleFiles: [rules/*.yml]
+      """;
+
+  final HttpClient http = HttpClient.newHttpClient();
+  final ObjectMapper json = new ObjectMapper();
+
+  void push(Harness h, double depth) throws Exception {
+    byte[] body =
+        org.xerial.snappy.Snappy.compress(
+            WriteRequest.encode(
+                List.of(
+                    new WriteRequest.TimeSeries(
+                        Labels.of("__name__", "queue_depth", "queue", "orders", "job", "worker"),
+                        new long[] {System.currentTimeMillis()},
+                        new double[] {depth}))));
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(h.client().base() + "/api/v1/write"))
+                .header(
+                    "Authorization",
+                    "Bearer " + Files.readString(h.stateDir.resolve("api-token")).trim())
+                .header("Content-Type", "application/x-protobuf")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+  }
+
+  JsonNode alerts(Harness h) throws Exception {
+    return json.readTree(h.ok("alerts", "-o", "json").out()).path("alerts");
+  }
+
+  long firingEvents(Harness h) {
+    return h.client().events(0, 1000).stream().filter(e -> e.type().equals("AlertFiring")).count();
+  }
+
+  @Test
+  void alert_firesOnce_survivesKill9_andResolves() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      Files.createDirectories(h.work.resolve("rules"));
+      Files.writeString(h.work.resolve("rules/queue.yml"), RULES);
+      Path spec = h.writeSpec("spec.yaml", SPEC);
+      h.up(spec);
+      push(h, 500);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(300))
+          .until(() -> alerts(h).path(0).path("state").asText().equals("firing"));
+      JsonNode firing = alerts(h).get(0);
+      assertThat(firing.path("labels").path("alertname").asText()).isEqualTo("QueueBacklog");
+      assertThat(firing.path("labels").path("severity").asText()).isEqualTo("page");
+      assertThat(firing.path("annotations").path("summary").asText())
+          .isEqualTo("orders holds 500 jobs");
+      assertThat(firing.path("value").asText()).isEqualTo("5e+02");
+      String activeAt = firing.path("activeAt").asText();
+
+      // The recording rule's series and ALERTS are in the store, as Prometheus writes them.
+      assertThat(h.ok("query", "queue:depth:max").out())
+          .contains("queue=\"orders\"")
+          .contains("500");
+      assertThat(h.ok("query", "ALERTS{alertstate=\"firing\"}").out())
+          .contains("alertname=\"QueueBacklog\"");
+      JsonNode rules = h.client().rules().path("groups").get(0);
+      assertThat(rules.path("file").asText()).isEqualTo("rules/queue.yml");
+      assertThat(rules.path("rules").get(1).path("state").asText()).isEqualTo("firing");
+      assertThat(rules.path("rules").get(1).path("health").asText()).isEqualTo("ok");
+      assertThat(h.ok("alerts").out())
+          .contains("QueueBacklog")
+          .contains("firing")
+          .contains("runbook: https://example.com/runbooks/queue");
+      assertThat(firingEvents(h)).isEqualTo(1);
+
+      // kill -9 and up again: still firing since the same moment, and no second notification.
+      Harness.signal(h.daemonPid(), "KILL");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !Harness.alive(h.daemonPid()));
+      h.up(spec);
+      Thread.sleep(3000); // three evaluations of the group in the new daemon
+      JsonNode again = alerts(h).get(0);
+      assertThat(again.path("state").asText()).isEqualTo("firing");
+      assertThat(again.path("activeAt").asText()).isEqualTo(activeAt);
+      assertThat(firingEvents(h)).isEqualTo(1);
+
+      // The condition ends: resolved once.
+      push(h, 3);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(300))
+          .until(() -> alerts(h).isEmpty());
+      List<Wire.Event> resolved =
+          h.client().events(0, 1000).stream()
+              .filter(e -> e.type().equals("AlertResolved"))
+              .toList();
+      assertThat(resolved).hasSize(1);
+      assertThat(resolved.get(0).message()).contains("QueueBacklog").contains("queue=\"orders\"");
+      assertThat(h.ok("alerts").out()).contains("no alerts pending or firing");
+    }
+  }
+
+  @Test
+  void aBadRuleFile_isRefusedAtApply_withItsLineAndColumn_andTheRunningRulesStay()
+      throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      Files.createDirectories(h.work.resolve("rules"));
+      Files.writeString(h.work.resolve("rules/queue.yml"), RULES);
+      Path spec = h.writeSpec("spec.yaml", SPEC);
+      h.up(spec);
+      Files.writeString(
+          h.work.resolve("rules/queue.yml"),
+          RULES.replace("queue:depth:max > 100", "queue:depth:max >"));
+      Harness.Result r = h.cli("apply", "-f", spec.toString());
+      assertThat(r.exit()).isNotZero();
+      assertThat(r.err()).contains("rules/queue.yml:8:").contains("could not parse expression");
+      assertThat(h.client().rules().path("groups").get(0).path("rules")).hasSize(2);
+      Harness.Result check = h.cli("rules", "check", h.work.resolve("rules/queue.yml").toString());
+      assertThat(check.exit()).isEqualTo(1);
+      assertThat(check.err()).contains("queue.yml:8:").contains("could not parse expression");
+    }
+  }
+}
