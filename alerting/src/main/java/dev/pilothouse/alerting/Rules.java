@@ -210,7 +210,8 @@ public final class Rules {
                 + (firing ? "firing" : "resolved")
                 + " "
                 + labels
-                + (summary.isEmpty() ? "" : ": " + summary),
+                + (summary.isEmpty() ? "" : (firing ? ": " : " (was: ") + summary)
+                + (summary.isEmpty() || firing ? "" : ")"),
             fields));
   }
 
