@@ -252,6 +252,15 @@ public final class Rules {
     return out;
   }
 
+  /** Every alert the rules hold now: pending, firing and resolved in the last 15 minutes. */
+  public synchronized List<AlertState> all() {
+    List<AlertState> out = new ArrayList<>();
+    for (GroupRun g : runs.values()) {
+      out.addAll(g.alerts());
+    }
+    return out;
+  }
+
   /** The pending and firing alerts of every rule (resolved ones are not listed). */
   public synchronized List<AlertState> alerts() {
     List<AlertState> out = new ArrayList<>();

@@ -38,7 +38,7 @@ final class AlertsCommand implements Callable<Integer> {
       return ExitCodes.OK;
     }
     List<List<String>> t = new ArrayList<>();
-    t.add(List.of("ALERT", "STATE", "SINCE", "VALUE", "LABELS", "SUMMARY"));
+    t.add(List.of("ALERT", "STATE", "SINCE", "VALUE", "LABELS", "MUTED BY", "SUMMARY"));
     Instant now = Instant.now();
     for (JsonNode a : alerts) {
       List<String> labels = new ArrayList<>();
@@ -54,12 +54,33 @@ final class AlertsCommand implements Callable<Integer> {
               a.path("labels").path("alertname").asText(),
               a.path("state").asText(),
               ago(now, a.path("activeAt").asText()),
-              a.path("value").asText(),
+              value(a.path("value").asText()),
               String.join(",", labels),
+              muted(a),
               summary + (runbook.isEmpty() ? "" : " (runbook: " + runbook + ")")));
     }
     out.print(Output.table(t));
     return ExitCodes.OK;
+  }
+
+  /** The value as people read it (the API writes Go's exponent form, 4.2e-01). */
+  private static String value(String v) {
+    try {
+      double d = Double.parseDouble(v);
+      return d == Math.rint(d) && Math.abs(d) < 1e15
+          ? Long.toString((long) d)
+          : String.format(java.util.Locale.ROOT, "%.4g", d);
+    } catch (NumberFormatException e) {
+      return v;
+    }
+  }
+
+  /** The silences and inhibiting alerts that keep an alert from being notified. */
+  private static String muted(JsonNode a) {
+    List<String> by = new ArrayList<>();
+    a.path("silencedBy").forEach(s -> by.add("silence " + s.asText()));
+    a.path("inhibitedBy").forEach(s -> by.add("inhibited by " + s.asText()));
+    return by.isEmpty() ? "-" : String.join(", ", by);
   }
 
   private static String ago(Instant now, String at) {

@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
       QueryCommand.class,
       AlertsCommand.class,
       RulesCommand.class,
+      SilenceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

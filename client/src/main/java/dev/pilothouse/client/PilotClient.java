@@ -192,6 +192,27 @@ public final class PilotClient {
     return get("/api/v1/rules", com.fasterxml.jackson.databind.JsonNode.class).path("data");
   }
 
+  /** Every silence, as Alertmanager's API v2 lists them. */
+  public com.fasterxml.jackson.databind.JsonNode silences() {
+    return get("/api/v2/silences", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Creates a silence from Alertmanager's JSON; returns its id. */
+  public String addSilence(com.fasterxml.jackson.databind.JsonNode silence) {
+    return post("/api/v2/silences", silence, com.fasterxml.jackson.databind.JsonNode.class)
+        .path("silenceID")
+        .asText();
+  }
+
+  /** Expires a silence now. */
+  public void expireSilence(String id) {
+    send(
+        request("/api/v2/silence/" + enc(id))
+            .header("X-Pilothouse-Client", "cli")
+            .DELETE()
+            .build());
+  }
+
   /** Every feature flag, as JSON objects (docs/flags.md). */
   public com.fasterxml.jackson.databind.JsonNode flags() {
     return get("/api/v1/flags", com.fasterxml.jackson.databind.JsonNode.class);

@@ -54,7 +54,8 @@ final class Api {
       dev.pilothouse.flags.FlagRollouts flagRollouts,
       String flagsToken,
       dev.pilothouse.experiment.Experiments experiments,
-      dev.pilothouse.alerting.Rules rules) {}
+      dev.pilothouse.alerting.Rules rules,
+      dev.pilothouse.alerting.routing.Router router) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -134,20 +135,14 @@ final class Api {
               config.routes.get("/api/v1/targets", ctx -> prom.handle(ctx, prom::targets));
               config.routes.get(
                   "/api/v1/status/buildinfo", ctx -> prom.handle(ctx, prom::buildinfo));
-              // Prometheus's rules and alerts API, so Grafana and amtool-style tools see them.
-              config.routes.get(
-                  "/api/v1/rules",
-                  ctx ->
-                      prom.handle(
-                          ctx,
-                          c ->
-                              dev.pilothouse.alerting.RulesJson.rules(
-                                  d.rules().groups(), ruleType(c.queryParam("type")))));
-              config.routes.get(
-                  "/api/v1/alerts",
-                  ctx ->
-                      prom.handle(
-                          ctx, c -> dev.pilothouse.alerting.RulesJson.alerts(d.rules().alerts())));
+              // Prometheus's rules and alerts API, Alertmanager's silences API.
+              AlertingApi alerting = new AlertingApi(d.rules(), d.router(), d.clock());
+              config.routes.get("/api/v1/rules", ctx -> prom.handle(ctx, alerting::rules));
+              config.routes.get("/api/v1/alerts", ctx -> prom.handle(ctx, alerting::alerts));
+              config.routes.get("/api/v2/silences", alerting::silences);
+              config.routes.post("/api/v2/silences", alerting::addSilence);
+              config.routes.get("/api/v2/silence/{id}", alerting::silence);
+              config.routes.delete("/api/v2/silence/{id}", alerting::expireSilence);
               config.routes.post("/api/v1/write", prom::write);
               // Grafana asks for exemplars next to queries; none are stored, so none are found.
               config.routes.get("/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
@@ -232,17 +227,6 @@ final class Api {
           "send JSON with Content-Type: application/json, or the token as 'Authorization: Bearer"
               + " TOKEN' (see docs/api.md)");
     }
-  }
-
-  /** Prometheus's {@code type} parameter of /api/v1/rules: alert, record or absent. */
-  private static String ruleType(String type) {
-    if (type == null || type.isEmpty()) {
-      return null;
-    }
-    if (!type.equals("alert") && !type.equals("record")) {
-      throw new ApiError(400, "type: must be 'alert' or 'record'", "leave it out for both");
-    }
-    return type;
   }
 
   private static boolean same(String given, String token) {

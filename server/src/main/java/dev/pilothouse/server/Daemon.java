@@ -87,6 +87,7 @@ public final class Daemon {
   private ScheduledExecutorService experimentLoop;
   private ScheduledExecutorService ruleLoop;
   private dev.pilothouse.alerting.Rules rules;
+  private dev.pilothouse.alerting.routing.Router router;
   private Traffic traffic;
   private Deployments deployments;
   private RolloutController rollouts;
@@ -273,6 +274,21 @@ public final class Daemon {
             store,
             clock,
             dev.pilothouse.alerting.Rules.Options.defaults());
+    router =
+        new dev.pilothouse.alerting.routing.Router(
+            () -> deployments.current().alerting().routingConfig(),
+            rules::all,
+            new dev.pilothouse.notify.AlertSenders(
+                dev.pilothouse.notify.AlertSenders.Policy.defaults()),
+            store,
+            clock,
+            new dev.pilothouse.alerting.routing.Router.Options(
+                () ->
+                    "http://"
+                        + options.apiHost()
+                        + ":"
+                        + (api == null ? options.apiPort() : api.port()),
+                Executors.newVirtualThreadPerTaskExecutor()));
     Api a =
         new Api(
             new Api.Deps(
@@ -294,7 +310,8 @@ public final class Daemon {
                 flagRollouts,
                 dir.token("flags-token"),
                 experiments,
-                rules));
+                rules,
+                router));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -509,10 +526,16 @@ public final class Daemon {
   private void tickRules() {
     try {
       rules.tick();
+      router.tick();
+      if (++routerTicks % 60 == 0) {
+        router.maintain();
+      }
     } catch (RuntimeException e) {
       log.error("rules tick failed", e);
     }
   }
+
+  private long routerTicks;
 
   private void tickExperiments() {
     try {

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /** The {@code alerting:} section: rule files, read when the spec is applied. */
 final class AlertingReader extends SectionReader {
-  static final List<String> ALERTING = List.of("ruleFiles", "evaluationInterval");
+  static final List<String> ALERTING =
+      List.of("ruleFiles", "evaluationInterval", "alertmanagerConfig");
 
   /** Files a spec's globs may match in all. */
   static final int MAX_FILES = 1_000;
@@ -47,7 +48,43 @@ final class AlertingReader extends SectionReader {
         read(p, at, path, interval, groups);
       }
     }
-    return new AlertingSpec(globs, groups);
+    String amFile = f.string("alertmanagerConfig").orElse("");
+    dev.pilothouse.core.alerting.routing.RoutingConfig routing = null;
+    if (!amFile.isEmpty()) {
+      routing =
+          routing(amFile, f.get("alertmanagerConfig").orElseThrow(), f.join("alertmanagerConfig"));
+    }
+    return new AlertingSpec(globs, groups, amFile, routing);
+  }
+
+  /** Reads the Alertmanager configuration file; its problems are the spec's. */
+  private dev.pilothouse.core.alerting.routing.RoutingConfig routing(
+      String file, Node at, String path) {
+    Path p = baseDir.resolve(file).normalize();
+    String shown = baseDir.relativize(p).toString();
+    String text;
+    try {
+      if (!Files.isRegularFile(p)) {
+        problems.at(
+            at,
+            path,
+            "file " + file + " does not exist",
+            "check the path; it is relative to the spec file");
+        return null;
+      }
+      if (Files.size(p) > AlertmanagerConfig.MAX_BYTES) {
+        problems.at(at, path, shown + " is larger than 1 MiB", "remove what is not needed");
+        return null;
+      }
+      text = Files.readString(p);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      problems.at(
+          at, path, "cannot read " + shown + ": " + e.getMessage(), "check its permissions");
+      return null;
+    }
+    AlertmanagerConfig.Parsed parsed = AlertmanagerConfig.read(shown, text);
+    parsed.errors().forEach(problems::add);
+    return parsed.config().orElse(null);
   }
 
   private void read(Path p, Node at, String path, Duration interval, List<RuleGroup> out) {

@@ -22,6 +22,8 @@ public final class SpecJson {
         .addModule(new JavaTimeModule())
         .addMixIn(Strategy.class, StrategyTypes.class)
         .addMixIn(dev.pilothouse.core.alerting.Rule.class, RuleTypes.class)
+        .addMixIn(
+            dev.pilothouse.core.alerting.routing.Receiver.Integration.class, IntegrationTypes.class)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -45,4 +47,25 @@ public final class SpecJson {
     @JsonSubTypes.Type(value = dev.pilothouse.core.alerting.Rule.Alerting.class, name = "alerting")
   })
   private interface RuleTypes {}
+
+  /** A receiver's integration is chosen by its "type", as Alertmanager names its configs. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.routing.Receiver.Webhook.class,
+        name = "webhook"),
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.routing.Receiver.Slack.class,
+        name = "slack"),
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.routing.Receiver.Email.class,
+        name = "email"),
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.routing.Receiver.PagerDuty.class,
+        name = "pagerduty"),
+    @JsonSubTypes.Type(
+        value = dev.pilothouse.core.alerting.routing.Receiver.Teams.class,
+        name = "msteams")
+  })
+  private interface IntegrationTypes {}
 }

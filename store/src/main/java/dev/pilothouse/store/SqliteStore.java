@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pilothouse.core.alerting.routing.RoutingRepository.Notified;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventChain;
 import dev.pilothouse.core.event.EventLog;
@@ -47,6 +48,7 @@ public final class SqliteStore
         dev.pilothouse.core.flags.FlagRepository,
         dev.pilothouse.core.experiment.ExperimentRepository,
         dev.pilothouse.core.alerting.AlertStateRepository,
+        dev.pilothouse.core.alerting.routing.RoutingRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -312,6 +314,81 @@ public final class SqliteStore
       h.createUpdate("DELETE FROM alert_groups WHERE group_key = ?").bind(0, groupKey).execute();
     } else {
       putJson("alert_groups", "group_key", groupKey, new AlertGroupRow(groupKey, alerts));
+    }
+  }
+
+  // ---- silences and the notification log
+
+  @Override
+  public synchronized List<dev.pilothouse.core.alerting.routing.Silence> silences() {
+    return allJson(
+        "silences", "id", dev.pilothouse.core.alerting.routing.Silence.class, "a silence");
+  }
+
+  @Override
+  public synchronized void saveSilence(dev.pilothouse.core.alerting.routing.Silence s) {
+    h.createUpdate("INSERT OR REPLACE INTO silences(id, ends_at, json) VALUES (?, ?, ?)")
+        .bind(0, s.id())
+        .bind(1, s.endsAt().toString())
+        .bind(2, write(s))
+        .execute();
+  }
+
+  @Override
+  public synchronized void purgeSilences(Instant expiredBefore) {
+    // ISO-8601 instants of one format compare as text; rows are read back to be exact.
+    for (var s : silences()) {
+      if (s.endsAt().isBefore(expiredBefore)) {
+        h.createUpdate("DELETE FROM silences WHERE id = ?").bind(0, s.id()).execute();
+      }
+    }
+  }
+
+  @Override
+  public synchronized Optional<Notified> notified(String key) {
+    return h.createQuery("SELECT json FROM notification_log WHERE log_key = ?")
+        .bind(0, key)
+        .mapTo(String.class)
+        .findOne()
+        .map(
+            text -> {
+              try {
+                return json.readValue(text, Notified.class);
+              } catch (JsonProcessingException e) {
+                throw new StoreException(
+                    "reading the notification log: " + e.getOriginalMessage(), e);
+              }
+            });
+  }
+
+  @Override
+  public synchronized void saveNotified(Notified n) {
+    h.createUpdate(
+            "INSERT OR REPLACE INTO notification_log(log_key, expires_at, json) VALUES (?, ?, ?)")
+        .bind(0, n.key())
+        .bind(1, n.expiresAt().toString())
+        .bind(2, write(n))
+        .execute();
+  }
+
+  @Override
+  public synchronized void purgeNotified(Instant now) {
+    List<String> gone =
+        h.createQuery("SELECT log_key, json FROM notification_log")
+            .map(
+                (rs, ctx) -> {
+                  try {
+                    Notified n = json.readValue(rs.getString("json"), Notified.class);
+                    return n.expiresAt().isBefore(now) ? n.key() : null;
+                  } catch (JsonProcessingException e) {
+                    return rs.getString("log_key"); // unreadable: drop it
+                  }
+                })
+            .list();
+    for (String k : gone) {
+      if (k != null) {
+        h.createUpdate("DELETE FROM notification_log WHERE log_key = ?").bind(0, k).execute();
+      }
     }
   }
 

@@ -1,23 +1,42 @@
 package dev.pilothouse.core.spec;
 
 import dev.pilothouse.core.alerting.RuleGroup;
+import dev.pilothouse.core.alerting.routing.RoutingConfig;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Alerting: the rule files a spec names and the groups read from them when it was applied (a
- * revision keeps the rules as they were, so undo restores them too).
+ * revision keeps the rules as they were, so undo restores them too), and where alerts go.
  *
  * @param ruleFiles the globs as written, relative to the spec file
  * @param groups the rule groups of every matching file, in file then group order
+ * @param alertmanagerConfig the Alertmanager configuration file as written ("" for none)
+ * @param routing what was read from it; null without one (alerts are then only events)
  */
-public record AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
+public record AlertingSpec(
+    List<String> ruleFiles,
+    List<RuleGroup> groups,
+    String alertmanagerConfig,
+    RoutingConfig routing) {
   public AlertingSpec {
     ruleFiles = ruleFiles == null ? List.of() : List.copyOf(ruleFiles);
     groups = groups == null ? List.of() : List.copyOf(groups);
+    alertmanagerConfig = alertmanagerConfig == null ? "" : alertmanagerConfig;
+  }
+
+  /** Rules without routing. */
+  public AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
+    this(ruleFiles, groups, "", null);
   }
 
   /** No rules. */
   public static AlertingSpec none() {
     return new AlertingSpec(List.of(), List.of());
+  }
+
+  /** The routing configuration, when the spec gives one. */
+  public Optional<RoutingConfig> routingConfig() {
+    return Optional.ofNullable(routing);
   }
 }

@@ -56,6 +56,15 @@ public final class SpecDiff {
   /** Rule groups added, removed or changed, and in a changed group which rules. */
   private static void rules(AlertingSpec before, AlertingSpec after, List<String> out) {
     compare("alerting.ruleFiles", before.ruleFiles(), after.ruleFiles(), out);
+    compare(
+        "alerting.alertmanagerConfig",
+        before.alertmanagerConfig(),
+        after.alertmanagerConfig(),
+        out);
+    if (!java.util.Objects.equals(before.routing(), after.routing())) {
+      // Receivers carry credentials: say that, not what, changed.
+      out.add("~ alerting.routing: (changed)");
+    }
     Map<String, dev.pilothouse.core.alerting.RuleGroup> old = new java.util.LinkedHashMap<>();
     before.groups().forEach(g -> old.put(g.name(), g));
     Map<String, dev.pilothouse.core.alerting.RuleGroup> now = new java.util.LinkedHashMap<>();

@@ -92,6 +92,22 @@ public final class Template {
     return GoFormat.shortestE(v);
   }
 
+  /**
+   * The value of a Go double-quoted string literal (with its quotes).
+   *
+   * @throws IllegalArgumentException when it is not one
+   */
+  public static String unquote(String literal) {
+    if (literal.length() < 2 || !literal.startsWith("\"") || !literal.endsWith("\"")) {
+      throw new IllegalArgumentException("not a quoted string: " + literal);
+    }
+    try {
+      return Exec.unquote(literal, () -> new TemplateException("bad escape in " + literal));
+    } catch (TemplateException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   /** A Prometheus duration (as in rule files: 1y2w3d4h5m6s7ms) in milliseconds; -1 if invalid. */
   public static long durationMs(String text) {
     return Humanize.durationMs(text);
