@@ -19,6 +19,8 @@ final class GroupRun {
   Instant lastEvaluation;
   Duration evaluationTime = Duration.ZERO;
   long missed;
+  long failures;
+  long evaluations;
   private Instant due;
 
   GroupRun(RuleGroup group, GroupRun previous, List<AlertState> restored) {
@@ -38,6 +40,11 @@ final class GroupRun {
     if (previous != null && previous.group.interval().equals(group.interval())) {
       this.due = previous.due;
       this.lastEvaluation = previous.lastEvaluation;
+    }
+    if (previous != null) {
+      this.failures = previous.failures; // counters run on across reloads
+      this.evaluations = previous.evaluations;
+      this.missed = previous.missed;
     }
   }
 
@@ -62,11 +69,12 @@ final class GroupRun {
   Instant due(Instant now) {
     long interval = group.interval().toMillis();
     if (due == null) {
+      // A new group (or a new daemon) evaluates at once, then on its aligned moments.
       long offset = Math.floorMod((long) group.key().hashCode(), interval);
       long t = now.toEpochMilli();
       long next = t - Math.floorMod(t - offset, interval) + interval;
       due = Instant.ofEpochMilli(next);
-      return null;
+      return now;
     }
     if (now.isBefore(due)) {
       return null;

@@ -126,6 +126,7 @@ public final class Rules {
         r.health = "ok";
         r.lastError = "";
       } catch (RuntimeException e) {
+        g.failures++;
         r.health = "err";
         r.lastError = e.getMessage() == null ? e.toString() : e.getMessage();
         log.debug("rule {} of group {}: {}", r.rule.name(), g.group.name(), r.lastError);
@@ -140,6 +141,7 @@ public final class Rules {
       }
     }
     g.lastEvaluation = at;
+    g.evaluations++;
     g.evaluationTime = Duration.ofNanos(System.nanoTime() - t0);
     save(g.group.key(), g.alerts());
   }
@@ -250,6 +252,67 @@ public final class Rules {
       out.add(new GroupStatus(g.group, g.lastEvaluation, g.evaluationTime, rules));
     }
     return out;
+  }
+
+  /** The rules' own metrics in Prometheus's text format (scraped with the daemon's). */
+  public synchronized String metricsText() {
+    StringBuilder b = new StringBuilder();
+    b.append("# HELP pilothouse_rule_group_evaluations_total Evaluations of each rule group.\n");
+    b.append("# TYPE pilothouse_rule_group_evaluations_total counter\n");
+    runs.values()
+        .forEach(g -> line(b, "pilothouse_rule_group_evaluations_total", g, g.evaluations));
+    b.append(
+        "# HELP pilothouse_rule_evaluation_failures_total Rule evaluations that failed, by group.\n");
+    b.append("# TYPE pilothouse_rule_evaluation_failures_total counter\n");
+    runs.values().forEach(g -> line(b, "pilothouse_rule_evaluation_failures_total", g, g.failures));
+    b.append(
+        "# HELP pilothouse_rule_group_iterations_missed_total Evaluations skipped because the"
+            + " previous one ran late.\n");
+    b.append("# TYPE pilothouse_rule_group_iterations_missed_total counter\n");
+    runs.values()
+        .forEach(g -> line(b, "pilothouse_rule_group_iterations_missed_total", g, g.missed));
+    b.append(
+        "# HELP pilothouse_rule_group_last_duration_seconds How long the group's last evaluation"
+            + " took.\n");
+    b.append("# TYPE pilothouse_rule_group_last_duration_seconds gauge\n");
+    runs.values()
+        .forEach(
+            g ->
+                line(
+                    b,
+                    "pilothouse_rule_group_last_duration_seconds",
+                    g,
+                    g.evaluationTime.toNanos() / 1e9));
+    b.append("# HELP pilothouse_alerts Alerts of the alerting rules by state.\n");
+    b.append("# TYPE pilothouse_alerts gauge\n");
+    Map<String, Long> byState = new java.util.TreeMap<>();
+    for (AlertState.State st : AlertState.State.values()) {
+      byState.put(st.word(), 0L);
+    }
+    for (GroupRun g : runs.values()) {
+      g.alerts().forEach(a -> byState.merge(a.state().word(), 1L, Long::sum));
+    }
+    byState.forEach(
+        (st, n) ->
+            b.append("pilothouse_alerts{state=\"")
+                .append(st)
+                .append("\"} ")
+                .append(n)
+                .append('\n'));
+    return b.toString();
+  }
+
+  private static void line(StringBuilder b, String name, GroupRun g, double v) {
+    b.append(name)
+        .append("{rule_group=\"")
+        .append(escape(g.group.file() + ";" + g.group.name()))
+        .append("\"} ")
+        .append(v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v))
+        .append('\n');
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
   }
 
   /** Every alert the rules hold now: pending, firing and resolved in the last 15 minutes. */

@@ -141,7 +141,8 @@ class RulesTest {
     run(r, Duration.ofSeconds(60));
     AlertState a = r.alerts().get(0);
     assertThat(a.state()).isEqualTo(State.FIRING);
-    assertThat(Duration.between(a.activeAt(), a.firedAt())).isEqualTo(Duration.ofSeconds(60));
+    assertThat(Duration.between(a.activeAt(), a.firedAt()))
+        .isBetween(Duration.ofSeconds(60), Duration.ofSeconds(75));
     assertThat(a.labels())
         .containsEntry("alertname", "InstanceDown")
         .containsEntry("severity", "page")
@@ -229,7 +230,7 @@ class RulesTest {
     groups = List.of(group(downRule(Duration.ofSeconds(30), Duration.ZERO)));
     Rules r = rules();
     run(r, Duration.ofSeconds(16));
-    Instant first = r.groups().get(0).lastEvaluation();
+    Instant first = r.alerts().get(0).activeAt(); // the evaluation that made it pending
     assertThat(store.at(first, "ALERTS"))
         .singleElement()
         .satisfies(
@@ -324,12 +325,12 @@ class RulesTest {
     groups = List.of(group(downRule(Duration.ZERO, Duration.ZERO)));
     Rules r = rules();
     run(r, Duration.ofMinutes(5));
-    // 20 evaluations in 5 minutes at 15 s; the alert changed once (new, firing at once).
+    // One evaluation at once, then 20 in 5 minutes at 15 s; the alert changed once (new, firing).
     long evaluations =
         store.appended.stream()
             .filter(e -> e.getValue().labels().get("__name__").equals("ALERTS"))
             .count();
-    assertThat(evaluations).isBetween(19L, 20L);
+    assertThat(evaluations).isBetween(20L, 21L);
     assertThat(repo.saves).isEqualTo(1);
   }
 

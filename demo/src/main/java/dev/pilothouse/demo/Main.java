@@ -103,6 +103,7 @@ public final class Main {
     server.createContext("/admin/faults", this::faults);
     server.createContext("/customer", this::customer);
     server.createContext("/buy", this::buy);
+    server.createContext("/hooks/alerts", this::alertHook);
     server.start();
     var timer =
         Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().unstarted(r));
@@ -183,6 +184,35 @@ public final class Main {
     }
     plain(ex, 200, bought ? "bought from " + version + "\n" : "looked at " + version + "\n");
     metrics.record(200, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * POST /hooks/alerts: an Alertmanager-style webhook receiver for the alerting example; prints one
+   * line per notification (status, group, alert count) to the instance's log.
+   */
+  private void alertHook(HttpExchange ex) throws IOException {
+    if (!ex.getRequestMethod().equals("POST")) {
+      plain(ex, 405, "POST an Alertmanager webhook message\n");
+      return;
+    }
+    byte[] body = ex.getRequestBody().readNBytes(1 << 20);
+    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    java.util.regex.Matcher status =
+        java.util.regex.Pattern.compile("\"status\":\"(\\w+)\"").matcher(text);
+    java.util.regex.Matcher key =
+        java.util.regex.Pattern.compile("\"groupKey\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(text);
+    int alerts = text.split("\"fingerprint\"", -1).length - 1;
+    System.out.println(
+        "demo: alert notification "
+            + (status.find() ? status.group(1) : "?")
+            + " "
+            + (key.find() ? key.group(1).replace("\\\"", "\"") : "?")
+            + " ("
+            + alerts
+            + " alert"
+            + (alerts == 1 ? "" : "s")
+            + ")");
+    plain(ex, 200, "ok\n");
   }
 
   /** GET /customer?id=N (as user x-user) reads one; POST /customer?id=N&name=X writes one. */

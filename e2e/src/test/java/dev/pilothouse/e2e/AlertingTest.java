@@ -53,7 +53,57 @@ class AlertingTest {
         idle: {command: sleep, args: ['600'], replicas: 0}
       alerting:
         ruleFiles: [rules/*.yml]
+        alertmanagerConfig: alertmanager.yml
       """;
+
+  /** Alertmanager's format: every alert to a webhook on loopback, grouped by alertname. */
+  static final String ROUTING =
+      """
+      route:
+        receiver: oncall
+        group_by: [alertname]
+        group_wait: 1s
+        group_interval: 2s
+        repeat_interval: 1h
+      receivers:
+        - name: oncall
+          webhook_configs: [{url: 'http://127.0.0.1:PORT/hook'}]
+      """;
+
+  final List<JsonNode> hooks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A webhook receiver on loopback; its port. */
+  int receiver() throws Exception {
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/hook",
+        x -> {
+          hooks.add(json.readTree(x.getRequestBody().readAllBytes()));
+          x.sendResponseHeaders(200, -1);
+          x.close();
+        });
+    server.start();
+    closeAfter = server;
+    return server.getAddress().getPort();
+  }
+
+  com.sun.net.httpserver.HttpServer closeAfter;
+
+  @org.junit.jupiter.api.AfterEach
+  void stopReceiver() {
+    if (closeAfter != null) {
+      closeAfter.stop(0);
+    }
+  }
+
+  /** The statuses of the notifications about the test's alert, in order. */
+  List<String> notified() {
+    return hooks.stream()
+        .filter(h -> h.path("groupKey").asText().contains("QueueBacklog"))
+        .map(h -> h.path("status").asText())
+        .toList();
+  }
 
   final HttpClient http = HttpClient.newHttpClient();
   final ObjectMapper json = new ObjectMapper();
@@ -80,8 +130,24 @@ class AlertingTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
   }
 
+  /** The test rule's alerts (the built-in rules about Pilothouse itself run too). */
   JsonNode alerts(Harness h) throws Exception {
-    return json.readTree(h.ok("alerts", "-o", "json").out()).path("alerts");
+    com.fasterxml.jackson.databind.node.ArrayNode out = json.createArrayNode();
+    for (JsonNode a : json.readTree(h.ok("alerts", "-o", "json").out()).path("alerts")) {
+      if (a.path("labels").path("alertname").asText().equals("QueueBacklog")) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
+  JsonNode group(Harness h, String name) {
+    for (JsonNode g : h.client().rules().path("groups")) {
+      if (g.path("name").asText().equals(name)) {
+        return g;
+      }
+    }
+    throw new AssertionError("no rule group " + name);
   }
 
   long firingEvents(Harness h) {
@@ -89,10 +155,14 @@ class AlertingTest {
   }
 
   @Test
-  void alert_firesOnce_survivesKill9_resolves_andABrokenRuleFileIsRefused() throws Exception {
+  void alert_isNotifiedOnce_silenced_survivesKill9_resolves_andABrokenRuleFileIsRefused()
+      throws Exception {
     try (Harness h = new Harness(tmp)) {
       Files.createDirectories(h.work.resolve("rules"));
       Files.writeString(h.work.resolve("rules/queue.yml"), RULES);
+      Files.writeString(
+          h.work.resolve("alertmanager.yml"),
+          ROUTING.replace("PORT", Integer.toString(receiver())));
       Path spec = h.writeSpec("spec.yaml", SPEC);
       h.up(spec);
       push(h, 500);
@@ -114,7 +184,13 @@ class AlertingTest {
           .contains("500");
       assertThat(h.ok("query", "ALERTS{alertstate=\"firing\"}").out())
           .contains("alertname=\"QueueBacklog\"");
-      JsonNode rules = h.client().rules().path("groups").get(0);
+      JsonNode rules = group(h, "queue");
+      assertThat(group(h, "pilothouse").path("file").asText())
+          .as("the built-in rules run beside the spec's")
+          .isEqualTo("builtin");
+      for (JsonNode r : group(h, "pilothouse").path("rules")) {
+        assertThat(r.path("health").asText()).as(r.path("name").asText()).isEqualTo("ok");
+      }
       assertThat(rules.path("file").asText()).isEqualTo("rules/queue.yml");
       assertThat(rules.path("rules").get(1).path("state").asText()).isEqualTo("firing");
       assertThat(rules.path("rules").get(1).path("health").asText()).isEqualTo("ok");
@@ -123,6 +199,32 @@ class AlertingTest {
           .contains("firing")
           .contains("runbook: https://example.com/runbooks/queue");
       assertThat(firingEvents(h)).isEqualTo(1);
+
+      // The route's receiver hears of it once, in Alertmanager's webhook format.
+      await().atMost(Duration.ofSeconds(10)).until(() -> !notified().isEmpty());
+      JsonNode hook =
+          hooks.stream()
+              .filter(x -> x.path("groupKey").asText().contains("QueueBacklog"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(hook.path("version").asText()).isEqualTo("4");
+      assertThat(hook.path("status").asText()).isEqualTo("firing");
+      assertThat(hook.path("groupKey").asText()).isEqualTo("{}:{alertname=\"QueueBacklog\"}");
+      assertThat(hook.path("alerts").get(0).path("labels").path("queue").asText())
+          .isEqualTo("orders");
+
+      // A silence mutes it (shown by 'alerts'); expiring it ends that.
+      String silence =
+          h.ok("silence", "add", "alertname=QueueBacklog", "--duration", "1h", "--comment", "drill")
+              .out()
+              .trim();
+      assertThat(h.ok("silence", "list").out()).contains(silence).contains("active");
+      assertThat(alerts(h).get(0).path("silencedBy").get(0).asText()).isEqualTo(silence);
+      h.ok("silence", "expire", silence);
+      assertThat(alerts(h).get(0).path("silencedBy")).isEmpty();
+      // As in Alertmanager: a silence that ends on a still-firing alert brings it back to the
+      // receiver at the group's next flush.
+      await().atMost(Duration.ofSeconds(10)).until(() -> notified().size() == 2);
 
       // kill -9 and up again: still firing since the same moment, and no second notification.
       Harness.signal(h.daemonPid(), "KILL");
@@ -133,6 +235,9 @@ class AlertingTest {
       assertThat(again.path("state").asText()).isEqualTo("firing");
       assertThat(again.path("activeAt").asText()).isEqualTo(activeAt);
       assertThat(firingEvents(h)).isEqualTo(1);
+      assertThat(notified())
+          .as("the notification log survived: nothing sent again")
+          .containsExactly("firing", "firing");
 
       // The condition ends: resolved once.
       push(h, 3);
@@ -146,7 +251,9 @@ class AlertingTest {
               .toList();
       assertThat(resolved).hasSize(1);
       assertThat(resolved.get(0).message()).contains("QueueBacklog").contains("queue=\"orders\"");
-      assertThat(h.ok("alerts").out()).contains("no alerts pending or firing");
+      assertThat(h.ok("alerts").out()).doesNotContain("QueueBacklog");
+      await().atMost(Duration.ofSeconds(10)).until(() -> notified().size() == 3);
+      assertThat(notified()).containsExactly("firing", "firing", "resolved");
 
       // A broken rule file is refused at apply with its line; the running rules stay.
       Files.writeString(
@@ -155,7 +262,7 @@ class AlertingTest {
       Harness.Result r = h.cli("apply", "-f", spec.toString());
       assertThat(r.exit()).isNotZero();
       assertThat(r.err()).contains("rules/queue.yml:8:").contains("could not parse expression");
-      assertThat(h.client().rules().path("groups").get(0).path("rules")).hasSize(2);
+      assertThat(group(h, "queue").path("rules")).hasSize(2);
       Harness.Result check = h.cli("rules", "check", h.work.resolve("rules/queue.yml").toString());
       assertThat(check.exit()).isEqualTo(1);
       assertThat(check.err()).contains("queue.yml:8:").contains("could not parse expression");

@@ -380,6 +380,8 @@ final class Api {
           .append('\n');
     }
     b.append(d.traffic().metricsText());
+    b.append(d.rules().metricsText());
+    b.append(d.router().metricsText());
     return b.toString();
   }
 

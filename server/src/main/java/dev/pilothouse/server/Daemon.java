@@ -88,6 +88,7 @@ public final class Daemon {
   private ScheduledExecutorService ruleLoop;
   private dev.pilothouse.alerting.Rules rules;
   private dev.pilothouse.alerting.routing.Router router;
+  private dev.pilothouse.alerting.routing.Forwarder forwarder;
   private Traffic traffic;
   private Deployments deployments;
   private RolloutController rollouts;
@@ -266,9 +267,10 @@ public final class Daemon {
     experiments =
         new dev.pilothouse.experiment.Experiments(
             () -> deployments.current(), this::queryAt, store, store, clock);
+    RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
     rules =
         new dev.pilothouse.alerting.Rules(
-            () -> deployments.current().alerting().groups(),
+            ruleGroups,
             new TsdbRuleStore(telemetry),
             store,
             store,
@@ -289,6 +291,18 @@ public final class Daemon {
                         + ":"
                         + (api == null ? options.apiPort() : api.port()),
                 Executors.newVirtualThreadPerTaskExecutor()));
+    forwarder =
+        new dev.pilothouse.alerting.routing.Forwarder(
+            () -> deployments.current().alerting().alertmanagers(),
+            rules::all,
+            clock,
+            Executors.newVirtualThreadPerTaskExecutor(),
+            () ->
+                "http://"
+                    + options.apiHost()
+                    + ":"
+                    + (api == null ? options.apiPort() : api.port())
+                    + "/api/v1/alerts");
     Api a =
         new Api(
             new Api.Deps(
@@ -337,11 +351,12 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("experiments").daemon().unstarted(r));
     experimentLoop.scheduleWithFixedDelay(this::tickExperiments, 1, 1, TimeUnit.SECONDS);
-    // Rule groups are evaluated on a thread of their own, each on its interval.
+    // Rule groups are evaluated on a thread of their own, each on its interval; the router's
+    // group_wait and group_interval are kept to a quarter of a second.
     ruleLoop =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("rules").daemon().unstarted(r));
-    ruleLoop.scheduleWithFixedDelay(this::tickRules, 1, 1, TimeUnit.SECONDS);
+    ruleLoop.scheduleWithFixedDelay(this::tickRules, 1000, 250, TimeUnit.MILLISECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -527,7 +542,8 @@ public final class Daemon {
     try {
       rules.tick();
       router.tick();
-      if (++routerTicks % 60 == 0) {
+      forwarder.tick();
+      if (++routerTicks % 240 == 0) {
         router.maintain();
       }
     } catch (RuntimeException e) {

@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /** The {@code alerting:} section: rule files, read when the spec is applied. */
 final class AlertingReader extends SectionReader {
   static final List<String> ALERTING =
-      List.of("ruleFiles", "evaluationInterval", "alertmanagerConfig");
+      List.of(
+          "ruleFiles", "evaluationInterval", "alertmanagerConfig", "alertmanagers", "builtinRules");
 
   /** Files a spec's globs may match in all. */
   static final int MAX_FILES = 1_000;
@@ -54,7 +55,16 @@ final class AlertingReader extends SectionReader {
       routing =
           routing(amFile, f.get("alertmanagerConfig").orElseThrow(), f.join("alertmanagerConfig"));
     }
-    return new AlertingSpec(globs, groups, amFile, routing);
+    List<String> forward = urls(f, "alertmanagers");
+    if (forward.size() > 16) {
+      problems.at(
+          f.get("alertmanagers").orElseThrow(),
+          f.join("alertmanagers"),
+          "at most 16 Alertmanagers",
+          "give the ones of one cluster");
+    }
+    return new AlertingSpec(
+        globs, groups, amFile, routing, forward, f.bool("builtinRules").orElse(true));
   }
 
   /** Reads the Alertmanager configuration file; its problems are the spec's. */

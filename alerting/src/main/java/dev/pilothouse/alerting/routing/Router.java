@@ -289,11 +289,58 @@ public final class Router {
     }
     try {
       sender.send(in, n);
+      count(sent, in.kind());
       return true;
     } catch (Exception e) {
+      count(failed, in.kind());
       log.warn("notifying receiver {} ({}) failed: {}", receiver, in.kind(), e.getMessage());
       return false;
     }
+  }
+
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> sent =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> failed =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static void count(Map<String, java.util.concurrent.atomic.AtomicLong> m, String kind) {
+    m.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+  }
+
+  /** The router's own metrics in Prometheus's text format. */
+  public String metricsText() {
+    StringBuilder b = new StringBuilder();
+    b.append("# HELP pilothouse_notifications_total Notifications delivered, by integration.\n");
+    b.append("# TYPE pilothouse_notifications_total counter\n");
+    for (String kind : List.of("webhook", "slack", "email", "pagerduty", "msteams")) {
+      b.append("pilothouse_notifications_total{integration=\"").append(kind).append("\"} ");
+      b.append(sent.getOrDefault(kind, new java.util.concurrent.atomic.AtomicLong()).get())
+          .append('\n');
+    }
+    b.append(
+        "# HELP pilothouse_notifications_failed_total Notifications that failed after their"
+            + " retries, by integration.\n");
+    b.append("# TYPE pilothouse_notifications_failed_total counter\n");
+    for (String kind : List.of("webhook", "slack", "email", "pagerduty", "msteams")) {
+      b.append("pilothouse_notifications_failed_total{integration=\"").append(kind).append("\"} ");
+      b.append(failed.getOrDefault(kind, new java.util.concurrent.atomic.AtomicLong()).get())
+          .append('\n');
+    }
+    Instant now = clock.instant();
+    Map<String, Long> byState = new TreeMap<>(Map.of("active", 0L, "pending", 0L, "expired", 0L));
+    synchronized (this) {
+      silences.values().forEach(s -> byState.merge(s.state(now), 1L, Long::sum));
+    }
+    b.append("# HELP pilothouse_silences Silences by state.\n");
+    b.append("# TYPE pilothouse_silences gauge\n");
+    byState.forEach(
+        (st, n) ->
+            b.append("pilothouse_silences{state=\"")
+                .append(st)
+                .append("\"} ")
+                .append(n)
+                .append('\n'));
+    return b.toString();
   }
 
   /** Alertmanager's DedupStage: whether this integration must hear about the group now. */

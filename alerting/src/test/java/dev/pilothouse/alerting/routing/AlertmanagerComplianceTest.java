@@ -221,6 +221,87 @@ class AlertmanagerComplianceTest {
     }
   }
 
+  @Test
+  void forwardedAlerts_reachARealAlertmanager_firingThenResolved(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(Files.isExecutable(ALERTMANAGER), "prometheus-alertmanager is installed by ./test");
+    Files.writeString(
+        dir.resolve("am.yml"), "route: {receiver: none}\nreceivers: [{name: none}]\n");
+    int port = freePort();
+    Process am =
+        new ProcessBuilder(
+                ALERTMANAGER.toString(),
+                "--config.file=" + dir.resolve("am.yml"),
+                "--storage.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port,
+                "--cluster.listen-address=",
+                "--log.level=warn")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("am.log").toFile())
+            .start();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + port;
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  http.send(
+                              HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
+                              HttpResponse.BodyHandlers.discarding())
+                          .statusCode()
+                      == 200);
+      Instant now = Instant.now();
+      List<AlertState> states = new CopyOnWriteArrayList<>();
+      Map<String, String> l = Map.of("alertname", "Backlog", "queue", "orders");
+      states.add(
+          new AlertState(
+              "Backlog",
+              l,
+              Map.of("summary", "500 jobs"),
+              AlertState.State.FIRING,
+              now,
+              now,
+              null,
+              null,
+              500));
+      Forwarder f =
+          new Forwarder(
+              () -> List.of(base), () -> states, Instant::now, Runnable::run, () -> "http://x");
+      f.tick();
+      ObjectMapper json = new ObjectMapper();
+      JsonNode got =
+          json.readTree(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/api/v2/alerts")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      assertThat(got).hasSize(1);
+      assertThat(got.get(0).path("labels").path("queue").asText()).isEqualTo("orders");
+      assertThat(got.get(0).path("annotations").path("summary").asText()).isEqualTo("500 jobs");
+      assertThat(got.get(0).path("status").path("state").asText()).isEqualTo("active");
+      states.set(
+          0,
+          new AlertState(
+              "Backlog", l, Map.of(), AlertState.State.INACTIVE, now, now, Instant.now(), null, 3));
+      f.tick();
+      JsonNode after =
+          json.readTree(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/api/v2/alerts?active=true"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      assertThat(after).as("resolved: no longer active in the Alertmanager").isEmpty();
+    } finally {
+      am.destroy();
+      if (!am.waitFor(10, TimeUnit.SECONDS)) {
+        am.destroyForcibly();
+      }
+    }
+  }
+
   private static String line(Notification n, ObjectMapper json) {
     List<String> alerts = new ArrayList<>();
     for (Notification.Alert a : n.alerts()) {

@@ -13,21 +13,27 @@ import java.util.Optional;
  * @param groups the rule groups of every matching file, in file then group order
  * @param alertmanagerConfig the Alertmanager configuration file as written ("" for none)
  * @param routing what was read from it; null without one (alerts are then only events)
+ * @param alertmanagers URLs of existing Alertmanagers that get every alert too (API v2)
+ * @param builtinRules whether Pilothouse's rules about itself run (true unless turned off)
  */
 public record AlertingSpec(
     List<String> ruleFiles,
     List<RuleGroup> groups,
     String alertmanagerConfig,
-    RoutingConfig routing) {
+    RoutingConfig routing,
+    List<String> alertmanagers,
+    Boolean builtinRules) {
   public AlertingSpec {
+    builtinRules = builtinRules == null ? Boolean.TRUE : builtinRules; // older revisions: on
     ruleFiles = ruleFiles == null ? List.of() : List.copyOf(ruleFiles);
     groups = groups == null ? List.of() : List.copyOf(groups);
     alertmanagerConfig = alertmanagerConfig == null ? "" : alertmanagerConfig;
+    alertmanagers = alertmanagers == null ? List.of() : List.copyOf(alertmanagers);
   }
 
   /** Rules without routing. */
   public AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
-    this(ruleFiles, groups, "", null);
+    this(ruleFiles, groups, "", null, List.of(), true);
   }
 
   /** No rules. */

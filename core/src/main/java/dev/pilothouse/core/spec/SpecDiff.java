@@ -61,6 +61,8 @@ public final class SpecDiff {
         before.alertmanagerConfig(),
         after.alertmanagerConfig(),
         out);
+    compare("alerting.alertmanagers", before.alertmanagers(), after.alertmanagers(), out);
+    compare("alerting.builtinRules", before.builtinRules(), after.builtinRules(), out);
     if (!java.util.Objects.equals(before.routing(), after.routing())) {
       // Receivers carry credentials: say that, not what, changed.
       out.add("~ alerting.routing: (changed)");
