@@ -79,12 +79,14 @@ final class GroupRun {
     if (now.isBefore(due)) {
       return null;
     }
-    // The latest scheduled moment at or before now; those skipped count as missed.
+    // The latest scheduled moment at or before now; those skipped count as missed. The group
+    // is evaluated at the moment it actually runs (a tick after its slot), so that a sample
+    // that arrived between the slot and the tick is already seen.
     long behind = (now.toEpochMilli() - due.toEpochMilli()) / interval;
     missed += behind;
     Instant at = due.plusMillis(behind * interval);
     due = at.plusMillis(interval);
-    return at;
+    return now;
   }
 
   /** The alerts of every alerting rule of the group, for keeping in the store. */

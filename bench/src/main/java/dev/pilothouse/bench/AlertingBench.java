@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.xerial.snappy.Snappy;
 
@@ -23,15 +22,16 @@ import org.xerial.snappy.Snappy;
  * The programs behind bench/alerting.sh.
  *
  * <ul>
- *   <li>{@code rules N GROUPS FILE}: a rule file of N alerting rules in GROUPS groups (15 s), each
+ *   <li>{@code rules N GROUPS DIR}: N alerting rules in GROUPS groups (15 s, a file each), each
  *       over its own series: {@code bench_value{i="k"} > 50} held for 1 m, with a templated
  *       summary; plus a group "latency" (1 s) with {@code bench_latency > 0}.
  *   <li>{@code push URL N}: remote-writes the current value of N series (half of them above the
  *       threshold) and {@code bench_latency 0}.
  *   <li>{@code evaluation URL}: the summed evaluationTime of the "bench" groups in /api/v1/rules
  *       (the same API in Prometheus and Pilothouse), and the number of firing or pending alerts.
- *   <li>{@code latency URL PORT RUN}: listens for webhooks on PORT, pushes {@code
- *       bench_latency{run="RUN"} 1} and prints the seconds until its notification arrives.
+ *   <li>{@code latency URL PORT RUNS}: listens for webhooks on PORT and, RUNS times, pushes {@code
+ *       bench_latency{run="K"} 1} (a new alert in a new group each time) and prints the seconds
+ *       until its notification arrives.
  * </ul>
  */
 public final class AlertingBench {
@@ -42,15 +42,16 @@ public final class AlertingBench {
       case "rules" -> rules(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Path.of(args[3]));
       case "push" -> push(args[1], Integer.parseInt(args[2]), 0, "0");
       case "evaluation" -> evaluation(args[1]);
-      case "latency" -> latency(args[1], Integer.parseInt(args[2]), args[3]);
+      case "latency" -> latency(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
       default -> throw new IllegalArgumentException("rules, push, evaluation or latency");
     }
   }
 
-  static void rules(int n, int groups, Path file) throws Exception {
-    StringBuilder sb = new StringBuilder("groups:\n");
+  static void rules(int n, int groups, Path dir) throws Exception {
+    // One file per group, as users split them (a file is limited to 1 MiB).
     int per = (n + groups - 1) / groups;
     for (int g = 0; g < groups; g++) {
+      StringBuilder sb = new StringBuilder("groups:\n");
       sb.append("- name: bench-").append(g).append("\n  interval: 15s\n  rules:\n");
       for (int i = g * per; i < Math.min(n, (g + 1) * per); i++) {
         sb.append("  - alert: BenchHigh").append(i).append('\n');
@@ -59,10 +60,12 @@ public final class AlertingBench {
         sb.append("    labels: {severity: ticket}\n");
         sb.append("    annotations: {summary: '{{ $labels.i }} at {{ $value | humanize }}'}\n");
       }
+      Files.writeString(dir.resolve("bench-" + g + ".yml"), sb);
     }
-    sb.append("- name: latency\n  interval: 1s\n  rules:\n");
-    sb.append("  - alert: BenchLatency\n    expr: bench_latency > 0\n");
-    Files.writeString(file, sb);
+    Files.writeString(
+        dir.resolve("latency.yml"),
+        "groups:\n- name: latency\n  interval: 1s\n  rules:\n"
+            + "  - alert: BenchLatency\n    expr: bench_latency > 0\n");
   }
 
   static void push(String url, int n, double latency, String run) throws Exception {
@@ -137,31 +140,41 @@ public final class AlertingBench {
         unhealthy);
   }
 
-  static void latency(String base, int port, String run) throws Exception {
-    CountDownLatch got = new CountDownLatch(1);
-    long[] at = new long[1];
+  static void latency(String base, int port, int runs) throws Exception {
+    java.util.Map<String, Long> arrived = new java.util.concurrent.ConcurrentHashMap<>();
     HttpServer hook = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     hook.createContext(
         "/hook",
         x -> {
           String body = new String(x.getRequestBody().readAllBytes());
-          if (body.contains("BenchLatency")
-              && body.contains("\"firing\"")
-              && body.contains("\"run\":\"" + run + "\"")) {
-            at[0] = System.nanoTime();
-            got.countDown();
+          java.util.regex.Matcher m =
+              java.util.regex.Pattern.compile("\"run\":\"(\\d+)\"").matcher(body);
+          if (body.contains("BenchLatency") && body.contains("\"status\":\"firing\"") && m.find()) {
+            arrived.putIfAbsent(m.group(1), System.nanoTime());
           }
           x.sendResponseHeaders(200, -1);
           x.close();
         });
     hook.start();
     try {
-      long t0 = System.nanoTime();
-      push(base + "/api/v1/write", 0, 1, run);
-      if (!got.await(60, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("no notification within 60 s");
+      List<Double> seconds = new ArrayList<>();
+      for (int run = 1; run <= runs; run++) {
+        String key = Integer.toString(run);
+        long t0 = System.nanoTime();
+        push(base + "/api/v1/write", 0, 1, key); // a new alert, in a new group (group_by run)
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+        while (!arrived.containsKey(key) && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+        if (!arrived.containsKey(key)) {
+          throw new IllegalStateException("no notification of run " + run + " within 60 s");
+        }
+        seconds.add((arrived.get(key) - t0) / 1e9);
+        Thread.sleep(700); // a different phase of the 1 s evaluation for the next run
       }
-      System.out.printf(Locale.ROOT, "latency_s=%.3f%n", (at[0] - t0) / 1e9);
+      for (double v : seconds) {
+        System.out.printf(Locale.ROOT, "latency_s=%.3f%n", v);
+      }
     } finally {
       hook.stop(0);
     }

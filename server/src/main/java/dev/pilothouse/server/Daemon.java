@@ -352,11 +352,12 @@ public final class Daemon {
             r -> Thread.ofPlatform().name("experiments").daemon().unstarted(r));
     experimentLoop.scheduleWithFixedDelay(this::tickExperiments, 1, 1, TimeUnit.SECONDS);
     // Rule groups are evaluated on a thread of their own, each on its interval; the router's
-    // group_wait and group_interval are kept to a quarter of a second.
+    // group_wait and group_interval are kept to a tenth of a second (a tick between two
+    // evaluations only looks at which groups are due).
     ruleLoop =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("rules").daemon().unstarted(r));
-    ruleLoop.scheduleWithFixedDelay(this::tickRules, 1000, 250, TimeUnit.MILLISECONDS);
+    ruleLoop.scheduleWithFixedDelay(this::tickRules, 1000, 100, TimeUnit.MILLISECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -543,7 +544,7 @@ public final class Daemon {
       rules.tick();
       router.tick();
       forwarder.tick();
-      if (++routerTicks % 240 == 0) {
+      if (++routerTicks % 600 == 0) {
         router.maintain();
       }
     } catch (RuntimeException e) {

@@ -134,6 +134,7 @@ public final class Router {
     if (c == null) {
       tree = null;
       groups.clear();
+      groupsFresh = false;
       return;
     }
     tree = new RouteNode(c.route(), null);
@@ -146,15 +147,32 @@ public final class Router {
     // Groups are made afresh from the alerts on the next ingest; the notification log keeps
     // them from notifying again what their receivers already know.
     groups.clear();
+    groupsFresh = false;
   }
+
+  /** The alerts of the last tick by identity: the rules make new ones only when they evaluate. */
+  private Map<AlertState, Group.Held> lastTick = new java.util.IdentityHashMap<>();
+
+  /** Whether the groups were filled from the alerts since they were last cleared. */
+  private boolean groupsFresh;
 
   /** Firing and recently resolved alerts of the rules; vanished ones count as resolved now. */
   private void ingest(Instant now) {
     Map<String, Group.Held> current = new HashMap<>();
+    Map<AlertState, Group.Held> thisTick = new java.util.IdentityHashMap<>();
+    boolean changed = false;
     for (AlertState a : source.get()) {
       if (a.state() == AlertState.State.PENDING) {
         continue;
       }
+      Group.Held known = lastTick.get(a);
+      if (known != null) {
+        // The very alert of the last tick (the rules have not evaluated it since).
+        current.put(known.fingerprint(), known);
+        thisTick.put(a, known);
+        continue;
+      }
+      changed = true;
       Instant ends = a.state() == AlertState.State.INACTIVE ? a.resolvedAt() : null;
       Instant starts = a.firedAt() != null ? a.firedAt() : a.activeAt();
       String fp = Fingerprints.of(a.labels());
@@ -164,12 +182,15 @@ public final class Router {
               && Objects.equals(old.endsAt(), ends)
               && old.annotations().equals(a.annotations())
               && old.startsAt().equals(starts);
-      current.put(
-          fp,
-          same ? old : new Group.Held(fp, a.labels(), a.annotations(), starts, ends, ++versions));
+      Group.Held held =
+          same ? old : new Group.Held(fp, a.labels(), a.annotations(), starts, ends, ++versions);
+      current.put(fp, held);
+      thisTick.put(a, held);
     }
+    lastTick = thisTick;
     for (Group.Held old : seen.values()) {
       if (!current.containsKey(old.fingerprint()) && old.endsAt() == null) {
+        changed = true;
         current.put(
             old.fingerprint(),
             new Group.Held(
@@ -181,10 +202,14 @@ public final class Router {
                 ++versions));
       }
     }
+    if (!changed && current.size() == seen.size() && groupsFresh) {
+      return; // nothing new since the last tick: the groups hold it already
+    }
     seen = current;
     if (tree == null) {
       return;
     }
+    groupsFresh = true;
     for (Group.Held h : current.values()) {
       for (RouteNode r : tree.match(h.labels())) {
         Map<String, String> gl = r.groupLabels(h.labels());
@@ -293,7 +318,7 @@ public final class Router {
       return true;
     } catch (Exception e) {
       count(failed, in.kind());
-      log.warn("notifying receiver {} ({}) failed: {}", receiver, in.kind(), e.getMessage());
+      log.warn("notifying receiver {} ({}) failed: {}", receiver, in.kind(), e.toString());
       return false;
     }
   }
