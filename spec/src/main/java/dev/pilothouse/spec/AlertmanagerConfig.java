@@ -599,20 +599,7 @@ public final class AlertmanagerConfig {
   // ---- field helpers (Alertmanager's names are exact)
 
   private void strict(Node.MapNode m, String path, List<String> known) {
-    for (Node.Entry e : m.entries().values()) {
-      if (!known.contains(e.key())) {
-        String hint =
-            Suggest.nearest(e.key(), known)
-                .map(x -> "did you mean '" + x + "'?")
-                .orElse("known fields: " + String.join(", ", known));
-        problems.add(
-            e.line(),
-            e.column(),
-            path.isEmpty() ? e.key() : path + "." + e.key(),
-            "unknown field '" + e.key() + "'",
-            hint);
-      }
-    }
+    problems.unknownKeys(m, path, known);
   }
 
   private Node.MapNode map(Node.MapNode m, String field, String path) {

@@ -21,6 +21,27 @@ final class Problems {
     errors.add(e);
   }
 
+  /**
+   * Reports every key of m that is not one of known, exactly (as Prometheus's and Alertmanager's
+   * strict YAML decoding does), with the nearest known key as the hint.
+   */
+  void unknownKeys(Node.MapNode m, String path, List<String> known) {
+    for (Node.Entry e : m.entries().values()) {
+      if (!known.contains(e.key())) {
+        String hint =
+            Suggest.nearest(e.key(), known)
+                .map(s -> "did you mean '" + s + "'?")
+                .orElse("known fields: " + String.join(", ", known));
+        add(
+            e.line(),
+            e.column(),
+            path.isEmpty() ? e.key() : path + "." + e.key(),
+            "unknown field '" + e.key() + "'",
+            hint);
+      }
+    }
+  }
+
   void at(Node n, String path, String message, String hint) {
     add(n.line(), n.column(), path, message, hint);
   }

@@ -105,22 +105,8 @@ public final class RuleFiles {
         : new Parsed(List.of(), problems.list());
   }
 
-  /** Unknown keys are errors, as Prometheus's strict YAML decoding makes them. */
   private void strict(Node.MapNode m, String path, List<String> known) {
-    for (Node.Entry e : m.entries().values()) {
-      if (!known.contains(e.key())) {
-        String hint =
-            Suggest.nearest(e.key(), known)
-                .map(s -> "did you mean '" + s + "'?")
-                .orElse("known fields: " + String.join(", ", known));
-        problems.add(
-            e.line(),
-            e.column(),
-            path.isEmpty() ? e.key() : path + "." + e.key(),
-            "unknown field '" + e.key() + "'",
-            hint);
-      }
-    }
+    problems.unknownKeys(m, path, known);
   }
 
   private void groups(Node n, List<RuleGroup> out) {

@@ -102,6 +102,41 @@ class AlertmanagerComplianceTest {
     }
   }
 
+  /** Starts Debian's Alertmanager with DIR/am.yml on a loopback port, ready to take alerts. */
+  static Process alertmanager(Path dir, int port) throws Exception {
+    Process am =
+        new ProcessBuilder(
+                ALERTMANAGER.toString(),
+                "--config.file=" + dir.resolve("am.yml"),
+                "--storage.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port,
+                "--cluster.listen-address=",
+                "--log.level=warn")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("am.log").toFile())
+            .start();
+    HttpClient http = HttpClient.newHttpClient();
+    URI ready = URI.create("http://127.0.0.1:" + port + "/-/ready");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(
+            () ->
+                http.send(
+                            HttpRequest.newBuilder(ready).build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200);
+    return am;
+  }
+
+  static void stop(Process am) throws InterruptedException {
+    am.destroy();
+    if (!am.waitFor(10, TimeUnit.SECONDS)) {
+      am.destroyForcibly();
+    }
+  }
+
   /** A notification reduced to what both must agree on, as one comparable line. */
   static String line(
       String receiver, String groupKey, Object groupLabels, Object common, List<String> alerts) {
@@ -141,32 +176,9 @@ class AlertmanagerComplianceTest {
     String config = CONFIG.replace("PORT", Integer.toString(hooks.getAddress().getPort()));
     Files.writeString(dir.resolve("am.yml"), config);
     int port = freePort();
-    int cluster = freePort();
-    Process am =
-        new ProcessBuilder(
-                ALERTMANAGER.toString(),
-                "--config.file=" + dir.resolve("am.yml"),
-                "--storage.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--cluster.listen-address=",
-                "--log.level=warn")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("am.log").toFile())
-            .start();
+    Process am = alertmanager(dir, port);
     try {
       HttpClient http = HttpClient.newHttpClient();
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .ignoreExceptions()
-          .until(
-              () ->
-                  http.send(
-                              HttpRequest.newBuilder(
-                                      URI.create("http://127.0.0.1:" + port + "/-/ready"))
-                                  .build(),
-                              HttpResponse.BodyHandlers.discarding())
-                          .statusCode()
-                      == 200);
       Instant start = Instant.parse("2026-11-29T12:00:00Z");
       ArrayNode body = json.createArrayNode();
       for (String[] kv : ALERTS) {
@@ -213,10 +225,7 @@ class AlertmanagerComplianceTest {
       assertThat(new TreeSet<>(ours)).isEqualTo(new TreeSet<>(theirs));
       assertThat(ours).hasSameSizeAs(theirs);
     } finally {
-      am.destroy();
-      if (!am.waitFor(10, TimeUnit.SECONDS)) {
-        am.destroyForcibly();
-      }
+      stop(am);
       hooks.stop(0);
     }
   }
@@ -228,30 +237,10 @@ class AlertmanagerComplianceTest {
     Files.writeString(
         dir.resolve("am.yml"), "route: {receiver: none}\nreceivers: [{name: none}]\n");
     int port = freePort();
-    Process am =
-        new ProcessBuilder(
-                ALERTMANAGER.toString(),
-                "--config.file=" + dir.resolve("am.yml"),
-                "--storage.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--cluster.listen-address=",
-                "--log.level=warn")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("am.log").toFile())
-            .start();
+    Process am = alertmanager(dir, port);
     try {
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + port;
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .ignoreExceptions()
-          .until(
-              () ->
-                  http.send(
-                              HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
-                              HttpResponse.BodyHandlers.discarding())
-                          .statusCode()
-                      == 200);
       Instant now = Instant.now();
       List<AlertState> states = new CopyOnWriteArrayList<>();
       Map<String, String> l = Map.of("alertname", "Backlog", "queue", "orders");
@@ -295,10 +284,7 @@ class AlertmanagerComplianceTest {
                   .body());
       assertThat(after).as("resolved: no longer active in the Alertmanager").isEmpty();
     } finally {
-      am.destroy();
-      if (!am.waitFor(10, TimeUnit.SECONDS)) {
-        am.destroyForcibly();
-      }
+      stop(am);
     }
   }
 
