@@ -54,7 +54,8 @@ class TemplateTest {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("v1.yaml", spec("v1", 0)));
       h.awaitReady("shop", 1, Duration.ofSeconds(30));
-      CompletableFuture<LoadResult> run = new DeployTest().load(h, Duration.ofSeconds(45));
+      // Both rollouts end within about 23 s of the load's start on this machine.
+      CompletableFuture<LoadResult> run = new DeployTest().load(h, Duration.ofSeconds(32));
       h.ok("apply", "-f", h.writeSpec("v2.yaml", spec("v2", 400)).toString());
       Wire.Rollout slow = DeployTest.awaitDone(h, Duration.ofSeconds(40));
       assertThat(slow.phase()).isEqualTo("RolledBack");
