@@ -81,14 +81,6 @@ public final class RulesJson {
     return n;
   }
 
-  /** The data of {@code /api/v1/alerts}: {@code {"alerts": […]}}. */
-  public static ObjectNode alerts(List<AlertState> alerts) {
-    ObjectNode data = JSON.createObjectNode();
-    ArrayNode out = data.putArray("alerts");
-    alerts.forEach(a -> out.add(alert(a)));
-    return data;
-  }
-
   /** One alert as Prometheus's API writes it. */
   public static ObjectNode alert(AlertState a) {
     ObjectNode n = JSON.createObjectNode();

@@ -433,17 +433,10 @@ public final class Daemon {
   /** An instant PromQL query against the built-in store (experiments read their results so). */
   private List<dev.pilothouse.experiment.MetricsQuery.Sample> queryAt(
       String expression, java.time.Instant at) {
-    var v = telemetry.engine().instant(expression, at.toEpochMilli());
-    return switch (v) {
-      case dev.pilothouse.tsdb.promql.Value.Scalar s ->
-          List.of(new dev.pilothouse.experiment.MetricsQuery.Sample(Map.of(), s.v()));
-      case dev.pilothouse.tsdb.promql.Value.Vector vec ->
-          vec.samples().stream()
-              .map(
-                  x -> new dev.pilothouse.experiment.MetricsQuery.Sample(x.labels().toMap(), x.v()))
-              .toList();
-      default -> throw new IllegalArgumentException("not an instant vector: " + expression);
-    };
+    return new TsdbRuleStore(telemetry)
+        .query(expression, at).stream()
+            .map(x -> new dev.pilothouse.experiment.MetricsQuery.Sample(x.labels(), x.value()))
+            .toList();
   }
 
   private void configureTelemetry() {

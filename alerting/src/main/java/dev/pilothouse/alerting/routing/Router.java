@@ -82,6 +82,9 @@ public final class Router {
   private long versions;
   private final Map<String, Silence> silences = new LinkedHashMap<>();
 
+  /** Each silence's matchers, compiled once (a replaced silence is a new key). */
+  private final Map<Silence, Matchers> compiledSilences = new java.util.WeakHashMap<>();
+
   private record CompiledInhibit(InhibitRule rule, Matchers source, Matchers target) {}
 
   public Router(
@@ -461,7 +464,8 @@ public final class Router {
   public synchronized List<String> silencedBy(Map<String, String> labels, Instant now) {
     List<String> out = new ArrayList<>();
     for (Silence s : silences.values()) {
-      if (s.state(now).equals("active") && Matchers.of(s.matchers()).matches(labels)) {
+      if (s.state(now).equals("active")
+          && compiledSilences.computeIfAbsent(s, x -> Matchers.of(x.matchers())).matches(labels)) {
         out.add(s.id());
       }
     }
