@@ -39,13 +39,42 @@ final class DoraCommand implements Callable<Integer> {
     }
     out.println("DORA metrics from " + r.get("since") + " to " + r.get("until") + ":");
     List<List<String>> t = new ArrayList<>();
-    t.add(List.of("SCOPE", "DEPLOYS", "PER DAY", "LEAD TIME", "FAILURE RATE", "TIME TO RESTORE"));
+    t.add(
+        List.of(
+            "SCOPE",
+            "DEPLOYS",
+            "PER DAY",
+            "LEAD TIME",
+            "FAILURE RATE",
+            "TIME TO RESTORE",
+            "AVAILABILITY"));
     t.add(row("all", r));
     @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> per =
         (Map<String, Map<String, Object>>) r.getOrDefault("services", Map.of());
     per.forEach((name, s) -> t.add(row(name, s)));
     out.print(Output.table(t));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> slos = (List<Map<String, Object>>) r.getOrDefault("slos", List.of());
+    if (!slos.isEmpty()) {
+      out.println();
+      out.println("SLO attainment over the period:");
+      for (Map<String, Object> o : slos) {
+        Object a = o.get("attainment");
+        out.println(
+            "  "
+                + o.get("service")
+                + "/"
+                + o.get("name")
+                + ": "
+                + (a instanceof Number n ? percent(n) : "no traffic")
+                + " against "
+                + percent((Number) o.get("objective"))
+                + (Boolean.TRUE.equals(o.get("met"))
+                    ? " (met)"
+                    : Boolean.FALSE.equals(o.get("met")) ? " (missed)" : ""));
+      }
+    }
     @SuppressWarnings("unchecked")
     Map<String, String> levels = (Map<String, String>) r.getOrDefault("levels", Map.of());
     if (!levels.isEmpty()) {
@@ -57,16 +86,28 @@ final class DoraCommand implements Callable<Integer> {
 
   private static List<String> row(String name, Map<String, Object> r) {
     Object rate = r.get("change_failure_rate");
+    Object perDay = r.get("deployment_frequency_per_day");
     return List.of(
         name,
-        r.get("deployments") + " (" + r.get("failed") + " failed)",
-        String.format(
-            java.util.Locale.ROOT,
-            "%.2f",
-            ((Number) r.get("deployment_frequency_per_day")).doubleValue()),
+        r.containsKey("deployments")
+            ? r.get("deployments") + " (" + r.get("failed") + " failed)"
+            : "0",
+        perDay instanceof Number n
+            ? String.format(java.util.Locale.ROOT, "%.2f", n.doubleValue())
+            : "-",
         duration(r.get("lead_time_seconds")),
         rate == null ? "-" : Math.round(((Number) rate).doubleValue() * 100) + "%",
-        duration(r.get("time_to_restore_seconds")));
+        duration(r.get("time_to_restore_seconds")),
+        r.get("availability") instanceof Number n ? percent(n) : "-");
+  }
+
+  /** 99.95%: up to three decimals, without trailing zeros. */
+  private static String percent(Number v) {
+    return new java.math.BigDecimal(
+                String.format(java.util.Locale.ROOT, "%.3f", v.doubleValue() * 100))
+            .stripTrailingZeros()
+            .toPlainString()
+        + "%";
   }
 
   private static String duration(Object stat) {

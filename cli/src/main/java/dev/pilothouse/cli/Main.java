@@ -33,6 +33,7 @@ import picocli.CommandLine.Command;
       AlertsCommand.class,
       RulesCommand.class,
       SilenceCommand.class,
+      SloCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -187,6 +187,16 @@ public final class PilotClient {
     return get("/api/v1/alerts", com.fasterxml.jackson.databind.JsonNode.class).path("data");
   }
 
+  /** The SLOs of one service (or of all with null) and where each stands: {"slos": [...]}. */
+  public com.fasterxml.jackson.databind.JsonNode slos(String service) {
+    return get(
+        "/api/v1/slos"
+            + (service == null
+                ? ""
+                : "?service=" + URLEncoder.encode(service, StandardCharsets.UTF_8)),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** The rule groups with their rules' health, as Prometheus's /api/v1/rules (its "data"). */
   public com.fasterxml.jackson.databind.JsonNode rules() {
     return get("/api/v1/rules", com.fasterxml.jackson.databind.JsonNode.class).path("data");

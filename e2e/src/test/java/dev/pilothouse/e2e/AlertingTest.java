@@ -272,4 +272,67 @@ class AlertingTest {
       assertThat(check.err()).contains("queue.yml:8:").contains("could not parse expression");
     }
   }
+
+  @Test
+  void slos_showTheirSli_budgetAndBurnRates_andJoinDora() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      // A fifth of the requests fail: far below a 99 % objective; latency stays well within 1 s.
+      Path spec =
+          h.writeSpec(
+              "spec.yaml",
+              Harness.routedShop("v1", 1, ", DEMO_ERROR_RATE: '0.2'")
+                  + "    slos:\n"
+                  + "      - {objective: 99%, labels: {team: shop}}\n"
+                  + "      - {name: fast, sli: latency, threshold: 1s, objective: 99.9%}\n"
+                  + "metrics: {scrapeInterval: 1s, hostMetrics: false}\n");
+      h.up(spec);
+      int port = LoadBalancerTest.proxyPort(h);
+      HttpClient c = HttpClient.newHttpClient();
+      for (int i = 0; i < 200; i++) {
+        c.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> h.client().slos("shop").path("slos").path(0).path("sli_value").isNumber());
+      Thread.sleep(1500); // one more scrape: every request counted
+      Harness.Result r = h.cli("slo", "shop", "-o", "json");
+      assertThat(r.exit()).as("an SLO is missed: exit 1").isEqualTo(1);
+      JsonNode slos = json.readTree(r.out());
+      JsonNode availability = slos.get(0);
+      assertThat(availability.path("name").asText()).isEqualTo("availability");
+      assertThat(availability.path("objective").asDouble()).isEqualTo(0.99);
+      assertThat(availability.path("window").asText()).isEqualTo("30d");
+      assertThat(availability.path("sli_value").asDouble()).isBetween(0.7, 0.9);
+      assertThat(availability.path("error_budget_remaining").asDouble()).isNegative();
+      assertThat(availability.path("met").asBoolean()).isFalse();
+      assertThat(availability.path("burn_rates").path("5m").asDouble()).isBetween(10.0, 30.0);
+      JsonNode fast = slos.get(1);
+      assertThat(fast.path("sli_value").asDouble()).isEqualTo(1.0);
+      assertThat(fast.path("met").asBoolean()).isTrue();
+      assertThat(fast.path("threshold_seconds").asDouble()).isEqualTo(1.0);
+      // The compiled rules run beside the others, healthy.
+      JsonNode group = group(h, "slo:shop:availability");
+      assertThat(group.path("file").asText()).isEqualTo("slo");
+      for (JsonNode rule : group.path("rules")) {
+        assertThat(rule.path("health").asText()).as(rule.path("name").asText()).isEqualTo("ok");
+      }
+      assertThat(h.cli("slo").out())
+          .contains("availability")
+          .contains("99% / 30d")
+          .contains("fast (latency <1000ms)");
+      Harness.Result unknown = h.cli("slo", "nope");
+      assertThat(unknown.exit()).isNotZero();
+      assertThat(unknown.err()).contains("service nope has no SLOs").contains("shop");
+      // DORA reports availability and attainment beside the four keys.
+      JsonNode dora = json.readTree(h.ok("dora", "-o", "json").out());
+      assertThat(dora.path("availability").asDouble()).isBetween(0.7, 0.9);
+      assertThat(dora.path("services").path("shop").path("availability").asDouble())
+          .isBetween(0.7, 0.9);
+      assertThat(dora.path("slos").get(0).path("met").asBoolean()).isFalse();
+      assertThat(h.ok("dora").out()).contains("AVAILABILITY").contains("shop/availability");
+    }
+  }
 }

@@ -3,11 +3,15 @@ package dev.pilothouse.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pilothouse.alerting.RuleStore;
 import dev.pilothouse.alerting.Rules;
 import dev.pilothouse.alerting.RulesJson;
 import dev.pilothouse.alerting.routing.Router;
 import dev.pilothouse.alerting.routing.SilencesJson;
+import dev.pilothouse.alerting.slo.SloRules;
+import dev.pilothouse.alerting.slo.SloStatus;
 import dev.pilothouse.core.alerting.AlertState;
+import dev.pilothouse.core.slo.Slo;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.time.InstantSource;
@@ -22,10 +26,84 @@ final class AlertingApi {
   private final Router router;
   private final InstantSource clock;
 
-  AlertingApi(Rules rules, Router router, InstantSource clock) {
+  private final java.util.function.Supplier<java.util.List<Slo>> slos;
+  private final RuleStore store;
+
+  AlertingApi(
+      Rules rules,
+      Router router,
+      InstantSource clock,
+      java.util.function.Supplier<java.util.List<Slo>> slos,
+      RuleStore store) {
     this.rules = rules;
     this.router = router;
     this.clock = clock;
+    this.slos = slos;
+    this.store = store;
+  }
+
+  /**
+   * {@code GET /api/v1/slos[?service=S]}: each SLO's objective, SLI over its window, error budget
+   * left, burn rates per alert window and its firing burn-rate alerts.
+   */
+  void slos(Context ctx) {
+    String service = ctx.queryParam("service");
+    java.util.List<Slo> all = slos.get();
+    java.util.List<Slo> chosen =
+        all.stream().filter(o -> service == null || o.service().equals(service)).toList();
+    if (service != null && chosen.isEmpty()) {
+      throw new ApiError(
+          404,
+          "service " + service + " has no SLOs",
+          all.isEmpty()
+              ? "declare them under services." + service + ".slos in the spec (docs/spec.md)"
+              : "services with SLOs: "
+                  + String.join(", ", all.stream().map(Slo::service).distinct().toList()));
+    }
+    java.time.Instant now = clock.instant();
+    ArrayNode out = Api.JSON.createArrayNode();
+    for (Slo o : chosen) {
+      SloStatus st;
+      try {
+        st = SloStatus.of(o, store, now);
+      } catch (RuntimeException e) {
+        throw new ApiError(503, "the SLO cannot be computed: " + e.getMessage(), "try again");
+      }
+      ObjectNode n = out.addObject();
+      n.put("service", o.service());
+      n.put("name", o.name());
+      n.put("sli", o.sli().wire());
+      n.put("objective", o.objective());
+      n.put("window", SloRules.period(o));
+      if (o.latencyThreshold() != null) {
+        n.put("threshold_seconds", o.latencyThreshold().toNanos() / 1e9);
+      }
+      putNullable(n, "sli_value", st.sli());
+      putNullable(n, "error_budget_remaining", st.budgetRemaining());
+      n.set("met", st.met() == null ? n.nullNode() : n.booleanNode(st.met()));
+      ObjectNode burn = n.putObject("burn_rates");
+      st.burnRates().forEach(burn::put);
+      ArrayNode firing = n.putArray("firing");
+      for (AlertState a : rules.alerts()) {
+        if (a.state() == AlertState.State.FIRING
+            && "ErrorBudgetBurn".equals(a.labels().get("alertname"))
+            && o.service().equals(a.labels().get("service"))
+            && o.name().equals(a.labels().get("slo"))) {
+          firing.add(a.labels().getOrDefault("severity", ""));
+        }
+      }
+    }
+    ObjectNode body = Api.JSON.createObjectNode();
+    body.set("slos", out);
+    Api.send(ctx, 200, body);
+  }
+
+  private static void putNullable(ObjectNode n, String field, Double v) {
+    if (v == null) {
+      n.putNull(field);
+    } else {
+      n.put(field, v);
+    }
   }
 
   Object rules(Context ctx) {

@@ -136,7 +136,14 @@ final class Api {
               config.routes.get(
                   "/api/v1/status/buildinfo", ctx -> prom.handle(ctx, prom::buildinfo));
               // Prometheus's rules and alerts API, Alertmanager's silences API.
-              AlertingApi alerting = new AlertingApi(d.rules(), d.router(), d.clock());
+              AlertingApi alerting =
+                  new AlertingApi(
+                      d.rules(),
+                      d.router(),
+                      d.clock(),
+                      () -> d.deployments().current().alerting().slos(),
+                      new TsdbRuleStore(d.telemetry()));
+              config.routes.get("/api/v1/slos", alerting::slos);
               config.routes.get("/api/v1/rules", ctx -> prom.handle(ctx, alerting::rules));
               config.routes.get("/api/v1/alerts", ctx -> prom.handle(ctx, alerting::alerts));
               config.routes.get("/api/v2/silences", alerting::silences);
@@ -531,12 +538,60 @@ final class Api {
       }
       after = page.get(page.size() - 1).seq();
     }
-    send(
-        ctx,
-        200,
+    java.util.Map<String, Object> view =
         doraView(
             dev.pilothouse.core.rollout.Dora.compute(
-                all, since, now, java.time.Duration.ofHours(1))));
+                all, since, now, java.time.Duration.ofHours(1)));
+    try {
+      reliability(view, java.time.Duration.between(since, now), now);
+    } catch (RuntimeException e) {
+      log.warn("availability and SLO attainment left out of the DORA report: {}", e.getMessage());
+    }
+    send(ctx, 200, view);
+  }
+
+  /**
+   * Adds what users see of reliability to a DORA report: availability (requests without a 5xx or
+   * proxy error, as the load balancer saw them) overall and per service, and each SLO's attainment
+   * over the period. Without metrics (the store is off or empty) the fields are null.
+   */
+  @SuppressWarnings("unchecked")
+  private void reliability(
+      java.util.Map<String, Object> view, java.time.Duration period, java.time.Instant now) {
+    TsdbRuleStore store = new TsdbRuleStore(d.telemetry());
+    java.util.function.Supplier<java.util.Map<String, Object>> none = java.util.LinkedHashMap::new;
+    view.put(
+        "availability",
+        dev.pilothouse.alerting.slo.SloStatus.availability("service!=\"\"", period, store, now));
+    java.util.Map<String, Object> per =
+        (java.util.Map<String, Object>) view.computeIfAbsent("services", k -> none.get());
+    for (var s : d.deployments().current().services()) {
+      if (s.route() == null) {
+        continue;
+      }
+      Double a =
+          dev.pilothouse.alerting.slo.SloStatus.availability(
+              "service=\"" + s.name() + "\"", period, store, now);
+      if (a != null) {
+        ((java.util.Map<String, Object>) per.computeIfAbsent(s.name(), k -> none.get()))
+            .put("availability", a);
+      }
+    }
+    if (per.isEmpty()) {
+      view.remove("services");
+    }
+    List<Object> slos = new java.util.ArrayList<>();
+    for (var o : d.deployments().current().alerting().slos()) {
+      java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+      Double sli = dev.pilothouse.alerting.slo.SloStatus.sliOver(o, period, store, now);
+      m.put("service", o.service());
+      m.put("name", o.name());
+      m.put("objective", o.objective());
+      m.put("attainment", sli);
+      m.put("met", sli == null ? null : sli >= o.objective());
+      slos.add(m);
+    }
+    view.put("slos", slos);
   }
 
   private static java.util.Map<String, Object> doraView(dev.pilothouse.core.rollout.Dora.Report r) {

@@ -14,7 +14,8 @@ import java.util.function.Supplier;
 
 /**
  * The rule groups the daemon evaluates: Pilothouse's built-in rules about itself (unless the spec
- * turns them off) followed by the spec's. The same list is handed out until the spec changes.
+ * turns them off) followed by the spec's rule files' and its SLOs'. The same list is handed out
+ * until the spec changes.
  */
 final class RuleGroups implements Supplier<List<RuleGroup>> {
   /** The built-in rules, read once from the alerting module's resource. */
@@ -37,6 +38,7 @@ final class RuleGroups implements Supplier<List<RuleGroup>> {
         all.addAll(BUILTIN);
       }
       all.addAll(now.groups());
+      all.addAll(dev.pilothouse.alerting.slo.SloRules.compile(now.slos()));
       groups = List.copyOf(all);
       last = now;
     }

@@ -64,7 +64,7 @@ final class AlertingReader extends SectionReader {
           "give the ones of one cluster");
     }
     return new AlertingSpec(
-        globs, groups, amFile, routing, forward, f.bool("builtinRules").orElse(true));
+        globs, groups, amFile, routing, forward, f.bool("builtinRules").orElse(true), List.of());
   }
 
   /** Reads the Alertmanager configuration file; its problems are the spec's. */

@@ -103,7 +103,8 @@ abstract class SectionReader {
           "route",
           "strategy",
           "deploy",
-          "metrics");
+          "metrics",
+          "slos");
   static final List<String> STRATEGY =
       List.of(
           "type",

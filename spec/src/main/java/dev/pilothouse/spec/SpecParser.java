@@ -193,6 +193,12 @@ public final class SpecParser extends SectionReader {
         f.object("alerting", AlertingReader.ALERTING)
             .map(new AlertingReader(this)::alerting)
             .orElse(dev.pilothouse.core.spec.AlertingSpec.none());
+    List<dev.pilothouse.core.slo.Slo> slos = new ArrayList<>();
+    for (ServiceSpec s : out) {
+      slos.addAll(
+          new SloReader(this).slos(s.name(), serviceFields.get(s.name()), s.route() != null));
+    }
+    alerting = alerting.withSlos(slos);
     return problems.isEmpty()
         ? new Spec(proxy, out, notifications, metrics, flags, experiments, alerting)
         : null;

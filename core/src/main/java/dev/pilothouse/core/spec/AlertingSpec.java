@@ -2,6 +2,7 @@ package dev.pilothouse.core.spec;
 
 import dev.pilothouse.core.alerting.RuleGroup;
 import dev.pilothouse.core.alerting.routing.RoutingConfig;
+import dev.pilothouse.core.slo.Slo;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,6 +16,7 @@ import java.util.Optional;
  * @param routing what was read from it; null without one (alerts are then only events)
  * @param alertmanagers URLs of existing Alertmanagers that get every alert too (API v2)
  * @param builtinRules whether Pilothouse's rules about itself run (true unless turned off)
+ * @param slos the services' service level objectives, compiled into rules by the alerting module
  */
 public record AlertingSpec(
     List<String> ruleFiles,
@@ -22,8 +24,10 @@ public record AlertingSpec(
     String alertmanagerConfig,
     RoutingConfig routing,
     List<String> alertmanagers,
-    Boolean builtinRules) {
+    Boolean builtinRules,
+    List<Slo> slos) {
   public AlertingSpec {
+    slos = slos == null ? List.of() : List.copyOf(slos);
     builtinRules = builtinRules == null ? Boolean.TRUE : builtinRules; // older revisions: on
     ruleFiles = ruleFiles == null ? List.of() : List.copyOf(ruleFiles);
     groups = groups == null ? List.of() : List.copyOf(groups);
@@ -33,12 +37,18 @@ public record AlertingSpec(
 
   /** Rules without routing. */
   public AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
-    this(ruleFiles, groups, "", null, List.of(), true);
+    this(ruleFiles, groups, "", null, List.of(), true, List.of());
   }
 
   /** No rules. */
   public static AlertingSpec none() {
     return new AlertingSpec(List.of(), List.of());
+  }
+
+  /** This alerting with the given SLOs. */
+  public AlertingSpec withSlos(List<Slo> slos) {
+    return new AlertingSpec(
+        ruleFiles, groups, alertmanagerConfig, routing, alertmanagers, builtinRules, slos);
   }
 
   /** The routing configuration, when the spec gives one. */

@@ -63,6 +63,21 @@ public final class SpecDiff {
         out);
     compare("alerting.alertmanagers", before.alertmanagers(), after.alertmanagers(), out);
     compare("alerting.builtinRules", before.builtinRules(), after.builtinRules(), out);
+    Map<String, dev.pilothouse.core.slo.Slo> oldSlos = new java.util.TreeMap<>();
+    before.slos().forEach(o -> oldSlos.put(o.service() + ".slos." + o.name(), o));
+    Map<String, dev.pilothouse.core.slo.Slo> newSlos = new java.util.TreeMap<>();
+    after.slos().forEach(o -> newSlos.put(o.service() + ".slos." + o.name(), o));
+    oldSlos.keySet().stream()
+        .filter(k -> !newSlos.containsKey(k))
+        .forEach(k -> out.add("- services." + k));
+    newSlos.forEach(
+        (k, o) -> {
+          if (!oldSlos.containsKey(k)) {
+            out.add("+ services." + k);
+          } else if (!oldSlos.get(k).equals(o)) {
+            out.add("~ services." + k + ": (changed)");
+          }
+        });
     if (!java.util.Objects.equals(before.routing(), after.routing())) {
       // Receivers carry credentials: say that, not what, changed.
       out.add("~ alerting.routing: (changed)");
