@@ -1,0 +1,359 @@
+package dev.pilothouse.anomaly;
+
+/**
+ * An online anomaly detector for one series: each sample gets a score in [0, 1] from what came
+ * before it, in constant time and memory.
+ *
+ * <p>How it scores. A forecaster predicts each sample from the series' level and, when the series
+ * has one, its daily or weekly shape (a seasonal profile by time of day or of week, used only once
+ * it has seen two periods and predicts clearly better than the level alone). Three statistics of
+ * the forecast error, each in units of the error's robust scale, measure different kinds of
+ * surprise: one sample far off (spikes, dips), the recent errors leaning to one side (level shifts,
+ * trend changes, a seasonal pattern that breaks) and the recent errors growing or shrinking
+ * (variance changes, a signal gone flat). Each statistic is compared with its own recent history:
+ * the probability of a value at least as large, from the empirical distribution and an exponential
+ * tail fitted beyond its 90th percentile. The least likely of the three (with a Bonferroni factor)
+ * gives the score, {@code -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in
+ * 100,000.
+ *
+ * <p>Robustness. Samples the detector finds anomalous do not enter the histories (so an anomaly
+ * does not mask the next) and move the forecast only within four scales; when the errors stay on
+ * one side for several samples the detector accepts the new level at once instead of alarming on it
+ * for an hour. Missing samples (NaN) and gaps in time are skipped: the seasonal profile goes by the
+ * timestamp, not by the sample count.
+ */
+public final class Detector {
+  /**
+   * Tuning of a detector.
+   *
+   * @param warmup samples scored 0 while the detector learns
+   * @param history values per statistic its rarity is judged against
+   */
+  public record Options(int warmup, int history) {
+    public Options {
+      if (warmup < 1 || history < 100) {
+        throw new IllegalArgumentException("warmup must be ≥ 1 and history ≥ 100");
+      }
+    }
+
+    public static Options defaults() {
+      return new Options(50, 2000);
+    }
+  }
+
+  /** Errors averaged for the shift statistic. */
+  private static final int SHIFT_WINDOW = 8;
+
+  /** Errors averaged for the variance statistic. */
+  private static final int SPREAD_WINDOW = 16;
+
+  /** Anomalous samples in a row after which their regime is taken as the new normal. */
+  private static final int ACCEPT_AFTER = 6;
+
+  /** p below which a sample counts as anomalous (kept out of the histories). */
+  private static final double ALARM = 1e-4;
+
+  private final Options options;
+  private final Model plain = new Model(0, 1);
+  private final Model daily = new Model(86_400, 96);
+  private final Model weekly = new Model(7 * 86_400, 336);
+  private final Tail spikes;
+  private final Tail shifts;
+  private final Tail spreads;
+  private final Tail flats;
+  private Model model;
+  private double last = Double.NaN;
+  private int flatRun;
+  private boolean flatAccepted;
+  private final double[] recent = new double[SPREAD_WINDOW];
+  private int recentCount;
+  private int recentNext;
+  private long seen;
+  private double scale = Double.NaN;
+  private double longScale = Double.NaN;
+  private long firstSecond = Long.MIN_VALUE;
+  private int sameSide;
+  private int alarmRun;
+  private final double[] values = new double[ACCEPT_AFTER];
+  private int valuesNext;
+  private int valuesCount;
+
+  public Detector(Options options) {
+    this.options = options;
+    this.spikes = new Tail(options.history(), 0);
+    this.shifts = new Tail(options.history(), 0);
+    this.spreads = new Tail(options.history(), 0);
+    this.flats = new Tail(options.history(), 1 / Math.log(2));
+  }
+
+  public Detector() {
+    this(Options.defaults());
+  }
+
+  /**
+   * Scores a sample and learns from it.
+   *
+   * @param epochSecond the sample's time (samples come in time order)
+   * @param value NaN for a missing sample: scored 0 and not learnt
+   * @return the anomaly score in [0, 1]
+   */
+  public double update(long epochSecond, double value) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return 0;
+    }
+    if (firstSecond == Long.MIN_VALUE) {
+      firstSecond = epochSecond;
+    }
+    seen++;
+    Model m = active(epochSecond);
+    if (m != model) {
+      // A better forecaster takes over: its errors are smaller, so judge them by their own size.
+      model = m;
+      if (!Double.isNaN(scale)) {
+        scale = m.error;
+        longScale = m.error;
+        clearRecent();
+        sameSide = 0;
+      }
+    }
+    boolean repeat = value == last;
+    last = value;
+    flatRun = repeat ? flatRun + 1 : 0;
+    if (flatAccepted && repeat) {
+      // Still stuck, as already reported: nothing new, and nothing to learn from.
+      return 0;
+    }
+    double predicted = m.predict(epochSecond, value);
+    double error = value - predicted;
+    if (Double.isNaN(scale)) {
+      scale = 0;
+      longScale = 0;
+      learn(epochSecond, value, error, 1);
+      return 0;
+    }
+    double s = Math.max(scale, floor(value));
+    double spike = Math.abs(error) / s;
+    push(error);
+    double shift =
+        Math.abs(mean(SHIFT_WINDOW)) / s * Math.sqrt(Math.min(recentCount, SHIFT_WINDOW));
+    double spread =
+        Math.abs(
+            Math.log(
+                (meanAbs(SPREAD_WINDOW) + floor(value)) / (Math.max(longScale, 0) + floor(value))));
+    double p = 1;
+    if (seen > options.warmup()) {
+      double least =
+          Math.min(
+              Math.min(spikes.pValue(spike), shifts.pValue(shift)),
+              Math.min(
+                  spreads.pValue(spread),
+                  flatAccepted || flatRun >= seen - options.warmup() ? 1 : flats.pValue(flatRun)));
+      p = Math.min(1, 4 * least);
+    }
+    if (Double.isNaN(p)) {
+      p = 1; // beyond what doubles hold (values near ±1e308): no evidence either way
+    }
+    boolean alarm = p < ALARM;
+    // The first samples are judged against a scale still being learnt: they teach the tails
+    // nothing.
+    if (!alarm && seen > options.warmup() / 2) {
+      spikes.add(spike);
+      shifts.add(shift);
+      spreads.add(spread);
+      flats.add(flatRun);
+    }
+    sameSide =
+        error > 3 * s ? Math.max(sameSide, 0) + 1 : error < -3 * s ? Math.min(sameSide, 0) - 1 : 0;
+    if (Math.abs(sameSide) >= 6) {
+      // A level shift, not a run of outliers: take the new level as it is.
+      double shiftBy = median(6);
+      plain.level += shiftBy;
+      daily.level += shiftBy;
+      weekly.level += shiftBy;
+      clearRecent();
+      sameSide = 0;
+    }
+    if (flatRun == 0) {
+      flatAccepted = false;
+    } else if (flatRun >= 6 && flats.pValue(flatRun) < ALARM) {
+      // Stuck for good: the onset was the news, the rest of the flat stretch is not.
+      flatAccepted = true;
+    }
+    values[valuesNext] = value;
+    valuesNext = (valuesNext + 1) % values.length;
+    valuesCount = Math.min(valuesCount + 1, values.length);
+    alarmRun = alarm ? alarmRun + 1 : 0;
+    if (alarmRun >= ACCEPT_AFTER && valuesCount >= ACCEPT_AFTER) {
+      // Anomalous for several samples in a row: a new regime (level, noise, a stuck signal), not
+      // a run of outliers. Take it as the new normal, so that it is reported once, not for hours.
+      accept(epochSecond);
+      return score(p);
+    }
+    learn(epochSecond, value, error, s);
+    return seen > options.warmup() ? score(p) : 0;
+  }
+
+  /** -log10(p) / 10 in [0, 1]. */
+  private static double score(double p) {
+    return Math.max(0.0, Math.min(1, -Math.log10(Math.max(p, 1e-300)) / 10));
+  }
+
+  /** Restarts the forecasters at the last samples' median, and the scale at their spread. */
+  private void accept(long epochSecond) {
+    double[] v = java.util.Arrays.copyOf(values, valuesCount);
+    java.util.Arrays.sort(v);
+    double median = v[v.length / 2];
+    double[] dev = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      dev[i] = Math.abs(v[i] - median);
+    }
+    java.util.Arrays.sort(dev);
+    double spreadNow = Math.max(1.25 * dev[dev.length / 2], floor(median));
+    for (Model m : new Model[] {plain, daily, weekly}) {
+      m.level = median - m.season[m.bin(epochSecond)];
+    }
+    // A stuck signal has no noise now; otherwise the noise does not shrink on 6 samples' word.
+    scale = flatRun > 0 ? 0 : Math.max(spreadNow, scale);
+    longScale = scale;
+    clearRecent();
+    sameSide = 0;
+    alarmRun = 0;
+    flatAccepted = flatRun > 0;
+  }
+
+  /** The forecaster in use: seasonal once it has seen 8/7 of a period and does clearly better. */
+  private Model active(long epochSecond) {
+    Model best = plain;
+    long span = epochSecond - firstSecond;
+    for (Model m : new Model[] {daily, weekly}) {
+      if (span >= m.period + m.period / 7 && m.error < 0.8 * best.error) {
+        best = m;
+      }
+    }
+    return best;
+  }
+
+  private void learn(long epochSecond, double value, double error, double s) {
+    boolean learning = seen <= options.warmup();
+    // While learning, every sample counts in full; after, an outlier moves nothing beyond 4 scales.
+    double clip = learning ? Double.MAX_VALUE : 4 * Math.max(s, floor(value));
+    plain.learn(epochSecond, value, clip);
+    daily.learn(epochSecond, value, clip);
+    weekly.learn(epochSecond, value, clip);
+    double e = Math.min(Math.abs(error), clip);
+    double fast = learning ? 1.0 / seen : 0.02;
+    double slow = learning ? 1.0 / seen : 0.005;
+    scale += fast * (e - scale);
+    longScale += slow * (e - longScale);
+    if (!Double.isFinite(scale) || !Double.isFinite(longScale)) {
+      scale = 0;
+      longScale = 0;
+    }
+  }
+
+  private static double floor(double value) {
+    return 1e-9 + 1e-6 * Math.abs(value);
+  }
+
+  private void push(double error) {
+    recent[recentNext] = error;
+    recentNext = (recentNext + 1) % recent.length;
+    recentCount = Math.min(recentCount + 1, recent.length);
+  }
+
+  private void clearRecent() {
+    recentCount = 0;
+    recentNext = 0;
+  }
+
+  /** The i-th most recent error (0 = the latest). */
+  private double back(int i) {
+    return recent[Math.floorMod(recentNext - 1 - i, recent.length)];
+  }
+
+  private double mean(int k) {
+    int n = Math.min(k, recentCount);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += back(i);
+    }
+    return n == 0 ? 0 : sum / n;
+  }
+
+  private double meanAbs(int k) {
+    int n = Math.min(k, recentCount);
+    if (n < k / 2) {
+      return longScale;
+    }
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += Math.abs(back(i));
+    }
+    return sum / n;
+  }
+
+  private double median(int k) {
+    int n = Math.min(k, recentCount);
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = back(i);
+    }
+    java.util.Arrays.sort(v);
+    return n == 0 ? 0 : v[n / 2];
+  }
+
+  /** A level, and when period > 0 a seasonal profile over it, with its own forecast error. */
+  private static final class Model {
+    final long period;
+    final double[] season;
+    final int[] seasonSeen;
+    double level = Double.NaN;
+    double error = Double.MAX_VALUE;
+
+    Model(long period, int bins) {
+      this.period = period;
+      this.season = new double[bins];
+      this.seasonSeen = new int[bins];
+    }
+
+    int bin(long epochSecond) {
+      return period == 0 ? 0 : (int) (Math.floorMod(epochSecond, period) * season.length / period);
+    }
+
+    double predict(long epochSecond, double value) {
+      if (Double.isNaN(level)) {
+        return value;
+      }
+      return level + season[bin(epochSecond)];
+    }
+
+    void learn(long epochSecond, double value, double clip) {
+      if (!Double.isFinite(level) || !Double.isFinite(error)) {
+        java.util.Arrays.fill(season, 0);
+        level = Double.NaN;
+      }
+      if (Double.isNaN(level)) {
+        level = value;
+        error = 0;
+        return;
+      }
+      int b = bin(epochSecond);
+      double err = value - (level + season[b]);
+      double e = Math.max(-clip, Math.min(clip, err));
+      error =
+          error == Double.MAX_VALUE || error == 0
+              ? Math.abs(err) + 1e-12
+              : error + 0.002 * (Math.min(Math.abs(err), clip) - error);
+      level += 0.05 * e;
+      if (period > 0) {
+        seasonSeen[b]++;
+        double a = Math.max(0.1, 1.0 / seasonSeen[b]);
+        season[b] +=
+            a
+                * (value - level - season[b] > clip
+                    ? clip
+                    : value - level - season[b] < -clip ? -clip : value - level - season[b]);
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.pilothouse.anomaly;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DetectorTest {
+  static final long T0 = 1_700_000_000L;
+
+  /**
+   * Feeds n samples of level + Gaussian noise every 5 minutes, from sample `from`; the last score.
+   */
+  static double feed(Detector d, Random r, int from, int n, double level, double noise) {
+    double last = 0;
+    for (int i = from; i < from + n; i++) {
+      last = d.update(T0 + 300L * i, level + noise * r.nextGaussian());
+    }
+    return last;
+  }
+
+  @Test
+  void aSpikeAfterNormalBehaviour_scoresHigh_andNormalSamplesScoreLow() {
+    Random r = new Random(1);
+    Detector d = new Detector();
+    double max = 0;
+    for (int i = 0; i < 2000; i++) {
+      double s = d.update(T0 + 300L * i, 50 + r.nextGaussian());
+      if (i > 500) {
+        max = Math.max(max, s);
+      }
+    }
+    assertThat(max).as("the noisiest of 1,500 normal samples").isLessThan(0.5);
+    assertThat(d.update(T0 + 300L * 2000, 62)).isGreaterThan(0.8);
+    // A single outlier neither moves the forecast nor masks the next one.
+    assertThat(feed(d, r, 2001, 20, 50, 1)).isLessThan(0.5);
+    assertThat(d.update(T0 + 300L * 2021, 38)).isGreaterThan(0.8);
+  }
+
+  @Test
+  void aLevelShift_isReported_thenTakenAsTheNewNormal() {
+    Random r = new Random(2);
+    Detector d = new Detector();
+    feed(d, r, 0, 1500, 100, 2);
+    double first = d.update(T0 + 300L * 1500, 130);
+    assertThat(first).isGreaterThan(0.8);
+    double after = 0;
+    for (int i = 1501; i < 1600; i++) {
+      double s = d.update(T0 + 300L * i, 130 + 2 * r.nextGaussian());
+      if (i > 1530) {
+        after = Math.max(after, s);
+      }
+    }
+    assertThat(after).as("once the new level is accepted").isLessThan(0.5);
+  }
+
+  @Test
+  void aDailyPattern_isLearnt_soThatItsPeaksAreNormal_butABreakIsNot() {
+    Random r = new Random(3);
+    Detector d = new Detector();
+    double late = 0;
+    int n = 288 * 5;
+    for (int i = 0; i < n; i++) {
+      long t = T0 - Math.floorMod(T0, 86_400) + 300L * i;
+      double v = 100 + 40 * Math.sin(2 * Math.PI * (t % 86_400) / 86_400.0) + r.nextGaussian();
+      double s = d.update(t, v);
+      if (i > 288 * 3) {
+        late = Math.max(late, s);
+      }
+    }
+    assertThat(late).as("days 4 and 5 follow the learnt shape").isLessThan(0.5);
+    long t = T0 - Math.floorMod(T0, 86_400) + 300L * n + 6 * 3600; // the daily peak's hour
+    // The value of the daily trough at the hour of the peak: normal for a level, not for this
+    // series.
+    assertThat(d.update(t, 60)).isGreaterThan(0.8);
+  }
+
+  @Test
+  void missingAndNonFiniteSamples_scoreZero_andTeachNothing() {
+    Random r = new Random(4);
+    Detector d = new Detector();
+    feed(d, r, 0, 500, 10, 1);
+    assertThat(d.update(T0 + 300L * 500, Double.NaN)).isZero();
+    assertThat(d.update(T0 + 300L * 501, Double.POSITIVE_INFINITY)).isZero();
+    assertThat(feed(d, r, 502, 10, 10, 1)).isLessThan(0.5);
+  }
+
+  @Test
+  void scores_stayInZeroToOne_forAnyInput() {
+    Random r = new Random(5);
+    Detector d = new Detector();
+    double[] odd = {0, 0, 0, 1e300, -1e300, 1e-300, 0, Double.MAX_VALUE, -Double.MAX_VALUE, 5};
+    for (int i = 0; i < 5000; i++) {
+      double v =
+          switch (i % 7) {
+            case 0 -> odd[r.nextInt(odd.length)];
+            case 1 -> r.nextGaussian() * Math.pow(10, r.nextInt(20) - 10);
+            default -> i;
+          };
+      double s = d.update(T0 + i, v);
+      assertThat(s).isBetween(0.0, 1.0);
+    }
+  }
+
+  @Test
+  void aConstantSeries_scoresZero_untilItChanges() {
+    Detector d = new Detector();
+    double max = 0;
+    for (int i = 0; i < 1000; i++) {
+      max = Math.max(max, d.update(T0 + 60L * i, 7));
+    }
+    assertThat(max).isZero();
+    assertThat(d.update(T0 + 60_000, 8)).isGreaterThan(0.8);
+  }
+}
