@@ -133,7 +133,9 @@ public final class Detector {
     }
     double s = Math.max(scale, floor(value));
     double spike = Math.abs(error) / s;
-    push(error);
+    // An outlier counts as four scales in the windows: one spike is not also a shift or a change of
+    // noise for the next 16 samples.
+    push(Math.max(-4 * s, Math.min(4 * s, error)));
     double shift =
         Math.abs(mean(SHIFT_WINDOW)) / s * Math.sqrt(Math.min(recentCount, SHIFT_WINDOW));
     double spread =

@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
       RulesCommand.class,
       SilenceCommand.class,
       SloCommand.class,
+      AnomalyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -32,6 +32,7 @@ class ModuleEdgesTest {
           "flags",
           "experiment",
           "alerting",
+          "anomaly",
           "client",
           "spec",
           "server",
@@ -51,10 +52,13 @@ class ModuleEdgesTest {
           Map.entry("flags", List.of("core")),
           Map.entry("experiment", List.of("core")),
           Map.entry("alerting", List.of("core")),
+          Map.entry("anomaly", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
-              List.of("client", "spec", "tsdb")), // tsdb: the PromQL parser, for offline validate
+              List.of(
+                  "client", "spec", "tsdb", "anomaly")), // tsdb: PromQL for offline validate;
+          // anomaly: offline scoring of files
           Map.entry(
               "server",
               List.of(
@@ -67,6 +71,7 @@ class ModuleEdgesTest {
                   "flags",
                   "experiment",
                   "alerting",
+                  "anomaly",
                   "tsdb")));
 
   @Test
