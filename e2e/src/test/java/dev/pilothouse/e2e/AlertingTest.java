@@ -284,7 +284,11 @@ class AlertingTest {
                   + "    slos:\n"
                   + "      - {objective: 99%, labels: {team: shop}}\n"
                   + "      - {name: fast, sli: latency, threshold: 1s, objective: 99.9%}\n"
-                  + "metrics: {scrapeInterval: 1s, hostMetrics: false}\n");
+                  + "metrics: {scrapeInterval: 1s, hostMetrics: false}\n"
+                  + "alerting:\n"
+                  + "  anomalies:\n"
+                  + "    - {name: traffic, interval: 1s,\n"
+                  + "       expr: 'sum by (service) (rate(pilothouse_proxy_requests_total[10s]))'}\n");
       h.up(spec);
       int port = LoadBalancerTest.proxyPort(h);
       HttpClient c = HttpClient.newHttpClient();
@@ -333,6 +337,16 @@ class AlertingTest {
           .isBetween(0.7, 0.9);
       assertThat(dora.path("slos").get(0).path("met").asBoolean()).isFalse();
       assertThat(h.ok("dora").out()).contains("AVAILABILITY").contains("shop/availability");
+      // The anomaly detector scores the traffic series and writes the score back.
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  h.client()
+                      .query("anomaly:score{detector=\"traffic\",service=\"shop\"}", null)
+                      .toString()
+                      .contains("traffic"));
+      assertThat(h.ok("query", "anomaly:score").out()).contains("detector=\"traffic\"");
     }
   }
 }

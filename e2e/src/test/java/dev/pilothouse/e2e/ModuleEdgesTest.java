@@ -56,8 +56,7 @@ class ModuleEdgesTest {
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
-              List.of(
-                  "client", "spec", "tsdb", "anomaly")), // tsdb: PromQL for offline validate;
+              List.of("client", "spec", "tsdb", "anomaly")), // tsdb: PromQL for offline validate;
           // anomaly: offline scoring of files
           Map.entry(
               "server",

@@ -55,7 +55,8 @@ final class Api {
       String flagsToken,
       dev.pilothouse.experiment.Experiments experiments,
       dev.pilothouse.alerting.Rules rules,
-      dev.pilothouse.alerting.routing.Router router) {}
+      dev.pilothouse.alerting.routing.Router router,
+      dev.pilothouse.anomaly.Anomalies anomalies) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -144,6 +145,9 @@ final class Api {
                       () -> d.deployments().current().alerting().slos(),
                       new TsdbRuleStore(d.telemetry()));
               config.routes.get("/api/v1/slos", alerting::slos);
+              config.routes.get(
+                  "/api/v1/anomalies",
+                  ctx -> send(ctx, 200, java.util.Map.of("detectors", d.anomalies().status())));
               config.routes.get("/api/v1/rules", ctx -> prom.handle(ctx, alerting::rules));
               config.routes.get("/api/v1/alerts", ctx -> prom.handle(ctx, alerting::alerts));
               config.routes.get("/api/v2/silences", alerting::silences);
@@ -388,6 +392,7 @@ final class Api {
     }
     b.append(d.traffic().metricsText());
     b.append(d.rules().metricsText());
+    b.append(d.anomalies().metricsText());
     b.append(d.router().metricsText());
     return b.toString();
   }

@@ -86,6 +86,8 @@ public final class Daemon {
   private ScheduledExecutorService loop;
   private ScheduledExecutorService experimentLoop;
   private ScheduledExecutorService ruleLoop;
+  private ScheduledExecutorService anomalyLoop;
+  private dev.pilothouse.anomaly.Anomalies anomalies;
   private dev.pilothouse.alerting.Rules rules;
   private dev.pilothouse.alerting.routing.Router router;
   private dev.pilothouse.alerting.routing.Forwarder forwarder;
@@ -267,6 +269,11 @@ public final class Daemon {
     experiments =
         new dev.pilothouse.experiment.Experiments(
             () -> deployments.current(), this::queryAt, store, store, clock);
+    anomalies =
+        new dev.pilothouse.anomaly.Anomalies(
+            () -> deployments.current().alerting().anomalies(),
+            new TsdbAnomalyStore(telemetry),
+            clock);
     RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
     rules =
         new dev.pilothouse.alerting.Rules(
@@ -325,7 +332,8 @@ public final class Daemon {
                 dir.token("flags-token"),
                 experiments,
                 rules,
-                router));
+                router,
+                anomalies));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -358,6 +366,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("rules").daemon().unstarted(r));
     ruleLoop.scheduleWithFixedDelay(this::tickRules, 1000, 100, TimeUnit.MILLISECONDS);
+    // Anomaly detectors on a thread of their own: a new one replays days of history first.
+    anomalyLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("anomalies").daemon().unstarted(r));
+    anomalyLoop.scheduleWithFixedDelay(this::tickAnomalies, 1, 1, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -520,7 +533,7 @@ public final class Daemon {
 
   private void stopLoop() {
     for (ScheduledExecutorService e :
-        new ScheduledExecutorService[] {loop, experimentLoop, ruleLoop}) {
+        new ScheduledExecutorService[] {loop, experimentLoop, ruleLoop, anomalyLoop}) {
       if (e != null) {
         e.shutdownNow();
         try {
@@ -546,6 +559,14 @@ public final class Daemon {
   }
 
   private long routerTicks;
+
+  private void tickAnomalies() {
+    try {
+      anomalies.tick();
+    } catch (RuntimeException e) {
+      log.error("anomaly detection tick failed", e);
+    }
+  }
 
   private void tickExperiments() {
     try {

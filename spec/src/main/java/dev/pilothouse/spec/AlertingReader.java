@@ -16,7 +16,17 @@ import java.util.stream.Stream;
 final class AlertingReader extends SectionReader {
   static final List<String> ALERTING =
       List.of(
-          "ruleFiles", "evaluationInterval", "alertmanagerConfig", "alertmanagers", "builtinRules");
+          "ruleFiles",
+          "evaluationInterval",
+          "alertmanagerConfig",
+          "alertmanagers",
+          "builtinRules",
+          "anomalies");
+
+  static final List<String> ANOMALY = List.of("name", "expr", "interval");
+
+  /** Anomaly detectors a spec may run (each scores up to 1,000 series). */
+  static final int MAX_ANOMALIES = 100;
 
   /** Files a spec's globs may match in all. */
   static final int MAX_FILES = 1_000;
@@ -64,7 +74,69 @@ final class AlertingReader extends SectionReader {
           "give the ones of one cluster");
     }
     return new AlertingSpec(
-        globs, groups, amFile, routing, forward, f.bool("builtinRules").orElse(true), List.of());
+        globs,
+        groups,
+        amFile,
+        routing,
+        forward,
+        f.bool("builtinRules").orElse(true),
+        List.of(),
+        anomalies(f, interval));
+  }
+
+  /** {@code anomalies: [{name, expr, interval}]}: the series scored by detectors. */
+  private List<dev.pilothouse.core.anomaly.AnomalyDetection> anomalies(Fields f, Duration dflt) {
+    List<dev.pilothouse.core.anomaly.AnomalyDetection> out = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Fields a :
+        objects(
+            f,
+            "anomalies",
+            ANOMALY,
+            "write '- {name: shop-traffic, expr: \'sum(rate(...[5m]))\'}'",
+            MAX_ANOMALIES)) {
+      int before = problems.list().size();
+      String name =
+          a.require("name", "give the detector a name, its detector label")
+              .flatMap(n -> a.asString(n, a.join("name")))
+              .orElse("");
+      if (!name.isEmpty() && !name.matches("[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?")) {
+        problems.at(
+            a.get("name").orElseThrow(),
+            a.join("name"),
+            "invalid detector name '" + name + "'",
+            "use lowercase letters, digits, '-' and '_'");
+      } else if (!name.isEmpty() && !names.add(name)) {
+        problems.at(
+            a.get("name").orElseThrow(),
+            a.join("name"),
+            "a second detector named '" + name + "'",
+            "give each detector its own name");
+      }
+      String expr =
+          a.require("expr", "give the PromQL of the series to score")
+              .flatMap(n -> a.asString(n, a.join("expr")))
+              .orElse("");
+      if (!expr.isEmpty()) {
+        String problem = promql.problem(expr);
+        if (problem != null) {
+          problems.at(
+              a.get("expr").orElseThrow(),
+              a.join("expr"),
+              problem,
+              "check it with: pilothouse query '" + expr.replace("'", "") + "'");
+        }
+      }
+      Duration every = duration(a, "interval", dflt, false);
+      if (every.compareTo(Duration.ofSeconds(1)) < 0) {
+        problems.at(
+            a.get("interval").orElseThrow(), a.join("interval"), "must be at least 1s", "write 1m");
+      }
+      if (problems.list().size() == before) {
+        out.add(new dev.pilothouse.core.anomaly.AnomalyDetection(name, expr, every));
+      }
+    }
+    return out;
   }
 
   /** Reads the Alertmanager configuration file; its problems are the spec's. */

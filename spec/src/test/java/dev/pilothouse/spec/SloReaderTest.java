@@ -95,4 +95,36 @@ class SloReaderTest {
     assertThat(dev.pilothouse.core.spec.SpecDiff.between(a, b))
         .contains("~ services.shop.slos.availability: (changed)");
   }
+
+  @Test
+  void anomalyDetectors_areRead_andBadOnesRefused() {
+    var spec =
+        parse(
+                "alerting:\n  anomalies:\n    - {name: traffic, expr: 'sum(rate(x[5m]))'}\n"
+                    + svc(""))
+            .spec()
+            .orElseThrow();
+    assertThat(spec.alerting().anomalies())
+        .containsExactly(
+            new dev.pilothouse.core.anomaly.AnomalyDetection(
+                "traffic", "sum(rate(x[5m]))", Duration.ofMinutes(1)));
+    String bad =
+        parse("alerting:\n  anomalies:\n    - {name: traffic, expr: 'sum(rate(x[5m])'}\n" + svc(""))
+            .errors()
+            .get(0)
+            .toString();
+    assertThat(bad).contains("shop.yaml:3:").contains("alerting.anomalies[0].expr");
+    assertThat(
+            parse("alerting:\n  anomalies:\n    - {name: A B, expr: x}\n" + svc(""))
+                .errors()
+                .get(0)
+                .toString())
+        .contains("invalid detector name 'A B'");
+    assertThat(
+            parse("alerting:\n  anomalies:\n    - {expr: x, interval: 100ms}\n" + svc(""))
+                .errors()
+                .toString())
+        .contains("give the detector a name")
+        .contains("must be at least 1s");
+  }
 }

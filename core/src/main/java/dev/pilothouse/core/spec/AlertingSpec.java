@@ -2,6 +2,7 @@ package dev.pilothouse.core.spec;
 
 import dev.pilothouse.core.alerting.RuleGroup;
 import dev.pilothouse.core.alerting.routing.RoutingConfig;
+import dev.pilothouse.core.anomaly.AnomalyDetection;
 import dev.pilothouse.core.slo.Slo;
 import java.util.List;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import java.util.Optional;
  * @param alertmanagers URLs of existing Alertmanagers that get every alert too (API v2)
  * @param builtinRules whether Pilothouse's rules about itself run (true unless turned off)
  * @param slos the services' service level objectives, compiled into rules by the alerting module
+ * @param anomalies the series scored by anomaly detectors
  */
 public record AlertingSpec(
     List<String> ruleFiles,
@@ -25,8 +27,10 @@ public record AlertingSpec(
     RoutingConfig routing,
     List<String> alertmanagers,
     Boolean builtinRules,
-    List<Slo> slos) {
+    List<Slo> slos,
+    List<AnomalyDetection> anomalies) {
   public AlertingSpec {
+    anomalies = anomalies == null ? List.of() : List.copyOf(anomalies);
     slos = slos == null ? List.of() : List.copyOf(slos);
     builtinRules = builtinRules == null ? Boolean.TRUE : builtinRules; // older revisions: on
     ruleFiles = ruleFiles == null ? List.of() : List.copyOf(ruleFiles);
@@ -37,7 +41,7 @@ public record AlertingSpec(
 
   /** Rules without routing. */
   public AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
-    this(ruleFiles, groups, "", null, List.of(), true, List.of());
+    this(ruleFiles, groups, "", null, List.of(), true, List.of(), List.of());
   }
 
   /** No rules. */
@@ -48,7 +52,14 @@ public record AlertingSpec(
   /** This alerting with the given SLOs. */
   public AlertingSpec withSlos(List<Slo> slos) {
     return new AlertingSpec(
-        ruleFiles, groups, alertmanagerConfig, routing, alertmanagers, builtinRules, slos);
+        ruleFiles,
+        groups,
+        alertmanagerConfig,
+        routing,
+        alertmanagers,
+        builtinRules,
+        slos,
+        anomalies);
   }
 
   /** The routing configuration, when the spec gives one. */

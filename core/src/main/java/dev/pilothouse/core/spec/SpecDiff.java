@@ -63,6 +63,7 @@ public final class SpecDiff {
         out);
     compare("alerting.alertmanagers", before.alertmanagers(), after.alertmanagers(), out);
     compare("alerting.builtinRules", before.builtinRules(), after.builtinRules(), out);
+    compare("alerting.anomalies", before.anomalies(), after.anomalies(), out);
     Map<String, dev.pilothouse.core.slo.Slo> oldSlos = new java.util.TreeMap<>();
     before.slos().forEach(o -> oldSlos.put(o.service() + ".slos." + o.name(), o));
     Map<String, dev.pilothouse.core.slo.Slo> newSlos = new java.util.TreeMap<>();
