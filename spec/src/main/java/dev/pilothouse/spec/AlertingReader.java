@@ -81,7 +81,8 @@ final class AlertingReader extends SectionReader {
         forward,
         f.bool("builtinRules").orElse(true),
         List.of(),
-        anomalies(f, interval));
+        anomalies(f, interval),
+        null);
   }
 
   /** {@code anomalies: [{name, expr, interval}]}: the series scored by detectors. */

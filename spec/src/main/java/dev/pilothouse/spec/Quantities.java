@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /** Parses durations ("250ms", "1h30m"), memory sizes ("256Mi") and CPU amounts ("500m"). */
 final class Quantities {
-  private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)");
+  private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d|w)");
   private static final Pattern MEMORY =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(Ki|Mi|Gi|Ti|K|k|M|G|T)?B?");
   private static final Pattern MILLICORES = Pattern.compile("(\\d+)m");
@@ -33,6 +33,7 @@ final class Quantities {
                 case "s" -> 1e9;
                 case "m" -> 60e9;
                 case "h" -> 3600e9;
+                case "w" -> 7 * 86400e9;
                 default -> 86400e9;
               };
       at = m.end();

@@ -25,7 +25,8 @@ abstract class SectionReader {
           "flags",
           "analysisTemplates",
           "experiments",
-          "alerting");
+          "alerting",
+          "oncall");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

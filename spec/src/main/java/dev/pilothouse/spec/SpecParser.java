@@ -199,6 +199,12 @@ public final class SpecParser extends SectionReader {
           new SloReader(this).slos(s.name(), serviceFields.get(s.name()), s.route() != null));
     }
     alerting = alerting.withSlos(slos);
+    final boolean smtp = !notifications.smtp().isEmpty();
+    alerting =
+        alerting.withOnCall(
+            f.object("oncall", OnCallReader.ONCALL)
+                .map(of -> new OnCallReader(this).oncall(of, smtp))
+                .orElse(dev.pilothouse.core.incident.OnCall.none()));
     return problems.isEmpty()
         ? new Spec(proxy, out, notifications, metrics, flags, experiments, alerting)
         : null;

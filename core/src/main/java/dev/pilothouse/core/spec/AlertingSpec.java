@@ -3,6 +3,7 @@ package dev.pilothouse.core.spec;
 import dev.pilothouse.core.alerting.RuleGroup;
 import dev.pilothouse.core.alerting.routing.RoutingConfig;
 import dev.pilothouse.core.anomaly.AnomalyDetection;
+import dev.pilothouse.core.incident.OnCall;
 import dev.pilothouse.core.slo.Slo;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import java.util.Optional;
  * @param builtinRules whether Pilothouse's rules about itself run (true unless turned off)
  * @param slos the services' service level objectives, compiled into rules by the alerting module
  * @param anomalies the series scored by anomaly detectors
+ * @param oncall the people paged for incidents, their schedules and escalation policies
  */
 public record AlertingSpec(
     List<String> ruleFiles,
@@ -28,8 +30,10 @@ public record AlertingSpec(
     List<String> alertmanagers,
     Boolean builtinRules,
     List<Slo> slos,
-    List<AnomalyDetection> anomalies) {
+    List<AnomalyDetection> anomalies,
+    OnCall oncall) {
   public AlertingSpec {
+    oncall = oncall == null ? OnCall.none() : oncall;
     anomalies = anomalies == null ? List.of() : List.copyOf(anomalies);
     slos = slos == null ? List.of() : List.copyOf(slos);
     builtinRules = builtinRules == null ? Boolean.TRUE : builtinRules; // older revisions: on
@@ -41,7 +45,7 @@ public record AlertingSpec(
 
   /** Rules without routing. */
   public AlertingSpec(List<String> ruleFiles, List<RuleGroup> groups) {
-    this(ruleFiles, groups, "", null, List.of(), true, List.of(), List.of());
+    this(ruleFiles, groups, "", null, List.of(), true, List.of(), List.of(), OnCall.none());
   }
 
   /** No rules. */
@@ -59,7 +63,22 @@ public record AlertingSpec(
         alertmanagers,
         builtinRules,
         slos,
-        anomalies);
+        anomalies,
+        oncall);
+  }
+
+  /** This alerting with the given on-call configuration. */
+  public AlertingSpec withOnCall(OnCall o) {
+    return new AlertingSpec(
+        ruleFiles,
+        groups,
+        alertmanagerConfig,
+        routing,
+        alertmanagers,
+        builtinRules,
+        slos,
+        anomalies,
+        o);
   }
 
   /** The routing configuration, when the spec gives one. */

@@ -64,6 +64,10 @@ public final class SpecDiff {
     compare("alerting.alertmanagers", before.alertmanagers(), after.alertmanagers(), out);
     compare("alerting.builtinRules", before.builtinRules(), after.builtinRules(), out);
     compare("alerting.anomalies", before.anomalies(), after.anomalies(), out);
+    if (!java.util.Objects.equals(before.oncall(), after.oncall())) {
+      // Contacts are personal: say that, not what, changed.
+      out.add("~ oncall: (changed)");
+    }
     Map<String, dev.pilothouse.core.slo.Slo> oldSlos = new java.util.TreeMap<>();
     before.slos().forEach(o -> oldSlos.put(o.service() + ".slos." + o.name(), o));
     Map<String, dev.pilothouse.core.slo.Slo> newSlos = new java.util.TreeMap<>();
