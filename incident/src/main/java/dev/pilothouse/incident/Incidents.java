@@ -78,7 +78,7 @@ public final class Incidents {
     this.repo = repo;
     this.pager = pager;
     this.clock = clock;
-    IncidentRepository.Snapshot s = repo.load();
+    IncidentRepository.Snapshot s = repo.incidentSnapshot();
     s.open().forEach(i -> open.put(i.id(), i));
     cursor = s.eventCursor();
   }

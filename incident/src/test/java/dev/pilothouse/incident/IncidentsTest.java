@@ -74,7 +74,7 @@ class IncidentsTest {
     long ids;
 
     @Override
-    public Snapshot load() {
+    public Snapshot incidentSnapshot() {
       return new Snapshot(saved.values().stream().filter(Incident::open).toList(), cursor);
     }
 

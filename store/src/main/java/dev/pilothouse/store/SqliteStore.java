@@ -49,6 +49,7 @@ public final class SqliteStore
         dev.pilothouse.core.experiment.ExperimentRepository,
         dev.pilothouse.core.alerting.AlertStateRepository,
         dev.pilothouse.core.alerting.routing.RoutingRepository,
+        dev.pilothouse.core.incident.IncidentRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -314,6 +315,76 @@ public final class SqliteStore
       h.createUpdate("DELETE FROM alert_groups WHERE group_key = ?").bind(0, groupKey).execute();
     } else {
       putJson("alert_groups", "group_key", groupKey, new AlertGroupRow(groupKey, alerts));
+    }
+  }
+
+  // ---- incidents
+
+  @Override
+  public synchronized dev.pilothouse.core.incident.IncidentRepository.Snapshot incidentSnapshot() {
+    List<dev.pilothouse.core.incident.Incident> open =
+        h.createQuery("SELECT json FROM incidents WHERE open = 1 ORDER BY id")
+            .map((rs, ctx) -> incident(rs.getString("json")))
+            .list();
+    long seq =
+        h.createQuery("SELECT event_seq FROM incident_cursor WHERE id = 1").mapTo(Long.class).one();
+    return new dev.pilothouse.core.incident.IncidentRepository.Snapshot(open, seq);
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.incident.Incident> recent(int limit) {
+    return h.createQuery("SELECT json FROM incidents ORDER BY id DESC LIMIT ?")
+        .bind(0, limit)
+        .map((rs, ctx) -> incident(rs.getString("json")))
+        .list();
+  }
+
+  @Override
+  public synchronized Optional<dev.pilothouse.core.incident.Incident> incident(long id) {
+    return h.createQuery("SELECT json FROM incidents WHERE id = ?")
+        .bind(0, id)
+        .map((rs, ctx) -> incident(rs.getString("json")))
+        .findOne();
+  }
+
+  @Override
+  public synchronized void save(
+      List<dev.pilothouse.core.incident.Incident> changed, long eventCursor) {
+    h.useTransaction(
+        t -> {
+          for (var i : changed) {
+            t.createUpdate("INSERT OR REPLACE INTO incidents(id, open, json) VALUES (?, ?, ?)")
+                .bind(0, i.id())
+                .bind(1, i.open() ? 1 : 0)
+                .bind(2, write(i))
+                .execute();
+          }
+          t.createUpdate("UPDATE incident_cursor SET event_seq = ? WHERE id = 1")
+              .bind(0, eventCursor)
+              .execute();
+        });
+  }
+
+  @Override
+  public synchronized long nextId() {
+    return h.inTransaction(
+        t -> {
+          long id =
+              t.createQuery("SELECT next_id FROM incident_cursor WHERE id = 1")
+                  .mapTo(Long.class)
+                  .one();
+          t.createUpdate("UPDATE incident_cursor SET next_id = ? WHERE id = 1")
+              .bind(0, id + 1)
+              .execute();
+          return id;
+        });
+  }
+
+  private dev.pilothouse.core.incident.Incident incident(String text) {
+    try {
+      return json.readValue(text, dev.pilothouse.core.incident.Incident.class);
+    } catch (JsonProcessingException e) {
+      throw new StoreException("reading an incident: " + e.getOriginalMessage(), e);
     }
   }
 

@@ -587,4 +587,92 @@ class SqliteStoreTest {
         .isInstanceOf(StoreException.class)
         .hasMessageContaining("opening the store " + bad);
   }
+
+  @Test
+  void incidents_andTheirEventPosition_roundTrip_andSurviveReopen() {
+    var t0 = java.time.Instant.parse("2026-11-30T10:00:00Z");
+    var open =
+        new dev.pilothouse.core.incident.Incident(
+            0,
+            "service:shop",
+            "shop",
+            "errors",
+            "page",
+            dev.pilothouse.core.incident.Incident.State.TRIGGERED,
+            t0,
+            null,
+            null,
+            null,
+            null,
+            "shop",
+            1,
+            java.util.List.of(
+                new dev.pilothouse.core.incident.Incident.Alert(
+                    "HighErrorRate", "{service=\"shop\"}", "page", "errors", "", t0, null)),
+            java.util.List.of(
+                new dev.pilothouse.core.incident.Incident.Entry(t0, "alert", "fired")));
+    try (SqliteStore s = open()) {
+      assertThat(s.incidentSnapshot().open()).isEmpty();
+      assertThat(s.nextId()).isEqualTo(1);
+      assertThat(s.nextId()).isEqualTo(2);
+      var a = open;
+      var first =
+          new dev.pilothouse.core.incident.Incident(
+              1,
+              a.key(),
+              a.service(),
+              a.title(),
+              a.severity(),
+              a.state(),
+              a.openedAt(),
+              null,
+              null,
+              null,
+              null,
+              a.escalation(),
+              a.level(),
+              a.alerts(),
+              a.timeline());
+      var second = first.resolved(t0.plusSeconds(60), "bob");
+      s.save(java.util.List.of(first), 41);
+      s.save(
+          java.util.List.of(
+              new dev.pilothouse.core.incident.Incident(
+                      2,
+                      a.key(),
+                      a.service(),
+                      a.title(),
+                      a.severity(),
+                      a.state(),
+                      a.openedAt(),
+                      null,
+                      null,
+                      null,
+                      null,
+                      a.escalation(),
+                      a.level(),
+                      a.alerts(),
+                      a.timeline())
+                  .resolved(t0.plusSeconds(60), "bob")),
+          42);
+      assertThat(second.open()).isFalse();
+    }
+    try (SqliteStore s = open()) {
+      var snap = s.incidentSnapshot();
+      assertThat(snap.eventCursor()).isEqualTo(42);
+      assertThat(snap.open())
+          .singleElement()
+          .satisfies(
+              i -> {
+                assertThat(i.id()).isEqualTo(1);
+                assertThat(i.alerts().get(0).labels()).isEqualTo("{service=\"shop\"}");
+                assertThat(i.timeline()).hasSize(1);
+              });
+      assertThat(s.recent(10))
+          .extracting(dev.pilothouse.core.incident.Incident::id)
+          .containsExactly(2L, 1L);
+      assertThat(s.incident(2).orElseThrow().resolvedBy()).isEqualTo("bob");
+      assertThat(s.nextId()).as("ids are never reused").isEqualTo(3);
+    }
+  }
 }

@@ -6,7 +6,7 @@ import java.util.Optional;
 /** Where incidents are kept, with the position in the event log they have been built up to. */
 public interface IncidentRepository {
   /** The open incidents, and the event log position they include. */
-  Snapshot load();
+  Snapshot incidentSnapshot();
 
   /** Incidents newest first, open or not. */
   List<Incident> recent(int limit);
