@@ -14,7 +14,7 @@ final class DeployFlags {
       names = "--commit-time",
       paramLabel = "TIME",
       description =
-          "When that commit was made, ISO 8601 (e.g. from 'git log -1 --format=%cI'); gives DORA's"
+          "When that commit was made, ISO 8601 (e.g. from 'git log -1 --format=%%cI'); gives DORA's"
               + " lead time (default: $PILOTHOUSE_COMMIT_TIME).")
   String commitTime = System.getenv().getOrDefault("PILOTHOUSE_COMMIT_TIME", "");
 

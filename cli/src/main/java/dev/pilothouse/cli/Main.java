@@ -35,6 +35,9 @@ import picocli.CommandLine.Command;
       SilenceCommand.class,
       SloCommand.class,
       AnomalyCommand.class,
+      IncidentCommands.ListIncidents.class,
+      IncidentCommands.One.class,
+      IncidentCommands.OnCallNow.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -48,6 +51,7 @@ public final class Main implements Runnable {
   /** Runs the command line; returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cl = new CommandLine(new Main());
+    addHelp(cl);
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -59,6 +63,19 @@ public final class Main implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** -h/--help on every command and command group that does not have it yet. */
+  private static void addHelp(CommandLine cl) {
+    var spec = cl.getCommandSpec();
+    if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
+      spec.addOption(
+          picocli.CommandLine.Model.OptionSpec.builder("-h", "--help")
+              .usageHelp(true)
+              .description("Show this help message and exit.")
+              .build());
+    }
+    cl.getSubcommands().values().forEach(Main::addHelp);
   }
 
   static int report(Exception e, PrintWriter err, boolean debug) {

@@ -214,6 +214,36 @@ public final class PilotClient {
         .asText();
   }
 
+  /** Open incidents ({@code all}: the last 100, open or not): {"incidents": [...]}. */
+  public com.fasterxml.jackson.databind.JsonNode incidents(boolean all) {
+    return get(
+        "/api/v1/incidents" + (all ? "?all=true" : ""),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** One incident with its alerts and timeline. */
+  public com.fasterxml.jackson.databind.JsonNode incident(long id) {
+    return get("/api/v1/incidents/" + id, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Acknowledges (action "ack") or resolves (action "resolve") an incident as someone. */
+  public com.fasterxml.jackson.databind.JsonNode incidentAction(long id, String action, String by) {
+    return post(
+        "/api/v1/incidents/" + id + "/" + action + "?by=" + enc(by),
+        null,
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** The incident's postmortem draft, Markdown. */
+  public String postmortem(long id) {
+    return getText("/api/v1/incidents/" + id + "/postmortem");
+  }
+
+  /** Who is on call now per schedule: {"schedules": [...]}. */
+  public com.fasterxml.jackson.databind.JsonNode oncall() {
+    return get("/api/v1/oncall", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Expires a silence now. */
   public void expireSilence(String id) {
     send(

@@ -33,6 +33,7 @@ class ModuleEdgesTest {
           "experiment",
           "alerting",
           "anomaly",
+          "incident",
           "client",
           "spec",
           "server",
@@ -53,6 +54,7 @@ class ModuleEdgesTest {
           Map.entry("experiment", List.of("core")),
           Map.entry("alerting", List.of("core")),
           Map.entry("anomaly", List.of("core")),
+          Map.entry("incident", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -71,6 +73,7 @@ class ModuleEdgesTest {
                   "experiment",
                   "alerting",
                   "anomaly",
+                  "incident",
                   "tsdb")));
 
   @Test

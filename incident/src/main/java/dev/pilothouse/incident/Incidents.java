@@ -382,7 +382,7 @@ public final class Incidents {
   }
 
   /** The labels of an event's {a="b", …} text. */
-  static Map<String, String> labels(String text) {
+  public static Map<String, String> labels(String text) {
     Map<String, String> m = new LinkedHashMap<>();
     Matcher x = LABEL.matcher(text);
     while (x.find()) {

@@ -56,7 +56,9 @@ final class Api {
       dev.pilothouse.experiment.Experiments experiments,
       dev.pilothouse.alerting.Rules rules,
       dev.pilothouse.alerting.routing.Router router,
-      dev.pilothouse.anomaly.Anomalies anomalies) {}
+      dev.pilothouse.anomaly.Anomalies anomalies,
+      dev.pilothouse.incident.Incidents incidents,
+      dev.pilothouse.core.incident.IncidentRepository incidentRepository) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -145,6 +147,20 @@ final class Api {
                       () -> d.deployments().current().alerting().slos(),
                       new TsdbRuleStore(d.telemetry()));
               config.routes.get("/api/v1/slos", alerting::slos);
+              IncidentsApi inc =
+                  new IncidentsApi(
+                      d.incidents(),
+                      d.incidentRepository(),
+                      d.events(),
+                      new TsdbRuleStore(d.telemetry()),
+                      () -> d.deployments().current().alerting().slos(),
+                      d.clock());
+              config.routes.get("/api/v1/incidents", inc::list);
+              config.routes.get("/api/v1/incidents/{id}", inc::show);
+              config.routes.post("/api/v1/incidents/{id}/ack", inc::acknowledge);
+              config.routes.post("/api/v1/incidents/{id}/resolve", inc::resolve);
+              config.routes.get("/api/v1/incidents/{id}/postmortem", inc::postmortem);
+              config.routes.get("/api/v1/oncall", inc::oncall);
               config.routes.get(
                   "/api/v1/anomalies",
                   ctx -> send(ctx, 200, java.util.Map.of("detectors", d.anomalies().status())));

@@ -88,6 +88,8 @@ public final class Daemon {
   private ScheduledExecutorService ruleLoop;
   private ScheduledExecutorService anomalyLoop;
   private dev.pilothouse.anomaly.Anomalies anomalies;
+  private ScheduledExecutorService incidentLoop;
+  private dev.pilothouse.incident.Incidents incidents;
   private dev.pilothouse.alerting.Rules rules;
   private dev.pilothouse.alerting.routing.Router router;
   private dev.pilothouse.alerting.routing.Forwarder forwarder;
@@ -274,6 +276,22 @@ public final class Daemon {
             () -> deployments.current().alerting().anomalies(),
             new TsdbAnomalyStore(telemetry),
             clock);
+    incidents =
+        new dev.pilothouse.incident.Incidents(
+            () -> deployments.current().alerting().oncall(),
+            store,
+            store,
+            store,
+            new IncidentPager(
+                new dev.pilothouse.notify.AlertSenders(
+                    dev.pilothouse.notify.AlertSenders.Policy.defaults()),
+                () -> deployments.current().notifications(),
+                () ->
+                    "http://"
+                        + options.apiHost()
+                        + ":"
+                        + (api == null ? options.apiPort() : api.port())),
+            clock);
     RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
     rules =
         new dev.pilothouse.alerting.Rules(
@@ -333,7 +351,9 @@ public final class Daemon {
                 experiments,
                 rules,
                 router,
-                anomalies));
+                anomalies,
+                incidents,
+                store));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -366,6 +386,12 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("rules").daemon().unstarted(r));
     ruleLoop.scheduleWithFixedDelay(this::tickRules, 1000, 100, TimeUnit.MILLISECONDS);
+    // Incidents follow the event log and page people on a thread of their own (a page may wait
+    // for a slow receiver's retries).
+    incidentLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("incidents").daemon().unstarted(r));
+    incidentLoop.scheduleWithFixedDelay(this::tickIncidents, 1, 1, TimeUnit.SECONDS);
     // Anomaly detectors on a thread of their own: a new one replays days of history first.
     anomalyLoop =
         Executors.newSingleThreadScheduledExecutor(
@@ -533,7 +559,9 @@ public final class Daemon {
 
   private void stopLoop() {
     for (ScheduledExecutorService e :
-        new ScheduledExecutorService[] {loop, experimentLoop, ruleLoop, anomalyLoop}) {
+        new ScheduledExecutorService[] {
+          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop
+        }) {
       if (e != null) {
         e.shutdownNow();
         try {
@@ -559,6 +587,14 @@ public final class Daemon {
   }
 
   private long routerTicks;
+
+  private void tickIncidents() {
+    try {
+      incidents.tick();
+    } catch (RuntimeException e) {
+      log.error("incidents tick failed", e);
+    }
+  }
 
   private void tickAnomalies() {
     try {

@@ -5,14 +5,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Alertmanager's (Prometheus's model) fingerprint of a label set, and its printed forms. */
-final class Fingerprints {
+public final class Fingerprints {
   private Fingerprints() {}
 
   private static final long OFFSET = 0xcbf29ce484222325L;
   private static final long PRIME = 0x100000001b3L;
 
   /** FNV-1a over sorted names and values, each followed by 0xff; 16 hex digits. */
-  static String of(Map<String, String> labels) {
+  public static String of(Map<String, String> labels) {
     long h = OFFSET;
     for (Map.Entry<String, String> e : new TreeMap<>(labels).entrySet()) {
       h = add(h, e.getKey());
