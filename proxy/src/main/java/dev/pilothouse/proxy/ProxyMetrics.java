@@ -138,7 +138,9 @@ public final class ProxyMetrics {
     for (Series s : list) {
       for (int i = 0; i < 6; i++) {
         long v = s.byClass[i].sum();
-        if (v > 0 || i == 2) {
+        // 2xx, 4xx, 5xx and errors start at 0, so that rate() sees their first increase (a
+        // series that appears at 3 loses those 3: SLOs would miss the first errors).
+        if (v > 0 || i == 0 || i == 2 || i == 4 || i == 5) {
           b.append("pilothouse_proxy_requests_total{")
               .append(labels(s))
               .append(",class=\"")
