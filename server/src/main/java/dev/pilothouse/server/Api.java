@@ -652,6 +652,7 @@ final class Api {
           "RolloutRolledBack",
           "CrashLoop",
           "IncidentOpened",
+          "IncidentResolved",
           "InstanceReady");
 
   private void history(Context ctx) {

@@ -23,8 +23,9 @@ import java.util.TreeMap;
  *       the incident window by an incident on the service ({@code CrashLoop} or {@code
  *       IncidentOpened}), over all finished deployments.
  *   <li><b>Time to restore</b>: for a rolled-back deployment, from the moment its new version first
- *       got user traffic to the rollback; for an incident, from the incident to the service's next
- *       ready instance.
+ *       got user traffic to the rollback; for an incident ({@code IncidentOpened}), until it was
+ *       resolved ({@code IncidentResolved}); for a crash loop, until the service's next ready
+ *       instance.
  * </ul>
  */
 public final class Dora {
@@ -139,7 +140,8 @@ public final class Dora {
         }
         default -> {
           if (INCIDENTS.contains(e.type()) && in(e.at(), since, until)) {
-            Instant restored = nextReady(events, i);
+            Instant restored =
+                e.type().equals("IncidentOpened") ? resolved(events, i) : nextReady(events, i);
             if (restored != null) {
               acc.restore.add(Duration.between(e.at(), restored));
             }
@@ -160,6 +162,19 @@ public final class Dora {
       }
       if (INCIDENTS.contains(e.type())) {
         return e;
+      }
+    }
+    return null;
+  }
+
+  /** When the incident an IncidentOpened event opened was resolved; null while it is open. */
+  private static Instant resolved(List<Event> events, int from) {
+    String id = events.get(from).fields().get("incident");
+    for (int j = from + 1; j < events.size(); j++) {
+      Event e = events.get(j);
+      if (e.type().equals("IncidentResolved")
+          && java.util.Objects.equals(id, e.fields().get("incident"))) {
+        return e.at();
       }
     }
     return null;

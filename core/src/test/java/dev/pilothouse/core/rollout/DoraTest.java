@@ -106,4 +106,19 @@ class DoraTest {
     assertThat(r.leadTime().medianSeconds()).isNull();
     assertThat(r.levels()).isEmpty();
   }
+
+  @Test
+  void anIncidentAfterADeploy_failsIt_andRestoresWhenResolved() {
+    add(Duration.ofHours(1), "RolloutStarted", "shop", Map.of());
+    add(Duration.ofHours(1).plusMinutes(5), "RolloutPromoted", "shop", Map.of());
+    // 20 minutes after the promotion an alert opens incident 7; it is resolved 45 minutes later.
+    add(Duration.ofHours(1).plusMinutes(25), "IncidentOpened", "shop", Map.of("incident", "7"));
+    add(Duration.ofHours(1).plusMinutes(30), "InstanceReady", "shop", Map.of());
+    add(Duration.ofHours(1).plusMinutes(40), "IncidentResolved", "shop", Map.of("incident", "6"));
+    add(Duration.ofHours(2).plusMinutes(10), "IncidentResolved", "shop", Map.of("incident", "7"));
+    Dora.Report r = report(Duration.ofDays(1));
+    assertThat(r.changeFailureRate()).isEqualTo(1.0);
+    assertThat(r.timeToRestore().samples()).isEqualTo(1);
+    assertThat(r.timeToRestore().medianSeconds()).isEqualTo(45 * 60.0);
+  }
 }
