@@ -167,8 +167,44 @@ public final class Incidents {
   }
 
   private void put(Incident i, Map<Long, Incident> changed) {
-    open.put(i.id(), i);
-    changed.put(i.id(), i);
+    Incident kept = bounded(i);
+    open.put(kept.id(), kept);
+    changed.put(kept.id(), kept);
+  }
+
+  /** At most MAX_TIMELINE entries: the oldest context events go first, then the oldest of all. */
+  static Incident bounded(Incident i) {
+    if (i.timeline().size() <= MAX_TIMELINE) {
+      return i;
+    }
+    List<Incident.Entry> t = new ArrayList<>(i.timeline());
+    for (int k = 0; k < t.size() && t.size() > MAX_TIMELINE; ) {
+      if (t.get(k).kind().equals("event")) {
+        t.remove(k);
+      } else {
+        k++;
+      }
+    }
+    while (t.size() > MAX_TIMELINE) {
+      t.remove(0);
+    }
+    Incident out = i.withAlerts(i.alerts(), i.severity());
+    return new Incident(
+        out.id(),
+        out.key(),
+        out.service(),
+        out.title(),
+        out.severity(),
+        out.state(),
+        out.openedAt(),
+        out.acknowledgedAt(),
+        out.acknowledgedBy(),
+        out.resolvedAt(),
+        out.resolvedBy(),
+        out.escalation(),
+        out.level(),
+        out.alerts(),
+        t);
   }
 
   private void apply(Event e, Map<Long, Incident> changed) {

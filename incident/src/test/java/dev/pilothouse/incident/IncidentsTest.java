@@ -335,4 +335,19 @@ class IncidentsTest {
         .contains("| 2026-11-30T10:00:00Z | paged bob (on call for primary), level 1 |")
         .contains("## Action items");
   }
+
+  @Test
+  void aLongIncident_keepsItsTimelineBounded_droppingContextFirst() {
+    Incidents inc = incidents();
+    fire("HighErrorRate", "shop", "{alertname=\"HighErrorRate\", service=\"shop\"}");
+    inc.tick();
+    for (int k = 0; k < 700; k++) {
+      log.emit(new NewEvent(now, "RolloutStep", "shop", "", "step " + k, Map.of()));
+    }
+    inc.tick();
+    Incident i = inc.openIncidents().get(0);
+    assertThat(i.timeline()).hasSize(Incidents.MAX_TIMELINE);
+    assertThat(i.timeline().get(0).text()).as("the alert stays").contains("fired");
+    assertThat(i.timeline().get(i.timeline().size() - 1).text()).contains("step 699");
+  }
 }
