@@ -2,7 +2,6 @@ package dev.pilothouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +52,7 @@ final class AlertsCommand implements Callable<Integer> {
           List.of(
               a.path("labels").path("alertname").asText(),
               a.path("state").asText(),
-              ago(now, a.path("activeAt").asText()),
+              Output.ago(now, a.path("activeAt").asText()),
               value(a.path("value").asText()),
               String.join(",", labels),
               muted(a),
@@ -81,14 +80,5 @@ final class AlertsCommand implements Callable<Integer> {
     a.path("silencedBy").forEach(s -> by.add("silence " + s.asText()));
     a.path("inhibitedBy").forEach(s -> by.add("inhibited by " + s.asText()));
     return by.isEmpty() ? "-" : String.join(", ", by);
-  }
-
-  private static String ago(Instant now, String at) {
-    try {
-      long s = Duration.between(Instant.parse(at), now).toSeconds();
-      return s < 120 ? s + "s ago" : s < 7200 ? s / 60 + "m ago" : s / 3600 + "h ago";
-    } catch (java.time.format.DateTimeParseException e) {
-      return at;
-    }
   }
 }

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +61,7 @@ final class IncidentCommands {
                 i.path("state").asText(),
                 dash(i.path("severity").asText()),
                 dash(i.path("service").asText()),
-                ago(now, i.path("opened_at").asText()),
+                Output.ago(now, i.path("opened_at").asText()),
                 firing + "/" + i.path("alerts").size() + " firing",
                 dash(i.path("acknowledged_by").asText("")),
                 i.path("title").asText()));
@@ -262,14 +261,5 @@ final class IncidentCommands {
 
   private static String dash(String s) {
     return s == null || s.isEmpty() || s.equals("null") ? "-" : s;
-  }
-
-  private static String ago(Instant now, String at) {
-    try {
-      long s = Duration.between(Instant.parse(at), now).toSeconds();
-      return s < 120 ? s + "s ago" : s < 7200 ? s / 60 + "m ago" : s / 3600 + "h ago";
-    } catch (java.time.format.DateTimeParseException e) {
-      return at;
-    }
   }
 }

@@ -89,4 +89,16 @@ final class Output {
       return "?";
     }
   }
+
+  /**
+   * How long ago an ISO-8601 instant was: 45s ago, 12m ago, 3h ago (the text itself if not one).
+   */
+  static String ago(java.time.Instant now, String at) {
+    try {
+      long s = java.time.Duration.between(java.time.Instant.parse(at), now).toSeconds();
+      return s < 120 ? s + "s ago" : s < 7200 ? s / 60 + "m ago" : s / 3600 + "h ago";
+    } catch (java.time.format.DateTimeParseException e) {
+      return at;
+    }
+  }
 }

@@ -188,23 +188,7 @@ public final class Incidents {
     while (t.size() > MAX_TIMELINE) {
       t.remove(0);
     }
-    Incident out = i.withAlerts(i.alerts(), i.severity());
-    return new Incident(
-        out.id(),
-        out.key(),
-        out.service(),
-        out.title(),
-        out.severity(),
-        out.state(),
-        out.openedAt(),
-        out.acknowledgedAt(),
-        out.acknowledgedBy(),
-        out.resolvedAt(),
-        out.resolvedBy(),
-        out.escalation(),
-        out.level(),
-        out.alerts(),
-        t);
+    return i.withTimeline(t);
   }
 
   private void apply(Event e, Map<Long, Incident> changed) {
@@ -356,7 +340,7 @@ public final class Incidents {
       for (String target : l.targets()) {
         cur = page(cur, on, target, level + 1, now);
       }
-      cur = cur.escalated(policy.name(), level + 1);
+      cur = cur.escalated(level + 1);
       sink.emit(
           event(
               now,

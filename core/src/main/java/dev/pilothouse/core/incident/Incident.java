@@ -72,101 +72,80 @@ public record Incident(
   public Incident with(Entry e) {
     List<Entry> t = new ArrayList<>(timeline);
     t.add(e);
-    return new Incident(
-        id,
-        key,
-        service,
-        title,
-        severity,
-        state,
-        openedAt,
-        acknowledgedAt,
-        acknowledgedBy,
-        resolvedAt,
-        resolvedBy,
-        escalation,
-        level,
-        alerts,
-        t);
+    return withTimeline(t);
+  }
+
+  /** This incident with another timeline. */
+  public Incident withTimeline(List<Entry> t) {
+    return copy(
+        state, acknowledgedAt, acknowledgedBy, resolvedAt, resolvedBy, level, severity, alerts, t);
   }
 
   /** This incident with other alerts. */
   public Incident withAlerts(List<Alert> a, String newSeverity) {
-    return new Incident(
-        id,
-        key,
-        service,
-        title,
-        newSeverity,
+    return copy(
         state,
-        openedAt,
         acknowledgedAt,
         acknowledgedBy,
         resolvedAt,
         resolvedBy,
-        escalation,
         level,
+        newSeverity,
         a,
         timeline);
   }
 
   /** Acknowledged by someone at a moment. */
   public Incident acknowledged(Instant at, String by) {
-    return new Incident(
-        id,
-        key,
-        service,
-        title,
-        severity,
-        State.ACKNOWLEDGED,
-        openedAt,
-        at,
-        by,
-        resolvedAt,
-        resolvedBy,
-        escalation,
-        level,
-        alerts,
-        timeline);
+    return copy(
+        State.ACKNOWLEDGED, at, by, resolvedAt, resolvedBy, level, severity, alerts, timeline);
   }
 
   /** Resolved by someone ("" when its alerts resolved) at a moment. */
   public Incident resolved(Instant at, String by) {
-    return new Incident(
-        id,
-        key,
-        service,
-        title,
-        severity,
-        State.RESOLVED,
-        openedAt,
-        acknowledgedAt,
-        acknowledgedBy,
-        at,
-        by,
-        escalation,
-        level,
-        alerts,
-        timeline);
+    return copy(
+        State.RESOLVED, acknowledgedAt, acknowledgedBy, at, by, level, severity, alerts, timeline);
   }
 
-  /** With the escalation policy and the number of its levels notified. */
-  public Incident escalated(String policy, int levels) {
-    return new Incident(
-        id,
-        key,
-        service,
-        title,
-        severity,
+  /** With the escalation policy's levels notified so far. */
+  public Incident escalated(int levels) {
+    return copy(
         state,
-        openedAt,
         acknowledgedAt,
         acknowledgedBy,
         resolvedAt,
         resolvedBy,
-        policy,
         levels,
+        severity,
         alerts,
         timeline);
+  }
+
+  private Incident copy(
+      State st,
+      Instant ackAt,
+      String ackBy,
+      Instant resAt,
+      String resBy,
+      int lvl,
+      String sev,
+      List<Alert> a,
+      List<Entry> t) {
+    return new Incident(
+        id,
+        key,
+        service,
+        title,
+        sev,
+        st,
+        openedAt,
+        ackAt,
+        ackBy,
+        resAt,
+        resBy,
+        escalation,
+        lvl,
+        a,
+        t);
   }
 }
