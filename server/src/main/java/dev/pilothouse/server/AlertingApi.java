@@ -89,7 +89,14 @@ final class AlertingApi {
             && "ErrorBudgetBurn".equals(a.labels().get("alertname"))
             && o.service().equals(a.labels().get("service"))
             && o.name().equals(a.labels().get("slo"))) {
-          firing.add(a.labels().getOrDefault("severity", ""));
+          String sev = a.labels().getOrDefault("severity", "");
+          boolean seen = false;
+          for (var f : firing) {
+            seen |= f.asText().equals(sev);
+          }
+          if (!seen) {
+            firing.add(sev);
+          }
         }
       }
     }

@@ -202,7 +202,9 @@ class SloRulesTest {
     Rules r = rules(availability);
     // 0.5 % errors: 5× the budget — spends it in six days. Above 3× (1 d / 2 h), below 6× (page).
     run(r, Duration.ofHours(3), m -> 0.005, 0);
-    assertThat(firing(r)).extracting(a -> a.labels().get("severity")).containsExactly("ticket");
+    assertThat(firing(r))
+        .extracting(a -> a.labels().get("severity") + " " + a.labels().get("long"))
+        .containsExactly("ticket 3d");
   }
 
   @Test
@@ -219,7 +221,9 @@ class SloRulesTest {
     // 2 %: twice the allowed burn, over the ticket's 1× on three days and six hours.
     run(r, Duration.ofHours(3), m -> 0, 0.02);
     assertThat(SloStatus.of(latency, store, now).burnRates().get("5m")).isCloseTo(2, within(1e-3));
-    assertThat(firing(r)).extracting(a -> a.labels().get("severity")).containsExactly("ticket");
+    assertThat(firing(r))
+        .extracting(a -> a.labels().get("severity") + " " + a.labels().get("long"))
+        .containsExactly("ticket 3d");
   }
 
   @Test

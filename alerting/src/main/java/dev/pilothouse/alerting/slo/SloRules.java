@@ -128,48 +128,52 @@ public final class SloRules {
         new Rule.Recording(
             "slo:current_burn_rate:ratio", ratioSeries("5m") + selector(s) + " / " + budget, ids));
     if (s.alerts()) {
-      for (String severity : List.of("page", "ticket")) {
-        List<String> conditions = new ArrayList<>();
-        for (Window w : WINDOWS) {
-          if (w.severity().equals(severity)) {
-            String rate = num(w.burnRate(s.window()));
-            conditions.add(
-                "("
-                    + burn(s, w.longWindow(), budget)
+      for (Window w : WINDOWS) {
+        String rate = num(w.burnRate(s.window()));
+        String longW = promDuration(w.longWindow());
+        String shortW = promDuration(w.shortWindow());
+        Map<String, String> labels = new LinkedHashMap<>(s.labels());
+        labels.putAll(ids);
+        labels.put("severity", w.severity());
+        labels.put("long", longW);
+        labels.put("short", shortW);
+        rules.add(
+            new Rule.Alerting(
+                "ErrorBudgetBurn",
+                burn(s, w.longWindow(), budget)
                     + " > "
                     + rate
                     + " and "
                     + burn(s, w.shortWindow(), budget)
                     + " > "
-                    + rate
-                    + ")");
-          }
-        }
-        Map<String, String> labels = new LinkedHashMap<>(s.labels());
-        labels.putAll(ids);
-        labels.put("severity", severity);
-        rules.add(
-            new Rule.Alerting(
-                "ErrorBudgetBurn",
-                String.join(" or ", conditions),
+                    + rate,
                 Duration.ZERO,
                 Duration.ZERO,
                 labels,
                 Map.of(
                     "summary",
                     "{{ $labels.service }} burns its {{ $labels.slo }} error budget {{ $value |"
-                        + " printf \"%.1f\" }}× as fast as the objective allows",
+                        + " printf \"%.1f\" }}× as fast as the objective allows (over "
+                        + longW
+                        + ")",
                     "description",
-                    "At this rate the "
+                    "At this rate "
+                        + Math.round(w.budgetShare() * 100)
+                        + " % of the "
                         + period(s)
                         + " error budget of "
                         + pct(s.objective())
                         + " "
                         + s.sli().wire()
-                        + " runs out early"
-                        + ("page".equals(severity)
-                            ? " (2 % of it burns within an hour or 5 % within six hours)."
-                            : " (10 % of it burns within a day or within three days)."),
+                        + " burns within "
+                        + longW
+                        + " (over "
+                        + rate
+                        + "× the allowed rate over both "
+                        + longW
+                        + " and "
+                        + shortW
+                        + ").",
                     "runbook_url",
                     "docs/runbooks/error-budget-burn.md")));
       }
