@@ -41,8 +41,15 @@ public final class Incidents {
   /** Event types of an incident's service that join its timeline. */
   static final Set<String> CONTEXT_PREFIXES =
       Set.of(
-          "Rollout", "Deploy", "SpecApplied", "CrashLoop", "Scale", "Restart", "Heal",
-          "Remediat", "Undo");
+          "Rollout",
+          "Deploy",
+          "SpecApplied",
+          "CrashLoop",
+          "Scale",
+          "Restart",
+          "Heal",
+          "Remediat",
+          "Undo");
 
   /** Events read per tick at most (the rest on the next ticks). */
   static final int BATCH = 1_000;
