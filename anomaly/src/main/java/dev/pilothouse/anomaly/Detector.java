@@ -44,11 +44,14 @@ public final class Detector {
   /** Errors averaged for the shift statistic. */
   private static final int SHIFT_WINDOW = 8;
 
+  /** Errors averaged for the drift statistic (slow trends and small lasting shifts). */
+  private static final int DRIFT_WINDOW = 48;
+
   /** Errors averaged for the variance statistic. */
   private static final int SPREAD_WINDOW = 16;
 
   /** Anomalous samples in a row after which their regime is taken as the new normal. */
-  private static final int ACCEPT_AFTER = 6;
+  private static final int ACCEPT_AFTER = 3;
 
   /** p below which a sample counts as anomalous (kept out of the histories). */
   private static final double ALARM = 1e-4;
@@ -60,12 +63,13 @@ public final class Detector {
   private final Tail spikes;
   private final Tail shifts;
   private final Tail spreads;
+  private final Tail drifts;
   private final Tail flats;
   private Model model;
   private double last = Double.NaN;
   private int flatRun;
   private boolean flatAccepted;
-  private final double[] recent = new double[SPREAD_WINDOW];
+  private final double[] recent = new double[DRIFT_WINDOW];
   private int recentCount;
   private int recentNext;
   private long seen;
@@ -83,6 +87,7 @@ public final class Detector {
     this.spikes = new Tail(options.history(), 0);
     this.shifts = new Tail(options.history(), 0);
     this.spreads = new Tail(options.history(), 0);
+    this.drifts = new Tail(options.history(), 0);
     this.flats = new Tail(options.history(), 1 / Math.log(2));
   }
 
@@ -138,6 +143,10 @@ public final class Detector {
     push(Math.max(-4 * s, Math.min(4 * s, error)));
     double shift =
         Math.abs(mean(SHIFT_WINDOW)) / s * Math.sqrt(Math.min(recentCount, SHIFT_WINDOW));
+    double drift =
+        recentCount < DRIFT_WINDOW / 2
+            ? 0
+            : Math.abs(mean(DRIFT_WINDOW)) / s * Math.sqrt(Math.min(recentCount, DRIFT_WINDOW));
     double spread =
         Math.abs(
             Math.log(
@@ -146,11 +155,11 @@ public final class Detector {
     if (seen > options.warmup()) {
       double least =
           Math.min(
-              Math.min(spikes.pValue(spike), shifts.pValue(shift)),
+              Math.min(spikes.pValue(spike), Math.min(shifts.pValue(shift), drifts.pValue(drift))),
               Math.min(
                   spreads.pValue(spread),
                   flatAccepted || flatRun >= seen - options.warmup() ? 1 : flats.pValue(flatRun)));
-      p = Math.min(1, 4 * least);
+      p = Math.min(1, 5 * least);
     }
     if (Double.isNaN(p)) {
       p = 1; // beyond what doubles hold (values near ±1e308): no evidence either way
@@ -161,6 +170,7 @@ public final class Detector {
     if (!alarm && seen > options.warmup() / 2) {
       spikes.add(spike);
       shifts.add(shift);
+      drifts.add(drift);
       spreads.add(spread);
       flats.add(flatRun);
     }
@@ -225,10 +235,13 @@ public final class Detector {
 
   /** The forecaster in use: seasonal once it has seen 8/7 of a period and does clearly better. */
   private Model active(long epochSecond) {
-    Model best = plain;
+    // Hysteresis: a forecaster takes over only from one it beats clearly, so that two close ones
+    // do not take turns (every change resets the scale).
+    Model best = model == null ? plain : model;
     long span = epochSecond - firstSecond;
-    for (Model m : new Model[] {daily, weekly}) {
-      if (span >= m.period + m.period / 7 && m.error < 0.8 * best.error) {
+    for (Model m : new Model[] {plain, daily, weekly}) {
+      boolean seen = m.period == 0 || span >= m.period + m.period / 7;
+      if (m != best && seen && m.error < 0.8 * best.error) {
         best = m;
       }
     }
