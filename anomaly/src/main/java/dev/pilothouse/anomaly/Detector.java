@@ -5,22 +5,22 @@ package dev.pilothouse.anomaly;
  * before it, in constant time and memory.
  *
  * <p>How it scores. A forecaster predicts each sample from the series' level and, when the series
- * has one, its daily or weekly shape (a seasonal profile by time of day or of week, used only once
- * it has seen two periods and predicts clearly better than the level alone). Three statistics of
- * the forecast error, each in units of the error's robust scale, measure different kinds of
- * surprise: one sample far off (spikes, dips), the recent errors leaning to one side (level shifts,
- * trend changes, a seasonal pattern that breaks) and the recent errors growing or shrinking
- * (variance changes, a signal gone flat). Each statistic is compared with its own recent history:
- * the probability of a value at least as large, from the empirical distribution and an exponential
- * tail fitted beyond its 90th percentile. The least likely of the three (with a Bonferroni factor)
- * gives the score, {@code -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in
- * 100,000.
+ * has one, its daily or weekly shape (a seasonal profile by time of day or of week, used once it
+ * has seen a period and a seventh and predicts clearly better than the forecaster in use). Five
+ * statistics of the forecast error, each in units of the error's robust scale, measure different
+ * kinds of surprise: one sample far off (spikes, dips), the last 8 errors leaning to one side
+ * (level shifts, a seasonal pattern that breaks), the last 48 doing so (slow trends, small lasting
+ * shifts), the recent errors growing or shrinking (variance changes) and a value repeated unusually
+ * often (a stuck signal). Each statistic is compared with its own recent history: the probability
+ * of a value at least as large, from the empirical distribution and an exponential tail fitted
+ * beyond its 90th percentile. The least likely of the five (with a Bonferroni factor) gives the
+ * score, {@code -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000.
  *
  * <p>Robustness. Samples the detector finds anomalous do not enter the histories (so an anomaly
- * does not mask the next) and move the forecast only within four scales; when the errors stay on
- * one side for several samples the detector accepts the new level at once instead of alarming on it
- * for an hour. Missing samples (NaN) and gaps in time are skipped: the seasonal profile goes by the
- * timestamp, not by the sample count.
+ * does not mask the next) and move the forecast only within four scales; three anomalous samples in
+ * a row are a new regime (level, noise, a stuck value), taken as the new normal at once instead of
+ * alarming on it for an hour. Missing samples (NaN) and gaps in time are skipped: the seasonal
+ * profile goes by the timestamp, not by the sample count.
  */
 public final class Detector {
   /**
@@ -233,7 +233,10 @@ public final class Detector {
     flatAccepted = flatRun > 0;
   }
 
-  /** The forecaster in use: seasonal once it has seen 8/7 of a period and does clearly better. */
+  /**
+   * The forecaster in use: another takes over once it has seen 8/7 of its period and does clearly
+   * better.
+   */
   private Model active(long epochSecond) {
     // Hysteresis: a forecaster takes over only from one it beats clearly, so that two close ones
     // do not take turns (every change resets the scale).
