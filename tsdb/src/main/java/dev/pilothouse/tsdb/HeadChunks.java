@@ -43,6 +43,10 @@ final class HeadChunks implements AutoCloseable {
   record Ref(File file, int pos, int length) {}
 
   private final Path dir;
+
+  /** Live files by number, for chunks that remember only a file's number (copy on write). */
+  private volatile File[] byNumber = new File[8];
+
   private File current;
   private int next;
   private boolean closed;
@@ -63,6 +67,14 @@ final class HeadChunks implements AutoCloseable {
       if (current == null || current.pos + data.length > FILE_BYTES) {
         File old = current;
         current = new File(next, dir.resolve(String.format("%06d", next)));
+        File[] files = byNumber;
+        if (next >= files.length) {
+          files = java.util.Arrays.copyOf(files, Math.max(next + 1, files.length * 2));
+        } else {
+          files = files.clone();
+        }
+        files[next] = current;
+        byNumber = files;
         next++;
         if (old != null && old.live.get() == 0) {
           drop(old);
@@ -76,6 +88,15 @@ final class HeadChunks implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("writing a head chunk in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The live file of a number. */
+  File file(int number) {
+    File f = byNumber[number];
+    if (f == null) {
+      throw new IllegalStateException("head chunk file " + number + " is gone");
+    }
+    return f;
   }
 
   /** A copy of a chunk's bytes. */
@@ -93,6 +114,11 @@ final class HeadChunks implements AutoCloseable {
   }
 
   private void drop(File f) {
+    File[] files = byNumber.clone();
+    if (f.number < files.length && files[f.number] == f) {
+      files[f.number] = null;
+      byNumber = files;
+    }
     try {
       f.channel.close();
       Files.deleteIfExists(f.path);

@@ -13,8 +13,9 @@ final class MemSeries {
   static final long BLOCK_RANGE_MS = 2 * 3_600_000L;
 
   /**
-   * A full chunk: where its bytes are in the head's chunk files, and its bounds. Kept small (40
-   * bytes; a series holds up to a dozen): the end time as an offset, the length from the bits.
+   * A full chunk as callers see it: where its bytes are in the head's chunk files, and its bounds.
+   * A series does not keep these objects: it packs each chunk into three longs (see {@link
+   * #sealed}), 24 bytes instead of a 40-byte object and its reference.
    */
   static final class Sealed {
     final HeadChunks.File file;
@@ -24,13 +25,13 @@ final class MemSeries {
     final long minT;
     private final int span; // maxT - minT: a chunk never straddles a 2 h boundary
 
-    Sealed(HeadChunks.Ref ref, int bitLen, int count, long minT, long maxT) {
-      this.file = ref.file();
-      this.pos = ref.pos();
+    Sealed(HeadChunks.File file, int pos, int bitLen, int count, long minT, int span) {
+      this.file = file;
+      this.pos = pos;
       this.bitLen = bitLen;
       this.count = count;
       this.minT = minT;
-      this.span = Math.toIntExact(maxT - minT);
+      this.span = span;
     }
 
     long minT() {
@@ -56,11 +57,26 @@ final class MemSeries {
     HeadChunks.Ref ref() {
       return new HeadChunks.Ref(file, pos, length());
     }
+
+    boolean same(Sealed o) {
+      return file == o.file && pos == o.pos && minT == o.minT;
+    }
   }
+
+  /** Longs per packed chunk: minT; file number and position; bit length, count and span. */
+  private static final int PACKED = 3;
 
   final int id;
   final Labels labels;
-  private final List<Sealed> sealed = new ArrayList<>(2);
+
+  /**
+   * The full chunks, oldest first, PACKED longs each: [minT, file << 32 | pos, bitLen << 40 | count
+   * << 32 | span] (bitLen < 2^24, count < 256, span < 2^32 ms). Replaced, never changed in place,
+   * so a reader may keep a reference.
+   */
+  private long[] sealed = EMPTY;
+
+  private static final long[] EMPTY = new long[0];
   private XorChunk open;
   private long lastT = Long.MIN_VALUE;
   private double lastV;
@@ -103,14 +119,43 @@ final class MemSeries {
   }
 
   private void seal() {
-    sealed.add(
-        new Sealed(
-            store.write(open.bytes()),
-            open.bitLength(),
-            open.count(),
-            open.minTime(),
-            open.maxTime()));
+    HeadChunks.Ref ref = store.write(open.bytes());
+    long[] more = java.util.Arrays.copyOf(sealed, sealed.length + PACKED);
+    int at = sealed.length;
+    more[at] = open.minTime();
+    more[at + 1] = ((long) ref.file().number << 32) | (ref.pos() & 0xffffffffL);
+    more[at + 2] =
+        ((long) open.bitLength() << 40)
+            | ((long) open.count() << 32)
+            | Math.toIntExact(open.maxTime() - open.minTime());
+    sealed = more;
     open = null;
+  }
+
+  /** The i-th packed chunk of an array as a Sealed. */
+  private Sealed unpack(long[] packed, int i) {
+    int at = i * PACKED;
+    long where = packed[at + 1];
+    long info = packed[at + 2];
+    return new Sealed(
+        store.file((int) (where >>> 32)),
+        (int) where,
+        (int) (info >>> 40),
+        (int) ((info >>> 32) & 0xff),
+        packed[at],
+        (int) info);
+  }
+
+  private static long maxT(long[] packed, int i) {
+    return packed[i * PACKED] + (int) packed[i * PACKED + 2];
+  }
+
+  private static int count(long[] packed, int i) {
+    return (int) ((packed[i * PACKED + 2] >>> 32) & 0xff);
+  }
+
+  private static int bitLen(long[] packed, int i) {
+    return (int) (packed[i * PACKED + 2] >>> 40);
   }
 
   /**
@@ -121,7 +166,7 @@ final class MemSeries {
 
   /** Retires the series if it holds no samples (all persisted in blocks); true if it did. */
   synchronized boolean retireIfEmpty() {
-    if (sealed.isEmpty() && open == null) {
+    if (sealed.length == 0 && open == null) {
       retired = true;
     }
     return retired;
@@ -137,8 +182,8 @@ final class MemSeries {
 
   /** The time of the oldest sample held, or Long.MAX_VALUE when none. */
   synchronized long minTime() {
-    if (!sealed.isEmpty()) {
-      return sealed.get(0).minT();
+    if (sealed.length > 0) {
+      return sealed[0];
     }
     return open == null ? Long.MAX_VALUE : open.minTime();
   }
@@ -153,8 +198,8 @@ final class MemSeries {
       seal();
     }
     List<Sealed> out = new ArrayList<>();
-    for (int i = 0; i < sealed.size() && sealed.get(i).maxT() < cut; i++) {
-      out.add(sealed.get(i));
+    for (int i = 0; i < sealed.length / PACKED && maxT(sealed, i) < cut; i++) {
+      out.add(unpack(sealed, i));
     }
     return out;
   }
@@ -162,11 +207,14 @@ final class MemSeries {
   /** Removes these chunks, which {@link #sealedBefore} returned (the oldest ones, in order). */
   synchronized void dropFirst(List<Sealed> chunks) {
     for (int i = 0; i < chunks.size(); i++) {
-      if (sealed.get(i) != chunks.get(i)) {
+      if (i >= sealed.length / PACKED || !unpack(sealed, i).same(chunks.get(i))) {
         throw new IllegalStateException("head chunks of " + labels + " changed while persisted");
       }
     }
-    sealed.subList(0, chunks.size()).clear();
+    sealed =
+        chunks.size() * PACKED == sealed.length
+            ? EMPTY
+            : java.util.Arrays.copyOfRange(sealed, chunks.size() * PACKED, sealed.length);
   }
 
   /** Every sample held, for a WAL checkpoint. */
@@ -176,14 +224,23 @@ final class MemSeries {
 
   /** The samples in [mint, maxt]; budget counts them and may refuse. */
   Series read(long mint, long maxt, QueryBudget budget) {
-    List<Sealed> chunks;
+    long[] chunks;
     byte[] openBytes;
     int openBits;
     int openCount;
     long openMin;
     long openMax;
+    Sealed[] wanted;
     synchronized (this) {
-      chunks = List.copyOf(sealed);
+      chunks = sealed; // never changed in place
+      // The chunks' files are looked up while the chunks are held: a file is dropped only after
+      // its chunks left the series (its mapping stays readable for a reader that has it).
+      wanted = new Sealed[chunks.length / PACKED];
+      for (int i = 0; i < wanted.length; i++) {
+        if (maxT(chunks, i) >= mint && chunks[i * PACKED] <= maxt) {
+          wanted[i] = unpack(chunks, i);
+        }
+      }
       if (open != null) {
         openBytes = open.bytes();
         openBits = open.bitLength();
@@ -199,9 +256,9 @@ final class MemSeries {
       }
     }
     int n = 0;
-    for (Sealed s : chunks) {
-      if (s.maxT() >= mint && s.minT <= maxt) {
-        n += s.count;
+    for (Sealed w : wanted) {
+      if (w != null) {
+        n += w.count;
       }
     }
     if (openBytes != null && openMax >= mint && openMin <= maxt) {
@@ -211,9 +268,9 @@ final class MemSeries {
     long[] ts = new long[n];
     double[] vs = new double[n];
     int k = 0;
-    for (Sealed s : chunks) {
-      if (s.maxT() >= mint && s.minT <= maxt) {
-        k = decode(s.data(), s.bitLen, s.count, mint, maxt, ts, vs, k);
+    for (Sealed w : wanted) {
+      if (w != null) {
+        k = decode(w.data(), w.bitLen, w.count, mint, maxt, ts, vs, k);
       }
     }
     if (openBytes != null && openMax >= mint && openMin <= maxt) {
@@ -246,16 +303,16 @@ final class MemSeries {
   /** Bytes of encoded samples held (sealed and open). */
   synchronized long chunkBytes() {
     long b = 0;
-    for (Sealed s : sealed) {
-      b += s.length();
+    for (int i = 0; i < sealed.length / PACKED; i++) {
+      b += (bitLen(sealed, i) + 7) >>> 3;
     }
     return b + (open == null ? 0 : (open.bitLength() + 7) / 8);
   }
 
   synchronized long samples() {
     long n = 0;
-    for (Sealed s : sealed) {
-      n += s.count;
+    for (int i = 0; i < sealed.length / PACKED; i++) {
+      n += count(sealed, i);
     }
     return n + (open == null ? 0 : open.count());
   }
