@@ -276,21 +276,21 @@ public final class Daemon {
             () -> deployments.current().alerting().anomalies(),
             new TsdbAnomalyStore(telemetry),
             clock);
+    // One set of receivers (retries and circuit breakers per endpoint) for alerts and pages, and
+    // one address for links back to the daemon.
+    dev.pilothouse.notify.AlertSenders senders =
+        new dev.pilothouse.notify.AlertSenders(
+            dev.pilothouse.notify.AlertSenders.Policy.defaults());
+    java.util.function.Supplier<String> externalUrl =
+        () -> "http://" + options.apiHost() + ":" + (api == null ? options.apiPort() : api.port());
     incidents =
         new dev.pilothouse.incident.Incidents(
             () -> deployments.current().alerting().oncall(),
             store,
             store,
             store,
-            new IncidentPager(
-                new dev.pilothouse.notify.AlertSenders(
-                    dev.pilothouse.notify.AlertSenders.Policy.defaults()),
-                () -> deployments.current().notifications(),
-                () ->
-                    "http://"
-                        + options.apiHost()
-                        + ":"
-                        + (api == null ? options.apiPort() : api.port())),
+            new dev.pilothouse.incident.ReceiverPager(
+                senders, () -> deployments.current().notifications(), externalUrl),
             clock);
     RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
     rules =
@@ -305,29 +305,18 @@ public final class Daemon {
         new dev.pilothouse.alerting.routing.Router(
             () -> deployments.current().alerting().routingConfig(),
             rules::all,
-            new dev.pilothouse.notify.AlertSenders(
-                dev.pilothouse.notify.AlertSenders.Policy.defaults()),
+            senders,
             store,
             clock,
             new dev.pilothouse.alerting.routing.Router.Options(
-                () ->
-                    "http://"
-                        + options.apiHost()
-                        + ":"
-                        + (api == null ? options.apiPort() : api.port()),
-                Executors.newVirtualThreadPerTaskExecutor()));
+                externalUrl, Executors.newVirtualThreadPerTaskExecutor()));
     forwarder =
         new dev.pilothouse.alerting.routing.Forwarder(
             () -> deployments.current().alerting().alertmanagers(),
             rules::all,
             clock,
             Executors.newVirtualThreadPerTaskExecutor(),
-            () ->
-                "http://"
-                    + options.apiHost()
-                    + ":"
-                    + (api == null ? options.apiPort() : api.port())
-                    + "/api/v1/alerts");
+            () -> externalUrl.get() + "/api/v1/alerts");
     Api a =
         new Api(
             new Api.Deps(

@@ -1,6 +1,7 @@
 package dev.pilothouse.server;
 
 import dev.pilothouse.alerting.slo.SloRules;
+import dev.pilothouse.alerting.slo.SloStatus;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.incident.Incident;
@@ -108,45 +109,29 @@ final class IncidentsApi {
     if (i.service().isEmpty()) {
       return Postmortem.Impact.unknown();
     }
-    long secs = Math.max(1, Duration.between(i.openedAt(), end).toSeconds());
+    Duration d = Duration.between(i.openedAt(), end);
     String svc = "service=\"" + i.service() + "\"";
     try {
-      Double total =
-          scalar("sum(increase(pilothouse_proxy_requests_total{" + svc + "}[" + secs + "s]))", end);
+      Double total = SloStatus.requests(svc, d, metrics, end);
       if (total == null) {
         return Postmortem.Impact.unknown();
       }
-      Double ratio = scalar(SloRules.unavailability(svc, secs + "s"), end);
-      double failed = ratio == null ? 0 : ratio * total;
+      Double available = SloStatus.availability(svc, d, metrics, end);
       List<Postmortem.Budget> budgets = new ArrayList<>();
       for (Slo s : slos.get()) {
-        if (!s.service().equals(i.service())) {
-          continue;
+        if (s.service().equals(i.service())) {
+          budgets.add(
+              new Postmortem.Budget(
+                  s.name(),
+                  s.objective(),
+                  SloRules.period(s),
+                  SloStatus.budgetSpent(s, d, metrics, end)));
         }
-        Double badShare = scalar(SloRules.errorRatio(s, secs + "s"), end);
-        Double windowTotal =
-            scalar(
-                "sum(increase(pilothouse_proxy_requests_total{"
-                    + svc
-                    + "}["
-                    + SloRules.period(s)
-                    + "]))",
-                end);
-        Double spent =
-            badShare == null || windowTotal == null || windowTotal == 0
-                ? null
-                : badShare * total / (s.errorBudget() * windowTotal);
-        budgets.add(new Postmortem.Budget(s.name(), s.objective(), SloRules.period(s), spent));
       }
-      return new Postmortem.Impact(total, failed, budgets);
+      return new Postmortem.Impact(total, available == null ? 0 : (1 - available) * total, budgets);
     } catch (RuntimeException e) {
       return Postmortem.Impact.unknown();
     }
-  }
-
-  private Double scalar(String expr, Instant at) {
-    var r = metrics.query(expr, at);
-    return r.isEmpty() || Double.isNaN(r.get(0).value()) ? null : r.get(0).value();
   }
 
   private Incident find(Context ctx) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pilothouse.core.alerting.AlertState;
+import dev.pilothouse.core.alerting.routing.Fingerprints;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

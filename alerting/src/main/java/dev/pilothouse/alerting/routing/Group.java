@@ -1,5 +1,6 @@
 package dev.pilothouse.alerting.routing;
 
+import dev.pilothouse.core.alerting.routing.Fingerprints;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

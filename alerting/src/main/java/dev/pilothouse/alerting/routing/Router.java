@@ -3,6 +3,7 @@ package dev.pilothouse.alerting.routing;
 import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.alerting.AlertState;
+import dev.pilothouse.core.alerting.routing.Fingerprints;
 import dev.pilothouse.core.alerting.routing.InhibitRule;
 import dev.pilothouse.core.alerting.routing.LabelMatcher;
 import dev.pilothouse.core.alerting.routing.Notification;

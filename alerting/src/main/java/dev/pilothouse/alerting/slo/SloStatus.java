@@ -23,10 +23,10 @@ public record SloStatus(
 
   /** The status of an SLO at a moment. */
   public static SloStatus of(Slo s, RuleStore store, Instant at) {
-    Double ratio = ratio(store, SloRules.errorRatio(s, SloRules.period(s)), at);
+    Double ratio = value(store, SloRules.errorRatio(s, SloRules.period(s)), at);
     Map<String, Double> burn = new LinkedHashMap<>();
     for (String w : SloRules.ALERT_WINDOWS) {
-      Double r = ratio(store, SloRules.errorRatio(s, w), at);
+      Double r = value(store, SloRules.errorRatio(s, w), at);
       if (r != null) {
         burn.put(w, r / s.errorBudget());
       }
@@ -43,7 +43,7 @@ public record SloStatus(
    * availability and attainment); null without traffic in it.
    */
   public static Double sliOver(Slo s, Duration period, RuleStore store, Instant at) {
-    Double ratio = ratio(store, SloRules.errorRatio(s, Math.max(1, period.toSeconds()) + "s"), at);
+    Double ratio = value(store, SloRules.errorRatio(s, window(period)), at);
     return ratio == null ? null : 1 - ratio;
   }
 
@@ -53,12 +53,42 @@ public record SloStatus(
    */
   public static Double availability(
       String serviceMatcher, Duration period, RuleStore store, Instant at) {
-    Double ratio =
-        ratio(
-            store,
-            SloRules.unavailability(serviceMatcher, Math.max(1, period.toSeconds()) + "s"),
-            at);
+    Double ratio = value(store, SloRules.unavailability(serviceMatcher, window(period)), at);
     return ratio == null ? null : 1 - ratio;
+  }
+
+  /**
+   * Requests the load balancer passed to the services a label matcher selects over a period ending
+   * at a moment; null without any.
+   */
+  public static Double requests(
+      String serviceMatcher, Duration period, RuleStore store, Instant at) {
+    return value(
+        store,
+        "sum(increase(pilothouse_proxy_requests_total{"
+            + serviceMatcher
+            + "}["
+            + window(period)
+            + "]))",
+        at);
+  }
+
+  /**
+   * The share of an SLO's error budget (over its window ending at a moment) that the bad requests
+   * of a shorter period ending then spent: 0.25 is a quarter. Null without traffic.
+   */
+  public static Double budgetSpent(Slo s, Duration period, RuleStore store, Instant at) {
+    String svc = "service=\"" + s.service() + "\"";
+    Double bad = value(store, SloRules.errorRatio(s, window(period)), at);
+    Double inPeriod = requests(svc, period, store, at);
+    Double inWindow = requests(svc, s.window(), store, at);
+    return bad == null || inPeriod == null || inWindow == null || inWindow == 0
+        ? null
+        : bad * inPeriod / (s.errorBudget() * inWindow);
+  }
+
+  private static String window(Duration period) {
+    return Math.max(1, period.toSeconds()) + "s";
   }
 
   /** Whether the SLI meets the objective; null without traffic. */
@@ -66,7 +96,8 @@ public record SloStatus(
     return sli == null ? null : sli >= slo.objective();
   }
 
-  private static Double ratio(RuleStore store, String expr, Instant at) {
+  /** An expression's single value, not below 0; null when it has none (no traffic). */
+  private static Double value(RuleStore store, String expr, Instant at) {
     List<RuleStore.Sample> r = store.query(expr, at);
     if (r.isEmpty() || Double.isNaN(r.get(0).value())) {
       return null;

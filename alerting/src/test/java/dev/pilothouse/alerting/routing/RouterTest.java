@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pilothouse.core.alerting.AlertState;
+import dev.pilothouse.core.alerting.routing.Fingerprints;
 import dev.pilothouse.core.alerting.routing.InhibitRule;
 import dev.pilothouse.core.alerting.routing.LabelMatcher;
 import dev.pilothouse.core.alerting.routing.Notification;

@@ -1,11 +1,10 @@
-package dev.pilothouse.server;
+package dev.pilothouse.incident;
 
 import dev.pilothouse.core.alerting.routing.Notification;
 import dev.pilothouse.core.alerting.routing.Receiver;
 import dev.pilothouse.core.incident.Incident;
 import dev.pilothouse.core.incident.OnCall;
 import dev.pilothouse.core.spec.NotificationsSpec;
-import dev.pilothouse.incident.Incidents;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,15 +12,16 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Pages a person on every contact they gave, through the alert receivers (Alertmanager's webhook
- * JSON, Slack, e-mail through notifications.email.smtp), with the incident as the group.
+ * Pages a person on every contact they gave, through the alert receivers' Sender port
+ * (Alertmanager's webhook JSON, Slack, e-mail through notifications.email.smtp), with the incident
+ * as the group.
  */
-final class IncidentPager implements Incidents.Pager {
+public final class ReceiverPager implements Incidents.Pager {
   private final Notification.Sender sender;
   private final Supplier<NotificationsSpec> notifications;
   private final Supplier<String> externalUrl;
 
-  IncidentPager(
+  public ReceiverPager(
       Notification.Sender sender,
       Supplier<NotificationsSpec> notifications,
       Supplier<String> externalUrl) {
@@ -111,7 +111,7 @@ final class IncidentPager implements Incidents.Pager {
               a.firedAt(),
               null,
               "",
-              dev.pilothouse.alerting.routing.Fingerprints.of(labels)));
+              dev.pilothouse.core.alerting.routing.Fingerprints.of(labels)));
     }
     return new Notification(
         "oncall/" + user,

@@ -1,4 +1,4 @@
-package dev.pilothouse.alerting.routing;
+package dev.pilothouse.core.alerting.routing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -31,7 +31,7 @@ public final class Fingerprints {
   }
 
   /** A label set as Alertmanager prints it in group keys: {@code {a="1", b="2"}}. */
-  static String labelSet(Map<String, String> labels) {
+  public static String labelSet(Map<String, String> labels) {
     StringBuilder sb = new StringBuilder("{");
     boolean first = true;
     for (Map.Entry<String, String> e : new TreeMap<>(labels).entrySet()) {
