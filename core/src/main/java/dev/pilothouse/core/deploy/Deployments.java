@@ -7,6 +7,8 @@ import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
+import dev.pilothouse.core.scaling.ScaleRepository;
+import dev.pilothouse.core.scaling.ScaleState;
 import dev.pilothouse.core.spec.ExperimentSpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
@@ -40,6 +42,7 @@ public final class Deployments {
   private final InstantSource clock;
   private final Preflight preflight;
   private final Backups backups;
+  private final ScaleRepository scales;
   private final Object lock = new Object();
   private volatile Spec current;
   private volatile long revision;
@@ -98,6 +101,23 @@ public final class Deployments {
       InstantSource clock,
       Preflight preflight,
       Backups backups) {
+    this(revisions, controller, rollouts, events, clock, preflight, backups, ScaleRepository.NONE);
+  }
+
+  /**
+   * Deployments whose autoscaled services run the instance counts scales holds (the autoscaler's
+   * decisions) in place of their declared replicas.
+   */
+  public Deployments(
+      Revisions revisions,
+      InstanceController controller,
+      RolloutController rollouts,
+      EventSink events,
+      InstantSource clock,
+      Preflight preflight,
+      Backups backups,
+      ScaleRepository scales) {
+    this.scales = requireNonNull(scales, "scales");
     this.revisions = requireNonNull(revisions, "revisions");
     this.controller = requireNonNull(controller, "controller");
     this.rollouts = requireNonNull(rollouts, "rollouts");
@@ -155,6 +175,10 @@ public final class Deployments {
 
   private void revert(Rollout r) {
     ServiceSpec stable = r.before().service(r.service()).orElseThrow();
+    if (stable.autoscale() != null) {
+      // The rollout ran with the autoscaler's count; the revision keeps the declared one.
+      stable = stable.withReplicas(current.service(r.service()).orElseThrow().replicas());
+    }
     Spec reverted = current.with(stable);
     Revision rev = revisions.append(reverted, "rollback of " + r.service());
     current = reverted;
@@ -185,6 +209,26 @@ public final class Deployments {
         if (r.holdsStable() && r.plan() instanceof Strategy.Canary c && c.baseline()) {
           out = withService(out, baseline(stable, RolloutController.canarySize(r, c, r.weight())));
         }
+      }
+    }
+    return scaled(out);
+  }
+
+  /**
+   * The spec with each autoscaled service at the count its autoscaler chose (its declared replicas
+   * before the first decision), held within its min and max.
+   */
+  private Spec scaled(Spec spec) {
+    Map<String, ScaleState> chosen = scales.scales();
+    Spec out = spec;
+    for (ServiceSpec s : spec.services()) {
+      if (s.autoscale() == null) {
+        continue;
+      }
+      ScaleState st = chosen.get(s.name());
+      int n = s.autoscale().clamp(st == null ? s.replicas() : st.replicas());
+      if (n != s.replicas()) {
+        out = out.with(s.withReplicas(n));
       }
     }
     return out;
@@ -281,10 +325,11 @@ public final class Deployments {
       current = spec;
       revision = r.number();
       for (ServiceSpec s : deploys) {
+        // Both sides at the running count: a canary's share is of the instances that serve.
         rollouts.start(
             s.name(),
-            spec.with(before.service(s.name()).orElseThrow()),
-            spec,
+            scaled(spec.with(before.service(s.name()).orElseThrow())),
+            scaled(spec),
             s.plan(),
             opts.labels());
       }
@@ -402,6 +447,22 @@ public final class Deployments {
     }
     InForce f = inForce();
     ServiceSpec s = f.spec().service(service).orElseThrow(() -> notFound(service, f.spec()));
+    if (s.autoscale() != null) {
+      throw new DeployException(
+          DeployException.Kind.CONFLICT,
+          service
+              + " is autoscaled between "
+              + s.autoscale().min()
+              + " and "
+              + s.autoscale().max()
+              + " instances; its count is the autoscaler's",
+          "change services."
+              + service
+              + ".autoscale.min/max in the spec and apply it, or remove autoscale; 'pilothouse"
+              + " scale explain "
+              + service
+              + "' shows why it runs the count it does");
+    }
     return apply(
         f.spec().with(s.withReplicas(replicas)),
         "scale " + service + " " + replicas,

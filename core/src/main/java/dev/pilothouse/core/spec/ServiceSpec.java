@@ -17,6 +17,8 @@ import java.util.TreeMap;
  * @param deploy pre-flight checks and state backup before a new version starts
  * @param inheritEnv variables of the daemon's environment that instances get beyond the clean base
  *     ({@code ["*"]}: all of them)
+ * @param autoscale null when the instance count is {@code replicas}; else how the count follows the
+ *     load (replicas is then only the count before the autoscaler's first decision)
  */
 public record ServiceSpec(
     String name,
@@ -34,7 +36,46 @@ public record ServiceSpec(
     RouteSpec route,
     Strategy strategy,
     DeploySpec deploy,
-    List<String> inheritEnv) {
+    List<String> inheritEnv,
+    Autoscale autoscale) {
+
+  /** A service whose instance count is declared, not autoscaled. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      Strategy strategy,
+      DeploySpec deploy,
+      List<String> inheritEnv) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        null);
+  }
 
   /** A service that inherits nothing beyond the clean base environment. */
   public ServiceSpec(
@@ -165,7 +206,8 @@ public record ServiceSpec(
         route,
         plan,
         deploy,
-        inheritEnv);
+        inheritEnv,
+        autoscale);
   }
 
   /** A copy with other deploy checks and backup. */
@@ -186,7 +228,8 @@ public record ServiceSpec(
         route,
         strategy,
         d,
-        inheritEnv);
+        inheritEnv,
+        autoscale);
   }
 
   /**
@@ -212,7 +255,8 @@ public record ServiceSpec(
         null,
         Strategy.rolling(),
         DeploySpec.defaults(),
-        inheritEnv);
+        inheritEnv,
+        null);
   }
 
   /** A copy with another version and environment (a deploy). */
@@ -233,7 +277,30 @@ public record ServiceSpec(
         route,
         strategy,
         deploy,
-        inheritEnv);
+        inheritEnv,
+        autoscale);
+  }
+
+  /** A copy with other autoscaling (null: none). */
+  public ServiceSpec withAutoscale(Autoscale a) {
+    return new ServiceSpec(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        a);
   }
 
   /** A copy with another replica count. */
@@ -254,7 +321,8 @@ public record ServiceSpec(
         route,
         strategy,
         deploy,
-        inheritEnv);
+        inheritEnv,
+        autoscale);
   }
 
   /**

@@ -36,7 +36,11 @@ final class SpecTerms {
 
   /** Records the spec writes as one value ({@code weight: 10}, {@code 25%}), not as fields. */
   static boolean isValue(Object o) {
-    return o instanceof Strategy.Step || o instanceof Strategy.Amount;
+    return o instanceof Strategy.Step
+        || o instanceof Strategy.Amount
+        || o instanceof Autoscale.Target
+        || o instanceof Autoscale.Policy
+        || o instanceof Autoscale.Tolerance;
   }
 
   /** A value as YAML would show it (flow style), or (none). */
@@ -47,6 +51,20 @@ final class SpecTerms {
       case Strategy.Step s -> step(s);
       case Strategy.Amount a -> a.value() + (a.percent() ? "%" : "");
       case Strategy.Gate.Type t -> t.wire();
+      case Autoscale.Target t -> target(t);
+      case Autoscale.Policy p ->
+          "{"
+              + p.kind().wire()
+              + ": "
+              + render(p.value())
+              + ", period: "
+              + duration(p.period())
+              + "}";
+      case Autoscale.Tolerance t ->
+          t.up() == t.down()
+              ? percent(t.up())
+              : "{up: " + percent(t.up()) + ", down: " + percent(t.down()) + "}";
+      case Autoscale.Behavior.Select sel -> sel.wire();
       case Enum<?> e -> camel(e.name());
       case Double d when d == Math.rint(d) && !d.isInfinite() -> Long.toString(d.longValue());
       case String str -> str.isEmpty() ? "\"\"" : str;
@@ -61,6 +79,26 @@ final class SpecTerms {
         yield j.toString();
       }
       default -> o.getClass().isRecord() ? record(o) : o.toString();
+    };
+  }
+
+  /** A fraction as the spec writes it: 0.1 as 10%. */
+  static String percent(double fraction) {
+    return render(Math.round(fraction * 1e6) / 1e4) + "%";
+  }
+
+  /**
+   * An autoscaling target as the spec writes it: {@code {cpu: 70%}}, {@code {latencyP99: 250ms}}.
+   */
+  private static String target(Autoscale.Target t) {
+    return switch (t) {
+      case Autoscale.Target.Cpu c -> "{cpu: " + render(c.value()) + "%}";
+      case Autoscale.Target.Memory m -> "{memory: " + render(m.value()) + "%}";
+      case Autoscale.Target.LatencyP99 l ->
+          "{latencyP99: " + duration(Duration.ofNanos(Math.round(l.value() * 1e6))) + "}";
+      case Autoscale.Target.Promql q ->
+          "{promql: {query: '" + q.query() + "', perInstance: " + render(q.value()) + "}}";
+      default -> "{" + t.name() + ": " + render(t.value()) + "}";
     };
   }
 

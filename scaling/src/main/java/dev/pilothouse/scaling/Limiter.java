@@ -1,0 +1,175 @@
+package dev.pilothouse.scaling;
+
+import dev.pilothouse.core.spec.Autoscale;
+import dev.pilothouse.core.spec.Autoscale.Behavior;
+import dev.pilothouse.core.spec.Autoscale.Policy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * How far one decision may move a service's count, as Kubernetes' HPA limits it: the stabilization
+ * windows (scaling down to the highest recommendation of the window, up to the lowest), then the
+ * rate policies of the direction, measured from the count at each policy period's start, then min
+ * and max. It remembers the recommendations and the changes made; one per autoscaled service.
+ */
+final class Limiter {
+  private record Recommendation(Instant at, int replicas) {}
+
+  private record Change(Instant at, int delta) {}
+
+  /** The count allowed and, when it differs from the recommendation, what held it back. */
+  record Result(int replicas, String limitedBy) {}
+
+  private final Deque<Recommendation> recommendations = new ArrayDeque<>();
+  private final Deque<Change> changes = new ArrayDeque<>();
+
+  /**
+   * Starts as if the count had been recommended throughout the scale-down window: a restarted
+   * daemon does not shrink a service it has just re-adopted.
+   */
+  Limiter(Instant now, int current) {
+    recommendations.add(new Recommendation(now, current));
+  }
+
+  /** The count to run, given the targets' proposal (held within min and max). */
+  Result limit(Instant now, int current, int proposed, Autoscale a) {
+    forget(now, a);
+    int up = proposed;
+    int down = proposed;
+    Instant upFrom = now.minus(a.scaleUp().stabilization());
+    Instant downFrom = now.minus(a.scaleDown().stabilization());
+    for (Recommendation r : recommendations) {
+      if (r.at().isAfter(upFrom)) {
+        up = Math.min(up, r.replicas());
+      }
+      if (r.at().isAfter(downFrom)) {
+        down = Math.max(down, r.replicas());
+      }
+    }
+    recommendations.add(new Recommendation(now, proposed));
+    int desired = current;
+    String why = "";
+    if (desired < up) {
+      desired = up;
+    }
+    if (desired > down) {
+      desired = down;
+    }
+    if (desired < proposed && proposed > current) {
+      why =
+          "scaleUp stabilization ("
+              + seconds(a.scaleUp().stabilization())
+              + "): the lowest recommendation in the window is "
+              + desired;
+    } else if (desired > proposed && proposed < current) {
+      why =
+          "scaleDown stabilization ("
+              + seconds(a.scaleDown().stabilization())
+              + "): the highest recommendation in the window is "
+              + desired;
+    }
+    if (desired > current) {
+      Bound b = upLimit(now, current, a.scaleUp());
+      int allowed = Math.min(a.max(), Math.max(current, b.replicas()));
+      if (desired > allowed) {
+        why = allowed == a.max() && b.replicas() >= a.max() ? "max " + a.max() : b.why();
+        desired = allowed;
+      }
+    } else if (desired < current) {
+      Bound b = downLimit(now, current, a.scaleDown());
+      int allowed = Math.max(a.min(), Math.min(current, b.replicas()));
+      if (desired < allowed) {
+        why = allowed == a.min() && b.replicas() <= a.min() ? "min " + a.min() : b.why();
+        desired = allowed;
+      }
+    }
+    return new Result(desired, why);
+  }
+
+  /** Records a change made (the decision was carried out). */
+  void changed(Instant now, int from, int to) {
+    if (from != to) {
+      changes.add(new Change(now, to - from));
+    }
+  }
+
+  private record Bound(int replicas, String why) {}
+
+  private Bound upLimit(Instant now, int current, Behavior b) {
+    if (b.select() == Behavior.Select.DISABLED) {
+      return new Bound(current, "scaleUp is disabled (selectPolicy: disabled)");
+    }
+    Bound best = null;
+    for (Policy p : b.policies()) {
+      int start =
+          current - changedWithin(now, p.period(), true) + changedWithin(now, p.period(), false);
+      int proposed =
+          p.kind() == Policy.Kind.INSTANCES
+              ? start + (int) p.value()
+              : (int) Math.ceil(start * (1 + p.value() / 100));
+      if (best == null
+          || (b.select() == Behavior.Select.MAX
+              ? proposed > best.replicas()
+              : proposed < best.replicas())) {
+        best = new Bound(proposed, "scaleUp policy " + p.describe() + " (from " + start + ")");
+      }
+    }
+    return best;
+  }
+
+  private Bound downLimit(Instant now, int current, Behavior b) {
+    if (b.select() == Behavior.Select.DISABLED) {
+      return new Bound(current, "scaleDown is disabled (selectPolicy: disabled)");
+    }
+    Bound best = null;
+    for (Policy p : b.policies()) {
+      int start =
+          current - changedWithin(now, p.period(), true) + changedWithin(now, p.period(), false);
+      int proposed =
+          p.kind() == Policy.Kind.INSTANCES
+              ? start - (int) p.value()
+              : (int) (start * (1 - p.value() / 100));
+      if (best == null
+          || (b.select() == Behavior.Select.MAX
+              ? proposed < best.replicas()
+              : proposed > best.replicas())) {
+        best = new Bound(proposed, "scaleDown policy " + p.describe() + " (from " + start + ")");
+      }
+    }
+    return best;
+  }
+
+  /** Instances added (up) or removed (not up) by the changes within the last period. */
+  private int changedWithin(Instant now, Duration period, boolean up) {
+    Instant from = now.minus(period);
+    int sum = 0;
+    for (Change c : changes) {
+      if (c.at().isAfter(from) && (c.delta() > 0) == up) {
+        sum += Math.abs(c.delta());
+      }
+    }
+    return sum;
+  }
+
+  private void forget(Instant now, Autoscale a) {
+    Duration keep = max(a.scaleUp().stabilization(), a.scaleDown().stabilization());
+    while (recommendations.size() > 1
+        && !recommendations.peekFirst().at().isAfter(now.minus(keep))) {
+      recommendations.removeFirst();
+    }
+    Duration period = max(a.scaleUp().longestPeriod(), a.scaleDown().longestPeriod());
+    while (!changes.isEmpty() && !changes.peekFirst().at().isAfter(now.minus(period))) {
+      changes.removeFirst();
+    }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static String seconds(Duration d) {
+    return d.toSeconds() + "s";
+  }
+}

@@ -1,0 +1,410 @@
+package dev.pilothouse.scaling;
+
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.spec.Autoscale;
+import dev.pilothouse.core.spec.Autoscale.Target;
+import dev.pilothouse.core.spec.ServiceSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * One autoscaled service: its measurements over the last window, the proposal of each target, and
+ * the limiter that turns the highest proposal into the next count.
+ */
+final class ServiceScaler {
+  /** Rates and averages are taken over this window: long enough to smooth, short enough to act. */
+  static final Duration WINDOW = Duration.ofSeconds(5);
+
+  /** Latency percentiles need more requests than a rate does. */
+  static final Duration LATENCY_WINDOW = Duration.ofSeconds(10);
+
+  private record Sample(Instant at, double value) {}
+
+  private final String service;
+  private final Limiter limiter;
+  private final Map<String, Deque<Sample>> requests = new HashMap<>();
+  private final Map<String, Deque<Sample>> inFlight = new HashMap<>();
+  private final Map<String, Deque<Sample>> cpu = new HashMap<>();
+  private final Map<String, Instant> readySince = new HashMap<>();
+  private Instant unmeasuredSince;
+  private Map<String, Signals.Usage> usage = Map.of();
+
+  ServiceScaler(String service, Instant now, int current) {
+    this.service = service;
+    this.limiter = new Limiter(now, current);
+  }
+
+  /**
+   * Measures and decides. current is the count the service runs; frozen holds it (a rollout is
+   * under way) while measurements go on.
+   */
+  Decision decide(
+      Instant now,
+      ServiceSpec spec,
+      List<InstanceStatus> instances,
+      int current,
+      boolean frozen,
+      Signals signals) {
+    Autoscale a = spec.autoscale();
+    List<InstanceStatus> running =
+        instances.stream().filter(i -> i.state().equals("running")).toList();
+    measure(now, running, signals);
+    List<String> readyIds = new ArrayList<>();
+    for (InstanceStatus i : running) {
+      if (i.ready()) {
+        readyIds.add(i.id());
+        // An instance first seen ready by this daemon may have been ready long before (adopted
+        // after a restart): its start is the earliest it can have become ready.
+        readySince.putIfAbsent(i.id(), earliest(now, i.startedAt()));
+      } else {
+        readySince.remove(i.id());
+      }
+    }
+    List<Decision.Reading> readings = new ArrayList<>();
+    for (Target t : a.targets()) {
+      readings.add(reading(now, t, spec, running, readyIds, current, signals));
+    }
+    int recommended = current;
+    boolean anyMissing = false;
+    boolean anyMeasured = false;
+    String driver = "";
+    for (Decision.Reading r : readings) {
+      if (r.proposal() == null) {
+        anyMissing = true;
+        continue;
+      }
+      if (!anyMeasured || r.proposal() > recommended) {
+        recommended = r.proposal();
+        driver = describe(r);
+      }
+      anyMeasured = true;
+    }
+    if (!anyMeasured) {
+      recommended = current;
+    }
+    if (anyMissing && recommended < current) {
+      recommended = current; // missing measurements never scale a service down
+      driver = "a target is not measured; never scaling down without it";
+    }
+    if (anyMeasured) {
+      unmeasuredSince = null;
+    } else if (unmeasuredSince == null) {
+      unmeasuredSince = now;
+    }
+    if (frozen) {
+      return new Decision(
+          service,
+          now,
+          current,
+          current,
+          a.min(),
+          a.max(),
+          "frozen",
+          readings,
+          recommended,
+          "a rollout is under way",
+          "frozen while a rollout of " + service + " is under way");
+    }
+    if (!anyMeasured) {
+      Autoscale.Fallback f = a.fallback();
+      boolean fallback = f != null && !now.isBefore(unmeasuredSince.plus(f.after()));
+      int desired = fallback ? f.replicas() : current;
+      return new Decision(
+          service,
+          now,
+          current,
+          desired,
+          a.min(),
+          a.max(),
+          fallback ? "fallback" : "waiting",
+          readings,
+          current,
+          "",
+          fallback
+              ? "no target measured for "
+                  + Duration.between(unmeasuredSince, now).toSeconds()
+                  + "s: fallback to "
+                  + f.replicas()
+              : "no target measured yet; holding " + current);
+    }
+    Limiter.Result r = limiter.limit(now, current, recommended, a);
+    String state = r.replicas() == current ? "stable" : "scaling";
+    String reason =
+        r.replicas() == current
+            ? (recommended == current
+                ? "at target: " + driver
+                : "held at " + current + ": " + r.limitedBy())
+            : (r.replicas() > current ? "scale up: " : "scale down: ")
+                + driver
+                + (r.limitedBy().isEmpty() ? "" : "; limited by " + r.limitedBy());
+    return new Decision(
+        service,
+        now,
+        current,
+        r.replicas(),
+        a.min(),
+        a.max(),
+        state,
+        readings,
+        recommended,
+        r.limitedBy(),
+        reason);
+  }
+
+  /** The decision was carried out: the count changed from one to the other. */
+  void changed(Instant now, int from, int to) {
+    limiter.changed(now, from, to);
+  }
+
+  private static String describe(Decision.Reading r) {
+    return r.target()
+        + " "
+        + number(r.value())
+        + " "
+        + r.unit()
+        + " (target "
+        + number(r.goal())
+        + ") proposes "
+        + r.proposal();
+  }
+
+  static String number(Double v) {
+    if (v == null) {
+      return "-";
+    }
+    return v == Math.rint(v) && Math.abs(v) < 1e15
+        ? Long.toString(v.longValue())
+        : String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private Decision.Reading reading(
+      Instant now,
+      Target t,
+      ServiceSpec spec,
+      List<InstanceStatus> running,
+      List<String> readyIds,
+      int current,
+      Signals signals) {
+    Autoscale a = spec.autoscale();
+    Autoscale.Tolerance tol = a.tolerance();
+    return switch (t) {
+      case Target.RequestsPerSecond rps -> {
+        OptionalDouble total = sumOfRates(requests, running, now);
+        yield totalReading(t, total, rps.value(), current, tol, "req/s per instance", "requests");
+      }
+      case Target.InFlight f -> {
+        OptionalDouble total = sumOfMeans(inFlight, running, now);
+        yield totalReading(t, total, f.value(), current, tol, "in flight per instance", "requests");
+      }
+      case Target.Promql q -> {
+        OptionalDouble total = signals.query(q.query());
+        yield totalReading(t, total, q.value(), current, tol, "per instance", "query results");
+      }
+      case Target.Cpu c -> {
+        List<Proposals.Instance> each = new ArrayList<>();
+        double sum = 0;
+        int n = 0;
+        int warming = 0;
+        for (InstanceStatus i : running) {
+          if (!warm(i, now, a.warmup())) {
+            each.add(Proposals.Instance.warming());
+            warming++;
+            continue;
+          }
+          OptionalDouble rate = rate(cpu.get(i.id()), now);
+          if (rate.isEmpty()) {
+            each.add(Proposals.Instance.missing());
+            continue;
+          }
+          double pct = rate.getAsDouble() / spec.resources().cpu() * 100;
+          each.add(Proposals.Instance.of(pct));
+          sum += pct;
+          n++;
+        }
+        yield perInstanceReading(
+            t, each, sum, n, warming, c.value(), current, tol, "% of resources.cpu");
+      }
+      case Target.Memory m -> {
+        List<Proposals.Instance> each = new ArrayList<>();
+        double sum = 0;
+        int n = 0;
+        int warming = 0;
+        for (InstanceStatus i : running) {
+          Signals.Usage u = usage.get(i.id());
+          if (!warm(i, now, a.warmup())) {
+            each.add(Proposals.Instance.warming());
+            warming++;
+          } else if (u == null) {
+            each.add(Proposals.Instance.missing());
+          } else {
+            double pct = (double) u.residentBytes() / spec.resources().memoryBytes() * 100;
+            each.add(Proposals.Instance.of(pct));
+            sum += pct;
+            n++;
+          }
+        }
+        yield perInstanceReading(
+            t, each, sum, n, warming, m.value(), current, tol, "% of resources.memory");
+      }
+      case Target.LatencyP99 l -> {
+        OptionalDouble p99 = signals.latencyP99Ms(new HashSet<>(readyIds), LATENCY_WINDOW);
+        if (p99.isEmpty()) {
+          yield new Decision.Reading(
+              t.name(),
+              null,
+              l.value(),
+              "ms",
+              null,
+              "no requests in the last " + LATENCY_WINDOW.toSeconds() + "s");
+        }
+        OptionalInt p =
+            Proposals.value(p99.getAsDouble(), l.value(), readyIds.size(), current, tol);
+        yield new Decision.Reading(t.name(), p99.getAsDouble(), l.value(), "ms", p.getAsInt(), "");
+      }
+    };
+  }
+
+  private static Decision.Reading totalReading(
+      Target t,
+      OptionalDouble total,
+      double perInstance,
+      int current,
+      Autoscale.Tolerance tol,
+      String unit,
+      String what) {
+    if (total.isEmpty()) {
+      return new Decision.Reading(
+          t.name(), null, perInstance, unit, null, "no " + what + " measured");
+    }
+    OptionalInt p = Proposals.total(total.getAsDouble(), perInstance, current, tol);
+    return new Decision.Reading(
+        t.name(),
+        total.getAsDouble() / Math.max(1, current),
+        perInstance,
+        unit,
+        p.getAsInt(),
+        "total " + number(total.getAsDouble()));
+  }
+
+  private static Decision.Reading perInstanceReading(
+      Target t,
+      List<Proposals.Instance> each,
+      double sum,
+      int n,
+      int warming,
+      double goal,
+      int current,
+      Autoscale.Tolerance tol,
+      String unit) {
+    OptionalInt p = Proposals.perInstance(each, goal, current, tol);
+    String note = warming == 0 ? "" : warming + " instance(s) not ready or warming up, not trusted";
+    if (p.isEmpty()) {
+      return new Decision.Reading(
+          t.name(), null, goal, unit, null, note.isEmpty() ? "no instance measured" : note);
+    }
+    return new Decision.Reading(t.name(), sum / n, goal, unit, p.getAsInt(), note);
+  }
+
+  private boolean warm(InstanceStatus i, Instant now, Duration warmup) {
+    Instant since = readySince.get(i.id());
+    return since != null && !now.isBefore(since.plus(warmup));
+  }
+
+  private static Instant earliest(Instant now, Instant startedAt) {
+    return startedAt != null && startedAt.isBefore(now) ? startedAt : now;
+  }
+
+  /** Adds this tick's samples and drops what fell out of the window. */
+  private void measure(Instant now, List<InstanceStatus> running, Signals signals) {
+    Set<String> ids = new HashSet<>();
+    running.forEach(i -> ids.add(i.id()));
+    Map<String, Signals.Load> load = signals.load(ids);
+    for (Map.Entry<String, Signals.Load> e : load.entrySet()) {
+      add(requests, e.getKey(), now, e.getValue().requests());
+      add(inFlight, e.getKey(), now, e.getValue().inFlight());
+    }
+    usage = signals.usage(running);
+    for (Map.Entry<String, Signals.Usage> e : usage.entrySet()) {
+      add(cpu, e.getKey(), now, e.getValue().cpuSeconds());
+    }
+    for (Map<String, Deque<Sample>> m : List.of(requests, inFlight, cpu)) {
+      m.keySet().retainAll(ids);
+      for (Deque<Sample> d : m.values()) {
+        // Keep one sample at or before the window's start: a rate spans the whole window.
+        Instant from = now.minus(WINDOW);
+        while (d.size() > 2) {
+          Sample first = d.removeFirst();
+          if (d.peekFirst().at().isAfter(from)) {
+            d.addFirst(first);
+            break;
+          }
+        }
+      }
+    }
+    readySince.keySet().retainAll(ids);
+  }
+
+  private static void add(Map<String, Deque<Sample>> m, String id, Instant now, double v) {
+    m.computeIfAbsent(id, k -> new ArrayDeque<>()).addLast(new Sample(now, v));
+  }
+
+  /** The rate of a cumulative counter over its samples; empty with fewer than two. */
+  private static OptionalDouble rate(Deque<Sample> d, Instant now) {
+    if (d == null || d.size() < 2) {
+      return OptionalDouble.empty();
+    }
+    Sample first = d.peekFirst();
+    Sample last = d.peekLast();
+    double seconds = Duration.between(first.at(), last.at()).toNanos() / 1e9;
+    if (seconds <= 0) {
+      return OptionalDouble.empty();
+    }
+    // A counter that went backwards was reset (the load balancer restarted): count from zero.
+    double delta = last.value() >= first.value() ? last.value() - first.value() : last.value();
+    return OptionalDouble.of(delta / seconds);
+  }
+
+  private static OptionalDouble sumOfRates(
+      Map<String, Deque<Sample>> m, List<InstanceStatus> running, Instant now) {
+    double sum = 0;
+    boolean any = false;
+    for (InstanceStatus i : running) {
+      OptionalDouble r = rate(m.get(i.id()), now);
+      if (r.isPresent()) {
+        sum += r.getAsDouble();
+        any = true;
+      }
+    }
+    return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+
+  private static OptionalDouble sumOfMeans(
+      Map<String, Deque<Sample>> m, List<InstanceStatus> running, Instant now) {
+    double sum = 0;
+    boolean any = false;
+    for (InstanceStatus i : running) {
+      Deque<Sample> d = m.get(i.id());
+      if (d == null || d.isEmpty()) {
+        continue;
+      }
+      double s = 0;
+      for (Sample x : d) {
+        s += x.value();
+      }
+      sum += s / d.size();
+      any = true;
+    }
+    return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+}
