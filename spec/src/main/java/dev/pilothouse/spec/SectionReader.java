@@ -105,7 +105,8 @@ abstract class SectionReader {
           "strategy",
           "deploy",
           "metrics",
-          "slos");
+          "slos",
+          "autoscale");
   static final List<String> STRATEGY =
       List.of(
           "type",

@@ -79,6 +79,10 @@ final class ServiceReader extends SectionReader {
         f.object("deploy", DEPLOY)
             .map(new DeployReader(this)::deploy)
             .orElse(DeploySpec.defaults());
+    dev.pilothouse.core.spec.Autoscale autoscale =
+        f.object("autoscale", AutoscaleReader.AUTOSCALE)
+            .map(a -> new AutoscaleReader(this).autoscale(a, resources))
+            .orElse(null);
     if (problems.list().size() != before) {
       return null;
     }
@@ -98,7 +102,8 @@ final class ServiceReader extends SectionReader {
         route,
         strategy,
         deploy,
-        inheritEnv(f));
+        inheritEnv(f),
+        autoscale);
   }
 
   /** {@code inheritEnv: true} (everything), or a list of variable names. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pilothouse.core.spec.Autoscale;
 import dev.pilothouse.core.spec.Strategy;
 
 /**
@@ -21,6 +22,7 @@ public final class SpecJson {
     return JsonMapper.builder()
         .addModule(new JavaTimeModule())
         .addMixIn(Strategy.class, StrategyTypes.class)
+        .addMixIn(Autoscale.Target.class, TargetTypes.class)
         .addMixIn(dev.pilothouse.core.alerting.Rule.class, RuleTypes.class)
         .addMixIn(
             dev.pilothouse.core.alerting.routing.Receiver.Integration.class, IntegrationTypes.class)
@@ -37,6 +39,20 @@ public final class SpecJson {
     @JsonSubTypes.Type(value = Strategy.BlueGreen.class, name = "blueGreen")
   })
   private interface StrategyTypes {}
+
+  /** An autoscaling target's record is chosen by its "type", named as in spec files. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(
+        value = Autoscale.Target.RequestsPerSecond.class,
+        name = "requestsPerSecond"),
+    @JsonSubTypes.Type(value = Autoscale.Target.Cpu.class, name = "cpu"),
+    @JsonSubTypes.Type(value = Autoscale.Target.Memory.class, name = "memory"),
+    @JsonSubTypes.Type(value = Autoscale.Target.InFlight.class, name = "inFlight"),
+    @JsonSubTypes.Type(value = Autoscale.Target.LatencyP99.class, name = "latencyP99"),
+    @JsonSubTypes.Type(value = Autoscale.Target.Promql.class, name = "promql")
+  })
+  private interface TargetTypes {}
 
   /** A rule's record is chosen by its "type": recording or alerting. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")

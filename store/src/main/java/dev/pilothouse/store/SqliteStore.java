@@ -50,6 +50,7 @@ public final class SqliteStore
         dev.pilothouse.core.alerting.AlertStateRepository,
         dev.pilothouse.core.alerting.routing.RoutingRepository,
         dev.pilothouse.core.incident.IncidentRepository,
+        dev.pilothouse.core.scaling.ScaleRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -61,6 +62,7 @@ public final class SqliteStore
   private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
   private String lastHash;
   private long lastSeq;
+  private volatile Map<String, dev.pilothouse.core.scaling.ScaleState> scales;
 
   private SqliteStore(Connection connection, InstantSource clock) {
     this.connection = connection;
@@ -388,6 +390,59 @@ public final class SqliteStore
     }
   }
 
+  // ---- the autoscaler's decisions
+
+  @Override
+  public Map<String, dev.pilothouse.core.scaling.ScaleState> scales() {
+    Map<String, dev.pilothouse.core.scaling.ScaleState> m = scales;
+    if (m == null) {
+      synchronized (this) {
+        m =
+            Map.copyOf(
+                h.createQuery("SELECT service, replicas, at, reason FROM scales")
+                    .map(
+                        (rs, ctx) ->
+                            new dev.pilothouse.core.scaling.ScaleState(
+                                rs.getString("service"),
+                                rs.getInt("replicas"),
+                                Instant.parse(rs.getString("at")),
+                                rs.getString("reason")))
+                    .collectToMap(dev.pilothouse.core.scaling.ScaleState::service, x -> x));
+        scales = m;
+      }
+    }
+    return m;
+  }
+
+  @Override
+  public void saveScale(dev.pilothouse.core.scaling.ScaleState state, NewEvent event) {
+    Event stored;
+    synchronized (this) {
+      stored =
+          h.inTransaction(
+              t -> {
+                t.createUpdate(
+                        "INSERT OR REPLACE INTO scales(service, replicas, at, reason)"
+                            + " VALUES (?, ?, ?, ?)")
+                    .bind(0, state.service())
+                    .bind(1, state.replicas())
+                    .bind(2, state.at().toString())
+                    .bind(3, state.reason())
+                    .execute();
+                return insert(t, event);
+              });
+      advance(stored);
+      scales = null;
+    }
+    published(stored);
+  }
+
+  @Override
+  public synchronized void deleteScale(String service) {
+    h.createUpdate("DELETE FROM scales WHERE service = ?").bind(0, service).execute();
+    scales = null;
+  }
+
   // ---- silences and the notification log
 
   @Override
@@ -565,38 +620,44 @@ public final class SqliteStore
   public void emit(NewEvent e) {
     Event stored;
     synchronized (this) {
-      long seq = lastSeq + 1;
-      String at = e.at().toString();
-      String hash =
-          EventChain.hash(
-              lastHash, seq, at, e.type(), e.service(), e.instance(), e.message(), e.fields());
-      h.createUpdate(
-              "INSERT INTO events(seq, at, type, service, instance, message, fields, prev_hash, hash)"
-                  + " VALUES (?,?,?,?,?,?,?,?,?)")
-          .bind(0, seq)
-          .bind(1, at)
-          .bind(2, e.type())
-          .bind(3, e.service())
-          .bind(4, e.instance())
-          .bind(5, e.message())
-          .bind(6, write(e.fields()))
-          .bind(7, lastHash)
-          .bind(8, hash)
-          .execute();
-      stored =
-          new Event(
-              seq,
-              e.at(),
-              e.type(),
-              e.service(),
-              e.instance(),
-              e.message(),
-              e.fields(),
-              lastHash,
-              hash);
-      lastSeq = seq;
-      lastHash = hash;
+      stored = insert(h, e);
+      advance(stored);
     }
+    published(stored);
+  }
+
+  /** Writes an event row after the last one (within handle's transaction, if it has one). */
+  private Event insert(Handle handle, NewEvent e) {
+    long seq = lastSeq + 1;
+    String at = e.at().toString();
+    String hash =
+        EventChain.hash(
+            lastHash, seq, at, e.type(), e.service(), e.instance(), e.message(), e.fields());
+    handle
+        .createUpdate(
+            "INSERT INTO events(seq, at, type, service, instance, message, fields, prev_hash, hash)"
+                + " VALUES (?,?,?,?,?,?,?,?,?)")
+        .bind(0, seq)
+        .bind(1, at)
+        .bind(2, e.type())
+        .bind(3, e.service())
+        .bind(4, e.instance())
+        .bind(5, e.message())
+        .bind(6, write(e.fields()))
+        .bind(7, lastHash)
+        .bind(8, hash)
+        .execute();
+    return new Event(
+        seq, e.at(), e.type(), e.service(), e.instance(), e.message(), e.fields(), lastHash, hash);
+  }
+
+  /** The chain moves on once the event's row is committed. */
+  private void advance(Event stored) {
+    lastSeq = stored.seq();
+    lastHash = stored.hash();
+  }
+
+  private void published(Event stored) {
     log.info(
         "event {} {} {} {}", stored.type(), stored.service(), stored.instance(), stored.message());
     for (Consumer<Event> l : listeners) {

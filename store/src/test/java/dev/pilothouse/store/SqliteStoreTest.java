@@ -79,6 +79,60 @@ class SqliteStoreTest {
   }
 
   @Test
+  void autoscaling_roundTripsInTheRevision_everyTargetKind() {
+    var a =
+        new dev.pilothouse.core.spec.Autoscale(
+            2,
+            12,
+            List.of(
+                new dev.pilothouse.core.spec.Autoscale.Target.RequestsPerSecond(50),
+                new dev.pilothouse.core.spec.Autoscale.Target.Cpu(70),
+                new dev.pilothouse.core.spec.Autoscale.Target.Memory(80),
+                new dev.pilothouse.core.spec.Autoscale.Target.InFlight(20),
+                new dev.pilothouse.core.spec.Autoscale.Target.LatencyP99(250),
+                new dev.pilothouse.core.spec.Autoscale.Target.Promql("sum(rate(x[1m]))", 100)),
+            new dev.pilothouse.core.spec.Autoscale.Tolerance(0.05, 0.2),
+            null,
+            new dev.pilothouse.core.spec.Autoscale.Behavior(
+                Duration.ofSeconds(120),
+                List.of(
+                    new dev.pilothouse.core.spec.Autoscale.Policy(
+                        dev.pilothouse.core.spec.Autoscale.Policy.Kind.PERCENT,
+                        50,
+                        Duration.ofSeconds(60))),
+                dev.pilothouse.core.spec.Autoscale.Behavior.Select.MIN),
+            Duration.ofSeconds(45),
+            new dev.pilothouse.core.spec.Autoscale.Fallback(Duration.ofMinutes(2), 4));
+    ServiceSpec shop = spec().services().get(0).withAutoscale(a);
+    try (SqliteStore s = open()) {
+      s.append(new Spec(List.of(shop)), "shop.yaml");
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.latest().orElseThrow().spec().services().get(0).autoscale()).isEqualTo(a);
+    }
+  }
+
+  @Test
+  void scaleDecisions_areStoredWithTheirEvent_andSurviveReopen() {
+    var st = new dev.pilothouse.core.scaling.ScaleState("shop", 5, clock.instant(), "load");
+    try (SqliteStore s = open()) {
+      assertThat(s.scales()).isEmpty();
+      s.saveScale(
+          st,
+          new NewEvent(clock.instant(), "Scaled", "shop", "", "scaled shop from 2 to 5", Map.of()));
+      assertThat(s.scales()).containsEntry("shop", st);
+      assertThat(s.latest(1).get(0).type()).isEqualTo("Scaled");
+      s.emit(new NewEvent(clock.instant(), "Other", "", "", "after", Map.of()));
+      assertThat(s.verify().intact()).isTrue();
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.scales()).containsEntry("shop", st);
+      s.deleteScale("shop");
+      assertThat(s.scales()).isEmpty();
+    }
+  }
+
+  @Test
   void ruleGroups_roundTripInTheRevision_asRecordingAndAlertingRules() {
     var group =
         new dev.pilothouse.core.alerting.RuleGroup(
