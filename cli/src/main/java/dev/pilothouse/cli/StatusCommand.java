@@ -74,6 +74,25 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.println();
     out.print(Output.table(rows));
+    List<List<String>> scaled = new ArrayList<>();
+    scaled.add(List.of("AUTOSCALED", "MIN", "MAX", "DESIRED", "STATE", "WHY"));
+    for (Wire.Service svc : s.services()) {
+      Wire.Autoscale a = svc.autoscale();
+      if (a != null) {
+        scaled.add(
+            List.of(
+                svc.name(),
+                Integer.toString(a.min()),
+                Integer.toString(a.max()),
+                Integer.toString(a.desired()),
+                a.state(),
+                a.reason()));
+      }
+    }
+    if (scaled.size() > 1) {
+      out.println();
+      out.print(Output.table(scaled));
+    }
     Instant now = Instant.now();
     List<List<String>> inst = new ArrayList<>();
     inst.add(List.of("INSTANCE", "PID", "PORT", "STATE", "READY", "RESTARTS", "AGE"));

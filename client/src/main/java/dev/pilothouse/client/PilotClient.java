@@ -182,6 +182,16 @@ public final class PilotClient {
         new TypeReference<List<java.util.Map<String, Object>>>() {});
   }
 
+  /**
+   * The autoscaler's latest decision for a service: current, desired, each target's value and
+   * proposal, and what limited the result.
+   */
+  public com.fasterxml.jackson.databind.JsonNode autoscale(String service) {
+    return get(
+        "/api/v1/services/" + enc(service) + "/autoscale",
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** The pending and firing alerts, as Prometheus's /api/v1/alerts gives them (its "data"). */
   public com.fasterxml.jackson.databind.JsonNode alerts() {
     return get("/api/v1/alerts", com.fasterxml.jackson.databind.JsonNode.class).path("data");

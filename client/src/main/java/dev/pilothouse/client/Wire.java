@@ -46,7 +46,27 @@ public final class Wire {
       int desiredReplicas,
       int readyReplicas,
       int generation,
-      List<Instance> instances) {}
+      List<Instance> instances,
+      Autoscale autoscale) {
+    /** A service's status without autoscaling. */
+    public Service(
+        String name,
+        String version,
+        String state,
+        int desiredReplicas,
+        int readyReplicas,
+        int generation,
+        List<Instance> instances) {
+      this(name, version, state, desiredReplicas, readyReplicas, generation, instances, null);
+    }
+  }
+
+  /**
+   * The autoscaler's state for one service in a status: its bounds, the count it chose and why.
+   *
+   * @param state scaling, stable, frozen, fallback or waiting
+   */
+  public record Autoscale(int min, int max, int desired, String state, String reason) {}
 
   /** One instance in a status. */
   public record Instance(

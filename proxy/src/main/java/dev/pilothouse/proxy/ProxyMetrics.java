@@ -69,6 +69,15 @@ public final class ProxyMetrics {
 
   /** Totals over every series matching service (and instance when not null). */
   public Totals totals(String service, String instance) {
+    return sum(s -> s.service.equals(service) && (instance == null || s.instance.equals(instance)));
+  }
+
+  /** Totals over every series of one instance (backend id), whichever route or version. */
+  public Totals instanceTotals(String instance) {
+    return sum(s -> s.instance.equals(instance));
+  }
+
+  private Totals sum(java.util.function.Predicate<Series> which) {
     long req = 0;
     long s2 = 0;
     long s4 = 0;
@@ -78,7 +87,7 @@ public final class ProxyMetrics {
     long ej = 0;
     int inflight = 0;
     for (Series s : series.values()) {
-      if (!s.service.equals(service) || (instance != null && !s.instance.equals(instance))) {
+      if (!which.test(s)) {
         continue;
       }
       for (int i = 0; i < 6; i++) {

@@ -58,7 +58,8 @@ final class Api {
       dev.pilothouse.alerting.routing.Router router,
       dev.pilothouse.anomaly.Anomalies anomalies,
       dev.pilothouse.incident.Incidents incidents,
-      dev.pilothouse.core.incident.IncidentRepository incidentRepository) {}
+      dev.pilothouse.core.incident.IncidentRepository incidentRepository,
+      dev.pilothouse.scaling.Autoscaler autoscaler) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -110,6 +111,7 @@ final class Api {
               config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
               config.routes.get("/api/v1/services/{name}/history", this::history);
+              config.routes.get("/api/v1/services/{name}/autoscale", this::autoscale);
               config.routes.get("/api/v1/dora", this::dora);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
@@ -305,7 +307,26 @@ final class Api {
 
   private void status(Context ctx) {
     long revision = d.deployments().revision();
-    List<Wire.Service> services = d.controller().status().stream().map(Api::wire).toList();
+    var decisions = d.autoscaler().decisions();
+    List<Wire.Service> services =
+        d.controller().status().stream()
+            .map(Api::wire)
+            .map(
+                w -> {
+                  var a = decisions.get(w.name());
+                  return a == null
+                      ? w
+                      : new Wire.Service(
+                          w.name(),
+                          w.version(),
+                          w.state(),
+                          w.desiredReplicas(),
+                          w.readyReplicas(),
+                          w.generation(),
+                          w.instances(),
+                          new Wire.Autoscale(a.min(), a.max(), a.desired(), a.state(), a.reason()));
+                })
+            .toList();
     send(
         ctx,
         200,
@@ -318,6 +339,38 @@ final class Api {
             d.startedAt(),
             proxy(d.traffic()),
             services));
+  }
+
+  /** {@code GET /api/v1/services/NAME/autoscale}: the autoscaler's latest decision, explained. */
+  private void autoscale(Context ctx) {
+    String name = ctx.pathParam("name");
+    var spec = d.deployments().current();
+    var service = spec.service(name).orElseThrow(() -> Deployments.notFound(name, spec));
+    if (service.autoscale() == null) {
+      throw new ApiError(
+          404,
+          name + " is not autoscaled",
+          "add 'autoscale:' to services." + name + " in the spec (docs/autoscaling.md)");
+    }
+    var decision = d.autoscaler().explain(name);
+    if (decision.isEmpty()) {
+      throw new ApiError(
+          503, "the autoscaler has not decided for " + name + " yet", "try again in a second");
+    }
+    var x = decision.get();
+    java.util.Map<String, Object> view = new java.util.LinkedHashMap<>();
+    view.put("service", x.service());
+    view.put("at", x.at().toString());
+    view.put("current", x.current());
+    view.put("desired", x.desired());
+    view.put("min", x.min());
+    view.put("max", x.max());
+    view.put("state", x.state());
+    view.put("recommended", x.recommended());
+    view.put("limitedBy", x.limitedBy());
+    view.put("reason", x.reason());
+    view.put("targets", x.targets());
+    send(ctx, 200, view);
   }
 
   private static Wire.Proxy proxy(Traffic t) {

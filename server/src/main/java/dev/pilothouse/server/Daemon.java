@@ -87,6 +87,8 @@ public final class Daemon {
   private ScheduledExecutorService experimentLoop;
   private ScheduledExecutorService ruleLoop;
   private ScheduledExecutorService anomalyLoop;
+  private ScheduledExecutorService scaleLoop;
+  private dev.pilothouse.scaling.Autoscaler autoscaler;
   private dev.pilothouse.anomaly.Anomalies anomalies;
   private ScheduledExecutorService incidentLoop;
   private dev.pilothouse.incident.Incidents incidents;
@@ -261,7 +263,8 @@ public final class Daemon {
             clock,
             new HostPreflight(
                 dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
-            new HookBackups(dir.path()));
+            new HookBackups(dir.path()),
+            store);
     if (store.latest().isPresent()) {
       deployments.tick();
       rollouts.restoreCanaries();
@@ -292,6 +295,19 @@ public final class Daemon {
             new dev.pilothouse.incident.ReceiverPager(
                 senders, () -> deployments.current().notifications(), externalUrl),
             clock);
+    // The autoscaler meets the deploy machinery in the store: it saves a count, the desired state
+    // reads it; it learns of rollouts from the stored ones.
+    autoscaler =
+        new dev.pilothouse.scaling.Autoscaler(
+            new dev.pilothouse.scaling.Autoscaler.Options(
+                () -> deployments.current(),
+                controller::status,
+                new ScalingSignals(traffic, new TsdbRuleStore(telemetry), clock),
+                service ->
+                    store.rollouts().stream()
+                        .anyMatch(r -> r.service().equals(service) && !r.phase().done()),
+                store,
+                clock));
     RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
     rules =
         new dev.pilothouse.alerting.Rules(
@@ -342,7 +358,8 @@ public final class Daemon {
                 router,
                 anomalies,
                 incidents,
-                store));
+                store,
+                autoscaler));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -386,6 +403,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("anomalies").daemon().unstarted(r));
     anomalyLoop.scheduleWithFixedDelay(this::tickAnomalies, 1, 1, TimeUnit.SECONDS);
+    // The autoscaler decides every second, on a thread of its own (a PromQL target may be slow).
+    scaleLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("autoscaler").daemon().unstarted(r));
+    scaleLoop.scheduleWithFixedDelay(this::tickScaling, 1, 1, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -549,7 +571,7 @@ public final class Daemon {
   private void stopLoop() {
     for (ScheduledExecutorService e :
         new ScheduledExecutorService[] {
-          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop
+          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop
         }) {
       if (e != null) {
         e.shutdownNow();
@@ -582,6 +604,14 @@ public final class Daemon {
       incidents.tick();
     } catch (RuntimeException e) {
       log.error("incidents tick failed", e);
+    }
+  }
+
+  private void tickScaling() {
+    try {
+      autoscaler.tick();
+    } catch (RuntimeException e) {
+      log.error("autoscaler tick failed", e);
     }
   }
 

@@ -266,6 +266,12 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
     return routed ? host.metricsText() : "";
   }
 
+  /** Requests served so far and in flight now per instance; empty without a load balancer. */
+  Optional<dev.pilothouse.proxy.control.Protocol.Reply> load(
+      java.util.Collection<String> instances) {
+    return routed ? host.load(instances) : Optional.empty();
+  }
+
   /** Requests of these instances that ended within the last agoNanos. */
   Optional<dev.pilothouse.proxy.control.Protocol.Reply> window(
       java.util.Set<String> instances, long agoNanos) {

@@ -90,6 +90,16 @@ final class Codec {
                   o.writeDouble(v);
                 }
               });
+          nullable(
+              out,
+              r.requestTotals(),
+              (o, m) -> {
+                o.writeInt(m.size());
+                for (Map.Entry<String, Long> e : m.entrySet()) {
+                  string(o, e.getKey());
+                  o.writeLong(e.getValue());
+                }
+              });
         });
   }
 
@@ -125,6 +135,16 @@ final class Codec {
                 d[k] = i.readDouble();
               }
               return d;
+            }),
+        nullable(
+            in,
+            i -> {
+              int n = count(i);
+              Map<String, Long> m = new HashMap<>();
+              for (int k = 0; k < n; k++) {
+                m.put(string(i), i.readLong());
+              }
+              return m;
             }));
   }
 

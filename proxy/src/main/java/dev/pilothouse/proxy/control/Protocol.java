@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
-  public static final int VERSION = 4;
+  public static final int VERSION = 5;
 
   /** The largest frame either side accepts (a metrics page of many series fits). */
   static final int MAX_FRAME = 64 << 20;
@@ -39,7 +39,9 @@ public final class Protocol {
     /** Stop listening and exit. */
     STOP,
     /** Serve the control channel on another socket from now on (a standby taking over). */
-    MOVE
+    MOVE,
+    /** Requests served so far and in flight now, per instance, for autoscaling. */
+    LOAD
   }
 
   /**
@@ -82,6 +84,7 @@ public final class Protocol {
    * @param version the snapshot version being served (0 before the first)
    * @param port the port listened on, 0 when not listening
    * @param options the listener settings served (HELLO)
+   * @param requestTotals requests each instance has answered or failed so far (LOAD)
    */
   public record Reply(
       boolean ok,
@@ -96,7 +99,8 @@ public final class Protocol {
       String text,
       int requests,
       int failures,
-      double[] latenciesMs) {}
+      double[] latenciesMs,
+      Map<String, Long> requestTotals) {}
 
   /** The proxy's state: what it serves and how. */
   static Reply state(
@@ -114,23 +118,45 @@ public final class Protocol {
         null,
         0,
         0,
+        null,
         null);
   }
 
   /** An answer carrying in-flight counts. */
   static Reply inFlight(long pid, long version, Map<String, Integer> inFlight) {
-    return new Reply(true, "", pid, VERSION, version, 0, "", null, inFlight, null, 0, 0, null);
+    return new Reply(
+        true, "", pid, VERSION, version, 0, "", null, inFlight, null, 0, 0, null, null);
   }
 
   /** An answer carrying the metrics page. */
   static Reply metrics(long pid, long version, String text) {
-    return new Reply(true, "", pid, VERSION, version, 0, "", null, null, text, 0, 0, null);
+    return new Reply(true, "", pid, VERSION, version, 0, "", null, null, text, 0, 0, null, null);
   }
 
   /** An answer carrying recent request samples. */
   static Reply window(long pid, long version, int requests, int failures, double[] latenciesMs) {
     return new Reply(
-        true, "", pid, VERSION, version, 0, "", null, null, null, requests, failures, latenciesMs);
+        true,
+        "",
+        pid,
+        VERSION,
+        version,
+        0,
+        "",
+        null,
+        null,
+        null,
+        requests,
+        failures,
+        latenciesMs,
+        null);
+  }
+
+  /** An answer carrying each instance's requests so far and in flight now. */
+  static Reply load(
+      long pid, long version, Map<String, Long> requestTotals, Map<String, Integer> inFlight) {
+    return new Reply(
+        true, "", pid, VERSION, version, 0, "", null, inFlight, null, 0, 0, null, requestTotals);
   }
 
   static void write(WritableByteChannel ch, Request message) throws IOException {

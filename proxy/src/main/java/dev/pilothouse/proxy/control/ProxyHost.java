@@ -570,6 +570,16 @@ public final class ProxyHost implements AutoCloseable {
     return r == null || r.inFlight() == null ? Map.of() : r.inFlight();
   }
 
+  /**
+   * Requests each of these instances has answered so far, and has in flight now; empty without a
+   * proxy.
+   */
+  public synchronized Optional<Protocol.Reply> load(Collection<String> instances) {
+    Protocol.Reply r =
+        call(new Protocol.Request(Protocol.Op.LOAD, 0, null, null, List.copyOf(instances), 0));
+    return r == null || r.requestTotals() == null ? Optional.empty() : Optional.of(r);
+  }
+
   /** Requests of these instances that ended within the last agoNanos. */
   public synchronized Optional<Protocol.Reply> window(Collection<String> instances, long agoNanos) {
     return Optional.ofNullable(

@@ -196,6 +196,18 @@ public final class ProxyProcess {
       }
       case METRICS ->
           Protocol.metrics(pid, version, plane == null ? "" : plane.metrics().prometheus());
+      case LOAD -> {
+        Map<String, Long> totals = new HashMap<>();
+        Map<String, Integer> m = new HashMap<>();
+        for (String id : r.instances()) {
+          if (plane != null) {
+            ProxyMetrics.Totals t = plane.metrics().instanceTotals(id);
+            totals.put(id, t.requests());
+            m.put(id, t.inFlight());
+          }
+        }
+        yield Protocol.load(pid, version, totals, m);
+      }
       case IN_FLIGHT -> {
         Map<String, Integer> m = new HashMap<>();
         for (String id : r.instances()) {

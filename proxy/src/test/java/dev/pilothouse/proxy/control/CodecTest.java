@@ -93,7 +93,8 @@ class CodecTest {
             "pilothouse_proxy_requests_total{} 1\n",
             10,
             2,
-            new double[] {0.5, 12.25});
+            new double[] {0.5, 12.25},
+            Map.of("shop-1", 1_000_000_000_000L));
     Protocol.Reply back = Codec.reply(Codec.encode(r));
     assertThat(back).usingRecursiveComparison().ignoringFields("latenciesMs").isEqualTo(r);
     assertThat(Arrays.equals(back.latenciesMs(), r.latenciesMs())).isTrue();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -19,8 +20,7 @@ public final class HostCollector {
   /** A process to report: its service, instance id and pid. */
   public record Proc(String service, String instance, long pid) {}
 
-  private static final long CLK_TCK = 100;
-  private static final long PAGE = 4096;
+  private static final long CLK_TCK = ProcessUsage.CLK_TCK;
   private static final Set<String> PSEUDO_FS =
       Set.of(
           "proc",
@@ -218,19 +218,20 @@ public final class HostCollector {
         "# HELP pilothouse_instance_resident_memory_bytes Resident memory of an instance's process.\n");
     b.append("# TYPE pilothouse_instance_resident_memory_bytes gauge\n");
     for (Proc p : processes.get()) {
-      List<String> stat = lines(p.pid() + "/stat");
-      if (stat.isEmpty()) {
+      Optional<ProcessUsage> u = ProcessUsage.read(proc, p.pid());
+      if (u.isEmpty()) {
         continue;
       }
-      String s = stat.get(0);
-      String[] f = s.substring(s.lastIndexOf(')') + 2).split("\\s+");
-      // After the command: state is field 3; utime 14, stime 15, rss 24 (1-based in proc(5)).
-      double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLK_TCK;
-      long rss = Long.parseLong(f[21]) * PAGE;
       String l =
           "{service=\"" + esc(p.service()) + "\",instance_id=\"" + esc(p.instance()) + "\"} ";
-      b.append("pilothouse_instance_cpu_seconds_total").append(l).append(num(cpu)).append('\n');
-      b.append("pilothouse_instance_resident_memory_bytes").append(l).append(rss).append('\n');
+      b.append("pilothouse_instance_cpu_seconds_total")
+          .append(l)
+          .append(num(u.get().cpuSeconds()))
+          .append('\n');
+      b.append("pilothouse_instance_resident_memory_bytes")
+          .append(l)
+          .append(u.get().residentBytes())
+          .append('\n');
     }
   }
 
