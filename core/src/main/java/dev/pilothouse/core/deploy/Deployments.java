@@ -170,7 +170,11 @@ public final class Deployments {
       return false;
     }
     Optional<ServiceSpec> now = current.service(r.service());
-    return now.isPresent() && now.equals(r.after().service(r.service()));
+    Optional<ServiceSpec> after = r.after().service(r.service());
+    // The rollout ran at the autoscaler's count; the desired state declares its own.
+    return now.isPresent()
+        && after.isPresent()
+        && now.get().withReplicas(0).equals(after.get().withReplicas(0));
   }
 
   private void revert(Rollout r) {

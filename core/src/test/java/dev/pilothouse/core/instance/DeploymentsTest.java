@@ -257,4 +257,54 @@ class DeploymentsTest extends ControllerFixture {
         .hasSize(2)
         .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"));
   }
+
+  @Test
+  void anAutoscaledService_runsTheAutoscalersCount_withinItsBounds_andKeepsItThroughARollback() {
+    var scales = dev.pilothouse.core.scaling.ScaleRepository.inMemory(events);
+    deployments =
+        new Deployments(
+            revisions, c, rollouts, events, clock, Preflight.none(), Backups.none(), scales);
+    var a =
+        new dev.pilothouse.core.spec.Autoscale(
+            1,
+            5,
+            List.of(new dev.pilothouse.core.spec.Autoscale.Target.RequestsPerSecond(50)),
+            null,
+            null,
+            null,
+            Duration.ZERO,
+            null);
+    java.util.function.Function<String, Spec> spec =
+        v -> new Spec(List.of(service("shop", 2, v).withPlan(PLAN).withAutoscale(a)));
+    deployments.apply(spec.apply("v1"), "v1.yaml");
+    daemon(Duration.ofSeconds(2));
+    assertThat(status("shop").instances()).hasSize(2);
+
+    scales.saveScale(
+        new dev.pilothouse.core.scaling.ScaleState("shop", 4, clock.instant(), "load"),
+        new dev.pilothouse.core.event.NewEvent(
+            clock.instant(), "Scaled", "shop", "", "scaled", Map.of()));
+    daemon(Duration.ofSeconds(3));
+    assertThat(status("shop").instances()).hasSize(4);
+    scales.saveScale(
+        new dev.pilothouse.core.scaling.ScaleState("shop", 9, clock.instant(), "load"),
+        new dev.pilothouse.core.event.NewEvent(
+            clock.instant(), "Scaled", "shop", "", "scaled", Map.of()));
+    daemon(Duration.ofSeconds(3));
+    assertThat(status("shop").instances()).as("held at max").hasSize(5);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> deployments.scale("shop", 3))
+        .isInstanceOf(dev.pilothouse.core.deploy.DeployException.class)
+        .hasMessageContaining("autoscaled between 1 and 5");
+
+    canaryErrorRate = 0.3;
+    deployments.apply(spec.apply("v2"), "v2.yaml");
+    daemon(Duration.ofSeconds(40));
+    assertThat(rollouts.status("shop").orElseThrow().phase()).isEqualTo(Rollout.Phase.ROLLED_BACK);
+    assertThat(deployments.current().service("shop").orElseThrow().replicas())
+        .as("the revision keeps the declared count")
+        .isEqualTo(2);
+    assertThat(status("shop").instances())
+        .hasSize(5)
+        .allSatisfy(i -> assertThat(i.version()).isEqualTo("v1"));
+  }
 }

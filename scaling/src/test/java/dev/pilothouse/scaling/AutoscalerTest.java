@@ -1,0 +1,330 @@
+package dev.pilothouse.scaling;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.scaling.ScaleRepository;
+import dev.pilothouse.core.spec.Autoscale;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The autoscaler over a simulated service in virtual time: instances start after a delay, load is
+ * spread over the ready ones, and the autoscaler ticks once a simulated second.
+ */
+class AutoscalerTest {
+  private static final Instant T0 = Instant.parse("2026-11-30T08:00:00Z");
+
+  /** A simulated fleet of one service and the load on it. */
+  static final class Sim implements Signals {
+    final List<NewEvent> events = new ArrayList<>();
+    final ScaleRepository repo = ScaleRepository.inMemory(events::add);
+    Instant now = T0;
+    ServiceSpec spec;
+    Duration startDelay = Duration.ofSeconds(2);
+
+    /** Requests per second offered at a time (seconds since T0). */
+    DoubleUnaryOperator load = t -> 0;
+
+    /** CPU (cores) an instance uses at an age (seconds) while serving rps requests per second. */
+    CpuModel cpuModel = (age, rps) -> rps * 0.01;
+
+    boolean measured = true;
+    boolean rollout;
+    final Map<String, Inst> instances = new HashMap<>();
+    int next;
+    int peak;
+
+    interface CpuModel {
+      double cores(double ageSeconds, double rps);
+    }
+
+    static final class Inst {
+      final String id;
+      final Instant started;
+      double requests;
+      double cpu;
+
+      Inst(String id, Instant started) {
+        this.id = id;
+        this.started = started;
+      }
+    }
+
+    Sim(Autoscale a) {
+      spec =
+          new ServiceSpec(
+                  "shop",
+                  "./shop",
+                  List.of(),
+                  Map.of(),
+                  "/srv",
+                  "v1",
+                  1,
+                  null,
+                  null,
+                  RestartPolicy.defaults(),
+                  StopPolicy.defaults(),
+                  new Resources(0.5, 256L << 20),
+                  null)
+              .withAutoscale(a);
+    }
+
+    Autoscaler autoscaler() {
+      return new Autoscaler(
+          new Autoscaler.Options(
+              () -> new Spec(List.of(spec)), this::status, this, s -> rollout, repo, () -> now));
+    }
+
+    int desired() {
+      var st = repo.scales().get("shop");
+      return spec.autoscale().clamp(st == null ? spec.replicas() : st.replicas());
+    }
+
+    boolean ready(Inst i) {
+      return !now.isBefore(i.started.plus(startDelay));
+    }
+
+    List<ServiceStatus> status() {
+      List<InstanceStatus> l = new ArrayList<>();
+      for (Inst i : instances.values()) {
+        l.add(
+            new InstanceStatus(
+                i.id, "shop", 0, 1000, 0, "running", ready(i), i.started, 0, "t", "v1"));
+      }
+      return List.of(new ServiceStatus("shop", "v1", "running", desired(), 0, 1, l));
+    }
+
+    /** One simulated second: instances follow the desired count, serve the load, burn CPU. */
+    void second(Autoscaler a) {
+      now = now.plusSeconds(1);
+      int want = desired();
+      while (instances.size() < want) {
+        String id = "shop-" + next++;
+        instances.put(id, new Inst(id, now));
+      }
+      if (instances.size() > want) {
+        List<String> newest =
+            instances.values().stream()
+                .sorted((x, y) -> y.started.compareTo(x.started))
+                .map(i -> i.id)
+                .limit(instances.size() - want)
+                .toList();
+        newest.forEach(instances::remove);
+      }
+      List<Inst> ready = instances.values().stream().filter(this::ready).toList();
+      double rps = load.applyAsDouble(Duration.between(T0, now).toSeconds());
+      for (Inst i : instances.values()) {
+        double share = ready.contains(i) ? rps / ready.size() : 0;
+        i.requests += share;
+        i.cpu += cpuModel.cores(Duration.between(i.started, now).toSeconds(), share);
+      }
+      peak = Math.max(peak, want);
+      a.tick();
+    }
+
+    void run(Autoscaler a, int seconds) {
+      for (int s = 0; s < seconds; s++) {
+        second(a);
+      }
+    }
+
+    List<NewEvent> scaled() {
+      return events.stream().filter(e -> e.type().equals("Scaled")).toList();
+    }
+
+    @Override
+    public Map<String, Load> load(Collection<String> ids) {
+      Map<String, Load> m = new HashMap<>();
+      if (measured) {
+        for (String id : ids) {
+          Inst i = instances.get(id);
+          if (i != null) {
+            m.put(id, new Load((long) i.requests, 0));
+          }
+        }
+      }
+      return m;
+    }
+
+    @Override
+    public Map<String, Usage> usage(Collection<InstanceStatus> list) {
+      Map<String, Usage> m = new HashMap<>();
+      for (InstanceStatus s : list) {
+        Inst i = instances.get(s.id());
+        if (i != null && measured) {
+          m.put(s.id(), new Usage(i.cpu, 100L << 20));
+        }
+      }
+      return m;
+    }
+
+    @Override
+    public OptionalDouble latencyP99Ms(Set<String> ids, Duration window) {
+      return OptionalDouble.empty();
+    }
+
+    @Override
+    public OptionalDouble query(String promql) {
+      return OptionalDouble.empty();
+    }
+  }
+
+  private static Autoscale rps(int min, int max, Autoscale.Behavior down, Autoscale.Fallback f) {
+    return new Autoscale(
+        min,
+        max,
+        List.of(new Autoscale.Target.RequestsPerSecond(50)),
+        null,
+        null,
+        down,
+        Duration.ofSeconds(30),
+        f);
+  }
+
+  @Test
+  void aLoadStepFrom20To300_isDecidedWithin5s_andCapacityFollows() {
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.load = t -> t < 60 ? 20 : 300;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 59);
+    assertThat(sim.scaled()).as("20 req/s fits one instance").isEmpty();
+    sim.run(a, 6); // the load steps at t = 60 s
+    assertThat(sim.scaled()).isNotEmpty();
+    Instant decided = sim.scaled().get(0).at();
+    assertThat(Duration.between(T0.plusSeconds(60), decided))
+        .isLessThanOrEqualTo(Duration.ofSeconds(5));
+    assertThat(sim.scaled().get(0).fields()).containsEntry("from", "1");
+    // 300 req/s at 50 per instance: 6, reached within one more 15 s policy period.
+    sim.run(a, 30);
+    assertThat(sim.desired()).isEqualTo(6);
+    assertThat(a.explain("shop").orElseThrow().targets().get(0).proposal()).isEqualTo(6);
+  }
+
+  @Test
+  void loadOscillatingAroundTheThreshold_doesNotFlap() {
+    // 2 instances carry 100 req/s at target; the load swings 80 <-> 120 every 10 s for 10 min.
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.spec = sim.spec.withReplicas(2);
+    sim.load = t -> (t / 10) % 2 == 0 ? 80 : 120;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 600);
+    // Up to 3 on the first peak, then the 5-minute scale-down window holds it there.
+    assertThat(sim.scaled()).hasSizeLessThanOrEqualTo(1);
+    assertThat(sim.desired()).isEqualTo(3);
+  }
+
+  @Test
+  void aJvmWhoseStartupBurnsCpu_doesNotRunAway_whileWarmingUp() {
+    // Each instance burns a whole core for its first 20 s (class loading, JIT), then uses CPU in
+    // proportion to its requests. Target: 70% of 0.5 cores. The load needs 3 instances.
+    Sim withWarmup = startupSpike(Duration.ofSeconds(30));
+    assertThat(withWarmup.peak).isEqualTo(3);
+    // The same service with no warmup counts the start-up spike as load and runs away.
+    Sim without = startupSpike(Duration.ZERO);
+    assertThat(without.peak).isGreaterThan(3);
+  }
+
+  private static Sim startupSpike(Duration warmup) {
+    Autoscale a =
+        new Autoscale(1, 20, List.of(new Autoscale.Target.Cpu(70)), null, null, null, warmup, null);
+    Sim sim = new Sim(a);
+    sim.spec = sim.spec.withReplicas(2);
+    sim.cpuModel = (age, rps) -> age < 20 ? 1.0 : rps * 0.0035; // 100 req/s = 0.35 cores = 70%
+    sim.load = t -> t < 120 ? 200 : 290; // 290 req/s needs ceil(290 / 100) = 3
+    Autoscaler as = sim.autoscaler();
+    sim.run(as, 300);
+    return sim;
+  }
+
+  @Test
+  void duringARollout_theCountIsFrozen_andFollowsTheLoadAfterIt() {
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.rollout = true;
+    sim.load = t -> 300;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 30);
+    assertThat(sim.scaled()).isEmpty();
+    assertThat(a.explain("shop").orElseThrow().state()).isEqualTo("frozen");
+    sim.rollout = false;
+    sim.run(a, 3);
+    assertThat(sim.desired()).isGreaterThan(1);
+  }
+
+  @Test
+  void missingMeasurements_neverScaleDown_andTheFallbackAppliesAfterItsDelay() {
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.spec = sim.spec.withReplicas(4);
+    sim.measured = false;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 400);
+    assertThat(sim.desired()).isEqualTo(4);
+    assertThat(a.explain("shop").orElseThrow().state()).isEqualTo("waiting");
+
+    Sim fb = new Sim(rps(1, 10, null, new Autoscale.Fallback(Duration.ofSeconds(10), 2)));
+    fb.spec = fb.spec.withReplicas(4);
+    fb.measured = false;
+    Autoscaler b = fb.autoscaler();
+    fb.run(b, 9);
+    assertThat(fb.desired()).isEqualTo(4);
+    fb.run(b, 3);
+    assertThat(fb.desired()).isEqualTo(2);
+    assertThat(fb.scaled().get(0).fields()).containsEntry("state", "fallback");
+  }
+
+  @Test
+  void aRestartedAutoscaler_keepsTheStoredCount_andDoesNotShrinkAtOnce() {
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.load = t -> 300;
+    Autoscaler first = sim.autoscaler();
+    sim.run(first, 40);
+    assertThat(sim.desired()).isEqualTo(6);
+    sim.load = t -> 0;
+    Autoscaler second = sim.autoscaler(); // a new daemon, the same store
+    sim.run(second, 60);
+    assertThat(sim.desired()).as("within the 5-minute window after the restart").isEqualTo(6);
+    sim.run(second, 300);
+    assertThat(sim.desired()).isEqualTo(1);
+  }
+
+  @Test
+  void scaleDownPolicy_limitsEachStep_andEveryChangeIsAnEventWithItsReason() {
+    Autoscale.Behavior down =
+        new Autoscale.Behavior(
+            Duration.ZERO,
+            List.of(
+                new Autoscale.Policy(Autoscale.Policy.Kind.PERCENT, 50, Duration.ofSeconds(60))),
+            Autoscale.Behavior.Select.MAX);
+    Sim sim = new Sim(rps(1, 10, down, null));
+    sim.spec = sim.spec.withReplicas(8);
+    sim.load = t -> 0;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 2);
+    assertThat(sim.desired()).isEqualTo(4);
+    sim.run(a, 58);
+    assertThat(sim.desired()).isEqualTo(4);
+    sim.run(a, 2);
+    assertThat(sim.desired()).isEqualTo(2);
+    NewEvent e = sim.scaled().get(0);
+    assertThat(e.service()).isEqualTo("shop");
+    assertThat(e.fields()).containsEntry("from", "8").containsEntry("to", "4");
+    assertThat(e.fields().get("limited_by")).isEqualTo("scaleDown policy 50% per 1m (from 8)");
+    assertThat(e.message()).startsWith("scaled shop from 8 to 4: scale down: requestsPerSecond 0");
+  }
+}
