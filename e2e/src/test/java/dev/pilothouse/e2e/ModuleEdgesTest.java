@@ -34,6 +34,7 @@ class ModuleEdgesTest {
           "alerting",
           "anomaly",
           "incident",
+          "scaling",
           "client",
           "spec",
           "server",
@@ -55,6 +56,7 @@ class ModuleEdgesTest {
           Map.entry("alerting", List.of("core")),
           Map.entry("anomaly", List.of("core")),
           Map.entry("incident", List.of("core")),
+          Map.entry("scaling", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -74,6 +76,7 @@ class ModuleEdgesTest {
                   "alerting",
                   "anomaly",
                   "incident",
+                  "scaling",
                   "tsdb")));
 
   @Test

@@ -1,0 +1,87 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.client.load.LoadGenerator;
+import dev.pilothouse.client.load.LoadResult;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Autoscaling real instances behind the load balancer, under the built-in load generator. */
+class AutoscaleTest {
+  @TempDir java.nio.file.Path tmp;
+
+  static CompletableFuture<LoadResult> load(int port, double rate, Duration d) {
+    return CompletableFuture.supplyAsync(
+        () ->
+            LoadGenerator.run(
+                new LoadGenerator.Options(
+                    URI.create("http://127.0.0.1:" + port + "/"),
+                    rate,
+                    d,
+                    8,
+                    Duration.ofSeconds(5)),
+                null));
+  }
+
+  @Test
+  void aLoadStepFrom20To300_isDecidedWithin5s_newCapacityServes_andNoRequestFails()
+      throws Exception {
+    String spec =
+        Harness.routedShop("v1", 1, "")
+            + "    autoscale:\n"
+            + "      min: 1\n"
+            + "      max: 8\n"
+            + "      targets: [{requestsPerSecond: 50}]\n"
+            + "      warmup: 2s\n";
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec));
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+      int port = h.status().proxy().port();
+      CompletableFuture<LoadResult> base = load(port, 20, Duration.ofSeconds(22));
+      Thread.sleep(6000); // 20 req/s settles: one instance carries it
+      assertThat(scaled(h)).as("20 req/s fits one instance").isEmpty();
+      Instant step = Instant.now();
+      CompletableFuture<LoadResult> surge = load(port, 280, Duration.ofSeconds(16));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> !scaled(h).isEmpty());
+      Wire.Event first = scaled(h).get(0);
+      Instant decided = Instant.parse(first.at());
+      double decisionS = Duration.between(step, decided).toMillis() / 1000.0;
+      int wanted = Integer.parseInt(first.fields().get("to"));
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> h.service("shop").readyReplicas() >= wanted);
+      double capacityS = Duration.between(step, Instant.now()).toMillis() / 1000.0;
+      LoadResult a = base.get();
+      LoadResult b = surge.get();
+      Harness.Result explain = h.ok("scale", "explain", "shop");
+      System.out.printf(
+          "autoscale step 20 -> 300 req/s: decision %.2f s (1 -> %d), capacity serving %.2f s;"
+              + " %s; %s; final count %d%n%s%n",
+          decisionS, wanted, capacityS, a, b, h.service("shop").desiredReplicas(), explain.out());
+      assertThat(decisionS).isLessThanOrEqualTo(5.0);
+      assertThat(a.errors() + b.errors()).isZero();
+      assertThat(a.status()).containsOnlyKeys("200");
+      assertThat(b.status()).containsOnlyKeys("200");
+      // 300 req/s needs 6; the default scale-up policy allows 1 + 4 in the first 15 s.
+      assertThat(h.service("shop").desiredReplicas()).isBetween(5, 8);
+      assertThat(explain.out()).contains("requestsPerSecond").contains("TARGET");
+      assertThat(h.ok("status").out()).contains("AUTOSCALED");
+    }
+  }
+
+  private static List<Wire.Event> scaled(Harness h) {
+    return h.client().events(0, 1000).stream().filter(e -> e.type().equals("Scaled")).toList();
+  }
+}
