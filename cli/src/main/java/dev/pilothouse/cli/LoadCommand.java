@@ -51,10 +51,48 @@ final class LoadCommand implements Callable<Integer> {
       description = "A request unanswered this long is an error (default ${DEFAULT-VALUE}).")
   String timeout;
 
+  @Option(
+      names = "--start-at",
+      paramLabel = "TIME",
+      description =
+          "Send the first request at this time (Unix seconds, or ISO 8601 such as"
+              + " 2026-11-30T08:00:00Z), at most an hour ahead: lines up a load step with other"
+              + " generators.")
+  String startAt;
+
   @Option(names = "--debug", description = "Show stack traces of failures.")
   boolean debug;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  private static void waitUntil(String at) {
+    java.time.Instant when;
+    try {
+      when =
+          at.matches("\\d+(\\.\\d+)?")
+              ? java.time.Instant.ofEpochMilli(Math.round(Double.parseDouble(at) * 1000))
+              : java.time.Instant.parse(at);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "invalid --start-at '" + at + "'",
+          "give Unix seconds (date +%s) or an ISO 8601 time such as 2026-11-30T08:00:00Z");
+    }
+    long waitMs = java.time.Duration.between(java.time.Instant.now(), when).toMillis();
+    if (waitMs > 3_600_000) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--start-at is more than an hour ahead",
+          "give a time within the next hour");
+    }
+    if (waitMs > 0) {
+      try {
+        Thread.sleep(waitMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
 
   @Override
   public Integer call() {
@@ -71,6 +109,9 @@ final class LoadCommand implements Callable<Integer> {
       options = new LoadGenerator.Options(URI.create(url), rate, d, connections, t);
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage(), "see 'pilothouse load --help'");
+    }
+    if (startAt != null) {
+      waitUntil(startAt);
     }
     PrintWriter err = spec.commandLine().getErr();
     boolean tty = System.console() != null;
