@@ -49,6 +49,32 @@ final class ScaleExplainCommand implements Callable<Integer> {
             + d.path("max").asInt()
             + ")");
     out.println(d.path("reason").asText());
+    if (!d.path("bounds").asText().isEmpty()) {
+      out.println(
+          "bounds now "
+              + d.path("floor").asInt()
+              + ".."
+              + d.path("cap").asInt()
+              + ": "
+              + d.path("bounds").asText());
+    }
+    JsonNode p = d.path("prediction");
+    if (p.isObject()) {
+      out.println(
+          "forecast ("
+              + p.path("mode").asText()
+              + ", "
+              + p.path("basis").asText()
+              + " history, "
+              + p.path("samples").asInt()
+              + " samples): "
+              + number(p.path("expected").asDouble())
+              + " req/s within "
+              + p.path("lead").asText()
+              + " -> at least "
+              + p.path("floor").asInt()
+              + " instances");
+    }
     List<List<String>> t = new ArrayList<>();
     t.add(List.of("TARGET", "MEASURED", "GOAL", "UNIT", "PROPOSES", "NOTE"));
     for (JsonNode r : d.path("targets")) {

@@ -15,6 +15,10 @@ import java.util.List;
  * @param limitedBy what held the count back from the recommendation: a stabilization window, a
  *     policy, min or max; empty when nothing did
  * @param reason the decision in one line
+ * @param floor the fewest instances now: min, or what a schedule or the forecast raises it to
+ * @param cap the most instances now: max, or what a schedule lowers it to
+ * @param bounds the schedules and forecast that set floor and cap; empty when min and max do
+ * @param prediction the forecast of a predictive service; null without one or without history
  */
 public record Decision(
     String service,
@@ -27,7 +31,22 @@ public record Decision(
     List<Reading> targets,
     int recommended,
     String limitedBy,
-    String reason) {
+    String reason,
+    int floor,
+    int cap,
+    String bounds,
+    Prediction prediction) {
+
+  /**
+   * A seasonal forecast's reading.
+   *
+   * @param mode "on" (the floor applies) or "forecast-only"
+   * @param expected the peak request rate expected within the lead
+   * @param basis "weekly" or "daily"
+   * @param floor the count that carries the expected peak
+   */
+  public record Prediction(
+      String mode, double expected, String basis, int samples, String lead, int floor) {}
 
   /**
    * One target's measurement and the count it proposes.

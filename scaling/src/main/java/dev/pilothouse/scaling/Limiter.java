@@ -35,6 +35,11 @@ final class Limiter {
 
   /** The count to run, given the targets' proposal (held within min and max). */
   Result limit(Instant now, int current, int proposed, Autoscale a) {
+    return limit(now, current, proposed, a, a.min(), a.max());
+  }
+
+  /** The count to run, held within floor and cap (min and max, or what a schedule sets). */
+  Result limit(Instant now, int current, int proposed, Autoscale a, int floor, int cap) {
     forget(now, a);
     int up = proposed;
     int down = proposed;
@@ -72,16 +77,16 @@ final class Limiter {
     }
     if (desired > current) {
       Bound b = upLimit(now, current, a.scaleUp());
-      int allowed = Math.min(a.max(), Math.max(current, b.replicas()));
+      int allowed = Math.min(cap, Math.max(current, b.replicas()));
       if (desired > allowed) {
-        why = allowed == a.max() && b.replicas() >= a.max() ? "max " + a.max() : b.why();
+        why = allowed == cap && b.replicas() >= cap ? "max " + cap : b.why();
         desired = allowed;
       }
     } else if (desired < current) {
       Bound b = downLimit(now, current, a.scaleDown());
-      int allowed = Math.max(a.min(), Math.min(current, b.replicas()));
+      int allowed = Math.max(floor, Math.min(current, b.replicas()));
       if (desired < allowed) {
-        why = allowed == a.min() && b.replicas() <= a.min() ? "min " + a.min() : b.why();
+        why = allowed == floor && b.replicas() <= floor ? "min " + floor : b.why();
         desired = allowed;
       }
     }

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -38,6 +39,9 @@ final class ServiceScaler {
   private final Map<String, Deque<Sample>> cpu = new HashMap<>();
   private final Map<String, Instant> readySince = new HashMap<>();
   private Instant unmeasuredSince;
+  private Instant forecastAt;
+  private Forecast.Result forecast;
+  static final Duration FORECAST_EVERY = Duration.ofMinutes(1);
   private Map<String, Signals.Usage> usage = Map.of();
 
   ServiceScaler(String service, Instant now, int current) {
@@ -102,31 +106,71 @@ final class ServiceScaler {
     } else if (unmeasuredSince == null) {
       unmeasuredSince = now;
     }
+    Schedules.Bounds sched = Schedules.at(a, now);
+    Decision.Prediction prediction = predict(now, a, signals);
+    int floor = sched.floor();
+    int cap = sched.cap();
+    List<String> bounds = new ArrayList<>();
+    if (!sched.why().isEmpty()) {
+      bounds.add(sched.why());
+    }
+    if (prediction != null && prediction.mode().equals("on") && prediction.floor() > floor) {
+      floor = Math.min(cap, prediction.floor());
+      bounds.add(
+          "forecast "
+              + number(prediction.expected())
+              + " req/s within "
+              + prediction.lead()
+              + " ("
+              + prediction.basis()
+              + ") min "
+              + prediction.floor());
+    }
+    String boundsWhy = String.join("; ", bounds);
     if (frozen) {
-      return new Decision(
-          service,
+      return decision(
           now,
+          a,
           current,
           current,
-          a.min(),
-          a.max(),
           "frozen",
           readings,
           recommended,
           "a rollout is under way",
-          "frozen while a rollout of " + service + " is under way");
+          "frozen while a rollout of " + service + " is under way",
+          floor,
+          cap,
+          boundsWhy,
+          prediction);
+    }
+    if (current < floor || current > cap) {
+      // A schedule or the forecast moved the bounds: they hold at once, as min and max do.
+      int to = current < floor ? floor : cap;
+      return decision(
+          now,
+          a,
+          current,
+          to,
+          "scaling",
+          readings,
+          Math.max(recommended, floor),
+          boundsWhy.isEmpty() ? (to == floor ? "min " + floor : "max " + cap) : boundsWhy,
+          (to > current ? "scale up: " : "scale down: ")
+              + (boundsWhy.isEmpty() ? "held within min..max" : boundsWhy),
+          floor,
+          cap,
+          boundsWhy,
+          prediction);
     }
     if (!anyMeasured) {
       Autoscale.Fallback f = a.fallback();
       boolean fallback = f != null && !now.isBefore(unmeasuredSince.plus(f.after()));
-      int desired = fallback ? f.replicas() : current;
-      return new Decision(
-          service,
+      int desired = fallback ? Math.max(floor, Math.min(cap, f.replicas())) : current;
+      return decision(
           now,
+          a,
           current,
           desired,
-          a.min(),
-          a.max(),
           fallback ? "fallback" : "waiting",
           readings,
           current,
@@ -135,31 +179,103 @@ final class ServiceScaler {
               ? "no target measured for "
                   + Duration.between(unmeasuredSince, now).toSeconds()
                   + "s: fallback to "
-                  + f.replicas()
-              : "no target measured yet; holding " + current);
+                  + desired
+              : "no target measured yet; holding " + current,
+          floor,
+          cap,
+          boundsWhy,
+          prediction);
     }
-    Limiter.Result r = limiter.limit(now, current, recommended, a);
+    Limiter.Result r = limiter.limit(now, current, recommended, a, floor, cap);
     String state = r.replicas() == current ? "stable" : "scaling";
+    String limited = r.limitedBy();
+    if (!boundsWhy.isEmpty()
+        && (limited.equals("min " + floor) || limited.equals("max " + cap))
+        && (floor != a.min() || cap != a.max())) {
+      limited = limited + " (" + boundsWhy + ")";
+    }
     String reason =
         r.replicas() == current
             ? (recommended == current
                 ? "at target: " + driver
-                : "held at " + current + ": " + r.limitedBy())
+                : "held at " + current + ": " + limited)
             : (r.replicas() > current ? "scale up: " : "scale down: ")
                 + driver
-                + (r.limitedBy().isEmpty() ? "" : "; limited by " + r.limitedBy());
+                + (limited.isEmpty() ? "" : "; limited by " + limited);
+    return decision(
+        now,
+        a,
+        current,
+        r.replicas(),
+        state,
+        readings,
+        recommended,
+        limited,
+        reason,
+        floor,
+        cap,
+        boundsWhy,
+        prediction);
+  }
+
+  private Decision decision(
+      Instant now,
+      Autoscale a,
+      int current,
+      int desired,
+      String state,
+      List<Decision.Reading> readings,
+      int recommended,
+      String limitedBy,
+      String reason,
+      int floor,
+      int cap,
+      String bounds,
+      Decision.Prediction prediction) {
     return new Decision(
         service,
         now,
         current,
-        r.replicas(),
+        desired,
         a.min(),
         a.max(),
         state,
         readings,
         recommended,
-        r.limitedBy(),
-        reason);
+        limitedBy,
+        reason,
+        floor,
+        cap,
+        bounds,
+        prediction);
+  }
+
+  /** The forecast, refreshed once a minute (it reads weeks of history). */
+  private Decision.Prediction predict(Instant now, Autoscale a, Signals signals) {
+    Autoscale.Predictive p = a.predictive();
+    Optional<Double> perInstance =
+        a.targets().stream()
+            .filter(t -> t instanceof Target.RequestsPerSecond)
+            .map(Target::value)
+            .findFirst();
+    if (p == null || perInstance.isEmpty()) {
+      return null;
+    }
+    if (forecastAt == null || !now.isBefore(forecastAt.plus(FORECAST_EVERY))) {
+      forecastAt = now;
+      forecast = Forecast.of(signals, service, now, p.lead()).orElse(null);
+    }
+    if (forecast == null) {
+      return null;
+    }
+    int f = (int) Math.ceil(forecast.expected() / perInstance.get() - 1e-6);
+    return new Decision.Prediction(
+        p.apply() ? "on" : "forecast-only",
+        forecast.expected(),
+        forecast.basis(),
+        forecast.samples(),
+        dev.pilothouse.core.spec.SpecDiff.duration(p.lead()),
+        Math.max(a.min(), Math.min(a.max(), f)));
   }
 
   /** The decision was carried out: the count changed from one to the other. */
@@ -208,7 +324,7 @@ final class ServiceScaler {
         yield totalReading(t, total, f.value(), current, tol, "in flight per instance", "requests");
       }
       case Target.Promql q -> {
-        OptionalDouble total = signals.query(q.query());
+        OptionalDouble total = signals.query(q.query(), now);
         yield totalReading(t, total, q.value(), current, tol, "per instance", "query results");
       }
       case Target.Cpu c -> {

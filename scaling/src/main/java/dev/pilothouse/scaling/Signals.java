@@ -23,8 +23,8 @@ public interface Signals {
    */
   OptionalDouble latencyP99Ms(Set<String> instances, Duration window);
 
-  /** The sum of a PromQL query's series now; empty when it returns nothing or fails. */
-  OptionalDouble query(String promql);
+  /** The sum of a PromQL query's series at a time; empty when it returns nothing or fails. */
+  OptionalDouble query(String promql, java.time.Instant at);
 
   /** Cumulative requests and the requests in flight at the load balancer. */
   record Load(long requests, int inFlight) {}

@@ -180,9 +180,13 @@ class AutoscalerTest {
       return OptionalDouble.empty();
     }
 
+    /** The store's answer to a query at a time (the history a forecast reads). */
+    java.util.function.BiFunction<String, Instant, OptionalDouble> history =
+        (q, at) -> OptionalDouble.empty();
+
     @Override
-    public OptionalDouble query(String promql) {
-      return OptionalDouble.empty();
+    public OptionalDouble query(String promql, Instant at) {
+      return history.apply(promql, at);
     }
   }
 
@@ -326,5 +330,128 @@ class AutoscalerTest {
     assertThat(e.fields()).containsEntry("from", "8").containsEntry("to", "4");
     assertThat(e.fields().get("limited_by")).isEqualTo("scaleDown policy 50% per 1m (from 8)");
     assertThat(e.message()).startsWith("scaled shop from 8 to 4: scale down: requestsPerSecond 0");
+  }
+
+  @Test
+  void aSchedule_raisesTheFloorAtItsTime_inItsTimeZone_untilTheDayEnds() {
+    Autoscale a =
+        new Autoscale(
+            1,
+            10,
+            List.of(new Autoscale.Target.RequestsPerSecond(50)),
+            null,
+            null,
+            null,
+            Duration.ofSeconds(30),
+            null,
+            List.of(new Autoscale.Schedule("0 8 * * MON-FRI", null, 4, 0)),
+            "Europe/Berlin",
+            null);
+    Sim sim = new Sim(a);
+    sim.now = Instant.parse("2026-11-30T06:58:00Z"); // Monday 07:58 in Berlin
+    Autoscaler as = sim.autoscaler();
+    sim.run(as, 60);
+    assertThat(sim.desired()).isEqualTo(1);
+    sim.run(as, 61); // 08:00 in Berlin has passed
+    assertThat(sim.desired()).isEqualTo(4);
+    Decision d = as.explain("shop").orElseThrow();
+    assertThat(d.floor()).isEqualTo(4);
+    assertThat(d.bounds()).isEqualTo("schedule '0 8 * * MON-FRI' min 4");
+    assertThat(sim.scaled().get(0).fields().get("reason"))
+        .isEqualTo("scale up: schedule '0 8 * * MON-FRI' min 4");
+    // Midnight in Berlin ends it; the scale-down window then lets the idle service shrink.
+    sim.now = Instant.parse("2026-11-30T22:59:30Z");
+    sim.run(as, 60);
+    assertThat(as.explain("shop").orElseThrow().floor()).isEqualTo(1);
+    sim.run(as, 301);
+    assertThat(sim.desired()).isEqualTo(1);
+    // Saturday morning: no floor.
+    sim.now = Instant.parse("2026-12-05T07:30:00Z");
+    sim.run(as, 5);
+    assertThat(as.explain("shop").orElseThrow().floor()).isEqualTo(1);
+  }
+
+  @Test
+  void aForecast_raisesTheFloorAheadOfAKnownPeak_orOnlyShowsIt() {
+    for (boolean apply : new boolean[] {false, true}) {
+      Autoscale a =
+          new Autoscale(
+              1,
+              10,
+              List.of(new Autoscale.Target.RequestsPerSecond(50)),
+              null,
+              null,
+              null,
+              Duration.ofSeconds(30),
+              null,
+              List.of(),
+              "UTC",
+              new Autoscale.Predictive(apply, Duration.ofMinutes(10)));
+      Sim sim = new Sim(a);
+      // The last weeks' history: 240 req/s in the ten minutes ahead, every week.
+      sim.history =
+          (q, at) ->
+              q.startsWith(
+                          "max_over_time(sum(rate(pilothouse_proxy_requests_total{service=\"shop\"}")
+                      && at.isBefore(T0)
+                  ? OptionalDouble.of(240)
+                  : OptionalDouble.empty();
+      Autoscaler as = sim.autoscaler();
+      sim.run(as, 3);
+      Decision d = as.explain("shop").orElseThrow();
+      assertThat(d.prediction().expected()).isEqualTo(240);
+      assertThat(d.prediction().basis()).isEqualTo("weekly");
+      assertThat(d.prediction().floor()).isEqualTo(5);
+      assertThat(sim.desired()).isEqualTo(apply ? 5 : 1);
+      assertThat(d.prediction().mode()).isEqualTo(apply ? "on" : "forecast-only");
+    }
+  }
+
+  @Test
+  void aForecastOfADailyCycle_followsItsPeakAndTrough_fromFiveDaysOfHistory() {
+    // 175 +- 125 req/s over the day, peaking at 12:00 UTC; five days of history before T0.
+    java.util.function.DoubleUnaryOperator rate =
+        sec -> 175 + 125 * Math.cos(2 * Math.PI * (sec / 86_400.0 - 0.5));
+    Instant historyStart = T0.minus(Duration.ofDays(5)).minusSeconds(8 * 3600);
+    Autoscale a =
+        new Autoscale(
+            1,
+            10,
+            List.of(new Autoscale.Target.RequestsPerSecond(50)),
+            null,
+            null,
+            null,
+            Duration.ofSeconds(30),
+            null,
+            List.of(),
+            "UTC",
+            new Autoscale.Predictive(false, Duration.ofMinutes(10)));
+    for (String time : new String[] {"11:55", "03:00"}) {
+      Sim sim = new Sim(a);
+      sim.now = Instant.parse("2026-11-30T" + time + ":00Z");
+      Instant until = sim.now;
+      sim.history =
+          (q, at) -> {
+            if (at.isBefore(historyStart) || !at.isBefore(until)) {
+              return OptionalDouble.empty();
+            }
+            double peak = 0; // max_over_time of the last 10 minutes, minute by minute
+            for (int m = 0; m <= 10; m++) {
+              long sec =
+                  at.minusSeconds(60L * m)
+                      .atZone(java.time.ZoneOffset.UTC)
+                      .toLocalTime()
+                      .toSecondOfDay();
+              peak = Math.max(peak, rate.applyAsDouble(sec));
+            }
+            return OptionalDouble.of(peak);
+          };
+      Autoscaler as = sim.autoscaler();
+      sim.run(as, 2);
+      Decision.Prediction p = as.explain("shop").orElseThrow().prediction();
+      assertThat(p.basis()).isEqualTo("daily");
+      assertThat(p.samples()).isEqualTo(5);
+      assertThat(p.floor()).isEqualTo(time.equals("11:55") ? 6 : 2);
+    }
   }
 }

@@ -370,6 +370,10 @@ final class Api {
     view.put("limitedBy", x.limitedBy());
     view.put("reason", x.reason());
     view.put("targets", x.targets());
+    view.put("floor", x.floor());
+    view.put("cap", x.cap());
+    view.put("bounds", x.bounds());
+    view.put("prediction", x.prediction());
     send(ctx, 200, view);
   }
 

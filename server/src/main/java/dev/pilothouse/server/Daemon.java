@@ -302,7 +302,7 @@ public final class Daemon {
             new dev.pilothouse.scaling.Autoscaler.Options(
                 () -> deployments.current(),
                 controller::status,
-                new ScalingSignals(traffic, new TsdbRuleStore(telemetry), clock),
+                new ScalingSignals(traffic, new TsdbRuleStore(telemetry)),
                 service ->
                     store.rollouts().stream()
                         .anyMatch(r -> r.service().equals(service) && !r.phase().done()),

@@ -6,7 +6,6 @@ import dev.pilothouse.scaling.Signals;
 import dev.pilothouse.tsdb.scrape.ProcessUsage;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
@@ -23,17 +22,15 @@ import java.util.Set;
 final class ScalingSignals implements Signals {
   private final Traffic traffic;
   private final TsdbRuleStore metrics;
-  private final InstantSource clock;
   private final Path proc;
 
-  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, InstantSource clock) {
-    this(traffic, metrics, clock, Path.of("/proc"));
+  ScalingSignals(Traffic traffic, TsdbRuleStore metrics) {
+    this(traffic, metrics, Path.of("/proc"));
   }
 
-  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, InstantSource clock, Path proc) {
+  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, Path proc) {
     this.traffic = traffic;
     this.metrics = metrics;
-    this.clock = clock;
     this.proc = proc;
   }
 
@@ -88,9 +85,9 @@ final class ScalingSignals implements Signals {
   }
 
   @Override
-  public OptionalDouble query(String promql) {
+  public OptionalDouble query(String promql, java.time.Instant at) {
     try {
-      var samples = metrics.query(promql, clock.instant());
+      var samples = metrics.query(promql, at);
       if (samples.isEmpty()) {
         return OptionalDouble.empty();
       }

@@ -14,7 +14,20 @@ import java.util.Optional;
 /** A service's {@code autoscale:} section: bounds, targets, tolerance, behaviors, warmup. */
 final class AutoscaleReader extends SectionReader {
   static final List<String> AUTOSCALE =
-      List.of("min", "max", "targets", "tolerance", "scaleUp", "scaleDown", "warmup", "fallback");
+      List.of(
+          "min",
+          "max",
+          "targets",
+          "tolerance",
+          "scaleUp",
+          "scaleDown",
+          "warmup",
+          "fallback",
+          "schedules",
+          "timeZone",
+          "predictive");
+  static final List<String> SCHEDULE = List.of("cron", "min", "max", "duration");
+  static final List<String> PREDICTIVE = List.of("mode", "lead");
   static final List<String> TARGETS =
       List.of("requestsPerSecond", "cpu", "memory", "inFlight", "latencyP99", "promql");
   static final List<String> PROMQL = List.of("query", "perInstance");
@@ -79,10 +92,108 @@ final class AutoscaleReader extends SectionReader {
     }
     Autoscale.Fallback fallback =
         f.object("fallback", FALLBACK).map(x -> fallback(x, min, max)).orElse(null);
+    String zone = f.string("timeZone").orElse("UTC");
+    try {
+      java.time.ZoneId.of(zone);
+    } catch (java.time.DateTimeException e) {
+      problems.at(
+          f.get("timeZone").orElseThrow(),
+          f.join("timeZone"),
+          "unknown time zone '" + zone + "'",
+          "write an IANA zone such as Europe/Berlin, America/New_York or UTC");
+    }
+    List<Autoscale.Schedule> schedules = new ArrayList<>();
+    for (Fields sf :
+        objects(
+            f, "schedules", SCHEDULE, "write e.g. '- {cron: \"0 8 * * MON-FRI\", min: 4}'", 20)) {
+      schedule(sf, min, max).ifPresent(schedules::add);
+    }
+    Autoscale.Predictive predictive =
+        f.object("predictive", PREDICTIVE).map(this::predictive).orElse(null);
+    if (predictive != null
+        && targets.stream().noneMatch(t -> t instanceof Target.RequestsPerSecond)
+        && problems.list().size() == before) {
+      problems.at(
+          f.get("predictive").orElseThrow(),
+          f.join("predictive"),
+          "the forecast is of the request rate, and no requestsPerSecond target says what one"
+              + " instance carries",
+          "add '- requestsPerSecond: N' to targets");
+    }
     if (problems.list().size() != before) {
       return null;
     }
-    return new Autoscale(min, max, targets, tolerance, up, down, warmup, fallback);
+    return new Autoscale(
+        min, max, targets, tolerance, up, down, warmup, fallback, schedules, zone, predictive);
+  }
+
+  private Optional<Autoscale.Schedule> schedule(Fields sf, int min, int max) {
+    Optional<String> cron =
+        sf.require("cron", "give the times in crontab's five fields, e.g. \"0 8 * * MON-FRI\"")
+            .flatMap(n -> sf.asString(n, sf.join("cron")));
+    if (cron.isEmpty()) {
+      return Optional.empty();
+    }
+    String wrong = CronCheck.problem(cron.get());
+    if (wrong != null) {
+      problems.at(
+          sf.get("cron").orElseThrow(),
+          sf.join("cron"),
+          "invalid cron expression '" + cron.get() + "': " + wrong,
+          "write minute hour day-of-month month day-of-week, e.g. \"0 8 * * MON-FRI\"");
+      return Optional.empty();
+    }
+    if (!sf.has("min") && !sf.has("max")) {
+      problems.at(
+          sf.node(),
+          sf.path(),
+          "a schedule sets no bound",
+          "give 'min: N' (at least N instances then), 'max: N', or both");
+      return Optional.empty();
+    }
+    Optional<Long> sMin = sf.has("min") ? sf.integer("min", min, max) : Optional.of(0L);
+    Optional<Long> sMax = sf.has("max") ? sf.integer("max", min, max) : Optional.of(0L);
+    Duration duration = sf.has("duration") ? duration(sf, "duration", Duration.ZERO, false) : null;
+    if (sMin.isEmpty() || sMax.isEmpty() || (duration != null && duration.isZero())) {
+      return Optional.empty();
+    }
+    if (sMin.get() > 0 && sMax.get() > 0 && sMin.get() > sMax.get()) {
+      problems.at(
+          sf.get("max").orElseThrow(),
+          sf.join("max"),
+          "must not be below the schedule's min (" + sMin.get() + ")",
+          "raise max or lower min");
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Autoscale.Schedule(cron.get(), duration, sMin.get().intValue(), sMax.get().intValue()));
+  }
+
+  private Autoscale.Predictive predictive(Fields p) {
+    String mode = p.string("mode").orElse("forecast-only").toLowerCase(Locale.ROOT);
+    boolean apply;
+    switch (mode) {
+      case "on" -> apply = true;
+      case "forecast-only", "forecastonly" -> apply = false;
+      default -> {
+        problems.at(
+            p.get("mode").orElseThrow(),
+            p.join("mode"),
+            "unknown mode '" + mode + "'",
+            "write 'forecast-only' (show what it would do) or 'on'");
+        return null;
+      }
+    }
+    Duration lead = duration(p, "lead", Duration.ofMinutes(10), false);
+    if (lead.compareTo(Duration.ofMinutes(1)) < 0 || lead.compareTo(Duration.ofHours(6)) > 0) {
+      problems.at(
+          p.get("lead").orElseThrow(),
+          p.join("lead"),
+          "must be within 1m..6h",
+          "write e.g. 10m (long enough for new instances to start)");
+      return null;
+    }
+    return new Autoscale.Predictive(apply, Duration.ofMinutes(lead.toMinutes()));
   }
 
   private Optional<Target> target(Fields t, Resources resources) {

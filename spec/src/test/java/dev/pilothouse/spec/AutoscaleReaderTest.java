@@ -41,6 +41,11 @@ class AutoscaleReaderTest {
                           scaleDown: {stabilization: 300s, policies: [{percent: 50, period: 60s}], selectPolicy: min}
                           warmup: 45s
                           fallback: {after: 2m, replicas: 3}
+                          schedules:
+                            - {cron: "0 8 * * MON-FRI", min: 4}
+                            - {cron: "0 22 * * *", max: 2, duration: 8h}
+                          timeZone: Europe/Berlin
+                          predictive: {mode: on, lead: 15m}
                     """))
             .spec()
             .orElseThrow();
@@ -69,7 +74,12 @@ class AutoscaleReaderTest {
                     List.of(new Policy(Policy.Kind.PERCENT, 50, Duration.ofSeconds(60))),
                     Behavior.Select.MIN),
                 Duration.ofSeconds(45),
-                new Autoscale.Fallback(Duration.ofMinutes(2), 3)));
+                new Autoscale.Fallback(Duration.ofMinutes(2), 3),
+                List.of(
+                    new Autoscale.Schedule("0 8 * * MON-FRI", null, 4, 0),
+                    new Autoscale.Schedule("0 22 * * *", Duration.ofHours(8), 0, 2)),
+                "Europe/Berlin",
+                new Autoscale.Predictive(true, Duration.ofMinutes(15))));
   }
 
   @Test
@@ -111,6 +121,14 @@ class AutoscaleReaderTest {
           {min: 1, max: 4, targets: [{requestsPerSecond: 5}], scaleUp: {selectPolicy: most}} | services.shop.autoscale.scaleUp.selectPolicy | use max
           {min: 1, max: 4, targets: [{requestsPerSecond: 5}], scaleUp: {stabilization: 2h}} | services.shop.autoscale.scaleUp.stabilization | lower the stabilization window
           {min: 1, max: 4, targets: [{requestsPerSecond: 5}], fallback: {after: 1m, replicas: 9}} | services.shop.autoscale.fallback.replicas | use a value from 1 to 4
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], schedules: [{cron: "0 8 * * FUNDAY", min: 2}]} | services.shop.autoscale.schedules[0].cron | write minute hour day-of-month month day-of-week
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], schedules: [{cron: "0 8 * *", min: 2}]} | services.shop.autoscale.schedules[0].cron | write minute hour
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], schedules: [{cron: "0 8 * * *"}]} | services.shop.autoscale.schedules[0] | give 'min: N'
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], schedules: [{cron: "0 8 * * *", min: 6}]} | services.shop.autoscale.schedules[0].min | use a value from 1 to 4
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], timeZone: Mars/Olympus} | services.shop.autoscale.timeZone | write an IANA zone
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], predictive: {mode: always}} | services.shop.autoscale.predictive.mode | write 'forecast-only'
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], predictive: {lead: 10s}} | services.shop.autoscale.predictive.lead | within 1m..6h
+          {min: 1, max: 4, targets: [{inFlight: 5}], predictive: {mode: on}} | services.shop.autoscale.predictive | add '- requestsPerSecond
           """)
   void badSections_areRefused_withWhereAndHow(String section, String path, String hint) {
     var errors = parse(svc("    autoscale: " + section + "\n")).errors();

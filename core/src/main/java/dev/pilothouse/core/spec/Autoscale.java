@@ -22,6 +22,9 @@ import java.util.Locale;
  *     start-up CPU)
  * @param fallback the count to run when no target has been measurable for a while; null: keep the
  *     current count
+ * @param schedules bounds that hold at set times (cron), e.g. at least 4 on weekday mornings
+ * @param timeZone the zone the schedules' times are in (an IANA name such as Europe/Berlin)
+ * @param predictive a floor raised ahead of the peaks the store's history shows; null: none
  */
 public record Autoscale(
     int min,
@@ -31,12 +34,38 @@ public record Autoscale(
     Behavior scaleUp,
     Behavior scaleDown,
     Duration warmup,
-    Fallback fallback) {
+    Fallback fallback,
+    List<Schedule> schedules,
+    String timeZone,
+    Predictive predictive) {
 
   /** The most instances autoscaling may run of one service. */
   public static final int MAX_INSTANCES = 1000;
 
+  /** Autoscaling without schedules or forecasts. */
+  public Autoscale(
+      int min,
+      int max,
+      List<Target> targets,
+      Tolerance tolerance,
+      Behavior scaleUp,
+      Behavior scaleDown,
+      Duration warmup,
+      Fallback fallback) {
+    this(
+        min, max, targets, tolerance, scaleUp, scaleDown, warmup, fallback, List.of(), "UTC", null);
+  }
+
   public Autoscale {
+    schedules = schedules == null ? List.of() : List.copyOf(schedules);
+    timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
+    for (Schedule s : schedules) {
+      if ((s.min() > 0 && (s.min() < min || s.min() > max))
+          || (s.max() > 0 && (s.max() < min || s.max() > max))) {
+        throw new IllegalArgumentException(
+            "a schedule's bounds must be within min..max (" + min + ".." + max + ")");
+      }
+    }
     if (min < 1 || max < min || max > MAX_INSTANCES) {
       throw new IllegalArgumentException(
           "autoscale needs 1 <= min <= max <= " + MAX_INSTANCES + ", but was " + min + ".." + max);
@@ -270,6 +299,42 @@ public record Autoscale(
               ? (long) value + (value == 1 ? " instance" : " instances")
               : SpecTerms.render(value) + "%";
       return amount + " per " + SpecTerms.duration(period);
+    }
+  }
+
+  /**
+   * Bounds that hold from each time cron names for duration (null: until the next firing of another
+   * schedule, or the end of that day in the time zone).
+   *
+   * @param min the fewest instances while it holds; 0 when it sets none
+   * @param max the most instances while it holds; 0 when it sets none
+   */
+  public record Schedule(String cron, Duration duration, int min, int max) {
+    public Schedule {
+      requireNonNull(cron, "cron");
+      if (min < 0 || max < 0 || (min == 0 && max == 0) || (max > 0 && min > max)) {
+        throw new IllegalArgumentException(
+            "a schedule sets min, max or both (min <= max), but was " + min + ".." + max);
+      }
+      if (duration != null && (duration.isNegative() || duration.isZero())) {
+        throw new IllegalArgumentException("a schedule's duration must be positive");
+      }
+    }
+  }
+
+  /**
+   * A floor from a seasonal forecast of the service's request rate: what the next lead looked like
+   * at this time of week (two weeks of history or more) or of day.
+   *
+   * @param apply whether the floor is applied; false: forecast only (shown, not acted on)
+   * @param lead how far ahead the forecast looks (instances take time to start)
+   */
+  public record Predictive(boolean apply, Duration lead) {
+    public Predictive {
+      requireNonNull(lead, "lead");
+      if (lead.compareTo(Duration.ofMinutes(1)) < 0 || lead.compareTo(Duration.ofHours(6)) > 0) {
+        throw new IllegalArgumentException("lead must be within 1m..6h, but was " + lead);
+      }
     }
   }
 

@@ -12,6 +12,11 @@ import java.util.TreeSet;
 public final class SpecDiff {
   private SpecDiff() {}
 
+  /** A duration as the spec writes it: 90 s as 1m30s, 1.5 s as 1500ms. */
+  public static String duration(java.time.Duration d) {
+    return SpecTerms.duration(d);
+  }
+
   /** Lines such as {@code ~ services.shop.replicas: 3 -> 5}, {@code + services.api}. */
   public static List<String> between(Spec before, Spec after) {
     List<String> out = new ArrayList<>();

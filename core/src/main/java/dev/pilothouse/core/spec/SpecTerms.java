@@ -40,7 +40,9 @@ final class SpecTerms {
         || o instanceof Strategy.Amount
         || o instanceof Autoscale.Target
         || o instanceof Autoscale.Policy
-        || o instanceof Autoscale.Tolerance;
+        || o instanceof Autoscale.Tolerance
+        || o instanceof Autoscale.Schedule
+        || o instanceof Autoscale.Predictive;
   }
 
   /** A value as YAML would show it (flow style), or (none). */
@@ -65,6 +67,20 @@ final class SpecTerms {
               ? percent(t.up())
               : "{up: " + percent(t.up()) + ", down: " + percent(t.down()) + "}";
       case Autoscale.Behavior.Select sel -> sel.wire();
+      case Autoscale.Schedule sc ->
+          "{cron: '"
+              + sc.cron()
+              + "'"
+              + (sc.min() > 0 ? ", min: " + sc.min() : "")
+              + (sc.max() > 0 ? ", max: " + sc.max() : "")
+              + (sc.duration() != null ? ", duration: " + duration(sc.duration()) : "")
+              + "}";
+      case Autoscale.Predictive pr ->
+          "{mode: "
+              + (pr.apply() ? "on" : "forecast-only")
+              + ", lead: "
+              + duration(pr.lead())
+              + "}";
       case Enum<?> e -> camel(e.name());
       case Double d when d == Math.rint(d) && !d.isInfinite() -> Long.toString(d.longValue());
       case String str -> str.isEmpty() ? "\"\"" : str;
