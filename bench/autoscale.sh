@@ -38,6 +38,9 @@ pilothouse() { PILOTHOUSE_STATE_DIR="$STATE_DIR" "$HERE/pilothouse" "$@"; }
 echo "building" >&2
 (cd "$HERE" && JAVA_HOME="$JDK_HOME" mvn -q -B -o -DskipTests -Dspotless.check.skip=true install >&2) \
   || (cd "$HERE" && JAVA_HOME="$JDK_HOME" mvn -q -B -DskipTests -Dspotless.check.skip=true install >&2)
+# Measure what was just built: the launcher must not rebuild when sources change meanwhile.
+touch "$HERE/dist/target/lib/.built"
+export PILOTHOUSE_NO_BUILD=1
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 spec() { # replicas

@@ -11,8 +11,9 @@ import picocli.CommandLine.Spec;
     name = "scale",
     description =
         "Set the number of instances of a service (a new revision); 'scale explain SERVICE' shows"
-            + " why an autoscaled service runs the count it does.",
-    subcommands = {ScaleExplainCommand.class})
+            + " why an autoscaled service runs the count it does, 'scale advise SERVICE' what to"
+            + " declare.",
+    subcommands = {ScaleExplainCommand.class, ScaleAdviseCommand.class})
 final class ScaleCommand implements Callable<Integer> {
   @Mixin Common common;
   @Mixin Output output;

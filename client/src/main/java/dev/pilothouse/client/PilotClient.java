@@ -192,6 +192,16 @@ public final class PilotClient {
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /** Right-sizing advice for a service from the last window of history (e.g. "7d"). */
+  public com.fasterxml.jackson.databind.JsonNode advice(String service, String window) {
+    return get(
+        "/api/v1/services/"
+            + enc(service)
+            + "/advice?window="
+            + URLEncoder.encode(window, StandardCharsets.UTF_8),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** The pending and firing alerts, as Prometheus's /api/v1/alerts gives them (its "data"). */
   public com.fasterxml.jackson.databind.JsonNode alerts() {
     return get("/api/v1/alerts", com.fasterxml.jackson.databind.JsonNode.class).path("data");

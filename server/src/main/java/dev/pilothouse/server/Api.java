@@ -59,7 +59,8 @@ final class Api {
       dev.pilothouse.anomaly.Anomalies anomalies,
       dev.pilothouse.incident.Incidents incidents,
       dev.pilothouse.core.incident.IncidentRepository incidentRepository,
-      dev.pilothouse.scaling.Autoscaler autoscaler) {}
+      dev.pilothouse.scaling.Autoscaler autoscaler,
+      dev.pilothouse.scaling.Advisor advisor) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -112,6 +113,7 @@ final class Api {
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
               config.routes.get("/api/v1/services/{name}/history", this::history);
               config.routes.get("/api/v1/services/{name}/autoscale", this::autoscale);
+              config.routes.get("/api/v1/services/{name}/advice", this::advice);
               config.routes.get("/api/v1/dora", this::dora);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
@@ -375,6 +377,59 @@ final class Api {
     view.put("bounds", x.bounds());
     view.put("prediction", x.prediction());
     send(ctx, 200, view);
+  }
+
+  /**
+   * {@code GET /api/v1/services/NAME/advice[?window=7d]}: right-sizing advice from the store's
+   * history (window 1h to the retention, default 7 days).
+   */
+  private void advice(Context ctx) {
+    String name = ctx.pathParam("name");
+    var spec = d.deployments().current();
+    var service = spec.service(name).orElseThrow(() -> Deployments.notFound(name, spec));
+    String w = ctx.queryParam("window") == null ? "7d" : ctx.queryParam("window");
+    java.time.Duration window = Since.duration(w);
+    if (window == null
+        || window.compareTo(java.time.Duration.ofHours(1)) < 0
+        || window.compareTo(java.time.Duration.ofDays(90)) > 0) {
+      throw new ApiError(
+          400, "invalid window '" + w + "'", "give a duration from 1h to 90d, e.g. 7d");
+    }
+    var a = d.advisor().advise(service, window, d.clock().instant());
+    java.util.Map<String, Object> view = new java.util.LinkedHashMap<>();
+    view.put("service", a.service());
+    view.put("window", a.window());
+    java.util.Map<String, Object> cpu = new java.util.LinkedHashMap<>();
+    cpu.put("current", service.resources().cpu() > 0 ? service.resources().cpu() : null);
+    cpu.put("p95", finite(a.cpuP95()));
+    cpu.put("max", finite(a.cpuMax()));
+    cpu.put("recommended", a.cpu() > 0 ? a.cpu() : null);
+    view.put("cpu", cpu);
+    java.util.Map<String, Object> mem = new java.util.LinkedHashMap<>();
+    mem.put(
+        "current",
+        service.resources().memoryBytes() > 0 ? service.resources().memoryBytes() : null);
+    mem.put("max", finite(a.memoryMax()));
+    mem.put("recommended", a.memory() > 0 ? a.memory() : null);
+    view.put("memory", mem);
+    java.util.Map<String, Object> inst = new java.util.LinkedHashMap<>();
+    inst.put(
+        "currentMin", service.autoscale() == null ? service.replicas() : service.autoscale().min());
+    inst.put(
+        "currentMax", service.autoscale() == null ? service.replicas() : service.autoscale().max());
+    inst.put("recommendedMin", a.min() > 0 ? a.min() : null);
+    inst.put("recommendedMax", a.max() > 0 ? a.max() : null);
+    inst.put("peakCpu", finite(a.peakCpu()));
+    inst.put("troughCpu", finite(a.troughCpu()));
+    inst.put("peakRps", finite(a.peakRps()));
+    inst.put("troughRps", finite(a.troughRps()));
+    view.put("instances", inst);
+    view.put("notes", a.notes());
+    send(ctx, 200, view);
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
   }
 
   private static Wire.Proxy proxy(Traffic t) {

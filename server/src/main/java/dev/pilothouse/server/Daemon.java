@@ -359,7 +359,9 @@ public final class Daemon {
                 anomalies,
                 incidents,
                 store,
-                autoscaler));
+                autoscaler,
+                new dev.pilothouse.scaling.Advisor(
+                    new ScalingSignals(traffic, new TsdbRuleStore(telemetry)))));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));

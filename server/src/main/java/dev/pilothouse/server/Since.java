@@ -18,6 +18,26 @@ final class Since {
     } catch (DateTimeParseException e) {
       // not a timestamp; try a duration
     }
+    Duration d = duration(s);
+    if (d == null) {
+      throw new ApiError(
+          400,
+          "invalid --since value '" + s + "'",
+          "give a duration such as 5m or 1h30m, or a timestamp such as 2026-01-02T15:04:05Z");
+    }
+    return now.minus(d);
+  }
+
+  /** A duration such as 5m, 1h30m or 7d; null when s is not one. */
+  static Duration duration(String s) {
+    try {
+      return parseDuration(s);
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null; // a number too large for a duration
+    }
+  }
+
+  private static Duration parseDuration(String s) {
     Matcher m = PART.matcher(s);
     int at = 0;
     Duration d = Duration.ZERO;
@@ -37,12 +57,6 @@ final class Since {
               });
       at = m.end();
     }
-    if (at == 0 || at != s.length()) {
-      throw new ApiError(
-          400,
-          "invalid --since value '" + s + "'",
-          "give a duration such as 5m or 1h30m, or a timestamp such as 2026-01-02T15:04:05Z");
-    }
-    return now.minus(d);
+    return at == 0 || at != s.length() ? null : d;
   }
 }
