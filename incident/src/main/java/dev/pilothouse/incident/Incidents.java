@@ -202,8 +202,9 @@ public final class Incidents {
 
   private void apply(Event e, Map<Long, Incident> changed) {
     switch (e.type()) {
-      case "AlertFiring" -> fired(e, changed);
-      case "AlertResolved" -> resolvedAlert(e, changed);
+      // A remediation that did not help pages as an alert would; its recovery resolves it.
+      case "AlertFiring", "RemediationEscalated" -> fired(e, changed);
+      case "AlertResolved", "RemediationRecovered" -> resolvedAlert(e, changed);
       default -> context(e, changed);
     }
   }

@@ -89,6 +89,8 @@ public final class Daemon {
   private ScheduledExecutorService anomalyLoop;
   private ScheduledExecutorService scaleLoop;
   private dev.pilothouse.scaling.Autoscaler autoscaler;
+  private ScheduledExecutorService healLoop;
+  private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
   private ScheduledExecutorService incidentLoop;
   private dev.pilothouse.incident.Incidents incidents;
@@ -333,6 +335,17 @@ public final class Daemon {
             clock,
             Executors.newVirtualThreadPerTaskExecutor(),
             () -> externalUrl.get() + "/api/v1/alerts");
+    // Remediation runbooks act through the instance controller and the deploy machinery; their
+    // escalations reach people through the event stream (notifications, incidents).
+    remediator =
+        new dev.pilothouse.scaling.Remediator(
+            new dev.pilothouse.scaling.Remediator.Options(
+                () -> deployments.current(),
+                controller::status,
+                rules::all,
+                new ServerRemedies(controller, deployments),
+                store,
+                clock));
     Api a =
         new Api(
             new Api.Deps(
@@ -410,6 +423,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("autoscaler").daemon().unstarted(r));
     scaleLoop.scheduleWithFixedDelay(this::tickScaling, 1, 1, TimeUnit.SECONDS);
+    // Remediation on a thread of its own: a runbook's command may run for minutes.
+    healLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("remediation").daemon().unstarted(r));
+    healLoop.scheduleWithFixedDelay(this::tickRemediation, 1, 1, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -573,7 +591,7 @@ public final class Daemon {
   private void stopLoop() {
     for (ScheduledExecutorService e :
         new ScheduledExecutorService[] {
-          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop
+          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop, healLoop
         }) {
       if (e != null) {
         e.shutdownNow();
@@ -606,6 +624,14 @@ public final class Daemon {
       incidents.tick();
     } catch (RuntimeException e) {
       log.error("incidents tick failed", e);
+    }
+  }
+
+  private void tickRemediation() {
+    try {
+      remediator.tick();
+    } catch (RuntimeException e) {
+      log.error("remediation tick failed", e);
     }
   }
 

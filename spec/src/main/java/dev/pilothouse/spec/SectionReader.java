@@ -106,7 +106,8 @@ abstract class SectionReader {
           "deploy",
           "metrics",
           "slos",
-          "autoscale");
+          "autoscale",
+          "remediation");
   static final List<String> STRATEGY =
       List.of(
           "type",

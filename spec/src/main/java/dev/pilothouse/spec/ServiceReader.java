@@ -83,6 +83,8 @@ final class ServiceReader extends SectionReader {
         f.object("autoscale", AutoscaleReader.AUTOSCALE)
             .map(a -> new AutoscaleReader(this).autoscale(a, resources))
             .orElse(null);
+    List<dev.pilothouse.core.spec.Remediation> remediation =
+        new RemediationReader(this).remediation(f);
     if (problems.list().size() != before) {
       return null;
     }
@@ -103,7 +105,8 @@ final class ServiceReader extends SectionReader {
         strategy,
         deploy,
         inheritEnv(f),
-        autoscale);
+        autoscale,
+        remediation);
   }
 
   /** {@code inheritEnv: true} (everything), or a list of variable names. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.pilothouse.core.spec.Autoscale;
+import dev.pilothouse.core.spec.Remediation;
 import dev.pilothouse.core.spec.Strategy;
 
 /**
@@ -23,6 +24,8 @@ public final class SpecJson {
         .addModule(new JavaTimeModule())
         .addMixIn(Strategy.class, StrategyTypes.class)
         .addMixIn(Autoscale.Target.class, TargetTypes.class)
+        .addMixIn(Remediation.Condition.class, ConditionTypes.class)
+        .addMixIn(Remediation.Action.class, ActionTypes.class)
         .addMixIn(dev.pilothouse.core.alerting.Rule.class, RuleTypes.class)
         .addMixIn(
             dev.pilothouse.core.alerting.routing.Receiver.Integration.class, IntegrationTypes.class)
@@ -53,6 +56,27 @@ public final class SpecJson {
     @JsonSubTypes.Type(value = Autoscale.Target.Promql.class, name = "promql")
   })
   private interface TargetTypes {}
+
+  /** A remediation's condition is chosen by its "type", named as in spec files. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Remediation.Condition.Unready.class, name = "unready"),
+    @JsonSubTypes.Type(value = Remediation.Condition.CrashLoop.class, name = "crashLoop"),
+    @JsonSubTypes.Type(value = Remediation.Condition.Alert.class, name = "alert")
+  })
+  private interface ConditionTypes {}
+
+  /** A remediation's action is chosen by its "type", named as in spec files. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Remediation.Action.Replace.class, name = "replace"),
+    @JsonSubTypes.Type(value = Remediation.Action.Quarantine.class, name = "quarantine"),
+    @JsonSubTypes.Type(value = Remediation.Action.Restart.class, name = "restart"),
+    @JsonSubTypes.Type(value = Remediation.Action.Rollback.class, name = "rollback"),
+    @JsonSubTypes.Type(value = Remediation.Action.ScaleOut.class, name = "scaleOut"),
+    @JsonSubTypes.Type(value = Remediation.Action.Command.class, name = "command")
+  })
+  private interface ActionTypes {}
 
   /** A rule's record is chosen by its "type": recording or alerting. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")

@@ -25,6 +25,7 @@ final class Instance {
   boolean killSent;
   String stopReason = "";
   boolean stopCountsAsFailure;
+  Instant quarantineUntil;
 
   Instance(
       String id,

@@ -40,6 +40,12 @@ public final class InstanceController {
   /** Canary instances of a service occupy slots from this number up. */
   public static final int CANARY_SLOT_BASE = 10_000;
 
+  /** Quarantined instances move to slots from here on: outside every count. */
+  static final int QUARANTINE_SLOT_BASE = 1_000_000;
+
+  /** How long a quarantined instance re-adopted after a daemon restart is kept at most. */
+  static final Duration QUARANTINE_AFTER_RESTART = Duration.ofHours(1);
+
   /** The least time between taking an instance out of the routes and signalling it. */
   static final Duration MIN_DRAIN = Duration.ofMillis(200);
 
@@ -136,6 +142,9 @@ public final class InstanceController {
         i.drainUntil = now;
         i.stopReason = "stop resumed after daemon restart";
       }
+      if (i.state == InstanceState.QUARANTINED) {
+        i.quarantineUntil = now.plus(QUARANTINE_AFTER_RESTART);
+      }
       instances.put(i.id, i);
       emit(
           "InstanceAdopted",
@@ -220,6 +229,48 @@ public final class InstanceController {
         "",
         next + " canary instance" + (next == 1 ? "" : "s") + " now serve as stable instances",
         Map.of("count", Integer.toString(next)));
+  }
+
+  /**
+   * Replaces one instance: it leaves the routes and drains while a fresh instance starts in its
+   * slot (remediation).
+   */
+  public synchronized void replace(String instanceId, String reason) {
+    Instance i = live(instanceId);
+    stop(i, o.clock().instant(), reason, false);
+  }
+
+  /**
+   * Quarantines one instance: out of traffic and out of its service's count (a fresh instance takes
+   * its slot), kept running for diagnosis for keepFor, then stopped.
+   */
+  public synchronized void quarantine(String instanceId, String reason, Duration keepFor) {
+    Instance i = live(instanceId);
+    Instant now = o.clock().instant();
+    int slot = QUARANTINE_SLOT_BASE;
+    for (Instance other : instances.values()) {
+      slot = Math.max(slot, other.slot + 1);
+    }
+    i.slot = slot;
+    i.state = InstanceState.QUARANTINED;
+    i.ready = false;
+    i.quarantineUntil = now.plus(keepFor);
+    o.repository().saveInstance(i.record());
+    emit(
+        "InstanceQuarantined",
+        i.service,
+        i.id,
+        "quarantined (out of traffic, kept running until " + i.quarantineUntil + "): " + reason,
+        Map.of("pid", Long.toString(i.process.pid()), "until", i.quarantineUntil.toString()));
+  }
+
+  private Instance live(String instanceId) {
+    Instance i = instances.get(instanceId);
+    if (i == null || i.state == InstanceState.STOPPING || i.state == InstanceState.QUARANTINED) {
+      throw new IllegalStateException(
+          "instance " + instanceId + " is not running (gone, stopping or quarantined)");
+    }
+    return i;
   }
 
   /** Replaces every instance of a service, one at a time, and clears a crash loop. */
@@ -343,6 +394,10 @@ public final class InstanceController {
         onExit(i, now);
       } else if (i.state == InstanceState.STOPPING) {
         continueStop(i, now);
+      } else if (i.state == InstanceState.QUARANTINED) {
+        if (!now.isBefore(i.quarantineUntil)) {
+          stop(i, now, "quarantine over", false);
+        }
       } else {
         probe(i, now);
       }
@@ -364,6 +419,7 @@ public final class InstanceController {
       List<InstanceStatus> list = new ArrayList<>();
       int ready = 0;
       boolean starting = false;
+      int counted = 0;
       for (Instance i : instances.values()) {
         if (i.service.equals(name)) {
           list.add(i.status());
@@ -371,6 +427,7 @@ public final class InstanceController {
             ready++;
           }
           starting |= i.state == InstanceState.STARTING;
+          counted += i.state == InstanceState.QUARANTINED ? 0 : 1;
         }
       }
       int desired =
@@ -382,9 +439,9 @@ public final class InstanceController {
         state = "removing";
       } else if (st.slots.values().stream().anyMatch(s -> s.crashLoop)) {
         state = "crash-loop";
-      } else if (ready >= desired && list.size() == desired) {
+      } else if (ready >= desired && counted == desired) {
         state = desired == 0 ? "stopped" : "running";
-      } else if (starting || list.size() != desired) {
+      } else if (starting || counted != desired) {
         state = "progressing";
       } else {
         state = "degraded";
@@ -431,7 +488,7 @@ public final class InstanceController {
     String template = desiredTemplate(name, spec);
     String canaryTemplate = st.canary == null ? "" : canaryTemplate(st.canary);
     for (Instance i : mine) {
-      if (i.state == InstanceState.STOPPING) {
+      if (i.state == InstanceState.STOPPING || i.state == InstanceState.QUARANTINED) {
         continue;
       }
       if (i.slot < CANARY_SLOT_BASE && i.slot >= spec.replicas()) {

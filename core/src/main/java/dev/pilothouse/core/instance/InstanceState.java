@@ -9,7 +9,9 @@ public enum InstanceState {
   /** Has been ready; may be temporarily not ready. */
   RUNNING,
   /** Asked to stop; killed when its stop timeout passes. */
-  STOPPING;
+  STOPPING,
+  /** Out of traffic and out of the count, kept running for diagnosis until its time is up. */
+  QUARANTINED;
 
   /** The lower-case name used in the API and the store. */
   public String wire() {

@@ -18,10 +18,19 @@ public record NotificationsSpec(
     List<String> to,
     List<String> events) {
 
-  /** The rollout events: started, step passed, paused, promoted, rolled back. */
+  /**
+   * What is sent by default: the rollout events (started, step passed, paused, promoted, rolled
+   * back), crash loops and remediations that did not help.
+   */
   public static final List<String> ROLLOUT_EVENTS =
       List.of(
-          "RolloutStarted", "RolloutStep", "RolloutPaused", "RolloutPromoted", "RolloutRolledBack");
+          "RolloutStarted",
+          "RolloutStep",
+          "RolloutPaused",
+          "RolloutPromoted",
+          "RolloutRolledBack",
+          "CrashLoop",
+          "RemediationEscalated");
 
   public NotificationsSpec {
     webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);

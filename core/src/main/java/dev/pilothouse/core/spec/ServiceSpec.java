@@ -19,6 +19,7 @@ import java.util.TreeMap;
  *     ({@code ["*"]}: all of them)
  * @param autoscale null when the instance count is {@code replicas}; else how the count follows the
  *     load (replicas is then only the count before the autoscaler's first decision)
+ * @param remediation runbooks: conditions, actions and guard rails that heal before paging
  */
 public record ServiceSpec(
     String name,
@@ -37,7 +38,48 @@ public record ServiceSpec(
     Strategy strategy,
     DeploySpec deploy,
     List<String> inheritEnv,
-    Autoscale autoscale) {
+    Autoscale autoscale,
+    List<Remediation> remediation) {
+
+  /** A service without remediation runbooks. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      Strategy strategy,
+      DeploySpec deploy,
+      List<String> inheritEnv,
+      Autoscale autoscale) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        List.of());
+  }
 
   /** A service whose instance count is declared, not autoscaled. */
   public ServiceSpec(
@@ -181,6 +223,7 @@ public record ServiceSpec(
     requireNonNull(resources, "resources");
     deploy = deploy == null ? DeploySpec.defaults() : deploy;
     inheritEnv = inheritEnv == null ? List.of() : List.copyOf(inheritEnv); // older revisions
+    remediation = remediation == null ? List.of() : List.copyOf(remediation);
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
@@ -207,7 +250,8 @@ public record ServiceSpec(
         plan,
         deploy,
         inheritEnv,
-        autoscale);
+        autoscale,
+        remediation);
   }
 
   /** A copy with other deploy checks and backup. */
@@ -229,7 +273,8 @@ public record ServiceSpec(
         strategy,
         d,
         inheritEnv,
-        autoscale);
+        autoscale,
+        remediation);
   }
 
   /**
@@ -278,7 +323,8 @@ public record ServiceSpec(
         strategy,
         deploy,
         inheritEnv,
-        autoscale);
+        autoscale,
+        remediation);
   }
 
   /** A copy with other autoscaling (null: none). */
@@ -300,7 +346,31 @@ public record ServiceSpec(
         strategy,
         deploy,
         inheritEnv,
-        a);
+        a,
+        remediation);
+  }
+
+  /** A copy with other remediation runbooks. */
+  public ServiceSpec withRemediation(List<Remediation> r) {
+    return new ServiceSpec(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        r);
   }
 
   /** A copy with another replica count. */
@@ -322,7 +392,8 @@ public record ServiceSpec(
         strategy,
         deploy,
         inheritEnv,
-        autoscale);
+        autoscale,
+        remediation);
   }
 
   /**

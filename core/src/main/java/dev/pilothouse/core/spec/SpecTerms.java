@@ -42,7 +42,9 @@ final class SpecTerms {
         || o instanceof Autoscale.Policy
         || o instanceof Autoscale.Tolerance
         || o instanceof Autoscale.Schedule
-        || o instanceof Autoscale.Predictive;
+        || o instanceof Autoscale.Predictive
+        || o instanceof Remediation.Condition
+        || o instanceof Remediation.Action;
   }
 
   /** A value as YAML would show it (flow style), or (none). */
@@ -67,6 +69,13 @@ final class SpecTerms {
               ? percent(t.up())
               : "{up: " + percent(t.up()) + ", down: " + percent(t.down()) + "}";
       case Autoscale.Behavior.Select sel -> sel.wire();
+      case Remediation.Condition.Unready u -> "{unready: " + duration(u.after()) + "}";
+      case Remediation.Condition.CrashLoop c -> "{crashLoop: true}";
+      case Remediation.Condition.Alert a -> "{alert: " + a.alertname() + "}";
+      case Remediation.Action.ScaleOut so -> "{scaleOut: " + so.by() + "}";
+      case Remediation.Action.Command c ->
+          "{command: " + render(c.argv()) + ", timeout: " + duration(c.timeout()) + "}";
+      case Remediation.Action a -> a.name();
       case Autoscale.Schedule sc ->
           "{cron: '"
               + sc.cron()

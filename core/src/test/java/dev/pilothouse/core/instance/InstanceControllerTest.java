@@ -494,4 +494,47 @@ class InstanceControllerTest extends ControllerFixture {
   void restart_ofUnknownService_isRefused() {
     assertThatThrownBy(() -> c.restart("nope")).hasMessageContaining("no service named 'nope'");
   }
+
+  @Test
+  void aQuarantinedInstance_leavesTrafficAndTheCount_keepsRunning_andStopsWhenItsTimeIsUp() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    InstanceStatus sick = status("shop").instances().get(0);
+    Fakes.Proc proc =
+        runtime.alive().stream()
+            .filter(p -> p.launch.port() == sick.port())
+            .findFirst()
+            .orElseThrow();
+    c.quarantine(sick.id(), "remediation hung: not ready for 20s", Duration.ofMinutes(10));
+    run(Duration.ofSeconds(1));
+    ServiceStatus st = status("shop");
+    assertThat(st.instances()).hasSize(3);
+    assertThat(st.instances())
+        .filteredOn(i -> i.id().equals(sick.id()))
+        .singleElement()
+        .satisfies(i -> assertThat(i.state()).isEqualTo("quarantined"))
+        .satisfies(i -> assertThat(i.ready()).isFalse());
+    assertThat(st.readyReplicas()).isEqualTo(2); // a fresh instance took its slot
+    assertThat(st.state()).isEqualTo("running");
+    assertThat(proc.alive).isTrue();
+    assertThat(proc.signals).isEmpty();
+    assertThat(events.types()).contains("InstanceQuarantined");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> c.quarantine(sick.id(), "again", Duration.ofMinutes(1)))
+        .isInstanceOf(IllegalStateException.class);
+    run(Duration.ofMinutes(10));
+    assertThat(proc.alive).isFalse();
+    assertThat(status("shop").instances()).hasSize(2);
+  }
+
+  @Test
+  void replace_drainsTheInstance_whileAFreshOneStartsInItsSlot() {
+    c.apply(new Spec(List.of(service("shop", 2, "v1"))));
+    run(Duration.ofSeconds(1));
+    InstanceStatus old = status("shop").instances().get(0);
+    c.replace(old.id(), "remediation");
+    run(Duration.ofSeconds(3));
+    assertThat(status("shop").instances()).extracting(InstanceStatus::id).doesNotContain(old.id());
+    assertThat(status("shop").readyReplicas()).isEqualTo(2);
+  }
 }
