@@ -39,6 +39,9 @@ public interface DataPlane extends AutoCloseable {
   /** The port it listens on. */
   int port();
 
+  /** Requests of a route that found no ready instance so far (held or refused). */
+  long coldRequests(String route);
+
   /** Requests in flight to one backend (instance id); 0 when unknown. Used to drain. */
   int inFlight(String backendId);
 

@@ -74,6 +74,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean upstreamKeepAlive;
   private boolean discardBody;
   private boolean retrying;
+  private boolean holding;
+  private long holdUntilNanos;
   private int status;
   private long startNanos;
   private long attemptNanos;
@@ -367,8 +369,79 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     if (group != null) {
       cluster.active.incrementAndGet();
+    } else if (route.policy().hold().active()) {
+      hold();
+      return;
     }
     attempt();
+  }
+
+  /**
+   * No instance is ready: the request waits for one (its route's service is scaled to zero and
+   * starting), re-checked every 50 ms against the newest route table, until the hold's timeout.
+   */
+  private void hold() {
+    RoutePolicy.Hold h = route.policy().hold();
+    cluster.cold.incrementAndGet();
+    if (cluster.held.get() >= h.maxHeld()) {
+      respond(
+          503,
+          "no ready instance for route " + route.name() + " and " + h.maxHeld() + " requests wait",
+          "retry-after",
+          "5");
+      return;
+    }
+    cluster.held.incrementAndGet();
+    holding = true;
+    holdUntilNanos = dp.ticker.nanoTime() + h.timeout().toNanos();
+    ctx.channel().config().setAutoRead(false);
+    scheduleHoldCheck();
+  }
+
+  private void scheduleHoldCheck() {
+    int id = attemptId;
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (active && holding && id == attemptId) {
+                checkHold();
+              }
+            },
+            50,
+            TimeUnit.MILLISECONDS);
+  }
+
+  private void checkHold() {
+    RouteTable now = dp.table();
+    Route r = now.match(request.headers().get(HttpHeaderNames.HOST), path);
+    if (r != null && r.name().equals(route.name())) {
+      table = now;
+      route = r;
+      group = chooseGroup();
+    }
+    if (group != null) {
+      releaseHold();
+      cluster.active.incrementAndGet();
+      attempt();
+      return;
+    }
+    if (dp.ticker.nanoTime() - holdUntilNanos >= 0) {
+      releaseHold();
+      respond(
+          503,
+          "no instance of route " + route.name() + " became ready in time",
+          "retry-after",
+          "5");
+      return;
+    }
+    scheduleHoldCheck();
+  }
+
+  private void releaseHold() {
+    if (holding) {
+      holding = false;
+      cluster.held.decrementAndGet();
+    }
   }
 
   /**
@@ -826,6 +899,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       c.release();
     }
     buffered.clear();
+    if (cluster != null) {
+      releaseHold();
+    }
+    holding = false;
     active = false;
     lastActivityNanos = dp.ticker.nanoTime();
     cluster = null;

@@ -400,6 +400,12 @@ final class NettyDataPlane implements DataPlane {
     return s != null ? s : states.computeIfAbsent(b.id(), BackendState::new);
   }
 
+  @Override
+  public long coldRequests(String route) {
+    ClusterState c = clusters.get(route);
+    return c == null ? 0 : c.cold.get();
+  }
+
   ClusterState cluster(String route) {
     ClusterState c = clusters.get(route);
     return c != null ? c : clusters.computeIfAbsent(route, r -> new ClusterState());

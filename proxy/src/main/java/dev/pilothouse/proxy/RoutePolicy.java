@@ -21,7 +21,61 @@ public record RoutePolicy(
     int maxRequests,
     Outlier outlier,
     RateLimit rateLimit,
-    Fault fault) {
+    Fault fault,
+    Hold hold) {
+
+  /** A policy that answers at once when the route has no ready instance. */
+  public RoutePolicy(
+      Duration connectTimeout,
+      Duration requestTimeout,
+      Duration idleTimeout,
+      int retries,
+      double retryBudget,
+      int minRetries,
+      Balancing balancing,
+      int maxConnections,
+      int maxPending,
+      int maxRequests,
+      Outlier outlier,
+      RateLimit rateLimit,
+      Fault fault) {
+    this(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        rateLimit,
+        fault,
+        Hold.NONE);
+  }
+
+  /**
+   * Requests that find no ready instance wait for one (a service scaled to zero starting its
+   * first): at most maxHeld at once per route, each at most timeout, then 503 with Retry-After.
+   *
+   * @param timeout zero: no waiting, 503 at once
+   */
+  public record Hold(Duration timeout, int maxHeld) {
+    public static final Hold NONE = new Hold(Duration.ZERO, 0);
+
+    public Hold {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || maxHeld < 0) {
+        throw new IllegalArgumentException("hold timeout and maxHeld must not be negative");
+      }
+    }
+
+    boolean active() {
+      return !timeout.isZero() && maxHeld > 0;
+    }
+  }
 
   /** Load-balancing policies. */
   public enum Balancing {
@@ -79,6 +133,7 @@ public record RoutePolicy(
     requireNonNull(outlier, "outlier");
     requireNonNull(rateLimit, "rateLimit");
     requireNonNull(fault, "fault");
+    hold = hold == null ? Hold.NONE : hold;
   }
 
   /** A copy with another balancing policy. */
@@ -96,7 +151,8 @@ public record RoutePolicy(
         maxRequests,
         outlier,
         rateLimit,
-        fault);
+        fault,
+        hold);
   }
 
   /** A copy with another request timeout. */
@@ -114,7 +170,8 @@ public record RoutePolicy(
         maxRequests,
         outlier,
         rateLimit,
-        fault);
+        fault,
+        hold);
   }
 
   /** A copy with other outlier ejection settings. */
@@ -132,7 +189,8 @@ public record RoutePolicy(
         maxRequests,
         o,
         rateLimit,
-        fault);
+        fault,
+        hold);
   }
 
   /** A copy with another rate limit. */
@@ -186,7 +244,8 @@ public record RoutePolicy(
         max,
         outlier,
         rateLimit,
-        fault);
+        fault,
+        hold);
   }
 
   /**

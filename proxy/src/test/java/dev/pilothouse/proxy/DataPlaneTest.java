@@ -579,4 +579,88 @@ class DataPlaneTest {
       return n;
     }
   }
+
+  @Test
+  void aRouteThatHoldsRequests_servesThemOnceAnInstanceIsReady_andCountsThemAsCold()
+      throws Exception {
+    RoutePolicy holding =
+        new RoutePolicy(
+            policy().connectTimeout(),
+            policy().requestTimeout(),
+            policy().idleTimeout(),
+            policy().retries(),
+            policy().retryBudget(),
+            policy().minRetries(),
+            policy().balancing(),
+            policy().maxConnections(),
+            policy().maxPending(),
+            policy().maxRequests(),
+            policy().outlier(),
+            policy().rateLimit(),
+            policy().fault(),
+            new RoutePolicy.Hold(Duration.ofSeconds(10), 100));
+    start(List.of(Route.simple("shop", "/", List.of(), holding)));
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return get("/cold");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    await().atMost(Duration.ofSeconds(5)).until(() -> dp.coldRequests("shop") == 1);
+    Thread.sleep(300); // it waits: no instance yet
+    assertThat(waiting).isNotDone();
+    TestBackend shop = backend("shop-1");
+    dp.update(
+        RouteTable.of(List.of(Route.simple("shop", "/", List.of(shop.backend("v1")), holding))));
+    HttpResponse<String> r = waiting.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("shop-1\n");
+    assertThat(shop.lastUri).isEqualTo("/cold");
+  }
+
+  @Test
+  void aHeldRequest_getsA503WithRetryAfter_whenNoInstanceComesInTime_andTheQueueIsBounded()
+      throws Exception {
+    RoutePolicy holding =
+        new RoutePolicy(
+            policy().connectTimeout(),
+            policy().requestTimeout(),
+            policy().idleTimeout(),
+            policy().retries(),
+            policy().retryBudget(),
+            policy().minRetries(),
+            policy().balancing(),
+            policy().maxConnections(),
+            policy().maxPending(),
+            policy().maxRequests(),
+            policy().outlier(),
+            policy().rateLimit(),
+            policy().fault(),
+            new RoutePolicy.Hold(Duration.ofMillis(600), 1));
+    start(List.of(Route.simple("shop", "/", List.of(), holding)));
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> first =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return get("/a");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    await().atMost(Duration.ofSeconds(5)).until(() -> dp.coldRequests("shop") == 1);
+    HttpResponse<String> second = get("/b"); // the queue of one is full
+    assertThat(second.statusCode()).isEqualTo(503);
+    assertThat(second.headers().firstValue("retry-after")).hasValue("5");
+    HttpResponse<String> timedOut = first.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(timedOut.statusCode()).isEqualTo(503);
+    assertThat(timedOut.headers().firstValue("retry-after")).hasValue("5");
+    assertThat(timedOut.body()).contains("became ready in time");
+    assertThat(dp.coldRequests("shop")).isEqualTo(2);
+    // The queue is free again.
+    assertThat(get("/c").statusCode()).isEqualTo(503);
+    assertThat(dp.coldRequests("shop")).isEqualTo(3);
+  }
 }

@@ -271,6 +271,8 @@ final class Codec {
     out.writeInt(p.fault().abortStatus());
     out.writeDouble(p.fault().abortPercent());
     string(out, p.fault().header());
+    duration(out, p.hold().timeout());
+    out.writeInt(p.hold().maxHeld());
   }
 
   private static RoutePolicy policy(DataInputStream in) throws IOException {
@@ -288,7 +290,8 @@ final class Codec {
         new RoutePolicy.Outlier(in.readInt(), duration(in), in.readInt()),
         new RoutePolicy.RateLimit(in.readDouble(), in.readLong()),
         new RoutePolicy.Fault(
-            duration(in), in.readDouble(), in.readInt(), in.readDouble(), string(in)));
+            duration(in), in.readDouble(), in.readInt(), in.readDouble(), string(in)),
+        new RoutePolicy.Hold(duration(in), in.readInt()));
   }
 
   // ---- primitives

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
-  public static final int VERSION = 5;
+  public static final int VERSION = 6;
 
   /** The largest frame either side accepts (a metrics page of many series fits). */
   static final int MAX_FRAME = 64 << 20;
@@ -40,7 +40,10 @@ public final class Protocol {
     STOP,
     /** Serve the control channel on another socket from now on (a standby taking over). */
     MOVE,
-    /** Requests served so far and in flight now, per instance, for autoscaling. */
+    /**
+     * Requests served so far and in flight now, per instance, for autoscaling; for a key
+     * "route:NAME", the requests that found no ready instance on that route so far.
+     */
     LOAD
   }
 

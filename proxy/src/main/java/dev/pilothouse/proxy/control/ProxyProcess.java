@@ -200,7 +200,9 @@ public final class ProxyProcess {
         Map<String, Long> totals = new HashMap<>();
         Map<String, Integer> m = new HashMap<>();
         for (String id : r.instances()) {
-          if (plane != null) {
+          if (plane != null && id.startsWith("route:")) {
+            totals.put(id, plane.coldRequests(id.substring("route:".length())));
+          } else if (plane != null) {
             ProxyMetrics.Totals t = plane.metrics().instanceTotals(id);
             totals.put(id, t.requests());
             m.put(id, t.inFlight());
