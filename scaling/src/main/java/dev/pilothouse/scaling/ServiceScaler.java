@@ -40,6 +40,8 @@ final class ServiceScaler {
   private final Map<String, Instant> readySince = new HashMap<>();
   private Instant unmeasuredSince;
   private Instant forecastAt;
+  private long lastCold = -1;
+  private Instant lastActivity;
   private Forecast.Result forecast;
   static final Duration FORECAST_EVERY = Duration.ofMinutes(1);
   private Map<String, Signals.Usage> usage = Map.of();
@@ -125,6 +127,51 @@ final class ServiceScaler {
               + prediction.basis()
               + ") min "
               + prediction.floor());
+    }
+    Autoscale.ScaleToZero zero = a.scaleToZero();
+    if (zero != null) {
+      // Awake (at least one instance) while requests come, and for cooldown after the last one.
+      long cold = signals.coldRequests(service).orElse(lastCold);
+      boolean woke = lastCold >= 0 && cold > lastCold;
+      lastCold = cold;
+      OptionalDouble served = sumOfRates(requests, running, now);
+      if (woke || (served.isPresent() && served.getAsDouble() > 0) || lastActivity == null) {
+        lastActivity = now;
+      }
+      boolean idle = !now.isBefore(lastActivity.plus(zero.cooldown()));
+      if (current == 0) {
+        boolean wake = woke && !frozen;
+        return decision(
+            now,
+            a,
+            0,
+            wake ? Math.max(1, floor) : Math.max(0, floor),
+            wake ? "waking" : floor > 0 ? "scaling" : "idle",
+            readings,
+            wake ? 1 : 0,
+            "",
+            wake
+                ? "a request arrived while at zero: starting " + Math.max(1, floor)
+                : floor > 0
+                    ? "scale up: " + String.join("; ", bounds)
+                    : "at zero: no request for "
+                        + Duration.between(lastActivity, now).toSeconds()
+                        + "s",
+            floor,
+            cap,
+            String.join("; ", bounds),
+            prediction);
+      }
+      if (!(current <= 1 && idle)) {
+        floor = Math.max(floor, 1); // down to one first; to none only after the cooldown
+      } else {
+        bounds.add(
+            "idle for "
+                + Duration.between(lastActivity, now).toSeconds()
+                + "s (cooldown "
+                + zero.cooldown().toSeconds()
+                + "s)");
+      }
     }
     String boundsWhy = String.join("; ", bounds);
     if (frozen) {

@@ -26,6 +26,12 @@ public interface Signals {
   /** The sum of a PromQL query's series at a time; empty when it returns nothing or fails. */
   OptionalDouble query(String promql, java.time.Instant at);
 
+  /**
+   * Requests of a route that found no ready instance so far (held while the service is at zero);
+   * empty without a load balancer.
+   */
+  java.util.OptionalLong coldRequests(String route);
+
   /** Cumulative requests and the requests in flight at the load balancer. */
   record Load(long requests, int inFlight) {}
 

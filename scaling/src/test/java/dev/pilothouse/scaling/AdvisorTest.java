@@ -42,6 +42,11 @@ class AdvisorTest {
       }
 
       @Override
+      public java.util.OptionalLong coldRequests(String route) {
+        return java.util.OptionalLong.empty();
+      }
+
+      @Override
       public OptionalDouble latencyP99Ms(Set<String> instances, Duration window) {
         return OptionalDouble.empty();
       }

@@ -130,6 +130,9 @@ class AutoscalerTest {
       }
       List<Inst> ready = instances.values().stream().filter(this::ready).toList();
       double rps = load.applyAsDouble(Duration.between(T0, now).toSeconds());
+      if (ready.isEmpty()) {
+        cold += rps;
+      }
       for (Inst i : instances.values()) {
         double share = ready.contains(i) ? rps / ready.size() : 0;
         i.requests += share;
@@ -173,6 +176,14 @@ class AutoscalerTest {
         }
       }
       return m;
+    }
+
+    /** Requests that found no ready instance (the load balancer held them). */
+    double cold;
+
+    @Override
+    public java.util.OptionalLong coldRequests(String route) {
+      return java.util.OptionalLong.of((long) cold);
     }
 
     @Override
@@ -453,5 +464,44 @@ class AutoscalerTest {
       assertThat(p.samples()).isEqualTo(5);
       assertThat(p.floor()).isEqualTo(time.equals("11:55") ? 6 : 2);
     }
+  }
+
+  @Test
+  void scaleToZero_goesDownToOneFirst_toNoneAfterTheCooldown_andARequestWakesItAtOnce() {
+    Autoscale a =
+        new Autoscale(
+            0,
+            5,
+            List.of(new Autoscale.Target.RequestsPerSecond(50)),
+            null,
+            null,
+            null,
+            Duration.ofSeconds(30),
+            null,
+            List.of(),
+            "UTC",
+            null,
+            new Autoscale.ScaleToZero(Duration.ofSeconds(600), Duration.ofSeconds(30), 1000));
+    Sim sim = new Sim(a);
+    sim.spec = sim.spec.withReplicas(2);
+    sim.load = t -> t < 30 ? 100 : t < 1000 ? 0 : 20;
+    Autoscaler as = sim.autoscaler();
+    sim.run(as, 400); // the 5-minute scale-down window has passed; the 10-minute cooldown has not
+    assertThat(sim.desired()).as("down to one first").isEqualTo(1);
+    sim.run(as, 225);
+    assertThat(sim.desired()).as("600 s after the last request").isEqualTo(1);
+    sim.run(as, 10);
+    assertThat(sim.desired()).as("to none after the cooldown").isZero();
+    assertThat(sim.scaled())
+        .extracting(e -> e.fields().get("from") + "->" + e.fields().get("to"))
+        .containsExactly("2->1", "1->0");
+    assertThat(as.explain("shop").orElseThrow().state()).isEqualTo("idle");
+    sim.run(as, 400); // requests return at t = 1000 s
+    List<NewEvent> woke =
+        sim.scaled().stream().filter(e -> e.fields().get("state").equals("waking")).toList();
+    assertThat(woke).hasSize(1);
+    assertThat(Duration.between(T0.plusSeconds(1000), woke.get(0).at()))
+        .isLessThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(sim.desired()).isEqualTo(1);
   }
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -54,6 +55,17 @@ final class ScalingSignals implements Signals {
                         n,
                         r.get().inFlight() == null ? 0 : r.get().inFlight().getOrDefault(id, 0))));
     return out;
+  }
+
+  @Override
+  public java.util.OptionalLong coldRequests(String route) {
+    String key = "route:" + route;
+    Optional<Protocol.Reply> r = traffic.load(List.of(key));
+    if (r.isEmpty() || r.get().requestTotals() == null) {
+      return java.util.OptionalLong.empty();
+    }
+    Long n = r.get().requestTotals().get(key);
+    return n == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(n);
   }
 
   @Override

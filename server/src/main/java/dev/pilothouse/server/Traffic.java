@@ -128,7 +128,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
                     .toList(),
                 List.of(),
                 "",
-                policy(r),
+                policy(r, s),
                 e.assignBy().isEmpty() ? "pilothouse-exp-" + e.name() : "",
                 100,
                 e.assignBy()));
@@ -186,7 +186,7 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               groups,
               matches,
               mirror,
-              policy(r),
+              policy(r, s),
               split != null && split.sticky() ? "pilothouse-" + s.name() : "",
               split == null ? 100 : Math.max(1, split.mirrorPercent())));
     }
@@ -217,7 +217,12 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
         .toList();
   }
 
-  static RoutePolicy policy(RouteSpec r) {
+  /**
+   * The load balancer's policy for a service's route; a service autoscaled down to zero has its
+   * requests held while its first instance starts.
+   */
+  static RoutePolicy policy(RouteSpec r, ServiceSpec s) {
+    var zero = s.autoscale() == null ? null : s.autoscale().scaleToZero();
     return new RoutePolicy(
         r.connectTimeout(),
         r.requestTimeout(),
@@ -238,7 +243,10 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
             r.faults().delayPercent(),
             r.faults().abortStatus(),
             r.faults().abortPercent(),
-            r.faults().header()));
+            r.faults().header()),
+        zero == null
+            ? RoutePolicy.Hold.NONE
+            : new RoutePolicy.Hold(zero.holdTimeout(), zero.maxHeld()));
   }
 
   @Override

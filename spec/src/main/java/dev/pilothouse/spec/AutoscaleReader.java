@@ -25,7 +25,9 @@ final class AutoscaleReader extends SectionReader {
           "fallback",
           "schedules",
           "timeZone",
-          "predictive");
+          "predictive",
+          "scaleToZero");
+  static final List<String> SCALE_TO_ZERO = List.of("cooldown", "holdTimeout", "maxHeld");
   static final List<String> SCHEDULE = List.of("cron", "min", "max", "duration");
   static final List<String> PREDICTIVE = List.of("mode", "lead");
   static final List<String> TARGETS =
@@ -44,11 +46,11 @@ final class AutoscaleReader extends SectionReader {
   }
 
   /** The section, or null when it has problems (they are recorded). */
-  Autoscale autoscale(Fields f, Resources resources) {
+  Autoscale autoscale(Fields f, Resources resources, boolean routed) {
     int before = problems.list().size();
     int min =
         f.require("min", "give the fewest instances, e.g. 'min: 1'")
-            .flatMap(n -> f.asInteger(n, f.join("min"), 1, Autoscale.MAX_INSTANCES))
+            .flatMap(n -> f.asInteger(n, f.join("min"), 0, Autoscale.MAX_INSTANCES))
             .map(Long::intValue)
             .orElse(1);
     int max =
@@ -92,6 +94,27 @@ final class AutoscaleReader extends SectionReader {
     }
     Autoscale.Fallback fallback =
         f.object("fallback", FALLBACK).map(x -> fallback(x, min, max)).orElse(null);
+    Autoscale.ScaleToZero zero = null;
+    if (min == 0 && f.has("min")) {
+      if (!routed) {
+        problems.at(
+            f.get("min").orElseThrow(),
+            f.join("min"),
+            "scale to zero needs the load balancer to hold requests and to see them arrive, and"
+                + " the service has no route",
+            "add 'route: /' (or another prefix), or use 'min: 1'");
+      }
+      zero =
+          f.object("scaleToZero", SCALE_TO_ZERO)
+              .map(this::scaleToZero)
+              .orElse(Autoscale.ScaleToZero.DEFAULT);
+    } else if (f.has("scaleToZero")) {
+      problems.at(
+          f.get("scaleToZero").orElseThrow(),
+          f.join("scaleToZero"),
+          "applies only with 'min: 0'",
+          "set min to 0, or remove scaleToZero");
+    }
     String zone = f.string("timeZone").orElse("UTC");
     try {
       java.time.ZoneId.of(zone);
@@ -124,7 +147,39 @@ final class AutoscaleReader extends SectionReader {
       return null;
     }
     return new Autoscale(
-        min, max, targets, tolerance, up, down, warmup, fallback, schedules, zone, predictive);
+        min,
+        max,
+        targets,
+        tolerance,
+        up,
+        down,
+        warmup,
+        fallback,
+        schedules,
+        zone,
+        predictive,
+        zero);
+  }
+
+  private Autoscale.ScaleToZero scaleToZero(Fields z) {
+    Autoscale.ScaleToZero d = Autoscale.ScaleToZero.DEFAULT;
+    Duration cooldown = duration(z, "cooldown", d.cooldown(), true);
+    Duration hold = duration(z, "holdTimeout", d.holdTimeout(), false);
+    if (hold.compareTo(Duration.ofSeconds(1)) < 0 || hold.compareTo(Duration.ofMinutes(5)) > 0) {
+      problems.at(
+          z.get("holdTimeout").orElseThrow(),
+          z.join("holdTimeout"),
+          "must be within 1s..5m",
+          "give the time a first instance needs to start, with room, e.g. 30s");
+      hold = d.holdTimeout();
+    }
+    if (cooldown.compareTo(Duration.ofDays(1)) > 0) {
+      problems.at(
+          z.get("cooldown").orElseThrow(), z.join("cooldown"), "must be at most 1d", "lower it");
+      cooldown = d.cooldown();
+    }
+    int maxHeld = z.integer("maxHeld", 1, 100_000).map(Long::intValue).orElse(d.maxHeld());
+    return new Autoscale.ScaleToZero(cooldown, hold, maxHeld);
   }
 
   private Optional<Autoscale.Schedule> schedule(Fields sf, int min, int max) {

@@ -81,7 +81,7 @@ final class ServiceReader extends SectionReader {
             .orElse(DeploySpec.defaults());
     dev.pilothouse.core.spec.Autoscale autoscale =
         f.object("autoscale", AutoscaleReader.AUTOSCALE)
-            .map(a -> new AutoscaleReader(this).autoscale(a, resources))
+            .map(a -> new AutoscaleReader(this).autoscale(a, resources, route != null))
             .orElse(null);
     List<dev.pilothouse.core.spec.Remediation> remediation =
         new RemediationReader(this).remediation(f);

@@ -105,7 +105,9 @@ class AutoscaleReaderTest {
           """
           {max: 4, targets: [{requestsPerSecond: 5}]}                 | services.shop.autoscale.min                   | give the fewest instances
           {min: 5, max: 4, targets: [{requestsPerSecond: 5}]}         | services.shop.autoscale.max                   | raise max or lower min
-          {min: 0, max: 4, targets: [{requestsPerSecond: 5}]}         | services.shop.autoscale.min                   | use a value from 1 to 1000
+          {min: 0, max: 4, targets: [{requestsPerSecond: 5}]}         | services.shop.autoscale.min                   | add 'route: /'
+          {min: -1, max: 4, targets: [{requestsPerSecond: 5}]}        | services.shop.autoscale.min                   | use a value from 0 to 1000
+          {min: 1, max: 4, targets: [{requestsPerSecond: 5}], scaleToZero: {cooldown: 1m}} | services.shop.autoscale.scaleToZero | set min to 0
           {min: 1, max: 4}                                            | services.shop.autoscale.targets               | add e.g. 'targets
           {min: 1, max: 4, targets: []}                               | services.shop.autoscale.targets               | add e.g. 'targets
           {min: 1, max: 4, targets: [{requestsPerSecond: 0}]}         | services.shop.autoscale.targets[0].requestsPerSecond | give the value one instance should carry
@@ -156,5 +158,34 @@ class AutoscaleReaderTest {
                 + " 40}",
             "~ services.shop.autoscale.tolerance: 10% -> 5%");
     assertThat(a.services().get(0).template()).isEqualTo(b.services().get(0).template());
+  }
+
+  @Test
+  void minZero_withARoute_scalesToZero_withDefaultsOrItsOwnSettings() {
+    Autoscale a =
+        parse(
+                svc(
+                    "    route: /\n"
+                        + "    autoscale: {min: 0, max: 3, targets: [{requestsPerSecond: 50}],"
+                        + " scaleToZero: {cooldown: 10m, holdTimeout: 45s}}\n"))
+            .spec()
+            .orElseThrow()
+            .services()
+            .get(0)
+            .autoscale();
+    assertThat(a.min()).isZero();
+    assertThat(a.scaleToZero())
+        .isEqualTo(new Autoscale.ScaleToZero(Duration.ofMinutes(10), Duration.ofSeconds(45), 1000));
+    Autoscale d =
+        parse(
+                svc(
+                    "    route: /\n"
+                        + "    autoscale: {min: 0, max: 3, targets: [{requestsPerSecond: 50}]}\n"))
+            .spec()
+            .orElseThrow()
+            .services()
+            .get(0)
+            .autoscale();
+    assertThat(d.scaleToZero()).isEqualTo(Autoscale.ScaleToZero.DEFAULT);
   }
 }

@@ -25,6 +25,7 @@ import java.util.Locale;
  * @param schedules bounds that hold at set times (cron), e.g. at least 4 on weekday mornings
  * @param timeZone the zone the schedules' times are in (an IANA name such as Europe/Berlin)
  * @param predictive a floor raised ahead of the peaks the store's history shows; null: none
+ * @param scaleToZero how a service with min 0 sleeps and wakes; null when min is above 0
  */
 public record Autoscale(
     int min,
@@ -37,7 +38,8 @@ public record Autoscale(
     Fallback fallback,
     List<Schedule> schedules,
     String timeZone,
-    Predictive predictive) {
+    Predictive predictive,
+    ScaleToZero scaleToZero) {
 
   /** The most instances autoscaling may run of one service. */
   public static final int MAX_INSTANCES = 1000;
@@ -56,6 +58,34 @@ public record Autoscale(
         min, max, targets, tolerance, scaleUp, scaleDown, warmup, fallback, List.of(), "UTC", null);
   }
 
+  /** Autoscaling that never goes below one instance unless min is 0 (with the default waking). */
+  public Autoscale(
+      int min,
+      int max,
+      List<Target> targets,
+      Tolerance tolerance,
+      Behavior scaleUp,
+      Behavior scaleDown,
+      Duration warmup,
+      Fallback fallback,
+      List<Schedule> schedules,
+      String timeZone,
+      Predictive predictive) {
+    this(
+        min,
+        max,
+        targets,
+        tolerance,
+        scaleUp,
+        scaleDown,
+        warmup,
+        fallback,
+        schedules,
+        timeZone,
+        predictive,
+        null);
+  }
+
   public Autoscale {
     schedules = schedules == null ? List.of() : List.copyOf(schedules);
     timeZone = timeZone == null || timeZone.isEmpty() ? "UTC" : timeZone;
@@ -66,10 +96,16 @@ public record Autoscale(
             "a schedule's bounds must be within min..max (" + min + ".." + max + ")");
       }
     }
-    if (min < 1 || max < min || max > MAX_INSTANCES) {
+    if (min < 0 || max < Math.max(1, min) || max > MAX_INSTANCES) {
       throw new IllegalArgumentException(
-          "autoscale needs 1 <= min <= max <= " + MAX_INSTANCES + ", but was " + min + ".." + max);
+          "autoscale needs 0 <= min <= max, 1 <= max <= "
+              + MAX_INSTANCES
+              + ", but was "
+              + min
+              + ".."
+              + max);
     }
+    scaleToZero = min == 0 ? (scaleToZero == null ? ScaleToZero.DEFAULT : scaleToZero) : null;
     targets = List.copyOf(targets);
     if (targets.isEmpty()) {
       throw new IllegalArgumentException("autoscale needs at least one target");
@@ -299,6 +335,28 @@ public record Autoscale(
               ? (long) value + (value == 1 ? " instance" : " instances")
               : SpecTerms.render(value) + "%";
       return amount + " per " + SpecTerms.duration(period);
+    }
+  }
+
+  /**
+   * How a service with {@code min: 0} sleeps and wakes (KEDA's activation and cooldown): it goes
+   * down to one instance like any other, and from one to none only after cooldown without a
+   * request; at none, the load balancer holds requests (at most maxHeld, each at most holdTimeout)
+   * while the first instance starts, which a held request wakes at once.
+   */
+  public record ScaleToZero(Duration cooldown, Duration holdTimeout, int maxHeld) {
+    public static final ScaleToZero DEFAULT =
+        new ScaleToZero(Duration.ofMinutes(5), Duration.ofSeconds(30), 1000);
+
+    public ScaleToZero {
+      requireNonNull(cooldown, "cooldown");
+      requireNonNull(holdTimeout, "holdTimeout");
+      if (cooldown.isNegative()
+          || holdTimeout.compareTo(Duration.ofSeconds(1)) < 0
+          || maxHeld < 1) {
+        throw new IllegalArgumentException(
+            "scaleToZero needs cooldown >= 0, holdTimeout >= 1s and maxHeld >= 1");
+      }
     }
   }
 
