@@ -81,6 +81,45 @@ class AutoscaleTest {
     }
   }
 
+  @Test
+  void aServiceAtZero_isWokenByARequest_whichTheLoadBalancerHoldsUntilAnInstanceAnswers()
+      throws Exception {
+    String spec =
+        Harness.routedShop("v1", 1, "")
+            + "    autoscale:\n"
+            + "      min: 0\n"
+            + "      max: 2\n"
+            + "      targets: [{requestsPerSecond: 50}]\n"
+            + "      scaleDown: {stabilization: 0s}\n"
+            + "      scaleToZero: {cooldown: 2s, holdTimeout: 20s}\n";
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("shop.yaml", spec));
+      int port = h.status().proxy().port();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> h.service("shop").instances().isEmpty());
+      assertThat(h.service("shop").desiredReplicas()).isZero();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      Instant sent = Instant.now();
+      java.net.http.HttpResponse<String> r =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                  .timeout(Duration.ofSeconds(25))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      double coldS = Duration.between(sent, Instant.now()).toMillis() / 1000.0;
+      System.out.printf("scale from zero: first request answered after %.2f s%n", coldS);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).startsWith("hello from v1");
+      assertThat(scaled(h))
+          .anyMatch(
+              e -> e.fields().get("state").equals("waking") && e.fields().get("to").equals("1"));
+      assertThat(scaled(h))
+          .anyMatch(e -> e.fields().get("from").equals("1") && e.fields().get("to").equals("0"));
+    }
+  }
+
   private static List<Wire.Event> scaled(Harness h) {
     return h.client().events(0, 1000).stream().filter(e -> e.type().equals("Scaled")).toList();
   }

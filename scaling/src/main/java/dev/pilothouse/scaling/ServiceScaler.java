@@ -41,6 +41,7 @@ final class ServiceScaler {
   private Instant unmeasuredSince;
   private Instant forecastAt;
   private long lastCold = -1;
+  private boolean sawRequests;
   private Instant lastActivity;
   private Forecast.Result forecast;
   static final Duration FORECAST_EVERY = Duration.ofMinutes(1);
@@ -134,8 +135,7 @@ final class ServiceScaler {
       long cold = signals.coldRequests(service).orElse(lastCold);
       boolean woke = lastCold >= 0 && cold > lastCold;
       lastCold = cold;
-      OptionalDouble served = sumOfRates(requests, running, now);
-      if (woke || (served.isPresent() && served.getAsDouble() > 0) || lastActivity == null) {
+      if (woke || sawRequests || lastActivity == null) {
         lastActivity = now;
       }
       boolean idle = !now.isBefore(lastActivity.plus(zero.cooldown()));
@@ -493,7 +493,11 @@ final class ServiceScaler {
     Set<String> ids = new HashSet<>();
     running.forEach(i -> ids.add(i.id()));
     Map<String, Signals.Load> load = signals.load(ids);
+    sawRequests = false;
     for (Map.Entry<String, Signals.Load> e : load.entrySet()) {
+      Deque<Sample> before = requests.get(e.getKey());
+      double last = before == null || before.isEmpty() ? 0 : before.peekLast().value();
+      sawRequests |= e.getValue().requests() > last || e.getValue().inFlight() > 0;
       add(requests, e.getKey(), now, e.getValue().requests());
       add(inFlight, e.getKey(), now, e.getValue().inFlight());
     }
