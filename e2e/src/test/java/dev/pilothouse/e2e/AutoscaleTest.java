@@ -45,11 +45,11 @@ class AutoscaleTest {
       h.up(h.writeSpec("shop.yaml", spec));
       h.awaitReady("shop", 1, Duration.ofSeconds(30));
       int port = h.status().proxy().port();
-      CompletableFuture<LoadResult> base = load(port, 20, Duration.ofSeconds(22));
+      CompletableFuture<LoadResult> base = load(port, 20, Duration.ofSeconds(16));
       Thread.sleep(6000); // 20 req/s settles: one instance carries it
       assertThat(scaled(h)).as("20 req/s fits one instance").isEmpty();
       Instant step = Instant.now();
-      CompletableFuture<LoadResult> surge = load(port, 280, Duration.ofSeconds(16));
+      CompletableFuture<LoadResult> surge = load(port, 280, Duration.ofSeconds(10));
       await()
           .atMost(Duration.ofSeconds(10))
           .pollInterval(Duration.ofMillis(100))
