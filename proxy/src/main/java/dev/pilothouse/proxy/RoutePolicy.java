@@ -136,6 +136,25 @@ public record RoutePolicy(
     hold = hold == null ? Hold.NONE : hold;
   }
 
+  /** A copy that holds requests finding no ready instance (a service scaled to zero). */
+  public RoutePolicy withHold(Hold h) {
+    return new RoutePolicy(
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        retries,
+        retryBudget,
+        minRetries,
+        balancing,
+        maxConnections,
+        maxPending,
+        maxRequests,
+        outlier,
+        rateLimit,
+        fault,
+        h);
+  }
+
   /** A copy with another balancing policy. */
   public RoutePolicy withBalancing(Balancing b) {
     return new RoutePolicy(

@@ -583,22 +583,7 @@ class DataPlaneTest {
   @Test
   void aRouteThatHoldsRequests_servesThemOnceAnInstanceIsReady_andCountsThemAsCold()
       throws Exception {
-    RoutePolicy holding =
-        new RoutePolicy(
-            policy().connectTimeout(),
-            policy().requestTimeout(),
-            policy().idleTimeout(),
-            policy().retries(),
-            policy().retryBudget(),
-            policy().minRetries(),
-            policy().balancing(),
-            policy().maxConnections(),
-            policy().maxPending(),
-            policy().maxRequests(),
-            policy().outlier(),
-            policy().rateLimit(),
-            policy().fault(),
-            new RoutePolicy.Hold(Duration.ofSeconds(10), 100));
+    RoutePolicy holding = policy().withHold(new RoutePolicy.Hold(Duration.ofSeconds(10), 100));
     start(List.of(Route.simple("shop", "/", List.of(), holding)));
     java.util.concurrent.CompletableFuture<HttpResponse<String>> waiting =
         java.util.concurrent.CompletableFuture.supplyAsync(
@@ -624,22 +609,7 @@ class DataPlaneTest {
   @Test
   void aHeldRequest_getsA503WithRetryAfter_whenNoInstanceComesInTime_andTheQueueIsBounded()
       throws Exception {
-    RoutePolicy holding =
-        new RoutePolicy(
-            policy().connectTimeout(),
-            policy().requestTimeout(),
-            policy().idleTimeout(),
-            policy().retries(),
-            policy().retryBudget(),
-            policy().minRetries(),
-            policy().balancing(),
-            policy().maxConnections(),
-            policy().maxPending(),
-            policy().maxRequests(),
-            policy().outlier(),
-            policy().rateLimit(),
-            policy().fault(),
-            new RoutePolicy.Hold(Duration.ofMillis(600), 1));
+    RoutePolicy holding = policy().withHold(new RoutePolicy.Hold(Duration.ofMillis(600), 1));
     start(List.of(Route.simple("shop", "/", List.of(), holding)));
     java.util.concurrent.CompletableFuture<HttpResponse<String>> first =
         java.util.concurrent.CompletableFuture.supplyAsync(

@@ -76,14 +76,14 @@ final class Limiter {
               + desired;
     }
     if (desired > current) {
-      Bound b = upLimit(now, current, a.scaleUp());
+      Bound b = limit(now, current, a.scaleUp(), true);
       int allowed = Math.min(cap, Math.max(current, b.replicas()));
       if (desired > allowed) {
         why = allowed == cap && b.replicas() >= cap ? "max " + cap : b.why();
         desired = allowed;
       }
     } else if (desired < current) {
-      Bound b = downLimit(now, current, a.scaleDown());
+      Bound b = limit(now, current, a.scaleDown(), false);
       int allowed = Math.max(floor, Math.min(current, b.replicas()));
       if (desired < allowed) {
         why = allowed == floor && b.replicas() <= floor ? "min " + floor : b.why();
@@ -102,48 +102,40 @@ final class Limiter {
 
   private record Bound(int replicas, String why) {}
 
-  private Bound upLimit(Instant now, int current, Behavior b) {
+  /**
+   * The furthest the count may move in one direction: each policy allows so many instances (or
+   * percent) from the count at its period's start; MAX takes the policy allowing the most change,
+   * MIN the least.
+   */
+  private Bound limit(Instant now, int current, Behavior b, boolean up) {
+    String direction = up ? "scaleUp" : "scaleDown";
     if (b.select() == Behavior.Select.DISABLED) {
-      return new Bound(current, "scaleUp is disabled (selectPolicy: disabled)");
+      return new Bound(current, direction + " is disabled (selectPolicy: disabled)");
     }
     Bound best = null;
     for (Policy p : b.policies()) {
       int start =
           current - changedWithin(now, p.period(), true) + changedWithin(now, p.period(), false);
-      int proposed =
-          p.kind() == Policy.Kind.INSTANCES
-              ? start + (int) p.value()
-              : (int) Math.ceil(start * (1 + p.value() / 100));
-      if (best == null
-          || (b.select() == Behavior.Select.MAX
-              ? proposed > best.replicas()
-              : proposed < best.replicas())) {
-        best = new Bound(proposed, "scaleUp policy " + p.describe() + " (from " + start + ")");
+      int proposed;
+      if (p.kind() == Policy.Kind.INSTANCES) {
+        proposed = up ? start + (int) p.value() : start - (int) p.value();
+      } else {
+        // Up rounds up so that a small count can grow at all; down truncates, as HPA does.
+        proposed =
+            up
+                ? (int) Math.ceil(start * (1 + p.value() / 100))
+                : (int) (start * (1 - p.value() / 100));
+      }
+      boolean moreChange = up ? proposed > best(best) : proposed < best(best);
+      if (best == null || (b.select() == Behavior.Select.MAX) == moreChange) {
+        best = new Bound(proposed, direction + " policy " + p.describe() + " (from " + start + ")");
       }
     }
     return best;
   }
 
-  private Bound downLimit(Instant now, int current, Behavior b) {
-    if (b.select() == Behavior.Select.DISABLED) {
-      return new Bound(current, "scaleDown is disabled (selectPolicy: disabled)");
-    }
-    Bound best = null;
-    for (Policy p : b.policies()) {
-      int start =
-          current - changedWithin(now, p.period(), true) + changedWithin(now, p.period(), false);
-      int proposed =
-          p.kind() == Policy.Kind.INSTANCES
-              ? start - (int) p.value()
-              : (int) (start * (1 - p.value() / 100));
-      if (best == null
-          || (b.select() == Behavior.Select.MAX
-              ? proposed < best.replicas()
-              : proposed > best.replicas())) {
-        best = new Bound(proposed, "scaleDown policy " + p.describe() + " (from " + start + ")");
-      }
-    }
-    return best;
+  private static int best(Bound b) {
+    return b == null ? 0 : b.replicas();
   }
 
   /** Instances added (up) or removed (not up) by the changes within the last period. */

@@ -334,43 +334,41 @@ final class AutoscaleReader extends SectionReader {
 
   /** {@code 70%}, or 70; more than 100% is allowed (a target above what an instance asked for). */
   private Optional<Double> percent(Fields f, String field) {
+    return percentage(
+        f, field, false, 1000, "invalid percentage", "above 0 and at most 1000%, e.g. 70%");
+  }
+
+  /** A fraction from a percentage in [0, limit). */
+  private Optional<Double> fraction(Fields f, String field, double limit) {
+    return percentage(
+            f,
+            field,
+            true,
+            limit,
+            "invalid tolerance",
+            "from 0% to below " + (long) limit + "%, e.g. 10%")
+        .map(v -> v / 100);
+  }
+
+  /**
+   * A percentage written {@code 70%} or 70: above 0 (or from 0 with zeroAllowed) and up to max
+   * (below it with zeroAllowed, a tolerance's open bound).
+   */
+  private Optional<Double> percentage(
+      Fields f, String field, boolean zeroAllowed, double max, String what, String range) {
     Node n = f.get(field).orElseThrow();
     String text = n instanceof Node.Scalar s ? s.text().trim() : "";
     String digits = text.endsWith("%") ? text.substring(0, text.length() - 1).trim() : text;
     try {
       double v = Double.parseDouble(digits);
-      if (v > 0 && v <= 1000 && !digits.isEmpty() && Character.isDigit(digits.charAt(0))) {
+      boolean inRange = zeroAllowed ? v >= 0 && v < max : v > 0 && v <= max;
+      if (inRange && !digits.isEmpty() && Character.isDigit(digits.charAt(0))) {
         return Optional.of(v);
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    problems.at(
-        n,
-        f.join(field),
-        "invalid percentage " + Fields.describe(n),
-        "write a percentage above 0 and at most 1000%, e.g. 70%");
-    return Optional.empty();
-  }
-
-  /** A fraction from a percentage in [0, limit). */
-  private Optional<Double> fraction(Fields f, String field, double limit) {
-    Node n = f.get(field).orElseThrow();
-    String text = n instanceof Node.Scalar s ? s.text().trim() : "";
-    String digits = text.endsWith("%") ? text.substring(0, text.length() - 1).trim() : text;
-    try {
-      double v = Double.parseDouble(digits);
-      if (v >= 0 && v < limit && !digits.isEmpty() && Character.isDigit(digits.charAt(0))) {
-        return Optional.of(v / 100);
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    problems.at(
-        n,
-        f.join(field),
-        "invalid tolerance " + Fields.describe(n),
-        "write a percentage from 0% to below " + (long) limit + "%, e.g. 10%");
+    problems.at(n, f.join(field), what + " " + Fields.describe(n), "write a percentage " + range);
     return Optional.empty();
   }
 
