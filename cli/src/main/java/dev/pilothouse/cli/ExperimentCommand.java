@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "experiment",
     description =
-        "A/B tests: per-variant results with effects and 95% intervals; promote a winner.",
+        "A/B tests: per-variant results with effects and 95%% intervals; promote a winner.",
     subcommands = {
       ExperimentCommand.Status.class,
       ExperimentCommand.Promote.class,

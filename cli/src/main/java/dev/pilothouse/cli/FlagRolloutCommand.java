@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "rollout",
     description =
-        "Change a flag gradually: 1% -> 100% on a schedule, rolled back by a failed check.",
+        "Change a flag gradually: 1%% -> 100%% on a schedule, rolled back by a failed check.",
     subcommands = {
       FlagRolloutCommand.Start.class,
       FlagRolloutCommand.Status.class,

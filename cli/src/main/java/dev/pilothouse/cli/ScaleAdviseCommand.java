@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     name = "advise",
     description =
         "Recommend resources.cpu, resources.memory and instance bounds for a service from what it"
-            + " used: CPU's 95th percentile and memory's peak with 20% headroom, and the counts"
+            + " used: CPU's 95th percentile and memory's peak with 20%% headroom, and the counts"
             + " that carry its quietest and busiest five minutes.")
 final class ScaleAdviseCommand implements Callable<Integer> {
   @Mixin Common common;

@@ -70,6 +70,38 @@ public final class Main {
       }
     }
     m.serve(port);
+    startupBurn(env.getOrDefault("DEMO_STARTUP_BURN_MS", "0"));
+  }
+
+  /**
+   * Burns one core for a while after the server is up, as a JVM's JIT and cache priming do ({@code
+   * DEMO_STARTUP_BURN_MS}): the autoscaler's warmup must not read it as load.
+   */
+  private static void startupBurn(String ms) {
+    long millis;
+    try {
+      millis = Long.parseLong(ms);
+    } catch (NumberFormatException e) {
+      System.err.println("demo: bad DEMO_STARTUP_BURN_MS '" + ms + "': give milliseconds");
+      return;
+    }
+    if (millis <= 0) {
+      return;
+    }
+    Thread.ofPlatform()
+        .daemon()
+        .name("startup-burn")
+        .start(
+            () -> {
+              long end = System.nanoTime() + millis * 1_000_000;
+              long x = 0;
+              while (System.nanoTime() < end) {
+                x += Long.numberOfTrailingZeros(x + System.nanoTime());
+              }
+              if (x == 42) {
+                System.err.print(""); // keeps the loop from being optimised away
+              }
+            });
   }
 
   /** Starts a demo in this process (for tests); stop the returned server when done. */

@@ -45,11 +45,11 @@ class AutoscaleTest {
       h.up(h.writeSpec("shop.yaml", spec));
       h.awaitReady("shop", 1, Duration.ofSeconds(30));
       int port = h.status().proxy().port();
-      CompletableFuture<LoadResult> base = load(port, 20, Duration.ofSeconds(16));
-      Thread.sleep(6000); // 20 req/s settles: one instance carries it
+      CompletableFuture<LoadResult> base = load(port, 20, Duration.ofSeconds(12));
+      Thread.sleep(4000); // 20 req/s settles: one instance carries it
       assertThat(scaled(h)).as("20 req/s fits one instance").isEmpty();
       Instant step = Instant.now();
-      CompletableFuture<LoadResult> surge = load(port, 280, Duration.ofSeconds(10));
+      CompletableFuture<LoadResult> surge = load(port, 280, Duration.ofSeconds(8));
       await()
           .atMost(Duration.ofSeconds(10))
           .pollInterval(Duration.ofMillis(100))
@@ -82,14 +82,19 @@ class AutoscaleTest {
   }
 
   @Test
-  void aServiceAtZero_isWokenByARequest_whichTheLoadBalancerHoldsUntilAnInstanceAnswers()
-      throws Exception {
+  void
+      aServiceAtZero_isWokenByARequest_whichTheLoadBalancerHoldsUntilAnInstanceAnswers_andAJvmStartupBurnIsNotLoad()
+          throws Exception {
+    // Each instance burns a whole core for 4 s once it is up (a JVM's JIT and cache priming):
+    // 1,000% of its resources.cpu. Counted, the CPU target would scale it to max at once.
     String spec =
-        Harness.routedShop("v1", 1, "")
+        Harness.routedShop("v1", 1, ", DEMO_STARTUP_BURN_MS: '4000'")
+            + "    resources: {cpu: 100m}\n"
             + "    autoscale:\n"
             + "      min: 0\n"
-            + "      max: 2\n"
-            + "      targets: [{requestsPerSecond: 50}]\n"
+            + "      max: 3\n"
+            + "      targets: [{requestsPerSecond: 50}, {cpu: 50%}]\n"
+            + "      warmup: 6s\n"
             + "      scaleDown: {stabilization: 0s}\n"
             + "      scaleToZero: {cooldown: 2s, holdTimeout: 20s}\n";
     try (Harness h = new Harness(tmp)) {
@@ -117,7 +122,22 @@ class AutoscaleTest {
               e -> e.fields().get("state").equals("waking") && e.fields().get("to").equals("1"));
       assertThat(scaled(h))
           .anyMatch(e -> e.fields().get("from").equals("1") && e.fields().get("to").equals("0"));
+      Wire.Instance woken = h.service("shop").instances().get(0);
+      String explain = h.ok("scale", "explain", "shop", "-o", "json").out();
+      assertThat(explain).contains("not ready or warming up, not trusted");
+      // The burn was real: the woken instance's process used seconds of CPU within seconds.
+      await().atMost(Duration.ofSeconds(10)).until(() -> cpuSeconds(woken.pid()) >= 2.0);
+      assertThat(scaled(h))
+          .as("the start-up burn never counted as load")
+          .allMatch(e -> Integer.parseInt(e.fields().get("to")) <= 1);
     }
+  }
+
+  /** CPU seconds (user + system) a process has used, from /proc. */
+  static double cpuSeconds(long pid) throws java.io.IOException {
+    String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
   }
 
   private static List<Wire.Event> scaled(Harness h) {

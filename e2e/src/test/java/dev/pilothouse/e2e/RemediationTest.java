@@ -74,7 +74,7 @@ class RemediationTest {
                       new LoadGenerator.Options(
                           URI.create("http://127.0.0.1:" + port + "/"),
                           50,
-                          Duration.ofSeconds(12),
+                          Duration.ofSeconds(9),
                           8,
                           Duration.ofSeconds(5)),
                       null));

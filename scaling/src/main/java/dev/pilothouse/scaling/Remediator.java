@@ -36,6 +36,9 @@ import java.util.function.Supplier;
  * runbook afresh.
  */
 public final class Remediator {
+  /** What the person paged for a failed remediation reads first. */
+  static final String RUNBOOK = "docs/runbooks/remediation-failed.md";
+
   /**
    * What the remediator reads and writes.
    *
@@ -305,6 +308,7 @@ public final class Remediator {
     Map<String, String> f = new HashMap<>();
     f.put("alertname", "RemediationFailed");
     f.put("labels", labels);
+    f.put("runbook_url", RUNBOOK);
     if (!summary.isEmpty()) {
       f.put("summary", summary);
     }

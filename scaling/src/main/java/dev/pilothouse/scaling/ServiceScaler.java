@@ -385,7 +385,9 @@ final class ServiceScaler {
             warming++;
             continue;
           }
-          OptionalDouble rate = rate(cpu.get(i.id()), now);
+          // Only CPU used since the warmup ended: the window may still hold the start-up burn.
+          OptionalDouble rate =
+              rate(since(cpu.get(i.id()), readySince.get(i.id()).plus(a.warmup())), now);
           if (rate.isEmpty()) {
             each.add(Proposals.Instance.missing());
             continue;
@@ -527,6 +529,20 @@ final class ServiceScaler {
   }
 
   /** The rate of a cumulative counter over its samples; empty with fewer than two. */
+  /** The samples taken at or after from. */
+  private static Deque<Sample> since(Deque<Sample> d, Instant from) {
+    if (d == null) {
+      return null;
+    }
+    Deque<Sample> out = new ArrayDeque<>();
+    for (Sample x : d) {
+      if (!x.at().isBefore(from)) {
+        out.addLast(x);
+      }
+    }
+    return out;
+  }
+
   private static OptionalDouble rate(Deque<Sample> d, Instant now) {
     if (d == null || d.size() < 2) {
       return OptionalDouble.empty();

@@ -251,6 +251,8 @@ class AutoscalerTest {
     // proportion to its requests. Target: 70% of 0.5 cores. The load needs 3 instances.
     Sim withWarmup = startupSpike(Duration.ofSeconds(30));
     assertThat(withWarmup.peak).isEqualTo(3);
+    // A warmup just past the burn: the rate window must not reach back into it.
+    assertThat(startupSpike(Duration.ofSeconds(22)).peak).isEqualTo(3);
     // The same service with no warmup counts the start-up spike as load and runs away.
     Sim without = startupSpike(Duration.ZERO);
     assertThat(without.peak).isGreaterThan(3);

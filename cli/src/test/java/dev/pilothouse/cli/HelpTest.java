@@ -1,0 +1,52 @@
+package dev.pilothouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Every command's help renders cleanly (picocli warns on stderr about an unescaped '%'). */
+class HelpTest {
+  @Test
+  void everyCommandsHelp_printsItsUsage_withoutAWarning() {
+    List<List<String>> paths = new ArrayList<>();
+    collect(new CommandLine(new Main()), new ArrayList<>(), paths);
+    assertThat(paths).hasSizeGreaterThan(30);
+    PrintStream before = System.err;
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    try {
+      for (List<String> path : paths) {
+        List<String> args = new ArrayList<>(path);
+        args.add("--help");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code =
+            Main.run(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+        assertThat(code).as(String.join(" ", args)).isZero();
+        assertThat(out.toString()).as(String.join(" ", args)).contains("Usage: pilothouse");
+        assertThat(err.toString() + stderr).as(String.join(" ", args)).doesNotContain("WARN");
+      }
+    } finally {
+      System.setErr(before);
+    }
+  }
+
+  private static void collect(CommandLine cl, List<String> path, List<List<String>> out) {
+    out.add(List.copyOf(path));
+    for (var e : cl.getSubcommands().entrySet()) {
+      if (e.getValue().getCommandSpec().name().equals(e.getKey())) {
+        List<String> next = new ArrayList<>(path);
+        next.add(e.getKey());
+        collect(e.getValue(), next, out);
+      }
+    }
+  }
+}
