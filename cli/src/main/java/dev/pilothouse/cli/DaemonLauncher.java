@@ -137,12 +137,30 @@ final class DaemonLauncher {
   static boolean awaitExit(long pid, long timeoutMs) {
     long t0 = System.nanoTime();
     while (System.nanoTime() - t0 < timeoutMs * 1_000_000) {
-      if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true)) {
+      if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true) || exited(pid)) {
         return true;
       }
       sleep(50);
     }
     return false;
+  }
+
+  /**
+   * Whether the process has exited and only waits to be reaped (a zombie): the daemon is not our
+   * child, and some init processes reap their adopted children only now and then.
+   */
+  static boolean exited(long pid) {
+    try {
+      String stat =
+          java.nio.file.Files.readString(
+              java.nio.file.Path.of("/proc", Long.toString(pid), "stat"),
+              java.nio.charset.StandardCharsets.ISO_8859_1);
+      int close = stat.lastIndexOf(')');
+      char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+      return state == 'Z' || state == 'X';
+    } catch (java.io.IOException e) {
+      return true; // no /proc entry: gone
+    }
   }
 
   static void sleep(long ms) {
