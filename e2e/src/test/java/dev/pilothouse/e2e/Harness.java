@@ -80,7 +80,14 @@ final class Harness implements AutoCloseable {
   Result cli(String... args) {
     List<String> cmd =
         new ArrayList<>(
-            List.of(JAVA, "-XX:TieredStopAtLevel=1", "-cp", LIB + "/*", "dev.pilothouse.cli.Main"));
+            List.of(
+                JAVA,
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Xshare:auto",
+                "-cp",
+                LIB + "/*",
+                "dev.pilothouse.cli.Main"));
     cmd.addAll(List.of(args));
     if (!List.of(args).contains("--state-dir")) {
       cmd.addAll(List.of("--state-dir", stateDir.toString()));

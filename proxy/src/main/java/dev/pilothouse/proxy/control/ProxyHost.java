@@ -630,6 +630,15 @@ public final class ProxyHost implements AutoCloseable {
     Optional<ProcessHandle> spare = Optional.ofNullable(standby).or(() -> recorded(standbyPidFile));
     dropStandby();
     spare.ifPresent(ProcessHandle::destroy);
+    // The standby and the serving process stop side by side; then both are waited for.
+    if (conn == null) {
+      connectQuietly();
+    }
+    Optional<ProcessHandle> p = Optional.ofNullable(process).or(this::recorded);
+    if (conn != null) {
+      call(Protocol.Request.of(Protocol.Op.STOP));
+      disconnect();
+    }
     if (spare.isPresent() && !awaitExit(spare, 5000)) {
       spare.get().destroyForcibly();
       awaitExit(spare, 5000);
@@ -639,14 +648,6 @@ public final class ProxyHost implements AutoCloseable {
       Files.deleteIfExists(standbySocket);
     } catch (IOException e) {
       log.warn("removing the standby load balancer's files: {}", e.toString());
-    }
-    if (conn == null) {
-      connectQuietly();
-    }
-    Optional<ProcessHandle> p = Optional.ofNullable(process).or(this::recorded);
-    if (conn != null) {
-      call(Protocol.Request.of(Protocol.Op.STOP));
-      disconnect();
     }
     if (p.isPresent() && !awaitExit(p, 5000)) {
       p.get().destroy();
