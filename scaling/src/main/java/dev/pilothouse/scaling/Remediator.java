@@ -237,7 +237,13 @@ public final class Remediator {
       switch (a) {
         case Action.Replace x -> o.remedies().replace(run.target, reason);
         case Action.Quarantine x -> o.remedies().quarantine(run.target, reason, r.quarantineFor());
-        case Action.Restart x -> o.remedies().restart(s.name());
+        case Action.Restart x -> {
+          if (run.target.isEmpty()) {
+            o.remedies().restart(s.name());
+          } else {
+            o.remedies().replace(run.target, reason); // a process restarts as a fresh one
+          }
+        }
         case Action.Rollback x -> o.remedies().rollback(s.name());
         case Action.ScaleOut x -> o.remedies().scaleOut(s.name(), x.by());
         case Action.Command c -> {

@@ -165,12 +165,19 @@ final class ServiceScaler {
       if (!(current <= 1 && idle)) {
         floor = Math.max(floor, 1); // down to one first; to none only after the cooldown
       } else {
-        bounds.add(
+        // Idle: no request for the cooldown. As in KEDA, the last instance goes whatever its CPU
+        // or memory say (an idle JVM still ticks; per-instance usage never proposes zero).
+        String idleFor =
             "idle for "
                 + Duration.between(lastActivity, now).toSeconds()
                 + "s (cooldown "
                 + zero.cooldown().toSeconds()
-                + "s)");
+                + "s)";
+        bounds.add(idleFor);
+        if (floor == 0) {
+          recommended = 0;
+          driver = idleFor;
+        }
       }
     }
     String boundsWhy = String.join("; ", bounds);

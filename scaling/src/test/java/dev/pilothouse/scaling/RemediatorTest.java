@@ -310,4 +310,27 @@ class RemediatorTest {
     f.run(r, 1);
     assertThat(f.types()).containsExactly("RemediationStarted", "RemediationSucceeded");
   }
+
+  @Test
+  void restart_restartsTheInstanceForAnInstanceCondition_andTheServiceForAServiceCondition() {
+    Fleet f = new Fleet();
+    Remediator r =
+        remediator(
+            f,
+            runbook(
+                new Condition.Unready(Duration.ofSeconds(3)),
+                List.of(new Action.Restart()),
+                6,
+                0.34));
+    f.run(r, 2);
+    f.ready.put("shop-2", false);
+    f.run(r, 4);
+    assertThat(f.done).containsExactly("replace shop-2");
+    Fleet g = new Fleet();
+    g.state = "crash-loop";
+    Remediator rs =
+        remediator(g, runbook(new Condition.CrashLoop(), List.of(new Action.Restart()), 6, 0.34));
+    g.run(rs, 1);
+    assertThat(g.done).containsExactly("restart shop");
+  }
 }

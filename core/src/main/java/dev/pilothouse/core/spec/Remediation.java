@@ -151,7 +151,10 @@ public record Remediation(
       }
     }
 
-    /** Replaces every instance of the service, one at a time (clears a crash loop). */
+    /**
+     * Restarts the instance the condition holds for (its process starts afresh in its slot), or,
+     * for a service condition, every instance of the service one at a time (clears a crash loop).
+     */
     record Restart() implements Action {
       @Override
       public String name() {
