@@ -1,0 +1,322 @@
+package dev.pilothouse.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Takes a snapshot. One thread walks the tree (and the parent snapshot's tree beside it); files
+ * that changed are read, chunked, hashed, compressed and sealed by a pool of workers; a directory's
+ * tree blob is written once all its entries are done. A file whose size, times and inode match the
+ * parent snapshot's is not read at all. Memory is bounded: at most {@code 2 × workers} files are in
+ * flight, each with one buffer of twice the largest chunk.
+ */
+public final class Archiver {
+  private static final String ATTRS = "unix:mode,uid,gid,ino,dev,size,lastModifiedTime,ctime";
+
+  /** Live counters, for a progress bar. */
+  public static final class Counters {
+    public final AtomicLong files = new AtomicLong();
+    public final AtomicLong dirs = new AtomicLong();
+    public final AtomicLong bytes = new AtomicLong();
+    public final AtomicLong bytesRead = new AtomicLong();
+    public final AtomicLong bytesStored = new AtomicLong();
+  }
+
+  private final Repository repo;
+  private final Writer writer;
+  private final Counters counters;
+  private final ExecutorService pool;
+  private final Semaphore inFlight;
+  private final int workers;
+  private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final ThreadLocal<byte[]> buffers;
+
+  private Archiver(Repository repo, Counters counters, int workers) {
+    this.repo = repo;
+    this.counters = counters;
+    this.workers = workers;
+    this.writer = repo.writer(counters.bytesStored::addAndGet);
+    this.pool =
+        Executors.newFixedThreadPool(
+            workers, r -> Thread.ofPlatform().daemon().name("backup-read").unstarted(r));
+    this.inFlight = new Semaphore(workers * 2);
+    int size = 2 * repo.chunker().max();
+    this.buffers = ThreadLocal.withInitial(() -> new byte[size]);
+  }
+
+  /** What a backup made, and what it could not read (vanished or unreadable files). */
+  public record Result(Snapshot snapshot, List<String> warnings) {}
+
+  /**
+   * Backs up paths for service as a new snapshot.
+   *
+   * @param parent the snapshot to compare with (unchanged files are not read), or null
+   */
+  public static Result backup(
+      Repository repo,
+      String service,
+      List<Path> paths,
+      List<String> tags,
+      Snapshot parent,
+      Counters counters)
+      throws IOException {
+    int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
+    long started = System.nanoTime();
+    try (Lease lease = Lease.take(repo, false, "backup of " + service)) {
+      Archiver a = new Archiver(repo, counters, workers);
+      try {
+        return a.run(service, paths, tags, parent, started);
+      } finally {
+        a.pool.shutdownNow();
+        a.writer.close();
+      }
+    }
+  }
+
+  private Result run(
+      String service, List<Path> paths, List<String> tags, Snapshot parent, long started)
+      throws IOException {
+    Map<String, Node> parentRoots = new HashMap<>();
+    if (parent != null && parent.tree() != null) {
+      for (Node n : repo.readTree(Id.parse(parent.tree())).nodes()) {
+        parentRoots.put(n.name(), n);
+      }
+    }
+    List<CompletableFuture<Node>> roots = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (Path p : paths) {
+      Path abs = p.toAbsolutePath().normalize();
+      String name = abs.toString();
+      if (names.contains(name)) {
+        continue;
+      }
+      names.add(name);
+      if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+        warnings.add(name + ": does not exist (skipped)");
+        continue;
+      }
+      roots.add(walk(abs, name, parentRoots.get(name)));
+    }
+    Id root = tree(roots);
+    writer.flush();
+    long files = counters.files.get();
+    Snapshot s =
+        new Snapshot(
+            null,
+            repo.now(),
+            service,
+            Hosts.name(),
+            names,
+            root.hex(),
+            parent == null ? null : parent.id(),
+            tags == null || tags.isEmpty() ? null : List.copyOf(tags),
+            new Snapshot.Summary(
+                files,
+                counters.dirs.get(),
+                counters.bytes.get(),
+                counters.bytesRead.get(),
+                writer.bytesAdded(),
+                writer.blobsAdded(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+    return new Result(repo.saveSnapshot(s), List.copyOf(warnings));
+  }
+
+  private Id tree(List<CompletableFuture<Node>> children) throws IOException {
+    List<Node> nodes = new ArrayList<>();
+    for (CompletableFuture<Node> f : children) {
+      Node n = Workers.get(f);
+      if (n != null) {
+        nodes.add(n);
+      }
+    }
+    return storeTree(nodes);
+  }
+
+  private Id storeTree(List<Node> nodes) throws IOException {
+    nodes.sort(Comparator.comparing(Node::name));
+    byte[] json = Repository.JSON.writeValueAsBytes(new Tree(nodes));
+    return writer.add(true, json, 0, json.length);
+  }
+
+  private CompletableFuture<Node> walk(Path p, String name, Node before) throws IOException {
+    Map<String, Object> a;
+    try {
+      a = Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException gone) {
+      warnings.add(p + ": vanished during the backup (skipped)");
+      return CompletableFuture.completedFuture(null);
+    } catch (IOException e) {
+      warnings.add(p + ": " + e.getMessage() + " (skipped)");
+      return CompletableFuture.completedFuture(null);
+    }
+    int mode = (Integer) a.get("mode");
+    int kind = mode & 0170000;
+    long mtime = nanos((FileTime) a.get("lastModifiedTime"));
+    long ctime = nanos((FileTime) a.get("ctime"));
+    long ino = ((Number) a.get("ino")).longValue();
+    long dev = ((Number) a.get("dev")).longValue();
+    long size = ((Number) a.get("size")).longValue();
+    int uid = (Integer) a.get("uid");
+    int gid = (Integer) a.get("gid");
+    int perm = mode & 07777;
+    if (kind == 0120000) {
+      String target = Files.readSymbolicLink(p).toString();
+      counters.files.incrementAndGet();
+      return CompletableFuture.completedFuture(
+          new Node(name, Node.SYMLINK, perm, uid, gid, mtime, 0, 0, 0, 0, null, null, target));
+    }
+    if (kind == 0040000) {
+      Node dir = new Node(name, Node.DIR, perm, uid, gid, mtime, 0, 0, 0, 0, null, null, null);
+      return directory(p, dir, before);
+    }
+    if (kind != 0100000) {
+      warnings.add(p + ": not a file, directory or symlink (skipped)");
+      return CompletableFuture.completedFuture(null);
+    }
+    Node file =
+        new Node(name, Node.FILE, perm, uid, gid, mtime, ctime, ino, dev, size, null, null, null);
+    counters.bytes.addAndGet(size);
+    if (file.sameFile(before)
+        && before.content().stream().allMatch(c -> writer.known(Id.parse(c)))) {
+      counters.files.incrementAndGet();
+      return CompletableFuture.completedFuture(file.withContent(before.content()));
+    }
+    inFlight.acquireUninterruptibly();
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return read(p, file);
+          } catch (NoSuchFileException gone) {
+            warnings.add(p + ": vanished during the backup (skipped)");
+            return null;
+          } catch (java.nio.file.AccessDeniedException denied) {
+            warnings.add(p + ": permission denied (skipped)");
+            return null;
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } finally {
+            inFlight.release();
+            counters.files.incrementAndGet();
+          }
+        },
+        pool);
+  }
+
+  private CompletableFuture<Node> directory(Path p, Node dir, Node before) throws IOException {
+    Map<String, Node> previous = new HashMap<>();
+    if (before != null && Node.DIR.equals(before.type()) && before.subtree() != null) {
+      try {
+        for (Node n : repo.readTree(Id.parse(before.subtree())).nodes()) {
+          previous.put(n.name(), n);
+        }
+      } catch (BackupException damaged) {
+        // read everything again
+      }
+    }
+    List<String> entries = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+      for (Path c : ds) {
+        entries.add(c.getFileName().toString());
+      }
+    } catch (NoSuchFileException gone) {
+      warnings.add(p + ": vanished during the backup (skipped)");
+      return CompletableFuture.completedFuture(null);
+    } catch (java.nio.file.AccessDeniedException denied) {
+      warnings.add(p + ": permission denied (skipped)");
+      return CompletableFuture.completedFuture(null);
+    }
+    entries.sort(null);
+    List<CompletableFuture<Node>> children = new ArrayList<>(entries.size());
+    for (String e : entries) {
+      children.add(walk(p.resolve(e), e, previous.get(e)));
+    }
+    counters.dirs.incrementAndGet();
+    return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              List<Node> nodes = new ArrayList<>(children.size());
+              for (CompletableFuture<Node> c : children) {
+                Node n = c.join();
+                if (n != null) {
+                  nodes.add(n);
+                }
+              }
+              try {
+                return dir.withSubtree(storeTree(nodes).hex());
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+  }
+
+  private Node read(Path p, Node file) throws IOException {
+    Chunker chunker = repo.chunker();
+    byte[] buf = buffers.get();
+    List<String> content = new ArrayList<>();
+    long total = 0;
+    try (InputStream in = Files.newInputStream(p)) {
+      int start = 0;
+      int end = 0;
+      boolean eof = false;
+      while (true) {
+        if (!eof && buf.length - start < chunker.max()) {
+          System.arraycopy(buf, start, buf, 0, end - start);
+          end -= start;
+          start = 0;
+        }
+        while (!eof && end < buf.length && end - start < chunker.max()) {
+          int n = in.read(buf, end, buf.length - end);
+          if (n < 0) {
+            eof = true;
+          } else {
+            end += n;
+            counters.bytesRead.addAndGet(n);
+          }
+        }
+        if (end == start) {
+          break;
+        }
+        int c = chunker.cut(buf, start, end - start);
+        content.add(writer.add(false, buf, start, c).hex());
+        total += c;
+        start += c;
+      }
+    }
+    return new Node(
+        file.name(),
+        file.type(),
+        file.mode(),
+        file.uid(),
+        file.gid(),
+        file.mtime(),
+        file.ctime(),
+        file.inode(),
+        file.dev(),
+        total,
+        content,
+        null,
+        null);
+  }
+
+  static long nanos(FileTime t) {
+    return t.to(TimeUnit.NANOSECONDS);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.pilothouse.backup;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Restores a snapshot. Files are written by a pool of workers (many small files restore in
+ * parallel, restic#687); chunks of zeros become holes, so sparse files stay sparse; modes, owners
+ * (as root) and times are set after the data, directories' times last.
+ */
+public final class Restorer {
+
+  /** Live counters, for a progress bar. */
+  public static final class Counters {
+    public final AtomicLong files = new AtomicLong();
+    public final AtomicLong bytes = new AtomicLong();
+  }
+
+  private final Repository repo;
+  private final Counters counters;
+  private final boolean delete;
+  private final byte[] zero;
+  private final ExecutorService pool;
+  private final boolean root = "root".equals(System.getProperty("user.name"));
+  private final List<CompletableFuture<Void>> pending = new ArrayList<>();
+  private final List<Runnable> dirTimes = new ArrayList<>();
+
+  private Restorer(Repository repo, Counters counters, boolean delete) {
+    this.repo = repo;
+    this.delete = delete;
+    this.zero = new byte[repo.chunker().max()];
+    this.counters = counters;
+    int workers = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    this.pool =
+        Executors.newFixedThreadPool(
+            workers, r -> Thread.ofPlatform().daemon().name("restore-write").unstarted(r));
+  }
+
+  /**
+   * Restores snapshot s: each backed-up path to where it was (target null) or under target.
+   *
+   * @param delete remove what is in a restored directory but not in the snapshot
+   * @return the paths written
+   */
+  public static List<Path> restore(
+      Repository repo, Snapshot s, Path target, boolean delete, Counters counters)
+      throws IOException {
+    Restorer r = new Restorer(repo, counters, delete);
+    try {
+      List<Path> out = new ArrayList<>();
+      for (Node n : repo.readTree(Id.parse(s.tree())).nodes()) {
+        Path dest =
+            target == null ? Path.of(n.name()) : target.resolve(n.name().replaceFirst("^/+", ""));
+        if (dest.getParent() != null) {
+          Files.createDirectories(dest.getParent());
+        }
+        r.node(n, dest);
+        out.add(dest);
+      }
+      for (CompletableFuture<Void> f : r.pending) {
+        Workers.get(f);
+      }
+      for (int i = r.dirTimes.size() - 1; i >= 0; i--) {
+        r.dirTimes.get(i).run();
+      }
+      return out;
+    } finally {
+      r.pool.shutdownNow();
+    }
+  }
+
+  private void node(Node n, Path dest) throws IOException {
+    switch (n.type()) {
+      case Node.DIR -> {
+        if (Files.isSymbolicLink(dest) || (Files.exists(dest) && !Files.isDirectory(dest))) {
+          Files.delete(dest);
+        }
+        Files.createDirectories(dest);
+        java.util.Set<String> names = new java.util.HashSet<>();
+        if (n.subtree() != null) {
+          for (Node c : repo.readTree(Id.parse(n.subtree())).nodes()) {
+            names.add(c.name());
+            if (c.name().contains("/") || c.name().equals("..") || c.name().equals(".")) {
+              throw new BackupException(
+                  "a tree names an entry '" + c.name() + "': not a file name");
+            }
+            node(c, dest.resolve(c.name()));
+          }
+        }
+        if (delete) {
+          try (var s = Files.list(dest)) {
+            for (Path extra : s.toList()) {
+              if (!names.contains(extra.getFileName().toString())) {
+                deleteTree(extra);
+              }
+            }
+          }
+        }
+        dirTimes.add(() -> meta(n, dest));
+      }
+      case Node.SYMLINK -> {
+        Files.deleteIfExists(dest);
+        Files.createSymbolicLink(dest, Path.of(n.target()));
+        counters.files.incrementAndGet();
+        if (root) {
+          Files.setAttribute(dest, "unix:uid", n.uid(), LinkOption.NOFOLLOW_LINKS);
+          Files.setAttribute(dest, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+      case Node.FILE ->
+          pending.add(
+              CompletableFuture.runAsync(
+                  () -> {
+                    try {
+                      file(n, dest);
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  },
+                  pool));
+      default -> throw new BackupException("unknown node type '" + n.type() + "' at " + dest);
+    }
+  }
+
+  private void file(Node n, Path dest) throws IOException {
+    if (Files.isSymbolicLink(dest) || Files.isDirectory(dest)) {
+      deleteTree(dest);
+    }
+    long pos = 0;
+    try (FileChannel ch =
+        FileChannel.open(
+            dest,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+      if (n.content() != null) {
+        for (String c : n.content()) {
+          byte[] b = repo.readBlob(Id.parse(c));
+          if (!zeros(b)) {
+            ByteBuffer buf = ByteBuffer.wrap(b);
+            long at = pos;
+            while (buf.hasRemaining()) {
+              at += ch.write(buf, at);
+            }
+          }
+          pos += b.length;
+          counters.bytes.addAndGet(b.length);
+        }
+      }
+    }
+    if (pos > 0) {
+      try (RandomAccessFile f = new RandomAccessFile(dest.toFile(), "rw")) {
+        if (f.length() < pos) {
+          f.setLength(pos);
+        }
+      }
+    }
+    meta(n, dest);
+    counters.files.incrementAndGet();
+  }
+
+  private void meta(Node n, Path dest) {
+    try {
+      if (root) {
+        Files.setAttribute(dest, "unix:uid", n.uid(), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(dest, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
+      }
+      Files.setAttribute(dest, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
+      Files.setLastModifiedTime(dest, FileTime.from(n.mtime(), TimeUnit.NANOSECONDS));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private boolean zeros(byte[] b) {
+    return java.util.Arrays.mismatch(b, 0, b.length, zero, 0, b.length) < 0;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+      try (var s = Files.list(p)) {
+        for (Path c : s.toList()) {
+          deleteTree(c);
+        }
+      }
+    }
+    Files.deleteIfExists(p);
+  }
+}
