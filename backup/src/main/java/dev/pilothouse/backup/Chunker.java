@@ -6,9 +6,10 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Content-defined chunking by FastCDC (Xia et al., 2016/2020): a gear hash rolled over the bytes
  * after the minimum size, a stricter mask before the average size and a looser one after it
- * (normalized chunking), a hard cut at the maximum. A cut depends only on the 64 bytes before it,
- * so an insertion or a deletion moves at most the chunks around it. The gear table is derived from
- * the repository's chunker key, so the boundaries reveal nothing about the data.
+ * (normalized chunking, level 1: one bit either side, which keeps resynchronisation after an edit
+ * within about one maximal chunk), a hard cut at the maximum. A cut depends only on the 64 bytes
+ * before it, so an insertion or a deletion moves at most the chunks around it. The gear table is
+ * derived from the repository's chunker key, so the boundaries reveal nothing about the data.
  */
 public final class Chunker {
   private final long[] gear = new long[256];
@@ -31,8 +32,8 @@ public final class Chunker {
     this.avg = avg;
     this.max = max;
     int bits = Integer.numberOfTrailingZeros(avg);
-    this.maskSmall = topBits(bits + 2);
-    this.maskLarge = topBits(bits - 2);
+    this.maskSmall = topBits(bits + 1);
+    this.maskLarge = topBits(bits - 1);
     var mac = Crypto.newMac(new SecretKeySpec(seed, "HmacSHA256"));
     for (int i = 0; i < 256; i++) {
       mac.update((byte) i);

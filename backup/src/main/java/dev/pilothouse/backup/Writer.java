@@ -117,9 +117,15 @@ public final class Writer implements AutoCloseable {
     }
   }
 
+  /** Stops the uploads (after a failure: an upload under way removes its temporary file). */
   @Override
   public void close() {
     uploader.shutdownNow();
+    try {
+      uploader.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private final class Packer {
