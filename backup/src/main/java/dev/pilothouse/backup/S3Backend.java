@@ -47,6 +47,11 @@ public final class S3Backend implements Backend {
             .httpClientBuilder(UrlConnectionHttpClient.builder())
             .region(Region.of(region == null || region.isBlank() ? "us-east-1" : region))
             .forcePathStyle(pathStyle)
+            // S3-compatible servers do not all know the SDK's newer default checksums
+            .requestChecksumCalculation(
+                software.amazon.awssdk.core.checksums.RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(
+                software.amazon.awssdk.core.checksums.ResponseChecksumValidation.WHEN_REQUIRED)
             .credentialsProvider(
                 StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
     if (endpoint != null && !endpoint.isBlank()) {
@@ -142,6 +147,9 @@ public final class S3Backend implements Backend {
               .contents()) {
         String k = o.key();
         String name = k.substring(k.lastIndexOf('/') + 1);
+        if (name.isEmpty()) {
+          continue; // a folder marker, as some servers list them
+        }
         if (kind == Kind.CONFIG && k.substring(p.length()).contains("/")) {
           continue;
         }
