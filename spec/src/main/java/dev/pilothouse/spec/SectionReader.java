@@ -26,7 +26,8 @@ abstract class SectionReader {
           "analysisTemplates",
           "experiments",
           "alerting",
-          "oncall");
+          "oncall",
+          "repositories");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =
@@ -107,7 +108,9 @@ abstract class SectionReader {
           "metrics",
           "slos",
           "autoscale",
-          "remediation");
+          "remediation",
+          "backup",
+          "recovery");
   static final List<String> STRATEGY =
       List.of(
           "type",

@@ -205,8 +205,25 @@ public final class SpecParser extends SectionReader {
             f.object("oncall", OnCallReader.ONCALL)
                 .map(of -> new OnCallReader(this).oncall(of, smtp))
                 .orElse(dev.pilothouse.core.incident.OnCall.none()));
+    BackupReader backups = new BackupReader(this);
+    Map<String, dev.pilothouse.core.spec.BackupSpec.Repository> repositories =
+        backups.repositories(f);
+    List<dev.pilothouse.core.spec.BackupSpec.Plan> plans = new ArrayList<>();
+    for (ServiceSpec s : out) {
+      backups
+          .plan(s.name(), s.workdir(), serviceFields.get(s.name()), repositories)
+          .ifPresent(plans::add);
+    }
     return problems.isEmpty()
-        ? new Spec(proxy, out, notifications, metrics, flags, experiments, alerting)
+        ? new Spec(
+            proxy,
+            out,
+            notifications,
+            metrics,
+            flags,
+            experiments,
+            alerting,
+            new dev.pilothouse.core.spec.BackupSpec(repositories, plans))
         : null;
   }
 

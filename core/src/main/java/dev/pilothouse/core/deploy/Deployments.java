@@ -258,7 +258,8 @@ public final class Deployments {
         spec.metrics(),
         spec.flags(),
         spec.experiments(),
-        spec.alerting());
+        spec.alerting(),
+        spec.backup());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

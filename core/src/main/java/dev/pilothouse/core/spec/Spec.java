@@ -16,6 +16,7 @@ import java.util.Optional;
  *     changes)
  * @param experiments A/B tests of routed services
  * @param alerting rule files and the rule groups read from them
+ * @param backup repositories and each service's backups
  */
 public record Spec(
     ProxySpec proxy,
@@ -24,7 +25,20 @@ public record Spec(
     MetricsSpec metrics,
     List<dev.pilothouse.core.flags.Flag> flags,
     List<ExperimentSpec> experiments,
-    AlertingSpec alerting) {
+    AlertingSpec alerting,
+    BackupSpec backup) {
+  /** A spec without backups. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting) {
+    this(proxy, services, notifications, metrics, flags, experiments, alerting, BackupSpec.none());
+  }
+
   /** A spec without alerting rules. */
   public Spec(
       ProxySpec proxy,
@@ -78,6 +92,7 @@ public record Spec(
     flags = flags == null ? List.of() : List.copyOf(flags); // revisions stored before flags
     experiments = experiments == null ? List.of() : List.copyOf(experiments);
     alerting = alerting == null ? AlertingSpec.none() : alerting; // revisions stored before it
+    backup = backup == null ? BackupSpec.none() : backup; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -112,7 +127,8 @@ public record Spec(
         metrics,
         flags,
         experiments,
-        alerting);
+        alerting,
+        backup);
   }
 
   /** The experiment with this name, if declared. */
@@ -129,7 +145,8 @@ public record Spec(
         metrics,
         flags,
         experiments.stream().filter(e -> !e.name().equals(name)).toList(),
-        alerting);
+        alerting,
+        backup);
   }
 
   /**
@@ -159,6 +176,13 @@ public record Spec(
       }
     }
     return new Spec(
-        proxy, all, notifications, metrics.withEndpoints(endpoints), flags, experiments, alerting);
+        proxy,
+        all,
+        notifications,
+        metrics.withEndpoints(endpoints),
+        flags,
+        experiments,
+        alerting,
+        backup);
   }
 }

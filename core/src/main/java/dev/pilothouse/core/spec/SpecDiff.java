@@ -42,6 +42,8 @@ public final class SpecDiff {
           }
         });
     rules(before.alerting(), after.alerting(), out);
+    compare("repositories", before.backup().repositories(), after.backup().repositories(), out);
+    compare("backup", before.backup().plans(), after.backup().plans(), out);
     for (ServiceSpec old : before.services()) {
       if (after.service(old.name()).isEmpty()) {
         out.add("- services." + old.name());
