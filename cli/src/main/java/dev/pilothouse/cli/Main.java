@@ -38,6 +38,8 @@ import picocli.CommandLine.Command;
       IncidentCommands.ListIncidents.class,
       IncidentCommands.One.class,
       IncidentCommands.OnCallNow.class,
+      BackupCommands.Group.class,
+      BackupCommands.Restore.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

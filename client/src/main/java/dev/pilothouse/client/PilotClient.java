@@ -451,6 +451,107 @@ public final class PilotClient {
     }
   }
 
+  /**
+   * Backs up a service now: each progress line goes to progress; returns the snapshot.
+   *
+   * @throws ApiException when the backup fails (its message says why)
+   */
+  public com.fasterxml.jackson.databind.JsonNode backup(
+      String service, Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
+    return streamed("/api/v1/backups/" + enc(service), "{}", progress);
+  }
+
+  /** Restores a snapshot of a service (into target, or its own paths when target is null). */
+  public com.fasterxml.jackson.databind.JsonNode restore(
+      String service,
+      String snapshot,
+      String target,
+      Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
+    java.util.Map<String, String> body = new java.util.LinkedHashMap<>();
+    body.put("snapshot", snapshot);
+    if (target != null) {
+      body.put("target", target);
+    }
+    try {
+      return streamed(
+          "/api/v1/services/" + enc(service) + "/restore", JSON.writeValueAsString(body), progress);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** The snapshots of one service (or all, with null): {"snapshots": [...]}. */
+  public com.fasterxml.jackson.databind.JsonNode backups(String service) {
+    return get(
+        "/api/v1/backups" + (service == null ? "" : "?service=" + enc(service)),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Verifies repositories (one, or all with null), reading share (0..1) of their data. */
+  public com.fasterxml.jackson.databind.JsonNode verifyBackups(String repository, double share) {
+    return post(
+        "/api/v1/backups/verify?readData="
+            + share
+            + (repository == null ? "" : "&repository=" + enc(repository)),
+        null,
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Applies retention and prunes (one service's repository, or all with null). */
+  public com.fasterxml.jackson.databind.JsonNode pruneBackups(String service, boolean dryRun) {
+    return post(
+        "/api/v1/backups/prune?dryRun="
+            + dryRun
+            + (service == null ? "" : "&service=" + enc(service)),
+        null,
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** POSTs body and reads NDJSON: progress lines, then a result or an error line. */
+  private com.fasterxml.jackson.databind.JsonNode streamed(
+      String path, String body, Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
+    HttpRequest req =
+        request(path)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    try {
+      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      if (r.statusCode() != 200) {
+        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      }
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.isBlank()) {
+            continue;
+          }
+          com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(line);
+          if (n.has("progress")) {
+            progress.accept(n.get("progress"));
+          } else if (n.has("result")) {
+            return n.get("result");
+          } else if (n.has("error")) {
+            throw new ApiException(
+                500, new Wire.Error(n.path("error").asText(), n.path("hint").asText(), List.of()));
+          }
+        }
+      }
+      throw new ApiException(
+          0,
+          new Wire.Error(
+              "the daemon closed the connection before the result",
+              "see 'pilothouse events'; the operation may still be running",
+              List.of()));
+    } catch (IOException e) {
+      throw unreachable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
+    }
+  }
+
   /** GET of a path; the body as text. For endpoints without a wire record. */
   public String getText(String path) {
     return send(request(path).GET().build());

@@ -35,6 +35,13 @@ final class Customers {
 
   Customers(Map<String, String> env) throws SQLException {
     Path db = Path.of(env.get("DEMO_DB"));
+    if (db.getParent() != null) {
+      try {
+        Files.createDirectories(db.getParent());
+      } catch (java.io.IOException e) {
+        throw new SQLException("cannot create " + db.getParent() + ": " + e.getMessage(), e);
+      }
+    }
     this.url = "jdbc:sqlite:" + db;
     this.schema = Integer.parseInt(env.getOrDefault("DEMO_SCHEMA", "1"));
     this.flagsUrl = env.getOrDefault("DEMO_FLAGS_URL", "");

@@ -35,6 +35,7 @@ class ModuleEdgesTest {
           "anomaly",
           "incident",
           "scaling",
+          "backup",
           "client",
           "spec",
           "server",
@@ -57,6 +58,7 @@ class ModuleEdgesTest {
           Map.entry("anomaly", List.of("core")),
           Map.entry("incident", List.of("core")),
           Map.entry("scaling", List.of("core")),
+          Map.entry("backup", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -77,6 +79,7 @@ class ModuleEdgesTest {
                   "anomaly",
                   "incident",
                   "scaling",
+                  "backup",
                   "tsdb")));
 
   @Test

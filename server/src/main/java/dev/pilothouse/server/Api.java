@@ -60,7 +60,8 @@ final class Api {
       dev.pilothouse.incident.Incidents incidents,
       dev.pilothouse.core.incident.IncidentRepository incidentRepository,
       dev.pilothouse.scaling.Autoscaler autoscaler,
-      dev.pilothouse.scaling.Advisor advisor) {}
+      dev.pilothouse.scaling.Advisor advisor,
+      dev.pilothouse.backup.BackupService backups) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -115,6 +116,12 @@ final class Api {
               config.routes.get("/api/v1/services/{name}/autoscale", this::autoscale);
               config.routes.get("/api/v1/services/{name}/advice", this::advice);
               config.routes.get("/api/v1/dora", this::dora);
+              BackupApi backup = new BackupApi(d.backups());
+              config.routes.get("/api/v1/backups", backup::list);
+              config.routes.post("/api/v1/backups/verify", backup::verify);
+              config.routes.post("/api/v1/backups/prune", backup::prune);
+              config.routes.post("/api/v1/backups/{service}", backup::run);
+              config.routes.post("/api/v1/services/{name}/restore", backup::restore);
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
               config.routes.get("/api/v1/events/verify", this::verifyEvents);
@@ -180,6 +187,15 @@ final class Api {
               config.routes.post(
                   "/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
               config.routes.exception(ApiError.class, Api::refuse);
+              config.routes.exception(
+                  dev.pilothouse.backup.BackupException.class,
+                  (e, ctx) ->
+                      refuse(
+                          new ApiError(
+                              e.getMessage().contains("declares no backup") ? 404 : 409,
+                              e.getMessage(),
+                              "see docs/backup.md"),
+                          ctx));
               config.routes.exception(
                   DeployException.class, (e, ctx) -> refuse(ApiError.of(e), ctx));
               config.routes.exception(

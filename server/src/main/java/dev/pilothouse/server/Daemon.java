@@ -89,6 +89,8 @@ public final class Daemon {
   private ScheduledExecutorService anomalyLoop;
   private ScheduledExecutorService scaleLoop;
   private dev.pilothouse.scaling.Autoscaler autoscaler;
+  private dev.pilothouse.backup.BackupService backups;
+  private ScheduledExecutorService backupLoop;
   private ScheduledExecutorService healLoop;
   private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
@@ -346,6 +348,15 @@ public final class Daemon {
                 new ServerRemedies(controller, deployments),
                 store,
                 clock));
+    // Backups run on their own threads; they meet the instances through suspend and resume.
+    backups =
+        new dev.pilothouse.backup.BackupService(
+            deployments::current,
+            new BackupServices(controller, deployments),
+            store,
+            clock.withZone(java.time.ZoneOffset.UTC),
+            java.nio.file.Files.createDirectories(dir.resolve("tmp")),
+            System.getenv());
     Api a =
         new Api(
             new Api.Deps(
@@ -374,7 +385,8 @@ public final class Daemon {
                 store,
                 autoscaler,
                 new dev.pilothouse.scaling.Advisor(
-                    new ScalingSignals(traffic, new TsdbRuleStore(telemetry)))));
+                    new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
+                backups));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -428,6 +440,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("remediation").daemon().unstarted(r));
     healLoop.scheduleWithFixedDelay(this::tickRemediation, 1, 1, TimeUnit.SECONDS);
+    // Scheduled backups and recovery point objectives, checked every five seconds.
+    backupLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("backups").daemon().unstarted(r));
+    backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);
     writeInfo(
@@ -591,7 +608,7 @@ public final class Daemon {
   private void stopLoop() {
     for (ScheduledExecutorService e :
         new ScheduledExecutorService[] {
-          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop, healLoop
+          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop, healLoop, backupLoop
         }) {
       if (e != null) {
         e.shutdownNow();
@@ -677,6 +694,9 @@ public final class Daemon {
     }
     if (notifications != null) {
       notifications.close();
+    }
+    if (backups != null) {
+      backups.close();
     }
     if (checks != null) {
       checks.close();

@@ -273,6 +273,32 @@ public final class InstanceController {
     return i;
   }
 
+  /**
+   * Stops every instance of a service and runs none until {@link #resume}: a restore of its data
+   * needs it stopped. {@link #running(String)} tells when the last instance has exited.
+   */
+  public synchronized void suspend(String service, String reason) {
+    ServiceState st = requireService(service);
+    st.suspended = true;
+    st.suspendedFor = reason;
+    emit("ServiceSuspended", service, "", "suspended: " + reason, Map.of());
+  }
+
+  /** Runs the service's instances again after {@link #suspend}. */
+  public synchronized void resume(String service) {
+    ServiceState st = requireService(service);
+    if (st.suspended) {
+      st.suspended = false;
+      st.slots.values().forEach(Slot::reset);
+      emit("ServiceResumed", service, "", "resumed after: " + st.suspendedFor, Map.of());
+    }
+  }
+
+  /** How many instance processes of the service are alive (starting, serving or stopping). */
+  public synchronized int running(String service) {
+    return (int) instances.values().stream().filter(i -> i.service.equals(service)).count();
+  }
+
   /** Replaces every instance of a service, one at a time, and clears a crash loop. */
   public synchronized void restart(String service) {
     ServiceState st = requireService(service);
@@ -481,6 +507,14 @@ public final class InstanceController {
       }
       if (mine.isEmpty()) {
         services.remove(name);
+      }
+      return;
+    }
+    if (st.suspended) {
+      for (Instance i : mine) {
+        if (i.state != InstanceState.STOPPING) {
+          stop(i, now, "suspended: " + st.suspendedFor, false);
+        }
       }
       return;
     }
@@ -869,5 +903,7 @@ public final class InstanceController {
     final Map<Integer, Slot> slots = new HashMap<>();
     ServiceSpec canary;
     int canaryCount;
+    boolean suspended;
+    String suspendedFor = "";
   }
 }

@@ -1,0 +1,677 @@
+package dev.pilothouse.backup;
+
+import com.cronutils.model.CronType;
+import com.cronutils.model.definition.CronDefinitionBuilder;
+import com.cronutils.model.time.ExecutionTime;
+import com.cronutils.parser.CronParser;
+import dev.pilothouse.core.event.EventSink;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.spec.BackupSpec;
+import dev.pilothouse.core.spec.Spec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's backups: runs each service's plan on demand and on its schedule (a run missed while
+ * the daemon was down happens once at start), with its hooks around it; copies every snapshot to
+ * the repository's replicas; applies retention and prunes; restores a snapshot into the service's
+ * paths (the service stopped and started around it, after a safety snapshot) or into a directory;
+ * watches the recovery point objective. Repositories stay open between runs (their keys and index
+ * in memory); one operation at a time per repository in this daemon, leases across processes.
+ */
+public final class BackupService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BackupService.class);
+  private static final CronParser CRON =
+      new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
+  private static final Duration HOOK_TIMEOUT = Duration.ofMinutes(10);
+
+  /** What the backup service needs of the services it backs up (the host implements it). */
+  public interface Services {
+    /** Stops every instance of the service and waits until they are gone. */
+    void stop(String service) throws Exception;
+
+    /** Starts the service's instances again and waits until they are ready. */
+    void start(String service) throws Exception;
+
+    /** The service's working directory, where its hooks run. */
+    Path workdir(String service);
+  }
+
+  /** A snapshot as listed: where its copies are. */
+  public record Listed(Snapshot snapshot, String repository, List<String> copies) {}
+
+  /** What a restore did. */
+  public record Restored(
+      Snapshot snapshot,
+      List<Path> paths,
+      String safetySnapshot,
+      long files,
+      long bytes,
+      long ms) {}
+
+  private final Supplier<Spec> spec;
+  private final Services services;
+  private final EventSink events;
+  private final Clock clock;
+  private final Path tmp;
+  private final Map<String, String> env;
+  private final Map<String, Repository> open = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> rpoMissed = new ConcurrentHashMap<>();
+  private final ExecutorService scheduled =
+      Executors.newSingleThreadExecutor(
+          r -> Thread.ofPlatform().daemon().name("backup-scheduled").unstarted(r));
+  private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
+
+  /**
+   * @param tmp where prune keeps its on-disk id sets
+   * @param env the daemon's environment (passwords and S3 keys named by the spec)
+   */
+  public BackupService(
+      Supplier<Spec> spec,
+      Services services,
+      EventSink events,
+      Clock clock,
+      Path tmp,
+      Map<String, String> env) {
+    this.spec = spec;
+    this.services = services;
+    this.events = events;
+    this.clock = clock;
+    this.tmp = tmp;
+    this.env = Map.copyOf(env);
+  }
+
+  public BackupSpec backups() {
+    return spec.get().backup();
+  }
+
+  /**
+   * The plan of a service.
+   *
+   * @throws BackupException naming the services that have one, when this one has none
+   */
+  public BackupSpec.Plan plan(String service) {
+    BackupSpec b = backups();
+    return b.plan(service)
+        .orElseThrow(
+            () ->
+                new BackupException(
+                    "services."
+                        + service
+                        + " declares no backup"
+                        + (b.plans().isEmpty()
+                            ? "; add 'backup: {paths: [...]}' to it in the spec"
+                            : " (these do: "
+                                + String.join(
+                                    ", ", b.plans().stream().map(BackupSpec.Plan::service).toList())
+                                + ")")));
+  }
+
+  // ---- repositories
+
+  /** The repository of this name, opened (and created, the first time) with its secret. */
+  Repository repository(String name) throws IOException {
+    BackupSpec.Repository r = backups().repositories().get(name);
+    if (r == null) {
+      throw new BackupException("no repository named '" + name + "' in the spec");
+    }
+    Repository cached = open.get(name);
+    if (cached != null && cached.backend().location().equals(r.location())) {
+      return cached;
+    }
+    Backend b = backend(r);
+    Keys.Secret secret = secret(r);
+    Repository repo =
+        b.exists(Backend.Kind.CONFIG, "config")
+            ? Repository.open(b, secret, clock)
+            : Repository.init(b, secret, Keys.Kdf.DEFAULT, clock);
+    open.put(name, repo);
+    return repo;
+  }
+
+  Backend backend(BackupSpec.Repository r) {
+    if (r.path() != null) {
+      return new LocalBackend(Path.of(r.path()));
+    }
+    BackupSpec.S3 s3 = r.s3();
+    return new S3Backend(
+        s3.endpoint(),
+        s3.region(),
+        s3.bucket(),
+        s3.prefix(),
+        required(s3.accessKeyEnv(), "repositories." + r.name() + ".s3.accessKeyEnv"),
+        required(s3.secretKeyEnv(), "repositories." + r.name() + ".s3.secretKeyEnv"),
+        s3.pathStyle());
+  }
+
+  private String required(String var, String field) {
+    String v = env.get(var);
+    if (v == null || v.isEmpty()) {
+      throw new BackupException(
+          field
+              + " names $"
+              + var
+              + ", which the daemon's environment does not set;"
+              + " set it where the daemon starts, then restart it");
+    }
+    return v;
+  }
+
+  Keys.Secret secret(BackupSpec.Repository r) throws IOException {
+    String field = "repositories." + r.name();
+    if (r.passwordEnv() != null) {
+      return Keys.Secret.password(required(r.passwordEnv(), field + ".passwordEnv"));
+    }
+    String file = r.passwordFile() != null ? r.passwordFile() : r.keyFile();
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(Path.of(file));
+    } catch (NoSuchFileException e) {
+      throw new BackupException(
+          field
+              + (r.passwordFile() != null ? ".passwordFile " : ".keyFile ")
+              + file
+              + " does not exist; create it (mode 0600), e.g. 'head -c 32 /dev/urandom | base64 > "
+              + file
+              + "'");
+    }
+    if (r.keyFile() != null) {
+      return Keys.Secret.key(bytes);
+    }
+    String pw = new String(bytes, StandardCharsets.UTF_8).strip();
+    if (pw.isEmpty()) {
+      throw new BackupException(field + ".passwordFile " + file + " is empty");
+    }
+    return Keys.Secret.password(pw);
+  }
+
+  private ReentrantLock lock(String repository) {
+    return locks.computeIfAbsent(repository, k -> new ReentrantLock());
+  }
+
+  // ---- backup
+
+  /**
+   * Backs up a service now: its before hook, the snapshot, its after hook, the copies to the
+   * repository's replicas.
+   */
+  public Snapshot run(String service, List<String> tags, Archiver.Counters counters)
+      throws IOException {
+    BackupSpec.Plan plan = plan(service);
+    Instant started = clock.instant();
+    ReentrantLock l = lock(plan.repository());
+    l.lock();
+    try {
+      if (plan.before() != null) {
+        hook(service, "before", plan.before(), plan);
+      }
+      Snapshot s;
+      try {
+        Repository repo = repository(plan.repository());
+        Snapshot parent = latest(repo, service, plan.paths());
+        List<Path> paths = plan.paths().stream().map(Path::of).toList();
+        if (paths.stream().noneMatch(Files::exists)) {
+          throw new BackupException(
+              "none of the paths of "
+                  + service
+                  + " exists ("
+                  + String.join(", ", plan.paths())
+                  + "); nothing was backed up — check services."
+                  + service
+                  + ".backup.paths");
+        }
+        Archiver.Result r = Archiver.backup(repo, service, paths, tags, parent, counters);
+        s = r.snapshot();
+        for (String w : r.warnings()) {
+          log.warn("backup of {}: {}", service, w);
+        }
+      } finally {
+        if (plan.after() != null) {
+          hook(service, "after", plan.after(), plan);
+        }
+      }
+      lastRun.put(service, started);
+      rpoMissed.remove(service);
+      Snapshot.Summary sum = s.summary();
+      Map<String, String> f = new LinkedHashMap<>();
+      f.put("snapshot", s.shortId());
+      f.put("repository", plan.repository());
+      f.put("files", Long.toString(sum.files()));
+      f.put("bytes", Long.toString(sum.bytes()));
+      f.put("bytesAdded", Long.toString(sum.bytesAdded()));
+      f.put("durationMs", Long.toString(sum.durationMs()));
+      emit(
+          "BackupCompleted",
+          service,
+          "backed up " + service + " as snapshot " + s.shortId() + " in " + plan.repository(),
+          f);
+      replicate(plan.repository());
+      return s;
+    } catch (IOException | RuntimeException e) {
+      emit(
+          "BackupFailed",
+          service,
+          "backup of " + service + " failed: " + e.getMessage(),
+          Map.of("repository", plan.repository()));
+      throw e;
+    } finally {
+      l.unlock();
+    }
+  }
+
+  private static Snapshot latest(Repository repo, String service, List<String> paths)
+      throws IOException {
+    Snapshot best = null;
+    for (Snapshot s : repo.snapshots()) {
+      if (service.equals(s.service()) && paths.equals(s.paths())) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  private void hook(String service, String which, String command, BackupSpec.Plan plan)
+      throws IOException {
+    Path dir = services.workdir(service);
+    ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true);
+    if (dir != null && Files.isDirectory(dir)) {
+      pb.directory(dir.toFile());
+    }
+    pb.environment().put("PILOTHOUSE_SERVICE", service);
+    pb.environment().put("PILOTHOUSE_BACKUP_PATHS", String.join(":", plan.paths()));
+    Path out = Files.createTempFile(tmp, "hook-", ".log");
+    try {
+      pb.redirectOutput(out.toFile());
+      Process p = pb.start();
+      boolean done;
+      try {
+        done = p.waitFor(HOOK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+        throw new BackupException("interrupted while the " + which + " hook ran");
+      }
+      if (!done) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new BackupException(
+            "the "
+                + which
+                + " hook of "
+                + service
+                + " ran longer than "
+                + HOOK_TIMEOUT.toMinutes()
+                + " minutes and was killed");
+      }
+      if (p.exitValue() != 0) {
+        String tail = tail(Files.readString(out, StandardCharsets.UTF_8));
+        throw new BackupException(
+            "the "
+                + which
+                + " hook of "
+                + service
+                + " ('"
+                + command
+                + "') exited with "
+                + p.exitValue()
+                + (tail.isEmpty() ? "" : ": " + tail)
+                + (which.equals("before") ? "; nothing was backed up" : ""));
+      }
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static String tail(String s) {
+    String t = s.strip();
+    return t.length() > 400 ? "…" + t.substring(t.length() - 400) : t;
+  }
+
+  /** Copies a repository to its replicas; a replica that fails is reported, the others go on. */
+  public List<String> replicate(String repository) {
+    BackupSpec.Repository r = backups().repositories().get(repository);
+    List<String> failed = new ArrayList<>();
+    if (r == null) {
+      return failed;
+    }
+    for (String target : r.replicas()) {
+      BackupSpec.Repository t = backups().repositories().get(target);
+      try (Backend to = backend(t)) {
+        Copier.Report rep = Copier.copy(repository(repository).backend(), to);
+        open.remove(target); // its index changed
+        emit(
+            "BackupReplicated",
+            "",
+            "copied " + rep.files() + " file(s) of " + repository + " to " + target,
+            Map.of(
+                "repository", repository, "replica", target, "bytes", Long.toString(rep.bytes())));
+      } catch (IOException | RuntimeException e) {
+        failed.add(target);
+        emit(
+            "BackupReplicationFailed",
+            "",
+            "copying " + repository + " to " + target + " failed: " + e.getMessage(),
+            Map.of("repository", repository, "replica", target));
+      }
+    }
+    return failed;
+  }
+
+  // ---- reading
+
+  /** Snapshots of a service (or of every service with a plan), with where their copies are. */
+  public List<Listed> list(String service) throws IOException {
+    List<Listed> out = new ArrayList<>();
+    List<String> repos = new ArrayList<>();
+    for (BackupSpec.Plan p : backups().plans()) {
+      if ((service == null || p.service().equals(service)) && !repos.contains(p.repository())) {
+        repos.add(p.repository());
+      }
+    }
+    if (service != null) {
+      plan(service);
+    }
+    for (String name : repos) {
+      Repository repo = repository(name);
+      Map<String, List<String>> copies = new LinkedHashMap<>();
+      for (String replica : backups().repositories().get(name).replicas()) {
+        try (Backend b = backend(backups().repositories().get(replica))) {
+          for (Backend.Entry e : b.list(Backend.Kind.SNAPSHOT)) {
+            copies.computeIfAbsent(e.name(), k -> new ArrayList<>()).add(replica);
+          }
+        } catch (IOException | RuntimeException e) {
+          log.warn("cannot list replica {}: {}", replica, e.getMessage());
+        }
+      }
+      for (Snapshot s : repo.snapshots()) {
+        if (service == null || service.equals(s.service())) {
+          out.add(new Listed(s, name, copies.getOrDefault(s.id(), List.of())));
+        }
+      }
+    }
+    out.sort(java.util.Comparator.comparing((Listed x) -> x.snapshot().time()));
+    return out;
+  }
+
+  /** Checks the repositories of the plans (or one repository), reading share of the data. */
+  public Map<String, Checker.Report> verify(String repository, double share) throws IOException {
+    Map<String, Checker.Report> out = new LinkedHashMap<>();
+    List<String> names =
+        repository != null
+            ? List.of(repository)
+            : new ArrayList<>(backups().repositories().keySet());
+    for (String name : names) {
+      ReentrantLock l = lock(name);
+      l.lock();
+      try {
+        Repository r = repository(name);
+        Repository fresh =
+            Repository.open(r.backend(), secret(backups().repositories().get(name)), clock);
+        Checker.Report rep = Checker.check(fresh, share, new java.util.Random());
+        out.put(name, rep);
+        if (!rep.ok()) {
+          emit(
+              "BackupVerifyFailed",
+              "",
+              "repository "
+                  + name
+                  + " has "
+                  + rep.errors().size()
+                  + " problem(s): "
+                  + rep.errors().getFirst(),
+              Map.of("repository", name));
+        }
+      } finally {
+        l.unlock();
+      }
+    }
+    return out;
+  }
+
+  /** What prune did per repository, and which snapshots retention forgot. */
+  public record Pruned(Map<String, Pruner.Report> repositories, List<Snapshot> forgotten) {}
+
+  /** Applies each plan's retention (of the service, or all), then prunes their repositories. */
+  public Pruned prune(String service, boolean dryRun) throws IOException {
+    List<Snapshot> forgotten = new ArrayList<>();
+    Map<String, List<BackupSpec.Plan>> byRepo = new LinkedHashMap<>();
+    for (BackupSpec.Plan p : backups().plans()) {
+      if (service == null || p.service().equals(service)) {
+        byRepo.computeIfAbsent(p.repository(), k -> new ArrayList<>()).add(p);
+      }
+    }
+    if (service != null) {
+      plan(service);
+    }
+    Map<String, Pruner.Report> reports = new LinkedHashMap<>();
+    for (var e : byRepo.entrySet()) {
+      ReentrantLock l = lock(e.getKey());
+      l.lock();
+      try {
+        Repository repo = repository(e.getKey());
+        List<Snapshot> all = repo.snapshots();
+        for (BackupSpec.Plan p : e.getValue()) {
+          BackupSpec.Keep k = p.keep();
+          List<Snapshot> mine = all.stream().filter(s -> p.service().equals(s.service())).toList();
+          Retention.Decision d =
+              Retention.apply(
+                  mine,
+                  new Retention.Keep(k.last(), k.daily(), k.weekly(), k.monthly()),
+                  ZoneId.systemDefault());
+          for (Snapshot s : d.forget()) {
+            if (!dryRun) {
+              repo.forget(s);
+            }
+            forgotten.add(s);
+          }
+        }
+        Repository trees =
+            Repository.openTreesOnly(
+                repo.backend(), secret(backups().repositories().get(e.getKey())), clock);
+        reports.put(e.getKey(), Pruner.prune(trees, 0.05, dryRun, tmp));
+        if (!dryRun) {
+          open.remove(e.getKey()); // its index changed under it
+          Pruner.Report r = reports.get(e.getKey());
+          emit(
+              "BackupPruned",
+              service == null ? "" : service,
+              "pruned "
+                  + e.getKey()
+                  + ": "
+                  + forgotten.size()
+                  + " snapshot(s) forgotten, "
+                  + r.bytesFreed()
+                  + " bytes freed",
+              Map.of("repository", e.getKey(), "bytesFreed", Long.toString(r.bytesFreed())));
+        }
+      } finally {
+        l.unlock();
+      }
+    }
+    return new Pruned(reports, forgotten);
+  }
+
+  // ---- restore
+
+  /**
+   * Restores a snapshot of a service. Into target when given; otherwise into the service's own
+   * paths, after a safety snapshot of what is there, with the service stopped during the restore
+   * and started after it (also when the restore fails).
+   */
+  public Restored restore(
+      String service, String snapshotId, Path target, Restorer.Counters counters) throws Exception {
+    BackupSpec.Plan plan = plan(service);
+    Repository repo = repository(plan.repository());
+    Snapshot s = repo.snapshot(snapshotId, service);
+    if (!service.equals(s.service())) {
+      throw new BackupException(
+          "snapshot " + s.shortId() + " is of " + s.service() + ", not of " + service);
+    }
+    long t0 = System.nanoTime();
+    if (target != null) {
+      List<Path> paths = Restorer.restore(repo, s, target, false, counters);
+      emit(
+          "Restored",
+          service,
+          "restored snapshot " + s.shortId() + " of " + service + " into " + target,
+          Map.of("snapshot", s.shortId()));
+      return new Restored(
+          s,
+          paths,
+          null,
+          counters.files.get(),
+          counters.bytes.get(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+    Snapshot safety = run(service, List.of("pre-restore"), new Archiver.Counters());
+    ReentrantLock l = lock(plan.repository());
+    l.lock();
+    try {
+      services.stop(service);
+      try {
+        List<Path> paths = Restorer.restore(repo, s, null, true, counters);
+        emit(
+            "Restored",
+            service,
+            "restored snapshot "
+                + s.shortId()
+                + " of "
+                + service
+                + " into its paths (safety snapshot "
+                + safety.shortId()
+                + ")",
+            Map.of("snapshot", s.shortId(), "safety", safety.shortId()));
+        return new Restored(
+            s,
+            paths,
+            safety.shortId(),
+            counters.files.get(),
+            counters.bytes.get(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      } catch (IOException | RuntimeException e) {
+        emit(
+            "RestoreFailed",
+            service,
+            "restoring "
+                + s.shortId()
+                + " of "
+                + service
+                + " failed: "
+                + e.getMessage()
+                + "; what was there is in safety snapshot "
+                + safety.shortId(),
+            Map.of("snapshot", s.shortId(), "safety", safety.shortId()));
+        throw new BackupException(
+            e.getMessage()
+                + "; what was there before is in safety snapshot "
+                + safety.shortId()
+                + " ('pilothouse restore "
+                + service
+                + " --snapshot "
+                + safety.shortId()
+                + "')",
+            e);
+      } finally {
+        services.start(service);
+      }
+    } finally {
+      l.unlock();
+    }
+  }
+
+  // ---- schedule
+
+  /** Starts due scheduled backups and checks recovery point objectives; call every few seconds. */
+  public void tick() {
+    Instant now = clock.instant();
+    for (BackupSpec.Plan p : backups().plans()) {
+      try {
+        // A plan without snapshots counts from when this daemon first saw it: its first scheduled
+        // backup is the next fire time, and its RPO runs from now.
+        Instant last = lastRun.computeIfAbsent(p.service(), k -> newest(p).orElse(now));
+        if (p.schedule() != null) {
+          Optional<ZonedDateTime> fire =
+              ExecutionTime.forCron(CRON.parse(p.schedule()))
+                  .lastExecution(now.atZone(ZoneId.systemDefault()));
+          if (fire.isPresent()
+              && fire.get().toInstant().isAfter(last)
+              && queued.putIfAbsent(p.service(), true) == null) {
+            scheduled.submit(
+                () -> {
+                  try {
+                    run(p.service(), List.of("scheduled"), new Archiver.Counters());
+                  } catch (IOException | RuntimeException e) {
+                    lastRun.put(p.service(), clock.instant()); // once per fire time, not in a loop
+                    log.warn("scheduled backup of {} failed: {}", p.service(), e.getMessage());
+                  } finally {
+                    queued.remove(p.service());
+                  }
+                });
+          }
+        }
+        if (p.rpo() != null
+            && last.plus(p.rpo()).isBefore(now)
+            && rpoMissed.putIfAbsent(p.service(), true) == null) {
+          emit(
+              "BackupRpoMissed",
+              p.service(),
+              "the newest backup of "
+                  + p.service()
+                  + " is older than its recovery point objective of "
+                  + p.rpo().toMinutes()
+                  + " minutes",
+              Map.of("rpoSeconds", Long.toString(p.rpo().toSeconds())));
+        }
+      } catch (RuntimeException e) {
+        log.warn("backup schedule of {}: {}", p.service(), e.getMessage());
+      }
+    }
+  }
+
+  private Optional<Instant> newest(BackupSpec.Plan p) {
+    try {
+      Repository repo = repository(p.repository());
+      return repo.snapshots().stream()
+          .filter(s -> p.service().equals(s.service()))
+          .map(Snapshot::time)
+          .max(Instant::compareTo);
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot read the snapshots of {}: {}", p.service(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private void emit(String type, String service, String message, Map<String, String> fields) {
+    events.emit(new NewEvent(clock.instant(), type, service, "", message, fields));
+  }
+
+  @Override
+  public void close() {
+    scheduled.shutdownNow();
+    open.values().forEach(Repository::close);
+    open.clear();
+  }
+}

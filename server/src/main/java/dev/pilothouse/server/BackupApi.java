@@ -1,0 +1,244 @@
+package dev.pilothouse.server;
+
+import dev.pilothouse.backup.Archiver;
+import dev.pilothouse.backup.BackupException;
+import dev.pilothouse.backup.BackupService;
+import dev.pilothouse.backup.Checker;
+import dev.pilothouse.backup.Pruner;
+import dev.pilothouse.backup.Restorer;
+import dev.pilothouse.backup.Snapshot;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Maps backups to HTTP. A backup or a restore answers with NDJSON: a progress line every quarter
+ * second, then one line with the result (or the error): a client shows a progress bar without
+ * polling, and a dropped connection does not stop the work.
+ */
+final class BackupApi {
+  private static final long PROGRESS_MS = 250;
+
+  private final BackupService backups;
+  private final ExecutorService work =
+      Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("backup-api").factory());
+
+  BackupApi(BackupService backups) {
+    this.backups = backups;
+  }
+
+  /** {@code POST /api/v1/backups/{service}}. */
+  void run(Context ctx) throws IOException {
+    String service = ctx.pathParam("service");
+    backups.plan(service); // 404 before streaming
+    Archiver.Counters c = new Archiver.Counters();
+    long t0 = System.nanoTime();
+    stream(
+        ctx,
+        () -> snapshot(backups.run(service, List.of("manual"), c), null),
+        () -> {
+          Map<String, Object> p = new LinkedHashMap<>();
+          p.put("files", c.files.get());
+          p.put("bytes", c.bytes.get());
+          p.put("bytesRead", c.bytesRead.get());
+          p.put("bytesStored", c.bytesStored.get());
+          p.put("elapsedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+          return p;
+        });
+  }
+
+  /** {@code POST /api/v1/services/{name}/restore} with {@code {snapshot, target}}. */
+  void restore(Context ctx) throws IOException {
+    String service = ctx.pathParam("name");
+    Map<?, ?> body = ctx.body().isBlank() ? Map.of() : Api.JSON.readValue(ctx.body(), Map.class);
+    String snapshot = body.get("snapshot") instanceof String s && !s.isBlank() ? s : "latest";
+    Path target = body.get("target") instanceof String t && !t.isBlank() ? Path.of(t) : null;
+    if (target != null && !target.isAbsolute()) {
+      throw new ApiError(400, "target must be an absolute path", "give e.g. /tmp/restore");
+    }
+    backups.plan(service);
+    Restorer.Counters c = new Restorer.Counters();
+    long t0 = System.nanoTime();
+    stream(
+        ctx,
+        () -> {
+          BackupService.Restored r = backups.restore(service, snapshot, target, c);
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("snapshot", snapshot(r.snapshot(), null));
+          out.put("paths", r.paths().stream().map(Path::toString).toList());
+          out.put("safetySnapshot", r.safetySnapshot());
+          out.put("files", r.files());
+          out.put("bytes", r.bytes());
+          out.put("durationMs", r.ms());
+          return out;
+        },
+        () ->
+            Map.of(
+                "files", c.files.get(),
+                "bytes", c.bytes.get(),
+                "elapsedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
+  }
+
+  /** {@code GET /api/v1/backups[?service=]}. */
+  void list(Context ctx) throws IOException {
+    String service = blankToNull(ctx.queryParam("service"));
+    List<Object> out = new ArrayList<>();
+    for (BackupService.Listed l : backups.list(service)) {
+      Map<String, Object> m = snapshot(l.snapshot(), l.repository());
+      m.put("copies", l.copies());
+      out.add(m);
+    }
+    Api.send(ctx, 200, Map.of("snapshots", out));
+  }
+
+  /** {@code POST /api/v1/backups/verify?repository=&readData=0..1}. */
+  void verify(Context ctx) throws IOException {
+    double share = 0;
+    String rd = ctx.queryParam("readData");
+    if (rd != null && !rd.isBlank()) {
+      try {
+        share = Double.parseDouble(rd);
+      } catch (NumberFormatException e) {
+        share = -1;
+      }
+      if (!(share >= 0 && share <= 1)) {
+        throw new ApiError(
+            400, "readData must be a share between 0 and 1", "send readData=0.1 for 10%");
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    boolean ok = true;
+    for (Map.Entry<String, Checker.Report> e :
+        backups.verify(blankToNull(ctx.queryParam("repository")), share).entrySet()) {
+      Checker.Report r = e.getValue();
+      ok &= r.ok();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("ok", r.ok());
+      m.put("snapshots", r.snapshots());
+      m.put("packs", r.packs());
+      m.put("packsRead", r.packsRead());
+      m.put("bytesRead", r.bytesRead());
+      m.put("blobs", r.blobs());
+      m.put("errors", r.errors());
+      out.put(e.getKey(), m);
+    }
+    Api.send(ctx, 200, Map.of("ok", ok, "repositories", out));
+  }
+
+  /** {@code POST /api/v1/backups/prune?service=&dryRun=}. */
+  void prune(Context ctx) throws IOException {
+    boolean dry = Boolean.parseBoolean(ctx.queryParam("dryRun"));
+    BackupService.Pruned p = backups.prune(blankToNull(ctx.queryParam("service")), dry);
+    Map<String, Object> repos = new LinkedHashMap<>();
+    for (Map.Entry<String, Pruner.Report> e : p.repositories().entrySet()) {
+      Pruner.Report r = e.getValue();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("blobsUsed", r.blobsUsed());
+      m.put("packsBefore", r.packsBefore());
+      m.put("packsDeleted", r.packsDeleted());
+      m.put("packsRepacked", r.packsRepacked());
+      m.put("orphanPacks", r.orphanPacks());
+      m.put("bytesBefore", r.bytesBefore());
+      m.put("bytesFreed", r.bytesFreed());
+      repos.put(e.getKey(), m);
+    }
+    Api.send(
+        ctx,
+        200,
+        Map.of(
+            "dryRun", dry,
+            "forgotten", p.forgotten().stream().map(s -> snapshot(s, null)).toList(),
+            "repositories", repos));
+  }
+
+  static Map<String, Object> snapshot(Snapshot s, String repository) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", s.id());
+    m.put("shortId", s.shortId());
+    m.put("service", s.service());
+    m.put("time", s.time().toString());
+    m.put("host", s.host());
+    m.put("paths", s.paths());
+    m.put("tags", s.tags() == null ? List.of() : s.tags());
+    if (repository != null) {
+      m.put("repository", repository);
+    }
+    if (s.summary() != null) {
+      m.put("files", s.summary().files());
+      m.put("bytes", s.summary().bytes());
+      m.put("bytesAdded", s.summary().bytesAdded());
+      m.put("durationMs", s.summary().durationMs());
+    }
+    return m;
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  /** Runs job while writing progress lines; the job goes on if the client leaves. */
+  private void stream(Context ctx, Callable<Object> job, Supplier<Map<String, Object>> progress)
+      throws IOException {
+    Future<Object> f = work.submit(job);
+    ctx.status(200).contentType("application/x-ndjson");
+    OutputStream out = ctx.res().getOutputStream();
+    boolean connected = true;
+    while (true) {
+      try {
+        Object result = f.get(PROGRESS_MS, TimeUnit.MILLISECONDS);
+        if (connected) {
+          line(out, Map.of("result", result));
+        }
+        return;
+      } catch (java.util.concurrent.TimeoutException more) {
+        if (connected) {
+          try {
+            line(out, Map.of("progress", progress.get()));
+          } catch (IOException gone) {
+            connected = false;
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        Throwable c = e.getCause();
+        String msg =
+            c instanceof BackupException
+                    || c instanceof IOException
+                    || c instanceof IllegalStateException
+                ? c.getMessage()
+                : "internal error: " + c;
+        if (connected) {
+          Map<String, Object> err = new LinkedHashMap<>();
+          err.put("error", msg);
+          err.put("hint", "see 'pilothouse events' and daemon.log");
+          line(out, err);
+        }
+        return;
+      }
+    }
+  }
+
+  private static void line(OutputStream out, Object o) throws IOException {
+    out.write(Api.JSON.writeValueAsString(o).getBytes(StandardCharsets.UTF_8));
+    out.write('\n');
+    out.flush();
+  }
+
+  void close() {
+    work.shutdownNow();
+  }
+}
