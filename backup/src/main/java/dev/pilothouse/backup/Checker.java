@@ -107,7 +107,7 @@ public final class Checker {
     Tree t;
     try {
       t = repo.readTree(tree);
-    } catch (BackupException e) {
+    } catch (BackupException | IOException e) {
       errors.add(where + ": tree " + tree.shortHex() + ": " + e.getMessage());
       return;
     }

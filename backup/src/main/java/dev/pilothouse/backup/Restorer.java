@@ -1,7 +1,6 @@
 package dev.pilothouse.backup;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -138,45 +137,57 @@ public final class Restorer {
   }
 
   private void file(Node n, Path dest) throws IOException {
-    if (Files.isSymbolicLink(dest) || Files.isDirectory(dest)) {
-      deleteTree(dest);
+    FileChannel ch;
+    boolean fresh = true;
+    try {
+      ch = FileChannel.open(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (java.nio.file.FileAlreadyExistsException there) {
+      fresh = false;
+      if (Files.isSymbolicLink(dest) || Files.isDirectory(dest)) {
+        deleteTree(dest);
+      }
+      ch =
+          FileChannel.open(
+              dest,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING);
     }
     long pos = 0;
-    try (FileChannel ch =
-        FileChannel.open(
-            dest,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
+    boolean hole = false;
+    try (FileChannel out = ch) {
       if (n.content() != null) {
         for (String c : n.content()) {
           byte[] b = repo.readBlob(Id.parse(c));
-          if (!zeros(b)) {
+          hole = zeros(b);
+          if (!hole) {
             ByteBuffer buf = ByteBuffer.wrap(b);
             long at = pos;
             while (buf.hasRemaining()) {
-              at += ch.write(buf, at);
+              at += out.write(buf, at);
             }
           }
           pos += b.length;
           counters.bytes.addAndGet(b.length);
         }
       }
-    }
-    if (pos > 0) {
-      try (RandomAccessFile f = new RandomAccessFile(dest.toFile(), "rw")) {
-        if (f.length() < pos) {
-          f.setLength(pos);
-        }
+      if (hole) {
+        // a file that ends in a hole: its last byte makes its length right, the rest stays sparse
+        out.write(ByteBuffer.wrap(new byte[1]), pos - 1);
       }
     }
-    meta(n, dest);
+    // a new file is ours already; one that was there keeps its owner unless we set it
+    meta(n, dest, !fresh || n.uid() != UID || n.gid() != GID);
     counters.files.incrementAndGet();
   }
 
   private void meta(Node n, Path dest) {
+    meta(n, dest, true);
+  }
+
+  private void meta(Node n, Path dest, boolean owner) {
     try {
-      if (root) {
+      if (root && owner) {
         Files.setAttribute(dest, "unix:uid", n.uid(), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(dest, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
       }
@@ -186,6 +197,9 @@ public final class Restorer {
       throw new UncheckedIOException(e);
     }
   }
+
+  private static final long UID = new com.sun.security.auth.module.UnixSystem().getUid();
+  private static final long GID = new com.sun.security.auth.module.UnixSystem().getGid();
 
   private boolean zeros(byte[] b) {
     return java.util.Arrays.mismatch(b, 0, b.length, zero, 0, b.length) < 0;
