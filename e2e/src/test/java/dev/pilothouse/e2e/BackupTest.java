@@ -79,7 +79,9 @@ class BackupTest {
 
       // in place: Bob (written after the snapshot) is gone, Ada is back, the service serves again
       var restored = h.ok("restore", "shop", "--snapshot", id);
-      assertThat(restored.out()).contains("restored snapshot " + id).contains("safety snapshot");
+      assertThat(restored.out())
+          .contains("restored snapshot " + id)
+          .contains("what was there before is in snapshot");
       h.awaitReady("shop", 1, Duration.ofSeconds(30));
       assertThat(call("GET", lb + "/customer?id=2")).contains("no customer 2");
       assertThat(call("GET", lb + "/customer?id=1")).contains("Ada");
