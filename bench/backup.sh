@@ -8,6 +8,7 @@
 # cold run is printed too. restic 0.14: `restic backup` and `restic restore latest`, each timed
 # from its start (its key derivation included, as ours is in the CLI's start-up).
 #
+# Each timed pass starts after a `sync` (the previous pass's writes flushed), on both sides.
 # Passes: first backup into an empty repository; an unchanged re-backup; a changed pass (one file
 # in 50 appended to); a restore of the latest snapshot into an empty directory. Both sides read
 # the same data from the page cache (it is read once before the first pass). The restored trees
@@ -71,7 +72,8 @@ EOF
 pilothouse up -d -f "$T/spec.yaml" >/dev/null
 DAEMON_PID="$(python3 -c "import json;print(json.load(open('$STATE_DIR/daemon.json'))['pid'])")"
 
-now() { date +%s.%N; }
+# Dirty pages of one side's pass must not slow the other's: each timed pass starts after a sync.
+now() { sync; date +%s.%N; }
 secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 

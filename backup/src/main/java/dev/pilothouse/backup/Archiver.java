@@ -17,16 +17,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Takes a snapshot. One thread walks the tree (and the parent snapshot's tree beside it); files
- * that changed are read, chunked, hashed, compressed and sealed by a pool of workers; a directory's
- * tree blob is written once all its entries are done. A file whose size, times and inode match the
- * parent snapshot's is not read at all. Memory is bounded: at most {@code 2 × workers} files are in
- * flight, each with one buffer of twice the largest chunk.
+ * Takes a snapshot. A pool of workers walks the directories (each beside the parent snapshot's
+ * listing of it) and reads, chunks, hashes, compresses and seals the files that changed; a
+ * directory's tree blob is written once all its entries are done, and no worker ever waits for
+ * another. A file whose size, times and inode match the parent snapshot's is not read at all.
+ * Memory is bounded: one buffer of twice the largest chunk per worker; a queued file or directory
+ * holds only its path.
  */
 public final class Archiver {
   private static final String ATTRS = "unix:mode,uid,gid,ino,dev,size,lastModifiedTime,ctime";
@@ -44,7 +44,6 @@ public final class Archiver {
   private final Writer writer;
   private final Counters counters;
   private final ExecutorService pool;
-  private final Semaphore inFlight;
   private final int workers;
   private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
   private final ThreadLocal<byte[]> buffers;
@@ -57,7 +56,6 @@ public final class Archiver {
     this.pool =
         Executors.newFixedThreadPool(
             workers, r -> Thread.ofPlatform().daemon().name("backup-read").unstarted(r));
-    this.inFlight = new Semaphore(workers * 2);
     int size = 2 * repo.chunker().max();
     this.buffers = ThreadLocal.withInitial(() -> new byte[size]);
   }
@@ -199,7 +197,6 @@ public final class Archiver {
       counters.files.incrementAndGet();
       return CompletableFuture.completedFuture(file.withContent(before.content()));
     }
-    inFlight.acquireUninterruptibly();
     return CompletableFuture.supplyAsync(
         () -> {
           try {
@@ -213,14 +210,54 @@ public final class Archiver {
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           } finally {
-            inFlight.release();
             counters.files.incrementAndGet();
           }
         },
         pool);
   }
 
-  private CompletableFuture<Node> directory(Path p, Node dir, Node before) throws IOException {
+  /**
+   * A directory: read (with its parent snapshot's listing) on a worker, its entries walked from
+   * there, its tree stored once they are all done. Nothing waits on a worker, so directories are
+   * walked in parallel without any thread blocking another.
+   */
+  private CompletableFuture<Node> directory(Path p, Node dir, Node before) {
+    return CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return entries(p, before);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            pool)
+        .thenCompose(
+            children -> {
+              if (children == null) {
+                return CompletableFuture.completedFuture(null);
+              }
+              counters.dirs.incrementAndGet();
+              return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      done -> {
+                        List<Node> nodes = new ArrayList<>(children.size());
+                        for (CompletableFuture<Node> c : children) {
+                          Node n = c.join();
+                          if (n != null) {
+                            nodes.add(n);
+                          }
+                        }
+                        try {
+                          return dir.withSubtree(storeTree(nodes).hex());
+                        } catch (IOException e) {
+                          throw new UncheckedIOException(e);
+                        }
+                      });
+            });
+  }
+
+  /** The walks of a directory's entries, or null when it vanished or cannot be read. */
+  private List<CompletableFuture<Node>> entries(Path p, Node before) throws IOException {
     Map<String, Node> previous = new HashMap<>();
     if (before != null && Node.DIR.equals(before.type()) && before.subtree() != null) {
       try {
@@ -231,40 +268,24 @@ public final class Archiver {
         // read everything again
       }
     }
-    List<String> entries = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
       for (Path c : ds) {
-        entries.add(c.getFileName().toString());
+        names.add(c.getFileName().toString());
       }
     } catch (NoSuchFileException gone) {
       warnings.add(p + ": vanished during the backup (skipped)");
-      return CompletableFuture.completedFuture(null);
+      return null;
     } catch (java.nio.file.AccessDeniedException denied) {
       warnings.add(p + ": permission denied (skipped)");
-      return CompletableFuture.completedFuture(null);
+      return null;
     }
-    entries.sort(null);
-    List<CompletableFuture<Node>> children = new ArrayList<>(entries.size());
-    for (String e : entries) {
+    names.sort(null);
+    List<CompletableFuture<Node>> children = new ArrayList<>(names.size());
+    for (String e : names) {
       children.add(walk(p.resolve(e), e, previous.get(e)));
     }
-    counters.dirs.incrementAndGet();
-    return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new))
-        .thenApply(
-            done -> {
-              List<Node> nodes = new ArrayList<>(children.size());
-              for (CompletableFuture<Node> c : children) {
-                Node n = c.join();
-                if (n != null) {
-                  nodes.add(n);
-                }
-              }
-              try {
-                return dir.withSubtree(storeTree(nodes).hex());
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+    return children;
   }
 
   private Node read(Path p, Node file) throws IOException {

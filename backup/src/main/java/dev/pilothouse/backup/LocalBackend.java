@@ -72,20 +72,91 @@ public final class LocalBackend implements Backend {
     return Files.readAllBytes(path(kind, name));
   }
 
+  /**
+   * Reads a range. Packs stay open between reads (a restore reads thousands of blobs from each); a
+   * channel closed by eviction under a reader is reopened.
+   */
   @Override
   public byte[] get(Kind kind, String name, long offset, int length) throws IOException {
-    try (FileChannel ch = FileChannel.open(path(kind, name), StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(length);
-      long pos = offset;
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new IOException(
-              kind.dir + "/" + name + " ends before byte " + (offset + length) + " (truncated)");
+    for (int attempt = 0; ; attempt++) {
+      FileChannel ch = kind == Kind.DATA ? channel(name) : FileChannel.open(path(kind, name));
+      try {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        long pos = offset;
+        while (buf.hasRemaining()) {
+          int n = ch.read(buf, pos);
+          if (n < 0) {
+            throw new IOException(
+                kind.dir + "/" + name + " ends before byte " + (offset + length) + " (truncated)");
+          }
+          pos += n;
         }
-        pos += n;
+        return buf.array();
+      } catch (java.nio.channels.ClosedChannelException evicted) {
+        if (attempt > 2) {
+          throw evicted;
+        }
+      } finally {
+        if (kind != Kind.DATA) {
+          ch.close();
+        }
       }
-      return buf.array();
+    }
+  }
+
+  private static final int OPEN_PACKS = 64;
+  private final java.util.LinkedHashMap<String, FileChannel> open =
+      new java.util.LinkedHashMap<>(16, 0.75f, true);
+
+  private FileChannel channel(String name) throws IOException {
+    synchronized (open) {
+      FileChannel ch = open.get(name);
+      if (ch != null && ch.isOpen()) {
+        return ch;
+      }
+    }
+    FileChannel ch = FileChannel.open(path(Kind.DATA, name), StandardOpenOption.READ);
+    FileChannel evicted = null;
+    synchronized (open) {
+      FileChannel other = open.putIfAbsent(name, ch);
+      if (other != null && other.isOpen()) {
+        ch.close();
+        return other;
+      }
+      open.put(name, ch);
+      if (open.size() > OPEN_PACKS) {
+        var eldest = open.entrySet().iterator().next();
+        evicted = eldest.getValue();
+        open.remove(eldest.getKey());
+      }
+    }
+    if (evicted != null) {
+      evicted.close();
+    }
+    return ch;
+  }
+
+  private void forget(String name) throws IOException {
+    FileChannel ch;
+    synchronized (open) {
+      ch = open.remove(name);
+    }
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (open) {
+      for (FileChannel ch : open.values()) {
+        try {
+          ch.close();
+        } catch (IOException e) {
+          // closing a read-only file
+        }
+      }
+      open.clear();
     }
   }
 
@@ -127,6 +198,9 @@ public final class LocalBackend implements Backend {
 
   @Override
   public void delete(Kind kind, String name) throws IOException {
+    if (kind == Kind.DATA) {
+      forget(name);
+    }
     Files.deleteIfExists(path(kind, name));
   }
 }
