@@ -201,12 +201,8 @@ public final class Archiver {
         () -> {
           try {
             return read(p, file);
-          } catch (NoSuchFileException gone) {
-            warnings.add(p + ": vanished during the backup (skipped)");
-            return null;
-          } catch (java.nio.file.AccessDeniedException denied) {
-            warnings.add(p + ": permission denied (skipped)");
-            return null;
+          } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+            return skipped(p, e);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           } finally {
@@ -273,12 +269,8 @@ public final class Archiver {
       for (Path c : ds) {
         names.add(c.getFileName().toString());
       }
-    } catch (NoSuchFileException gone) {
-      warnings.add(p + ": vanished during the backup (skipped)");
-      return null;
-    } catch (java.nio.file.AccessDeniedException denied) {
-      warnings.add(p + ": permission denied (skipped)");
-      return null;
+    } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+      return skipped(p, e);
     }
     names.sort(null);
     List<CompletableFuture<Node>> children = new ArrayList<>(names.size());
@@ -335,6 +327,16 @@ public final class Archiver {
         content,
         null,
         null);
+  }
+
+  /** Records why a file or directory was left out (it vanished, or may not be read); null. */
+  private <T> T skipped(Path p, IOException e) {
+    warnings.add(
+        p
+            + (e instanceof NoSuchFileException
+                ? ": vanished during the backup (skipped)"
+                : ": permission denied (skipped)"));
+    return null;
   }
 
   static long nanos(FileTime t) {
