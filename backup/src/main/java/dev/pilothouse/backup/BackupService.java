@@ -56,7 +56,47 @@ public final class BackupService implements AutoCloseable {
 
     /** The service's working directory, where its hooks run. */
     Path workdir(String service);
+
+    /**
+     * Starts one instance of the service apart from its own (a drill): on a free port, with every
+     * occurrence of a key of paths in its arguments and environment replaced by its value (so that
+     * it uses the restored copy of its data). Closing it stops it.
+     */
+    Sandbox sandbox(String service, Map<String, String> paths) throws Exception;
   }
+
+  /** An instance started for a drill. */
+  public interface Sandbox extends AutoCloseable {
+    int port();
+
+    boolean alive();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * A drill's outcome.
+   *
+   * @param rtoMs from the start of the restore until the restored service answered its readiness
+   *     check (the measured recovery time)
+   * @param rpoSeconds the age of the restored snapshot when the drill began (the achieved recovery
+   *     point)
+   */
+  public record Drill(
+      String service,
+      String snapshot,
+      Instant at,
+      boolean ok,
+      long rtoMs,
+      long rpoSeconds,
+      Duration rto,
+      Duration rpo,
+      boolean rtoMet,
+      boolean rpoMet,
+      long files,
+      long bytes,
+      String message) {}
 
   /** A snapshot as listed: where its copies are. */
   public record Listed(Snapshot snapshot, String repository, List<String> copies) {}
@@ -599,6 +639,161 @@ public final class BackupService implements AutoCloseable {
       }
     } finally {
       l.unlock();
+    }
+  }
+
+  // ---- drills
+
+  /**
+   * A disaster-recovery drill: restores the service's latest snapshot into a sandbox directory,
+   * starts an instance of the service there (its data paths pointed at the restored copy, on a port
+   * of its own), waits for its readiness check to pass, and measures the recovery time (start of
+   * restore to ready) and the recovery point (age of the snapshot). The sandbox is stopped and
+   * removed afterwards; the service itself is never touched.
+   */
+  public Drill drill(String service, Duration limit) throws Exception {
+    BackupSpec.Plan plan = plan(service);
+    Instant started = clock.instant();
+    long t0 = System.nanoTime();
+    Repository repo = repository(plan.repository());
+    Snapshot s = repo.snapshot("latest", service);
+    long rpo = Duration.between(s.time(), started).toSeconds();
+    Path sandbox = Files.createTempDirectory(tmp, "drill-" + service + "-");
+    Restorer.Counters c = new Restorer.Counters();
+    String message;
+    boolean ok = false;
+    long rtoMs = -1;
+    try {
+      Restorer.restore(repo, s, sandbox, false, c);
+      Map<String, String> moved = new LinkedHashMap<>();
+      for (String p : s.paths()) {
+        moved.put(p, sandbox.resolve(p.replaceFirst("^/+", "")).toString());
+      }
+      try (Sandbox box = services.sandbox(service, moved)) {
+        message = awaitReady(service, box, t0, limit);
+        ok = message == null;
+        rtoMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      }
+    } catch (IOException | RuntimeException e) {
+      message = e.getMessage();
+    } finally {
+      deleteTree(sandbox);
+    }
+    boolean rtoMet = ok && (plan.rto() == null || rtoMs <= plan.rto().toMillis());
+    boolean rpoMet = plan.rpo() == null || rpo <= plan.rpo().toSeconds();
+    Drill d =
+        new Drill(
+            service,
+            s.shortId(),
+            started,
+            ok,
+            ok ? rtoMs : -1,
+            rpo,
+            plan.rto(),
+            plan.rpo(),
+            rtoMet,
+            rpoMet,
+            c.files.get(),
+            c.bytes.get(),
+            ok
+                ? "restored snapshot "
+                    + s.shortId()
+                    + " and the service answered its readiness check"
+                : "the drill failed: " + message);
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("snapshot", s.shortId());
+    f.put("ok", Boolean.toString(ok));
+    f.put("rtoMs", Long.toString(d.rtoMs()));
+    f.put("rpoSeconds", Long.toString(rpo));
+    f.put("rtoMet", Boolean.toString(rtoMet));
+    f.put("rpoMet", Boolean.toString(rpoMet));
+    if (plan.rto() != null) {
+      f.put("rtoObjectiveMs", Long.toString(plan.rto().toMillis()));
+    }
+    if (plan.rpo() != null) {
+      f.put("rpoObjectiveSeconds", Long.toString(plan.rpo().toSeconds()));
+    }
+    emit(
+        ok ? "DrillCompleted" : "DrillFailed",
+        service,
+        ok
+            ? "drill of "
+                + service
+                + ": recovered in "
+                + rtoMs
+                + " ms from snapshot "
+                + s.shortId()
+                + " ("
+                + rpo
+                + " s old)"
+                + (rtoMet && rpoMet ? "" : "; objectives missed")
+            : "drill of " + service + " failed: " + message,
+        f);
+    if (ok && !rtoMet) {
+      emit(
+          "DrillRtoMissed",
+          service,
+          "the drill of "
+              + service
+              + " took "
+              + rtoMs
+              + " ms, beyond its recovery time objective of "
+              + plan.rto().toSeconds()
+              + " s",
+          f);
+    }
+    return d;
+  }
+
+  /** Null once the sandbox answers its readiness check; else why not. */
+  private String awaitReady(String service, Sandbox box, long t0, Duration limit)
+      throws InterruptedException {
+    var svc = spec.get().service(service).orElse(null);
+    var probe = svc == null ? null : svc.readiness();
+    java.net.http.HttpClient http =
+        java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = t0 + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!box.alive()) {
+        return "the restored instance exited before it was ready (see its log under logs/"
+            + service
+            + ")";
+      }
+      if (probe == null || probe.kind() != dev.pilothouse.core.spec.Probe.Kind.HTTP) {
+        // no HTTP check: alive for a second counts, as for the service's own instances
+        if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(1)) {
+          Thread.sleep(1000);
+          return box.alive() ? null : "the restored instance exited";
+        }
+      } else {
+        int port = probe.port() > 0 ? probe.port() : box.port();
+        try {
+          var r =
+              http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + port + probe.path()))
+                      .timeout(Duration.ofSeconds(2))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.discarding());
+          if (r.statusCode() >= 200 && r.statusCode() < 400) {
+            return null;
+          }
+        } catch (IOException notYet) {
+          // not listening yet
+        }
+      }
+      Thread.sleep(50);
+    }
+    return "the restored instance was not ready within " + limit.toSeconds() + " s";
+  }
+
+  private static void deleteTree(Path p) {
+    try (var s = Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    } catch (IOException e) {
+      log.warn("could not remove the drill's sandbox {}: {}", p, e.getMessage());
     }
   }
 

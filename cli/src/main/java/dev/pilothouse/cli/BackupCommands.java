@@ -315,6 +315,128 @@ final class BackupCommands {
     }
   }
 
+  @Command(
+      name = "drill",
+      description =
+          "Disaster-recovery drill: restore the service's latest snapshot into a sandbox, start"
+              + " an instance there on a port of its own, wait for its readiness check; prints the"
+              + " measured recovery time (RTO) and the achieved recovery point (RPO). The service"
+              + " itself is not touched. Exit 1 when the drill fails or misses an objective.")
+  static final class DrillCommand implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Parameters(index = "0", paramLabel = "SERVICE")
+    String service;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode d = common.client().drill(service);
+      PrintWriter out = spec.commandLine().getOut();
+      if (output.json()) {
+        out.println(Output.json(d));
+      } else if (d.path("ok").asBoolean()) {
+        out.println(
+            "drill of "
+                + service
+                + ": recovered from snapshot "
+                + d.path("snapshot").asText()
+                + " in "
+                + seconds(d.path("rtoMs").asLong())
+                + " ("
+                + d.path("files").asLong()
+                + " files, "
+                + bytes(d.path("bytes").asLong())
+                + ")");
+        out.println(
+            "RTO "
+                + seconds(d.path("rtoMs").asLong())
+                + objective(d.path("rtoObjectiveMs"), 1000, d.path("rtoMet").asBoolean())
+                + ", RPO "
+                + d.path("rpoSeconds").asLong()
+                + " s"
+                + objective(d.path("rpoObjectiveSeconds"), 1, d.path("rpoMet").asBoolean()));
+      } else {
+        out.println(d.path("message").asText());
+      }
+      boolean ok =
+          d.path("ok").asBoolean() && d.path("rtoMet").asBoolean() && d.path("rpoMet").asBoolean();
+      return ok ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+  }
+
+  private static String objective(JsonNode limit, long perSecond, boolean met) {
+    if (limit.isNull() || limit.isMissingNode()) {
+      return "";
+    }
+    return " (objective " + limit.asLong() / perSecond + " s: " + (met ? "met" : "MISSED") + ")";
+  }
+
+  @Command(
+      name = "dr",
+      description =
+          "Disaster recovery: 'dr status' shows each backed-up service against its objectives.",
+      subcommands = {DrStatus.class})
+  static final class Dr implements Runnable {
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+  }
+
+  @Command(
+      name = "status",
+      description =
+          "Each service with backups: its newest snapshot's age against the RPO, its last drill's"
+              + " measured RTO against the RTO. Exit 1 when an objective is missed.")
+  static final class DrStatus implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r = common.client().drStatus();
+      PrintWriter out = spec.commandLine().getOut();
+      if (output.json()) {
+        out.println(Output.json(r));
+      } else {
+        List<List<String>> t = new ArrayList<>();
+        t.add(
+            List.of(
+                "SERVICE", "NEWEST", "RPO NOW", "RPO GOAL", "LAST DRILL", "RTO", "RTO GOAL", "OK"));
+        for (JsonNode s : r.path("services")) {
+          JsonNode d = s.path("lastDrill");
+          t.add(
+              List.of(
+                  s.path("service").asText(),
+                  s.path("newestSnapshot").asText("-"),
+                  s.path("rpoNowSeconds").isNull() ? "-" : s.path("rpoNowSeconds").asLong() + " s",
+                  s.path("rpoObjectiveSeconds").isNull()
+                      ? "-"
+                      : s.path("rpoObjectiveSeconds").asLong() + " s",
+                  d.isNull()
+                      ? "never"
+                      : d.path("at").asText() + (d.path("ok").asBoolean() ? "" : " FAILED"),
+                  d.isNull() || d.path("rtoMs").asLong() < 0
+                      ? "-"
+                      : seconds(d.path("rtoMs").asLong()),
+                  s.path("rtoObjectiveMs").isNull()
+                      ? "-"
+                      : seconds(s.path("rtoObjectiveMs").asLong()),
+                  s.path("ok").asBoolean() ? "yes" : "NO"));
+        }
+        out.print(Output.table(t));
+      }
+      return r.path("ok").asBoolean() ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+  }
+
   /** A progress line on a terminal's stderr: bytes, rate, files. Nothing when not a terminal. */
   static final class Bar {
     private final PrintWriter err;

@@ -77,6 +77,9 @@ final class DaemonLauncher {
         // Without this, JDK 23+ warns about sun.misc.Unsafe and Netty avoids its fast paths.
         cmd.add("--sun-misc-unsafe-memory-access=allow");
       }
+      cmd.addAll(
+          dev.pilothouse.client.JvmOptions.classDataArchive(
+              System.getProperty("java.class.path"), "daemon"));
     }
     cmd.addAll(
         List.of(

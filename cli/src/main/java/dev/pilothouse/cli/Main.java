@@ -40,6 +40,8 @@ import picocli.CommandLine.Command;
       IncidentCommands.OnCallNow.class,
       BackupCommands.Group.class,
       BackupCommands.Restore.class,
+      BackupCommands.DrillCommand.class,
+      BackupCommands.Dr.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -480,6 +480,19 @@ public final class PilotClient {
     }
   }
 
+  /** Runs a disaster-recovery drill of a service; answers when it is done. */
+  public com.fasterxml.jackson.databind.JsonNode drill(String service) {
+    return post(
+        "/api/v1/services/" + enc(service) + "/drill",
+        null,
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Each backed-up service against its recovery objectives: {"ok", "services": [...]}. */
+  public com.fasterxml.jackson.databind.JsonNode drStatus() {
+    return get("/api/v1/dr", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** The snapshots of one service (or all, with null): {"snapshots": [...]}. */
   public com.fasterxml.jackson.databind.JsonNode backups(String service) {
     return get(

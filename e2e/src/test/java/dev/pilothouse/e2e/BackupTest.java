@@ -95,6 +95,23 @@ class BackupTest {
       assertThat(Files.size(target.resolve(data.toString().substring(1)).resolve("customers.db")))
           .isPositive();
 
+      // a drill: the latest snapshot restored into a sandbox, a second instance started on it and
+      // ready, RTO and RPO measured; the service itself keeps serving
+      JsonNode drill = JSON.readTree(h.ok("drill", "shop", "-o", "json").out());
+      assertThat(drill.path("ok").asBoolean()).as(drill.toString()).isTrue();
+      assertThat(drill.path("rtoMs").asLong()).isPositive().isLessThan(60_000);
+      assertThat(drill.path("rpoSeconds").asLong()).isBetween(0L, 600L);
+      assertThat(drill.path("rtoMet").asBoolean()).isTrue();
+      assertThat(call("GET", lb + "/customer?id=1")).contains("Ada");
+      JsonNode dr = JSON.readTree(h.ok("dr", "status", "-o", "json").out());
+      assertThat(dr.path("services").get(0).path("lastDrill").path("ok").asBoolean()).isTrue();
+      assertThat(dr.path("services").get(0).path("rpoMet").asBoolean()).isTrue();
+      try (Stream<Path> s = Files.list(tmp.resolve("state").resolve("tmp"))) {
+        assertThat(s.filter(p -> p.getFileName().toString().startsWith("drill-")).toList())
+            .as("the drill's sandbox is removed")
+            .isEmpty();
+      }
+
       JsonNode ok = JSON.readTree(h.ok("backup", "verify", "--read-data", "-o", "json").out());
       assertThat(ok.path("ok").asBoolean()).isTrue();
 

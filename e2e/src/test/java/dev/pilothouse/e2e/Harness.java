@@ -23,6 +23,8 @@ import java.util.stream.Stream;
 final class Harness implements AutoCloseable {
   static final String JAVA = ProcessHandle.current().info().command().orElse("java");
   static final String LIB = System.getProperty("pilothouse.lib", "../dist/target/lib");
+  private static final List<String> CLI_ARCHIVE =
+      dev.pilothouse.client.JvmOptions.classDataArchive(LIB + "/*", "cli-e2e");
 
   final Path stateDir;
   final Path work;
@@ -80,14 +82,10 @@ final class Harness implements AutoCloseable {
   Result cli(String... args) {
     List<String> cmd =
         new ArrayList<>(
-            List.of(
-                JAVA,
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Xshare:auto",
-                "-cp",
-                LIB + "/*",
-                "dev.pilothouse.cli.Main"));
+            List.of(JAVA, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", LIB + "/*"));
+    // as the launcher does: a class-data archive of the CLI, made by the first call
+    cmd.addAll(2, CLI_ARCHIVE);
+    cmd.add("dev.pilothouse.cli.Main");
     cmd.addAll(List.of(args));
     if (!List.of(args).contains("--state-dir")) {
       cmd.addAll(List.of("--state-dir", stateDir.toString()));

@@ -122,6 +122,8 @@ final class Api {
               config.routes.post("/api/v1/backups/prune", backup::prune);
               config.routes.post("/api/v1/backups/{service}", backup::run);
               config.routes.post("/api/v1/services/{name}/restore", backup::restore);
+              config.routes.post("/api/v1/services/{name}/drill", backup::drill);
+              config.routes.get("/api/v1/dr", ctx -> backup.status(ctx, d.events()));
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
               config.routes.get("/api/v1/events/verify", this::verifyEvents);

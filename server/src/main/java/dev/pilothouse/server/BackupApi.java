@@ -163,6 +163,83 @@ final class BackupApi {
             "repositories", repos));
   }
 
+  /** {@code POST /api/v1/services/{name}/drill[?timeout=10m]}: a drill, answered when done. */
+  void drill(Context ctx) throws Exception {
+    String service = ctx.pathParam("name");
+    backups.plan(service);
+    java.time.Duration limit = java.time.Duration.ofMinutes(10);
+    BackupService.Drill d = backups.drill(service, limit);
+    Api.send(ctx, 200, drillView(d));
+  }
+
+  static Map<String, Object> drillView(BackupService.Drill d) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("service", d.service());
+    m.put("snapshot", d.snapshot());
+    m.put("at", d.at().toString());
+    m.put("ok", d.ok());
+    m.put("rtoMs", d.rtoMs());
+    m.put("rpoSeconds", d.rpoSeconds());
+    m.put("rtoObjectiveMs", d.rto() == null ? null : d.rto().toMillis());
+    m.put("rpoObjectiveSeconds", d.rpo() == null ? null : d.rpo().toSeconds());
+    m.put("rtoMet", d.rtoMet());
+    m.put("rpoMet", d.rpoMet());
+    m.put("files", d.files());
+    m.put("bytes", d.bytes());
+    m.put("message", d.message());
+    return m;
+  }
+
+  /**
+   * {@code GET /api/v1/dr}: per service with a plan, its objectives, the age of its newest snapshot
+   * (the recovery point now) and its last drill (from the event log).
+   */
+  void status(Context ctx, dev.pilothouse.core.event.EventLog events) throws IOException {
+    List<dev.pilothouse.core.event.Event> recent = events.latest(5000);
+    Map<String, Snapshot> newest = new LinkedHashMap<>();
+    for (BackupService.Listed l : backups.list(null)) {
+      newest.put(l.snapshot().service(), l.snapshot());
+    }
+    java.time.Instant now = java.time.Instant.now();
+    List<Object> out = new ArrayList<>();
+    boolean ok = true;
+    for (var p : backups.backups().plans()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("service", p.service());
+      m.put("repository", p.repository());
+      m.put("rtoObjectiveMs", p.rto() == null ? null : p.rto().toMillis());
+      m.put("rpoObjectiveSeconds", p.rpo() == null ? null : p.rpo().toSeconds());
+      Snapshot s = newest.get(p.service());
+      Long age = s == null ? null : java.time.Duration.between(s.time(), now).toSeconds();
+      m.put("newestSnapshot", s == null ? null : s.shortId());
+      m.put("rpoNowSeconds", age);
+      boolean rpoMet = p.rpo() == null || (age != null && age <= p.rpo().toSeconds());
+      m.put("rpoMet", rpoMet);
+      Map<String, Object> drill = null;
+      for (int i = recent.size() - 1; i >= 0; i--) {
+        var e = recent.get(i);
+        if (e.service().equals(p.service())
+            && (e.type().equals("DrillCompleted") || e.type().equals("DrillFailed"))) {
+          drill = new LinkedHashMap<>();
+          drill.put("at", e.at().toString());
+          drill.put("ok", e.type().equals("DrillCompleted"));
+          drill.put("snapshot", e.fields().get("snapshot"));
+          drill.put("rtoMs", Long.parseLong(e.fields().getOrDefault("rtoMs", "-1")));
+          drill.put("rpoSeconds", Long.parseLong(e.fields().getOrDefault("rpoSeconds", "-1")));
+          drill.put("rtoMet", Boolean.parseBoolean(e.fields().get("rtoMet")));
+          drill.put("message", e.message());
+          break;
+        }
+      }
+      m.put("lastDrill", drill);
+      boolean drillOk = drill == null || (Boolean) drill.get("ok") && (Boolean) drill.get("rtoMet");
+      m.put("ok", rpoMet && drillOk);
+      ok &= rpoMet && drillOk;
+      out.add(m);
+    }
+    Api.send(ctx, 200, Map.of("ok", ok, "services", out));
+  }
+
   static Map<String, Object> snapshot(Snapshot s, String repository) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", s.id());

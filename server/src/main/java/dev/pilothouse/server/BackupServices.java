@@ -15,10 +15,92 @@ final class BackupServices implements BackupService.Services {
 
   private final InstanceController controller;
   private final Deployments deployments;
+  private final dev.pilothouse.core.instance.InstanceRuntime runtime;
 
-  BackupServices(InstanceController controller, Deployments deployments) {
+  /**
+   * @param runtime starts drill instances (owned by the state directory, so that one left by a
+   *     daemon killed mid-drill is reaped when the next daemon starts)
+   */
+  BackupServices(
+      InstanceController controller,
+      Deployments deployments,
+      dev.pilothouse.core.instance.InstanceRuntime runtime) {
     this.controller = controller;
     this.deployments = deployments;
+    this.runtime = runtime;
+  }
+
+  @Override
+  public BackupService.Sandbox sandbox(String service, java.util.Map<String, String> paths)
+      throws java.io.IOException {
+    var spec =
+        deployments
+            .current()
+            .service(service)
+            .orElseThrow(() -> new BackupException("no service named '" + service + "'"));
+    int port;
+    try (java.net.ServerSocket free =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+    spec.env()
+        .forEach((k, v) -> env.put(k, moved(v, paths).replace("${PORT}", Integer.toString(port))));
+    env.put("PORT", Integer.toString(port));
+    java.util.List<String> args =
+        spec.args().stream()
+            .map(a -> moved(a, paths).replace("${PORT}", Integer.toString(port)))
+            .toList();
+    Path workdir =
+        Path.of(spec.workdir() == null || spec.workdir().isBlank() ? "." : spec.workdir());
+    var process =
+        runtime.start(
+            new dev.pilothouse.core.instance.Launch(
+                "drill-" + service + "-" + Long.toHexString(System.nanoTime()),
+                service,
+                spec.command(),
+                args,
+                env,
+                workdir,
+                port,
+                spec.inheritEnv()));
+    return new BackupService.Sandbox() {
+      @Override
+      public int port() {
+        return port;
+      }
+
+      @Override
+      public boolean alive() {
+        return process.alive();
+      }
+
+      @Override
+      public void close() {
+        runtime.signal(process, "TERM");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (process.alive() && System.nanoTime() < deadline) {
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+        if (process.alive()) {
+          runtime.signal(process, "KILL");
+        }
+        runtime.cleanup(process);
+      }
+    };
+  }
+
+  private static String moved(String value, java.util.Map<String, String> paths) {
+    String out = value;
+    for (var e : paths.entrySet()) {
+      out = out.replace(e.getKey(), e.getValue());
+    }
+    return out;
   }
 
   @Override

@@ -352,7 +352,8 @@ public final class Daemon {
     backups =
         new dev.pilothouse.backup.BackupService(
             deployments::current,
-            new BackupServices(controller, deployments),
+            new BackupServices(
+                controller, deployments, LocalProcessRuntime.create(dir.path(), logFiles)),
             store,
             clock.withZone(java.time.ZoneOffset.UTC),
             java.nio.file.Files.createDirectories(dir.resolve("tmp")),
