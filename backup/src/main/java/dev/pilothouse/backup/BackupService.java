@@ -115,6 +115,7 @@ public final class BackupService implements AutoCloseable {
   private final EventSink events;
   private final Clock clock;
   private final Path tmp;
+  private final Path markers;
   private final Map<String, String> env;
   private final Map<String, Repository> open = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
@@ -141,6 +142,7 @@ public final class BackupService implements AutoCloseable {
     this.events = events;
     this.clock = clock;
     this.tmp = tmp;
+    this.markers = tmp.resolveSibling("restoring");
     this.env = Map.copyOf(env);
   }
 
@@ -590,7 +592,11 @@ public final class BackupService implements AutoCloseable {
     ReentrantLock l = lock(plan.repository());
     l.lock();
     try {
+      // A marker names what is being restored: a daemon killed from here on finishes the restore
+      // when it starts again, before the service runs on half-restored data.
+      mark(service, s.id(), safety.id());
       services.stop(service);
+      boolean whole = true;
       try {
         List<Path> paths = Restorer.restore(repo, s, null, true, counters);
         emit(
@@ -612,6 +618,25 @@ public final class BackupService implements AutoCloseable {
             counters.bytes.get(),
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
       } catch (IOException | RuntimeException e) {
+        // put back what was there, so that the service starts on whole data
+        String back;
+        try {
+          Restorer.restore(repo, safety, null, true, new Restorer.Counters());
+          back = "what was there before is back (safety snapshot " + safety.shortId() + ")";
+        } catch (IOException | RuntimeException again) {
+          whole = false;
+          back =
+              service
+                  + " stays stopped: putting back what was there failed too ("
+                  + again.getMessage()
+                  + "); it is in safety snapshot "
+                  + safety.shortId()
+                  + " ('pilothouse restore "
+                  + service
+                  + " --snapshot "
+                  + safety.shortId()
+                  + "')";
+        }
         emit(
             "RestoreFailed",
             service,
@@ -621,24 +646,131 @@ public final class BackupService implements AutoCloseable {
                 + service
                 + " failed: "
                 + e.getMessage()
-                + "; what was there is in safety snapshot "
-                + safety.shortId(),
+                + "; "
+                + back,
             Map.of("snapshot", s.shortId(), "safety", safety.shortId()));
-        throw new BackupException(
-            e.getMessage()
-                + "; what was there before is in safety snapshot "
-                + safety.shortId()
-                + " ('pilothouse restore "
-                + service
-                + " --snapshot "
-                + safety.shortId()
-                + "')",
-            e);
+        throw new BackupException(e.getMessage() + "; " + back, e);
       } finally {
-        services.start(service);
+        if (whole) {
+          unmark(service);
+          services.start(service);
+        }
       }
     } finally {
       l.unlock();
+    }
+  }
+
+  /** A restore in place under way: what is restored, and the safety snapshot taken before. */
+  record Marker(String snapshot, String safety) {}
+
+  private Path markers() throws IOException {
+    return Files.createDirectories(markers);
+  }
+
+  private void mark(String service, String snapshot, String safety) throws IOException {
+    Path tmpFile = markers().resolve(service + ".json.tmp");
+    Files.write(tmpFile, Repository.JSON.writeValueAsBytes(new Marker(snapshot, safety)));
+    Files.move(
+        tmpFile,
+        markers().resolve(service + ".json"),
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private void unmark(String service) {
+    try {
+      Files.deleteIfExists(markers.resolve(service + ".json"));
+    } catch (IOException e) {
+      log.warn("could not remove the restore marker of {}: {}", service, e.getMessage());
+    }
+  }
+
+  /**
+   * Services whose restore in place a previous daemon began and did not finish: the host keeps them
+   * stopped until {@link #finishInterrupted} has restored them.
+   */
+  public List<String> interruptedRestores() {
+    List<String> out = new ArrayList<>();
+    if (!Files.isDirectory(markers)) {
+      return out;
+    }
+    try (var s = Files.list(markers)) {
+      for (Path p : s.toList()) {
+        String f = p.getFileName().toString();
+        if (f.endsWith(".json")) {
+          out.add(f.substring(0, f.length() - 5));
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot read {}: {}", markers, e.getMessage());
+    }
+    return out;
+  }
+
+  /**
+   * Finishes the restores a killed daemon left: each service's snapshot is restored again (a
+   * restore is idempotent), then the service is started. When that fails the safety snapshot is put
+   * back instead.
+   */
+  public void finishInterrupted() {
+    for (String service : interruptedRestores()) {
+      Path file = markers.resolve(service + ".json");
+      try {
+        Marker m = Repository.JSON.readValue(file.toFile(), Marker.class);
+        Repository repo = repository(plan(service).repository());
+        Snapshot target = repo.snapshot(m.snapshot().substring(0, 16), service);
+        try {
+          Restorer.restore(repo, target, null, true, new Restorer.Counters());
+          emit(
+              "Restored",
+              service,
+              "finished restoring snapshot "
+                  + target.shortId()
+                  + " of "
+                  + service
+                  + ", which the previous daemon began",
+              Map.of("snapshot", target.shortId()));
+        } catch (IOException | RuntimeException e) {
+          Snapshot safety = repo.snapshot(m.safety().substring(0, 16), service);
+          Restorer.restore(repo, safety, null, true, new Restorer.Counters());
+          emit(
+              "RestoreFailed",
+              service,
+              "could not finish restoring "
+                  + target.shortId()
+                  + " of "
+                  + service
+                  + " ("
+                  + e.getMessage()
+                  + "); what was there before is back (safety snapshot "
+                  + safety.shortId()
+                  + ")",
+              Map.of("snapshot", target.shortId(), "safety", safety.shortId()));
+        }
+        unmark(service);
+        services.start(service);
+      } catch (Exception e) {
+        log.error(
+            "the interrupted restore of {} could not be finished; the service stays stopped"
+                + " (see {}): {}",
+            service,
+            file,
+            e.getMessage());
+        emit(
+            "RestoreFailed",
+            service,
+            "the restore the previous daemon began could not be finished ("
+                + e.getMessage()
+                + "); "
+                + service
+                + " stays stopped: restore a snapshot with 'pilothouse restore "
+                + service
+                + "', or remove "
+                + file
+                + " to start it as it is",
+            Map.of());
+      }
     }
   }
 

@@ -358,6 +358,15 @@ public final class Daemon {
             clock.withZone(java.time.ZoneOffset.UTC),
             java.nio.file.Files.createDirectories(dir.resolve("tmp")),
             System.getenv());
+    // A restore in place that a killed daemon began: its service stays stopped until the backup
+    // loop has finished the restore (before the first reconcile tick could start it).
+    for (String service : backups.interruptedRestores()) {
+      try {
+        controller.suspend(service, "finishing a restore the previous daemon began");
+      } catch (RuntimeException gone) {
+        log.warn("an interrupted restore of {}, which is no longer declared", service);
+      }
+    }
     Api a =
         new Api(
             new Api.Deps(
@@ -445,6 +454,7 @@ public final class Daemon {
     backupLoop =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("backups").daemon().unstarted(r));
+    backupLoop.execute(backups::finishInterrupted);
     backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
     loop.scheduleWithFixedDelay(this::configureTelemetry, 0, 1, TimeUnit.SECONDS);

@@ -131,6 +131,11 @@ public record Spec(
         backup);
   }
 
+  /** A copy of this spec with other backups. */
+  public Spec withBackup(BackupSpec b) {
+    return new Spec(proxy, services, notifications, metrics, flags, experiments, alerting, b);
+  }
+
   /** The experiment with this name, if declared. */
   public Optional<ExperimentSpec> experiment(String name) {
     return experiments.stream().filter(e -> e.name().equals(name)).findFirst();

@@ -1,0 +1,144 @@
+package dev.pilothouse.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.spec.BackupSpec;
+import dev.pilothouse.core.spec.Resources;
+import dev.pilothouse.core.spec.RestartPolicy;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.StopPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon's side of backups, with the services it stops and starts recorded (the real instance
+ * controller is exercised by e2e/BackupTest).
+ */
+class BackupServiceTest {
+  @TempDir Path tmp;
+
+  private final List<String> calls = new CopyOnWriteArrayList<>();
+  private final List<NewEvent> events = new CopyOnWriteArrayList<>();
+
+  private BackupService service(Path data) throws Exception {
+    Files.createDirectories(tmp.resolve("state/tmp"));
+    ServiceSpec shop =
+        new ServiceSpec(
+            "shop",
+            "./shop",
+            List.of(),
+            Map.of(),
+            tmp.toString(),
+            "v1",
+            1,
+            null,
+            null,
+            RestartPolicy.defaults(),
+            StopPolicy.defaults(),
+            new Resources(0, 0),
+            null);
+    BackupSpec b =
+        new BackupSpec(
+            Map.of(
+                "local",
+                new BackupSpec.Repository(
+                    "local", tmp.resolve("repo").toString(), null, null, "PW", null, List.of())),
+            List.of(
+                new BackupSpec.Plan(
+                    "shop",
+                    List.of(data.toString()),
+                    null,
+                    BackupSpec.Keep.ALL,
+                    null,
+                    null,
+                    "local",
+                    Duration.ofMinutes(15),
+                    Duration.ofHours(1))));
+    Spec spec = new Spec(List.of(shop)).withBackup(b);
+    return new BackupService(
+        () -> spec,
+        new BackupService.Services() {
+          @Override
+          public void stop(String s) {
+            calls.add("stop " + s);
+          }
+
+          @Override
+          public void start(String s) {
+            calls.add("start " + s);
+          }
+
+          @Override
+          public Path workdir(String s) {
+            return tmp;
+          }
+
+          @Override
+          public BackupService.Sandbox sandbox(String s, Map<String, String> paths) {
+            throw new UnsupportedOperationException("not in this test");
+          }
+        },
+        events::add,
+        Clock.systemUTC(),
+        tmp.resolve("state/tmp"),
+        Map.of("PW", "correct horse"));
+  }
+
+  @Test
+  void a_restore_a_killed_daemon_began_is_finished_by_the_next_before_the_service_starts()
+      throws Exception {
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("db"), "good");
+    String snapshot;
+    try (BackupService first = service(data)) {
+      snapshot = first.run("shop", List.of(), new Archiver.Counters()).id();
+    }
+    // the previous daemon marked the restore, stopped the service and died halfway through
+    Files.writeString(data.resolve("db"), "half-restored");
+    Files.writeString(data.resolve("stray"), "x");
+    Path markers = Files.createDirectories(tmp.resolve("state/restoring"));
+    Files.writeString(
+        markers.resolve("shop.json"),
+        "{\"snapshot\":\"" + snapshot + "\",\"safety\":\"" + snapshot + "\"}");
+    try (BackupService next = service(data)) {
+      assertThat(next.interruptedRestores()).containsExactly("shop");
+      next.finishInterrupted();
+      assertThat(Files.readString(data.resolve("db"))).isEqualTo("good");
+      assertThat(data.resolve("stray")).doesNotExist();
+      assertThat(calls).containsExactly("start shop");
+      assertThat(next.interruptedRestores()).isEmpty();
+      assertThat(events).anySatisfy(e -> assertThat(e.message()).contains("finished restoring"));
+    }
+  }
+
+  @Test
+  void a_restore_in_place_takes_a_safety_snapshot_stops_and_starts_the_service() throws Exception {
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("db"), "v1");
+    try (BackupService b = service(data)) {
+      Snapshot s = b.run("shop", List.of(), new Archiver.Counters());
+      Files.writeString(data.resolve("db"), "v2");
+      BackupService.Restored r = b.restore("shop", s.shortId(), null, new Restorer.Counters());
+      assertThat(Files.readString(data.resolve("db"))).isEqualTo("v1");
+      assertThat(calls).containsExactly("stop shop", "start shop");
+      assertThat(r.safetySnapshot()).isNotNull();
+      // what was there is in the safety snapshot
+      Path out = tmp.resolve("out");
+      b.restore("shop", r.safetySnapshot(), out, new Restorer.Counters());
+      assertThat(Files.readString(out.resolve(data.toString().substring(1)).resolve("db")))
+          .isEqualTo("v2");
+      assertThat(b.interruptedRestores()).isEmpty();
+    }
+  }
+}
