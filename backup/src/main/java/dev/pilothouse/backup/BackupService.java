@@ -262,9 +262,15 @@ public final class BackupService implements AutoCloseable {
    */
   public Snapshot run(String service, List<String> tags, Archiver.Counters counters)
       throws IOException {
+    return run(service, plan(service).repository(), tags, counters);
+  }
+
+  /** Backs up a service into a repository of its plan's (its own, or a replica in a failover). */
+  private Snapshot run(String service, String into, List<String> tags, Archiver.Counters counters)
+      throws IOException {
     BackupSpec.Plan plan = plan(service);
     Instant started = clock.instant();
-    ReentrantLock l = lock(plan.repository());
+    ReentrantLock l = lock(into);
     l.lock();
     try {
       if (plan.before() != null) {
@@ -272,7 +278,7 @@ public final class BackupService implements AutoCloseable {
       }
       Snapshot s;
       try {
-        Repository repo = repository(plan.repository());
+        Repository repo = repository(into);
         Snapshot parent = latest(repo, service, plan.paths());
         List<Path> paths = plan.paths().stream().map(Path::of).toList();
         if (paths.stream().noneMatch(Files::exists)) {
@@ -300,7 +306,7 @@ public final class BackupService implements AutoCloseable {
       Snapshot.Summary sum = s.summary();
       Map<String, String> f = new LinkedHashMap<>();
       f.put("snapshot", s.shortId());
-      f.put("repository", plan.repository());
+      f.put("repository", into);
       f.put("files", Long.toString(sum.files()));
       f.put("bytes", Long.toString(sum.bytes()));
       f.put("bytesAdded", Long.toString(sum.bytesAdded()));
@@ -308,16 +314,16 @@ public final class BackupService implements AutoCloseable {
       emit(
           "BackupCompleted",
           service,
-          "backed up " + service + " as snapshot " + s.shortId() + " in " + plan.repository(),
+          "backed up " + service + " as snapshot " + s.shortId() + " in " + into,
           f);
-      replicate(plan.repository());
+      replicate(into);
       return s;
     } catch (IOException | RuntimeException e) {
       emit(
           "BackupFailed",
           service,
           "backup of " + service + " failed: " + e.getMessage(),
-          Map.of("repository", plan.repository()));
+          Map.of("repository", into));
       throw e;
     } finally {
       l.unlock();
@@ -565,8 +571,31 @@ public final class BackupService implements AutoCloseable {
    */
   public Restored restore(
       String service, String snapshotId, Path target, Restorer.Counters counters) throws Exception {
+    return restore(service, snapshotId, target, null, counters);
+  }
+
+  /**
+   * Restores from a repository of the plan's: its own (from null) or one of its replicas (a
+   * failover, when the primary is lost: the safety snapshot then goes to that replica too).
+   */
+  public Restored restore(
+      String service, String snapshotId, Path target, String from, Restorer.Counters counters)
+      throws Exception {
     BackupSpec.Plan plan = plan(service);
-    Repository repo = repository(plan.repository());
+    String source = from == null ? plan.repository() : from;
+    BackupSpec.Repository own = backups().repositories().get(plan.repository());
+    if (!source.equals(plan.repository()) && !own.replicas().contains(source)) {
+      throw new BackupException(
+          "repository '"
+              + source
+              + "' is not "
+              + service
+              + "'s ("
+              + plan.repository()
+              + ") nor one of its replicas"
+              + (own.replicas().isEmpty() ? "" : " (" + String.join(", ", own.replicas()) + ")"));
+    }
+    Repository repo = repository(source);
     Snapshot s = repo.snapshot(snapshotId, service);
     if (!service.equals(s.service())) {
       throw new BackupException(
@@ -588,13 +617,13 @@ public final class BackupService implements AutoCloseable {
           counters.bytes.get(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
-    Snapshot safety = run(service, List.of("pre-restore"), new Archiver.Counters());
-    ReentrantLock l = lock(plan.repository());
+    Snapshot safety = run(service, source, List.of("pre-restore"), new Archiver.Counters());
+    ReentrantLock l = lock(source);
     l.lock();
     try {
       // A marker names what is being restored: a daemon killed from here on finishes the restore
       // when it starts again, before the service runs on half-restored data.
-      mark(service, s.id(), safety.id());
+      mark(service, s.id(), safety.id(), source);
       services.stop(service);
       boolean whole = true;
       try {
@@ -662,15 +691,17 @@ public final class BackupService implements AutoCloseable {
   }
 
   /** A restore in place under way: what is restored, and the safety snapshot taken before. */
-  record Marker(String snapshot, String safety) {}
+  record Marker(String snapshot, String safety, String repository) {}
 
   private Path markers() throws IOException {
     return Files.createDirectories(markers);
   }
 
-  private void mark(String service, String snapshot, String safety) throws IOException {
+  private void mark(String service, String snapshot, String safety, String repository)
+      throws IOException {
     Path tmpFile = markers().resolve(service + ".json.tmp");
-    Files.write(tmpFile, Repository.JSON.writeValueAsBytes(new Marker(snapshot, safety)));
+    Files.write(
+        tmpFile, Repository.JSON.writeValueAsBytes(new Marker(snapshot, safety, repository)));
     Files.move(
         tmpFile,
         markers().resolve(service + ".json"),
@@ -718,7 +749,8 @@ public final class BackupService implements AutoCloseable {
       Path file = markers.resolve(service + ".json");
       try {
         Marker m = Repository.JSON.readValue(file.toFile(), Marker.class);
-        Repository repo = repository(plan(service).repository());
+        Repository repo =
+            repository(m.repository() != null ? m.repository() : plan(service).repository());
         Snapshot target = repo.snapshot(m.snapshot().substring(0, 16), service);
         try {
           Restorer.restore(repo, target, null, true, new Restorer.Counters());

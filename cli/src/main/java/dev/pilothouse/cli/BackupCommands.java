@@ -277,6 +277,14 @@ final class BackupCommands {
         description = "Restore under this directory instead, leaving the service alone.")
     java.nio.file.Path target;
 
+    @Option(
+        names = "--from",
+        paramLabel = "REPOSITORY",
+        description =
+            "Restore from this replica of the service's repository (a failover when the primary"
+                + " is lost; see docs/runbooks/failover.md).")
+    String from;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -289,6 +297,7 @@ final class BackupCommands {
                   service,
                   snapshot,
                   target == null ? null : target.toAbsolutePath().normalize().toString(),
+                  from,
                   p -> bar.show(p, p.path("bytes").asLong()));
       bar.done();
       PrintWriter out = spec.commandLine().getOut();

@@ -467,10 +467,23 @@ public final class PilotClient {
       String snapshot,
       String target,
       Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
+    return restore(service, snapshot, target, null, progress);
+  }
+
+  /** Restores from a repository of the service's plan: its own (from null) or a replica. */
+  public com.fasterxml.jackson.databind.JsonNode restore(
+      String service,
+      String snapshot,
+      String target,
+      String from,
+      Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
     java.util.Map<String, String> body = new java.util.LinkedHashMap<>();
     body.put("snapshot", snapshot);
     if (target != null) {
       body.put("target", target);
+    }
+    if (from != null) {
+      body.put("from", from);
     }
     try {
       return streamed(

@@ -112,6 +112,15 @@ class BackupTest {
             .isEmpty();
       }
 
+      // failover: the primary's data restored from the replica ("another region"), in place
+      var failover = h.ok("restore", "shop", "--from", "offsite", "--snapshot", id);
+      assertThat(failover.out()).contains("restored snapshot " + id);
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+      assertThat(call("GET", lb + "/customer?id=1")).contains("Ada");
+      var notReplica = h.cli("restore", "shop", "--from", "nosuch");
+      assertThat(notReplica.exit()).isNotZero();
+      assertThat(notReplica.err()).contains("nor one of its replicas");
+
       JsonNode ok = JSON.readTree(h.ok("backup", "verify", "--read-data", "-o", "json").out());
       assertThat(ok.path("ok").asBoolean()).isTrue();
 

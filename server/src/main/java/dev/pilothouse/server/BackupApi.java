@@ -65,6 +65,7 @@ final class BackupApi {
     Map<?, ?> body = ctx.body().isBlank() ? Map.of() : Api.JSON.readValue(ctx.body(), Map.class);
     String snapshot = body.get("snapshot") instanceof String s && !s.isBlank() ? s : "latest";
     Path target = body.get("target") instanceof String t && !t.isBlank() ? Path.of(t) : null;
+    String from = body.get("from") instanceof String f && !f.isBlank() ? f : null;
     if (target != null && !target.isAbsolute()) {
       throw new ApiError(400, "target must be an absolute path", "give e.g. /tmp/restore");
     }
@@ -74,7 +75,7 @@ final class BackupApi {
     stream(
         ctx,
         () -> {
-          BackupService.Restored r = backups.restore(service, snapshot, target, c);
+          BackupService.Restored r = backups.restore(service, snapshot, target, from, c);
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("snapshot", snapshot(r.snapshot(), null));
           out.put("paths", r.paths().stream().map(Path::toString).toList());
