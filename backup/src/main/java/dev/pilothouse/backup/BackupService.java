@@ -806,6 +806,46 @@ public final class BackupService implements AutoCloseable {
     }
   }
 
+  // ---- deploys
+
+  /**
+   * The snapshot taken before a deploy (tags {@code pre-deploy}, {@code revision=N}), for the
+   * deploy machinery's pre-deploy backup of a service that has a plan.
+   */
+  public Snapshot preDeploy(String service, long revision) throws IOException {
+    return run(service, List.of("pre-deploy", "revision=" + revision), new Archiver.Counters());
+  }
+
+  /**
+   * The data as it was under an earlier revision: the snapshot taken before the first deploy after
+   * toRevision (toRevision 0: before the latest deploy). Empty when there is none.
+   */
+  public java.util.Optional<Snapshot> dataBefore(String service, long toRevision)
+      throws IOException {
+    Snapshot best = null;
+    long bestRevision = 0;
+    for (Snapshot s : repository(plan(service).repository()).snapshots()) {
+      if (!service.equals(s.service()) || !s.hasTag("pre-deploy") || s.tags() == null) {
+        continue;
+      }
+      long r =
+          s.tags().stream()
+              .filter(t -> t.startsWith("revision="))
+              .mapToLong(t -> Long.parseLong(t.substring(9)))
+              .findFirst()
+              .orElse(0);
+      boolean better =
+          toRevision > 0
+              ? r > toRevision && (best == null || r < bestRevision)
+              : best == null || r >= bestRevision;
+      if (better) {
+        best = s;
+        bestRevision = r;
+      }
+    }
+    return java.util.Optional.ofNullable(best);
+  }
+
   // ---- drills
 
   /**

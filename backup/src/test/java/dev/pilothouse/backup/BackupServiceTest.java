@@ -141,4 +141,24 @@ class BackupServiceTest {
       assertThat(b.interruptedRestores()).isEmpty();
     }
   }
+
+  @Test
+  void the_data_before_a_deploy_is_the_snapshot_taken_before_the_first_deploy_after_it()
+      throws Exception {
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
+    try (BackupService b = service(data)) {
+      Files.writeString(data.resolve("db"), "under revision 4");
+      Snapshot r5 = b.preDeploy("shop", 5);
+      Files.writeString(data.resolve("db"), "under revision 7");
+      Snapshot r8 = b.preDeploy("shop", 8);
+      b.run("shop", List.of("manual"), new Archiver.Counters());
+      assertThat(r5.tags()).containsExactly("pre-deploy", "revision=5");
+      assertThat(b.dataBefore("shop", 4)).contains(r5);
+      assertThat(b.dataBefore("shop", 5)).contains(r8);
+      assertThat(b.dataBefore("shop", 7)).contains(r8);
+      assertThat(b.dataBefore("shop", 0)).contains(r8);
+      assertThat(b.dataBefore("shop", 8)).isEmpty();
+    }
+  }
 }

@@ -211,7 +211,7 @@ final class RolloutCommand implements Runnable {
     }
   }
 
-  /** {@code rollout undo SERVICE [--to-revision N]}. */
+  /** {@code rollout undo SERVICE [--to-revision N] [--with-data]}. */
   @Command(
       name = "undo",
       description = "Return a service to an earlier revision's spec (a new deploy).")
@@ -228,12 +228,19 @@ final class RolloutCommand implements Runnable {
         description = "The revision to return to (default: the one before).")
     long toRevision;
 
+    @Option(
+        names = "--with-data",
+        description =
+            "Also restore the service's data as it was then: the snapshot taken before the deploy"
+                + " being undone (services with 'backup:'; the service is stopped around it).")
+    boolean withData;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
       ApplyCommand.print(
-          common.client().undo(service, toRevision), output, spec.commandLine().getOut());
+          common.client().undo(service, toRevision, withData), output, spec.commandLine().getOut());
       return ExitCodes.OK;
     }
   }

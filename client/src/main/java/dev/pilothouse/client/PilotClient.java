@@ -169,9 +169,14 @@ public final class PilotClient {
   }
 
   public Wire.ApplyResponse undo(String service, long toRevision) {
+    return undo(service, toRevision, false);
+  }
+
+  /** Undoes a service's spec and, withData, restores the data snapshot taken before that deploy. */
+  public Wire.ApplyResponse undo(String service, long toRevision, boolean withData) {
     return post(
         "/api/v1/services/" + enc(service) + "/undo",
-        java.util.Map.of("toRevision", toRevision),
+        java.util.Map.of("toRevision", toRevision, "withData", withData),
         Wire.ApplyResponse.class);
   }
 

@@ -649,7 +649,7 @@ final class Api {
       boolean ignoreFreeze) {}
 
   /** {@code POST /api/v1/services/NAME/undo}. */
-  record UndoRequest(long toRevision) {}
+  record UndoRequest(long toRevision, boolean withData) {}
 
   private void deploy(Context ctx) {
     DeployRequest req = body(ctx, DeployRequest.class);
@@ -665,9 +665,33 @@ final class Api {
                     new Deployments.Options(req.commit(), req.commitTime(), req.ignoreFreeze()))));
   }
 
-  private void undo(Context ctx) {
+  private void undo(Context ctx) throws Exception {
     UndoRequest req = body(ctx, UndoRequest.class);
-    send(ctx, 200, wire(d.deployments().undo(ctx.pathParam("name"), req.toRevision())));
+    String name = ctx.pathParam("name");
+    dev.pilothouse.backup.Snapshot data = null;
+    if (req.withData()) {
+      // chosen before the undo, whose own pre-deploy snapshot holds the data of now
+      data =
+          d.backups()
+              .dataBefore(name, req.toRevision())
+              .orElseThrow(
+                  () ->
+                      new ApiError(
+                          409,
+                          "no pre-deploy snapshot of " + name + "'s data to go back to",
+                          "deploys take one only when the service has 'backup:' in the spec;"
+                              + " undo without --with-data, or restore a snapshot"));
+    }
+    var applied = d.deployments().undo(name, req.toRevision());
+    if (data != null) {
+      d.backups()
+          .restore(
+              name,
+              data.id().substring(0, 16),
+              null,
+              new dev.pilothouse.backup.Restorer.Counters());
+    }
+    send(ctx, 200, wire(applied));
   }
 
   /** {@code GET /api/v1/dora?since=30d}: the DORA metrics of the period up to now. */

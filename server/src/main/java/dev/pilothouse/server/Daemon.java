@@ -267,7 +267,7 @@ public final class Daemon {
             clock,
             new HostPreflight(
                 dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
-            new HookBackups(dir.path()),
+            new SnapshotBackups(new HookBackups(dir.path()), () -> backups),
             store);
     if (store.latest().isPresent()) {
       deployments.tick();
@@ -351,7 +351,7 @@ public final class Daemon {
     // Backups run on their own threads; they meet the instances through suspend and resume.
     backups =
         new dev.pilothouse.backup.BackupService(
-            deployments::current,
+            () -> deployments.current(),
             new BackupServices(
                 controller, deployments, LocalProcessRuntime.create(dir.path(), logFiles)),
             store,
