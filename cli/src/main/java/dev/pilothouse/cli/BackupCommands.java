@@ -22,14 +22,7 @@ final class BackupCommands {
           "Back up services into their repositories (deduplicated, compressed, encrypted), list"
               + " snapshots, verify repositories and apply retention. See docs/backup.md.",
       subcommands = {Run.class, ListSnapshots.class, Verify.class, Prune.class})
-  static final class Group implements Runnable {
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-      spec.commandLine().usage(spec.commandLine().getOut());
-    }
-  }
+  static final class Group extends GroupCommand {}
 
   @Command(
       name = "run",
@@ -388,14 +381,7 @@ final class BackupCommands {
       description =
           "Disaster recovery: 'dr status' shows each backed-up service against its objectives.",
       subcommands = {DrStatus.class})
-  static final class Dr implements Runnable {
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-      spec.commandLine().usage(spec.commandLine().getOut());
-    }
-  }
+  static final class Dr extends GroupCommand {}
 
   @Command(
       name = "status",
