@@ -121,6 +121,8 @@ public final class BackupService implements AutoCloseable {
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
   private final Map<String, Boolean> rpoMissed = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastDrill = new ConcurrentHashMap<>();
+  private static final Duration DRILL_LIMIT = Duration.ofMinutes(10);
   private final ExecutorService scheduled =
       Executors.newSingleThreadExecutor(
           r -> Thread.ofPlatform().daemon().name("backup-scheduled").unstarted(r));
@@ -1027,6 +1029,27 @@ public final class BackupService implements AutoCloseable {
                     log.warn("scheduled backup of {} failed: {}", p.service(), e.getMessage());
                   } finally {
                     queued.remove(p.service());
+                  }
+                });
+          }
+        }
+        if (p.drill() != null) {
+          Instant lastDrillAt = lastDrill.computeIfAbsent(p.service(), k -> now);
+          Optional<ZonedDateTime> fire =
+              ExecutionTime.forCron(CRON.parse(p.drill()))
+                  .lastExecution(now.atZone(ZoneId.systemDefault()));
+          if (fire.isPresent()
+              && fire.get().toInstant().isAfter(lastDrillAt)
+              && queued.putIfAbsent(p.service() + " drill", true) == null) {
+            lastDrill.put(p.service(), now);
+            scheduled.submit(
+                () -> {
+                  try {
+                    drill(p.service(), DRILL_LIMIT);
+                  } catch (Exception e) {
+                    log.warn("scheduled drill of {} failed: {}", p.service(), e.getMessage());
+                  } finally {
+                    queued.remove(p.service() + " drill");
                   }
                 });
           }

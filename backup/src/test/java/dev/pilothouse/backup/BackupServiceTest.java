@@ -30,6 +30,34 @@ class BackupServiceTest {
   private final List<NewEvent> events = new CopyOnWriteArrayList<>();
 
   private BackupService service(Path data) throws Exception {
+    return service(data, Clock.systemUTC(), null);
+  }
+
+  /** A clock the test moves. */
+  static final class MovableClock extends Clock {
+    volatile java.time.Instant now;
+
+    MovableClock(java.time.Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  private BackupService service(Path data, Clock clock, String drill) throws Exception {
     Files.createDirectories(tmp.resolve("state/tmp"));
     ServiceSpec shop =
         new ServiceSpec(
@@ -62,7 +90,8 @@ class BackupServiceTest {
                     null,
                     "local",
                     Duration.ofMinutes(15),
-                    Duration.ofHours(1))));
+                    Duration.ofHours(1),
+                    drill)));
     Spec spec = new Spec(List.of(shop)).withBackup(b);
     return new BackupService(
         () -> spec,
@@ -84,11 +113,28 @@ class BackupServiceTest {
 
           @Override
           public BackupService.Sandbox sandbox(String s, Map<String, String> paths) {
-            throw new UnsupportedOperationException("not in this test");
+            // no process here: a sandbox that is alive and has no HTTP check (e2e starts one)
+            calls.add("sandbox " + s + " " + paths.values());
+            return new BackupService.Sandbox() {
+              @Override
+              public int port() {
+                return 0;
+              }
+
+              @Override
+              public boolean alive() {
+                return true;
+              }
+
+              @Override
+              public void close() {
+                calls.add("sandbox closed");
+              }
+            };
           }
         },
         events::add,
-        Clock.systemUTC(),
+        clock,
         tmp.resolve("state/tmp"),
         Map.of("PW", "correct horse"));
   }
@@ -159,6 +205,40 @@ class BackupServiceTest {
       assertThat(b.dataBefore("shop", 7)).contains(r8);
       assertThat(b.dataBefore("shop", 0)).contains(r8);
       assertThat(b.dataBefore("shop", 8)).isEmpty();
+    }
+  }
+
+  @Test
+  void a_drill_runs_at_its_cron_time_restores_into_a_sandbox_and_reports_rto_and_rpo()
+      throws Exception {
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("db"), "rows");
+    MovableClock clock = new MovableClock(java.time.Instant.parse("2026-03-02T03:58:30Z"));
+    try (BackupService b = service(data, clock, "* * * * *")) {
+      b.run("shop", List.of(), new Archiver.Counters());
+      b.tick(); // first sight: the next minute is the first drill
+      assertThat(calls).isEmpty();
+      clock.now = clock.now.plusSeconds(45);
+      b.tick();
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> events.stream().anyMatch(e -> e.type().equals("DrillCompleted")));
+      NewEvent d =
+          events.stream().filter(e -> e.type().equals("DrillCompleted")).findFirst().orElseThrow();
+      assertThat(d.fields().get("rpoSeconds")).isEqualTo("45");
+      assertThat(Long.parseLong(d.fields().get("rtoMs"))).isPositive();
+      assertThat(d.fields().get("rtoMet")).isEqualTo("true");
+      assertThat(calls.get(0)).startsWith("sandbox shop [").contains("drill-shop-");
+      assertThat(calls).contains("sandbox closed");
+      // the sandbox is removed
+      try (var s = Files.list(tmp.resolve("state/tmp"))) {
+        assertThat(s.filter(p -> p.getFileName().toString().startsWith("drill-"))).isEmpty();
+      }
+      // not again within the same minute
+      b.tick();
+      Thread.sleep(200);
+      assertThat(events.stream().filter(e -> e.type().startsWith("Drill")).count()).isEqualTo(1);
     }
   }
 }

@@ -22,7 +22,7 @@ final class BackupReader extends SectionReader {
   static final List<String> BACKUP = List.of("paths", "schedule", "keep", "hooks", "repository");
   static final List<String> KEEP = List.of("last", "daily", "weekly", "monthly");
   static final List<String> HOOKS = List.of("before", "after");
-  static final List<String> RECOVERY = List.of("rto", "rpo");
+  static final List<String> RECOVERY = List.of("rto", "rpo", "drill");
 
   /** Paths per service. */
   static final int MAX_PATHS = 100;
@@ -265,11 +265,23 @@ final class BackupReader extends SectionReader {
         rf.filter(r -> r.has("rpo"))
             .map(r -> duration(r, "rpo", Duration.ofMinutes(5), false))
             .orElse(null);
+    String drill = rf.flatMap(r -> r.string("drill")).orElse(null);
+    if (drill != null) {
+      String problem = CronCheck.problem(drill);
+      if (problem != null) {
+        Fields r = rf.orElseThrow();
+        problems.at(
+            r.get("drill").orElseThrow(),
+            r.join("drill"),
+            "invalid cron expression '" + drill + "': " + problem,
+            "write five fields: minute hour day-of-month month day-of-week, e.g. '0 4 * * 0'");
+      }
+    }
     if (problems.list().size() != before) {
       return Optional.empty();
     }
     return Optional.of(
         new BackupSpec.Plan(
-            service, paths, schedule, keep, beforeHook, afterHook, repository, rto, rpo));
+            service, paths, schedule, keep, beforeHook, afterHook, repository, rto, rpo, drill));
   }
 }

@@ -36,7 +36,7 @@ class BackupReaderTest {
                           keep: {last: 3, daily: 7, weekly: 4, monthly: 6}
                           hooks: {before: ./dump.sh, after: ./thaw.sh}
                           repository: local
-                        recovery: {rto: 15m, rpo: 1h}
+                        recovery: {rto: 15m, rpo: 1h, drill: '0 4 * * 0'}
                     """))
             .spec()
             .orElseThrow();
@@ -64,7 +64,8 @@ class BackupReaderTest {
                 "./thaw.sh",
                 "local",
                 Duration.ofMinutes(15),
-                Duration.ofHours(1)));
+                Duration.ofHours(1),
+                "0 4 * * 0"));
     // backups are not part of the service's revision: changing them never redeploys
     var without = parse(shop("")).spec().orElseThrow();
     assertThat(without.services()).isEqualTo(spec.services());
@@ -111,6 +112,18 @@ class BackupReaderTest {
         parse("repositories:\n  " + yaml + "\nservices:\n  shop:\n    command: ./s\n").errors();
     assertThat(errors).isNotEmpty();
     assertThat(errors.get(0).toString()).contains(path).contains(hint.strip());
+  }
+
+  @Test
+  void a_drill_schedule_must_be_cron() {
+    var errors =
+        parse(
+                shop(
+                    "    backup: {paths: [data], repository: local}\n    recovery: {drill: weekly}\n"))
+            .errors();
+    assertThat(errors.get(0).toString())
+        .contains("services.shop.recovery.drill")
+        .contains("write five fields");
   }
 
   @Test

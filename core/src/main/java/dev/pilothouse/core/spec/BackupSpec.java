@@ -94,6 +94,7 @@ public record BackupSpec(Map<String, Repository> repositories, List<Plan> plans)
    * @param rto the recovery time objective: a drill slower than this raises an alert; null: none
    * @param rpo the recovery point objective: newest restorable data older than this raises an
    *     alert; null: none
+   * @param drill a Unix cron expression: when to run a disaster-recovery drill; null: on demand
    */
   public record Plan(
       String service,
@@ -104,10 +105,25 @@ public record BackupSpec(Map<String, Repository> repositories, List<Plan> plans)
       String after,
       String repository,
       Duration rto,
-      Duration rpo) {
+      Duration rpo,
+      String drill) {
     public Plan {
       paths = List.copyOf(paths);
       keep = keep == null ? Keep.ALL : keep;
+    }
+
+    /** A plan without scheduled drills. */
+    public Plan(
+        String service,
+        List<String> paths,
+        String schedule,
+        Keep keep,
+        String before,
+        String after,
+        String repository,
+        Duration rto,
+        Duration rpo) {
+      this(service, paths, schedule, keep, before, after, repository, rto, rpo, null);
     }
   }
 }
