@@ -808,6 +808,63 @@ public final class BackupService implements AutoCloseable {
     }
   }
 
+  /**
+   * A service against its recovery objectives.
+   *
+   * @param newest its newest snapshot, or null
+   * @param rpoNowSeconds that snapshot's age, or null without one
+   * @param lastDrill its last DrillCompleted or DrillFailed event, or null
+   */
+  public record Standing(
+      String service,
+      String repository,
+      Duration rto,
+      Duration rpo,
+      Snapshot newest,
+      Long rpoNowSeconds,
+      boolean rpoMet,
+      dev.pilothouse.core.event.Event lastDrill,
+      boolean ok) {}
+
+  /** Each service with a plan against its objectives; recent: the event log, oldest first. */
+  public List<Standing> standing(List<dev.pilothouse.core.event.Event> recent) throws IOException {
+    Map<String, Snapshot> newest = new LinkedHashMap<>();
+    for (Listed l : list(null)) {
+      newest.put(l.snapshot().service(), l.snapshot());
+    }
+    Instant now = clock.instant();
+    List<Standing> out = new ArrayList<>();
+    for (BackupSpec.Plan p : backups().plans()) {
+      Snapshot s = newest.get(p.service());
+      Long age = s == null ? null : Duration.between(s.time(), now).toSeconds();
+      boolean rpoMet = p.rpo() == null || (age != null && age <= p.rpo().toSeconds());
+      dev.pilothouse.core.event.Event drill = null;
+      for (int i = recent.size() - 1; i >= 0 && drill == null; i--) {
+        var e = recent.get(i);
+        if (e.service().equals(p.service())
+            && (e.type().equals("DrillCompleted") || e.type().equals("DrillFailed"))) {
+          drill = e;
+        }
+      }
+      boolean drillOk =
+          drill == null
+              || (drill.type().equals("DrillCompleted")
+                  && Boolean.parseBoolean(drill.fields().get("rtoMet")));
+      out.add(
+          new Standing(
+              p.service(),
+              p.repository(),
+              p.rto(),
+              p.rpo(),
+              s,
+              age,
+              rpoMet,
+              drill,
+              rpoMet && drillOk));
+    }
+    return out;
+  }
+
   // ---- deploys
 
   /**

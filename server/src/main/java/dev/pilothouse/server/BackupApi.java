@@ -196,46 +196,32 @@ final class BackupApi {
    * (the recovery point now) and its last drill (from the event log).
    */
   void status(Context ctx, dev.pilothouse.core.event.EventLog events) throws IOException {
-    List<dev.pilothouse.core.event.Event> recent = events.latest(5000);
-    Map<String, Snapshot> newest = new LinkedHashMap<>();
-    for (BackupService.Listed l : backups.list(null)) {
-      newest.put(l.snapshot().service(), l.snapshot());
-    }
-    java.time.Instant now = java.time.Instant.now();
     List<Object> out = new ArrayList<>();
     boolean ok = true;
-    for (var p : backups.backups().plans()) {
+    for (BackupService.Standing st : backups.standing(events.latest(5000))) {
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("service", p.service());
-      m.put("repository", p.repository());
-      m.put("rtoObjectiveMs", p.rto() == null ? null : p.rto().toMillis());
-      m.put("rpoObjectiveSeconds", p.rpo() == null ? null : p.rpo().toSeconds());
-      Snapshot s = newest.get(p.service());
-      Long age = s == null ? null : java.time.Duration.between(s.time(), now).toSeconds();
-      m.put("newestSnapshot", s == null ? null : s.shortId());
-      m.put("rpoNowSeconds", age);
-      boolean rpoMet = p.rpo() == null || (age != null && age <= p.rpo().toSeconds());
-      m.put("rpoMet", rpoMet);
+      m.put("service", st.service());
+      m.put("repository", st.repository());
+      m.put("rtoObjectiveMs", st.rto() == null ? null : st.rto().toMillis());
+      m.put("rpoObjectiveSeconds", st.rpo() == null ? null : st.rpo().toSeconds());
+      m.put("newestSnapshot", st.newest() == null ? null : st.newest().shortId());
+      m.put("rpoNowSeconds", st.rpoNowSeconds());
+      m.put("rpoMet", st.rpoMet());
       Map<String, Object> drill = null;
-      for (int i = recent.size() - 1; i >= 0; i--) {
-        var e = recent.get(i);
-        if (e.service().equals(p.service())
-            && (e.type().equals("DrillCompleted") || e.type().equals("DrillFailed"))) {
-          drill = new LinkedHashMap<>();
-          drill.put("at", e.at().toString());
-          drill.put("ok", e.type().equals("DrillCompleted"));
-          drill.put("snapshot", e.fields().get("snapshot"));
-          drill.put("rtoMs", Long.parseLong(e.fields().getOrDefault("rtoMs", "-1")));
-          drill.put("rpoSeconds", Long.parseLong(e.fields().getOrDefault("rpoSeconds", "-1")));
-          drill.put("rtoMet", Boolean.parseBoolean(e.fields().get("rtoMet")));
-          drill.put("message", e.message());
-          break;
-        }
+      if (st.lastDrill() != null) {
+        var e = st.lastDrill();
+        drill = new LinkedHashMap<>();
+        drill.put("at", e.at().toString());
+        drill.put("ok", e.type().equals("DrillCompleted"));
+        drill.put("snapshot", e.fields().get("snapshot"));
+        drill.put("rtoMs", Long.parseLong(e.fields().getOrDefault("rtoMs", "-1")));
+        drill.put("rpoSeconds", Long.parseLong(e.fields().getOrDefault("rpoSeconds", "-1")));
+        drill.put("rtoMet", Boolean.parseBoolean(e.fields().get("rtoMet")));
+        drill.put("message", e.message());
       }
       m.put("lastDrill", drill);
-      boolean drillOk = drill == null || (Boolean) drill.get("ok") && (Boolean) drill.get("rtoMet");
-      m.put("ok", rpoMet && drillOk);
-      ok &= rpoMet && drillOk;
+      m.put("ok", st.ok());
+      ok &= st.ok();
       out.add(m);
     }
     Api.send(ctx, 200, Map.of("ok", ok, "services", out));

@@ -111,19 +111,5 @@ public record BackupSpec(Map<String, Repository> repositories, List<Plan> plans)
       paths = List.copyOf(paths);
       keep = keep == null ? Keep.ALL : keep;
     }
-
-    /** A plan without scheduled drills. */
-    public Plan(
-        String service,
-        List<String> paths,
-        String schedule,
-        Keep keep,
-        String before,
-        String after,
-        String repository,
-        Duration rto,
-        Duration rpo) {
-      this(service, paths, schedule, keep, before, after, repository, rto, rpo, null);
-    }
   }
 }
