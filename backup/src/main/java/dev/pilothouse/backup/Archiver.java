@@ -48,7 +48,17 @@ public final class Archiver {
   private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
   private final ThreadLocal<byte[]> buffers;
 
-  private Archiver(Repository repo, Counters counters, int workers) {
+  private final java.util.function.Predicate<Path> skip;
+  private final Finisher finish;
+
+  private Archiver(
+      Repository repo,
+      Counters counters,
+      int workers,
+      java.util.function.Predicate<Path> skip,
+      Finisher finish) {
+    this.skip = skip;
+    this.finish = finish;
     this.repo = repo;
     this.counters = counters;
     this.workers = workers;
@@ -76,10 +86,33 @@ public final class Archiver {
       Snapshot parent,
       Counters counters)
       throws IOException {
+    return backup(repo, service, paths, tags, parent, counters, p -> false, s -> s);
+  }
+
+  /** Completes a snapshot before it is saved (after every file was read). */
+  @FunctionalInterface
+  public interface Finisher {
+    Snapshot finish(Snapshot s) throws IOException;
+  }
+
+  /**
+   * Backs up paths, leaving out what skip says (checked for every entry below a path), and lets
+   * finish complete the snapshot once every file is read.
+   */
+  public static Result backup(
+      Repository repo,
+      String service,
+      List<Path> paths,
+      List<String> tags,
+      Snapshot parent,
+      Counters counters,
+      java.util.function.Predicate<Path> skip,
+      Finisher finish)
+      throws IOException {
     int workers = Math.max(2, Runtime.getRuntime().availableProcessors());
     long started = System.nanoTime();
     try (Lease lease = Lease.take(repo, false, "backup of " + service)) {
-      Archiver a = new Archiver(repo, counters, workers);
+      Archiver a = new Archiver(repo, counters, workers, skip, finish);
       try {
         return a.run(service, paths, tags, parent, started);
       } finally {
@@ -133,8 +166,9 @@ public final class Archiver {
                 counters.bytesRead.get(),
                 writer.bytesAdded(),
                 writer.blobsAdded(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
-    return new Result(repo.saveSnapshot(s), List.copyOf(warnings));
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)),
+            null);
+    return new Result(repo.saveSnapshot(finish.finish(s)), List.copyOf(warnings));
   }
 
   private Id tree(List<CompletableFuture<Node>> children) throws IOException {
@@ -275,7 +309,10 @@ public final class Archiver {
     names.sort(null);
     List<CompletableFuture<Node>> children = new ArrayList<>(names.size());
     for (String e : names) {
-      children.add(walk(p.resolve(e), e, previous.get(e)));
+      Path c = p.resolve(e);
+      if (!skip.test(c)) {
+        children.add(walk(c, e, previous.get(e)));
+      }
     }
     return children;
   }

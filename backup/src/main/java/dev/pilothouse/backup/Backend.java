@@ -16,7 +16,9 @@ public interface Backend extends AutoCloseable {
     DATA("data"),
     INDEX("index"),
     SNAPSHOT("snapshots"),
-    LOCK("locks");
+    LOCK("locks"),
+    /** PostgreSQL's write-ahead log, one file per segment (named service.segment). */
+    WAL("wal");
 
     public final String dir;
 

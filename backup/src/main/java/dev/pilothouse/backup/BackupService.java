@@ -127,6 +127,16 @@ public final class BackupService implements AutoCloseable {
       Executors.newSingleThreadExecutor(
           r -> Thread.ofPlatform().daemon().name("backup-scheduled").unstarted(r));
   private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
+  private final Path walTokens;
+  private volatile String walCommand;
+  private volatile String walApi;
+  private final Map<String, Instant> walArchived = new ConcurrentHashMap<>();
+  private final Map<String, Instant> restorable = new ConcurrentHashMap<>();
+  private final Map<String, Drill> drills = new ConcurrentHashMap<>();
+  private final Map<String, Duration> archiveLag = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> archiveBehind = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> archiveConflict = new ConcurrentHashMap<>();
+  private final Map<String, Instant> archiveChecked = new ConcurrentHashMap<>();
 
   /**
    * @param tmp where prune keeps its on-disk id sets
@@ -145,6 +155,7 @@ public final class BackupService implements AutoCloseable {
     this.clock = clock;
     this.tmp = tmp;
     this.markers = tmp.resolveSibling("restoring");
+    this.walTokens = tmp.resolveSibling("wal-tokens");
     this.env = Map.copyOf(env);
   }
 
@@ -293,7 +304,11 @@ public final class BackupService implements AutoCloseable {
                   + service
                   + ".backup.paths");
         }
-        Archiver.Result r = Archiver.backup(repo, service, paths, tags, parent, counters);
+        Archiver.Result r =
+            plan.postgres() != null
+                ? PgBackups.baseBackup(
+                    repo, service, plan.postgres(), pgPassword(plan), tags, parent, counters, clock)
+                : Archiver.backup(repo, service, paths, tags, parent, counters);
         s = r.snapshot();
         for (String w : r.warnings()) {
           log.warn("backup of {}: {}", service, w);
@@ -304,6 +319,7 @@ public final class BackupService implements AutoCloseable {
         }
       }
       lastRun.put(service, started);
+      restorable.merge(service, s.time(), (a, b) -> a.isAfter(b) ? a : b);
       rpoMissed.remove(service);
       Snapshot.Summary sum = s.summary();
       Map<String, String> f = new LinkedHashMap<>();
@@ -543,6 +559,9 @@ public final class BackupService implements AutoCloseable {
                 repo.backend(), secret(backups().repositories().get(e.getKey())), clock);
         reports.put(e.getKey(), Pruner.prune(trees, 0.05, dryRun, tmp));
         if (!dryRun) {
+          expireWal(repo, e.getValue());
+        }
+        if (!dryRun) {
           open.remove(e.getKey()); // its index changed under it
           Pruner.Report r = reports.get(e.getKey());
           emit(
@@ -693,7 +712,7 @@ public final class BackupService implements AutoCloseable {
   }
 
   /** A restore in place under way: what is restored, and the safety snapshot taken before. */
-  record Marker(String snapshot, String safety, String repository) {}
+  record Marker(String snapshot, String safety, String repository, PgBackups.Target target) {}
 
   private Path markers() throws IOException {
     return Files.createDirectories(markers);
@@ -701,9 +720,12 @@ public final class BackupService implements AutoCloseable {
 
   private void mark(String service, String snapshot, String safety, String repository)
       throws IOException {
+    mark(service, new Marker(snapshot, safety, repository, null));
+  }
+
+  private void mark(String service, Marker m) throws IOException {
     Path tmpFile = markers().resolve(service + ".json.tmp");
-    Files.write(
-        tmpFile, Repository.JSON.writeValueAsBytes(new Marker(snapshot, safety, repository)));
+    Files.write(tmpFile, Repository.JSON.writeValueAsBytes(m));
     Files.move(
         tmpFile,
         markers().resolve(service + ".json"),
@@ -756,6 +778,11 @@ public final class BackupService implements AutoCloseable {
         Snapshot target = repo.snapshot(m.snapshot().substring(0, 16), service);
         try {
           Restorer.restore(repo, target, null, true, new Restorer.Counters());
+          if (m.target() != null) {
+            Path dataDir = Path.of(plan(service).postgres().dataDir());
+            PgBackups.prepare(dataDir, target, m.target(), restoreCommand(), false);
+            writeWalConfig(service, dataDir);
+          }
           emit(
               "Restored",
               service,
@@ -766,6 +793,9 @@ public final class BackupService implements AutoCloseable {
                   + ", which the previous daemon began",
               Map.of("snapshot", target.shortId()));
         } catch (IOException | RuntimeException e) {
+          if (m.safety() == null) {
+            throw e;
+          }
           Snapshot safety = repo.snapshot(m.safety().substring(0, 16), service);
           Restorer.restore(repo, safety, null, true, new Restorer.Counters());
           emit(
@@ -863,6 +893,421 @@ public final class BackupService implements AutoCloseable {
               rpoMet && drillOk));
     }
     return out;
+  }
+
+  // ---- PostgreSQL: WAL archiving and point-in-time recovery
+
+  /**
+   * How PostgreSQL reaches this daemon: the command its archive_command and restore_command run
+   * (Pilothouse's CLI) and the API's URL the CLI calls. Until it is set, WAL is not archived.
+   */
+  public void archiveVia(String command, String api) {
+    this.walCommand = command;
+    this.walApi = api;
+  }
+
+  String archiveCommand() {
+    return walCommand + " wal push --config " + PgBackups.CONFIG + " %p %f";
+  }
+
+  String restoreCommand() {
+    return walCommand + " wal fetch --config " + PgBackups.CONFIG + " %f %p";
+  }
+
+  private String pgPassword(BackupSpec.Plan plan) {
+    String var = plan.postgres().passwordEnv();
+    return var == null
+        ? null
+        : required(var, "services." + plan.service() + ".backup.postgres.passwordEnv");
+  }
+
+  private BackupSpec.Plan postgresPlan(String service) {
+    BackupSpec.Plan plan = plan(service);
+    if (plan.postgres() == null) {
+      throw new BackupException(
+          "services."
+              + service
+              + ".backup has no 'postgres:' source; WAL and point-in-time restores are for"
+              + " PostgreSQL backups");
+    }
+    return plan;
+  }
+
+  /**
+   * The token PostgreSQL's archive_command and restore_command present for this service: it allows
+   * archiving and fetching this service's WAL and nothing else.
+   */
+  private String walToken(String service) throws IOException {
+    Path dir = Files.createDirectories(walTokens);
+    Path f = dir.resolve(service);
+    if (Files.exists(f)) {
+      return Files.readString(f, StandardCharsets.UTF_8).strip();
+    }
+    byte[] b = new byte[32];
+    new java.security.SecureRandom().nextBytes(b);
+    String t = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    PgBackups.Owner.of(dir).write(f, t);
+    return t;
+  }
+
+  /** Whether token is the WAL token of service (compared in constant time). */
+  public boolean walTokenMatches(String service, String token) {
+    try {
+      Path f = walTokens.resolve(service);
+      if (token == null || !Files.exists(f) || backups().plan(service).isEmpty()) {
+        return false;
+      }
+      return java.security.MessageDigest.isEqual(
+          Files.readString(f, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8),
+          token.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Writes the archive_command's configuration into the data directory, when it differs. */
+  void writeWalConfig(String service, Path dataDir) throws IOException {
+    if (walApi == null || !Files.isDirectory(dataDir)) {
+      return;
+    }
+    Map<String, String> c = new LinkedHashMap<>();
+    c.put("service", service);
+    c.put("api", walApi);
+    c.put("token", walToken(service));
+    byte[] bytes = Repository.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
+    Path f = dataDir.resolve(PgBackups.CONFIG);
+    if (Files.exists(f) && java.util.Arrays.equals(Files.readAllBytes(f), bytes)) {
+      return;
+    }
+    PgBackups.Owner.of(dataDir).write(f, bytes);
+  }
+
+  /**
+   * A file of a service's data directory's pg_wal, resolved and checked: WAL moves only between the
+   * archive and the cluster's own pg_wal directory.
+   */
+  private Path walPath(BackupSpec.Plan plan, String path) throws IOException {
+    Path dataDir = Path.of(plan.postgres().dataDir());
+    Path wal = dataDir.resolve("pg_wal").toRealPath();
+    Path p = dataDir.resolve(path).normalize();
+    Path parent = p.getParent() == null ? null : p.getParent().toRealPath();
+    if (parent == null || !parent.equals(wal) || Files.isSymbolicLink(p)) {
+      throw new BackupException(
+          path + " is not a file of " + plan.service() + "'s pg_wal directory (" + wal + ")");
+    }
+    return wal.resolve(p.getFileName());
+  }
+
+  /**
+   * Archives a WAL file of a service's cluster (its archive_command, through the CLI).
+   *
+   * @return false when that very file was archived already
+   */
+  public boolean walPush(String service, String path, String name) throws IOException {
+    BackupSpec.Plan plan = postgresPlan(service);
+    Path file = walPath(plan, path);
+    boolean stored = WalArchive.push(repository(plan.repository()), service, file, name);
+    Instant now = clock.instant();
+    walArchived.put(service, now);
+    restorable.put(service, now);
+    return stored;
+  }
+
+  /**
+   * Fetches an archived WAL file into a service's pg_wal (its restore_command, through the CLI).
+   *
+   * @return false when the archive has no such file
+   */
+  public boolean walFetch(String service, String name, String path) throws IOException {
+    BackupSpec.Plan plan = postgresPlan(service);
+    Path dest = walPath(plan, path);
+    Repository repo = repository(plan.repository());
+    if (!WalArchive.fetch(repo, service, name, dest)) {
+      return false;
+    }
+    PgBackups.Owner owner = PgBackups.Owner.of(Path.of(plan.postgres().dataDir()));
+    Files.getFileAttributeView(dest, java.nio.file.attribute.PosixFileAttributeView.class)
+        .setOwner(owner.user());
+    return true;
+  }
+
+  /** The state of a service's WAL archive: what it holds, its first gap, its lag. */
+  public record WalStatus(
+      String service,
+      int files,
+      String newest,
+      Instant newestArchived,
+      String firstGap,
+      long lagSeconds,
+      long readyFiles,
+      String archiveCommand) {}
+
+  public WalStatus walStatus(String service) throws IOException {
+    BackupSpec.Plan plan = postgresPlan(service);
+    Repository repo = repository(plan.repository());
+    List<String> names = WalArchive.names(repo.backend(), service);
+    Snapshot oldest = null;
+    for (Snapshot s : repo.snapshots()) {
+      if (service.equals(s.service()) && s.postgres() != null && oldest == null) {
+        oldest = s;
+      }
+    }
+    long seg = oldest == null ? 16L << 20 : oldest.postgres().segmentBytes();
+    Optional<String> newest = WalArchive.newestSegment(names, seg);
+    Instant at =
+        newest.isPresent()
+            ? WalArchive.open(repo, WalArchive.object(service, newest.get())).archived()
+            : null;
+    String gap =
+        oldest == null
+            ? null
+            : WalArchive.firstGap(names, oldest.postgres().startWal(), seg).orElse(null);
+    if (gap != null && newest.isPresent() && gap.equals(oldest.postgres().startWal())) {
+      gap = oldest.postgres().startWal();
+    }
+    Path dataDir = Path.of(plan.postgres().dataDir());
+    long ready = 0;
+    try (var s =
+        Files.newDirectoryStream(dataDir.resolve("pg_wal").resolve("archive_status"), "*.ready")) {
+      for (Path ignored : s) {
+        ready++;
+      }
+    } catch (IOException e) {
+      ready = -1;
+    }
+    return new WalStatus(
+        service,
+        names.size(),
+        newest.orElse(null),
+        at,
+        gap,
+        PgBackups.archiveLag(dataDir, clock.instant()).toSeconds(),
+        ready,
+        walCommand == null ? null : archiveCommand());
+  }
+
+  /**
+   * Restores a PostgreSQL service to a point in time: the newest base backup that ended before the
+   * target (or the one given), then PostgreSQL replays the archived WAL up to the target and
+   * promotes. Into target dir when given (started by hand there); otherwise in place: the service
+   * stopped, a safety snapshot of its data directory taken, restored, started, and awaited until
+   * recovery ends (on failure the safety snapshot is put back).
+   */
+  public Restored restorePostgres(
+      String service,
+      String snapshotId,
+      PgBackups.Target target,
+      Path into,
+      String from,
+      Restorer.Counters counters,
+      Duration limit)
+      throws Exception {
+    BackupSpec.Plan plan = postgresPlan(service);
+    String source = from == null ? plan.repository() : from;
+    BackupSpec.Repository own = backups().repositories().get(plan.repository());
+    if (!source.equals(plan.repository()) && !own.replicas().contains(source)) {
+      throw new BackupException(
+          "repository '" + source + "' is not " + service + "'s nor one of its replicas");
+    }
+    if (walCommand == null) {
+      throw new BackupException("this daemon cannot fetch WAL (no API listening)");
+    }
+    Repository repo = repository(source);
+    Snapshot s = PgBackups.choose(repo, service, target, snapshotId);
+    PgBackups.checkWal(repo, service, s, target);
+    Path dataDir = Path.of(plan.postgres().dataDir());
+    long t0 = System.nanoTime();
+    if (into != null) {
+      Restorer.restore(repo, s, into, false, counters);
+      Path copy = into.resolve(dataDir.toString().replaceFirst("^/+", ""));
+      PgBackups.prepare(copy, s, target, restoreCommand(), true);
+      emit(
+          "Restored",
+          service,
+          "restored base backup " + s.shortId() + " of " + service + " into " + into,
+          Map.of("snapshot", s.shortId()));
+      return new Restored(
+          s,
+          List.of(copy),
+          null,
+          counters.files.get(),
+          counters.bytes.get(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+    ReentrantLock l = lock(source);
+    l.lock();
+    Snapshot safety = null;
+    try {
+      services.stop(service);
+      if (Files.isDirectory(dataDir)) {
+        safety =
+            Archiver.backup(
+                    repo,
+                    service,
+                    List.of(dataDir),
+                    List.of("pre-restore"),
+                    null,
+                    new Archiver.Counters(),
+                    p -> p.getFileName().toString().equals("postmaster.pid"),
+                    x -> x)
+                .snapshot();
+      }
+      mark(service, new Marker(s.id(), safety == null ? null : safety.id(), source, target));
+      try {
+        Restorer.restore(repo, s, null, true, counters);
+        PgBackups.prepare(dataDir, s, target, restoreCommand(), false);
+        writeWalConfig(service, dataDir);
+        unmark(service);
+        services.start(service);
+        PgBackups.awaitRecovery(service, plan.postgres(), pgPassword(plan), dataDir, limit);
+      } catch (IOException | RuntimeException e) {
+        String back = putBack(service, repo, safety);
+        emit(
+            "RestoreFailed",
+            service,
+            "restoring "
+                + service
+                + " to "
+                + target.describe()
+                + " failed: "
+                + e.getMessage()
+                + "; "
+                + back,
+            Map.of("snapshot", s.shortId()));
+        throw new BackupException(e.getMessage() + "; " + back, e);
+      }
+      Map<String, String> f = new LinkedHashMap<>();
+      f.put("snapshot", s.shortId());
+      f.put("target", target.describe());
+      if (safety != null) {
+        f.put("safety", safety.shortId());
+      }
+      emit(
+          "Restored",
+          service,
+          "restored "
+              + service
+              + " to "
+              + target.describe()
+              + " from base backup "
+              + s.shortId()
+              + (safety == null ? "" : " (safety snapshot " + safety.shortId() + ")"),
+          f);
+      return new Restored(
+          s,
+          List.of(dataDir),
+          safety == null ? null : safety.shortId(),
+          counters.files.get(),
+          counters.bytes.get(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /** After a failed point-in-time restore: the data directory as it was, and the service up. */
+  private String putBack(String service, Repository repo, Snapshot safety) {
+    try {
+      services.stop(service);
+      if (safety == null) {
+        unmark(service);
+        return service + " stays stopped: there was no data directory before";
+      }
+      Restorer.restore(repo, safety, null, true, new Restorer.Counters());
+      unmark(service);
+      services.start(service);
+      return "what was there before is back (safety snapshot " + safety.shortId() + ")";
+    } catch (Exception again) {
+      return service
+          + " stays stopped: putting back what was there failed too ("
+          + again.getMessage()
+          + "); it is in safety snapshot "
+          + safety.shortId();
+    }
+  }
+
+  /**
+   * Keeps a PostgreSQL plan's archiving set up (its configuration file in the data directory, and
+   * archive_command when the cluster has none or an older one of Pilothouse's) and watches its lag.
+   */
+  private void watchArchiving(BackupSpec.Plan p, Instant now) {
+    Path dataDir = Path.of(p.postgres().dataDir());
+    Duration lag = PgBackups.archiveLag(dataDir, now);
+    archiveLag.put(p.service(), lag);
+    boolean behind = lag.compareTo(p.postgres().maxArchiveLag()) > 0;
+    if (behind && archiveBehind.putIfAbsent(p.service(), true) == null) {
+      emit(
+          "WalArchiveLagging",
+          p.service(),
+          "WAL of "
+              + p.service()
+              + " has waited "
+              + lag.toSeconds()
+              + " s to be archived (more than "
+              + p.postgres().maxArchiveLag().toSeconds()
+              + " s): see docs/runbooks/wal-archive-lagging.md",
+          Map.of("lagSeconds", Long.toString(lag.toSeconds())));
+    } else if (!behind && archiveBehind.remove(p.service()) != null) {
+      emit(
+          "WalArchiveCaughtUp",
+          p.service(),
+          "WAL of " + p.service() + " is archived again",
+          Map.of());
+    }
+    Instant checked = archiveChecked.get(p.service());
+    if (walCommand == null
+        || (checked != null && checked.plus(Duration.ofSeconds(30)).isAfter(now))) {
+      return;
+    }
+    archiveChecked.put(p.service(), now);
+    try {
+      writeWalConfig(p.service(), dataDir);
+    } catch (IOException e) {
+      log.warn("cannot write {} in {}: {}", PgBackups.CONFIG, dataDir, e.getMessage());
+    }
+    try (PgCluster c = PgCluster.connect(p.postgres(), pgPassword(p))) {
+      if (c.inRecovery()) {
+        return;
+      }
+      String current = c.show("archive_command");
+      String wanted = archiveCommand();
+      if (!current.equals(wanted)) {
+        boolean ours =
+            current.isBlank()
+                || current.equals("(disabled)")
+                || current.contains(" wal push --config " + PgBackups.CONFIG);
+        if (ours) {
+          c.alterSystem("archive_command", wanted);
+          emit(
+              "WalArchivingConfigured",
+              p.service(),
+              "set archive_command of " + p.service() + "'s PostgreSQL to Pilothouse's",
+              Map.of());
+        } else if (archiveConflict.putIfAbsent(p.service(), true) == null) {
+          emit(
+              "WalArchivingConflict",
+              p.service(),
+              "the PostgreSQL of "
+                  + p.service()
+                  + " archives WAL with its own archive_command; Pilothouse leaves it alone and"
+                  + " its base backups cannot be restored: run 'ALTER SYSTEM RESET"
+                  + " archive_command; SELECT pg_reload_conf()' to let Pilothouse archive",
+              Map.of());
+        }
+      }
+      if ("off".equals(c.show("archive_mode"))
+          && archiveConflict.putIfAbsent(p.service() + " off", true) == null) {
+        emit(
+            "WalArchivingOff",
+            p.service(),
+            "archive_mode is off in the PostgreSQL of "
+                + p.service()
+                + ": run 'ALTER SYSTEM SET archive_mode = on' and restart it",
+            Map.of());
+      }
+    } catch (BackupException | java.sql.SQLException notRunning) {
+      log.debug("archiving of {}: {}", p.service(), notRunning.getMessage());
+    }
   }
 
   // ---- deploys
@@ -992,6 +1437,7 @@ public final class BackupService implements AutoCloseable {
                 + (rtoMet && rpoMet ? "" : "; objectives missed")
             : "drill of " + service + " failed: " + message,
         f);
+    drills.put(service, d);
     if (ok && !rtoMet) {
       emit(
           "DrillRtoMissed",
@@ -1070,6 +1516,13 @@ public final class BackupService implements AutoCloseable {
         // A plan without snapshots counts from when this daemon first saw it: its first scheduled
         // backup is the next fire time, and its RPO runs from now.
         Instant last = lastRun.computeIfAbsent(p.service(), k -> newest(p).orElse(now));
+        if (!restorable.containsKey(p.service())) {
+          newest(p).ifPresent(t -> restorable.put(p.service(), t));
+          if (p.postgres() != null) {
+            newestWal(p)
+                .ifPresent(t -> restorable.merge(p.service(), t, (a, b) -> a.isAfter(b) ? a : b));
+          }
+        }
         if (p.schedule() != null) {
           Optional<ZonedDateTime> fire =
               ExecutionTime.forCron(CRON.parse(p.schedule()))
@@ -1089,6 +1542,9 @@ public final class BackupService implements AutoCloseable {
                   }
                 });
           }
+        }
+        if (p.postgres() != null) {
+          watchArchiving(p, now);
         }
         if (p.drill() != null) {
           Instant lastDrillAt = lastDrill.computeIfAbsent(p.service(), k -> now);
@@ -1126,6 +1582,136 @@ public final class BackupService implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         log.warn("backup schedule of {}: {}", p.service(), e.getMessage());
+      }
+    }
+  }
+
+  private Optional<Instant> newestWal(BackupSpec.Plan p) {
+    try {
+      return Optional.ofNullable(walStatus(p.service()).newestArchived());
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot read the WAL archive of {}: {}", p.service(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Deletes archived WAL that no remaining base backup needs: older than the oldest base backup's
+   * start, for each PostgreSQL plan (none while a service has no base backup).
+   */
+  private void expireWal(Repository repo, List<BackupSpec.Plan> plans) throws IOException {
+    List<Snapshot> left = repo.snapshots();
+    for (BackupSpec.Plan p : plans) {
+      if (p.postgres() == null) {
+        continue;
+      }
+      Snapshot oldest = null;
+      for (Snapshot s : left) {
+        if (p.service().equals(s.service())
+            && s.postgres() != null
+            && (oldest == null || s.time().isBefore(oldest.time()))) {
+          oldest = s;
+        }
+      }
+      if (oldest != null) {
+        int n =
+            WalArchive.expire(
+                repo.backend(),
+                p.service(),
+                oldest.postgres().startWal(),
+                oldest.postgres().segmentBytes());
+        if (n > 0) {
+          log.info("expired {} WAL file(s) of {} older than {}", n, p.service(), oldest.shortId());
+        }
+      }
+    }
+  }
+
+  /**
+   * The backup gauges, in Prometheus's text format, for the daemon's own metrics (the built-in
+   * alert rules compare them with the objectives).
+   */
+  public String metricsText() {
+    StringBuilder b = new StringBuilder();
+    List<BackupSpec.Plan> plans = backups().plans();
+    if (plans.isEmpty()) {
+      return "";
+    }
+    gauge(
+        b,
+        "pilothouse_backup_restorable_timestamp_seconds",
+        "The newest point a service's data can be restored to: its newest snapshot, or the newest"
+            + " archived WAL of a PostgreSQL service.",
+        plans,
+        p -> {
+          Instant t = restorable.get(p.service());
+          return t == null ? null : t.toEpochMilli() / 1000.0;
+        });
+    gauge(
+        b,
+        "pilothouse_backup_rpo_objective_seconds",
+        "The recovery point objective of a service.",
+        plans,
+        p -> p.rpo() == null ? null : (double) p.rpo().toSeconds());
+    gauge(
+        b,
+        "pilothouse_backup_rto_objective_seconds",
+        "The recovery time objective of a service.",
+        plans,
+        p -> p.rto() == null ? null : (double) p.rto().toSeconds());
+    gauge(
+        b,
+        "pilothouse_drill_success",
+        "Whether the last drill of a service (run by this daemon) recovered it: 1 or 0.",
+        plans,
+        p -> {
+          Drill d = drills.get(p.service());
+          return d == null ? null : d.ok() ? 1.0 : 0.0;
+        });
+    gauge(
+        b,
+        "pilothouse_drill_rto_seconds",
+        "The recovery time the last successful drill of a service measured.",
+        plans,
+        p -> {
+          Drill d = drills.get(p.service());
+          return d == null || !d.ok() ? null : d.rtoMs() / 1000.0;
+        });
+    gauge(
+        b,
+        "pilothouse_wal_archive_lag_seconds",
+        "How long the oldest WAL file of a PostgreSQL service has waited to be archived.",
+        plans,
+        p -> {
+          Duration lag = archiveLag.get(p.service());
+          return p.postgres() == null || lag == null ? null : (double) lag.toSeconds();
+        });
+    gauge(
+        b,
+        "pilothouse_wal_archive_lag_limit_seconds",
+        "The archiving lag beyond which a PostgreSQL service's WAL archive alerts (maxArchiveLag).",
+        plans,
+        p -> p.postgres() == null ? null : (double) p.postgres().maxArchiveLag().toSeconds());
+    return b.toString();
+  }
+
+  private static void gauge(
+      StringBuilder b,
+      String name,
+      String help,
+      List<BackupSpec.Plan> plans,
+      java.util.function.Function<BackupSpec.Plan, Double> value) {
+    b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    b.append("# TYPE ").append(name).append(" gauge\n");
+    for (BackupSpec.Plan p : plans) {
+      Double v = value.apply(p);
+      if (v != null) {
+        b.append(name)
+            .append("{service=\"")
+            .append(p.service())
+            .append("\"} ")
+            .append(v)
+            .append('\n');
       }
     }
   }

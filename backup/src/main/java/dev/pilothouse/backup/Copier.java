@@ -36,7 +36,12 @@ public final class Copier {
     long bytes = 0;
     int snapshots = 0;
     for (Backend.Kind kind :
-        List.of(Backend.Kind.KEY, Backend.Kind.DATA, Backend.Kind.INDEX, Backend.Kind.SNAPSHOT)) {
+        List.of(
+            Backend.Kind.KEY,
+            Backend.Kind.DATA,
+            Backend.Kind.WAL,
+            Backend.Kind.INDEX,
+            Backend.Kind.SNAPSHOT)) {
       Set<String> there = new HashSet<>();
       for (Backend.Entry e : to.list(kind)) {
         there.add(e.name());
@@ -46,7 +51,9 @@ public final class Copier {
           continue;
         }
         byte[] b = from.get(kind, e.name());
-        if (kind != Backend.Kind.KEY && !Crypto.sha256(b).hex().equals(e.name())) {
+        if (kind != Backend.Kind.KEY
+            && kind != Backend.Kind.WAL
+            && !Crypto.sha256(b).hex().equals(e.name())) {
           throw new BackupException(
               kind.dir
                   + "/"

@@ -12,6 +12,7 @@ import java.util.List;
  * @param tree the root tree blob (hex): one node per backed-up path
  * @param parent the snapshot this one was taken against (unchanged files not read again)
  * @param tags free labels, such as {@code pre-deploy} or {@code revision=7}
+ * @param postgres for a PostgreSQL base backup: where its write-ahead log begins and ends
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Snapshot(
@@ -23,7 +24,8 @@ public record Snapshot(
     String tree,
     String parent,
     List<String> tags,
-    Summary summary) {
+    Summary summary,
+    Postgres postgres) {
 
   /**
    * What a backup did.
@@ -41,8 +43,33 @@ public record Snapshot(
       long blobsAdded,
       long durationMs) {}
 
+  /**
+   * A PostgreSQL base backup: restorable once the write-ahead log from startWal through stopLsn is
+   * replayed.
+   *
+   * @param timeline the cluster's timeline when the backup began
+   * @param startWal the first WAL segment the backup needs
+   * @param stopWal the segment holding stopLsn
+   * @param segmentBytes the cluster's WAL segment size
+   * @param label the backup_label pg_backup_stop returned (written back on restore)
+   * @param stopTime when pg_backup_stop returned: the earliest time a restore can reach
+   */
+  public record Postgres(
+      int timeline,
+      String startLsn,
+      String stopLsn,
+      String startWal,
+      String stopWal,
+      long segmentBytes,
+      String label,
+      Instant stopTime) {}
+
   public Snapshot withId(String newId) {
-    return new Snapshot(newId, time, service, host, paths, tree, parent, tags, summary);
+    return new Snapshot(newId, time, service, host, paths, tree, parent, tags, summary, postgres);
+  }
+
+  public Snapshot withPostgres(Postgres pg) {
+    return new Snapshot(id, time, service, host, paths, tree, parent, tags, summary, pg);
   }
 
   public String shortId() {

@@ -91,7 +91,8 @@ class BackupServiceTest {
                     "local",
                     Duration.ofMinutes(15),
                     Duration.ofHours(1),
-                    drill)));
+                    drill,
+                    null)));
     Spec spec = new Spec(List.of(shop)).withBackup(b);
     return new BackupService(
         () -> spec,

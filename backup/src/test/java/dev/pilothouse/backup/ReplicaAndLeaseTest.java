@@ -100,7 +100,7 @@ class ReplicaAndLeaseTest {
     List<Snapshot> snaps = new java.util.ArrayList<>();
     for (int i = 0; i < 60; i++) {
       Instant t = t0.minusSeconds(i * 18 * 3600L); // every 18 hours for 45 days: Feb 14 – Mar 31
-      snaps.add(new Snapshot("s" + i, t, "shop", "h", List.of("/d"), "t", null, null, null));
+      snaps.add(new Snapshot("s" + i, t, "shop", "h", List.of("/d"), "t", null, null, null, null));
     }
     Retention.Decision d = Retention.apply(snaps, new Retention.Keep(3, 7, 4, 2), ZoneOffset.UTC);
     // 3 newest; 7 days (newest of each, the first overlaps 'last'); 4 weeks; 2 months

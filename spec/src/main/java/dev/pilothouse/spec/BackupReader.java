@@ -19,7 +19,10 @@ final class BackupReader extends SectionReader {
   static final List<String> S3 =
       List.of(
           "endpoint", "region", "bucket", "prefix", "accessKeyEnv", "secretKeyEnv", "pathStyle");
-  static final List<String> BACKUP = List.of("paths", "schedule", "keep", "hooks", "repository");
+  static final List<String> BACKUP =
+      List.of("paths", "postgres", "schedule", "keep", "hooks", "repository");
+  static final List<String> POSTGRES =
+      List.of("dataDir", "host", "port", "user", "database", "passwordEnv", "maxArchiveLag");
   static final List<String> KEEP = List.of("last", "daily", "weekly", "monthly");
   static final List<String> HOOKS = List.of("before", "after");
   static final List<String> RECOVERY = List.of("rto", "rpo", "drill");
@@ -196,7 +199,21 @@ final class BackupReader extends SectionReader {
     Fields f = bf.get();
     int before = problems.list().size();
     List<String> paths = List.of();
-    if (f.require("paths", "list the files and directories to back up, e.g. [data/]").isPresent()) {
+    Path base = workdir == null || workdir.isBlank() ? baseDir : Path.of(workdir);
+    BackupSpec.Postgres postgres =
+        f.object("postgres", POSTGRES).map(p -> postgres(p, base)).orElse(null);
+    if (postgres != null) {
+      if (f.has("paths")) {
+        problems.at(
+            f.get("paths").orElseThrow(),
+            f.join("paths"),
+            "a postgres backup backs up its data directory, and only that",
+            "remove 'paths', or back up other files in a service of their own");
+      }
+      paths = List.of(postgres.dataDir());
+    } else if (f.require(
+            "paths", "list the files and directories to back up, e.g. [data/], or give 'postgres:'")
+        .isPresent()) {
       paths = f.strings("paths").orElse(List.of());
       if (paths.isEmpty() && f.get("paths").orElseThrow() instanceof Node.ListNode) {
         problems.at(
@@ -209,7 +226,6 @@ final class BackupReader extends SectionReader {
             "back up their common directory");
       }
     }
-    Path base = workdir == null || workdir.isBlank() ? baseDir : Path.of(workdir);
     paths = paths.stream().map(p -> base.resolve(p).normalize().toString()).toList();
     String schedule = f.string("schedule").orElse(null);
     if (schedule != null) {
@@ -282,6 +298,36 @@ final class BackupReader extends SectionReader {
     }
     return Optional.of(
         new BackupSpec.Plan(
-            service, paths, schedule, keep, beforeHook, afterHook, repository, rto, rpo, drill));
+            service,
+            paths,
+            schedule,
+            keep,
+            beforeHook,
+            afterHook,
+            repository,
+            rto,
+            rpo,
+            drill,
+            postgres));
+  }
+
+  private BackupSpec.Postgres postgres(Fields p, Path base) {
+    String dataDir =
+        p.require("dataDir", "give the cluster's data directory, e.g. /var/lib/postgresql/15/main")
+            .flatMap(n -> p.string("dataDir"))
+            .map(d -> base.resolve(d).normalize().toString())
+            .orElse("");
+    String passwordEnv = p.string("passwordEnv").orElse(null);
+    if (passwordEnv != null) {
+      env(p, "passwordEnv", passwordEnv);
+    }
+    return new BackupSpec.Postgres(
+        dataDir,
+        p.string("host").orElse("127.0.0.1"),
+        p.integer("port", 1, 65535).orElse(5432L).intValue(),
+        p.string("user").orElse("postgres"),
+        p.string("database").orElse("postgres"),
+        passwordEnv,
+        duration(p, "maxArchiveLag", BackupSpec.Postgres.DEFAULT_MAX_ARCHIVE_LAG, false));
   }
 }

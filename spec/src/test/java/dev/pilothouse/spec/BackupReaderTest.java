@@ -65,7 +65,8 @@ class BackupReaderTest {
                 "local",
                 Duration.ofMinutes(15),
                 Duration.ofHours(1),
-                "0 4 * * 0"));
+                "0 4 * * 0",
+                null));
     // backups are not part of the service's revision: changing them never redeploys
     var without = parse(shop("")).spec().orElseThrow();
     assertThat(without.services()).isEqualTo(spec.services());

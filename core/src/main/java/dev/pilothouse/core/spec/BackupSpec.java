@@ -95,6 +95,8 @@ public record BackupSpec(Map<String, Repository> repositories, List<Plan> plans)
    * @param rpo the recovery point objective: newest restorable data older than this raises an
    *     alert; null: none
    * @param drill a Unix cron expression: when to run a disaster-recovery drill; null: on demand
+   * @param postgres a PostgreSQL cluster backed up with base backups and archived WAL (paths is
+   *     then its data directory); null: plain files
    */
   public record Plan(
       String service,
@@ -106,10 +108,35 @@ public record BackupSpec(Map<String, Repository> repositories, List<Plan> plans)
       String repository,
       Duration rto,
       Duration rpo,
-      String drill) {
+      String drill,
+      Postgres postgres) {
     public Plan {
       paths = List.copyOf(paths);
       keep = keep == null ? Keep.ALL : keep;
     }
+  }
+
+  /**
+   * A PostgreSQL cluster on this host as a backup source: base backups of its data directory
+   * (between {@code pg_backup_start} and {@code pg_backup_stop}, deduplicated against the previous
+   * one) and its write-ahead log archived continuously by an {@code archive_command} that calls
+   * Pilothouse, for point-in-time recovery.
+   *
+   * @param dataDir the cluster's data directory
+   * @param host a host name or address, or the directory of its Unix socket
+   * @param user a role allowed to run pg_backup_start/stop (a superuser also lets Pilothouse set
+   *     archive_command itself)
+   * @param passwordEnv the daemon's environment variable holding the role's password; null: none
+   * @param maxArchiveLag WAL waiting longer than this to be archived raises an alert
+   */
+  public record Postgres(
+      String dataDir,
+      String host,
+      int port,
+      String user,
+      String database,
+      String passwordEnv,
+      Duration maxArchiveLag) {
+    public static final Duration DEFAULT_MAX_ARCHIVE_LAG = Duration.ofMinutes(5);
   }
 }
