@@ -30,7 +30,7 @@ import java.util.function.Predicate;
  * and restores of one of them followed by the replay of the archived WAL up to a time, an LSN or a
  * named restore point.
  */
-final class PgBackups {
+public final class PgBackups {
   /** The archive_command's configuration, written into the data directory (mode 0600). */
   static final String CONFIG = "pilothouse-wal.json";
 
@@ -83,15 +83,14 @@ final class PgBackups {
    * @param timeline the timeline to follow; null: the newest in the archive (PostgreSQL's latest)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Target(String time, String lsn, String name, Boolean immediate, Integer timeline) {
-    static final Target LATEST = new Target(null, null, null, null, null);
+  public record Target(String time, String lsn, String name, Boolean immediate, Integer timeline) {
 
     /**
      * Checks a target as given by a user.
      *
      * @throws BackupException saying what is wrong and how to write it
      */
-    Target {
+    public Target {
       int given = (time != null ? 1 : 0) + (lsn != null ? 1 : 0) + (name != null ? 1 : 0);
       if (given > 1) {
         throw new BackupException("give one of --time, --lsn and --name, not several");
@@ -119,11 +118,11 @@ final class PgBackups {
       }
     }
 
-    boolean latest() {
+    public boolean latest() {
       return time == null && lsn == null && name == null && !Boolean.TRUE.equals(immediate);
     }
 
-    String describe() {
+    public String describe() {
       if (time != null) {
         return "time " + time;
       }
@@ -385,7 +384,12 @@ final class PgBackups {
     b.append(MARK).append(" (removed once it is done)\n");
     b.append("restore_command = ").append(quote(restoreCommand)).append('\n');
     if (t.time() != null) {
-      b.append("recovery_target_time = ").append(quote(t.time())).append('\n');
+      // PostgreSQL reads neither ISO 8601's T nor its Z here
+      String utc =
+          java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS")
+                  .format(Target.instant(t.time()).atOffset(java.time.ZoneOffset.UTC))
+              + "+00";
+      b.append("recovery_target_time = ").append(quote(utc)).append('\n');
     } else if (t.lsn() != null) {
       b.append("recovery_target_lsn = ").append(quote(t.lsn())).append('\n');
     } else if (t.name() != null) {

@@ -261,8 +261,38 @@ final class BackupCommands {
     @Option(
         names = "--snapshot",
         paramLabel = "ID",
-        description = "A snapshot id (at least 4 hex digits) or 'latest' (the default).")
-    String snapshot = "latest";
+        description =
+            "A snapshot id (at least 4 hex digits) or 'latest' (the default). For PostgreSQL: the"
+                + " base backup to start from (default: the newest before the target).")
+    String snapshot;
+
+    @Option(
+        names = "--time",
+        paramLabel = "TIME",
+        description =
+            "PostgreSQL: recover to this time (ISO 8601 with offset, e.g. 2026-11-30T07:10:00Z):"
+                + " transactions committed by then are kept, later ones are not.")
+    String time;
+
+    @Option(
+        names = "--lsn",
+        paramLabel = "LSN",
+        description = "PostgreSQL: recover to this WAL position (e.g. 0/3000060).")
+    String lsn;
+
+    @Option(
+        names = "--name",
+        paramLabel = "NAME",
+        description =
+            "PostgreSQL: recover to this restore point (made with SELECT"
+                + " pg_create_restore_point('NAME')).")
+    String name;
+
+    @Option(
+        names = "--timeline",
+        paramLabel = "N",
+        description = "PostgreSQL: follow this timeline (default: the newest in the archive).")
+    Integer timeline;
 
     @Option(
         names = "--target",
@@ -283,15 +313,19 @@ final class BackupCommands {
     @Override
     public Integer call() {
       Bar bar = new Bar(spec.commandLine().getErr());
+      java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+      body.put("snapshot", snapshot);
+      if (target != null) {
+        body.put("target", target.toAbsolutePath().normalize().toString());
+      }
+      body.put("from", from);
+      body.put("time", time);
+      body.put("lsn", lsn);
+      body.put("name", name);
+      body.put("timeline", timeline);
+      body.values().removeIf(java.util.Objects::isNull);
       JsonNode r =
-          common
-              .client()
-              .restore(
-                  service,
-                  snapshot,
-                  target == null ? null : target.toAbsolutePath().normalize().toString(),
-                  from,
-                  p -> bar.show(p, p.path("bytes").asLong()));
+          common.client().restore(service, body, p -> bar.show(p, p.path("bytes").asLong()));
       bar.done();
       PrintWriter out = spec.commandLine().getOut();
       if (output.json()) {

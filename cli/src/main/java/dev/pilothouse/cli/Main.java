@@ -42,6 +42,7 @@ import picocli.CommandLine.Command;
       BackupCommands.Restore.class,
       BackupCommands.DrillCommand.class,
       BackupCommands.Dr.class,
+      WalCommands.Group.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

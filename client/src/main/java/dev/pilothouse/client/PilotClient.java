@@ -482,7 +482,7 @@ public final class PilotClient {
       String target,
       String from,
       Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
-    java.util.Map<String, String> body = new java.util.LinkedHashMap<>();
+    java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("snapshot", snapshot);
     if (target != null) {
       body.put("target", target);
@@ -490,12 +490,61 @@ public final class PilotClient {
     if (from != null) {
       body.put("from", from);
     }
+    return restore(service, body, progress);
+  }
+
+  /**
+   * Restores with a request body as the API takes it: snapshot, target, from, and for PostgreSQL
+   * services time, lsn, name and timeline (point-in-time recovery).
+   */
+  public com.fasterxml.jackson.databind.JsonNode restore(
+      String service,
+      java.util.Map<String, Object> body,
+      Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
     try {
       return streamed(
           "/api/v1/services/" + enc(service) + "/restore", JSON.writeValueAsString(body), progress);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /**
+   * Archives a WAL file of a PostgreSQL service (its archive_command): path in its pg_wal, name as
+   * PostgreSQL gives it. False when that very file was archived already.
+   */
+  public boolean walPush(String service, String path, String name) {
+    return post(
+            "/api/v1/backups/" + enc(service) + "/wal/push",
+            java.util.Map.of("path", path, "name", name),
+            com.fasterxml.jackson.databind.JsonNode.class)
+        .path("archived")
+        .asBoolean();
+  }
+
+  /**
+   * Fetches an archived WAL file into a PostgreSQL service's pg_wal (its restore_command). False
+   * when the archive has no such file.
+   */
+  public boolean walFetch(String service, String name, String path) {
+    try {
+      post(
+          "/api/v1/backups/" + enc(service) + "/wal/fetch",
+          java.util.Map.of("name", name, "path", path),
+          com.fasterxml.jackson.databind.JsonNode.class);
+      return true;
+    } catch (ApiException e) {
+      if (e.status() == 404) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** The state of a PostgreSQL service's WAL archive. */
+  public com.fasterxml.jackson.databind.JsonNode walStatus(String service) {
+    return get(
+        "/api/v1/backups/" + enc(service) + "/wal", com.fasterxml.jackson.databind.JsonNode.class);
   }
 
   /** Runs a disaster-recovery drill of a service; answers when it is done. */

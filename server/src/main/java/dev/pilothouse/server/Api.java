@@ -121,6 +121,9 @@ final class Api {
               config.routes.post("/api/v1/backups/verify", backup::verify);
               config.routes.post("/api/v1/backups/prune", backup::prune);
               config.routes.post("/api/v1/backups/{service}", backup::run);
+              config.routes.post("/api/v1/backups/{service}/wal/push", backup::walPush);
+              config.routes.post("/api/v1/backups/{service}/wal/fetch", backup::walFetch);
+              config.routes.get("/api/v1/backups/{service}/wal", backup::walStatus);
               config.routes.post("/api/v1/services/{name}/restore", backup::restore);
               config.routes.post("/api/v1/services/{name}/drill", backup::drill);
               config.routes.get("/api/v1/dr", ctx -> backup.status(ctx, d.events()));
@@ -311,8 +314,11 @@ final class Api {
       }
     }
     // The flags token reads flags over OFREP and nothing else (services hold it, not the API's).
+    // A PostgreSQL service's WAL token archives and fetches that service's WAL and nothing else.
     boolean ok =
-        same(given, d.token()) || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()));
+        same(given, d.token())
+            || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
+            || walCall(ctx.path(), given);
     if (!ok) {
       ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
       throw new ApiError(
@@ -323,6 +329,14 @@ final class Api {
               + "/api-token as 'Authorization: Bearer TOKEN'"
               + " or as the password of HTTP basic auth");
     }
+  }
+
+  private static final java.util.regex.Pattern WAL_CALL =
+      java.util.regex.Pattern.compile("/api/v1/backups/([a-z0-9][a-z0-9-]*)/wal/(push|fetch)");
+
+  private boolean walCall(String path, String given) {
+    var m = WAL_CALL.matcher(path);
+    return m.matches() && d.backups().walTokenMatches(m.group(1), given);
   }
 
   private void status(Context ctx) {
@@ -540,6 +554,7 @@ final class Api {
     b.append(d.rules().metricsText());
     b.append(d.anomalies().metricsText());
     b.append(d.router().metricsText());
+    b.append(d.backups().metricsText());
     return b.toString();
   }
 

@@ -4,6 +4,7 @@ import dev.pilothouse.backup.Archiver;
 import dev.pilothouse.backup.BackupException;
 import dev.pilothouse.backup.BackupService;
 import dev.pilothouse.backup.Checker;
+import dev.pilothouse.backup.PgBackups;
 import dev.pilothouse.backup.Pruner;
 import dev.pilothouse.backup.Restorer;
 import dev.pilothouse.backup.Snapshot;
@@ -63,19 +64,31 @@ final class BackupApi {
   void restore(Context ctx) throws IOException {
     String service = ctx.pathParam("name");
     Map<?, ?> body = ctx.body().isBlank() ? Map.of() : Api.JSON.readValue(ctx.body(), Map.class);
-    String snapshot = body.get("snapshot") instanceof String s && !s.isBlank() ? s : "latest";
+    String given = body.get("snapshot") instanceof String s && !s.isBlank() ? s : null;
+    String snapshot = given == null ? "latest" : given;
     Path target = body.get("target") instanceof String t && !t.isBlank() ? Path.of(t) : null;
     String from = body.get("from") instanceof String f && !f.isBlank() ? f : null;
     if (target != null && !target.isAbsolute()) {
       throw new ApiError(400, "target must be an absolute path", "give e.g. /tmp/restore");
     }
-    backups.plan(service);
+    boolean postgres = backups.plan(service).postgres() != null;
+    PgBackups.Target pitr = postgres ? pitr(body, given != null) : null;
+    if (!postgres
+        && (body.get("time") != null || body.get("lsn") != null || body.get("name") != null)) {
+      throw new ApiError(
+          400,
+          "time, lsn and name are for PostgreSQL backups, and " + service + " backs up files",
+          "restore a snapshot with --snapshot ID");
+    }
     Restorer.Counters c = new Restorer.Counters();
     long t0 = System.nanoTime();
     stream(
         ctx,
         () -> {
-          BackupService.Restored r = backups.restore(service, snapshot, target, from, c);
+          BackupService.Restored r =
+              pitr != null
+                  ? backups.restorePostgres(service, given, pitr, target, from, c, RECOVERY_LIMIT)
+                  : backups.restore(service, snapshot, target, from, c);
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("snapshot", snapshot(r.snapshot(), null));
           out.put("paths", r.paths().stream().map(Path::toString).toList());
@@ -83,6 +96,9 @@ final class BackupApi {
           out.put("files", r.files());
           out.put("bytes", r.bytes());
           out.put("durationMs", r.ms());
+          if (pitr != null) {
+            out.put("recoveredTo", pitr.describe());
+          }
           return out;
         },
         () ->
@@ -90,6 +106,74 @@ final class BackupApi {
                 "files", c.files.get(),
                 "bytes", c.bytes.get(),
                 "elapsedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
+  }
+
+  /** How long a point-in-time restore may wait for PostgreSQL to finish recovering. */
+  static final java.time.Duration RECOVERY_LIMIT = java.time.Duration.ofMinutes(30);
+
+  /** The point-in-time target of a restore body: time, lsn or name (none: all the WAL). */
+  private static PgBackups.Target pitr(Map<?, ?> body, boolean snapshotGiven) {
+    String time = text(body, "time");
+    String lsn = text(body, "lsn");
+    String name = text(body, "name");
+    Integer timeline = null;
+    Object tl = body.get("timeline");
+    if (tl != null) {
+      if (!(tl instanceof Integer i) || i < 1) {
+        throw new ApiError(400, "timeline must be a positive integer", "give e.g. 1");
+      }
+      timeline = i;
+    }
+    boolean immediate = snapshotGiven && time == null && lsn == null && name == null;
+    try {
+      return new PgBackups.Target(time, lsn, name, immediate ? Boolean.TRUE : null, timeline);
+    } catch (BackupException e) {
+      throw new ApiError(400, e.getMessage(), "see 'pilothouse restore --help'");
+    }
+  }
+
+  private static String text(Map<?, ?> body, String field) {
+    Object v = body.get(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw new ApiError(400, field + " must be a non-empty string", "see docs/backup.md");
+    }
+    return s;
+  }
+
+  /** {@code POST /api/v1/backups/{service}/wal/push} with {@code {path, name}}. */
+  void walPush(Context ctx) throws IOException {
+    Map<?, ?> body = Api.JSON.readValue(ctx.body(), Map.class);
+    boolean stored =
+        backups.walPush(ctx.pathParam("service"), text(body, "path"), text(body, "name"));
+    Api.send(ctx, 200, Map.of("archived", stored));
+  }
+
+  /** {@code POST /api/v1/backups/{service}/wal/fetch} with {@code {name, path}}: 404 if none. */
+  void walFetch(Context ctx) throws IOException {
+    Map<?, ?> body = Api.JSON.readValue(ctx.body(), Map.class);
+    String name = text(body, "name");
+    if (!backups.walFetch(ctx.pathParam("service"), name, text(body, "path"))) {
+      throw new ApiError(404, name + " is not in the WAL archive", "the end of the archive");
+    }
+    Api.send(ctx, 200, Map.of("fetched", name));
+  }
+
+  /** {@code GET /api/v1/backups/{service}/wal}. */
+  void walStatus(Context ctx) throws IOException {
+    BackupService.WalStatus w = backups.walStatus(ctx.pathParam("service"));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("service", w.service());
+    m.put("files", w.files());
+    m.put("newest", w.newest());
+    m.put("newestArchived", w.newestArchived() == null ? null : w.newestArchived().toString());
+    m.put("firstGap", w.firstGap());
+    m.put("lagSeconds", w.lagSeconds());
+    m.put("readyFiles", w.readyFiles());
+    m.put("archiveCommand", w.archiveCommand());
+    Api.send(ctx, 200, m);
   }
 
   /** {@code GET /api/v1/backups[?service=]}. */
@@ -244,6 +328,16 @@ final class BackupApi {
       m.put("bytes", s.summary().bytes());
       m.put("bytesAdded", s.summary().bytesAdded());
       m.put("durationMs", s.summary().durationMs());
+    }
+    if (s.postgres() != null) {
+      Map<String, Object> pg = new LinkedHashMap<>();
+      pg.put("timeline", s.postgres().timeline());
+      pg.put("startLsn", s.postgres().startLsn());
+      pg.put("stopLsn", s.postgres().stopLsn());
+      pg.put("startWal", s.postgres().startWal());
+      pg.put("stopWal", s.postgres().stopWal());
+      pg.put("stopTime", s.postgres().stopTime().toString());
+      m.put("postgres", pg);
     }
     return m;
   }

@@ -133,6 +133,13 @@ final class BackupServices implements BackupService.Services {
       if (st == null || st.readyReplicas() >= Math.min(1, st.desiredReplicas())) {
         return;
       }
+      if (st.state().equals("crash-loop")) {
+        throw new BackupException(
+            service
+                + " was restored but its instances keep failing to start; see 'pilothouse logs "
+                + service
+                + "'");
+      }
       Thread.sleep(50);
     }
     throw new BackupException(

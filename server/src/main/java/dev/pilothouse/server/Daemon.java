@@ -91,6 +91,12 @@ public final class Daemon {
   private dev.pilothouse.scaling.Autoscaler autoscaler;
   private dev.pilothouse.backup.BackupService backups;
   private ScheduledExecutorService backupLoop;
+
+  /** A word for /bin/sh: as it is when plain, else in single quotes. */
+  static String shellWord(String s) {
+    return s.matches("[A-Za-z0-9_./:=+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+  }
+
   private ScheduledExecutorService healLoop;
   private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
@@ -454,6 +460,13 @@ public final class Daemon {
     backupLoop =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("backups").daemon().unstarted(r));
+    String home = System.getenv("PILOTHOUSE_HOME");
+    if (home != null && java.nio.file.Files.isExecutable(Path.of(home, "pilothouse"))) {
+      // PostgreSQL's archive_command and restore_command run the CLI, which calls this API
+      backups.archiveVia(
+          "PILOTHOUSE_NO_BUILD=1 " + shellWord(Path.of(home, "pilothouse").toString()),
+          "http://" + options.apiHost() + ":" + api.port());
+    }
     backupLoop.execute(backups::finishInterrupted);
     backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
