@@ -911,7 +911,8 @@ public final class BackupService implements AutoCloseable {
   }
 
   String restoreCommand() {
-    return walCommand + " wal fetch --config " + PgBackups.CONFIG + " %f %p";
+    return PgBackups.restoreCommand(
+        walCommand + " wal fetch --config " + PgBackups.CONFIG + " %f %p");
   }
 
   private String pgPassword(BackupSpec.Plan plan) {
@@ -1035,6 +1036,7 @@ public final class BackupService implements AutoCloseable {
   public record WalStatus(
       String service,
       int files,
+      int timeline,
       String newest,
       Instant newestArchived,
       String firstGap,
@@ -1053,7 +1055,9 @@ public final class BackupService implements AutoCloseable {
       }
     }
     long seg = oldest == null ? 16L << 20 : oldest.postgres().segmentBytes();
-    Optional<String> newest = WalArchive.newestSegment(names, seg);
+    List<WalArchive.Span> lineage =
+        WalArchive.lineage(repo, service, WalArchive.newestTimeline(names), seg);
+    Optional<String> newest = WalArchive.newestSegment(names, lineage, seg);
     Instant at =
         newest.isPresent()
             ? WalArchive.open(repo, WalArchive.object(service, newest.get())).archived()
@@ -1061,10 +1065,9 @@ public final class BackupService implements AutoCloseable {
     String gap =
         oldest == null
             ? null
-            : WalArchive.firstGap(names, oldest.postgres().startWal(), seg).orElse(null);
-    if (gap != null && newest.isPresent() && gap.equals(oldest.postgres().startWal())) {
-      gap = oldest.postgres().startWal();
-    }
+            : WalArchive.firstGap(
+                    names, lineage, WalArchive.number(oldest.postgres().startWal(), seg), -1, seg)
+                .orElse(null);
     Path dataDir = Path.of(plan.postgres().dataDir());
     long ready = 0;
     try (var s =
@@ -1078,6 +1081,7 @@ public final class BackupService implements AutoCloseable {
     return new WalStatus(
         service,
         names.size(),
+        WalArchive.newestTimeline(names),
         newest.orElse(null),
         at,
         gap,
@@ -1121,6 +1125,7 @@ public final class BackupService implements AutoCloseable {
       Restorer.restore(repo, s, into, false, counters);
       Path copy = into.resolve(dataDir.toString().replaceFirst("^/+", ""));
       PgBackups.prepare(copy, s, target, restoreCommand(), true);
+      PgBackups.stage(repo, service, copy, s, target, Integer.MAX_VALUE);
       emit(
           "Restored",
           service,
@@ -1156,6 +1161,7 @@ public final class BackupService implements AutoCloseable {
       try {
         Restorer.restore(repo, s, null, true, counters);
         PgBackups.prepare(dataDir, s, target, restoreCommand(), false);
+        PgBackups.stage(repo, service, dataDir, s, target, PgBackups.STAGE_AHEAD);
         writeWalConfig(service, dataDir);
         unmark(service);
         services.start(service);

@@ -313,14 +313,19 @@ public final class PgBackups {
   static void checkWal(Repository repo, String service, Snapshot base, Target t)
       throws IOException {
     Snapshot.Postgres pg = base.postgres();
+    long bytes = pg.segmentBytes();
     List<String> names = WalArchive.names(repo.backend(), service);
-    Optional<String> gap = WalArchive.firstGap(names, pg.startWal(), pg.segmentBytes());
+    int timeline = t.timeline() != null ? t.timeline() : WalArchive.newestTimeline(names);
+    List<WalArchive.Span> lineage = WalArchive.lineage(repo, service, timeline, bytes);
+    long from = WalArchive.number(pg.startWal(), bytes);
+    long through = t.lsn() != null ? WalArchive.lsn(t.lsn()) / bytes : -1;
+    Optional<String> gap = WalArchive.firstGap(names, lineage, from, through, bytes);
     if (gap.isEmpty()) {
       return;
     }
     String missing = gap.get();
-    long at = WalArchive.number(missing, pg.segmentBytes());
-    if (at <= WalArchive.number(pg.stopWal(), pg.segmentBytes())) {
+    long at = WalArchive.number(missing, bytes);
+    if (at <= WalArchive.number(pg.stopWal(), bytes)) {
       throw new BackupException(
           "the WAL archive of "
               + service
@@ -330,16 +335,19 @@ public final class PgBackups {
               + base.shortId()
               + " needs to be consistent: it cannot be restored; choose another --snapshot");
     }
-    String before = WalArchive.segment(WalArchive.timeline(missing), at - 1, pg.segmentBytes());
     Instant reach = null;
+    String before = null;
     for (String n : names) {
-      if (n.length() == 24 && WalArchive.number(n, pg.segmentBytes()) == at - 1) {
-        reach = WalArchive.open(repo, WalArchive.object(service, n)).archived();
+      if (n.length() == 24 && WalArchive.number(n, bytes) == at - 1) {
+        Instant a = WalArchive.open(repo, WalArchive.object(service, n)).archived();
+        if (reach == null || a.isAfter(reach)) {
+          reach = a;
+          before = n;
+        }
       }
     }
     boolean reachable =
         (t.time() != null && reach != null && !Target.instant(t.time()).isAfter(reach))
-            || (t.lsn() != null && WalArchive.lsn(t.lsn()) < at * pg.segmentBytes())
             || Boolean.TRUE.equals(t.immediate());
     if (!reachable) {
       throw new BackupException(
@@ -348,7 +356,7 @@ public final class PgBackups {
               + " has a gap: "
               + missing
               + " is missing, so a restore can reach only the end of "
-              + before
+              + (before == null ? "the segment before it" : before)
               + (reach == null ? "" : " (archived at " + reach + ")")
               + ", not "
               + t.describe()
@@ -407,6 +415,96 @@ public final class PgBackups {
     owner.write(auto, b.toString());
   }
 
+  /** Where a restore puts the WAL it fetched ahead of PostgreSQL, inside pg_wal. */
+  static final String STAGED = "pilothouse-restore";
+
+  /** How many WAL segments a restore fetches ahead (16 MiB each by default). */
+  static final int STAGE_AHEAD = 32;
+
+  /**
+   * Fetches the first WAL segments a recovery will ask for (and the timeline history files) into
+   * pg_wal/pilothouse-restore, with the list of every archived name: the restore_command then moves
+   * a staged file in place, or answers "not archived" at once, and starts Pilothouse's CLI only for
+   * the rest.
+   *
+   * @param ahead at most this many segments (a copy restored elsewhere gets all it needs: the CLI
+   *     fetches only into the service's own data directory)
+   * @return how many files were staged
+   */
+  static int stage(
+      Repository repo, String service, Path dataDir, Snapshot base, Target t, int ahead)
+      throws IOException {
+    Owner owner = Owner.of(dataDir);
+    Path dir = dataDir.resolve("pg_wal").resolve(STAGED);
+    owner.mkdir(dir);
+    long bytes = base.postgres().segmentBytes();
+    List<String> names = WalArchive.names(repo.backend(), service);
+    java.util.Set<String> have = new java.util.HashSet<>(names);
+    int timeline = t.timeline() != null ? t.timeline() : WalArchive.newestTimeline(names);
+    List<WalArchive.Span> lineage = WalArchive.lineage(repo, service, timeline, bytes);
+    List<String> wanted = new ArrayList<>();
+    for (String n : names) {
+      if (n.endsWith(".history")) {
+        wanted.add(n); // PostgreSQL asks for them all when it picks a new timeline
+      }
+    }
+    long k = WalArchive.number(base.postgres().startWal(), bytes);
+    for (int staged = 0; staged < ahead; k++, staged++) {
+      String found = null;
+      for (int i = lineage.size() - 1; i >= 0 && found == null; i--) {
+        WalArchive.Span sp = lineage.get(i);
+        String name = WalArchive.segment(sp.timeline(), k, bytes);
+        if (k >= sp.beginSegment() && k <= sp.endSegment() && have.contains(name)) {
+          found = name;
+        }
+      }
+      if (found == null) {
+        break;
+      }
+      wanted.add(found);
+    }
+    for (String n : wanted) {
+      owner.write(dir.resolve(n), WalArchive.open(repo, WalArchive.object(service, n)).data());
+    }
+    owner.write(dir.resolve("archived"), String.join("\n", names) + "\n");
+    return wanted.size();
+  }
+
+  /** Removes what a restore staged once recovery is over. */
+  static void unstage(Path dataDir) {
+    Path dir = dataDir.resolve("pg_wal").resolve(STAGED);
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (var s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        Files.deleteIfExists(p);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // left for the next restore, which empties it
+    }
+  }
+
+  /**
+   * PostgreSQL's restore_command: a staged file is copied in place (it may be asked for again); a
+   * name the archive does not hold fails at once; anything else is fetched by the CLI.
+   */
+  static String restoreCommand(String fetch) {
+    String d = "pg_wal/" + STAGED;
+    return "if [ -f "
+        + d
+        + "/%f ]; then cp "
+        + d
+        + "/%f %p; elif [ -f "
+        + d
+        + "/archived ] && ! grep -qx %f "
+        + d
+        + "/archived; then exit 1; else "
+        + fetch
+        + "; fi";
+  }
+
   static String quote(String s) {
     return "'" + s.replace("'", "''") + "'";
   }
@@ -423,21 +521,25 @@ public final class PgBackups {
     long deadline = System.nanoTime() + limit.toNanos();
     long goneSince = -1;
     String last = "it did not answer";
+    String postmaster = null;
     while (System.nanoTime() < deadline) {
-      if (!Files.exists(dataDir.resolve("postmaster.pid"))) {
+      String now = postmasterPid(dataDir);
+      if (postmaster == null) {
+        postmaster = now;
+      } else if (now != null && !now.equals(postmaster)) {
+        throw stopped(service);
+      }
+      if (now == null) {
         if (goneSince < 0) {
           goneSince = System.nanoTime();
         } else if (System.nanoTime() - goneSince > Duration.ofSeconds(5).toNanos()) {
-          throw new BackupException(
-              "PostgreSQL stopped while recovering (a recovery target it could not reach, or"
-                  + " missing WAL): see 'pilothouse logs "
-                  + service
-                  + "'");
+          throw stopped(service);
         }
       } else {
         goneSince = -1;
         try (PgCluster c = PgCluster.connect(pg, password)) {
           if (!c.inRecovery()) {
+            unstage(dataDir);
             try {
               c.alterSystemReset(RECOVERY_SETTINGS);
             } catch (SQLException e) {
@@ -460,6 +562,27 @@ public final class PgBackups {
             + " minutes ("
             + last
             + ")");
+  }
+
+  private static BackupException stopped(String service) {
+    return new BackupException(
+        "PostgreSQL stopped while recovering: a recovery target it could not reach (after an"
+            + " earlier restore, the newest timeline may branch off before it: give --timeline,"
+            + " see 'pilothouse wal status "
+            + service
+            + "'), or WAL it could not fetch; its log says which ('pilothouse logs "
+            + service
+            + "')");
+  }
+
+  /** The pid in postmaster.pid, or null when there is none. */
+  private static String postmasterPid(Path dataDir) {
+    try {
+      List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+      return lines.isEmpty() ? null : lines.get(0).strip();
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /** The age of the oldest WAL file waiting to be archived (zero when none waits). */

@@ -183,47 +183,125 @@ public final class WalArchive {
   }
 
   /**
-   * The first segment missing after from (a segment name) among the archived names: segments of
-   * every timeline from from's on count (a timeline goes on numbering where the one it branched
-   * from stopped). Empty when the archive is whole from there to its newest segment.
+   * A stretch of a timeline's history: the segments from beginSegment to endSegment (inclusive;
+   * Long.MAX_VALUE for the timeline being followed) are read from this timeline.
    */
-  public static Optional<String> firstGap(List<String> names, String from, long segmentBytes) {
-    int tl = timeline(from);
-    long start = number(from, segmentBytes);
-    TreeSet<Long> have = new TreeSet<>();
-    int newestTimeline = tl;
+  public record Span(int timeline, long beginSegment, long endSegment) {}
+
+  /**
+   * The timelines a recovery following timeline reads, oldest first, from its history file (as
+   * PostgreSQL writes it: one line per ancestor, "parent-timeline switch-LSN reason").
+   */
+  public static List<Span> lineage(Repository repo, String service, int timeline, long segmentBytes)
+      throws IOException {
+    List<Span> out = new ArrayList<>();
+    long begin = 0;
+    if (timeline > 1) {
+      String history;
+      try {
+        history =
+            new String(
+                open(repo, object(service, String.format("%08X.history", timeline))).data(),
+                java.nio.charset.StandardCharsets.UTF_8);
+      } catch (NoSuchFileException e) {
+        throw new BackupException(
+            String.format("%08X.history", timeline)
+                + " is not in the WAL archive of "
+                + service
+                + ": timeline "
+                + timeline
+                + " is unknown there");
+      }
+      for (String line : history.split("\n")) {
+        String l = line.strip();
+        if (l.isEmpty() || l.startsWith("#")) {
+          continue;
+        }
+        String[] f = l.split("\\s+");
+        long end = lsn(f[1]) / segmentBytes;
+        out.add(new Span(Integer.parseInt(f[0]), begin, end));
+        begin = end;
+      }
+    }
+    out.add(new Span(timeline, begin, Long.MAX_VALUE));
+    return out;
+  }
+
+  /** The newest timeline in a service's archive (history files and segments). */
+  public static int newestTimeline(List<String> names) {
+    int best = 1;
     for (String n : names) {
-      if (SEGMENT.matcher(n).matches() && timeline(n) >= tl) {
-        long k = number(n, segmentBytes);
-        if (k >= start) {
-          have.add(k);
-          newestTimeline = Math.max(newestTimeline, timeline(n));
+      if (SEGMENT.matcher(n).matches() || n.endsWith(".history")) {
+        best = Math.max(best, timeline(n));
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The first segment a recovery along lineage cannot find, from segment number from to through
+   * (inclusive; -1: through the newest segment archived along it). A segment where a timeline
+   * begins may come from it or from its parent, as PostgreSQL reads it. Empty when none is missing.
+   */
+  public static Optional<String> firstGap(
+      List<String> names, List<Span> lineage, long from, long through, long segmentBytes) {
+    java.util.Set<String> have = new java.util.HashSet<>(names);
+    long last = through;
+    if (last < 0) {
+      last = from;
+      for (String n : names) {
+        if (SEGMENT.matcher(n).matches()) {
+          long k = number(n, segmentBytes);
+          for (Span sp : lineage) {
+            if (sp.timeline() == timeline(n) && k >= sp.beginSegment() && k <= sp.endSegment()) {
+              last = Math.max(last, k);
+            }
+          }
         }
       }
     }
-    long expect = start;
-    for (long k : have) {
-      if (k != expect) {
-        return Optional.of(segment(newestTimeline, expect, segmentBytes));
+    for (long k = from; k <= last; k++) {
+      boolean found = false;
+      for (Span sp : lineage) {
+        if (k >= sp.beginSegment()
+            && k <= sp.endSegment()
+            && have.contains(segment(sp.timeline(), k, segmentBytes))) {
+          found = true;
+          break;
+        }
       }
-      expect++;
-    }
-    if (have.isEmpty()) {
-      return Optional.of(from);
+      if (!found) {
+        int tl = lineage.get(lineage.size() - 1).timeline();
+        for (Span sp : lineage) {
+          if (k >= sp.beginSegment() && k < sp.endSegment()) {
+            tl = sp.timeline();
+            break;
+          }
+        }
+        return Optional.of(segment(tl, k, segmentBytes));
+      }
     }
     return Optional.empty();
   }
 
-  /** The newest archived segment (by number, then timeline), if any. */
-  public static Optional<String> newestSegment(List<String> names, long segmentBytes) {
+  /** The newest archived segment along lineage (the history a recovery follows), if any. */
+  public static Optional<String> newestSegment(
+      List<String> names, List<Span> lineage, long segmentBytes) {
     String best = null;
+    long bestNumber = -1;
     for (String n : names) {
-      if (SEGMENT.matcher(n).matches()
-          && (best == null
-              || number(n, segmentBytes) > number(best, segmentBytes)
-              || (number(n, segmentBytes) == number(best, segmentBytes)
-                  && timeline(n) > timeline(best)))) {
-        best = n;
+      if (!SEGMENT.matcher(n).matches()) {
+        continue;
+      }
+      long k = number(n, segmentBytes);
+      for (Span sp : lineage) {
+        if (sp.timeline() == timeline(n)
+            && k >= sp.beginSegment()
+            && k <= sp.endSegment()
+            && (k > bestNumber || (k == bestNumber && timeline(n) > timeline(best)))) {
+          best = n;
+          bestNumber = k;
+        }
       }
     }
     return Optional.ofNullable(best);

@@ -154,11 +154,13 @@ final class WalCommands {
         out.println(Output.json(r));
       } else {
         List<List<String>> t = new ArrayList<>();
-        t.add(List.of("SERVICE", "FILES", "NEWEST", "ARCHIVED", "GAP", "WAITING", "LAG"));
+        t.add(
+            List.of("SERVICE", "FILES", "TIMELINE", "NEWEST", "ARCHIVED", "GAP", "WAITING", "LAG"));
         t.add(
             List.of(
                 service,
                 Long.toString(r.path("files").asLong()),
+                Long.toString(r.path("timeline").asLong()),
                 r.path("newest").asText("-"),
                 r.path("newestArchived").asText("-"),
                 r.path("firstGap").asText("none"),

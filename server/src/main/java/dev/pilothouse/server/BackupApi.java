@@ -167,6 +167,7 @@ final class BackupApi {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("service", w.service());
     m.put("files", w.files());
+    m.put("timeline", w.timeline());
     m.put("newest", w.newest());
     m.put("newestArchived", w.newestArchived() == null ? null : w.newestArchived().toString());
     m.put("firstGap", w.firstGap());
