@@ -55,29 +55,6 @@ class LoadBalancerTest {
   }
 
   @Test
-  void readyInstancesAnswerThroughTheLoadBalancer_withMetricsAtTheApi() throws Exception {
-    try (Harness h = new Harness(tmp)) {
-      h.up(h.writeSpec("shop.yaml", spec(2)));
-      h.awaitReady("shop", 2, Duration.ofSeconds(30));
-      int port = proxyPort(h);
-      await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
-      HttpResponse<String> r = get(port);
-      assertThat(r.body()).startsWith("hello from v1 (shop-");
-      String metrics = h.client().getText("/metrics");
-      assertThat(metrics)
-          .contains("pilothouse_proxy_requests_total{route=\"shop\",service=\"shop\",version=\"\"")
-          .contains("pilothouse_instances_ready{service=\"shop\"} 2");
-      await()
-          .atMost(Duration.ofSeconds(5))
-          .until(
-              () ->
-                  Files.exists(h.stateDir.resolve("logs/access.log"))
-                      && Files.readString(h.stateDir.resolve("logs/access.log"))
-                          .contains("\"route\":\"shop\""));
-    }
-  }
-
-  @Test
   void instanceKilledUnderLoad_noRequestFails() throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("shop.yaml", spec(3)));
@@ -189,7 +166,7 @@ class LoadBalancerTest {
   }
 
   @Test
-  void quickStartExample_answersOnPort8080() throws Exception {
+  void quickStartExample_answersOnPort8080_withMetricsAtTheApiAndAnAccessLog() throws Exception {
     Path example =
         Path.of(Harness.LIB)
             .toAbsolutePath()
@@ -206,6 +183,17 @@ class LoadBalancerTest {
       assertThat(proxyPort(h)).isEqualTo(8080);
       await().atMost(Duration.ofSeconds(5)).until(() -> get(8080).statusCode() == 200);
       assertThat(get(8080).body()).startsWith("hello from v1 (shop-");
+      String metrics = h.client().getText("/metrics");
+      assertThat(metrics)
+          .contains("pilothouse_proxy_requests_total{route=\"shop\",service=\"shop\"")
+          .contains("pilothouse_instances_ready{service=\"shop\"} 3");
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  Files.exists(h.stateDir.resolve("logs/access.log"))
+                      && Files.readString(h.stateDir.resolve("logs/access.log"))
+                          .contains("\"route\":\"shop\""));
     }
   }
 

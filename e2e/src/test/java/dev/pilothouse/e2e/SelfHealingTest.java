@@ -31,7 +31,8 @@ class SelfHealingTest {
   }
 
   @Test
-  void instanceKilledWithSigkill_isReplacedAndReadyAgain() throws Exception {
+  void instanceKilledWithSigkill_isReplacedAndReadyAgain_andDownLeavesNoProcessBehind()
+      throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("shop.yaml", shop(2, "")));
       Wire.Service before = h.awaitReady("shop", 2, Duration.ofSeconds(30));
@@ -59,6 +60,15 @@ class SelfHealingTest {
                 assertThat(e.instance()).isEqualTo(victim.id());
                 assertThat(e.fields()).containsEntry("exit_code", "137");
               });
+      // down stops every instance and the daemon, and leaves nothing behind
+      Set<Long> pids = pids(h.service("shop"));
+      long daemon = h.daemonPid();
+      Harness.Result r = h.ok("down");
+      assertThat(r.out()).contains("stopping 2 instances").contains("stopped");
+      assertThat(Harness.alive(daemon)).isFalse();
+      assertThat(pids).noneMatch(Harness::alive);
+      assertThat(h.ownedProcesses()).isEmpty();
+      assertThat(h.stateDir.resolve("daemon.json")).doesNotExist();
     }
   }
 
@@ -124,7 +134,8 @@ class SelfHealingTest {
   }
 
   @Test
-  void daemonKilledWithSigkill_restartsWithExactlyTheDeclaredInstances() throws Exception {
+  void daemonKilledWithSigkill_restartsWithExactlyTheDeclaredInstances_andDownStillStopsThem()
+      throws Exception {
     try (Harness h = new Harness(tmp)) {
       Path spec = h.writeSpec("shop.yaml", shop(3, ""));
       h.up(spec);
@@ -138,6 +149,13 @@ class SelfHealingTest {
       assertThat(pids(after)).as("re-adopted, not restarted").isEqualTo(pids);
       assertThat(h.ownedProcesses()).containsExactlyInAnyOrderElementsOf(pids);
       assertThat(h.daemonPid()).isNotEqualTo(daemon);
+      // killed again: down, with no daemon to ask, still stops the instances
+      long second = h.daemonPid();
+      Harness.signal(second, "KILL");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !Harness.alive(second));
+      h.ok("down");
+      assertThat(pids).noneMatch(Harness::alive);
+      assertThat(h.ownedProcesses()).isEmpty();
     }
   }
 
@@ -159,35 +177,6 @@ class SelfHealingTest {
       Wire.Service after = h.awaitReady("shop", 2, Duration.ofSeconds(30));
       assertThat(pids(after)).contains(survivor).doesNotContain(dead).hasSize(2);
       assertThat(h.ownedProcesses()).hasSize(2);
-    }
-  }
-
-  @Test
-  void down_leavesNoProcessBehind() throws Exception {
-    try (Harness h = new Harness(tmp)) {
-      h.up(h.writeSpec("shop.yaml", shop(3, "")));
-      Set<Long> pids = pids(h.awaitReady("shop", 3, Duration.ofSeconds(30)));
-      long daemon = h.daemonPid();
-      Harness.Result r = h.ok("down");
-      assertThat(r.out()).contains("stopping 3 instances").contains("stopped");
-      assertThat(Harness.alive(daemon)).isFalse();
-      assertThat(pids).noneMatch(Harness::alive);
-      assertThat(h.ownedProcesses()).isEmpty();
-      assertThat(h.stateDir.resolve("daemon.json")).doesNotExist();
-    }
-  }
-
-  @Test
-  void down_afterDaemonWasKilled_stillStopsTheInstances() throws Exception {
-    try (Harness h = new Harness(tmp)) {
-      h.up(h.writeSpec("shop.yaml", shop(2, "")));
-      Set<Long> pids = pids(h.awaitReady("shop", 2, Duration.ofSeconds(30)));
-      long daemon = h.daemonPid();
-      Harness.signal(daemon, "KILL");
-      await().atMost(Duration.ofSeconds(10)).until(() -> !Harness.alive(daemon));
-      h.ok("down");
-      assertThat(pids).noneMatch(Harness::alive);
-      assertThat(h.ownedProcesses()).isEmpty();
     }
   }
 
