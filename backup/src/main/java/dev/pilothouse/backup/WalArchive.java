@@ -29,8 +29,11 @@ public final class WalArchive {
   private static final int MAGIC = 0x50485731; // "PHW1"
   private static final int HEADER = 4 + 8 + 8;
 
-  /** The largest WAL file archived (PostgreSQL's segments are at most 1 GiB). */
-  static final long MAX_FILE = 1L << 30;
+  /**
+   * The largest WAL file archived: 64 MiB (PostgreSQL's default segment is 16 MiB; initdb
+   * --wal-segsize allows up to 1 GiB, which would hold that much of the daemon's heap per file).
+   */
+  static final long MAX_FILE = 64L << 20;
 
   private WalArchive() {}
 
@@ -60,7 +63,12 @@ public final class WalArchive {
     }
     long size = Files.size(path);
     if (size > MAX_FILE) {
-      throw new BackupException(path + " is " + size + " bytes, more than a WAL file can be");
+      throw new BackupException(
+          path
+              + " is "
+              + size
+              + " bytes; Pilothouse archives WAL segments of at most 64 MiB (initdb"
+              + " --wal-segsize 64 or less)");
     }
     byte[] data = Files.readAllBytes(path);
     Backend b = repo.backend();
