@@ -1367,6 +1367,13 @@ public final class BackupService implements AutoCloseable {
    */
   public Drill drill(String service, Duration limit) throws Exception {
     BackupSpec.Plan plan = plan(service);
+    if (plan.postgres() != null) {
+      throw new BackupException(
+          "drills of PostgreSQL services are not supported yet; to check a base backup, restore it"
+              + " with 'pilothouse restore "
+              + service
+              + " --target DIR' and start a PostgreSQL on it there");
+    }
     Instant started = clock.instant();
     long t0 = System.nanoTime();
     Repository repo = repository(plan.repository());

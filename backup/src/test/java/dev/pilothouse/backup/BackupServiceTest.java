@@ -240,6 +240,21 @@ class BackupServiceTest {
       b.tick();
       Thread.sleep(200);
       assertThat(events.stream().filter(e -> e.type().startsWith("Drill")).count()).isEqualTo(1);
+      // the gauges the built-in alert rules read: objectives, the restorable point, the drill
+      String m = b.metricsText();
+      assertThat(m)
+          .contains("pilothouse_backup_rpo_objective_seconds{service=\"shop\"} 3600.0")
+          .contains("pilothouse_backup_rto_objective_seconds{service=\"shop\"} 900.0")
+          .contains("pilothouse_drill_success{service=\"shop\"} 1.0")
+          .contains("pilothouse_drill_rto_seconds{service=\"shop\"} ")
+          .doesNotContain("pilothouse_wal_archive_lag_seconds{");
+      String restorable =
+          m.lines()
+              .filter(l -> l.startsWith("pilothouse_backup_restorable_timestamp_seconds{"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(Double.parseDouble(restorable.substring(restorable.lastIndexOf(' ') + 1)))
+          .isEqualTo(java.time.Instant.parse("2026-03-02T03:58:30Z").getEpochSecond());
     }
   }
 }

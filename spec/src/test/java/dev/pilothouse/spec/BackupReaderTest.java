@@ -85,6 +85,12 @@ class BackupReaderTest {
           backup: {paths: [data], keep: {last: -1}, repository: local} | services.shop.backup.keep.last | -1
           backup: {paths: [data], repository: local, kep: {}}   | services.shop.backup.kep     | keep
           recovery: {rto: 15m}                                  | services.shop.recovery       | add 'backup:
+          backup: {postgres: {port: 5432}, repository: local}   | services.shop.backup.postgres | give the cluster's data directory
+          backup: {postgres: {dataDir: pg}, paths: [x], repository: local} | services.shop.backup.paths | remove 'paths'
+          backup: {postgres: {dataDir: pg, port: 70000}, repository: local} | services.shop.backup.postgres.port | 65535
+          backup: {postgres: {dataDir: pg, passwordEnv: 'a b'}, repository: local} | services.shop.backup.postgres.passwordEnv | environment variable
+          backup: {postgres: {dataDir: pg, maxArchiveLag: 5}, repository: local} | services.shop.backup.postgres.maxArchiveLag | unit
+          backup: {postgres: {dataDir: pg, datadir2: x}, repository: local} | services.shop.backup.postgres.datadir2 | dataDir
           """)
   void bad_plans_are_refused_with_where_and_how(String yaml, String path, String hint) {
     var errors = parse(shop("    " + yaml + "\n")).errors();
@@ -113,6 +119,39 @@ class BackupReaderTest {
         parse("repositories:\n  " + yaml + "\nservices:\n  shop:\n    command: ./s\n").errors();
     assertThat(errors).isNotEmpty();
     assertThat(errors.get(0).toString()).contains(path).contains(hint.strip());
+  }
+
+  @Test
+  void a_postgres_source_backs_up_its_data_directory_with_defaults() {
+    var spec =
+        parse(
+                shop(
+                    "    backup: {postgres: {dataDir: pg/data, passwordEnv: PGPASS},"
+                        + " repository: local}\n"))
+            .spec()
+            .orElseThrow();
+    var plan = spec.backup().plan("shop").orElseThrow();
+    assertThat(plan.postgres())
+        .isEqualTo(
+            new BackupSpec.Postgres(
+                plan.paths().get(0),
+                "127.0.0.1",
+                5432,
+                "postgres",
+                "postgres",
+                "PGPASS",
+                Duration.ofMinutes(5)));
+    assertThat(plan.paths()).hasSize(1);
+    assertThat(plan.paths().get(0)).endsWith("/pg/data").startsWith("/");
+    var errors =
+        parse(
+                shop(
+                    "    backup: {postgres: {dataDir: pg}, repository: local}\n"
+                        + "    recovery: {drill: '0 4 * * 0'}\n"))
+            .errors();
+    assertThat(errors.get(0).toString())
+        .contains("services.shop.recovery.drill")
+        .contains("not supported yet");
   }
 
   @Test
