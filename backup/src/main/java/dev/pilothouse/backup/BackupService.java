@@ -603,19 +603,7 @@ public final class BackupService implements AutoCloseable {
       String service, String snapshotId, Path target, String from, Restorer.Counters counters)
       throws Exception {
     BackupSpec.Plan plan = plan(service);
-    String source = from == null ? plan.repository() : from;
-    BackupSpec.Repository own = backups().repositories().get(plan.repository());
-    if (!source.equals(plan.repository()) && !own.replicas().contains(source)) {
-      throw new BackupException(
-          "repository '"
-              + source
-              + "' is not "
-              + service
-              + "'s ("
-              + plan.repository()
-              + ") nor one of its replicas"
-              + (own.replicas().isEmpty() ? "" : " (" + String.join(", ", own.replicas()) + ")"));
-    }
+    String source = source(plan, from);
     Repository repo = repository(source);
     Snapshot s = repo.snapshot(snapshotId, service);
     if (!service.equals(s.service())) {
@@ -709,6 +697,24 @@ public final class BackupService implements AutoCloseable {
     } finally {
       l.unlock();
     }
+  }
+
+  /** The repository a restore reads: the plan's own (from null), or one of its replicas. */
+  private String source(BackupSpec.Plan plan, String from) {
+    String source = from == null ? plan.repository() : from;
+    BackupSpec.Repository own = backups().repositories().get(plan.repository());
+    if (!source.equals(plan.repository()) && !own.replicas().contains(source)) {
+      throw new BackupException(
+          "repository '"
+              + source
+              + "' is not "
+              + plan.service()
+              + "'s ("
+              + plan.repository()
+              + ") nor one of its replicas"
+              + (own.replicas().isEmpty() ? "" : " (" + String.join(", ", own.replicas()) + ")"));
+    }
+    return source;
   }
 
   /** A restore in place under way: what is restored, and the safety snapshot taken before. */
@@ -1107,12 +1113,7 @@ public final class BackupService implements AutoCloseable {
       Duration limit)
       throws Exception {
     BackupSpec.Plan plan = postgresPlan(service);
-    String source = from == null ? plan.repository() : from;
-    BackupSpec.Repository own = backups().repositories().get(plan.repository());
-    if (!source.equals(plan.repository()) && !own.replicas().contains(source)) {
-      throw new BackupException(
-          "repository '" + source + "' is not " + service + "'s nor one of its replicas");
-    }
+    String source = source(plan, from);
     if (walCommand == null) {
       throw new BackupException("this daemon cannot fetch WAL (no API listening)");
     }

@@ -68,14 +68,7 @@ final class PgCluster implements AutoCloseable {
 
   /** A setting's value as SHOW gives it. */
   String show(String name) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT current_setting(?)")) {
-      s.setQueryTimeout(30);
-      s.setString(1, name);
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getString(1);
-      }
-    }
+    return one("SELECT current_setting(?)", name, 30);
   }
 
   /** wal_segment_size in bytes. */
@@ -93,14 +86,7 @@ final class PgCluster implements AutoCloseable {
 
   /** Begins a base backup (fast checkpoint); its start LSN. */
   String start(String label) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT pg_backup_start(?, true)::text")) {
-      s.setQueryTimeout(600);
-      s.setString(1, label);
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getString(1);
-      }
-    }
+    return one("SELECT pg_backup_start(?, true)::text", label, 600);
   }
 
   /** Ends the base backup, once the WAL it needs is archived (at most timeoutSeconds). */
@@ -117,9 +103,14 @@ final class PgCluster implements AutoCloseable {
 
   /** The name of the WAL file holding lsn. */
   String walFile(String lsn) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("SELECT pg_walfile_name(?::pg_lsn)")) {
-      s.setQueryTimeout(30);
-      s.setString(1, lsn);
+    return one("SELECT pg_walfile_name(?::pg_lsn)", lsn, 30);
+  }
+
+  /** The one value a query with one text parameter answers. */
+  private String one(String sql, String param, int timeoutSeconds) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setQueryTimeout(timeoutSeconds);
+      s.setString(1, param);
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getString(1);
