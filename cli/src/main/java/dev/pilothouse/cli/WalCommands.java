@@ -73,7 +73,7 @@ final class WalCommands {
       name = "push",
       description =
           "Archive a WAL file (PostgreSQL's archive_command: wal push --config"
-              + " pilothouse-wal.json %p %f). Exit 0 once it is in the repository.")
+              + " pilothouse-wal.json %%p %%f). Exit 0 once it is in the repository.")
   static final class Push implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE")
     Path config;
@@ -104,7 +104,7 @@ final class WalCommands {
       name = "fetch",
       description =
           "Fetch an archived WAL file (PostgreSQL's restore_command: wal fetch --config"
-              + " pilothouse-wal.json %f %p). Exit 0 when fetched, 1 when the archive has none,"
+              + " pilothouse-wal.json %%f %%p). Exit 0 when fetched, 1 when the archive has none,"
               + " 127 on any other failure (which stops recovery rather than ending it early).")
   static final class Fetch implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE")

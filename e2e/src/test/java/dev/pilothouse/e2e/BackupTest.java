@@ -121,6 +121,20 @@ class BackupTest {
       assertThat(notReplica.exit()).isNotZero();
       assertThat(notReplica.err()).contains("nor one of its replicas");
 
+      // a deploy takes a pre-deploy snapshot; undoing it with --with-data brings back the data
+      // as it was before the deploy, with the earlier spec
+      h.ok("deploy", "shop", "--version", "v2");
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+      JsonNode deployed = JSON.readTree(h.ok("backup", "list", "shop", "-o", "json").out());
+      JsonNode preDeploy = deployed.path("snapshots").get(deployed.path("snapshots").size() - 1);
+      assertThat(preDeploy.path("tags").toString()).contains("pre-deploy").contains("revision=");
+      assertThat(call("POST", lb + "/customer?id=3&name=Cy")).contains("saved");
+      h.ok("rollout", "undo", "shop", "--with-data");
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+      assertThat(h.service("shop").version()).isNotEqualTo("v2");
+      assertThat(call("GET", lb + "/customer?id=3")).contains("no customer 3");
+      assertThat(call("GET", lb + "/customer?id=1")).contains("Ada");
+
       JsonNode ok = JSON.readTree(h.ok("backup", "verify", "--read-data", "-o", "json").out());
       assertThat(ok.path("ok").asBoolean()).isTrue();
 
