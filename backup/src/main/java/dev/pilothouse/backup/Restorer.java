@@ -139,8 +139,17 @@ public final class Restorer {
   private void file(Node n, Path dest) throws IOException {
     FileChannel ch;
     boolean fresh = true;
+    // A mode the umask lets through is given at creation: no chmod afterwards.
+    int perm = n.mode() & 07777;
+    boolean modeAtCreation = (perm & ~0777) == 0 && (perm & UMASK) == 0;
     try {
-      ch = FileChannel.open(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      ch =
+          modeAtCreation
+              ? FileChannel.open(
+                  dest,
+                  java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                  java.nio.file.attribute.PosixFilePermissions.asFileAttribute(permissions(perm)))
+              : FileChannel.open(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     } catch (java.nio.file.FileAlreadyExistsException there) {
       fresh = false;
       if (Files.isSymbolicLink(dest) || Files.isDirectory(dest)) {
@@ -177,25 +186,64 @@ public final class Restorer {
       }
     }
     // a new file is ours already; one that was there keeps its owner unless we set it
-    meta(n, dest, !fresh || n.uid() != UID || n.gid() != GID);
+    meta(n, dest, !fresh || n.uid() != UID || n.gid() != GID, !(fresh && modeAtCreation));
     counters.files.incrementAndGet();
   }
 
   private void meta(Node n, Path dest) {
-    meta(n, dest, true);
+    meta(n, dest, true, true);
   }
 
-  private void meta(Node n, Path dest, boolean owner) {
+  private void meta(Node n, Path dest, boolean owner, boolean mode) {
     try {
       if (root && owner) {
         Files.setAttribute(dest, "unix:uid", n.uid(), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(dest, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
       }
-      Files.setAttribute(dest, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
-      Files.setLastModifiedTime(dest, FileTime.from(n.mtime(), TimeUnit.NANOSECONDS));
+      if (mode) {
+        Files.setAttribute(dest, "unix:mode", n.mode(), LinkOption.NOFOLLOW_LINKS);
+      }
+      // both times given and links not followed: one utimensat, no stat and no open (the
+      // snapshot keeps no access time: it gets the modification time)
+      FileTime t = FileTime.from(n.mtime(), TimeUnit.NANOSECONDS);
+      Files.getFileAttributeView(
+              dest, java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .setTimes(t, t, null);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** This process's umask, found once by creating a file asking for every permission. */
+  private static final int UMASK = umask();
+
+  private static int umask() {
+    try {
+      Path probe = Files.createTempFile("pilothouse-umask", "");
+      try {
+        Files.delete(probe);
+        Files.createFile(
+            probe, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(permissions(0777)));
+        return ~(Integer) Files.getAttribute(probe, "unix:mode") & 0777;
+      } finally {
+        Files.deleteIfExists(probe);
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0777; // unknown: every mode is set after creation
+    }
+  }
+
+  private static java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions(int perm) {
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> out =
+        java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+    java.nio.file.attribute.PosixFilePermission[] all =
+        java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+    for (int i = 0; i < 9; i++) {
+      if ((perm & (0400 >> i)) != 0) {
+        out.add(all[i]);
+      }
+    }
+    return out;
   }
 
   private static final long UID = new com.sun.security.auth.module.UnixSystem().getUid();
