@@ -109,7 +109,8 @@ final class Blobs {
     return buf.array();
   }
 
-  static List<PackEntries> decodeIndex(byte[] plain, String name) {
+  static List<PackEntries> decodeIndex(
+      byte[] plain, String name, java.util.function.Predicate<Entry> keep) {
     try {
       ByteBuffer buf = ByteBuffer.wrap(plain);
       if (buf.getInt() != INDEX_MAGIC) {
@@ -120,9 +121,12 @@ final class Blobs {
       for (int i = 0; i < n; i++) {
         Id pack = Id.read(buf);
         int count = buf.getInt();
-        List<Entry> entries = new ArrayList<>(Math.min(count, 1 << 16));
+        List<Entry> entries = new ArrayList<>();
         for (int j = 0; j < count; j++) {
-          entries.add(readEntry(buf));
+          Entry e = readEntry(buf);
+          if (keep.test(e)) {
+            entries.add(e);
+          }
         }
         out.add(new PackEntries(pack, entries));
       }

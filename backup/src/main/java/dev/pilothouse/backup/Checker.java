@@ -42,7 +42,7 @@ public final class Checker {
     Map<Id, Long> packEnds = new HashMap<>();
     for (Backend.Entry f : repo.backend().list(Backend.Kind.INDEX)) {
       try {
-        for (Blobs.PackEntries p : repo.readIndex(f.name())) {
+        for (Blobs.PackEntries p : repo.readIndex(f.name(), e -> true)) {
           long end = 0;
           for (Blobs.Entry e : p.entries()) {
             end = Math.max(end, (long) e.offset() + e.length());

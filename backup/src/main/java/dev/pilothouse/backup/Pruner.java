@@ -54,7 +54,7 @@ public final class Pruner {
       // per pack: [total sealed bytes, used sealed bytes]
       Map<Id, long[]> stats = new LinkedHashMap<>();
       for (Backend.Entry f : indexFiles) {
-        for (Blobs.PackEntries p : repo.readIndex(f.name())) {
+        for (Blobs.PackEntries p : repo.readIndex(f.name(), e -> true)) {
           long[] s = stats.computeIfAbsent(p.pack(), k -> new long[2]);
           for (Blobs.Entry e : p.entries()) {
             s[0] += e.length();
@@ -114,14 +114,17 @@ public final class Pruner {
       }
       // 2. the new index: every kept pack, streamed
       List<Blobs.PackEntries> batch = new ArrayList<>();
+      int batchEntries = 0;
       Set<Id> written = new HashSet<>();
       for (Backend.Entry f : indexFiles) {
-        for (Blobs.PackEntries p : repo.readIndex(f.name())) {
+        for (Blobs.PackEntries p : repo.readIndex(f.name(), e -> true)) {
           if (!delete.contains(p.pack()) && !repack.contains(p.pack()) && written.add(p.pack())) {
             batch.add(p);
-            if (batch.size() >= 64) {
+            batchEntries += p.entries().size();
+            if (batch.size() >= Writer.INDEX_EVERY || batchEntries >= Writer.INDEX_ENTRIES) {
               repo.writeIndex(batch);
               batch.clear();
+              batchEntries = 0;
             }
           }
         }

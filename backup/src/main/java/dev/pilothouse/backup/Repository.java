@@ -207,7 +207,8 @@ public final class Repository implements AutoCloseable {
     try {
       List<Future<List<Blobs.PackEntries>>> parts = new ArrayList<>();
       for (Backend.Entry f : files) {
-        parts.add(pool.submit(() -> readIndex(f.name())));
+        // only what is kept stays in memory while the other files are read
+        parts.add(pool.submit(() -> readIndex(f.name(), keep)));
       }
       for (Future<List<Blobs.PackEntries>> part : parts) {
         for (Blobs.PackEntries p : Workers.get(part)) {
@@ -219,8 +220,9 @@ public final class Repository implements AutoCloseable {
     }
   }
 
-  /** Reads one index file. */
-  List<Blobs.PackEntries> readIndex(String name) throws IOException {
+  /** Reads one index file: every pack, with the entries keep takes. */
+  List<Blobs.PackEntries> readIndex(String name, java.util.function.Predicate<Blobs.Entry> keep)
+      throws IOException {
     byte[] sealed = backend.get(Backend.Kind.INDEX, name);
     byte[] plain;
     try {
@@ -231,7 +233,7 @@ public final class Repository implements AutoCloseable {
     } catch (BackupException e) {
       throw new BackupException("index/" + name + " does not authenticate (changed or corrupt)", e);
     }
-    return Blobs.decodeIndex(plain, name);
+    return Blobs.decodeIndex(plain, name, keep);
   }
 
   /** Writes an index file listing packs; returns its name. */

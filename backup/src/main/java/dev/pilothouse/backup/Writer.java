@@ -20,7 +20,15 @@ import java.util.function.Consumer;
  * is not there.
  */
 public final class Writer implements AutoCloseable {
-  private static final int INDEX_EVERY = 64;
+  /**
+   * An index file lists at most 64 packs or 65,536 blobs (packs of many small files hold tens of
+   * thousands each): reading one never takes more than a few MiB, whatever the repository's size.
+   */
+  static final int INDEX_EVERY = 64;
+
+  static final int INDEX_ENTRIES = 1 << 16;
+
+  private int unindexedEntries;
   private static final int UPLOADS = 2;
 
   private final Repository repo;
@@ -111,6 +119,7 @@ public final class Writer implements AutoCloseable {
     synchronized (unindexed) {
       list = new ArrayList<>(unindexed);
       unindexed.clear();
+      unindexedEntries = 0;
     }
     if (!list.isEmpty()) {
       repo.writeIndex(list);
@@ -208,7 +217,8 @@ public final class Writer implements AutoCloseable {
                   boolean write;
                   synchronized (unindexed) {
                     unindexed.add(p);
-                    write = unindexed.size() >= INDEX_EVERY;
+                    unindexedEntries += list.size();
+                    write = unindexed.size() >= INDEX_EVERY || unindexedEntries >= INDEX_ENTRIES;
                   }
                   if (write) {
                     writeIndex();
