@@ -7,7 +7,6 @@ import dev.pilothouse.core.alerting.AlertState;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.tsdb.Labels;
 import dev.pilothouse.tsdb.Tsdb;
-import dev.pilothouse.tsdb.promql.Engine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,11 +42,7 @@ class BackupAlertsTest {
   @BeforeEach
   void open() {
     db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground());
-    Engine engine =
-        new Engine(
-            (mint, maxt, ms, budget) -> db.select(mint, maxt, ms, budget),
-            Engine.Options.defaults());
-    store = new TsdbRuleStore(() -> engine, () -> db);
+    store = SloRulesTest.store(db);
   }
 
   @AfterEach

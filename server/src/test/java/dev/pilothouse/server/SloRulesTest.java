@@ -72,12 +72,17 @@ class SloRulesTest {
   @BeforeEach
   void open() {
     db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground());
+    store = store(db);
+    now = start;
+  }
+
+  /** Rules' view of a store: the PromQL engine over it and its appender. */
+  static TsdbRuleStore store(Tsdb db) {
     Engine engine =
         new Engine(
             (mint, maxt, ms, budget) -> db.select(mint, maxt, ms, budget),
             Engine.Options.defaults());
-    store = new TsdbRuleStore(() -> engine, () -> db);
-    now = start;
+    return new TsdbRuleStore(() -> engine, () -> db);
   }
 
   @AfterEach
