@@ -21,7 +21,13 @@ public final class Checker {
 
   /** What a check found. */
   public record Report(
-      int snapshots, int packs, int packsRead, long bytesRead, int blobs, List<String> errors) {
+      int snapshots,
+      int packs,
+      int packsRead,
+      long bytesRead,
+      int blobs,
+      int walRead,
+      List<String> errors) {
     public boolean ok() {
       return errors.isEmpty();
     }
@@ -95,7 +101,28 @@ public final class Checker {
         read++;
       }
     }
-    return new Report(snaps.size(), sizes.size(), read, bytes, repo.blobCount(), errors);
+    // PostgreSQL's archived WAL: the same share of its files decrypted and decompressed
+    int walRead = 0;
+    if (readShare > 0) {
+      List<String> wal = new ArrayList<>();
+      for (Backend.Entry e : repo.backend().list(Backend.Kind.WAL)) {
+        wal.add(e.name());
+      }
+      Collections.sort(wal);
+      if (readShare < 1 && !wal.isEmpty()) {
+        Collections.shuffle(wal, random);
+        wal = wal.subList(0, Math.max(1, (int) Math.ceil(wal.size() * readShare)));
+      }
+      for (String name : wal) {
+        try {
+          bytes += WalArchive.open(repo, name).data().length;
+        } catch (BackupException e) {
+          errors.add(e.getMessage());
+        }
+        walRead++;
+      }
+    }
+    return new Report(snaps.size(), sizes.size(), read, bytes, repo.blobCount(), walRead, errors);
   }
 
   private static void walk(

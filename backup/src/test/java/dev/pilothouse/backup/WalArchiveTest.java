@@ -66,13 +66,18 @@ class WalArchiveTest {
           .as("another service's WAL is apart")
           .isFalse();
 
-      // a flipped byte is detected, not replayed
+      assertThat(Checker.check(repo, 1, new java.util.Random(1)).walRead()).isEqualTo(1);
+      // a flipped byte is detected, not replayed, and verify names the file
       byte[] b = Files.readAllBytes(stored);
       b[b.length / 2] ^= 1;
       Files.write(stored, b);
       assertThatThrownBy(() -> WalArchive.fetch(repo, "db", "000000010000000000000001", dest))
           .isInstanceOf(BackupException.class)
           .hasMessageContaining("damaged");
+      assertThat(Checker.check(repo, 1, new java.util.Random(1)).errors())
+          .singleElement()
+          .asString()
+          .contains("wal/db.000000010000000000000001 is damaged");
     }
   }
 

@@ -177,6 +177,9 @@ final class BackupCommands {
                           + " packs, "
                           + v.path("packsRead").asInt()
                           + " read, "
+                          + (v.path("walRead").asInt() > 0
+                              ? v.path("walRead").asInt() + " WAL files read, "
+                              : "")
                           + bytes(v.path("bytesRead").asLong())
                           + ")");
                   v.path("errors").forEach(x -> out.println("  " + x.asText()));

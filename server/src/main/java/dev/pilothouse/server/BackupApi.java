@@ -215,6 +215,7 @@ final class BackupApi {
       m.put("snapshots", r.snapshots());
       m.put("packs", r.packs());
       m.put("packsRead", r.packsRead());
+      m.put("walRead", r.walRead());
       m.put("bytesRead", r.bytesRead());
       m.put("blobs", r.blobs());
       m.put("errors", r.errors());
