@@ -1368,19 +1368,25 @@ public final class BackupService implements AutoCloseable {
    */
   public Drill drill(String service, Duration limit) throws Exception {
     BackupSpec.Plan plan = plan(service);
-    if (plan.postgres() != null) {
-      throw new BackupException(
-          "drills of PostgreSQL services are not supported yet; to check a base backup, restore it"
-              + " with 'pilothouse restore "
-              + service
-              + " --target DIR' and start a PostgreSQL on it there");
-    }
+    BackupSpec.Postgres pg = plan.postgres();
+    PgBackups.Target end = new PgBackups.Target(null, null, null, null, null);
     Instant started = clock.instant();
     long t0 = System.nanoTime();
     Repository repo = repository(plan.repository());
-    Snapshot s = repo.snapshot("latest", service);
-    long rpo = Duration.between(s.time(), started).toSeconds();
-    Path sandbox = Files.createTempDirectory(tmp, "drill-" + service + "-");
+    // PostgreSQL: the newest base backup and all the archived WAL after it (the newest point)
+    Snapshot s =
+        pg != null ? PgBackups.choose(repo, service, end, null) : repo.snapshot("latest", service);
+    Instant point = s.time();
+    if (pg != null) {
+      Instant wal = walStatus(service).newestArchived();
+      point = wal != null && wal.isAfter(s.postgres().stopTime()) ? wal : s.postgres().stopTime();
+    }
+    long rpo = Math.max(0, Duration.between(point, started).toSeconds());
+    // PostgreSQL's own user must reach its sandbox: beside its data directory, and owned by it
+    Path sandbox =
+        pg != null
+            ? pgSandbox(Path.of(pg.dataDir()))
+            : Files.createTempDirectory(tmp, "drill-" + service + "-");
     Restorer.Counters c = new Restorer.Counters();
     String message;
     boolean ok = false;
@@ -1391,10 +1397,40 @@ public final class BackupService implements AutoCloseable {
       for (String p : s.paths()) {
         moved.put(p, sandbox.resolve(p.replaceFirst("^/+", "")).toString());
       }
-      try (Sandbox box = services.sandbox(service, moved)) {
-        message = awaitReady(service, box, t0, limit);
-        ok = message == null;
-        rtoMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      if (pg != null) {
+        Path copy = Path.of(moved.get(pg.dataDir()));
+        PgBackups.checkWal(repo, service, s, end);
+        PgBackups.prepare(copy, s, end, restoreCommand(), true);
+        PgBackups.stage(repo, service, copy, s, end, Integer.MAX_VALUE);
+        int port;
+        try (var probe = new java.net.ServerSocket(0)) {
+          port = probe.getLocalPort();
+        }
+        moved.put(Integer.toString(pg.port()), Integer.toString(port));
+        try (Sandbox box = services.sandbox(service, moved)) {
+          PgBackups.awaitRecovery(
+              service,
+              new BackupSpec.Postgres(
+                  copy.toString(),
+                  "127.0.0.1",
+                  port,
+                  pg.user(),
+                  pg.database(),
+                  pg.passwordEnv(),
+                  pg.maxArchiveLag()),
+              pgPassword(plan),
+              copy,
+              limit);
+          message = box.alive() ? null : "the restored PostgreSQL exited";
+          ok = message == null;
+          rtoMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        }
+      } else {
+        try (Sandbox box = services.sandbox(service, moved)) {
+          message = awaitReady(service, box, t0, limit);
+          ok = message == null;
+          rtoMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        }
       }
     } catch (IOException | RuntimeException e) {
       message = e.getMessage();
@@ -1465,6 +1501,20 @@ public final class BackupService implements AutoCloseable {
               + " s",
           f);
     }
+    return d;
+  }
+
+  /** A drill's directory for a PostgreSQL service: beside its data directory, owned by its user. */
+  private static Path pgSandbox(Path dataDir) throws IOException {
+    Path parent = dataDir.toAbsolutePath().normalize().getParent();
+    Path d =
+        Files.createTempDirectory(
+            parent,
+            ".pilothouse-drill-",
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    PgBackups.Owner o = PgBackups.Owner.of(dataDir);
+    Files.setOwner(d, o.user());
     return d;
   }
 

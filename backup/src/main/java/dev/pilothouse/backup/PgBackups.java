@@ -410,7 +410,9 @@ public final class PgBackups {
         .append(quote(t.timeline() == null ? "latest" : Integer.toString(t.timeline())))
         .append('\n');
     if (archiveOff) {
+      // a command line's archive_mode=on wins over this file: no archive_command either
       b.append("archive_mode = 'off'\n");
+      b.append("archive_command = ''\n");
     }
     owner.write(auto, b.toString());
   }

@@ -244,6 +244,18 @@ class PostgresPitrTest {
       assertThat(rows(url)).containsExactly(1, 2, 5);
       // the newest timeline has its own copy of that segment: along it, nothing is missing
       assertThat(h.cli("wal", "status", "db").exit()).isZero();
+
+      // a drill: the newest base backup and all the WAL after it recovered in a sandbox beside
+      // the data directory, on a port of its own; the service is not touched
+      JsonNode drill = JSON.readTree(h.ok("drill", "db", "-o", "json").out());
+      assertThat(drill.path("ok").asBoolean()).as(drill.toString()).isTrue();
+      assertThat(drill.path("rtoMs").asLong()).isPositive();
+      assertThat(rows(url)).containsExactly(1, 2, 5);
+      try (Stream<Path> s = Files.list(pg)) {
+        assertThat(s.map(p -> p.getFileName().toString()))
+            .as("the drill's sandbox is removed")
+            .noneMatch(n -> n.startsWith(".pilothouse-drill-"));
+      }
     }
   }
 

@@ -77,7 +77,8 @@ final class BackupServices implements BackupService.Services {
 
       @Override
       public void close() {
-        runtime.signal(process, "TERM");
+        // the service's own stop signal (PostgreSQL's fast shutdown is INT)
+        runtime.signal(process, spec.stop().signal());
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (process.alive() && System.nanoTime() < deadline) {
           try {

@@ -293,15 +293,6 @@ final class BackupReader extends SectionReader {
             "write five fields: minute hour day-of-month month day-of-week, e.g. '0 4 * * 0'");
       }
     }
-    if (drill != null && postgres != null) {
-      Fields r = rf.orElseThrow();
-      problems.at(
-          r.get("drill").orElseThrow(),
-          r.join("drill"),
-          "drills of PostgreSQL services are not supported yet",
-          "remove 'drill'; restore with 'pilothouse restore SERVICE --target DIR' to check a base"
-              + " backup");
-    }
     if (problems.list().size() != before) {
       return Optional.empty();
     }

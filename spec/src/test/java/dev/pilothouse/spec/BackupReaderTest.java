@@ -143,15 +143,6 @@ class BackupReaderTest {
                 Duration.ofMinutes(5)));
     assertThat(plan.paths()).hasSize(1);
     assertThat(plan.paths().get(0)).endsWith("/pg/data").startsWith("/");
-    var errors =
-        parse(
-                shop(
-                    "    backup: {postgres: {dataDir: pg}, repository: local}\n"
-                        + "    recovery: {drill: '0 4 * * 0'}\n"))
-            .errors();
-    assertThat(errors.get(0).toString())
-        .contains("services.shop.recovery.drill")
-        .contains("not supported yet");
   }
 
   @Test
