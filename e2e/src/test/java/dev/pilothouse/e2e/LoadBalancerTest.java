@@ -61,18 +61,18 @@ class LoadBalancerTest {
       Wire.Service s = h.awaitReady("shop", 3, Duration.ofSeconds(30));
       int port = proxyPort(h);
       await().atMost(Duration.ofSeconds(5)).until(() -> get(port).statusCode() == 200);
-      CompletableFuture<LoadResult> run = load(port, 100, Duration.ofSeconds(8));
+      CompletableFuture<LoadResult> run = load(port, 100, Duration.ofSeconds(6));
       Thread.sleep(2000);
       Harness.signal(s.instances().get(0).pid(), "KILL");
       LoadResult r = run.get();
       System.out.println("kill -9 under load: " + r);
       assertThat(r.errors()).isZero();
       assertThat(r.status()).containsOnlyKeys("200");
-      assertThat(r.requests()).isEqualTo(800);
+      assertThat(r.requests()).isEqualTo(600);
       h.awaitReady("shop", 3, Duration.ofSeconds(30));
 
       // scaled down 3 -> 1 under load: the two stopped are drained first
-      CompletableFuture<LoadResult> more = load(port, 100, Duration.ofSeconds(6));
+      CompletableFuture<LoadResult> more = load(port, 100, Duration.ofMillis(4500));
       Thread.sleep(1500);
       h.ok("scale", "shop", "1");
       LoadResult down = more.get();
