@@ -130,7 +130,6 @@ public final class BackupService implements AutoCloseable {
   private final Path walTokens;
   private volatile String walCommand;
   private volatile String walApi;
-  private final Map<String, Instant> walArchived = new ConcurrentHashMap<>();
   private final Map<String, Instant> restorable = new ConcurrentHashMap<>();
   private final Map<String, Drill> drills = new ConcurrentHashMap<>();
   private final Map<String, Duration> archiveLag = new ConcurrentHashMap<>();
@@ -319,7 +318,7 @@ public final class BackupService implements AutoCloseable {
         }
       }
       lastRun.put(service, started);
-      restorable.merge(service, s.time(), (a, b) -> a.isAfter(b) ? a : b);
+      restorable.merge(service, s.time(), BackupService::later);
       rpoMissed.remove(service);
       Snapshot.Summary sum = s.summary();
       Map<String, String> f = new LinkedHashMap<>();
@@ -560,8 +559,6 @@ public final class BackupService implements AutoCloseable {
         reports.put(e.getKey(), Pruner.prune(trees, 0.05, dryRun, tmp));
         if (!dryRun) {
           expireWal(repo, e.getValue());
-        }
-        if (!dryRun) {
           open.remove(e.getKey()); // its index changed under it
           Pruner.Report r = reports.get(e.getKey());
           emit(
@@ -618,13 +615,7 @@ public final class BackupService implements AutoCloseable {
           service,
           "restored snapshot " + s.shortId() + " of " + service + " into " + target,
           Map.of("snapshot", s.shortId()));
-      return new Restored(
-          s,
-          paths,
-          null,
-          counters.files.get(),
-          counters.bytes.get(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      return restored(s, paths, null, counters, t0);
     }
     Snapshot safety = run(service, source, List.of("pre-restore"), new Archiver.Counters());
     ReentrantLock l = lock(source);
@@ -648,13 +639,7 @@ public final class BackupService implements AutoCloseable {
                 + safety.shortId()
                 + ")",
             Map.of("snapshot", s.shortId(), "safety", safety.shortId()));
-        return new Restored(
-            s,
-            paths,
-            safety.shortId(),
-            counters.files.get(),
-            counters.bytes.get(),
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        return restored(s, paths, safety, counters, t0);
       } catch (IOException | RuntimeException e) {
         // put back what was there, so that the service starts on whole data
         String back;
@@ -663,17 +648,7 @@ public final class BackupService implements AutoCloseable {
           back = "what was there before is back (safety snapshot " + safety.shortId() + ")";
         } catch (IOException | RuntimeException again) {
           whole = false;
-          back =
-              service
-                  + " stays stopped: putting back what was there failed too ("
-                  + again.getMessage()
-                  + "); it is in safety snapshot "
-                  + safety.shortId()
-                  + " ('pilothouse restore "
-                  + service
-                  + " --snapshot "
-                  + safety.shortId()
-                  + "')";
+          back = stuck(service, safety, again);
         }
         emit(
             "RestoreFailed",
@@ -1014,9 +989,7 @@ public final class BackupService implements AutoCloseable {
     BackupSpec.Plan plan = postgresPlan(service);
     Path file = walPath(plan, path);
     boolean stored = WalArchive.push(repository(plan.repository()), service, file, name);
-    Instant now = clock.instant();
-    walArchived.put(service, now);
-    restorable.put(service, now);
+    restorable.put(service, clock.instant());
     return stored;
   }
 
@@ -1032,9 +1005,7 @@ public final class BackupService implements AutoCloseable {
     if (!WalArchive.fetch(repo, service, name, dest)) {
       return false;
     }
-    PgBackups.Owner owner = PgBackups.Owner.of(Path.of(plan.postgres().dataDir()));
-    Files.getFileAttributeView(dest, java.nio.file.attribute.PosixFileAttributeView.class)
-        .setOwner(owner.user());
+    PgBackups.Owner.of(Path.of(plan.postgres().dataDir())).own(dest);
     return true;
   }
 
@@ -1054,15 +1025,10 @@ public final class BackupService implements AutoCloseable {
     BackupSpec.Plan plan = postgresPlan(service);
     Repository repo = repository(plan.repository());
     List<String> names = WalArchive.names(repo.backend(), service);
-    Snapshot oldest = null;
-    for (Snapshot s : repo.snapshots()) {
-      if (service.equals(s.service()) && s.postgres() != null && oldest == null) {
-        oldest = s;
-      }
-    }
+    Snapshot oldest = oldestBase(repo.snapshots(), service);
     long seg = oldest == null ? 16L << 20 : oldest.postgres().segmentBytes();
-    List<WalArchive.Span> lineage =
-        WalArchive.lineage(repo, service, WalArchive.newestTimeline(names), seg);
+    int timeline = WalArchive.newestTimeline(names);
+    List<WalArchive.Span> lineage = WalArchive.lineage(repo, service, timeline, seg);
     Optional<String> newest = WalArchive.newestSegment(names, lineage, seg);
     Instant at =
         newest.isPresent()
@@ -1087,7 +1053,7 @@ public final class BackupService implements AutoCloseable {
     return new WalStatus(
         service,
         names.size(),
-        WalArchive.newestTimeline(names),
+        timeline,
         newest.orElse(null),
         at,
         gap,
@@ -1119,26 +1085,21 @@ public final class BackupService implements AutoCloseable {
     }
     Repository repo = repository(source);
     Snapshot s = PgBackups.choose(repo, service, target, snapshotId);
-    PgBackups.checkWal(repo, service, s, target);
+    PgBackups.Wal wal = PgBackups.follow(repo, service, s, target);
+    PgBackups.checkWal(repo, service, s, target, wal);
     Path dataDir = Path.of(plan.postgres().dataDir());
     long t0 = System.nanoTime();
     if (into != null) {
       Restorer.restore(repo, s, into, false, counters);
       Path copy = into.resolve(dataDir.toString().replaceFirst("^/+", ""));
       PgBackups.prepare(copy, s, target, restoreCommand(), true);
-      PgBackups.stage(repo, service, copy, s, target, Integer.MAX_VALUE);
+      PgBackups.stage(repo, service, copy, s, wal, Integer.MAX_VALUE);
       emit(
           "Restored",
           service,
           "restored base backup " + s.shortId() + " of " + service + " into " + into,
           Map.of("snapshot", s.shortId()));
-      return new Restored(
-          s,
-          List.of(copy),
-          null,
-          counters.files.get(),
-          counters.bytes.get(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      return restored(s, List.of(copy), null, counters, t0);
     }
     ReentrantLock l = lock(source);
     l.lock();
@@ -1162,7 +1123,7 @@ public final class BackupService implements AutoCloseable {
       try {
         Restorer.restore(repo, s, null, true, counters);
         PgBackups.prepare(dataDir, s, target, restoreCommand(), false);
-        PgBackups.stage(repo, service, dataDir, s, target, PgBackups.STAGE_AHEAD);
+        PgBackups.stage(repo, service, dataDir, s, wal, PgBackups.STAGE_AHEAD);
         writeWalConfig(service, dataDir);
         unmark(service);
         services.start(service);
@@ -1200,13 +1161,7 @@ public final class BackupService implements AutoCloseable {
               + s.shortId()
               + (safety == null ? "" : " (safety snapshot " + safety.shortId() + ")"),
           f);
-      return new Restored(
-          s,
-          List.of(dataDir),
-          safety == null ? null : safety.shortId(),
-          counters.files.get(),
-          counters.bytes.get(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      return restored(s, List.of(dataDir), safety, counters, t0);
     } finally {
       l.unlock();
     }
@@ -1225,12 +1180,35 @@ public final class BackupService implements AutoCloseable {
       services.start(service);
       return "what was there before is back (safety snapshot " + safety.shortId() + ")";
     } catch (Exception again) {
-      return service
-          + " stays stopped: putting back what was there failed too ("
-          + again.getMessage()
-          + "); it is in safety snapshot "
-          + safety.shortId();
+      return safety == null
+          ? service + " stays stopped: " + again.getMessage()
+          : stuck(service, safety, again);
     }
+  }
+
+  /** What a restore says when putting back what was there failed too. */
+  private static String stuck(String service, Snapshot safety, Exception again) {
+    return service
+        + " stays stopped: putting back what was there failed too ("
+        + again.getMessage()
+        + "); it is in safety snapshot "
+        + safety.shortId()
+        + " ('pilothouse restore "
+        + service
+        + " --snapshot "
+        + safety.shortId()
+        + "')";
+  }
+
+  private static Restored restored(
+      Snapshot s, List<Path> paths, Snapshot safety, Restorer.Counters counters, long t0) {
+    return new Restored(
+        s,
+        paths,
+        safety == null ? null : safety.shortId(),
+        counters.files.get(),
+        counters.bytes.get(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   /**
@@ -1399,9 +1377,10 @@ public final class BackupService implements AutoCloseable {
       }
       if (pg != null) {
         Path copy = Path.of(moved.get(pg.dataDir()));
-        PgBackups.checkWal(repo, service, s, end);
+        PgBackups.Wal wal = PgBackups.follow(repo, service, s, end);
+        PgBackups.checkWal(repo, service, s, end, wal);
         PgBackups.prepare(copy, s, end, restoreCommand(), true);
-        PgBackups.stage(repo, service, copy, s, end, Integer.MAX_VALUE);
+        PgBackups.stage(repo, service, copy, s, wal, Integer.MAX_VALUE);
         int port;
         try (var probe = new java.net.ServerSocket(0)) {
           port = probe.getLocalPort();
@@ -1513,8 +1492,7 @@ public final class BackupService implements AutoCloseable {
             ".pilothouse-drill-",
             java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-    PgBackups.Owner o = PgBackups.Owner.of(dataDir);
-    Files.setOwner(d, o.user());
+    PgBackups.Owner.of(dataDir).own(d);
     return d;
   }
 
@@ -1579,14 +1557,22 @@ public final class BackupService implements AutoCloseable {
       try {
         // A plan without snapshots counts from when this daemon first saw it: its first scheduled
         // backup is the next fire time, and its RPO runs from now.
-        Instant last = lastRun.computeIfAbsent(p.service(), k -> newest(p).orElse(now));
-        if (!restorable.containsKey(p.service())) {
-          newest(p).ifPresent(t -> restorable.put(p.service(), t));
-          if (p.postgres() != null) {
-            newestWal(p)
-                .ifPresent(t -> restorable.merge(p.service(), t, (a, b) -> a.isAfter(b) ? a : b));
+        // (the repository's snapshots are read once, for both)
+        boolean unseen = !lastRun.containsKey(p.service());
+        boolean noPoint = !restorable.containsKey(p.service());
+        if (unseen || noPoint) {
+          Optional<Instant> newest = newest(p);
+          if (unseen) {
+            lastRun.putIfAbsent(p.service(), newest.orElse(now));
+          }
+          if (noPoint) {
+            newest.ifPresent(t -> restorable.merge(p.service(), t, BackupService::later));
+            if (p.postgres() != null) {
+              newestWal(p).ifPresent(t -> restorable.merge(p.service(), t, BackupService::later));
+            }
           }
         }
+        Instant last = lastRun.get(p.service());
         if (p.schedule() != null) {
           Optional<ZonedDateTime> fire =
               ExecutionTime.forCron(CRON.parse(p.schedule()))
@@ -1650,6 +1636,10 @@ public final class BackupService implements AutoCloseable {
     }
   }
 
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+
   private Optional<Instant> newestWal(BackupSpec.Plan p) {
     try {
       return Optional.ofNullable(walStatus(p.service()).newestArchived());
@@ -1657,6 +1647,16 @@ public final class BackupService implements AutoCloseable {
       log.warn("cannot read the WAL archive of {}: {}", p.service(), e.getMessage());
       return Optional.empty();
     }
+  }
+
+  /** A service's oldest PostgreSQL base backup among snapshots (sorted by time), or null. */
+  private static Snapshot oldestBase(List<Snapshot> snapshots, String service) {
+    for (Snapshot s : snapshots) {
+      if (service.equals(s.service()) && s.postgres() != null) {
+        return s;
+      }
+    }
+    return null;
   }
 
   /**
@@ -1669,14 +1669,7 @@ public final class BackupService implements AutoCloseable {
       if (p.postgres() == null) {
         continue;
       }
-      Snapshot oldest = null;
-      for (Snapshot s : left) {
-        if (p.service().equals(s.service())
-            && s.postgres() != null
-            && (oldest == null || s.time().isBefore(oldest.time()))) {
-          oldest = s;
-        }
-      }
+      Snapshot oldest = oldestBase(left, p.service());
       if (oldest != null) {
         int n =
             WalArchive.expire(

@@ -41,15 +41,6 @@ public final class Crypto {
     this.mac = ThreadLocal.withInitial(() -> newMac(macKey));
   }
 
-  /** The master key this was made from (to wrap it under one more secret). */
-  byte[] master() {
-    byte[] m = new byte[MASTER_BYTES];
-    System.arraycopy(encKey.getEncoded(), 0, m, 0, 32);
-    System.arraycopy(macKey.getEncoded(), 0, m, 32, 32);
-    System.arraycopy(chunkerSeed, 0, m, 64, 32);
-    return m;
-  }
-
   /** A new random master key. */
   public static byte[] newMaster() {
     byte[] m = new byte[MASTER_BYTES];

@@ -306,17 +306,29 @@ public final class PgBackups {
   }
 
   /**
+   * A service's archived WAL as a restore sees it: every name, and the timelines a recovery to the
+   * target follows (read once, for the gap check and the staging).
+   */
+  record Wal(List<String> names, List<WalArchive.Span> lineage) {}
+
+  static Wal follow(Repository repo, String service, Snapshot base, Target t) throws IOException {
+    List<String> names = WalArchive.names(repo.backend(), service);
+    int timeline = t.timeline() != null ? t.timeline() : WalArchive.newestTimeline(names);
+    return new Wal(
+        names, WalArchive.lineage(repo, service, timeline, base.postgres().segmentBytes()));
+  }
+
+  /**
    * Checks that the archive holds the WAL from the base backup's start to the target.
    *
    * @throws BackupException naming the first missing segment and the newest point reachable
    */
-  static void checkWal(Repository repo, String service, Snapshot base, Target t)
+  static void checkWal(Repository repo, String service, Snapshot base, Target t, Wal wal)
       throws IOException {
     Snapshot.Postgres pg = base.postgres();
     long bytes = pg.segmentBytes();
-    List<String> names = WalArchive.names(repo.backend(), service);
-    int timeline = t.timeline() != null ? t.timeline() : WalArchive.newestTimeline(names);
-    List<WalArchive.Span> lineage = WalArchive.lineage(repo, service, timeline, bytes);
+    List<String> names = wal.names();
+    List<WalArchive.Span> lineage = wal.lineage();
     long from = WalArchive.number(pg.startWal(), bytes);
     long through = t.lsn() != null ? WalArchive.lsn(t.lsn()) / bytes : -1;
     Optional<String> gap = WalArchive.firstGap(names, lineage, from, through, bytes);
@@ -433,17 +445,15 @@ public final class PgBackups {
    *     fetches only into the service's own data directory)
    * @return how many files were staged
    */
-  static int stage(
-      Repository repo, String service, Path dataDir, Snapshot base, Target t, int ahead)
+  static int stage(Repository repo, String service, Path dataDir, Snapshot base, Wal wal, int ahead)
       throws IOException {
     Owner owner = Owner.of(dataDir);
     Path dir = dataDir.resolve("pg_wal").resolve(STAGED);
     owner.mkdir(dir);
     long bytes = base.postgres().segmentBytes();
-    List<String> names = WalArchive.names(repo.backend(), service);
+    List<String> names = wal.names();
     java.util.Set<String> have = new java.util.HashSet<>(names);
-    int timeline = t.timeline() != null ? t.timeline() : WalArchive.newestTimeline(names);
-    List<WalArchive.Span> lineage = WalArchive.lineage(repo, service, timeline, bytes);
+    List<WalArchive.Span> lineage = wal.lineage();
     List<String> wanted = new ArrayList<>();
     for (String n : names) {
       if (n.endsWith(".history")) {
@@ -633,7 +643,8 @@ public final class PgBackups {
       }
     }
 
-    private void own(Path p) throws IOException {
+    /** Gives p to the owner (user and group). */
+    void own(Path p) throws IOException {
       PosixFileAttributeView v = Files.getFileAttributeView(p, PosixFileAttributeView.class);
       if (!v.readAttributes().owner().equals(user)) {
         v.setOwner(user);

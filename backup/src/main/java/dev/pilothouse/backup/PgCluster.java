@@ -30,8 +30,6 @@ final class PgCluster implements AutoCloseable {
    */
   static PgCluster connect(BackupSpec.Postgres pg, String password) {
     String host = pg.host();
-    String url;
-    Properties p = new Properties();
     if (host.startsWith("/")) {
       // a Unix socket's directory: the driver reaches it through junixsocket only, so not here
       throw new BackupException(
@@ -40,7 +38,8 @@ final class PgCluster implements AutoCloseable {
               + " is a socket directory; Pilothouse connects over TCP: give 127.0.0.1 and let"
               + " PostgreSQL listen there");
     }
-    url = "jdbc:postgresql://" + host + ":" + pg.port() + "/" + pg.database();
+    String url = "jdbc:postgresql://" + host + ":" + pg.port() + "/" + pg.database();
+    Properties p = new Properties();
     p.setProperty("user", pg.user());
     if (password != null) {
       p.setProperty("password", password);

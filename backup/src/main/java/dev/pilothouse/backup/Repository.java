@@ -113,31 +113,6 @@ public final class Repository implements AutoCloseable {
     return r;
   }
 
-  /**
-   * Opens a repository for what needs only its keys (archiving and fetching WAL): no index is read.
-   */
-  public static Repository openKeysOnly(Backend backend, Keys.Secret secret, Clock clock)
-      throws IOException {
-    return openWithoutIndex(backend, secret, clock);
-  }
-
-  /** Whether one of the repository's keys opens with secret. */
-  public boolean opensWith(Keys.Secret secret) throws IOException {
-    for (Backend.Entry k : backend.list(Backend.Kind.KEY)) {
-      if (Keys.unwrap(backend.get(Backend.Kind.KEY, k.name()), secret, k.name()) != null) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Adds a key: the repository opens with secret too from now on. */
-  public void addKey(Keys.Secret secret) throws IOException {
-    byte[] key =
-        Keys.wrap(crypto.master(), secret, Keys.Kdf.DEFAULT, clock.instant(), Hosts.name());
-    backend.put(Backend.Kind.KEY, Crypto.sha256(key).hex(), key);
-  }
-
   private static Repository openWithoutIndex(Backend backend, Keys.Secret secret, Clock clock)
       throws IOException {
     byte[] cfg;
