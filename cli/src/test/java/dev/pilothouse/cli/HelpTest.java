@@ -17,7 +17,7 @@ class HelpTest {
   @Test
   void everyCommandsHelp_printsItsUsage_withoutAWarning() {
     List<List<String>> paths = new ArrayList<>();
-    collect(new CommandLine(new Main()), new ArrayList<>(), paths);
+    collect(Main.commandLine(new String[0]), new ArrayList<>(), paths);
     assertThat(paths).hasSizeGreaterThan(30);
     PrintStream before = System.err;
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
@@ -37,6 +37,25 @@ class HelpTest {
     } finally {
       System.setErr(before);
     }
+  }
+
+  @Test
+  void aCommandLine_holdsOnlyTheNamedCommand_butEveryCommandForHelpAndForAnUnknownName() {
+    assertThat(Main.commandLine(new String[] {"status", "-o", "json"}).getSubcommands())
+        .containsOnlyKeys("status");
+    assertThat(Main.commandLine(new String[] {"backup", "list"}).getSubcommands())
+        .containsOnlyKeys("backup");
+    int all = Main.COMMANDS.size();
+    assertThat(Main.commandLine(new String[0]).getSubcommands()).hasSize(all);
+    assertThat(Main.commandLine(new String[] {"--help"}).getSubcommands()).hasSize(all);
+    assertThat(Main.commandLine(new String[] {"help", "status"}).getSubcommands()).hasSize(all);
+    assertThat(Main.commandLine(new String[] {"stauts"}).getSubcommands()).hasSize(all);
+
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new String[] {"stauts"}, new PrintWriter(out), new PrintWriter(err));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("Did you mean").contains("status");
   }
 
   private static void collect(CommandLine cl, List<String> path, List<List<String>> out) {

@@ -13,11 +13,9 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,16 +31,10 @@ public final class PilotClient {
 
   private final String base;
   private final String token;
-  private final HttpClient http;
 
   private PilotClient(String base, String token) {
     this.base = base;
     this.token = token;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(Duration.ofSeconds(3))
-            .version(HttpClient.Version.HTTP_1_1)
-            .build();
   }
 
   /** A client for the API at base (such as http://127.0.0.1:9460) with this token. */
@@ -271,11 +263,7 @@ public final class PilotClient {
 
   /** Expires a silence now. */
   public void expireSilence(String id) {
-    send(
-        request("/api/v2/silence/" + enc(id))
-            .header("X-Pilothouse-Client", "cli")
-            .DELETE()
-            .build());
+    send(request("/api/v2/silence/" + enc(id)).header("X-Pilothouse-Client", "cli").delete());
   }
 
   /** Every feature flag, as JSON objects (docs/flags.md). */
@@ -291,12 +279,11 @@ public final class PilotClient {
   public com.fasterxml.jackson.databind.JsonNode putFlag(
       String key, com.fasterxml.jackson.databind.JsonNode definition) {
     try {
-      HttpRequest req =
+      Call req =
           request("/api/v1/flags/" + enc(key))
               .header("Content-Type", "application/json")
               .header("X-Pilothouse-Client", "cli")
-              .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(definition)))
-              .build();
+              .put((JSON.writeValueAsString(definition)));
       return read(send(req), com.fasterxml.jackson.databind.JsonNode.class);
     } catch (JsonProcessingException e) {
       throw badAnswer(e);
@@ -304,8 +291,7 @@ public final class PilotClient {
   }
 
   public void deleteFlag(String key) {
-    send(
-        request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").DELETE().build());
+    send(request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").delete());
   }
 
   /** Every experiment, or one by name (docs/experiments.md). */
@@ -332,12 +318,11 @@ public final class PilotClient {
   public com.fasterxml.jackson.databind.JsonNode startFlagRollout(
       String key, com.fasterxml.jackson.databind.JsonNode plan) {
     try {
-      HttpRequest req =
+      Call req =
           request("/api/v1/flags/" + enc(key) + "/rollout")
               .header("Content-Type", "application/json")
               .header("X-Pilothouse-Client", "cli")
-              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(plan)))
-              .build();
+              .post((JSON.writeValueAsString(plan)));
       return read(send(req), com.fasterxml.jackson.databind.JsonNode.class);
     } catch (JsonProcessingException e) {
       throw badAnswer(e);
@@ -357,8 +342,7 @@ public final class PilotClient {
         send(
             request("/api/v1/flags/" + enc(key) + "/rollout")
                 .header("X-Pilothouse-Client", "cli")
-                .DELETE()
-                .build()),
+                .delete()),
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
@@ -397,15 +381,13 @@ public final class PilotClient {
 
   /** Follows the SSE event stream, calling sink per event, until the stream ends. */
   public void followEvents(long after, Consumer<Wire.Event> sink) {
-    HttpRequest req =
-        request("/api/v1/events/stream?after=" + after)
-            .header("Accept", "text/event-stream")
-            .GET()
-            .build();
+    Call req =
+        request("/api/v1/events/stream?after=" + after).header("Accept", "text/event-stream");
+
     try {
-      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-      if (r.statusCode() != 200) {
-        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      Answer r = open(req);
+      if (r.status() != 200) {
+        throw failure(r.status(), r.text());
       }
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
@@ -418,9 +400,6 @@ public final class PilotClient {
       }
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
     }
   }
 
@@ -436,10 +415,9 @@ public final class PilotClient {
       q.append("&since=").append(enc(since));
     }
     try {
-      HttpResponse<InputStream> r =
-          http.send(request(q.toString()).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-      if (r.statusCode() != 200) {
-        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      Answer r = open(request(q.toString()));
+      if (r.status() != 200) {
+        throw failure(r.status(), r.text());
       }
       try (InputStream in = r.body()) {
         byte[] buf = new byte[8192];
@@ -451,8 +429,6 @@ public final class PilotClient {
       }
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -590,15 +566,11 @@ public final class PilotClient {
   /** POSTs body and reads NDJSON: progress lines, then a result or an error line. */
   private com.fasterxml.jackson.databind.JsonNode streamed(
       String path, String body, Consumer<com.fasterxml.jackson.databind.JsonNode> progress) {
-    HttpRequest req =
-        request(path)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
+    Call req = request(path).header("Content-Type", "application/json").post((body));
     try {
-      HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-      if (r.statusCode() != 200) {
-        throw failure(r.statusCode(), new String(r.body().readAllBytes(), StandardCharsets.UTF_8));
+      Answer r = open(req);
+      if (r.status() != 200) {
+        throw failure(r.status(), r.text());
       }
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
@@ -626,24 +598,21 @@ public final class PilotClient {
               List.of()));
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
     }
   }
 
   /** GET of a path; the body as text. For endpoints without a wire record. */
   public String getText(String path) {
-    return send(request(path).GET().build());
+    return send(request(path));
   }
 
   private <T> T get(String path, Class<T> type) {
-    return read(send(request(path).GET().build()), type);
+    return read(send(request(path)), type);
   }
 
   private <T> T get(String path, TypeReference<T> type) {
     try {
-      return JSON.readValue(send(request(path).GET().build()), type);
+      return JSON.readValue(send(request(path)), type);
     } catch (JsonProcessingException e) {
       throw badAnswer(e);
     }
@@ -656,31 +625,95 @@ public final class PilotClient {
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("cannot serialize request", e);
     }
-    HttpRequest req =
-        request(path)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(json))
-            .build();
+    Call req = request(path).header("Content-Type", "application/json").post((json));
     return read(send(req), type);
   }
 
-  private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path))
-        .header("Authorization", "Bearer " + token);
+  /** A GET of path, until a method and body are given. */
+  private static Call request(String path) {
+    return new Call(path);
   }
 
-  private String send(HttpRequest req) {
-    try {
-      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() >= 300) {
-        throw failure(r.statusCode(), r.body());
+  /**
+   * One request to the API. Sent through HttpURLConnection: java.net.http's client took a quarter
+   * of a second to start in every CLI run (it loads the TLS trust store, even for plain http).
+   */
+  private static final class Call {
+    final String path;
+    final java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+    String method = "GET";
+    byte[] body;
+
+    Call(String path) {
+      this.path = path;
+    }
+
+    Call header(String name, String value) {
+      headers.put(name, value);
+      return this;
+    }
+
+    Call post(String json) {
+      return with("POST", json);
+    }
+
+    Call put(String json) {
+      return with("PUT", json);
+    }
+
+    Call delete() {
+      return with("DELETE", null);
+    }
+
+    private Call with(String m, String json) {
+      method = m;
+      body = json == null ? null : json.getBytes(StandardCharsets.UTF_8);
+      return this;
+    }
+  }
+
+  /** A response's status and body (the error body for a status of 400 or more). */
+  private record Answer(int status, InputStream body) {
+    String text() throws IOException {
+      try (InputStream in = body) {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      return r.body();
+    }
+  }
+
+  private Answer open(Call c) throws IOException {
+    HttpURLConnection u = (HttpURLConnection) URI.create(base + c.path).toURL().openConnection();
+    u.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+    u.setUseCaches(false);
+    u.setInstanceFollowRedirects(false);
+    u.setRequestMethod(c.method);
+    u.setRequestProperty("Authorization", "Bearer " + token);
+    c.headers.forEach(u::setRequestProperty);
+    if (c.body != null) {
+      u.setDoOutput(true);
+      // a fixed length also means the request is never silently sent twice
+      u.setFixedLengthStreamingMode(c.body.length);
+      try (OutputStream out = u.getOutputStream()) {
+        out.write(c.body);
+      }
+    }
+    int status = u.getResponseCode();
+    InputStream in = status >= 400 ? u.getErrorStream() : u.getInputStream();
+    return new Answer(status, in == null ? InputStream.nullInputStream() : in);
+  }
+
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+
+  private String send(Call req) {
+    try {
+      Answer r = open(req);
+      String body = r.text();
+      if (r.status() >= 300) {
+        throw failure(r.status(), body);
+      }
+      return body;
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(0, new Wire.Error("interrupted", "", List.of()));
     }
   }
 
