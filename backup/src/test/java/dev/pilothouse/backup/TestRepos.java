@@ -55,7 +55,7 @@ final class TestRepos {
         if (Files.isSymbolicLink(p)) {
           out.put(rel, "link->" + Files.readSymbolicLink(p));
         } else if (Files.isDirectory(p)) {
-          out.put(rel, "dir " + perms(p));
+          out.put(rel, "dir " + perms(p) + " " + Files.getLastModifiedTime(p).toMillis());
         } else {
           out.put(
               rel,
