@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +36,14 @@ public final class Restorer {
   private final byte[] zero;
   private final ExecutorService pool;
   private final boolean root = "root".equals(System.getProperty("user.name"));
-  private final List<CompletableFuture<Void>> pending = new ArrayList<>();
-  private final List<Runnable> dirTimes = new ArrayList<>();
+  // tasks submitted and not finished, plus one for the restore's own thread until it waits
+  private final AtomicLong inFlight = new AtomicLong(1);
+  private final java.util.concurrent.CompletableFuture<Void> allDone =
+      new java.util.concurrent.CompletableFuture<>();
+  private final java.util.Queue<Throwable> failures =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.Queue<DirMeta> dirTimes =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private Restorer(Repository repo, Counters counters, boolean delete) {
     this.repo = repo;
@@ -68,14 +74,15 @@ public final class Restorer {
         if (dest.getParent() != null) {
           Files.createDirectories(dest.getParent());
         }
-        r.node(n, dest, false);
+        r.node(n, dest, false, 0);
         out.add(dest);
       }
-      for (CompletableFuture<Void> f : r.pending) {
-        Workers.get(f);
-      }
-      for (int i = r.dirTimes.size() - 1; i >= 0; i--) {
-        r.dirTimes.get(i).run();
+      r.awaitAll();
+      List<DirMeta> dirs = new ArrayList<>(r.dirTimes);
+      // children before their directory: a directory's time changes when an entry is made in it
+      dirs.sort(Comparator.comparingInt(DirMeta::depth).reversed());
+      for (DirMeta d : dirs) {
+        r.meta(d.node(), d.dest(), d.owner(), d.mode());
       }
       return out;
     } finally {
@@ -84,12 +91,22 @@ public final class Restorer {
   }
 
   /**
-   * Restores one node at dest.
+   * Restores one node at dest: a symbolic link or a directory at once (a directory's entries by a
+   * task of its own), a file at once or, when big, by a task of its own.
+   *
+   * <p>Each directory's entries are made by one worker in turn, and workers take different
+   * directories. Creating files in one directory from several threads at once serialises on the
+   * directory's lock in the kernel, and the waiting threads spin: measured on ext4 here, 8,000
+   * files made by 4 processes in one directory took 0.55 to 1.7 s, in 4 directories 0.11 to 0.35 s.
+   * Files of BIG bytes or more get a task of their own, so that big files restore in parallel.
    *
    * @param inFresh dest's directory was made by this restore: nothing is there to replace or
    *     delete, so no existence checks (each a system call, and a restore makes tens of thousands)
    */
-  private void node(Node n, Path dest, boolean inFresh) throws IOException {
+  private void node(Node n, Path dest, boolean inFresh, int depth) throws IOException {
+    if (depth > 0 && (n.name().contains("/") || n.name().equals("..") || n.name().equals("."))) {
+      throw new BackupException("a tree names an entry '" + n.name() + "': not a file name");
+    }
     switch (n.type()) {
       case Node.DIR -> {
         int perm = n.mode() & 07777;
@@ -110,29 +127,15 @@ public final class Restorer {
         } else {
           Files.createDirectories(dest);
         }
-        java.util.Set<String> names = new java.util.HashSet<>();
-        if (n.subtree() != null) {
-          for (Node c : repo.readTree(Id.parse(n.subtree())).nodes()) {
-            names.add(c.name());
-            if (c.name().contains("/") || c.name().equals("..") || c.name().equals(".")) {
-              throw new BackupException(
-                  "a tree names an entry '" + c.name() + "': not a file name");
-            }
-            node(c, dest.resolve(c.name()), fresh);
-          }
-        }
-        if (delete && !fresh) {
-          try (var s = Files.list(dest)) {
-            for (Path extra : s.toList()) {
-              if (!names.contains(extra.getFileName().toString())) {
-                deleteTree(extra);
-              }
-            }
-          }
-        }
-        boolean owner = !fresh || n.uid() != UID || n.gid() != GID;
-        boolean mode = !(fresh && modeAtCreation);
-        dirTimes.add(() -> meta(n, dest, owner, mode));
+        boolean made = fresh;
+        submit(() -> entries(n, dest, made, depth));
+        dirTimes.add(
+            new DirMeta(
+                depth,
+                n,
+                dest,
+                !fresh || n.uid() != UID || n.gid() != GID,
+                !(fresh && modeAtCreation)));
       }
       case Node.SYMLINK -> {
         if (!inFresh) {
@@ -145,20 +148,86 @@ public final class Restorer {
           Files.setAttribute(dest, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
         }
       }
-      case Node.FILE ->
-          pending.add(
-              CompletableFuture.runAsync(
-                  () -> {
-                    try {
-                      file(n, dest);
-                    } catch (IOException e) {
-                      throw new UncheckedIOException(e);
-                    }
-                  },
-                  pool));
+      case Node.FILE -> {
+        if (depth == 0 || n.size() >= BIG) {
+          submit(() -> file(n, dest));
+        } else {
+          file(n, dest);
+        }
+      }
       default -> throw new BackupException("unknown node type '" + n.type() + "' at " + dest);
     }
   }
+
+  /** A directory's entries; then, when asked to, what is there but not in the snapshot goes. */
+  private void entries(Node n, Path dest, boolean fresh, int depth) throws IOException {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    if (n.subtree() != null) {
+      for (Node c : repo.readTree(Id.parse(n.subtree())).nodes()) {
+        names.add(c.name());
+        node(c, dest.resolve(c.name()), fresh, depth + 1);
+      }
+    }
+    if (delete && !fresh) {
+      try (var s = Files.list(dest)) {
+        for (Path extra : s.toList()) {
+          if (!names.contains(extra.getFileName().toString())) {
+            deleteTree(extra);
+          }
+        }
+      }
+    }
+  }
+
+  private static final long BIG = 8L << 20;
+
+  /** Work that may fail with an IOException. */
+  private interface Task {
+    void run() throws IOException;
+  }
+
+  /** Runs task on a worker; the first failure stops the tasks not yet started. */
+  private void submit(Task task) {
+    inFlight.incrementAndGet();
+    pool.execute(
+        () -> {
+          try {
+            if (failures.isEmpty()) {
+              task.run();
+            }
+          } catch (IOException | RuntimeException | Error e) {
+            failures.add(e);
+          } finally {
+            arrive();
+          }
+        });
+  }
+
+  /** Waits for every task, also those that tasks submitted; rethrows the first failure. */
+  private void awaitAll() throws IOException {
+    arrive();
+    try {
+      allDone.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackupException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw Workers.rethrow(e.getCause());
+    }
+    Throwable first = failures.peek();
+    if (first != null) {
+      throw Workers.rethrow(first);
+    }
+  }
+
+  private void arrive() {
+    if (inFlight.decrementAndGet() == 0) {
+      allDone.complete(null);
+    }
+  }
+
+  /** What a directory gets once everything in it is there. */
+  private record DirMeta(int depth, Node node, Path dest, boolean owner, boolean mode) {}
 
   private void file(Node n, Path dest) throws IOException {
     FileChannel ch;

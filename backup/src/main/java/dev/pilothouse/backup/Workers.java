@@ -16,20 +16,24 @@ final class Workers {
       Thread.currentThread().interrupt();
       throw new BackupException("interrupted", e);
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof UncheckedIOException u) {
-        throw u.getCause();
-      }
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException r) {
-        throw r;
-      }
-      if (c instanceof Error err) {
-        throw err;
-      }
-      throw new BackupException(c.getMessage(), c);
+      throw rethrow(e.getCause());
     }
+  }
+
+  /** A worker's failure as it was: to be thrown by the caller (errors are thrown here). */
+  static IOException rethrow(Throwable c) {
+    if (c instanceof UncheckedIOException u) {
+      return u.getCause();
+    }
+    if (c instanceof IOException io) {
+      return io;
+    }
+    if (c instanceof RuntimeException r) {
+      throw r;
+    }
+    if (c instanceof Error err) {
+      throw err;
+    }
+    throw new BackupException(c.getMessage(), c);
   }
 }
