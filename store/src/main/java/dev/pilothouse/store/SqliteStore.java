@@ -51,6 +51,7 @@ public final class SqliteStore
         dev.pilothouse.core.alerting.routing.RoutingRepository,
         dev.pilothouse.core.incident.IncidentRepository,
         dev.pilothouse.core.scaling.ScaleRepository,
+        dev.pilothouse.core.security.TokenRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -293,6 +294,19 @@ public final class SqliteStore
         "name",
         dev.pilothouse.core.experiment.ExperimentRecord.class,
         "an experiment");
+  }
+
+  // ---- API tokens
+
+  @Override
+  public synchronized void saveToken(dev.pilothouse.core.security.ApiToken t) {
+    putJson("api_tokens", "name", t.name(), t);
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.security.ApiToken> tokens() {
+    return allJson(
+        "api_tokens", "name", dev.pilothouse.core.security.ApiToken.class, "an API token");
   }
 
   // ---- alerts
