@@ -53,6 +53,7 @@ public final class Main implements Runnable {
           BackupCommands.DrillCommand.class,
           BackupCommands.Dr.class,
           WalCommands.Group.class,
+          TokenCommands.Group.class,
           CommandLine.HelpCommand.class);
 
   /**

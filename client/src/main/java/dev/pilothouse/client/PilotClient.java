@@ -294,6 +294,25 @@ public final class PilotClient {
     send(request("/api/v1/flags/" + enc(key)).header("X-Pilothouse-Client", "cli").delete());
   }
 
+  /**
+   * Makes an API token: {name, role, services, grants, expires}; the answer holds its secret as
+   * "token", shown this once (docs/security.md#roles).
+   */
+  public com.fasterxml.jackson.databind.JsonNode createToken(java.util.Map<String, Object> body) {
+    return post("/api/v1/tokens", body, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Every API token (never a secret), revoked and expired ones too. */
+  public com.fasterxml.jackson.databind.JsonNode tokens() {
+    return get("/api/v1/tokens", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  public com.fasterxml.jackson.databind.JsonNode revokeToken(String name) {
+    return read(
+        send(request("/api/v1/tokens/" + enc(name)).delete()),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Every experiment, or one by name (docs/experiments.md). */
   public com.fasterxml.jackson.databind.JsonNode experiments(String name) {
     return get(

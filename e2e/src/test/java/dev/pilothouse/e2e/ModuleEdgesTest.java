@@ -36,6 +36,7 @@ class ModuleEdgesTest {
           "incident",
           "scaling",
           "backup",
+          "security",
           "client",
           "spec",
           "server",
@@ -59,6 +60,7 @@ class ModuleEdgesTest {
           Map.entry("incident", List.of("core")),
           Map.entry("scaling", List.of("core")),
           Map.entry("backup", List.of("core")),
+          Map.entry("security", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -80,6 +82,7 @@ class ModuleEdgesTest {
                   "incident",
                   "scaling",
                   "backup",
+                  "security",
                   "tsdb")));
 
   @Test

@@ -61,10 +61,14 @@ final class Api {
       dev.pilothouse.core.incident.IncidentRepository incidentRepository,
       dev.pilothouse.scaling.Autoscaler autoscaler,
       dev.pilothouse.scaling.Advisor advisor,
-      dev.pilothouse.backup.BackupService backups) {}
+      dev.pilothouse.backup.BackupService backups,
+      dev.pilothouse.core.event.EventSink eventSink,
+      dev.pilothouse.security.Tokens tokens) {}
 
   private final Deps d;
   private volatile String address = "";
+  private final dev.pilothouse.security.FailedLogins failedLogins =
+      new dev.pilothouse.security.FailedLogins();
 
   Api(Deps deps) {
     this.d = deps;
@@ -116,6 +120,10 @@ final class Api {
               config.routes.get("/api/v1/services/{name}/autoscale", this::autoscale);
               config.routes.get("/api/v1/services/{name}/advice", this::advice);
               config.routes.get("/api/v1/dora", this::dora);
+              TokensApi tokens = new TokensApi(d.tokens(), d.eventSink(), d.clock());
+              config.routes.get("/api/v1/tokens", tokens::list);
+              config.routes.post("/api/v1/tokens", tokens::create);
+              config.routes.delete("/api/v1/tokens/{name}", tokens::revoke);
               BackupApi backup = new BackupApi(d.backups());
               config.routes.get("/api/v1/backups", backup::list);
               config.routes.post("/api/v1/backups/verify", backup::verify);
@@ -298,6 +306,18 @@ final class Api {
           "/api/v1/query_exemplars");
 
   private void authenticate(Context ctx) {
+    long blocked = failedLogins.blockedForSeconds(ctx.ip());
+    if (blocked > 0) {
+      ctx.header("Retry-After", Long.toString(blocked));
+      throw new ApiError(
+          429,
+          "too many failed authentications from "
+              + ctx.ip()
+              + ": its calls are refused for "
+              + blocked
+              + " s",
+          "check the token the client sends (docs/security.md#roles)");
+    }
     String header = Optional.ofNullable(ctx.header("Authorization")).orElse("");
     String given = "";
     if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -319,16 +339,47 @@ final class Api {
         same(given, d.token())
             || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
             || walCall(ctx.path(), given);
-    if (!ok) {
-      ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
-      throw new ApiError(
-          401,
-          header.isEmpty() ? "missing API token" : "wrong API token",
-          "send the token from "
-              + d.stateDir()
-              + "/api-token as 'Authorization: Bearer TOKEN'"
-              + " or as the password of HTTP basic auth");
+    if (ok) {
+      return;
     }
+    Optional<dev.pilothouse.core.security.ApiToken> t = d.tokens().authenticate(given);
+    if (t.isPresent()) {
+      var decision =
+          dev.pilothouse.security.Access.decide(t.get(), ctx.method().name(), ctx.path());
+      if (decision.allowed()) {
+        return;
+      }
+      d.eventSink()
+          .emit(
+              new dev.pilothouse.core.event.NewEvent(
+                  d.clock().instant(),
+                  "ApiCallDenied",
+                  "",
+                  "",
+                  decision.reason(),
+                  java.util.Map.of(
+                      "token",
+                      t.get().name(),
+                      "role",
+                      t.get().role().id(),
+                      "method",
+                      ctx.method().name(),
+                      "path",
+                      ctx.path().length() > 200 ? ctx.path().substring(0, 200) : ctx.path())));
+      throw new ApiError(
+          403,
+          decision.reason(),
+          "use a token with that role ('pilothouse token create --role ROLE'; docs/security.md)");
+    }
+    failedLogins.failed(ctx.ip());
+    ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
+    throw new ApiError(
+        401,
+        header.isEmpty() ? "missing API token" : "wrong API token",
+        "send the token from "
+            + d.stateDir()
+            + "/api-token, or one made by 'pilothouse token create', as 'Authorization: Bearer"
+            + " TOKEN' or as the password of HTTP basic auth");
   }
 
   private static final java.util.regex.Pattern WAL_CALL =

@@ -402,7 +402,9 @@ public final class Daemon {
                 autoscaler,
                 new dev.pilothouse.scaling.Advisor(
                     new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
-                backups));
+                backups,
+                store,
+                new dev.pilothouse.security.Tokens(store, clock)));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
