@@ -54,6 +54,7 @@ public final class Main implements Runnable {
           BackupCommands.Dr.class,
           WalCommands.Group.class,
           TokenCommands.Group.class,
+          AuditCommands.Group.class,
           CommandLine.HelpCommand.class);
 
   /**

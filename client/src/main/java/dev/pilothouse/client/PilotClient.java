@@ -313,6 +313,37 @@ public final class PilotClient {
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /** Verifies the event log against its signed checkpoints (docs/security.md#audit-log). */
+  public com.fasterxml.jackson.databind.JsonNode auditVerify() {
+    return get("/api/v1/audit/verify", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** An inclusion proof of one event against the newest checkpoint covering it. */
+  public com.fasterxml.jackson.databind.JsonNode auditProof(long seq) {
+    return get("/api/v1/audit/proof/" + seq, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Signs a checkpoint over the events so far, if there are new ones. */
+  public com.fasterxml.jackson.databind.JsonNode auditCheckpoint() {
+    return post("/api/v1/audit/checkpoint", null, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Copies the events after seq to out as JSON lines. */
+  public void auditExport(long after, OutputStream out) {
+    try {
+      Answer r = open(request("/api/v1/audit/export?after=" + after));
+      if (r.status() != 200) {
+        throw failure(r.status(), r.text());
+      }
+      try (InputStream in = r.body()) {
+        in.transferTo(out);
+      }
+      out.flush();
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
   /** Every experiment, or one by name (docs/experiments.md). */
   public com.fasterxml.jackson.databind.JsonNode experiments(String name) {
     return get(

@@ -137,4 +137,62 @@ class SecurityTest {
       assertThat(call(api, op, "GET", "/api/v1/status", null)).isEqualTo(200);
     }
   }
+
+  @Test
+  void theAuditLog_recordsChangesWithTheirToken_provesEvents_andFindsAnEditedEvent()
+      throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      Path spec = h.writeSpec("spec.yaml", SPEC);
+      h.up(spec);
+      String api = h.client().base();
+      String op = h.ok("token", "create", "ci", "--role", "operator").out().strip();
+      assertThat(call(api, op, "POST", "/api/v1/services/web/scale", "{\"replicas\": 2}"))
+          .isEqualTo(200);
+      JsonNode signed = h.client().auditCheckpoint().path("last");
+      assertThat(signed.path("size").asLong()).isPositive();
+
+      JsonNode ok = JSON.readTree(h.ok("audit", "log", "verify", "-o", "json").out());
+      assertThat(ok.path("ok").asBoolean()).isTrue();
+      assertThat(ok.path("problems")).isEmpty();
+      assertThat(h.ok("audit", "log", "verify").out()).startsWith("intact: ");
+
+      String export = h.ok("audit", "log", "export").out();
+      JsonNode change = null;
+      for (String line : export.split("\n")) {
+        JsonNode e = JSON.readTree(line);
+        if (e.path("type").asText().equals("ApiCall")
+            && e.path("fields").path("path").asText().equals("/api/v1/services/web/scale")) {
+          change = e;
+        }
+      }
+      assertThat(change).as("the scale call, recorded").isNotNull();
+      assertThat(change.path("fields").path("token").asText()).isEqualTo("ci");
+      assertThat(change.path("fields").path("role").asText()).isEqualTo("operator");
+      assertThat(export).doesNotContain(op);
+
+      Harness.Result proof = h.ok("audit", "log", "prove", "2");
+      assertThat(proof.out()).contains("audit path:").endsWith("verified\n");
+      JsonNode p = JSON.readTree(h.ok("audit", "log", "prove", "2", "-o", "json").out());
+      // the newest checkpoint covering it: this one, or a later one the daemon signed since
+      assertThat(p.path("treeSize").asLong()).isGreaterThanOrEqualTo(signed.path("size").asLong());
+      assertThat(p.path("verified").asBoolean()).isTrue();
+      assertThat(p.path("path")).isNotEmpty();
+      assertThat(h.cli("audit", "log", "prove", "100000").err())
+          .contains("no checkpoint covers event 100000");
+
+      h.ok("down");
+      try (java.sql.Connection c =
+              java.sql.DriverManager.getConnection(
+                  "jdbc:sqlite:" + h.stateDir.resolve("pilothouse.db"));
+          java.sql.Statement st = c.createStatement()) {
+        st.executeUpdate("UPDATE events SET message = 'nothing happened' WHERE seq = 2");
+      }
+      h.up(spec);
+      Harness.Result broken = h.cli("audit", "log", "verify");
+      assertThat(broken.exit()).isEqualTo(1);
+      assertThat(broken.err())
+          .contains("problem: event 2 breaks the hash chain")
+          .contains("error: the audit log does not verify");
+    }
+  }
 }

@@ -63,7 +63,8 @@ final class Api {
       dev.pilothouse.scaling.Advisor advisor,
       dev.pilothouse.backup.BackupService backups,
       dev.pilothouse.core.event.EventSink eventSink,
-      dev.pilothouse.security.Tokens tokens) {}
+      dev.pilothouse.security.Tokens tokens,
+      dev.pilothouse.security.AuditLog audit) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -120,6 +121,12 @@ final class Api {
               config.routes.get("/api/v1/services/{name}/autoscale", this::autoscale);
               config.routes.get("/api/v1/services/{name}/advice", this::advice);
               config.routes.get("/api/v1/dora", this::dora);
+              config.routes.after("/api/*", this::recordChange);
+              AuditApi audit = new AuditApi(d.audit());
+              config.routes.get("/api/v1/audit/verify", audit::verify);
+              config.routes.get("/api/v1/audit/proof/{seq}", audit::prove);
+              config.routes.get("/api/v1/audit/export", audit::export);
+              config.routes.post("/api/v1/audit/checkpoint", audit::checkpoint);
               TokensApi tokens = new TokensApi(d.tokens(), d.eventSink(), d.clock());
               config.routes.get("/api/v1/tokens", tokens::list);
               config.routes.post("/api/v1/tokens", tokens::create);
@@ -340,6 +347,7 @@ final class Api {
             || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
             || walCall(ctx.path(), given);
     if (ok) {
+      ctx.attribute(CALLER, same(given, d.token()) ? "daemon-token/admin" : "service-token");
       return;
     }
     Optional<dev.pilothouse.core.security.ApiToken> t = d.tokens().authenticate(given);
@@ -347,6 +355,7 @@ final class Api {
       var decision =
           dev.pilothouse.security.Access.decide(t.get(), ctx.method().name(), ctx.path());
       if (decision.allowed()) {
+        ctx.attribute(CALLER, t.get().name() + "/" + t.get().role().id());
         return;
       }
       d.eventSink()
@@ -380,6 +389,51 @@ final class Api {
             + d.stateDir()
             + "/api-token, or one made by 'pilothouse token create', as 'Authorization: Bearer"
             + " TOKEN' or as the password of HTTP basic auth");
+  }
+
+  private static final String CALLER = "pilothouse.caller";
+
+  /**
+   * Records every call that changed something as an ApiCall event naming the token and its role
+   * (the audit log, docs/security.md). Reads, and the high-rate calls of machines (remote write,
+   * WAL archiving, flag evaluation), are not recorded.
+   */
+  private void recordChange(Context ctx) {
+    String method = ctx.method().name();
+    String path = ctx.path();
+    Object caller = ctx.attribute(CALLER);
+    if (caller == null
+        || method.equals("GET")
+        || method.equals("HEAD")
+        || method.equals("OPTIONS")
+        || PROMETHEUS_READS.contains(path)
+        || path.equals("/api/v1/validate")
+        || path.equals("/api/v1/write")
+        || path.equals("/api/v1/audit/checkpoint")
+        || WAL_CALL.matcher(path).matches()
+        || ctx.statusCode() >= 400) {
+      return;
+    }
+    String[] who = caller.toString().split("/", 2);
+    d.eventSink()
+        .emit(
+            new dev.pilothouse.core.event.NewEvent(
+                d.clock().instant(),
+                "ApiCall",
+                "",
+                "",
+                method + " " + path + " by " + who[0],
+                java.util.Map.of(
+                    "token",
+                    who[0],
+                    "role",
+                    who.length > 1 ? who[1] : "",
+                    "method",
+                    method,
+                    "path",
+                    path.length() > 200 ? path.substring(0, 200) : path,
+                    "status",
+                    Integer.toString(ctx.statusCode()))));
   }
 
   private static final java.util.regex.Pattern WAL_CALL =

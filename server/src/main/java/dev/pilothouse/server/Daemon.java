@@ -98,6 +98,8 @@ public final class Daemon {
   }
 
   private ScheduledExecutorService healLoop;
+  private ScheduledExecutorService auditLoop;
+  private dev.pilothouse.security.AuditLog audit;
   private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
   private ScheduledExecutorService incidentLoop;
@@ -373,6 +375,7 @@ public final class Daemon {
         log.warn("an interrupted restore of {}, which is no longer declared", service);
       }
     }
+    audit = new dev.pilothouse.security.AuditLog(store, dir.path().resolve("audit"), clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -404,7 +407,8 @@ public final class Daemon {
                     new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
                 backups,
                 store,
-                new dev.pilothouse.security.Tokens(store, clock)));
+                new dev.pilothouse.security.Tokens(store, clock),
+                audit));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -469,6 +473,11 @@ public final class Daemon {
           "PILOTHOUSE_NO_BUILD=1 " + shellWord(Path.of(home, "pilothouse").toString()),
           "http://" + options.apiHost() + ":" + api.port());
     }
+    // The event log's signed Merkle checkpoints, once a minute when there are new events.
+    auditLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("audit").daemon().unstarted(r));
+    auditLoop.scheduleWithFixedDelay(this::checkpointAudit, 5, 60, TimeUnit.SECONDS);
     backupLoop.execute(backups::finishInterrupted);
     backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.
@@ -622,8 +631,20 @@ public final class Daemon {
               "daemon stopped with all instances",
               Map.of()));
     }
+    checkpointAudit(); // the last events signed before the store closes
     closeQuietly();
     stopped.countDown();
+  }
+
+  private void checkpointAudit() {
+    if (audit == null) {
+      return;
+    }
+    try {
+      audit.checkpoint();
+    } catch (IOException | RuntimeException e) {
+      log.warn("signing an audit checkpoint failed: {}", e.toString());
+    }
   }
 
   /** Blocks until the daemon has stopped. */
@@ -634,7 +655,15 @@ public final class Daemon {
   private void stopLoop() {
     for (ScheduledExecutorService e :
         new ScheduledExecutorService[] {
-          loop, experimentLoop, ruleLoop, anomalyLoop, incidentLoop, scaleLoop, healLoop, backupLoop
+          loop,
+          experimentLoop,
+          ruleLoop,
+          anomalyLoop,
+          incidentLoop,
+          scaleLoop,
+          healLoop,
+          backupLoop,
+          auditLoop
         }) {
       if (e != null) {
         e.shutdownNow();
