@@ -195,4 +195,101 @@ class SecurityTest {
           .contains("error: the audit log does not verify");
     }
   }
+
+  /** Names that try to leave their directory or smuggle a path, as a client could send them. */
+  static final String[] TRAVERSALS = {
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "..%5C..%5Cwindows",
+    "a%00b",
+    "%2e%2e"
+  };
+
+  /** Every endpoint that takes a name, with the method that changes or reads by it. */
+  static final String[][] NAMED = {
+    {"POST", "/api/v1/services/NAME/scale", "{\"replicas\": 1}"},
+    {"POST", "/api/v1/services/NAME/restart", "{}"},
+    {"POST", "/api/v1/services/NAME/deploy", "{\"version\": \"v2\"}"},
+    {"POST", "/api/v1/services/NAME/undo", "{}"},
+    {"POST", "/api/v1/services/NAME/restore", "{}"},
+    {"POST", "/api/v1/services/NAME/drill", "{}"},
+    {"GET", "/api/v1/services/NAME/logs", null},
+    {"GET", "/api/v1/services/NAME/history", null},
+    {"GET", "/api/v1/services/NAME/autoscale", null},
+    {"GET", "/api/v1/services/NAME/advice", null},
+    {"GET", "/api/v1/rollouts/NAME", null},
+    {"POST", "/api/v1/rollouts/NAME/abort", "{}"},
+    {"POST", "/api/v1/backups/NAME", "{}"},
+    {"GET", "/api/v1/backups/NAME/wal", null},
+    {"POST", "/api/v1/backups/NAME/wal/push", "{\"path\": \"/etc/passwd\", \"name\": \"x\"}"},
+    {"POST", "/api/v1/backups/NAME/wal/fetch", "{\"path\": \"/tmp/x\", \"name\": \"x\"}"},
+    {"GET", "/api/v1/flags/NAME", null},
+    {"PUT", "/api/v1/flags/NAME", "{}"},
+    {"DELETE", "/api/v1/flags/NAME", null},
+    {"GET", "/api/v1/experiments/NAME", null},
+    {"GET", "/api/v1/incidents/NAME", null},
+    {"GET", "/api/v2/silence/NAME", null},
+    {"DELETE", "/api/v1/tokens/NAME", null},
+    {"GET", "/api/v1/audit/proof/NAME", null},
+  };
+
+  @Test
+  void penetration_everyHostileCallIsRefusedWithTheRightStatus_andRecorded() throws Exception {
+    try (Harness h = new Harness(tmp)) {
+      h.up(h.writeSpec("spec.yaml", SPEC));
+      String api = h.client().base();
+      String admin = java.nio.file.Files.readString(h.stateDir.resolve("api-token")).strip();
+      String viewer = h.ok("token", "create", "look", "--role", "viewer").out().strip();
+      String expired =
+          h.ok("token", "create", "old", "--role", "admin", "--expires", "1s").out().strip();
+      Thread.sleep(1_200);
+
+      // no token, a wrong one, an expired one: 401 and a JSON error, never the data
+      for (String t : new String[] {"", "pht_nope", expired, admin + "x"}) {
+        HttpResponse<String> r = send(http, api, t, "GET", "/api/v1/status", null);
+        assertThat(r.statusCode()).as("token '" + t + "'").isEqualTo(401);
+        assertThat(r.body()).contains("\"error\"").doesNotContain("services");
+      }
+      // a viewer on operator and admin calls: 403, each an ApiCallDenied event
+      for (String[] c : NAMED) {
+        if (c[0].equals("GET")) {
+          continue;
+        }
+        String path = c[1].replace("NAME", "web");
+        assertThat(call(api, viewer, c[0], path, c[2])).as(c[0] + " " + path).isEqualTo(403);
+      }
+      long denied =
+          h.client().events(0, 1000).stream().filter(e -> e.type().equals("ApiCallDenied")).count();
+      assertThat(denied)
+          .isEqualTo(java.util.Arrays.stream(NAMED).filter(c -> !c[0].equals("GET")).count());
+
+      // hostile names on every endpoint that takes one: refused (400 or 404), never served,
+      // never a server error, and no file outside the state directory touched
+      long passwd = java.nio.file.Files.getLastModifiedTime(Path.of("/etc/passwd")).toMillis();
+      for (String[] c : NAMED) {
+        for (String bad : TRAVERSALS) {
+          String path = c[1].replace("NAME", bad);
+          // a client of its own per call: the HTTP server closes a connection after a request it
+          // could not parse (a NUL in the path), and a pooled connection would be reused closed
+          HttpResponse<String> r;
+          try (HttpClient once = HttpClient.newHttpClient()) {
+            r = send(once, api, admin, c[0], path, c[2]);
+          }
+          assertThat(r.statusCode()).as(c[0] + " " + path + ": " + r.body()).isIn(400, 404);
+          assertThat(r.body()).as(path).doesNotContain("Exception").doesNotContain("root:x:");
+        }
+      }
+      assertThat(java.nio.file.Files.getLastModifiedTime(Path.of("/etc/passwd")).toMillis())
+          .isEqualTo(passwd);
+
+      // an oversized body: 413 before it is read, the daemon still answers
+      String big = "{\"pad\": \"" + "x".repeat(2_000_000) + "\"}";
+      assertThat(call(api, admin, "POST", "/api/v1/apply", big)).isEqualTo(413);
+      assertThat(call(api, admin, "GET", "/api/v1/status", null)).isEqualTo(200);
+
+      // failed authentications are recorded as events, never with the token sent
+      String events = h.ok("events", "-o", "json").out();
+      assertThat(events).contains("AuthenticationFailed").doesNotContain("pht_nope");
+    }
+  }
 }

@@ -35,15 +35,19 @@ public final class FailedLogins {
     return Math.max(1, Duration.ofNanos(nanos).toSeconds() + 1);
   }
 
-  /** Counts a failed authentication from this address. */
-  public synchronized void failed(String address) {
-    buckets
-        .computeIfAbsent(
+  /**
+   * Counts a failed authentication from this address.
+   *
+   * @return whether this failure used the address's last one: its calls are refused from now on
+   */
+  public synchronized boolean failed(String address) {
+    Bucket b =
+        buckets.computeIfAbsent(
             address,
             a ->
                 Bucket.builder()
                     .addLimit(l -> l.capacity(LIMIT).refillGreedy(LIMIT, Duration.ofMinutes(1)))
-                    .build())
-        .tryConsume(1);
+                    .build());
+    return b.tryConsume(1) && b.getAvailableTokens() == 0;
   }
 }

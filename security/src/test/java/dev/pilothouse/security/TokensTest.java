@@ -85,10 +85,11 @@ class TokensTest {
   void failedLogins_blockAnAddress_afterTheLimit_andOnlyThatAddress() {
     FailedLogins f = new FailedLogins();
     for (int i = 0; i < FailedLogins.LIMIT - 1; i++) {
-      f.failed("10.0.0.1");
+      assertThat(f.failed("10.0.0.1")).isFalse();
     }
     assertThat(f.blockedForSeconds("10.0.0.1")).isZero();
-    f.failed("10.0.0.1");
+    assertThat(f.failed("10.0.0.1")).as("the last one: refused from now on").isTrue();
+    assertThat(f.failed("10.0.0.1")).as("already refused").isFalse();
     assertThat(f.blockedForSeconds("10.0.0.1")).isBetween(1L, 60L);
     assertThat(f.blockedForSeconds("10.0.0.2")).isZero();
   }

@@ -380,7 +380,28 @@ final class Api {
           decision.reason(),
           "use a token with that role ('pilothouse token create --role ROLE'; docs/security.md)");
     }
-    failedLogins.failed(ctx.ip());
+    // recorded, never with what was sent; at most FailedLogins.LIMIT a minute per address
+    boolean lockedOut = failedLogins.failed(ctx.ip());
+    d.eventSink()
+        .emit(
+            new dev.pilothouse.core.event.NewEvent(
+                d.clock().instant(),
+                lockedOut ? "AuthenticationLockout" : "AuthenticationFailed",
+                "",
+                "",
+                (header.isEmpty() ? "no API token" : "a wrong API token")
+                    + " from "
+                    + ctx.ip()
+                    + (lockedOut
+                        ? ": too many failures, its calls are refused for up to a minute"
+                        : ""),
+                java.util.Map.of(
+                    "address",
+                    ctx.ip(),
+                    "method",
+                    ctx.method().name(),
+                    "path",
+                    ctx.path().length() > 200 ? ctx.path().substring(0, 200) : ctx.path())));
     ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
     throw new ApiError(
         401,
@@ -680,6 +701,7 @@ final class Api {
   private void rolloutAction(Context ctx) {
     String name = ctx.pathParam("name");
     String action = ctx.pathParam("action");
+    requireService(name);
     try {
       var r =
           switch (action) {
@@ -947,12 +969,17 @@ final class Api {
             .toList());
   }
 
-  private void logs(Context ctx) throws IOException {
-    String name = ctx.pathParam("name");
+  /** Refuses a call about a service that does not exist: 404, naming it. */
+  private void requireService(String name) {
     if (d.controller().status().stream().noneMatch(s -> s.name().equals(name))) {
       throw new ApiError(
           404, "no service named '" + name + "'", "see 'pilothouse status' for the services");
     }
+  }
+
+  private void logs(Context ctx) throws IOException {
+    String name = ctx.pathParam("name");
+    requireService(name);
     boolean follow = Boolean.parseBoolean(ctx.queryParam("follow"));
     Optional<String> instance =
         Optional.ofNullable(ctx.queryParam("instance")).filter(s -> !s.isEmpty());
