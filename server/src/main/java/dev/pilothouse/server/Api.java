@@ -358,23 +358,18 @@ final class Api {
         ctx.attribute(CALLER, t.get().name() + "/" + t.get().role().id());
         return;
       }
-      d.eventSink()
-          .emit(
-              new dev.pilothouse.core.event.NewEvent(
-                  d.clock().instant(),
-                  "ApiCallDenied",
-                  "",
-                  "",
-                  decision.reason(),
-                  java.util.Map.of(
-                      "token",
-                      t.get().name(),
-                      "role",
-                      t.get().role().id(),
-                      "method",
-                      ctx.method().name(),
-                      "path",
-                      ctx.path().length() > 200 ? ctx.path().substring(0, 200) : ctx.path())));
+      securityEvent(
+          "ApiCallDenied",
+          decision.reason(),
+          java.util.Map.of(
+              "token",
+              t.get().name(),
+              "role",
+              t.get().role().id(),
+              "method",
+              ctx.method().name(),
+              "path",
+              shortPath(ctx)));
       throw new ApiError(
           403,
           decision.reason(),
@@ -382,26 +377,14 @@ final class Api {
     }
     // recorded, never with what was sent; at most FailedLogins.LIMIT a minute per address
     boolean lockedOut = failedLogins.failed(ctx.ip());
-    d.eventSink()
-        .emit(
-            new dev.pilothouse.core.event.NewEvent(
-                d.clock().instant(),
-                lockedOut ? "AuthenticationLockout" : "AuthenticationFailed",
-                "",
-                "",
-                (header.isEmpty() ? "no API token" : "a wrong API token")
-                    + " from "
-                    + ctx.ip()
-                    + (lockedOut
-                        ? ": too many failures, its calls are refused for up to a minute"
-                        : ""),
-                java.util.Map.of(
-                    "address",
-                    ctx.ip(),
-                    "method",
-                    ctx.method().name(),
-                    "path",
-                    ctx.path().length() > 200 ? ctx.path().substring(0, 200) : ctx.path())));
+    securityEvent(
+        lockedOut ? "AuthenticationLockout" : "AuthenticationFailed",
+        (header.isEmpty() ? "no API token" : "a wrong API token")
+            + " from "
+            + ctx.ip()
+            + (lockedOut ? ": too many failures, its calls are refused for up to a minute" : ""),
+        java.util.Map.of(
+            "address", ctx.ip(), "method", ctx.method().name(), "path", shortPath(ctx)));
     ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
     throw new ApiError(
         401,
@@ -413,6 +396,20 @@ final class Api {
   }
 
   private static final String CALLER = "pilothouse.caller";
+
+  /** Records an event of the API's security: who called, what was refused (never a secret). */
+  private void securityEvent(String type, String message, java.util.Map<String, String> fields) {
+    d.eventSink()
+        .emit(
+            new dev.pilothouse.core.event.NewEvent(
+                d.clock().instant(), type, "", "", message, fields));
+  }
+
+  /** The request's path, at most 200 characters of it, for an event. */
+  private static String shortPath(Context ctx) {
+    String p = ctx.path();
+    return p.length() > 200 ? p.substring(0, 200) : p;
+  }
 
   /**
    * Records every call that changed something as an ApiCall event naming the token and its role
@@ -436,25 +433,20 @@ final class Api {
       return;
     }
     String[] who = caller.toString().split("/", 2);
-    d.eventSink()
-        .emit(
-            new dev.pilothouse.core.event.NewEvent(
-                d.clock().instant(),
-                "ApiCall",
-                "",
-                "",
-                method + " " + path + " by " + who[0],
-                java.util.Map.of(
-                    "token",
-                    who[0],
-                    "role",
-                    who.length > 1 ? who[1] : "",
-                    "method",
-                    method,
-                    "path",
-                    path.length() > 200 ? path.substring(0, 200) : path,
-                    "status",
-                    Integer.toString(ctx.statusCode()))));
+    securityEvent(
+        "ApiCall",
+        method + " " + shortPath(ctx) + " by " + who[0],
+        java.util.Map.of(
+            "token",
+            who[0],
+            "role",
+            who.length > 1 ? who[1] : "",
+            "method",
+            method,
+            "path",
+            shortPath(ctx),
+            "status",
+            Integer.toString(ctx.statusCode())));
   }
 
   private static final java.util.regex.Pattern WAL_CALL =
