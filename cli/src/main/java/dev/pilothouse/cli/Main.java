@@ -30,6 +30,7 @@ public final class Main implements Runnable {
           StatusCommand.class,
           LogsCommand.class,
           RestartCommand.class,
+          QuarantineCommand.class,
           ScaleCommand.class,
           EventsCommand.class,
           LoadCommand.class,

@@ -85,6 +85,17 @@ public final class PilotClient {
     return post("/api/v1/validate", req, Wire.Ack.class);
   }
 
+  /** Takes an instance out of traffic, keeping it running for analysis for keep (e.g. "1h"). */
+  public Wire.Ack quarantine(String service, String instance, String reason, String keep) {
+    java.util.Map<String, String> body = new java.util.LinkedHashMap<>();
+    body.put("reason", reason);
+    body.put("keep", keep);
+    return post(
+        "/api/v1/services/" + enc(service) + "/instances/" + enc(instance) + "/quarantine",
+        body,
+        Wire.Ack.class);
+  }
+
   public Wire.Ack restart(String service) {
     return post("/api/v1/services/" + enc(service) + "/restart", null, Wire.Ack.class);
   }

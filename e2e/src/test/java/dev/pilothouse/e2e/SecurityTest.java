@@ -95,6 +95,47 @@ class SecurityTest {
       assertThat(h.service("web").desiredReplicas()).isEqualTo(2);
       assertThat(h.service("jobs").desiredReplicas()).isEqualTo(1);
 
+      // incident response: an instance taken out of traffic but kept running for analysis
+      h.awaitReady("web", 2, Duration.ofSeconds(30));
+      var suspect = h.service("web").instances().get(0);
+      Harness.Result q =
+          h.ok(
+              "quarantine",
+              "web",
+              suspect.id(),
+              "--reason",
+              "suspected compromise",
+              "--keep",
+              "10m");
+      assertThat(q.out()).contains("out of traffic").contains("kept running for 10m");
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  h.service("web").instances().stream()
+                          .filter(i -> i.state().equals("running"))
+                          .count()
+                      == 2);
+      assertThat(h.service("web").instances())
+          .anySatisfy(
+              i -> {
+                assertThat(i.id()).isEqualTo(suspect.id());
+                assertThat(i.state()).isEqualTo("quarantined");
+              });
+      assertThat(Harness.alive(suspect.pid())).as("kept running").isTrue();
+      assertThat(h.cli("quarantine", "web", "nope").err())
+          .contains("service web has no instance nope");
+      String jobsInstance = h.service("jobs").instances().get(0).id();
+      assertThat(
+              call(
+                  api,
+                  op,
+                  "POST",
+                  "/api/v1/services/jobs/instances/" + jobsInstance + "/quarantine",
+                  "{}"))
+          .as("the ci token is limited to web")
+          .isEqualTo(403);
+
       // every denied call is an event naming the token, never its secret
       String events = h.ok("events", "-o", "json").out();
       assertThat(events).contains("ApiCallDenied").contains("grafana").contains("ci");

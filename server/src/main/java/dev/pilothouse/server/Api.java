@@ -114,6 +114,8 @@ final class Api {
               config.routes.post("/api/v1/validate", this::validate);
               config.routes.get("/api/v1/revisions", this::revisions);
               config.routes.post("/api/v1/services/{name}/restart", this::restart);
+              config.routes.post(
+                  "/api/v1/services/{name}/instances/{id}/quarantine", this::quarantine);
               config.routes.post("/api/v1/services/{name}/scale", this::scale);
               config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
@@ -767,6 +769,64 @@ final class Api {
     String name = ctx.pathParam("name");
     d.deployments().restart(name);
     send(ctx, 202, new Wire.Ack("rolling restart of " + name + " started"));
+  }
+
+  /** Longest an instance may be kept in quarantine by hand. */
+  static final java.time.Duration MAX_QUARANTINE = java.time.Duration.ofDays(7);
+
+  /**
+   * {@code POST /api/v1/services/NAME/instances/ID/quarantine {reason, keep}}: the instance leaves
+   * traffic and its service's count (a fresh one takes its slot) and keeps running for analysis
+   * until keep (default 1h) has passed (docs/runbooks/incident-response.md).
+   */
+  private void quarantine(Context ctx) {
+    String name = ctx.pathParam("name");
+    String id = ctx.pathParam("id");
+    requireService(name);
+    boolean known =
+        d.controller().status().stream()
+            .filter(s -> s.name().equals(name))
+            .flatMap(s -> s.instances().stream())
+            .anyMatch(i -> i.id().equals(id));
+    if (!known) {
+      throw new ApiError(
+          404,
+          "service " + name + " has no instance " + id,
+          "see 'pilothouse status' for its instances");
+    }
+    com.fasterxml.jackson.databind.JsonNode b;
+    try {
+      b = ctx.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(ctx.body());
+    } catch (JsonProcessingException e) {
+      throw new ApiError(
+          400, "the request body is not JSON", "send {\"reason\": …, \"keep\": \"1h\"}");
+    }
+    String keepText = b.path("keep").asText("1h");
+    java.time.Duration keep = Since.duration(keepText);
+    if (keep == null || keep.isZero() || keep.compareTo(MAX_QUARANTINE) > 0) {
+      throw new ApiError(
+          400, "keep: '" + keepText + "' is not a duration up to 7d", "write e.g. 30m or 2h");
+    }
+    String reason = b.path("reason").asText("quarantined by hand");
+    if (reason.length() > 500) {
+      throw new ApiError(400, "reason: at most 500 characters", "say it shorter");
+    }
+    try {
+      d.controller().quarantine(id, reason, keep);
+    } catch (IllegalStateException e) {
+      throw new ApiError(409, e.getMessage(), "see 'pilothouse status " + name + "'");
+    }
+    send(
+        ctx,
+        202,
+        new Wire.Ack(
+            "instance "
+                + id
+                + " of "
+                + name
+                + " is out of traffic and kept running for "
+                + keepText
+                + "; a fresh instance takes its place"));
   }
 
   private void scale(Context ctx) {
