@@ -29,6 +29,10 @@ public final class Access {
       Pattern.compile(
           "/api/v1/(apply|shutdown|tokens(/.*)?|services/[^/]+/restore|backups/[^/]+/wal/(push|fetch))");
 
+  /** PostgreSQL's archive_command and restore_command calls for one service's WAL. */
+  public static final Pattern WAL_CALL =
+      Pattern.compile("/api/v1/backups/([a-z0-9][a-z0-9-]*)/wal/(push|fetch)");
+
   /** Calls that send a body but only read: any role. */
   private static final Set<String> READ_POSTS =
       Set.of(
@@ -48,7 +52,7 @@ public final class Access {
   public static final String REMOTE_WRITE = "remote-write";
 
   public static Decision decide(ApiToken t, String method, String path) {
-    boolean read = method.equals("GET") || method.equals("HEAD") || isReadPost(method, path);
+    boolean read = isRead(method, path);
     Optional<String> service = service(path);
     if (!t.services().isEmpty()) {
       if (service.isPresent() && !t.services().contains(service.get())) {
@@ -88,6 +92,16 @@ public final class Access {
               + needed.id());
     }
     return Decision.YES;
+  }
+
+  /** Whether the call only reads: GET, HEAD, or a POST that sends a query. */
+  public static boolean isRead(String method, String path) {
+    return method.equals("GET") || method.equals("HEAD") || isReadPost(method, path);
+  }
+
+  /** Whether the call is PostgreSQL archiving or fetching a service's WAL. */
+  public static boolean isWalCall(String path) {
+    return WAL_CALL.matcher(path).matches();
   }
 
   private static boolean isReadPost(String method, String path) {

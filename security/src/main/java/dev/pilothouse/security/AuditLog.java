@@ -69,6 +69,9 @@ public final class AuditLog {
   private final InstantSource clock;
   private final PrivateKey privateKey;
   private final PublicKey publicKey;
+  // the tree's head over the events read so far, and the newest of them (for checkpoints)
+  private Merkle.Frontier frontier;
+  private long frontierSeq;
 
   /** Opens the audit directory, making its signing key (0600) the first time. */
   public AuditLog(EventLog events, Path dir, InstantSource clock) throws IOException {
@@ -110,15 +113,22 @@ public final class AuditLog {
     return Base64.getEncoder().encodeToString(publicKey.getEncoded());
   }
 
-  /** Signs a checkpoint over every event so far, unless the newest one covers them already. */
+  /**
+   * Signs a checkpoint over every event so far, unless the newest one covers them already. Only the
+   * events recorded since the last call are read: the tree's head is kept as a {@link
+   * Merkle.Frontier} (every event is read once, by the first call after the daemon starts).
+   */
   public synchronized Optional<Checkpoint> checkpoint() throws IOException {
-    List<Event> all = all();
+    if (frontier == null) {
+      frontier = new Merkle.Frontier();
+    }
+    frontierSeq = scan(frontierSeq, Long.MAX_VALUE, e -> frontier.append(leaf(e)));
     List<Checkpoint> done = checkpoints();
-    if (!done.isEmpty() && done.getLast().size() >= all.size()) {
+    if (!done.isEmpty() && done.getLast().size() >= frontier.size()) {
       return Optional.empty();
     }
-    String root = HEX.formatHex(Merkle.root(leaves(all, all.size())));
-    Checkpoint unsigned = new Checkpoint(all.size(), root, clock.instant().toString(), "");
+    String root = HEX.formatHex(frontier.root());
+    Checkpoint unsigned = new Checkpoint(frontier.size(), root, clock.instant().toString(), "");
     Checkpoint c = new Checkpoint(unsigned.size(), root, unsigned.at(), sign(unsigned.signed()));
     try (var ch =
         java.nio.channels.FileChannel.open(
@@ -134,12 +144,19 @@ public final class AuditLog {
 
   /** Every checkpoint, oldest first (a line that cannot be read is left out; verify names it). */
   public List<Checkpoint> checkpoints() throws IOException {
-    List<Checkpoint> out = new ArrayList<>();
+    return parse(lines());
+  }
+
+  private List<String> lines() throws IOException {
     Path f = dir.resolve("checkpoints");
-    if (!Files.exists(f)) {
-      return out;
-    }
-    for (String line : Files.readAllLines(f)) {
+    return Files.exists(f)
+        ? Files.readAllLines(f).stream().filter(l -> !l.isBlank()).toList()
+        : List.of();
+  }
+
+  private static List<Checkpoint> parse(List<String> lines) {
+    List<Checkpoint> out = new ArrayList<>();
+    for (String line : lines) {
       String[] p = line.strip().split(" ");
       if (p.length == 4) {
         try {
@@ -152,23 +169,39 @@ public final class AuditLog {
     return out;
   }
 
-  /** Checks the hash chain, every checkpoint's signature, and every checkpoint's tree head. */
+  /**
+   * Checks the hash chain, every checkpoint's signature, and every checkpoint's tree head, in one
+   * pass over the events that keeps only the tree's frontier.
+   */
   public Verification verify() throws IOException {
     List<String> problems = new ArrayList<>();
     EventLog.Verification chain = events.verify();
     chain
         .firstBreak()
         .ifPresent(b -> problems.add("event " + b.seq() + " breaks the hash chain: " + b.reason()));
-    List<Event> all = all();
-    Path f = dir.resolve("checkpoints");
-    List<Checkpoint> cps = checkpoints();
-    if (Files.exists(f)) {
-      long lines = Files.readAllLines(f).stream().filter(l -> !l.isBlank()).count();
-      if (lines != cps.size()) {
-        problems.add(dir.resolve("checkpoints") + " holds lines that are not checkpoints: edited");
-      }
+    List<String> lines = lines();
+    List<Checkpoint> cps = parse(lines);
+    if (lines.size() != cps.size()) {
+      problems.add(dir.resolve("checkpoints") + " holds lines that are not checkpoints: edited");
     }
-    List<byte[]> leaves = leaves(all, all.size());
+    // the head at each checkpoint's size, computed as the events go by
+    java.util.Set<Long> sizes = new java.util.HashSet<>();
+    cps.forEach(c -> sizes.add(c.size()));
+    java.util.Map<Long, String> heads = new java.util.HashMap<>();
+    Merkle.Frontier f = new Merkle.Frontier();
+    long count =
+        scan(
+            0,
+            Long.MAX_VALUE,
+            e -> {
+              f.append(leaf(e));
+              if (sizes.contains(f.size())) {
+                heads.put(f.size(), HEX.formatHex(f.root()));
+              }
+            });
+    if (sizes.contains(0L)) {
+      heads.put(0L, HEX.formatHex(new Merkle.Frontier().root()));
+    }
     long previous = 0;
     for (Checkpoint c : cps) {
       String where = "the checkpoint of " + c.at() + " (" + c.size() + " events)";
@@ -181,10 +214,10 @@ public final class AuditLog {
         problems.add(where + " covers fewer events than the one before it: reordered checkpoints");
       }
       previous = c.size();
-      if (c.size() > all.size()) {
+      if (c.size() > count) {
         problems.add(
             "the log holds "
-                + all.size()
+                + count
                 + " events but "
                 + where
                 + " covers "
@@ -192,8 +225,7 @@ public final class AuditLog {
                 + ": events were deleted from its end (truncated)");
         continue;
       }
-      String root = HEX.formatHex(Merkle.root(leaves.subList(0, (int) c.size())));
-      if (!root.equals(c.root())) {
+      if (!c.root().equals(heads.get(c.size()))) {
         problems.add(
             "events 1.."
                 + c.size()
@@ -203,7 +235,7 @@ public final class AuditLog {
       }
     }
     return new Verification(
-        problems.isEmpty(), all.size(), cps.size(), cps.isEmpty() ? null : cps.getLast(), problems);
+        problems.isEmpty(), count, cps.size(), cps.isEmpty() ? null : cps.getLast(), problems);
   }
 
   /**
@@ -221,13 +253,22 @@ public final class AuditLog {
       throw new IllegalArgumentException(
           "no checkpoint covers event " + seq + " yet: checkpoints are signed every minute");
     }
-    List<Event> all = all();
-    if (all.size() < c.size()) {
+    List<byte[]> leaves = new ArrayList<>();
+    String[] eventHash = {""};
+    scan(
+        0,
+        c.size(),
+        e -> {
+          leaves.add(leaf(e));
+          if (leaves.size() == seq) {
+            eventHash[0] = e.hash();
+          }
+        });
+    if (leaves.size() < c.size()) {
       throw new IllegalArgumentException(
           "the log holds fewer events than its newest checkpoint: run 'pilothouse audit log"
               + " verify'");
     }
-    List<byte[]> leaves = leaves(all, (int) c.size());
     int index = (int) (seq - 1);
     List<byte[]> path = Merkle.inclusionProof(leaves, index);
     boolean ok =
@@ -236,7 +277,7 @@ public final class AuditLog {
                 leaves.get(index), index, c.size(), path, HEX.parseHex(c.root()));
     return new Proof(
         seq,
-        all.get(index).hash(),
+        eventHash[0],
         HEX.formatHex(leaves.get(index)),
         c.size(),
         c.root(),
@@ -250,26 +291,31 @@ public final class AuditLog {
     return events.after(seq, limit);
   }
 
-  private List<Event> all() {
-    List<Event> out = new ArrayList<>();
-    long after = 0;
-    while (true) {
-      List<Event> page = events.after(after, PAGE);
-      out.addAll(page);
-      if (page.size() < PAGE) {
-        return out;
+  /**
+   * Hands the events after seq to sink, oldest first, at most limit of them, a page at a time.
+   *
+   * @return the last event's seq (seq when there was none)
+   */
+  private long scan(long seq, long limit, java.util.function.Consumer<Event> sink) {
+    long after = seq;
+    long seen = 0;
+    while (seen < limit) {
+      List<Event> page = events.after(after, (int) Math.min(PAGE, limit - seen));
+      for (Event e : page) {
+        sink.accept(e);
+      }
+      seen += page.size();
+      if (page.isEmpty()) {
+        break;
       }
       after = page.getLast().seq();
     }
+    return after;
   }
 
-  /** Each event's leaf: its chain hash (which covers its content and the one before). */
-  private static List<byte[]> leaves(List<Event> all, int n) {
-    List<byte[]> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      out.add(Merkle.leafHash(all.get(i).hash().getBytes(StandardCharsets.US_ASCII)));
-    }
-    return out;
+  /** An event's leaf: its chain hash (which covers its content and the one before). */
+  private static byte[] leaf(Event e) {
+    return Merkle.leafHash(e.hash().getBytes(StandardCharsets.US_ASCII));
   }
 
   private String sign(String text) throws IOException {

@@ -41,6 +41,44 @@ public final class Merkle {
     return nodeHash(root(leaves, from, from + k), root(leaves, from + k, to));
   }
 
+  /**
+   * A tree's head kept up to date as leaves are appended, in memory of O(log n): the roots of its
+   * perfect subtrees, largest first. Its head equals {@link #root(List)} over the same leaves.
+   */
+  public static final class Frontier {
+    private final List<byte[]> roots = new ArrayList<>();
+    private final List<Integer> heights = new ArrayList<>();
+    private long size;
+
+    public void append(byte[] leafHash) {
+      byte[] h = leafHash;
+      int height = 0;
+      while (!heights.isEmpty() && heights.getLast() == height) {
+        h = nodeHash(roots.removeLast(), h);
+        heights.removeLast();
+        height++;
+      }
+      roots.add(h);
+      heights.add(height);
+      size++;
+    }
+
+    public long size() {
+      return size;
+    }
+
+    public byte[] root() {
+      if (roots.isEmpty()) {
+        return sha256().digest();
+      }
+      byte[] r = roots.getLast();
+      for (int i = roots.size() - 2; i >= 0; i--) {
+        r = nodeHash(roots.get(i), r);
+      }
+      return r;
+    }
+  }
+
   /** The largest power of two smaller than n (n ≥ 2). */
   private static int split(int n) {
     return Integer.highestOneBit(n - 1);

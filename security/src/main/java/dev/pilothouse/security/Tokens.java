@@ -46,12 +46,16 @@ public final class Tokens {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final TokenRepository repo;
+  private final dev.pilothouse.core.event.EventSink events;
   private final InstantSource clock;
   // what the store holds: every call with a token reads it, only create and revoke change it
   private volatile List<ApiToken> cache;
 
-  public Tokens(TokenRepository repo, InstantSource clock) {
+  /** Tokens kept in repo; each made or revoked is an event (TokenCreated, TokenRevoked). */
+  public Tokens(
+      TokenRepository repo, dev.pilothouse.core.event.EventSink events, InstantSource clock) {
     this.repo = repo;
+    this.events = events;
     this.clock = clock;
   }
 
@@ -69,12 +73,12 @@ public final class Tokens {
           false);
     }
     for (String s : services) {
-      if (!SERVICE.matcher(s).matches()) {
+      if (s == null || !SERVICE.matcher(s).matches()) {
         throw new TokenException("services: '" + s + "' is not a service name", false);
       }
     }
     for (String g : grants) {
-      if (!g.equals(Access.REMOTE_WRITE)) {
+      if (!Access.REMOTE_WRITE.equals(g)) {
         throw new TokenException(
             "grants: unknown grant '" + g + "': the only grant is " + Access.REMOTE_WRITE, false);
       }
@@ -114,6 +118,7 @@ public final class Tokens {
             sha256(secret));
     repo.saveToken(t);
     cache = null;
+    emit("TokenCreated", "API token '" + name + "' created with the role " + role.id(), t);
     return new Created(t, secret);
   }
 
@@ -158,7 +163,19 @@ public final class Tokens {
     ApiToken r = t.revokedAt(clock.instant());
     repo.saveToken(r);
     cache = null;
+    emit("TokenRevoked", "API token '" + name + "' revoked", r);
     return r;
+  }
+
+  private void emit(String type, String message, ApiToken t) {
+    events.emit(
+        new dev.pilothouse.core.event.NewEvent(
+            clock.instant(),
+            type,
+            "",
+            "",
+            message,
+            java.util.Map.of("token", t.name(), "role", t.role().id())));
   }
 
   private List<ApiToken> cached() {

@@ -52,6 +52,23 @@ class MerkleTest {
   }
 
   @Test
+  void aFrontier_hasTheTreesHead_afterEveryAppend() {
+    Merkle.Frontier f = new Merkle.Frontier();
+    assertThat(HEX.formatHex(f.root())).isEqualTo(ROOTS[0]);
+    for (int n = 1; n <= 8; n++) {
+      f.append(leaves(8).get(n - 1));
+      assertThat(HEX.formatHex(f.root())).as("size " + n).isEqualTo(ROOTS[n]);
+    }
+    List<byte[]> many = new ArrayList<>();
+    Merkle.Frontier g = new Merkle.Frontier();
+    for (int i = 0; i < 70; i++) {
+      many.add(Merkle.leafHash(new byte[] {(byte) i}));
+      g.append(many.getLast());
+      assertThat(g.root()).as("size " + (i + 1)).isEqualTo(Merkle.root(many));
+    }
+  }
+
+  @Test
   void auditPaths_areTheReferencePaths() {
     assertThat(Merkle.inclusionProof(leaves(8), 0).stream().map(HEX::formatHex))
         .containsExactly(

@@ -33,7 +33,8 @@ class TokensTest {
   Instant now = Instant.parse("2026-11-30T10:00:00Z");
   final InstantSource clock = () -> now;
   final Memory repo = new Memory();
-  final Tokens tokens = new Tokens(repo, clock);
+  final List<dev.pilothouse.core.event.NewEvent> events = new ArrayList<>();
+  final Tokens tokens = new Tokens(repo, events::add, clock);
 
   @Test
   void aCreatedToken_authenticates_untilItExpiresOrIsRevoked_andOnlyItsHashIsKept() {

@@ -12,7 +12,10 @@ import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.security.Role;
 import dev.pilothouse.core.spec.Revisions;
+import dev.pilothouse.security.Access;
+import dev.pilothouse.security.ApiGuard;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
@@ -68,11 +71,11 @@ final class Api {
 
   private final Deps d;
   private volatile String address = "";
-  private final dev.pilothouse.security.FailedLogins failedLogins =
-      new dev.pilothouse.security.FailedLogins();
+  private final ApiGuard guard;
 
   Api(Deps deps) {
     this.d = deps;
+    this.guard = new ApiGuard(deps.tokens(), deps.eventSink(), deps.clock());
   }
 
   /** Starts listening; returns the running server. */
@@ -129,7 +132,7 @@ final class Api {
               config.routes.get("/api/v1/audit/proof/{seq}", audit::prove);
               config.routes.get("/api/v1/audit/export", audit::export);
               config.routes.post("/api/v1/audit/checkpoint", audit::checkpoint);
-              TokensApi tokens = new TokensApi(d.tokens(), d.eventSink(), d.clock());
+              TokensApi tokens = new TokensApi(d.tokens(), d.clock());
               config.routes.get("/api/v1/tokens", tokens::list);
               config.routes.post("/api/v1/tokens", tokens::create);
               config.routes.delete("/api/v1/tokens/{name}", tokens::revoke);
@@ -315,18 +318,6 @@ final class Api {
           "/api/v1/query_exemplars");
 
   private void authenticate(Context ctx) {
-    long blocked = failedLogins.blockedForSeconds(ctx.ip());
-    if (blocked > 0) {
-      ctx.header("Retry-After", Long.toString(blocked));
-      throw new ApiError(
-          429,
-          "too many failed authentications from "
-              + ctx.ip()
-              + ": its calls are refused for "
-              + blocked
-              + " s",
-          "check the token the client sends (docs/security.md#roles)");
-    }
     String header = Optional.ofNullable(ctx.header("Authorization")).orElse("");
     String given = "";
     if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -344,118 +335,53 @@ final class Api {
     }
     // The flags token reads flags over OFREP and nothing else (services hold it, not the API's).
     // A PostgreSQL service's WAL token archives and fetches that service's WAL and nothing else.
-    boolean ok =
+    Optional<ApiGuard.Caller> builtin =
         same(given, d.token())
-            || (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
-            || walCall(ctx.path(), given);
-    if (ok) {
-      ctx.attribute(CALLER, same(given, d.token()) ? "daemon-token/admin" : "service-token");
+            ? Optional.of(new ApiGuard.Caller("daemon-token", Role.ADMIN))
+            : (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
+                    || walCall(ctx.path(), given)
+                ? Optional.of(new ApiGuard.Caller("service-token", null))
+                : Optional.empty();
+    ApiGuard.Outcome o =
+        guard.check(ctx.ip(), ctx.method().name(), ctx.path(), !header.isEmpty(), given, builtin);
+    if (o.refusal() == null) {
+      ctx.attribute(CALLER, o.caller());
       return;
     }
-    Optional<dev.pilothouse.core.security.ApiToken> t = d.tokens().authenticate(given);
-    if (t.isPresent()) {
-      var decision =
-          dev.pilothouse.security.Access.decide(t.get(), ctx.method().name(), ctx.path());
-      if (decision.allowed()) {
-        ctx.attribute(CALLER, t.get().name() + "/" + t.get().role().id());
-        return;
+    switch (o.refusal()) {
+      case LOCKED_OUT -> {
+        ctx.header("Retry-After", Long.toString(o.retryAfterSeconds()));
+        throw new ApiError(
+            429, o.reason(), "check the token the client sends (docs/security.md#roles)");
       }
-      securityEvent(
-          "ApiCallDenied",
-          decision.reason(),
-          java.util.Map.of(
-              "token",
-              t.get().name(),
-              "role",
-              t.get().role().id(),
-              "method",
-              ctx.method().name(),
-              "path",
-              shortPath(ctx)));
-      throw new ApiError(
-          403,
-          decision.reason(),
-          "use a token with that role ('pilothouse token create --role ROLE'; docs/security.md)");
+      case FORBIDDEN ->
+          throw new ApiError(
+              403,
+              o.reason(),
+              "use a token with that role ('pilothouse token create --role ROLE';"
+                  + " docs/security.md)");
+      case UNAUTHENTICATED -> {
+        ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
+        throw new ApiError(
+            401,
+            o.reason(),
+            "send the token from "
+                + d.stateDir()
+                + "/api-token, or one made by 'pilothouse token create', as 'Authorization: Bearer"
+                + " TOKEN' or as the password of HTTP basic auth");
+      }
     }
-    // recorded, never with what was sent; at most FailedLogins.LIMIT a minute per address
-    boolean lockedOut = failedLogins.failed(ctx.ip());
-    securityEvent(
-        lockedOut ? "AuthenticationLockout" : "AuthenticationFailed",
-        (header.isEmpty() ? "no API token" : "a wrong API token")
-            + " from "
-            + ctx.ip()
-            + (lockedOut ? ": too many failures, its calls are refused for up to a minute" : ""),
-        java.util.Map.of(
-            "address", ctx.ip(), "method", ctx.method().name(), "path", shortPath(ctx)));
-    ctx.header("WWW-Authenticate", "Bearer realm=\"pilothouse\", Basic realm=\"pilothouse\"");
-    throw new ApiError(
-        401,
-        header.isEmpty() ? "missing API token" : "wrong API token",
-        "send the token from "
-            + d.stateDir()
-            + "/api-token, or one made by 'pilothouse token create', as 'Authorization: Bearer"
-            + " TOKEN' or as the password of HTTP basic auth");
   }
 
   private static final String CALLER = "pilothouse.caller";
 
-  /** Records an event of the API's security: who called, what was refused (never a secret). */
-  private void securityEvent(String type, String message, java.util.Map<String, String> fields) {
-    d.eventSink()
-        .emit(
-            new dev.pilothouse.core.event.NewEvent(
-                d.clock().instant(), type, "", "", message, fields));
-  }
-
-  /** The request's path, at most 200 characters of it, for an event. */
-  private static String shortPath(Context ctx) {
-    String p = ctx.path();
-    return p.length() > 200 ? p.substring(0, 200) : p;
-  }
-
-  /**
-   * Records every call that changed something as an ApiCall event naming the token and its role
-   * (the audit log, docs/security.md). Reads, and the high-rate calls of machines (remote write,
-   * WAL archiving, flag evaluation), are not recorded.
-   */
+  /** Records a call that changed something (the audit log, docs/security.md). */
   private void recordChange(Context ctx) {
-    String method = ctx.method().name();
-    String path = ctx.path();
-    Object caller = ctx.attribute(CALLER);
-    if (caller == null
-        || method.equals("GET")
-        || method.equals("HEAD")
-        || method.equals("OPTIONS")
-        || PROMETHEUS_READS.contains(path)
-        || path.equals("/api/v1/validate")
-        || path.equals("/api/v1/write")
-        || path.equals("/api/v1/audit/checkpoint")
-        || WAL_CALL.matcher(path).matches()
-        || ctx.statusCode() >= 400) {
-      return;
-    }
-    String[] who = caller.toString().split("/", 2);
-    securityEvent(
-        "ApiCall",
-        method + " " + shortPath(ctx) + " by " + who[0],
-        java.util.Map.of(
-            "token",
-            who[0],
-            "role",
-            who.length > 1 ? who[1] : "",
-            "method",
-            method,
-            "path",
-            shortPath(ctx),
-            "status",
-            Integer.toString(ctx.statusCode())));
+    guard.recordChange(ctx.attribute(CALLER), ctx.method().name(), ctx.path(), ctx.statusCode());
   }
-
-  private static final java.util.regex.Pattern WAL_CALL =
-      java.util.regex.Pattern.compile("/api/v1/backups/([a-z0-9][a-z0-9-]*)/wal/(push|fetch)");
 
   private boolean walCall(String path, String given) {
-    var m = WAL_CALL.matcher(path);
+    var m = Access.WAL_CALL.matcher(path);
     return m.matches() && d.backups().walTokenMatches(m.group(1), given);
   }
 
@@ -779,6 +705,8 @@ final class Api {
    * traffic and its service's count (a fresh one takes its slot) and keeps running for analysis
    * until keep (default 1h) has passed (docs/runbooks/incident-response.md).
    */
+  record QuarantineRequest(String reason, String keep) {}
+
   private void quarantine(Context ctx) {
     String name = ctx.pathParam("name");
     String id = ctx.pathParam("id");
@@ -794,20 +722,17 @@ final class Api {
           "service " + name + " has no instance " + id,
           "see 'pilothouse status' for its instances");
     }
-    com.fasterxml.jackson.databind.JsonNode b;
-    try {
-      b = ctx.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(ctx.body());
-    } catch (JsonProcessingException e) {
-      throw new ApiError(
-          400, "the request body is not JSON", "send {\"reason\": …, \"keep\": \"1h\"}");
-    }
-    String keepText = b.path("keep").asText("1h");
+    QuarantineRequest b =
+        ctx.body().isBlank()
+            ? new QuarantineRequest(null, null)
+            : body(ctx, QuarantineRequest.class);
+    String keepText = b.keep() == null ? "1h" : b.keep();
     java.time.Duration keep = Since.duration(keepText);
     if (keep == null || keep.isZero() || keep.compareTo(MAX_QUARANTINE) > 0) {
       throw new ApiError(
           400, "keep: '" + keepText + "' is not a duration up to 7d", "write e.g. 30m or 2h");
     }
-    String reason = b.path("reason").asText("quarantined by hand");
+    String reason = b.reason() == null ? "quarantined by hand" : b.reason();
     if (reason.length() > 500) {
       throw new ApiError(400, "reason: at most 500 characters", "say it shorter");
     }
@@ -1122,7 +1047,7 @@ final class Api {
     }
   }
 
-  private static <T> T body(Context ctx, Class<T> type) {
+  static <T> T body(Context ctx, Class<T> type) {
     try {
       T t = JSON.readValue(ctx.body(), type);
       if (t == null) {

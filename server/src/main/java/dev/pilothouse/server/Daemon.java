@@ -407,7 +407,7 @@ public final class Daemon {
                     new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
                 backups,
                 store,
-                new dev.pilothouse.security.Tokens(store, clock),
+                new dev.pilothouse.security.Tokens(store, store, clock),
                 audit));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);

@@ -1,75 +1,52 @@
 package dev.pilothouse.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.pilothouse.core.event.EventSink;
-import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.security.ApiToken;
 import dev.pilothouse.core.security.Role;
 import dev.pilothouse.security.Tokens;
 import io.javalin.http.Context;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Maps API tokens to HTTP: create (the secret shown once), list (never secrets), revoke. */
 final class TokensApi {
-  private static final ObjectMapper JSON = JsonMapper.builder().build();
-
   private final Tokens tokens;
-  private final EventSink events;
   private final InstantSource clock;
 
-  TokensApi(Tokens tokens, EventSink events, InstantSource clock) {
+  TokensApi(Tokens tokens, InstantSource clock) {
     this.tokens = tokens;
-    this.events = events;
     this.clock = clock;
   }
 
+  /** {@code POST /api/v1/tokens}. */
+  record CreateRequest(
+      String name, String role, List<String> services, List<String> grants, String expires) {}
+
   void create(Context ctx) {
-    JsonNode b;
-    try {
-      b = JSON.readTree(ctx.body());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new ApiError(400, "the request body is not JSON: " + e.getOriginalMessage(), HINT);
-    }
-    if (b == null || !b.isObject()) {
-      throw new ApiError(400, "the request body must be a JSON object", HINT);
-    }
+    CreateRequest b = Api.body(ctx, CreateRequest.class);
     Role role;
     try {
-      role = Role.of(b.path("role").asText(""));
+      role = Role.of(b.role() == null ? "" : b.role());
     } catch (IllegalArgumentException e) {
       throw new ApiError(400, "role: " + e.getMessage(), HINT);
     }
     Duration expires = null;
-    if (b.hasNonNull("expires")) {
-      expires = Since.duration(b.get("expires").asText());
+    if (b.expires() != null) {
+      expires = Since.duration(b.expires());
       if (expires == null) {
-        throw new ApiError(
-            400, "expires: '" + b.get("expires").asText() + "' is not a duration", HINT);
+        throw new ApiError(400, "expires: '" + b.expires() + "' is not a duration", HINT);
       }
     }
     try {
       Tokens.Created c =
           tokens.create(
-              b.path("name").asText(null),
+              b.name(),
               role,
-              strings(b, "services"),
-              strings(b, "grants"),
+              names(b.services(), "services"),
+              names(b.grants(), "grants"),
               expires);
-      events.emit(
-          new NewEvent(
-              clock.instant(),
-              "TokenCreated",
-              "",
-              "",
-              "API token '" + c.token().name() + "' created with the role " + role.id(),
-              Map.of("token", c.token().name(), "role", role.id())));
       Map<String, Object> out = view(c.token());
       out.put("token", c.secret());
       Api.send(ctx, 201, out);
@@ -79,25 +56,12 @@ final class TokensApi {
   }
 
   void list(Context ctx) {
-    List<Map<String, Object>> out = new ArrayList<>();
-    for (ApiToken t : tokens.list()) {
-      out.add(view(t));
-    }
-    Api.send(ctx, 200, out);
+    Api.send(ctx, 200, tokens.list().stream().map(this::view).toList());
   }
 
   void revoke(Context ctx) {
     try {
-      ApiToken t = tokens.revoke(ctx.pathParam("name"));
-      events.emit(
-          new NewEvent(
-              clock.instant(),
-              "TokenRevoked",
-              "",
-              "",
-              "API token '" + t.name() + "' revoked",
-              Map.of("token", t.name(), "role", t.role().id())));
-      Api.send(ctx, 200, view(t));
+      Api.send(ctx, 200, view(tokens.revoke(ctx.pathParam("name"))));
     } catch (Tokens.TokenException e) {
       throw new ApiError(e.notFound ? 404 : 400, e.getMessage(), HINT);
     }
@@ -112,23 +76,18 @@ final class TokensApi {
     m.put("created", t.created().toString());
     m.put("expires", t.expires() == null ? null : t.expires().toString());
     m.put("revoked", t.revoked() == null ? null : t.revoked().toString());
-    m.put(
-        "state",
-        t.revoked() != null ? "revoked" : t.validAt(clock.instant()) ? "active" : "expired");
+    m.put("state", t.state(clock.instant()));
     return m;
   }
 
-  private static List<String> strings(JsonNode b, String field) {
-    JsonNode n = b.path(field);
-    if (n.isMissingNode() || n.isNull()) {
+  private static List<String> names(List<String> list, String field) {
+    if (list == null) {
       return List.of();
     }
-    if (!n.isArray() || n.size() > 100) {
+    if (list.size() > 100) {
       throw new ApiError(400, field + ": must be a list of at most 100 names", HINT);
     }
-    List<String> out = new ArrayList<>();
-    n.forEach(x -> out.add(x.asText()));
-    return out;
+    return list;
   }
 
   private static final String HINT =

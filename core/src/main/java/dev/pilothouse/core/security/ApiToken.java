@@ -37,6 +37,11 @@ public record ApiToken(
     return revoked == null && (expires == null || now.isBefore(expires));
   }
 
+  /** active, expired or revoked, at that instant. */
+  public String state(Instant now) {
+    return revoked != null ? "revoked" : validAt(now) ? "active" : "expired";
+  }
+
   public ApiToken revokedAt(Instant at) {
     return new ApiToken(name, role, services, grants, created, expires, at, sha256);
   }
