@@ -65,8 +65,32 @@ public final class Tokens {
    * @param expiresIn null for a token that does not expire
    * @throws TokenException naming what is wrong
    */
-  public synchronized Created create(
+  public Created create(
       String name, Role role, List<String> services, List<String> grants, Duration expiresIn) {
+    return create(name, role, services, grants, expiresIn, newSecret());
+  }
+
+  /** A new token secret: {@code pht_} and 256 random bits, base64url. */
+  public static String newSecret() {
+    byte[] raw = new byte[32];
+    RANDOM.nextBytes(raw);
+    return "pht_" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+  }
+
+  /**
+   * Makes a token whose secret was chosen beforehand (a secret rotation stores it first, so that a
+   * daemon killed in between makes the same token again); making it again is a no-op.
+   */
+  public synchronized Created create(
+      String name,
+      Role role,
+      List<String> services,
+      List<String> grants,
+      Duration expiresIn,
+      String secret) {
+    if (secret == null || !secret.matches("pht_[A-Za-z0-9_-]{43}")) {
+      throw new TokenException("a token secret is pht_ and 43 base64url characters", false);
+    }
     if (name == null || !NAME.matcher(name).matches()) {
       throw new TokenException(
           "name: '" + name + "' is not a token name: use 1 to 63 lowercase letters, digits and '-'",
@@ -92,6 +116,9 @@ public final class Tokens {
     Instant now = clock.instant();
     List<ApiToken> all = repo.tokens();
     Optional<ApiToken> same = all.stream().filter(t -> t.name().equals(name)).findFirst();
+    if (same.isPresent() && same.get().validAt(now) && same.get().sha256().equals(sha256(secret))) {
+      return new Created(same.get(), secret);
+    }
     if (same.isPresent() && same.get().validAt(now)) {
       throw new TokenException(
           "name: a token named '" + name + "' exists: revoke it first or pick another name", false);
@@ -103,9 +130,6 @@ public final class Tokens {
               + " tokens (the limit): revoked and expired names can be reused",
           false);
     }
-    byte[] raw = new byte[32];
-    RANDOM.nextBytes(raw);
-    String secret = "pht_" + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     ApiToken t =
         new ApiToken(
             name,

@@ -106,7 +106,7 @@ final class ExperimentsReader extends SectionReader {
               "choose another variant name");
         }
       }
-      Map<String, String> env = new ServiceReader(this).env(v); // as a service's env
+      Map<String, String> env = new ServiceReader(this).env(v, null); // as a service's env
       variants.add(new ExperimentSpec.Variant(vn, weight, version, env));
     }
     if (!vf.isEmpty() && controls != 1) {

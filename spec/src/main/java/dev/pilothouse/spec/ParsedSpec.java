@@ -4,10 +4,21 @@ import dev.pilothouse.core.spec.Spec;
 import java.util.List;
 import java.util.Optional;
 
-/** The outcome of reading a spec file: the spec when it is valid, otherwise every problem found. */
-public record ParsedSpec(Optional<Spec> spec, List<SpecError> errors) {
+/**
+ * The outcome of reading a spec file: the spec when it is valid, otherwise every problem found.
+ *
+ * @param warnings what is valid but probably a mistake (a value that looks like a password, written
+ *     in plain text): shown by validate and apply, never a reason to refuse
+ */
+public record ParsedSpec(Optional<Spec> spec, List<SpecError> errors, List<SpecError> warnings) {
+  /** An outcome without warnings. */
+  public ParsedSpec(Optional<Spec> spec, List<SpecError> errors) {
+    this(spec, errors, List.of());
+  }
+
   public ParsedSpec {
     errors = List.copyOf(errors);
+    warnings = List.copyOf(warnings);
     if (spec.isPresent() == !errors.isEmpty()) {
       throw new IllegalArgumentException("a parsed spec has either a spec or errors");
     }

@@ -7,6 +7,7 @@ import java.util.List;
 final class Problems {
   private final String file;
   private final List<SpecError> errors = new ArrayList<>();
+  private final List<SpecError> warnings = new ArrayList<>();
 
   Problems(String file) {
     this.file = file;
@@ -14,6 +15,17 @@ final class Problems {
 
   void add(int line, int column, String path, String message, String hint) {
     errors.add(new SpecError(file, line, column, path, message, hint));
+  }
+
+  /**
+   * Something valid that is probably a mistake (a password in plain text): reported, not refused.
+   */
+  void warn(int line, int column, String path, String message, String hint) {
+    warnings.add(new SpecError(file, line, column, path, message, hint));
+  }
+
+  List<SpecError> warnings() {
+    return List.copyOf(warnings);
   }
 
   /** A problem found in another file (a rule file the spec names), kept as it is. */

@@ -27,7 +27,8 @@ abstract class SectionReader {
           "experiments",
           "alerting",
           "oncall",
-          "repositories");
+          "repositories",
+          "secrets");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

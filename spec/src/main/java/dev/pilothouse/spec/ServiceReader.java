@@ -1,10 +1,12 @@
 package dev.pilothouse.spec;
 
+import dev.pilothouse.core.security.SecretRecord;
 import dev.pilothouse.core.spec.DeploySpec;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.RouteSpec;
+import dev.pilothouse.core.spec.SecretRef;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.StopPolicy;
 import dev.pilothouse.core.spec.Strategy;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * One entry of {@code services:}: command, environment, probes, restart and stop policies,
@@ -49,7 +52,8 @@ final class ServiceReader extends SectionReader {
                     interpolate(list.get(i), ln.items().get(i), f.join("args") + "[" + i + "]"));
               }
             });
-    Map<String, String> env = env(f);
+    Map<String, SecretRef> secretEnv = new LinkedHashMap<>();
+    Map<String, String> env = env(f, secretEnv);
     String workdir =
         f.string("workdir")
             .map(s -> interpolate(s, f.get("workdir").orElseThrow(), f.join("workdir")))
@@ -106,7 +110,8 @@ final class ServiceReader extends SectionReader {
         deploy,
         inheritEnv(f),
         autoscale,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /** {@code inheritEnv: true} (everything), or a list of variable names. */
@@ -131,7 +136,18 @@ final class ServiceReader extends SectionReader {
     return names;
   }
 
-  Map<String, String> env(Fields f) {
+  /** A plain value under a name like these is probably a secret written in clear. */
+  static final Pattern SECRET_LIKE =
+      Pattern.compile(
+          "(?i).*(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|DSN).*");
+
+  static final List<String> SECRET_REF = List.of("secret", "file");
+
+  /**
+   * A service's env: plain values (returned), and {@code {secret: NAME[, file: true]}} entries put
+   * into secrets; where secrets is null (an experiment's variant) a secret reference is refused.
+   */
+  Map<String, String> env(Fields f, Map<String, SecretRef> secrets) {
     Map<String, String> env = new LinkedHashMap<>();
     Optional<Node> on = f.get("env");
     if (on.isEmpty()) {
@@ -158,9 +174,46 @@ final class ServiceReader extends SectionReader {
       }
       if (e.value() instanceof Node.Scalar s) {
         env.put(e.key(), interpolate(s.text(), s, p));
+        if (SECRET_LIKE.matcher(e.key()).matches() && !s.text().isBlank()) {
+          problems.warn(
+              s.line(),
+              s.column(),
+              p,
+              "looks like a secret written in plain text (it is stored with every revision)",
+              "store it with 'pilothouse secrets set NAME' and write '"
+                  + e.key()
+                  + ": {secret: NAME}'");
+        }
+      } else if (e.value() instanceof Node.MapNode rm && rm.entries().containsKey("secret")) {
+        Fields rf = new Fields(rm, p, problems, SECRET_REF);
+        if (secrets == null) {
+          problems.at(
+              rm,
+              p,
+              "a variant's env cannot name secrets",
+              "declare the secret in the service's own env; variants inherit it");
+          continue;
+        }
+        Optional<String> name = rf.string("secret");
+        if (name.isEmpty()) {
+          rf.require("secret", "write '{secret: NAME}' with the name given to 'secrets set'");
+          continue;
+        }
+        if (!SecretRecord.NAME.matcher(name.get()).matches()) {
+          problems.at(
+              rf.get("secret").orElseThrow(),
+              rf.join("secret"),
+              "'" + name.get() + "' is not a secret name",
+              "use 1 to 63 lowercase letters, digits, '.', '_' and '-'");
+          continue;
+        }
+        secrets.put(e.key(), new SecretRef(name.get(), rf.bool("file").orElse(false)));
       } else {
         problems.at(
-            e.value(), p, "must be a single value, but is " + e.value().kind(), "quote the value");
+            e.value(),
+            p,
+            "must be a single value or {secret: NAME}, but is " + e.value().kind(),
+            "quote the value, or name a secret with '{secret: NAME}'");
       }
     }
     return env;

@@ -73,7 +73,7 @@ public final class SpecParser extends SectionReader {
     if (!problems.isEmpty() || spec == null) {
       return new ParsedSpec(Optional.empty(), problems.list());
     }
-    return new ParsedSpec(Optional.of(spec), List.of());
+    return new ParsedSpec(Optional.of(spec), List.of(), problems.warnings());
   }
 
   private Spec top(Fields f) {
@@ -214,6 +214,10 @@ public final class SpecParser extends SectionReader {
           .plan(s.name(), s.workdir(), serviceFields.get(s.name()), repositories)
           .ifPresent(plans::add);
     }
+    dev.pilothouse.core.spec.SecretsSpec secrets =
+        f.get("secrets")
+            .map(n -> new SecretsReader(this).secrets(n, out))
+            .orElse(dev.pilothouse.core.spec.SecretsSpec.none());
     return problems.isEmpty()
         ? new Spec(
             proxy,
@@ -223,7 +227,8 @@ public final class SpecParser extends SectionReader {
             flags,
             experiments,
             alerting,
-            new dev.pilothouse.core.spec.BackupSpec(repositories, plans))
+            new dev.pilothouse.core.spec.BackupSpec(repositories, plans),
+            secrets)
         : null;
   }
 

@@ -52,6 +52,7 @@ public final class SqliteStore
         dev.pilothouse.core.incident.IncidentRepository,
         dev.pilothouse.core.scaling.ScaleRepository,
         dev.pilothouse.core.security.TokenRepository,
+        dev.pilothouse.core.security.SecretRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -307,6 +308,23 @@ public final class SqliteStore
   public synchronized List<dev.pilothouse.core.security.ApiToken> tokens() {
     return allJson(
         "api_tokens", "name", dev.pilothouse.core.security.ApiToken.class, "an API token");
+  }
+
+  // ---- secrets (sealed)
+
+  @Override
+  public synchronized void saveSecret(dev.pilothouse.core.security.SecretRecord r) {
+    putJson("secrets", "name", r.name(), r);
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.security.SecretRecord> secrets() {
+    return allJson("secrets", "name", dev.pilothouse.core.security.SecretRecord.class, "a secret");
+  }
+
+  @Override
+  public synchronized void deleteSecret(String name) {
+    h.createUpdate("DELETE FROM secrets WHERE name = ?").bind(0, name).execute();
   }
 
   // ---- alerts

@@ -259,7 +259,8 @@ public final class Deployments {
         spec.flags(),
         spec.experiments(),
         spec.alerting(),
-        spec.backup());
+        spec.backup(),
+        spec.secrets());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

@@ -62,7 +62,32 @@ public final class InstanceController {
       InstantSource clock,
       RandomGenerator random,
       Supplier<String> ids,
-      TrafficGate traffic) {
+      TrafficGate traffic,
+      SecretSource secrets) {
+    /** Options for routed instances whose environment names no secrets. */
+    public Options(
+        InstanceRuntime runtime,
+        InstanceRepository repository,
+        EventSink events,
+        Prober prober,
+        PortAllocator ports,
+        InstantSource clock,
+        RandomGenerator random,
+        Supplier<String> ids,
+        TrafficGate traffic) {
+      this(
+          runtime,
+          repository,
+          events,
+          prober,
+          ports,
+          clock,
+          random,
+          ids,
+          traffic,
+          SecretSource.none());
+    }
+
     /** Options for instances that get no traffic through the load balancer. */
     public Options(
         InstanceRuntime runtime,
@@ -86,6 +111,7 @@ public final class InstanceController {
       requireNonNull(random, "random");
       requireNonNull(ids, "ids");
       requireNonNull(traffic, "traffic");
+      requireNonNull(secrets, "secrets");
     }
   }
 
@@ -617,9 +643,38 @@ public final class InstanceController {
     spec.env().forEach((k, v) -> env.put(k, v.replace("${PORT}", portText)));
     env.put("PORT", portText);
     List<String> args = spec.args().stream().map(a -> a.replace("${PORT}", portText)).toList();
+    Map<String, String> files = new LinkedHashMap<>();
+    for (var e : spec.secretEnv().entrySet()) {
+      Optional<String> value = o.secrets().value(e.getValue().secret());
+      if (value.isEmpty()) {
+        emit(
+            "StartFailed",
+            name,
+            id,
+            "secret '"
+                + e.getValue().secret()
+                + "' (env "
+                + e.getKey()
+                + ") is not set; set it with 'pilothouse secrets set "
+                + e.getValue().secret()
+                + "'",
+            Map.of());
+        fail(name, spec, slot, now, Duration.ZERO);
+        return;
+      }
+      (e.getValue().file() ? files : env).put(e.getKey(), value.get());
+    }
     Launch launch =
         new Launch(
-            id, name, spec.command(), args, env, Path.of(spec.workdir()), port, spec.inheritEnv());
+            id,
+            name,
+            spec.command(),
+            args,
+            env,
+            Path.of(spec.workdir()),
+            port,
+            spec.inheritEnv(),
+            files);
     RunningProcess p;
     try {
       p = o.runtime().start(launch);

@@ -9,8 +9,10 @@ import dev.pilothouse.core.instance.RunningProcess;
 import dev.pilothouse.core.spec.Hashing;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -39,10 +41,12 @@ public final class LocalProcessRuntime implements InstanceRuntime {
 
   private final LogFiles logs;
   private final String owner;
+  private final Path secretsRoot;
 
-  private LocalProcessRuntime(LogFiles logs, String owner) {
+  private LocalProcessRuntime(LogFiles logs, String owner, Path secretsRoot) {
     this.logs = logs;
     this.owner = owner;
+    this.secretsRoot = secretsRoot;
   }
 
   /** A runtime whose instances belong to stateDir and log under logs. */
@@ -50,7 +54,8 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     requireNonNull(stateDir, "stateDir");
     String owner =
         Hashing.sha256Hex(stateDir.toAbsolutePath().normalize().toString()).substring(0, 16);
-    return new LocalProcessRuntime(requireNonNull(logs, "logs"), owner);
+    return new LocalProcessRuntime(
+        requireNonNull(logs, "logs"), owner, stateDir.resolve("run").resolve("secrets"));
   }
 
   @Override
@@ -73,6 +78,7 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     env.put(OWNER_ENV, owner);
     env.put(INSTANCE_ENV, l.instanceId());
     env.put("PILOTHOUSE_SERVICE", l.service());
+    Path secretDir = l.secretFiles().isEmpty() ? null : writeSecretFiles(l, env);
     Path logFile = logs.fileFor(l.service(), l.instanceId());
     try {
       Files.createDirectories(logFile.getParent());
@@ -89,9 +95,59 @@ public final class LocalProcessRuntime implements InstanceRuntime {
       awaitOwnGroup(p);
       long ticks = ProcStat.startTicks(p.pid()).orElse(0L);
       logs.track(l.service(), l.instanceId());
-      return new Child(p, ticks);
+      return new Child(p, ticks, secretDir);
     } catch (IOException e) {
+      deleteSecretDir(secretDir);
       throw new LaunchException("could not start '" + exe + "': " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes each secret file of l into an owner-only directory of the instance (0700, files 0600)
+   * and points its variable at it; the directory goes when the instance ends.
+   */
+  private Path writeSecretFiles(Launch l, Map<String, String> env) {
+    Path dir = secretsRoot.resolve(l.instanceId());
+    var ownerOnly =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    var fileOnly =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    try {
+      Files.createDirectories(secretsRoot, ownerOnly);
+      deleteSecretDir(dir); // a leftover of a start that did not finish
+      Files.createDirectory(dir, ownerOnly);
+      for (var e : l.secretFiles().entrySet()) {
+        Path f = dir.resolve(e.getKey());
+        Files.createFile(f, fileOnly);
+        Files.writeString(f, e.getValue(), StandardCharsets.UTF_8);
+        env.put(e.getKey(), f.toString());
+      }
+      return dir;
+    } catch (IOException e) {
+      deleteSecretDir(dir);
+      throw new LaunchException(
+          "could not write the secret files of "
+              + l.instanceId()
+              + " under "
+              + secretsRoot
+              + ": "
+              + e.getMessage()
+              + "; check that the state directory is writable",
+          e);
+    }
+  }
+
+  private static void deleteSecretDir(Path dir) {
+    if (dir == null || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      log.warn("could not remove the secret files in {}: {}", dir, e.toString());
     }
   }
 
@@ -181,7 +237,9 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     if (!instanceId.equals(env.get(INSTANCE_ENV))) {
       return Optional.empty();
     }
-    return Optional.of(new Adopted(h.get(), startTicks));
+    Path secretDir = secretsRoot.resolve(instanceId);
+    return Optional.of(
+        new Adopted(h.get(), startTicks, Files.isDirectory(secretDir) ? secretDir : null));
   }
 
   @Override
@@ -209,6 +267,14 @@ public final class LocalProcessRuntime implements InstanceRuntime {
     } catch (IOException e) {
       log.warn("could not scan /proc for orphans: {}", e.toString());
     }
+    if (Files.isDirectory(secretsRoot)) {
+      try (Stream<Path> dirs = Files.list(secretsRoot)) {
+        dirs.filter(d -> !keep.contains(d.getFileName().toString()))
+            .forEach(LocalProcessRuntime::deleteSecretDir);
+      } catch (IOException e) {
+        log.warn("could not scan {} for orphaned secret files: {}", secretsRoot, e.toString());
+      }
+    }
     return killed;
   }
 
@@ -227,6 +293,11 @@ public final class LocalProcessRuntime implements InstanceRuntime {
   @Override
   public void cleanup(RunningProcess process) {
     kill("KILL", -process.pid());
+    if (process instanceof Child c) {
+      deleteSecretDir(c.secretDir());
+    } else if (process instanceof Adopted a) {
+      deleteSecretDir(a.secretDir());
+    }
   }
 
   private static void kill(String signal, long target) {
@@ -248,7 +319,7 @@ public final class LocalProcessRuntime implements InstanceRuntime {
   }
 
   /** A process this daemon started: exit code known. */
-  private record Child(Process process, long startTicks) implements RunningProcess {
+  private record Child(Process process, long startTicks, Path secretDir) implements RunningProcess {
     @Override
     public long pid() {
       return process.pid();
@@ -266,7 +337,8 @@ public final class LocalProcessRuntime implements InstanceRuntime {
   }
 
   /** A process started by an earlier daemon: its exit code is not ours to read. */
-  private record Adopted(ProcessHandle handle, long startTicks) implements RunningProcess {
+  private record Adopted(ProcessHandle handle, long startTicks, Path secretDir)
+      implements RunningProcess {
     @Override
     public long pid() {
       return handle.pid();

@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param autoscale null when the instance count is {@code replicas}; else how the count follows the
  *     load (replicas is then only the count before the autoscaler's first decision)
  * @param remediation runbooks: conditions, actions and guard rails that heal before paging
+ * @param secretEnv variables whose values are secrets (by name), resolved at each start and never
+ *     stored with the spec
  */
 public record ServiceSpec(
     String name,
@@ -39,7 +41,50 @@ public record ServiceSpec(
     DeploySpec deploy,
     List<String> inheritEnv,
     Autoscale autoscale,
-    List<Remediation> remediation) {
+    List<Remediation> remediation,
+    Map<String, SecretRef> secretEnv) {
+
+  /** A service whose environment names no secrets. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      Strategy strategy,
+      DeploySpec deploy,
+      List<String> inheritEnv,
+      Autoscale autoscale,
+      List<Remediation> remediation) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        remediation,
+        Map.of());
+  }
 
   /** A service without remediation runbooks. */
   public ServiceSpec(
@@ -224,6 +269,7 @@ public record ServiceSpec(
     deploy = deploy == null ? DeploySpec.defaults() : deploy;
     inheritEnv = inheritEnv == null ? List.of() : List.copyOf(inheritEnv); // older revisions
     remediation = remediation == null ? List.of() : List.copyOf(remediation);
+    secretEnv = secretEnv == null ? Map.of() : new TreeMap<>(secretEnv); // older revisions
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
@@ -251,7 +297,8 @@ public record ServiceSpec(
         deploy,
         inheritEnv,
         autoscale,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /** A copy with other deploy checks and backup. */
@@ -274,7 +321,8 @@ public record ServiceSpec(
         d,
         inheritEnv,
         autoscale,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /**
@@ -301,7 +349,9 @@ public record ServiceSpec(
         Strategy.rolling(),
         DeploySpec.defaults(),
         inheritEnv,
-        null);
+        null,
+        List.of(),
+        secretEnv);
   }
 
   /** A copy with another version and environment (a deploy). */
@@ -324,7 +374,8 @@ public record ServiceSpec(
         deploy,
         inheritEnv,
         autoscale,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /** A copy with other autoscaling (null: none). */
@@ -347,7 +398,8 @@ public record ServiceSpec(
         deploy,
         inheritEnv,
         a,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /** A copy with other remediation runbooks. */
@@ -370,7 +422,8 @@ public record ServiceSpec(
         deploy,
         inheritEnv,
         autoscale,
-        r);
+        r,
+        secretEnv);
   }
 
   /** A copy with another replica count. */
@@ -393,7 +446,8 @@ public record ServiceSpec(
         deploy,
         inheritEnv,
         autoscale,
-        remediation);
+        remediation,
+        secretEnv);
   }
 
   /**
@@ -407,6 +461,10 @@ public record ServiceSpec(
     // Only a service that inherits variables hashes them: older templates keep their identity.
     if (!inheritEnv.isEmpty()) {
       launch += "\u0000" + String.join("\u0001", inheritEnv);
+    }
+    // Secrets count by name (a rotated value reaches instances through a rolling restart).
+    if (!secretEnv.isEmpty()) {
+      launch += "\u0000" + secretEnv;
     }
     return Hashing.sha256Hex(launch).substring(0, 12);
   }

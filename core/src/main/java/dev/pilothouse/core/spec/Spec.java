@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param experiments A/B tests of routed services
  * @param alerting rule files and the rule groups read from them
  * @param backup repositories and each service's backups
+ * @param secrets how named secrets are rotated
  */
 public record Spec(
     ProxySpec proxy,
@@ -26,7 +27,30 @@ public record Spec(
     List<dev.pilothouse.core.flags.Flag> flags,
     List<ExperimentSpec> experiments,
     AlertingSpec alerting,
-    BackupSpec backup) {
+    BackupSpec backup,
+    SecretsSpec secrets) {
+  /** A spec that declares no secret rotation. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting,
+      BackupSpec backup) {
+    this(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        SecretsSpec.none());
+  }
+
   /** A spec without backups. */
   public Spec(
       ProxySpec proxy,
@@ -93,6 +117,7 @@ public record Spec(
     experiments = experiments == null ? List.of() : List.copyOf(experiments);
     alerting = alerting == null ? AlertingSpec.none() : alerting; // revisions stored before it
     backup = backup == null ? BackupSpec.none() : backup; // revisions stored before it
+    secrets = secrets == null ? SecretsSpec.none() : secrets; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -128,12 +153,14 @@ public record Spec(
         flags,
         experiments,
         alerting,
-        backup);
+        backup,
+        secrets);
   }
 
   /** A copy of this spec with other backups. */
   public Spec withBackup(BackupSpec b) {
-    return new Spec(proxy, services, notifications, metrics, flags, experiments, alerting, b);
+    return new Spec(
+        proxy, services, notifications, metrics, flags, experiments, alerting, b, secrets);
   }
 
   /** The experiment with this name, if declared. */
@@ -151,7 +178,8 @@ public record Spec(
         flags,
         experiments.stream().filter(e -> !e.name().equals(name)).toList(),
         alerting,
-        backup);
+        backup,
+        secrets);
   }
 
   /**
@@ -188,6 +216,7 @@ public record Spec(
         flags,
         experiments,
         alerting,
-        backup);
+        backup,
+        secrets);
   }
 }

@@ -21,6 +21,9 @@ final class SpecTerms {
     if (owner == Strategy.Analysis.class && component.equals("maxLatencyIncreaseMs")) {
       return "maxLatencyIncrease";
     }
+    if (owner == ServiceSpec.class && component.equals("secretEnv")) {
+      return "env"; // {secret: NAME} entries are written under env
+    }
     return component;
   }
 
