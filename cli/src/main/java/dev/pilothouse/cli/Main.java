@@ -55,6 +55,7 @@ public final class Main implements Runnable {
           BackupCommands.Dr.class,
           WalCommands.Group.class,
           TokenCommands.Group.class,
+          SecretsCommands.Group.class,
           AuditCommands.Group.class,
           CommandLine.HelpCommand.class);
 

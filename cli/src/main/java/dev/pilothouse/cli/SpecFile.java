@@ -59,9 +59,15 @@ record SpecFile(Path path, String text, Map<String, String> vars) {
         displayName(), text, path.getParent(), vars, dev.pilothouse.tsdb.promql.Parser::problem);
   }
 
-  /** Parses locally; prints every problem and fails with exit code 4 when invalid. */
+  /**
+   * Parses locally; prints every warning (a password in plain text) and every problem, and fails
+   * with exit code 4 when invalid.
+   */
   ParsedSpec check(PrintWriter err) {
     ParsedSpec parsed = parse();
+    for (SpecError w : parsed.warnings()) {
+      err.println("warning: " + w);
+    }
     if (!parsed.valid()) {
       List<SpecError> errors = parsed.errors();
       for (SpecError e : errors) {

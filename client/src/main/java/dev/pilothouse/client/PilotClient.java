@@ -324,6 +324,44 @@ public final class PilotClient {
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /** Sets a secret's value (a new version); the answer names the version and its users. */
+  public com.fasterxml.jackson.databind.JsonNode setSecret(String name, String value) {
+    try {
+      Call req =
+          request("/api/v1/secrets/" + enc(name))
+              .header("Content-Type", "application/json")
+              .put(JSON.writeValueAsString(java.util.Map.of("value", value)));
+      return read(send(req), com.fasterxml.jackson.databind.JsonNode.class);
+    } catch (JsonProcessingException e) {
+      throw badAnswer(e);
+    }
+  }
+
+  /** Every secret without its value (docs/security.md#secrets). */
+  public com.fasterxml.jackson.databind.JsonNode secrets() {
+    return get("/api/v1/secrets", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** A secret's current value: {name, version, value}. */
+  public com.fasterxml.jackson.databind.JsonNode secret(String name) {
+    return get(
+        "/api/v1/secrets/" + enc(name) + "/value", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  public com.fasterxml.jackson.databind.JsonNode deleteSecret(String name) {
+    return read(
+        send(request("/api/v1/secrets/" + enc(name)).delete()),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Rotates a secret now: {name, version, kind, restarted}. */
+  public com.fasterxml.jackson.databind.JsonNode rotateSecret(String name) {
+    return post(
+        "/api/v1/secrets/" + enc(name) + "/rotate",
+        java.util.Map.of(),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Verifies the event log against its signed checkpoints (docs/security.md#audit-log). */
   public com.fasterxml.jackson.databind.JsonNode auditVerify() {
     return get("/api/v1/audit/verify", com.fasterxml.jackson.databind.JsonNode.class);

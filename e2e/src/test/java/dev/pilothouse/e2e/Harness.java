@@ -80,6 +80,11 @@ final class Harness implements AutoCloseable {
   }
 
   Result cli(String... args) {
+    return cliWithInput(null, args);
+  }
+
+  /** Runs the CLI with input on its stdin (null: none). */
+  Result cliWithInput(String input, String... args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(JAVA, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", LIB + "/*"));
@@ -110,6 +115,11 @@ final class Harness implements AutoCloseable {
                   .getParent()
                   .toString());
       pb.environment().putAll(cliEnv);
+      if (input != null) {
+        Path in = Files.createTempFile(work, "in", ".txt");
+        Files.writeString(in, input);
+        pb.redirectInput(in.toFile());
+      }
       Process p = pb.start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();

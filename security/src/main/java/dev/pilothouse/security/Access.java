@@ -27,7 +27,8 @@ public final class Access {
   /** Calls that change what runs, or read or change secrets: admin only. */
   private static final Pattern ADMIN =
       Pattern.compile(
-          "/api/v1/(apply|shutdown|tokens(/.*)?|services/[^/]+/restore|backups/[^/]+/wal/(push|fetch))");
+          "/api/v1/(apply|shutdown|tokens(/.*)?|secrets(/.*)?|services/[^/]+/restore"
+              + "|backups/[^/]+/wal/(push|fetch))");
 
   /** PostgreSQL's archive_command and restore_command calls for one service's WAL. */
   public static final Pattern WAL_CALL =
@@ -55,6 +56,14 @@ public final class Access {
     boolean read = isRead(method, path);
     Optional<String> service = service(path);
     if (!t.services().isEmpty()) {
+      if (path.equals("/api/v1/secrets") || path.startsWith("/api/v1/secrets/")) {
+        return Decision.no(
+            "token '"
+                + t.name()
+                + "' is limited to "
+                + String.join(", ", t.services())
+                + "; secrets need an admin token for all services");
+      }
       if (service.isPresent() && !t.services().contains(service.get())) {
         return Decision.no(
             "token '" + t.name() + "' is limited to " + String.join(", ", t.services()));

@@ -106,6 +106,15 @@ public final class Rotator {
     return run(name, p);
   }
 
+  /**
+   * Rotates a secret under a policy that is not applied yet: a spec being applied names a secret
+   * that does not exist and declares how it is rotated, so its first value is made that way.
+   */
+  public synchronized Outcome rotate(SecretsSpec.Policy p) {
+    Secrets.checkName(p.name());
+    return run(p.name(), p);
+  }
+
   /** Resumes rotations under way and starts the ones due; failures are recorded, not thrown. */
   public synchronized void tick() {
     Instant now = clock.instant();

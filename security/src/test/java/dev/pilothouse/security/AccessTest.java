@@ -43,6 +43,11 @@ class AccessTest {
       {"POST", "/api/v1/tokens", "admin"},
       {"DELETE", "/api/v1/tokens/grafana", "admin"},
       {"POST", "/api/v1/backups/db/wal/push", "admin"},
+      {"GET", "/api/v1/secrets", "admin"},
+      {"GET", "/api/v1/secrets/db-password/value", "admin"},
+      {"PUT", "/api/v1/secrets/db-password", "admin"},
+      {"DELETE", "/api/v1/secrets/db-password", "admin"},
+      {"POST", "/api/v1/secrets/db-password/rotate", "admin"},
     };
     for (String[] c : calls) {
       Role least = Role.of(c[2]);
@@ -84,6 +89,11 @@ class AccessTest {
     assertThat(allowed(shop, "POST", "/api/v1/backups/shop")).isTrue();
     assertThat(allowed(shop, "POST", "/api/v1/backups/prune")).isFalse();
     assertThat(allowed(shop, "GET", "/api/v1/status")).isTrue();
+    ApiToken shopAdmin = token(Role.ADMIN, List.of("shop"), List.of());
+    assertThat(allowed(shopAdmin, "GET", "/api/v1/secrets/db-password/value"))
+        .as("a scoped admin reads no secret: secrets are not scoped to services")
+        .isFalse();
+    assertThat(allowed(shopAdmin, "GET", "/api/v1/secrets")).isFalse();
     assertThat(allowed(shop, "POST", "/api/v2/silences")).isFalse();
   }
 }

@@ -67,7 +67,9 @@ final class Api {
       dev.pilothouse.backup.BackupService backups,
       dev.pilothouse.core.event.EventSink eventSink,
       dev.pilothouse.security.Tokens tokens,
-      dev.pilothouse.security.AuditLog audit) {}
+      dev.pilothouse.security.AuditLog audit,
+      dev.pilothouse.security.Secrets secrets,
+      dev.pilothouse.security.Rotator rotator) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -136,6 +138,13 @@ final class Api {
               config.routes.get("/api/v1/tokens", tokens::list);
               config.routes.post("/api/v1/tokens", tokens::create);
               config.routes.delete("/api/v1/tokens/{name}", tokens::revoke);
+              SecretsApi secrets =
+                  new SecretsApi(d.secrets(), d.rotator(), () -> d.deployments().current());
+              config.routes.get("/api/v1/secrets", secrets::list);
+              config.routes.put("/api/v1/secrets/{name}", secrets::set);
+              config.routes.get("/api/v1/secrets/{name}/value", secrets::value);
+              config.routes.delete("/api/v1/secrets/{name}", secrets::delete);
+              config.routes.post("/api/v1/secrets/{name}/rotate", secrets::rotate);
               BackupApi backup = new BackupApi(d.backups());
               config.routes.get("/api/v1/backups", backup::list);
               config.routes.post("/api/v1/backups/verify", backup::verify);
@@ -601,6 +610,7 @@ final class Api {
     b.append(d.anomalies().metricsText());
     b.append(d.router().metricsText());
     b.append(d.backups().metricsText());
+    b.append(d.rotator().metricsText());
     return b.toString();
   }
 
@@ -659,13 +669,21 @@ final class Api {
 
   private void apply(Context ctx) {
     Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
+    var spec = SpecRequests.parse(req);
+    List<String> missing = SecretsApi.missing(spec, d.secrets(), d.rotator());
+    if (!missing.isEmpty()) {
+      throw new ApiError(
+          400,
+          "the spec names secrets that are not set: " + String.join(", ", missing),
+          "set each with 'pilothouse secrets set NAME' (value on stdin), then apply again");
+    }
     send(
         ctx,
         200,
         wire(
             d.deployments()
                 .apply(
-                    SpecRequests.parse(req),
+                    spec,
                     req.file(),
                     new Deployments.Options(req.commit(), req.commitTime(), req.ignoreFreeze()))));
   }

@@ -99,6 +99,13 @@ public final class Daemon {
 
   private ScheduledExecutorService healLoop;
   private ScheduledExecutorService auditLoop;
+  private dev.pilothouse.security.Secrets secrets;
+  private dev.pilothouse.security.Tokens tokens;
+  private dev.pilothouse.security.Rotator rotator;
+
+  /** The passphrase the secrets' master key is derived from, when a key file is not wanted. */
+  static final String SECRETS_PASSPHRASE_ENV = "PILOTHOUSE_SECRETS_PASSPHRASE";
+
   private dev.pilothouse.security.AuditLog audit;
   private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
@@ -232,6 +239,14 @@ public final class Daemon {
     probeExecutor = Probers.virtualThreads();
     traffic = new Traffic(dir.path(), dir.resolve("logs").resolve("access.log"), store, clock);
     SecureRandom random = new SecureRandom();
+    secrets =
+        new dev.pilothouse.security.Secrets(
+            store,
+            dev.pilothouse.security.SecretBox.open(
+                dir.resolve("secrets"), System.getenv(SECRETS_PASSPHRASE_ENV)),
+            store,
+            clock);
+    tokens = new dev.pilothouse.security.Tokens(store, store, clock);
     controller =
         InstanceController.create(
             new InstanceController.Options(
@@ -243,7 +258,8 @@ public final class Daemon {
                 clock,
                 random,
                 () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6),
-                traffic));
+                traffic,
+                secrets));
     controller.recover();
     telemetry =
         new Telemetry(
@@ -376,6 +392,23 @@ public final class Daemon {
       }
     }
     audit = new dev.pilothouse.security.AuditLog(store, dir.path().resolve("audit"), clock);
+    rotator =
+        new dev.pilothouse.security.Rotator(
+            secrets,
+            tokens,
+            () -> deployments.current().secrets(),
+            new dev.pilothouse.security.Rotator.Consumers() {
+              @Override
+              public List<String> servicesUsing(String secret) {
+                return SecretsApi.usedBy(deployments.current(), secret);
+              }
+
+              @Override
+              public void restart(String service) {
+                deployments.restart(service);
+              }
+            },
+            clock);
     Api a =
         new Api(
             new Api.Deps(
@@ -407,8 +440,10 @@ public final class Daemon {
                     new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
                 backups,
                 store,
-                new dev.pilothouse.security.Tokens(store, store, clock),
-                audit));
+                tokens,
+                audit,
+                secrets,
+                rotator));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -478,6 +513,8 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("audit").daemon().unstarted(r));
     auditLoop.scheduleWithFixedDelay(this::checkpointAudit, 5, 60, TimeUnit.SECONDS);
+    // Scheduled secret rotations, and rotations a killed daemon left under way.
+    auditLoop.scheduleWithFixedDelay(rotator::tick, 3, 60, TimeUnit.SECONDS);
     backupLoop.execute(backups::finishInterrupted);
     backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.

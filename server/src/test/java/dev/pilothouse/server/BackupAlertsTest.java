@@ -36,6 +36,9 @@ class BackupAlertsTest {
   /** The gauges by name, as BackupService.metricsText gives them for service "db". */
   final Map<String, Double> gauges = new LinkedHashMap<>();
 
+  /** The labels of every gauge beside job and instance. */
+  Map<String, String> labels = Map.of("service", "db");
+
   /** Whether backups keep succeeding (the restorable point follows the clock). */
   boolean backingUp;
 
@@ -76,7 +79,7 @@ class BackupAlertsTest {
           m.put("__name__", g.getKey());
           m.put("job", "pilothouse");
           m.put("instance", "pilothouse");
-          m.put("service", "db");
+          m.putAll(labels);
           a.add(Labels.of(m), now.toEpochMilli(), g.getValue());
         }
         a.commit();
@@ -128,5 +131,27 @@ class BackupAlertsTest {
     run(r, Duration.ofMinutes(6));
     assertThat(firing(r)).containsExactly("PilothouseDrillFailed");
     assertThat(events.stream().map(NewEvent::type)).contains("AlertFiring", "AlertResolved");
+  }
+
+  @Test
+  void aFailedSecretRotation_firesItsAlert_untilARotationSucceeds() {
+    labels = Map.of("secret", "db-password");
+    gauges.put("pilothouse_secret_rotation_failed", 0.0);
+    Rules r = rules();
+    run(r, Duration.ofMinutes(2));
+    assertThat(firing(r)).isEmpty();
+    gauges.put("pilothouse_secret_rotation_failed", 1.0);
+    run(r, Duration.ofMinutes(1));
+    assertThat(firing(r)).containsExactly("PilothouseSecretRotationFailed");
+    AlertState a = r.alerts().get(0);
+    assertThat(a.labels())
+        .containsEntry("secret", "db-password")
+        .containsEntry("severity", "critical");
+    assertThat(a.annotations().get("summary")).contains("db-password").contains("old value");
+    assertThat(a.annotations())
+        .containsEntry("runbook_url", "docs/runbooks/secret-rotation-failed.md");
+    gauges.put("pilothouse_secret_rotation_failed", 0.0);
+    run(r, Duration.ofMinutes(2));
+    assertThat(firing(r)).isEmpty();
   }
 }

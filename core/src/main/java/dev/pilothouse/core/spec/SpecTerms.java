@@ -13,7 +13,7 @@ import java.util.StringJoiner;
  * records), durations such as {@code 1m30s}, steps such as {@code {weight: 10}}, records as YAML
  * flow maps — never Java's {@code toString}.
  */
-final class SpecTerms {
+public final class SpecTerms {
   private SpecTerms() {}
 
   /** The spec's name of a record component, where the two differ. */
@@ -168,7 +168,7 @@ final class SpecTerms {
   }
 
   /** 90 s as 1m30s, 1.5 s as 1500ms, 12.5 ms as 12.5ms, as the spec's durations are written. */
-  static String duration(Duration d) {
+  public static String duration(Duration d) {
     if (d.isZero()) {
       return "0s";
     }
