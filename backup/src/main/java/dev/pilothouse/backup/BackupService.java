@@ -130,6 +130,7 @@ public final class BackupService implements AutoCloseable {
   private final Path walTokens;
   private volatile String walCommand;
   private volatile String walApi;
+  private volatile String walTls;
   private final Map<String, Instant> restorable = new ConcurrentHashMap<>();
   private final Map<String, Drill> drills = new ConcurrentHashMap<>();
   private final Map<String, Duration> archiveLag = new ConcurrentHashMap<>();
@@ -883,8 +884,17 @@ public final class BackupService implements AutoCloseable {
    * (Pilothouse's CLI) and the API's URL the CLI calls. Until it is set, WAL is not archived.
    */
   public void archiveVia(String command, String api) {
+    archiveVia(command, api, null);
+  }
+
+  /**
+   * As above, for an API over HTTPS whose certificate the CLI pins by this SHA-256 fingerprint
+   * (null: plain HTTP, or a certificate the JDK trusts).
+   */
+  public void archiveVia(String command, String api, String tlsFingerprint) {
     this.walCommand = command;
     this.walApi = api;
+    this.walTls = tlsFingerprint;
   }
 
   String archiveCommand() {
@@ -956,6 +966,9 @@ public final class BackupService implements AutoCloseable {
     c.put("service", service);
     c.put("api", walApi);
     c.put("token", walToken(service));
+    if (walTls != null) {
+      c.put("tlsFingerprint", walTls);
+    }
     byte[] bytes = Repository.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c);
     Path f = dataDir.resolve(PgBackups.CONFIG);
     if (Files.exists(f) && java.util.Arrays.equals(Files.readAllBytes(f), bytes)) {

@@ -33,6 +33,14 @@ final class DaemonLauncher {
 
   /** Starts a daemon and returns its client once its API answers. */
   static PilotClient start(Path stateDir, Integer apiPort) {
+    return start(stateDir, apiPort, List.of());
+  }
+
+  /**
+   * Starts a daemon with extra daemon options (--api-host, --tls, --tls-cert, --tls-key) and
+   * returns its client once its API answers.
+   */
+  static PilotClient start(Path stateDir, Integer apiPort, List<String> daemonArgs) {
     try {
       Files.createDirectories(
           stateDir,
@@ -91,6 +99,7 @@ final class DaemonLauncher {
     if (apiPort != null) {
       cmd.addAll(List.of("--api-port", apiPort.toString()));
     }
+    cmd.addAll(daemonArgs);
     Process p;
     long t0 = System.nanoTime();
     try {

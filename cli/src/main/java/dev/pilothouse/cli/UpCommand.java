@@ -38,6 +38,33 @@ final class UpCommand implements Callable<Integer> {
   Integer apiPort;
 
   @Option(
+      names = "--api-host",
+      paramLabel = "ADDRESS",
+      description =
+          "Address the API of a new daemon listens on (default 127.0.0.1); beyond loopback it"
+              + " needs --tls or --tls-cert/--tls-key.")
+  String apiHost;
+
+  @Option(
+      names = "--tls",
+      description =
+          "Serve the API over HTTPS with a self-signed certificate kept in the state directory"
+              + " (its SHA-256 fingerprint is printed).")
+  boolean tls;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM",
+      description = "Serve the API over HTTPS with this certificate (chain), PEM.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM",
+      description = "The private key of --tls-cert, PEM (unencrypted).")
+  Path tlsKey;
+
+  @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
       defaultValue = "120",
@@ -45,6 +72,29 @@ final class UpCommand implements Callable<Integer> {
   int timeoutSeconds;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** The options of a new daemon beyond its state directory and port. */
+  private java.util.List<String> daemonArgs() {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new CliException(
+          ExitCodes.USAGE, "--tls-cert and --tls-key go together", "give both PEM files");
+    }
+    java.util.List<String> a = new java.util.ArrayList<>();
+    if (apiHost != null) {
+      a.addAll(java.util.List.of("--api-host", apiHost));
+    }
+    if (tlsCert != null) {
+      a.addAll(
+          java.util.List.of(
+              "--tls-cert",
+              tlsCert.toAbsolutePath().toString(),
+              "--tls-key",
+              tlsKey.toAbsolutePath().toString()));
+    } else if (tls) {
+      a.add("--tls");
+    }
+    return a;
+  }
 
   @Override
   public Integer call() {
@@ -60,10 +110,17 @@ final class UpCommand implements Callable<Integer> {
       out.println("daemon already running at " + client.base());
     } else {
       long t0 = System.nanoTime();
-      client = DaemonLauncher.start(stateDir, apiPort);
+      client = DaemonLauncher.start(stateDir, apiPort, daemonArgs());
       out.printf(
           "daemon started at %s in %d ms (state: %s)%n",
           client.base(), (System.nanoTime() - t0) / 1_000_000, stateDir);
+      dev.pilothouse.client.PilotClient.info(stateDir)
+          .map(dev.pilothouse.client.DaemonInfo::tlsFingerprint)
+          .ifPresent(
+              f ->
+                  out.printf(
+                      "API certificate SHA-256 fingerprint %s (%s)%n",
+                      f, tlsCert != null ? tlsCert : stateDir.resolve("tls/cert.pem")));
     }
     out.flush();
     if (specFile.isPresent()) {

@@ -38,7 +38,7 @@ final class WalCommands {
   static final class Group extends GroupCommand {}
 
   /** The configuration the daemon writes into a PostgreSQL data directory. */
-  record Config(String service, String api, String token) {
+  record Config(String service, String api, String token, String tlsFingerprint) {
     static Config read(Path file) {
       try {
         JsonNode n = new ObjectMapper().readTree(Files.readAllBytes(file));
@@ -46,7 +46,8 @@ final class WalCommands {
             new Config(
                 n.path("service").asText(null),
                 n.path("api").asText(null),
-                n.path("token").asText(null));
+                n.path("token").asText(null),
+                n.path("tlsFingerprint").asText(null));
         if (c.service() == null || c.api() == null || c.token() == null) {
           throw new CliException(
               ExitCodes.FAILURE, file + " lacks service, api or token", "the daemon rewrites it");
@@ -65,7 +66,7 @@ final class WalCommands {
     }
 
     PilotClient client() {
-      return PilotClient.of(api, token);
+      return PilotClient.of(api, token, tlsFingerprint);
     }
   }
 

@@ -5,10 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What a running daemon publishes in its state directory: {@code daemon.json} (pid, API address)
- * and {@code api-token}.
+ * What a running daemon publishes in its state directory: {@code daemon.json} (pid, API address,
+ * and the SHA-256 fingerprint of its TLS certificate when it speaks HTTPS) and {@code api-token}.
  */
-public record DaemonInfo(long pid, String api, String startedAt) {
+public record DaemonInfo(long pid, String api, String startedAt, String tlsFingerprint) {
+  /** A daemon whose API speaks plain HTTP (on loopback). */
+  public DaemonInfo(long pid, String api, String startedAt) {
+    this(pid, api, startedAt, null);
+  }
+
   /** The file a daemon writes once its API listens. */
   public static Path file(Path stateDir) {
     return stateDir.resolve("daemon.json");

@@ -31,15 +31,29 @@ public final class PilotClient {
 
   private final String base;
   private final String token;
+  private final javax.net.ssl.SSLSocketFactory pinned;
 
-  private PilotClient(String base, String token) {
+  private PilotClient(String base, String token, String fingerprint) {
     this.base = base;
     this.token = token;
+    this.pinned =
+        fingerprint == null || fingerprint.isEmpty()
+            ? null
+            : Pinning.context(fingerprint).getSocketFactory();
   }
 
   /** A client for the API at base (such as http://127.0.0.1:9460) with this token. */
   public static PilotClient of(String base, String token) {
-    return new PilotClient(requireNonNull(base, "base"), requireNonNull(token, "token"));
+    return of(base, token, null);
+  }
+
+  /**
+   * A client for the API at base with this token, trusting only the TLS certificate with this
+   * SHA-256 fingerprint (null: the JDK's trust store, for a certificate signed by a known CA).
+   */
+  public static PilotClient of(String base, String token, String fingerprint) {
+    return new PilotClient(
+        requireNonNull(base, "base"), requireNonNull(token, "token"), fingerprint);
   }
 
   /** The daemon published in stateDir, if its files are there. */
@@ -62,7 +76,8 @@ public final class PilotClient {
       return Optional.empty();
     }
     try {
-      return Optional.of(of(info.get().api(), DaemonInfo.readToken(stateDir)));
+      return Optional.of(
+          of(info.get().api(), DaemonInfo.readToken(stateDir), info.get().tlsFingerprint()));
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -782,6 +797,10 @@ public final class PilotClient {
 
   private Answer open(Call c) throws IOException {
     HttpURLConnection u = (HttpURLConnection) URI.create(base + c.path).toURL().openConnection();
+    if (pinned != null && u instanceof javax.net.ssl.HttpsURLConnection https) {
+      https.setSSLSocketFactory(pinned);
+      https.setHostnameVerifier((host, session) -> true); // the pinned fingerprint is the check
+    }
     u.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
     u.setUseCaches(false);
     u.setInstanceFollowRedirects(false);

@@ -80,8 +80,13 @@ final class Api {
     this.guard = new ApiGuard(deps.tokens(), deps.eventSink(), deps.clock());
   }
 
-  /** Starts listening; returns the running server. */
+  /** Starts listening over plain HTTP; returns the running server. */
   Javalin start(String host, int port) {
+    return start(host, port, null);
+  }
+
+  /** Starts listening, over HTTPS with this certificate unless it is null. */
+  Javalin start(String host, int port, dev.pilothouse.security.ApiCertificate tls) {
     Javalin app =
         Javalin.create(
             config -> {
@@ -90,6 +95,10 @@ final class Api {
               config.concurrency.useVirtualThreads = true;
               config.jetty.host = host;
               config.jetty.port = port;
+              if (tls != null) {
+                config.jetty.addConnector(
+                    (server, http) -> Tls.connector(server, http, tls, host, port));
+              }
               config.routes.before("/api/*", this::authenticate);
               config.routes.before("/api/*", this::refuseCrossSite);
               config.routes.before("/metrics", this::authenticate);
@@ -263,7 +272,7 @@ final class Api {
                   });
             });
     app.start();
-    address = "http://" + host + ":" + app.port();
+    address = (tls == null ? "http://" : "https://") + host + ":" + app.port();
     return app;
   }
 

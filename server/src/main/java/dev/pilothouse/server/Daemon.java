@@ -49,13 +49,29 @@ public final class Daemon {
   static final Duration TICK = Duration.ofMillis(100);
 
   /** How a daemon is configured. */
-  public record Options(Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit) {
+  public record Options(
+      Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit, Tls tls) {
+    /** Options of a daemon whose API speaks plain HTTP. */
+    public Options(Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit) {
+      this(stateDir, apiHost, apiPort, apiPortExplicit, null);
+    }
+
     public Options {
       requireNonNull(stateDir, "stateDir");
       requireNonNull(apiHost, "apiHost");
       if (apiPort < 0 || apiPort > 65535) {
         throw new IllegalArgumentException("apiPort must be in 0..65535, but was " + apiPort);
       }
+    }
+  }
+
+  /**
+   * HTTPS for the API: with cert and key (PEM files), or both null for a self-signed certificate
+   * kept in STATE_DIR/tls.
+   */
+  public record Tls(Path cert, Path key) {
+    public static Tls selfSigned() {
+      return new Tls(null, null);
     }
   }
 
@@ -99,6 +115,8 @@ public final class Daemon {
 
   private ScheduledExecutorService healLoop;
   private ScheduledExecutorService auditLoop;
+  private dev.pilothouse.security.ApiCertificate certificate;
+  private String apiUrl;
   private dev.pilothouse.security.Secrets secrets;
   private dev.pilothouse.security.Tokens tokens;
   private dev.pilothouse.security.Rotator rotator;
@@ -224,6 +242,8 @@ public final class Daemon {
                             + existingPid(),
                         null));
     String token = dir.token();
+    certificate = certificate();
+    apiUrl = (certificate == null ? "http://" : "https://") + options.apiHost() + ":";
     List<Path> repaired = dir.secure();
     if (!repaired.isEmpty()) {
       log.warn(
@@ -313,7 +333,7 @@ public final class Daemon {
         new dev.pilothouse.notify.AlertSenders(
             dev.pilothouse.notify.AlertSenders.Policy.defaults());
     java.util.function.Supplier<String> externalUrl =
-        () -> "http://" + options.apiHost() + ":" + (api == null ? options.apiPort() : api.port());
+        () -> apiUrl + (api == null ? options.apiPort() : api.port());
     incidents =
         new dev.pilothouse.incident.Incidents(
             () -> deployments.current().alerting().oncall(),
@@ -506,7 +526,8 @@ public final class Daemon {
       // PostgreSQL's archive_command and restore_command run the CLI, which calls this API
       backups.archiveVia(
           "PILOTHOUSE_NO_BUILD=1 " + shellWord(Path.of(home, "pilothouse").toString()),
-          "http://" + options.apiHost() + ":" + api.port());
+          apiUrl + api.port(),
+          certificate == null ? null : certificate.fingerprint());
     }
     // The event log's signed Merkle checkpoints, once a minute when there are new events.
     auditLoop =
@@ -522,8 +543,9 @@ public final class Daemon {
     writeInfo(
         new DaemonInfo(
             ProcessHandle.current().pid(),
-            "http://" + options.apiHost() + ":" + api.port(),
-            started.toString()));
+            apiUrl + api.port(),
+            started.toString(),
+            certificate == null ? null : certificate.fingerprint()));
     store.emit(
         new NewEvent(
             clock.instant(),
@@ -537,16 +559,54 @@ public final class Daemon {
                     Long.toString(Duration.between(started, clock.instant()).toMillis()))));
     reportDamagedStore(telemetry.db().openReport());
     verifyEventChain();
-    log.info(
-        "daemon started: pid {}, API http://{}:{}",
-        ProcessHandle.current().pid(),
-        options.apiHost(),
-        api.port());
+    log.info("daemon started: pid {}, API {}{}", ProcessHandle.current().pid(), apiUrl, api.port());
+    if (certificate != null) {
+      log.info(
+          "API certificate {} SHA-256 fingerprint {}",
+          certificate.certFile(),
+          certificate.fingerprint());
+    }
+  }
+
+  /**
+   * The API's certificate when it speaks HTTPS; refuses an address beyond loopback without TLS, as
+   * tokens would cross the network in clear.
+   */
+  private dev.pilothouse.security.ApiCertificate certificate() {
+    Tls tls = options.tls();
+    if (tls == null) {
+      if (!loopback(options.apiHost())) {
+        throw new StartException(
+            2,
+            "the API would listen on "
+                + options.apiHost()
+                + " without TLS, and tokens would cross the network in clear: add --tls (a"
+                + " self-signed certificate) or --tls-cert FILE --tls-key FILE",
+            null);
+      }
+      return null;
+    }
+    try {
+      return tls.cert() == null
+          ? dev.pilothouse.security.ApiCertificate.selfSigned(
+              dir.resolve("tls"), options.apiHost(), clock.instant())
+          : dev.pilothouse.security.ApiCertificate.fromFiles(tls.cert(), tls.key());
+    } catch (dev.pilothouse.security.ApiCertificate.CertificateException e) {
+      throw new StartException(2, e.getMessage(), e);
+    }
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   private Javalin listen(Api a) {
     try {
-      return a.start(options.apiHost(), options.apiPort());
+      return a.start(options.apiHost(), options.apiPort(), certificate);
     } catch (RuntimeException e) {
       if (!isBindFailure(e)) {
         throw e;
@@ -556,7 +616,7 @@ public final class Daemon {
             4, "API port " + options.apiPort() + " on " + options.apiHost() + " is in use", e);
       }
       log.warn("API port {} is in use; listening on a free port instead", options.apiPort());
-      return a.start(options.apiHost(), 0);
+      return a.start(options.apiHost(), 0, certificate);
     }
   }
 

@@ -21,6 +21,9 @@ public final class Main {
     String host = "127.0.0.1";
     int port = 9460;
     boolean explicit = false;
+    boolean tls = false;
+    Path tlsCert = null;
+    Path tlsKey = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -42,9 +45,22 @@ public final class Main {
           explicit = true;
           i++;
         }
+        case "--tls" -> tls = true;
+        case "--tls-cert" -> {
+          tlsCert = Path.of(require(a, v));
+          i++;
+        }
+        case "--tls-key" -> {
+          tlsKey = Path.of(require(a, v));
+          i++;
+        }
         default ->
             fail(
-                2, "unknown option '" + a + "'; use --state-dir DIR [--api-host H] [--api-port P]");
+                2,
+                "unknown option '"
+                    + a
+                    + "'; use --state-dir DIR [--api-host H] [--api-port P] [--tls | --tls-cert F"
+                    + " --tls-key K]");
       }
     }
     if (stateDir == null) {
@@ -52,7 +68,12 @@ public final class Main {
     }
     Daemon daemon;
     try {
-      daemon = Daemon.start(new Daemon.Options(Path.of(stateDir), host, port, explicit));
+      if ((tlsCert == null) != (tlsKey == null)) {
+        fail(2, "--tls-cert and --tls-key go together: give both PEM files");
+      }
+      Daemon.Tls t =
+          tlsCert != null ? new Daemon.Tls(tlsCert, tlsKey) : tls ? Daemon.Tls.selfSigned() : null;
+      daemon = Daemon.start(new Daemon.Options(Path.of(stateDir), host, port, explicit, t));
     } catch (Daemon.StartException e) {
       org.slf4j.LoggerFactory.getLogger(Main.class).debug("start failed", e);
       fail(e.exitCode(), e.getMessage());
