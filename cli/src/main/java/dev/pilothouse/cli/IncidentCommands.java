@@ -74,9 +74,118 @@ final class IncidentCommands {
   /** {@code pilothouse incident ack|resolve|show|postmortem ID}. */
   @Command(
       name = "incident",
-      description = "Act on one incident: acknowledge, resolve, show, or draft its postmortem.",
-      subcommands = {Ack.class, Resolve.class, Show.class, PostmortemDraft.class})
+      description =
+          "Act on one incident: acknowledge, resolve, show, draft its postmortem; capture a"
+              + " service's diagnostics into an encrypted bundle, open one.",
+      subcommands = {
+        Ack.class,
+        Resolve.class,
+        Show.class,
+        PostmortemDraft.class,
+        Capture.class,
+        OpenBundle.class
+      })
   static final class One {}
+
+  /** {@code pilothouse incident capture SERVICE [-o FILE]}. */
+  @Command(
+      name = "capture",
+      description =
+          "Collect a service's diagnostics before anything is restarted (per instance /proc status,"
+              + " open files, TCP connections, threads or a JVM thread dump, log tail; its events"
+              + " and metrics) into an encrypted bundle; prints the key once.")
+  static final class Capture implements Callable<Integer> {
+    @Mixin Common common;
+
+    @Parameters(index = "0", paramLabel = "SERVICE")
+    String service;
+
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "FILE",
+        description = "Where to write the bundle (default incident-SERVICE-TIME.bundle).")
+    java.nio.file.Path output;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      String key = dev.pilothouse.core.security.IncidentBundle.newKey();
+      byte[] bundle = common.client().captureIncident(service, key);
+      java.nio.file.Path f =
+          output != null
+              ? output
+              : java.nio.file.Path.of(
+                  "incident-"
+                      + service
+                      + "-"
+                      + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                          .withZone(java.time.ZoneOffset.UTC)
+                          .format(java.time.Instant.now())
+                      + ".bundle");
+      java.nio.file.Files.deleteIfExists(f);
+      java.nio.file.Files.createFile(
+          f,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      java.nio.file.Files.write(f, bundle);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("wrote " + f + " (" + bundle.length + " bytes, AES-256-GCM)");
+      out.println("key (shown this once; the daemon does not keep it): " + key);
+      out.println("open it with: pilothouse incident open " + f + " --key KEY");
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code pilothouse incident open BUNDLE --key KEY [-o DIR]}. */
+  @Command(name = "open", description = "Decrypt an incident bundle into a directory.")
+  static final class OpenBundle implements Callable<Integer> {
+    @Mixin Common common; // --state-dir is accepted as everywhere, and not needed
+
+    @Parameters(index = "0", paramLabel = "BUNDLE")
+    java.nio.file.Path bundle;
+
+    @Option(
+        names = "--key",
+        required = true,
+        paramLabel = "KEY",
+        description = "The key 'incident capture' printed.")
+    String key;
+
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "DIR",
+        description = "Where to put the files (default: the bundle's name without .bundle).")
+    java.nio.file.Path dir;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      java.nio.file.Path to =
+          dir != null
+              ? dir
+              : java.nio.file.Path.of(bundle.toString().replaceFirst("\\.bundle$", "") + ".d");
+      try {
+        if (java.nio.file.Files.size(bundle)
+            > 2L * dev.pilothouse.core.security.IncidentBundle.MAX_OPEN_BYTES) {
+          throw new CliException(ExitCodes.USAGE, bundle + " is too large to be a bundle", "");
+        }
+        List<java.nio.file.Path> files =
+            dev.pilothouse.core.security.IncidentBundle.open(
+                java.nio.file.Files.readAllBytes(bundle), key, to);
+        spec.commandLine().getOut().println("opened " + files.size() + " files into " + to);
+        return ExitCodes.OK;
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new CliException(ExitCodes.USAGE, bundle + " does not exist", "check the path");
+      } catch (IllegalArgumentException e) {
+        throw new CliException(ExitCodes.FAILURE, e.getMessage(), "check the key and the file");
+      } catch (java.io.IOException e) {
+        throw new CliException(
+            ExitCodes.FAILURE, "cannot open " + bundle + ": " + e.getMessage(), "");
+      }
+    }
+  }
 
   abstract static class Act implements Callable<Integer> {
     @Mixin Common common;

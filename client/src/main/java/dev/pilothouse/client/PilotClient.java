@@ -377,6 +377,28 @@ public final class PilotClient {
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /**
+   * Captures a service's diagnostics (docs/runbooks/incident-response.md): the bundle, encrypted
+   * with key (32 bytes, base64url), which the daemon does not keep.
+   */
+  public byte[] captureIncident(String service, String key) {
+    try {
+      Call c =
+          request("/api/v1/services/" + enc(service) + "/capture")
+              .header("Content-Type", "application/json")
+              .post(JSON.writeValueAsString(java.util.Map.of("key", key)));
+      Answer r = open(c);
+      if (r.status() >= 300) {
+        throw failure(r.status(), r.text());
+      }
+      try (InputStream in = r.body()) {
+        return in.readAllBytes();
+      }
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
   /** Verifies the event log against its signed checkpoints (docs/security.md#audit-log). */
   public com.fasterxml.jackson.databind.JsonNode auditVerify() {
     return get("/api/v1/audit/verify", com.fasterxml.jackson.databind.JsonNode.class);

@@ -144,6 +144,53 @@ class SecretsTest {
         assertThat(stateFiles(h.stateDir, "pilothouse.db")).doesNotContain(value);
       }
 
+      // an incident capture of the service: its processes' state, never their secrets
+      Path bundle = tmp.resolve("app.bundle");
+      Harness.Result cap = h.ok("incident", "capture", "app", "-o", bundle.toString());
+      String key =
+          cap.out()
+              .lines()
+              .filter(l -> l.startsWith("key "))
+              .findFirst()
+              .orElseThrow()
+              .replaceFirst(".*: ", "");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bundle)))
+          .isEqualTo("rw-------");
+      Path opened = tmp.resolve("opened");
+      assertThat(
+              h.ok("incident", "open", bundle.toString(), "--key", key, "-o", opened.toString())
+                  .out())
+          .contains("opened");
+      assertThat(Files.readString(opened.resolve("summary.txt"))).contains("service: app");
+      Path instance;
+      try (Stream<Path> dirs = Files.list(opened.resolve("instances"))) {
+        instance = dirs.findFirst().orElseThrow();
+      }
+      assertThat(Files.readString(instance.resolve("cmdline.txt"))).contains("sleep 100000");
+      assertThat(Files.readString(instance.resolve("status.txt"))).contains("State:");
+      assertThat(Files.readString(opened.resolve("events.jsonl"))).contains("InstanceStarted");
+      StringBuilder all = new StringBuilder();
+      try (Stream<Path> files = Files.walk(opened)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          all.append(Files.readString(f));
+        }
+      }
+      for (String value : new String[] {PASSWORD, "k3y-", fresh}) {
+        assertThat(all.toString()).doesNotContain(value);
+      }
+      Harness.Result wrong =
+          h.cli(
+              "incident",
+              "open",
+              bundle.toString(),
+              "--key",
+              "A".repeat(43),
+              "-o",
+              tmp.resolve("nope").toString());
+      assertThat(wrong.exit()).isNotZero();
+      assertThat(wrong.err()).contains("does not open with this key");
+      assertThat(h.ok("events", "-o", "json").out()).contains("IncidentCaptured");
+
       // the master key is owner-only; a restarted daemon opens what the last one sealed
       assertThat(
               PosixFilePermissions.toString(

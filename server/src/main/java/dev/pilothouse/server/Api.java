@@ -69,7 +69,8 @@ final class Api {
       dev.pilothouse.security.Tokens tokens,
       dev.pilothouse.security.AuditLog audit,
       dev.pilothouse.security.Secrets secrets,
-      dev.pilothouse.security.Rotator rotator) {}
+      dev.pilothouse.security.Rotator rotator,
+      dev.pilothouse.security.IncidentCapture capture) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -130,6 +131,7 @@ final class Api {
               config.routes.post("/api/v1/services/{name}/restart", this::restart);
               config.routes.post(
                   "/api/v1/services/{name}/instances/{id}/quarantine", this::quarantine);
+              config.routes.post("/api/v1/services/{name}/capture", this::capture);
               config.routes.post("/api/v1/services/{name}/scale", this::scale);
               config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
@@ -722,6 +724,40 @@ final class Api {
     String name = ctx.pathParam("name");
     d.deployments().restart(name);
     send(ctx, 202, new Wire.Ack("rolling restart of " + name + " started"));
+  }
+
+  /** {@code POST /api/v1/services/NAME/capture {key}}: the encrypted diagnostics bundle. */
+  record CaptureRequest(String key) {}
+
+  private void capture(Context ctx) {
+    String name = ctx.pathParam("name");
+    requireService(name);
+    CaptureRequest b = body(ctx, CaptureRequest.class);
+    dev.pilothouse.security.IncidentCapture.Bundle bundle;
+    try {
+      bundle = d.capture().capture(name, b.key());
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(400, e.getMessage(), "send {\"key\": \"43 base64url characters\"}");
+    }
+    d.eventSink()
+        .emit(
+            new dev.pilothouse.core.event.NewEvent(
+                d.clock().instant(),
+                "IncidentCaptured",
+                name,
+                "",
+                "diagnostics of "
+                    + bundle.instances()
+                    + " instances captured ("
+                    + bundle.sealed().length
+                    + " bytes, encrypted)",
+                java.util.Map.of(
+                    "instances", Integer.toString(bundle.instances()),
+                    "bytes", Integer.toString(bundle.sealed().length))));
+    ctx.status(200)
+        .contentType("application/octet-stream")
+        .header("X-Pilothouse-Instances", Integer.toString(bundle.instances()))
+        .result(bundle.sealed());
   }
 
   /** Longest an instance may be kept in quarantine by hand. */

@@ -463,7 +463,9 @@ public final class Daemon {
                 tokens,
                 audit,
                 secrets,
-                rotator));
+                rotator,
+                new dev.pilothouse.security.IncidentCapture(
+                    new CaptureSources(controller, logFiles, store, telemetry, clock), clock)));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
