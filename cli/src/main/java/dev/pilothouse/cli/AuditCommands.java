@@ -15,8 +15,10 @@ final class AuditCommands {
 
   @Command(
       name = "audit",
-      description = "Audits: 'audit log' checks and exports the signed event log.",
-      subcommands = {Log.class})
+      description =
+          "Audits: 'audit log' checks and exports the signed event log; 'audit host' checks this"
+              + " host against CIS rules.",
+      subcommands = {Log.class, HostAuditCommand.class})
   static final class Group extends GroupCommand {}
 
   @Command(

@@ -399,6 +399,22 @@ public final class PilotClient {
     }
   }
 
+  /** Audits the daemon's host against a profile (docs/security.md#host-audit). */
+  public com.fasterxml.jackson.databind.JsonNode auditHost(String profile) {
+    return post(
+        "/api/v1/audit/host",
+        java.util.Map.of("profile", profile),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Applies (or, with dryRun, lists) the audit's automatic fixes, then audits again. */
+  public com.fasterxml.jackson.databind.JsonNode fixHost(String profile, boolean dryRun) {
+    return post(
+        "/api/v1/audit/host/fix",
+        java.util.Map.of("profile", profile, "dryRun", dryRun),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Verifies the event log against its signed checkpoints (docs/security.md#audit-log). */
   public com.fasterxml.jackson.databind.JsonNode auditVerify() {
     return get("/api/v1/audit/verify", com.fasterxml.jackson.databind.JsonNode.class);

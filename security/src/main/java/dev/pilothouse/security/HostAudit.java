@@ -62,7 +62,7 @@ public final class HostAudit {
   public record Report(
       String profile,
       String root,
-      Instant at,
+      String at,
       int score,
       Map<String, Integer> counts,
       List<Finding> findings) {}
@@ -146,7 +146,7 @@ public final class HostAudit {
     return new Report(
         profile,
         root.toString(),
-        clock.instant(),
+        clock.instant().toString(),
         of == 0 ? 100 : Math.round(100f * got / of),
         counts,
         List.copyOf(out));

@@ -43,6 +43,8 @@ class AccessTest {
       {"POST", "/api/v1/tokens", "admin"},
       {"DELETE", "/api/v1/tokens/grafana", "admin"},
       {"POST", "/api/v1/backups/db/wal/push", "admin"},
+      {"POST", "/api/v1/audit/host", "operator"},
+      {"POST", "/api/v1/audit/host/fix", "admin"},
       {"GET", "/api/v1/secrets", "admin"},
       {"GET", "/api/v1/secrets/db-password/value", "admin"},
       {"PUT", "/api/v1/secrets/db-password", "admin"},

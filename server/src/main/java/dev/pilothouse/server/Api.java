@@ -141,6 +141,19 @@ final class Api {
               config.routes.get("/api/v1/dora", this::dora);
               config.routes.after("/api/*", this::recordChange);
               AuditApi audit = new AuditApi(d.audit());
+              HostAuditApi hostAudit =
+                  new HostAuditApi(
+                      java.nio.file.Path.of(d.stateDir()),
+                      () ->
+                          new dev.pilothouse.security.HostAudit.Context(
+                              java.nio.file.Path.of(d.stateDir()),
+                              address,
+                              address.startsWith("https://"),
+                              d.tokens().list()),
+                      d.eventSink(),
+                      d.clock());
+              config.routes.post("/api/v1/audit/host", hostAudit::audit);
+              config.routes.post("/api/v1/audit/host/fix", hostAudit::fix);
               config.routes.get("/api/v1/audit/verify", audit::verify);
               config.routes.get("/api/v1/audit/proof/{seq}", audit::prove);
               config.routes.get("/api/v1/audit/export", audit::export);
