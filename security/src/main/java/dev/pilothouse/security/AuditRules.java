@@ -51,17 +51,18 @@ public final class AuditRules {
 
   /** What each check type needs, and the fixes it has. */
   static final Map<String, List<String>> CHECKS =
-      Map.of(
-          "file-mode", List.of("path", "mode"),
-          "sysctl", List.of("key", "op", "value"),
-          "mount", List.of("mount"),
-          "package", List.of("name", "state"),
-          "service", List.of("unit", "state"),
-          "sshd", List.of("key", "op", "value"),
-          "config", List.of("path", "key", "op", "value"),
-          "contains", List.of("path", "pattern"),
-          "accounts", List.of("rule"),
-          "pilothouse", List.of("rule"));
+      Map.ofEntries(
+          Map.entry("file-mode", List.of("path", "mode")),
+          Map.entry("sysctl", List.of("key", "op", "value")),
+          Map.entry("mount", List.of("mount")),
+          Map.entry("package", List.of("name", "state")),
+          Map.entry("service", List.of("unit", "state")),
+          Map.entry("sshd", List.of("key", "op", "value")),
+          Map.entry("config", List.of("path", "key", "op", "value")),
+          Map.entry("contains", List.of("path", "pattern")),
+          Map.entry("accounts", List.of("rule")),
+          Map.entry("process", List.of("name")),
+          Map.entry("pilothouse", List.of("rule")));
 
   static final Map<String, String> FIXES =
       Map.of("chmod", "file-mode", "sysctl", "sysctl", "sshd", "sshd", "config", "config");

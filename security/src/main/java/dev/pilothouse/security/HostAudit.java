@@ -206,6 +206,7 @@ public final class HostAudit {
       case "config" -> config(c);
       case "contains" -> contains(c);
       case "accounts" -> accounts(c);
+      case "process" -> process(c);
       case "pilothouse" -> pilothouse(c, ctx);
       default -> new Outcome("error", "unknown check type " + c.get("type"));
     };
@@ -496,6 +497,31 @@ public final class HostAudit {
     return wantAbsent
         ? Outcome.pass("no line matches in " + c.get("path"))
         : Outcome.fail("no line of " + c.get("path") + " matches " + c.get("pattern"));
+  }
+
+  /** Whether a process of one of the names runs (its /proc/PID/comm). */
+  private Outcome process(Map<String, String> c) throws IOException {
+    Path proc = at("/proc");
+    if (!Files.isDirectory(proc)) {
+      return Outcome.skip("no /proc");
+    }
+    Set<String> names = new LinkedHashSet<>(Arrays.asList(c.get("name").split(",")));
+    try (Stream<Path> s = Files.list(proc)) {
+      for (Path p :
+          s.filter(x -> x.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+        Path comm = p.resolve("comm");
+        String name;
+        try {
+          name = Files.readString(comm).strip();
+        } catch (IOException gone) {
+          continue;
+        }
+        if (names.contains(name)) {
+          return Outcome.pass(name + " runs (pid " + p.getFileName() + ")");
+        }
+      }
+    }
+    return Outcome.fail("none of " + String.join(", ", names) + " runs");
   }
 
   private Outcome accounts(Map<String, String> c) throws IOException {

@@ -105,6 +105,8 @@ class HostAuditTest {
     write(r, "/etc/gshadow", "root:*::\n", "rw-r-----");
     write(r, "/var/lib/dpkg/status", dpkg("chrony", "auditd", "systemd"), "rw-r--r--");
     write(r, "/etc/systemd/journald.conf", "[Journal]\nStorage=persistent\n", "rw-r--r--");
+    write(r, "/proc/1/comm", "systemd\n", "r--r--r--");
+    write(r, "/proc/212/comm", "systemd-journal\n", "r--r--r--");
     write(r, "/etc/crontab", "# m h dom mon dow user command\n", "rw-------");
     Files.setPosixFilePermissions(
         Files.createDirectories(r.resolve("etc/cron.d")),
@@ -195,6 +197,7 @@ class HostAuditTest {
     write(r, "/etc/gshadow", "root:*::\n", "rw-r--r--");
     write(r, "/var/lib/dpkg/status", dpkg("telnet", "telnetd", "bash"), "rw-r--r--");
     write(r, "/etc/systemd/journald.conf", "[Journal]\nStorage=volatile\n", "rw-r--r--");
+    write(r, "/proc/1/comm", "bash\n", "r--r--r--");
     write(r, "/etc/crontab", "# m h dom mon dow user command\n", "rw-r--r--");
     Files.setPosixFilePermissions(
         Files.createDirectories(r.resolve("etc/cron.d")),
@@ -360,8 +363,8 @@ class HostAuditTest {
                         "site.yaml:2: rule 'X-1': 'level' must be 1 or 2",
                         "site.yaml:2: rule 'X-1': a file-mode check needs 'mode'",
                         "site.yaml:9: rule 'X-2': unknown check type 'magic'; known: accounts,"
-                            + " config, contains, file-mode, mount, package, pilothouse, service,"
-                            + " sshd, sysctl",
+                            + " config, contains, file-mode, mount, package, pilothouse, process,"
+                            + " service, sshd, sysctl",
                         "site.yaml:9: rule 'X-2': give a 'fix' or a 'manual' how-to"));
     assertThatThrownBy(() -> AuditRules.read("bad.yaml", "rules: [\n"))
         .hasMessageStartingWith("bad.yaml:");

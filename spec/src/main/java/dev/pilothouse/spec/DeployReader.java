@@ -57,8 +57,21 @@ final class DeployReader extends SectionReader {
             .orElse("");
     Duration hookTimeout = duration(f, "preDeployTimeout", d.preDeployTimeout(), false);
     int keep = f.integer("keepBackups", 1, 1000).map(Long::intValue).orElse(d.keepBackups());
+    String blockOn = null;
+    Optional<Fields> scan = f.object("scan", List.of("blockOn"));
+    if (scan.isPresent()) {
+      blockOn = scan.get().string("blockOn").orElse("critical");
+      if (!List.of("critical", "high", "medium", "low").contains(blockOn)) {
+        problems.at(
+            scan.get().get("blockOn").orElseThrow(),
+            scan.get().join("blockOn"),
+            "unknown severity '" + blockOn + "'",
+            "write critical, high, medium or low: a finding at it or above refuses the deploy");
+        blockOn = null;
+      }
+    }
     return new DeploySpec(
-        artifact, sha, dependsOn, freeze, minDisk, minMem, data, hook, hookTimeout, keep);
+        artifact, sha, dependsOn, freeze, minDisk, minMem, data, hook, hookTimeout, keep, blockOn);
   }
 
   Optional<DeploySpec.FreezeWindow> freeze(Fields f) {

@@ -148,7 +148,8 @@ abstract class SectionReader {
           "dataPaths",
           "preDeploy",
           "preDeployTimeout",
-          "keepBackups");
+          "keepBackups",
+          "scan");
   static final List<String> FREEZE =
       List.of("start", "end", "days", "from", "to", "timezone", "reason");
   static final List<String> STEP = List.of("weight", "pause", "analysis");

@@ -27,6 +27,8 @@ import java.util.Set;
  *     none
  * @param preDeployTimeout the hook is killed, and the deploy refused, after this long
  * @param keepBackups how many backups per service are kept
+ * @param scanBlockOn null for no vulnerability gate; else the least severity (critical, high,
+ *     medium, low) of a known vulnerability in the service's artifacts that refuses the deploy
  */
 public record DeploySpec(
     String artifact,
@@ -38,7 +40,34 @@ public record DeploySpec(
     List<String> dataPaths,
     String preDeploy,
     Duration preDeployTimeout,
-    int keepBackups) {
+    int keepBackups,
+    String scanBlockOn) {
+
+  /** Deploy settings without a vulnerability gate. */
+  public DeploySpec(
+      String artifact,
+      String sha256,
+      List<String> dependsOn,
+      List<FreezeWindow> freeze,
+      long minFreeDisk,
+      long minFreeMemory,
+      List<String> dataPaths,
+      String preDeploy,
+      Duration preDeployTimeout,
+      int keepBackups) {
+    this(
+        artifact,
+        sha256,
+        dependsOn,
+        freeze,
+        minFreeDisk,
+        minFreeMemory,
+        dataPaths,
+        preDeploy,
+        preDeployTimeout,
+        keepBackups,
+        null);
+  }
 
   /**
    * A time in which deploys are refused: either one absolute interval (start, end) or a weekly
