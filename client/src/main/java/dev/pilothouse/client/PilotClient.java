@@ -399,6 +399,28 @@ public final class PilotClient {
     }
   }
 
+  /** Scans the host and services (or one service) for known vulnerabilities. */
+  public com.fasterxml.jackson.databind.JsonNode scan(String service, boolean cyclonedx) {
+    StringBuilder q = new StringBuilder("/api/v1/scan");
+    String sep = "?";
+    if (service != null) {
+      q.append(sep).append("service=").append(enc(service));
+      sep = "&";
+    }
+    if (cyclonedx) {
+      q.append(sep).append("format=cyclonedx");
+    }
+    return get(q.toString(), com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Imports OSV records from a directory or zip on the daemon's host. */
+  public com.fasterxml.jackson.databind.JsonNode updateScanDatabase(String path) {
+    return post(
+        "/api/v1/scan/update",
+        java.util.Map.of("path", path),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Audits the daemon's host against a profile (docs/security.md#host-audit). */
   public com.fasterxml.jackson.databind.JsonNode auditHost(String profile) {
     return post(

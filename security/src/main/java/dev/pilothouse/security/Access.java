@@ -27,7 +27,7 @@ public final class Access {
   /** Calls that change what runs, or read or change secrets: admin only. */
   private static final Pattern ADMIN =
       Pattern.compile(
-          "/api/v1/(apply|shutdown|tokens(/.*)?|secrets(/.*)?|audit/host/fix|services/[^/]+/restore"
+          "/api/v1/(apply|shutdown|tokens(/.*)?|secrets(/.*)?|audit/host/fix|scan/update|services/[^/]+/restore"
               + "|backups/[^/]+/wal/(push|fetch))");
 
   /** PostgreSQL's archive_command and restore_command calls for one service's WAL. */

@@ -45,6 +45,8 @@ class AccessTest {
       {"POST", "/api/v1/backups/db/wal/push", "admin"},
       {"POST", "/api/v1/audit/host", "operator"},
       {"POST", "/api/v1/audit/host/fix", "admin"},
+      {"GET", "/api/v1/scan", "viewer"},
+      {"POST", "/api/v1/scan/update", "admin"},
       {"GET", "/api/v1/secrets", "admin"},
       {"GET", "/api/v1/secrets/db-password/value", "admin"},
       {"PUT", "/api/v1/secrets/db-password", "admin"},

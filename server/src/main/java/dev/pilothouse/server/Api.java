@@ -152,6 +152,16 @@ final class Api {
                               d.tokens().list()),
                       d.eventSink(),
                       d.clock());
+              String auditRoot = System.getenv(HostAuditApi.ROOT_ENV);
+              ScanApi scan =
+                  new ScanApi(
+                      new dev.pilothouse.security.Scanner(
+                          java.nio.file.Path.of(d.stateDir()).resolve("osv"),
+                          java.nio.file.Path.of(
+                              auditRoot == null || auditRoot.isBlank() ? "/" : auditRoot)),
+                      () -> d.deployments().current());
+              config.routes.get("/api/v1/scan", scan::scan);
+              config.routes.post("/api/v1/scan/update", scan::update);
               config.routes.post("/api/v1/audit/host", hostAudit::audit);
               config.routes.post("/api/v1/audit/host/fix", hostAudit::fix);
               config.routes.get("/api/v1/audit/verify", audit::verify);

@@ -309,8 +309,10 @@ public final class Daemon {
             rollouts,
             store,
             clock,
-            new HostPreflight(
-                dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
+            ScanApi.gate(
+                new HostPreflight(
+                    dir.path(), controller::status, traffic::port, HostPreflight::procMemAvailable),
+                scanner()),
             new SnapshotBackups(new HookBackups(dir.path()), () -> backups),
             store);
     if (store.latest().isPresent()) {
@@ -596,6 +598,13 @@ public final class Daemon {
     } catch (dev.pilothouse.security.ApiCertificate.CertificateException e) {
       throw new StartException(2, e.getMessage(), e);
     }
+  }
+
+  /** The vulnerability scanner over STATE_DIR/osv, for the host under PILOTHOUSE_AUDIT_ROOT. */
+  dev.pilothouse.security.Scanner scanner() {
+    String root = System.getenv(HostAuditApi.ROOT_ENV);
+    return new dev.pilothouse.security.Scanner(
+        dir.resolve("osv"), Path.of(root == null || root.isBlank() ? "/" : root));
   }
 
   private static boolean loopback(String host) {

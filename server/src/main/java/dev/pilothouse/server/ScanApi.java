@@ -1,0 +1,172 @@
+package dev.pilothouse.server;
+
+import dev.pilothouse.core.deploy.Preflight;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.security.Sbom;
+import dev.pilothouse.security.Scanner;
+import dev.pilothouse.security.Vulnerabilities;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Maps vulnerability scanning to HTTP ({@code GET /api/v1/scan[?service=S][&format=cyclonedx]},
+ * {@code POST /api/v1/scan/update {path}}), and is the deploy gate ({@code deploy.scan.blockOn}).
+ */
+final class ScanApi {
+  private final Scanner scanner;
+  private final Supplier<Spec> spec;
+
+  ScanApi(Scanner scanner, Supplier<Spec> spec) {
+    this.scanner = scanner;
+    this.spec = spec;
+  }
+
+  record UpdateRequest(String path) {}
+
+  void update(Context ctx) {
+    UpdateRequest b = Api.body(ctx, UpdateRequest.class);
+    if (b.path() == null || !Path.of(b.path()).isAbsolute()) {
+      throw new ApiError(
+          400,
+          "path: give the absolute path of a directory or zip of OSV records on the daemon's host",
+          "e.g. osv.dev's Maven/all.zip and Debian/all.zip, downloaded beforehand");
+    }
+    try {
+      Vulnerabilities.Imported i = scanner.update(Path.of(b.path()));
+      Api.send(
+          ctx,
+          200,
+          Map.of(
+              "imported", i.records(),
+              "byEcosystem", i.byEcosystem(),
+              "skipped", i.skipped(),
+              "records", scanner.database().records()));
+    } catch (IOException e) {
+      throw new ApiError(400, e.getMessage(), "give a directory or a zip of OSV JSON records");
+    }
+  }
+
+  void scan(Context ctx) throws IOException {
+    String service = ctx.queryParam("service");
+    Spec s = spec.get();
+    Vulnerabilities db = scanner.database();
+    List<Scanner.Target> targets = new ArrayList<>();
+    if (service != null && !service.isEmpty()) {
+      ServiceSpec one =
+          s.service(service)
+              .orElseThrow(
+                  () ->
+                      new ApiError(
+                          404, "no service named '" + service + "'", "see 'pilothouse status'"));
+      targets.add(scanner.service(one, db));
+    } else {
+      targets.add(scanner.host(db));
+      for (ServiceSpec x : s.services()) {
+        targets.add(scanner.service(x, db));
+      }
+    }
+    if ("cyclonedx".equals(ctx.queryParam("format"))) {
+      List<Sbom.Component> all = new ArrayList<>();
+      List<Vulnerabilities.Finding> found = new ArrayList<>();
+      targets.forEach(
+          t -> {
+            all.addAll(t.components());
+            found.addAll(t.findings());
+          });
+      Api.send(ctx, 200, Sbom.cyclonedx(service == null ? "pilothouse" : service, all, found));
+      return;
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("at", Instant.now().toString());
+    out.put("database", Map.of("records", db.records()));
+    List<Map<String, Object>> ts = new ArrayList<>();
+    for (Scanner.Target t : targets) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("target", t.name());
+      m.put("kind", t.kind());
+      m.put("components", t.components().size());
+      m.put("findings", t.findings().stream().map(ScanApi::finding).toList());
+      ts.add(m);
+    }
+    out.put("targets", ts);
+    Api.send(ctx, 200, out);
+  }
+
+  static Map<String, Object> finding(Vulnerabilities.Finding f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", f.id());
+    m.put("aliases", f.aliases());
+    m.put("severity", f.severity());
+    m.put("summary", f.summary());
+    m.put("ecosystem", f.component().ecosystem());
+    m.put("package", f.component().name());
+    m.put("version", f.component().version());
+    m.put("fixed", f.fixed());
+    m.put("purl", f.component().purl());
+    m.put("source", f.component().source());
+    return m;
+  }
+
+  /** The pre-flight gate: refuses a deploy whose artifacts have a finding at or above blockOn. */
+  static Preflight gate(Preflight host, Scanner scanner) {
+    return (next, now, ignoreFreeze) -> {
+      List<Preflight.Result> out = new ArrayList<>(host.check(next, now, ignoreFreeze));
+      String blockOn = next.deploy().scanBlockOn();
+      if (blockOn == null) {
+        return out;
+      }
+      try {
+        Scanner.Target t = scanner.service(next, scanner.database());
+        List<Vulnerabilities.Finding> bad = Scanner.atLeast(t, blockOn);
+        if (bad.isEmpty()) {
+          out.add(
+              new Preflight.Result(
+                  "scan",
+                  true,
+                  "no known vulnerability at or above "
+                      + blockOn
+                      + " in "
+                      + t.components().size()
+                      + " components"));
+        } else {
+          List<String> named = new ArrayList<>();
+          for (Vulnerabilities.Finding f : bad.subList(0, Math.min(bad.size(), 5))) {
+            named.add(
+                f.id()
+                    + (f.aliases().isEmpty() ? "" : " (" + String.join(", ", f.aliases()) + ")")
+                    + " "
+                    + f.severity()
+                    + " in "
+                    + f.component().name()
+                    + " "
+                    + f.component().version()
+                    + (f.fixed() == null || f.fixed().isEmpty()
+                        ? ", no fixed version yet"
+                        : ", fixed in " + f.fixed()));
+          }
+          out.add(
+              new Preflight.Result(
+                  "scan",
+                  false,
+                  bad.size()
+                      + " known vulnerabilities at or above "
+                      + blockOn
+                      + ": "
+                      + String.join("; ", named)
+                      + "; upgrade them, or lower deploy.scan.blockOn"));
+        }
+      } catch (IOException e) {
+        out.add(new Preflight.Result("scan", false, "cannot scan: " + e.getMessage()));
+      }
+      return out;
+    };
+  }
+}
