@@ -272,6 +272,15 @@ class SecurityTest {
     {"GET", "/api/v2/silence/NAME", null},
     {"DELETE", "/api/v1/tokens/NAME", null},
     {"GET", "/api/v1/audit/proof/NAME", null},
+    {"PUT", "/api/v1/secrets/NAME", "{\"value\": \"x\"}"},
+    {"GET", "/api/v1/secrets/NAME/value", null},
+    {"DELETE", "/api/v1/secrets/NAME", null},
+    {"POST", "/api/v1/secrets/NAME/rotate", "{}"},
+    {
+      "POST",
+      "/api/v1/services/NAME/capture",
+      "{\"key\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}"
+    },
   };
 
   @Test

@@ -98,6 +98,9 @@ final class SecretsApi {
   }
 
   void rotate(Context ctx) {
+    if (!dev.pilothouse.core.security.SecretRecord.NAME.matcher(ctx.pathParam("name")).matches()) {
+      throw new ApiError(400, "'" + ctx.pathParam("name") + "' is not a secret name", HINT);
+    }
     try {
       Rotator.Outcome o = rotator.rotate(ctx.pathParam("name"));
       Api.send(
