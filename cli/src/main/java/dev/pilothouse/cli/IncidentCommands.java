@@ -110,7 +110,7 @@ final class IncidentCommands {
 
     @Override
     public Integer call() throws java.io.IOException {
-      String key = dev.pilothouse.core.security.IncidentBundle.newKey();
+      String key = dev.pilothouse.client.IncidentBundle.newKey();
       byte[] bundle = common.client().captureIncident(service, key);
       java.nio.file.Path f =
           output != null
@@ -168,11 +168,11 @@ final class IncidentCommands {
               : java.nio.file.Path.of(bundle.toString().replaceFirst("\\.bundle$", "") + ".d");
       try {
         if (java.nio.file.Files.size(bundle)
-            > 2L * dev.pilothouse.core.security.IncidentBundle.MAX_OPEN_BYTES) {
+            > 2L * dev.pilothouse.client.IncidentBundle.MAX_OPEN_BYTES) {
           throw new CliException(ExitCodes.USAGE, bundle + " is too large to be a bundle", "");
         }
         List<java.nio.file.Path> files =
-            dev.pilothouse.core.security.IncidentBundle.open(
+            dev.pilothouse.client.IncidentBundle.open(
                 java.nio.file.Files.readAllBytes(bundle), key, to);
         spec.commandLine().getOut().println("opened " + files.size() + " files into " + to);
         return ExitCodes.OK;

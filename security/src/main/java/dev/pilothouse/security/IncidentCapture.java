@@ -1,6 +1,5 @@
 package dev.pilothouse.security;
 
-import dev.pilothouse.core.security.IncidentBundle;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,8 +44,8 @@ public final class IncidentCapture {
   /** One instance to look at. */
   public record Target(String id, long pid, int port, String state) {}
 
-  /** A capture: the sealed bundle, and what went into it. */
-  public record Bundle(byte[] sealed, int instances, List<String> files, long plainBytes) {}
+  /** A capture: the zip of text files (the server seals it), and what went into it. */
+  public record Bundle(byte[] zip, int instances, List<String> files, long plainBytes) {}
 
   public static final int MAX_INSTANCES = 50;
   public static final int LOG_BYTES = 1 << 20;
@@ -70,13 +69,8 @@ public final class IncidentCapture {
     this.proc = proc;
   }
 
-  /**
-   * Captures a service and seals the bundle with key (32 bytes, base64url).
-   *
-   * @throws IllegalArgumentException when the key is not 32 bytes of base64url
-   */
-  public Bundle capture(String service, String key) {
-    byte[] k = IncidentBundle.key(key);
+  /** Captures a service: a zip of text files, to be sealed before it leaves the daemon. */
+  public Bundle capture(String service) {
     Instant now = clock.instant();
     List<String> files = new ArrayList<>();
     ByteArrayOutputStream zipped = new ByteArrayOutputStream();
@@ -124,10 +118,7 @@ public final class IncidentCapture {
       throw new IllegalStateException("zipping in memory failed", e);
     }
     return new Bundle(
-        IncidentBundle.seal(k, zipped.toByteArray()),
-        Math.min(targets.size(), MAX_INSTANCES),
-        List.copyOf(files),
-        plain);
+        zipped.toByteArray(), Math.min(targets.size(), MAX_INSTANCES), List.copyOf(files), plain);
   }
 
   private static long put(ZipOutputStream zip, List<String> files, String name, String text)

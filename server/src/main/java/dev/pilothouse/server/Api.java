@@ -756,12 +756,14 @@ final class Api {
     String name = ctx.pathParam("name");
     requireService(name);
     CaptureRequest b = body(ctx, CaptureRequest.class);
-    dev.pilothouse.security.IncidentCapture.Bundle bundle;
+    byte[] key;
     try {
-      bundle = d.capture().capture(name, b.key());
+      key = dev.pilothouse.client.IncidentBundle.key(b.key());
     } catch (IllegalArgumentException e) {
       throw new ApiError(400, e.getMessage(), "send {\"key\": \"43 base64url characters\"}");
     }
+    dev.pilothouse.security.IncidentCapture.Bundle bundle = d.capture().capture(name);
+    byte[] sealed = dev.pilothouse.client.IncidentBundle.seal(key, bundle.zip());
     d.eventSink()
         .emit(
             new dev.pilothouse.core.event.NewEvent(
@@ -772,15 +774,15 @@ final class Api {
                 "diagnostics of "
                     + bundle.instances()
                     + " instances captured ("
-                    + bundle.sealed().length
+                    + sealed.length
                     + " bytes, encrypted)",
                 java.util.Map.of(
                     "instances", Integer.toString(bundle.instances()),
-                    "bytes", Integer.toString(bundle.sealed().length))));
+                    "bytes", Integer.toString(sealed.length))));
     ctx.status(200)
         .contentType("application/octet-stream")
         .header("X-Pilothouse-Instances", Integer.toString(bundle.instances()))
-        .result(bundle.sealed());
+        .result(sealed);
   }
 
   /** Longest an instance may be kept in quarantine by hand. */

@@ -1,4 +1,4 @@
-package dev.pilothouse.core.security;
+package dev.pilothouse.client;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
