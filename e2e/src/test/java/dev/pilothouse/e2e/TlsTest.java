@@ -110,11 +110,8 @@ class TlsTest {
       Files.writeString(infoFile, original);
       assertThat(h.ok("status").out()).contains("API " + api);
 
-      // the same certificate after a restart; then files made by openssl
-      h.ok("down");
-      h.ok("up", "--detach", "--api-port", "0", "--tls", "--timeout", "60");
-      assertThat(JSON.readTree(infoFile.toFile()).path("tlsFingerprint").asText())
-          .isEqualTo(fingerprint);
+      // files made by openssl (reusing the self-signed one at restarts:
+      // security/ApiCertificateTest)
       h.ok("down");
       Run req =
           run(
