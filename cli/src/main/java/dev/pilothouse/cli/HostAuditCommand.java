@@ -1,7 +1,6 @@
 package dev.pilothouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -166,35 +165,26 @@ final class HostAuditCommand implements Callable<Integer> {
 
   /** SARIF 2.1.0: one rule per audit rule, one result per failed finding. */
   static JsonNode sarif(JsonNode r) {
-    ObjectNode root = Output.JSON.createObjectNode();
-    root.put("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
-    root.put("version", "2.1.0");
-    ObjectNode run = root.putArray("runs").addObject();
-    ObjectNode driver = run.putObject("tool").putObject("driver");
-    driver.put("name", "pilothouse-audit-host");
-    ArrayNode rules = driver.putArray("rules");
-    ArrayNode results = run.putArray("results");
+    Sarif log = new Sarif("pilothouse-audit-host");
     for (JsonNode f : r.path("findings")) {
-      ObjectNode rule = rules.addObject();
-      rule.put("id", f.path("id").asText());
+      ObjectNode rule =
+          log.rule(
+              f.path("id").asText(), f.path("title").asText(), severity(f.path("impact").asText()));
       rule.put("name", f.path("id").asText());
-      rule.putObject("shortDescription").put("text", f.path("title").asText());
       rule.putObject("fullDescription").put("text", f.path("rationale").asText());
       rule.putObject("help").put("text", f.path("fix").asText());
-      ObjectNode props = rule.putObject("properties");
+      ObjectNode props = (ObjectNode) rule.path("properties");
       props.put("cis", f.path("cis").asText());
       props.put("level", f.path("level").asInt());
       props.put("area", f.path("area").asText());
-      props.put("security-severity", severity(f.path("impact").asText()));
       if (f.path("status").asText().equals("fail")) {
-        ObjectNode res = results.addObject();
-        res.put("ruleId", f.path("id").asText());
-        res.put("level", f.path("impact").asText().equals("high") ? "error" : "warning");
-        res.putObject("message")
-            .put("text", f.path("title").asText() + ": " + f.path("evidence").asText());
+        log.result(
+            f.path("id").asText(),
+            f.path("impact").asText().equals("high") ? "error" : "warning",
+            f.path("title").asText() + ": " + f.path("evidence").asText());
       }
     }
-    return root;
+    return log.root;
   }
 
   private static String severity(String impact) {

@@ -1,8 +1,6 @@
 package dev.pilothouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,31 +142,17 @@ final class ScanCommand implements Callable<Integer> {
   }
 
   static JsonNode sarif(JsonNode r) {
-    ObjectNode root = Output.JSON.createObjectNode();
-    root.put("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
-    root.put("version", "2.1.0");
-    ObjectNode run = root.putArray("runs").addObject();
-    ObjectNode driver = run.putObject("tool").putObject("driver");
-    driver.put("name", "pilothouse-scan");
-    ArrayNode rules = driver.putArray("rules");
-    ArrayNode results = run.putArray("results");
+    Sarif log = new Sarif("pilothouse-scan");
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (JsonNode target : r.path("targets")) {
       for (JsonNode f : target.path("findings")) {
         String id = f.path("id").asText();
         if (seen.add(id)) {
-          ObjectNode rule = rules.addObject();
-          rule.put("id", id);
-          rule.putObject("shortDescription").put("text", f.path("summary").asText());
-          rule.putObject("properties").put("security-severity", score(f.path("severity").asText()));
+          log.rule(id, f.path("summary").asText(), score(f.path("severity").asText()));
         }
-        ObjectNode res = results.addObject();
-        res.put("ruleId", id);
-        res.put(
-            "level", f.path("severity").asText().matches("critical|high") ? "error" : "warning");
-        res.putObject("message")
-            .put(
-                "text",
+        log.result(
+                id,
+                f.path("severity").asText().matches("critical|high") ? "error" : "warning",
                 f.path("package").asText()
                     + " "
                     + f.path("version").asText()
@@ -176,15 +160,15 @@ final class ScanCommand implements Callable<Integer> {
                     + target.path("target").asText()
                     + (f.path("fixed").asText("").isEmpty()
                         ? ""
-                        : ": fixed in " + f.path("fixed").asText()));
-        res.putArray("locations")
+                        : ": fixed in " + f.path("fixed").asText()))
+            .putArray("locations")
             .addObject()
             .putObject("physicalLocation")
             .putObject("artifactLocation")
             .put("uri", f.path("source").asText());
       }
     }
-    return root;
+    return log.root;
   }
 
   private static String score(String severity) {

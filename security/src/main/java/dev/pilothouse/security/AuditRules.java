@@ -85,6 +85,36 @@ public final class AuditRules {
   }
 
   /**
+   * The built-in rules plus those of every {@code *.yaml} in dir (a user's own; none when dir does
+   * not exist).
+   *
+   * @throws RuleFileException naming every problem of every file with file:line
+   */
+  public static List<Rule> withDirectory(java.nio.file.Path dir) {
+    List<Rule> rules = new ArrayList<>(builtin());
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      return rules;
+    }
+    List<String> problems = new ArrayList<>();
+    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+      for (java.nio.file.Path f : s.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
+        try {
+          rules.addAll(
+              read(f.toString(), java.nio.file.Files.readString(f, StandardCharsets.UTF_8)));
+        } catch (RuleFileException e) {
+          problems.addAll(e.problems);
+        }
+      }
+    } catch (IOException e) {
+      problems.add(dir + ": cannot be read: " + e.getMessage());
+    }
+    if (!problems.isEmpty()) {
+      throw new RuleFileException(problems);
+    }
+    return rules;
+  }
+
+  /**
    * The rules of a file's text.
    *
    * @throws RuleFileException naming every problem with file:line

@@ -82,6 +82,7 @@ public final class HostAudit {
   private final List<AuditRules.Rule> rules;
   private final Path root;
   private final java.time.InstantSource clock;
+  private Set<String> installed;
 
   public HostAudit(List<AuditRules.Rule> rules, Path root, java.time.InstantSource clock) {
     this.rules = List.copyOf(rules);
@@ -102,6 +103,7 @@ public final class HostAudit {
 
   public Report run(String profile, Context ctx) {
     int level = level(profile);
+    installed = null; // read again: an audit after --fix sees the system as it is now
     List<Finding> out = new ArrayList<>();
     for (AuditRules.Rule r : rules) {
       if (r.level() > level) {
@@ -313,24 +315,16 @@ public final class HostAudit {
             point + " is mounted with " + found[3] + "; missing " + String.join(",", missing));
   }
 
-  /** Installed packages, from dpkg's status file. */
+  /**
+   * Installed binary packages (dpkg's status file, read once per audit; null when there is none).
+   */
   Set<String> installed() throws IOException {
-    Path status = at("/var/lib/dpkg/status");
-    if (!Files.exists(status)) {
-      return null;
+    if (installed == null && Files.exists(at("/var/lib/dpkg/status"))) {
+      Set<String> names = new LinkedHashSet<>();
+      Sbom.fromDpkg(root).forEach(c -> names.add(c.source()));
+      installed = names;
     }
-    Set<String> out = new LinkedHashSet<>();
-    String name = null;
-    for (String line : Files.readAllLines(status, StandardCharsets.UTF_8)) {
-      if (line.startsWith("Package: ")) {
-        name = line.substring(9).trim();
-      } else if (line.startsWith("Status: ") && name != null && line.endsWith(" installed")) {
-        out.add(name);
-      } else if (line.isEmpty()) {
-        name = null;
-      }
-    }
-    return out;
+    return installed;
   }
 
   private Outcome packages(Map<String, String> c) throws IOException {

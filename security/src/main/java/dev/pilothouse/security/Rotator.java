@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Consumer;
@@ -115,11 +116,47 @@ public final class Rotator {
     return run(p.name(), p);
   }
 
+  /**
+   * Gives each secret that spec's services name but that is not set its first value, when the spec
+   * declares how it is rotated; returns the ones still missing, as "NAME (services.SERVICE)".
+   *
+   * @throws Secrets.SecretException when such a first rotation fails
+   */
+  public List<String> firstValues(dev.pilothouse.core.spec.Spec spec) {
+    java.util.Set<String> have = new java.util.HashSet<>(secrets.records().keySet());
+    java.util.Set<String> missing = new java.util.TreeSet<>();
+    for (dev.pilothouse.core.spec.ServiceSpec s : spec.services()) {
+      for (var ref : s.secretEnv().values()) {
+        if (have.contains(ref.secret())) {
+          continue;
+        }
+        Optional<SecretsSpec.Policy> policy = spec.secrets().policy(ref.secret());
+        if (policy.isPresent()) {
+          try {
+            rotate(policy.get());
+          } catch (Secrets.SecretException e) {
+            throw new Secrets.SecretException(
+                "secret '"
+                    + ref.secret()
+                    + "' is not set and its first rotation failed: "
+                    + e.getMessage(),
+                false);
+          }
+          have.add(ref.secret());
+        } else {
+          missing.add(ref.secret() + " (services." + s.name() + ")");
+        }
+      }
+    }
+    return List.copyOf(missing);
+  }
+
   /** Resumes rotations under way and starts the ones due; failures are recorded, not thrown. */
   public synchronized void tick() {
     Instant now = clock.instant();
+    Map<String, SecretRecord> stored = secrets.records();
     for (SecretsSpec.Policy p : policies.get().policies()) {
-      Optional<SecretRecord> r = secrets.record(p.name());
+      Optional<SecretRecord> r = Optional.ofNullable(stored.get(p.name()));
       boolean underWay = r.isPresent() && r.get().rotation() != null;
       if (underWay || due(p, r.orElse(null), now)) {
         try {
@@ -406,8 +443,9 @@ public final class Rotator {
     age.append("# HELP pilothouse_secret_age_seconds How long ago the current value was set.\n")
         .append("# TYPE pilothouse_secret_age_seconds gauge\n");
     Instant now = clock.instant();
+    Map<String, SecretRecord> stored = secrets.records();
     for (SecretsSpec.Policy p : policies.get().policies()) {
-      Optional<SecretRecord> r = secrets.record(p.name());
+      Optional<SecretRecord> r = Optional.ofNullable(stored.get(p.name()));
       String label = "{secret=\"" + p.name() + "\"}";
       b.append("pilothouse_secret_rotation_failed")
           .append(label)

@@ -60,6 +60,60 @@ public final class Scanner {
     return out;
   }
 
+  /** The deploy gate's verdict on a service's next version. */
+  public record Verdict(boolean passed, String message) {}
+
+  /**
+   * The deploy gate ({@code deploy.scan.blockOn}): whether next's artifacts are free of known
+   * vulnerabilities at or above that severity; the refusal names each (at most five) and the
+   * version that fixes it. Null when the service declares no gate.
+   */
+  public Verdict check(ServiceSpec next) {
+    String blockOn = next.deploy().scanBlockOn();
+    if (blockOn == null) {
+      return null;
+    }
+    Target t;
+    try {
+      t = service(next, database());
+    } catch (IOException e) {
+      return new Verdict(false, "cannot scan: " + e.getMessage());
+    }
+    List<Vulnerabilities.Finding> bad = atLeast(t, blockOn);
+    if (bad.isEmpty()) {
+      return new Verdict(
+          true,
+          "no known vulnerability at or above "
+              + blockOn
+              + " in "
+              + t.components().size()
+              + " components");
+    }
+    List<String> named = new ArrayList<>();
+    for (Vulnerabilities.Finding f : bad.subList(0, Math.min(bad.size(), 5))) {
+      named.add(
+          f.id()
+              + (f.aliases().isEmpty() ? "" : " (" + String.join(", ", f.aliases()) + ")")
+              + " "
+              + f.severity()
+              + " in "
+              + f.component().name()
+              + " "
+              + f.component().version()
+              + (f.fixed() == null || f.fixed().isEmpty()
+                  ? ", no fixed version yet"
+                  : ", fixed in " + f.fixed()));
+    }
+    return new Verdict(
+        false,
+        bad.size()
+            + " known vulnerabilities at or above "
+            + blockOn
+            + ": "
+            + String.join("; ", named)
+            + "; upgrade them, or lower deploy.scan.blockOn");
+  }
+
   /** The Debian release under root (VERSION_ID of os-release), or null. */
   String debianRelease() throws IOException {
     Path os = root.resolve("etc/os-release");

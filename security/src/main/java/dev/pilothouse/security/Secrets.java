@@ -167,6 +167,21 @@ public final class Secrets implements SecretSource {
     return repo.secrets().stream().filter(r -> r.name().equals(name)).findFirst();
   }
 
+  /** The services whose env names the secret. */
+  public static List<String> usedBy(dev.pilothouse.core.spec.Spec s, String name) {
+    return s.services().stream()
+        .filter(x -> x.secretEnv().values().stream().anyMatch(r -> r.secret().equals(name)))
+        .map(dev.pilothouse.core.spec.ServiceSpec::name)
+        .toList();
+  }
+
+  /** Every stored record by name, read once (the scheduler and the metrics look at all). */
+  Map<String, SecretRecord> records() {
+    Map<String, SecretRecord> out = new java.util.HashMap<>();
+    repo.secrets().forEach(r -> out.put(r.name(), r));
+    return out;
+  }
+
   void save(SecretRecord r) {
     repo.saveSecret(r);
   }

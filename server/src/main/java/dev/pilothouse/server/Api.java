@@ -152,13 +152,10 @@ final class Api {
                               d.tokens().list()),
                       d.eventSink(),
                       d.clock());
-              String auditRoot = System.getenv(HostAuditApi.ROOT_ENV);
               ScanApi scan =
                   new ScanApi(
                       new dev.pilothouse.security.Scanner(
-                          java.nio.file.Path.of(d.stateDir()).resolve("osv"),
-                          java.nio.file.Path.of(
-                              auditRoot == null || auditRoot.isBlank() ? "/" : auditRoot)),
+                          java.nio.file.Path.of(d.stateDir()).resolve("osv"), HostAuditApi.root()),
                       () -> d.deployments().current());
               config.routes.get("/api/v1/scan", scan::scan);
               config.routes.post("/api/v1/scan/update", scan::update);
@@ -704,7 +701,7 @@ final class Api {
   private void apply(Context ctx) {
     Wire.ApplyRequest req = body(ctx, Wire.ApplyRequest.class);
     var spec = SpecRequests.parse(req);
-    List<String> missing = SecretsApi.missing(spec, d.secrets(), d.rotator());
+    List<String> missing = SecretsApi.missing(spec, d.rotator());
     if (!missing.isEmpty()) {
       throw new ApiError(
           400,

@@ -422,7 +422,7 @@ public final class Daemon {
             new dev.pilothouse.security.Rotator.Consumers() {
               @Override
               public List<String> servicesUsing(String secret) {
-                return SecretsApi.usedBy(deployments.current(), secret);
+                return dev.pilothouse.security.Secrets.usedBy(deployments.current(), secret);
               }
 
               @Override
@@ -602,9 +602,7 @@ public final class Daemon {
 
   /** The vulnerability scanner over STATE_DIR/osv, for the host under PILOTHOUSE_AUDIT_ROOT. */
   dev.pilothouse.security.Scanner scanner() {
-    String root = System.getenv(HostAuditApi.ROOT_ENV);
-    return new dev.pilothouse.security.Scanner(
-        dir.resolve("osv"), Path.of(root == null || root.isBlank() ? "/" : root));
+    return new dev.pilothouse.security.Scanner(dir.resolve("osv"), HostAuditApi.root());
   }
 
   private static boolean loopback(String host) {

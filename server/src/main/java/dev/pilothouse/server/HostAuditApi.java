@@ -6,15 +6,10 @@ import dev.pilothouse.security.AuditRules;
 import dev.pilothouse.security.HostAudit;
 import io.javalin.http.Context;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Maps the host audit to HTTP: {@code POST /api/v1/audit/host {profile}} (operator) and {@code POST
@@ -112,27 +107,17 @@ final class HostAuditApi {
   }
 
   private HostAudit audit() {
-    List<AuditRules.Rule> rules = new ArrayList<>(AuditRules.builtin());
     Path dir = stateDir.resolve("audit-rules");
-    if (Files.isDirectory(dir)) {
-      List<String> problems = new ArrayList<>();
-      try (Stream<Path> s = Files.list(dir)) {
-        for (Path f : s.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
-          try {
-            rules.addAll(
-                AuditRules.read(f.toString(), Files.readString(f, StandardCharsets.UTF_8)));
-          } catch (AuditRules.RuleFileException e) {
-            problems.addAll(e.problems);
-          }
-        }
-      } catch (IOException e) {
-        problems.add(dir + ": cannot be read: " + e.getMessage());
-      }
-      if (!problems.isEmpty()) {
-        throw new ApiError(400, String.join("; ", problems), "fix the rule files in " + dir);
-      }
+    try {
+      return new HostAudit(AuditRules.withDirectory(dir), root(), clock);
+    } catch (AuditRules.RuleFileException e) {
+      throw new ApiError(400, String.join("; ", e.problems), "fix the rule files in " + dir);
     }
+  }
+
+  /** The system the host audit and the scanner look at: "/", or PILOTHOUSE_AUDIT_ROOT. */
+  static Path root() {
     String root = System.getenv(ROOT_ENV);
-    return new HostAudit(rules, Path.of(root == null || root.isBlank() ? "/" : root), clock);
+    return Path.of(root == null || root.isBlank() ? "/" : root);
   }
 }

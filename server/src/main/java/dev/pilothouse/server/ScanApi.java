@@ -115,56 +115,13 @@ final class ScanApi {
     return m;
   }
 
-  /** The pre-flight gate: refuses a deploy whose artifacts have a finding at or above blockOn. */
+  /** The pre-flight gate: the host's checks, then the scanner's verdict (deploy.scan.blockOn). */
   static Preflight gate(Preflight host, Scanner scanner) {
     return (next, now, ignoreFreeze) -> {
       List<Preflight.Result> out = new ArrayList<>(host.check(next, now, ignoreFreeze));
-      String blockOn = next.deploy().scanBlockOn();
-      if (blockOn == null) {
-        return out;
-      }
-      try {
-        Scanner.Target t = scanner.service(next, scanner.database());
-        List<Vulnerabilities.Finding> bad = Scanner.atLeast(t, blockOn);
-        if (bad.isEmpty()) {
-          out.add(
-              new Preflight.Result(
-                  "scan",
-                  true,
-                  "no known vulnerability at or above "
-                      + blockOn
-                      + " in "
-                      + t.components().size()
-                      + " components"));
-        } else {
-          List<String> named = new ArrayList<>();
-          for (Vulnerabilities.Finding f : bad.subList(0, Math.min(bad.size(), 5))) {
-            named.add(
-                f.id()
-                    + (f.aliases().isEmpty() ? "" : " (" + String.join(", ", f.aliases()) + ")")
-                    + " "
-                    + f.severity()
-                    + " in "
-                    + f.component().name()
-                    + " "
-                    + f.component().version()
-                    + (f.fixed() == null || f.fixed().isEmpty()
-                        ? ", no fixed version yet"
-                        : ", fixed in " + f.fixed()));
-          }
-          out.add(
-              new Preflight.Result(
-                  "scan",
-                  false,
-                  bad.size()
-                      + " known vulnerabilities at or above "
-                      + blockOn
-                      + ": "
-                      + String.join("; ", named)
-                      + "; upgrade them, or lower deploy.scan.blockOn"));
-        }
-      } catch (IOException e) {
-        out.add(new Preflight.Result("scan", false, "cannot scan: " + e.getMessage()));
+      Scanner.Verdict v = scanner.check(next);
+      if (v != null) {
+        out.add(new Preflight.Result("scan", v.passed(), v.message()));
       }
       return out;
     };

@@ -1,7 +1,6 @@
 package dev.pilothouse.server;
 
 import dev.pilothouse.core.spec.SecretsSpec;
-import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
 import dev.pilothouse.security.Rotator;
 import dev.pilothouse.security.Secrets;
@@ -37,7 +36,7 @@ final class SecretsApi {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("name", name);
       out.put("version", version);
-      out.put("usedBy", usedBy(spec.get(), name));
+      out.put("usedBy", Secrets.usedBy(spec.get(), name));
       Api.send(ctx, 200, out);
     } catch (Secrets.SecretException e) {
       throw new ApiError(400, e.getMessage(), HINT);
@@ -68,7 +67,7 @@ final class SecretsApi {
                   m.put("rotating", v.rotation());
                   m.put("lastFailure", v.lastFailure());
                   m.put("failedAt", text(v.failedAt()));
-                  m.put("usedBy", usedBy(s, v.name()));
+                  m.put("usedBy", Secrets.usedBy(s, v.name()));
                   return m;
                 })
             .toList());
@@ -82,7 +81,7 @@ final class SecretsApi {
 
   void delete(Context ctx) {
     String name = ctx.pathParam("name");
-    List<String> users = usedBy(spec.get(), name);
+    List<String> users = Secrets.usedBy(spec.get(), name);
     if (!users.isEmpty()) {
       throw new ApiError(
           409,
@@ -120,49 +119,19 @@ final class SecretsApi {
     }
   }
 
-  /** The services whose env names the secret (or whose secret rotation uses it as admin). */
-  static List<String> usedBy(Spec s, String name) {
-    return s.services().stream()
-        .filter(x -> x.secretEnv().values().stream().anyMatch(r -> r.secret().equals(name)))
-        .map(ServiceSpec::name)
-        .toList();
-  }
-
   /**
-   * Secrets that the spec's services name but that are not set, and that the spec does not declare
-   * a rotation for (those get their first value by that rotation here): apply refuses them.
-   *
-   * @throws ApiError when making a first value by its rotation fails
+   * The secrets the spec names that are not set (made first by their declared rotation, see
+   * Rotator.firstValues): apply refuses them.
    */
-  static List<String> missing(Spec s, Secrets secrets, Rotator rotator) {
-    java.util.Set<String> have = new java.util.HashSet<>();
-    secrets.list().forEach(v -> have.add(v.name()));
-    java.util.Set<String> missing = new java.util.TreeSet<>();
-    for (ServiceSpec x : s.services()) {
-      for (var r : x.secretEnv().values()) {
-        if (have.contains(r.secret())) {
-          continue;
-        }
-        var policy = s.secrets().policy(r.secret());
-        if (policy.isPresent()) {
-          try {
-            rotator.rotate(policy.get());
-            have.add(r.secret());
-            continue;
-          } catch (Secrets.SecretException e) {
-            throw new ApiError(
-                409,
-                "secret '"
-                    + r.secret()
-                    + "' is not set and its first rotation failed: "
-                    + e.getMessage(),
-                "set it with 'pilothouse secrets set " + r.secret() + "', then apply again");
-          }
-        }
-        missing.add(r.secret() + " (services." + x.name() + ")");
-      }
+  static List<String> missing(Spec s, Rotator rotator) {
+    try {
+      return rotator.firstValues(s);
+    } catch (Secrets.SecretException e) {
+      throw new ApiError(
+          409,
+          e.getMessage(),
+          "set the secret with 'pilothouse secrets set NAME', then apply again");
     }
-    return List.copyOf(missing);
   }
 
   private static ApiError notFound(String name) {
