@@ -28,7 +28,8 @@ abstract class SectionReader {
           "alerting",
           "oncall",
           "repositories",
-          "secrets");
+          "secrets",
+          "cost");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

@@ -218,6 +218,10 @@ public final class SpecParser extends SectionReader {
         f.get("secrets")
             .map(n -> new SecretsReader(this).secrets(n, out))
             .orElse(dev.pilothouse.core.spec.SecretsSpec.none());
+    dev.pilothouse.core.spec.CostSpec cost =
+        f.object("cost", CostReader.COST)
+            .map(cf -> new CostReader(this).cost(cf, serviceFields.keySet()))
+            .orElse(dev.pilothouse.core.spec.CostSpec.none());
     return problems.isEmpty()
         ? new Spec(
             proxy,
@@ -228,7 +232,8 @@ public final class SpecParser extends SectionReader {
             experiments,
             alerting,
             new dev.pilothouse.core.spec.BackupSpec(repositories, plans),
-            secrets)
+            secrets,
+            cost)
         : null;
   }
 

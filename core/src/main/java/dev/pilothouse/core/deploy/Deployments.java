@@ -260,7 +260,8 @@ public final class Deployments {
         spec.experiments(),
         spec.alerting(),
         spec.backup(),
-        spec.secrets());
+        spec.secrets(),
+        spec.cost());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param alerting rule files and the rule groups read from them
  * @param backup repositories and each service's backups
  * @param secrets how named secrets are rotated
+ * @param cost the bills' currency, their allocation to services, the host's cost and budgets
  */
 public record Spec(
     ProxySpec proxy,
@@ -28,7 +29,32 @@ public record Spec(
     List<ExperimentSpec> experiments,
     AlertingSpec alerting,
     BackupSpec backup,
-    SecretsSpec secrets) {
+    SecretsSpec secrets,
+    CostSpec cost) {
+  /** A spec without a cost section. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting,
+      BackupSpec backup,
+      SecretsSpec secrets) {
+    this(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        CostSpec.none());
+  }
+
   /** A spec that declares no secret rotation. */
   public Spec(
       ProxySpec proxy,
@@ -118,6 +144,7 @@ public record Spec(
     alerting = alerting == null ? AlertingSpec.none() : alerting; // revisions stored before it
     backup = backup == null ? BackupSpec.none() : backup; // revisions stored before it
     secrets = secrets == null ? SecretsSpec.none() : secrets; // revisions stored before it
+    cost = cost == null ? CostSpec.none() : cost; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -154,13 +181,14 @@ public record Spec(
         experiments,
         alerting,
         backup,
-        secrets);
+        secrets,
+        cost);
   }
 
   /** A copy of this spec with other backups. */
   public Spec withBackup(BackupSpec b) {
     return new Spec(
-        proxy, services, notifications, metrics, flags, experiments, alerting, b, secrets);
+        proxy, services, notifications, metrics, flags, experiments, alerting, b, secrets, cost);
   }
 
   /** The experiment with this name, if declared. */
@@ -179,7 +207,8 @@ public record Spec(
         experiments.stream().filter(e -> !e.name().equals(name)).toList(),
         alerting,
         backup,
-        secrets);
+        secrets,
+        cost);
   }
 
   /**
@@ -217,6 +246,7 @@ public record Spec(
         experiments,
         alerting,
         backup,
-        secrets);
+        secrets,
+        cost);
   }
 }
