@@ -56,6 +56,7 @@ public final class Main implements Runnable {
           WalCommands.Group.class,
           TokenCommands.Group.class,
           SecretsCommands.Group.class,
+          CostCommands.Group.class,
           ScanCommand.class,
           AuditCommands.Group.class,
           CommandLine.HelpCommand.class);

@@ -413,6 +413,41 @@ public final class PilotClient {
     return get(q.toString(), com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /**
+   * Ingests bill files on the daemon's host (docs/cost.md); the answer's JSON text, amounts exact.
+   */
+  public String costIngest(
+      java.util.List<String> paths, java.util.Map<String, String> rates, boolean skipInvalid) {
+    java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("paths", paths);
+    body.put("rates", rates);
+    body.put("skipInvalid", skipInvalid);
+    String json;
+    try {
+      json = JSON.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot serialize request", e);
+    }
+    return send(
+        request("/api/v1/cost/ingest").header("Content-Type", "application/json").post(json));
+  }
+
+  /**
+   * A cost read ({@code bills}, {@code report}, {@code recommendations}, {@code budgets}, {@code
+   * anomalies}) with its query parameters (null values left out); the answer's JSON text.
+   */
+  public String cost(String what, java.util.Map<String, String> params) {
+    StringBuilder q = new StringBuilder("/api/v1/cost/").append(enc(what));
+    String sep = "?";
+    for (java.util.Map.Entry<String, String> e : params.entrySet()) {
+      if (e.getValue() != null) {
+        q.append(sep).append(enc(e.getKey())).append('=').append(enc(e.getValue()));
+        sep = "&";
+      }
+    }
+    return send(request(q.toString()));
+  }
+
   /** Imports OSV records from a directory or zip on the daemon's host. */
   public com.fasterxml.jackson.databind.JsonNode updateScanDatabase(String path) {
     return post(

@@ -37,6 +37,7 @@ class ModuleEdgesTest {
           "scaling",
           "backup",
           "security",
+          "cost",
           "client",
           "spec",
           "server",
@@ -61,6 +62,7 @@ class ModuleEdgesTest {
           Map.entry("scaling", List.of("core")),
           Map.entry("backup", List.of("core")),
           Map.entry("security", List.of("core")),
+          Map.entry("cost", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -83,6 +85,7 @@ class ModuleEdgesTest {
                   "scaling",
                   "backup",
                   "security",
+                  "cost",
                   "tsdb")));
 
   @Test

@@ -70,7 +70,8 @@ final class Api {
       dev.pilothouse.security.AuditLog audit,
       dev.pilothouse.security.Secrets secrets,
       dev.pilothouse.security.Rotator rotator,
-      dev.pilothouse.security.IncidentCapture capture) {}
+      dev.pilothouse.security.IncidentCapture capture,
+      dev.pilothouse.cost.Costs costs) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -176,6 +177,14 @@ final class Api {
               config.routes.get("/api/v1/secrets/{name}/value", secrets::value);
               config.routes.delete("/api/v1/secrets/{name}", secrets::delete);
               config.routes.post("/api/v1/secrets/{name}/rotate", secrets::rotate);
+              CostApi cost =
+                  new CostApi(d.costs(), () -> d.deployments().current(), d.advisor(), d.clock());
+              config.routes.post("/api/v1/cost/ingest", cost::ingest);
+              config.routes.get("/api/v1/cost/bills", cost::bills);
+              config.routes.get("/api/v1/cost/report", cost::report);
+              config.routes.get("/api/v1/cost/recommendations", cost::recommendations);
+              config.routes.get("/api/v1/cost/budgets", cost::budgets);
+              config.routes.get("/api/v1/cost/anomalies", cost::anomalies);
               BackupApi backup = new BackupApi(d.backups());
               config.routes.get("/api/v1/backups", backup::list);
               config.routes.post("/api/v1/backups/verify", backup::verify);

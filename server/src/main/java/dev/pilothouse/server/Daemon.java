@@ -120,6 +120,7 @@ public final class Daemon {
   private dev.pilothouse.security.Secrets secrets;
   private dev.pilothouse.security.Tokens tokens;
   private dev.pilothouse.security.Rotator rotator;
+  private dev.pilothouse.cost.Costs costs;
 
   /** The passphrase the secrets' master key is derived from, when a key file is not wanted. */
   static final String SECRETS_PASSPHRASE_ENV = "PILOTHOUSE_SECRETS_PASSPHRASE";
@@ -431,6 +432,36 @@ public final class Daemon {
               }
             },
             clock);
+    // Cost: the ledger of bills under STATE_DIR/cost; its series reach the store every minute.
+    TsdbRuleStore costStore = new TsdbRuleStore(telemetry);
+    costs =
+        new dev.pilothouse.cost.Costs(
+            dir.path().resolve("cost"),
+            () -> deployments.current().cost(),
+            new dev.pilothouse.cost.Usage() {
+              @Override
+              public List<Sample> query(String promql, java.time.Instant at) {
+                try {
+                  return costStore.query(promql, at).stream()
+                      .map(x -> new Sample(x.labels(), x.value()))
+                      .toList();
+                } catch (RuntimeException e) {
+                  return List.of(); // a failing query is a missing measurement
+                }
+              }
+
+              @Override
+              public void append(List<Sample> samples, java.time.Instant at) {
+                costStore.append(
+                    samples.stream()
+                        .map(
+                            x ->
+                                new dev.pilothouse.alerting.RuleStore.Sample(x.labels(), x.value()))
+                        .toList(),
+                    at);
+              }
+            },
+            java.time.Clock.systemUTC());
     Api a =
         new Api(
             new Api.Deps(
@@ -467,7 +498,8 @@ public final class Daemon {
                 secrets,
                 rotator,
                 new dev.pilothouse.security.IncidentCapture(
-                    new CaptureSources(controller, logFiles, store, telemetry, clock), clock)));
+                    new CaptureSources(controller, logFiles, store, telemetry, clock), clock),
+                costs));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -540,6 +572,7 @@ public final class Daemon {
     auditLoop.scheduleWithFixedDelay(this::checkpointAudit, 5, 60, TimeUnit.SECONDS);
     // Scheduled secret rotations, and rotations a killed daemon left under way.
     auditLoop.scheduleWithFixedDelay(rotator::tick, 3, 60, TimeUnit.SECONDS);
+    auditLoop.scheduleWithFixedDelay(costs::tick, 5, 15, TimeUnit.SECONDS);
     backupLoop.execute(backups::finishInterrupted);
     backupLoop.scheduleWithFixedDelay(backups::tick, 2, 5, TimeUnit.SECONDS);
     // Scrape targets follow the instances once a second, off the 100 ms reconcile tick.

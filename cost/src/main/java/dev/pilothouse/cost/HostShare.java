@@ -1,0 +1,108 @@
+package dev.pilothouse.cost;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The host's own cost over a window ({@code cost.hostHourly} × hours), shared by the services on
+ * it: each takes half by its average share of the host's CPU cores and half by its average share of
+ * the host's memory, as the store measured them; what no service used is the idle line.
+ */
+public final class HostShare {
+  public static final String IDLE = "(host idle)";
+
+  private HostShare() {}
+
+  /**
+   * The shares of one window.
+   *
+   * @param cost the host's cost over the window
+   * @param byService each service's part (and IDLE)
+   * @param cpu average cores each service used
+   * @param memory average resident bytes of each service
+   */
+  public record Result(
+      BigDecimal cost,
+      Map<String, BigDecimal> byService,
+      Map<String, Double> cpu,
+      Map<String, Double> memory,
+      double cores,
+      double memoryBytes) {}
+
+  /** The longest window the usage queries average over. */
+  static final Duration MAX_WINDOW = Duration.ofDays(62);
+
+  public static Result of(BigDecimal hourly, Instant from, Instant to, Usage usage) {
+    long seconds = Math.max(0, Duration.between(from, to).getSeconds());
+    BigDecimal cost =
+        hourly == null
+            ? BigDecimal.ZERO
+            : hourly
+                .multiply(BigDecimal.valueOf(seconds))
+                .divide(BigDecimal.valueOf(3600), MathContext.DECIMAL64);
+    long w = Math.max(60, Math.min(seconds, MAX_WINDOW.getSeconds()));
+    String range = "[" + w + "s:1m]";
+    Map<String, Double> cpu =
+        byService(
+            usage.query(
+                "avg_over_time(sum by (service) (rate(pilothouse_instance_cpu_seconds_total[5m]))"
+                    + range
+                    + ")",
+                to));
+    Map<String, Double> mem =
+        byService(
+            usage.query(
+                "avg_over_time(sum by (service) (pilothouse_instance_resident_memory_bytes)"
+                    + range
+                    + ")",
+                to));
+    double cores =
+        first(
+            usage.query("count(node_cpu_seconds_total{mode=\"idle\"})", to),
+            Runtime.getRuntime().availableProcessors());
+    double memory = first(usage.query("max(node_memory_MemTotal_bytes)", to), physicalMemory());
+    Map<String, BigDecimal> out = new LinkedHashMap<>();
+    BigDecimal used = BigDecimal.ZERO;
+    java.util.Set<String> services = new java.util.TreeSet<>(cpu.keySet());
+    services.addAll(mem.keySet());
+    for (String s : services) {
+      double share =
+          0.5 * Math.min(1, cpu.getOrDefault(s, 0.0) / cores)
+              + 0.5 * Math.min(1, mem.getOrDefault(s, 0.0) / memory);
+      BigDecimal part = cost.multiply(BigDecimal.valueOf(share), MathContext.DECIMAL64);
+      out.put(s, part);
+      used = used.add(part);
+    }
+    out.put(IDLE, cost.subtract(used).max(BigDecimal.ZERO));
+    return new Result(cost, out, cpu, mem, cores, memory);
+  }
+
+  static Map<String, Double> byService(List<Usage.Sample> samples) {
+    Map<String, Double> out = new HashMap<>();
+    for (Usage.Sample s : samples) {
+      String service = s.labels().get("service");
+      if (service != null && !Double.isNaN(s.value())) {
+        out.merge(service, s.value(), Double::sum);
+      }
+    }
+    return out;
+  }
+
+  private static double first(List<Usage.Sample> s, double otherwise) {
+    return s.isEmpty() || !(s.get(0).value() > 0) ? otherwise : s.get(0).value();
+  }
+
+  static double physicalMemory() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getTotalMemorySize();
+    }
+    return Runtime.getRuntime().maxMemory();
+  }
+}
