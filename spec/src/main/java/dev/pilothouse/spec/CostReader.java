@@ -51,11 +51,17 @@ final class CostReader extends SectionReader {
     for (int i = 0; i < budgetItems.size(); i++) {
       String at = f.join("budgets") + "[" + i + "]";
       Optional<CostSpec.Budget> b = budget(budgetItems.get(i), at, services);
-      if (b.isPresent() && !names.add(b.get().name())) {
+      String name =
+          budgetItems.get(i) instanceof Node.MapNode m
+                  && m.entries().get("name") != null
+                  && m.entries().get("name").value() instanceof Node.Scalar n
+              ? n.text()
+              : null;
+      if (name != null && !names.add(name)) {
         problems.at(
             budgetItems.get(i),
             at + ".name",
-            "budget '" + b.get().name() + "' is declared twice",
+            "budget '" + name + "' is declared twice",
             "give each budget its own name");
       } else {
         b.ifPresent(budgets::add);
