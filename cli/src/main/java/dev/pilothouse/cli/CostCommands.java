@@ -100,7 +100,20 @@ final class CostCommands {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       List<String> paths = files.stream().map(p -> p.toAbsolutePath().toString()).toList();
-      JsonNode r = read(common.client().costIngest(paths, rates, skipInvalid));
+      Thread bar = System.console() == null ? null : progressBar(spec.commandLine().getErr());
+      JsonNode r;
+      try {
+        r = read(common.client().costIngest(paths, rates, skipInvalid));
+      } finally {
+        if (bar != null) {
+          bar.interrupt();
+          try {
+            bar.join(1000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
       if (output.json()) {
         out.println(json(r));
         return r.path("refused").asLong() > 0 ? ExitCodes.FAILURE : ExitCodes.OK;
@@ -142,6 +155,51 @@ final class CostCommands {
         return ExitCodes.FAILURE;
       }
       return ExitCodes.OK;
+    }
+
+    /** The ingest's progress on one line of the terminal, asked of the daemon twice a second. */
+    private Thread progressBar(PrintWriter err) {
+      return Thread.ofPlatform()
+          .daemon()
+          .start(
+              () -> {
+                boolean drawn = false;
+                try {
+                  while (!Thread.currentThread().isInterrupted()) {
+                    Thread.sleep(500);
+                    JsonNode p = read(common.client().cost("ingest", Map.of())).path("progress");
+                    if (p.isMissingNode()) {
+                      continue;
+                    }
+                    long bytes = Math.max(1, p.path("bytes").asLong());
+                    int pct = (int) Math.min(100, p.path("bytesRead").asLong() * 100 / bytes);
+                    err.print(
+                        "\r"
+                            + "["
+                            + "#".repeat(pct / 5)
+                            + ".".repeat(20 - pct / 5)
+                            + "]"
+                            + String.format(
+                                java.util.Locale.ROOT,
+                                " %3d%% %s (%d/%d) %,d rows ",
+                                pct,
+                                p.path("file").asText(),
+                                p.path("index").asInt(),
+                                p.path("files").asInt(),
+                                p.path("rows").asLong()));
+                    err.flush();
+                    drawn = true;
+                  }
+                } catch (InterruptedException e) {
+                  // the ingest has answered
+                } catch (RuntimeException e) {
+                  // progress is best effort; the ingest's answer says what happened
+                }
+                if (drawn) {
+                  err.print("\r" + " ".repeat(79) + "\r");
+                  err.flush();
+                }
+              });
     }
   }
 

@@ -135,7 +135,40 @@ public final class Ledger {
     }
   }
 
+  /**
+   * How far the ingest under way is: the file (its index of the batch), its bytes read of its size,
+   * and the rows read so far in the batch.
+   */
+  public record Progress(
+      String file, int index, int files, long bytesRead, long bytes, long rows) {}
+
+  private volatile Progress progress;
+  private volatile RawRows reading;
+  private volatile long rowsRead;
+
+  /** The ingest under way, if one is. */
+  public java.util.Optional<Progress> progress() {
+    Progress p = progress;
+    RawRows r = reading;
+    if (p == null) {
+      return java.util.Optional.empty();
+    }
+    long read = r == null ? 0 : Math.min(p.bytes(), r.bytesRead());
+    return java.util.Optional.of(
+        new Progress(p.file(), p.index(), p.files(), read, p.bytes(), rowsRead));
+  }
+
   private Result ingestLocked(List<Path> files, Options o) throws BillException, IOException {
+    try {
+      return ingestTracked(files, o);
+    } finally {
+      progress = null;
+      reading = null;
+      rowsRead = 0;
+    }
+  }
+
+  private Result ingestTracked(List<Path> files, Options o) throws BillException, IOException {
     Map<String, Pending> pending = new LinkedHashMap<>();
     List<FileResult> fileResults = new ArrayList<>();
     Map<String, Long> refusedBy = new TreeMap<>();
@@ -153,102 +186,104 @@ public final class Ledger {
         if (!Files.isRegularFile(file)) {
           throw new BillException(file + ": no such file", "give the path of a bill export");
         }
+        progress =
+            new Progress(name, fileResults.size() + 1, files.size(), 0, Files.size(file), total);
         try (RawRows raw = RawRows.open(file)) {
+          reading = raw;
           Mapping mapping;
           try {
             mapping = Mapping.of(raw.header());
           } catch (BillException e) {
             throw new BillException(name + ": " + e.getMessage(), e.hint());
           }
-          String[] r;
-          String[] text = new String[Focus.TEXT.size()];
-          long[] times = new long[Focus.TIMES.size()];
-          long[] amounts = new long[Focus.AMOUNTS.size()];
-          java.math.BigDecimal[] bigs = new java.math.BigDecimal[Focus.AMOUNTS.size()];
-          while (true) {
-            try {
-              r = raw.next();
-            } catch (BillException e) {
-              throw new BillException(name + ": " + e.getMessage(), e.hint());
-            }
-            if (r == null) {
-              break;
-            }
-            rows++;
-            String[] row = mapping.map(r);
-            String problem;
-            try {
-              problem = parse(row, text, times, amounts, bigs, o);
-            } catch (Money.Invalid | IllegalArgumentException e) {
-              problem = e.getMessage();
-            }
-            if (problem != null) {
-              bad++;
-              String reason =
-                  problem.substring(
-                      0, problem.indexOf(':') < 0 ? problem.length() : problem.indexOf(':'));
-              refusedBy.merge(reason, 1L, Long::sum);
-              if (errors.size() < MAX_LISTED) {
-                errors.add(
-                    name
-                        + ":"
-                        + raw.where().replace("line ", "").replace("row ", "row ")
-                        + ": "
-                        + problem);
+          try (MappedRows mapped = new MappedRows(raw, mapping)) {
+            String[] text = new String[Focus.TEXT.size()];
+            long[] times = new long[Focus.TIMES.size()];
+            long[] amounts = new long[Focus.AMOUNTS.size()];
+            java.math.BigDecimal[] bigs = new java.math.BigDecimal[Focus.AMOUNTS.size()];
+            while (true) {
+              String[] row;
+              try {
+                row = mapped.next();
+              } catch (BillException e) {
+                throw new BillException(name + ": " + e.getMessage(), e.hint());
               }
-              continue;
-            }
-            if (!row[Focus.CURRENCY].equals(o.currency())) {
-              converted++;
-              text[Focus.CURRENCY] = o.currency();
-            }
-            int w = 0;
-            for (long v : amounts) {
-              w += v == Money.BIG ? 1 : 0;
-            }
-            wide += w;
-            String key =
-                text[Focus.PROVIDER] + "\u0000" + text[Focus.ACCOUNT] + "\u0000" + times[0];
-            Pending p = pending.get(key);
-            if (p == null) {
-              if (pending.size() >= MAX_SLICES) {
-                throw new BillException(
-                    "more than " + MAX_SLICES + " billing periods in one ingest",
-                    "ingest fewer periods at a time");
+              if (row == null) {
+                break;
               }
-              p =
-                  new Pending(
-                      new BillFile.Writer(
-                          Files.createTempFile(dir.resolve("tmp"), "slice-", ".bill")),
-                      text[Focus.PROVIDER],
-                      text[Focus.ACCOUNT],
-                      times[0],
-                      o.currency());
-              pending.put(key, p);
+              rows++;
+              if ((rows & 4095) == 0) {
+                rowsRead = total + rows;
+              }
+              String problem;
+              try {
+                problem = parse(row, text, times, amounts, bigs, o);
+              } catch (Money.Invalid | IllegalArgumentException e) {
+                problem = e.getMessage();
+              }
+              if (problem != null) {
+                bad++;
+                String reason =
+                    problem.substring(
+                        0, problem.indexOf(':') < 0 ? problem.length() : problem.indexOf(':'));
+                refusedBy.merge(reason, 1L, Long::sum);
+                if (errors.size() < MAX_LISTED) {
+                  errors.add(name + ":" + mapped.where() + ": " + problem);
+                }
+                continue;
+              }
+              if (!row[Focus.CURRENCY].equals(o.currency())) {
+                converted++;
+                text[Focus.CURRENCY] = o.currency();
+              }
+              int w = 0;
+              for (long v : amounts) {
+                w += v == Money.BIG ? 1 : 0;
+              }
+              wide += w;
+              String key =
+                  text[Focus.PROVIDER] + "\u0000" + text[Focus.ACCOUNT] + "\u0000" + times[0];
+              Pending p = pending.get(key);
+              if (p == null) {
+                if (pending.size() >= MAX_SLICES) {
+                  throw new BillException(
+                      "more than " + MAX_SLICES + " billing periods in one ingest",
+                      "ingest fewer periods at a time");
+                }
+                p =
+                    new Pending(
+                        new BillFile.Writer(
+                            Files.createTempFile(dir.resolve("tmp"), "slice-", ".bill")),
+                        text[Focus.PROVIDER],
+                        text[Focus.ACCOUNT],
+                        times[0],
+                        o.currency());
+                pending.put(key, p);
+              }
+              p.writer.add(text, times, amounts, bigs);
+              p.rows++;
+              p.wide += w;
+              long h = rowHash(text, times, amounts, bigs);
+              p.h1 += h;
+              p.h2 += Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ h;
+              add(p.billed, amounts, bigs, 0);
+              add(p.effective, amounts, bigs, 1);
+              add(p.list, amounts, bigs, 2);
+              add(billed, amounts, bigs, 0);
+              p.sources.add(name);
+              p.formats.add(mapping.format() + " " + raw.kind());
             }
-            p.writer.add(text, times, amounts, bigs);
-            p.rows++;
-            p.wide += w;
-            long h = rowHash(text, times, amounts, bigs);
-            p.h1 += h;
-            p.h2 += Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ h;
-            add(p.billed, amounts, bigs, 0);
-            add(p.effective, amounts, bigs, 1);
-            add(p.list, amounts, bigs, 2);
-            add(billed, amounts, bigs, 0);
-            p.sources.add(name);
-            p.formats.add(mapping.format() + " " + raw.kind());
+            fileResults.add(
+                new FileResult(
+                    name,
+                    mapping.format(),
+                    raw.kind(),
+                    rows,
+                    bad,
+                    converted,
+                    wide,
+                    mapping.unused()));
           }
-          fileResults.add(
-              new FileResult(
-                  name,
-                  mapping.format(),
-                  raw.kind(),
-                  rows,
-                  bad,
-                  converted,
-                  wide,
-                  mapping.unused()));
         }
         total += rows;
         refused += bad;

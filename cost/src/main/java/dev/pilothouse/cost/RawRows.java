@@ -40,11 +40,44 @@ abstract sealed class RawRows implements Closeable {
   /** Where the last row came from: "line N" of a CSV file, "row N" of a Parquet file. */
   abstract String where();
 
+  /** The line (CSV) or row (Parquet) number of the last row. */
+  abstract long position();
+
   /** CSV, CSV (gzip) or Parquet. */
   abstract String kind();
 
+  /** Counts the bytes taken from the file. */
+  private static final class Counting extends java.io.FilterInputStream {
+    private final java.util.concurrent.atomic.AtomicLong count;
+
+    Counting(InputStream in, java.util.concurrent.atomic.AtomicLong count) {
+      super(in);
+      this.count = count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count.incrementAndGet();
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count.addAndGet(n);
+      }
+      return n;
+    }
+  }
+
   static RawRows open(Path file) throws IOException, BillException {
-    InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+    java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+    InputStream in =
+        new BufferedInputStream(new Counting(Files.newInputStream(file), count), 1 << 16);
     in.mark(4);
     byte[] magic = in.readNBytes(4);
     in.reset();
@@ -57,7 +90,20 @@ abstract sealed class RawRows implements Closeable {
       return new Parquet(file);
     }
     boolean gzip = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
-    return new Csv(gzip ? new GZIPInputStream(in, 1 << 16) : in, gzip);
+    RawRows rows = new Csv(gzip ? new GZIPInputStream(in, 1 << 16) : in, gzip);
+    return rows.counting(count);
+  }
+
+  private java.util.concurrent.atomic.AtomicLong source;
+
+  private RawRows counting(java.util.concurrent.atomic.AtomicLong c) {
+    this.source = c;
+    return this;
+  }
+
+  /** Bytes of the file read so far (all of it for Parquet, which is read by DuckDB). */
+  long bytesRead() {
+    return source == null ? 0 : source.get();
   }
 
   static String nullable(String v) {
@@ -149,6 +195,11 @@ abstract sealed class RawRows implements Closeable {
     @Override
     String where() {
       return "line " + line;
+    }
+
+    @Override
+    long position() {
+      return line;
     }
 
     @Override
@@ -248,6 +299,11 @@ abstract sealed class RawRows implements Closeable {
     @Override
     String where() {
       return "row " + row;
+    }
+
+    @Override
+    long position() {
+      return row;
     }
 
     @Override

@@ -180,6 +180,7 @@ final class Api {
               CostApi cost =
                   new CostApi(d.costs(), () -> d.deployments().current(), d.advisor(), d.clock());
               config.routes.post("/api/v1/cost/ingest", cost::ingest);
+              config.routes.get("/api/v1/cost/ingest", cost::progress);
               config.routes.get("/api/v1/cost/bills", cost::bills);
               config.routes.get("/api/v1/cost/report", cost::report);
               config.routes.get("/api/v1/cost/recommendations", cost::recommendations);

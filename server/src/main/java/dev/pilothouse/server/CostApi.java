@@ -96,6 +96,18 @@ final class CostApi {
     }
   }
 
+  /** {@code GET /api/v1/cost/ingest}: how far the ingest under way is. */
+  void progress(Context ctx) {
+    Api.send(
+        ctx,
+        200,
+        costs
+            .ledger()
+            .progress()
+            .<Object>map(p -> Map.of("running", true, "progress", p))
+            .orElse(Map.of("running", false)));
+  }
+
   void bills(Context ctx) throws IOException {
     Api.send(
         ctx, 200, Map.of("currency", costs.spec().currency(), "bills", costs.ledger().slices()));
