@@ -383,12 +383,59 @@ public final class Costs {
                 Map.of("__name__", "pilothouse_cost_budget_spent", "budget", b.name()),
                 b.spent().doubleValue()));
       }
+      for (Daily.Anomaly a : currentAnomalies()) {
+        out.add(
+            new Usage.Sample(
+                Map.of(
+                    "__name__",
+                    "pilothouse_cost_anomaly_excess",
+                    "scope",
+                    a.scope(),
+                    "day",
+                    a.day()),
+                a.excess().doubleValue()));
+      }
     } catch (IOException | RuntimeException e) {
       org.slf4j.LoggerFactory.getLogger(Costs.class).warn("cost: {}", e.toString());
     }
     if (!out.isEmpty()) {
       usage.append(out, now);
     }
+  }
+
+  private volatile String anomalyKey = "";
+  private volatile List<Daily.Anomaly> anomalyCache = List.of();
+
+  /**
+   * Spend anomalies on the last two days of the bill's data (computed again only when the ledger or
+   * the allocation changes): these are the ones an alert is about.
+   */
+  List<Daily.Anomaly> currentAnomalies() throws IOException {
+    List<Slice> slices = ledger.slices();
+    String key = slices.stream().map(Slice::hash).toList() + "|" + spec.get().allocate();
+    if (key.equals(anomalyKey)) {
+      return anomalyCache;
+    }
+    List<Daily.Anomaly> all =
+        slices.isEmpty() ? List.of() : anomalies(new Report.Periods(null, null), ANOMALY_FLOOR);
+    String last = all.stream().map(Daily.Anomaly::day).max(String::compareTo).orElse("");
+    long[] end = {Long.MIN_VALUE};
+    ledger.scan(
+        x -> true,
+        rows -> {
+          for (long e : rows.longs(Focus.CHARGE_START)) {
+            end[0] = Math.max(end[0], e);
+          }
+        });
+    String lastDay =
+        end[0] == Long.MIN_VALUE
+            ? last
+            : java.time.LocalDate.ofEpochDay(Math.floorDiv(end[0], 86_400L)).toString();
+    String since =
+        lastDay.isEmpty() ? "" : java.time.LocalDate.parse(lastDay).minusDays(1).toString();
+    anomalyCache = all.stream().filter(a -> a.day().compareTo(since) >= 0).toList();
+    anomalyKey = key;
+    return anomalyCache;
   }
 
   private volatile String billKey = "";

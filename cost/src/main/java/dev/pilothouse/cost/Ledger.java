@@ -125,6 +125,7 @@ public final class Ledger {
     final Money.Sum list = new Money.Sum();
     final java.util.Set<String> sources = new java.util.LinkedHashSet<>();
     final java.util.Set<String> formats = new java.util.LinkedHashSet<>();
+    final Map<String, String> rates = new java.util.TreeMap<>();
 
     Pending(BillFile.Writer w, String provider, String account, long periodStart, String currency) {
       this.writer = w;
@@ -271,6 +272,10 @@ public final class Ledger {
               add(p.list, amounts, bigs, 2);
               add(billed, amounts, bigs, 0);
               p.sources.add(name);
+              if (!row[Focus.CURRENCY].equals(o.currency())) {
+                p.rates.put(
+                    row[Focus.CURRENCY], o.rates().get(row[Focus.CURRENCY]).toPlainString());
+              }
               p.formats.add(mapping.format() + " " + raw.kind());
             }
             fileResults.add(
@@ -451,7 +456,7 @@ public final class Ledger {
             List.copyOf(p.sources),
             String.join(", ", p.formats),
             clock.instant().toString(),
-            Map.of(),
+            p.rates,
             p.wide);
     p.writer.finish(s);
     p.writer.close();

@@ -93,6 +93,11 @@ class CostsTest {
     assertThat(series.get("shop"))
         .isCloseTo(0.1875 / 3600 / 10, org.assertj.core.data.Offset.offset(1e-15));
     assertThat(series).doesNotContainKey(HostShare.IDLE);
+    assertThat(usage.appended)
+        .anyMatch(
+            s ->
+                s.labels().get("__name__").equals("pilothouse_cost_hourly_usd")
+                    && s.labels().get("service").equals(HostShare.IDLE));
   }
 
   @Test
@@ -152,6 +157,64 @@ class CostsTest {
         .containsExactly(java.time.LocalDate.ofEpochDay(19_925).toString());
     assertThat(a.get(0).expected().doubleValue()).isBetween(92.0, 108.0);
     assertThat(a.get(0).score()).isGreaterThan(3.5);
+  }
+
+  /** A FOCUS row in GeneratedBill's columns: these values, the rest empty. */
+  static String row(Map<String, String> values) {
+    List<String> out = new ArrayList<>();
+    for (String c : GeneratedBill.HEADER.split(",")) {
+      out.add(values.getOrDefault(c, ""));
+    }
+    return String.join(",", out);
+  }
+
+  @Test
+  void aSpikeOnTheBillsLastDayIsWrittenForTheAlert() throws Exception {
+    Path bill = dir.resolve("bill.csv");
+    GeneratedBill.write(bill, 30_000, 4, "2024-09");
+    Path spike = dir.resolve("spike.csv");
+    List<String> lines = new ArrayList<>(List.of(GeneratedBill.HEADER));
+    for (int i = 0; i < 10; i++) {
+      lines.add(
+          row(
+              Map.ofEntries(
+                  Map.entry("BilledCost", "500"),
+                  Map.entry("EffectiveCost", "500"),
+                  Map.entry("ListCost", "500"),
+                  Map.entry("BillingAccountId", "123456789000"),
+                  Map.entry("BillingCurrency", "USD"),
+                  Map.entry("BillingPeriodStart", "2024-09-01T00:00:00Z"),
+                  Map.entry("BillingPeriodEnd", "2024-10-01T00:00:00Z"),
+                  Map.entry("ChargeCategory", "Usage"),
+                  Map.entry("ChargePeriodStart", "2024-09-30T0" + i + ":00:00Z"),
+                  Map.entry("ChargePeriodEnd", String.format("2024-09-30T%02d:00:00Z", i + 1)),
+                  Map.entry("ProviderName", "AWS"),
+                  Map.entry("ServiceName", "Amazon Elastic Compute Cloud"))));
+    }
+    java.nio.file.Files.write(spike, lines);
+    FakeUsage usage = new FakeUsage();
+    CostSpec spec = CostSpec.none();
+    Costs c =
+        new Costs(
+            dir.resolve("cost"),
+            () -> spec,
+            usage,
+            Clock.fixed(Instant.parse("2024-10-02T00:00:00Z"), ZoneOffset.UTC));
+    c.ledger().ingest(List.of(bill, spike), LedgerTest.USD);
+    List<Daily.Anomaly> now = c.currentAnomalies();
+    assertThat(now)
+        .extracting(Daily.Anomaly::scope, Daily.Anomaly::day)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "AWS / Amazon Elastic Compute Cloud", "2024-09-30"));
+    assertThat(now.get(0).excess()).isGreaterThan(new BigDecimal("4000"));
+    c.tick();
+    assertThat(usage.appended)
+        .anyMatch(
+            x ->
+                x.labels().get("__name__").equals("pilothouse_cost_anomaly_excess")
+                    && x.labels().get("day").equals("2024-09-30")
+                    && x.value() > 4000);
   }
 
   @Test

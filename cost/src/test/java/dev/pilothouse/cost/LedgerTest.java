@@ -229,6 +229,7 @@ class LedgerTest {
         l.ingest(
             List.of(eur), new Ledger.Options("USD", Map.of("EUR", new BigDecimal("1.1")), false));
     assertThat(r.files().get(0).converted()).isEqualTo(1);
+    assertThat(l.slices().get(0).rates()).containsEntry("EUR", "1.1");
     BigDecimal first = new BigDecimal(splitCsv(lines.get(1))[1]);
     BigDecimal second = new BigDecimal(splitCsv(lines.get(2))[1]).multiply(new BigDecimal("1.1"));
     assertThat(total(l, null)).isEqualByComparingTo(first.add(second));
@@ -242,6 +243,31 @@ class LedgerTest {
                 .lines())
         .extracting(Report.Line::key)
         .containsExactly("USD");
+  }
+
+  @Test
+  void focusOneOneAndOneTwoExportsAreToldByTheirColumns() throws Exception {
+    List<String> lines = Files.readAllLines(SAMPLE).subList(0, 4);
+    for (String[] v :
+        List.of(
+            new String[] {"ServiceSubcategory,SkuMeter", "\"Storage\",\"Requests\"", "FOCUS 1.1"},
+            new String[] {
+              "BillingAccountType,InvoiceId,ServiceSubcategory",
+              "\"Billing Profile\",\"I-1\",",
+              "FOCUS 1.2"
+            })) {
+      List<String> out = new java.util.ArrayList<>();
+      out.add(lines.get(0) + "," + v[0]);
+      for (String l : lines.subList(1, lines.size())) {
+        out.add(l + "," + v[1]);
+      }
+      Path f = dir.resolve(v[2].replace(' ', '_') + ".csv");
+      Files.write(f, out);
+      Ledger.Result r = ledger().ingest(List.of(f), USD);
+      assertThat(r.files().get(0).format()).isEqualTo(v[2]);
+      assertThat(r.files().get(0).unusedColumns()).contains(v[0].split(",")[0]);
+      assertThat(new BigDecimal(r.billedCost())).isEqualByComparingTo(billedCostOf(f));
+    }
   }
 
   @Test

@@ -50,6 +50,15 @@ class CostTest {
         + "    - {name: aws, provider: AWS, monthly: 1.00, alertAt: 0.8}\n";
   }
 
+  static JsonNode line(JsonNode report, String key) {
+    for (JsonNode l : report.path("lines")) {
+      if (l.path("key").asText().equals(key)) {
+        return l;
+      }
+    }
+    throw new AssertionError("no line " + key + " in " + report);
+  }
+
   @Test
   void billsReconcile_requestsArePriced_andBudgetsAreWatched() throws Exception {
     try (Harness h = new Harness(tmp)) {
@@ -149,6 +158,15 @@ class CostTest {
           .isTrue();
       JsonNode bills = JSON.readTree(h.ok("cost", "bills", "-o", "json").out());
       assertThat(bills.path("bills")).hasSize(4);
+      // Allocation: the lines tagged environment=dev are shop's, to the last digit.
+      JsonNode byEnv =
+          JSON.readTree(h.ok("cost", "report", "--by", "tag:environment", "-o", "json").out());
+      JsonNode bySvc =
+          JSON.readTree(h.ok("cost", "report", "--by", "pilothouse-service", "-o", "json").out());
+      assertThat(line(bySvc, "shop").path("billedCost").decimalValue())
+          .isEqualByComparingTo(line(byEnv, "dev").path("billedCost").decimalValue())
+          .isPositive();
+      assertThat(line(bySvc, "(host idle)").path("hostCost").decimalValue()).isPositive();
       assertThat(h.ok("cost", "report", "--by", "pilothouse-service").out())
           .contains("(host idle)")
           .contains("HOST");
