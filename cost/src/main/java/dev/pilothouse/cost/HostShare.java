@@ -47,21 +47,36 @@ public final class HostShare {
                 .multiply(BigDecimal.valueOf(seconds))
                 .divide(BigDecimal.valueOf(3600), MathContext.DECIMAL64);
     long w = Math.max(60, Math.min(seconds, MAX_WINDOW.getSeconds()));
-    String range = "[" + w + "s:1m]";
-    Map<String, Double> cpu =
-        byService(
-            usage.query(
-                "avg_over_time(sum by (service) (rate(pilothouse_instance_cpu_seconds_total[5m]))"
-                    + range
-                    + ")",
-                to));
-    Map<String, Double> mem =
-        byService(
-            usage.query(
-                "avg_over_time(sum by (service) (pilothouse_instance_resident_memory_bytes)"
-                    + range
-                    + ")",
-                to));
+    // A subquery holds at most 11,000 points, so its step grows with the window (1m up to a
+    // week, 9m for 62 days); a history shorter than a step would show no point at all, so a
+    // shorter window with a finer step is asked next: the average is over what was measured.
+    Map<String, Double> cpu = Map.of();
+    Map<String, Double> mem = Map.of();
+    for (long[] ws :
+        new long[][] {
+          {w, Math.max(60, (w / 60 + 9_999) / 10_000 * 60)},
+          {Math.min(w, 86_400), 60},
+          {Math.min(w, 3_600), 15}
+        }) {
+      String range = "[" + ws[0] + "s:" + ws[1] + "s]";
+      cpu =
+          byService(
+              usage.query(
+                  "avg_over_time(sum by (service) (rate(pilothouse_instance_cpu_seconds_total[5m]))"
+                      + range
+                      + ")",
+                  to));
+      mem =
+          byService(
+              usage.query(
+                  "avg_over_time(sum by (service) (pilothouse_instance_resident_memory_bytes)"
+                      + range
+                      + ")",
+                  to));
+      if (!cpu.isEmpty() || !mem.isEmpty()) {
+        break;
+      }
+    }
     double cores =
         first(
             usage.query("count(node_cpu_seconds_total{mode=\"idle\"})", to),

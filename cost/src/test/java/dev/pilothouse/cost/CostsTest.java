@@ -26,9 +26,11 @@ class CostsTest {
   /** The store's answers for a host of 2 cores and 8 GiB running shop and search. */
   static final class FakeUsage implements Usage {
     final List<Sample> appended = new ArrayList<>();
+    final List<String> queries = new ArrayList<>();
 
     @Override
     public List<Sample> query(String q, Instant at) {
+      queries.add(q);
       if (q.contains("pilothouse_instance_cpu_seconds_total")) {
         return List.of(
             new Sample(Map.of("service", "shop"), 0.5),
@@ -75,6 +77,20 @@ class CostsTest {
     assertThat(h.byService().get(HostShare.IDLE)).isEqualByComparingTo("0.6875");
     assertThat(h.byService().values().stream().reduce(BigDecimal.ZERO, BigDecimal::add))
         .isEqualByComparingTo("1.00");
+
+    // A month's report: the usage subqueries stay within 11,000 points (the store's limit).
+    usage.queries.clear();
+    HostShare.of(spec.hostHourly(), now.minus(java.time.Duration.ofDays(62)), now, usage);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\\[(\\d+)s:(\\d+)s\\]")
+            .matcher(String.join(" ", usage.queries));
+    int subqueries = 0;
+    while (m.find()) {
+      subqueries++;
+      assertThat(Long.parseLong(m.group(1)) / Long.parseLong(m.group(2)))
+          .isLessThanOrEqualTo(11_000);
+    }
+    assertThat(subqueries).isEqualTo(2);
 
     Map<String, Costs.PerRequest> per =
         c.perRequest(now.minusSeconds(3600), now).stream()

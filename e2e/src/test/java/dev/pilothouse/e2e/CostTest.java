@@ -167,6 +167,7 @@ class CostTest {
           .isEqualByComparingTo(line(byEnv, "dev").path("billedCost").decimalValue())
           .isPositive();
       assertThat(line(bySvc, "(host idle)").path("hostCost").decimalValue()).isPositive();
+      assertThat(line(bySvc, "shop").path("hostCost").decimalValue()).isPositive();
       assertThat(h.ok("cost", "report", "--by", "pilothouse-service").out())
           .contains("(host idle)")
           .contains("HOST");
