@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -12,7 +11,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Totals of the ledger by one dimension over billing periods: BilledCost, EffectiveCost, ListCost
@@ -363,40 +361,6 @@ public final class Report {
         total.line("total"),
         strip(ledgerBilled),
         List.copyOf(seen));
-  }
-
-  /**
-   * Each value rounded to the cent so that they add up to the total rounded to the cent (largest
-   * remainder): the lines of a table then sum exactly to its total line.
-   */
-  public static List<BigDecimal> cents(List<BigDecimal> values, BigDecimal total) {
-    BigDecimal target = total.setScale(2, RoundingMode.HALF_EVEN);
-    List<BigDecimal> down = new ArrayList<>();
-    BigDecimal sum = BigDecimal.ZERO;
-    for (BigDecimal v : values) {
-      BigDecimal d = v.setScale(2, RoundingMode.FLOOR);
-      down.add(d);
-      sum = sum.add(d);
-    }
-    long missing = target.subtract(sum).movePointRight(2).longValueExact();
-    Integer[] order = new Integer[values.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Function<Integer, BigDecimal> remainder = i -> values.get(i).subtract(down.get(i));
-    java.util.Arrays.sort(order, Comparator.comparing(remainder).reversed());
-    BigDecimal cent = new BigDecimal("0.01");
-    for (int k = 0; k < order.length && missing != 0; k++) {
-      int i = order[k % order.length];
-      if (missing > 0) {
-        down.set(i, down.get(i).add(cent));
-        missing--;
-      } else {
-        down.set(i, down.get(i).subtract(cent));
-        missing++;
-      }
-    }
-    return down;
   }
 
   static String lower(String s) {
