@@ -293,5 +293,38 @@ final class Harness implements AutoCloseable {
     for (long pid : ownedProcesses()) {
       signal(pid, "KILL");
     }
+    // A daemon whose daemon.json is gone (a test that killed or replaced one) is still found by
+    // its command line, which names this state directory: none may outlive the test.
+    for (long pid : naming(stateDir.toString())) {
+      signal(pid, "KILL");
+    }
+  }
+
+  /** Pids of live processes whose command line names this path (as a whole argument). */
+  static List<Long> naming(String path) {
+    List<Long> out = new ArrayList<>();
+    long self = ProcessHandle.current().pid();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit) || Long.parseLong(name) == self) {
+          continue;
+        }
+        try {
+          String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+          for (String arg : cmd.split("\0")) {
+            if (arg.equals(path) || arg.endsWith("=" + path)) {
+              out.add(Long.parseLong(name));
+              break;
+            }
+          }
+        } catch (IOException gone) {
+          // the process ended
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    return out;
   }
 }
