@@ -369,6 +369,41 @@ public final class Costs {
                   hourly / 3600.0 / r));
         }
       }
+      // By version (the load balancer's and the instances' version label): what a request of
+      // each version costs, so a canary can be compared with the stable version. The bill's
+      // share of a service is split by the versions' requests.
+      HostShare.Result byVersion =
+          HostShare.of(s.hostHourly(), now.minus(Duration.ofMinutes(5)), now, usage, true);
+      for (Usage.Sample x :
+          usage.query(
+              "sum by (service, version) (rate(pilothouse_proxy_requests_total[5m]))", now)) {
+        String svc = x.labels().get("service");
+        String version = x.labels().get("version");
+        Double all = rps.get(svc);
+        if (svc == null || version == null || !(x.value() > 0) || all == null || !(all > 0)) {
+          continue;
+        }
+        double hourly =
+            byVersion
+                        .byService()
+                        .getOrDefault(svc + "\u0000" + version, BigDecimal.ZERO)
+                        .doubleValue()
+                    * 3600.0
+                    / hostSeconds
+                + billHourly.getOrDefault(svc, BigDecimal.ZERO).doubleValue() * x.value() / all;
+        out.add(
+            new Usage.Sample(
+                Map.of(
+                    "__name__",
+                    "pilothouse_cost_per_request_by_version_usd",
+                    "service",
+                    svc,
+                    "version",
+                    version,
+                    "currency",
+                    s.currency()),
+                hourly / 3600.0 / x.value()));
+      }
       for (BudgetStatus b : budgets(null)) {
         out.add(
             new Usage.Sample(

@@ -39,6 +39,16 @@ public final class HostShare {
   static final Duration MAX_WINDOW = Duration.ofDays(62);
 
   public static Result of(BigDecimal hourly, Instant from, Instant to, Usage usage) {
+    return of(hourly, from, to, usage, false);
+  }
+
+  /**
+   * The shares by service, or (byVersion) by service and version: then each key is {@code SERVICE +
+   * "\u0000" + VERSION} (the instances' version label) and the idle line is left out.
+   */
+  public static Result of(
+      BigDecimal hourly, Instant from, Instant to, Usage usage, boolean byVersion) {
+    String by = byVersion ? "service, version" : "service";
     long seconds = Math.max(0, Duration.between(from, to).getSeconds());
     BigDecimal cost =
         hourly == null
@@ -60,16 +70,22 @@ public final class HostShare {
         }) {
       String range = "[" + ws[0] + "s:" + ws[1] + "s]";
       cpu =
-          byService(
+          byKey(
+              byVersion,
               usage.query(
-                  "avg_over_time(sum by (service) (rate(pilothouse_instance_cpu_seconds_total[5m]))"
+                  "avg_over_time(sum by ("
+                      + by
+                      + ") (rate(pilothouse_instance_cpu_seconds_total[5m]))"
                       + range
                       + ")",
                   to));
       mem =
-          byService(
+          byKey(
+              byVersion,
               usage.query(
-                  "avg_over_time(sum by (service) (pilothouse_instance_resident_memory_bytes)"
+                  "avg_over_time(sum by ("
+                      + by
+                      + ") (pilothouse_instance_resident_memory_bytes)"
                       + range
                       + ")",
                   to));
@@ -94,14 +110,20 @@ public final class HostShare {
       out.put(s, part);
       used = used.add(part);
     }
-    out.put(IDLE, cost.subtract(used).max(BigDecimal.ZERO));
+    if (!byVersion) {
+      out.put(IDLE, cost.subtract(used).max(BigDecimal.ZERO));
+    }
     return new Result(cost, out, cpu, mem, cores, memory);
   }
 
-  static Map<String, Double> byService(List<Usage.Sample> samples) {
+  static Map<String, Double> byKey(boolean byVersion, List<Usage.Sample> samples) {
     Map<String, Double> out = new HashMap<>();
     for (Usage.Sample s : samples) {
       String service = s.labels().get("service");
+      if (byVersion) {
+        String version = s.labels().get("version");
+        service = service == null || version == null ? null : service + "\u0000" + version;
+      }
       if (service != null && !Double.isNaN(s.value())) {
         out.merge(service, s.value(), Double::sum);
       }

@@ -31,6 +31,24 @@ class CostsTest {
     @Override
     public List<Sample> query(String q, Instant at) {
       queries.add(q);
+      if (q.contains("by (service, version)")) {
+        // shop runs v1 on 0.4 cores and 768Mi and a v2 canary on 0.1 cores and 256Mi
+        if (q.contains("pilothouse_instance_cpu_seconds_total")) {
+          return List.of(
+              new Sample(Map.of("service", "shop", "version", "v1"), 0.4),
+              new Sample(Map.of("service", "shop", "version", "v2"), 0.1));
+        }
+        if (q.contains("pilothouse_instance_resident_memory_bytes")) {
+          return List.of(
+              new Sample(Map.of("service", "shop", "version", "v1"), 0.75 * GIB),
+              new Sample(Map.of("service", "shop", "version", "v2"), 0.25 * GIB));
+        }
+        if (q.contains("pilothouse_proxy_requests_total")) { // 10 requests a second: 8 and 2
+          return List.of(
+              new Sample(Map.of("service", "shop", "version", "v1"), 8),
+              new Sample(Map.of("service", "shop", "version", "v2"), 2));
+        }
+      }
       if (q.contains("pilothouse_instance_cpu_seconds_total")) {
         return List.of(
             new Sample(Map.of("service", "shop"), 0.5),
@@ -109,6 +127,18 @@ class CostsTest {
     assertThat(series.get("shop"))
         .isCloseTo(0.1875 / 3600 / 10, org.assertj.core.data.Offset.offset(1e-15));
     assertThat(series).doesNotContainKey(HostShare.IDLE);
+    // by version: v1 takes 0.5·0.4/2 + 0.5·0.75/8 = 0.146875 of the host for 8 requests a second,
+    // v2 0.5·0.1/2 + 0.5·0.25/8 = 0.040625 for 2
+    Map<String, Double> byVersion =
+        usage.appended.stream()
+            .filter(
+                s ->
+                    s.labels().get("__name__").equals("pilothouse_cost_per_request_by_version_usd"))
+            .collect(Collectors.toMap(s -> s.labels().get("version"), Usage.Sample::value));
+    assertThat(byVersion.get("v1"))
+        .isCloseTo(0.146875 / 3600 / 8, org.assertj.core.data.Offset.offset(1e-15));
+    assertThat(byVersion.get("v2"))
+        .isCloseTo(0.040625 / 3600 / 2, org.assertj.core.data.Offset.offset(1e-15));
     assertThat(usage.appended)
         .anyMatch(
             s ->

@@ -39,6 +39,7 @@ class CostTest {
         + "metrics: {scrapeInterval: 1s, scrapeTimeout: 1s}\n"
         + "services:\n  shop:\n    "
         + Harness.demoCommand()
+        + "    version: v1\n"
         + "    readiness: {http: /readyz, interval: 1s}\n"
         + "    route: /\n"
         + "cost:\n"
@@ -127,6 +128,16 @@ class CostTest {
                   h.ok("query", "pilothouse_cost_per_request_usd{service=\"shop\"}")
                       .out()
                       .contains("shop"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(
+              () ->
+                  h.ok(
+                          "query",
+                          "pilothouse_cost_per_request_by_version_usd{service=\"shop\",version=\"v1\"}")
+                      .out()
+                      .contains("v1"));
       JsonNode per =
           JSON.readTree(
               h.ok("cost", "report", "--per-request", "--window", "10m", "-o", "json").out());

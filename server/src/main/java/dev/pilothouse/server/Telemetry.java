@@ -76,7 +76,9 @@ final class Telemetry implements AutoCloseable {
               List<HostCollector.Proc> out = new ArrayList<>();
               for (ServiceStatus s : status.get()) {
                 for (InstanceStatus i : s.instances()) {
-                  out.add(new HostCollector.Proc(s.name(), i.id(), i.pid()));
+                  out.add(
+                      new HostCollector.Proc(
+                          s.name(), i.id(), i.pid(), i.version() == null ? "" : i.version()));
                 }
               }
               return out;

@@ -18,7 +18,12 @@ import java.util.function.Supplier;
  */
 public final class HostCollector {
   /** A process to report: its service, instance id and pid. */
-  public record Proc(String service, String instance, long pid) {}
+  public record Proc(String service, String instance, long pid, String version) {
+    /** A process whose version is unknown (no version label). */
+    public Proc(String service, String instance, long pid) {
+      this(service, instance, pid, "");
+    }
+  }
 
   private static final long CLK_TCK = ProcessUsage.CLK_TCK;
   private static final Set<String> PSEUDO_FS =
@@ -223,7 +228,14 @@ public final class HostCollector {
         continue;
       }
       String l =
-          "{service=\"" + esc(p.service()) + "\",instance_id=\"" + esc(p.instance()) + "\"} ";
+          "{service=\""
+              + esc(p.service())
+              + "\",instance_id=\""
+              + esc(p.instance())
+              + (p.version() == null || p.version().isEmpty()
+                  ? ""
+                  : "\",version=\"" + esc(p.version()))
+              + "\"} ";
       b.append("pilothouse_instance_cpu_seconds_total")
           .append(l)
           .append(num(u.get().cpuSeconds()))

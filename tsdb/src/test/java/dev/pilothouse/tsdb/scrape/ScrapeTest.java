@@ -155,7 +155,7 @@ class ScrapeTest {
     long self = ProcessHandle.current().pid();
     HostCollector c =
         new HostCollector(
-            Path.of("/proc"), () -> List.of(new HostCollector.Proc("test", "me", self)));
+            Path.of("/proc"), () -> List.of(new HostCollector.Proc("test", "me", self, "v7")));
     Exposition.Result r = Exposition.parse(c.text(), false);
     List<String> names = r.samples().stream().map(s -> s.labels().metricName()).distinct().toList();
     assertThat(names)
@@ -175,5 +175,16 @@ class ScrapeTest {
             .orElseThrow()
             .value();
     assertThat(rss).as("this JVM's resident memory").isGreaterThan(10 << 20);
+    assertThat(
+            r.samples().stream()
+                .filter(
+                    s -> s.labels().metricName().equals("pilothouse_instance_cpu_seconds_total"))
+                .findFirst()
+                .orElseThrow()
+                .labels()
+                .toMap())
+        .containsEntry("service", "test")
+        .containsEntry("instance_id", "me")
+        .containsEntry("version", "v7");
   }
 }
