@@ -17,6 +17,10 @@ abstract sealed class Mapping {
   /** The row as {@link Focus#ALL}; null for a missing value. */
   abstract String[] map(String[] raw);
 
+  /**
+   * The mapping of a header. Errors never quote the header: a file that is not a bill (any file the
+   * daemon can read) must not show its first line to whoever asked to ingest it.
+   */
   static Mapping of(List<String> header) throws BillException {
     Map<String, Integer> at = new HashMap<>();
     Map<String, Integer> lower = new HashMap<>();
@@ -67,11 +71,9 @@ abstract sealed class Mapping {
             "missing FOCUS column"
                 + (missing.size() == 1 ? " " : "s ")
                 + String.join(", ", missing)
-                + " (the header has "
+                + " (its first line has "
                 + header.size()
-                + " columns: "
-                + String.join(", ", header.subList(0, Math.min(8, header.size())))
-                + (header.size() > 8 ? ", …" : "")
+                + (header.size() == 1 ? " column" : " columns")
                 + ")",
             "export the bill as FOCUS 1.0 to 1.2 (or AWS CUR 2.0); column names are"
                 + " case-sensitive in FOCUS");

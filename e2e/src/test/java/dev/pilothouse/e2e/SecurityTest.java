@@ -332,6 +332,29 @@ class SecurityTest {
       assertThat(java.nio.file.Files.getLastModifiedTime(Path.of("/etc/passwd")).toMillis())
           .isEqualTo(passwd);
 
+      // cost: a viewer may not ingest; an admin asking to ingest files that are not bills (the
+      // daemon runs as root) is refused without a word of their content; hostile parameters 400
+      assertThat(call(api, viewer, "POST", "/api/v1/cost/ingest", "{\"paths\": [\"/etc/passwd\"]}"))
+          .isEqualTo(403);
+      for (String file :
+          new String[] {"/etc/passwd", "/etc/shadow", "relative/bill.csv", "/nope"}) {
+        HttpResponse<String> r =
+            send(
+                http, api, admin, "POST", "/api/v1/cost/ingest", "{\"paths\": [\"" + file + "\"]}");
+        assertThat(r.statusCode()).as(file + ": " + r.body()).isEqualTo(400);
+        assertThat(r.body()).as(file).doesNotContain("root:").doesNotContain("Exception");
+      }
+      for (String q :
+          new String[] {
+            "report?by=../../etc", "report?period=2024-13", "report?perRequest=true&window=-1h",
+            "recommendations?days=0", "recommendations?prices=/etc/passwd", "budgets?month=x",
+            "anomalies?period=2024-09..2024-01"
+          }) {
+        HttpResponse<String> r = send(http, api, admin, "GET", "/api/v1/cost/" + q, null);
+        assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
+        assertThat(r.body()).as(q).doesNotContain("root:").doesNotContain("Exception");
+      }
+
       // an oversized body: 413 before it is read, the daemon still answers
       String big = "{\"pad\": \"" + "x".repeat(2_000_000) + "\"}";
       assertThat(call(api, admin, "POST", "/api/v1/apply", big)).isEqualTo(413);
