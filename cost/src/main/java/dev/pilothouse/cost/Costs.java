@@ -29,7 +29,6 @@ public final class Costs {
   private final Supplier<CostSpec> spec;
   private final Usage usage;
   private final Clock clock;
-  private volatile Map<String, Double> metrics = Map.of();
 
   public Costs(Path dir, Supplier<CostSpec> spec, Usage usage, Clock clock) throws IOException {
     this.ledger = new Ledger(dir, clock);
@@ -49,10 +48,8 @@ public final class Costs {
   /** A bill report; by pilothouse-service adds the host's shares and its idle line. */
   public Report.Result report(String by, Report.Periods periods) throws IOException, BillException {
     CostSpec s = spec.get();
-    Report.Result r =
-        Report.run(
-            ledger, periods, by, Report.dimension(by, new Allocation(s.allocate())), s.currency());
-    return r;
+    return Report.run(
+        ledger, periods, by, Report.dimension(by, new Allocation(s.allocate())), s.currency());
   }
 
   /** The host's shares over the billing periods of a report (up to now). */
@@ -404,7 +401,7 @@ public final class Costs {
                     s.currency()),
                 hourly / 3600.0 / x.value()));
       }
-      for (BudgetStatus b : budgets(null)) {
+      for (BudgetStatus b : currentBudgets()) {
         out.add(
             new Usage.Sample(
                 Map.of("__name__", "pilothouse_cost_budget_forecast_ratio", "budget", b.name()),
@@ -438,6 +435,11 @@ public final class Costs {
     }
   }
 
+  /** What the caches below hold depends on: the ledger's content and the allocation rules. */
+  private String cacheKey() {
+    return ledger.version() + "|" + spec.get().allocate();
+  }
+
   private volatile String anomalyKey = "";
   private volatile List<Daily.Anomaly> anomalyCache = List.of();
 
@@ -446,31 +448,22 @@ public final class Costs {
    * the allocation changes): these are the ones an alert is about.
    */
   List<Daily.Anomaly> currentAnomalies() throws IOException {
-    List<Slice> slices = ledger.slices();
-    String key = slices.stream().map(Slice::hash).toList() + "|" + spec.get().allocate();
+    String key = cacheKey();
     if (key.equals(anomalyKey)) {
       return anomalyCache;
     }
-    List<Daily.Anomaly> all =
-        slices.isEmpty() ? List.of() : anomalies(new Report.Periods(null, null), ANOMALY_FLOOR);
-    String last = all.stream().map(Daily.Anomaly::day).max(String::compareTo).orElse("");
-    long[] end = {Long.MIN_VALUE};
-    ledger.scan(
-        x -> true,
-        rows -> {
-          for (long e : rows.longs(Focus.CHARGE_START)) {
-            end[0] = Math.max(end[0], e);
-          }
-        });
-    String lastDay =
-        end[0] == Long.MIN_VALUE
-            ? last
-            : java.time.LocalDate.ofEpochDay(Math.floorDiv(end[0], 86_400L)).toString();
-    String since =
-        lastDay.isEmpty() ? "" : java.time.LocalDate.parse(lastDay).minusDays(1).toString();
-    anomalyCache = all.stream().filter(a -> a.day().compareTo(since) >= 0).toList();
+    long end = ledger.lastChargeEnd();
+    List<Daily.Anomaly> current = List.of();
+    if (end != Long.MIN_VALUE) {
+      String since = java.time.LocalDate.ofEpochDay(Math.floorDiv(end - 1, 86_400L) - 1).toString();
+      current =
+          anomalies(new Report.Periods(null, null), ANOMALY_FLOOR).stream()
+              .filter(a -> a.day().compareTo(since) >= 0)
+              .toList();
+    }
+    anomalyCache = current;
     anomalyKey = key;
-    return anomalyCache;
+    return current;
   }
 
   private volatile String billKey = "";
@@ -478,27 +471,14 @@ public final class Costs {
 
   /** Each service's average hourly EffectiveCost over the last 7 days of bill data. */
   Map<String, BigDecimal> billHourly() throws IOException {
-    List<Slice> slices = ledger.slices();
-    String key = slices.stream().map(Slice::hash).toList() + "|" + spec.get().allocate();
+    String key = cacheKey();
     if (key.equals(billKey)) {
       return billHourlyCache;
     }
-    long latest = Long.MIN_VALUE;
-    for (Slice sl : slices) {
-      latest = Math.max(latest, sl.periodStart());
-    }
     Map<String, BigDecimal> out = new HashMap<>();
-    if (!slices.isEmpty() && !spec.get().allocate().isEmpty()) {
-      long[] end = {Long.MIN_VALUE};
-      ledger.scan(
-          x -> true,
-          rows -> {
-            for (long e : rows.longs(Focus.CHARGE_END)) {
-              end[0] = Math.max(end[0], e);
-            }
-          });
-      long from = end[0] - 7 * 86_400L;
-      allocated(from, end[0])
+    long end = ledger.lastChargeEnd();
+    if (end != Long.MIN_VALUE && !spec.get().allocate().isEmpty()) {
+      allocated(end - 7 * 86_400L, end)
           .forEach(
               (svc, c) ->
                   out.put(svc, c.divide(BigDecimal.valueOf(7 * 24), MathContext.DECIMAL64)));
@@ -506,5 +486,91 @@ public final class Costs {
     billHourlyCache = out;
     billKey = key;
     return out;
+  }
+
+  private volatile String budgetKey = "";
+  private volatile List<BudgetStatus> budgetCache = List.of();
+
+  /**
+   * This month's budgets, read from the ledger again only when it, the spec or the month change.
+   */
+  List<BudgetStatus> currentBudgets() throws IOException {
+    String key =
+        cacheKey() + "|" + spec.get().budgets() + "|" + clock.instant().toString().substring(0, 7);
+    if (!key.equals(budgetKey)) {
+      budgetCache = budgets(null);
+      budgetKey = key;
+    }
+    return budgetCache;
+  }
+
+  /**
+   * What could cost less: right-sizing from the autoscaler's advice (sizings) and what the last
+   * {@code days} of the bill show, with a price catalogue; largest monthly saving first, those
+   * under a cent a month left out.
+   */
+  public List<Recommendations.Recommendation> recommend(
+      int days, Map<String, Recommendations.Price> prices, List<Recommendations.Sizing> sizings)
+      throws IOException {
+    CostSpec s = spec.get();
+    HostShare.Capacity host = HostShare.capacity(usage, clock.instant());
+    List<Recommendations.Recommendation> out =
+        new ArrayList<>(
+            Recommendations.rightSize(sizings, s.hostHourly(), host.cores(), host.memoryBytes()));
+    long end = ledger.lastChargeEnd();
+    if (end != Long.MIN_VALUE) {
+      out.addAll(Recommendations.fromBill(ledger, end - days * 86_400L, end, prices));
+    }
+    out.removeIf(x -> x.monthlySaving().compareTo(new BigDecimal("0.01")) < 0);
+    out.sort((a, b) -> b.monthlySaving().compareTo(a.monthlySaving()));
+    return out;
+  }
+
+  /** A report line with the host's share of it (null without cost.hostHourly). */
+  public record StatementLine(Report.Line bill, BigDecimal hostCost) {
+    /** EffectiveCost and the host's share. */
+    public BigDecimal totalCost() {
+      return hostCost == null ? null : bill.effectiveCost().add(hostCost);
+    }
+  }
+
+  /**
+   * A report as people read it: by pilothouse-service with cost.hostHourly, each line gets its host
+   * share, services that only use the host get lines of their own, and the total the host's cost;
+   * host is null otherwise.
+   */
+  public record Statement(
+      Report.Result report,
+      HostShare.Result host,
+      List<StatementLine> lines,
+      StatementLine total) {}
+
+  public Statement statement(String by, Report.Periods periods) throws IOException, BillException {
+    Report.Result r = report(by, periods);
+    if (!by.equals("pilothouse-service") || spec.get().hostHourly() == null) {
+      return new Statement(
+          r,
+          null,
+          r.lines().stream().map(l -> new StatementLine(l, null)).toList(),
+          new StatementLine(r.total(), null));
+    }
+    HostShare.Result h = host(periods);
+    List<StatementLine> lines = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Report.Line l : r.lines()) {
+      lines.add(new StatementLine(l, h.byService().getOrDefault(l.key(), BigDecimal.ZERO)));
+      seen.add(l.key());
+    }
+    BigDecimal zero = BigDecimal.ZERO;
+    h.byService()
+        .forEach(
+            (k, v) -> {
+              if (!seen.contains(k)) {
+                lines.add(
+                    new StatementLine(
+                        new Report.Line(k, zero, zero, zero, zero, zero, zero, 0), v));
+              }
+            });
+    return new Statement(r, h, lines, new StatementLine(r.total(), h.cost()));
   }
 }

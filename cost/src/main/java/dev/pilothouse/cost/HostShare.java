@@ -93,11 +93,9 @@ public final class HostShare {
         break;
       }
     }
-    double cores =
-        first(
-            usage.query("count(node_cpu_seconds_total{mode=\"idle\"})", to),
-            Runtime.getRuntime().availableProcessors());
-    double memory = first(usage.query("max(node_memory_MemTotal_bytes)", to), physicalMemory());
+    Capacity capacity = capacity(usage, to);
+    double cores = capacity.cores();
+    double memory = capacity.memoryBytes();
     Map<String, BigDecimal> out = new LinkedHashMap<>();
     BigDecimal used = BigDecimal.ZERO;
     java.util.Set<String> services = new java.util.TreeSet<>(cpu.keySet());
@@ -114,6 +112,17 @@ public final class HostShare {
       out.put(IDLE, cost.subtract(used).max(BigDecimal.ZERO));
     }
     return new Result(cost, out, cpu, mem, cores, memory);
+  }
+
+  /** The host's cores and memory, as the store measured them (else as this JVM sees them). */
+  public record Capacity(double cores, double memoryBytes) {}
+
+  public static Capacity capacity(Usage usage, Instant at) {
+    return new Capacity(
+        first(
+            usage.query("count(node_cpu_seconds_total{mode=\"idle\"})", at),
+            Runtime.getRuntime().availableProcessors()),
+        first(usage.query("max(node_memory_MemTotal_bytes)", at), physicalMemory()));
   }
 
   static Map<String, Double> byKey(boolean byVersion, List<Usage.Sample> samples) {

@@ -3,7 +3,6 @@ package dev.pilothouse.cost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +42,13 @@ public final class Ledger {
   private final Path dir;
   private final Clock clock;
   private final Object lock = new Object();
+
+  /** Bumped whenever a slice is written or removed: what callers key their caches on. */
+  private final java.util.concurrent.atomic.AtomicLong version =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private volatile long lastChargeVersion = -1;
+  private volatile long lastCharge = Long.MIN_VALUE;
 
   public Ledger(Path dir, Clock clock) throws IOException {
     this.dir = dir;
@@ -197,98 +203,96 @@ public final class Ledger {
           } catch (BillException e) {
             throw new BillException(name + ": " + e.getMessage(), e.hint());
           }
-          try (MappedRows mapped = new MappedRows(raw, mapping)) {
-            String[] text = new String[Focus.TEXT.size()];
-            long[] times = new long[Focus.TIMES.size()];
-            long[] amounts = new long[Focus.AMOUNTS.size()];
-            java.math.BigDecimal[] bigs = new java.math.BigDecimal[Focus.AMOUNTS.size()];
-            while (true) {
-              String[] row;
-              try {
-                row = mapped.next();
-              } catch (BillException e) {
-                throw new BillException(name + ": " + e.getMessage(), e.hint());
-              }
-              if (row == null) {
-                break;
-              }
-              rows++;
-              if ((rows & 4095) == 0) {
-                rowsRead = total + rows;
-              }
-              String problem;
-              try {
-                problem = parse(row, text, times, amounts, bigs, o);
-              } catch (Money.Invalid | IllegalArgumentException e) {
-                problem = e.getMessage();
-              }
-              if (problem != null) {
-                bad++;
-                String reason =
-                    problem.substring(
-                        0, problem.indexOf(':') < 0 ? problem.length() : problem.indexOf(':'));
-                refusedBy.merge(reason, 1L, Long::sum);
-                if (errors.size() < MAX_LISTED) {
-                  errors.add(name + ":" + mapped.where() + ": " + problem);
-                }
-                continue;
-              }
-              if (!row[Focus.CURRENCY].equals(o.currency())) {
-                converted++;
-                text[Focus.CURRENCY] = o.currency();
-              }
-              int w = 0;
-              for (long v : amounts) {
-                w += v == Money.BIG ? 1 : 0;
-              }
-              wide += w;
-              String key =
-                  text[Focus.PROVIDER] + "\u0000" + text[Focus.ACCOUNT] + "\u0000" + times[0];
-              Pending p = pending.get(key);
-              if (p == null) {
-                if (pending.size() >= MAX_SLICES) {
-                  throw new BillException(
-                      "more than " + MAX_SLICES + " billing periods in one ingest",
-                      "ingest fewer periods at a time");
-                }
-                p =
-                    new Pending(
-                        new BillFile.Writer(
-                            Files.createTempFile(dir.resolve("tmp"), "slice-", ".bill")),
-                        text[Focus.PROVIDER],
-                        text[Focus.ACCOUNT],
-                        times[0],
-                        o.currency());
-                pending.put(key, p);
-              }
-              p.writer.add(text, times, amounts, bigs);
-              p.rows++;
-              p.wide += w;
-              long h = rowHash(text, times, amounts, bigs);
-              p.h1 += h;
-              p.h2 += Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ h;
-              add(p.billed, amounts, bigs, 0);
-              add(p.effective, amounts, bigs, 1);
-              add(p.list, amounts, bigs, 2);
-              add(billed, amounts, bigs, 0);
-              p.sources.add(name);
-              if (!row[Focus.CURRENCY].equals(o.currency())) {
-                p.rates.put(
-                    row[Focus.CURRENCY], o.rates().get(row[Focus.CURRENCY]).toPlainString());
-              }
-              p.formats.add(mapping.format() + " " + raw.kind());
+          String[] text = new String[Focus.TEXT.size()];
+          long[] times = new long[Focus.TIMES.size()];
+          long[] amounts = new long[Focus.AMOUNTS.size()];
+          java.math.BigDecimal[] bigs = new java.math.BigDecimal[Focus.AMOUNTS.size()];
+          while (true) {
+            String[] row;
+            try {
+              String[] r = raw.next();
+              row = r == null ? null : mapping.map(r);
+            } catch (BillException e) {
+              throw new BillException(name + ": " + e.getMessage(), e.hint());
             }
-            fileResults.add(
-                new FileResult(
-                    name,
-                    mapping.format(),
-                    raw.kind(),
-                    rows,
-                    bad,
-                    converted,
-                    wide,
-                    mapping.unused()));
+            if (row == null) {
+              break;
+            }
+            rows++;
+            if ((rows & 4095) == 0) {
+              rowsRead = total + rows;
+            }
+            String problem;
+            try {
+              problem = parse(row, text, times, amounts, bigs, o);
+            } catch (Money.Invalid | IllegalArgumentException e) {
+              problem = e.getMessage();
+            }
+            if (problem != null) {
+              bad++;
+              String reason =
+                  problem.substring(
+                      0, problem.indexOf(':') < 0 ? problem.length() : problem.indexOf(':'));
+              refusedBy.merge(reason, 1L, Long::sum);
+              if (errors.size() < MAX_LISTED) {
+                errors.add(name + ":" + raw.where() + ": " + problem);
+              }
+              continue;
+            }
+            if (!row[Focus.CURRENCY].equals(o.currency())) {
+              converted++;
+              text[Focus.CURRENCY] = o.currency();
+            }
+            int w = 0;
+            for (long v : amounts) {
+              w += v == Money.BIG ? 1 : 0;
+            }
+            wide += w;
+            String key =
+                text[Focus.PROVIDER] + "\u0000" + text[Focus.ACCOUNT] + "\u0000" + times[0];
+            Pending p = pending.get(key);
+            if (p == null) {
+              if (pending.size() >= MAX_SLICES) {
+                throw new BillException(
+                    "more than " + MAX_SLICES + " billing periods in one ingest",
+                    "ingest fewer periods at a time");
+              }
+              p =
+                  new Pending(
+                      new BillFile.Writer(
+                          Files.createTempFile(dir.resolve("tmp"), "slice-", ".bill")),
+                      text[Focus.PROVIDER],
+                      text[Focus.ACCOUNT],
+                      times[0],
+                      o.currency());
+              pending.put(key, p);
+            }
+            p.writer.add(text, times, amounts, bigs);
+            p.rows++;
+            p.wide += w;
+            long h = rowHash(text, times, amounts, bigs);
+            p.h1 += h;
+            p.h2 += Long.rotateLeft(h * 0x9E3779B97F4A7C15L, 31) ^ h;
+            add(p.billed, amounts, bigs, 0);
+            add(p.effective, amounts, bigs, 1);
+            add(p.list, amounts, bigs, 2);
+            add(billed, amounts, bigs, 0);
+            p.sources.add(name);
+            if (!row[Focus.CURRENCY].equals(o.currency())) {
+              p.rates.put(row[Focus.CURRENCY], o.rates().get(row[Focus.CURRENCY]).toPlainString());
+            }
+            p.formats.add(mapping.format() + " " + raw.kind());
           }
+          fileResults.add(
+              new FileResult(
+                  name,
+                  mapping.format(),
+                  raw.kind(),
+                  rows,
+                  bad,
+                  converted,
+                  wide,
+                  mapping.unused()));
         }
         total += rows;
         refused += bad;
@@ -465,6 +469,7 @@ public final class Ledger {
         target,
         StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
+    version.incrementAndGet();
     fsync(target.getParent());
     return new SliceResult(
         key,
@@ -505,6 +510,32 @@ public final class Ledger {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return BillFile.footer(ch, file).slice();
     }
+  }
+
+  /** Changes whenever the ledger's content does (this process is its only writer). */
+  public long version() {
+    return version.get();
+  }
+
+  /**
+   * The latest ChargePeriodEnd of any row ({@code Long.MIN_VALUE} when the ledger is empty): where
+   * the bill's data ends. Read once per change of the ledger.
+   */
+  public long lastChargeEnd() throws IOException {
+    long v = version.get();
+    if (lastChargeVersion != v) {
+      long[] end = {Long.MIN_VALUE};
+      scan(
+          x -> true,
+          rows -> {
+            for (long e : rows.longs(Focus.CHARGE_END)) {
+              end[0] = Math.max(end[0], e);
+            }
+          });
+      lastCharge = end[0];
+      lastChargeVersion = v;
+    }
+    return lastCharge;
   }
 
   /** Every slice, oldest period first. */
@@ -549,13 +580,10 @@ public final class Ledger {
         if (period == null || read(p).period().equals(period)) {
           Files.delete(p);
           n++;
+          version.incrementAndGet();
         }
       }
       return n;
     }
-  }
-
-  static BigDecimal cents(BigDecimal v) {
-    return v.setScale(2, RoundingMode.HALF_EVEN);
   }
 }

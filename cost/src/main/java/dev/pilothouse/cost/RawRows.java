@@ -37,11 +37,8 @@ abstract sealed class RawRows implements Closeable {
   /** The next row's fields (as many as the header), or null at the end. */
   abstract String[] next() throws IOException, BillException;
 
-  /** Where the last row came from: "line N" of a CSV file, "row N" of a Parquet file. */
+  /** Where the last row came from, as a refusal names it: its line (CSV), or "row N" (Parquet). */
   abstract String where();
-
-  /** The line (CSV) or row (Parquet) number of the last row. */
-  abstract long position();
 
   /** CSV, CSV (gzip) or Parquet. */
   abstract String kind();
@@ -90,21 +87,11 @@ abstract sealed class RawRows implements Closeable {
       return new Parquet(file);
     }
     boolean gzip = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
-    RawRows rows = new Csv(gzip ? new GZIPInputStream(in, 1 << 16) : in, gzip);
-    return rows.counting(count);
+    return new Csv(gzip ? new GZIPInputStream(in, 1 << 16) : in, gzip, count);
   }
 
-  private java.util.concurrent.atomic.AtomicLong source;
-
-  private RawRows counting(java.util.concurrent.atomic.AtomicLong c) {
-    this.source = c;
-    return this;
-  }
-
-  /** Bytes of the file read so far (all of it for Parquet, which is read by DuckDB). */
-  long bytesRead() {
-    return source == null ? 0 : source.get();
-  }
+  /** Bytes of the file read so far, for progress (0 for Parquet: DuckDB reads it). */
+  abstract long bytesRead();
 
   static String nullable(String v) {
     return v == null || v.isEmpty() || v.equals("NULL") || v.equals("null") ? null : v;
@@ -117,8 +104,12 @@ abstract sealed class RawRows implements Closeable {
     private final List<String> header;
     private long line;
 
-    Csv(InputStream in, boolean gzip) throws IOException, BillException {
+    private final java.util.concurrent.atomic.AtomicLong read;
+
+    Csv(InputStream in, boolean gzip, java.util.concurrent.atomic.AtomicLong read)
+        throws IOException, BillException {
       this.gzip = gzip;
+      this.read = read;
       this.parser =
           (CsvParser)
               MAPPER.getFactory().createParser(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -194,12 +185,12 @@ abstract sealed class RawRows implements Closeable {
 
     @Override
     String where() {
-      return "line " + line;
+      return Long.toString(line);
     }
 
     @Override
-    long position() {
-      return line;
+    long bytesRead() {
+      return read.get();
     }
 
     @Override
@@ -302,8 +293,8 @@ abstract sealed class RawRows implements Closeable {
     }
 
     @Override
-    long position() {
-      return row;
+    long bytesRead() {
+      return 0;
     }
 
     @Override

@@ -118,57 +118,19 @@ final class CostApi {
     Report.Periods periods;
     try {
       periods = Report.Periods.parse(ctx.queryParam("period"));
-      Report.Result r = costs.report(by, periods);
+      Costs.Statement st = costs.statement(by, periods);
+      Report.Result r = st.report();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("by", r.by());
       out.put("periods", r.periods());
       out.put("currency", r.currency());
-      List<Map<String, Object>> lines = new ArrayList<>();
-      BigDecimal hostTotal = null;
-      Map<String, BigDecimal> host = Map.of();
-      if (by.equals("pilothouse-service") && costs.spec().hostHourly() != null) {
-        HostShare.Result h = costs.host(periods);
-        host = new LinkedHashMap<>(h.byService());
-        hostTotal = h.cost();
+      if (st.host() != null) {
+        HostShare.Result h = st.host();
         out.put(
             "host", Map.of("cost", h.cost(), "cores", h.cores(), "memoryBytes", h.memoryBytes()));
       }
-      java.util.Set<String> seen = new java.util.HashSet<>();
-      for (Report.Line l : r.lines()) {
-        Map<String, Object> m = line(l);
-        if (hostTotal != null) {
-          BigDecimal hc = host.getOrDefault(l.key(), BigDecimal.ZERO);
-          m.put("hostCost", hc);
-          m.put("totalCost", l.effectiveCost().add(hc));
-        }
-        seen.add(l.key());
-        lines.add(m);
-      }
-      for (Map.Entry<String, BigDecimal> e : host.entrySet()) {
-        if (!seen.contains(e.getKey())) {
-          Map<String, Object> m =
-              line(
-                  new Report.Line(
-                      e.getKey(),
-                      BigDecimal.ZERO,
-                      BigDecimal.ZERO,
-                      BigDecimal.ZERO,
-                      BigDecimal.ZERO,
-                      BigDecimal.ZERO,
-                      BigDecimal.ZERO,
-                      0));
-          m.put("hostCost", e.getValue());
-          m.put("totalCost", e.getValue());
-          lines.add(m);
-        }
-      }
-      out.put("lines", lines);
-      Map<String, Object> total = line(r.total());
-      if (hostTotal != null) {
-        total.put("hostCost", hostTotal);
-        total.put("totalCost", r.total().effectiveCost().add(hostTotal));
-      }
-      out.put("total", total);
+      out.put("lines", st.lines().stream().map(CostApi::line).toList());
+      out.put("total", line(st.total()));
       out.put(
           "reconciliation",
           Map.of(
@@ -209,7 +171,8 @@ final class CostApi {
     }
   }
 
-  private static Map<String, Object> line(Report.Line l) {
+  private static Map<String, Object> line(Costs.StatementLine sl) {
+    Report.Line l = sl.bill();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("key", l.key());
     m.put("billedCost", l.billedCost());
@@ -219,6 +182,10 @@ final class CostApi {
     m.put("savings", l.savings());
     m.put("commitmentSavings", l.commitmentSavings());
     m.put("rows", l.rows());
+    if (sl.hostCost() != null) {
+      m.put("hostCost", sl.hostCost());
+      m.put("totalCost", sl.totalCost());
+    }
     return m;
   }
 
@@ -248,7 +215,6 @@ final class CostApi {
         }
         prices = Recommendations.catalogue(Path.of(catalogue));
       }
-      List<Recommendations.Recommendation> out = new ArrayList<>();
       Instant now = clock.instant();
       List<Recommendations.Sizing> sizings = new ArrayList<>();
       for (ServiceSpec s : spec.get().services()) {
@@ -265,36 +231,7 @@ final class CostApi {
                 a.memoryMax(),
                 a.window()));
       }
-      HostShare.Result host =
-          HostShare.of(
-              costs.spec().hostHourly(),
-              now.minus(Duration.ofMinutes(5)),
-              now,
-              dev.pilothouse.cost.Usage.NONE);
-      out.addAll(
-          Recommendations.rightSize(
-              sizings, costs.spec().hostHourly(), host.cores(), host.memoryBytes()));
-      long end = Long.MIN_VALUE;
-      for (var sl : costs.ledger().slices()) {
-        end = Math.max(end, sl.periodStart() + 31 * 86_400L);
-      }
-      long[] last = {Long.MIN_VALUE};
-      costs
-          .ledger()
-          .scan(
-              x -> true,
-              rows -> {
-                for (long e : rows.longs(dev.pilothouse.cost.Focus.CHARGE_END)) {
-                  last[0] = Math.max(last[0], e);
-                }
-              });
-      if (last[0] != Long.MIN_VALUE) {
-        out.addAll(
-            Recommendations.fromBill(costs.ledger(), last[0] - days * 86_400L, last[0], prices));
-      }
-      // a recommendation that saves less than a cent a month is noise
-      out.removeIf(x -> x.monthlySaving().compareTo(new BigDecimal("0.01")) < 0);
-      out.sort((a, b) -> b.monthlySaving().compareTo(a.monthlySaving()));
+      List<Recommendations.Recommendation> out = costs.recommend(days, prices, sizings);
       BigDecimal total =
           out.stream()
               .map(Recommendations.Recommendation::monthlySaving)
