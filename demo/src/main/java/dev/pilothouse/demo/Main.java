@@ -74,8 +74,8 @@ public final class Main {
   }
 
   /**
-   * Burns one core for a while after the server is up, as a JVM's JIT and cache priming do ({@code
-   * DEMO_STARTUP_BURN_MS}): the autoscaler's warmup must not read it as load.
+   * Burns a core for a given CPU time after the server is up, as a JVM's JIT and cache priming do
+   * ({@code DEMO_STARTUP_BURN_MS}): the autoscaler's warmup must not read it as load.
    */
   private static void startupBurn(String ms) {
     long millis;
@@ -93,10 +93,18 @@ public final class Main {
         .name("startup-burn")
         .start(
             () -> {
-              long end = System.nanoTime() + millis * 1_000_000;
+              // A fixed amount of work, as a JIT's is: CPU time, not wall time, so a busy machine
+              // stretches the burn instead of shortening it (bounded at four times the wall).
+              java.lang.management.ThreadMXBean cpu =
+                  java.lang.management.ManagementFactory.getThreadMXBean();
+              long work = millis * 1_000_000;
+              long start = cpu.getCurrentThreadCpuTime();
+              long deadline = System.nanoTime() + 4 * work;
               long x = 0;
-              while (System.nanoTime() < end) {
-                x += Long.numberOfTrailingZeros(x + System.nanoTime());
+              while (cpu.getCurrentThreadCpuTime() - start < work && System.nanoTime() < deadline) {
+                for (int i = 0; i < 10_000; i++) {
+                  x += Long.numberOfTrailingZeros(x + i);
+                }
               }
               if (x == 42) {
                 System.err.print(""); // keeps the loop from being optimised away

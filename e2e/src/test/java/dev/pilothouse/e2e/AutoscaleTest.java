@@ -125,8 +125,21 @@ class AutoscaleTest {
       Wire.Instance woken = h.service("shop").instances().get(0);
       String explain = h.ok("scale", "explain", "shop", "-o", "json").out();
       assertThat(explain).contains("not ready or warming up, not trusted");
-      // The burn was real: the woken instance's process used seconds of CPU within seconds.
-      await().atMost(Duration.ofSeconds(10)).until(() -> cpuSeconds(woken.pid()) >= 2.0);
+      // The burn was real: the woken instance's process used seconds of CPU. A request every
+      // half second (1 req/s of 50 per instance) keeps it from scaling back to zero meanwhile.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () -> {
+                http.send(
+                    java.net.http.HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/"))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+                return cpuSeconds(woken.pid()) >= 2.0;
+              });
       assertThat(scaled(h))
           .as("the start-up burn never counted as load")
           .allMatch(e -> Integer.parseInt(e.fields().get("to")) <= 1);
