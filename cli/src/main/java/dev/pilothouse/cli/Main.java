@@ -57,6 +57,7 @@ public final class Main implements Runnable {
           TokenCommands.Group.class,
           SecretsCommands.Group.class,
           CostCommands.Group.class,
+          ChaosCommands.Group.class,
           ScanCommand.class,
           AuditCommands.Group.class,
           CommandLine.HelpCommand.class);

@@ -448,6 +448,39 @@ public final class PilotClient {
     return send(request(q.toString()));
   }
 
+  /** Starts a chaos run of an experiment file's text (a dry run injects nothing). */
+  public com.fasterxml.jackson.databind.JsonNode chaosStart(
+      String file, String yaml, boolean dryRun) {
+    java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("file", file);
+    body.put("yaml", yaml);
+    body.put("dryRun", dryRun);
+    return post("/api/v1/chaos/runs", body, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** The chaos runs kept, newest first (summaries). */
+  public com.fasterxml.jackson.databind.JsonNode chaosRuns() {
+    return get("/api/v1/chaos/runs?limit=500", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** One chaos run in full. */
+  public com.fasterxml.jackson.databind.JsonNode chaosRun(String id) {
+    return get("/api/v1/chaos/runs/" + enc(id), com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** One chaos run's report in Markdown. */
+  public String chaosReport(String id) {
+    return send(request("/api/v1/chaos/runs/" + enc(id) + "?format=md"));
+  }
+
+  /** Stops a chaos run; its rollbacks run at once. */
+  public com.fasterxml.jackson.databind.JsonNode chaosAbort(String id) {
+    return post(
+        "/api/v1/chaos/runs/" + enc(id) + "/abort",
+        java.util.Map.of(),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
   /** Imports OSV records from a directory or zip on the daemon's host. */
   public com.fasterxml.jackson.databind.JsonNode updateScanDatabase(String path) {
     return post(

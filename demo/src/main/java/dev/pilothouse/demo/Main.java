@@ -143,6 +143,7 @@ public final class Main {
     server.createContext("/admin/faults", this::faults);
     server.createContext("/customer", this::customer);
     server.createContext("/buy", this::buy);
+    server.createContext("/bytes", this::bytes);
     server.createContext("/hooks/alerts", this::alertHook);
     server.start();
     var timer =
@@ -209,6 +210,30 @@ public final class Main {
             : "injected error from " + version + " (" + instance + ")\n";
     plain(ex, code, body);
     metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** GET /bytes?n=N: N bytes (at most 64 MiB), for bandwidth measurements. */
+  private void bytes(HttpExchange ex) throws IOException {
+    String q = ex.getRequestURI().getQuery();
+    long n;
+    try {
+      n = q != null && q.startsWith("n=") ? Long.parseLong(q.substring(2)) : 1024;
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 0 || n > 64L << 20) {
+      plain(ex, 400, "give n=BYTES, at most 67108864\n");
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+    ex.sendResponseHeaders(200, n == 0 ? -1 : n);
+    byte[] block = new byte[64 * 1024];
+    java.util.Arrays.fill(block, (byte) 'x');
+    try (java.io.OutputStream out = ex.getResponseBody()) {
+      for (long left = n; left > 0; left -= block.length) {
+        out.write(block, 0, (int) Math.min(block.length, left));
+      }
+    }
   }
 
   /**

@@ -71,7 +71,8 @@ final class Api {
       dev.pilothouse.security.Secrets secrets,
       dev.pilothouse.security.Rotator rotator,
       dev.pilothouse.security.IncidentCapture capture,
-      dev.pilothouse.cost.Costs costs) {}
+      dev.pilothouse.cost.Costs costs,
+      dev.pilothouse.chaos.Chaos chaos) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -186,6 +187,11 @@ final class Api {
               config.routes.get("/api/v1/cost/recommendations", cost::recommendations);
               config.routes.get("/api/v1/cost/budgets", cost::budgets);
               config.routes.get("/api/v1/cost/anomalies", cost::anomalies);
+              ChaosApi chaos = new ChaosApi(d.chaos());
+              config.routes.post("/api/v1/chaos/runs", chaos::start);
+              config.routes.get("/api/v1/chaos/runs", chaos::list);
+              config.routes.get("/api/v1/chaos/runs/{id}", chaos::get);
+              config.routes.post("/api/v1/chaos/runs/{id}/abort", chaos::abort);
               BackupApi backup = new BackupApi(d.backups());
               config.routes.get("/api/v1/backups", backup::list);
               config.routes.post("/api/v1/backups/verify", backup::verify);

@@ -121,6 +121,7 @@ public final class Daemon {
   private dev.pilothouse.security.Tokens tokens;
   private dev.pilothouse.security.Rotator rotator;
   private dev.pilothouse.cost.Costs costs;
+  private volatile dev.pilothouse.chaos.Chaos chaos;
 
   /** The passphrase the secrets' master key is derived from, when a key file is not wanted. */
   static final String SECRETS_PASSPHRASE_ENV = "PILOTHOUSE_SECRETS_PASSPHRASE";
@@ -348,12 +349,18 @@ public final class Daemon {
             clock);
     // The autoscaler meets the deploy machinery in the store: it saves a count, the desired state
     // reads it; it learns of rollouts from the stored ones.
+    // A chaos experiment's stressors count as their instance's own CPU and memory (as a stressor
+    // in a container's cgroup does), for the store's series and the autoscaler alike.
+    dev.pilothouse.tsdb.scrape.InstanceUsage usage =
+        new dev.pilothouse.tsdb.scrape.InstanceUsage(
+            java.nio.file.Path.of("/proc"), () -> chaos == null ? Map.of() : chaos.stressors());
+    telemetry.countHelpers(usage);
     autoscaler =
         new dev.pilothouse.scaling.Autoscaler(
             new dev.pilothouse.scaling.Autoscaler.Options(
                 () -> deployments.current(),
                 controller::status,
-                new ScalingSignals(traffic, new TsdbRuleStore(telemetry)),
+                new ScalingSignals(traffic, new TsdbRuleStore(telemetry), usage),
                 service ->
                     store.rollouts().stream()
                         .anyMatch(r -> r.service().equals(service) && !r.phase().done()),
@@ -462,6 +469,34 @@ public final class Daemon {
               }
             },
             java.time.Clock.systemUTC());
+    // Chaos: runs kept in the store after every step; what a killed daemon left injected is rolled
+    // back before anything else can start one.
+    TsdbRuleStore chaosStore = new TsdbRuleStore(telemetry);
+    chaos =
+        new dev.pilothouse.chaos.Chaos(
+            new dev.pilothouse.chaos.Chaos.Options(
+                () -> deployments.current(),
+                controller::status,
+                promql -> {
+                  List<dev.pilothouse.alerting.RuleStore.Sample> r =
+                      chaosStore.query(promql, clock.instant());
+                  if (r.size() > 1) {
+                    throw new IllegalArgumentException(
+                        "the expression gives "
+                            + r.size()
+                            + " series; a probe needs one (aggregate it, e.g. sum(...))");
+                  }
+                  return r.isEmpty() ? Double.NaN : r.get(0).value();
+                },
+                traffic,
+                store,
+                store,
+                clock,
+                dev.pilothouse.chaos.Chaos.thisJava()));
+    int recovered = chaos.recover();
+    if (recovered > 0) {
+      log.warn("rolled back the faults of {} chaos run(s) the previous daemon left", recovered);
+    }
     Api a =
         new Api(
             new Api.Deps(
@@ -499,7 +534,8 @@ public final class Daemon {
                 rotator,
                 new dev.pilothouse.security.IncidentCapture(
                     new CaptureSources(controller, logFiles, store, telemetry, clock), clock),
-                costs));
+                costs,
+                chaos));
     telemetry.setSelfMetrics(a::metricsText);
     api = listen(a);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
@@ -878,6 +914,9 @@ public final class Daemon {
       } catch (IOException e) {
         log.warn("could not remove daemon.json: {}", e.toString());
       }
+    }
+    if (chaos != null) {
+      chaos.close(); // a run under way is aborted and its faults rolled back
     }
     stopLoop();
     if (api != null) {

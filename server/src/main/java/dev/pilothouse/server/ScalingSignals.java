@@ -3,7 +3,7 @@ package dev.pilothouse.server;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.proxy.control.Protocol;
 import dev.pilothouse.scaling.Signals;
-import dev.pilothouse.tsdb.scrape.ProcessUsage;
+import dev.pilothouse.tsdb.scrape.InstanceUsage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -23,16 +23,17 @@ import java.util.Set;
 final class ScalingSignals implements Signals {
   private final Traffic traffic;
   private final TsdbRuleStore metrics;
-  private final Path proc;
+  private final InstanceUsage usage;
 
   ScalingSignals(Traffic traffic, TsdbRuleStore metrics) {
-    this(traffic, metrics, Path.of("/proc"));
+    this(traffic, metrics, InstanceUsage.alone(Path.of("/proc")));
   }
 
-  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, Path proc) {
+  /** Usage read with the instances' helpers (chaos stressors) counted as theirs. */
+  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, InstanceUsage usage) {
     this.traffic = traffic;
     this.metrics = metrics;
-    this.proc = proc;
+    this.usage = usage;
   }
 
   @Override
@@ -73,7 +74,8 @@ final class ScalingSignals implements Signals {
     Map<String, Usage> out = new HashMap<>();
     for (InstanceStatus i : instances) {
       if (i.pid() > 0) {
-        ProcessUsage.read(proc, i.pid())
+        usage
+            .read(i.id(), i.pid())
             .ifPresent(u -> out.put(i.id(), new Usage(u.cpuSeconds(), u.residentBytes())));
       }
     }

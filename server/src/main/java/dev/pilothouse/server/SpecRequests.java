@@ -38,7 +38,7 @@ final class SpecRequests {
     return parsed.spec().orElseThrow();
   }
 
-  private static Wire.Problem wire(SpecError e) {
+  static Wire.Problem wire(SpecError e) {
     return new Wire.Problem(e.file(), e.line(), e.column(), e.path(), e.message(), e.hint());
   }
 }

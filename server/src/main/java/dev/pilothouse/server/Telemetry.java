@@ -93,6 +93,11 @@ final class Telemetry implements AutoCloseable {
     this.hostSource = Scraper.inProcess(host::text);
   }
 
+  /** Counts processes run on an instance's behalf (chaos stressors) as the instance's. */
+  void countHelpers(dev.pilothouse.tsdb.scrape.InstanceUsage usage) {
+    host.countHelpers(usage);
+  }
+
   /** The daemon's own metrics text (instances, load balancer), scraped with Micrometer's. */
   void setSelfMetrics(Supplier<String> text) {
     this.self = text;

@@ -33,10 +33,16 @@ import java.util.Optional;
  * when the listener settings or the ready instances change. The proxy keeps serving its last
  * snapshot when this daemon dies; the next daemon re-adopts it.
  */
-final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
+final class Traffic
+    implements TrafficGate, TrafficSplitter, dev.pilothouse.core.chaos.RouteFaults, AutoCloseable {
   private final Path accessLog;
   private final ProxyHost host;
   private final Map<String, Split> splits = new java.util.concurrent.ConcurrentHashMap<>();
+  // Chaos: faults on routes and instances sent through a toxic proxy; in memory only, so that a
+  // restarted daemon's first table carries none of them.
+  private final Map<String, RoutePolicy.Fault> chaosFaults =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Integer> redirects = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean routed;
 
   @Override
@@ -47,6 +53,35 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
   @Override
   public void clear(String service) {
     splits.remove(service);
+  }
+
+  @Override
+  public void routeFault(String service, Fault f) {
+    if (!routed) {
+      throw new IllegalStateException("no load balancer runs (the spec routes nothing)");
+    }
+    chaosFaults.put(
+        service,
+        new RoutePolicy.Fault(
+            f.delay(), f.delayPercent(), f.abortStatus(), f.abortPercent(), f.header()));
+  }
+
+  @Override
+  public void clearRouteFault(String service) {
+    chaosFaults.remove(service);
+  }
+
+  @Override
+  public void redirect(String instanceId, int port) {
+    if (!routed) {
+      throw new IllegalStateException("no load balancer runs (the spec routes nothing)");
+    }
+    redirects.put(instanceId, port);
+  }
+
+  @Override
+  public void clearRedirect(String instanceId) {
+    redirects.remove(instanceId);
   }
 
   Traffic(Path stateDir, Path accessLog, EventSink events, InstantSource clock) {
@@ -78,7 +113,8 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
       return;
     }
     routed = true;
-    host.sync(options(spec.proxy()), table(spec, status, splits));
+    host.sync(
+        options(spec.proxy()), withChaos(table(spec, status, splits), chaosFaults, redirects));
   }
 
   private ProxyOptions options(ProxySpec ps) {
@@ -189,6 +225,75 @@ final class Traffic implements TrafficGate, TrafficSplitter, AutoCloseable {
               policy(r, s),
               split != null && split.sticky() ? "pilothouse-" + s.name() : "",
               split == null ? 100 : Math.max(1, split.mirrorPercent())));
+    }
+    return RouteTable.of(routes);
+  }
+
+  /**
+   * The table with chaos's faults in place of the routes' own, and redirected instances' traffic
+   * sent to their toxic proxies.
+   */
+  static RouteTable withChaos(
+      RouteTable t, Map<String, RoutePolicy.Fault> faults, Map<String, Integer> redirects) {
+    if (faults.isEmpty() && redirects.isEmpty()) {
+      return t;
+    }
+    List<Route> routes = new ArrayList<>();
+    for (Route r : t.routes()) {
+      RoutePolicy p = r.policy();
+      RoutePolicy.Fault f = faults.get(r.name());
+      if (f != null) {
+        p =
+            new RoutePolicy(
+                p.connectTimeout(),
+                p.requestTimeout(),
+                p.idleTimeout(),
+                p.retries(),
+                p.retryBudget(),
+                p.minRetries(),
+                p.balancing(),
+                p.maxConnections(),
+                p.maxPending(),
+                p.maxRequests(),
+                p.outlier(),
+                p.rateLimit(),
+                f,
+                p.hold());
+      }
+      List<BackendGroup> groups =
+          r.groups().stream()
+              .map(
+                  g ->
+                      new BackendGroup(
+                          g.name(),
+                          g.weight(),
+                          g.backends().stream()
+                              .map(
+                                  b ->
+                                      redirects.containsKey(b.id())
+                                          ? new Backend(
+                                              b.id(),
+                                              b.service(),
+                                              b.version(),
+                                              b.host(),
+                                              redirects.get(b.id()),
+                                              b.weight())
+                                          : b)
+                              .toList()))
+              .toList();
+      routes.add(
+          new Route(
+              r.name(),
+              r.host(),
+              r.pathPrefix(),
+              r.stripPrefix(),
+              groups,
+              r.matches(),
+              r.mirror(),
+              p,
+              r.stickyCookie(),
+              r.mirrorPercent(),
+              r.hashBy()));
     }
     return RouteTable.of(routes);
   }

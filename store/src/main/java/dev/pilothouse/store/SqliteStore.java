@@ -53,6 +53,7 @@ public final class SqliteStore
         dev.pilothouse.core.scaling.ScaleRepository,
         dev.pilothouse.core.security.TokenRepository,
         dev.pilothouse.core.security.SecretRepository,
+        dev.pilothouse.core.chaos.ChaosRepository,
         AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
@@ -473,6 +474,57 @@ public final class SqliteStore
   public synchronized void deleteScale(String service) {
     h.createUpdate("DELETE FROM scales WHERE service = ?").bind(0, service).execute();
     scales = null;
+  }
+
+  // ---- chaos runs
+
+  @Override
+  public synchronized List<dev.pilothouse.core.chaos.ChaosRun> chaosRuns() {
+    List<dev.pilothouse.core.chaos.ChaosRun> all =
+        new ArrayList<>(
+            allJson(
+                "chaos_runs",
+                "started_at",
+                dev.pilothouse.core.chaos.ChaosRun.class,
+                "a chaos run"));
+    java.util.Collections.reverse(all);
+    return all;
+  }
+
+  @Override
+  public synchronized Optional<dev.pilothouse.core.chaos.ChaosRun> chaosRun(String id) {
+    return h.createQuery("SELECT json FROM chaos_runs WHERE id = ?")
+        .bind(0, id)
+        .mapTo(String.class)
+        .findOne()
+        .map(
+            text -> {
+              try {
+                return json.readValue(text, dev.pilothouse.core.chaos.ChaosRun.class);
+              } catch (JsonProcessingException e) {
+                throw new StoreException("reading a chaos run: " + e.getOriginalMessage(), e);
+              }
+            });
+  }
+
+  @Override
+  public synchronized void saveChaosRun(dev.pilothouse.core.chaos.ChaosRun run) {
+    h.createUpdate(
+            "INSERT OR REPLACE INTO chaos_runs(id, started_at, done, json) VALUES (?, ?, ?, ?)")
+        .bind(0, run.id())
+        .bind(1, run.startedAt().toString())
+        .bind(2, run.state() == dev.pilothouse.core.chaos.ChaosRun.State.DONE ? 1 : 0)
+        .bind(3, write(run))
+        .execute();
+  }
+
+  @Override
+  public synchronized void pruneChaosRuns(int keep) {
+    h.createUpdate(
+            "DELETE FROM chaos_runs WHERE done = 1 AND id NOT IN"
+                + " (SELECT id FROM chaos_runs WHERE done = 1 ORDER BY started_at DESC LIMIT ?)")
+        .bind(0, keep)
+        .execute();
   }
 
   // ---- silences and the notification log

@@ -26,6 +26,13 @@ public final class HostCollector {
   }
 
   private static final long CLK_TCK = ProcessUsage.CLK_TCK;
+  private volatile InstanceUsage usage;
+
+  /** Counts processes run on an instance's behalf (chaos stressors) as the instance's. */
+  public void countHelpers(InstanceUsage u) {
+    this.usage = u;
+  }
+
   private static final Set<String> PSEUDO_FS =
       Set.of(
           "proc",
@@ -56,6 +63,7 @@ public final class HostCollector {
 
   public HostCollector(Path proc, Supplier<List<Proc>> processes) {
     this.proc = proc;
+    this.usage = InstanceUsage.alone(proc);
     this.processes = processes;
   }
 
@@ -223,7 +231,7 @@ public final class HostCollector {
         "# HELP pilothouse_instance_resident_memory_bytes Resident memory of an instance's process.\n");
     b.append("# TYPE pilothouse_instance_resident_memory_bytes gauge\n");
     for (Proc p : processes.get()) {
-      Optional<ProcessUsage> u = ProcessUsage.read(proc, p.pid());
+      Optional<ProcessUsage> u = usage.read(p.instance(), p.pid());
       if (u.isEmpty()) {
         continue;
       }

@@ -1,0 +1,270 @@
+package dev.pilothouse.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code pilothouse chaos run|list|report|abort} (docs/chaos.md). */
+final class ChaosCommands {
+  private ChaosCommands() {}
+
+  @Command(
+      name = "chaos",
+      description =
+          "Chaos experiments that prove recovery: run an experiment file, list runs, show a"
+              + " run's report, abort a run.",
+      subcommands = {Run.class, ListCmd.class, Report.class, Abort.class})
+  static final class Group extends GroupCommand {}
+
+  @Command(
+      name = "run",
+      description =
+          "Run an experiment (chaos/*.yaml) and follow it live: steady state, faults, probes,"
+              + " rollback, recovery. Exit 0 when it passed (or a dry run), 1 when it failed, was"
+              + " aborted or the steady state did not hold before.")
+  static final class Run implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+
+    @Parameters(paramLabel = "FILE", description = "The experiment file.")
+    Path file;
+
+    @Option(names = "--dry-run", description = "Show what would be hit and the probes' values now.")
+    boolean dryRun;
+
+    @Option(names = "--detach", description = "Start the run and return its id at once.")
+    boolean detach;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      PrintWriter out = spec.commandLine().getOut();
+      String text = read(file);
+      Path cwd = Path.of("").toAbsolutePath();
+      Path abs = file.toAbsolutePath().normalize();
+      String name = abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
+      JsonNode run = common.client().chaosStart(name, text, dryRun);
+      String id = run.path("id").asText();
+      if (detach) {
+        out.println(output.json() ? Output.json(run) : id);
+        out.flush();
+        return ExitCodes.OK;
+      }
+      if (!output.json()) {
+        out.println(
+            "chaos run "
+                + id
+                + " of "
+                + run.path("experiment").asText()
+                + " on "
+                + run.path("service").asText()
+                + (dryRun ? " (dry run)" : "")
+                + "; 'pilothouse chaos abort "
+                + id
+                + "' stops it");
+        out.flush();
+      }
+      int shown = 0;
+      int samples = 0;
+      while (true) {
+        run = common.client().chaosRun(id);
+        if (!output.json()) {
+          JsonNode t = run.path("timeline");
+          for (; shown < t.size(); shown++) {
+            out.println(
+                clock(t.get(shown).path("at").asText())
+                    + "  "
+                    + t.get(shown).path("what").asText());
+          }
+          JsonNode s = run.path("samples");
+          for (; samples < s.size(); samples++) {
+            JsonNode x = s.get(samples);
+            if (!x.path("ok").asBoolean() && !x.path("phase").asText().equals("BEFORE")) {
+              out.println(
+                  clock(x.path("at").asText())
+                      + "  probe "
+                      + x.path("probe").asText()
+                      + " out of tolerance ("
+                      + x.path("phase").asText().toLowerCase(Locale.ROOT)
+                      + "): "
+                      + value(x));
+            }
+          }
+          out.flush();
+        }
+        if (run.path("state").asText().equals("DONE")) {
+          break;
+        }
+        Thread.sleep(500);
+      }
+      JsonNode o = run.path("outcome");
+      if (output.json()) {
+        out.println(Output.json(run));
+      } else {
+        out.println(summary(o));
+      }
+      out.flush();
+      String verdict = o.path("verdict").asText();
+      return verdict.equals("passed") || verdict.equals("dry-run")
+          ? ExitCodes.OK
+          : ExitCodes.FAILURE;
+    }
+  }
+
+  static String summary(JsonNode o) {
+    return "verdict: "
+        + o.path("verdict").asText()
+        + (o.path("reason").asText().isEmpty() ? "" : " — " + o.path("reason").asText())
+        + "\nresilience score: "
+        + o.path("score").asText()
+        + " / 100, recovery: "
+        + (o.path("recoverySeconds").isNull() || o.path("recoverySeconds").isMissingNode()
+            ? "not recovered"
+            : o.path("recoverySeconds").asText() + " s");
+  }
+
+  private static String value(JsonNode sample) {
+    JsonNode v = sample.path("value");
+    String note = sample.path("note").asText();
+    return v.isNumber() ? v.asText() : note.isEmpty() ? "no value" : note;
+  }
+
+  private static String clock(String instant) {
+    int t = instant.indexOf('T');
+    return t < 0 || instant.length() < t + 9 ? instant : instant.substring(t + 1, t + 9);
+  }
+
+  static String read(Path file) {
+    try {
+      if (Files.size(file) > 1 << 20) {
+        throw new CliException(
+            ExitCodes.INVALID_SPEC, file + " is larger than 1 MiB", "is this the right file?");
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new CliException(
+          ExitCodes.USAGE, "experiment file " + file + " does not exist", "check the path");
+    } catch (MalformedInputException e) {
+      throw new CliException(
+          ExitCodes.INVALID_SPEC, file + " is not UTF-8 text", "save it as UTF-8");
+    } catch (IOException e) {
+      throw new CliException(
+          ExitCodes.FAILURE,
+          "cannot read " + file + ": " + e.getMessage(),
+          "check its permissions");
+    }
+  }
+
+  @Command(name = "list", description = "The runs kept, newest first.")
+  static final class ListCmd implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      JsonNode r = common.client().chaosRuns();
+      if (output.json()) {
+        out.println(Output.json(r));
+        return ExitCodes.OK;
+      }
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(
+          List.of(
+              "ID", "EXPERIMENT", "SERVICE", "STATE", "VERDICT", "SCORE", "RECOVERY", "STARTED"));
+      for (JsonNode x : r.path("runs")) {
+        rows.add(
+            List.of(
+                x.path("id").asText(),
+                x.path("experiment").asText(),
+                x.path("service").asText(),
+                x.path("state").asText(),
+                x.path("verdict").isNull() ? "-" : x.path("verdict").asText(),
+                x.path("score").isNull() ? "-" : x.path("score").asText(),
+                x.path("recoverySeconds").isNull()
+                    ? "-"
+                    : x.path("recoverySeconds").asText() + " s",
+                x.path("startedAt").asText()));
+      }
+      if (rows.size() == 1) {
+        out.println("no chaos runs yet: 'pilothouse chaos run FILE' starts one");
+      } else {
+        out.print(Output.table(rows));
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  /** Report formats. */
+  enum Format {
+    md,
+    json
+  }
+
+  @Command(
+      name = "report",
+      description =
+          "A run's report: verdict, resilience score, recovery time, each probe against its"
+              + " tolerance, the faults and their rollback, the timeline and the events it caused.")
+  static final class Report implements Callable<Integer> {
+    @Mixin Common common;
+
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "FORMAT",
+        description = "md (default) or json.",
+        defaultValue = "md")
+    Format format = Format.md;
+
+    @Parameters(paramLabel = "ID", description = "The run's id ('chaos list').")
+    String id;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      if (format == Format.json) {
+        out.println(Output.json(common.client().chaosRun(id)));
+      } else {
+        out.print(common.client().chaosReport(id));
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "abort", description = "Stop a run; its faults are rolled back at once.")
+  static final class Abort implements Callable<Integer> {
+    @Mixin Common common;
+
+    @Parameters(paramLabel = "ID", description = "The run's id ('chaos list').")
+    String id;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      common.client().chaosAbort(id);
+      spec.commandLine()
+          .getOut()
+          .println("asked run " + id + " to stop; its faults are being rolled back");
+      return ExitCodes.OK;
+    }
+  }
+}

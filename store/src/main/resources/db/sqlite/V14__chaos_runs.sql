@@ -1,0 +1,9 @@
+-- Chaos runs, saved after every step: a daemon killed in the middle of one leaves the faults it
+-- injected recorded here, and the next daemon rolls them back.
+CREATE TABLE chaos_runs (
+  id TEXT PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  done INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX chaos_runs_started ON chaos_runs(started_at);
