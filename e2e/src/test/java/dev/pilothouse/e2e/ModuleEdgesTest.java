@@ -38,6 +38,7 @@ class ModuleEdgesTest {
           "backup",
           "security",
           "cost",
+          "chaos",
           "client",
           "spec",
           "server",
@@ -63,6 +64,7 @@ class ModuleEdgesTest {
           Map.entry("backup", List.of("core")),
           Map.entry("security", List.of("core")),
           Map.entry("cost", List.of("core")),
+          Map.entry("chaos", List.of("core")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -86,6 +88,7 @@ class ModuleEdgesTest {
                   "backup",
                   "security",
                   "cost",
+                  "chaos",
                   "tsdb")));
 
   @Test

@@ -234,7 +234,8 @@ public final class ChaosReader extends SectionReader {
         };
     if (n instanceof Node.MapNode m) {
       ff = new Fields(m, item.join(kind), problems, known);
-    } else if (n instanceof Node.Scalar s && s.type() == Node.Scalar.Type.NULL) {
+    } else if (n instanceof Node.Scalar s
+        && (s.type() == Node.Scalar.Type.NULL || s.text().isEmpty())) {
       ff =
           new Fields(
               new Node.MapNode(n.line(), n.column(), new java.util.LinkedHashMap<>()),
