@@ -42,6 +42,7 @@ public final class Chaos implements AutoCloseable {
    * What chaos needs from the daemon.
    *
    * @param java the command that starts a JVM with this daemon's class path (stressors)
+   * @param owner the daemon's state directory, named on its stressors' command lines; may be empty
    */
   public record Options(
       Supplier<Spec> spec,
@@ -51,7 +52,8 @@ public final class Chaos implements AutoCloseable {
       ChaosRepository repository,
       EventLog events,
       InstantSource clock,
-      List<String> java) {}
+      List<String> java,
+      String owner) {}
 
   private final Options o;
   private final Injector injector;
@@ -60,7 +62,7 @@ public final class Chaos implements AutoCloseable {
 
   public Chaos(Options o) {
     this.o = o;
-    this.injector = new Injector(o.routes(), o.java(), o.clock());
+    this.injector = new Injector(o.routes(), o.java(), o.owner(), o.clock());
     this.probes = new Probes(o.metrics(), o.status(), o.clock());
   }
 

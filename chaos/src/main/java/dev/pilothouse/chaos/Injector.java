@@ -31,13 +31,15 @@ final class Injector {
   private final RouteFaults routes;
   private final List<String> jvm;
   private final InstantSource clock;
+  private final String owner;
   private final Map<String, ToxicProxy> toxics = new ConcurrentHashMap<>();
 
   /** Live stressors per instance id: their CPU and memory count as the instance's. */
   private final Map<String, List<Long>> stressors = new ConcurrentHashMap<>();
 
-  Injector(RouteFaults routes, List<String> java, InstantSource clock) {
+  Injector(RouteFaults routes, List<String> java, String owner, InstantSource clock) {
     this.routes = routes;
+    this.owner = owner;
     this.jvm = List.copyOf(java);
     this.clock = clock;
   }
@@ -59,11 +61,31 @@ final class Injector {
   }
 
   /** Injects a fault as its intent says; returns the record with what the rollback needs. */
-  Applied apply(Applied a, Fault f, InstanceStatus i, Duration duration) throws IOException {
+  Applied apply(Applied a, Fault f, InstanceStatus i, Duration duration, Duration stopTimeout)
+      throws IOException {
     switch (f) {
       case Fault.Kill k -> {
         if (!Procs.signal(a.pid(), a.startTicks(), k.graceful() ? "TERM" : "KILL")) {
           throw new IOException("instance " + i.id() + " (pid " + a.pid() + ") is gone");
+        }
+        if (k.graceful()) {
+          // As a runtime stops a pod: SIGTERM, then SIGKILL when the stop timeout has passed.
+          long end = System.nanoTime() + stopTimeout.toNanos();
+          while (Procs.alive(a.pid(), a.startTicks()) && System.nanoTime() < end) {
+            sleep(50);
+          }
+          if (Procs.alive(a.pid(), a.startTicks())) {
+            Procs.signal(a.pid(), a.startTicks(), "KILL");
+            return new Applied(
+                a.kind(),
+                a.target(),
+                a.pid(),
+                a.startTicks(),
+                a.path(),
+                a.detail() + ", SIGKILL after " + stopTimeout.toSeconds() + " s",
+                a.at(),
+                false);
+          }
         }
         return a;
       }
@@ -126,6 +148,9 @@ final class Injector {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.addAll(jvm.subList(1, jvm.size()));
     cmd.add(Stress.class.getName());
+    if (!owner.isEmpty()) {
+      cmd.add(owner);
+    }
     cmd.add(kind);
     cmd.addAll(List.of(args.split(" ")));
     // Bounded by itself: it exits a little after the experiment's duration even if no daemon is
@@ -158,6 +183,15 @@ final class Injector {
     }
   }
 
+  private static void sleep(long ms) throws IOException {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
   /** Rolls one fault back; true when nothing of it is left. */
   boolean undo(Applied a) {
     try {
@@ -177,8 +211,16 @@ final class Injector {
           if (proxy != null) {
             // The load balancer's next table (within a tick) sends new requests to the instance
             // itself; what is in flight through the proxy gets a moment to finish.
-            Thread.sleep(1000);
-            proxy.close();
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        Thread.sleep(1000);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      proxy.close();
+                    });
           }
         }
         case "cpu", "memory", "fds" -> {
@@ -194,9 +236,6 @@ final class Injector {
       return true;
     } catch (IOException | RuntimeException e) {
       log.warn("chaos: rolling back {} on {} failed: {}", a.kind(), a.target(), e.toString());
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       return false;
     }
   }

@@ -224,7 +224,13 @@ final class Runner implements Runnable {
         a.add(intent);
         save(run.withApplied(a));
         try {
-          Applied done = injector.apply(intent, f, i, e.duration());
+          Applied done =
+              injector.apply(
+                  intent,
+                  f,
+                  i,
+                  e.duration(),
+                  spec == null ? Duration.ofSeconds(10) : spec.stop().timeout());
           a.set(a.size() - 1, done);
           save(run.withApplied(a));
           step("injected " + f.kind() + " into " + done.target() + ": " + done.detail());

@@ -16,7 +16,12 @@ public final class Stress {
   private Stress() {}
 
   /** Entry point. */
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] argv) throws Exception {
+    // The first argument may name the daemon's state directory (so that ps shows whose it is).
+    String[] args =
+        argv.length > 0 && argv[0].startsWith("/")
+            ? java.util.Arrays.copyOfRange(argv, 1, argv.length)
+            : argv;
     long seconds = Long.parseLong(args[args.length - 1]);
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     switch (args[0]) {

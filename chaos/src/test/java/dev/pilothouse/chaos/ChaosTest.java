@@ -116,7 +116,8 @@ class ChaosTest {
             repo,
             events,
             Clock.systemUTC(),
-            Chaos.thisJava()));
+            Chaos.thisJava(),
+            dir.toString()));
   }
 
   private static InstanceStatus status(String id, long pid) {

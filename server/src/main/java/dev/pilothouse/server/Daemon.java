@@ -492,7 +492,8 @@ public final class Daemon {
                 store,
                 store,
                 clock,
-                dev.pilothouse.chaos.Chaos.thisJava()));
+                dev.pilothouse.chaos.Chaos.thisJava(),
+                dir.path().toAbsolutePath().toString()));
     int recovered = chaos.recover();
     if (recovered > 0) {
       log.warn("rolled back the faults of {} chaos run(s) the previous daemon left", recovered);
