@@ -7,3 +7,9 @@ CREATE TABLE chaos_runs (
   json TEXT NOT NULL
 );
 CREATE INDEX chaos_runs_started ON chaos_runs(started_at);
+-- The kill switch ('pilothouse chaos disable'): one row while chaos is halted.
+CREATE TABLE chaos_halt (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at TEXT NOT NULL,
+  reason TEXT NOT NULL
+);

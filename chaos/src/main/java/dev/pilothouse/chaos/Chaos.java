@@ -43,6 +43,8 @@ public final class Chaos implements AutoCloseable {
    *
    * @param java the command that starts a JVM with this daemon's class path (stressors)
    * @param owner the daemon's state directory, named on its stressors' command lines; may be empty
+   * @param rolloutRunning whether a rollout of a service is under way (the leash)
+   * @param reader reads a game day's experiment file
    */
   public record Options(
       Supplier<Spec> spec,
@@ -53,15 +55,19 @@ public final class Chaos implements AutoCloseable {
       EventLog events,
       InstantSource clock,
       List<String> java,
-      String owner) {}
+      String owner,
+      java.util.function.Predicate<String> rolloutRunning,
+      ExperimentReader reader) {}
 
   private final Options o;
   private final Injector injector;
   private final Probes probes;
   private final Map<String, Runner> running = new ConcurrentHashMap<>();
+  private final Automation automation;
 
   public Chaos(Options o) {
     this.o = o;
+    this.automation = new Automation(this, o);
     this.injector = new Injector(o.routes(), o.java(), o.owner(), o.clock());
     this.probes = new Probes(o.metrics(), o.status(), o.clock());
   }
@@ -82,6 +88,17 @@ public final class Chaos implements AutoCloseable {
   public ChaosRun start(ChaosExperiment e, String file, String source, boolean dryRun)
       throws ChaosException {
     String service = e.target().service();
+    Optional<ChaosRepository.Halt> halt = o.repository().chaosHalt();
+    if (halt.isPresent()) {
+      throw new ChaosException(
+          "chaos is disabled since " + halt.get().at() + " (" + halt.get().reason() + ")",
+          "'pilothouse chaos enable' lifts the kill switch");
+    }
+    if (!o.spec().get().chaos().enabled()) {
+      throw new ChaosException(
+          "chaos is disabled by the spec (chaos.enabled: false)",
+          "enable it in the spec and apply");
+    }
     if (o.spec().get().service(service).isEmpty()) {
       throw new ChaosException(
           "target.service: no service '" + service + "' in the applied spec",
@@ -207,13 +224,106 @@ public final class Chaos implements AutoCloseable {
     o.repository().pruneChaosRuns(MAX_KEPT);
   }
 
-  /** Aborts every run under way and waits for their rollbacks (a graceful daemon stop). */
-  @Override
-  public void close() {
+  /** Game days and the monkey: call every second or so. */
+  public void tick() {
+    automation.tick(o.spec().get().chaos(), o.clock().instant());
+  }
+
+  /**
+   * The kill switch: aborts every run under way (waiting for their rollbacks), stops game days and
+   * the monkey, refuses new runs — until {@link #enable()}, across restarts.
+   */
+  public void disable(String reason) {
+    ChaosRepository.Halt h = new ChaosRepository.Halt(o.clock().instant(), reason);
+    o.repository().saveChaosHalt(h);
+    abortAll();
+    o.events()
+        .emit(
+            new NewEvent(
+                h.at(),
+                "ChaosDisabled",
+                "",
+                "",
+                "chaos disabled: " + reason,
+                Map.of("reason", reason)));
+  }
+
+  /** Lifts the kill switch. */
+  public void enable() {
+    if (o.repository().chaosHalt().isEmpty()) {
+      return;
+    }
+    o.repository().saveChaosHalt(null);
+    o.events()
+        .emit(new NewEvent(o.clock().instant(), "ChaosEnabled", "", "", "chaos enabled", Map.of()));
+  }
+
+  /**
+   * What chaos may do now.
+   *
+   * @param halt the kill switch, when on
+   * @param allowedNow whether automatic chaos is within its allowed hours now
+   * @param running the ids of the runs under way
+   */
+  public record Status(
+      ChaosRepository.Halt halt,
+      boolean specEnabled,
+      boolean allowedNow,
+      dev.pilothouse.core.spec.ChaosSpec.AllowedHours allowedHours,
+      double minErrorBudget,
+      List<GameDayStatus> gameDays,
+      List<MonkeyStatus> monkey,
+      List<String> running) {}
+
+  /** A game day and when it runs next. */
+  public record GameDayStatus(String experiment, String schedule, String next) {}
+
+  /** An opted-in service and the monkey's last kill there (null for none since the start). */
+  public record MonkeyStatus(
+      String service, long meanTimeBetweenKillsSeconds, int maxConcurrent, String lastKill) {}
+
+  public Status status() {
+    dev.pilothouse.core.spec.ChaosSpec cs = o.spec().get().chaos();
+    java.time.Instant now = o.clock().instant();
+    return new Status(
+        o.repository().chaosHalt().orElse(null),
+        cs.enabled(),
+        cs.allowedHours().allows(now),
+        cs.allowedHours(),
+        cs.minErrorBudget(),
+        cs.gameDays().stream()
+            .map(
+                g ->
+                    new GameDayStatus(
+                        g.experiment(),
+                        g.schedule(),
+                        Automation.next(g.schedule(), cs.allowedHours().timezone(), now)
+                            .map(t -> t.toOffsetDateTime().toString())
+                            .orElse(null)))
+            .toList(),
+        cs.monkey().stream()
+            .map(
+                m ->
+                    new MonkeyStatus(
+                        m.service(),
+                        m.meanTimeBetweenKills().toSeconds(),
+                        m.maxConcurrent(),
+                        automation.lastKill(m.service()).map(Object::toString).orElse(null)))
+            .toList(),
+        List.copyOf(running.keySet()));
+  }
+
+  private void abortAll() {
     for (Runner r : List.copyOf(running.values())) {
       r.abort();
       r.awaitEnd(java.time.Duration.ofSeconds(20));
     }
+  }
+
+  /** Aborts every run under way and waits for their rollbacks (a graceful daemon stop). */
+  @Override
+  public void close() {
+    abortAll();
     log.debug("chaos closed");
   }
 }

@@ -16,6 +16,7 @@ import dev.pilothouse.core.event.EventLog;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.spec.ChaosSpec;
 import dev.pilothouse.core.spec.Resources;
 import dev.pilothouse.core.spec.RestartPolicy;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -24,7 +25,6 @@ import dev.pilothouse.core.spec.StopPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,6 +68,27 @@ class ChaosTest {
     return p;
   }
 
+  private final AtomicReference<ChaosSpec> chaosSpec = new AtomicReference<>(ChaosSpec.none());
+  private final AtomicReference<Duration> ahead = new AtomicReference<>(Duration.ZERO);
+  private final java.util.concurrent.atomic.AtomicBoolean rollout =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.time.InstantSource clock = () -> Instant.now().plus(ahead.get());
+
+  /** An experiment file every game day here reads: pause one instance for a second. */
+  private static final ExperimentReader READER =
+      (file, text) ->
+          new ChaosExperiment(
+              "game-day",
+              "",
+              new ChaosExperiment.Target("shop", 1, 0, ""),
+              List.of(new Fault.Pause()),
+              List.of(),
+              Duration.ofSeconds(1),
+              Duration.ofMillis(100),
+              Duration.ofSeconds(5),
+              ChaosExperiment.Abort.NEVER,
+              List.of());
+
   private Chaos chaos(List<InstanceStatus> instances) {
     ServiceSpec svc =
         new ServiceSpec(
@@ -86,7 +107,19 @@ class ChaosTest {
             null);
     return new Chaos(
         new Chaos.Options(
-            () -> new Spec(List.of(svc)),
+            () ->
+                new Spec(
+                    dev.pilothouse.core.spec.ProxySpec.defaults(),
+                    List.of(svc),
+                    dev.pilothouse.core.spec.NotificationsSpec.none(),
+                    dev.pilothouse.core.spec.MetricsSpec.defaults(),
+                    List.of(),
+                    List.of(),
+                    dev.pilothouse.core.spec.AlertingSpec.none(),
+                    dev.pilothouse.core.spec.BackupSpec.none(),
+                    dev.pilothouse.core.spec.SecretsSpec.none(),
+                    dev.pilothouse.core.spec.CostSpec.none(),
+                    chaosSpec.get()),
             () ->
                 List.of(
                     new ServiceStatus(
@@ -115,9 +148,11 @@ class ChaosTest {
             },
             repo,
             events,
-            Clock.systemUTC(),
+            clock,
             Chaos.thisJava(),
-            dir.toString()));
+            dir.toString(),
+            service -> rollout.get(),
+            READER));
   }
 
   private static InstanceStatus status(String id, long pid) {
@@ -356,9 +391,125 @@ class ChaosTest {
     assertThat(p.isAlive()).isTrue();
   }
 
+  private static final ChaosSpec.AllowedHours ALWAYS =
+      new ChaosSpec.AllowedHours(
+          java.util.EnumSet.allOf(java.time.DayOfWeek.class),
+          java.time.LocalTime.MIDNIGHT,
+          java.time.LocalTime.MIDNIGHT,
+          "UTC");
+
+  private static final ChaosSpec.AllowedHours NEVER =
+      new ChaosSpec.AllowedHours(
+          java.util.EnumSet.noneOf(java.time.DayOfWeek.class),
+          java.time.LocalTime.MIDNIGHT,
+          java.time.LocalTime.MIDNIGHT,
+          "UTC");
+
+  private ChaosSpec gameDays(ChaosSpec.AllowedHours hours) throws IOException {
+    Path f = dir.resolve("game-day.yaml");
+    Files.writeString(f, "read by READER");
+    return new ChaosSpec(
+        true, hours, 0.25, List.of(new ChaosSpec.GameDay(f.toString(), "* * * * *")), List.of());
+  }
+
+  /** Ticks once, moves the clock past the next minute, ticks again. */
+  private void aMinuteLater(Chaos c) {
+    c.tick();
+    ahead.set(ahead.get().plusSeconds(61));
+    c.tick();
+  }
+
+  private List<String> skips() {
+    return events.all.stream()
+        .filter(e -> e.type().equals("ChaosSkipped"))
+        .map(Event::message)
+        .toList();
+  }
+
+  @Test
+  void aGameDay_runsOnItsSchedule_onlyOnItsLeash() throws Exception {
+    Process p = instance();
+    Chaos c = chaos(List.of(status("shop-1", p.pid())));
+    chaosSpec.set(gameDays(NEVER));
+    aMinuteLater(c);
+    assertThat(c.runs()).isEmpty();
+    assertThat(skips()).containsExactly("game day game-day skipped: outside the allowed hours");
+
+    chaosSpec.set(gameDays(ALWAYS));
+    rollout.set(true);
+    aMinuteLater(c);
+    assertThat(c.runs()).isEmpty();
+    assertThat(skips().getLast()).contains("a rollout of shop is under way");
+
+    rollout.set(false);
+    metric.set(0.1); // the SLO's error budget left, under 0.25
+    aMinuteLater(c);
+    assertThat(c.runs()).isEmpty();
+    assertThat(skips().getLast()).contains("has 10 % of its error budget left");
+
+    metric.set(0.9);
+    aMinuteLater(c);
+    assertThat(c.runs()).hasSize(1);
+    ChaosRun done = finished(c, c.runs().get(0).id());
+    assertThat(done.experiment()).isEqualTo("game-day");
+    assertThat(done.applied()).extracting(ChaosRun.Applied::kind).containsExactly("pause");
+    assertThat(c.status().gameDays().get(0).next()).isNotNull();
+  }
+
+  @Test
+  void theMonkey_killsNowAndThen_butNeverTheLastReadyInstance() throws Exception {
+    Process a = instance();
+    Process b = instance();
+    metric.set(Double.NaN); // no SLO: the error budget does not hold the monkey back
+    ChaosSpec.Monkey m = new ChaosSpec.Monkey("shop", Duration.ofSeconds(1), 1, false);
+    chaosSpec.set(new ChaosSpec(true, ALWAYS, 0.25, List.of(), List.of(m)));
+    Chaos c = chaos(List.of(status("shop-1", a.pid()), status("shop-2", b.pid())));
+    aMinuteLater(c); // sixty mean times between kills: a kill is all but certain (1 - e^-61)
+    await().until(() -> !a.isAlive() || !b.isAlive());
+    assertThat(a.isAlive() && b.isAlive()).isFalse();
+    assertThat(events.types()).contains("ChaosMonkeyKill");
+    assertThat(c.status().monkey().get(0).lastKill()).isNotNull();
+
+    Process only = instance();
+    Chaos one = chaos(List.of(status("shop-3", only.pid())));
+    aMinuteLater(one);
+    assertThat(only.isAlive()).isTrue();
+    assertThat(skips().getLast()).contains("it has 1 ready instance(s)");
+  }
+
+  @Test
+  void theKillSwitch_abortsWhatRuns_refusesNewRuns_andHoldsUntilLifted() throws Exception {
+    Process p = instance();
+    Chaos c = chaos(List.of(status("shop-1", p.pid())));
+    ChaosExperiment e =
+        experiment(
+            List.of(new Fault.Pause()),
+            List.of(),
+            Duration.ofMinutes(5),
+            ChaosExperiment.Abort.NEVER);
+    ChaosRun run = c.start(e, "x.yaml", "", false);
+    await().until(() -> state(p.pid()) == 'T');
+    c.disable("game over");
+    assertThat(c.run(run.id()).orElseThrow().outcome().verdict()).isEqualTo("aborted");
+    assertThat(state(p.pid())).isNotEqualTo('T');
+    assertThatThrownBy(() -> c.start(e, "x.yaml", "", false))
+        .isInstanceOf(ChaosException.class)
+        .hasMessageContaining("chaos is disabled since")
+        .hasMessageContaining("game over");
+    // A new daemon over the same store still holds it.
+    Chaos next = chaos(List.of(status("shop-1", p.pid())));
+    assertThat(next.status().halt().reason()).isEqualTo("game over");
+    next.enable();
+    assertThat(next.status().halt()).isNull();
+    ChaosRun again = next.start(e, "x.yaml", "", false);
+    next.abort(again.id());
+    finished(next, again.id());
+    assertThat(events.types()).contains("ChaosDisabled", "ChaosEnabled");
+  }
+
   /** The event log in memory. */
   static final class Events implements EventLog {
-    private final List<Event> all = new CopyOnWriteArrayList<>();
+    final List<Event> all = new CopyOnWriteArrayList<>();
 
     List<String> types() {
       return all.stream().map(Event::type).toList();

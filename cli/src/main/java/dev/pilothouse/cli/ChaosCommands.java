@@ -26,8 +26,16 @@ final class ChaosCommands {
       name = "chaos",
       description =
           "Chaos experiments that prove recovery: run an experiment file, list runs, show a"
-              + " run's report, abort a run.",
-      subcommands = {Run.class, ListCmd.class, Report.class, Abort.class})
+              + " run's report, abort a run; the kill switch, game days and the monkey.",
+      subcommands = {
+        Run.class,
+        ListCmd.class,
+        Report.class,
+        Abort.class,
+        Disable.class,
+        Enable.class,
+        StatusCmd.class
+      })
   static final class Group extends GroupCommand {}
 
   @Command(
@@ -127,9 +135,14 @@ final class ChaosCommands {
   }
 
   static String summary(JsonNode o) {
-    return "verdict: "
-        + o.path("verdict").asText()
-        + (o.path("reason").asText().isEmpty() ? "" : " — " + o.path("reason").asText())
+    String verdict =
+        "verdict: "
+            + o.path("verdict").asText()
+            + (o.path("reason").asText().isEmpty() ? "" : " — " + o.path("reason").asText());
+    if (List.of("dry-run", "not-run").contains(o.path("verdict").asText())) {
+      return verdict;
+    }
+    return verdict
         + "\nresilience score: "
         + o.path("score").asText()
         + " / 100, recovery: "
@@ -170,16 +183,25 @@ final class ChaosCommands {
     }
   }
 
-  @Command(name = "list", description = "The runs kept, newest first.")
+  @Command(
+      name = "list",
+      description = "The runs kept, newest first; one experiment's side by side to compare.")
   static final class ListCmd implements Callable<Integer> {
     @Mixin Common common;
     @Mixin Output output;
+
+    @Option(
+        names = "--experiment",
+        paramLabel = "NAME",
+        description = "Only this experiment's runs.")
+    String experiment;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      JsonNode r = common.client().chaosRuns();
+      JsonNode r = common.client().chaosRuns(experiment);
       if (output.json()) {
         out.println(Output.json(r));
         return ExitCodes.OK;
@@ -266,5 +288,121 @@ final class ChaosCommands {
           .println("asked run " + id + " to stop; its faults are being rolled back");
       return ExitCodes.OK;
     }
+  }
+
+  @Command(
+      name = "disable",
+      description =
+          "The kill switch: abort every run under way (rolling it back), stop game days and the"
+              + " monkey, refuse new runs — until 'chaos enable', across restarts.")
+  static final class Disable implements Callable<Integer> {
+    @Mixin Common common;
+
+    @Option(names = "--reason", paramLabel = "TEXT", description = "Why (kept and shown).")
+    String reason;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      common.client().chaosDisable(reason);
+      spec.commandLine()
+          .getOut()
+          .println("chaos disabled: nothing runs until 'pilothouse chaos enable'");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "enable", description = "Lift the kill switch.")
+  static final class Enable implements Callable<Integer> {
+    @Mixin Common common;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      common.client().chaosEnable();
+      spec.commandLine().getOut().println("chaos enabled");
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "status",
+      description =
+          "The kill switch, the allowed hours, game days and when they run next, the monkey.")
+  static final class StatusCmd implements Callable<Integer> {
+    @Mixin Common common;
+    @Mixin Output output;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      JsonNode s = common.client().chaosStatus();
+      if (output.json()) {
+        out.println(Output.json(s));
+        return ExitCodes.OK;
+      }
+      JsonNode halt = s.path("halt");
+      out.println(
+          "chaos: "
+              + (!halt.isNull() && !halt.isMissingNode()
+                  ? "DISABLED since "
+                      + halt.path("at").asText()
+                      + " ("
+                      + halt.path("reason").asText()
+                      + ")"
+                  : !s.path("specEnabled").asBoolean() ? "disabled by the spec" : "enabled"));
+      JsonNode h = s.path("allowedHours");
+      out.println(
+          "allowed hours: "
+              + String.join(
+                  ",",
+                  java.util.stream.StreamSupport.stream(h.path("days").spliterator(), false)
+                      .map(d -> d.asText().substring(0, 3).toLowerCase(Locale.ROOT))
+                      .toList())
+              + " "
+              + hhmm(h.path("from").asText())
+              + "–"
+              + hhmm(h.path("to").asText())
+              + " "
+              + h.path("timezone").asText()
+              + (s.path("allowedNow").asBoolean() ? " (now: yes)" : " (now: no)")
+              + ", min error budget "
+              + s.path("minErrorBudget").asText());
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(List.of("GAME DAY", "SCHEDULE", "NEXT"));
+      for (JsonNode g : s.path("gameDays")) {
+        rows.add(
+            List.of(
+                g.path("experiment").asText(),
+                g.path("schedule").asText(),
+                g.path("next").asText("-")));
+      }
+      if (rows.size() > 1) {
+        out.print(Output.table(rows));
+      }
+      rows = new ArrayList<>();
+      rows.add(List.of("MONKEY", "MEAN TIME BETWEEN KILLS", "MAX CONCURRENT", "LAST KILL"));
+      for (JsonNode m : s.path("monkey")) {
+        rows.add(
+            List.of(
+                m.path("service").asText(),
+                m.path("meanTimeBetweenKillsSeconds").asLong() / 60 + " min",
+                m.path("maxConcurrent").asText(),
+                m.path("lastKill").isNull() ? "-" : m.path("lastKill").asText()));
+      }
+      if (rows.size() > 1) {
+        out.print(Output.table(rows));
+      }
+      out.println(
+          "runs under way: "
+              + (s.path("running").isEmpty() ? "none" : s.path("running").toString()));
+      return ExitCodes.OK;
+    }
+  }
+
+  private static String hhmm(String time) {
+    return time.length() >= 5 ? time.substring(0, 5) : time;
   }
 }

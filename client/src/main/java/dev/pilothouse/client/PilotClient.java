@@ -458,9 +458,30 @@ public final class PilotClient {
     return post("/api/v1/chaos/runs", body, com.fasterxml.jackson.databind.JsonNode.class);
   }
 
-  /** The chaos runs kept, newest first (summaries). */
-  public com.fasterxml.jackson.databind.JsonNode chaosRuns() {
-    return get("/api/v1/chaos/runs?limit=500", com.fasterxml.jackson.databind.JsonNode.class);
+  /** The chaos runs kept, newest first (summaries); of one experiment when it is not null. */
+  public com.fasterxml.jackson.databind.JsonNode chaosRuns(String experiment) {
+    return get(
+        "/api/v1/chaos/runs?limit=500"
+            + (experiment == null ? "" : "&experiment=" + enc(experiment)),
+        com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** The kill switch, game days and the monkey. */
+  public com.fasterxml.jackson.databind.JsonNode chaosStatus() {
+    return get("/api/v1/chaos/status", com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Turns the kill switch on: runs under way are aborted, nothing new starts. */
+  public com.fasterxml.jackson.databind.JsonNode chaosDisable(String reason) {
+    java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("reason", reason);
+    return post("/api/v1/chaos/disable", body, com.fasterxml.jackson.databind.JsonNode.class);
+  }
+
+  /** Lifts the kill switch. */
+  public com.fasterxml.jackson.databind.JsonNode chaosEnable() {
+    return post(
+        "/api/v1/chaos/enable", java.util.Map.of(), com.fasterxml.jackson.databind.JsonNode.class);
   }
 
   /** One chaos run in full. */

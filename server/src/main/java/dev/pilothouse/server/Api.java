@@ -192,6 +192,9 @@ final class Api {
               config.routes.get("/api/v1/chaos/runs", chaos::list);
               config.routes.get("/api/v1/chaos/runs/{id}", chaos::get);
               config.routes.post("/api/v1/chaos/runs/{id}/abort", chaos::abort);
+              config.routes.get("/api/v1/chaos/status", chaos::status);
+              config.routes.post("/api/v1/chaos/disable", chaos::disable);
+              config.routes.post("/api/v1/chaos/enable", chaos::enable);
               BackupApi backup = new BackupApi(d.backups());
               config.routes.get("/api/v1/backups", backup::list);
               config.routes.post("/api/v1/backups/verify", backup::verify);

@@ -59,8 +59,13 @@ final class ChaosApi {
   }
 
   void list(Context ctx) {
+    String experiment = ctx.queryParam("experiment");
     List<Map<String, Object>> out =
-        chaos.runs().stream().limit(limit(ctx)).map(ChaosApi::summary).toList();
+        chaos.runs().stream()
+            .filter(r -> experiment == null || r.experiment().equals(experiment))
+            .limit(limit(ctx))
+            .map(ChaosApi::summary)
+            .toList();
     json(ctx, Map.of("runs", out));
   }
 
@@ -113,6 +118,28 @@ final class ChaosApi {
     } catch (ChaosException e) {
       throw new ApiError(409, e.getMessage(), e.hint());
     }
+  }
+
+  void status(Context ctx) {
+    json(ctx, chaos.status());
+  }
+
+  record DisableRequest(String reason) {}
+
+  void disable(Context ctx) {
+    DisableRequest b =
+        ctx.body().isBlank() ? new DisableRequest(null) : Api.body(ctx, DisableRequest.class);
+    String reason = b.reason() == null || b.reason().isBlank() ? "no reason given" : b.reason();
+    if (reason.length() > 500) {
+      throw new ApiError(400, "reason: longer than 500 characters", "say it in a sentence");
+    }
+    chaos.disable(reason);
+    json(ctx, chaos.status());
+  }
+
+  void enable(Context ctx) {
+    chaos.enable();
+    json(ctx, chaos.status());
   }
 
   private ChaosRun run(String id) {

@@ -104,6 +104,7 @@ public final class Daemon {
   private ScheduledExecutorService ruleLoop;
   private ScheduledExecutorService anomalyLoop;
   private ScheduledExecutorService scaleLoop;
+  private ScheduledExecutorService chaosLoop;
   private dev.pilothouse.scaling.Autoscaler autoscaler;
   private dev.pilothouse.backup.BackupService backups;
   private ScheduledExecutorService backupLoop;
@@ -493,7 +494,20 @@ public final class Daemon {
                 store,
                 clock,
                 dev.pilothouse.chaos.Chaos.thisJava(),
-                dir.path().toAbsolutePath().toString()));
+                dir.path().toAbsolutePath().toString(),
+                service ->
+                    store.rollouts().stream()
+                        .anyMatch(r -> r.service().equals(service) && !r.phase().done()),
+                (file, text) -> {
+                  dev.pilothouse.spec.ChaosReader.Parsed p =
+                      dev.pilothouse.spec.ChaosReader.read(
+                          file, text, dev.pilothouse.tsdb.promql.Parser::problem);
+                  if (p.experiment().isEmpty()) {
+                    throw new dev.pilothouse.chaos.ChaosException(
+                        p.errors().get(0).toString(), "fix the experiment file");
+                  }
+                  return p.experiment().get();
+                }));
     int recovered = chaos.recover();
     if (recovered > 0) {
       log.warn("rolled back the faults of {} chaos run(s) the previous daemon left", recovered);
@@ -585,6 +599,11 @@ public final class Daemon {
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("autoscaler").daemon().unstarted(r));
     scaleLoop.scheduleWithFixedDelay(this::tickScaling, 1, 1, TimeUnit.SECONDS);
+    // Game days and the chaos monkey look every second, on a thread of their own.
+    chaosLoop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("chaos").daemon().unstarted(r));
+    chaosLoop.scheduleWithFixedDelay(this::tickChaos, 1, 1, TimeUnit.SECONDS);
     // Remediation on a thread of its own: a runbook's command may run for minutes.
     healLoop =
         Executors.newSingleThreadScheduledExecutor(
@@ -837,6 +856,7 @@ public final class Daemon {
           anomalyLoop,
           incidentLoop,
           scaleLoop,
+          chaosLoop,
           healLoop,
           backupLoop,
           auditLoop
@@ -880,6 +900,14 @@ public final class Daemon {
       remediator.tick();
     } catch (RuntimeException e) {
       log.error("remediation tick failed", e);
+    }
+  }
+
+  private void tickChaos() {
+    try {
+      chaos.tick();
+    } catch (RuntimeException e) {
+      log.error("chaos tick failed", e);
     }
   }
 

@@ -29,7 +29,8 @@ abstract class SectionReader {
           "oncall",
           "repositories",
           "secrets",
-          "cost");
+          "cost",
+          "chaos");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =

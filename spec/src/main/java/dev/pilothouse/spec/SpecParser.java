@@ -222,6 +222,10 @@ public final class SpecParser extends SectionReader {
         f.object("cost", CostReader.COST)
             .map(cf -> new CostReader(this).cost(cf, serviceFields.keySet()))
             .orElse(dev.pilothouse.core.spec.CostSpec.none());
+    dev.pilothouse.core.spec.ChaosSpec chaos =
+        f.object("chaos", ChaosSectionReader.CHAOS)
+            .map(cf -> new ChaosSectionReader(this).chaos(cf, serviceFields.keySet()))
+            .orElse(dev.pilothouse.core.spec.ChaosSpec.none());
     return problems.isEmpty()
         ? new Spec(
             proxy,
@@ -233,7 +237,8 @@ public final class SpecParser extends SectionReader {
             alerting,
             new dev.pilothouse.core.spec.BackupSpec(repositories, plans),
             secrets,
-            cost)
+            cost,
+            chaos)
         : null;
   }
 

@@ -519,6 +519,28 @@ public final class SqliteStore
   }
 
   @Override
+  public synchronized Optional<dev.pilothouse.core.chaos.ChaosRepository.Halt> chaosHalt() {
+    return h.createQuery("SELECT at, reason FROM chaos_halt WHERE id = 1")
+        .map(
+            (rs, ctx) ->
+                new dev.pilothouse.core.chaos.ChaosRepository.Halt(
+                    Instant.parse(rs.getString("at")), rs.getString("reason")))
+        .findOne();
+  }
+
+  @Override
+  public synchronized void saveChaosHalt(dev.pilothouse.core.chaos.ChaosRepository.Halt halt) {
+    if (halt == null) {
+      h.createUpdate("DELETE FROM chaos_halt").execute();
+    } else {
+      h.createUpdate("INSERT OR REPLACE INTO chaos_halt(id, at, reason) VALUES (1, ?, ?)")
+          .bind(0, halt.at().toString())
+          .bind(1, halt.reason())
+          .execute();
+    }
+  }
+
+  @Override
   public synchronized void pruneChaosRuns(int keep) {
     h.createUpdate(
             "DELETE FROM chaos_runs WHERE done = 1 AND id NOT IN"

@@ -20,10 +20,31 @@ public interface ChaosRepository {
   /** Forgets all but the newest keep runs that are over. */
   void pruneChaosRuns(int keep);
 
+  /** The kill switch, when it is on. */
+  Optional<Halt> chaosHalt();
+
+  /** Turns the kill switch on (a halt) or off (null). */
+  void saveChaosHalt(Halt halt);
+
+  /** Chaos halted: since when and why. */
+  record Halt(java.time.Instant at, String reason) {}
+
   /** Runs kept in memory (tests). */
   static ChaosRepository inMemory() {
     Map<String, ChaosRun> m = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicReference<Halt> halt =
+        new java.util.concurrent.atomic.AtomicReference<>();
     return new ChaosRepository() {
+      @Override
+      public Optional<Halt> chaosHalt() {
+        return Optional.ofNullable(halt.get());
+      }
+
+      @Override
+      public void saveChaosHalt(Halt h) {
+        halt.set(h);
+      }
+
       @Override
       public List<ChaosRun> chaosRuns() {
         return m.values().stream()

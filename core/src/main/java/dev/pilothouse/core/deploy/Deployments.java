@@ -261,7 +261,8 @@ public final class Deployments {
         spec.alerting(),
         spec.backup(),
         spec.secrets(),
-        spec.cost());
+        spec.cost(),
+        spec.chaos());
   }
 
   /** Applies a new desired state; returns its revision and what changed. */

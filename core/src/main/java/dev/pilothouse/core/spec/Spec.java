@@ -30,7 +30,34 @@ public record Spec(
     AlertingSpec alerting,
     BackupSpec backup,
     SecretsSpec secrets,
-    CostSpec cost) {
+    CostSpec cost,
+    ChaosSpec chaos) {
+  /** A spec without a chaos section. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting,
+      BackupSpec backup,
+      SecretsSpec secrets,
+      CostSpec cost) {
+    this(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        ChaosSpec.none());
+  }
+
   /** A spec without a cost section. */
   public Spec(
       ProxySpec proxy,
@@ -145,6 +172,7 @@ public record Spec(
     backup = backup == null ? BackupSpec.none() : backup; // revisions stored before it
     secrets = secrets == null ? SecretsSpec.none() : secrets; // revisions stored before it
     cost = cost == null ? CostSpec.none() : cost; // revisions stored before it
+    chaos = chaos == null ? ChaosSpec.none() : chaos; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -182,13 +210,24 @@ public record Spec(
         alerting,
         backup,
         secrets,
-        cost);
+        cost,
+        chaos);
   }
 
   /** A copy of this spec with other backups. */
   public Spec withBackup(BackupSpec b) {
     return new Spec(
-        proxy, services, notifications, metrics, flags, experiments, alerting, b, secrets, cost);
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        b,
+        secrets,
+        cost,
+        chaos);
   }
 
   /** The experiment with this name, if declared. */
@@ -208,7 +247,8 @@ public record Spec(
         alerting,
         backup,
         secrets,
-        cost);
+        cost,
+        chaos);
   }
 
   /**
@@ -247,6 +287,7 @@ public record Spec(
         alerting,
         backup,
         secrets,
-        cost);
+        cost,
+        chaos);
   }
 }
