@@ -45,16 +45,13 @@ class ChaosTest {
     return text;
   }
 
-  private static JsonNode report(Harness h, String id) throws Exception {
-    return JSON.readTree(h.ok("chaos", "report", id, "-o", "json").out());
+  /** A run in full, straight from the API (the CLI's 'chaos report -o json' prints the same). */
+  private static JsonNode report(Harness h, String id) {
+    return h.client().chaosRun(id);
   }
 
-  private static String lastRun(Harness h) throws Exception {
-    return JSON.readTree(h.ok("chaos", "list", "-o", "json").out())
-        .path("runs")
-        .get(0)
-        .path("id")
-        .asText();
+  private static String lastRun(Harness h) {
+    return h.client().chaosRuns(null).path("runs").get(0).path("id").asText();
   }
 
   private static List<String> types(JsonNode run) {
@@ -70,8 +67,11 @@ class ChaosTest {
       h.up(h.writeSpec("shop.yaml", Harness.routedShop("v1", 3, "")));
       h.awaitReady("shop", 3, Duration.ofSeconds(30));
       int port = h.status().proxy().port();
-      Path kill = h.writeSpec("kill.yaml", example("kill-one-of-three.yaml", port, Map.of()));
-      CompletableFuture<LoadResult> load = AutoscaleTest.load(port, 50, Duration.ofSeconds(16));
+      Path kill =
+          h.writeSpec(
+              "kill.yaml",
+              example("kill-one-of-three.yaml", port, Map.of("duration: 10s", "duration: 5s")));
+      CompletableFuture<LoadResult> load = AutoscaleTest.load(port, 50, Duration.ofSeconds(11));
       Thread.sleep(1000);
       Harness.Result r = h.cli("chaos", "run", kill.toString());
       LoadResult l = load.get();
@@ -93,6 +93,9 @@ class ChaosTest {
       assertThat(types(run)).contains("InstanceExited", "InstanceStarted", "InstanceReady");
       assertThat(run.path("outcome").path("loadBalancer").path("failedRequests").asDouble())
           .isZero();
+      assertThat(
+              JSON.readTree(h.ok("chaos", "report", run.path("id").asText(), "-o", "json").out()))
+          .isEqualTo(run);
       String md = h.ok("chaos", "report", run.path("id").asText()).out();
       assertThat(md).contains("verdict: **passed**").contains("| three-ready | >= 3 |");
       h.awaitReady("shop", 3, Duration.ofSeconds(30));
@@ -135,6 +138,14 @@ class ChaosTest {
       Path fill = Path.of(in.path("applied").get(4).path("path").asText());
       assertThat(fill).startsWith(tmp.resolve("data")).hasSize(20L << 20);
       assertThat(procState(paused)).isEqualTo('T');
+      // The paused instance fails its readiness probe and leaves the load balancer's table.
+      String pausedId = in.path("applied").get(0).path("target").asText();
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () ->
+                  h.service("shop").instances().stream()
+                      .noneMatch(i -> i.id().equals(pausedId) && i.ready()));
       long slow = timeGet(port);
       assertThat(slow).as("the route's delay is in").isGreaterThanOrEqualTo(400);
 
@@ -188,7 +199,7 @@ class ChaosTest {
       Path latency =
           h.writeSpec(
               "latency.yaml",
-              example("latency-one-instance.yaml", port, Map.of("duration: 20s", "duration: 12s")));
+              example("latency-one-instance.yaml", port, Map.of("duration: 20s", "duration: 8s")));
       // Eight clients in a loop, each answer noted with when it was asked and who gave it.
       AtomicBoolean stop = new AtomicBoolean();
       record Answer(java.time.Instant at, String who, long ms) {}
@@ -326,7 +337,7 @@ class ChaosTest {
       Thread.sleep(4000); // a few samples of the disk's free space before it fills
       Path cpu =
           h.writeSpec(
-              "cpu.yaml", example("cpu-burn.yaml", port, Map.of("duration: 30s", "duration: 12s")));
+              "cpu.yaml", example("cpu-burn.yaml", port, Map.of("duration: 30s", "duration: 10s")));
       Path disk =
           h.writeSpec(
               "disk.yaml",

@@ -276,6 +276,8 @@ class SecurityTest {
     {"GET", "/api/v1/secrets/NAME/value", null},
     {"DELETE", "/api/v1/secrets/NAME", null},
     {"POST", "/api/v1/secrets/NAME/rotate", "{}"},
+    {"GET", "/api/v1/chaos/runs/NAME", null},
+    {"POST", "/api/v1/chaos/runs/NAME/abort", "{}"},
     {
       "POST",
       "/api/v1/services/NAME/capture",
@@ -354,6 +356,32 @@ class SecurityTest {
         assertThat(r.statusCode()).as(q + ": " + r.body()).isEqualTo(400);
         assertThat(r.body()).as(q).doesNotContain("root:").doesNotContain("Exception");
       }
+
+      // chaos: a viewer may neither run, nor disable; an experiment that leaves the service's
+      // directory or names no declared service is refused, nothing injected; hostile limits 400
+      String fill =
+          "{\"file\": \"x.yaml\", \"yaml\": \"name: x\\ntarget: {service: web}\\nfaults: [{disk:"
+              + " {size: 1Mi, path: ../../etc}}]\\n\"}";
+      assertThat(call(api, viewer, "POST", "/api/v1/chaos/runs", fill)).isEqualTo(403);
+      assertThat(call(api, viewer, "POST", "/api/v1/chaos/disable", "{}")).isEqualTo(403);
+      HttpResponse<String> refused = send(http, api, admin, "POST", "/api/v1/chaos/runs", fill);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(422);
+      assertThat(refused.body())
+          .contains("x.yaml")
+          .contains("leaves the service's working directory");
+      HttpResponse<String> nobody =
+          send(
+              http,
+              api,
+              admin,
+              "POST",
+              "/api/v1/chaos/runs",
+              "{\"file\": \"x.yaml\", \"yaml\": \"name: x\\ntarget: {service: nobody}\\nfaults: [{kill:"
+                  + " {}}]\\n\"}");
+      assertThat(nobody.statusCode()).as(nobody.body()).isEqualTo(400);
+      assertThat(nobody.body()).contains("no service 'nobody'");
+      assertThat(call(api, admin, "GET", "/api/v1/chaos/runs?limit=0", null)).isEqualTo(400);
+      assertThat(h.ok("chaos", "list", "-o", "json").out()).contains("\"runs\" : [ ]");
 
       // an oversized body: 413 before it is read, the daemon still answers
       String big = "{\"pad\": \"" + "x".repeat(2_000_000) + "\"}";
