@@ -1,12 +1,7 @@
 package dev.pilothouse.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +57,7 @@ final class ChaosCommands {
     @Override
     public Integer call() throws InterruptedException {
       PrintWriter out = spec.commandLine().getOut();
-      String text = read(file);
+      String text = SpecFile.text(file, "experiment file", "check the path");
       Path cwd = Path.of("").toAbsolutePath();
       Path abs = file.toAbsolutePath().normalize();
       String name = abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
@@ -160,27 +155,6 @@ final class ChaosCommands {
   private static String clock(String instant) {
     int t = instant.indexOf('T');
     return t < 0 || instant.length() < t + 9 ? instant : instant.substring(t + 1, t + 9);
-  }
-
-  static String read(Path file) {
-    try {
-      if (Files.size(file) > 1 << 20) {
-        throw new CliException(
-            ExitCodes.INVALID_SPEC, file + " is larger than 1 MiB", "is this the right file?");
-      }
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new CliException(
-          ExitCodes.USAGE, "experiment file " + file + " does not exist", "check the path");
-    } catch (MalformedInputException e) {
-      throw new CliException(
-          ExitCodes.INVALID_SPEC, file + " is not UTF-8 text", "save it as UTF-8");
-    } catch (IOException e) {
-      throw new CliException(
-          ExitCodes.FAILURE,
-          "cannot read " + file + ": " + e.getMessage(),
-          "check its permissions");
-    }
   }
 
   @Command(

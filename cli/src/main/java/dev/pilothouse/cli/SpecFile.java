@@ -20,16 +20,30 @@ record SpecFile(Path path, String text, Map<String, String> vars) {
 
   static SpecFile read(Path file) {
     Path p = file.toAbsolutePath().normalize();
-    String text;
+    String text = text(file, "spec file", "check the path given to -f");
+    Map<String, String> vars = new LinkedHashMap<>();
+    for (String name : SpecParser.referencedVariables(text)) {
+      String v = System.getenv(name);
+      if (v != null) {
+        vars.put(name, v);
+      }
+    }
+    return new SpecFile(p, text, vars);
+  }
+
+  /**
+   * A file of YAML the CLI sends (a spec, an experiment): at most 1 MiB of UTF-8, else a clear
+   * error naming it.
+   */
+  static String text(Path file, String what, String missingHint) {
     try {
-      if (Files.size(p) > SpecParser.MAX_BYTES) {
+      if (Files.size(file) > SpecParser.MAX_BYTES) {
         throw new CliException(
             ExitCodes.INVALID_SPEC, file + " is larger than 1 MiB", "is this the right file?");
       }
-      text = Files.readString(p, StandardCharsets.UTF_8);
+      return Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
-      throw new CliException(
-          ExitCodes.USAGE, "spec file " + file + " does not exist", "check the path given to -f");
+      throw new CliException(ExitCodes.USAGE, what + " " + file + " does not exist", missingHint);
     } catch (MalformedInputException e) {
       throw new CliException(
           ExitCodes.INVALID_SPEC, file + " is not UTF-8 text", "save it as UTF-8");
@@ -39,14 +53,6 @@ record SpecFile(Path path, String text, Map<String, String> vars) {
           "cannot read " + file + ": " + e.getMessage(),
           "check its permissions");
     }
-    Map<String, String> vars = new LinkedHashMap<>();
-    for (String name : SpecParser.referencedVariables(text)) {
-      String v = System.getenv(name);
-      if (v != null) {
-        vars.put(name, v);
-      }
-    }
-    return new SpecFile(p, text, vars);
   }
 
   String displayName() {
