@@ -47,6 +47,18 @@ final class Injector {
   /** What is about to be injected, saved before it is (the intent a rollback works from). */
   Applied intent(Fault f, InstanceStatus i, String service, Path file) {
     String target = f.perInstance() ? i.id() : service;
+    if (f instanceof Fault.Partition p) {
+      // Rolled back as what it is made of: a route fault, or a toxic proxy that passes nothing.
+      return new Applied(
+          p.mode().equals("reject") ? "http" : "toxic",
+          target,
+          0,
+          0,
+          "",
+          describe(f),
+          clock.instant(),
+          false);
+    }
     long pid = f instanceof Fault.Kill || f instanceof Fault.Pause ? i.pid() : 0;
     long ticks = pid == 0 ? 0 : Procs.startTicks(pid).orElse(-1);
     return new Applied(
@@ -134,6 +146,27 @@ final class Injector {
       case Fault.DiskFill d -> {
         fill(Path.of(a.path()), d.bytes());
         return a;
+      }
+      case Fault.Partition p -> {
+        if (p.mode().equals("reject")) {
+          return apply(a, new Fault.Http(Duration.ZERO, 0, 503, 100, ""), i, duration, stopTimeout);
+        }
+        return apply(
+            a,
+            new Fault.Toxic(
+                Duration.ZERO,
+                Duration.ZERO,
+                0,
+                0,
+                Duration.ZERO,
+                Duration.ZERO,
+                false,
+                Duration.ZERO,
+                100,
+                "both"),
+            i,
+            duration,
+            stopTimeout);
       }
     }
   }
@@ -288,6 +321,12 @@ final class Injector {
       case Fault.Memory m -> (m.bytes() >> 20) + " MiB held";
       case Fault.DiskFill d -> (d.bytes() >> 20) + " MiB written";
       case Fault.Fds d -> d.count() + " connections held";
+      case Fault.Partition p ->
+          "partition ("
+              + p.mode()
+              + (p.mode().equals("reject")
+                  ? ": every caller through the load balancer gets 503)"
+                  : ": connections in, nothing back)");
     };
   }
 

@@ -174,7 +174,7 @@ final class Runner implements Runnable {
     if (run.dryRun()) {
       for (Fault f : e.faults()) {
         if (f.perInstance()) {
-          for (InstanceStatus i : targets) {
+          for (InstanceStatus i : f.everyInstance() ? ready : targets) {
             step("would inject " + f.kind() + " (" + Injector.describe(f) + ") into " + i.id());
           }
         } else {
@@ -212,7 +212,11 @@ final class Runner implements Runnable {
     int n = 0;
     for (Fault f : e.faults()) {
       for (InstanceStatus i :
-          f.perInstance() ? targets : java.util.Collections.<InstanceStatus>singletonList(null)) {
+          f.everyInstance()
+              ? ready
+              : f.perInstance()
+                  ? targets
+                  : java.util.Collections.<InstanceStatus>singletonList(null)) {
         Path file =
             f instanceof Fault.DiskFill d
                 ? Path.of(spec == null || spec.workdir().isEmpty() ? "." : spec.workdir())

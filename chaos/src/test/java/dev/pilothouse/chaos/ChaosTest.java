@@ -507,6 +507,47 @@ class ChaosTest {
     assertThat(events.types()).contains("ChaosDisabled", "ChaosEnabled");
   }
 
+  @Test
+  void aPartition_cutsTheServiceOffFromEveryCaller_andIsLiftedAtTheEnd() throws Exception {
+    Process a = instance();
+    Process b = instance();
+    Chaos c = chaos(List.of(status("shop-1", a.pid()), status("shop-2", b.pid())));
+    ChaosRun reject =
+        finished(
+            c,
+            c.start(
+                    experiment(
+                        List.of(new Fault.Partition("reject")),
+                        List.of(),
+                        Duration.ofMillis(300),
+                        ChaosExperiment.Abort.NEVER),
+                    "x.yaml",
+                    "",
+                    false)
+                .id());
+    assertThat(routeCalls).containsExactly("fault shop 503@100", "clear shop");
+    assertThat(reject.applied()).extracting(ChaosRun.Applied::kind).containsExactly("http");
+    routeCalls.clear();
+    ChaosRun blackhole =
+        finished(
+            c,
+            c.start(
+                    experiment(
+                        List.of(new Fault.Partition("blackhole")),
+                        List.of(),
+                        Duration.ofMillis(300),
+                        ChaosExperiment.Abort.NEVER),
+                    "x.yaml",
+                    "",
+                    false)
+                .id());
+    // Every instance, not just the target's one.
+    assertThat(routeCalls)
+        .containsExactlyInAnyOrder(
+            "redirect shop-1", "redirect shop-2", "unredirect shop-1", "unredirect shop-2");
+    assertThat(blackhole.applied()).allMatch(ChaosRun.Applied::rolledBack);
+  }
+
   /** The event log in memory. */
   static final class Events implements EventLog {
     final List<Event> all = new CopyOnWriteArrayList<>();

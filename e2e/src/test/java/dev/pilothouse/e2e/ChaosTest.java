@@ -306,6 +306,24 @@ class ChaosTest {
           .atMost(Duration.ofSeconds(10))
           .until(() -> report(h, id).path("state").asText().equals("DONE"));
       assertThat(timeGet(port)).isLessThan(250);
+
+      // A partition (reject): every caller through the load balancer gets 503, until it is lifted.
+      String cut =
+          "name: cut\ntarget: {service: shop}\nfaults:\n  - partition: {mode: reject}\n"
+              + "duration: 60s\n";
+      String cutId =
+          h.ok("chaos", "run", "--detach", h.writeSpec("cut.yaml", cut).toString()).out().trim();
+      HttpRequest home =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+              .timeout(Duration.ofSeconds(5))
+              .build();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 503);
+      h.ok("chaos", "abort", cutId);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
   }
 

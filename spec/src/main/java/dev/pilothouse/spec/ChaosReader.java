@@ -38,7 +38,7 @@ public final class ChaosReader extends SectionReader {
   static final List<String> EXPECT = List.of("event", "contains");
   static final List<String> TARGET = List.of("service", "count", "percent", "version");
   static final List<String> FAULT =
-      List.of("kill", "pause", "http", "toxic", "cpu", "memory", "disk", "fds");
+      List.of("kill", "pause", "http", "toxic", "cpu", "memory", "disk", "fds", "partition");
   static final List<String> KILL = List.of("signal");
   static final List<String> HTTP =
       List.of("delay", "delayPercent", "abortStatus", "abortPercent", "header");
@@ -216,6 +216,26 @@ public final class ChaosReader extends SectionReader {
       String kind = kinds.iterator().next();
       fault(item, kind).ifPresent(out::add);
     }
+    // The load balancer holds one fault per route and one proxy per instance.
+    long route =
+        out.stream()
+            .filter(
+                x -> x instanceof Fault.Http || x instanceof Fault.Partition p && !p.perInstance())
+            .count();
+    long proxied =
+        out.stream()
+            .filter(
+                x -> x instanceof Fault.Toxic || x instanceof Fault.Partition p && p.perInstance())
+            .count();
+    if (route > 1 || proxied > 1) {
+      problems.at(
+          f.get("faults").orElseThrow(),
+          "faults",
+          route > 1
+              ? "has " + route + " route faults (http, partition reject)"
+              : "has " + proxied + " connection faults (toxic, partition blackhole)",
+          "one of each kind per experiment: put several toxics' effects in one 'toxic:'");
+    }
     return out;
   }
 
@@ -230,6 +250,7 @@ public final class ChaosReader extends SectionReader {
           case "cpu" -> List.of("cores");
           case "memory", "disk" -> kind.equals("disk") ? List.of("size", "path") : List.of("size");
           case "fds" -> List.of("count");
+          case "partition" -> List.of("mode");
           default -> List.of();
         };
     if (n instanceof Node.MapNode m) {
@@ -305,6 +326,17 @@ public final class ChaosReader extends SectionReader {
               "give a path relative to the service's workdir, e.g. 'data'");
         }
         yield Optional.of(new Fault.DiskFill(size, path));
+      }
+      case "partition" -> {
+        String mode = ff.string("mode").orElse("blackhole");
+        if (!mode.equals("blackhole") && !mode.equals("reject")) {
+          problems.at(
+              ff.get("mode").orElseThrow(),
+              ff.join("mode"),
+              "unknown mode '" + mode + "'",
+              "blackhole (callers time out, the default) or reject (503 at once)");
+        }
+        yield Optional.of(new Fault.Partition(mode));
       }
       case "fds" -> {
         int count = ff.integer("count", 1, 100_000).map(Long::intValue).orElse(1000);

@@ -189,6 +189,36 @@ class ChaosReaderTest {
   }
 
   @Test
+  void aPartition_isReadByMode_andOneRouteAndOneConnectionFaultAtMost() {
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults: [{partition: {}}]\n")
+                .experiment()
+                .orElseThrow()
+                .faults())
+        .containsExactly(new Fault.Partition("blackhole"));
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults:\n"
+                    + "  - partition: {mode: reject}\n  - http: {delay: 1s}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("faults: has 2 route faults");
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults:\n"
+                    + "  - partition: {mode: blackhole}\n  - toxic: {latency: 1s}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("faults: has 2 connection faults");
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults: [{partition: {mode: maybe}}]\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("unknown mode 'maybe'");
+  }
+
+  @Test
   void anEmptyOrForeignFile_isRefusedWithAHint() {
     assertThat(read("").errors().get(0).toString()).contains("the file is empty");
     assertThat(read("- a\n- b\n").errors().get(0).toString())

@@ -93,13 +93,19 @@ public record ChaosExperiment(
           Fault.Cpu,
           Fault.Memory,
           Fault.DiskFill,
-          Fault.Fds {
+          Fault.Fds,
+          Fault.Partition {
     /** The kind's name as the YAML writes it. */
     String kind();
 
     /** Whether it acts on instances (else on the service's route). */
     default boolean perInstance() {
       return true;
+    }
+
+    /** Whether it acts on every ready instance of the service, whatever the target says. */
+    default boolean everyInstance() {
+      return false;
     }
 
     /** SIGKILL, or SIGTERM when graceful (the instance's stop policy then applies). */
@@ -190,6 +196,28 @@ public record ChaosExperiment(
       @Override
       public String kind() {
         return "disk";
+      }
+    }
+
+    /**
+     * Cuts the service off from every caller that reaches it through the load balancer: {@code
+     * reject} answers 503 at once (a refused connection), {@code blackhole} lets connections in and
+     * never answers (lost packets: callers see timeouts).
+     */
+    record Partition(String mode) implements Fault {
+      @Override
+      public String kind() {
+        return "partition";
+      }
+
+      @Override
+      public boolean perInstance() {
+        return mode.equals("blackhole");
+      }
+
+      @Override
+      public boolean everyInstance() {
+        return mode.equals("blackhole");
       }
     }
 
