@@ -236,7 +236,7 @@ public final class Chaos implements AutoCloseable {
   public void disable(String reason) {
     ChaosRepository.Halt h = new ChaosRepository.Halt(o.clock().instant(), reason);
     o.repository().saveChaosHalt(h);
-    abortAll();
+    abortAll("chaos was disabled: " + reason);
     o.events()
         .emit(
             new NewEvent(
@@ -313,9 +313,9 @@ public final class Chaos implements AutoCloseable {
         List.copyOf(running.keySet()));
   }
 
-  private void abortAll() {
+  private void abortAll(String why) {
     for (Runner r : List.copyOf(running.values())) {
-      r.abort();
+      r.abort(why);
       r.awaitEnd(java.time.Duration.ofSeconds(20));
     }
   }
@@ -323,7 +323,7 @@ public final class Chaos implements AutoCloseable {
   /** Aborts every run under way and waits for their rollbacks (a graceful daemon stop). */
   @Override
   public void close() {
-    abortAll();
+    abortAll("the daemon is stopping");
     log.debug("chaos closed");
   }
 }

@@ -42,6 +42,7 @@ final class Runner implements Runnable {
   private final Runnable onEnd;
   private final CountDownLatch ended = new CountDownLatch(1);
   private volatile boolean abort;
+  private volatile String abortReason = "aborted by request ('chaos abort')";
   private ChaosRun run;
 
   Runner(
@@ -68,6 +69,12 @@ final class Runner implements Runnable {
   }
 
   void abort() {
+    abort = true;
+  }
+
+  /** Stops the run, saying why. */
+  void abort(String why) {
+    abortReason = why;
     abort = true;
   }
 
@@ -253,8 +260,8 @@ final class Runner implements Runnable {
     Map<String, Integer> streak = new HashMap<>();
     while (o.clock().instant().isBefore(end)) {
       if (abort) {
-        step("aborted by request");
-        return new String[] {"aborted", "aborted by request ('chaos abort')"};
+        step(abortReason);
+        return new String[] {"aborted", abortReason};
       }
       for (Probe p : e.probes()) {
         if (!p.phases().contains(Phase.DURING)) {

@@ -166,6 +166,15 @@ class ChaosTest {
       assertThat(fill).doesNotExist();
       await().atMost(Duration.ofSeconds(10)).until(() -> timeGet(port) < 300);
       assertThat(h.ok("chaos", "list").out()).contains(id).contains("aborted");
+
+      // The kill switch refuses runs until it is lifted (it is kept in the store: SqliteStoreTest).
+      h.ok("chaos", "disable", "--reason", "release week");
+      Harness.Result refused = h.cli("chaos", "run", kill.toString());
+      assertThat(refused.exit()).isNotZero();
+      assertThat(refused.err()).contains("chaos is disabled since").contains("release week");
+      assertThat(h.ok("chaos", "status").out()).contains("DISABLED").contains("release week");
+      h.ok("chaos", "enable");
+      assertThat(h.ok("chaos", "status").out()).startsWith("chaos: enabled");
     }
   }
 

@@ -64,6 +64,57 @@ class SqliteStoreTest {
   }
 
   @Test
+  void chaosRuns_andTheKillSwitch_surviveReopen_andOldRunsArePruned() {
+    Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
+    dev.pilothouse.core.chaos.ChaosRun.Applied pause =
+        new dev.pilothouse.core.chaos.ChaosRun.Applied(
+            "pause", "shop-1", 42, 7, "", "SIGSTOP", t0, false);
+    try (SqliteStore s = open()) {
+      for (int i = 0; i < 3; i++) {
+        s.saveChaosRun(
+            new dev.pilothouse.core.chaos.ChaosRun(
+                "run-" + i,
+                "kill",
+                "chaos/kill.yaml",
+                "name: kill",
+                "shop",
+                false,
+                i == 2
+                    ? dev.pilothouse.core.chaos.ChaosRun.State.INJECTED
+                    : dev.pilothouse.core.chaos.ChaosRun.State.DONE,
+                t0.plusSeconds(i),
+                t0.plusSeconds(i),
+                null,
+                5,
+                false,
+                List.of(pause),
+                List.of(
+                    new dev.pilothouse.core.chaos.ChaosRun.Sample(
+                        "errors",
+                        dev.pilothouse.core.chaos.ChaosExperiment.Phase.DURING,
+                        t0,
+                        Double.NaN,
+                        false,
+                        "no value")),
+                List.of(),
+                null));
+      }
+      s.saveChaosHalt(new dev.pilothouse.core.chaos.ChaosRepository.Halt(t0, "release week"));
+    }
+    try (SqliteStore s = open()) {
+      assertThat(s.chaosRuns()).extracting(r -> r.id()).containsExactly("run-2", "run-1", "run-0");
+      dev.pilothouse.core.chaos.ChaosRun r = s.chaosRun("run-2").orElseThrow();
+      assertThat(r.applied()).containsExactly(pause);
+      assertThat(r.samples().get(0).value()).isNaN();
+      assertThat(s.chaosHalt().orElseThrow().reason()).isEqualTo("release week");
+      s.pruneChaosRuns(1); // the newest run that is over stays, and every run under way
+      assertThat(s.chaosRuns()).extracting(x -> x.id()).containsExactly("run-2", "run-1");
+      s.saveChaosHalt(null);
+      assertThat(s.chaosHalt()).isEmpty();
+    }
+  }
+
+  @Test
   void revisions_roundTripTheWholeSpec_andSurviveReopen() {
     try (SqliteStore s = open()) {
       assertThat(s.latest()).isEmpty();
