@@ -158,24 +158,24 @@ final class ToxicProxy implements AutoCloseable {
       OutputStream out = to.getOutputStream();
       Fault.Toxic t = ToxicProxy.this.toxic;
       long nextFree = System.nanoTime();
-      long cut = t.timeout() == null ? Long.MAX_VALUE : System.nanoTime() + t.timeout().toNanos();
+      if (toxic && t.timeout() != null) {
+        // Data stops; the connection closes after the timeout, whether or not anything came
+        // (with a zero timeout: never, until the toxic is removed).
+        if (!t.timeout().isZero()) {
+          sleepUntil(System.nanoTime() + t.timeout().toNanos());
+          close(from);
+          close(to);
+          return;
+        }
+        while (queue.take()[1] != EOF) {
+          // dropped
+        }
+        return;
+      }
       while (true) {
         Object[] item = queue.take();
         long arrived = (Long) item[0];
         byte[] data = (byte[]) item[1];
-        if (toxic && t.timeout() != null) {
-          // Data stops; the connection closes after the timeout (never with a zero timeout).
-          if (!t.timeout().isZero()) {
-            sleepUntil(cut);
-            close(from);
-            close(to);
-            return;
-          }
-          if (data == EOF) {
-            return;
-          }
-          continue;
-        }
         if (data == EOF) {
           if (toxic && !t.slowClose().isZero()) {
             Thread.sleep(t.slowClose().toMillis());

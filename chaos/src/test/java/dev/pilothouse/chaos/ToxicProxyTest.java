@@ -205,6 +205,18 @@ class ToxicProxyTest {
       assertThat(r).isEqualTo(-1); // nothing came back; the connection closed
       assertThat(ms).isBetween(450.0, 2000.0);
     }
+    // A connection that sends nothing is closed after the timeout too.
+    try (Socket s = connect(proxy.port())) {
+      long t0 = System.nanoTime();
+      int r;
+      try {
+        r = s.getInputStream().read();
+      } catch (SocketException e) {
+        r = -1;
+      }
+      assertThat(r).isEqualTo(-1);
+      assertThat((System.nanoTime() - t0) / 1e6).isBetween(400.0, 2000.0);
+    }
   }
 
   @Test

@@ -333,6 +333,17 @@ class ChaosTest {
       await()
           .atMost(Duration.ofSeconds(5))
           .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+
+      // A daemon stopped gracefully mid-run leaves the load balancer (which outlives it) a table
+      // without the run's faults.
+      String slowRoute =
+          "name: slow\ntarget: {service: shop}\nfaults:\n  - http: {delay: 700ms}\nduration: 5m\n";
+      h.ok("chaos", "run", "--detach", h.writeSpec("slow.yaml", slowRoute).toString());
+      await().atMost(Duration.ofSeconds(5)).until(() -> timeGet(port) >= 700);
+      long daemon = h.daemonPid();
+      Harness.signal(daemon, "TERM");
+      await().atMost(Duration.ofSeconds(30)).until(() -> !Harness.alive(daemon));
+      assertThat(timeGet(port)).isLessThan(300);
     }
   }
 

@@ -804,6 +804,17 @@ public final class Daemon {
       return;
     }
     stopping = true;
+    if (chaos != null) {
+      // Runs under way are aborted and rolled back; the load balancer, which keeps serving its
+      // last table after this daemon, gets one without their faults now (not at the next tick,
+      // which may never come).
+      chaos.close();
+      try {
+        traffic.sync(deployments.current().withVariants(), controller.status());
+      } catch (RuntimeException e) {
+        log.warn("could not push the load balancer a table without chaos faults: {}", e.toString());
+      }
+    }
     if (stopInstances && controller != null) {
       controller.stopAll();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(70);
