@@ -326,6 +326,11 @@ class SecurityTest {
           HttpResponse<String> r;
           try (HttpClient once = HttpClient.newHttpClient()) {
             r = send(once, api, admin, c[0], path, c[2]);
+          } catch (java.io.IOException refusedAtTheHttpLayer) {
+            // The HTTP server may refuse a request it cannot parse (a NUL in the path) before
+            // reading its body, and the unread body then garbles the answer the client reads:
+            // not served either. That the daemon still answers is checked after the loop.
+            continue;
           }
           assertThat(r.statusCode()).as(c[0] + " " + path + ": " + r.body()).isIn(400, 404);
           assertThat(r.body()).as(path).doesNotContain("Exception").doesNotContain("root:x:");
@@ -333,6 +338,7 @@ class SecurityTest {
       }
       assertThat(java.nio.file.Files.getLastModifiedTime(Path.of("/etc/passwd")).toMillis())
           .isEqualTo(passwd);
+      assertThat(call(api, admin, "GET", "/api/v1/status", null)).isEqualTo(200);
 
       // cost: a viewer may not ingest; an admin asking to ingest files that are not bills (the
       // daemon runs as root) is refused without a word of their content; hostile parameters 400
