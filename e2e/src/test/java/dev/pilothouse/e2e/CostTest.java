@@ -120,8 +120,10 @@ class CostTest {
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
             HttpResponse.BodyHandlers.discarding());
       }
+      // Two scrapes of the load balancer's counters (15 s apart) and the next 15-second cost
+      // tick: up to 45 s, and the CLI's own start-up on a busy machine.
       await()
-          .atMost(Duration.ofSeconds(40))
+          .atMost(Duration.ofSeconds(75))
           .pollInterval(Duration.ofSeconds(1))
           .until(
               () ->
