@@ -131,8 +131,7 @@ final class Automation {
     if (st == null) {
       return;
     }
-    List<InstanceStatus> ready =
-        st.instances().stream().filter(i -> i.ready() && i.state().equals("running")).toList();
+    List<InstanceStatus> ready = st.instances().stream().filter(InstanceStatus::serving).toList();
     int down = Math.max(0, st.desiredReplicas() - ready.size());
     if (down >= m.maxConcurrent() || ready.size() < 2) {
       skipped(

@@ -3,6 +3,7 @@ package dev.pilothouse.chaos;
 import dev.pilothouse.core.chaos.ChaosExperiment.Phase;
 import dev.pilothouse.core.chaos.ChaosExperiment.Probe;
 import dev.pilothouse.core.chaos.ChaosRun.Sample;
+import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
 import java.io.IOException;
 import java.net.URI;
@@ -75,7 +76,7 @@ final class Probes {
     return status.get().stream()
         .filter(s -> s.name().equals(service))
         .flatMap(s -> s.instances().stream())
-        .filter(i -> i.ready() && i.state().equals("running"))
+        .filter(InstanceStatus::serving)
         .count();
   }
 }

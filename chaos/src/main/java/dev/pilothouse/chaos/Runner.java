@@ -159,7 +159,7 @@ final class Runner implements Runnable {
         o.status().get().stream()
             .filter(s -> s.name().equals(service))
             .flatMap(s -> s.instances().stream())
-            .filter(i -> i.ready() && i.state().equals("running"))
+            .filter(InstanceStatus::serving)
             .filter(i -> e.target().version().isEmpty() || e.target().version().equals(i.version()))
             .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     Collections.shuffle(ready);

@@ -96,7 +96,7 @@ public final class Remediator {
       status.put(st.name(), st);
       for (InstanceStatus i : st.instances()) {
         live.add(i.id());
-        if (i.ready() && i.state().equals("running")) {
+        if (i.serving()) {
           lastReady.put(i.id(), now);
         }
       }

@@ -362,9 +362,7 @@ public final class Daemon {
                 () -> deployments.current(),
                 controller::status,
                 new ScalingSignals(traffic, new TsdbRuleStore(telemetry), usage),
-                service ->
-                    store.rollouts().stream()
-                        .anyMatch(r -> r.service().equals(service) && !r.phase().done()),
+                this::rolloutRunning,
                 store,
                 clock));
     RuleGroups ruleGroups = new RuleGroups(() -> deployments.current().alerting());
@@ -495,9 +493,7 @@ public final class Daemon {
                 clock,
                 dev.pilothouse.chaos.Chaos.thisJava(),
                 dir.path().toAbsolutePath().toString(),
-                service ->
-                    store.rollouts().stream()
-                        .anyMatch(r -> r.service().equals(service) && !r.phase().done()),
+                this::rolloutRunning,
                 (file, text) -> {
                   dev.pilothouse.spec.ChaosReader.Parsed p =
                       dev.pilothouse.spec.ChaosReader.read(
@@ -912,6 +908,12 @@ public final class Daemon {
     } catch (RuntimeException e) {
       log.error("remediation tick failed", e);
     }
+  }
+
+  /** Whether a rollout of the service is under way (the autoscaler and chaos both hold back). */
+  private boolean rolloutRunning(String service) {
+    return store.rollouts().stream()
+        .anyMatch(r -> r.service().equals(service) && !r.phase().done());
   }
 
   private void tickChaos() {

@@ -303,7 +303,7 @@ final class Traffic
     return status.stream()
         .filter(st -> st.name().equals(service))
         .flatMap(st -> st.instances().stream())
-        .filter(i -> i.ready() && i.state().equals("running"))
+        .filter(InstanceStatus::serving)
         .toList();
   }
 

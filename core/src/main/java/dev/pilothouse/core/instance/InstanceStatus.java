@@ -14,4 +14,10 @@ public record InstanceStatus(
     Instant startedAt,
     int restarts,
     String template,
-    String version) {}
+    String version) {
+
+  /** Whether it takes traffic: running and ready. */
+  public boolean serving() {
+    return ready && state.equals("running");
+  }
+}
