@@ -134,7 +134,6 @@ public final class Chaos implements AutoCloseable {
               null,
               null,
               last.isEmpty() ? 0 : last.get(0).seq(),
-              false,
               List.of(),
               List.of(),
               List.of(),

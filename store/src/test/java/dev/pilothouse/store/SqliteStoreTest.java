@@ -86,7 +86,6 @@ class SqliteStoreTest {
                 t0.plusSeconds(i),
                 null,
                 5,
-                false,
                 List.of(pause),
                 List.of(
                     new dev.pilothouse.core.chaos.ChaosRun.Sample(

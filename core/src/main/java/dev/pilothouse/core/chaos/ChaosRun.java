@@ -29,7 +29,6 @@ public record ChaosRun(
     Instant injectedAt,
     Instant endedAt,
     long eventsFrom,
-    boolean abortRequested,
     List<Applied> applied,
     List<Sample> samples,
     List<Step> timeline,
@@ -175,28 +174,6 @@ public record ChaosRun(
         at,
         endedAt,
         eventsFrom,
-        abortRequested,
-        applied,
-        samples,
-        timeline,
-        outcome);
-  }
-
-  /** This run, asked to abort. */
-  public ChaosRun askedToAbort() {
-    return new ChaosRun(
-        id,
-        experiment,
-        file,
-        source,
-        service,
-        dryRun,
-        state,
-        startedAt,
-        injectedAt,
-        endedAt,
-        eventsFrom,
-        true,
         applied,
         samples,
         timeline,
@@ -217,7 +194,6 @@ public record ChaosRun(
         injectedAt,
         at,
         eventsFrom,
-        abortRequested,
         applied,
         samples,
         timeline,
@@ -237,7 +213,6 @@ public record ChaosRun(
         injectedAt,
         endedAt,
         eventsFrom,
-        abortRequested,
         a,
         sm,
         t,
