@@ -27,6 +27,10 @@ final class ToxicProxy implements AutoCloseable {
   static final int MAX_CONNECTIONS = 1024;
 
   private static final int CHUNK = 32 * 1024;
+
+  /** Chunks held per direction while a toxic delays them: 2 MiB, then the sender waits. */
+  private static final int QUEUED_CHUNKS = 64;
+
   private static final byte[] EOF = new byte[0];
 
   private final ServerSocket server;
@@ -92,8 +96,18 @@ final class ToxicProxy implements AutoCloseable {
     }
     boolean down = toxicHere && !toxic.direction().equals("upstream");
     boolean up = toxicHere && !toxic.direction().equals("downstream");
-    Pipe a = new Pipe(client, upstream, up);
-    Pipe b = new Pipe(upstream, client, down);
+    Pipe a;
+    Pipe b;
+    try {
+      // The streams are taken before either direction starts: one direction's end must not
+      // take the socket the other is still to use (closing a socket's stream closes it).
+      a = new Pipe(client, upstream, up);
+      b = new Pipe(upstream, client, down);
+    } catch (IOException e) {
+      reset(client);
+      close(upstream);
+      return;
+    }
     Thread ta = Thread.ofVirtual().start(a);
     Thread tb = Thread.ofVirtual().start(b);
     try {
@@ -111,12 +125,16 @@ final class ToxicProxy implements AutoCloseable {
   private final class Pipe implements Runnable {
     private final Socket from;
     private final Socket to;
+    private final InputStream in;
+    private final OutputStream out;
     private final boolean toxic;
-    private final BlockingQueue<Object[]> queue = new LinkedBlockingQueue<>(256);
+    private final BlockingQueue<Object[]> queue = new LinkedBlockingQueue<>(QUEUED_CHUNKS);
 
-    Pipe(Socket from, Socket to, boolean toxic) {
+    Pipe(Socket from, Socket to, boolean toxic) throws IOException {
       this.from = from;
       this.to = to;
+      this.in = from.getInputStream();
+      this.out = to.getOutputStream();
       this.toxic = toxic;
     }
 
@@ -136,7 +154,7 @@ final class ToxicProxy implements AutoCloseable {
     }
 
     private void read() {
-      try (InputStream in = from.getInputStream()) {
+      try {
         byte[] buf = new byte[CHUNK];
         int n;
         while ((n = in.read(buf)) > 0) {
@@ -155,7 +173,6 @@ final class ToxicProxy implements AutoCloseable {
     }
 
     private void write() throws IOException, InterruptedException {
-      OutputStream out = to.getOutputStream();
       Fault.Toxic t = ToxicProxy.this.toxic;
       long nextFree = System.nanoTime();
       if (toxic && t.timeout() != null) {

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -122,6 +123,39 @@ class ToxicProxyTest {
     System.out.printf(
         "latency toxic 200 ms: round trip %.1f ms direct, %.1f ms through it%n", direct, toxicMs);
     assertThat(added).isBetween(180.0, 220.0);
+  }
+
+  @Test
+  void aClientThatHalfClosesAfterItsRequest_stillGetsTheWholeAnswer() throws IOException {
+    // The end of one direction must not close the connection: a client that half-closes after
+    // its request (as `nc -N` does) gets the answer, and an upstream that answers and closes at
+    // once is read to the end (a CI run lost all but 5 KB of a download when one direction's end
+    // closed the socket the other direction was still to use).
+    byte[] answer = new byte[100_000];
+    Arrays.fill(answer, (byte) 'a');
+    int port =
+        serve(
+            s -> {
+              try (s) {
+                s.getInputStream().readAllBytes(); // the whole request, to its end
+                s.getOutputStream().write(answer);
+              } catch (IOException e) {
+                // client gone
+              }
+            });
+    for (int toxicity : new int[] {0, 100}) {
+      proxy = new ToxicProxy(port, toxic(Duration.ofMillis(5), 0, null, false, toxicity));
+      for (int i = 0; i < 20; i++) {
+        try (Socket s = connect(proxy.port())) {
+          s.getOutputStream().write("request".getBytes(StandardCharsets.US_ASCII));
+          s.shutdownOutput();
+          assertThat(s.getInputStream().readAllBytes())
+              .as("connection %d, toxicity %d", i, toxicity)
+              .hasSize(answer.length);
+        }
+      }
+      proxy.close();
+    }
   }
 
   @Test
