@@ -176,6 +176,12 @@ final class UpCommand implements Callable<Integer> {
                       + "                         # and watch it being replaced:");
             });
     out.println("  ./pilothouse status" + sd + "            # instances, pids, ports, readiness");
+    out.println(
+        "  open "
+            + s.api()
+            + "/   # the dashboard; log in with the token in "
+            + common.stateDir()
+            + "/api-token");
     out.println("  ./pilothouse events -f" + sd + "         # what the daemon does, live");
     s.services().stream()
         .findFirst()

@@ -618,6 +618,11 @@ public final class PilotClient {
         com.fasterxml.jackson.databind.JsonNode.class);
   }
 
+  /** The latest rollout of every service that had one. */
+  public List<Wire.Rollout> rollouts() {
+    return get("/api/v1/rollouts", new TypeReference<List<Wire.Rollout>>() {});
+  }
+
   public Wire.Rollout rollout(String service) {
     return get("/api/v1/rollouts/" + enc(service), Wire.Rollout.class);
   }

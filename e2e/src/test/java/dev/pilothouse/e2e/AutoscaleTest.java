@@ -86,7 +86,9 @@ class AutoscaleTest {
       aServiceAtZero_isWokenByARequest_whichTheLoadBalancerHoldsUntilAnInstanceAnswers_andAJvmStartupBurnIsNotLoad()
           throws Exception {
     // Each instance burns a whole core for 4 s once it is up (a JVM's JIT and cache priming):
-    // 1,000% of its resources.cpu. Counted, the CPU target would scale it to max at once.
+    // 1,000% of its resources.cpu. Counted, the CPU target would scale it to max at once. The
+    // burn is 4 s of CPU time, which on a loaded machine takes longer than 4 s: the warmup is
+    // long enough for it to end within (at 6 s, a CI run's burn outlasted it and was counted).
     String spec =
         Harness.routedShop("v1", 1, ", DEMO_STARTUP_BURN_MS: '4000'")
             + "    resources: {cpu: 100m}\n"
@@ -94,7 +96,7 @@ class AutoscaleTest {
             + "      min: 0\n"
             + "      max: 3\n"
             + "      targets: [{requestsPerSecond: 50}, {cpu: 50%}]\n"
-            + "      warmup: 6s\n"
+            + "      warmup: 20s\n"
             + "      scaleDown: {stabilization: 0s}\n"
             + "      scaleToZero: {cooldown: 6s, holdTimeout: 20s}\n";
     try (Harness h = new Harness(tmp)) {

@@ -40,6 +40,7 @@ class ModuleEdgesTest {
           "cost",
           "chaos",
           "client",
+          "ui",
           "spec",
           "server",
           "cli",
@@ -65,6 +66,8 @@ class ModuleEdgesTest {
           Map.entry("security", List.of("core")),
           Map.entry("cost", List.of("core")),
           Map.entry("chaos", List.of("core")),
+          // the dashboard reads and changes through the API, as the CLI does
+          Map.entry("ui", List.of("client")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
@@ -89,6 +92,7 @@ class ModuleEdgesTest {
                   "security",
                   "cost",
                   "chaos",
+                  "ui",
                   "tsdb")));
 
   @Test

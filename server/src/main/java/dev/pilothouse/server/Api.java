@@ -85,11 +85,18 @@ final class Api {
 
   /** Starts listening over plain HTTP; returns the running server. */
   Javalin start(String host, int port) {
-    return start(host, port, null);
+    return start(host, port, null, config -> {});
   }
 
-  /** Starts listening, over HTTPS with this certificate unless it is null. */
-  Javalin start(String host, int port, dev.pilothouse.security.ApiCertificate tls) {
+  /**
+   * Starts listening, over HTTPS with this certificate unless it is null, with more routes (the
+   * dashboard's) beside the API's.
+   */
+  Javalin start(
+      String host,
+      int port,
+      dev.pilothouse.security.ApiCertificate tls,
+      java.util.function.Consumer<io.javalin.config.JavalinConfig> more) {
     Javalin app =
         Javalin.create(
             config -> {
@@ -209,6 +216,7 @@ final class Api {
               config.routes.get("/api/v1/services/{name}/logs", this::logs);
               config.routes.get("/api/v1/events", this::events);
               config.routes.get("/api/v1/events/verify", this::verifyEvents);
+              config.routes.get("/api/v1/rollouts", this::rollouts);
               config.routes.get("/api/v1/rollouts/{name}", this::rollout);
               config.routes.post("/api/v1/rollouts/{name}/{action}", this::rolloutAction);
               config.routes.sse("/api/v1/events/stream", this::stream);
@@ -270,6 +278,7 @@ final class Api {
               config.routes.get("/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
               config.routes.post(
                   "/api/v1/query_exemplars", ctx -> prom.handle(ctx, c -> List.of()));
+              more.accept(config);
               config.routes.exception(ApiError.class, Api::refuse);
               config.routes.exception(
                   dev.pilothouse.backup.BackupException.class,
@@ -662,6 +671,43 @@ final class Api {
     b.append(d.backups().metricsText());
     b.append(d.rotator().metricsText());
     return b.toString();
+  }
+
+  /** {@code GET /api/v1/rollouts}: the latest rollout of every service that had one. */
+  private void rollouts(Context ctx) {
+    List<Wire.Rollout> out = new java.util.ArrayList<>();
+    for (ServiceStatus s : d.controller().status()) {
+      d.rollouts()
+          .status(s.name())
+          .ifPresent(
+              r ->
+                  out.add(
+                      RolloutView.of(
+                          r, d.rollouts().previewSecret(), d.rollouts().liveVerdict(s.name()))));
+    }
+    send(ctx, 200, out);
+  }
+
+  /** The API's base address once it listens ("" before). */
+  String address() {
+    return address;
+  }
+
+  /**
+   * Checks a token typed into the dashboard's login form as a call to the API from that address
+   * would be checked: the same lockout after failures, the same events.
+   */
+  dev.pilothouse.ui.Dashboard.Login login(String ip, String token) {
+    Optional<ApiGuard.Caller> builtin =
+        same(token, d.token())
+            ? Optional.of(new ApiGuard.Caller("daemon-token", Role.ADMIN))
+            : Optional.empty();
+    ApiGuard.Outcome o = guard.check(ip, "GET", "/api/v1/status", true, token, builtin);
+    if (o.refusal() != null) {
+      return dev.pilothouse.ui.Dashboard.Login.refused(o.reason(), o.retryAfterSeconds());
+    }
+    return dev.pilothouse.ui.Dashboard.Login.accepted(
+        o.caller().name(), o.caller().role() == null ? "viewer" : o.caller().role().id());
   }
 
   private void rollout(Context ctx) {

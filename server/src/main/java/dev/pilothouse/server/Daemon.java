@@ -548,7 +548,16 @@ public final class Daemon {
                 costs,
                 chaos));
     telemetry.setSelfMetrics(a::metricsText);
-    api = listen(a);
+    dev.pilothouse.ui.Dashboard dashboard =
+        new dev.pilothouse.ui.Dashboard(
+            new dev.pilothouse.ui.Dashboard.Options(
+                a::address,
+                () -> certificate == null ? null : certificate.fingerprint(),
+                a::login,
+                Duration.ofHours(8),
+                clock,
+                Version.current()));
+    api = listen(a, dashboard);
     notifications = new dev.pilothouse.notify.Dispatcher(Duration.ofMillis(500));
     store.subscribe(notifications);
     loop =
@@ -698,9 +707,9 @@ public final class Daemon {
     }
   }
 
-  private Javalin listen(Api a) {
+  private Javalin listen(Api a, dev.pilothouse.ui.Dashboard dashboard) {
     try {
-      return a.start(options.apiHost(), options.apiPort(), certificate);
+      return a.start(options.apiHost(), options.apiPort(), certificate, dashboard::routes);
     } catch (RuntimeException e) {
       if (!isBindFailure(e)) {
         throw e;
@@ -710,7 +719,7 @@ public final class Daemon {
             4, "API port " + options.apiPort() + " on " + options.apiHost() + " is in use", e);
       }
       log.warn("API port {} is in use; listening on a free port instead", options.apiPort());
-      return a.start(options.apiHost(), 0, certificate);
+      return a.start(options.apiHost(), 0, certificate, dashboard::routes);
     }
   }
 

@@ -1,0 +1,172 @@
+package dev.pilothouse.ui;
+
+import dev.pilothouse.client.Wire;
+import java.util.List;
+import java.util.Map;
+
+/** What each page's template shows: built by {@link Pages} from the API's answers. */
+public final class Views {
+  private Views() {}
+
+  /** The time ranges a chart offers. */
+  public static final List<String> RANGES = List.of("15m", "1h", "6h", "24h", "7d");
+
+  /**
+   * What every page has: its title and place in the navigation, who is logged in, the form's CSRF
+   * token, a message left by the last action, and the last event seen (the live stream resumes
+   * after it).
+   */
+  public record Page(
+      String title,
+      String nav,
+      String user,
+      String role,
+      boolean canOperate,
+      String csrf,
+      String flash,
+      String version,
+      long lastSeq) {}
+
+  /** The daemon and its load balancer, as the overview shows them. */
+  public record Daemon(
+      long pid,
+      String version,
+      String startedAt,
+      String proxyHealth,
+      long proxyPid,
+      int proxyPort,
+      String proxyError,
+      long standbyPid,
+      long revision) {}
+
+  /**
+   * One service's line: versions, instances, RED figures over the last minute (null: no traffic
+   * measured), the tightest SLO's remaining error budget, alerts firing and a rollout under way.
+   */
+  public record ServiceRow(
+      String name,
+      String version,
+      String state,
+      int ready,
+      int desired,
+      Double requestRate,
+      Double errorRatio,
+      Double p99Seconds,
+      Double budgetRemaining,
+      int alertsFiring,
+      String rollout) {}
+
+  public record Overview(
+      Page page, Daemon daemon, List<ServiceRow> services, List<AlertRow> alerts) {}
+
+  /** One instance: process, port, state, readiness, restarts, CPU (cores) and resident memory. */
+  public record InstanceRow(
+      String id,
+      int slot,
+      long pid,
+      int port,
+      String state,
+      boolean ready,
+      int restarts,
+      String version,
+      String startedAt,
+      Double cpuCores,
+      Double memoryBytes) {}
+
+  /** One revision of the spec that changed the service, with what changed. */
+  public record RevisionRow(
+      long revision, String at, String source, String version, List<String> changes) {}
+
+  /** A chart the page's script draws from a range query (its numbers are on the page too). */
+  public record Chart(String id, String title, String query, String unit) {}
+
+  public record ServicePage(
+      Page page,
+      ServiceRow service,
+      List<InstanceRow> instances,
+      List<Chart> charts,
+      String range,
+      List<String> ranges,
+      List<Wire.Event> events,
+      List<RevisionRow> revisions,
+      Wire.Autoscale autoscale,
+      boolean hasRollout) {}
+
+  /** One step of a rollout: its number and whether it is done, current or to come. */
+  public record Step(int number, String state) {}
+
+  public record RolloutPage(
+      Page page,
+      Wire.Rollout rollout,
+      List<Step> steps,
+      boolean running,
+      List<Chart> charts,
+      String range) {}
+
+  /** One series of a query's result: its labels and value (or last value of a range). */
+  public record Result(String labels, String value) {}
+
+  public record Explore(
+      Page page,
+      String query,
+      String range,
+      List<String> ranges,
+      List<String> metricNames,
+      List<Result> results,
+      String resultType,
+      String error,
+      String hint) {}
+
+  public record EventsPage(
+      Page page,
+      List<Wire.Event> events,
+      String type,
+      String service,
+      int limit,
+      Wire.ChainCheck chain,
+      List<String> types,
+      List<String> services) {}
+
+  /** A figure of the DORA report, by its name. */
+  public record Figure(String name, String value) {}
+
+  public record Dora(
+      Page page, String since, List<Figure> figures, Map<String, List<Figure>> services) {}
+
+  /** An alert: its name, state, labels and what a silence of it matches. */
+  public record AlertRow(
+      String name,
+      String state,
+      String severity,
+      String service,
+      String summary,
+      String activeAt,
+      String labels,
+      String matchers) {}
+
+  /** A silence as Alertmanager lists it. */
+  public record SilenceRow(
+      String id,
+      String state,
+      String matchers,
+      String startsAt,
+      String endsAt,
+      String createdBy,
+      String comment) {}
+
+  public record Alerts(
+      Page page, List<AlertRow> alerts, List<SilenceRow> silences, String silenceMatchers) {}
+
+  /** A hidden form field carried through a confirmation. */
+  public record Field(String name, String value) {}
+
+  /** Asks before a change when the browser runs no script to ask. */
+  public record Confirm(
+      Page page, String question, String action, List<Field> fields, String back) {}
+
+  /** The login form, with why the last attempt failed. */
+  public record Login(String error, String version, String next) {}
+
+  /** A page that could not be drawn: what went wrong and what to do. */
+  public record Problem(Page page, int status, String error, String hint) {}
+}
