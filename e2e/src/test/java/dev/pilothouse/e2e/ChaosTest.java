@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * expects, every fault gone afterwards — also after the daemon is killed in the middle of a run —
  * and the L4 toxics measured through the load balancer.
  */
+@HeavyLoad
 class ChaosTest {
   @TempDir Path tmp;
   private static final ObjectMapper JSON = new ObjectMapper();

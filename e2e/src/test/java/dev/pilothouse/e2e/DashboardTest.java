@@ -111,6 +111,30 @@ class DashboardTest {
     assertThat(errors).as("console errors on %s", page).isEmpty();
   }
 
+  /** The page has no WCAG 2 A or AA violation that axe-core finds (contrast, labels, names…). */
+  private void accessible(String page) {
+    com.deque.html.axecore.results.Results r =
+        new com.deque.html.axecore.selenium.AxeBuilder()
+            .withTags(List.of("wcag2a", "wcag2aa"))
+            .analyze(browser);
+    assertThat(r.getViolations())
+        .as(
+            "WCAG 2 A/AA violations on %s: %s",
+            page,
+            r.getViolations().stream()
+                .map(
+                    v ->
+                        v.getId()
+                            + " ("
+                            + v.getHelp()
+                            + ") at "
+                            + v.getNodes().stream()
+                                .map(n -> String.valueOf(n.getTarget()))
+                                .toList())
+                .toList())
+        .isEmpty();
+  }
+
   private WebDriverWait waitUpTo(int seconds) {
     return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(200));
   }
@@ -136,6 +160,7 @@ class DashboardTest {
       // Log in: a wrong token is refused with a message, the right one opens the overview.
       browser.get(base + "/");
       assertThat(browser.getCurrentUrl()).contains("/login");
+      accessible("login");
       browser.findElement(By.name("token")).sendKeys("not-a-token");
       browser.findElement(By.cssSelector("form button[type=submit]")).click();
       assertThat(text("#login-error")).contains("wrong API token");
@@ -148,6 +173,7 @@ class DashboardTest {
       waitUpTo(10).until(ExpectedConditions.textToBe(By.id("live"), "live"));
       shot("overview");
       noConsoleErrors("overview");
+      accessible("overview");
 
       // Kill an instance: the service page, without a reload, shows it replaced.
       browser.findElement(By.linkText("shop")).click();
@@ -168,8 +194,16 @@ class DashboardTest {
       assertThat(((JavascriptExecutor) browser).executeScript("return window.notReloaded"))
           .as("the page followed the event stream, it was not reloaded")
           .isEqualTo(true);
+      // The log tail follows the instances' output.
+      waitUpTo(15)
+          .until(
+              d -> {
+                String logs = d.findElement(By.id("logs")).getText();
+                return !logs.isBlank() && !logs.startsWith("Log lines appear here");
+              });
       shot("service");
       noConsoleErrors("service");
+      accessible("service");
 
       // The bad canary example, under load: the rollout page shows it rolled back, and why.
       int proxy = h.status().proxy().port();
@@ -184,6 +218,7 @@ class DashboardTest {
       assertThat(browser.findElements(By.id("promote"))).as("nothing to promote").isEmpty();
       shot("rollout-rolled-back");
       noConsoleErrors("rollout");
+      accessible("rollout");
 
       // The good example, promoted with the button (the browser asks first).
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
@@ -206,9 +241,22 @@ class DashboardTest {
 
       // A query, its chart and its table.
       browser.get(base + "/explore");
-      browser
-          .findElement(By.id("query"))
-          .sendKeys("sum by (service) (rate(pilothouse_proxy_requests_total[1m]))");
+      assertThat(
+              browser.findElements(
+                  By.cssSelector("#metric-names option[value=pilothouse_proxy_requests_total]")))
+          .as("metric names are suggested")
+          .hasSize(1);
+      WebElement query = browser.findElement(By.id("query"));
+      query.sendKeys("pilothouse_proxy_requests_total{");
+      waitUpTo(10)
+          .until(
+              d ->
+                  !d.findElements(
+                          By.cssSelector(
+                              "#metric-names option[value='pilothouse_proxy_requests_total{service=\"']"))
+                      .isEmpty());
+      query.clear();
+      query.sendKeys("sum by (service) (rate(pilothouse_proxy_requests_total[1m]))");
       browser.findElement(By.cssSelector("form.query button")).click();
       waitUpTo(10).until(ExpectedConditions.presenceOfElementLocated(By.id("results")));
       assertThat(text("#results")).contains("service=\"shop\"");
@@ -221,6 +269,7 @@ class DashboardTest {
                               d.findElement(By.id("chart-explore")).getAttribute("data-drawn")));
       shot("explore");
       noConsoleErrors("explore");
+      accessible("explore");
 
       // A silence: created from the form, then expired with its button.
       browser.get(base + "/alerts");
@@ -244,16 +293,37 @@ class DashboardTest {
                       .getAttribute("data-state")
                       .equals("expired"));
       noConsoleErrors("alerts");
+      accessible("alerts");
 
       // Events and DORA pages draw, with the chain verified.
       browser.get(base + "/events?type=ApiCall");
       assertThat(text("#chain")).startsWith("Hash chain verified");
       assertThat(text("table.events")).contains("POST /api/v1/rollouts/shop/promote by ops");
       shot("events");
+      accessible("events");
       browser.get(base + "/dora");
       assertThat(text("#dora")).contains("deployments");
       shot("dora");
+      accessible("dora");
       noConsoleErrors("events and dora");
+
+      // Each capability's page draws (and says what it lacks when nothing is set up).
+      for (String page :
+          List.of("incidents", "autoscaling", "backups", "chaos", "cost", "security")) {
+        browser.get(base + "/" + page);
+        assertThat(browser.findElement(By.tagName("h1")).getText()).isNotBlank();
+        assertThat(
+                browser
+                    .findElement(By.cssSelector("nav a[aria-current=page]"))
+                    .getAttribute("href"))
+            .endsWith("/" + page);
+        shot(page);
+        noConsoleErrors(page);
+        accessible(page);
+      }
+      assertThat(text("#tokens-refused"))
+          .as("an operator's token may not list tokens")
+          .contains("admin");
 
       // Logging out ends the session: the overview asks for a login again.
       browser.get(base + "/");

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Blue-green deploys, smoke tests, pre-flight checks, the backup before a deploy and DORA metrics,
  * with real daemon, CLI and demo processes.
  */
+@HeavyLoad
 class DeployTest {
   @TempDir Path tmp;
 

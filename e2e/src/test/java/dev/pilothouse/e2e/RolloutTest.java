@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Canary deploys of the demo service under constant load from the load generator. */
+@HeavyLoad
 class RolloutTest {
   @TempDir Path tmp;
 

@@ -101,7 +101,9 @@ public final class Dashboard {
   public void routes(JavalinConfig config) {
     config.routes.get(
         "/",
-        page("overview", (ctx, s, api) -> Pages.overview(view(s, "Overview", "overview"), api)));
+        page(
+            "overview",
+            (ctx, s, api) -> Pages.overview(view(ctx, s, "Overview", "overview"), api)));
     config.routes.get("/login", this::loginForm);
     config.routes.post("/login", this::login);
     config.routes.post("/logout", this::logout);
@@ -111,7 +113,7 @@ public final class Dashboard {
             "service",
             (ctx, s, api) ->
                 Pages.service(
-                    view(s, ctx.pathParam("name"), "overview"),
+                    view(ctx, s, ctx.pathParam("name"), "overview"),
                     api,
                     ctx.pathParam("name"),
                     range(ctx))));
@@ -141,7 +143,7 @@ public final class Dashboard {
             "rollout",
             (ctx, s, api) ->
                 Pages.rollout(
-                    view(s, "Rollout of " + ctx.pathParam("name"), "overview"),
+                    view(ctx, s, "Rollout of " + ctx.pathParam("name"), "overview"),
                     api,
                     ctx.pathParam("name"),
                     range(ctx))));
@@ -172,7 +174,7 @@ public final class Dashboard {
             "explore",
             (ctx, s, api) ->
                 Pages.explore(
-                    view(s, "Metrics", "explore"),
+                    view(ctx, s, "Metrics", "explore"),
                     api,
                     bounded(ctx.queryParam("query")),
                     range(ctx))));
@@ -182,7 +184,7 @@ public final class Dashboard {
             "events",
             (ctx, s, api) ->
                 Pages.events(
-                    view(s, "Events", "events"),
+                    view(ctx, s, "Events", "events"),
                     api,
                     Optional.ofNullable(bounded(ctx.queryParam("type"))).orElse(""),
                     Optional.ofNullable(bounded(ctx.queryParam("service"))).orElse(""),
@@ -193,7 +195,7 @@ public final class Dashboard {
             "dora",
             (ctx, s, api) ->
                 Pages.dora(
-                    view(s, "DORA", "dora"),
+                    view(ctx, s, "DORA", "dora"),
                     api,
                     Optional.ofNullable(bounded(ctx.queryParam("since"))).orElse("30d"))));
     config.routes.get(
@@ -202,7 +204,7 @@ public final class Dashboard {
             "alerts",
             (ctx, s, api) ->
                 Pages.alerts(
-                    view(s, "Alerts", "alerts"), api, bounded(ctx.queryParam("silence")))));
+                    view(ctx, s, "Alerts", "alerts"), api, bounded(ctx.queryParam("silence")))));
     config.routes.post(
         "/silences",
         action(
@@ -228,6 +230,87 @@ public final class Dashboard {
             },
             ctx -> "Expire silence " + ctx.pathParam("id") + " now?",
             ctx -> "/alerts"));
+    config.routes.get(
+        "/incidents",
+        page(
+            "incidents",
+            (ctx, s, api) -> Pages.incidents(view(ctx, s, "Incidents", "incidents"), api)));
+    config.routes.get(
+        "/incidents/{id}",
+        page(
+            "incident",
+            (ctx, s, api) ->
+                Pages.incident(
+                    view(ctx, s, "Incident " + ctx.pathParam("id"), "incidents"),
+                    api,
+                    id(ctx.pathParam("id")))));
+    config.routes.post(
+        "/incidents/{id}/{action}",
+        action(
+            (ctx, s, api) -> {
+              String what = ctx.pathParam("action");
+              if (!what.equals("ack") && !what.equals("resolve")) {
+                throw new BadInput("unknown incident action '" + what + "'", "ack or resolve");
+              }
+              api.incidentAction(id(ctx.pathParam("id")), what, s.name);
+              return "Incident "
+                  + ctx.pathParam("id")
+                  + (what.equals("ack") ? " acknowledged." : " resolved.");
+            },
+            ctx -> ctx.pathParam("action").equals("resolve") ? "Resolve this incident?" : null,
+            ctx -> "/incidents/" + enc(ctx.pathParam("id"))));
+    config.routes.get(
+        "/autoscaling",
+        page(
+            "autoscaling",
+            (ctx, s, api) -> Pages.autoscaling(view(ctx, s, "Autoscaling", "autoscaling"), api)));
+    config.routes.get(
+        "/backups",
+        page("backups", (ctx, s, api) -> Pages.backups(view(ctx, s, "Backups", "backups"), api)));
+    config.routes.get(
+        "/chaos", page("chaos", (ctx, s, api) -> Pages.chaos(view(ctx, s, "Chaos", "chaos"), api)));
+    config.routes.post(
+        "/chaos/runs/{id}/abort",
+        action(
+            (ctx, s, api) -> {
+              api.chaosAbort(ctx.pathParam("id"));
+              return "Aborting chaos run " + ctx.pathParam("id") + ": its faults are rolled back.";
+            },
+            ctx -> "Abort this run and roll its faults back?",
+            ctx -> "/chaos"));
+    config.routes.post(
+        "/chaos/disable",
+        action(
+            (ctx, s, api) -> {
+              api.chaosDisable("disabled from the dashboard by " + s.name);
+              return "Chaos disabled: runs aborted, none starts until enabled.";
+            },
+            ctx -> "Abort every run and stop all chaos until enabled?",
+            ctx -> "/chaos"));
+    config.routes.post(
+        "/chaos/enable",
+        action(
+            (ctx, s, api) -> {
+              api.chaosEnable();
+              return "Chaos enabled.";
+            },
+            ctx -> "Allow chaos experiments again?",
+            ctx -> "/chaos"));
+    config.routes.get(
+        "/cost",
+        page(
+            "cost",
+            (ctx, s, api) ->
+                Pages.cost(
+                    view(ctx, s, "Cost", "cost"),
+                    api,
+                    Optional.ofNullable(bounded(ctx.queryParam("by"))).orElse("service"),
+                    Optional.ofNullable(bounded(ctx.queryParam("period"))).orElse(""))));
+    config.routes.get(
+        "/security",
+        page(
+            "security",
+            (ctx, s, api) -> Pages.security(view(ctx, s, "Security", "security"), api)));
     config.routes.get("/ui/static/{file}", this::asset);
     config.routes.get("/ui/series", this::series);
     config.routes.get("/ui/labels", this::labels);
@@ -247,10 +330,26 @@ public final class Dashboard {
     String run(Context ctx, Sessions.Session s, PilotClient api);
   }
 
-  private Views.Page view(Sessions.Session s, String title, String nav) {
+  /**
+   * What every page shows. The message of the last button goes to the page the browser is sent to,
+   * never to the page's own re-reads (its script keeps the message on screen meanwhile).
+   */
+  private Views.Page view(Context ctx, Sessions.Session s, String title, String nav) {
+    boolean reread = ctx.header(REREAD) != null;
     return new Views.Page(
-        title, nav, s.name, s.role, s.canOperate(), s.csrf, s.takeFlash(), options.version(), -1);
+        title,
+        nav,
+        s.name,
+        s.role,
+        s.canOperate(),
+        s.csrf,
+        reread ? null : s.takeFlash(),
+        options.version(),
+        -1);
   }
+
+  /** The header of a page's script re-reading it on an event. */
+  static final String REREAD = "X-Pilothouse-Reread";
 
   private Handler page(String template, PageBody body) {
     return ctx -> {
@@ -269,7 +368,7 @@ public final class Dashboard {
         render(
             ctx.status(400),
             "problem",
-            new Views.Problem(view(s.get(), "Bad request", ""), 400, e.getMessage(), e.hint));
+            new Views.Problem(view(ctx, s.get(), "Bad request", ""), 400, e.getMessage(), e.hint));
       } catch (RuntimeException e) {
         internal(ctx, s.get(), e);
       }
@@ -300,7 +399,7 @@ public final class Dashboard {
             ctx.status(403),
             "problem",
             new Views.Problem(
-                view(s, "Refused", ""),
+                view(ctx, s, "Refused", ""),
                 403,
                 "this form did not come from this dashboard (cross-site request refused)",
                 "reload the page and use its buttons"));
@@ -318,7 +417,8 @@ public final class Dashboard {
         render(
             ctx,
             "confirm",
-            new Views.Confirm(view(s, "Confirm", ""), ask, ctx.path(), fields, back.apply(ctx)));
+            new Views.Confirm(
+                view(ctx, s, "Confirm", ""), ask, ctx.path(), fields, back.apply(ctx)));
         return;
       }
       try {
@@ -356,7 +456,7 @@ public final class Dashboard {
         ctx.status(status),
         "problem",
         new Views.Problem(
-            view(s, "Problem", ""),
+            view(ctx, s, "Problem", ""),
             status,
             e.getMessage(),
             e.body() == null || e.body().hint() == null ? "" : e.body().hint()));
@@ -369,7 +469,7 @@ public final class Dashboard {
         ctx.status(500),
         "problem",
         new Views.Problem(
-            view(s, "Problem", ""),
+            view(ctx, s, "Problem", ""),
             500,
             "internal error " + id,
             "see daemon.log in the state directory for error id " + id));
@@ -539,6 +639,14 @@ public final class Dashboard {
       case "7d" -> Duration.ofDays(7);
       default -> Duration.ofHours(1);
     };
+  }
+
+  private static long id(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new BadInput("'" + v + "' is not an incident number", "open one from /incidents");
+    }
   }
 
   private static int limit(String v) {

@@ -75,7 +75,7 @@ public final class Fmt {
       return "muted";
     }
     return switch (state.toLowerCase(Locale.ROOT)) {
-      case "running", "ready", "promoted", "healthy", "serving", "pass", "passed", "inactive" ->
+      case "running", "ready", "promoted", "healthy", "serving", "pass", "passed", "resolved" ->
           "ok";
       case "progressing",
           "validating",
@@ -84,7 +84,8 @@ public final class Fmt {
           "starting",
           "connecting",
           "waiting",
-          "active" ->
+          "active",
+          "acknowledged" ->
           "warn";
       case "degraded",
           "crash-loop",
@@ -95,7 +96,9 @@ public final class Fmt {
           "failed",
           "firing",
           "stopped",
-          "quarantined" ->
+          "quarantined",
+          "triggered",
+          "revoked" ->
           "bad";
       default -> "muted";
     };

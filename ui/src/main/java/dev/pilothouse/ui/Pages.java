@@ -327,6 +327,65 @@ final class Pages {
     return new Views.Alerts(page, alerts(api), silences, silence == null ? "" : silence);
   }
 
+  static Views.Incidents incidents(Views.Page page, PilotClient api) {
+    return new Views.Incidents(page, api.incidents(true).path("incidents"));
+  }
+
+  static Views.Incident incident(Views.Page page, PilotClient api, long id) {
+    return new Views.Incident(page, api.incident(id));
+  }
+
+  static Views.Backups backups(Views.Page page, PilotClient api) {
+    return new Views.Backups(page, Json.read(api.getText("/api/v1/dr")));
+  }
+
+  static Views.Chaos chaos(Views.Page page, PilotClient api) {
+    return new Views.Chaos(page, api.chaosStatus(), api.chaosRuns(null).path("runs"));
+  }
+
+  static Views.Cost cost(Views.Page page, PilotClient api, String by, String period) {
+    Map<String, String> q = new LinkedHashMap<>();
+    q.put("by", by);
+    q.put("period", period.isEmpty() ? null : period);
+    try {
+      JsonNode report = Json.read(api.cost("report", q));
+      JsonNode budgets = orNull(() -> Json.read(api.cost("budgets", Map.of())));
+      return new Views.Cost(page, by, period, report, budgets, null);
+    } catch (ApiException e) {
+      if (e.status() == 401 || e.status() == 0) {
+        throw e;
+      }
+      return new Views.Cost(page, by, period, null, null, e.getMessage());
+    }
+  }
+
+  static Views.Autoscaling autoscaling(Views.Page page, PilotClient api) {
+    List<JsonNode> out = new ArrayList<>();
+    for (Wire.Service s : api.status().services()) {
+      if (s.autoscale() != null) {
+        JsonNode d = orNull(() -> api.autoscale(s.name()));
+        if (d != null) {
+          out.add(d);
+        }
+      }
+    }
+    return new Views.Autoscaling(page, out);
+  }
+
+  static Views.Security security(Views.Page page, PilotClient api) {
+    JsonNode tokens = null;
+    String error = null;
+    try {
+      tokens = api.tokens();
+    } catch (ApiException e) {
+      if (e.status() == 401 || e.status() == 0) {
+        throw e;
+      }
+      error = e.getMessage();
+    }
+    return new Views.Security(page, api.auditVerify(), tokens, error);
+  }
+
   // --- reading the API's answers
 
   private static Views.ServiceRow row(

@@ -169,4 +169,38 @@ public final class Views {
 
   /** A page that could not be drawn: what went wrong and what to do. */
   public record Problem(Page page, int status, String error, String hint) {}
+
+  /** Incidents, open ones first, as the API lists them. */
+  public record Incidents(Page page, com.fasterxml.jackson.databind.JsonNode incidents) {}
+
+  /** One incident with its alerts and timeline. */
+  public record Incident(Page page, com.fasterxml.jackson.databind.JsonNode incident) {}
+
+  /** Each backed-up service's objectives, newest snapshot and last drill ({@code /api/v1/dr}). */
+  public record Backups(Page page, com.fasterxml.jackson.databind.JsonNode dr) {}
+
+  /** Chaos: the kill switch and the runs. */
+  public record Chaos(
+      Page page,
+      com.fasterxml.jackson.databind.JsonNode status,
+      com.fasterxml.jackson.databind.JsonNode runs) {}
+
+  /** Cost by service (or another dimension) for a period, with budgets. */
+  public record Cost(
+      Page page,
+      String by,
+      String period,
+      com.fasterxml.jackson.databind.JsonNode report,
+      com.fasterxml.jackson.databind.JsonNode budgets,
+      String error) {}
+
+  /** The autoscaler's latest decision for each autoscaled service. */
+  public record Autoscaling(Page page, List<com.fasterxml.jackson.databind.JsonNode> decisions) {}
+
+  /** The audit log's verification and the API tokens (for an admin). */
+  public record Security(
+      Page page,
+      com.fasterxml.jackson.databind.JsonNode audit,
+      com.fasterxml.jackson.databind.JsonNode tokens,
+      String tokensError) {}
 }

@@ -24,7 +24,7 @@
     if (wait > 0) { pending = true; setTimeout(flush, wait); return; }
     refreshing = true;
     lastRefresh = Date.now();
-    fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Pilothouse-Reread": "1" } })
       .then(function (r) {
         if (r.redirected && r.url.indexOf("/login") >= 0) { location.href = r.url; return null; }
         return r.ok ? r.text() : null;
