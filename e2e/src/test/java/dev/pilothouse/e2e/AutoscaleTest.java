@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pilothouse.client.Wire;
-import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.client.load.LoadResult;
 import java.net.URI;
 import java.time.Duration;
@@ -20,16 +19,7 @@ class AutoscaleTest {
   @TempDir java.nio.file.Path tmp;
 
   static CompletableFuture<LoadResult> load(int port, double rate, Duration d) {
-    return CompletableFuture.supplyAsync(
-        () ->
-            LoadGenerator.run(
-                new LoadGenerator.Options(
-                    URI.create("http://127.0.0.1:" + port + "/"),
-                    rate,
-                    d,
-                    8,
-                    Duration.ofSeconds(5)),
-                null));
+    return Harness.load(port, rate, d);
   }
 
   @Test

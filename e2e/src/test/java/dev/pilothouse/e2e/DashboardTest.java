@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pilothouse.client.Wire;
-import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.client.load.LoadResult;
 import java.io.File;
 import java.io.IOException;
@@ -443,11 +442,6 @@ class DashboardTest {
   }
 
   private static CompletableFuture<LoadResult> load(int port, Duration d) {
-    return CompletableFuture.supplyAsync(
-        () ->
-            LoadGenerator.run(
-                new LoadGenerator.Options(
-                    URI.create("http://127.0.0.1:" + port + "/"), 100, d, 8, Duration.ofSeconds(5)),
-                null));
+    return Harness.load(port, 100, d);
   }
 }

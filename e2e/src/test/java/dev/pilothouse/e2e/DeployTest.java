@@ -6,9 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pilothouse.client.Wire;
-import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.client.load.LoadResult;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,13 +45,7 @@ class DeployTest {
   }
 
   CompletableFuture<LoadResult> load(Harness h, Duration d) {
-    int port = h.status().proxy().port();
-    return CompletableFuture.supplyAsync(
-        () ->
-            LoadGenerator.run(
-                new LoadGenerator.Options(
-                    URI.create("http://127.0.0.1:" + port + "/"), 100, d, 8, Duration.ofSeconds(5)),
-                null));
+    return Harness.load(h.status().proxy().port(), 100, d);
   }
 
   static Wire.Rollout awaitDone(Harness h, Duration max) {

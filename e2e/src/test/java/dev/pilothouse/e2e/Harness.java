@@ -73,6 +73,24 @@ final class Harness implements AutoCloseable {
         + "    route: /\n";
   }
 
+  /**
+   * Load through the load balancer on this port: rate requests a second for d, over 8 connections,
+   * each request given 5 s.
+   */
+  static java.util.concurrent.CompletableFuture<dev.pilothouse.client.load.LoadResult> load(
+      int port, double rate, java.time.Duration d) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () ->
+            dev.pilothouse.client.load.LoadGenerator.run(
+                new dev.pilothouse.client.load.LoadGenerator.Options(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/"),
+                    rate,
+                    d,
+                    8,
+                    java.time.Duration.ofSeconds(5)),
+                null));
+  }
+
   Path writeSpec(String name, String yaml) throws IOException {
     Path f = work.resolve(name);
     Files.writeString(f, yaml);

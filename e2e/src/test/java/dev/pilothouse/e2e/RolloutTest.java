@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pilothouse.client.Wire;
-import dev.pilothouse.client.load.LoadGenerator;
 import dev.pilothouse.client.load.LoadResult;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,13 +44,7 @@ class RolloutTest {
   }
 
   CompletableFuture<LoadResult> load(Harness h, Duration d) {
-    int port = h.status().proxy().port();
-    return CompletableFuture.supplyAsync(
-        () ->
-            LoadGenerator.run(
-                new LoadGenerator.Options(
-                    URI.create("http://127.0.0.1:" + port + "/"), 100, d, 8, Duration.ofSeconds(5)),
-                null));
+    return Harness.load(h.status().proxy().port(), 100, d);
   }
 
   Wire.Rollout awaitDone(Harness h) {

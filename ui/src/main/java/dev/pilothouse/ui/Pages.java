@@ -104,19 +104,7 @@ final class Pages {
             : Map.of();
     List<Views.InstanceRow> instances = new ArrayList<>();
     for (Wire.Instance i : s.instances()) {
-      instances.add(
-          new Views.InstanceRow(
-              i.id(),
-              i.slot(),
-              i.pid(),
-              i.port(),
-              i.state(),
-              i.ready(),
-              i.restarts(),
-              i.version(),
-              i.startedAt(),
-              cpu.get(i.id()),
-              mem.get(i.id())));
+      instances.add(new Views.InstanceRow(i, cpu.get(i.id()), mem.get(i.id())));
     }
     List<Wire.Event> events =
         orEmpty(() -> api.events(-1, 2000)).stream().filter(e -> name.equals(e.service())).toList();
@@ -139,20 +127,7 @@ final class Pages {
                 "sum by (class) (rate(" + REQUESTS + "{" + sel + "}[1m]))",
                 "req/s"),
             new Views.Chart(
-                "errors",
-                "Error ratio (5xx and failed requests)",
-                "sum(rate("
-                    + REQUESTS
-                    + "{"
-                    + sel
-                    + ","
-                    + ERRORS
-                    + "}[1m])) / sum(rate("
-                    + REQUESTS
-                    + "{"
-                    + sel
-                    + "}[1m]))",
-                "ratio"),
+                "errors", "Error ratio (5xx and failed requests)", errorRatio(sel, ""), "ratio"),
             new Views.Chart(
                 "latency",
                 "Latency p50 and p99",
@@ -208,20 +183,7 @@ final class Pages {
                 "sum by (version) (rate(" + REQUESTS + "{" + sel + "}[1m]))",
                 "req/s"),
             new Views.Chart(
-                "rollout-errors",
-                "Error ratio by version",
-                "sum by (version) (rate("
-                    + REQUESTS
-                    + "{"
-                    + sel
-                    + ","
-                    + ERRORS
-                    + "}[1m])) / sum by (version) (rate("
-                    + REQUESTS
-                    + "{"
-                    + sel
-                    + "}[1m]))",
-                "ratio"),
+                "rollout-errors", "Error ratio by version", errorRatio(sel, "version"), "ratio"),
             new Views.Chart(
                 "rollout-latency",
                 "p99 latency by version",
@@ -416,6 +378,23 @@ final class Pages {
         budget.get(s.name()),
         firing,
         rollouts.get(s.name()));
+  }
+
+  /** The share of requests that failed (5xx or no answer) over a minute, by a label or overall. */
+  private static String errorRatio(String selector, String by) {
+    String sum = by.isEmpty() ? "sum(rate(" : "sum by (" + by + ") (rate(";
+    return sum
+        + REQUESTS
+        + "{"
+        + selector
+        + ","
+        + ERRORS
+        + "}[1m])) / "
+        + sum
+        + REQUESTS
+        + "{"
+        + selector
+        + "}[1m]))";
   }
 
   static boolean running(Wire.Rollout r) {

@@ -59,19 +59,8 @@ public final class Views {
   public record Overview(
       Page page, Daemon daemon, List<ServiceRow> services, List<AlertRow> alerts) {}
 
-  /** One instance: process, port, state, readiness, restarts, CPU (cores) and resident memory. */
-  public record InstanceRow(
-      String id,
-      int slot,
-      long pid,
-      int port,
-      String state,
-      boolean ready,
-      int restarts,
-      String version,
-      String startedAt,
-      Double cpuCores,
-      Double memoryBytes) {}
+  /** One instance as the API reports it, with its CPU (cores) and resident memory measured. */
+  public record InstanceRow(Wire.Instance instance, Double cpuCores, Double memoryBytes) {}
 
   /** One revision of the spec that changed the service, with what changed. */
   public record RevisionRow(
