@@ -132,7 +132,12 @@ public final class Wire {
   /** Every error answer: what failed, how to fix it, and spec problems if any. */
   public record Error(String error, String hint, List<Problem> problems) {}
 
-  /** A rollout: phase (Progressing, Paused, Promoted, RolledBack), why, where, verdicts. */
+  /**
+   * A rollout: phase (Progressing, Paused, Promoted, RolledBack), why, where, verdicts.
+   *
+   * @param step the index of the current step (0-based; steps once all have passed)
+   * @param plan what each step does ("weight 10%", "analysis 20s", "pause until promoted")
+   */
   public record Rollout(
       String service,
       String phase,
@@ -147,7 +152,8 @@ public final class Wire {
       String strategy,
       String previewHeader,
       List<String> passedGates,
-      Verdict live) {}
+      Verdict live,
+      List<String> plan) {}
 
   /** The outcome of {@code events verify}: the first event that does not verify, if any. */
   public record ChainCheck(long events, boolean intact, Long firstBroken, String reason) {}

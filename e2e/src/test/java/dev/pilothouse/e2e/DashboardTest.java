@@ -206,7 +206,8 @@ class DashboardTest {
 
       // The bad canary example, under load: the rollout page shows it rolled back, and why.
       int proxy = h.status().proxy().port();
-      CompletableFuture<LoadResult> load = load(proxy, Duration.ofSeconds(60));
+      // Traffic for the bad canary's analysis (it is rolled back within seconds of getting 10%).
+      CompletableFuture<LoadResult> load = load(proxy, Duration.ofSeconds(35));
       Thread.sleep(1000);
       h.ok("apply", "-f", example(h, "shop-v2-bad.yaml").toString());
       browser.get(base + "/rollouts/shop");
@@ -223,9 +224,16 @@ class DashboardTest {
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
       h.ok("apply", "-f", example(h, "shop-v2.yaml").toString());
       browser.get(base + "/rollouts/shop");
-      waitUpTo(30).until(ExpectedConditions.elementToBeClickable(By.id("promote"))).click();
+      WebElement promote =
+          waitUpTo(30).until(ExpectedConditions.elementToBeClickable(By.id("promote")));
+      assertThat(text("#steps")).contains("1. weight 10%").contains("2. analysis 20s");
+      assertThat(browser.findElements(By.cssSelector("#steps li[aria-current=step]")))
+          .as("the current step is highlighted")
+          .hasSize(1);
+      promote.click();
       confirmAlert();
       waitUpTo(60).until(ExpectedConditions.textToBe(By.id("phase"), "Promoted"));
+      assertThat(browser.findElements(By.cssSelector("#steps li[data-state=done]"))).hasSize(4);
       assertThat(text(".flash")).contains("promote");
       shot("rollout-promoted");
       load.get();

@@ -67,6 +67,43 @@ class TlsTest {
               api + "/api/v1/status");
       assertThat(trusted.exit()).as(trusted.out()).isZero();
       assertThat(trusted.out()).contains("\"api\":\"" + api + "\"");
+      // The dashboard is served over the same TLS: its cookie is Secure, and its pages read the
+      // API over HTTPS too (pinned to the same certificate).
+      Run login =
+          run(
+              tmp,
+              "curl",
+              "-sS",
+              "-i",
+              "--max-time",
+              "10",
+              "--cacert",
+              cert.toString(),
+              "--data-urlencode",
+              "token=" + token,
+              api + "/login");
+      assertThat(login.exit()).as(login.out()).isZero();
+      java.util.regex.Matcher session =
+          java.util.regex.Pattern.compile("(?i)set-cookie: (pilothouse_session=[^;]+);[^\\r\\n]*")
+              .matcher(login.out());
+      assertThat(session.find()).as(login.out()).isTrue();
+      assertThat(session.group())
+          .contains("HttpOnly")
+          .contains("SameSite=Strict")
+          .contains("Secure");
+      Run overview =
+          run(
+              tmp,
+              "curl",
+              "-sS",
+              "--max-time",
+              "20",
+              "--cacert",
+              cert.toString(),
+              "-H",
+              "Cookie: " + session.group(1),
+              api + "/");
+      assertThat(overview.out()).contains("<h1>Overview</h1>").contains("id=\"daemon\"");
       Run unknown = run(tmp, "curl", "-sS", "--max-time", "10", api + "/api/v1/status");
       assertThat(unknown.exit()).as(unknown.out()).isEqualTo(60); // peer certificate not trusted
       Run plain =

@@ -57,6 +57,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   /** The group to remember in the sticky cookie of this response, or null. */
   private String stickyGroup;
 
+  /** The group the daemon's preview header chose (a smoke test's request), or null. */
+  private String previewGroup;
+
   private ClusterState cluster;
   private int attempts;
   private int attemptId;
@@ -450,6 +453,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
    */
   private BackendGroup chooseGroup() {
     stickyGroup = null;
+    previewGroup = null;
     String cookies = request.headers().get(HttpHeaderNames.COOKIE);
     for (Match m : route.matches()) {
       String v =
@@ -459,6 +463,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       if (v != null && m.test(v)) {
         BackendGroup g = route.group(m.group());
         if (g != null && !g.backends().isEmpty()) {
+          if (m.kind() == Match.Kind.HEADER && Headers.PREVIEW.contentEqualsIgnoreCase(m.name())) {
+            previewGroup = g.name();
+          }
           return g;
         }
       }
@@ -684,6 +691,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     r.setProtocolVersion(HttpVersion.HTTP_1_1);
     if (!keepAlive) {
       r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (previewGroup != null) {
+      // Only a request with the daemon's secret preview value gets here: it learns that the new
+      // version answered, not the stable one (the table may not list the new instances yet).
+      r.headers().set(Headers.SERVED_BY_PREVIEW, previewGroup);
     }
     if (stickyGroup != null) {
       r.headers()

@@ -118,6 +118,13 @@ final class Headers {
   static final AsciiString PREVIEW = AsciiString.cached("x-pilothouse-preview");
 
   /**
+   * On the answer to a request that the preview header sent to the new version: the group that
+   * served it (absent when the new version had no instance in the table and the stable one did).
+   * The daemon's smoke tests read it (RolloutController.PREVIEW_SERVED_HEADER, the same name).
+   */
+  static final AsciiString SERVED_BY_PREVIEW = AsciiString.cached("x-pilothouse-preview-group");
+
+  /**
    * What is wrong with a request's Transfer-Encoding, or null: only "chunked", once, is accepted
    * (RFC 9112 §6.1); anything else could be read differently by the next hop.
    */

@@ -273,6 +273,52 @@ class DataPlaneTest {
   }
 
   @Test
+  void thePreviewHeader_marksTheAnswerOfTheNewVersion_butNotAFallbackToTheStableOne()
+      throws Exception {
+    TestBackend stable = backend("stable-1");
+    TestBackend canary = backend("canary-1");
+    Match preview = new Match(Match.Kind.HEADER, "x-pilothouse-preview", "secret", "canary");
+    start(
+        List.of(
+            new Route(
+                "r",
+                "",
+                "/",
+                false,
+                List.of(
+                    new BackendGroup("stable", 100, List.of(stable.backend("v1"))),
+                    new BackendGroup("canary", 0, List.of(canary.backend("v2")))),
+                List.of(preview),
+                "",
+                policy())));
+    HttpResponse<String> r = get("/", "x-pilothouse-preview", "secret");
+    assertThat(r.body()).isEqualTo("canary-1\n");
+    assertThat(r.headers().firstValue("x-pilothouse-preview-group")).hasValue("canary");
+    assertThat(get("/").headers().firstValue("x-pilothouse-preview-group")).isEmpty();
+    assertThat(get("/", "x-pilothouse-preview", "wrong").headers().map())
+        .doesNotContainKey("x-pilothouse-preview-group");
+    // The new version not in the table yet: the stable one answers, unmarked (a smoke test then
+    // asks again instead of passing on the stable version's answer).
+    dp.update(
+        RouteTable.of(
+            List.of(
+                new Route(
+                    "r",
+                    "",
+                    "/",
+                    false,
+                    List.of(
+                        new BackendGroup("stable", 100, List.of(stable.backend("v1"))),
+                        new BackendGroup("canary", 0, List.of())),
+                    List.of(preview),
+                    "",
+                    policy()))));
+    HttpResponse<String> fallback = get("/", "x-pilothouse-preview", "secret");
+    assertThat(fallback.body()).isEqualTo("stable-1\n");
+    assertThat(fallback.headers().firstValue("x-pilothouse-preview-group")).isEmpty();
+  }
+
+  @Test
   void prefixAndRegexMatches_pickTheirGroup_onTheWholeValue() throws Exception {
     TestBackend stable = backend("stable-1");
     TestBackend canary = backend("canary-1");

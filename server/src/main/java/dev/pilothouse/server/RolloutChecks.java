@@ -88,7 +88,46 @@ final class RolloutChecks implements Ports.Checks, FlagChecks, AutoCloseable {
         executor);
   }
 
+  /** How long a smoke test waits for the load balancer to send it to the new version. */
+  static final Duration REACH_NEW_VERSION = Duration.ofSeconds(10);
+
+  /**
+   * One smoke test, sent again (every 250 ms, for up to {@link #REACH_NEW_VERSION}) while the
+   * stable version answers it: the load balancer's table may not list the new instances yet, and a
+   * stable answer says nothing of the new version.
+   */
   private Verdict smokeOne(String service, Strategy.SmokeTest t) {
+    long deadline = System.nanoTime() + REACH_NEW_VERSION.toNanos();
+    while (true) {
+      Verdict v = smokeOnce(service, t);
+      if (v != NOT_THE_NEW_VERSION) {
+        return v;
+      }
+      if (System.nanoTime() > deadline) {
+        return fail(
+            "smoke " + t.method() + " " + t.path(),
+            Double.NaN,
+            "the load balancer did not send "
+                + t.method()
+                + " "
+                + t.path()
+                + " to the new version within "
+                + REACH_NEW_VERSION.toSeconds()
+                + " s (the stable version answered)");
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return fail("smoke " + t.method() + " " + t.path(), Double.NaN, "interrupted");
+      }
+    }
+  }
+
+  private static final Verdict NOT_THE_NEW_VERSION =
+      new Verdict("smoke", Verdict.Outcome.INCONCLUSIVE, Double.NaN, Double.NaN, "stable answered");
+
+  private Verdict smokeOnce(String service, Strategy.SmokeTest t) {
     String name = "smoke " + t.method() + " " + t.path();
     Integer port = proxyPort.get();
     RouteSpec route = spec.get().service(service).map(ServiceSpec::route).orElse(null);
@@ -112,6 +151,9 @@ final class RolloutChecks implements Ports.Checks, FlagChecks, AutoCloseable {
         body = new String(in.readNBytes(MAX_BODY), StandardCharsets.UTF_8);
       }
       double ms = (System.nanoTime() - start) / 1e6;
+      if (res.headers().firstValue(RolloutController.PREVIEW_SERVED_HEADER).isEmpty()) {
+        return NOT_THE_NEW_VERSION;
+      }
       String who = t.method() + " " + t.path();
       String version = res.headers().firstValue("x-pilothouse-version").orElse("");
       if (res.statusCode() != t.status()) {

@@ -34,7 +34,25 @@ final class RolloutView {
             ? ""
             : dev.pilothouse.core.rollout.RolloutController.PREVIEW_HEADER + ": " + previewSecret,
         r.passedGates(),
-        live.map(RolloutView::view).orElse(null));
+        live.map(RolloutView::view).orElse(null),
+        r.plan() instanceof dev.pilothouse.core.spec.Strategy.Canary c
+            ? c.steps().stream().map(RolloutView::describe).toList()
+            : java.util.List.of());
+  }
+
+  /** What a canary step does, as the dashboard and {@code rollout status} show it. */
+  static String describe(dev.pilothouse.core.spec.Strategy.Step s) {
+    return switch (s.kind()) {
+      case WEIGHT -> "weight " + s.weight() + "%";
+      case PAUSE ->
+          s.duration() == null
+              ? "pause until promoted"
+              : "pause " + dev.pilothouse.core.spec.SpecTerms.duration(s.duration());
+      case ANALYSIS ->
+          s.template() != null
+              ? "analysis: " + s.template().template()
+              : "analysis " + dev.pilothouse.core.spec.SpecTerms.duration(s.duration());
+    };
   }
 
   private static Wire.Verdict view(Verdict v) {

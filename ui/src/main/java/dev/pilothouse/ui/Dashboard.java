@@ -786,7 +786,9 @@ public final class Dashboard {
                 if (stop.get()) {
                   throw new Stopped();
                 }
-                sse.sendEvent("event", Json.write(e), Long.toString(e.seq()));
+                synchronized (sse) { // the keep-alive writes from another thread
+                  sse.sendEvent("event", Json.write(e), Long.toString(e.seq()));
+                }
               });
         });
   }
@@ -807,7 +809,9 @@ public final class Dashboard {
                       if (stop.get()) {
                         throw new Stopped();
                       }
-                      sse.sendEvent("line", line);
+                      synchronized (sse) {
+                        sse.sendEvent("line", line);
+                      }
                     })));
   }
 
@@ -849,7 +853,9 @@ public final class Dashboard {
       while (!sse.terminated() && follower.isAlive() && session(sse.ctx()).isPresent()) {
         follower.join(Duration.ofSeconds(15));
         if (follower.isAlive()) {
-          sse.sendComment("keep-alive");
+          synchronized (sse) {
+            sse.sendComment("keep-alive");
+          }
         }
       }
       stop.set(true);

@@ -169,10 +169,12 @@ final class Pages {
     Wire.Rollout r = api.rollout(name);
     List<Views.Step> steps = new ArrayList<>();
     boolean promoted = "Promoted".equals(r.phase());
-    for (int i = 1; i <= r.steps(); i++) {
+    for (int i = 0; i < r.steps(); i++) {
+      // step is the index of the current step; all have passed once it reaches their count
       String state =
           promoted || i < r.step() ? "done" : i == r.step() && running(r) ? "current" : "todo";
-      steps.add(new Views.Step(i, state));
+      String what = r.plan() != null && i < r.plan().size() ? r.plan().get(i) : "";
+      steps.add(new Views.Step(i + 1, what, state));
     }
     String sel = "service=\"" + quote(name) + "\"";
     List<Views.Chart> charts =

@@ -81,8 +81,10 @@ public final class Views {
       Wire.Autoscale autoscale,
       boolean hasRollout) {}
 
-  /** One step of a rollout: its number and whether it is done, current or to come. */
-  public record Step(int number, String state) {}
+  /**
+   * One step of a rollout: its number, what it does, and whether it is done, current or to come.
+   */
+  public record Step(int number, String what, String state) {}
 
   public record RolloutPage(
       Page page,

@@ -164,6 +164,13 @@ public final class RolloutController {
   /** The header that sends a request to the new version (smoke tests, blue-green preview). */
   public static final String PREVIEW_HEADER = "x-pilothouse-preview";
 
+  /**
+   * Set by the load balancer on the answer to a request that {@link #PREVIEW_HEADER} sent to the
+   * new version; absent when the table did not list the new instances yet and the stable version
+   * answered.
+   */
+  public static final String PREVIEW_SERVED_HEADER = "x-pilothouse-preview-group";
+
   /** Moves one kind of rollout forward by one tick, with its plan as its own type. */
   interface Advance<S extends Strategy> {
     void advance(Rollout r, S plan, Instant now);
