@@ -134,12 +134,20 @@ class DashboardTest {
         .isEmpty();
   }
 
+  /**
+   * A wait on the page, which swaps its content in place on events: an element found a moment ago
+   * may be gone (stale), so it is looked up again.
+   */
   private WebDriverWait waitUpTo(int seconds) {
-    return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(200));
+    WebDriverWait w =
+        new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(200));
+    w.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+    return w;
   }
 
+  /** An element's text, looked up again when the page swapped it away meanwhile. */
   private String text(String css) {
-    return browser.findElement(By.cssSelector(css)).getText();
+    return waitUpTo(5).until(d -> d.findElement(By.cssSelector(css)).getText());
   }
 
   private void confirmAlert() {
