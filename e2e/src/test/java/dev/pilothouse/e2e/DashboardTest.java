@@ -44,6 +44,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * example roll back with its verdict, promotes the good one with the button, charts a query, and
  * creates and expires a silence. Screenshots of each page go to target/dashboard/.
  */
+@HeavyLoad
 class DashboardTest {
   @TempDir Path tmp;
   private WebDriver browser;
