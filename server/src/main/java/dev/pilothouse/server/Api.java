@@ -403,13 +403,12 @@ final class Api {
     }
     // The flags token reads flags over OFREP and nothing else (services hold it, not the API's).
     // A PostgreSQL service's WAL token archives and fetches that service's WAL and nothing else.
-    Optional<ApiGuard.Caller> builtin =
-        same(given, d.token())
-            ? Optional.of(new ApiGuard.Caller("daemon-token", Role.ADMIN))
-            : (ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
-                    || walCall(ctx.path(), given)
-                ? Optional.of(new ApiGuard.Caller("service-token", null))
-                : Optional.empty();
+    Optional<ApiGuard.Caller> builtin = daemonCaller(given);
+    if (builtin.isEmpty()
+        && ((ctx.path().startsWith("/ofrep/") && same(given, d.flagsToken()))
+            || walCall(ctx.path(), given))) {
+      builtin = Optional.of(new ApiGuard.Caller("service-token", null));
+    }
     ApiGuard.Outcome o =
         guard.check(ctx.ip(), ctx.method().name(), ctx.path(), !header.isEmpty(), given, builtin);
     if (o.refusal() == null) {
@@ -439,6 +438,13 @@ final class Api {
                 + " TOKEN' or as the password of HTTP basic auth");
       }
     }
+  }
+
+  /** The caller of the daemon's own token (an admin), when that is the token given. */
+  private Optional<ApiGuard.Caller> daemonCaller(String given) {
+    return same(given, d.token())
+        ? Optional.of(new ApiGuard.Caller("daemon-token", Role.ADMIN))
+        : Optional.empty();
   }
 
   private static final String CALLER = "pilothouse.caller";
@@ -698,11 +704,7 @@ final class Api {
    * would be checked: the same lockout after failures, the same events.
    */
   dev.pilothouse.ui.Dashboard.Login login(String ip, String token) {
-    Optional<ApiGuard.Caller> builtin =
-        same(token, d.token())
-            ? Optional.of(new ApiGuard.Caller("daemon-token", Role.ADMIN))
-            : Optional.empty();
-    ApiGuard.Outcome o = guard.check(ip, "GET", "/api/v1/status", true, token, builtin);
+    ApiGuard.Outcome o = guard.check(ip, "GET", "/api/v1/status", true, token, daemonCaller(token));
     if (o.refusal() != null) {
       return dev.pilothouse.ui.Dashboard.Login.refused(o.reason(), o.retryAfterSeconds());
     }

@@ -344,8 +344,7 @@ public final class Dashboard {
         s.canOperate(),
         s.csrf,
         reread ? null : s.takeFlash(),
-        options.version(),
-        -1);
+        options.version());
   }
 
   /** The header of a page's script re-reading it on an event. */

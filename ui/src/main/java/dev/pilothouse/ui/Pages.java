@@ -30,15 +30,7 @@ final class Pages {
 
   static Views.Overview overview(Views.Page page, PilotClient api) {
     Wire.Status st = api.status();
-    Map<String, Double> rate =
-        byLabel(api, "sum by (service) (rate(" + REQUESTS + "[1m]))", "service");
-    Map<String, Double> errors =
-        byLabel(api, "sum by (service) (rate(" + REQUESTS + "{" + ERRORS + "}[1m]))", "service");
-    Map<String, Double> p99 =
-        byLabel(
-            api,
-            "histogram_quantile(0.99, sum by (service, le) (rate(" + BUCKETS + "[1m])))",
-            "service");
+    Red red = red(api, "");
     Map<String, Double> budget = budgets(api);
     List<Views.AlertRow> alerts = alerts(api);
     Map<String, String> rollouts = new LinkedHashMap<>();
@@ -49,7 +41,7 @@ final class Pages {
     }
     List<Views.ServiceRow> rows = new ArrayList<>();
     for (Wire.Service s : st.services()) {
-      rows.add(row(s, rate, errors, p99, budget, alerts, rollouts));
+      rows.add(row(s, red, budget, alerts, rollouts));
     }
     Wire.Proxy p = st.proxy();
     return new Views.Overview(
@@ -76,22 +68,7 @@ final class Pages {
             .findFirst()
             .orElseThrow(() -> notFound("no service named '" + name + "'", st));
     String sel = "service=\"" + quote(name) + "\"";
-    Map<String, Double> rate =
-        byLabel(api, "sum by (service) (rate(" + REQUESTS + "{" + sel + "}[1m]))", "service");
-    Map<String, Double> errors =
-        byLabel(
-            api,
-            "sum by (service) (rate(" + REQUESTS + "{" + sel + "," + ERRORS + "}[1m]))",
-            "service");
-    Map<String, Double> p99 =
-        byLabel(
-            api,
-            "histogram_quantile(0.99, sum by (service, le) (rate("
-                + BUCKETS
-                + "{"
-                + sel
-                + "}[1m])))",
-            "service");
+    Red red = red(api, sel);
     Map<String, Double> cpu =
         byLabel(api, "rate(pilothouse_instance_cpu_seconds_total{" + sel + "}[1m])", "instance_id");
     Map<String, Double> mem =
@@ -154,7 +131,7 @@ final class Pages {
                 "bytes"));
     return new Views.ServicePage(
         page,
-        row(s, rate, errors, p99, budgets(api), alerts, rollouts),
+        row(s, red, budgets(api), alerts, rollouts),
         instances,
         charts,
         range,
@@ -352,16 +329,32 @@ final class Pages {
 
   // --- reading the API's answers
 
+  /** Requests per second, failed requests per second and p99 latency per service, over 1 m. */
+  private record Red(
+      Map<String, Double> rate, Map<String, Double> errors, Map<String, Double> p99) {}
+
+  /** The RED figures of the services this selector picks ("" for all). */
+  private static Red red(PilotClient api, String selector) {
+    String only = selector.isEmpty() ? "" : "{" + selector + "}";
+    String sel = selector.isEmpty() ? "" : selector + ",";
+    return new Red(
+        byLabel(api, "sum by (service) (rate(" + REQUESTS + only + "[1m]))", "service"),
+        byLabel(
+            api, "sum by (service) (rate(" + REQUESTS + "{" + sel + ERRORS + "}[1m]))", "service"),
+        byLabel(
+            api,
+            "histogram_quantile(0.99, sum by (service, le) (rate(" + BUCKETS + only + "[1m])))",
+            "service"));
+  }
+
   private static Views.ServiceRow row(
       Wire.Service s,
-      Map<String, Double> rate,
-      Map<String, Double> errors,
-      Map<String, Double> p99,
+      Red red,
       Map<String, Double> budget,
       List<Views.AlertRow> alerts,
       Map<String, String> rollouts) {
-    Double r = rate.get(s.name());
-    Double e = errors.get(s.name());
+    Double r = red.rate().get(s.name());
+    Double e = red.errors().get(s.name());
     Double ratio = r == null || r == 0 ? null : (e == null ? 0.0 : e / r);
     int firing =
         (int)
@@ -376,7 +369,7 @@ final class Pages {
         s.desiredReplicas(),
         r,
         ratio,
-        p99.get(s.name()),
+        red.p99().get(s.name()),
         budget.get(s.name()),
         firing,
         rollouts.get(s.name()));

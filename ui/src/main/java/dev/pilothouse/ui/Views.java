@@ -13,8 +13,7 @@ public final class Views {
 
   /**
    * What every page has: its title and place in the navigation, who is logged in, the form's CSRF
-   * token, a message left by the last action, and the last event seen (the live stream resumes
-   * after it).
+   * token, and a message left by the last action.
    */
   public record Page(
       String title,
@@ -24,8 +23,7 @@ public final class Views {
       boolean canOperate,
       String csrf,
       String flash,
-      String version,
-      long lastSeq) {}
+      String version) {}
 
   /** The daemon and its load balancer, as the overview shows them. */
   public record Daemon(
