@@ -45,6 +45,8 @@ public final class Chaos implements AutoCloseable {
    * @param owner the daemon's state directory, named on its stressors' command lines; may be empty
    * @param rolloutRunning whether a rollout of a service is under way (the leash)
    * @param reader reads a game day's experiment file
+   * @param clockDir where the offset files of instances started with libfaketime live ({@link
+   *     ClockRuntime})
    */
   public record Options(
       Supplier<Spec> spec,
@@ -57,7 +59,8 @@ public final class Chaos implements AutoCloseable {
       List<String> java,
       String owner,
       java.util.function.Predicate<String> rolloutRunning,
-      ExperimentReader reader) {}
+      ExperimentReader reader,
+      java.nio.file.Path clockDir) {}
 
   private final Options o;
   private final Injector injector;
@@ -68,7 +71,7 @@ public final class Chaos implements AutoCloseable {
   public Chaos(Options o) {
     this.o = o;
     this.automation = new Automation(this, o);
-    this.injector = new Injector(o.routes(), o.java(), o.owner(), o.clock());
+    this.injector = new Injector(o.routes(), o.java(), o.owner(), o.clock(), o.clockDir());
     this.probes = new Probes(o.metrics(), o.status(), o.clock());
   }
 
@@ -103,6 +106,17 @@ public final class Chaos implements AutoCloseable {
       throw new ChaosException(
           "target.service: no service '" + service + "' in the applied spec",
           "name a declared service ('pilothouse status' lists them)");
+    }
+    for (var f : e.faults()) {
+      if (f instanceof ChaosExperiment.Fault.Partition p) {
+        for (String caller : p.from()) {
+          if (o.spec().get().service(caller).isEmpty()) {
+            throw new ChaosException(
+                "partition.from: no service '" + caller + "' in the applied spec",
+                "name declared services whose calls to " + service + " are cut off");
+          }
+        }
+      }
     }
     synchronized (running) {
       for (Runner r : running.values()) {

@@ -33,12 +33,15 @@ final class Injector {
   private final InstantSource clock;
   private final String owner;
   private final Map<String, ToxicProxy> toxics = new ConcurrentHashMap<>();
+  private final Path clockDir;
 
   /** Live stressors per instance id: their CPU and memory count as the instance's. */
   private final Map<String, List<Long>> stressors = new ConcurrentHashMap<>();
 
-  Injector(RouteFaults routes, List<String> java, String owner, InstantSource clock) {
+  Injector(
+      RouteFaults routes, List<String> java, String owner, InstantSource clock, Path clockDir) {
     this.routes = routes;
+    this.clockDir = clockDir;
     this.owner = owner;
     this.jvm = List.copyOf(java);
     this.clock = clock;
@@ -50,7 +53,7 @@ final class Injector {
     if (f instanceof Fault.Partition p) {
       // Rolled back as what it is made of: a route fault, or a toxic proxy that passes nothing.
       return new Applied(
-          p.mode().equals("reject") ? "http" : "toxic",
+          p.perInstance() ? "toxic" : "http",
           target,
           0,
           0,
@@ -58,6 +61,9 @@ final class Injector {
           describe(f),
           clock.instant(),
           false);
+    }
+    if (f instanceof Fault.Clock) {
+      file = ClockRuntime.file(clockDir, i.id());
     }
     long pid = f instanceof Fault.Kill || f instanceof Fault.Pause ? i.pid() : 0;
     long ticks = pid == 0 ? 0 : Procs.startTicks(pid).orElse(-1);
@@ -147,7 +153,30 @@ final class Injector {
         fill(Path.of(a.path()), d.bytes());
         return a;
       }
+      case Fault.Clock c -> {
+        Path file = Path.of(a.path());
+        if (!Files.exists(file)) {
+          throw new IOException(
+              "instance "
+                  + i.id()
+                  + " was not started with libfaketime"
+                  + (Files.isReadable(ClockRuntime.LIBRARY)
+                      ? ": add its service to the spec's chaos.clock, apply, and restart it"
+                      : ": install libfaketime (apt-get install libfaketime), add the service to"
+                          + " chaos.clock, apply, and restart it"));
+        }
+        ClockRuntime.write(file, c.offset());
+        return a;
+      }
       case Fault.Partition p -> {
+        if (!p.from().isEmpty()) {
+          // Between services: the load balancer knows the callers by their sockets' processes.
+          routes.routeFault(
+              a.target(),
+              new RouteFaults.Fault(
+                  Duration.ZERO, 0, 503, 100, "", p.from(), p.mode().equals("blackhole")));
+          return a;
+        }
         if (p.mode().equals("reject")) {
           return apply(a, new Fault.Http(Duration.ZERO, 0, 503, 100, ""), i, duration, stopTimeout);
         }
@@ -264,6 +293,11 @@ final class Injector {
           stressors.values().removeIf(List::isEmpty);
         }
         case "disk" -> Files.deleteIfExists(Path.of(a.path()));
+        case "clock" -> {
+          if (Files.exists(Path.of(a.path()))) {
+            ClockRuntime.write(Path.of(a.path()), Duration.ZERO);
+          }
+        }
         default -> log.warn("chaos: no rollback known for fault kind {}", a.kind());
       }
       return true;
@@ -279,6 +313,7 @@ final class Injector {
       case "pause" -> Procs.alive(a.pid(), a.startTicks()) && Procs.stopped(a.pid());
       case "cpu", "memory", "fds" -> a.pid() > 0 && Procs.alive(a.pid(), a.startTicks());
       case "disk" -> Files.exists(Path.of(a.path()));
+      case "clock" -> ClockRuntime.read(Path.of(a.path())).map(d -> !d.isZero()).orElse(false);
       default -> false;
     };
   }
@@ -321,11 +356,19 @@ final class Injector {
       case Fault.Memory m -> (m.bytes() >> 20) + " MiB held";
       case Fault.DiskFill d -> (d.bytes() >> 20) + " MiB written";
       case Fault.Fds d -> d.count() + " connections held";
+      case Fault.Clock c ->
+          "wall clock "
+              + (c.offset().isNegative() ? "back by " : "ahead by ")
+              + c.offset().abs().toSeconds()
+              + " s";
       case Fault.Partition p ->
           "partition ("
               + p.mode()
+              + (p.from().isEmpty() ? "" : " from " + String.join(", ", p.from()))
               + (p.mode().equals("reject")
-                  ? ": every caller through the load balancer gets 503)"
+                  ? ": "
+                      + (p.from().isEmpty() ? "every caller" : "their calls")
+                      + " through the load balancer get 503)"
                   : ": connections in, nothing back)");
     };
   }

@@ -128,7 +128,15 @@ class ChaosTest {
             new RouteFaults() {
               @Override
               public void routeFault(String service, Fault f) {
-                routeCalls.add("fault " + service + " " + f.abortStatus() + "@" + f.abortPercent());
+                routeCalls.add(
+                    "fault "
+                        + service
+                        + " "
+                        + f.abortStatus()
+                        + "@"
+                        + f.abortPercent()
+                        + (f.callers().isEmpty() ? "" : " from " + f.callers())
+                        + (f.silent() ? " silent" : ""));
               }
 
               @Override
@@ -152,7 +160,8 @@ class ChaosTest {
             Chaos.thisJava(),
             dir.toString(),
             service -> rollout.get(),
-            READER));
+            READER,
+            dir.resolve("clock")));
   }
 
   private static InstanceStatus status(String id, long pid) {
@@ -517,7 +526,7 @@ class ChaosTest {
             c,
             c.start(
                     experiment(
-                        List.of(new Fault.Partition("reject")),
+                        List.of(new Fault.Partition("reject", List.of())),
                         List.of(),
                         Duration.ofMillis(300),
                         ChaosExperiment.Abort.NEVER),
@@ -533,7 +542,7 @@ class ChaosTest {
             c,
             c.start(
                     experiment(
-                        List.of(new Fault.Partition("blackhole")),
+                        List.of(new Fault.Partition("blackhole", List.of())),
                         List.of(),
                         Duration.ofMillis(300),
                         ChaosExperiment.Abort.NEVER),
@@ -546,6 +555,89 @@ class ChaosTest {
         .containsExactlyInAnyOrder(
             "redirect shop-1", "redirect shop-2", "unredirect shop-1", "unredirect shop-2");
     assertThat(blackhole.applied()).allMatch(ChaosRun.Applied::rolledBack);
+  }
+
+  @Test
+  void aPartitionFromNamedServices_isARouteFaultForTheirCallsOnly_andNamesOnlyDeclaredServices()
+      throws Exception {
+    Process a = instance();
+    Chaos c = chaos(List.of(status("shop-1", a.pid())));
+    ChaosRun run =
+        finished(
+            c,
+            c.start(
+                    experiment(
+                        List.of(new Fault.Partition("blackhole", List.of("shop"))),
+                        List.of(),
+                        Duration.ofMillis(300),
+                        ChaosExperiment.Abort.NEVER),
+                    "x.yaml",
+                    "",
+                    false)
+                .id());
+    // No proxy in front of the instances: the load balancer tells the callers apart.
+    assertThat(routeCalls).containsExactly("fault shop 503@100 from [shop] silent", "clear shop");
+    assertThat(run.applied()).extracting(ChaosRun.Applied::kind).containsExactly("http");
+    assertThat(run.applied().get(0).detail()).contains("blackhole from shop");
+    assertThatThrownBy(
+            () ->
+                c.start(
+                    experiment(
+                        List.of(new Fault.Partition("reject", List.of("checkout"))),
+                        List.of(),
+                        Duration.ofMillis(300),
+                        ChaosExperiment.Abort.NEVER),
+                    "x.yaml",
+                    "",
+                    false))
+        .isInstanceOf(ChaosException.class)
+        .hasMessageContaining("partition.from: no service 'checkout'");
+  }
+
+  @Test
+  void aClockFault_writesTheOffsetForLibfaketime_andPutsItBackAtTheEnd() throws Exception {
+    Process a = instance();
+    Chaos c = chaos(List.of(status("shop-1", a.pid())));
+    // shop-1 started under libfaketime: ClockRuntime wrote its offset file.
+    Path file = dir.resolve("clock").resolve("shop-1");
+    Files.createDirectories(file.getParent());
+    ClockRuntime.write(file, Duration.ZERO);
+    ChaosRun run =
+        c.start(
+            experiment(
+                List.of(new Fault.Clock(Duration.ofMinutes(-10))),
+                List.of(),
+                Duration.ofSeconds(2),
+                ChaosExperiment.Abort.NEVER),
+            "x.yaml",
+            "",
+            false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> Files.readString(file).equals("-600\n"));
+    ChaosRun done = finished(c, run.id());
+    assertThat(Files.readString(file)).isEqualTo("+0\n");
+    assertThat(done.applied())
+        .singleElement()
+        .satisfies(
+            x -> {
+              assertThat(x.detail()).isEqualTo("wall clock back by 600 s");
+              assertThat(x.rolledBack()).isTrue();
+              assertThat(Injector.leftover(x)).isFalse();
+            });
+    Files.delete(file); // as for an instance started without it
+    ChaosRun refused =
+        finished(
+            c,
+            c.start(
+                    experiment(
+                        List.of(new Fault.Clock(Duration.ofMinutes(10))),
+                        List.of(),
+                        Duration.ofMillis(300),
+                        ChaosExperiment.Abort.NEVER),
+                    "x.yaml",
+                    "",
+                    false)
+                .id());
+    assertThat(refused.outcome().reason()).contains("was not started with libfaketime");
   }
 
   /** The event log in memory. */

@@ -19,8 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The demo service: {@code /}, {@code /healthz}, {@code /readyz}, {@code /metrics} and {@code
- * /admin/faults}. Listens on 127.0.0.1:$PORT (default 8081).
+ * The demo service: {@code /}, {@code /healthz}, {@code /readyz}, {@code /metrics}, {@code
+ * /admin/faults}, {@code /call} (asks {@code DEMO_UPSTREAM}, another service) and more. Listens on
+ * 127.0.0.1:$PORT (default 8081).
  */
 public final class Main {
   private static final Pattern JSON_PAIR =
@@ -33,6 +34,9 @@ public final class Main {
   private final List<byte[]> leak = new ArrayList<>();
   private volatile Faults faults;
   private Customers customers; // with DEMO_DB: the expand/contract example's table
+  private String upstream = ""; // DEMO_UPSTREAM: what GET /call asks
+  private final java.net.http.HttpClient client =
+      java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
 
   private Main(String version, String instance, Faults faults) {
     this.version = version;
@@ -60,6 +64,7 @@ public final class Main {
             env.getOrDefault("DEMO_VERSION", "v1"),
             env.getOrDefault("PILOTHOUSE_INSTANCE_ID", "local"),
             faults);
+    m.upstream = env.getOrDefault("DEMO_UPSTREAM", "");
     if (env.containsKey("DEMO_DB")) {
       try {
         m.customers = new Customers(env);
@@ -119,6 +124,7 @@ public final class Main {
             env.getOrDefault("DEMO_VERSION", "v1"),
             env.getOrDefault("PILOTHOUSE_INSTANCE_ID", "local"),
             Faults.fromEnv(env));
+    m.upstream = env.getOrDefault("DEMO_UPSTREAM", "");
     return m.serve(port);
   }
 
@@ -144,6 +150,7 @@ public final class Main {
     server.createContext("/customer", this::customer);
     server.createContext("/buy", this::buy);
     server.createContext("/bytes", this::bytes);
+    server.createContext("/call", this::call);
     server.createContext("/hooks/alerts", this::alertHook);
     server.start();
     var timer =
@@ -210,6 +217,34 @@ public final class Main {
             : "injected error from " + version + " (" + instance + ")\n";
     plain(ex, code, body);
     metrics.record(code, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * GET /call: asks DEMO_UPSTREAM (another service, through the load balancer) and says what it
+   * answered — {@code upstream 200} — or 504 when it gave no answer within 2 s, 502 when the call
+   * failed: a service that depends on another, for partitions between services.
+   */
+  private void call(HttpExchange ex) throws IOException {
+    if (upstream.isEmpty()) {
+      plain(ex, 404, "no DEMO_UPSTREAM set\n");
+      return;
+    }
+    try {
+      java.net.http.HttpResponse<Void> r =
+          client.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(upstream))
+                  .timeout(java.time.Duration.ofSeconds(2))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.discarding());
+      plain(ex, 200, "upstream " + r.statusCode() + "\n");
+    } catch (java.net.http.HttpTimeoutException e) {
+      plain(ex, 504, "upstream timed out\n");
+    } catch (IOException | IllegalArgumentException e) {
+      plain(ex, 502, "upstream failed: " + e + "\n");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      plain(ex, 503, "interrupted\n");
+    }
   }
 
   /** GET /bytes?n=N: N bytes (at most 64 MiB), for bandwidth measurements. */

@@ -62,6 +62,26 @@ class DemoTest {
   }
 
   @Test
+  void call_asksTheUpstream_andSaysWhatItAnswered_orThatItTimedOut() throws Exception {
+    HttpServer up = Main.start(0, Map.of("DEMO_ERROR_RATE", "1.0"));
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0)) {
+      server =
+          Main.start(
+              0, Map.of("DEMO_UPSTREAM", "http://127.0.0.1:" + up.getAddress().getPort() + "/"));
+      assertThat(get("/call").body()).isEqualTo("upstream 500\n");
+      server.stop(0);
+      // An upstream that accepts and never answers: the call gives up after 2 s.
+      server =
+          Main.start(0, Map.of("DEMO_UPSTREAM", "http://127.0.0.1:" + silent.getLocalPort() + "/"));
+      HttpResponse<String> r = get("/call");
+      assertThat(r.statusCode()).isEqualTo(504);
+      assertThat(r.body()).isEqualTo("upstream timed out\n");
+    } finally {
+      up.stop(0);
+    }
+  }
+
+  @Test
   void faultsFromEnv_errorRateAndSlowStart() throws Exception {
     server = Main.start(0, Map.of("DEMO_ERROR_RATE", "1.0", "DEMO_SLOW_START_S", "1"));
     assertThat(get("/").statusCode()).isEqualTo(500);

@@ -201,9 +201,12 @@ class ChaosTest {
   @Test
   void aSlowInstance_isAvoidedByLeastRequest_andTheToxicsAddWhatWasAsked() throws Exception {
     try (Harness h = new Harness(tmp)) {
-      h.up(
-          h.writeSpec(
-              "shop.yaml", Harness.routedShop("v1", 3, "") + "metrics: {scrapeInterval: 1s}\n"));
+      // shop's instances start with libfaketime, for the clock fault at the end.
+      String shop =
+          Harness.routedShop("v1", 3, "")
+              + "metrics: {scrapeInterval: 1s}\n"
+              + "chaos: {clock: [shop]}\n";
+      h.up(h.writeSpec("shop.yaml", shop));
       h.awaitReady("shop", 3, Duration.ofSeconds(30));
       int port = h.status().proxy().port();
       Path latency =
@@ -363,6 +366,81 @@ class ChaosTest {
           .atMost(Duration.ofSeconds(5))
           .until(() -> http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
 
+      // A partition between two services: web calls shop through the load balancer; cut off from
+      // shop, web's calls get 503 (reject) or no answer (blackhole), while everyone else's pass.
+      String withWeb =
+          shop.replace(
+              "metrics:",
+              "  web:\n    "
+                  + Harness.demoCommand()
+                  + "    env: {DEMO_UPSTREAM: 'http://127.0.0.1:"
+                  + port
+                  + "/'}\n"
+                  + "    readiness: {http: /readyz, interval: 1s}\n"
+                  + "    route: {pathPrefix: /web, stripPrefix: true}\n"
+                  + "metrics:");
+      h.ok("apply", "-f", h.writeSpec("shop.yaml", withWeb).toString());
+      h.awaitReady("web", 1, Duration.ofSeconds(30));
+      HttpRequest call =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/web/call"))
+              .timeout(Duration.ofSeconds(10))
+              .build();
+      assertThat(http.send(call, HttpResponse.BodyHandlers.ofString()).body())
+          .isEqualTo("upstream 200\n");
+      for (String mode : List.of("reject", "blackhole")) {
+        String between =
+            "name: web-shop\ntarget: {service: shop}\nfaults:\n"
+                + "  - partition: {mode: "
+                + mode
+                + ", from: [web]}\nduration: 60s\n";
+        String betweenId =
+            h.ok("chaos", "run", "--detach", h.writeSpec("between.yaml", between).toString())
+                .out()
+                .trim();
+        String cutOff = mode.equals("reject") ? "upstream 503\n" : "upstream timed out\n";
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> http.send(call, HttpResponse.BodyHandlers.ofString()).body().equals(cutOff));
+        assertThat(http.send(home, HttpResponse.BodyHandlers.discarding()).statusCode())
+            .as("a caller that is not web still gets through")
+            .isEqualTo(200);
+        h.ok("chaos", "abort", betweenId);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    http.send(call, HttpResponse.BodyHandlers.ofString())
+                        .body()
+                        .equals("upstream 200\n"));
+      }
+
+      // Clock skew: one instance's wall clock an hour ahead (its answers' Date header shows it),
+      // and back after the run.
+      String skew =
+          "name: skew\ntarget: {service: shop, count: 1}\nfaults:\n  - clock: {offset: +1h}\n"
+              + "duration: 60s\n";
+      String skewId =
+          h.ok("chaos", "run", "--detach", h.writeSpec("skew.yaml", skew).toString()).out().trim();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> report(h, skewId).path("applied").size() == 1);
+      String skewed = report(h, skewId).path("applied").get(0).path("target").asText();
+      int skewedPort =
+          h.status().services().stream()
+              .flatMap(x -> x.instances().stream())
+              .filter(i -> i.id().equals(skewed))
+              .findFirst()
+              .orElseThrow()
+              .port();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> instanceClock(skewedPort) - System.currentTimeMillis() / 1000 > 3500);
+      h.ok("chaos", "abort", skewId);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> Math.abs(instanceClock(skewedPort) - System.currentTimeMillis() / 1000) < 5);
+
       // A daemon stopped gracefully mid-run leaves the load balancer (which outlives it) a table
       // without the run's faults.
       String slowRoute =
@@ -374,6 +452,21 @@ class ChaosTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> !Harness.alive(daemon));
       assertThat(timeGet(port)).isLessThan(300);
     }
+  }
+
+  /** An instance's wall clock (epoch seconds), from its answer's Date header. */
+  private static long instanceClock(int port) throws Exception {
+    HttpResponse<Void> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+    return java.time.ZonedDateTime.parse(
+            r.headers().firstValue("date").orElseThrow(),
+            java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+        .toEpochSecond();
   }
 
   private static double median(List<Long> l) {

@@ -44,6 +44,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   // the exchange in progress
   private boolean active;
+  private List<Long> callersAsked; // the sessions fromCallers last answered for
+  private boolean callersMatched;
+  private boolean blackholed; // a partition swallowed this connection: nothing more is read
   private HttpRequest request;
   private String method;
   private String path;
@@ -169,6 +172,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     lastClientReadNanos = dp.ticker.nanoTime();
+    if (blackholed) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (active && requestComplete) {
       queued.add(msg); // pipelined: served after the current response
       if (queued.size() > MAX_QUEUED) {
@@ -325,9 +332,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     RoutePolicy.Fault fault = policy.fault();
-    if (fault.active() && (fault.header().isEmpty() || req.headers().contains(fault.header()))) {
+    if (fault.active()
+        && (fault.header().isEmpty() || req.headers().contains(fault.header()))
+        && (fault.callers().isEmpty() || fromCallers(fault.callers()))) {
       ThreadLocalRandom r = ThreadLocalRandom.current();
       if (fault.abortPercent() > 0 && r.nextDouble() * 100 < fault.abortPercent()) {
+        if (fault.silent()) {
+          blackhole(policy.requestTimeout());
+          return;
+        }
         respond(fault.abortStatus(), "fault injected");
         return;
       }
@@ -347,6 +360,32 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       }
     }
     prepareAndAttempt();
+  }
+
+  /** Whether this connection comes from one of these sessions' processes; asked once per set. */
+  private boolean fromCallers(List<Long> sessions) {
+    if (sessions != callersAsked) {
+      callersAsked = sessions;
+      callersMatched =
+          ctx.channel().remoteAddress() instanceof InetSocketAddress peer
+              && ctx.channel().localAddress() instanceof InetSocketAddress local
+              && Callers.from(peer, local, sessions);
+    }
+    return callersMatched;
+  }
+
+  /**
+   * A partition's black hole: the request gets no answer and nothing more is read; the connection
+   * closes after the route's request timeout, as a caller's own timeout would end it.
+   */
+  private void blackhole(java.time.Duration timeout) {
+    blackholed = true;
+    ctx.channel().config().setAutoRead(false);
+    responseStarted = true;
+    keepAlive = false;
+    reason = "partition: no answer";
+    completeAccessLog();
+    ctx.executor().schedule(() -> ctx.close(), timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private void prepareAndAttempt() {

@@ -3,6 +3,7 @@ package dev.pilothouse.proxy;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How a route treats its requests: timeouts, retries, limits, outlier ejection, rate limit and
@@ -107,12 +108,28 @@ public record RoutePolicy(
    * Fault injection, off unless a percent is above 0.
    *
    * @param header when non-empty, only requests carrying this header are affected
+   * @param callers when non-empty, only requests whose connection comes from a process of one of
+   *     these sessions (an instance's process group leader, see {@link Callers}) are affected
+   * @param silent aborted requests get no answer: the connection is held, unread, until the route's
+   *     request timeout and then closed (a black hole), instead of {@code abortStatus}
    */
   public record Fault(
-      Duration delay, double delayPercent, int abortStatus, double abortPercent, String header) {
+      Duration delay,
+      double delayPercent,
+      int abortStatus,
+      double abortPercent,
+      String header,
+      List<Long> callers,
+      boolean silent) {
     public Fault {
       requireNonNull(delay, "delay");
       requireNonNull(header, "header");
+      callers = List.copyOf(callers);
+    }
+
+    public Fault(
+        Duration delay, double delayPercent, int abortStatus, double abortPercent, String header) {
+      this(delay, delayPercent, abortStatus, abortPercent, header, List.of(), false);
     }
 
     /** No faults. */

@@ -3,16 +3,21 @@ package dev.pilothouse.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -541,6 +546,77 @@ class DataPlaneTest {
     long t0 = System.nanoTime();
     assertThat(get("/").statusCode()).isEqualTo(200);
     assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(300);
+  }
+
+  /** The session of this JVM's process (field 6 of its stat). */
+  private static long ownSession() throws IOException {
+    String stat = Files.readString(Path.of("/proc/self/stat"));
+    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+  }
+
+  @Test
+  void aFaultWithCallers_hitsOnlyConnectionsFromTheirProcesses() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isReadable(Path.of("/proc/net/tcp")), "needs Linux's /proc");
+    TestBackend b = backend("b");
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), policy())));
+    // A caller in a session of its own, as an instance is: it asks after a second.
+    Process caller =
+        new ProcessBuilder(
+                "setsid",
+                "sh",
+                "-c",
+                "sleep 1; exec curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:"
+                    + dp.port()
+                    + "/")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      RoutePolicy cutCaller =
+          policy()
+              .withFault(
+                  new RoutePolicy.Fault(
+                      Duration.ZERO, 0, 418, 100, "", List.of(caller.pid()), false));
+      dp.update(
+          RouteTable.of(List.of(Route.simple("r", "/", List.of(b.backend("v1")), cutCaller))));
+      assertThat(get("/").statusCode()).as("this process is not the caller").isEqualTo(200);
+      assertThat(caller.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(new String(caller.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+          .as("the caller's process is cut off")
+          .isEqualTo("418");
+      // And this process, named by its own session.
+      RoutePolicy cutUs =
+          policy()
+              .withFault(
+                  new RoutePolicy.Fault(
+                      Duration.ZERO, 0, 418, 100, "", List.of(ownSession()), false));
+      dp.update(RouteTable.of(List.of(Route.simple("r", "/", List.of(b.backend("v1")), cutUs))));
+      assertThat(get("/").statusCode()).isEqualTo(418);
+    } finally {
+      caller.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aSilentFault_answersNothing_andClosesAfterTheRequestTimeout() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isReadable(Path.of("/proc/net/tcp")), "needs Linux's /proc");
+    TestBackend b = backend("b");
+    RoutePolicy hole =
+        policy()
+            .withRequestTimeout(Duration.ofMillis(600))
+            .withFault(
+                new RoutePolicy.Fault(Duration.ZERO, 0, 503, 100, "", List.of(ownSession()), true));
+    start(List.of(Route.simple("r", "/", List.of(b.backend("v1")), hole)));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", dp.port())) {
+      s.setSoTimeout(10_000);
+      long t0 = System.nanoTime();
+      s.getOutputStream()
+          .write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(s.getInputStream().read()).as("no answer, then the end").isEqualTo(-1);
+      assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(550);
+    }
+    assertThat(b.requests.get()).as("nothing reached the instance").isZero();
   }
 
   @Test

@@ -273,7 +273,15 @@ public final class Daemon {
     controller =
         InstanceController.create(
             new InstanceController.Options(
-                LocalProcessRuntime.create(dir.path(), logFiles),
+                // Services named in chaos.clock start with libfaketime, for clock faults.
+                new dev.pilothouse.chaos.ClockRuntime(
+                    LocalProcessRuntime.create(dir.path(), logFiles),
+                    dir.path().resolve("chaos").resolve("clock"),
+                    () ->
+                        deployments == null
+                            ? java.util.Set.of()
+                            : java.util.Set.copyOf(deployments.current().chaos().clock()),
+                    dev.pilothouse.chaos.ClockRuntime.LIBRARY),
                 store,
                 store,
                 Probers.real(probeExecutor),
@@ -503,7 +511,8 @@ public final class Daemon {
                         p.errors().get(0).toString(), "fix the experiment file");
                   }
                   return p.experiment().get();
-                }));
+                },
+                dir.path().resolve("chaos").resolve("clock")));
     int recovered = chaos.recover();
     if (recovered > 0) {
       log.warn("rolled back the faults of {} chaos run(s) the previous daemon left", recovered);

@@ -40,8 +40,7 @@ final class Traffic
   private final Map<String, Split> splits = new java.util.concurrent.ConcurrentHashMap<>();
   // Chaos: faults on routes and instances sent through a toxic proxy; in memory only, so that a
   // restarted daemon's first table carries none of them.
-  private final Map<String, RoutePolicy.Fault> chaosFaults =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Fault> chaosFaults = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Integer> redirects = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean routed;
 
@@ -60,10 +59,7 @@ final class Traffic
     if (!routed) {
       throw new IllegalStateException("no load balancer runs (the spec routes nothing)");
     }
-    chaosFaults.put(
-        service,
-        new RoutePolicy.Fault(
-            f.delay(), f.delayPercent(), f.abortStatus(), f.abortPercent(), f.header()));
+    chaosFaults.put(service, f);
   }
 
   @Override
@@ -114,7 +110,8 @@ final class Traffic
     }
     routed = true;
     host.sync(
-        options(spec.proxy()), withChaos(table(spec, status, splits), chaosFaults, redirects));
+        options(spec.proxy()),
+        withChaos(table(spec, status, splits), faults(chaosFaults, status), redirects));
   }
 
   private ProxyOptions options(ProxySpec ps) {
@@ -227,6 +224,40 @@ final class Traffic
               split == null ? 100 : Math.max(1, split.mirrorPercent())));
     }
     return RouteTable.of(routes);
+  }
+
+  /**
+   * Chaos's route faults as the load balancer takes them: a fault's caller services become the
+   * sessions of their instances now (each instance leads its own), so that a replaced caller is
+   * still cut off with the next table.
+   */
+  static Map<String, RoutePolicy.Fault> faults(Map<String, Fault> faults, List<ServiceStatus> st) {
+    Map<String, RoutePolicy.Fault> out = new java.util.HashMap<>();
+    faults.forEach(
+        (service, f) -> {
+          List<Long> sessions =
+              st.stream()
+                  .filter(s -> f.callers().contains(s.name()))
+                  .flatMap(s -> s.instances().stream())
+                  .map(i -> i.pid())
+                  .filter(pid -> pid > 0)
+                  .sorted()
+                  .toList();
+          if (!f.callers().isEmpty() && sessions.isEmpty()) {
+            return; // its callers run no instance now: nobody to cut off
+          }
+          out.put(
+              service,
+              new RoutePolicy.Fault(
+                  f.delay(),
+                  f.delayPercent(),
+                  f.abortStatus(),
+                  f.abortPercent(),
+                  f.header(),
+                  sessions,
+                  f.silent()));
+        });
+    return out;
   }
 
   /**

@@ -138,4 +138,29 @@ class TrafficTest {
     assertThat(a.routes()).extracting(Route::name).containsExactly("shop");
     assertThat(Traffic.table(none, status, Map.of())).isEqualTo(a);
   }
+
+  @Test
+  void aChaosFaultWithCallers_namesTheSessionsOfTheirInstances_andNoneWhenTheyRunNothing() {
+    InstanceStatus web1 =
+        new InstanceStatus(
+            "web-1", "web", 0, 4711, 30001, "running", true, Instant.EPOCH, 0, "", "v1");
+    InstanceStatus web2 =
+        new InstanceStatus(
+            "web-2", "web", 1, 4712, 30002, "running", true, Instant.EPOCH, 0, "", "v1");
+    List<ServiceStatus> st =
+        List.of(
+            new ServiceStatus("web", "v1", "running", 2, 2, 1, List.of(web2, web1)),
+            new ServiceStatus("api", "v1", "running", 0, 0, 1, List.of()));
+    var fromWeb =
+        new dev.pilothouse.core.chaos.RouteFaults.Fault(
+            java.time.Duration.ZERO, 0, 503, 100, "", List.of("web"), true);
+    var fromApi =
+        new dev.pilothouse.core.chaos.RouteFaults.Fault(
+            java.time.Duration.ZERO, 0, 503, 100, "", List.of("api"), false);
+    var faults = Traffic.faults(Map.of("shop", fromWeb, "cart", fromApi), st);
+    assertThat(faults.get("shop").callers()).containsExactly(4711L, 4712L);
+    assertThat(faults.get("shop").silent()).isTrue();
+    assertThat(faults.get("shop").abortPercent()).isEqualTo(100);
+    assertThat(faults).as("api runs no instance: nobody to cut off").doesNotContainKey("cart");
+  }
 }

@@ -38,7 +38,8 @@ public final class ChaosReader extends SectionReader {
   static final List<String> EXPECT = List.of("event", "contains");
   static final List<String> TARGET = List.of("service", "count", "percent", "version");
   static final List<String> FAULT =
-      List.of("kill", "pause", "http", "toxic", "cpu", "memory", "disk", "fds", "partition");
+      List.of(
+          "kill", "pause", "http", "toxic", "cpu", "memory", "disk", "fds", "partition", "clock");
   static final List<String> KILL = List.of("signal");
   static final List<String> HTTP =
       List.of("delay", "delayPercent", "abortStatus", "abortPercent", "header");
@@ -232,8 +233,8 @@ public final class ChaosReader extends SectionReader {
           f.get("faults").orElseThrow(),
           "faults",
           route > 1
-              ? "has " + route + " route faults (http, partition reject)"
-              : "has " + proxied + " connection faults (toxic, partition blackhole)",
+              ? "has " + route + " route faults (http, partition reject or with 'from')"
+              : "has " + proxied + " connection faults (toxic, partition blackhole from everyone)",
           "one of each kind per experiment: put several toxics' effects in one 'toxic:'");
     }
     return out;
@@ -250,7 +251,8 @@ public final class ChaosReader extends SectionReader {
           case "cpu" -> List.of("cores");
           case "memory", "disk" -> kind.equals("disk") ? List.of("size", "path") : List.of("size");
           case "fds" -> List.of("count");
-          case "partition" -> List.of("mode");
+          case "partition" -> List.of("mode", "from");
+          case "clock" -> List.of("offset");
           default -> List.of();
         };
     if (n instanceof Node.MapNode m) {
@@ -336,11 +338,50 @@ public final class ChaosReader extends SectionReader {
               "unknown mode '" + mode + "'",
               "blackhole (callers time out, the default) or reject (503 at once)");
         }
-        yield Optional.of(new Fault.Partition(mode));
+        List<String> from = ff.strings("from").orElse(List.of());
+        for (int i = 0; i < from.size(); i++) {
+          if (!NAME.matcher(from.get(i)).matches()) {
+            problems.at(
+                ((Node.ListNode) ff.get("from").orElseThrow()).items().get(i),
+                ff.join("from") + "[" + i + "]",
+                "invalid service name '" + from.get(i) + "'",
+                "name the services whose calls are cut off, e.g. 'from: [checkout]'");
+          }
+        }
+        if (from.size() > 32) {
+          problems.at(
+              ff.get("from").orElseThrow(),
+              ff.join("from"),
+              from.size() + " services, at most 32",
+              "cut off fewer callers per experiment");
+        }
+        yield Optional.of(new Fault.Partition(mode, from));
       }
       case "fds" -> {
         int count = ff.integer("count", 1, 100_000).map(Long::intValue).orElse(1000);
         yield Optional.of(new Fault.Fds(count));
+      }
+      case "clock" -> {
+        String text = ff.string("offset").orElse("");
+        if (!ff.has("offset")) {
+          ff.require("offset", "how far to move the clock, e.g. '+10m' or '-1h'");
+          yield Optional.empty();
+        }
+        boolean back = text.startsWith("-");
+        Optional<Duration> d =
+            Quantities.duration(
+                text.startsWith("-") || text.startsWith("+") ? text.substring(1) : text);
+        if (d.isEmpty() || d.get().isZero() || d.get().compareTo(Duration.ofDays(3650)) > 0) {
+          problems.at(
+              ff.get("offset").orElseThrow(),
+              ff.join("offset"),
+              d.isEmpty()
+                  ? "'" + text + "' is not a duration"
+                  : "must be non-zero and within 3650d",
+              "a signed duration: '+10m' moves the clock ahead, '-1h' back");
+          yield Optional.empty();
+        }
+        yield Optional.of(new Fault.Clock(back ? d.get().negated() : d.get()));
       }
       default -> Optional.empty();
     };

@@ -18,11 +18,12 @@ import java.util.Set;
 /**
  * The {@code chaos:} section: {@code enabled}, {@code allowedHours: {days, from, to, timezone}},
  * {@code minErrorBudget}, {@code gameDays: [{experiment, schedule}]} (each experiment file read and
- * checked now) and {@code monkey: [{service, meanTimeBetweenKills, maxConcurrent, signal}]}.
+ * checked now), {@code monkey: [{service, meanTimeBetweenKills, maxConcurrent, signal}]} and {@code
+ * clock: [service]} (services started with libfaketime, whose clocks experiments may skew).
  */
 final class ChaosSectionReader extends SectionReader {
   static final List<String> CHAOS =
-      List.of("enabled", "allowedHours", "minErrorBudget", "gameDays", "monkey");
+      List.of("enabled", "allowedHours", "minErrorBudget", "gameDays", "monkey", "clock");
   static final List<String> HOURS = List.of("days", "from", "to", "timezone");
   static final List<String> GAME_DAY = List.of("experiment", "schedule");
   static final List<String> MONKEY =
@@ -53,7 +54,20 @@ final class ChaosSectionReader extends SectionReader {
             f, "monkey", MONKEY, "write e.g. '- {service: shop, meanTimeBetweenKills: 2h}'", MAX)) {
       monkey(m, services).ifPresent(monkeys::add);
     }
-    return new ChaosSpec(f.bool("enabled").orElse(true), hours, budget, gameDays, monkeys);
+    List<String> clock = f.strings("clock").orElse(List.of());
+    for (int i = 0; i < clock.size(); i++) {
+      if (!services.contains(clock.get(i))) {
+        problems.at(
+            ((Node.ListNode) f.get("clock").orElseThrow()).items().get(i),
+            f.join("clock") + "[" + i + "]",
+            "no service '" + clock.get(i) + "' in this spec",
+            Suggest.nearest(clock.get(i), List.copyOf(services))
+                .map(x -> "did you mean '" + x + "'?")
+                .orElse("name a declared service whose instances clock faults may skew"));
+      }
+    }
+    return new ChaosSpec(
+        f.bool("enabled").orElse(true), hours, budget, gameDays, monkeys, List.copyOf(clock));
   }
 
   private ChaosSpec.AllowedHours hours(Fields h) {

@@ -195,10 +195,31 @@ class ChaosReaderTest {
                 .experiment()
                 .orElseThrow()
                 .faults())
-        .containsExactly(new Fault.Partition("blackhole"));
+        .containsExactly(new Fault.Partition("blackhole", List.of()));
     assertThat(
             read("name: p\ntarget: {service: shop}\nfaults:\n"
                     + "  - partition: {mode: reject}\n  - http: {delay: 1s}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("faults: has 2 route faults");
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults: [{partition: {from: [web, api]}}]\n")
+                .experiment()
+                .orElseThrow()
+                .faults())
+        .containsExactly(new Fault.Partition("blackhole", List.of("web", "api")));
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults:\n  - partition: {from: [Web!]}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .startsWith("chaos/x.yaml:4:")
+        .contains("faults[0].partition.from[0]: invalid service name 'Web!'");
+    // Between services it is a route fault, so it cannot go with an http fault.
+    assertThat(
+            read("name: p\ntarget: {service: shop}\nfaults:\n"
+                    + "  - partition: {from: [web]}\n  - http: {delay: 1s}\n")
                 .errors()
                 .get(0)
                 .toString())
@@ -228,6 +249,42 @@ class ChaosReaderTest {
         .anySatisfy(s -> assertThat(s).contains("faults: missing"));
     assertThat(read("x".repeat(ChaosReader.MAX_BYTES + 1)).errors().get(0).message())
         .contains("larger than 1 MiB");
+  }
+
+  @Test
+  void aClockFault_takesASignedOffset_andRefusesZeroOrNonsense() {
+    assertThat(
+            read("name: c\ntarget: {service: shop}\nfaults: [{clock: {offset: -1h30m}}]\n")
+                .experiment()
+                .orElseThrow()
+                .faults())
+        .containsExactly(new Fault.Clock(Duration.ofMinutes(-90)));
+    assertThat(
+            read("name: c\ntarget: {service: shop}\nfaults: [{clock: {offset: +10m}}]\n")
+                .experiment()
+                .orElseThrow()
+                .faults())
+        .containsExactly(new Fault.Clock(Duration.ofMinutes(10)));
+    assertThat(
+            read("name: c\ntarget: {service: shop}\nfaults:\n  - clock: {offset: soon}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .startsWith("chaos/x.yaml:4:")
+        .contains("faults[0].clock.offset: 'soon' is not a duration")
+        .contains("'+10m' moves the clock ahead");
+    assertThat(
+            read("name: c\ntarget: {service: shop}\nfaults:\n  - clock: {offset: 0s}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("must be non-zero");
+    assertThat(
+            read("name: c\ntarget: {service: shop}\nfaults:\n  - clock: {}\n")
+                .errors()
+                .get(0)
+                .toString())
+        .contains("offset");
   }
 
   @Test

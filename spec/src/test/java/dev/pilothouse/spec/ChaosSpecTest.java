@@ -39,7 +39,8 @@ class ChaosSpecTest {
                 + "  gameDays:\n"
                 + "    - {experiment: chaos/kill.yaml, schedule: '0 23 * * TUE'}\n"
                 + "  monkey:\n"
-                + "    - {service: shop, meanTimeBetweenKills: 30m, maxConcurrent: 2, signal: SIGTERM}\n");
+                + "    - {service: shop, meanTimeBetweenKills: 30m, maxConcurrent: 2, signal: SIGTERM}\n"
+                + "  clock: [shop]\n");
     assertThat(p.errors()).isEmpty();
     ChaosSpec c = p.spec().orElseThrow().chaos();
     assertThat(c.enabled()).isTrue();
@@ -60,6 +61,7 @@ class ChaosSpecTest {
             new ChaosSpec.GameDay(dir.resolve("chaos/kill.yaml").toString(), "0 23 * * TUE"));
     assertThat(c.monkey())
         .containsExactly(new ChaosSpec.Monkey("shop", Duration.ofMinutes(30), 2, true));
+    assertThat(c.clock()).containsExactly("shop");
   }
 
   @Test
@@ -86,7 +88,8 @@ class ChaosSpecTest {
                 + "    - {experiment: bad.yaml, schedule: 'every tuesday'}\n"
                 + "    - {experiment: other.yaml, schedule: '0 10 * * *'}\n"
                 + "  monkey:\n"
-                + "    - {service: shoop, meanTimeBetweenKills: 10s}\n");
+                + "    - {service: shoop, meanTimeBetweenKills: 10s}\n"
+                + "  clock: [shpo]\n");
     assertThat(p.spec()).isEmpty();
     assertThat(p.errors().stream().map(SpecError::toString))
         .anySatisfy(s -> assertThat(s).startsWith("shop.yaml:5:").contains("unknown day 'funday'"))
@@ -107,6 +110,12 @@ class ChaosSpecTest {
                     .startsWith("shop.yaml:11:")
                     .contains("no service 'shoop'")
                     .contains("did you mean 'shop'?"))
-        .anySatisfy(s -> assertThat(s).startsWith("shop.yaml:11:").contains("at least 1m"));
+        .anySatisfy(s -> assertThat(s).startsWith("shop.yaml:11:").contains("at least 1m"))
+        .anySatisfy(
+            s ->
+                assertThat(s)
+                    .startsWith("shop.yaml:12:")
+                    .contains("chaos.clock[0]: no service 'shpo'")
+                    .contains("did you mean 'shop'?"));
   }
 }

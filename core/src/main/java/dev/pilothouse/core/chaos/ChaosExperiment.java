@@ -94,7 +94,8 @@ public record ChaosExperiment(
           Fault.Memory,
           Fault.DiskFill,
           Fault.Fds,
-          Fault.Partition {
+          Fault.Partition,
+          Fault.Clock {
     /** The kind's name as the YAML writes it. */
     String kind();
 
@@ -200,24 +201,41 @@ public record ChaosExperiment(
     }
 
     /**
-     * Cuts the service off from every caller that reaches it through the load balancer: {@code
+     * Cuts the service off from its callers through the load balancer: from every caller, or only
+     * from the instances of the services in {@code from} (a partition between services). {@code
      * reject} answers 503 at once (a refused connection), {@code blackhole} lets connections in and
      * never answers (lost packets: callers see timeouts).
      */
-    record Partition(String mode) implements Fault {
+    record Partition(String mode, List<String> from) implements Fault {
+      public Partition {
+        from = List.copyOf(from);
+      }
+
       @Override
       public String kind() {
         return "partition";
       }
 
+      /** A black hole for every caller is a proxy in front of each instance; else a route fault. */
       @Override
       public boolean perInstance() {
-        return mode.equals("blackhole");
+        return mode.equals("blackhole") && from.isEmpty();
       }
 
       @Override
       public boolean everyInstance() {
-        return mode.equals("blackhole");
+        return perInstance();
+      }
+    }
+
+    /**
+     * Moves the instance's wall clock by this much (ahead when positive); its monotonic clock is
+     * left alone. Needs an instance started with libfaketime (the spec's {@code chaos.clock}).
+     */
+    record Clock(Duration offset) implements Fault {
+      @Override
+      public String kind() {
+        return "clock";
       }
     }
 

@@ -24,9 +24,27 @@ public interface RouteFaults {
    * A route's faults.
    *
    * @param header when not empty, only requests carrying it are hit
+   * @param callers when not empty, only requests from these services' instances are hit (the load
+   *     balancer knows a caller by the process that holds the connection's socket)
+   * @param silent aborted requests get no answer at all (a black hole) instead of abortStatus
    */
   record Fault(
-      Duration delay, int delayPercent, int abortStatus, int abortPercent, String header) {}
+      Duration delay,
+      int delayPercent,
+      int abortStatus,
+      int abortPercent,
+      String header,
+      java.util.List<String> callers,
+      boolean silent) {
+    public Fault {
+      callers = java.util.List.copyOf(callers);
+    }
+
+    public Fault(
+        Duration delay, int delayPercent, int abortStatus, int abortPercent, String header) {
+      this(delay, delayPercent, abortStatus, abortPercent, header, java.util.List.of(), false);
+    }
+  }
 
   /** No load balancer: every fault is refused. */
   RouteFaults NONE =

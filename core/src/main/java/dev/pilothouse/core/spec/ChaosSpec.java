@@ -25,12 +25,24 @@ public record ChaosSpec(
     AllowedHours allowedHours,
     double minErrorBudget,
     List<GameDay> gameDays,
-    List<Monkey> monkey) {
+    List<Monkey> monkey,
+    List<String> clock) {
 
   public ChaosSpec {
     requireNonNull(allowedHours, "allowedHours");
     gameDays = List.copyOf(gameDays);
     monkey = List.copyOf(monkey);
+    clock = List.copyOf(clock);
+  }
+
+  /** Without services whose clocks experiments may shift. */
+  public ChaosSpec(
+      boolean enabled,
+      AllowedHours allowedHours,
+      double minErrorBudget,
+      List<GameDay> gameDays,
+      List<Monkey> monkey) {
+    this(enabled, allowedHours, minErrorBudget, gameDays, monkey, List.of());
   }
 
   /** No game days, no monkey; manual runs allowed. */

@@ -271,6 +271,8 @@ final class Codec {
     out.writeInt(p.fault().abortStatus());
     out.writeDouble(p.fault().abortPercent());
     string(out, p.fault().header());
+    list(out, p.fault().callers(), DataOutputStream::writeLong);
+    out.writeBoolean(p.fault().silent());
     duration(out, p.hold().timeout());
     out.writeInt(p.hold().maxHeld());
   }
@@ -290,7 +292,13 @@ final class Codec {
         new RoutePolicy.Outlier(in.readInt(), duration(in), in.readInt()),
         new RoutePolicy.RateLimit(in.readDouble(), in.readLong()),
         new RoutePolicy.Fault(
-            duration(in), in.readDouble(), in.readInt(), in.readDouble(), string(in)),
+            duration(in),
+            in.readDouble(),
+            in.readInt(),
+            in.readDouble(),
+            string(in),
+            list(in, DataInputStream::readLong),
+            in.readBoolean()),
         new RoutePolicy.Hold(duration(in), in.readInt()));
   }
 

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
-  public static final int VERSION = 6;
+  public static final int VERSION = 7;
 
   /** The largest frame either side accepts (a metrics page of many series fits). */
   static final int MAX_FRAME = 64 << 20;

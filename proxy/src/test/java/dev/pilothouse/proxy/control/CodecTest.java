@@ -63,7 +63,8 @@ class CodecTest {
               300,
               new RoutePolicy.Outlier(5, Duration.ofSeconds(30), 50),
               new RoutePolicy.RateLimit(123.5, 40),
-              new RoutePolicy.Fault(Duration.ofMillis(7), 1.5, 503, 2.5, "x-fault"),
+              new RoutePolicy.Fault(
+                  Duration.ofMillis(7), 1.5, 503, 2.5, "x-fault", List.of(42L, 7L), true),
               new RoutePolicy.Hold(Duration.ofSeconds(30), 1000)),
           "pilothouse-shop");
 
