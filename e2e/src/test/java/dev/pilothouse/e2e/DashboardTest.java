@@ -158,6 +158,7 @@ class DashboardTest {
   @Test
   @Timeout(300)
   void anOperatorSeesAndSteersTheShop_inARealBrowser() throws Exception {
+    long t00 = System.nanoTime();
     try (Harness h = new Harness(tmp)) {
       h.up(example(h, "shop.yaml"));
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
@@ -165,6 +166,9 @@ class DashboardTest {
       String base = h.client().base();
       browser = browser();
 
+      System.out.printf(
+          "dashboard step at %d ms: Log in: a wrong token is refused with%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Log in: a wrong token is refused with a message, the right one opens the overview.
       browser.get(base + "/");
       assertThat(browser.getCurrentUrl()).contains("/login");
@@ -183,6 +187,9 @@ class DashboardTest {
       noConsoleErrors("overview");
       accessible("overview");
 
+      System.out.printf(
+          "dashboard step at %d ms: Kill an instance: the service page, w%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Kill an instance: the service page, without a reload, shows it replaced.
       browser.findElement(By.linkText("shop")).click();
       waitUpTo(10).until(ExpectedConditions.presenceOfElementLocated(By.id("instances")));
@@ -202,6 +209,9 @@ class DashboardTest {
       assertThat(((JavascriptExecutor) browser).executeScript("return window.notReloaded"))
           .as("the page followed the event stream, it was not reloaded")
           .isEqualTo(true);
+      System.out.printf(
+          "dashboard step at %d ms: The log tail follows the instances' o%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // The log tail follows the instances' output.
       waitUpTo(15)
           .until(
@@ -213,8 +223,14 @@ class DashboardTest {
       noConsoleErrors("service");
       accessible("service");
 
+      System.out.printf(
+          "dashboard step at %d ms: The bad canary example, under load: t%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // The bad canary example, under load: the rollout page shows it rolled back, and why.
       int proxy = h.status().proxy().port();
+      System.out.printf(
+          "dashboard step at %d ms: Traffic for the bad canary's analysis%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Traffic for the bad canary's analysis (it is rolled back within seconds of getting 10%).
       CompletableFuture<LoadResult> load = load(proxy, Duration.ofSeconds(35));
       Thread.sleep(1000);
@@ -229,6 +245,9 @@ class DashboardTest {
       noConsoleErrors("rollout");
       accessible("rollout");
 
+      System.out.printf(
+          "dashboard step at %d ms: The good example, promoted with the b%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // The good example, promoted with the button (the browser asks first).
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
       h.ok("apply", "-f", example(h, "shop-v2.yaml").toString());
@@ -255,6 +274,9 @@ class DashboardTest {
                 assertThat(e.message()).isEqualTo("POST /api/v1/rollouts/shop/promote by ops");
               });
 
+      System.out.printf(
+          "dashboard step at %d ms: A query, its chart and its table.%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // A query, its chart and its table.
       browser.get(base + "/explore");
       assertThat(
@@ -287,6 +309,9 @@ class DashboardTest {
       noConsoleErrors("explore");
       accessible("explore");
 
+      System.out.printf(
+          "dashboard step at %d ms: A silence: created from the form, the%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // A silence: created from the form, then expired with its button.
       browser.get(base + "/alerts");
       WebElement matchers = browser.findElement(By.id("matchers"));
@@ -311,6 +336,9 @@ class DashboardTest {
       noConsoleErrors("alerts");
       accessible("alerts");
 
+      System.out.printf(
+          "dashboard step at %d ms: Events and DORA pages draw, with the %n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Events and DORA pages draw, with the chain verified.
       browser.get(base + "/events?type=ApiCall");
       assertThat(text("#chain")).startsWith("Hash chain verified");
@@ -323,10 +351,16 @@ class DashboardTest {
       accessible("dora");
       noConsoleErrors("events and dora");
 
+      System.out.printf(
+          "dashboard step at %d ms: Each capability's page draws (and say%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Each capability's page draws (and says what it lacks when nothing is set up).
       for (String page :
           List.of("incidents", "autoscaling", "backups", "chaos", "cost", "security")) {
+        long p0 = System.nanoTime();
         browser.get(base + "/" + page);
+        // Each page loads at once: a stall here was six connections held by pages left behind.
+        assertThat((System.nanoTime() - p0) / 1_000_000).as(page + " loads").isLessThan(10_000);
         assertThat(browser.findElement(By.tagName("h1")).getText()).isNotBlank();
         assertThat(
                 browser
@@ -341,6 +375,9 @@ class DashboardTest {
           .as("an operator's token may not list tokens")
           .contains("admin");
 
+      System.out.printf(
+          "dashboard step at %d ms: Logging out ends the session: the ove%n",
+          (System.nanoTime() - t00) / 1_000_000);
       // Logging out ends the session: the overview asks for a login again.
       browser.get(base + "/");
       browser.findElement(By.cssSelector(".who button")).click();

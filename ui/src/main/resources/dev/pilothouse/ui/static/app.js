@@ -59,9 +59,28 @@
   }
   function flush() { if (pending) { pending = false; refresh(); } }
 
+  // Open streams are closed when the page is left (pagehide): a page kept in the back-forward
+  // cache would otherwise hold its connections, and a browser allows six per host — enough
+  // pages left behind stall every request to the dashboard. A page shown again reopens them.
+  var streams = [];
+  function stream(url) {
+    var es = new EventSource(url);
+    streams.push(es);
+    return es;
+  }
+  window.addEventListener("pagehide", function () {
+    streams.forEach(function (es) { es.close(); });
+    streams = [];
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) { return; }
+    follow();
+    document.querySelectorAll("pre[data-src]").forEach(function (pre) { delete pre.dataset.following; tail(pre); });
+  });
+
   function follow() {
     if (!window.EventSource || !live) { return; }
-    var es = new EventSource("/ui/stream");
+    var es = stream("/ui/stream");
     es.addEventListener("open", function () { live.textContent = "live"; live.classList.add("on"); });
     es.addEventListener("event", function () { refresh(); });
     es.addEventListener("error", function () { live.textContent = "reconnecting"; live.classList.remove("on"); });
@@ -124,7 +143,7 @@
     if (!window.EventSource || pre.dataset.following) { return; }
     pre.dataset.following = "1";
     pre.textContent = "";
-    var es = new EventSource(pre.dataset.src);
+    var es = stream(pre.dataset.src);
     var lines = [];
     es.addEventListener("line", function (e) {
       lines.push(e.data);
