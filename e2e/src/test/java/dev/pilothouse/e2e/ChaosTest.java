@@ -387,6 +387,8 @@ class ChaosTest {
               .build();
       assertThat(http.send(call, HttpResponse.BodyHandlers.ofString()).body())
           .isEqualTo("upstream 200\n");
+      // Steady traffic from another caller through both partitions and the clock skew.
+      CompletableFuture<LoadResult> steady = Harness.load(port, 20, Duration.ofSeconds(15));
       for (String mode : List.of("reject", "blackhole")) {
         String between =
             "name: web-shop\ntarget: {service: shop}\nfaults:\n"
@@ -440,6 +442,10 @@ class ChaosTest {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> Math.abs(instanceClock(skewedPort) - System.currentTimeMillis() / 1000) < 5);
+      LoadResult others = steady.get();
+      System.out.println("another caller through the partitions and the skew: " + others);
+      assertThat(others.errors()).as("a caller that is not web is never cut off").isZero();
+      assertThat(others.status()).containsOnlyKeys("200");
 
       // A daemon stopped gracefully mid-run leaves the load balancer (which outlives it) a table
       // without the run's faults.

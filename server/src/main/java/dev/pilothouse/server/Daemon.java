@@ -123,6 +123,7 @@ public final class Daemon {
   private dev.pilothouse.security.Rotator rotator;
   private dev.pilothouse.cost.Costs costs;
   private volatile dev.pilothouse.chaos.Chaos chaos;
+  private MetricsSource metricsSource;
 
   /** The passphrase the secrets' master key is derived from, when a key file is not wanted. */
   static final String SECRETS_PASSPHRASE_ENV = "PILOTHOUSE_SECRETS_PASSPHRASE";
@@ -301,13 +302,21 @@ public final class Daemon {
                 .orElse(dev.pilothouse.core.spec.MetricsSpec.defaults()),
             clock,
             () -> controller.status());
+    // The daemon's own PromQL reads: the built-in store, or metrics.source (an external API).
+    metricsSource =
+        new MetricsSource(
+            () ->
+                deployments == null
+                    ? dev.pilothouse.core.spec.MetricsSpec.Source.BUILT_IN
+                    : deployments.current().metrics().source(),
+            telemetry);
     Fleet fleet = new Fleet(controller, traffic, clock);
     String previewSecret = RolloutController.Options.secret(random);
     checks =
         new RolloutChecks(
             () -> traffic.port().orElse(null),
             () -> deployments.current(), // read at each check, once deployments exists
-            e -> telemetry.engine().instant(e, clock.millis()),
+            e -> metricsSource.evaluate(e, clock.millis()),
             previewSecret);
     rollouts =
         RolloutController.create(
@@ -369,7 +378,7 @@ public final class Daemon {
             new dev.pilothouse.scaling.Autoscaler.Options(
                 () -> deployments.current(),
                 controller::status,
-                new ScalingSignals(traffic, new TsdbRuleStore(telemetry), usage),
+                new ScalingSignals(traffic, metricsSource, usage),
                 this::rolloutRunning,
                 store,
                 clock));
@@ -377,7 +386,7 @@ public final class Daemon {
     rules =
         new dev.pilothouse.alerting.Rules(
             ruleGroups,
-            new TsdbRuleStore(telemetry),
+            metricsSource,
             store,
             store,
             clock,
@@ -478,7 +487,7 @@ public final class Daemon {
             java.time.Clock.systemUTC());
     // Chaos: runs kept in the store after every step; what a killed daemon left injected is rolled
     // back before anything else can start one.
-    TsdbRuleStore chaosStore = new TsdbRuleStore(telemetry);
+    MetricsSource chaosStore = metricsSource;
     chaos =
         new dev.pilothouse.chaos.Chaos(
             new dev.pilothouse.chaos.Chaos.Options(
@@ -544,8 +553,7 @@ public final class Daemon {
                 incidents,
                 store,
                 autoscaler,
-                new dev.pilothouse.scaling.Advisor(
-                    new ScalingSignals(traffic, new TsdbRuleStore(telemetry))),
+                new dev.pilothouse.scaling.Advisor(new ScalingSignals(traffic, metricsSource)),
                 backups,
                 store,
                 tokens,
@@ -764,10 +772,9 @@ public final class Daemon {
   /** An instant PromQL query against the built-in store (experiments read their results so). */
   private List<dev.pilothouse.experiment.MetricsQuery.Sample> queryAt(
       String expression, java.time.Instant at) {
-    return new TsdbRuleStore(telemetry)
-        .query(expression, at).stream()
-            .map(x -> new dev.pilothouse.experiment.MetricsQuery.Sample(x.labels(), x.value()))
-            .toList();
+    return metricsSource.query(expression, at).stream()
+        .map(x -> new dev.pilothouse.experiment.MetricsQuery.Sample(x.labels(), x.value()))
+        .toList();
   }
 
   private void configureTelemetry() {

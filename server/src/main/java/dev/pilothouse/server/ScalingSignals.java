@@ -22,15 +22,15 @@ import java.util.Set;
  */
 final class ScalingSignals implements Signals {
   private final Traffic traffic;
-  private final TsdbRuleStore metrics;
+  private final dev.pilothouse.alerting.RuleStore metrics;
   private final InstanceUsage usage;
 
-  ScalingSignals(Traffic traffic, TsdbRuleStore metrics) {
+  ScalingSignals(Traffic traffic, dev.pilothouse.alerting.RuleStore metrics) {
     this(traffic, metrics, InstanceUsage.alone(Path.of("/proc")));
   }
 
   /** Usage read with the instances' helpers (chaos stressors) counted as theirs. */
-  ScalingSignals(Traffic traffic, TsdbRuleStore metrics, InstanceUsage usage) {
+  ScalingSignals(Traffic traffic, dev.pilothouse.alerting.RuleStore metrics, InstanceUsage usage) {
     this.traffic = traffic;
     this.metrics = metrics;
     this.usage = usage;

@@ -1,6 +1,7 @@
 package dev.pilothouse.spec;
 
 import dev.pilothouse.core.spec.MetricsSpec;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +64,8 @@ final class MetricsReader extends SectionReader {
         f.integer("seriesPerRequest", 1, 10_000_000)
             .map(Long::intValue)
             .orElse(dl.seriesPerRequest());
+    MetricsSpec.Source source =
+        f.object("source", METRICS_SOURCE).map(this::source).orElse(MetricsSpec.Source.BUILT_IN);
     return new MetricsSpec(
         interval,
         timeout,
@@ -75,7 +78,54 @@ final class MetricsReader extends SectionReader {
         Map.of(),
         maxSamples,
         new MetricsSpec.Limits(
-            queryTimeout, concurrency, future, labels, nameLen, valueLen, body, perRequest));
+            queryTimeout, concurrency, future, labels, nameLen, valueLen, body, perRequest),
+        source);
+  }
+
+  /** {@code source: {url, bearerTokenFile, timeout}}: an external Prometheus-compatible API. */
+  private MetricsSpec.Source source(Fields s) {
+    String url = s.string("url").orElse("");
+    if (!s.has("url")) {
+      s.require("url", "the query API's root, e.g. http://prometheus:9090");
+    } else {
+      try {
+        java.net.URI u = new java.net.URI(url);
+        if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+            || u.getHost() == null
+            || u.getUserInfo() != null
+            || u.getQuery() != null) {
+          throw new java.net.URISyntaxException(url, "not an http(s) URL with a host");
+        }
+      } catch (java.net.URISyntaxException e) {
+        problems.at(
+            s.get("url").orElseThrow(),
+            s.join("url"),
+            "'" + url + "' is not an http(s) URL of a host (without credentials or a query)",
+            "write e.g. http://127.0.0.1:9090 or http://vm:8428/prometheus; credentials go in"
+                + " bearerTokenFile");
+      }
+    }
+    String token = "";
+    if (s.has("bearerTokenFile")) {
+      Path p = baseDir.resolve(s.string("bearerTokenFile").orElse("")).normalize();
+      if (!java.nio.file.Files.isReadable(p)) {
+        problems.at(
+            s.get("bearerTokenFile").orElseThrow(),
+            s.join("bearerTokenFile"),
+            "file " + p + " does not exist or is not readable",
+            "give the path of a file holding the token (relative to the spec)");
+      }
+      token = p.toString();
+    }
+    Duration t = duration(s, "timeout", MetricsSpec.Source.BUILT_IN.timeout(), false);
+    if (t.compareTo(Duration.ofMinutes(5)) > 0 || t.compareTo(Duration.ofMillis(100)) < 0) {
+      problems.at(
+          s.get("timeout").orElseThrow(),
+          s.join("timeout"),
+          "must be between 100ms and 5m",
+          "a rule or check waits for it at every evaluation");
+    }
+    return new MetricsSpec.Source(url, token, t);
   }
 
   Optional<MetricsSpec.Endpoint> endpoint(Fields sf, Node n) {

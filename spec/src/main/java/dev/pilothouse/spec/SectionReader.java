@@ -63,7 +63,9 @@ abstract class SectionReader {
           "bodySizeLimit",
           "seriesPerRequest",
           "remoteWrite",
-          "queryMaxSamples");
+          "queryMaxSamples",
+          "source");
+  static final List<String> METRICS_SOURCE = List.of("url", "bearerTokenFile", "timeout");
   static final List<String> ENDPOINT = List.of("path", "port");
   static final List<String> NOTIFICATIONS = List.of("webhooks", "slack", "email", "events");
   static final List<String> EMAIL = List.of("smtp", "from", "to");

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  * @param endpoints per service, where its instances expose metrics
  * @param queryMaxSamples a query that would load more samples fails (its memory budget)
  * @param limits the other bounds on queries and ingestion
+ * @param source where the daemon's own PromQL reads go (rollout checks, rules, autoscaling, chaos
+ *     probes, experiments): the built-in store, or an external Prometheus-compatible endpoint
  */
 public record MetricsSpec(
     Duration scrapeInterval,
@@ -33,7 +35,58 @@ public record MetricsSpec(
     List<String> remoteWrite,
     Map<String, Endpoint> endpoints,
     long queryMaxSamples,
-    Limits limits) {
+    Limits limits,
+    Source source) {
+
+  /**
+   * An external Prometheus-compatible query API the daemon reads instead of its store.
+   *
+   * @param url the API's root (…/api/v1/query is asked); empty: the built-in store
+   * @param bearerTokenFile a file whose content is sent as a bearer token; empty: none
+   * @param timeout a query not answered within it fails (the check or rule reports it)
+   */
+  public record Source(String url, String bearerTokenFile, Duration timeout) {
+    /** The built-in store. */
+    public static final Source BUILT_IN = new Source("", "", Duration.ofSeconds(10));
+
+    public Source {
+      requireNonNull(url, "url");
+      requireNonNull(bearerTokenFile, "bearerTokenFile");
+      requireNonNull(timeout, "timeout");
+    }
+
+    public boolean external() {
+      return !url.isEmpty();
+    }
+  }
+
+  /** Reading the built-in store. */
+  public MetricsSpec(
+      Duration scrapeInterval,
+      Duration scrapeTimeout,
+      Duration retention,
+      long retentionBytes,
+      int sampleLimit,
+      int maxSeriesPerMetric,
+      boolean hostMetrics,
+      List<String> remoteWrite,
+      Map<String, Endpoint> endpoints,
+      long queryMaxSamples,
+      Limits limits) {
+    this(
+        scrapeInterval,
+        scrapeTimeout,
+        retention,
+        retentionBytes,
+        sampleLimit,
+        maxSeriesPerMetric,
+        hostMetrics,
+        remoteWrite,
+        endpoints,
+        queryMaxSamples,
+        limits,
+        Source.BUILT_IN);
+  }
 
   /**
    * Bounds on what queries and ingestion may take (Prometheus's where it has one).
@@ -99,6 +152,9 @@ public record MetricsSpec(
     if (limits == null) {
       limits = Limits.DEFAULTS;
     }
+    if (source == null) {
+      source = Source.BUILT_IN; // revisions stored before the field existed
+    }
   }
 
   /** The defaults: scrape every 15 s, keep 15 days, host metrics on. */
@@ -130,6 +186,7 @@ public record MetricsSpec(
         remoteWrite,
         e,
         queryMaxSamples,
-        limits);
+        limits,
+        source);
   }
 }

@@ -402,6 +402,45 @@ class PromqlComplianceTest {
     assertThat(mismatches).as(String.join("\n", mismatches)).isEmpty();
   }
 
+  @Test
+  void printedQueries_meanTheSameToPrometheus_andToUs() throws Exception {
+    // What Condition sends to an external endpoint is a printed syntax tree: every query of the
+    // suite, printed, must give Prometheus (and us) the same answer as its original text.
+    List<String> mismatches = new ArrayList<>();
+    int printed = 0;
+    long t = TIMES.get(TIMES.size() / 2);
+    for (String q : QUERIES) {
+      Ast.Expr e;
+      try {
+        e = Parser.parse(q);
+      } catch (ParseException x) {
+        continue; // the suite's invalid queries: nothing to print
+      }
+      String p = Printer.print(e);
+      printed++;
+      JsonNode original = prom("/api/v1/query?query=" + enc(q) + "&time=" + secs(t));
+      JsonNode again = prom("/api/v1/query?query=" + enc(p) + "&time=" + secs(t));
+      String want =
+          original.path("status").asText().equals("success")
+              ? render(original.get("data"), q)
+              : "error";
+      String got =
+          again.path("status").asText().equals("success") ? render(again.get("data"), q) : "error";
+      String ours;
+      try {
+        ours = render(engine.instant(p, t), q);
+      } catch (ParseException | EvalException x) {
+        ours = "error";
+      }
+      if (!same(want, got) || !same(want, ours)) {
+        mismatches.add(
+            q + "\n  printed:    " + p + "\n  prometheus: " + got + "\n  ours:    " + ours);
+      }
+    }
+    assertThat(printed).isGreaterThanOrEqualTo(140);
+    assertThat(mismatches).as(String.join("\n", mismatches)).isEmpty();
+  }
+
   static JsonNode prom(String path) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
