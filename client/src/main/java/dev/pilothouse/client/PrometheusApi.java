@@ -39,6 +39,7 @@ public final class PrometheusApi {
 
   private final URI base;
   private final String bearerToken;
+  private final Map<String, String> headers;
   private final Duration timeout;
   private final HttpClient http;
 
@@ -46,11 +47,14 @@ public final class PrometheusApi {
    * @param base the API's root, e.g. {@code http://prometheus:9090} or {@code
    *     http://vm:8428/prometheus}
    * @param bearerToken sent as {@code Authorization: Bearer}, or empty
+   * @param headers sent with every query (e.g. Mimir's tenant, {@code X-Scope-OrgID})
    */
-  public PrometheusApi(URI base, String bearerToken, Duration timeout) {
+  public PrometheusApi(
+      URI base, String bearerToken, Map<String, String> headers, Duration timeout) {
     String b = base.toString();
     this.base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
     this.bearerToken = bearerToken;
+    this.headers = Map.copyOf(headers);
     this.timeout = timeout;
     this.http =
         HttpClient.newBuilder()
@@ -77,6 +81,7 @@ public final class PrometheusApi {
                         + t))
             .timeout(timeout)
             .header("Accept", "application/json");
+    headers.forEach(r::header);
     if (!bearerToken.isEmpty()) {
       r.header("Authorization", "Bearer " + bearerToken);
     }

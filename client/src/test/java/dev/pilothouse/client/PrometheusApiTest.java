@@ -27,6 +27,7 @@ class PrometheusApiTest {
   final AtomicReference<String> body = new AtomicReference<>("");
   final AtomicReference<String> asked = new AtomicReference<>("");
   final AtomicReference<String> auth = new AtomicReference<>("");
+  final AtomicReference<String> tenant = new AtomicReference<>("");
   volatile int status = 200;
   volatile long delayMs;
 
@@ -38,12 +39,17 @@ class PrometheusApiTest {
   }
 
   PrometheusApi api(String token, Duration timeout) throws Exception {
+    return api(token, Map.of(), timeout);
+  }
+
+  PrometheusApi api(String token, Map<String, String> headers, Duration timeout) throws Exception {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     server.createContext(
         "/prom",
         ex -> {
           asked.set(ex.getRequestURI().toString());
           auth.set(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+          tenant.set(String.valueOf(ex.getRequestHeaders().getFirst("X-Scope-OrgID")));
           try {
             Thread.sleep(delayMs);
           } catch (InterruptedException e) {
@@ -57,12 +63,15 @@ class PrometheusApiTest {
         });
     server.start();
     return new PrometheusApi(
-        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/prom/"), token, timeout);
+        URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/prom/"),
+        token,
+        headers,
+        timeout);
   }
 
   @Test
   void vectorsAndScalars_areRead_withTheTimeAndTheToken() throws Exception {
-    PrometheusApi api = api("s3cret", Duration.ofSeconds(5));
+    PrometheusApi api = api("s3cret", Map.of("X-Scope-OrgID", "tenant-1"), Duration.ofSeconds(5));
     body.set(
         "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
             + "{\"metric\":{\"job\":\"a\"},\"value\":[1700000000.5,\"0.25\"]},"
@@ -74,6 +83,7 @@ class PrometheusApiTest {
     assertThat(asked.get())
         .isEqualTo("/prom/api/v1/query?query=rate%28x%5B1m%5D%29+%3E+0&time=1700000000.500");
     assertThat(auth.get()).isEqualTo("Bearer s3cret");
+    assertThat(tenant.get()).isEqualTo("tenant-1");
     body.set(
         "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"+Inf\"]}}");
     assertThat(api.query("1/0", Instant.EPOCH))

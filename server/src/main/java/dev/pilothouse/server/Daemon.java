@@ -128,6 +128,45 @@ public final class Daemon {
   /** The passphrase the secrets' master key is derived from, when a key file is not wanted. */
   static final String SECRETS_PASSPHRASE_ENV = "PILOTHOUSE_SECRETS_PASSPHRASE";
 
+  /** A PostgreSQL JDBC URL: the daemon's state lives there instead of STATE/pilothouse.db. */
+  static final String STORE_URL_ENV = "PILOTHOUSE_STORE_URL";
+
+  static final String STORE_USER_ENV = "PILOTHOUSE_STORE_USER";
+  static final String STORE_PASSWORD_FILE_ENV = "PILOTHOUSE_STORE_PASSWORD_FILE";
+
+  /**
+   * The store: the SQLite file in the state directory, or the PostgreSQL database that {@value
+   * #STORE_URL_ENV} names (user {@value #STORE_USER_ENV}, default {@code pilothouse}; password from
+   * the file {@value #STORE_PASSWORD_FILE_ENV}, never from the environment itself).
+   */
+  static SqliteStore openStore(StateDir dir, Map<String, String> env, java.time.InstantSource clock)
+      throws java.io.IOException {
+    String url = env.getOrDefault(STORE_URL_ENV, "").trim();
+    if (url.isEmpty()) {
+      StateDir.createPrivate(dir.resolve("pilothouse.db"));
+      return SqliteStore.open(dir.resolve("pilothouse.db"), clock);
+    }
+    if (!url.startsWith("jdbc:postgresql://")) {
+      throw new IllegalArgumentException(
+          STORE_URL_ENV
+              + " must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE), not '"
+              + url
+              + "'; unset it to keep the state in the state directory");
+    }
+    String password = "";
+    String file = env.getOrDefault(STORE_PASSWORD_FILE_ENV, "");
+    if (!file.isEmpty()) {
+      try {
+        password = Files.readString(Path.of(file)).trim();
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(
+            STORE_PASSWORD_FILE_ENV + ": cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return SqliteStore.postgres(
+        url, env.getOrDefault(STORE_USER_ENV, "pilothouse"), password, clock);
+  }
+
   private dev.pilothouse.security.AuditLog audit;
   private dev.pilothouse.scaling.Remediator remediator;
   private dev.pilothouse.anomaly.Anomalies anomalies;
@@ -257,8 +296,7 @@ public final class Daemon {
           repaired.size(),
           repaired.get(0));
     }
-    StateDir.createPrivate(dir.resolve("pilothouse.db"));
-    store = SqliteStore.open(dir.resolve("pilothouse.db"), clock);
+    store = openStore(dir, System.getenv(), clock);
     logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
     probeExecutor = Probers.virtualThreads();
     traffic = new Traffic(dir.path(), dir.resolve("logs").resolve("access.log"), store, clock);

@@ -72,7 +72,9 @@ final class MetricsSource implements RuleStore {
     String token = token(s);
     Client c = client;
     if (c == null || !c.source().equals(s) || !c.token().equals(token)) {
-      c = new Client(s, token, new PrometheusApi(URI.create(s.url()), token, s.timeout()));
+      c =
+          new Client(
+              s, token, new PrometheusApi(URI.create(s.url()), token, s.headers(), s.timeout()));
       client = c;
     }
     return c.api();

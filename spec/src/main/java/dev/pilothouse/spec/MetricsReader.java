@@ -125,7 +125,42 @@ final class MetricsReader extends SectionReader {
           "must be between 100ms and 5m",
           "a rule or check waits for it at every evaluation");
     }
-    return new MetricsSpec.Source(url, token, t);
+    Map<String, String> headers = new java.util.TreeMap<>();
+    s.get("headers")
+        .ifPresent(
+            n -> {
+              if (!(n instanceof Node.MapNode m)) {
+                problems.at(
+                    n, s.join("headers"), "must be a map", "write e.g. {X-Scope-OrgID: tenant-1}");
+                return;
+              }
+              if (m.entries().size() > 16) {
+                problems.at(n, s.join("headers"), "more than 16 headers", "send fewer");
+              }
+              m.entries()
+                  .forEach(
+                      (name, entry) -> {
+                        Node value = entry.value();
+                        String v = value instanceof Node.Scalar sc ? sc.text() : "";
+                        if (!name.matches("[A-Za-z0-9-]{1,64}")
+                            || name.equalsIgnoreCase("Authorization")
+                            || name.equalsIgnoreCase("Host")
+                            || !(value instanceof Node.Scalar)
+                            || v.length() > 1024
+                            || v.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                          problems.at(
+                              value,
+                              s.join("headers") + "." + name,
+                              "not a header this source may be sent",
+                              "a name of letters, digits and '-' (not Authorization or Host:"
+                                  + " use bearerTokenFile) and a one-line value of at most 1024"
+                                  + " characters");
+                        } else {
+                          headers.put(name, v);
+                        }
+                      });
+            });
+    return new MetricsSpec.Source(url, token, t, headers);
   }
 
   Optional<MetricsSpec.Endpoint> endpoint(Fields sf, Node n) {

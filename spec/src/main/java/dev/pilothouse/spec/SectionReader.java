@@ -65,7 +65,8 @@ abstract class SectionReader {
           "remoteWrite",
           "queryMaxSamples",
           "source");
-  static final List<String> METRICS_SOURCE = List.of("url", "bearerTokenFile", "timeout");
+  static final List<String> METRICS_SOURCE =
+      List.of("url", "bearerTokenFile", "timeout", "headers");
   static final List<String> ENDPOINT = List.of("path", "port");
   static final List<String> NOTIFICATIONS = List.of("webhooks", "slack", "email", "events");
   static final List<String> EMAIL = List.of("smtp", "from", "to");

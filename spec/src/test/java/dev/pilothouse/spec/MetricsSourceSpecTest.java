@@ -26,7 +26,7 @@ class MetricsSourceSpecTest {
         parse(
                 SpecParserTest.svc("")
                     + "metrics:\n  source: {url: 'http://vm:8428/prometheus', bearerTokenFile:"
-                    + " vm-token, timeout: 3s}\n")
+                    + " vm-token, timeout: 3s, headers: {X-Scope-OrgID: shop}}\n")
             .spec()
             .orElseThrow()
             .metrics();
@@ -35,7 +35,8 @@ class MetricsSourceSpecTest {
             new MetricsSpec.Source(
                 "http://vm:8428/prometheus",
                 dir.resolve("vm-token").toString(),
-                Duration.ofSeconds(3)));
+                Duration.ofSeconds(3),
+                Map.of("X-Scope-OrgID", "shop")));
     assertThat(m.source().external()).isTrue();
     assertThat(parse(SpecParserTest.svc("")).spec().orElseThrow().metrics().source())
         .isEqualTo(MetricsSpec.Source.BUILT_IN);
@@ -51,7 +52,8 @@ class MetricsSourceSpecTest {
                 + "    url: 'http://user:pw@prom:9090'\n"
                 + "    bearerTokenFile: nope\n"
                 + "    timeout: 10m\n"
-                + "    tiemout: 1s\n");
+                + "    tiemout: 1s\n"
+                + "    headers: {Authorization: 'Basic x'}\n");
     assertThat(p.spec()).isEmpty();
     assertThat(p.errors().stream().map(SpecError::toString))
         .anySatisfy(
@@ -72,7 +74,13 @@ class MetricsSourceSpecTest {
                 assertThat(s)
                     .startsWith("shop.yaml:8:")
                     .contains("metrics.source.timeout: must be between 100ms and 5m"))
-        .anySatisfy(s -> assertThat(s).startsWith("shop.yaml:9:").contains("tiemout"));
+        .anySatisfy(s -> assertThat(s).startsWith("shop.yaml:9:").contains("tiemout"))
+        .anySatisfy(
+            s ->
+                assertThat(s)
+                    .startsWith("shop.yaml:10:")
+                    .contains("metrics.source.headers.Authorization")
+                    .contains("use bearerTokenFile"));
     assertThat(
             parse(SpecParserTest.svc("") + "metrics:\n  source: {timeout: 1s}\n")
                 .errors()

@@ -106,6 +106,51 @@ public final class SqliteStore
     }
   }
 
+  /**
+   * Opens (creating and migrating as needed) the store in a PostgreSQL database: the same tables,
+   * migrated by the same versions as SQLite's ({@code db/postgres}, PostgreSQL's types), behind the
+   * same repository ports.
+   *
+   * @param url e.g. {@code jdbc:postgresql://db:5432/pilothouse}
+   */
+  public static SqliteStore postgres(
+      String url, String user, String password, InstantSource clock) {
+    requireNonNull(url, "url");
+    try {
+      Flyway.configure()
+          .dataSource(url, user, password)
+          .locations("classpath:db/postgres")
+          .loggers("slf4j")
+          .javaMigrations(new V4__strategy_types())
+          .load()
+          .migrate();
+      Connection c = DriverManager.getConnection(url, user, password);
+      // One daemon per database until leader election is built: a session-level advisory lock,
+      // released by PostgreSQL when this connection ends (also when the daemon is killed).
+      try (java.sql.Statement st = c.createStatement();
+          java.sql.ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          c.close();
+          throw new StoreException(
+              "another Pilothouse daemon uses the database "
+                  + url
+                  + "; one daemon per database (stop the other, or give this one its own"
+                  + " database)",
+              null);
+        }
+      }
+      return new SqliteStore(c, requireNonNull(clock, "clock"));
+    } catch (SQLException | RuntimeException e) {
+      if (e instanceof StoreException se) {
+        throw se;
+      }
+      throw new StoreException("opening the store at " + url + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The advisory lock key a daemon holds on its PostgreSQL database ("PILOTHSE"). */
+  static final long LOCK = 0x50494c4f54485345L;
+
   // ---- revisions
 
   @Override
@@ -250,12 +295,17 @@ public final class SqliteStore
   @Override
   public synchronized List<dev.pilothouse.core.flags.FlagChange> flagHistory(
       String key, int limit) {
-    return h.createQuery(
-            "SELECT * FROM flag_changes WHERE (:key IS NULL OR key = :key)"
-                + " ORDER BY seq DESC LIMIT :limit")
-        .bind("key", key)
-        .bind("limit", Math.max(1, limit))
-        .map(
+    // (no untyped ':key IS NULL': PostgreSQL cannot tell a null parameter's type)
+    var q =
+        h.createQuery(
+                "SELECT * FROM flag_changes"
+                    + (key == null ? "" : " WHERE key = :key")
+                    + " ORDER BY seq DESC LIMIT :limit")
+            .bind("limit", Math.max(1, limit));
+    if (key != null) {
+      q.bind("key", key);
+    }
+    return q.map(
             (rs, ctx) ->
                 new dev.pilothouse.core.flags.FlagChange(
                     rs.getLong("seq"),
@@ -388,7 +438,7 @@ public final class SqliteStore
     h.useTransaction(
         t -> {
           for (var i : changed) {
-            t.createUpdate("INSERT OR REPLACE INTO incidents(id, open, json) VALUES (?, ?, ?)")
+            t.createUpdate(upsert("incidents", "id", "open", "json"))
                 .bind(0, i.id())
                 .bind(1, i.open() ? 1 : 0)
                 .bind(2, write(i))
@@ -454,9 +504,7 @@ public final class SqliteStore
       stored =
           h.inTransaction(
               t -> {
-                t.createUpdate(
-                        "INSERT OR REPLACE INTO scales(service, replicas, at, reason)"
-                            + " VALUES (?, ?, ?, ?)")
+                t.createUpdate(upsert("scales", "service", "replicas", "at", "reason"))
                     .bind(0, state.service())
                     .bind(1, state.replicas())
                     .bind(2, state.at().toString())
@@ -509,8 +557,7 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveChaosRun(dev.pilothouse.core.chaos.ChaosRun run) {
-    h.createUpdate(
-            "INSERT OR REPLACE INTO chaos_runs(id, started_at, done, json) VALUES (?, ?, ?, ?)")
+    h.createUpdate(upsert("chaos_runs", "id", "started_at", "done", "json"))
         .bind(0, run.id())
         .bind(1, run.startedAt().toString())
         .bind(2, run.state() == dev.pilothouse.core.chaos.ChaosRun.State.DONE ? 1 : 0)
@@ -533,9 +580,10 @@ public final class SqliteStore
     if (halt == null) {
       h.createUpdate("DELETE FROM chaos_halt").execute();
     } else {
-      h.createUpdate("INSERT OR REPLACE INTO chaos_halt(id, at, reason) VALUES (1, ?, ?)")
-          .bind(0, halt.at().toString())
-          .bind(1, halt.reason())
+      h.createUpdate(upsert("chaos_halt", "id", "at", "reason"))
+          .bind(0, 1)
+          .bind(1, halt.at().toString())
+          .bind(2, halt.reason())
           .execute();
     }
   }
@@ -559,7 +607,7 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveSilence(dev.pilothouse.core.alerting.routing.Silence s) {
-    h.createUpdate("INSERT OR REPLACE INTO silences(id, ends_at, json) VALUES (?, ?, ?)")
+    h.createUpdate(upsert("silences", "id", "ends_at", "json"))
         .bind(0, s.id())
         .bind(1, s.endsAt().toString())
         .bind(2, write(s))
@@ -595,8 +643,7 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveNotified(Notified n) {
-    h.createUpdate(
-            "INSERT OR REPLACE INTO notification_log(log_key, expires_at, json) VALUES (?, ?, ?)")
+    h.createUpdate(upsert("notification_log", "log_key", "expires_at", "json"))
         .bind(0, n.key())
         .bind(1, n.expiresAt().toString())
         .bind(2, write(n))
@@ -625,11 +672,26 @@ public final class SqliteStore
   }
 
   /** Replaces the row of key in a table of (key column, json) rows. */
+  /**
+   * An insert that replaces the row with the same key: {@code INSERT … ON CONFLICT (key) DO
+   * UPDATE}, which SQLite (3.24+) and PostgreSQL both speak; parameters in the order key, then
+   * columns.
+   */
+  static String upsert(String table, String key, String... columns) {
+    StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append('(').append(key);
+    for (String c : columns) {
+      sql.append(", ").append(c);
+    }
+    sql.append(") VALUES (?").append(", ?".repeat(columns.length)).append(") ON CONFLICT (");
+    sql.append(key).append(") DO UPDATE SET ");
+    for (int i = 0; i < columns.length; i++) {
+      sql.append(i == 0 ? "" : ", ").append(columns[i]).append(" = excluded.").append(columns[i]);
+    }
+    return sql.toString();
+  }
+
   private void putJson(String table, String keyColumn, String key, Object value) {
-    h.createUpdate("INSERT OR REPLACE INTO " + table + "(" + keyColumn + ", json) VALUES (?, ?)")
-        .bind(0, key)
-        .bind(1, write(value))
-        .execute();
+    h.createUpdate(upsert(table, keyColumn, "json")).bind(0, key).bind(1, write(value)).execute();
   }
 
   /** Every row of a table of (key column, json) rows, by key. */
@@ -680,8 +742,20 @@ public final class SqliteStore
   @Override
   public synchronized void saveInstance(InstanceRecord r) {
     h.createUpdate(
-            "INSERT OR REPLACE INTO instances(id, service, slot, template, pid, start_ticks, port,"
-                + " state, ready, started_at, restarts, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+            upsert(
+                "instances",
+                "id",
+                "service",
+                "slot",
+                "template",
+                "pid",
+                "start_ticks",
+                "port",
+                "state",
+                "ready",
+                "started_at",
+                "restarts",
+                "version"))
         .bind(0, r.id())
         .bind(1, r.service())
         .bind(2, r.slot())
@@ -714,7 +788,7 @@ public final class SqliteStore
 
   @Override
   public synchronized void saveGeneration(String service, int generation) {
-    h.createUpdate("INSERT OR REPLACE INTO generations(service, generation) VALUES (?, ?)")
+    h.createUpdate(upsert("generations", "service", "generation"))
         .bind(0, service)
         .bind(1, generation)
         .execute();

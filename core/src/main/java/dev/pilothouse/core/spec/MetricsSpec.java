@@ -44,15 +44,18 @@ public record MetricsSpec(
    * @param url the API's root (…/api/v1/query is asked); empty: the built-in store
    * @param bearerTokenFile a file whose content is sent as a bearer token; empty: none
    * @param timeout a query not answered within it fails (the check or rule reports it)
+   * @param headers sent with every query, e.g. Mimir's tenant {@code X-Scope-OrgID}
    */
-  public record Source(String url, String bearerTokenFile, Duration timeout) {
+  public record Source(
+      String url, String bearerTokenFile, Duration timeout, Map<String, String> headers) {
     /** The built-in store. */
-    public static final Source BUILT_IN = new Source("", "", Duration.ofSeconds(10));
+    public static final Source BUILT_IN = new Source("", "", Duration.ofSeconds(10), Map.of());
 
     public Source {
       requireNonNull(url, "url");
       requireNonNull(bearerTokenFile, "bearerTokenFile");
       requireNonNull(timeout, "timeout");
+      headers = headers == null ? Map.of() : new TreeMap<>(headers);
     }
 
     public boolean external() {

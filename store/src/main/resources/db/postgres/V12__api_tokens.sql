@@ -1,0 +1,4 @@
+CREATE TABLE api_tokens (
+  name TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);

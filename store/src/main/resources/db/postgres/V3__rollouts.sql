@@ -1,0 +1,4 @@
+CREATE TABLE rollouts (
+  service TEXT PRIMARY KEY,
+  json    TEXT NOT NULL
+);

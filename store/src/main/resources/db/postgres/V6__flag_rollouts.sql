@@ -1,0 +1,4 @@
+CREATE TABLE flag_rollouts (
+  key  TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);

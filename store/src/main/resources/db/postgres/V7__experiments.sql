@@ -1,0 +1,4 @@
+CREATE TABLE experiments (
+  name TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
