@@ -87,11 +87,25 @@ final class Traffic
             stateDir.resolve("proxy.sock"),
             stateDir.resolve("proxy.pid"),
             accessLog.resolveSibling("proxy.log"),
-            ProxyHost.javaCommand(),
+            proxyCommand(),
             (type, message, fields) ->
                 events.emit(new NewEvent(clock.instant(), type, "", "", message, fields)),
             // PILOTHOUSE_PROXY_STANDBY=0: no standby JVM (less memory, slower replacement).
             !"0".equals(System.getenv("PILOTHOUSE_PROXY_STANDBY"))));
+  }
+
+  /**
+   * The proxy's command with a class-data archive of its own beside the jars (as the daemon's and
+   * the CLI's): a proxy process starts on about two thirds of the CPU time, so a replaced one and
+   * the standby are up sooner (0.73 s of CPU instead of 1.08 s here).
+   */
+  static java.util.List<String> proxyCommand() {
+    java.util.List<String> cmd = new ArrayList<>(ProxyHost.javaCommand());
+    cmd.addAll(
+        1,
+        dev.pilothouse.client.JvmOptions.classDataArchive(
+            System.getProperty("java.class.path"), "proxy"));
+    return cmd;
   }
 
   Traffic(Path accessLog, ProxyHost host) {
