@@ -5,14 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,74 +24,13 @@ class PostgresStateTest {
 
   @Test
   void stateInPostgres_survivesKill9_andASecondDaemonIsRefused() throws Exception {
-    Path bin = PostgresPitrTest.bin();
-    Path pg =
-        Files.createTempDirectory(
-            Path.of("/tmp"),
-            "pilothouse-state-pg-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-    Process server = null;
-    try {
-      if (PostgresPitrTest.root()) {
-        assertThat(
-                new ProcessBuilder("chown", "postgres:postgres", pg.toString()).start().waitFor())
-            .isZero();
-      }
-      Path pwfile = pg.resolve("admin-password");
-      Files.writeString(pwfile, "admin-pw\n");
-      Process initdb =
-          new ProcessBuilder(
-                  PostgresPitrTest.asPostgres(
-                      List.of(
-                          bin.resolve("initdb").toString(),
-                          "-D",
-                          pg.resolve("data").toString(),
-                          "-A",
-                          "md5",
-                          "-U",
-                          "postgres",
-                          "--pwfile=" + pwfile,
-                          "--no-sync")))
-              .redirectErrorStream(true)
-              .redirectOutput(pg.resolve("initdb.log").toFile())
-              .start();
-      assertThat(initdb.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(initdb.exitValue()).as(Files.readString(pg.resolve("initdb.log"))).isZero();
-      int port = RemoteWriteTest.freePort();
-      server =
-          new ProcessBuilder(
-                  PostgresPitrTest.asPostgres(
-                      List.of(
-                          bin.resolve("postgres").toString(),
-                          "-D",
-                          pg.resolve("data").toString(),
-                          "-p",
-                          Integer.toString(port),
-                          "-k",
-                          pg.toString(),
-                          "-c",
-                          "listen_addresses=127.0.0.1",
-                          "-c",
-                          "fsync=off")))
-              .redirectErrorStream(true)
-              .redirectOutput(pg.resolve("postgres.log").toFile())
-              .start();
-      String admin = "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                try (Connection c = DriverManager.getConnection(admin, "postgres", "admin-pw")) {
-                  return true;
-                }
-              });
-      try (Connection c = DriverManager.getConnection(admin, "postgres", "admin-pw");
+    try (RealPostgres pg = RealPostgres.start("admin-pw")) {
+      try (Connection c = pg.admin();
           Statement s = c.createStatement()) {
         s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
         s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
       }
-      String url = "jdbc:postgresql://127.0.0.1:" + port + "/pilothouse";
+      String url = pg.url("pilothouse");
       Path pw = tmp.resolve("store-password");
       Files.writeString(pw, "state-pw\n");
 
@@ -136,14 +73,6 @@ class PostgresStateTest {
         }
         assertThat(h.status().services()).hasSize(1);
       }
-    } finally {
-      if (server != null) {
-        server.destroy();
-        if (!server.waitFor(20, TimeUnit.SECONDS)) {
-          server.destroyForcibly();
-        }
-      }
-      new ProcessBuilder("rm", "-rf", pg.toString()).start().waitFor(30, TimeUnit.SECONDS);
     }
   }
 

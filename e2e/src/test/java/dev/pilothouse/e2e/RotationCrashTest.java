@@ -7,13 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,90 +25,22 @@ class RotationCrashTest {
   @TempDir Path tmp;
   static final ObjectMapper JSON = new ObjectMapper();
   static final String ADMIN = "admin-" + Long.toHexString(System.nanoTime());
-  Path pg;
-  Process server;
+  RealPostgres pg;
 
   @AfterEach
   void stop() throws Exception {
-    if (server != null) {
-      new ProcessBuilder("kill", "-CONT", Long.toString(server.pid())).start().waitFor();
-      server.destroy();
-      if (!server.waitFor(20, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
-    }
     if (pg != null) {
-      new ProcessBuilder("rm", "-rf", pg.toString()).start().waitFor(30, TimeUnit.SECONDS);
+      pg.close();
     }
   }
 
   int startPostgres() throws Exception {
-    Path bin = PostgresPitrTest.bin();
-    pg =
-        Files.createTempDirectory(
-            Path.of("/tmp"),
-            "pilothouse-rot-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.writeString(pg.resolve("pw"), ADMIN + "\n");
-    if (PostgresPitrTest.root()) {
-      assertThat(
-              new ProcessBuilder("chown", "-R", "postgres:postgres", pg.toString())
-                  .start()
-                  .waitFor())
-          .isZero();
-    }
-    Process init =
-        new ProcessBuilder(
-                PostgresPitrTest.asPostgres(
-                    List.of(
-                        bin.resolve("initdb").toString(),
-                        "-D",
-                        pg.resolve("data").toString(),
-                        "-U",
-                        "postgres",
-                        "--pwfile=" + pg.resolve("pw"),
-                        "--auth-local=trust",
-                        "--auth-host=scram-sha-256",
-                        "--no-sync")))
-            .redirectErrorStream(true)
-            .redirectOutput(pg.resolve("initdb.log").toFile())
-            .start();
-    assertThat(init.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(init.exitValue()).as(Files.readString(pg.resolve("initdb.log"))).isZero();
-    int port = RemoteWriteTest.freePort();
-    server =
-        new ProcessBuilder(
-                PostgresPitrTest.asPostgres(
-                    List.of(
-                        bin.resolve("postgres").toString(),
-                        "-D",
-                        pg.resolve("data").toString(),
-                        "-p",
-                        Integer.toString(port),
-                        "-k",
-                        pg.toString(),
-                        "-c",
-                        "listen_addresses=127.0.0.1",
-                        "-c",
-                        "fsync=off")))
-            .redirectErrorStream(true)
-            .redirectOutput(pg.resolve("server.log").toFile())
-            .start();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(() -> login(port, "postgres", ADMIN));
-    return port;
+    pg = RealPostgres.start(ADMIN);
+    return pg.port;
   }
 
   static boolean login(int port, String user, String password) {
-    try (Connection c =
-        DriverManager.getConnection(
-            "jdbc:postgresql://127.0.0.1:" + port + "/postgres?connectTimeout=5", user, password)) {
-      return true;
-    } catch (SQLException e) {
-      return false;
-    }
+    return RealPostgres.login(port, user, password);
   }
 
   @Test
@@ -147,7 +76,8 @@ class RotationCrashTest {
           .until(() -> read(tmp.resolve("seen")).equals("old-password"));
 
       // PostgreSQL stops answering: the rotation stores its new value, then waits in its set step
-      assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(server.pid())).start().waitFor())
+      assertThat(
+              new ProcessBuilder("kill", "-STOP", Long.toString(pg.server.pid())).start().waitFor())
           .isZero();
       Process rotate = null;
       try {
@@ -173,7 +103,7 @@ class RotationCrashTest {
             .isZero();
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(daemon).isEmpty());
       } finally {
-        new ProcessBuilder("kill", "-CONT", Long.toString(server.pid())).start().waitFor();
+        new ProcessBuilder("kill", "-CONT", Long.toString(pg.server.pid())).start().waitFor();
         if (rotate != null) {
           rotate.waitFor(30, TimeUnit.SECONDS);
         }
