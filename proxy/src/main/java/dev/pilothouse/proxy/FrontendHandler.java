@@ -362,9 +362,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     prepareAndAttempt();
   }
 
-  /** Whether this connection comes from one of these sessions' processes; asked once per set. */
+  /**
+   * Whether this connection comes from one of these sessions' processes; asked once per set (each
+   * pushed table decodes to new lists, so the set is compared by value).
+   */
   private boolean fromCallers(List<Long> sessions) {
-    if (sessions != callersAsked) {
+    if (!sessions.equals(callersAsked)) {
       callersAsked = sessions;
       callersMatched =
           ctx.channel().remoteAddress() instanceof InetSocketAddress peer
