@@ -60,6 +60,7 @@ public final class Main implements Runnable {
           ChaosCommands.Group.class,
           ScanCommand.class,
           AuditCommands.Group.class,
+          StoreCommands.Group.class,
           CommandLine.HelpCommand.class);
 
   /**

@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every allowed edge between our modules, over the assembled distribution's classes (this module
- * sees them all). A module may use only those named here. The CLI's one edge beyond client and spec
- * is the PromQL parser it hands the spec's ExpressionCheck port, so that {@code validate} checks
- * the expressions in a spec without a daemon.
+ * sees them all). A module may use only those named here. The CLI's edges beyond client and spec
+ * are for work without a daemon: the PromQL parser it hands the spec's ExpressionCheck port, so
+ * that {@code validate} checks the expressions in a spec; the anomaly detector for files; the
+ * store, so that {@code store migrate} moves a stopped daemon's state into PostgreSQL.
  */
 class ModuleEdgesTest {
   static final JavaClasses ALL =
@@ -71,8 +72,8 @@ class ModuleEdgesTest {
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
           Map.entry(
               "cli",
-              List.of("client", "spec", "tsdb", "anomaly")), // tsdb: PromQL for offline validate;
-          // anomaly: offline scoring of files
+              List.of("client", "spec", "tsdb", "anomaly", "store")), // tsdb: PromQL for offline
+          // validate; anomaly: offline scoring of files; store: 'store migrate' of a stopped daemon
           Map.entry(
               "server",
               List.of(

@@ -76,6 +76,62 @@ class PostgresStateTest {
     }
   }
 
+  @Test
+  void aSqliteDaemonsState_movesToPostgres_andItsChainAndAuditLogVerifyThere() throws Exception {
+    try (RealPostgres pg = RealPostgres.start("admin-pw")) {
+      try (Connection c = pg.admin();
+          Statement s = c.createStatement()) {
+        s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
+        s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
+      }
+      String url = pg.url("pilothouse");
+      Path pw = tmp.resolve("store-password");
+      Files.writeString(pw, "state-pw\n");
+      try (Harness h = new Harness(tmp)) {
+        Path spec = h.writeSpec("shop.yaml", Harness.routedShop("v1", 2, ""));
+        h.up(spec);
+        h.awaitReady("shop", 2, Duration.ofSeconds(30));
+        h.ok("apply", "-f", h.writeSpec("shop.yaml", Harness.routedShop("v1", 3, "")).toString());
+        h.awaitReady("shop", 3, Duration.ofSeconds(30));
+
+        Harness.Result refused =
+            h.cli("store", "migrate", "--to", url, "--password-file", pw.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("a daemon is running with state directory");
+        assertThat(count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'events'"))
+            .as("nothing was written: not even the schema")
+            .isZero();
+
+        h.ok("down"); // signs an audit checkpoint over every event so far
+        String before = h.stateDir.resolve("pilothouse.db").toString();
+        Harness.Result moved =
+            h.ok("store", "migrate", "--to", url, "--password-file", pw.toString(), "-o", "json");
+        com.fasterxml.jackson.databind.JsonNode r =
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(moved.out());
+        assertThat(r.path("chainIntact").asBoolean()).isTrue();
+        long events = r.path("events").asLong();
+        assertThat(events).isGreaterThan(5).isEqualTo(count(url, "SELECT count(*) FROM events"));
+        assertThat(r.path("rows").path("revisions").asLong()).isEqualTo(2);
+        assertThat(Files.exists(Path.of(before))).as("the SQLite file is left").isTrue();
+
+        // Moving twice is refused: the target holds state now.
+        Harness.Result twice =
+            h.cli("store", "migrate", "--to", url, "--password-file", pw.toString());
+        assertThat(twice.exit()).isEqualTo(1);
+        assertThat(twice.err()).contains("already holds state");
+
+        h.cliEnv.put("PILOTHOUSE_STORE_URL", url);
+        h.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
+        h.ok("up", "-d", "--api-port", "0");
+        h.awaitReady("shop", 3, Duration.ofSeconds(30));
+        assertThat(h.ok("history", "shop").out().lines().count()).as("both revisions").isEqualTo(3);
+        assertThat(h.ok("events", "verify").out()).contains("events, chain intact");
+        assertThat(h.ok("audit", "log", "verify").out()).doesNotContain("NOT");
+        assertThat(count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
+      }
+    }
+  }
+
   private static long count(String url, String sql) throws Exception {
     try (Connection c = DriverManager.getConnection(url, "pilothouse", "state-pw");
         Statement s = c.createStatement();

@@ -1,5 +1,15 @@
 package dev.pilothouse.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceRecord;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,4 +78,101 @@ class PostgresStoreTest extends SqliteStoreTest {
   @Override
   @Disabled("about a SQLite file that cannot be read; PostgreSQL's failures are connection errors")
   void unreadableFile_failsWithWhatWasAttempted() {}
+
+  @Test
+  void copyFromSqlite_movesEveryTable_andTheChainVerifiesOnTheOtherSide() {
+    Path file = dir.resolve("p.db");
+    Instant started = Instant.parse("2026-03-04T05:06:07Z");
+    try (SqliteStore s = SqliteStore.open(file, clock)) {
+      s.append(spec(), "shop.yaml");
+      s.append(spec(), "apply");
+      s.saveInstance(
+          new InstanceRecord(
+              "shop-1",
+              "shop",
+              0,
+              "shop",
+              4_000_000_123L,
+              9L,
+              8081,
+              "running",
+              true,
+              started,
+              2,
+              "v3"));
+      s.saveGeneration("shop", 4);
+      for (int i = 0; i < 1_234; i++) { // more than a batch
+        s.emit(new NewEvent(started, "Tick", "shop", "", "tick " + i, Map.of("i", "" + i)));
+      }
+    }
+    List<String> progress = new ArrayList<>();
+    StoreCopy.Report r =
+        StoreCopy.sqliteToPostgres(
+            file, url, "postgres", "", clock, (t, done, total) -> progress.add(t + " " + done));
+
+    assertThat(r.events()).isEqualTo(1_234);
+    assertThat(r.rows()).containsEntry("revisions", 2L).containsEntry("instances", 1L);
+    assertThat(progress).contains("events 500", "events 1234");
+    try (SqliteStore from = SqliteStore.open(file, clock);
+        SqliteStore to = open()) {
+      assertThat(to.verify().intact()).isTrue();
+      assertThat(to.after(0, 2_000)).isEqualTo(from.after(0, 2_000));
+      assertThat(to.list()).isEqualTo(from.list());
+      assertThat(to.loadInstances()).isEqualTo(from.loadInstances());
+      assertThat(to.loadGenerations()).containsEntry("shop", 4);
+      // the chain goes on where the source's ended
+      to.emit(new NewEvent(started, "Moved", "", "", "moved", Map.of()));
+      assertThat(to.verify().events()).isEqualTo(1_235);
+      assertThat(to.latest(1).get(0).prevHash()).isEqualTo(r.head());
+    }
+  }
+
+  @Test
+  void copyIntoADatabaseThatHoldsState_isRefused_andChangesNothing() {
+    Path file = dir.resolve("p.db");
+    try (SqliteStore s = SqliteStore.open(file, clock)) {
+      s.append(spec(), "shop.yaml");
+    }
+    try (SqliteStore other = open()) {
+      other.append(spec(), "other.yaml");
+      other.emit(new NewEvent(clock.instant(), "Other", "", "", "other's", Map.of()));
+    }
+    assertThatThrownBy(
+            () -> StoreCopy.sqliteToPostgres(file, url, "postgres", "", clock, (t, d, n) -> {}))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("already holds state (events: 1, revisions: 1 rows)")
+        .hasMessageContaining("move into an empty database");
+    try (SqliteStore other = open()) {
+      assertThat(other.list()).extracting(rv -> rv.source()).containsExactly("other.yaml");
+      assertThat(other.verify().events()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSourceWhoseChainIsBroken_isNotCopied() {
+    Path file = dir.resolve("p.db");
+    try (SqliteStore s = SqliteStore.open(file, clock)) {
+      s.emit(new NewEvent(clock.instant(), "A", "", "", "a", Map.of()));
+      s.emit(new NewEvent(clock.instant(), "B", "", "", "b", Map.of()));
+      s.execute("UPDATE events SET message = 'edited' WHERE seq = 1");
+    }
+    assertThatThrownBy(
+            () -> StoreCopy.sqliteToPostgres(file, url, "postgres", "", clock, (t, d, n) -> {}))
+        .isInstanceOf(StoreException.class)
+        .hasMessageContaining("is broken at event 1")
+        .hasMessageContaining("a copy would carry the break");
+    try (SqliteStore to = open()) {
+      assertThat(to.verify().events()).isZero();
+    }
+  }
+
+  @Test
+  void noSourceFile_saysWhatToGive() {
+    assertThatThrownBy(
+            () ->
+                StoreCopy.sqliteToPostgres(
+                    dir.resolve("none.db"), url, "postgres", "", clock, (t, d, n) -> {}))
+        .isInstanceOf(StoreException.class)
+        .hasMessageStartingWith("no SQLite store at " + dir.resolve("none.db"));
+  }
 }
