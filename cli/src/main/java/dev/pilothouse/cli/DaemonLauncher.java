@@ -1,6 +1,7 @@
 package dev.pilothouse.cli;
 
 import dev.pilothouse.client.ApiException;
+import dev.pilothouse.client.DaemonInfo;
 import dev.pilothouse.client.PilotClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -41,15 +42,82 @@ final class DaemonLauncher {
    * returns its client once its API answers.
    */
   static PilotClient start(Path stateDir, Integer apiPort, List<String> daemonArgs) {
+    Path log = stateDir.resolve("daemon.log");
+    Process p = launch(stateDir, apiPort, daemonArgs, log);
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
+      Optional<PilotClient> c = running(stateDir);
+      if (c.isPresent()) {
+        return c.get();
+      }
+      if (!p.isAlive()) {
+        throw new CliException(
+            ExitCodes.FAILURE, "the daemon exited during start: " + lastLine(log), "see " + log);
+      }
+      sleep(50);
+    }
+    throw new CliException(ExitCodes.TIMEOUT, "the daemon did not answer within 60s", "see " + log);
+  }
+
+  /**
+   * Starts another daemon on the same PostgreSQL store and state directory, which follows the
+   * leader (and takes over when it fails); returns its client once it answers who leads.
+   */
+  static PilotClient startStandby(Path stateDir, Integer apiPort, List<String> daemonArgs) {
+    Path log = stateDir.resolve("daemon-standby.log");
+    Process p = launch(stateDir, apiPort, daemonArgs, log);
+    Path file = DaemonInfo.followersDir(stateDir).resolve(p.pid() + ".json");
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
+      try {
+        if (Files.exists(file)) {
+          DaemonInfo info = PilotClient.JSON.readValue(file.toFile(), DaemonInfo.class);
+          PilotClient c = PilotClient.of(info.api(), DaemonInfo.readToken(stateDir), null);
+          c.leader();
+          return c;
+        }
+      } catch (IOException | ApiException e) {
+        // not answering yet
+      }
+      if (!p.isAlive()) {
+        throw new CliException(
+            ExitCodes.FAILURE, "the daemon exited during start: " + lastLine(log), "see " + log);
+      }
+      sleep(50);
+    }
+    throw new CliException(ExitCodes.TIMEOUT, "the daemon did not answer within 60s", "see " + log);
+  }
+
+  /** The daemons following the leader of stateDir (processes still alive). */
+  static List<DaemonInfo> followers(Path stateDir) {
+    List<DaemonInfo> out = new ArrayList<>();
+    try (var files = Files.list(DaemonInfo.followersDir(stateDir))) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+        try {
+          DaemonInfo info = PilotClient.JSON.readValue(f.toFile(), DaemonInfo.class);
+          if (ProcessHandle.of(info.pid()).map(ProcessHandle::isAlive).orElse(false)
+              && !exited(info.pid())) {
+            out.add(info);
+          }
+        } catch (IOException e) {
+          // being written or removed
+        }
+      }
+    } catch (IOException e) {
+      return out; // no followers directory
+    }
+    return out;
+  }
+
+  private static Process launch(Path stateDir, Integer apiPort, List<String> daemonArgs, Path log) {
     try {
       Files.createDirectories(
           stateDir,
           java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
               java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-      Path daemonLog = stateDir.resolve("daemon.log");
-      if (!Files.exists(daemonLog)) {
+      if (!Files.exists(log)) {
         Files.createFile(
-            daemonLog,
+            log,
             java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       }
@@ -59,7 +127,6 @@ final class DaemonLauncher {
           "cannot create state directory " + stateDir + ": " + e.getMessage(),
           "check permissions or pass another --state-dir");
     }
-    Path log = stateDir.resolve("daemon.log");
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -100,35 +167,18 @@ final class DaemonLauncher {
       cmd.addAll(List.of("--api-port", apiPort.toString()));
     }
     cmd.addAll(daemonArgs);
-    Process p;
-    long t0 = System.nanoTime();
     try {
-      p =
-          new ProcessBuilder(cmd)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .redirectErrorStream(true)
-              .start();
+      return new ProcessBuilder(cmd)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .redirectErrorStream(true)
+          .start();
     } catch (IOException e) {
       throw new CliException(
           ExitCodes.FAILURE,
           "cannot start the daemon: " + e.getMessage(),
           "check that java and setsid are installed");
     }
-    while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
-      Optional<PilotClient> c = running(stateDir);
-      if (c.isPresent()) {
-        return c.get();
-      }
-      if (!p.isAlive()) {
-        throw new CliException(
-            p.exitValue() == 3 ? ExitCodes.FAILURE : ExitCodes.FAILURE,
-            "the daemon exited during start: " + lastLine(log),
-            "see " + log);
-      }
-      sleep(50);
-    }
-    throw new CliException(ExitCodes.TIMEOUT, "the daemon did not answer within 60s", "see " + log);
   }
 
   static String lastLine(Path log) {

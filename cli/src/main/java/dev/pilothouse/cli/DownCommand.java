@@ -35,6 +35,7 @@ final class DownCommand implements Callable<Integer> {
   }
 
   static void shutdown(PilotClient client, Path stateDir, PrintWriter out) {
+    stopFollowers(stateDir, out);
     long pid;
     int instances;
     try {
@@ -63,5 +64,29 @@ final class DownCommand implements Callable<Integer> {
     }
     out.println("stopped");
     out.flush();
+  }
+
+  /**
+   * Stops the daemons that follow the leader first (SIGTERM), or they would take over and start the
+   * instances again.
+   */
+  static void stopFollowers(Path stateDir, PrintWriter out) {
+    var followers = DaemonLauncher.followers(stateDir);
+    if (followers.isEmpty()) {
+      return;
+    }
+    out.println("stopping " + followers.size() + " standby daemon(s) first…");
+    out.flush();
+    for (var f : followers) {
+      ProcessHandle.of(f.pid()).ifPresent(ProcessHandle::destroy);
+    }
+    for (var f : followers) {
+      if (!DaemonLauncher.awaitExit(f.pid(), 30_000)) {
+        throw new CliException(
+            ExitCodes.TIMEOUT,
+            "the standby daemon (pid " + f.pid() + ") did not stop within 30s",
+            "see " + stateDir.resolve("daemon-standby.log"));
+      }
+    }
   }
 }

@@ -31,6 +31,18 @@ final class StatusCommand implements Callable<Integer> {
 
   static void print(Wire.Status s, PrintWriter out) {
     out.println("daemon pid " + s.pid() + ", API " + s.api() + ", revision " + s.revision());
+    if (s.leadership() != null && s.leadership().leader() != null) {
+      Wire.Leader l = s.leadership().leader();
+      out.println(
+          "leader "
+              + l.address()
+              + " (term "
+              + l.term()
+              + ", "
+              + l.site()
+              + (l.id().equals(s.leadership().self()) ? ", this daemon" : "")
+              + ")");
+    }
     if (s.proxy() != null && s.proxy().listening()) {
       out.println(
           "load balancer on port "

@@ -65,6 +65,14 @@ final class UpCommand implements Callable<Integer> {
   Path tlsKey;
 
   @Option(
+      names = "--standby",
+      description =
+          "Start one more daemon on the same PostgreSQL store ($PILOTHOUSE_STORE_URL) and state"
+              + " directory: it follows the leader, forwards API calls to it, and takes over when"
+              + " the leader fails (docs/scale-out.md). Give it its own --api-port.")
+  boolean standby;
+
+  @Option(
       names = "--timeout",
       paramLabel = "SECONDS",
       defaultValue = "120",
@@ -101,6 +109,9 @@ final class UpCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path stateDir = common.stateDir();
+    if (standby) {
+      return standby(stateDir, out);
+    }
     Optional<SpecFile> specFile = Optional.ofNullable(file).map(SpecFile::read);
     specFile.ifPresent(f -> f.check(err));
     Optional<PilotClient> existing = DaemonLauncher.running(stateDir);
@@ -153,6 +164,31 @@ final class UpCommand implements Callable<Integer> {
           out.println(EventsCommand.line(e, false));
           out.flush();
         });
+    return ExitCodes.OK;
+  }
+
+  private int standby(Path stateDir, PrintWriter out) {
+    if (System.getenv().getOrDefault("PILOTHOUSE_STORE_URL", "").isBlank()) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--standby needs the state in PostgreSQL: one SQLite file has one daemon",
+          "set PILOTHOUSE_STORE_URL (docs/scale-out.md), as for the leader");
+    }
+    if (file != null) {
+      throw new CliException(
+          ExitCodes.USAGE,
+          "--standby applies no spec: the leader runs the one in the store",
+          "drop -f (apply specs with 'pilothouse apply')");
+    }
+    long t0 = System.nanoTime();
+    PilotClient c = DaemonLauncher.startStandby(stateDir, apiPort, daemonArgs());
+    Wire.Leadership l = c.leader();
+    out.printf(
+        "standby daemon started at %s in %d ms (%s; leader: %s)%n",
+        c.base(),
+        (System.nanoTime() - t0) / 1_000_000,
+        l.role(),
+        l.leader() == null ? "none yet" : l.leader().address() + ", term " + l.leader().term());
     return ExitCodes.OK;
   }
 

@@ -19,6 +19,14 @@ public record DaemonInfo(long pid, String api, String startedAt, String tlsFinge
     return stateDir.resolve("daemon.json");
   }
 
+  /**
+   * Where the daemons that follow (sharing this state directory and a PostgreSQL store) publish
+   * themselves: one file per process, {@code followers/PID.json}, gone once it leads or stops.
+   */
+  public static Path followersDir(Path stateDir) {
+    return stateDir.resolve("followers");
+  }
+
   /** The file holding the API token (mode 0600). */
   public static Path tokenFile(Path stateDir) {
     return stateDir.resolve("api-token");

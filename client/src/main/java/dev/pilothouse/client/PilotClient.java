@@ -26,7 +26,8 @@ import java.util.function.Consumer;
 
 /** A client of one daemon's API, found through its state directory. */
 public final class PilotClient {
-  private static final ObjectMapper JSON =
+  /** How the API's JSON is read (also the daemon's published files). */
+  public static final ObjectMapper JSON =
       JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
   private final String base;
@@ -90,6 +91,11 @@ public final class PilotClient {
 
   public Wire.Status status() {
     return get("/api/v1/status", Wire.Status.class);
+  }
+
+  /** Who leads the daemons sharing a PostgreSQL store (404 from a daemon on SQLite). */
+  public Wire.Leadership leader() {
+    return get("/api/v1/leader", Wire.Leadership.class);
   }
 
   public Wire.ApplyResponse apply(Wire.ApplyRequest req) {

@@ -16,7 +16,34 @@ public final class Wire {
       long revision,
       String startedAt,
       Proxy proxy,
-      List<Service> services) {}
+      List<Service> services,
+      Leadership leadership) {
+    /** A status without leadership (one daemon on its SQLite file). */
+    public Status(
+        long pid,
+        String version,
+        String stateDir,
+        String api,
+        long revision,
+        String startedAt,
+        Proxy proxy,
+        List<Service> services) {
+      this(pid, version, stateDir, api, revision, startedAt, proxy, services, null);
+    }
+  }
+
+  /**
+   * Who leads the daemons that share a PostgreSQL store ({@code GET /api/v1/leader}).
+   *
+   * @param self the answering daemon's id
+   * @param role leader or follower
+   * @param leader the lease's holder, or null when none is live
+   * @param storeError why the answering daemon cannot reach the store, or empty
+   */
+  public record Leadership(String self, String role, Leader leader, String storeError) {}
+
+  /** The holder of the leader's lease: its id, API address, host and state directory, term. */
+  public record Leader(String id, String address, String site, long term) {}
 
   /** The built-in load balancer: whether it listens, on which port, or why not. */
   /**

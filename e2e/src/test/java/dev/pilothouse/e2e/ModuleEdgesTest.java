@@ -40,6 +40,7 @@ class ModuleEdgesTest {
           "security",
           "cost",
           "chaos",
+          "cluster",
           "client",
           "ui",
           "spec",
@@ -67,6 +68,7 @@ class ModuleEdgesTest {
           Map.entry("security", List.of("core")),
           Map.entry("cost", List.of("core")),
           Map.entry("chaos", List.of("core")),
+          Map.entry("cluster", List.of("core")),
           // the dashboard reads and changes through the API, as the CLI does
           Map.entry("ui", List.of("client")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
@@ -93,6 +95,7 @@ class ModuleEdgesTest {
                   "security",
                   "cost",
                   "chaos",
+                  "cluster",
                   "ui",
                   "tsdb")));
 

@@ -17,13 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A daemon whose state lives in a real PostgreSQL (Debian's, started here) instead of its state
  * directory's SQLite file: revisions, instances and the event chain are there, survive a kill -9,
- * and a second daemon on the same database is refused.
+ * and a daemon of another state directory on the same database is refused.
  */
 class PostgresStateTest {
   @TempDir Path tmp;
 
   @Test
-  void stateInPostgres_survivesKill9_andASecondDaemonIsRefused() throws Exception {
+  void stateInPostgres_survivesKill9_andADaemonOfAnotherDirectoryIsRefused() throws Exception {
     try (RealPostgres pg = RealPostgres.start("admin-pw")) {
       try (Connection c = pg.admin();
           Statement s = c.createStatement()) {
@@ -63,13 +63,16 @@ class PostgresStateTest {
         assertThat(h.ok("events", "verify").out()).contains("events, chain intact");
         assertThat(count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
 
-        // A second daemon (another state directory) on the same database is refused.
+        // A daemon of another state directory on the same database is refused: instances are
+        // local processes, so the daemons of one database share the leader's directory.
         try (Harness other = new Harness(tmp.resolve("two"))) {
           other.cliEnv.put("PILOTHOUSE_STORE_URL", url);
           other.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
           Harness.Result r = other.cli("up", "-d", "--api-port", "0");
           assertThat(r.exit()).isNotZero();
-          assertThat(r.out() + r.err()).contains("another Pilothouse daemon uses the database");
+          assertThat(r.out() + r.err())
+              .contains("the daemon leading on this database runs at ")
+              .contains(":" + h.stateDir.toAbsolutePath().normalize() + ";");
         }
         assertThat(h.status().services()).hasSize(1);
       }

@@ -72,7 +72,8 @@ final class Api {
       dev.pilothouse.security.Rotator rotator,
       dev.pilothouse.security.IncidentCapture capture,
       dev.pilothouse.cost.Costs costs,
-      dev.pilothouse.chaos.Chaos chaos) {}
+      dev.pilothouse.chaos.Chaos chaos,
+      java.util.function.Supplier<Wire.Leadership> leadership) {}
 
   private final Deps d;
   private volatile String address = "";
@@ -134,6 +135,7 @@ final class Api {
               config.routes.post("/ofrep/v1/evaluate/flags", flags::evaluateAll);
               config.routes.get("/metrics", this::metrics);
               config.routes.get("/api/v1/status", this::status);
+              config.routes.get("/api/v1/leader", this::leader);
               config.routes.post("/api/v1/apply", this::apply);
               config.routes.post("/api/v1/validate", this::validate);
               config.routes.get("/api/v1/revisions", this::revisions);
@@ -492,7 +494,19 @@ final class Api {
             revision,
             d.startedAt(),
             proxy(d.traffic()),
-            services));
+            services,
+            d.leadership() == null ? null : d.leadership().get()));
+  }
+
+  /** {@code GET /api/v1/leader}: who leads the daemons sharing this PostgreSQL store. */
+  private void leader(Context ctx) {
+    if (d.leadership() == null) {
+      throw new ApiError(
+          404,
+          "this daemon keeps its state in its state directory: it is the only one, no election",
+          "several daemons share one PostgreSQL store (docs/scale-out.md)");
+    }
+    send(ctx, 200, d.leadership().get());
   }
 
   /** {@code GET /api/v1/services/NAME/autoscale}: the autoscaler's latest decision, explained. */

@@ -50,10 +50,25 @@ public final class Daemon {
 
   /** How a daemon is configured. */
   public record Options(
-      Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit, Tls tls) {
+      Path stateDir,
+      String apiHost,
+      int apiPort,
+      boolean apiPortExplicit,
+      Tls tls,
+      Leading leading) {
     /** Options of a daemon whose API speaks plain HTTP. */
     public Options(Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit) {
       this(stateDir, apiHost, apiPort, apiPortExplicit, null);
+    }
+
+    /** Options of the only daemon of its state (no leader election). */
+    public Options(Path stateDir, String apiHost, int apiPort, boolean apiPortExplicit, Tls tls) {
+      this(stateDir, apiHost, apiPort, apiPortExplicit, tls, null);
+    }
+
+    /** These options for the leader of term, on the API port it was elected with. */
+    Options leading(Leading l, int port) {
+      return new Options(stateDir, apiHost, port, true, tls, l);
     }
 
     public Options {
@@ -64,6 +79,13 @@ public final class Daemon {
       }
     }
   }
+
+  /**
+   * The leader of the daemons sharing a PostgreSQL store: its fencing term (every write of its
+   * store carries it), and who leads as its API tells.
+   */
+  public record Leading(
+      long term, java.util.function.Supplier<dev.pilothouse.client.Wire.Leadership> view) {}
 
   /**
    * HTTPS for the API: with cert and key (PEM files), or both null for a self-signed certificate
@@ -139,32 +161,59 @@ public final class Daemon {
    * #STORE_URL_ENV} names (user {@value #STORE_USER_ENV}, default {@code pilothouse}; password from
    * the file {@value #STORE_PASSWORD_FILE_ENV}, never from the environment itself).
    */
-  static SqliteStore openStore(StateDir dir, Map<String, String> env, java.time.InstantSource clock)
-      throws java.io.IOException {
-    String url = env.getOrDefault(STORE_URL_ENV, "").trim();
-    if (url.isEmpty()) {
+  /**
+   * Where the state lives when not in the state directory: a PostgreSQL database, from {@code
+   * PILOTHOUSE_STORE_URL} (with {@code _USER} and {@code _PASSWORD_FILE}); empty for SQLite.
+   */
+  record StoreConfig(String url, String user, String password) {
+    static java.util.Optional<StoreConfig> of(Map<String, String> env) {
+      String url = env.getOrDefault(STORE_URL_ENV, "").trim();
+      if (url.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      if (!url.startsWith("jdbc:postgresql://")) {
+        throw new IllegalArgumentException(
+            STORE_URL_ENV
+                + " must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE), not '"
+                + url
+                + "'; unset it to keep the state in the state directory");
+      }
+      String password = "";
+      String file = env.getOrDefault(STORE_PASSWORD_FILE_ENV, "");
+      if (!file.isEmpty()) {
+        try {
+          password = Files.readString(Path.of(file)).trim();
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException(
+              STORE_PASSWORD_FILE_ENV + ": cannot read " + file + ": " + e.getMessage(), e);
+        }
+      }
+      return java.util.Optional.of(
+          new StoreConfig(url, env.getOrDefault(STORE_USER_ENV, "pilothouse"), password));
+    }
+
+    @Override
+    public String toString() { // never the password
+      return "StoreConfig[" + url + " as " + user + "]";
+    }
+  }
+
+  /** The store: the state directory's SQLite file, or PostgreSQL written for the leader's term. */
+  private SqliteStore openStore() throws java.io.IOException {
+    var pg = StoreConfig.of(System.getenv());
+    if (pg.isEmpty()) {
       StateDir.createPrivate(dir.resolve("pilothouse.db"));
       return SqliteStore.open(dir.resolve("pilothouse.db"), clock);
     }
-    if (!url.startsWith("jdbc:postgresql://")) {
-      throw new IllegalArgumentException(
-          STORE_URL_ENV
-              + " must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE), not '"
-              + url
-              + "'; unset it to keep the state in the state directory");
-    }
-    String password = "";
-    String file = env.getOrDefault(STORE_PASSWORD_FILE_ENV, "");
-    if (!file.isEmpty()) {
-      try {
-        password = Files.readString(Path.of(file)).trim();
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException(
-            STORE_PASSWORD_FILE_ENV + ": cannot read " + file + ": " + e.getMessage(), e);
-      }
+    if (options.leading() == null) {
+      throw new IllegalStateException("a daemon on PostgreSQL opens its store once elected");
     }
     return SqliteStore.postgres(
-        url, env.getOrDefault(STORE_USER_ENV, "pilothouse"), password, clock);
+        pg.get().url(),
+        pg.get().user(),
+        pg.get().password(),
+        clock,
+        java.util.OptionalLong.of(options.leading().term()));
   }
 
   private dev.pilothouse.security.AuditLog audit;
@@ -274,8 +323,20 @@ public final class Daemon {
   private void startAll() throws IOException {
     Instant started = clock.instant();
     dir.create();
+    lock = dir.lock().orElse(null);
+    // A newly elected leader may find the deposed one still stopping (or halting): it has until
+    // the old lease's end, which has passed, plus a moment to let the directory go.
+    for (int i = 0; lock == null && options.leading() != null && i < 50; i++) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      lock = dir.lock().orElse(null);
+    }
     lock =
-        dir.lock()
+        java.util.Optional.ofNullable(lock)
             .orElseThrow(
                 () ->
                     new StartException(
@@ -296,7 +357,7 @@ public final class Daemon {
           repaired.size(),
           repaired.get(0));
     }
-    store = openStore(dir, System.getenv(), clock);
+    store = openStore();
     logFiles = new LogFiles(dir.resolve("logs"), 10L << 20, 20, clock);
     probeExecutor = Probers.virtualThreads();
     traffic = new Traffic(dir.path(), dir.resolve("logs").resolve("access.log"), store, clock);
@@ -601,7 +662,8 @@ public final class Daemon {
                 new dev.pilothouse.security.IncidentCapture(
                     new CaptureSources(controller, logFiles, store, telemetry, clock), clock),
                 costs,
-                chaos));
+                chaos,
+                options.leading() == null ? null : options.leading().view()));
     telemetry.setSelfMetrics(a::metricsText);
     dev.pilothouse.ui.Dashboard dashboard =
         new dev.pilothouse.ui.Dashboard(

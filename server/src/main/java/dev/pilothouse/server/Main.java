@@ -73,7 +73,19 @@ public final class Main {
       }
       Daemon.Tls t =
           tlsCert != null ? new Daemon.Tls(tlsCert, tlsKey) : tls ? Daemon.Tls.selfSigned() : null;
-      daemon = Daemon.start(new Daemon.Options(Path.of(stateDir), host, port, explicit, t));
+      Daemon.Options options = new Daemon.Options(Path.of(stateDir), host, port, explicit, t);
+      java.util.Optional<Daemon.StoreConfig> pg;
+      try {
+        pg = Daemon.StoreConfig.of(System.getenv());
+      } catch (IllegalArgumentException e) {
+        fail(2, e.getMessage());
+        return;
+      }
+      if (pg.isPresent()) { // several daemons may share it: one leads, the others follow
+        ClusterMode.run(options, pg.get());
+        System.exit(0);
+      }
+      daemon = Daemon.start(options);
     } catch (Daemon.StartException e) {
       org.slf4j.LoggerFactory.getLogger(Main.class).debug("start failed", e);
       fail(e.exitCode(), e.getMessage());

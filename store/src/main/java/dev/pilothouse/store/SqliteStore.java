@@ -109,47 +109,64 @@ public final class SqliteStore
   /**
    * Opens (creating and migrating as needed) the store in a PostgreSQL database: the same tables,
    * migrated by the same versions as SQLite's ({@code db/postgres}, PostgreSQL's types), behind the
-   * same repository ports.
+   * same repository ports. Not fenced: for tools and tests; a daemon opens it with its term.
    *
    * @param url e.g. {@code jdbc:postgresql://db:5432/pilothouse}
    */
   public static SqliteStore postgres(
       String url, String user, String password, InstantSource clock) {
+    return postgres(url, user, password, clock, java.util.OptionalLong.empty());
+  }
+
+  /**
+   * Opens the store in a PostgreSQL database writing for the leader's term: every change it makes
+   * is refused by the database once a newer term leads (see {@link PostgresLease}).
+   */
+  public static SqliteStore postgres(
+      String url, String user, String password, InstantSource clock, java.util.OptionalLong term) {
     requireNonNull(url, "url");
     try {
-      Flyway.configure()
-          .dataSource(url, user, password)
-          .locations("classpath:db/postgres")
-          .loggers("slf4j")
-          .javaMigrations(new V4__strategy_types())
-          .load()
-          .migrate();
+      migratePostgres(url, user, password);
       Connection c = DriverManager.getConnection(url, user, password);
-      // One daemon per database until leader election is built: a session-level advisory lock,
-      // released by PostgreSQL when this connection ends (also when the daemon is killed).
-      try (java.sql.Statement st = c.createStatement();
-          java.sql.ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
-        if (!rs.next() || !rs.getBoolean(1)) {
-          c.close();
-          throw new StoreException(
-              "another Pilothouse daemon uses the database "
-                  + url
-                  + "; one daemon per database (stop the other, or give this one its own"
-                  + " database)",
-              null);
+      if (term.isPresent()) {
+        try (java.sql.PreparedStatement st =
+            c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
+          st.setString(1, Long.toString(term.getAsLong()));
+          st.execute();
         }
       }
       return new SqliteStore(c, requireNonNull(clock, "clock"));
     } catch (SQLException | RuntimeException e) {
-      if (e instanceof StoreException se) {
-        throw se;
-      }
       throw new StoreException("opening the store at " + url + ": " + e.getMessage(), e);
     }
   }
 
-  /** The advisory lock key a daemon holds on its PostgreSQL database ("PILOTHSE"). */
-  static final long LOCK = 0x50494c4f54485345L;
+  /**
+   * Creates and migrates the PostgreSQL schema as needed (Flyway serializes daemons doing it at
+   * once), and fences every table but the lease's and Flyway's: a connection writing for a term
+   * that no longer leads is refused by the trigger {@code pilothouse_fence} (V15).
+   */
+  static void migratePostgres(String url, String user, String password) throws SQLException {
+    Flyway.configure()
+        .dataSource(url, user, password)
+        .locations("classpath:db/postgres")
+        .loggers("slf4j")
+        .javaMigrations(new V4__strategy_types())
+        .load()
+        .migrate();
+    try (Connection c = DriverManager.getConnection(url, user, password);
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(
+          "DO $$ DECLARE t text; BEGIN FOR t IN SELECT tablename FROM pg_tables"
+              + " WHERE schemaname = current_schema()"
+              + " AND tablename NOT IN ('leader', 'flyway_schema_history') LOOP"
+              + " IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'pilothouse_fence'"
+              + " AND tgrelid = format('%I', t)::regclass) THEN"
+              + " EXECUTE format('CREATE OR REPLACE TRIGGER pilothouse_fence BEFORE INSERT OR"
+              + " UPDATE OR DELETE OR TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION"
+              + " pilothouse_fence()', t); END IF; END LOOP; END $$");
+    }
+  }
 
   // ---- revisions
 

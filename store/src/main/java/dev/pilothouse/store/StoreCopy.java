@@ -79,10 +79,12 @@ public final class StoreCopy {
           null);
     }
     Map<String, Long> copied = new LinkedHashMap<>();
-    // Opening the target migrates it and holds its advisory lock: no daemon uses it meanwhile.
-    try (SqliteStore target = SqliteStore.postgres(url, user, password, clock);
+    // The copy holds the leader's lease (renewed while it runs): no daemon leads meanwhile.
+    try (Holding held = Holding.take(url, user, password);
+        SqliteStore target = SqliteStore.postgres(url, user, password, clock, held.term());
         Connection from = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
         Connection to = DriverManager.getConnection(url, user, password)) {
+      fence(to, held.term());
       List<String> tables = tables(from);
       requireEmpty(to, tables, url);
       to.setAutoCommit(false);
@@ -111,19 +113,90 @@ public final class StoreCopy {
             null);
       }
       return new Report(copied, after.events(), head);
+    } catch (dev.pilothouse.core.cluster.LeaseStore.LeaseException e) {
+      throw new StoreException(e.getMessage(), e);
     } catch (SQLException e) {
       throw new StoreException("copying " + file + " to " + url + ": " + e.getMessage(), e);
     }
   }
 
-  /** The source's tables: every one but SQLite's and Flyway's own. */
+  private static void fence(Connection c, java.util.OptionalLong term) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
+      st.setString(1, Long.toString(term.getAsLong()));
+      st.execute();
+    }
+  }
+
+  /** The leader's lease, held by the copy and renewed in the background until closed. */
+  private record Holding(
+      PostgresLease lease,
+      java.util.concurrent.ScheduledExecutorService renewer,
+      java.util.OptionalLong term)
+      implements AutoCloseable {
+    private static final String HOLDER = "pilothouse store migrate";
+    private static final java.time.Duration LEASE = java.time.Duration.ofSeconds(30);
+
+    static Holding take(String url, String user, String password) {
+      PostgresLease lease =
+          new PostgresLease(url, user, password, java.time.Duration.ofSeconds(10));
+      try {
+        java.util.OptionalLong term = lease.acquire(HOLDER, "", "", LEASE);
+        if (term.isEmpty()) {
+          String who = lease.current().map(l -> l.address() + " (" + l.site() + ")").orElse("");
+          throw new StoreException(
+              "a daemon leads on the database "
+                  + url
+                  + " ("
+                  + who
+                  + "); stop every daemon using it first",
+              null);
+        }
+        var renewer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "store-migrate-lease");
+                  t.setDaemon(true);
+                  return t;
+                });
+        renewer.scheduleWithFixedDelay(
+            () -> {
+              try {
+                lease.renew(HOLDER, term.getAsLong(), LEASE);
+              } catch (RuntimeException e) {
+                // the fence refuses the copy's writes if the lease is lost meanwhile
+              }
+            },
+            5,
+            5,
+            java.util.concurrent.TimeUnit.SECONDS);
+        return new Holding(lease, renewer, term);
+      } catch (RuntimeException e) {
+        lease.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      renewer.shutdownNow();
+      try {
+        lease.release(HOLDER, term.getAsLong());
+      } catch (RuntimeException e) {
+        // it expires by itself
+      }
+      lease.close();
+    }
+  }
+
+  /** The source's tables: every one but SQLite's, Flyway's and the lease's. */
   private static List<String> tables(Connection from) throws SQLException {
     List<String> out = new ArrayList<>();
     try (Statement st = from.createStatement();
         ResultSet rs =
             st.executeQuery(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                    + " AND name <> 'flyway_schema_history' ORDER BY name")) {
+                    + " AND name NOT IN ('flyway_schema_history', 'leader') ORDER BY name")) {
       while (rs.next()) {
         out.add(rs.getString(1));
       }

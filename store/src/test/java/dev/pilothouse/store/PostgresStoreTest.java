@@ -2,14 +2,18 @@ package dev.pilothouse.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.pilothouse.core.cluster.LeaseStore;
 import dev.pilothouse.core.event.NewEvent;
 import dev.pilothouse.core.instance.InstanceRecord;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,15 +58,86 @@ class PostgresStoreTest extends SqliteStoreTest {
   void rowsWrittenBeforeStrategyTypes_areMigratedOnce_toTheTypedRecords() {}
 
   @Test
-  void oneDaemonPerDatabase_theSecondIsRefused_untilTheFirstLetsGo() {
-    try (SqliteStore first = open()) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(this::open)
-          .isInstanceOf(StoreException.class)
-          .hasMessageStartingWith("another Pilothouse daemon uses the database " + url);
-      org.assertj.core.api.Assertions.assertThat(first.latest()).isEmpty();
+  void theLease_hasOneHolder_untilItExpiresOrIsReleased_andEachNewHolderGetsANewerTerm() {
+    Duration lease = Duration.ofMillis(300);
+    try (PostgresLease a = new PostgresLease(url, "postgres", "", Duration.ofSeconds(5));
+        PostgresLease b = new PostgresLease(url, "postgres", "", Duration.ofSeconds(5))) {
+      assertThat(a.current()).isEmpty();
+      long one = a.acquire("a", "http://a", "host-a:/srv", lease).orElseThrow();
+      assertThat(b.acquire("b", "http://b", "host-b:/srv", lease)).isEmpty();
+      LeaseStore.Lease now = b.current().orElseThrow();
+      assertThat(now.holder()).isEqualTo("a");
+      assertThat(now.address()).isEqualTo("http://a");
+      assertThat(now.term()).isEqualTo(one);
+      assertThat(now.live()).isTrue();
+      assertThat(a.renew("a", one, lease)).isTrue();
+
+      // a lease not renewed runs out; the next holder's term is newer, the old one cannot renew
+      long two =
+          await()
+              .atMost(Duration.ofSeconds(5))
+              .until(() -> b.acquire("b", "http://b", "host-b:/srv", lease), t -> t.isPresent())
+              .getAsLong();
+      assertThat(two).isEqualTo(one + 1);
+      assertThat(a.renew("a", one, lease)).isFalse();
+      assertThat(a.current().orElseThrow().holder()).isEqualTo("b");
+
+      // released: taken at once, no waiting for the expiry
+      assertThat(b.renew("b", two, Duration.ofMinutes(1))).isTrue();
+      b.release("b", two);
+      assertThat(a.acquire("a", "http://a", "host-a:/srv", lease)).hasValue(two + 1);
     }
-    try (SqliteStore again = open()) {
-      org.assertj.core.api.Assertions.assertThat(again.latest()).isEmpty();
+  }
+
+  @Test
+  void aDeposedLeadersWrites_areRefusedByTheDatabase_andTheNewLeadersGoOn() {
+    Duration lease = Duration.ofMillis(200);
+    try (PostgresLease a = new PostgresLease(url, "postgres", "", Duration.ofSeconds(5));
+        PostgresLease b = new PostgresLease(url, "postgres", "", Duration.ofSeconds(5))) {
+      long one = a.acquire("a", "", "", lease).orElseThrow();
+      try (SqliteStore old =
+          SqliteStore.postgres(url, "postgres", "", clock, OptionalLong.of(one))) {
+        old.append(spec(), "shop.yaml");
+        old.emit(new NewEvent(clock.instant(), "A", "", "", "written by term " + one, Map.of()));
+        long two =
+            await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> b.acquire("b", "", "", lease), t -> t.isPresent())
+                .getAsLong();
+        try (SqliteStore fresh =
+            SqliteStore.postgres(url, "postgres", "", clock, OptionalLong.of(two))) {
+          assertThatThrownBy(
+                  () -> old.emit(new NewEvent(clock.instant(), "Late", "", "", "late", Map.of())))
+              .hasMessageContaining("this daemon no longer leads (its term " + one);
+          assertThatThrownBy(() -> old.append(spec(), "late.yaml"))
+              .hasMessageContaining("no longer leads");
+          assertThatThrownBy(() -> old.saveGeneration("shop", 9))
+              .hasMessageContaining("no longer leads");
+          fresh.emit(
+              new NewEvent(clock.instant(), "B", "", "", "written by term " + two, Map.of()));
+          assertThat(fresh.verify().events()).isEqualTo(2);
+          assertThat(fresh.verify().intact()).isTrue();
+          assertThat(fresh.list()).extracting(r -> r.source()).containsExactly("shop.yaml");
+          assertThat(fresh.loadGenerations()).doesNotContainKey("shop");
+        }
+      }
+    }
+  }
+
+  @Test
+  void copyWhileADaemonLeads_isRefused() {
+    Path file = dir.resolve("p.db");
+    try (SqliteStore s = SqliteStore.open(file, clock)) {
+      s.append(spec(), "shop.yaml");
+    }
+    try (PostgresLease a = new PostgresLease(url, "postgres", "", Duration.ofSeconds(5))) {
+      a.acquire("a", "http://127.0.0.1:9460", "host:/srv/state", Duration.ofMinutes(1))
+          .orElseThrow();
+      assertThatThrownBy(
+              () -> StoreCopy.sqliteToPostgres(file, url, "postgres", "", clock, (t, d, n) -> {}))
+          .isInstanceOf(StoreException.class)
+          .hasMessageContaining("a daemon leads on the database " + url)
+          .hasMessageContaining("http://127.0.0.1:9460 (host:/srv/state)");
     }
   }
 

@@ -1,0 +1,179 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pilothouse.client.DaemonInfo;
+import dev.pilothouse.client.PilotClient;
+import dev.pilothouse.client.Wire;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several daemons on one PostgreSQL and one state directory, real processes throughout: a follower
+ * forwards reads and writes to the leader; a leader cut off from PostgreSQL (a relay that stops
+ * passing packets) steps down before its lease can end and a follower takes over; a leader killed
+ * with kill -9 is followed within ten seconds. Through both, the instances and the load balancer
+ * are adopted, never started again: the same pids, no instance started twice.
+ */
+class FailoverTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aLeaderCutOffSteps_down_aKilledOneIsFollowedWithinTenSeconds_andNothingRunsTwice()
+      throws Exception {
+    try (RealPostgres pg = RealPostgres.start("admin-pw");
+        CutRelay relay = CutRelay.start(pg.port)) {
+      try (Connection c = pg.admin();
+          Statement s = c.createStatement()) {
+        s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
+        s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
+      }
+      String direct = pg.url("pilothouse");
+      String relayed = "jdbc:postgresql://127.0.0.1:" + relay.port() + "/pilothouse";
+      Path pw = tmp.resolve("store-password");
+      Files.writeString(pw, "state-pw\n");
+      try (Harness a = new Harness(tmp);
+          Harness b = new Harness(tmp)) { // one state directory
+        a.cliEnv.put("PILOTHOUSE_STORE_URL", relayed);
+        a.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
+        b.cliEnv.put("PILOTHOUSE_STORE_URL", direct);
+        b.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
+        a.up(a.writeSpec("shop.yaml", Harness.routedShop("v1", 2, "")));
+        a.awaitReady("shop", 2, Duration.ofSeconds(30));
+        long leaderA = a.daemonPid();
+        assertThat(a.status().leadership().leader().term()).isEqualTo(1);
+
+        assertThat(b.ok("up", "--standby", "--api-port", "0").out())
+            .contains("standby daemon started at", "follower; leader: http://127.0.0.1:");
+        PilotClient follower = follower(b, leaderA);
+
+        // The follower forwards reads and writes to the leader, and says who leads.
+        Wire.Status viaFollower = follower.status();
+        assertThat(viaFollower.pid()).isEqualTo(leaderA);
+        Wire.Leadership who = follower.leader();
+        assertThat(who.role()).isEqualTo("follower");
+        assertThat(who.leader().id()).isEqualTo(viaFollower.leadership().self());
+        follower.scale("shop", 3);
+        a.awaitReady("shop", 3, Duration.ofSeconds(30));
+        List<Long> pids = pids(a);
+        long proxy = a.proxyPid().orElseThrow();
+        long started = count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'");
+        assertThat(started).isEqualTo(3);
+
+        // 1. The leader loses PostgreSQL: it stops acting before its lease can end; the follower
+        // takes over and adopts what runs.
+        relay.cut();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> follower.leader().role().equals("leader"));
+        a.awaitReady("shop", 3, Duration.ofSeconds(30)); // daemon.json is the new leader's now
+        Instant steppedDown = logged(a.stateDir.resolve("daemon.log"), "stepping down from term 1");
+        Instant tookOver = logged(a.stateDir.resolve("daemon-standby.log"), "leading (term 2)");
+        assertThat(steppedDown).as("the cut-off leader stopped first").isBefore(tookOver);
+        long leaderB = a.status().pid();
+        assertThat(leaderB).isNotEqualTo(leaderA);
+        assertThat(a.status().leadership().leader().term()).isEqualTo(2);
+        assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
+        assertThat(a.ownedProcesses()).hasSize(3);
+        assertThat(a.proxyPid()).hasValue(proxy);
+        assertThat(count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
+            .as("no instance started twice")
+            .isEqualTo(started);
+        // the old leader acts no more: it halted, or it follows (and cannot reach the store)
+        if (Harness.alive(leaderA)) {
+          Harness.signal(leaderA, "KILL");
+        }
+
+        // 2. The leader is killed: a follower leads within ten seconds, the same instances run.
+        a.cliEnv.put("PILOTHOUSE_STORE_URL", direct);
+        a.ok("up", "--standby", "--api-port", "0");
+        PilotClient next = follower(a, leaderB);
+        long t0 = System.nanoTime();
+        Harness.signal(leaderB, "KILL");
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(100))
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  Wire.Status s = next.status();
+                  return s.pid() != leaderB
+                      && s.leadership().role().equals("leader")
+                      && s.services().get(0).readyReplicas() == 3;
+                });
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("kill -9 of the leader: a follower led and served in %d ms%n", ms);
+        assertThat(ms).as("a follower leads within ten seconds").isLessThan(10_000);
+        assertThat(next.status().leadership().leader().term()).isEqualTo(3);
+        assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
+        assertThat(a.ownedProcesses()).hasSize(3);
+        assertThat(a.proxyPid()).hasValue(proxy);
+        assertThat(count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
+            .isEqualTo(started);
+        assertThat(a.ok("events", "verify").out()).contains("events, chain intact");
+      }
+    }
+  }
+
+  private static List<Long> pids(Harness h) {
+    return h.service("shop").instances().stream().map(i -> i.pid()).toList();
+  }
+
+  /** The client of the one follower published in h's state directory that is not pid. */
+  private static PilotClient follower(Harness h, long notPid) throws Exception {
+    Path dir = DaemonInfo.followersDir(h.stateDir);
+    DaemonInfo info;
+    try (Stream<Path> files = Files.list(dir)) {
+      info =
+          files
+              .filter(f -> f.toString().endsWith(".json"))
+              .map(
+                  f -> {
+                    try {
+                      return PilotClient.JSON.readValue(f.toFile(), DaemonInfo.class);
+                    } catch (java.io.IOException e) {
+                      throw new AssertionError(e);
+                    }
+                  })
+              .filter(i -> i.pid() != notPid && Harness.alive(i.pid()))
+              .findFirst()
+              .orElseThrow();
+    }
+    return PilotClient.of(info.api(), DaemonInfo.readToken(h.stateDir));
+  }
+
+  /** When the log line containing text was written (the daemon logs ISO instants first). */
+  private static Instant logged(Path log, String text) throws Exception {
+    return await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                Files.readAllLines(log).stream()
+                    .filter(l -> l.contains(text))
+                    .map(l -> Instant.parse(l.substring(0, l.indexOf(' '))))
+                    .findFirst(),
+            java.util.Optional::isPresent)
+        .orElseThrow();
+  }
+
+  private static long count(String url, String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, "pilothouse", "state-pw");
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+}
