@@ -74,11 +74,16 @@ class FailoverTest {
         // 1. The leader loses PostgreSQL: it stops acting before its lease can end; the follower
         // takes over and adopts what runs.
         relay.cut();
+        long cutAt = System.nanoTime();
         await()
             .atMost(Duration.ofSeconds(30))
             .ignoreExceptions()
             .until(() -> follower.leader().role().equals("leader"));
-        a.awaitReady("shop", 3, Duration.ofSeconds(30)); // daemon.json is the new leader's now
+        long cutMs = (System.nanoTime() - cutAt) / 1_000_000;
+        await() // daemon.json is the new leader's, once it has started
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> PilotClient.info(a.stateDir).map(i -> i.pid() != leaderA).orElse(false));
+        a.awaitReady("shop", 3, Duration.ofSeconds(30));
         Instant steppedDown = logged(a.stateDir.resolve("daemon.log"), "stepping down from term 1");
         Instant tookOver = logged(a.stateDir.resolve("daemon-standby.log"), "leading (term 2)");
         assertThat(steppedDown).as("the cut-off leader stopped first").isBefore(tookOver);
@@ -92,6 +97,12 @@ class FailoverTest {
             .as("no instance started twice")
             .isEqualTo(started);
         // the old leader acts no more: it halted, or it follows (and cannot reach the store)
+        System.out.printf(
+            "cut from PostgreSQL: the follower led %d ms after the cut; the old leader %s%n",
+            cutMs, Harness.alive(leaderA) ? "follows" : "halted");
+        new ProcessBuilder("cp", "-r", a.stateDir.toString(), "/tmp/failover-debug")
+            .start()
+            .waitFor();
         if (Harness.alive(leaderA)) {
           Harness.signal(leaderA, "KILL");
         }

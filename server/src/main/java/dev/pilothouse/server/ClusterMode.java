@@ -160,7 +160,7 @@ final class ClusterMode implements Elector.Role {
     Daemon d = daemon;
     daemon = null;
     if (d != null) {
-      d.stop(false); // instances and the load balancer run on: the next leader adopts them
+      d.abandon(); // instances and the load balancer run on: the next leader adopts them
     }
     try {
       front = FollowerApi.bind(host, port).serve(elector, this::authorized);

@@ -963,6 +963,60 @@ public final class Daemon {
     stopped.countDown();
   }
 
+  /**
+   * Stops acting at once, touching the store no more (a leader that lost its lease: the database
+   * refuses its writes, and may not answer at all): loops, API, load balancer connection and
+   * metrics stop here; instances and the load balancer run on, and the next leader adopts them,
+   * rolls back any chaos faults left, and signs the audit checkpoints. The store's connection is
+   * closed in the background, so a call waiting on a lost database holds nothing up.
+   */
+  public void abandon() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    if (lock != null) {
+      try {
+        Files.deleteIfExists(DaemonInfo.file(dir.path()));
+      } catch (IOException e) {
+        log.warn("could not remove daemon.json: {}", e.toString());
+      }
+    }
+    stopLoop(false); // a tick waiting on the lost database is left to fail by itself
+    for (AutoCloseable c :
+        new AutoCloseable[] {
+          api == null ? null : api::stop,
+          traffic,
+          notifications,
+          backups,
+          checks,
+          telemetry,
+          probeExecutor == null ? null : probeExecutor::shutdownNow
+        }) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("stepping down: {}", e.toString());
+      }
+    }
+    SqliteStore s = store;
+    if (s != null) {
+      Thread.ofPlatform().daemon().name("store-close").start(s::close);
+    }
+    if (lock != null) {
+      try {
+        lock.release();
+        lock.channel().close();
+      } catch (IOException e) {
+        log.warn("releasing the lock: {}", e.toString());
+      }
+    }
+    stopped.countDown();
+  }
+
   private void checkpointAudit() {
     if (audit == null) {
       return;
@@ -980,6 +1034,11 @@ public final class Daemon {
   }
 
   private void stopLoop() {
+    stopLoop(true);
+  }
+
+  /** Stops every loop; with await, waits for each tick under way (up to 5 s each). */
+  private void stopLoop(boolean await) {
     for (ScheduledExecutorService e :
         new ScheduledExecutorService[] {
           loop,
@@ -995,6 +1054,9 @@ public final class Daemon {
         }) {
       if (e != null) {
         e.shutdownNow();
+        if (!await) {
+          continue;
+        }
         try {
           e.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException ex) {

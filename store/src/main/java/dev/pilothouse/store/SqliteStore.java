@@ -127,7 +127,14 @@ public final class SqliteStore
     requireNonNull(url, "url");
     try {
       migratePostgres(url, user, password);
-      Connection c = DriverManager.getConnection(url, user, password);
+      java.util.Properties props = new java.util.Properties();
+      props.setProperty("user", user);
+      props.setProperty("password", password);
+      // A lost database fails a call within bounds instead of holding the store forever.
+      props.setProperty("connectTimeout", "10");
+      props.setProperty("socketTimeout", "30");
+      props.setProperty("ApplicationName", "pilothouse");
+      Connection c = DriverManager.getConnection(url, props);
       if (term.isPresent()) {
         try (java.sql.PreparedStatement st =
             c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
@@ -147,6 +154,9 @@ public final class SqliteStore
    * that no longer leads is refused by the trigger {@code pilothouse_fence} (V15).
    */
   static void migratePostgres(String url, String user, String password) throws SQLException {
+    if (MIGRATED.contains(url)) {
+      return; // once per process and database: a new leader opens its store sooner
+    }
     Flyway.configure()
         .dataSource(url, user, password)
         .locations("classpath:db/postgres")
@@ -166,7 +176,11 @@ public final class SqliteStore
               + " UPDATE OR DELETE OR TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION"
               + " pilothouse_fence()', t); END IF; END LOOP; END $$");
     }
+    MIGRATED.add(url);
   }
+
+  private static final java.util.Set<String> MIGRATED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   // ---- revisions
 
