@@ -23,6 +23,7 @@ final class DownCommand implements Callable<Integer> {
     Path stateDir = common.stateDir();
     Optional<PilotClient> client = DaemonLauncher.running(stateDir);
     if (client.isEmpty()) {
+      stopFollowers(stateDir, out); // they would take over (state in PostgreSQL)
       if (!Files.exists(stateDir.resolve("pilothouse.db"))) {
         out.println("nothing to stop: no daemon has run with state directory " + stateDir);
         return ExitCodes.OK;

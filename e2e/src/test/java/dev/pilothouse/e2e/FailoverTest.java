@@ -8,10 +8,6 @@ import dev.pilothouse.client.PilotClient;
 import dev.pilothouse.client.Wire;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -34,12 +30,7 @@ class FailoverTest {
       throws Exception {
     try (RealPostgres pg = RealPostgres.start("admin-pw");
         CutRelay relay = CutRelay.start(pg.port)) {
-      try (Connection c = pg.admin();
-          Statement s = c.createStatement()) {
-        s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
-        s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
-      }
-      String direct = pg.url("pilothouse");
+      String direct = pg.stateDatabase();
       String relayed = "jdbc:postgresql://127.0.0.1:" + relay.port() + "/pilothouse";
       Path pw = tmp.resolve("store-password");
       Files.writeString(pw, "state-pw\n");
@@ -68,7 +59,9 @@ class FailoverTest {
         a.awaitReady("shop", 3, Duration.ofSeconds(30));
         List<Long> pids = pids(a);
         long proxy = a.proxyPid().orElseThrow();
-        long started = count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'");
+        long started =
+            RealPostgres.count(
+                direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'");
         assertThat(started).isEqualTo(3);
 
         // 1. The leader loses PostgreSQL: it stops acting before its lease can end; the follower
@@ -93,7 +86,9 @@ class FailoverTest {
         assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
         assertThat(a.ownedProcesses()).hasSize(3);
         assertThat(a.proxyPid()).hasValue(proxy);
-        assertThat(count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
+        assertThat(
+                RealPostgres.count(
+                    direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
             .as("no instance started twice")
             .isEqualTo(started);
         System.out.printf("cut from PostgreSQL: the follower led %d ms after the cut%n", cutMs);
@@ -127,7 +122,9 @@ class FailoverTest {
         assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
         assertThat(a.ownedProcesses()).hasSize(3);
         assertThat(a.proxyPid()).hasValue(proxy);
-        assertThat(count(direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
+        assertThat(
+                RealPostgres.count(
+                    direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
             .isEqualTo(started);
         assertThat(a.ok("events", "verify").out()).contains("events, chain intact");
       }
@@ -173,14 +170,5 @@ class FailoverTest {
                     .findFirst(),
             java.util.Optional::isPresent)
         .orElseThrow();
-  }
-
-  private static long count(String url, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(url, "pilothouse", "state-pw");
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      r.next();
-      return r.getLong(1);
-    }
   }
 }

@@ -5,10 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,12 +21,7 @@ class PostgresStateTest {
   @Test
   void stateInPostgres_survivesKill9_andADaemonOfAnotherDirectoryIsRefused() throws Exception {
     try (RealPostgres pg = RealPostgres.start("admin-pw")) {
-      try (Connection c = pg.admin();
-          Statement s = c.createStatement()) {
-        s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
-        s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
-      }
-      String url = pg.url("pilothouse");
+      String url = pg.stateDatabase();
       Path pw = tmp.resolve("store-password");
       Files.writeString(pw, "state-pw\n");
 
@@ -44,10 +35,10 @@ class PostgresStateTest {
         assertThat(Files.exists(h.stateDir.resolve("pilothouse.db")))
             .as("no SQLite file: the state is in PostgreSQL")
             .isFalse();
-        assertThat(count(url, "SELECT count(*) FROM revisions")).isEqualTo(1);
-        assertThat(count(url, "SELECT count(*) FROM instances WHERE service = 'shop'"))
+        assertThat(RealPostgres.count(url, "SELECT count(*) FROM revisions")).isEqualTo(1);
+        assertThat(RealPostgres.count(url, "SELECT count(*) FROM instances WHERE service = 'shop'"))
             .isEqualTo(2);
-        long events = count(url, "SELECT count(*) FROM events");
+        long events = RealPostgres.count(url, "SELECT count(*) FROM events");
         assertThat(events).isGreaterThan(3);
         List<Long> pids = h.service("shop").instances().stream().map(i -> i.pid()).toList();
 
@@ -61,7 +52,7 @@ class PostgresStateTest {
         assertThat(h.service("shop").instances().stream().map(i -> i.pid()).toList())
             .containsExactlyInAnyOrderElementsOf(pids);
         assertThat(h.ok("events", "verify").out()).contains("events, chain intact");
-        assertThat(count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
+        assertThat(RealPostgres.count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
 
         // A daemon of another state directory on the same database is refused: instances are
         // local processes, so the daemons of one database share the leader's directory.
@@ -82,12 +73,7 @@ class PostgresStateTest {
   @Test
   void aSqliteDaemonsState_movesToPostgres_andItsChainAndAuditLogVerifyThere() throws Exception {
     try (RealPostgres pg = RealPostgres.start("admin-pw")) {
-      try (Connection c = pg.admin();
-          Statement s = c.createStatement()) {
-        s.execute("CREATE ROLE pilothouse LOGIN PASSWORD 'state-pw'");
-        s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
-      }
-      String url = pg.url("pilothouse");
+      String url = pg.stateDatabase();
       Path pw = tmp.resolve("store-password");
       Files.writeString(pw, "state-pw\n");
       try (Harness h = new Harness(tmp)) {
@@ -101,7 +87,9 @@ class PostgresStateTest {
             h.cli("store", "migrate", "--to", url, "--password-file", pw.toString());
         assertThat(refused.exit()).isEqualTo(1);
         assertThat(refused.err()).contains("a daemon is running with state directory");
-        assertThat(count(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'events'"))
+        assertThat(
+                RealPostgres.count(
+                    url, "SELECT count(*) FROM pg_tables WHERE tablename = 'events'"))
             .as("nothing was written: not even the schema")
             .isZero();
 
@@ -113,7 +101,9 @@ class PostgresStateTest {
             new com.fasterxml.jackson.databind.ObjectMapper().readTree(moved.out());
         assertThat(r.path("chainIntact").asBoolean()).isTrue();
         long events = r.path("events").asLong();
-        assertThat(events).isGreaterThan(5).isEqualTo(count(url, "SELECT count(*) FROM events"));
+        assertThat(events)
+            .isGreaterThan(5)
+            .isEqualTo(RealPostgres.count(url, "SELECT count(*) FROM events"));
         assertThat(r.path("rows").path("revisions").asLong()).isEqualTo(2);
         assertThat(Files.exists(Path.of(before))).as("the SQLite file is left").isTrue();
 
@@ -130,17 +120,8 @@ class PostgresStateTest {
         assertThat(h.ok("history", "shop").out().lines().count()).as("both revisions").isEqualTo(3);
         assertThat(h.ok("events", "verify").out()).contains("events, chain intact");
         assertThat(h.ok("audit", "log", "verify").out()).doesNotContain("NOT");
-        assertThat(count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
+        assertThat(RealPostgres.count(url, "SELECT count(*) FROM events")).isGreaterThan(events);
       }
-    }
-  }
-
-  private static long count(String url, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(url, "pilothouse", "state-pw");
-        Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(sql)) {
-      r.next();
-      return r.getLong(1);
     }
   }
 }

@@ -97,6 +97,31 @@ final class RealPostgres implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
   }
 
+  /**
+   * Creates role pilothouse (password state-pw) and its database pilothouse, the state store of the
+   * tests that run daemons on PostgreSQL; its URL.
+   */
+  String stateDatabase() throws SQLException {
+    try (Connection c = admin();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute("CREATE ROLE pilothouse LOGIN PASSWORD '" + STATE_PASSWORD + "'");
+      s.execute("CREATE DATABASE pilothouse OWNER pilothouse");
+    }
+    return url("pilothouse");
+  }
+
+  static final String STATE_PASSWORD = "state-pw";
+
+  /** The one number a query in the state database answers. */
+  static long count(String url, String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url, "pilothouse", STATE_PASSWORD);
+        java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
   Connection admin() throws SQLException {
     return DriverManager.getConnection(url("postgres"), "postgres", adminPassword);
   }

@@ -975,13 +975,7 @@ public final class Daemon {
       return;
     }
     stopping = true;
-    if (lock != null) {
-      try {
-        Files.deleteIfExists(DaemonInfo.file(dir.path()));
-      } catch (IOException e) {
-        log.warn("could not remove daemon.json: {}", e.toString());
-      }
-    }
+    unpublish();
     stopLoop(false); // a tick waiting on the lost database is left to fail by itself
     for (AutoCloseable c :
         new AutoCloseable[] {
@@ -1006,6 +1000,22 @@ public final class Daemon {
     if (s != null) {
       Thread.ofPlatform().daemon().name("store-close").start(s::close);
     }
+    releaseLock();
+    stopped.countDown();
+  }
+
+  /** Only the lock holder owns daemon.json; a refused second daemon must leave it alone. */
+  private void unpublish() {
+    if (lock != null) {
+      try {
+        Files.deleteIfExists(DaemonInfo.file(dir.path()));
+      } catch (IOException e) {
+        log.warn("could not remove daemon.json: {}", e.toString());
+      }
+    }
+  }
+
+  private void releaseLock() {
     if (lock != null) {
       try {
         lock.release();
@@ -1014,7 +1024,6 @@ public final class Daemon {
         log.warn("releasing the lock: {}", e.toString());
       }
     }
-    stopped.countDown();
   }
 
   private void checkpointAudit() {
@@ -1136,14 +1145,7 @@ public final class Daemon {
   }
 
   private void closeQuietly() {
-    if (lock != null) {
-      // Only the lock holder owns daemon.json; a refused second daemon must leave it alone.
-      try {
-        Files.deleteIfExists(DaemonInfo.file(dir.path()));
-      } catch (IOException e) {
-        log.warn("could not remove daemon.json: {}", e.toString());
-      }
-    }
+    unpublish();
     if (chaos != null) {
       chaos.close(); // a run under way is aborted and its faults rolled back
     }
@@ -1172,13 +1174,6 @@ public final class Daemon {
     if (store != null) {
       store.close();
     }
-    if (lock != null) {
-      try {
-        lock.release();
-        lock.channel().close();
-      } catch (IOException e) {
-        log.warn("releasing the lock: {}", e.toString());
-      }
-    }
+    releaseLock();
   }
 }
