@@ -3,14 +3,18 @@ package dev.pilothouse.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.pilothouse.client.DaemonInfo;
 import dev.pilothouse.client.PilotClient;
 import dev.pilothouse.client.Wire;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,7 +130,87 @@ class FailoverTest {
                 RealPostgres.count(
                     direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
             .isEqualTo(started);
-        assertThat(a.ok("events", "verify").out()).contains("events, chain intact");
+
+        // 3. A canary in flight when the leader is killed: the next leader finishes it, applying
+        // no step twice and sending no notification twice. (The webhook arrives with the same
+        // revision as the canary, after its RolloutStarted: the 50% step's is the first it gets.)
+        List<String> hooks = new CopyOnWriteArrayList<>();
+        HttpServer receiver =
+            HttpServer.create(
+                new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+        receiver.createContext(
+            "/hook",
+            ex -> {
+              hooks.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+              ex.sendResponseHeaders(204, -1);
+              ex.close();
+            });
+        receiver.start();
+        try {
+          long leaderC = next.status().pid();
+          b.ok("up", "--standby", "--api-port", "0");
+          PilotClient last = follower(b, leaderC);
+          String before = "SELECT count(*) FROM events WHERE type = ";
+          long rolloutsStarted = RealPostgres.count(direct, before + "'RolloutStarted'");
+          long instancesStarted = RealPostgres.count(direct, before + "'InstanceStarted'");
+          a.ok(
+              "apply",
+              "-f",
+              a.writeSpec(
+                      "v2.yaml",
+                      "notifications: {webhooks: ['http://127.0.0.1:"
+                          + receiver.getAddress().getPort()
+                          + "/hook']}\n"
+                          + Harness.routedShop("v2", 3, "")
+                          + "    strategy:\n"
+                          + "      type: canary\n"
+                          + "      steps: [{weight: 50}, {pause: 15s}]\n")
+                  .toString());
+          String halfway =
+              "SELECT count(*) FROM events WHERE type = 'RolloutStep' AND fields LIKE"
+                  + " '%\"weight\":\"50\"%'";
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(
+                  () ->
+                      RealPostgres.count(direct, halfway) == 1
+                          && hooks.stream().anyMatch(h -> h.contains("\"type\":\"RolloutStep\"")));
+          assertThat(RealPostgres.count(direct, before + "'RolloutPromoted'"))
+              .as("killed mid-canary (the pause runs 15 s)")
+              .isZero();
+          Harness.signal(leaderC, "KILL");
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(200))
+              .ignoreExceptions()
+              .until(() -> last.rollout("shop").phase().equals("Promoted"));
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .until(
+                  () -> hooks.stream().anyMatch(h -> h.contains("\"type\":\"RolloutPromoted\"")));
+          Thread.sleep(2000); // a notification sent twice would arrive by now
+          assertThat(last.status().leadership().leader().term()).isEqualTo(4);
+          assertThat(RealPostgres.count(direct, halfway)).as("the 50% step applied once").isOne();
+          assertThat(RealPostgres.count(direct, before + "'RolloutStarted'"))
+              .isEqualTo(rolloutsStarted + 1);
+          assertThat(RealPostgres.count(direct, before + "'RolloutPromoted'")).isOne();
+          assertThat(hooks.stream().filter(h -> h.contains("\"type\":\"RolloutStep\"")))
+              .as("notified once")
+              .hasSize(1);
+          assertThat(hooks.stream().filter(h -> h.contains("\"type\":\"RolloutPromoted\"")))
+              .hasSize(1);
+          a.awaitReady("shop", 3, Duration.ofSeconds(30));
+          assertThat(a.service("shop").instances())
+              .allSatisfy(i -> assertThat(i.version()).isEqualTo("v2"));
+          assertThat(a.ownedProcesses()).hasSize(3);
+          long v2Started =
+              RealPostgres.count(direct, before + "'InstanceStarted'") - instancesStarted;
+          System.out.printf("canary across a failover: %d v2 instances started%n", v2Started);
+          assertThat(v2Started).as("each v2 instance started once").isEqualTo(3);
+          assertThat(a.ok("events", "verify").out()).contains("events, chain intact");
+        } finally {
+          receiver.stop(0);
+        }
       }
     }
   }
