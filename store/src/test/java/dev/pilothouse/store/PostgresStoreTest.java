@@ -151,6 +151,13 @@ class PostgresStoreTest extends SqliteStoreTest {
 
   @Test
   @Override
+  @Disabled(
+      "a migration behind: PostgreSQL's schema is known migrated once per process (every test's"
+          + " database is new, so each runs every migration)")
+  void aStoreOneMigrationBehind_isMigratedWhenOpened() {}
+
+  @Test
+  @Override
   @Disabled("about a SQLite file that cannot be read; PostgreSQL's failures are connection errors")
   void unreadableFile_failsWithWhatWasAttempted() {}
 

@@ -64,6 +64,35 @@ class SqliteStoreTest {
   }
 
   @Test
+  void theSchemaVersion_isTheNewestMigrations_inBothStores() throws Exception {
+    for (String dir : List.of("db/sqlite", "db/postgres")) {
+      try (var files = Files.list(Path.of(getClass().getClassLoader().getResource(dir).toURI()))) {
+        int newest =
+            files
+                .map(f -> f.getFileName().toString())
+                .filter(n -> n.matches("V\\d+__.*\\.sql"))
+                .mapToInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__"))))
+                .max()
+                .orElseThrow();
+        assertThat(newest).as(dir).isEqualTo(SqliteStore.SCHEMA_VERSION);
+      }
+    }
+  }
+
+  @Test
+  void aStoreOneMigrationBehind_isMigratedWhenOpened() {
+    try (SqliteStore s = open()) {
+      s.execute("DROP TABLE leader");
+      s.execute("DELETE FROM flyway_schema_history WHERE version = '15'");
+    }
+    try (SqliteStore s = open()) {
+      s.execute("INSERT INTO leader VALUES (1, 'a', '', '', 1, 0)"); // the table is back
+      s.append(spec(), "shop.yaml");
+      assertThat(s.list()).hasSize(1);
+    }
+  }
+
+  @Test
   void chaosRuns_andTheKillSwitch_surviveReopen_andOldRunsArePruned() {
     Instant t0 = Instant.parse("2026-11-30T10:00:00Z");
     dev.pilothouse.core.chaos.ChaosRun.Applied pause =
