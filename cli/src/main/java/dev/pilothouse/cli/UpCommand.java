@@ -65,6 +65,27 @@ final class UpCommand implements Callable<Integer> {
   Path tlsKey;
 
   @Option(
+      names = "--store",
+      paramLabel = "JDBC_URL",
+      description =
+          "Keep a new daemon's state in this PostgreSQL database"
+              + " (jdbc:postgresql://HOST:PORT/DATABASE) instead of the state directory's SQLite"
+              + " file (default: $PILOTHOUSE_STORE_URL; docs/scale-out.md).")
+  String store;
+
+  @Option(
+      names = "--store-user",
+      paramLabel = "USER",
+      description = "The database user (default: $PILOTHOUSE_STORE_USER, else pilothouse).")
+  String storeUser;
+
+  @Option(
+      names = "--store-password-file",
+      paramLabel = "FILE",
+      description = "File holding its password (default: $PILOTHOUSE_STORE_PASSWORD_FILE).")
+  Path storePasswordFile;
+
+  @Option(
       names = "--standby",
       description =
           "Start one more daemon on the same PostgreSQL store ($PILOTHOUSE_STORE_URL) and state"
@@ -100,6 +121,17 @@ final class UpCommand implements Callable<Integer> {
               tlsKey.toAbsolutePath().toString()));
     } else if (tls) {
       a.add("--tls");
+    }
+    if (store != null) {
+      a.addAll(java.util.List.of("--store", store));
+    }
+    if (storeUser != null) {
+      a.addAll(java.util.List.of("--store-user", storeUser));
+    }
+    if (storePasswordFile != null) {
+      a.addAll(
+          java.util.List.of(
+              "--store-password-file", storePasswordFile.toAbsolutePath().toString()));
     }
     return a;
   }
@@ -168,11 +200,12 @@ final class UpCommand implements Callable<Integer> {
   }
 
   private int standby(Path stateDir, PrintWriter out) {
-    if (System.getenv().getOrDefault("PILOTHOUSE_STORE_URL", "").isBlank()) {
+    if (store == null && System.getenv().getOrDefault("PILOTHOUSE_STORE_URL", "").isBlank()) {
       throw new CliException(
           ExitCodes.USAGE,
           "--standby needs the state in PostgreSQL: one SQLite file has one daemon",
-          "set PILOTHOUSE_STORE_URL (docs/scale-out.md), as for the leader");
+          "give --store JDBC_URL (or set PILOTHOUSE_STORE_URL), as for the leader"
+              + " (docs/scale-out.md)");
     }
     if (file != null) {
       throw new CliException(

@@ -113,9 +113,18 @@ class PostgresStateTest {
         assertThat(twice.exit()).isEqualTo(1);
         assertThat(twice.err()).contains("already holds state");
 
-        h.cliEnv.put("PILOTHOUSE_STORE_URL", url);
-        h.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
-        h.ok("up", "-d", "--api-port", "0");
+        // the store given by flags this time (the first test gives it by the environment)
+        h.ok(
+            "up",
+            "-d",
+            "--api-port",
+            "0",
+            "--store",
+            url,
+            "--store-user",
+            "pilothouse",
+            "--store-password-file",
+            pw.toString());
         h.awaitReady("shop", 3, Duration.ofSeconds(30));
         assertThat(h.ok("history", "shop").out().lines().count()).as("both revisions").isEqualTo(3);
         assertThat(h.ok("events", "verify").out()).contains("events, chain intact");

@@ -32,6 +32,7 @@ final class ClusterMode implements Elector.Role {
   private static final Logger log = LoggerFactory.getLogger(ClusterMode.class);
 
   private final Daemon.Options options;
+  private final Daemon.StoreConfig store;
   private final String host;
   private final int port;
   private final Path followerFile;
@@ -41,8 +42,9 @@ final class ClusterMode implements Elector.Role {
   private Daemon daemon;
   private volatile boolean steppingDown;
 
-  private ClusterMode(Daemon.Options options, int port) {
+  private ClusterMode(Daemon.Options options, Daemon.StoreConfig store, int port) {
     this.options = options;
+    this.store = store;
     this.host = options.apiHost();
     this.port = port;
     this.followerFile =
@@ -86,7 +88,7 @@ final class ClusterMode implements Elector.Role {
               + "); give another --api-port",
           e);
     }
-    ClusterMode m = new ClusterMode(options, front.port());
+    ClusterMode m = new ClusterMode(options, store, front.port());
     m.front = front;
     String address = "http://" + hostForUrl(options.apiHost()) + ":" + front.port();
     String site = hostname() + ":" + options.stateDir().toAbsolutePath().normalize();
@@ -134,7 +136,7 @@ final class ClusterMode implements Elector.Role {
       front = null;
     }
     Files.deleteIfExists(followerFile);
-    Daemon.Leading leading = new Daemon.Leading(term, () -> view("leader"));
+    Daemon.Leading leading = new Daemon.Leading(term, store, () -> view("leader"));
     daemon = Daemon.start(options.leading(leading, port));
     Daemon d = daemon;
     Thread.ofPlatform()

@@ -85,7 +85,9 @@ public final class Daemon {
    * store carries it), and who leads as its API tells.
    */
   public record Leading(
-      long term, java.util.function.Supplier<dev.pilothouse.client.Wire.Leadership> view) {}
+      long term,
+      StoreConfig store,
+      java.util.function.Supplier<dev.pilothouse.client.Wire.Leadership> view) {}
 
   /**
    * HTTPS for the API: with cert and key (PEM files), or both null for a self-signed certificate
@@ -200,20 +202,17 @@ public final class Daemon {
 
   /** The store: the state directory's SQLite file, or PostgreSQL written for the leader's term. */
   private SqliteStore openStore() throws java.io.IOException {
-    var pg = StoreConfig.of(System.getenv());
-    if (pg.isEmpty()) {
+    Leading l = options.leading();
+    if (l == null) {
       StateDir.createPrivate(dir.resolve("pilothouse.db"));
       return SqliteStore.open(dir.resolve("pilothouse.db"), clock);
     }
-    if (options.leading() == null) {
-      throw new IllegalStateException("a daemon on PostgreSQL opens its store once elected");
-    }
     return SqliteStore.postgres(
-        pg.get().url(),
-        pg.get().user(),
-        pg.get().password(),
+        l.store().url(),
+        l.store().user(),
+        l.store().password(),
         clock,
-        java.util.OptionalLong.of(options.leading().term()));
+        java.util.OptionalLong.of(l.term()));
   }
 
   private dev.pilothouse.security.AuditLog audit;

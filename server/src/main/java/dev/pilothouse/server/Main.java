@@ -24,6 +24,7 @@ public final class Main {
     boolean tls = false;
     Path tlsCert = null;
     Path tlsKey = null;
+    java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       String v = i + 1 < args.length ? args[i + 1] : null;
@@ -45,6 +46,18 @@ public final class Main {
           explicit = true;
           i++;
         }
+        case "--store" -> { // as PILOTHOUSE_STORE_URL and its siblings, which these override
+          env.put(Daemon.STORE_URL_ENV, require(a, v));
+          i++;
+        }
+        case "--store-user" -> {
+          env.put(Daemon.STORE_USER_ENV, require(a, v));
+          i++;
+        }
+        case "--store-password-file" -> {
+          env.put(Daemon.STORE_PASSWORD_FILE_ENV, require(a, v));
+          i++;
+        }
         case "--tls" -> tls = true;
         case "--tls-cert" -> {
           tlsCert = Path.of(require(a, v));
@@ -60,7 +73,8 @@ public final class Main {
                 "unknown option '"
                     + a
                     + "'; use --state-dir DIR [--api-host H] [--api-port P] [--tls | --tls-cert F"
-                    + " --tls-key K]");
+                    + " --tls-key K] [--store JDBC_URL [--store-user U] [--store-password-file"
+                    + " F]]");
       }
     }
     if (stateDir == null) {
@@ -76,7 +90,7 @@ public final class Main {
       Daemon.Options options = new Daemon.Options(Path.of(stateDir), host, port, explicit, t);
       java.util.Optional<Daemon.StoreConfig> pg;
       try {
-        pg = Daemon.StoreConfig.of(System.getenv());
+        pg = Daemon.StoreConfig.of(env);
       } catch (IllegalArgumentException e) {
         fail(2, e.getMessage());
         return;
