@@ -43,20 +43,7 @@ final class DaemonLauncher {
    */
   static PilotClient start(Path stateDir, Integer apiPort, List<String> daemonArgs) {
     Path log = stateDir.resolve("daemon.log");
-    Process p = launch(stateDir, apiPort, daemonArgs, log);
-    long t0 = System.nanoTime();
-    while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
-      Optional<PilotClient> c = running(stateDir);
-      if (c.isPresent()) {
-        return c.get();
-      }
-      if (!p.isAlive()) {
-        throw new CliException(
-            ExitCodes.FAILURE, "the daemon exited during start: " + lastLine(log), "see " + log);
-      }
-      sleep(50);
-    }
-    throw new CliException(ExitCodes.TIMEOUT, "the daemon did not answer within 60s", "see " + log);
+    return await(launch(stateDir, apiPort, daemonArgs, log), log, () -> running(stateDir));
   }
 
   /**
@@ -67,17 +54,32 @@ final class DaemonLauncher {
     Path log = stateDir.resolve("daemon-standby.log");
     Process p = launch(stateDir, apiPort, daemonArgs, log);
     Path file = DaemonInfo.followersDir(stateDir).resolve(p.pid() + ".json");
+    return await(
+        p,
+        log,
+        () -> {
+          try {
+            if (Files.exists(file)) {
+              DaemonInfo info = PilotClient.JSON.readValue(file.toFile(), DaemonInfo.class);
+              PilotClient c = PilotClient.of(info.api(), DaemonInfo.readToken(stateDir), null);
+              c.leader();
+              return Optional.of(c);
+            }
+          } catch (IOException | ApiException e) {
+            // not answering yet
+          }
+          return Optional.empty();
+        });
+  }
+
+  /** Polls answering until it gives a client, failing when the process exits or 60 s pass. */
+  private static PilotClient await(
+      Process p, Path log, java.util.function.Supplier<Optional<PilotClient>> answering) {
     long t0 = System.nanoTime();
     while (System.nanoTime() - t0 < START_TIMEOUT_MS * 1_000_000) {
-      try {
-        if (Files.exists(file)) {
-          DaemonInfo info = PilotClient.JSON.readValue(file.toFile(), DaemonInfo.class);
-          PilotClient c = PilotClient.of(info.api(), DaemonInfo.readToken(stateDir), null);
-          c.leader();
-          return c;
-        }
-      } catch (IOException | ApiException e) {
-        // not answering yet
+      Optional<PilotClient> c = answering.get();
+      if (c.isPresent()) {
+        return c.get();
       }
       if (!p.isAlive()) {
         throw new CliException(

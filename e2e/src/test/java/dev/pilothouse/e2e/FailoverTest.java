@@ -87,14 +87,7 @@ class FailoverTest {
         long leaderB = a.status().pid();
         assertThat(leaderB).isNotEqualTo(leaderA);
         assertThat(a.status().leadership().leader().term()).isEqualTo(2);
-        assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
-        assertThat(a.ownedProcesses()).hasSize(3);
-        assertThat(a.proxyPid()).hasValue(proxy);
-        assertThat(
-                RealPostgres.count(
-                    direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
-            .as("no instance started twice")
-            .isEqualTo(started);
+        adoptedOnly(a, direct, pids, proxy, started);
         System.out.printf("cut from PostgreSQL: the follower led %d ms after the cut%n", cutMs);
         // The old leader acts no more: it follows again, and says it cannot reach the store.
         Wire.Leadership old = follower(a, leaderB).leader();
@@ -123,13 +116,7 @@ class FailoverTest {
         System.out.printf("kill -9 of the leader: a follower led and served in %d ms%n", ms);
         assertThat(ms).as("a follower leads within ten seconds").isLessThan(10_000);
         assertThat(next.status().leadership().leader().term()).isEqualTo(3);
-        assertThat(pids(a)).containsExactlyInAnyOrderElementsOf(pids);
-        assertThat(a.ownedProcesses()).hasSize(3);
-        assertThat(a.proxyPid()).hasValue(proxy);
-        assertThat(
-                RealPostgres.count(
-                    direct, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
-            .isEqualTo(started);
+        adoptedOnly(a, direct, pids, proxy, started);
 
         // 3. A canary in flight when the leader is killed: the next leader finishes it, applying
         // no step twice and sending no notification twice. (The webhook arrives with the same
@@ -213,6 +200,18 @@ class FailoverTest {
         }
       }
     }
+  }
+
+  /** The same instances and load balancer run, and no instance was started again. */
+  private static void adoptedOnly(
+      Harness h, String store, List<Long> pids, long proxy, long started) throws Exception {
+    assertThat(pids(h)).containsExactlyInAnyOrderElementsOf(pids);
+    assertThat(h.ownedProcesses()).hasSize(3);
+    assertThat(h.proxyPid()).hasValue(proxy);
+    assertThat(
+            RealPostgres.count(store, "SELECT count(*) FROM events WHERE type = 'InstanceStarted'"))
+        .as("no instance started twice")
+        .isEqualTo(started);
   }
 
   private static List<Long> pids(Harness h) {

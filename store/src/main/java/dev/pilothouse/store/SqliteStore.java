@@ -138,15 +138,20 @@ public final class SqliteStore
       props.setProperty("ApplicationName", "pilothouse");
       Connection c = DriverManager.getConnection(url, props);
       if (term.isPresent()) {
-        try (java.sql.PreparedStatement st =
-            c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
-          st.setString(1, Long.toString(term.getAsLong()));
-          st.execute();
-        }
+        fence(c, term.getAsLong());
       }
       return new SqliteStore(c, requireNonNull(clock, "clock"));
     } catch (SQLException | RuntimeException e) {
       throw new StoreException("opening the store at " + url + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes every write on c one for term: refused by the fence once a newer term leads (V15). */
+  static void fence(Connection c, long term) throws SQLException {
+    try (java.sql.PreparedStatement st =
+        c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
+      st.setString(1, Long.toString(term));
+      st.execute();
     }
   }
 

@@ -84,7 +84,7 @@ public final class StoreCopy {
         SqliteStore target = SqliteStore.postgres(url, user, password, clock, held.term());
         Connection from = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
         Connection to = DriverManager.getConnection(url, user, password)) {
-      fence(to, held.term());
+      SqliteStore.fence(to, held.term().getAsLong());
       List<String> tables = tables(from);
       requireEmpty(to, tables, url);
       to.setAutoCommit(false);
@@ -117,14 +117,6 @@ public final class StoreCopy {
       throw new StoreException(e.getMessage(), e);
     } catch (SQLException e) {
       throw new StoreException("copying " + file + " to " + url + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void fence(Connection c, java.util.OptionalLong term) throws SQLException {
-    try (PreparedStatement st =
-        c.prepareStatement("SELECT set_config('pilothouse.term', ?, false)")) {
-      st.setString(1, Long.toString(term.getAsLong()));
-      st.execute();
     }
   }
 
