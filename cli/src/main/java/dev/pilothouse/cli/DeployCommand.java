@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code pilothouse deploy SERVICE --version V [--env K=V]...}. */
+/** {@code pilothouse deploy SERVICE --version V [--env K=V]... [--image IMAGE]}. */
 @Command(
     name = "deploy",
     description =
@@ -37,6 +37,14 @@ final class DeployCommand implements Callable<Integer> {
       description = "Set an environment variable (repeatable).")
   List<String> env = List.of();
 
+  @Option(
+      names = "--image",
+      paramLabel = "IMAGE",
+      description =
+          "Run this container image (services on the kubernetes runtime), e.g."
+              + " registry.example.com/shop/web:1.4.2.")
+  String image = "";
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -55,7 +63,14 @@ final class DeployCommand implements Callable<Integer> {
     ApplyCommand.print(
         common
             .client()
-            .deploy(service, version, vars, deploy.commit, deploy.commitTime, deploy.ignoreFreeze),
+            .deploy(
+                service,
+                version,
+                vars,
+                deploy.commit,
+                deploy.commitTime,
+                deploy.ignoreFreeze,
+                image),
         output,
         spec.commandLine().getOut());
     return ExitCodes.OK;

@@ -113,7 +113,7 @@ final class StatusCommand implements Callable<Integer> {
         inst.add(
             List.of(
                 i.id(),
-                Long.toString(i.pid()),
+                i.pid() > 0 ? Long.toString(i.pid()) : "-", // a pod: no process of this machine
                 Integer.toString(i.port()),
                 i.state(),
                 i.ready() ? "yes" : "no",

@@ -141,6 +141,18 @@ public final class PilotClient {
       String commit,
       String commitTime,
       boolean ignoreFreeze) {
+    return deploy(service, version, env, commit, commitTime, ignoreFreeze, "");
+  }
+
+  /** Deploys a version; a non-empty image replaces the container image (Kubernetes runtime). */
+  public Wire.ApplyResponse deploy(
+      String service,
+      String version,
+      java.util.Map<String, String> env,
+      String commit,
+      String commitTime,
+      boolean ignoreFreeze,
+      String image) {
     return post(
         "/api/v1/services/" + enc(service) + "/deploy",
         java.util.Map.of(
@@ -153,7 +165,9 @@ public final class PilotClient {
             "commitTime",
             commitTime,
             "ignoreFreeze",
-            ignoreFreeze),
+            ignoreFreeze,
+            "image",
+            image),
         Wire.ApplyResponse.class);
   }
 

@@ -41,6 +41,7 @@ class ModuleEdgesTest {
           "cost",
           "chaos",
           "cluster",
+          "runtime",
           "client",
           "ui",
           "spec",
@@ -69,6 +70,7 @@ class ModuleEdgesTest {
           Map.entry("cost", List.of("core")),
           Map.entry("chaos", List.of("core")),
           Map.entry("cluster", List.of("core")),
+          Map.entry("runtime", List.of("core")), // runtime-kubernetes: dev.pilothouse.runtime..
           // the dashboard reads and changes through the API, as the CLI does
           Map.entry("ui", List.of("client")),
           Map.entry("spec", List.of("core")), // PromQL through the ExpressionCheck port
@@ -96,6 +98,7 @@ class ModuleEdgesTest {
                   "cost",
                   "chaos",
                   "cluster",
+                  "runtime",
                   "ui",
                   "tsdb")));
 

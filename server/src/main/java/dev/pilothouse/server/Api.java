@@ -9,9 +9,9 @@ import dev.pilothouse.core.deploy.DeployException;
 import dev.pilothouse.core.deploy.Deployments;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventLog;
-import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
 import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.core.security.Role;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.security.Access;
@@ -39,13 +39,13 @@ final class Api {
 
   /** What the API reads and drives. */
   record Deps(
-      InstanceController controller,
+      Workloads controller,
       Deployments deployments,
       dev.pilothouse.core.rollout.RolloutController rollouts,
       Revisions revisions,
       EventLog events,
       Traffic traffic,
-      LogStreamer logs,
+      dev.pilothouse.core.instance.InstanceLogs logs,
       InstantSource clock,
       String token,
       String stateDir,
@@ -931,7 +931,8 @@ final class Api {
       java.util.Map<String, String> env,
       String commit,
       String commitTime,
-      boolean ignoreFreeze) {}
+      boolean ignoreFreeze,
+      String image) {}
 
   /** {@code POST /api/v1/services/NAME/undo}. */
   record UndoRequest(long toRevision, boolean withData) {}
@@ -947,6 +948,7 @@ final class Api {
                     ctx.pathParam("name"),
                     req.version(),
                     req.env(),
+                    req.image() == null ? "" : req.image(),
                     new Deployments.Options(req.commit(), req.commitTime(), req.ignoreFreeze()))));
   }
 

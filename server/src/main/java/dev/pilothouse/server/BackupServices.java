@@ -3,8 +3,8 @@ package dev.pilothouse.server;
 import dev.pilothouse.backup.BackupException;
 import dev.pilothouse.backup.BackupService;
 import dev.pilothouse.core.deploy.Deployments;
-import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.instance.Workloads;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -13,7 +13,7 @@ final class BackupServices implements BackupService.Services {
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
-  private final InstanceController controller;
+  private final Workloads controller;
   private final Deployments deployments;
   private final dev.pilothouse.core.instance.InstanceRuntime runtime;
 
@@ -22,7 +22,7 @@ final class BackupServices implements BackupService.Services {
    *     daemon killed mid-drill is reaped when the next daemon starts)
    */
   BackupServices(
-      InstanceController controller,
+      Workloads controller,
       Deployments deployments,
       dev.pilothouse.core.instance.InstanceRuntime runtime) {
     this.controller = controller;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pilothouse.core.event.Event;
 import dev.pilothouse.core.event.EventLog;
-import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.core.runtime.LogFiles;
 import dev.pilothouse.security.IncidentCapture;
 import dev.pilothouse.tsdb.promql.Value;
@@ -36,14 +36,14 @@ final class CaptureSources implements IncidentCapture.Sources {
           "pilothouse_instances_ready{service=\"%s\"}",
           "up{job=\"%s\"}");
 
-  private final InstanceController controller;
+  private final Workloads controller;
   private final LogFiles logs;
   private final EventLog events;
   private final Telemetry telemetry;
   private final InstantSource clock;
 
   CaptureSources(
-      InstanceController controller,
+      Workloads controller,
       LogFiles logs,
       EventLog events,
       Telemetry telemetry,

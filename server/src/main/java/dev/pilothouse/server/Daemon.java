@@ -11,6 +11,7 @@ import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.runtime.LocalProcessRuntime;
 import dev.pilothouse.core.runtime.LogFiles;
+import dev.pilothouse.core.runtime.LogStreamer;
 import dev.pilothouse.core.time.Clocks;
 import dev.pilothouse.store.SqliteStore;
 import io.javalin.Javalin;
@@ -120,7 +121,7 @@ public final class Daemon {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private FileLock lock;
   private SqliteStore store;
-  private InstanceController controller;
+  private dev.pilothouse.core.runtime.RuntimeRouter controller;
   private LogFiles logFiles;
   private ExecutorService probeExecutor;
   private ScheduledExecutorService loop;
@@ -369,7 +370,7 @@ public final class Daemon {
             store,
             clock);
     tokens = new dev.pilothouse.security.Tokens(store, store, clock);
-    controller =
+    InstanceController local =
         InstanceController.create(
             new InstanceController.Options(
                 // Services named in chaos.clock start with libfaketime, for clock faults.
@@ -390,6 +391,18 @@ public final class Daemon {
                 () -> HexFormat.of().toHexDigits(random.nextInt()).substring(0, 6),
                 traffic,
                 secrets));
+    // Where services run: local processes, or the Kubernetes namespace the spec's runtime names.
+    controller =
+        new dev.pilothouse.core.runtime.RuntimeRouter(
+            local,
+            new LogStreamer(logFiles),
+            store
+                .latest()
+                .map(r -> r.spec().runtime())
+                .orElse(dev.pilothouse.core.spec.RuntimeSpec.local()),
+            dev.pilothouse.runtime.kubernetes.KubernetesRuntimes.opener(store, secrets, clock),
+            store,
+            clock);
     controller.recover();
     telemetry =
         new Telemetry(
@@ -399,7 +412,7 @@ public final class Daemon {
                 .map(r -> r.spec().metrics())
                 .orElse(dev.pilothouse.core.spec.MetricsSpec.defaults()),
             clock,
-            () -> controller.status());
+            () -> controller.onThisMachine()); // what the scraper can reach
     // The daemon's own PromQL reads: the built-in store, or metrics.source (an external API).
     metricsSource =
         new MetricsSource(
@@ -633,7 +646,7 @@ public final class Daemon {
                 store,
                 store,
                 traffic,
-                new LogStreamer(logFiles),
+                controller,
                 clock,
                 token,
                 dir.path().toString(),
@@ -861,7 +874,7 @@ public final class Daemon {
       deployments.tick();
       flags.sync(deployments.current().flags(), deployments::revision);
       flagRollouts.tick();
-      traffic.sync(deployments.current().withVariants(), controller.status());
+      traffic.sync(deployments.current().withVariants(), controller.onThisMachine());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);
@@ -878,7 +891,7 @@ public final class Daemon {
 
   private void configureTelemetry() {
     try {
-      telemetry.configure(deployments.current().withVariants(), controller.status());
+      telemetry.configure(deployments.current().withVariants(), controller.onThisMachine());
     } catch (RuntimeException e) {
       log.error("configuring the scrape targets failed", e);
     }
@@ -930,7 +943,7 @@ public final class Daemon {
       // which may never come).
       chaos.close();
       try {
-        traffic.sync(deployments.current().withVariants(), controller.status());
+        traffic.sync(deployments.current().withVariants(), controller.onThisMachine());
       } catch (RuntimeException e) {
         log.warn("could not push the load balancer a table without chaos faults: {}", e.toString());
       }
@@ -1154,6 +1167,9 @@ public final class Daemon {
     }
     if (traffic != null) {
       traffic.close();
+    }
+    if (controller != null) {
+      controller.close(); // a cluster connection; its workloads keep running
     }
     if (notifications != null) {
       notifications.close();

@@ -1,7 +1,7 @@
 package dev.pilothouse.server;
 
-import dev.pilothouse.core.instance.InstanceController;
 import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.core.rollout.Ports;
 import dev.pilothouse.core.spec.ServiceSpec;
 import java.time.Duration;
@@ -12,11 +12,11 @@ import java.util.Set;
 
 /** Connects the rollout controller to the instance controller and the load balancer's metrics. */
 final class Fleet implements Ports.Fleet, Ports.Measurements {
-  private final InstanceController controller;
+  private final Workloads controller;
   private final Traffic traffic;
   private final InstantSource clock;
 
-  Fleet(InstanceController controller, Traffic traffic, InstantSource clock) {
+  Fleet(Workloads controller, Traffic traffic, InstantSource clock) {
     this.controller = controller;
     this.traffic = traffic;
     this.clock = clock;

@@ -2,7 +2,7 @@ package dev.pilothouse.server;
 
 import dev.pilothouse.core.deploy.DeployException;
 import dev.pilothouse.core.deploy.Deployments;
-import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.scaling.Remedies;
 import java.io.IOException;
 import java.time.Duration;
@@ -12,10 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /** Remediation's actions on one machine: the instance controller and the deploy machinery. */
 final class ServerRemedies implements Remedies {
-  private final InstanceController controller;
+  private final Workloads controller;
   private final Deployments deployments;
 
-  ServerRemedies(InstanceController controller, Deployments deployments) {
+  ServerRemedies(Workloads controller, Deployments deployments) {
     this.controller = controller;
     this.deployments = deployments;
   }

@@ -30,7 +30,8 @@ abstract class SectionReader {
           "repositories",
           "secrets",
           "cost",
-          "chaos");
+          "chaos",
+          "runtime");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =
@@ -102,6 +103,7 @@ abstract class SectionReader {
           "inheritEnv",
           "workdir",
           "version",
+          "image",
           "replicas",
           "liveness",
           "readiness",

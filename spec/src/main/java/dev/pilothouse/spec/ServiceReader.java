@@ -30,8 +30,21 @@ final class ServiceReader extends SectionReader {
 
   ServiceSpec service(String name, Fields f) {
     int before = problems.list().size();
+    String image = f.string("image").orElse("");
+    if (f.has("image") && !ServiceSpec.IMAGE.matcher(image).matches()) {
+      problems.at(
+          f.get("image").orElseThrow(),
+          f.join("image"),
+          "'" + image + "' is not a container image reference",
+          "write e.g. 'image: registry.example.com/shop/web:1.4.2' (no spaces)");
+    }
+    // A container's image has its own entrypoint: command is then optional (it overrides it).
     String command =
-        f.require("command", "give the program to run, e.g. 'command: ./server'")
+        (f.has("image")
+                ? f.get("command")
+                : f.require(
+                    "command",
+                    "give the program to run, e.g. 'command: ./server' (or an 'image:')"))
             .flatMap(n -> f.asString(n, f.join("command")))
             .map(s -> interpolate(s, f.get("command").orElseThrow(), f.join("command")))
             .orElse("");
@@ -111,7 +124,8 @@ final class ServiceReader extends SectionReader {
         inheritEnv(f),
         autoscale,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /** {@code inheritEnv: true} (everything), or a list of variable names. */

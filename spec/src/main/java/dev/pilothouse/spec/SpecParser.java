@@ -226,6 +226,12 @@ public final class SpecParser extends SectionReader {
         f.object("chaos", ChaosSectionReader.CHAOS)
             .map(cf -> new ChaosSectionReader(this).chaos(cf, serviceFields.keySet()))
             .orElse(dev.pilothouse.core.spec.ChaosSpec.none());
+    RuntimeReader runtimes = new RuntimeReader(this);
+    dev.pilothouse.core.spec.RuntimeSpec runtime =
+        f.object("runtime", RuntimeReader.RUNTIME)
+            .map(runtimes::runtime)
+            .orElse(dev.pilothouse.core.spec.RuntimeSpec.local());
+    runtimes.check(runtime, out, serviceFields);
     return problems.isEmpty()
         ? new Spec(
             proxy,
@@ -238,7 +244,8 @@ public final class SpecParser extends SectionReader {
             new dev.pilothouse.core.spec.BackupSpec(repositories, plans),
             secrets,
             cost,
-            chaos)
+            chaos,
+            runtime)
         : null;
   }
 

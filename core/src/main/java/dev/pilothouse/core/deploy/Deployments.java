@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.pilothouse.core.event.EventSink;
 import dev.pilothouse.core.event.NewEvent;
-import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.core.rollout.Rollout;
 import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.scaling.ScaleRepository;
@@ -36,7 +36,7 @@ import java.util.stream.Collectors;
  */
 public final class Deployments {
   private final Revisions revisions;
-  private final InstanceController controller;
+  private final Workloads controller;
   private final RolloutController rollouts;
   private final EventSink events;
   private final InstantSource clock;
@@ -95,7 +95,7 @@ public final class Deployments {
 
   public Deployments(
       Revisions revisions,
-      InstanceController controller,
+      Workloads controller,
       RolloutController rollouts,
       EventSink events,
       InstantSource clock,
@@ -110,7 +110,7 @@ public final class Deployments {
    */
   public Deployments(
       Revisions revisions,
-      InstanceController controller,
+      Workloads controller,
       RolloutController rollouts,
       EventSink events,
       InstantSource clock,
@@ -480,6 +480,15 @@ public final class Deployments {
 
   /** Deploys a new version (and environment changes) of a service as a new revision. */
   public Applied deploy(String service, String version, Map<String, String> env, Options opts) {
+    return deploy(service, version, env, "", opts);
+  }
+
+  /**
+   * Deploys a new version (and environment changes) of a service as a new revision; a non-empty
+   * image replaces the container image (the Kubernetes runtime).
+   */
+  public Applied deploy(
+      String service, String version, Map<String, String> env, String image, Options opts) {
     if (version == null || version.isBlank()) {
       throw new DeployException(
           DeployException.Kind.INVALID, "a deploy needs a version", "pass --version V");
@@ -491,6 +500,21 @@ public final class Deployments {
       merged.putAll(env);
     }
     ServiceSpec next = s.withRelease(version, merged);
+    if (image != null && !image.isEmpty()) {
+      if (!f.spec().runtime().kubernetes()) {
+        throw new DeployException(
+            DeployException.Kind.INVALID,
+            "--image applies to services on the kubernetes runtime; " + service + " runs locally",
+            "deploy without --image (the local runtime runs the service's command)");
+      }
+      if (!ServiceSpec.IMAGE.matcher(image).matches()) {
+        throw new DeployException(
+            DeployException.Kind.INVALID,
+            "'" + image + "' is not a container image reference",
+            "pass e.g. --image registry.example.com/shop/web:1.4.2");
+      }
+      next = next.withImage(image);
+    }
     return apply(f.spec().with(next), "deploy " + service + " " + version, opts, f.revision());
   }
 

@@ -33,7 +33,7 @@ import java.util.random.RandomGenerator;
  * <p>All decisions happen in {@link #tick()}, which reads time only from the injected clock, so
  * tests drive it in virtual time.
  */
-public final class InstanceController {
+public final class InstanceController implements Workloads {
   /** While an instance has never been ready, readiness is checked at least this often. */
   static final Duration STARTUP_PROBE_INTERVAL = Duration.ofMillis(250);
 
@@ -41,7 +41,7 @@ public final class InstanceController {
   public static final int CANARY_SLOT_BASE = 10_000;
 
   /** Quarantined instances move to slots from here on: outside every count. */
-  static final int QUARANTINE_SLOT_BASE = 1_000_000;
+  public static final int QUARANTINE_SLOT_BASE = 1_000_000;
 
   /** How long a quarantined instance re-adopted after a daemon restart is kept at most. */
   static final Duration QUARANTINE_AFTER_RESTART = Duration.ofHours(1);
@@ -134,6 +134,7 @@ public final class InstanceController {
    * Re-adopts the instances recorded before a restart that still run as recorded, forgets the rest,
    * and kills processes this runtime started that no record knows (orphans).
    */
+  @Override
   public synchronized void recover() {
     generations.putAll(o.repository().loadGenerations());
     Instant now = o.clock().instant();
@@ -185,6 +186,7 @@ public final class InstanceController {
   }
 
   /** Makes spec the desired state; the next ticks converge to it. */
+  @Override
   public synchronized void apply(Spec spec) {
     requireNonNull(spec, "spec");
     Set<String> declared = new HashSet<>();
@@ -261,6 +263,7 @@ public final class InstanceController {
    * Replaces one instance: it leaves the routes and drains while a fresh instance starts in its
    * slot (remediation).
    */
+  @Override
   public synchronized void replace(String instanceId, String reason) {
     Instance i = live(instanceId);
     stop(i, o.clock().instant(), reason, false);
@@ -270,6 +273,7 @@ public final class InstanceController {
    * Quarantines one instance: out of traffic and out of its service's count (a fresh instance takes
    * its slot), kept running for diagnosis for keepFor, then stopped.
    */
+  @Override
   public synchronized void quarantine(String instanceId, String reason, Duration keepFor) {
     Instance i = live(instanceId);
     Instant now = o.clock().instant();
@@ -303,6 +307,7 @@ public final class InstanceController {
    * Stops every instance of a service and runs none until {@link #resume}: a restore of its data
    * needs it stopped. {@link #running(String)} tells when the last instance has exited.
    */
+  @Override
   public synchronized void suspend(String service, String reason) {
     ServiceState st = requireService(service);
     st.suspended = true;
@@ -311,6 +316,7 @@ public final class InstanceController {
   }
 
   /** Runs the service's instances again after {@link #suspend}. */
+  @Override
   public synchronized void resume(String service) {
     ServiceState st = requireService(service);
     if (st.suspended) {
@@ -321,11 +327,13 @@ public final class InstanceController {
   }
 
   /** How many instance processes of the service are alive (starting, serving or stopping). */
+  @Override
   public synchronized int running(String service) {
     return (int) instances.values().stream().filter(i -> i.service.equals(service)).count();
   }
 
   /** Replaces every instance of a service, one at a time, and clears a crash loop. */
+  @Override
   public synchronized void restart(String service) {
     ServiceState st = requireService(service);
     int gen = generations.getOrDefault(service, 0) + 1;
@@ -340,6 +348,7 @@ public final class InstanceController {
    * stable instances keep the service's applied spec. A different canary replaces the previous
    * canary's instances. Asking again for the same canary and count changes nothing.
    */
+  @Override
   public synchronized void setCanary(String service, ServiceSpec canary, int count) {
     ServiceState st = requireService(service);
     requireNonNull(canary, "canary");
@@ -371,6 +380,7 @@ public final class InstanceController {
    * instances without a restart, the rest roll onto the new spec. Does nothing without a canary.
    * The desired state that follows (the promoted revision) then changes nothing here.
    */
+  @Override
   public synchronized void promoteCanary(String service) {
     ServiceState st = services.get(service);
     if (st == null || st.canary == null || st.spec == null) {
@@ -387,6 +397,7 @@ public final class InstanceController {
   }
 
   /** Removes the service's canary instances (drained, then stopped). */
+  @Override
   public synchronized void clearCanary(String service) {
     ServiceState st = services.get(service);
     if (st != null && st.canary != null) {
@@ -398,6 +409,7 @@ public final class InstanceController {
   }
 
   /** The launch template of a service's canary instances, or empty. */
+  @Override
   public synchronized Optional<String> canaryTemplate(String service) {
     ServiceState st = services.get(service);
     return st == null || st.canary == null
@@ -406,6 +418,7 @@ public final class InstanceController {
   }
 
   /** Whether the service's canary has given up restarting (a reason to roll back). */
+  @Override
   public synchronized boolean canaryCrashLooping(String service) {
     ServiceState st = services.get(service);
     return st != null
@@ -423,6 +436,7 @@ public final class InstanceController {
   }
 
   /** Stops every instance (gracefully); {@link #idle()} tells when all have exited. */
+  @Override
   public synchronized void stopAll() {
     stoppingAll = true;
     Instant now = o.clock().instant();
@@ -434,11 +448,13 @@ public final class InstanceController {
   }
 
   /** Whether no instance process is left. */
+  @Override
   public synchronized boolean idle() {
     return instances.isEmpty();
   }
 
   /** One reconcile pass: observe exits and checks, then take the next safe steps. */
+  @Override
   public synchronized void tick() {
     Instant now = o.clock().instant();
     for (Instance i : List.copyOf(instances.values())) {
@@ -463,6 +479,7 @@ public final class InstanceController {
   }
 
   /** Status of every known service, in declaration order. */
+  @Override
   public synchronized List<ServiceStatus> status() {
     List<ServiceStatus> out = new ArrayList<>();
     for (Map.Entry<String, ServiceState> e : services.entrySet()) {

@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param remediation runbooks: conditions, actions and guard rails that heal before paging
  * @param secretEnv variables whose values are secrets (by name), resolved at each start and never
  *     stored with the spec
+ * @param image the container image a container runtime (Kubernetes) runs; empty for local
+ *     processes, which run command
  */
 public record ServiceSpec(
     String name,
@@ -42,7 +44,52 @@ public record ServiceSpec(
     List<String> inheritEnv,
     Autoscale autoscale,
     List<Remediation> remediation,
-    Map<String, SecretRef> secretEnv) {
+    Map<String, SecretRef> secretEnv,
+    String image) {
+
+  /** A service run from its command, without a container image. */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      Strategy strategy,
+      DeploySpec deploy,
+      List<String> inheritEnv,
+      Autoscale autoscale,
+      List<Remediation> remediation,
+      Map<String, SecretRef> secretEnv) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        remediation,
+        secretEnv,
+        "");
+  }
 
   /** A service whose environment names no secrets. */
   public ServiceSpec(
@@ -270,6 +317,7 @@ public record ServiceSpec(
     inheritEnv = inheritEnv == null ? List.of() : List.copyOf(inheritEnv); // older revisions
     remediation = remediation == null ? List.of() : List.copyOf(remediation);
     secretEnv = secretEnv == null ? Map.of() : new TreeMap<>(secretEnv); // older revisions
+    image = image == null ? "" : image; // older revisions
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
@@ -298,7 +346,8 @@ public record ServiceSpec(
         inheritEnv,
         autoscale,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /** A copy with other deploy checks and backup. */
@@ -322,7 +371,8 @@ public record ServiceSpec(
         inheritEnv,
         autoscale,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /**
@@ -351,7 +401,8 @@ public record ServiceSpec(
         inheritEnv,
         null,
         List.of(),
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /** A copy with another version and environment (a deploy). */
@@ -375,7 +426,8 @@ public record ServiceSpec(
         inheritEnv,
         autoscale,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /** A copy with other autoscaling (null: none). */
@@ -399,7 +451,8 @@ public record ServiceSpec(
         inheritEnv,
         a,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /** A copy with other remediation runbooks. */
@@ -423,7 +476,37 @@ public record ServiceSpec(
         inheritEnv,
         autoscale,
         r,
-        secretEnv);
+        secretEnv,
+        image);
+  }
+
+  /** A container image reference ([registry[:port]/]path[:tag][@digest]): no spaces, bounded. */
+  public static final java.util.regex.Pattern IMAGE =
+      java.util.regex.Pattern.compile("[a-z0-9][A-Za-z0-9._/:@-]{0,511}");
+
+  /** A copy that runs another container image. */
+  public ServiceSpec withImage(String newImage) {
+    return new ServiceSpec(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        remediation,
+        secretEnv,
+        newImage);
   }
 
   /** A copy with another replica count. */
@@ -447,7 +530,8 @@ public record ServiceSpec(
         inheritEnv,
         autoscale,
         remediation,
-        secretEnv);
+        secretEnv,
+        image);
   }
 
   /**
@@ -465,6 +549,9 @@ public record ServiceSpec(
     // Secrets count by name (a rotated value reaches instances through a rolling restart).
     if (!secretEnv.isEmpty()) {
       launch += "\u0000" + secretEnv;
+    }
+    if (!image.isEmpty()) { // only a container's template names its image
+      launch += "\u0000image=" + image;
     }
     return Hashing.sha256Hex(launch).substring(0, 12);
   }

@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param backup repositories and each service's backups
  * @param secrets how named secrets are rotated
  * @param cost the bills' currency, their allocation to services, the host's cost and budgets
+ * @param runtime where the services run: local processes (the default) or a Kubernetes namespace
  */
 public record Spec(
     ProxySpec proxy,
@@ -31,7 +32,36 @@ public record Spec(
     BackupSpec backup,
     SecretsSpec secrets,
     CostSpec cost,
-    ChaosSpec chaos) {
+    ChaosSpec chaos,
+    RuntimeSpec runtime) {
+  /** A spec whose services run as local processes. */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting,
+      BackupSpec backup,
+      SecretsSpec secrets,
+      CostSpec cost,
+      ChaosSpec chaos) {
+    this(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        chaos,
+        RuntimeSpec.local());
+  }
+
   /** A spec without a chaos section. */
   public Spec(
       ProxySpec proxy,
@@ -173,6 +203,7 @@ public record Spec(
     secrets = secrets == null ? SecretsSpec.none() : secrets; // revisions stored before it
     cost = cost == null ? CostSpec.none() : cost; // revisions stored before it
     chaos = chaos == null ? ChaosSpec.none() : chaos; // revisions stored before it
+    runtime = runtime == null ? RuntimeSpec.local() : runtime; // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -211,7 +242,25 @@ public record Spec(
         backup,
         secrets,
         cost,
-        chaos);
+        chaos,
+        runtime);
+  }
+
+  /** A copy of this spec whose services run on another runtime. */
+  public Spec withRuntime(RuntimeSpec r) {
+    return new Spec(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        chaos,
+        r);
   }
 
   /** A copy of this spec with other backups. */
@@ -227,7 +276,8 @@ public record Spec(
         b,
         secrets,
         cost,
-        chaos);
+        chaos,
+        runtime);
   }
 
   /** The experiment with this name, if declared. */
@@ -248,7 +298,8 @@ public record Spec(
         backup,
         secrets,
         cost,
-        chaos);
+        chaos,
+        runtime);
   }
 
   /**
@@ -288,6 +339,7 @@ public record Spec(
         backup,
         secrets,
         cost,
-        chaos);
+        chaos,
+        runtime);
   }
 }

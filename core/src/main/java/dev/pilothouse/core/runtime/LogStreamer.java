@@ -1,6 +1,6 @@
-package dev.pilothouse.server;
+package dev.pilothouse.core.runtime;
 
-import dev.pilothouse.core.runtime.LogFiles;
+import dev.pilothouse.core.instance.InstanceLogs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -13,18 +13,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Streams instance logs to a client, whole lines, each prefixed with its instance id. */
-final class LogStreamer {
+/** Streams local instances' log files to a client, whole lines, each prefixed with its instance. */
+public final class LogStreamer implements InstanceLogs {
   private static final long FOLLOW_POLL_MS = 200;
 
   private final LogFiles logs;
 
-  LogStreamer(LogFiles logs) {
+  public LogStreamer(LogFiles logs) {
     this.logs = logs;
   }
 
-  /** Writes logs; with follow, keeps writing new lines until the client goes away. */
-  void stream(
+  @Override
+  public void stream(
       String service, Optional<String> instance, Instant since, boolean follow, OutputStream out)
       throws IOException {
     Map<Path, Long> offsets = new HashMap<>();

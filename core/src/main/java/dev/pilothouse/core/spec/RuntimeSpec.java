@@ -1,0 +1,43 @@
+package dev.pilothouse.core.spec;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where a spec's services run.
+ *
+ * @param kind local processes on this machine, or Deployments in a Kubernetes namespace
+ * @param namespace the Kubernetes namespace (kind KUBERNETES); empty for local
+ * @param kubeconfig path of the kubeconfig file; empty: the in-cluster service account when the
+ *     daemon runs in a pod, else {@code $KUBECONFIG} or {@code ~/.kube/config}
+ * @param context the kubeconfig context to use; empty: its current context
+ */
+public record RuntimeSpec(Kind kind, String namespace, String kubeconfig, String context) {
+
+  /** The runtimes there are. */
+  public enum Kind {
+    LOCAL,
+    KUBERNETES;
+
+    /** The spec's spelling. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public RuntimeSpec {
+    requireNonNull(kind, "kind");
+    namespace = namespace == null ? "" : namespace;
+    kubeconfig = kubeconfig == null ? "" : kubeconfig;
+    context = context == null ? "" : context;
+  }
+
+  /** Local processes: the default. */
+  public static RuntimeSpec local() {
+    return new RuntimeSpec(Kind.LOCAL, "", "", "");
+  }
+
+  /** Whether services run as Kubernetes Deployments. */
+  public boolean kubernetes() {
+    return kind == Kind.KUBERNETES;
+  }
+}

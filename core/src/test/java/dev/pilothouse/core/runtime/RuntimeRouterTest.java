@@ -1,0 +1,152 @@
+package dev.pilothouse.core.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.instance.WorkloadRuntime;
+import dev.pilothouse.core.instance.WorkloadsContract;
+import dev.pilothouse.core.spec.RuntimeSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import java.io.OutputStream;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which runtime runs the services when the spec's runtime changes, and what happens when a cluster
+ * cannot be reached. Both runtimes here record the calls they get (test doubles); the runtimes
+ * themselves are held to the contract by WorkloadsContract.
+ */
+class RuntimeRouterTest {
+  private static final RuntimeSpec SHOP =
+      new RuntimeSpec(RuntimeSpec.Kind.KUBERNETES, "shop", "", "");
+  private final List<NewEvent> events = new ArrayList<>();
+  private final Recorder local = new Recorder("local");
+  private final List<Recorder> opened = new ArrayList<>();
+  private boolean clusterDown;
+
+  private RuntimeRouter router(RuntimeSpec initial) {
+    return new RuntimeRouter(
+        local.workloads(),
+        (service, instance, since, follow, out) -> out.write("local\n".getBytes()),
+        initial,
+        spec -> {
+          if (clusterDown) {
+            throw new IllegalStateException("connection refused");
+          }
+          Recorder r = new Recorder("cluster " + spec.namespace());
+          opened.add(r);
+          return r.workloads();
+        },
+        events::add,
+        Clock.systemUTC());
+  }
+
+  private static Spec spec(RuntimeSpec runtime) {
+    ServiceSpec web = WorkloadsContract.service("web", 2, "v1", true);
+    return new Spec(List.of(web)).withRuntime(runtime);
+  }
+
+  @Test
+  void localByDefault_theClusterWhenTheSpecNamesIt_andLocalInstancesDrainWhenServicesMove() {
+    RuntimeRouter r = router(RuntimeSpec.local());
+    r.recover();
+    r.apply(spec(RuntimeSpec.local()));
+    assertThat(local.applied).extracting(s -> s.services().size()).containsExactly(1);
+    assertThat(opened).isEmpty();
+
+    r.apply(spec(SHOP));
+    assertThat(opened).hasSize(1);
+    assertThat(local.applied.getLast().services()).isEmpty(); // what ran here stops
+    assertThat(opened.get(0).applied.getLast().services())
+        .extracting(ServiceSpec::name)
+        .containsExactly("web");
+    r.restart("web");
+    assertThat(opened.get(0).calls).contains("restart web");
+    assertThat(local.calls).doesNotContain("restart web");
+    assertThat(events).extracting(NewEvent::type).contains("RuntimeChanged");
+
+    r.apply(spec(RuntimeSpec.local()));
+    assertThat(opened.get(0).calls).contains("close"); // the connection, not the workloads
+    assertThat(local.applied.getLast().services()).hasSize(1);
+  }
+
+  @Test
+  void anUnreachableCluster_isAnEventOnce_servicesCallsSaySo_andTheNextTickTriesAgain() {
+    clusterDown = true;
+    RuntimeRouter r = router(SHOP);
+    r.recover();
+    r.apply(spec(SHOP));
+    r.tick();
+    assertThat(events).filteredOn(e -> e.type().equals("RuntimeUnreachable")).hasSize(1);
+    assertThat(events.get(0).message()).contains("connection refused");
+    assertThatThrownBy(() -> r.restart("web"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("Kubernetes namespace 'shop' is not reachable now");
+    assertThat(r.canaryTemplate("web")).isEmpty();
+
+    clusterDown = false;
+    r.tick();
+    assertThat(opened).hasSize(1);
+    assertThat(opened.get(0).calls).contains("recover");
+    assertThat(opened.get(0).applied.getLast().services())
+        .hasSize(1); // the desired state, caught up
+  }
+
+  @Test
+  void afterARestart_theStoredRuntimeIsReopenedAndRecovered_andStatusShowsBoth() {
+    RuntimeRouter r = router(SHOP);
+    r.recover();
+    assertThat(opened).hasSize(1);
+    assertThat(opened.get(0).calls).containsExactly("recover");
+    assertThat(r.status()).extracting(ServiceStatus::name).containsExactly("cluster shop", "local");
+    assertThat(r.onThisMachine()).extracting(ServiceStatus::name).containsExactly("local");
+  }
+
+  /** Records the calls a runtime gets; status reports one service named after the runtime. */
+  private static final class Recorder {
+    final String name;
+    final List<String> calls = new ArrayList<>();
+    final List<Spec> applied = new ArrayList<>();
+
+    Recorder(String name) {
+      this.name = name;
+    }
+
+    WorkloadRuntime workloads() {
+      return (WorkloadRuntime)
+          Proxy.newProxyInstance(
+              getClass().getClassLoader(),
+              new Class<?>[] {WorkloadRuntime.class},
+              (proxy, method, args) -> {
+                switch (method.getName()) {
+                  case "apply" -> applied.add((Spec) args[0]);
+                  case "status" -> {
+                    return List.of(
+                        new ServiceStatus(
+                            name, "v1", "running", 0, 0, 1, List.<InstanceStatus>of()));
+                  }
+                  case "canaryTemplate" -> {
+                    return Optional.empty();
+                  }
+                  case "idle", "canaryCrashLooping" -> {
+                    return method.getName().equals("idle");
+                  }
+                  case "running" -> {
+                    return 0;
+                  }
+                  case "stream" -> ((OutputStream) args[4]).write(name.getBytes());
+                  default -> calls.add(method.getName() + (args == null ? "" : " " + args[0]));
+                }
+                return null;
+              });
+    }
+  }
+}

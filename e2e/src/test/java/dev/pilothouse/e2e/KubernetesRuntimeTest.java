@@ -1,0 +1,151 @@
+package dev.pilothouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pilothouse.client.Wire;
+import dev.pilothouse.runtime.kubernetes.SimulatedCluster;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped daemon and CLI with services on the Kubernetes runtime: the daemon talks to fabric8's
+ * mock API server (CRUD mode) through a kubeconfig, while the test runs the cluster's Deployment
+ * controller, garbage collector and kubelet in simulation ({@link SimulatedCluster}). Every command
+ * a user runs against a local service works the same against a Deployment.
+ */
+class KubernetesRuntimeTest {
+  @TempDir Path tmp;
+
+  private static String spec(String version, String image, int replicas) {
+    return "runtime:\n"
+        + "  kind: kubernetes\n"
+        + "  namespace: shop\n"
+        + "  kubeconfig: kubeconfig\n"
+        + "services:\n"
+        + "  web:\n"
+        + "    image: "
+        + image
+        + "\n"
+        + "    version: "
+        + version
+        + "\n"
+        + "    replicas: "
+        + replicas
+        + "\n"
+        + "    env: {VERSION: "
+        + version
+        + "}\n"
+        + "    readiness: {exec: ['true'], interval: 1s}\n"
+        + "    resources: {cpu: 0.5, memory: 256Mi}\n";
+  }
+
+  private static Set<String> pods(Harness h) {
+    return h.service("web").instances().stream().map(Wire.Instance::id).collect(Collectors.toSet());
+  }
+
+  private static Deployment deployment(SimulatedCluster cluster, String name) {
+    return cluster
+        .client()
+        .apps()
+        .deployments()
+        .inNamespace(SimulatedCluster.NAMESPACE)
+        .withName(name)
+        .get();
+  }
+
+  @Test
+  void statusLogsScaleRestartDeployAndUndo_driveTheDeployment_andPodsOutliveTheDaemon()
+      throws Exception {
+    try (SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(200));
+        Harness h = new Harness(tmp)) {
+      cluster.kubeconfig(tmp.resolve("kubeconfig"));
+      h.up(h.writeSpec("shop.yaml", spec("v1", "registry.example.com/shop/web:1", 2)));
+      h.awaitReady("web", 2, Duration.ofSeconds(30));
+      Deployment d = deployment(cluster, "web");
+      assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+      var container = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+      assertThat(container.getImage()).isEqualTo("registry.example.com/shop/web:1");
+      assertThat(container.getResources().getLimits().get("memory").toString())
+          .isEqualTo("268435456");
+      assertThat(container.getReadinessProbe().getExec().getCommand()).containsExactly("true");
+      assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+          .containsEntry("app.kubernetes.io/version", "v1");
+      assertThat(
+              cluster
+                  .client()
+                  .services()
+                  .inNamespace(SimulatedCluster.NAMESPACE)
+                  .withName("web")
+                  .get())
+          .isNotNull();
+
+      String status = h.ok("status").out();
+      assertThat(status).contains("web").contains("web-");
+      Wire.Service web = h.service("web");
+      assertThat(web.instances()).allMatch(i -> i.pid() == 0 && i.version().equals("v1"));
+
+      String pod = web.instances().get(0).id();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> h.ok("logs", "web").out().contains("[" + pod + "] hello from v1"));
+
+      h.ok("scale", "web", "3");
+      h.awaitReady("web", 3, Duration.ofSeconds(30));
+      assertThat(deployment(cluster, "web").getSpec().getReplicas()).isEqualTo(3);
+
+      Set<String> before = pods(h);
+      h.ok("restart", "web");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                Wire.Service s = h.service("web");
+                return s.readyReplicas() == 3
+                    && s.instances().size() == 3
+                    && s.instances().stream().noneMatch(i -> before.contains(i.id()));
+              });
+
+      h.ok("deploy", "web", "--version", "v2", "--image", "registry.example.com/shop/web:2");
+      await()
+          .atMost(Duration.ofSeconds(40))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> h.client().rollout("web").phase().equals("Promoted"));
+      h.awaitReady("web", 3, Duration.ofSeconds(30));
+      assertThat(h.service("web").instances()).allMatch(i -> i.version().equals("v2"));
+      assertThat(
+              deployment(cluster, "web")
+                  .getSpec()
+                  .getTemplate()
+                  .getSpec()
+                  .getContainers()
+                  .get(0)
+                  .getImage())
+          .isEqualTo("registry.example.com/shop/web:2");
+
+      Harness.Result bad =
+          h.cli("deploy", "web", "--version", "v3", "--image", "no spaces allowed");
+      assertThat(bad.exit()).isNotZero();
+      assertThat(bad.err()).contains("is not a container image reference");
+
+      // The daemon stops; the cluster's pods run on, and the next daemon adopts them.
+      Set<String> running = pods(h);
+      h.ok("down");
+      assertThat(cluster.client().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
+          .extracting(p -> p.getMetadata().getName())
+          .containsAll(running);
+      h.ok("up", "--detach", "--api-port", "0", "--timeout", "60"); // the stored revision
+      h.awaitReady("web", 3, Duration.ofSeconds(30));
+      assertThat(pods(h)).isEqualTo(running);
+      List<Wire.Event> events = h.client().events(-1, 500);
+      assertThat(events).extracting(Wire.Event::type).contains("InstanceAdopted");
+    }
+  }
+}

@@ -1,0 +1,668 @@
+package dev.pilothouse.runtime.kubernetes;
+
+import static dev.pilothouse.runtime.kubernetes.Manifests.APPLIED;
+import static dev.pilothouse.runtime.kubernetes.Manifests.CANARY;
+import static dev.pilothouse.runtime.kubernetes.Manifests.MANAGED_BY;
+import static dev.pilothouse.runtime.kubernetes.Manifests.NAME;
+import static dev.pilothouse.runtime.kubernetes.Manifests.PILOTHOUSE;
+import static dev.pilothouse.runtime.kubernetes.Manifests.QUARANTINED;
+import static dev.pilothouse.runtime.kubernetes.Manifests.QUARANTINE_UNTIL;
+import static dev.pilothouse.runtime.kubernetes.Manifests.RESTARTED_AT;
+import static dev.pilothouse.runtime.kubernetes.Manifests.STABLE;
+import static dev.pilothouse.runtime.kubernetes.Manifests.SUSPENDED;
+import static dev.pilothouse.runtime.kubernetes.Manifests.TEMPLATE;
+import static dev.pilothouse.runtime.kubernetes.Manifests.TRACK;
+import static java.util.Objects.requireNonNull;
+
+import dev.pilothouse.core.event.EventSink;
+import dev.pilothouse.core.event.NewEvent;
+import dev.pilothouse.core.instance.InstanceController;
+import dev.pilothouse.core.instance.InstanceStatus;
+import dev.pilothouse.core.instance.SecretSource;
+import dev.pilothouse.core.instance.ServiceStatus;
+import dev.pilothouse.core.instance.WorkloadRuntime;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Services as Deployments in one namespace: {@link #apply} sets the desired state, each {@link
+ * #tick} writes what differs from the cluster (create or update, compared by a hash of what was
+ * applied) and reads the pods back as instances. The cluster's own controllers do the work: the
+ * Deployment's rolling update replaces pods, the kubelet restarts crashed containers and runs the
+ * probes. A canary is a second Deployment ({@code NAME-canary}) behind the same Service, so traffic
+ * splits by instance count. Everything it owns carries {@code app.kubernetes.io/managed-by:
+ * pilothouse}; what it owns and the spec no longer names is deleted.
+ */
+public final class KubernetesWorkloads implements WorkloadRuntime {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesWorkloads.class);
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final EventSink events;
+  private final SecretSource secrets;
+  private final InstantSource clock;
+  private final PodLogs logs;
+
+  private final Map<String, ServiceSpec> desired = new LinkedHashMap<>();
+  private final Map<String, Canary> canaries = new HashMap<>();
+  private final Set<String> promoting = new HashSet<>();
+  private final Map<String, String> suspended = new HashMap<>();
+  private final Map<String, String> restartedAt = new HashMap<>();
+
+  // What the last tick saw, and what earlier ticks saw of each pod (for events).
+  private List<ServiceStatus> status = List.of();
+  private final Map<String, Integer> restartsSeen = new HashMap<>();
+  private final Set<String> readySeen = new HashSet<>();
+  private final Set<String> crashLoopSeen = new HashSet<>();
+  private final Map<String, Deployment> deployments = new HashMap<>();
+  private boolean unreachable;
+
+  private record Canary(ServiceSpec spec, int count) {}
+
+  private KubernetesWorkloads(
+      KubernetesClient client,
+      String namespace,
+      EventSink events,
+      SecretSource secrets,
+      InstantSource clock) {
+    this.client = requireNonNull(client, "client");
+    this.namespace = requireNonNull(namespace, "namespace");
+    this.events = requireNonNull(events, "events");
+    this.secrets = requireNonNull(secrets, "secrets");
+    this.clock = requireNonNull(clock, "clock");
+    this.logs = new PodLogs(client, namespace);
+  }
+
+  /** Workloads in namespace through client (which this then owns and closes). */
+  public static KubernetesWorkloads create(
+      KubernetesClient client,
+      String namespace,
+      EventSink events,
+      SecretSource secrets,
+      InstantSource clock) {
+    return new KubernetesWorkloads(client, namespace, events, secrets, clock);
+  }
+
+  @Override
+  public synchronized void recover() {
+    // Nothing to re-adopt by hand: the cluster kept running. Learn what a previous daemon left:
+    // suspended services and their reasons, rolling-restart marks.
+    try {
+      for (Deployment d : ownedDeployments()) {
+        String service = d.getMetadata().getLabels().get(NAME);
+        String reason = annotation(d, SUSPENDED);
+        if (!reason.isEmpty()) {
+          suspended.put(service, reason);
+        }
+        String restarted =
+            Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations())
+                .map(a -> a.getOrDefault(RESTARTED_AT, ""))
+                .orElse("");
+        if (!restarted.isEmpty() && STABLE.equals(d.getMetadata().getLabels().get(TRACK))) {
+          restartedAt.put(service, restarted);
+        }
+      }
+      observe(clock.instant(), true);
+    } catch (KubernetesClientException e) {
+      unreachable(e);
+    }
+  }
+
+  @Override
+  public synchronized void apply(Spec spec) {
+    Map<String, ServiceSpec> next = new LinkedHashMap<>();
+    for (ServiceSpec s : spec.services()) {
+      next.put(s.name(), s);
+    }
+    desired.keySet().retainAll(next.keySet());
+    desired.putAll(next);
+    canaries.keySet().retainAll(next.keySet());
+  }
+
+  @Override
+  public synchronized void tick() {
+    Instant now = clock.instant();
+    try {
+      converge(now);
+      observe(now, false);
+      if (unreachable) {
+        unreachable = false;
+        emit("RuntimeReachable", "", "", "the Kubernetes API answers again", Map.of());
+      }
+    } catch (KubernetesClientException | IllegalStateException e) {
+      unreachable(e);
+    }
+  }
+
+  private void unreachable(RuntimeException e) {
+    if (!unreachable) {
+      unreachable = true;
+      log.warn("Kubernetes namespace {}: {}", namespace, e.getMessage());
+      emit(
+          "RuntimeUnreachable",
+          "",
+          "",
+          "the Kubernetes API failed: " + e.getMessage() + "; retrying every tick",
+          Map.of("namespace", namespace));
+    }
+  }
+
+  /** Writes what differs between the desired state and the cluster. */
+  private void converge(Instant now) {
+    Map<String, Deployment> live = new HashMap<>();
+    for (Deployment d : ownedDeployments()) {
+      live.put(d.getMetadata().getName(), d);
+    }
+    Set<String> wanted = new HashSet<>();
+    for (ServiceSpec s : desired.values()) {
+      String reason = suspended.getOrDefault(s.name(), "");
+      String restart = restartedAt.getOrDefault(s.name(), "");
+      Deployment stable =
+          Manifests.deployment(namespace, s, STABLE, s.replicas(), s.template(), restart, reason);
+      write(stable, live.get(stable.getMetadata().getName()));
+      wanted.add(stable.getMetadata().getName());
+      write(Manifests.service(namespace, s), existingService(s.name()));
+      Optional<Secret> secret = Manifests.secret(namespace, s, secrets::value);
+      if (secret.isPresent()) {
+        write(secret.get(), existingSecret(s.name()));
+      }
+      Canary c = canaries.get(s.name());
+      if (c != null && !promoting.contains(s.name())) {
+        Deployment canary =
+            Manifests.deployment(
+                namespace, c.spec(), CANARY, c.count(), canaryTemplate(c.spec()), restart, reason);
+        write(canary, live.get(canary.getMetadata().getName()));
+        wanted.add(canary.getMetadata().getName());
+      } else if (promoting.contains(s.name())) {
+        // The canary goes once the stable Deployment runs its template on every replica.
+        String canaryName = Manifests.deploymentName(s.name(), CANARY);
+        if (live.containsKey(canaryName) && !rolledOut(live.get(s.name()), s)) {
+          wanted.add(canaryName);
+        } else {
+          promoting.remove(s.name());
+        }
+      }
+    }
+    for (Deployment d : live.values()) {
+      if (!wanted.contains(d.getMetadata().getName())) {
+        client.resource(d).inNamespace(namespace).delete();
+      }
+    }
+    deleteUndeclared(
+        client
+            .services()
+            .inNamespace(namespace)
+            .withLabel(MANAGED_BY, PILOTHOUSE)
+            .list()
+            .getItems());
+    deleteUndeclared(
+        client
+            .secrets()
+            .inNamespace(namespace)
+            .withLabel(MANAGED_BY, PILOTHOUSE)
+            .list()
+            .getItems());
+    for (Pod p : ownedPods()) {
+      String until = annotation(p, QUARANTINE_UNTIL);
+      if (!until.isEmpty() && now.isAfter(Instant.parse(until)) && !deleting(p)) {
+        client.resource(p).inNamespace(namespace).delete();
+        emit("InstanceStopping", service(p), name(p), "quarantine over: stopped", Map.of());
+      }
+    }
+  }
+
+  private boolean rolledOut(Deployment d, ServiceSpec s) {
+    if (d == null || d.getStatus() == null) {
+      return false;
+    }
+    var st = d.getStatus();
+    long ready = st.getReadyReplicas() == null ? 0 : st.getReadyReplicas();
+    long updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+    return ready >= s.replicas() && updated >= s.replicas();
+  }
+
+  private void deleteUndeclared(List<? extends HasMetadata> owned) {
+    for (HasMetadata o : owned) {
+      if (!desired.containsKey(o.getMetadata().getLabels().getOrDefault(NAME, ""))) {
+        client.resource(o).inNamespace(namespace).delete();
+      }
+    }
+  }
+
+  private io.fabric8.kubernetes.api.model.Service existingService(String name) {
+    return client.services().inNamespace(namespace).withName(name).get();
+  }
+
+  private Secret existingSecret(String service) {
+    return client.secrets().inNamespace(namespace).withName(Manifests.secretName(service)).get();
+  }
+
+  /** Creates or updates o unless the live object was applied from the same desired state. */
+  private void write(HasMetadata o, HasMetadata live) {
+    if (live != null && annotation(live, APPLIED).equals(annotation(o, APPLIED))) {
+      return;
+    }
+    client.resource(o).inNamespace(namespace).createOr(NonDeletingOperation::update);
+  }
+
+  private List<Deployment> ownedDeployments() {
+    return client
+        .apps()
+        .deployments()
+        .inNamespace(namespace)
+        .withLabel(MANAGED_BY, PILOTHOUSE)
+        .list()
+        .getItems();
+  }
+
+  private List<Pod> ownedPods() {
+    return client.pods().inNamespace(namespace).withLabel(MANAGED_BY, PILOTHOUSE).list().getItems();
+  }
+
+  /** Reads the pods back as instances; emits what changed since the last look. */
+  private void observe(Instant now, boolean adopting) {
+    deployments.clear();
+    for (Deployment d : ownedDeployments()) {
+      deployments.put(d.getMetadata().getName(), d);
+    }
+    Map<String, List<Pod>> byService = new LinkedHashMap<>();
+    for (String s : desired.keySet()) {
+      byService.put(s, new ArrayList<>());
+    }
+    for (Pod p : ownedPods()) {
+      byService.computeIfAbsent(service(p), k -> new ArrayList<>()).add(p);
+    }
+    Set<String> seen = new HashSet<>();
+    List<ServiceStatus> out = new ArrayList<>();
+    for (Map.Entry<String, List<Pod>> e : byService.entrySet()) {
+      String service = e.getKey();
+      List<Pod> pods = e.getValue();
+      pods.sort(
+          Comparator.comparing(
+                  (Pod p) -> p.getMetadata().getCreationTimestamp(),
+                  Comparator.nullsLast(Comparator.naturalOrder()))
+              .thenComparing(KubernetesWorkloads::name));
+      List<InstanceStatus> instances = new ArrayList<>();
+      int[] next = {
+        0, InstanceController.CANARY_SLOT_BASE, InstanceController.QUARANTINE_SLOT_BASE
+      };
+      boolean crashLoop = false;
+      for (Pod p : pods) {
+        String track = p.getMetadata().getLabels().getOrDefault(TRACK, STABLE);
+        int slot =
+            switch (track) {
+              case CANARY -> next[1]++;
+              case QUARANTINED -> next[2]++;
+              default -> next[0]++;
+            };
+        InstanceStatus i = instance(p, slot);
+        instances.add(i);
+        seen.add(i.id());
+        crashLoop |= events(p, i, adopting);
+      }
+      ServiceSpec spec = desired.get(service);
+      int want = spec == null ? 0 : suspended.containsKey(service) ? 0 : spec.replicas();
+      int ready =
+          (int)
+              instances.stream()
+                  .filter(i -> i.serving() && i.slot() < InstanceController.CANARY_SLOT_BASE)
+                  .count();
+      String state;
+      if (spec == null) {
+        state = "removing";
+      } else if (suspended.containsKey(service)) {
+        state = "stopped";
+      } else if (crashLoop) {
+        state = "crash-loop";
+      } else if (ready == want
+          && instances.stream()
+              .filter(i -> i.slot() < InstanceController.CANARY_SLOT_BASE)
+              .allMatch(i -> i.template().equals(spec.template()))) {
+        state = "running";
+      } else {
+        state = ready == 0 && want > 0 ? "degraded" : "progressing";
+      }
+      Deployment d = deployments.get(service);
+      int generation =
+          d == null || d.getMetadata().getGeneration() == null
+              ? 0
+              : d.getMetadata().getGeneration().intValue();
+      if (spec == null && instances.isEmpty()) {
+        continue;
+      }
+      out.add(
+          new ServiceStatus(
+              service,
+              spec == null ? "" : spec.version(),
+              state,
+              want,
+              ready,
+              generation,
+              List.copyOf(instances)));
+    }
+    for (String gone : new ArrayList<>(restartsSeen.keySet())) {
+      if (!seen.contains(gone)) {
+        restartsSeen.remove(gone);
+        readySeen.remove(gone);
+        crashLoopSeen.remove(gone);
+      }
+    }
+    status = List.copyOf(out);
+  }
+
+  /** Emits what changed for one pod since the last look; true when it is in a crash loop. */
+  private boolean events(Pod p, InstanceStatus i, boolean adopting) {
+    String id = i.id();
+    Integer before = restartsSeen.put(id, i.restarts());
+    if (before == null) {
+      emit(
+          adopting ? "InstanceAdopted" : "InstanceStarted",
+          i.service(),
+          id,
+          (adopting ? "adopted pod " : "pod ") + id + " of " + i.version(),
+          Map.of("version", i.version()));
+    } else if (i.restarts() > before) {
+      emit(
+          "InstanceExited",
+          i.service(),
+          id,
+          "container exited" + lastExit(p) + "; the kubelet restarted it",
+          Map.of("restarts", Integer.toString(i.restarts())));
+    }
+    if (i.ready() && readySeen.add(id)) {
+      emit("InstanceReady", i.service(), id, "ready", Map.of());
+    }
+    boolean crashLoop =
+        containers(p).stream()
+            .anyMatch(
+                c ->
+                    c.getState() != null
+                        && c.getState().getWaiting() != null
+                        && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()));
+    if (crashLoop && crashLoopSeen.add(id)) {
+      emit("CrashLoop", i.service(), id, "container keeps crashing (CrashLoopBackOff)", Map.of());
+    } else if (!crashLoop) {
+      crashLoopSeen.remove(id);
+    }
+    return crashLoop;
+  }
+
+  private static String lastExit(Pod p) {
+    for (ContainerStatus c : containers(p)) {
+      if (c.getLastState() != null && c.getLastState().getTerminated() != null) {
+        var t = c.getLastState().getTerminated();
+        return " with code "
+            + t.getExitCode()
+            + (t.getReason() == null ? "" : " (" + t.getReason() + ")");
+      }
+    }
+    return "";
+  }
+
+  private static List<ContainerStatus> containers(Pod p) {
+    return p.getStatus() == null || p.getStatus().getContainerStatuses() == null
+        ? List.of()
+        : p.getStatus().getContainerStatuses();
+  }
+
+  private InstanceStatus instance(Pod p, int slot) {
+    boolean ready =
+        p.getStatus() != null
+            && p.getStatus().getConditions() != null
+            && p.getStatus().getConditions().stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    String phase = p.getStatus() == null ? "Pending" : p.getStatus().getPhase();
+    String track = p.getMetadata().getLabels().getOrDefault(TRACK, STABLE);
+    String state;
+    if (deleting(p) || "Succeeded".equals(phase) || "Failed".equals(phase)) {
+      state = "stopping";
+    } else if (QUARANTINED.equals(track)) {
+      state = "quarantined";
+    } else if (ready || readySeen.contains(name(p))) {
+      state = "running";
+    } else {
+      state = "starting";
+    }
+    int restarts =
+        containers(p).stream()
+            .mapToInt(c -> c.getRestartCount() == null ? 0 : c.getRestartCount())
+            .sum();
+    String started =
+        p.getStatus() != null && p.getStatus().getStartTime() != null
+            ? p.getStatus().getStartTime()
+            : p.getMetadata().getCreationTimestamp();
+    return new InstanceStatus(
+        name(p),
+        service(p),
+        slot,
+        0,
+        Manifests.PORT,
+        state,
+        ready && state.equals("running"),
+        started == null ? clock.instant() : Instant.parse(started),
+        restarts,
+        p.getMetadata().getLabels().getOrDefault(TEMPLATE, ""),
+        versionOf(p));
+  }
+
+  private String versionOf(Pod p) {
+    ServiceSpec s = desired.get(service(p));
+    String label = p.getMetadata().getLabels().getOrDefault(Manifests.VERSION, "");
+    // Labels hold a sanitised version; report the spec's spelling when it is the same version.
+    Canary c = canaries.get(service(p));
+    for (ServiceSpec candidate : new ServiceSpec[] {s, c == null ? null : c.spec()}) {
+      if (candidate != null && Manifests.labelValue(candidate.version()).equals(label)) {
+        return candidate.version();
+      }
+    }
+    return label;
+  }
+
+  private static boolean deleting(HasMetadata o) {
+    return o.getMetadata().getDeletionTimestamp() != null;
+  }
+
+  private static String name(HasMetadata o) {
+    return o.getMetadata().getName();
+  }
+
+  private static String service(HasMetadata o) {
+    return o.getMetadata().getLabels().getOrDefault(NAME, "");
+  }
+
+  private static String annotation(HasMetadata o, String key) {
+    Map<String, String> a = o.getMetadata().getAnnotations();
+    return a == null ? "" : a.getOrDefault(key, "");
+  }
+
+  @Override
+  public synchronized List<ServiceStatus> status() {
+    return status;
+  }
+
+  @Override
+  public synchronized void restart(String service) {
+    requireDeclared(service);
+    restartedAt.put(service, clock.instant().toString());
+    emit("RestartRequested", service, "", "rolling restart requested", Map.of());
+  }
+
+  @Override
+  public synchronized void replace(String instanceId, String reason) {
+    Pod p = pod(instanceId);
+    client.resource(p).inNamespace(namespace).delete();
+    emit("InstanceStopping", service(p), instanceId, "replaced: " + reason, Map.of());
+  }
+
+  @Override
+  public synchronized void quarantine(String instanceId, String reason, Duration keepFor) {
+    Pod p = pod(instanceId);
+    Instant until = clock.instant().plus(keepFor);
+    // Another track takes the pod out of its ReplicaSet's selector (which starts a fresh one), and
+    // serving=false out of the Service's endpoints; the name label stays for status and logs.
+    client
+        .pods()
+        .inNamespace(namespace)
+        .withName(instanceId)
+        .edit(
+            x ->
+                new PodBuilder(x)
+                    .editMetadata()
+                    .addToLabels(TRACK, QUARANTINED)
+                    .addToLabels(Manifests.SERVING, "false")
+                    .addToAnnotations(QUARANTINE_UNTIL, until.toString())
+                    .endMetadata()
+                    .build());
+    emit(
+        "InstanceQuarantined",
+        service(p),
+        instanceId,
+        "quarantined until " + until + ": " + reason,
+        Map.of("until", until.toString()));
+  }
+
+  private Pod pod(String instanceId) {
+    Pod p = client.pods().inNamespace(namespace).withName(instanceId).get();
+    if (p == null || !PILOTHOUSE.equals(p.getMetadata().getLabels().get(MANAGED_BY))) {
+      throw new IllegalArgumentException(
+          "no instance '" + instanceId + "' in namespace " + namespace);
+    }
+    return p;
+  }
+
+  private void requireDeclared(String service) {
+    if (!desired.containsKey(service)) {
+      throw new IllegalArgumentException("no service '" + service + "'");
+    }
+  }
+
+  @Override
+  public synchronized void suspend(String service, String reason) {
+    requireDeclared(service);
+    suspended.put(service, reason.isEmpty() ? "suspended" : reason);
+    emit("ServiceSuspended", service, "", "suspended: " + reason, Map.of());
+  }
+
+  @Override
+  public synchronized void resume(String service) {
+    String reason = suspended.remove(service);
+    if (reason != null) {
+      emit("ServiceResumed", service, "", "resumed after: " + reason, Map.of());
+    }
+  }
+
+  @Override
+  public synchronized int running(String service) {
+    return (int)
+        status.stream()
+            .filter(s -> s.name().equals(service))
+            .mapToLong(s -> s.instances().size())
+            .sum();
+  }
+
+  @Override
+  public synchronized void setCanary(String service, ServiceSpec canary, int count) {
+    requireDeclared(service);
+    Canary next = new Canary(canary, count);
+    if (!next.equals(canaries.put(service, next))) {
+      promoting.remove(service);
+      emit(
+          "CanaryScaled",
+          service,
+          "",
+          count + " canary instance" + (count == 1 ? "" : "s") + " of " + canary.version(),
+          Map.of("count", Integer.toString(count), "version", canary.version()));
+    }
+  }
+
+  @Override
+  public synchronized void promoteCanary(String service) {
+    Canary c = canaries.remove(service);
+    if (c == null) {
+      return;
+    }
+    // The stable Deployment takes the canary's spec (its rolling update replaces the old pods);
+    // the canary Deployment serves until then.
+    desired.put(service, c.spec().withReplicas(desired.get(service).replicas()));
+    promoting.add(service);
+    emit("CanaryAdopted", service, "", "the canary's spec is now the service's", Map.of());
+  }
+
+  @Override
+  public synchronized void clearCanary(String service) {
+    if (canaries.remove(service) != null) {
+      emit("CanaryRemoved", service, "", "canary removed", Map.of());
+    }
+  }
+
+  @Override
+  public synchronized Optional<String> canaryTemplate(String service) {
+    Canary c = canaries.get(service);
+    return c == null ? Optional.empty() : Optional.of(canaryTemplate(c.spec()));
+  }
+
+  private static String canaryTemplate(ServiceSpec canary) {
+    return canary.template() + "-canary";
+  }
+
+  @Override
+  public synchronized boolean canaryCrashLooping(String service) {
+    return status.stream()
+        .filter(s -> s.name().equals(service))
+        .flatMap(s -> s.instances().stream())
+        .filter(i -> i.slot() >= InstanceController.CANARY_SLOT_BASE)
+        .anyMatch(i -> crashLoopSeen.contains(i.id()));
+  }
+
+  @Override
+  public void stopAll() {
+    // The cluster's workloads outlive the daemon; nothing to stop.
+  }
+
+  @Override
+  public boolean idle() {
+    return true;
+  }
+
+  @Override
+  public void stream(
+      String service, Optional<String> instance, Instant since, boolean follow, OutputStream out)
+      throws IOException {
+    logs.stream(service, instance, since, follow, out);
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+
+  private void emit(
+      String type, String service, String instance, String message, Map<String, String> fields) {
+    events.emit(new NewEvent(clock.instant(), type, service, instance, message, fields));
+  }
+}

@@ -1,0 +1,293 @@
+package dev.pilothouse.runtime.kubernetes;
+
+import dev.pilothouse.core.spec.Hashing;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Kubernetes API for tests: fabric8's mock server in CRUD mode (it stores and serves objects, but
+ * runs no controller), plus what this class does on each {@link #settle()} in place of the cluster:
+ *
+ * <ul>
+ *   <li>the Deployment controller: pods from each Deployment's template up to its replicas, old
+ *       template pods deleted once the new ones are ready, the Deployment's status;
+ *   <li>the garbage collector: a deleted Deployment's pods go with it;
+ *   <li>the kubelet: a new pod runs, its readiness is its exec probe run on this machine, its
+ *       container "prints" {@code hello from $VERSION} (the contract services' first line) to a log
+ *       served on {@code pods/NAME/log}; a crashed container comes back with one more restart.
+ * </ul>
+ *
+ * <p>Not simulated: scheduling, images, resource limits, liveness probes, grace periods (deletes
+ * are immediate), the Service's endpoints. What passes here has not run on a real cluster.
+ */
+public final class SimulatedCluster implements AutoCloseable {
+  public static final String NAMESPACE = "shop";
+  private static final Pattern LOG =
+      Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/log.*");
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+  private final Map<String, List<String>> logs = new ConcurrentHashMap<>();
+  private final Set<String> crashed = ConcurrentHashMap.newKeySet();
+  private final Map<List<String>, Boolean> probeResults = new HashMap<>();
+  private final AtomicInteger names = new AtomicInteger();
+  private java.util.concurrent.ScheduledExecutorService loop;
+
+  public SimulatedCluster() {
+    KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+    Dispatcher dispatcher =
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            Matcher m = LOG.matcher(request.getPath());
+            if (request.getMethod().equals("GET") && m.matches()) {
+              List<String> lines = logs.get(m.group(2));
+              return lines == null
+                  ? new MockResponse().setResponseCode(404).setBody("{}")
+                  : new MockResponse().setResponseCode(200).setBody(String.join("", lines));
+            }
+            return crud.dispatch(request);
+          }
+        };
+    server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server.init();
+    client = server.createClient();
+  }
+
+  /** A new client of this cluster (each daemon has its own). */
+  public KubernetesClient client() {
+    return server.createClient();
+  }
+
+  /** The container of pod crashes; the kubelet restarts it on the next settle. */
+  public void crash(String pod) {
+    crashed.add(pod);
+  }
+
+  /** One pass of the cluster's controllers and kubelets. */
+  public synchronized void settle() {
+    Set<String> owners = new HashSet<>();
+    for (Deployment d : client.apps().deployments().inNamespace(NAMESPACE).list().getItems()) {
+      owners.add(d.getMetadata().getName());
+      deploymentController(d);
+    }
+    for (Pod p : client.pods().inNamespace(NAMESPACE).list().getItems()) {
+      var owner = p.getMetadata().getOwnerReferences();
+      if (!owner.isEmpty() && !owners.contains(owner.get(0).getName())) {
+        client.pods().inNamespace(NAMESPACE).resource(p).delete(); // the garbage collector
+      } else {
+        kubelet(p);
+      }
+    }
+  }
+
+  private void deploymentController(Deployment d) {
+    Map<String, String> selector = d.getSpec().getSelector().getMatchLabels();
+    String hash =
+        Hashing.sha256Hex(Serialization.asJson(d.getSpec().getTemplate())).substring(0, 10);
+    List<Pod> current = new ArrayList<>();
+    List<Pod> old = new ArrayList<>();
+    for (Pod p : client.pods().inNamespace(NAMESPACE).withLabels(selector).list().getItems()) {
+      (hash.equals(p.getMetadata().getLabels().get("pod-template-hash")) ? current : old).add(p);
+    }
+    int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+    for (int i = current.size(); i < replicas; i++) {
+      Pod p =
+          new PodBuilder()
+              .withNewMetadata()
+              .withName(
+                  d.getMetadata().getName()
+                      + "-"
+                      + hash.substring(0, 5)
+                      + "-"
+                      + names.incrementAndGet())
+              .withNamespace(NAMESPACE)
+              .withLabels(new HashMap<>(d.getSpec().getTemplate().getMetadata().getLabels()))
+              .addToLabels("pod-template-hash", hash)
+              .withCreationTimestamp(Instant.now().toString())
+              .addNewOwnerReference()
+              .withApiVersion("apps/v1")
+              .withKind("Deployment")
+              .withName(d.getMetadata().getName())
+              .withUid(d.getMetadata().getUid())
+              .endOwnerReference()
+              .endMetadata()
+              .withSpec(d.getSpec().getTemplate().getSpec())
+              .build();
+      current.add(client.pods().inNamespace(NAMESPACE).resource(p).create());
+    }
+    current.sort(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp()));
+    while (current.size() > replicas) {
+      client.pods().inNamespace(NAMESPACE).resource(current.remove(current.size() - 1)).delete();
+    }
+    long ready = current.stream().filter(SimulatedCluster::ready).count();
+    if (ready >= replicas) {
+      old.forEach(p -> client.pods().inNamespace(NAMESPACE).resource(p).delete());
+    }
+    d.setStatus(
+        new DeploymentStatusBuilder()
+            .withReplicas(current.size() + (ready >= replicas ? 0 : old.size()))
+            .withUpdatedReplicas(current.size())
+            .withReadyReplicas((int) ready)
+            .withAvailableReplicas((int) ready)
+            .withObservedGeneration(d.getMetadata().getGeneration())
+            .build());
+    client.apps().deployments().inNamespace(NAMESPACE).resource(d).updateStatus();
+  }
+
+  private static boolean ready(Pod p) {
+    return p.getStatus() != null
+        && p.getStatus().getConditions() != null
+        && p.getStatus().getConditions().stream()
+            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+  }
+
+  private void kubelet(Pod p) {
+    String name = p.getMetadata().getName();
+    boolean fresh = p.getStatus() == null || p.getStatus().getPhase() == null;
+    boolean crash = crashed.remove(name);
+    if (!fresh && !crash) {
+      return;
+    }
+    Container c = p.getSpec().getContainers().get(0);
+    int restarts =
+        fresh ? 0 : p.getStatus().getContainerStatuses().get(0).getRestartCount() + (crash ? 1 : 0);
+    ContainerStatusBuilder cs =
+        new ContainerStatusBuilder()
+            .withName(c.getName())
+            .withImage(c.getImage())
+            .withRestartCount(restarts)
+            .withNewState()
+            .withNewRunning()
+            .withStartedAt(Instant.now().toString())
+            .endRunning()
+            .endState();
+    if (crash) {
+      cs.withNewLastState()
+          .withNewTerminated()
+          .withExitCode(137)
+          .withReason("Error")
+          .endTerminated()
+          .endLastState();
+    }
+    boolean ready = readiness(c);
+    ContainerStatus status = cs.withReady(ready).build();
+    p.setStatus(
+        new PodStatusBuilder()
+            .withPhase("Running")
+            .withStartTime(fresh ? Instant.now().toString() : p.getStatus().getStartTime())
+            .withContainerStatuses(status)
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus(ready ? "True" : "False")
+            .endCondition()
+            .build());
+    client.pods().inNamespace(NAMESPACE).resource(p).updateStatus();
+    String version =
+        c.getEnv().stream()
+            .filter(e -> e.getName().equals("VERSION"))
+            .map(EnvVar::getValue)
+            .findFirst()
+            .orElse("");
+    logs.computeIfAbsent(name, k -> new ArrayList<>())
+        .add(Instant.now() + " hello from " + version + "\n");
+  }
+
+  /** Runs the container's exec readiness probe on this machine (true without one). */
+  private boolean readiness(Container c) {
+    if (c.getReadinessProbe() == null || c.getReadinessProbe().getExec() == null) {
+      return true;
+    }
+    List<String> command = c.getReadinessProbe().getExec().getCommand();
+    return probeResults.computeIfAbsent(
+        command,
+        cmd -> {
+          try {
+            return new ProcessBuilder(cmd).start().waitFor() == 0;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  /** Runs the simulated controllers every interval in the background, until close. */
+  public SimulatedCluster running(java.time.Duration interval) {
+    loop =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("simulated-cluster").unstarted(r));
+    loop.scheduleWithFixedDelay(
+        () -> {
+          try {
+            settle();
+          } catch (RuntimeException e) {
+            // the next pass tries again (an object changed under it)
+          }
+        },
+        0,
+        interval.toMillis(),
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** Writes a kubeconfig that points at this API server (no auth), namespace shop. */
+  public java.nio.file.Path kubeconfig(java.nio.file.Path file) throws java.io.IOException {
+    String url = server.url("/").replaceAll("/$", "");
+    return java.nio.file.Files.writeString(
+        file,
+        "apiVersion: v1\n"
+            + "kind: Config\n"
+            + "clusters:\n"
+            + "- name: simulated\n"
+            + "  cluster: {server: '"
+            + url
+            + "'}\n"
+            + "users:\n"
+            + "- name: tester\n"
+            + "  user: {token: simulated}\n"
+            + "contexts:\n"
+            + "- name: simulated\n"
+            + "  context: {cluster: simulated, user: tester, namespace: "
+            + NAMESPACE
+            + "}\n"
+            + "current-context: simulated\n");
+  }
+
+  @Override
+  public void close() {
+    if (loop != null) {
+      loop.shutdownNow();
+    }
+    client.close();
+    server.destroy();
+  }
+}

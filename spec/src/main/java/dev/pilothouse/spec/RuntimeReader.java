@@ -1,0 +1,108 @@
+package dev.pilothouse.spec;
+
+import dev.pilothouse.core.spec.RuntimeSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code runtime:} section: {@code kind} (local or kubernetes), {@code namespace}, {@code
+ * kubeconfig} (a file, relative to the spec) and {@code context}; and what the kind asks of the
+ * services (kubernetes: an image each, names that fit a Deployment's).
+ */
+final class RuntimeReader extends SectionReader {
+  static final List<String> RUNTIME = List.of("kind", "namespace", "kubeconfig", "context");
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
+  /** Service names leave room for the canary Deployment's "-canary" and the pods' suffixes. */
+  static final int MAX_SERVICE_NAME = 40;
+
+  RuntimeReader(SectionReader parent) {
+    super(parent);
+  }
+
+  RuntimeSpec runtime(Fields f) {
+    String kindText = f.string("kind").orElse("local");
+    RuntimeSpec.Kind kind;
+    try {
+      kind = RuntimeSpec.Kind.valueOf(kindText.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      problems.at(
+          f.get("kind").orElseThrow(),
+          f.join("kind"),
+          "unknown runtime kind '" + kindText + "'",
+          "write 'kind: local' (processes on this machine) or 'kind: kubernetes'");
+      return RuntimeSpec.local();
+    }
+    if (kind == RuntimeSpec.Kind.LOCAL) {
+      for (String other : List.of("namespace", "kubeconfig", "context")) {
+        f.get(other)
+            .ifPresent(
+                n ->
+                    problems.at(
+                        n,
+                        f.join(other),
+                        "'" + other + "' applies to the kubernetes runtime only",
+                        "remove it, or write 'kind: kubernetes'"));
+      }
+      return RuntimeSpec.local();
+    }
+    String namespace = f.string("namespace").orElse("default");
+    if (!DNS_LABEL.matcher(namespace).matches()) {
+      problems.at(
+          f.get("namespace").orElseThrow(),
+          f.join("namespace"),
+          "'" + namespace + "' is not a Kubernetes namespace name",
+          "use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit");
+    }
+    String kubeconfig =
+        f.string("kubeconfig").map(s -> baseDir.resolve(s).normalize().toString()).orElse("");
+    if (!kubeconfig.isEmpty() && !Files.isRegularFile(Path.of(kubeconfig))) {
+      problems.at(
+          f.get("kubeconfig").orElseThrow(),
+          f.join("kubeconfig"),
+          "no kubeconfig file at " + kubeconfig,
+          "give the path of a kubeconfig file (relative to the spec), or leave 'kubeconfig' out"
+              + " to use the pod's service account or $KUBECONFIG");
+    }
+    return new RuntimeSpec(kind, namespace, kubeconfig, f.string("context").orElse(""));
+  }
+
+  /** What the runtime asks of each service. */
+  void check(RuntimeSpec runtime, List<ServiceSpec> services, Map<String, Fields> fields) {
+    for (ServiceSpec s : services) {
+      Fields sf = fields.get(s.name());
+      if (sf == null) {
+        continue;
+      }
+      if (runtime.kubernetes()) {
+        if (s.image().isEmpty()) {
+          problems.at(
+              sf.node(),
+              sf.join("image"),
+              "the kubernetes runtime runs container images, and this service names none",
+              "add e.g. 'image: registry.example.com/shop/" + s.name() + ":1.0'");
+        }
+        if (s.name().length() > MAX_SERVICE_NAME) {
+          problems.at(
+              sf.node(),
+              sf.path(),
+              "a service name on the kubernetes runtime has at most "
+                  + MAX_SERVICE_NAME
+                  + " characters (its canary Deployment and pods add suffixes)",
+              "choose a shorter name");
+        }
+      } else if (s.command().isEmpty()) {
+        problems.at(
+            sf.node(),
+            sf.join("command"),
+            "the local runtime runs commands, and this service gives only an image",
+            "add 'command:', or set 'runtime: {kind: kubernetes, namespace: …}'");
+      }
+    }
+  }
+}

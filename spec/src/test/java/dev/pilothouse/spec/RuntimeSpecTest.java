@@ -1,0 +1,137 @@
+package dev.pilothouse.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pilothouse.core.spec.RuntimeSpec;
+import dev.pilothouse.core.spec.ServiceSpec;
+import dev.pilothouse.core.spec.Spec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The runtime: section and service images. */
+class RuntimeSpecTest {
+  private static ParsedSpec parse(String yaml) {
+    return SpecParserTest.parse(yaml);
+  }
+
+  @Test
+  void withoutARuntime_servicesRunAsLocalProcesses() {
+    Spec s = parse(SpecParserTest.svc("")).spec().orElseThrow();
+    assertThat(s.runtime()).isEqualTo(RuntimeSpec.local());
+    assertThat(s.services().get(0).image()).isEmpty();
+  }
+
+  @Test
+  void aKubernetesRuntime_withItsNamespaceContextAndKubeconfig_andServicesByImage(@TempDir Path dir)
+      throws Exception {
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), "apiVersion: v1\n");
+    ParsedSpec p =
+        SpecParser.parse(
+            "shop.yaml",
+            "runtime: {kind: kubernetes, namespace: shop, kubeconfig: kubeconfig, context: prod}\n"
+                + "services:\n"
+                + "  web:\n"
+                + "    image: registry.example.com/shop/web:1.4.2\n"
+                + "    replicas: 3\n"
+                + "  worker:\n"
+                + "    image: registry.example.com/shop/worker@sha256:"
+                + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                + "    command: /bin/worker\n"
+                + "    args: [--queue, orders]\n",
+            dir,
+            Map.of(),
+            dev.pilothouse.tsdb.promql.Parser::problem);
+    assertThat(p.errors()).isEmpty();
+    Spec s = p.spec().orElseThrow();
+    assertThat(s.runtime())
+        .isEqualTo(
+            new RuntimeSpec(RuntimeSpec.Kind.KUBERNETES, "shop", kubeconfig.toString(), "prod"));
+    ServiceSpec web = s.service("web").orElseThrow();
+    assertThat(web.image()).isEqualTo("registry.example.com/shop/web:1.4.2");
+    assertThat(web.command()).isEmpty(); // the image's entrypoint
+    assertThat(s.service("worker").orElseThrow().command()).isEqualTo("/bin/worker");
+  }
+
+  @Test
+  void anotherImage_isAnotherLaunchTemplate() {
+    String a = "runtime: {kind: kubernetes}\nservices:\n  web:\n    image: r/web:1\n";
+    ServiceSpec one = parse(a).spec().orElseThrow().services().get(0);
+    ServiceSpec two = parse(a.replace("web:1", "web:2")).spec().orElseThrow().services().get(0);
+    assertThat(one.template()).isNotEqualTo(two.template());
+    assertThat(parse(a).spec().orElseThrow().runtime().namespace()).isEqualTo("default");
+  }
+
+  @Test
+  void onKubernetes_aServiceWithoutAnImage_isAnErrorAtTheService() {
+    ParsedSpec p = parse("runtime:\n  kind: kubernetes\n" + SpecParserTest.svc(""));
+    assertThat(p.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("services.shop.image");
+              assertThat(e.line()).isEqualTo(5);
+              assertThat(e.message()).contains("runs container images");
+              assertThat(e.hint()).contains("image: registry.example.com/shop/shop:1.0");
+            });
+  }
+
+  @Test
+  void locally_aServiceWithOnlyAnImage_isAnError() {
+    ParsedSpec p = parse("services:\n  web:\n    image: r/web:1\n");
+    assertThat(p.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("services.web.command");
+              assertThat(e.message()).contains("local runtime runs commands");
+              assertThat(e.hint()).contains("kind: kubernetes");
+            });
+  }
+
+  @Test
+  void badRuntimeFields_areReportedWhereTheyAre() {
+    assertThat(parse("runtime: {kind: nomad}\n" + SpecParserTest.svc("")).errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("runtime.kind");
+              assertThat(e.line()).isEqualTo(1);
+              assertThat(e.message()).contains("unknown runtime kind 'nomad'");
+            });
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes, namespace: Shop_1}\nservices:\n  w:\n    image: r/w:1\n")
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("runtime.namespace"));
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes, kubeconfig: nowhere/config}\nservices:\n  w:\n    image: r/w:1\n")
+                .errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("runtime.kubeconfig");
+              assertThat(e.message()).contains("no kubeconfig file at /srv/app/nowhere/config");
+            });
+    assertThat(parse("runtime: {namespace: shop}\n" + SpecParserTest.svc("")).errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("applies to the kubernetes runtime only"));
+    assertThat(parse(SpecParserTest.svc("    image: 'has space:1'\n")).errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("services.shop.image"));
+  }
+
+  @Test
+  void onKubernetes_longServiceNames_areRefused() {
+    String name = "a".repeat(41);
+    ParsedSpec p =
+        parse("runtime: {kind: kubernetes}\nservices:\n  " + name + ":\n    image: r/w:1\n");
+    assertThat(p.errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("at most 40"));
+  }
+}
