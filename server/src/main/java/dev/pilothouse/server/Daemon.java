@@ -396,6 +396,7 @@ public final class Daemon {
         new dev.pilothouse.core.runtime.RuntimeRouter(
             local,
             new LogStreamer(logFiles),
+            traffic,
             store
                 .latest()
                 .map(r -> r.spec().runtime())
@@ -432,7 +433,7 @@ public final class Daemon {
     rollouts =
         RolloutController.create(
             new RolloutController.Options(
-                fleet, traffic, fleet, store, store, clock, random, checks, previewSecret));
+                fleet, controller, fleet, store, store, clock, random, checks, previewSecret));
     deployments =
         new Deployments(
             store,

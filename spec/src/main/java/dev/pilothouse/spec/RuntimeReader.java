@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * services (kubernetes: an image each, names that fit a Deployment's).
  */
 final class RuntimeReader extends SectionReader {
-  static final List<String> RUNTIME = List.of("kind", "namespace", "kubeconfig", "context");
+  static final List<String> RUNTIME =
+      List.of("kind", "namespace", "kubeconfig", "context", "gateway");
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   /** Service names leave room for the canary Deployment's "-canary" and the pods' suffixes. */
@@ -39,7 +40,7 @@ final class RuntimeReader extends SectionReader {
       return RuntimeSpec.local();
     }
     if (kind == RuntimeSpec.Kind.LOCAL) {
-      for (String other : List.of("namespace", "kubeconfig", "context")) {
+      for (String other : List.of("namespace", "kubeconfig", "context", "gateway")) {
         f.get(other)
             .ifPresent(
                 n ->
@@ -69,7 +70,22 @@ final class RuntimeReader extends SectionReader {
           "give the path of a kubeconfig file (relative to the spec), or leave 'kubeconfig' out"
               + " to use the pod's service account or $KUBECONFIG");
     }
-    return new RuntimeSpec(kind, namespace, kubeconfig, f.string("context").orElse(""));
+    String gateway = f.string("gateway").orElse("");
+    if (!gateway.isEmpty()) {
+      String[] parts = gateway.split("/", -1);
+      boolean ok = parts.length <= 2;
+      for (String part : parts) {
+        ok &= DNS_LABEL.matcher(part).matches();
+      }
+      if (!ok) {
+        problems.at(
+            f.get("gateway").orElseThrow(),
+            f.join("gateway"),
+            "'" + gateway + "' does not name a Gateway",
+            "write the Gateway's NAME, or NAMESPACE/NAME when it lives in another namespace");
+      }
+    }
+    return new RuntimeSpec(kind, namespace, kubeconfig, f.string("context").orElse(""), gateway);
   }
 
   /** What the runtime asks of each service. */

@@ -126,6 +126,25 @@ class RuntimeSpecTest {
   }
 
   @Test
+  void aGateway_isNamedByNameOrNamespaceAndName() {
+    String svc = "services:\n  w:\n    image: r/w:1\n";
+    assertThat(
+            parse("runtime: {kind: kubernetes, gateway: gateways/public}\n" + svc)
+                .spec()
+                .orElseThrow()
+                .runtime()
+                .gateway())
+        .isEqualTo("gateways/public");
+    assertThat(parse("runtime: {kind: kubernetes, gateway: a/b/c}\n" + svc).errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("runtime.gateway");
+              assertThat(e.hint()).contains("NAMESPACE/NAME");
+            });
+  }
+
+  @Test
   void onKubernetes_longServiceNames_areRefused() {
     String name = "a".repeat(41);
     ParsedSpec p =

@@ -11,6 +11,8 @@ import dev.pilothouse.core.instance.Workloads;
 import dev.pilothouse.core.spec.RuntimeSpec;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.traffic.Split;
+import dev.pilothouse.core.traffic.TrafficSplitter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -28,9 +30,10 @@ import java.util.function.Function;
  * runtime is opened when the spec names it and closed (its workloads left running) when the spec
  * names another. Every service-level call goes to the runtime that runs the service.
  */
-public final class RuntimeRouter implements Workloads, InstanceLogs {
+public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSplitter {
   private final Workloads local;
   private final InstanceLogs localLogs;
+  private final TrafficSplitter localTraffic;
   private final Function<RuntimeSpec, WorkloadRuntime> open;
   private final EventSink events;
   private final InstantSource clock;
@@ -46,12 +49,14 @@ public final class RuntimeRouter implements Workloads, InstanceLogs {
   public RuntimeRouter(
       Workloads local,
       InstanceLogs localLogs,
+      TrafficSplitter localTraffic,
       RuntimeSpec initial,
       Function<RuntimeSpec, WorkloadRuntime> open,
       EventSink events,
       InstantSource clock) {
     this.local = requireNonNull(local, "local");
     this.localLogs = requireNonNull(localLogs, "localLogs");
+    this.localTraffic = requireNonNull(localTraffic, "localTraffic");
     this.open = requireNonNull(open, "open");
     this.events = requireNonNull(events, "events");
     this.clock = requireNonNull(clock, "clock");
@@ -248,6 +253,24 @@ public final class RuntimeRouter implements Workloads, InstanceLogs {
       logs = remote != null ? remote : localLogs;
     }
     logs.stream(service, instance, since, follow, out); // not under the lock: follow blocks
+  }
+
+  /** Splits on the runtime that runs the service: the built-in load balancer, or the cluster's. */
+  @Override
+  public synchronized void split(String service, Split split) {
+    if (remote != null) {
+      remote.split(service, split);
+    } else {
+      localTraffic.split(service, split);
+    }
+  }
+
+  @Override
+  public synchronized void clear(String service) {
+    if (remote != null) {
+      remote.clear(service);
+    }
+    localTraffic.clear(service);
   }
 
   /** Closes the cluster connection, if any (daemon shutdown; the workloads keep running). */

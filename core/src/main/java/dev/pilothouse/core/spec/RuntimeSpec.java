@@ -10,8 +10,16 @@ import static java.util.Objects.requireNonNull;
  * @param kubeconfig path of the kubeconfig file; empty: the in-cluster service account when the
  *     daemon runs in a pod, else {@code $KUBECONFIG} or {@code ~/.kube/config}
  * @param context the kubeconfig context to use; empty: its current context
+ * @param gateway the Gateway API Gateway ({@code NAME} or {@code NAMESPACE/NAME}) whose HTTPRoutes
+ *     split routed services' traffic by weight during canaries; empty: traffic splits by instance
+ *     count behind one Service
  */
-public record RuntimeSpec(Kind kind, String namespace, String kubeconfig, String context) {
+public record RuntimeSpec(
+    Kind kind, String namespace, String kubeconfig, String context, String gateway) {
+  /** A runtime without a Gateway. */
+  public RuntimeSpec(Kind kind, String namespace, String kubeconfig, String context) {
+    this(kind, namespace, kubeconfig, context, "");
+  }
 
   /** The runtimes there are. */
   public enum Kind {
@@ -29,6 +37,7 @@ public record RuntimeSpec(Kind kind, String namespace, String kubeconfig, String
     namespace = namespace == null ? "" : namespace;
     kubeconfig = kubeconfig == null ? "" : kubeconfig;
     context = context == null ? "" : context;
+    gateway = gateway == null ? "" : gateway;
   }
 
   /** Local processes: the default. */

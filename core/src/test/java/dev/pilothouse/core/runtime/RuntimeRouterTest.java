@@ -31,11 +31,25 @@ class RuntimeRouterTest {
   private final Recorder local = new Recorder("local");
   private final List<Recorder> opened = new ArrayList<>();
   private boolean clusterDown;
+  private final List<String> localCalls = new ArrayList<>();
+  private final dev.pilothouse.core.traffic.TrafficSplitter localSplits =
+      new dev.pilothouse.core.traffic.TrafficSplitter() {
+        @Override
+        public void split(String service, dev.pilothouse.core.traffic.Split split) {
+          localCalls.add("split " + service);
+        }
+
+        @Override
+        public void clear(String service) {
+          localCalls.add("clear " + service);
+        }
+      };
 
   private RuntimeRouter router(RuntimeSpec initial) {
     return new RuntimeRouter(
         local.workloads(),
         (service, instance, since, follow, out) -> out.write("local\n".getBytes()),
+        localSplits,
         initial,
         spec -> {
           if (clusterDown) {
@@ -59,6 +73,9 @@ class RuntimeRouterTest {
     RuntimeRouter r = router(RuntimeSpec.local());
     r.recover();
     r.apply(spec(RuntimeSpec.local()));
+    r.split("web", new dev.pilothouse.core.traffic.Split("a", "b", 10, List.of(), 0, false));
+    assertThat(localCalls).containsExactly("split web");
+    localCalls.clear();
     assertThat(local.applied).extracting(s -> s.services().size()).containsExactly(1);
     assertThat(opened).isEmpty();
 
@@ -70,6 +87,9 @@ class RuntimeRouterTest {
         .containsExactly("web");
     r.restart("web");
     assertThat(opened.get(0).calls).contains("restart web");
+    r.split("web", new dev.pilothouse.core.traffic.Split("a", "b", 10, List.of(), 0, false));
+    assertThat(opened.get(0).calls).contains("split web");
+    assertThat(localCalls).isEmpty();
     assertThat(local.calls).doesNotContain("restart web");
     assertThat(events).extracting(NewEvent::type).contains("RuntimeChanged");
 

@@ -38,6 +38,7 @@ public final class KubernetesRuntimes {
     return KubernetesWorkloads.create(
         new KubernetesClientBuilder().withConfig(config).build(),
         spec.namespace(),
+        spec.gateway(),
         events,
         secrets,
         clock);

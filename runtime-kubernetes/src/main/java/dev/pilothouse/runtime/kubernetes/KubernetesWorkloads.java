@@ -23,12 +23,14 @@ import dev.pilothouse.core.instance.ServiceStatus;
 import dev.pilothouse.core.instance.WorkloadRuntime;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.traffic.Split;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
@@ -67,6 +69,8 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private final SecretSource secrets;
   private final InstantSource clock;
   private final PodLogs logs;
+  private final String gateway;
+  private final Map<String, Split> splits = new HashMap<>();
 
   private final Map<String, ServiceSpec> desired = new LinkedHashMap<>();
   private final Map<String, Canary> canaries = new HashMap<>();
@@ -87,11 +91,13 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private KubernetesWorkloads(
       KubernetesClient client,
       String namespace,
+      String gateway,
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
     this.client = requireNonNull(client, "client");
     this.namespace = requireNonNull(namespace, "namespace");
+    this.gateway = requireNonNull(gateway, "gateway");
     this.events = requireNonNull(events, "events");
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
@@ -105,7 +111,21 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, "", events, secrets, clock);
+  }
+
+  /**
+   * Workloads in namespace whose routed services get an HTTPRoute on gateway ({@code NAME} or
+   * {@code NAMESPACE/NAME}; empty for none), through which canaries split traffic by weight.
+   */
+  public static KubernetesWorkloads create(
+      KubernetesClient client,
+      String namespace,
+      String gateway,
+      EventSink events,
+      SecretSource secrets,
+      InstantSource clock) {
+    return new KubernetesWorkloads(client, namespace, gateway, events, secrets, clock);
   }
 
   @Override
@@ -187,6 +207,17 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       write(stable, live.get(stable.getMetadata().getName()));
       wanted.add(stable.getMetadata().getName());
       write(Manifests.service(namespace, s), existingService(s.name()));
+      if (throughGateway(s.name())) {
+        write(
+            Manifests.trackService(namespace, s, STABLE), existingService(s.name() + "-" + STABLE));
+        write(
+            Manifests.trackService(namespace, s, CANARY), existingService(s.name() + "-" + CANARY));
+        HTTPRoute route =
+            Manifests.httpRoute(namespace, s, gateway, Optional.ofNullable(splits.get(s.name())));
+        write(
+            route,
+            client.resources(HTTPRoute.class).inNamespace(namespace).withName(s.name()).get());
+      }
       Optional<Secret> secret = Manifests.secret(namespace, s, secrets::value);
       if (secret.isPresent()) {
         write(secret.get(), existingSecret(s.name()));
@@ -213,13 +244,27 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         client.resource(d).inNamespace(namespace).delete();
       }
     }
-    deleteUndeclared(
+    List<io.fabric8.kubernetes.api.model.Service> services =
         client
             .services()
             .inNamespace(namespace)
             .withLabel(MANAGED_BY, PILOTHOUSE)
             .list()
-            .getItems());
+            .getItems();
+    deleteUndeclared(services);
+    // The per-track Services and the HTTPRoute of a service no longer routed through the Gateway.
+    delete(
+        services.stream()
+            .filter(s -> s.getMetadata().getLabels().containsKey(TRACK))
+            .filter(s -> desired.containsKey(service(s)) && !throughGateway(service(s)))
+            .toList());
+    // Filtered here rather than by label selector: fabric8's mock server does not select Gateway
+    // API objects by label, and a namespace holds few routes.
+    delete(
+        client.resources(HTTPRoute.class).inNamespace(namespace).list().getItems().stream()
+            .filter(r -> PILOTHOUSE.equals(r.getMetadata().getLabels().get(MANAGED_BY)))
+            .filter(r -> !throughGateway(service(r)))
+            .toList());
     deleteUndeclared(
         client
             .secrets()
@@ -236,6 +281,15 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     }
   }
 
+  /**
+   * Whether the service's traffic comes through the Gateway (an HTTPRoute and per-track Services).
+   */
+  private boolean throughGateway(String service) {
+    return !gateway.isEmpty()
+        && desired.containsKey(service)
+        && desired.get(service).route() != null;
+  }
+
   private boolean rolledOut(Deployment d, ServiceSpec s) {
     if (d == null || d.getStatus() == null) {
       return false;
@@ -247,10 +301,12 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   }
 
   private void deleteUndeclared(List<? extends HasMetadata> owned) {
-    for (HasMetadata o : owned) {
-      if (!desired.containsKey(o.getMetadata().getLabels().getOrDefault(NAME, ""))) {
-        client.resource(o).inNamespace(namespace).delete();
-      }
+    delete(owned.stream().filter(o -> !desired.containsKey(service(o))).toList());
+  }
+
+  private void delete(List<? extends HasMetadata> gone) {
+    for (HasMetadata o : gone) {
+      client.resource(o).inNamespace(namespace).delete();
     }
   }
 
@@ -637,6 +693,16 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         .flatMap(s -> s.instances().stream())
         .filter(i -> i.slot() >= InstanceController.CANARY_SLOT_BASE)
         .anyMatch(i -> crashLoopSeen.contains(i.id()));
+  }
+
+  @Override
+  public synchronized void split(String service, Split split) {
+    splits.put(service, split);
+  }
+
+  @Override
+  public synchronized void clear(String service) {
+    splits.remove(service);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.SecretRef;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Strategy;
+import dev.pilothouse.core.traffic.Split;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -19,6 +20,17 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendObjectReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPPathMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRequestMirrorFilter;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteSpec;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -267,6 +279,148 @@ final class Manifests {
             .build();
     s.getMetadata().setAnnotations(Map.of(APPLIED, hash(s)));
     return s;
+  }
+
+  /** A Service in front of one track only (a backend of the service's HTTPRoute). */
+  static Service trackService(String namespace, ServiceSpec spec, String track) {
+    Service s =
+        new ServiceBuilder()
+            .withNewMetadata()
+            .withName(spec.name() + "-" + track)
+            .withNamespace(namespace)
+            .withLabels(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track))
+            .endMetadata()
+            .withNewSpec()
+            .withSelector(
+                Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track, SERVING, "true"))
+            .addNewPort()
+            .withName("http")
+            .withPort(80)
+            .withTargetPort(new IntOrString(PORT))
+            .endPort()
+            .endSpec()
+            .build();
+    s.getMetadata().setAnnotations(Map.of(APPLIED, hash(s)));
+    return s;
+  }
+
+  /**
+   * The HTTPRoute of a routed service on the Gateway: its host and path prefix to the stable
+   * Service, and while a split is on, the canary's weight to the canary Service; header rules send
+   * matching requests to the canary, cookie rules match the Cookie header, and a mirror copies a
+   * percentage of requests to the canary. Sticky sessions have no stable Gateway API field: not
+   * written.
+   */
+  static HTTPRoute httpRoute(
+      String namespace, ServiceSpec spec, String gateway, Optional<Split> split) {
+    String stable = spec.name() + "-" + STABLE;
+    String canary = spec.name() + "-" + CANARY;
+    ParentReference parent = new ParentReference();
+    int slash = gateway.indexOf('/');
+    parent.setName(slash < 0 ? gateway : gateway.substring(slash + 1));
+    if (slash > 0) {
+      parent.setNamespace(gateway.substring(0, slash));
+    }
+    HTTPPathMatch path = new HTTPPathMatch("PathPrefix", spec.route().pathPrefix());
+    List<HTTPRouteRule> rules = new ArrayList<>();
+    int weight = split.map(Split::canaryWeight).orElse(0);
+    if (split.isPresent()) {
+      for (Split.Rule r : split.get().rules()) {
+        HTTPHeaderMatch h = new HTTPHeaderMatch();
+        if (r.kind() == Split.Rule.Kind.COOKIE) {
+          h.setName("Cookie");
+          h.setType("RegularExpression");
+          h.setValue(
+              "(^|.*; )"
+                  + java.util.regex.Pattern.quote(r.name())
+                  + "="
+                  + (r.value().equals("*") ? "[^;]*" : cookieValue(r))
+                  + "(;.*|$)");
+        } else {
+          h.setName(r.name());
+          h.setType(
+              r.op() == Split.Rule.Op.EXACT && !r.value().equals("*")
+                  ? "Exact"
+                  : "RegularExpression");
+          h.setValue(
+              r.value().equals("*")
+                  ? ".*"
+                  : switch (r.op()) {
+                    case EXACT -> r.value();
+                    case PREFIX -> java.util.regex.Pattern.quote(r.value()) + ".*";
+                    case REGEX -> r.value();
+                  });
+        }
+        HTTPRouteMatch m = new HTTPRouteMatch();
+        m.setPath(path);
+        m.setHeaders(List.of(h));
+        rules.add(rule(List.of(m), List.of(backend(canary, 1)), List.of()));
+      }
+    }
+    HTTPRouteMatch all = new HTTPRouteMatch();
+    all.setPath(path);
+    List<HTTPBackendRef> backends = new ArrayList<>();
+    backends.add(backend(stable, 100 - weight));
+    if (weight > 0) {
+      backends.add(backend(canary, weight));
+    }
+    List<HTTPRouteFilter> filters = new ArrayList<>();
+    if (split.isPresent() && split.get().mirrorPercent() > 0) {
+      HTTPRequestMirrorFilter mirror = new HTTPRequestMirrorFilter();
+      BackendObjectReference to = new BackendObjectReference();
+      to.setName(canary);
+      to.setPort(80);
+      mirror.setBackendRef(to);
+      mirror.setPercent(split.get().mirrorPercent());
+      HTTPRouteFilter f = new HTTPRouteFilter();
+      f.setType("RequestMirror");
+      f.setRequestMirror(mirror);
+      filters.add(f);
+    }
+    rules.add(rule(List.of(all), backends, filters));
+    HTTPRoute route = new HTTPRoute();
+    route.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(spec.name())
+            .withNamespace(namespace)
+            .withLabels(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name()))
+            .build());
+    HTTPRouteSpec rs = new HTTPRouteSpec();
+    rs.setParentRefs(List.of(parent));
+    if (!spec.route().host().isEmpty()) {
+      rs.setHostnames(List.of(spec.route().host()));
+    }
+    rs.setRules(rules);
+    route.setSpec(rs);
+    route.getMetadata().setAnnotations(Map.of(APPLIED, hash(route)));
+    return route;
+  }
+
+  private static String cookieValue(Split.Rule r) {
+    return switch (r.op()) {
+      case EXACT -> java.util.regex.Pattern.quote(r.value());
+      case PREFIX -> java.util.regex.Pattern.quote(r.value()) + "[^;]*";
+      case REGEX -> r.value();
+    };
+  }
+
+  private static HTTPRouteRule rule(
+      List<HTTPRouteMatch> matches, List<HTTPBackendRef> backends, List<HTTPRouteFilter> filters) {
+    HTTPRouteRule rule = new HTTPRouteRule();
+    rule.setMatches(matches);
+    rule.setBackendRefs(backends);
+    if (!filters.isEmpty()) {
+      rule.setFilters(filters);
+    }
+    return rule;
+  }
+
+  private static HTTPBackendRef backend(String service, int weight) {
+    HTTPBackendRef b = new HTTPBackendRef();
+    b.setName(service);
+    b.setPort(80);
+    b.setWeight(weight);
+    return b;
   }
 
   /**
