@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.pilothouse.client.Wire;
 import dev.pilothouse.runtime.kubernetes.SimulatedCluster;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,6 +45,45 @@ class KubernetesRuntimeTest {
         + "}\n"
         + "    readiness: {exec: ['true'], interval: 1s}\n"
         + "    resources: {cpu: 0.5, memory: 256Mi}\n";
+  }
+
+  @Test
+  void onPostgres_daemonsOfOtherHostsFollow_andAKilledLeadersSuccessorAdoptsThePods()
+      throws Exception {
+    try (RealPostgres pg = RealPostgres.start("admin-pw");
+        SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(200))) {
+      Path pw = Files.writeString(tmp.resolve("store-password"), "state-pw\n");
+      Path siteA = Files.createDirectories(tmp.resolve("a"));
+      Path siteB = Files.createDirectories(tmp.resolve("b"));
+      cluster.kubeconfig(siteA.resolve("kubeconfig"));
+      try (Harness a = new Harness(siteA);
+          Harness b = new Harness(siteB)) { // another state directory: another "machine"
+        String store = pg.stateDatabase();
+        for (Harness h : List.of(a, b)) {
+          h.cliEnv.put("PILOTHOUSE_STORE_URL", store);
+          h.cliEnv.put("PILOTHOUSE_STORE_PASSWORD_FILE", pw.toString());
+        }
+        a.up(a.writeSpec("shop.yaml", spec("v1", "registry.example.com/shop/web:1", 2)));
+        a.awaitReady("web", 2, Duration.ofSeconds(30));
+        Set<String> running = pods(a);
+        long leader = a.daemonPid();
+        // Local processes would tie every daemon to the leader's state directory; pods do not.
+        assertThat(b.ok("up", "--standby", "--api-port", "0").out())
+            .contains("standby daemon started at");
+        Harness.signal(leader, "KILL");
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> b.client().status().pid() != leader);
+        b.awaitReady("web", 2, Duration.ofSeconds(30));
+        assertThat(pods(b)).isEqualTo(running);
+        assertThat(
+                cluster.client().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
+            .hasSize(2); // none started again
+        assertThat(b.client().events(-1, 500))
+            .anyMatch(e -> e.type().equals("InstanceAdopted") && e.service().equals("web"));
+      }
+    }
   }
 
   private static Set<String> pods(Harness h) {

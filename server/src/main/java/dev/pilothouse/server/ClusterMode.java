@@ -88,11 +88,20 @@ final class ClusterMode implements Elector.Role {
               + "); give another --api-port",
           e);
     }
+    try { // a follower of its own state directory (another host) answers with that one's token
+      StateDir dir = new StateDir(options.stateDir());
+      dir.create();
+      dir.token();
+    } catch (IOException e) {
+      front.close();
+      throw new Daemon.StartException(
+          3, "cannot write the API token in " + options.stateDir() + ": " + e.getMessage(), e);
+    }
     ClusterMode m = new ClusterMode(options, store, front.port());
     m.front = front;
     String address = "http://" + hostForUrl(options.apiHost()) + ":" + front.port();
     String site = hostname() + ":" + options.stateDir().toAbsolutePath().normalize();
-    LeaseStore leases =
+    PostgresLease leases =
         new PostgresLease(store.url(), store.user(), store.password(), Duration.ofSeconds(2));
     m.refuseOtherSite(leases, site);
     m.elector =
@@ -109,11 +118,17 @@ final class ClusterMode implements Elector.Role {
     leases.close();
   }
 
-  /** With local processes, every daemon of one database must share the leader's directory. */
-  private void refuseOtherSite(LeaseStore leases, String site) {
+  /**
+   * With local processes, every daemon of one database must share the leader's directory; with a
+   * cluster runtime the workloads live in the cluster, and daemons on any host may lead.
+   */
+  private void refuseOtherSite(PostgresLease leases, String site) {
     Optional<LeaseStore.Lease> l;
     try {
       l = leases.current();
+      if (l.isPresent() && leases.newestRuntime().kubernetes()) {
+        return;
+      }
     } catch (LeaseStore.LeaseException e) {
       return; // the elector reports it and tries again
     }

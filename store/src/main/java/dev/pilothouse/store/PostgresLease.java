@@ -142,6 +142,33 @@ public final class PostgresLease implements LeaseStore {
     T run(Connection c) throws SQLException;
   }
 
+  /**
+   * Where the newest stored revision runs its services (local processes, when there is none): with
+   * a cluster runtime, daemons on any host may lead.
+   */
+  public synchronized dev.pilothouse.core.spec.RuntimeSpec newestRuntime() {
+    return call(
+        "reading the newest revision",
+        c -> {
+          try (PreparedStatement st =
+                  c.prepareStatement(
+                      "SELECT spec_json FROM revisions ORDER BY number DESC LIMIT 1");
+              java.sql.ResultSet rs = st.executeQuery()) {
+            if (!rs.next()) {
+              return dev.pilothouse.core.spec.RuntimeSpec.local();
+            }
+            try {
+              return SpecJson.builder()
+                  .build()
+                  .readValue(rs.getString(1), dev.pilothouse.core.spec.Spec.class)
+                  .runtime();
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+              throw new SQLException("the newest revision does not read: " + e.getMessage(), e);
+            }
+          }
+        });
+  }
+
   private <T> T call(String what, Sql<T> sql) {
     try {
       if (!migrated) { // the lease's table comes with the schema, before any store is opened
