@@ -82,6 +82,17 @@ class KubernetesRuntimeTest {
             .hasSize(2); // none started again
         assertThat(b.client().events(-1, 500))
             .anyMatch(e -> e.type().equals("InstanceAdopted") && e.service().equals("web"));
+
+        // Back on local processes, a daemon of a third state directory is refused again.
+        b.ok("apply", "-f", b.writeSpec("local.yaml", Harness.routedShop("v1", 1, "")).toString());
+        b.awaitReady("shop", 1, Duration.ofSeconds(30));
+        try (Harness c = new Harness(Files.createDirectories(tmp.resolve("c")))) {
+          c.cliEnv.putAll(b.cliEnv);
+          Harness.Result refused = c.cli("up", "--standby", "--api-port", "0");
+          assertThat(refused.exit()).isNotZero();
+          assertThat(Files.readString(c.stateDir.resolve("daemon-standby.log")))
+              .contains("every daemon of one database shares that host and state directory");
+        }
       }
     }
   }
