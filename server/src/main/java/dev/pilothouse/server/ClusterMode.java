@@ -99,7 +99,7 @@ final class ClusterMode implements Elector.Role {
     }
     ClusterMode m = new ClusterMode(options, store, front.port());
     m.front = front;
-    String address = "http://" + hostForUrl(options.apiHost()) + ":" + front.port();
+    String address = "http://" + hostForUrl(advertised(options.apiHost())) + ":" + front.port();
     String site = hostname() + ":" + options.stateDir().toAbsolutePath().normalize();
     PostgresLease leases =
         new PostgresLease(store.url(), store.user(), store.password(), Duration.ofSeconds(2));
@@ -250,6 +250,21 @@ final class ClusterMode implements Elector.Role {
     } catch (IOException e) {
       log.warn("could not publish {}: {}", followerFile, e.toString());
     }
+  }
+
+  /** Where the other daemons reach this one (PILOTHOUSE_ADVERTISE_HOST, e.g. a pod's IP). */
+  static final String ADVERTISE_ENV = "PILOTHOUSE_ADVERTISE_HOST";
+
+  /**
+   * The host other daemons forward to: PILOTHOUSE_ADVERTISE_HOST when set, the host name when the
+   * API listens on every address, else the address it listens on.
+   */
+  private static String advertised(String apiHost) {
+    String env = System.getenv(ADVERTISE_ENV);
+    if (env != null && !env.isBlank()) {
+      return env.trim();
+    }
+    return apiHost.equals("0.0.0.0") || apiHost.equals("::") ? hostname() : apiHost;
   }
 
   private static String hostForUrl(String host) {

@@ -232,7 +232,8 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       } else if (promoting.contains(s.name())) {
         // The canary goes once the stable Deployment runs its template on every replica.
         String canaryName = Manifests.deploymentName(s.name(), CANARY);
-        if (live.containsKey(canaryName) && !rolledOut(live.get(s.name()), s)) {
+        // (A suspended service runs nothing: its canary goes at once.)
+        if (live.containsKey(canaryName) && reason.isEmpty() && !rolledOut(live.get(s.name()), s)) {
           wanted.add(canaryName);
         } else {
           promoting.remove(s.name());

@@ -60,6 +60,7 @@ public final class SimulatedCluster implements AutoCloseable {
   private final Map<List<String>, Boolean> probeResults = new HashMap<>();
   private final AtomicInteger names = new AtomicInteger();
   private java.util.concurrent.ScheduledExecutorService loop;
+  private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
   public SimulatedCluster() {
     KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -67,6 +68,9 @@ public final class SimulatedCluster implements AutoCloseable {
         new Dispatcher() {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
+            if ("Bearer simulated".equals(request.getHeader("Authorization"))) {
+              requests.add(request.getMethod() + " " + request.getPath());
+            }
             Matcher m = LOG.matcher(request.getPath());
             if (request.getMethod().equals("GET") && m.matches()) {
               List<String> lines = logs.get(m.group(2));
@@ -87,6 +91,14 @@ public final class SimulatedCluster implements AutoCloseable {
   /** A new client of this cluster (each daemon has its own). */
   public KubernetesClient client() {
     return server.createClient();
+  }
+
+  /**
+   * The requests ("METHOD PATH?QUERY") of clients that came through {@link #kubeconfig} (the
+   * runtime under test), not the simulation's own.
+   */
+  public List<String> requests() {
+    return List.copyOf(requests);
   }
 
   /** The container of pod crashes; the kubelet restarts it on the next settle. */
