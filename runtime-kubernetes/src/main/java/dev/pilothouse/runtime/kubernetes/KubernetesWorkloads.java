@@ -88,6 +88,18 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
 
   private record Canary(ServiceSpec spec, int count) {}
 
+  /**
+   * Waiting reasons of a container that will not start however long it waits (a bad image, a
+   * missing Secret or ConfigMap): like a crash loop, a reason to roll a new version back.
+   */
+  static final Set<String> CANNOT_START =
+      Set.of(
+          "ErrImagePull",
+          "ImagePullBackOff",
+          "InvalidImageName",
+          "CreateContainerConfigError",
+          "CreateContainerError");
+
   private KubernetesWorkloads(
       KubernetesClient client,
       String namespace,
@@ -454,15 +466,28 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     if (i.ready() && readySeen.add(id)) {
       emit("InstanceReady", i.service(), id, "ready", Map.of());
     }
-    boolean crashLoop =
+    Optional<String> waiting =
         containers(p).stream()
-            .anyMatch(
-                c ->
-                    c.getState() != null
-                        && c.getState().getWaiting() != null
-                        && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()));
+            .map(c -> c.getState() == null ? null : c.getState().getWaiting())
+            .filter(w -> w != null && w.getReason() != null)
+            .filter(
+                w ->
+                    w.getReason().equals("CrashLoopBackOff")
+                        || CANNOT_START.contains(w.getReason()))
+            .map(w -> w.getReason() + (w.getMessage() == null ? "" : ": " + w.getMessage()))
+            .findFirst();
+    boolean crashLoop = waiting.isPresent();
     if (crashLoop && crashLoopSeen.add(id)) {
-      emit("CrashLoop", i.service(), id, "container keeps crashing (CrashLoopBackOff)", Map.of());
+      if (waiting.get().startsWith("CrashLoopBackOff")) {
+        emit("CrashLoop", i.service(), id, "container keeps crashing (CrashLoopBackOff)", Map.of());
+      } else { // a bad image or config: it will not start however long it waits
+        emit(
+            "StartFailed",
+            i.service(),
+            id,
+            "the container cannot start: " + waiting.get(),
+            Map.of("reason", waiting.get().replaceFirst(":.*", "")));
+      }
     } else if (!crashLoop) {
       crashLoopSeen.remove(id);
     }

@@ -131,6 +131,30 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void anImageThatCannotBePulled_isAStartFailure_andTheServiceCountsAsCrashLooping() {
+    ServiceSpec web =
+        WorkloadsContract.service("web", 1, "v1", true).withImage("registry.example/web:missing");
+    KubernetesWorkloads w = workloads("", Map.of());
+    w.apply(new Spec(List.of(web)));
+    for (int i = 0; i < 3; i++) {
+      w.tick();
+      cluster.settle();
+    }
+    w.tick();
+    assertThat(w.status())
+        .singleElement()
+        .satisfies(s -> assertThat(s.state()).isEqualTo("crash-loop"));
+    assertThat(events)
+        .filteredOn(e -> e.type().equals("StartFailed"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.fields()).containsEntry("reason", "ErrImagePull");
+              assertThat(e.message()).contains("registry.example/web:missing not found");
+            });
+  }
+
+  @Test
   void aMissingSecret_isAnEventNamingIt_andNothingIsWritten() {
     ServiceSpec web =
         with(

@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  *   <li>the garbage collector: a deleted Deployment's pods go with it;
  *   <li>the kubelet: a new pod runs, its readiness is its exec probe run on this machine, its
  *       container "prints" {@code hello from $VERSION} (the contract services' first line) to a log
- *       served on {@code pods/NAME/log}; a crashed container comes back with one more restart.
+ *       served on {@code pods/NAME/log}; a crashed container comes back with one more restart; an
+ *       image tagged {@code :missing} cannot be pulled ({@code ErrImagePull}).
  * </ul>
  *
  * <p>Not simulated: scheduling, images, resource limits, liveness probes, grace periods (deletes
@@ -192,6 +193,26 @@ public final class SimulatedCluster implements AutoCloseable {
       return;
     }
     Container c = p.getSpec().getContainers().get(0);
+    if (c.getImage().endsWith(":missing")) { // an image the registry does not have
+      p.setStatus(
+          new PodStatusBuilder()
+              .withPhase("Pending")
+              .addNewContainerStatus()
+              .withName(c.getName())
+              .withImage(c.getImage())
+              .withRestartCount(0)
+              .withReady(false)
+              .withNewState()
+              .withNewWaiting()
+              .withReason("ErrImagePull")
+              .withMessage("manifest for " + c.getImage() + " not found")
+              .endWaiting()
+              .endState()
+              .endContainerStatus()
+              .build());
+      client.pods().inNamespace(NAMESPACE).resource(p).updateStatus();
+      return;
+    }
     int restarts =
         fresh ? 0 : p.getStatus().getContainerStatuses().get(0).getRestartCount() + (crash ? 1 : 0);
     ContainerStatusBuilder cs =
