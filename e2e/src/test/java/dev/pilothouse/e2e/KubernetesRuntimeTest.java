@@ -181,6 +181,17 @@ class KubernetesRuntimeTest {
                   .getImage())
           .isEqualTo("registry.example.com/shop/web:2");
 
+      // An image the registry does not have: the pods cannot start, the rollout goes back.
+      h.ok("deploy", "web", "--version", "v3", "--image", "registry.example.com/shop/web:missing");
+      await()
+          .atMost(Duration.ofSeconds(40))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> h.client().rollout("web").phase().equals("RolledBack"));
+      h.awaitReady("web", 3, Duration.ofSeconds(30));
+      assertThat(h.service("web").instances()).allMatch(i -> i.version().equals("v2"));
+      assertThat(h.client().events(-1, 500))
+          .anyMatch(e -> e.type().equals("StartFailed") && e.message().contains("ErrImagePull"));
+
       Harness.Result bad =
           h.cli("deploy", "web", "--version", "v3", "--image", "no spaces allowed");
       assertThat(bad.exit()).isNotZero();
