@@ -71,7 +71,7 @@ public final class Autoscaler {
     }
     Set<String> autoscaled = new HashSet<>();
     for (ServiceSpec s : spec.services()) {
-      if (s.autoscale() == null) {
+      if (s.autoscale() == null || spec.runtime().hpa()) { // hpa: the cluster's autoscaler decides
         continue;
       }
       autoscaled.add(s.name());

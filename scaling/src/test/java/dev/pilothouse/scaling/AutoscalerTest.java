@@ -233,6 +233,27 @@ class AutoscalerTest {
   }
 
   @Test
+  void onKubernetesWithTheHpaAutoscaler_theDaemonDecidesNothing() {
+    Sim sim = new Sim(rps(1, 10, null, null));
+    sim.load = t -> 300;
+    dev.pilothouse.core.spec.RuntimeSpec hpa =
+        new dev.pilothouse.core.spec.RuntimeSpec(
+            dev.pilothouse.core.spec.RuntimeSpec.Kind.KUBERNETES, "shop", "", "", "", true);
+    Autoscaler a =
+        new Autoscaler(
+            new Autoscaler.Options(
+                () -> new Spec(List.of(sim.spec)).withRuntime(hpa),
+                sim::status,
+                sim,
+                s -> false,
+                sim.repo,
+                () -> sim.now));
+    sim.run(a, 60);
+    assertThat(sim.scaled()).as("the HorizontalPodAutoscaler decides").isEmpty();
+    assertThat(sim.desired()).isEqualTo(1);
+  }
+
+  @Test
   void loadOscillatingAroundTheThreshold_doesNotFlap() {
     // 2 instances carry 100 req/s at target; the load swings 80 <-> 120 every 10 s for 10 min.
     Sim sim = new Sim(rps(1, 10, null, null));

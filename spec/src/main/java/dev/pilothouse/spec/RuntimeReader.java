@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 final class RuntimeReader extends SectionReader {
   static final List<String> RUNTIME =
-      List.of("kind", "namespace", "kubeconfig", "context", "gateway");
+      List.of("kind", "namespace", "kubeconfig", "context", "gateway", "autoscaler");
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   /** Service names leave room for the canary Deployment's "-canary" and the pods' suffixes. */
@@ -40,7 +40,7 @@ final class RuntimeReader extends SectionReader {
       return RuntimeSpec.local();
     }
     if (kind == RuntimeSpec.Kind.LOCAL) {
-      for (String other : List.of("namespace", "kubeconfig", "context", "gateway")) {
+      for (String other : List.of("namespace", "kubeconfig", "context", "gateway", "autoscaler")) {
         f.get(other)
             .ifPresent(
                 n ->
@@ -85,7 +85,60 @@ final class RuntimeReader extends SectionReader {
             "write the Gateway's NAME, or NAMESPACE/NAME when it lives in another namespace");
       }
     }
-    return new RuntimeSpec(kind, namespace, kubeconfig, f.string("context").orElse(""), gateway);
+    String autoscaler = f.string("autoscaler").orElse("pilothouse");
+    if (!autoscaler.equals("pilothouse") && !autoscaler.equals("hpa")) {
+      problems.at(
+          f.get("autoscaler").orElseThrow(),
+          f.join("autoscaler"),
+          "unknown autoscaler '" + autoscaler + "'",
+          "write 'autoscaler: pilothouse' (the daemon scales, the default) or 'autoscaler: hpa'"
+              + " (a HorizontalPodAutoscaler per autoscaled service)");
+    }
+    return new RuntimeSpec(
+        kind,
+        namespace,
+        kubeconfig,
+        f.string("context").orElse(""),
+        gateway,
+        autoscaler.equals("hpa"));
+  }
+
+  /**
+   * What a HorizontalPodAutoscaler can do of a service's autoscale: cpu and memory targets (of the
+   * declared resources), min, max and the scale-up/down behaviours; nothing else.
+   */
+  private void hpaFits(ServiceSpec s, Fields sf) {
+    Fields af = sf.object("autoscale", AutoscaleReader.AUTOSCALE).orElseThrow();
+    String hint =
+        "a HorizontalPodAutoscaler holds cpu and memory (of resources); use 'runtime.autoscaler:"
+            + " pilothouse' for the rest";
+    for (var t : s.autoscale().targets()) {
+      if (!(t instanceof dev.pilothouse.core.spec.Autoscale.Target.Cpu
+          || t instanceof dev.pilothouse.core.spec.Autoscale.Target.Memory)) {
+        problems.at(
+            af.get("targets").orElse(af.node()),
+            af.join("targets"),
+            "target '" + t.name() + "' has no HorizontalPodAutoscaler equivalent",
+            hint);
+      }
+    }
+    for (String field : List.of("schedules", "predictive", "fallback", "scaleToZero")) {
+      af.get(field)
+          .ifPresent(
+              n ->
+                  problems.at(
+                      n,
+                      af.join(field),
+                      "'" + field + "' has no HorizontalPodAutoscaler equivalent",
+                      hint));
+    }
+    if (s.autoscale().min() < 1) {
+      problems.at(
+          af.get("min").orElse(af.node()),
+          af.join("min"),
+          "a HorizontalPodAutoscaler runs at least one pod",
+          "set 'min: 1' or more");
+    }
   }
 
   /** What the runtime asks of each service. */
@@ -102,6 +155,9 @@ final class RuntimeReader extends SectionReader {
               sf.join("image"),
               "the kubernetes runtime runs container images, and this service names none",
               "add e.g. 'image: registry.example.com/shop/" + s.name() + ":1.0'");
+        }
+        if (runtime.hpa() && s.autoscale() != null) {
+          hpaFits(s, sf);
         }
         if (s.name().length() > MAX_SERVICE_NAME) {
           problems.at(

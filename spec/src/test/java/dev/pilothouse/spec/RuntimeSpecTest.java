@@ -145,6 +145,36 @@ class RuntimeSpecTest {
   }
 
   @Test
+  void theHpaAutoscaler_takesCpuAndMemoryTargets_andRefusesWhatAnHpaCannotDo() {
+    String svc =
+        "services:\n  w:\n    image: r/w:1\n    resources: {cpu: 0.5, memory: 256Mi}\n"
+            + "    autoscale:\n      min: 1\n      max: 5\n      targets:\n";
+    ParsedSpec ok =
+        parse("runtime: {kind: kubernetes, autoscaler: hpa}\n" + svc + "        - cpu: 70%\n");
+    assertThat(ok.errors()).isEmpty();
+    assertThat(ok.spec().orElseThrow().runtime().hpa()).isTrue();
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes, autoscaler: hpa}\n"
+                        + svc
+                        + "        - requestsPerSecond: 50\n")
+                .errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("services.w.autoscale.targets");
+              assertThat(e.message())
+                  .contains("'requestsPerSecond' has no HorizontalPodAutoscaler");
+              assertThat(e.hint()).contains("runtime.autoscaler: pilothouse");
+            });
+    assertThat(
+            parse("runtime: {kind: kubernetes, autoscaler: keda}\n" + svc + "        - cpu: 70%\n")
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("runtime.autoscaler"));
+  }
+
+  @Test
   void onKubernetes_longServiceNames_areRefused() {
     String name = "a".repeat(41);
     ParsedSpec p =

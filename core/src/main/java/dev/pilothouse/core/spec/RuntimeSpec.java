@@ -13,12 +13,20 @@ import static java.util.Objects.requireNonNull;
  * @param gateway the Gateway API Gateway ({@code NAME} or {@code NAMESPACE/NAME}) whose HTTPRoutes
  *     split routed services' traffic by weight during canaries; empty: traffic splits by instance
  *     count behind one Service
+ * @param hpa autoscaled services get a HorizontalPodAutoscaler, which then owns their replica
+ *     count, instead of Pilothouse's autoscaler
  */
 public record RuntimeSpec(
-    Kind kind, String namespace, String kubeconfig, String context, String gateway) {
+    Kind kind, String namespace, String kubeconfig, String context, String gateway, boolean hpa) {
   /** A runtime without a Gateway. */
   public RuntimeSpec(Kind kind, String namespace, String kubeconfig, String context) {
-    this(kind, namespace, kubeconfig, context, "");
+    this(kind, namespace, kubeconfig, context, "", false);
+  }
+
+  /** A runtime whose autoscaled services are scaled by Pilothouse. */
+  public RuntimeSpec(
+      Kind kind, String namespace, String kubeconfig, String context, String gateway) {
+    this(kind, namespace, kubeconfig, context, gateway, false);
   }
 
   /** The runtimes there are. */

@@ -39,6 +39,7 @@ public final class KubernetesRuntimes {
         new KubernetesClientBuilder().withConfig(config).build(),
         spec.namespace(),
         spec.gateway(),
+        spec.hpa(),
         events,
         secrets,
         clock);

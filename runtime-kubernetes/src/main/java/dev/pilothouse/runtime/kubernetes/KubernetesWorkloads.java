@@ -70,6 +70,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private final InstantSource clock;
   private final PodLogs logs;
   private final String gateway;
+  private final boolean hpa;
   private final Map<String, Split> splits = new HashMap<>();
 
   private final Map<String, ServiceSpec> desired = new LinkedHashMap<>();
@@ -104,12 +105,14 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       KubernetesClient client,
       String namespace,
       String gateway,
+      boolean hpa,
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
     this.client = requireNonNull(client, "client");
     this.namespace = requireNonNull(namespace, "namespace");
     this.gateway = requireNonNull(gateway, "gateway");
+    this.hpa = hpa;
     this.events = requireNonNull(events, "events");
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
@@ -123,7 +126,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, "", events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, "", false, events, secrets, clock);
   }
 
   /**
@@ -137,7 +140,27 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, gateway, events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, gateway, false, events, secrets, clock);
+  }
+
+  /**
+   * Workloads in namespace; with hpa, each autoscaled service gets a HorizontalPodAutoscaler, which
+   * owns its Deployment's replica count.
+   */
+  public static KubernetesWorkloads create(
+      KubernetesClient client,
+      String namespace,
+      String gateway,
+      boolean hpa,
+      EventSink events,
+      SecretSource secrets,
+      InstantSource clock) {
+    return new KubernetesWorkloads(client, namespace, gateway, hpa, events, secrets, clock);
+  }
+
+  /** Whether a HorizontalPodAutoscaler owns the service's replica count. */
+  private boolean hpaOwns(String service) {
+    return hpa && desired.containsKey(service) && desired.get(service).autoscale() != null;
   }
 
   @Override
@@ -214,9 +237,34 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     for (ServiceSpec s : desired.values()) {
       String reason = suspended.getOrDefault(s.name(), "");
       String restart = restartedAt.getOrDefault(s.name(), "");
+      boolean scaledByHpa = hpaOwns(s.name());
       Deployment stable =
-          Manifests.deployment(namespace, s, STABLE, s.replicas(), s.template(), restart, reason);
-      write(stable, live.get(stable.getMetadata().getName()));
+          Manifests.deployment(
+              namespace,
+              s,
+              STABLE,
+              scaledByHpa ? null : s.replicas(),
+              s.template(),
+              restart,
+              reason);
+      Deployment liveStable = live.get(stable.getMetadata().getName());
+      if (stable.getSpec().getReplicas() == null) { // the HPA's count stands
+        stable
+            .getSpec()
+            .setReplicas(liveStable == null ? s.replicas() : liveStable.getSpec().getReplicas());
+      }
+      write(stable, liveStable);
+      if (scaledByHpa) {
+        write(
+            Manifests.hpa(namespace, s),
+            client
+                .autoscaling()
+                .v2()
+                .horizontalPodAutoscalers()
+                .inNamespace(namespace)
+                .withName(s.name())
+                .get());
+      }
       wanted.add(stable.getMetadata().getName());
       write(Manifests.service(namespace, s), existingService(s.name()));
       if (throughGateway(s.name())) {
@@ -270,6 +318,18 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         services.stream()
             .filter(s -> s.getMetadata().getLabels().containsKey(TRACK))
             .filter(s -> desired.containsKey(service(s)) && !throughGateway(service(s)))
+            .toList());
+    delete(
+        client
+            .autoscaling()
+            .v2()
+            .horizontalPodAutoscalers()
+            .inNamespace(namespace)
+            .withLabel(MANAGED_BY, PILOTHOUSE)
+            .list()
+            .getItems()
+            .stream()
+            .filter(h -> !hpaOwns(service(h)))
             .toList());
     // Filtered here rather than by label selector: fabric8's mock server does not select Gateway
     // API objects by label, and a namespace holds few routes.
@@ -395,7 +455,13 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         crashLoop |= events(p, i, adopting);
       }
       ServiceSpec spec = desired.get(service);
-      int want = spec == null ? 0 : suspended.containsKey(service) ? 0 : spec.replicas();
+      Deployment owner = deployments.get(service);
+      int want =
+          spec == null || suspended.containsKey(service)
+              ? 0
+              : hpaOwns(service) && owner != null && owner.getSpec().getReplicas() != null
+                  ? owner.getSpec().getReplicas() // what the HPA chose
+                  : spec.replicas();
       int ready =
           (int)
               instances.stream()

@@ -1,5 +1,6 @@
 package dev.pilothouse.runtime.kubernetes;
 
+import dev.pilothouse.core.spec.Autoscale;
 import dev.pilothouse.core.spec.Hashing;
 import dev.pilothouse.core.spec.Probe;
 import dev.pilothouse.core.spec.SecretRef;
@@ -20,6 +21,15 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReference;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingPolicy;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HPAScalingRules;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehavior;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.ResourceMetricSource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendObjectReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderMatch;
@@ -92,6 +102,8 @@ final class Manifests {
   /**
    * The Deployment of one track of a service.
    *
+   * @param replicas its replica count; null when a HorizontalPodAutoscaler owns it (the applied
+   *     hash is then taken without it, and the caller writes the live count)
    * @param template the template label its pods carry
    * @param restartedAt when a rolling restart was last asked for, or empty
    * @param suspendedFor why the service is suspended (0 replicas), or empty
@@ -100,7 +112,7 @@ final class Manifests {
       String namespace,
       ServiceSpec spec,
       String track,
-      int replicas,
+      Integer replicas,
       String template,
       String restartedAt,
       String suspendedFor) {
@@ -122,7 +134,7 @@ final class Manifests {
             .withLabels(new TreeMap<>(selector(spec.name(), track)))
             .endMetadata()
             .withNewSpec()
-            .withReplicas(suspendedFor.isEmpty() ? replicas : 0)
+            .withReplicas(suspendedFor.isEmpty() ? replicas : Integer.valueOf(0))
             .withNewSelector()
             .withMatchLabels(new TreeMap<>(selector(spec.name(), track)))
             .endSelector()
@@ -279,6 +291,79 @@ final class Manifests {
             .build();
     s.getMetadata().setAnnotations(Map.of(APPLIED, hash(s)));
     return s;
+  }
+
+  /**
+   * The HorizontalPodAutoscaler of an autoscaled service (runtime.autoscaler: hpa): its min and
+   * max, cpu and memory targets as average utilization of the requests, and the scale-up and
+   * scale-down behaviours as written (stabilization, policies, which policy applies).
+   */
+  static HorizontalPodAutoscaler hpa(String namespace, ServiceSpec spec) {
+    Autoscale a = spec.autoscale();
+    CrossVersionObjectReference target = new CrossVersionObjectReference();
+    target.setApiVersion("apps/v1");
+    target.setKind("Deployment");
+    target.setName(deploymentName(spec.name(), STABLE));
+    List<MetricSpec> metrics = new ArrayList<>();
+    for (Autoscale.Target t : a.targets()) {
+      String resource =
+          t instanceof Autoscale.Target.Cpu
+              ? "cpu"
+              : t instanceof Autoscale.Target.Memory ? "memory" : null;
+      if (resource == null) {
+        continue; // refused by the spec reader
+      }
+      MetricTarget mt = new MetricTarget();
+      mt.setType("Utilization");
+      mt.setAverageUtilization((int) Math.round(t.value()));
+      ResourceMetricSource rs = new ResourceMetricSource();
+      rs.setName(resource);
+      rs.setTarget(mt);
+      MetricSpec m = new MetricSpec();
+      m.setType("Resource");
+      m.setResource(rs);
+      metrics.add(m);
+    }
+    HorizontalPodAutoscalerBehavior behavior = new HorizontalPodAutoscalerBehavior();
+    behavior.setScaleUp(rules(a.scaleUp()));
+    behavior.setScaleDown(rules(a.scaleDown()));
+    HorizontalPodAutoscalerSpec hs = new HorizontalPodAutoscalerSpec();
+    hs.setScaleTargetRef(target);
+    hs.setMinReplicas(Math.max(1, a.min()));
+    hs.setMaxReplicas(a.max());
+    hs.setMetrics(metrics);
+    hs.setBehavior(behavior);
+    HorizontalPodAutoscaler h = new HorizontalPodAutoscaler();
+    h.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(spec.name())
+            .withNamespace(namespace)
+            .withLabels(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name()))
+            .build());
+    h.setSpec(hs);
+    h.getMetadata().setAnnotations(Map.of(APPLIED, hash(h)));
+    return h;
+  }
+
+  private static HPAScalingRules rules(Autoscale.Behavior b) {
+    HPAScalingRules r = new HPAScalingRules();
+    r.setStabilizationWindowSeconds((int) b.stabilization().toSeconds());
+    r.setSelectPolicy(
+        switch (b.select()) {
+          case MAX -> "Max";
+          case MIN -> "Min";
+          case DISABLED -> "Disabled";
+        });
+    List<HPAScalingPolicy> policies = new ArrayList<>();
+    for (Autoscale.Policy p : b.policies()) {
+      HPAScalingPolicy hp = new HPAScalingPolicy();
+      hp.setType(p.kind() == Autoscale.Policy.Kind.PERCENT ? "Percent" : "Pods");
+      hp.setValue((int) Math.max(1, Math.round(p.value())));
+      hp.setPeriodSeconds((int) Math.max(1, p.period().toSeconds()));
+      policies.add(hp);
+    }
+    r.setPolicies(policies);
+    return r;
   }
 
   /** A Service in front of one track only (a backend of the service's HTTPRoute). */

@@ -155,6 +155,78 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void withTheHpaAutoscaler_anAutoscaledServiceGetsAHorizontalPodAutoscaler_whichOwnsItsReplicas() {
+    var autoscale =
+        new dev.pilothouse.core.spec.Autoscale(
+            2,
+            6,
+            List.of(
+                new dev.pilothouse.core.spec.Autoscale.Target.Cpu(70),
+                new dev.pilothouse.core.spec.Autoscale.Target.Memory(80)),
+            dev.pilothouse.core.spec.Autoscale.Tolerance.DEFAULT,
+            dev.pilothouse.core.spec.Autoscale.Behavior.UP,
+            dev.pilothouse.core.spec.Autoscale.Behavior.DOWN,
+            java.time.Duration.ofSeconds(30),
+            null);
+    ServiceSpec web = WorkloadsContract.service("web", 2, "v1", true).withAutoscale(autoscale);
+    KubernetesWorkloads w =
+        KubernetesWorkloads.create(
+            cluster.client(),
+            SimulatedCluster.NAMESPACE,
+            "",
+            true,
+            events::add,
+            name -> Optional.empty(),
+            Clock.systemUTC());
+    w.apply(new Spec(List.of(web)));
+    w.tick();
+    var hpa =
+        api.autoscaling()
+            .v2()
+            .horizontalPodAutoscalers()
+            .inNamespace(SimulatedCluster.NAMESPACE)
+            .withName("web")
+            .get();
+    assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("web");
+    assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(2);
+    assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(6);
+    assertThat(hpa.getSpec().getMetrics())
+        .extracting(
+            m ->
+                m.getResource().getName()
+                    + "="
+                    + m.getResource().getTarget().getAverageUtilization())
+        .containsExactly("cpu=70", "memory=80");
+    assertThat(hpa.getSpec().getBehavior().getScaleDown().getStabilizationWindowSeconds())
+        .isEqualTo(300);
+    assertThat(hpa.getSpec().getBehavior().getScaleUp().getPolicies())
+        .extracting(x -> x.getType() + " " + x.getValue() + "/" + x.getPeriodSeconds())
+        .containsExactly("Percent 100/15", "Pods 4/15");
+    assertThat(get(Deployment.class, "web").getSpec().getReplicas()).isEqualTo(2);
+
+    // The HPA scales the Deployment; the daemon's next writes keep its count.
+    Deployment scaled = get(Deployment.class, "web");
+    scaled.getSpec().setReplicas(5);
+    api.apps().deployments().inNamespace(SimulatedCluster.NAMESPACE).resource(scaled).update();
+    w.restart("web"); // a change of the template: the Deployment is written again
+    w.tick();
+    assertThat(get(Deployment.class, "web").getSpec().getReplicas()).isEqualTo(5);
+    assertThat(w.status().get(0).desiredReplicas()).isEqualTo(5);
+
+    w.apply(new Spec(List.of(web.withAutoscale(null))));
+    w.tick();
+    assertThat(
+            api.autoscaling()
+                .v2()
+                .horizontalPodAutoscalers()
+                .inNamespace(SimulatedCluster.NAMESPACE)
+                .withName("web")
+                .get())
+        .isNull();
+    assertThat(get(Deployment.class, "web").getSpec().getReplicas()).isEqualTo(2);
+  }
+
+  @Test
   void aMissingSecret_isAnEventNamingIt_andNothingIsWritten() {
     ServiceSpec web =
         with(

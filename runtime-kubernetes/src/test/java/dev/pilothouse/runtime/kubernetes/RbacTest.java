@@ -56,7 +56,7 @@ class RbacTest {
       try (KubernetesWorkloads w =
           KubernetesRuntimes.open(
               new RuntimeSpec(
-                  RuntimeSpec.Kind.KUBERNETES, "shop", kubeconfig.toString(), "", "public"),
+                  RuntimeSpec.Kind.KUBERNETES, "shop", kubeconfig.toString(), "", "public", true),
               e -> {},
               name -> Optional.of("value of " + name),
               Clock.systemUTC())) {
@@ -72,7 +72,8 @@ class RbacTest {
             "apps deployments create",
             "apps deployments list",
             " pods/log get",
-            "gateway.networking.k8s.io httproutes create");
+            "gateway.networking.k8s.io httproutes create",
+            "autoscaling horizontalpodautoscalers create");
 
     List<HasMetadata> objects;
     try (InputStream in = Files.newInputStream(MANIFESTS);
@@ -160,7 +161,15 @@ class RbacTest {
             base.strategy(),
             base.deploy(),
             base.inheritEnv(),
-            base.autoscale(),
+            new dev.pilothouse.core.spec.Autoscale(
+                1,
+                4,
+                List.of(new dev.pilothouse.core.spec.Autoscale.Target.Cpu(70)),
+                dev.pilothouse.core.spec.Autoscale.Tolerance.DEFAULT,
+                dev.pilothouse.core.spec.Autoscale.Behavior.UP,
+                dev.pilothouse.core.spec.Autoscale.Behavior.DOWN,
+                Duration.ofSeconds(30),
+                null),
             base.remediation(),
             Map.of("DB_PASSWORD", new SecretRef("db", false)),
             base.image());
