@@ -397,10 +397,7 @@ public final class Daemon {
             local,
             new LogStreamer(logFiles),
             traffic,
-            store
-                .latest()
-                .map(r -> r.spec().runtime())
-                .orElse(dev.pilothouse.core.spec.RuntimeSpec.local()),
+            store.latest().map(r -> r.spec()).orElse(dev.pilothouse.core.spec.Spec.empty()),
             dev.pilothouse.runtime.kubernetes.KubernetesRuntimes.opener(store, secrets, clock),
             store,
             clock);

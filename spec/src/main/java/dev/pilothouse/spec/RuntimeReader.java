@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -17,6 +18,20 @@ import java.util.regex.Pattern;
 final class RuntimeReader extends SectionReader {
   static final List<String> RUNTIME =
       List.of("kind", "namespace", "kubeconfig", "context", "gateway", "autoscaler");
+  static final List<String> REGION =
+      List.of(
+          "kind",
+          "namespace",
+          "kubeconfig",
+          "context",
+          "gateway",
+          "autoscaler",
+          "endpoint",
+          "weight");
+
+  /** The most regions a spec may declare. */
+  static final int MAX_REGIONS = 16;
+
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   /** Service names leave room for the canary Deployment's "-canary" and the pods' suffixes. */
@@ -27,7 +42,12 @@ final class RuntimeReader extends SectionReader {
   }
 
   RuntimeSpec runtime(Fields f) {
-    String kindText = f.string("kind").orElse("local");
+    return runtime(f, "local");
+  }
+
+  /** A runtime whose kind defaults to defaultKind. */
+  RuntimeSpec runtime(Fields f, String defaultKind) {
+    String kindText = f.string("kind").orElse(defaultKind);
     RuntimeSpec.Kind kind;
     try {
       kind = RuntimeSpec.Kind.valueOf(kindText.toUpperCase(Locale.ROOT));
@@ -139,6 +159,90 @@ final class RuntimeReader extends SectionReader {
           "a HorizontalPodAutoscaler runs at least one pod",
           "set 'min: 1' or more");
     }
+  }
+
+  /**
+   * The {@code regions:} section: each region a Kubernetes runtime (the fields of {@code runtime:})
+   * with the {@code endpoint} its traffic enters by ({@code http://HOST:PORT}) and its {@code
+   * weight} (0–100, default 100 divided evenly); and each service's {@code regions:} placement.
+   */
+  List<dev.pilothouse.core.spec.RegionSpec> regions(
+      Node node, String path, Map<String, Fields> services) {
+    List<Fields> defs = new java.util.ArrayList<>();
+    List<String> names = new java.util.ArrayList<>();
+    named(
+        node,
+        path,
+        "region",
+        REGION,
+        "write e.g. 'regions: {eu: {kind: kubernetes, kubeconfig: eu.yaml, endpoint:"
+            + " http://eu.example.com:80}}'",
+        (name, rf) -> {
+          names.add(name);
+          defs.add(rf);
+        });
+    if (defs.size() > MAX_REGIONS) {
+      problems.at(node, path, "at most " + MAX_REGIONS + " regions", "merge some regions");
+    }
+    List<dev.pilothouse.core.spec.RegionSpec> out = new java.util.ArrayList<>();
+    int even = defs.isEmpty() ? 0 : 100 / defs.size();
+    for (int i = 0; i < defs.size(); i++) {
+      Fields rf = defs.get(i);
+      RuntimeSpec r = runtime(rf, "kubernetes");
+      if (!r.kubernetes()) {
+        problems.at(
+            rf.node(),
+            rf.join("kind"),
+            "a region is a Kubernetes cluster",
+            "write 'kind: kubernetes' (services on this machine need no region)");
+      }
+      java.net.URI endpoint = null;
+      Optional<String> text =
+          rf.require(
+                  "endpoint",
+                  "give the address the region's traffic enters by, e.g."
+                      + " 'endpoint: http://eu.shop.example.com:80'")
+              .flatMap(n -> rf.string("endpoint"));
+      if (text.isPresent()) {
+        try {
+          endpoint = new java.net.URI(text.get());
+        } catch (java.net.URISyntaxException e) {
+          endpoint = null;
+        }
+        if (endpoint == null
+            || !"http".equals(endpoint.getScheme())
+            || endpoint.getHost() == null
+            || (endpoint.getPath() != null
+                && !endpoint.getPath().isEmpty()
+                && !endpoint.getPath().equals("/"))) {
+          problems.at(
+              rf.get("endpoint").orElseThrow(),
+              rf.join("endpoint"),
+              "'" + text.get() + "' is not an http://HOST[:PORT] address",
+              "give the region's Gateway or ingress as http://HOST:PORT (the built-in load"
+                  + " balancer forwards plain HTTP to it)");
+          endpoint = null;
+        }
+      }
+      int weight = rf.integer("weight", 0, 100).map(Long::intValue).orElse(even);
+      if (endpoint != null) {
+        out.add(new dev.pilothouse.core.spec.RegionSpec(names.get(i), r, endpoint, weight));
+      }
+    }
+    services.forEach(
+        (service, sf) -> {
+          List<String> placed = sf.strings("regions").orElse(List.of());
+          for (int i = 0; i < placed.size(); i++) {
+            if (!names.contains(placed.get(i))) {
+              problems.at(
+                  ((Node.ListNode) sf.get("regions").orElseThrow()).items().get(i),
+                  sf.join("regions") + "[" + i + "]",
+                  "no region named '" + placed.get(i) + "'",
+                  "name a region of 'regions:': " + String.join(", ", names));
+            }
+          }
+        });
+    return out;
   }
 
   /** What the runtime asks of each service. */

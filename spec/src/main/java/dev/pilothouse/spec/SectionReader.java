@@ -31,7 +31,8 @@ abstract class SectionReader {
           "secrets",
           "cost",
           "chaos",
-          "runtime");
+          "runtime",
+          "regions");
   static final List<String> TEMPLATE = List.of("args", "metrics");
   static final List<String> TEMPLATE_ARG = List.of("name", "value");
   static final List<String> TEMPLATE_METRIC =
@@ -104,6 +105,7 @@ abstract class SectionReader {
           "workdir",
           "version",
           "image",
+          "regions",
           "replicas",
           "liveness",
           "readiness",

@@ -125,7 +125,8 @@ final class ServiceReader extends SectionReader {
         autoscale,
         remediation,
         secretEnv,
-        image);
+        image,
+        f.strings("regions").orElse(List.of()));
   }
 
   /** {@code inheritEnv: true} (everything), or a list of variable names. */

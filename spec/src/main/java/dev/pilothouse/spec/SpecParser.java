@@ -231,7 +231,36 @@ public final class SpecParser extends SectionReader {
         f.object("runtime", RuntimeReader.RUNTIME)
             .map(runtimes::runtime)
             .orElse(dev.pilothouse.core.spec.RuntimeSpec.local());
-    runtimes.check(runtime, out, serviceFields);
+    List<dev.pilothouse.core.spec.RegionSpec> regions =
+        f.get("regions")
+            .map(n -> runtimes.regions(n, f.join("regions"), serviceFields))
+            .orElse(List.of());
+    boolean regional = f.has("regions");
+    if (regional && f.has("runtime")) {
+      problems.at(
+          f.get("runtime").orElseThrow(),
+          f.join("runtime"),
+          "'runtime' and 'regions' exclude each other",
+          "give each region its runtime under 'regions:', and remove 'runtime:'");
+    }
+    if (!regional) {
+      serviceFields.forEach(
+          (name, sf) ->
+              sf.get("regions")
+                  .ifPresent(
+                      n ->
+                          problems.at(
+                              n,
+                              sf.join("regions"),
+                              "the spec declares no regions",
+                              "declare them under the top-level 'regions:', or remove this")));
+    }
+    for (dev.pilothouse.core.spec.RegionSpec r : regions) { // each region's cluster asks the same
+      runtimes.check(r.runtime(), out, serviceFields);
+    }
+    if (!regional) {
+      runtimes.check(runtime, out, serviceFields);
+    }
     return problems.isEmpty()
         ? new Spec(
             proxy,
@@ -245,7 +274,8 @@ public final class SpecParser extends SectionReader {
             secrets,
             cost,
             chaos,
-            runtime)
+            runtime,
+            regions)
         : null;
   }
 

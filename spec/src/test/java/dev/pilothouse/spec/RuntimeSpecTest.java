@@ -175,6 +175,56 @@ class RuntimeSpecTest {
   }
 
   @Test
+  void regions_eachAClusterWithAnEndpointAndWeight_andServicesPlacedInSome() {
+    ParsedSpec p =
+        parse(
+            "regions:\n"
+                + "  eu: {namespace: shop, endpoint: 'http://eu.shop.example.com:8080', weight: 70}\n"
+                + "  us: {namespace: shop, endpoint: 'http://us.shop.example.com'}\n"
+                + "services:\n"
+                + "  web: {image: r/web:1}\n"
+                + "  batch: {image: r/batch:1, regions: [us]}\n");
+    assertThat(p.errors()).isEmpty();
+    Spec s = p.spec().orElseThrow();
+    assertThat(s.regions())
+        .extracting(r -> r.name() + " " + r.weight() + " " + r.port())
+        .containsExactly("eu 70 8080", "us 50 80");
+    assertThat(s.regions().get(0).runtime().kubernetes()).isTrue();
+    assertThat(s.placement(s.service("web").orElseThrow())).hasSize(2);
+    assertThat(s.placement(s.service("batch").orElseThrow()))
+        .extracting(r -> r.name())
+        .containsExactly("us");
+  }
+
+  @Test
+  void badRegions_areReportedWhereTheyAre() {
+    String svc = "services:\n  web: {image: r/web:1, regions: [mars]}\n";
+    assertThat(parse("regions:\n  eu: {endpoint: 'http://eu:80'}\n" + svc).errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("services.web.regions[0]");
+              assertThat(e.message()).contains("no region named 'mars'");
+            });
+    assertThat(
+            parse(
+                    "regions:\n  eu: {endpoint: 'https://eu:443'}\nservices:\n  web: {image: r/w:1}\n")
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("regions.eu.endpoint"));
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes}\nregions:\n  eu: {endpoint: 'http://eu:80'}\n"
+                        + "services:\n  web: {image: r/w:1}\n")
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("exclude each other"));
+    assertThat(parse("services:\n  web: {image: r/w:1, command: x, regions: [eu]}\n").errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("declares no regions"));
+  }
+
+  @Test
   void onKubernetes_longServiceNames_areRefused() {
     String name = "a".repeat(41);
     ParsedSpec p =

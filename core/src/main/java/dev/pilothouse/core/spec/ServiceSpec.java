@@ -24,6 +24,7 @@ import java.util.TreeMap;
  *     stored with the spec
  * @param image the container image a container runtime (Kubernetes) runs; empty for local
  *     processes, which run command
+ * @param regions the regions the service runs in (a multi-region spec); empty: every region
  */
 public record ServiceSpec(
     String name,
@@ -45,7 +46,54 @@ public record ServiceSpec(
     Autoscale autoscale,
     List<Remediation> remediation,
     Map<String, SecretRef> secretEnv,
-    String image) {
+    String image,
+    List<String> regions) {
+
+  /** A service placed in every region (or in a spec without regions). */
+  public ServiceSpec(
+      String name,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workdir,
+      String version,
+      int replicas,
+      Probe liveness,
+      Probe readiness,
+      RestartPolicy restart,
+      StopPolicy stop,
+      Resources resources,
+      RouteSpec route,
+      Strategy strategy,
+      DeploySpec deploy,
+      List<String> inheritEnv,
+      Autoscale autoscale,
+      List<Remediation> remediation,
+      Map<String, SecretRef> secretEnv,
+      String image) {
+    this(
+        name,
+        command,
+        args,
+        env,
+        workdir,
+        version,
+        replicas,
+        liveness,
+        readiness,
+        restart,
+        stop,
+        resources,
+        route,
+        strategy,
+        deploy,
+        inheritEnv,
+        autoscale,
+        remediation,
+        secretEnv,
+        image,
+        List.of());
+  }
 
   /** A service run from its command, without a container image. */
   public ServiceSpec(
@@ -318,6 +366,7 @@ public record ServiceSpec(
     remediation = remediation == null ? List.of() : List.copyOf(remediation);
     secretEnv = secretEnv == null ? Map.of() : new TreeMap<>(secretEnv); // older revisions
     image = image == null ? "" : image; // older revisions
+    regions = regions == null ? List.of() : List.copyOf(regions); // older revisions
   }
 
   /** How a new version is rolled out: the declared strategy, or rolling with surge 1. */
@@ -347,7 +396,8 @@ public record ServiceSpec(
         autoscale,
         remediation,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /** A copy with other deploy checks and backup. */
@@ -372,7 +422,8 @@ public record ServiceSpec(
         autoscale,
         remediation,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /**
@@ -402,7 +453,8 @@ public record ServiceSpec(
         null,
         List.of(),
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /** A copy with another version and environment (a deploy). */
@@ -427,7 +479,8 @@ public record ServiceSpec(
         autoscale,
         remediation,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /** A copy with other autoscaling (null: none). */
@@ -452,7 +505,8 @@ public record ServiceSpec(
         a,
         remediation,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /** A copy with other remediation runbooks. */
@@ -477,7 +531,8 @@ public record ServiceSpec(
         autoscale,
         r,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /** A container image reference ([registry[:port]/]path[:tag][@digest]): no spaces, bounded. */
@@ -506,7 +561,8 @@ public record ServiceSpec(
         autoscale,
         remediation,
         secretEnv,
-        newImage);
+        newImage,
+        regions);
   }
 
   /** A copy with another replica count. */
@@ -531,7 +587,8 @@ public record ServiceSpec(
         autoscale,
         remediation,
         secretEnv,
-        image);
+        image,
+        regions);
   }
 
   /**

@@ -20,6 +20,9 @@ import java.util.Optional;
  * @param secrets how named secrets are rotated
  * @param cost the bills' currency, their allocation to services, the host's cost and budgets
  * @param runtime where the services run: local processes (the default) or a Kubernetes namespace
+ * @param regions several clusters, each a region with its own runtime (instead of runtime); a
+ *     service runs in the regions it is placed in, and the built-in load balancer splits its
+ *     traffic between the regions' endpoints by their weights
  */
 public record Spec(
     ProxySpec proxy,
@@ -33,7 +36,38 @@ public record Spec(
     SecretsSpec secrets,
     CostSpec cost,
     ChaosSpec chaos,
-    RuntimeSpec runtime) {
+    RuntimeSpec runtime,
+    List<RegionSpec> regions) {
+  /** A spec of one runtime (no regions). */
+  public Spec(
+      ProxySpec proxy,
+      List<ServiceSpec> services,
+      NotificationsSpec notifications,
+      MetricsSpec metrics,
+      List<dev.pilothouse.core.flags.Flag> flags,
+      List<ExperimentSpec> experiments,
+      AlertingSpec alerting,
+      BackupSpec backup,
+      SecretsSpec secrets,
+      CostSpec cost,
+      ChaosSpec chaos,
+      RuntimeSpec runtime) {
+    this(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        chaos,
+        runtime,
+        List.of());
+  }
+
   /** A spec whose services run as local processes. */
   public Spec(
       ProxySpec proxy,
@@ -204,6 +238,7 @@ public record Spec(
     cost = cost == null ? CostSpec.none() : cost; // revisions stored before it
     chaos = chaos == null ? ChaosSpec.none() : chaos; // revisions stored before it
     runtime = runtime == null ? RuntimeSpec.local() : runtime; // revisions stored before it
+    regions = regions == null ? List.of() : List.copyOf(regions); // revisions stored before it
     requireNonNull(services, "services");
     services = List.copyOf(services);
     Map<String, ServiceSpec> seen = new LinkedHashMap<>();
@@ -243,7 +278,56 @@ public record Spec(
         secrets,
         cost,
         chaos,
-        runtime);
+        runtime,
+        regions);
+  }
+
+  /** The region with this name, if declared. */
+  public Optional<RegionSpec> region(String name) {
+    return regions.stream().filter(r -> r.name().equals(name)).findFirst();
+  }
+
+  /** The regions a service runs in: its placement, or every region (none without regions). */
+  public List<RegionSpec> placement(ServiceSpec s) {
+    return regions.stream()
+        .filter(r -> s.regions().isEmpty() || s.regions().contains(r.name()))
+        .toList();
+  }
+
+  /** A copy of this spec with other regions (a failover moves their weights). */
+  public Spec withRegions(List<RegionSpec> r) {
+    return new Spec(
+        proxy,
+        services,
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        chaos,
+        runtime,
+        r);
+  }
+
+  /** A copy with only the services that keep returns true (a region's share of the spec). */
+  public Spec withServices(java.util.function.Predicate<ServiceSpec> keep) {
+    return new Spec(
+        proxy,
+        services.stream().filter(keep).toList(),
+        notifications,
+        metrics,
+        flags,
+        experiments,
+        alerting,
+        backup,
+        secrets,
+        cost,
+        chaos,
+        runtime,
+        regions);
   }
 
   /** A copy of this spec whose services run on another runtime. */
@@ -277,7 +361,8 @@ public record Spec(
         secrets,
         cost,
         chaos,
-        runtime);
+        runtime,
+        regions);
   }
 
   /** The experiment with this name, if declared. */
@@ -299,7 +384,8 @@ public record Spec(
         secrets,
         cost,
         chaos,
-        runtime);
+        runtime,
+        regions);
   }
 
   /**
@@ -340,6 +426,7 @@ public record Spec(
         secrets,
         cost,
         chaos,
-        runtime);
+        runtime,
+        regions);
   }
 }

@@ -46,6 +46,10 @@ class RuntimeRouterTest {
       };
 
   private RuntimeRouter router(RuntimeSpec initial) {
+    return router(spec(initial));
+  }
+
+  private RuntimeRouter router(Spec initial) {
     return new RuntimeRouter(
         local.workloads(),
         (service, instance, since, follow, out) -> out.write("local\n".getBytes()),
@@ -130,11 +134,95 @@ class RuntimeRouterTest {
     assertThat(r.onThisMachine()).extracting(ServiceStatus::name).containsExactly("local");
   }
 
+  @Test
+  void regions_eachRunTheServicesPlacedThere_aServiceInSeveralIsOne_andActionsGoWhereItRuns() {
+    RuntimeSpec eu = new RuntimeSpec(RuntimeSpec.Kind.KUBERNETES, "eu", "", "");
+    RuntimeSpec us = new RuntimeSpec(RuntimeSpec.Kind.KUBERNETES, "us", "", "");
+    ServiceSpec web = WorkloadsContract.service("web", 2, "v1", true); // every region
+    ServiceSpec batch =
+        new ServiceSpec(
+            "batch",
+            "sh",
+            List.of(),
+            java.util.Map.of(),
+            "/tmp",
+            "v1",
+            1,
+            null,
+            null,
+            dev.pilothouse.core.spec.RestartPolicy.defaults(),
+            dev.pilothouse.core.spec.StopPolicy.defaults(),
+            dev.pilothouse.core.spec.Resources.none(),
+            null,
+            null,
+            null,
+            List.of(),
+            null,
+            List.of(),
+            java.util.Map.of(),
+            "r/batch:1",
+            List.of("us"));
+    Spec spec =
+        new Spec(List.of(web, batch))
+            .withRegions(
+                List.of(
+                    new dev.pilothouse.core.spec.RegionSpec(
+                        "eu", eu, java.net.URI.create("http://127.0.0.1:9001"), 50),
+                    new dev.pilothouse.core.spec.RegionSpec(
+                        "us", us, java.net.URI.create("http://127.0.0.1:9002"), 50)));
+    RuntimeRouter r = router(Spec.empty());
+    r.recover();
+    r.apply(spec);
+    assertThat(opened).hasSize(2);
+    Recorder inEu = opened.get(0);
+    Recorder inUs = opened.get(1);
+    assertThat(inEu.applied.getLast().services())
+        .extracting(ServiceSpec::name)
+        .containsExactly("web");
+    assertThat(inUs.applied.getLast().services())
+        .extracting(ServiceSpec::name)
+        .containsExactly("web", "batch");
+
+    InstanceStatus a =
+        new InstanceStatus(
+            "web-a", "web", 0, 0, 8080, "running", true, java.time.Instant.EPOCH, 0, "t", "v1");
+    InstanceStatus b =
+        new InstanceStatus(
+            "web-b", "web", 0, 0, 8080, "running", true, java.time.Instant.EPOCH, 0, "t", "v1");
+    inEu.reports = List.of(new ServiceStatus("web", "v1", "running", 2, 2, 1, List.of(a)));
+    inUs.reports = List.of(new ServiceStatus("web", "v1", "progressing", 2, 1, 1, List.of(b)));
+    local.reports = List.of(); // nothing runs on this machine
+    assertThat(r.status())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.desiredReplicas()).isEqualTo(4);
+              assertThat(s.readyReplicas()).isEqualTo(3);
+              assertThat(s.state()).isEqualTo("progressing");
+              assertThat(s.instances())
+                  .extracting(InstanceStatus::id)
+                  .containsExactly("web-a", "web-b");
+            });
+
+    r.restart("web");
+    r.restart("batch");
+    assertThat(inEu.calls).contains("restart web").doesNotContain("restart batch");
+    assertThat(inUs.calls).contains("restart web", "restart batch");
+    r.replace("web-b", "test");
+    assertThat(inUs.calls).contains("replace web-b");
+    assertThat(inEu.calls).doesNotContain("replace web-b");
+
+    // A region dropped from the spec is let go of (its workloads keep running there).
+    r.apply(spec.withRegions(List.of(spec.regions().get(1))));
+    assertThat(inEu.calls).contains("close");
+  }
+
   /** Records the calls a runtime gets; status reports one service named after the runtime. */
   private static final class Recorder {
     final String name;
     final List<String> calls = new ArrayList<>();
     final List<Spec> applied = new ArrayList<>();
+    List<ServiceStatus> reports;
 
     Recorder(String name) {
       this.name = name;
@@ -149,9 +237,11 @@ class RuntimeRouterTest {
                 switch (method.getName()) {
                   case "apply" -> applied.add((Spec) args[0]);
                   case "status" -> {
-                    return List.of(
-                        new ServiceStatus(
-                            name, "v1", "running", 0, 0, 1, List.<InstanceStatus>of()));
+                    return reports != null
+                        ? reports
+                        : List.of(
+                            new ServiceStatus(
+                                name, "v1", "running", 0, 0, 1, List.<InstanceStatus>of()));
                   }
                   case "canaryTemplate" -> {
                     return Optional.empty();
