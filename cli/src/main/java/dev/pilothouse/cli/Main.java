@@ -61,6 +61,7 @@ public final class Main implements Runnable {
           ScanCommand.class,
           AuditCommands.Group.class,
           StoreCommands.Group.class,
+          RegionCommands.Group.class,
           CommandLine.HelpCommand.class);
 
   /**

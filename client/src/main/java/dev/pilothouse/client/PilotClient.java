@@ -121,6 +121,23 @@ public final class PilotClient {
     return post("/api/v1/services/" + enc(service) + "/restart", null, Wire.Ack.class);
   }
 
+  /** The regions of the spec in force, with their weights. */
+  public List<Wire.Region> regions() {
+    return get("/api/v1/regions", new TypeReference<List<Wire.Region>>() {});
+  }
+
+  /** Moves all of region from's traffic to region to (empty: to the other regions). */
+  public Wire.ApplyResponse failover(String from, String to) {
+    return post(
+        "/api/v1/regions/failover", new Wire.FailoverRequest(from, to), Wire.ApplyResponse.class);
+  }
+
+  /** Sets regions' traffic weights (0–100) as a new revision. */
+  public Wire.ApplyResponse regionWeights(java.util.Map<String, Integer> weights) {
+    return post(
+        "/api/v1/regions/weights", new Wire.WeightsRequest(weights), Wire.ApplyResponse.class);
+  }
+
   public Wire.ApplyResponse scale(String service, int replicas) {
     return post(
         "/api/v1/services/" + enc(service) + "/scale",

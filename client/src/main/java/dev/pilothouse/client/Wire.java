@@ -139,6 +139,19 @@ public final class Wire {
   /** {@code POST /api/v1/services/NAME/scale}. */
   public record ScaleRequest(int replicas) {}
 
+  /**
+   * One region of a multi-region spec: its share of the traffic, where the traffic enters, the
+   * cluster, and the services placed there.
+   */
+  public record Region(
+      String name, int weight, String endpoint, String namespace, List<String> services) {}
+
+  /** {@code POST /api/v1/regions/failover}: all of from's traffic to to (empty: to the others). */
+  public record FailoverRequest(String from, String to) {}
+
+  /** {@code POST /api/v1/regions/weights}: regions' new weights, 0–100. */
+  public record WeightsRequest(Map<String, Integer> weights) {}
+
   /** One problem in a spec. */
   public record Problem(
       String file, int line, int column, String path, String message, String hint) {

@@ -144,6 +144,9 @@ final class Api {
                   "/api/v1/services/{name}/instances/{id}/quarantine", this::quarantine);
               config.routes.post("/api/v1/services/{name}/capture", this::capture);
               config.routes.post("/api/v1/services/{name}/scale", this::scale);
+              config.routes.get("/api/v1/regions", this::regions);
+              config.routes.post("/api/v1/regions/failover", this::failover);
+              config.routes.post("/api/v1/regions/weights", this::regionWeights);
               config.routes.post("/api/v1/services/{name}/deploy", this::deploy);
               config.routes.post("/api/v1/services/{name}/undo", this::undo);
               config.routes.get("/api/v1/services/{name}/history", this::history);
@@ -918,6 +921,55 @@ final class Api {
                 + " is out of traffic and kept running for "
                 + keepText
                 + "; a fresh instance takes its place"));
+  }
+
+  /** {@code GET /api/v1/regions}. */
+  private void regions(Context ctx) {
+    dev.pilothouse.core.spec.Spec spec = d.deployments().current();
+    send(
+        ctx,
+        200,
+        spec.regions().stream()
+            .map(
+                r ->
+                    new Wire.Region(
+                        r.name(),
+                        r.weight(),
+                        r.endpoint().toString(),
+                        r.runtime().namespace(),
+                        spec.services().stream()
+                            .filter(s -> spec.placement(s).contains(r))
+                            .map(dev.pilothouse.core.spec.ServiceSpec::name)
+                            .toList()))
+            .toList());
+  }
+
+  /** {@code POST /api/v1/regions/failover}. */
+  private void failover(Context ctx) {
+    Wire.FailoverRequest req = body(ctx, Wire.FailoverRequest.class);
+    if (req.from() == null || req.from().isBlank()) {
+      throw new ApiError(400, "'from' names the region to move traffic away from", "give from");
+    }
+    send(ctx, 200, wire(d.deployments().failover(req.from(), req.to())));
+  }
+
+  /** {@code POST /api/v1/regions/weights}. */
+  private void regionWeights(Context ctx) {
+    Wire.WeightsRequest req = body(ctx, Wire.WeightsRequest.class);
+    if (req.weights() == null || req.weights().isEmpty()) {
+      throw new ApiError(400, "'weights' is empty", "give e.g. {\"weights\": {\"eu\": 50}}");
+    }
+    send(
+        ctx,
+        200,
+        wire(
+            d.deployments()
+                .regionWeights(
+                    req.weights(),
+                    "region weights "
+                        + req.weights().entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue())
+                            .collect(java.util.stream.Collectors.joining(" ")))));
   }
 
   private void scale(Context ctx) {

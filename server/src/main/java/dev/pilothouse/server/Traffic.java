@@ -151,6 +151,38 @@ final class Traffic
       if (r == null) {
         continue;
       }
+      List<dev.pilothouse.core.spec.RegionSpec> placed = spec.placement(s);
+      if (!placed.isEmpty()) {
+        // A service in regions: one group per region, its endpoint the one backend, weighted as
+        // the spec (and a failover) say; each region splits further inside its cluster.
+        routes.add(
+            new Route(
+                s.name(),
+                r.host(),
+                r.pathPrefix(),
+                r.stripPrefix(),
+                placed.stream()
+                    .map(
+                        g ->
+                            new BackendGroup(
+                                g.name(),
+                                g.weight(),
+                                List.of(
+                                    new Backend(
+                                        "region-" + g.name(),
+                                        s.name(),
+                                        s.version(),
+                                        g.endpoint().getHost(),
+                                        g.port(),
+                                        1))))
+                    .toList(),
+                List.of(),
+                "",
+                policy(r, s),
+                "",
+                100));
+        continue;
+      }
       List<InstanceStatus> ready = ready(s.name(), status);
       Split split = splits.get(s.name());
       List<BackendGroup> groups;

@@ -10,6 +10,7 @@ import dev.pilothouse.core.rollout.RolloutController;
 import dev.pilothouse.core.scaling.ScaleRepository;
 import dev.pilothouse.core.scaling.ScaleState;
 import dev.pilothouse.core.spec.ExperimentSpec;
+import dev.pilothouse.core.spec.RegionSpec;
 import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
@@ -443,6 +444,89 @@ public final class Deployments {
     synchronized (lock) {
       return new InForce(current, revision);
     }
+  }
+
+  /**
+   * Moves all of region from's traffic to region to (or, with to empty, to the other regions in
+   * proportion to their weights) as a new revision: the built-in load balancer's next route table
+   * sends from nothing. Its services keep running there.
+   */
+  public Applied failover(String from, String to) {
+    InForce f = inForce();
+    List<RegionSpec> regions = f.spec().regions();
+    RegionSpec source = region(f.spec(), from);
+    if (to != null && !to.isEmpty() && (region(f.spec(), to).name().equals(from))) {
+      throw new DeployException(
+          DeployException.Kind.INVALID,
+          "cannot fail region " + from + " over to itself",
+          "name another region with --to");
+    }
+    List<RegionSpec> others =
+        regions.stream()
+            .filter(r -> !r.name().equals(from))
+            .filter(r -> to == null || to.isEmpty() || r.name().equals(to))
+            .toList();
+    if (others.isEmpty()) {
+      throw new DeployException(
+          DeployException.Kind.INVALID,
+          "region " + from + " is the only region: there is nowhere to move its traffic",
+          "declare another region under 'regions:' and apply the spec");
+    }
+    int moved = source.weight();
+    int sum = others.stream().mapToInt(RegionSpec::weight).sum();
+    Map<String, Integer> next = new java.util.LinkedHashMap<>();
+    int given = 0;
+    for (int i = 0; i < others.size(); i++) {
+      RegionSpec r = others.get(i);
+      int share =
+          i == others.size() - 1
+              ? moved - given // the rest, so that nothing of the moved weight is lost
+              : sum == 0 ? moved / others.size() : (int) ((long) moved * r.weight() / sum);
+      given += share;
+      next.put(r.name(), Math.min(100, r.weight() + share));
+    }
+    next.put(from, 0);
+    return regionWeights(
+        next, "region failover " + from + (to == null || to.isEmpty() ? "" : " to " + to));
+  }
+
+  /** Sets regions' traffic weights (0–100) as a new revision; the others keep theirs. */
+  public Applied regionWeights(Map<String, Integer> weights, String reason) {
+    InForce f = inForce();
+    for (Map.Entry<String, Integer> e : weights.entrySet()) {
+      region(f.spec(), e.getKey());
+      if (e.getValue() == null || e.getValue() < 0 || e.getValue() > 100) {
+        throw new DeployException(
+            DeployException.Kind.INVALID,
+            "the weight of region " + e.getKey() + " must be 0–100, but is " + e.getValue(),
+            "give a weight from 0 (no traffic) to 100");
+      }
+    }
+    List<RegionSpec> next =
+        f.spec().regions().stream()
+            .map(r -> weights.containsKey(r.name()) ? r.withWeight(weights.get(r.name())) : r)
+            .toList();
+    if (next.stream().allMatch(r -> r.weight() == 0)) {
+      throw new DeployException(
+          DeployException.Kind.INVALID,
+          "every region would get no traffic",
+          "leave at least one region a weight above 0");
+    }
+    return apply(f.spec().withRegions(next), reason, Options.NONE, f.revision());
+  }
+
+  private static RegionSpec region(Spec spec, String name) {
+    return spec.region(name)
+        .orElseThrow(
+            () ->
+                new DeployException(
+                    DeployException.Kind.NOT_FOUND,
+                    "no region named '" + name + "'",
+                    spec.regions().isEmpty()
+                        ? "the spec declares no regions"
+                        : "known regions: "
+                            + String.join(
+                                ", ", spec.regions().stream().map(RegionSpec::name).toList())));
   }
 
   /** Sets a service's replica count as a new revision. */

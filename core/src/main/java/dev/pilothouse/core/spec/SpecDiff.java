@@ -44,6 +44,20 @@ public final class SpecDiff {
     rules(before.alerting(), after.alerting(), out);
     compare("repositories", before.backup().repositories(), after.backup().repositories(), out);
     compare("backup", before.backup().plans(), after.backup().plans(), out);
+    compare("runtime", before.runtime(), after.runtime(), out);
+    for (RegionSpec old : before.regions()) {
+      if (after.region(old.name()).isEmpty()) {
+        out.add("- regions." + old.name());
+      }
+    }
+    for (RegionSpec now : after.regions()) {
+      var old = before.region(now.name());
+      if (old.isEmpty()) {
+        out.add("+ regions." + now.name());
+      } else {
+        compare("regions." + now.name(), old.get(), now, out);
+      }
+    }
     for (ServiceSpec old : before.services()) {
       if (after.service(old.name()).isEmpty()) {
         out.add("- services." + old.name());
