@@ -1,6 +1,7 @@
 package dev.pilothouse.core.instance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pilothouse.core.deploy.Backups;
 import dev.pilothouse.core.deploy.Deployments;
@@ -12,6 +13,7 @@ import dev.pilothouse.core.spec.Revision;
 import dev.pilothouse.core.spec.Revisions;
 import dev.pilothouse.core.spec.ServiceSpec;
 import dev.pilothouse.core.spec.Spec;
+import dev.pilothouse.core.spec.SpecDiff;
 import dev.pilothouse.core.spec.Strategy;
 import dev.pilothouse.core.traffic.Split;
 import dev.pilothouse.core.traffic.TrafficSplitter;
@@ -198,6 +200,41 @@ class DeploymentsTest extends ControllerFixture {
 
   List<String> sources() {
     return revisionList.stream().map(Revision::source).toList();
+  }
+
+  @Test
+  void aRegionFailover_movesItsWeightToTheOthersInProportion_asANewRevision() {
+    java.util.function.BiFunction<String, Integer, dev.pilothouse.core.spec.RegionSpec> region =
+        (name, w) ->
+            new dev.pilothouse.core.spec.RegionSpec(
+                name,
+                new dev.pilothouse.core.spec.RuntimeSpec(
+                    dev.pilothouse.core.spec.RuntimeSpec.Kind.KUBERNETES, name, "", ""),
+                java.net.URI.create("http://" + name + ".example.com:80"),
+                w);
+    Spec three =
+        new Spec(List.of())
+            .withRegions(
+                List.of(region.apply("eu", 40), region.apply("us", 45), region.apply("ap", 15)));
+    deployments.apply(three, "regions.yaml");
+    deployments.failover("eu", "");
+    assertThat(deployments.current().regions())
+        .extracting(r -> r.name() + "=" + r.weight())
+        .containsExactly("eu=0", "us=75", "ap=25"); // 40 split 45:15, nothing lost
+    assertThat(sources()).containsExactly("regions.yaml", "region failover eu");
+    assertThat(SpecDiff.between(three, deployments.current()))
+        .contains("~ regions.eu.weight: 40 -> 0");
+
+    deployments.failover("us", "ap");
+    assertThat(deployments.current().regions())
+        .extracting(r -> r.name() + "=" + r.weight())
+        .containsExactly("eu=0", "us=0", "ap=100");
+    assertThatThrownBy(() -> deployments.failover("ap", "ap")).hasMessageContaining("to itself");
+    assertThatThrownBy(() -> deployments.failover("mars", ""))
+        .hasMessageContaining("no region named 'mars'");
+    assertThatThrownBy(() -> deployments.regionWeights(java.util.Map.of("ap", 0), "x"))
+        .hasMessageContaining("every region would get no traffic");
+    assertThat(sources()).hasSize(3); // refusals change nothing
   }
 
   @Test
