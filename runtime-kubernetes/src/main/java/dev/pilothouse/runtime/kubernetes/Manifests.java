@@ -273,15 +273,25 @@ final class Manifests {
 
   /** The Service in front of both tracks: port 80 to the containers' port. */
   static Service service(String namespace, ServiceSpec spec) {
+    return service(
+        namespace,
+        spec.name(),
+        Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name()),
+        Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), SERVING, "true"));
+  }
+
+  /** A ClusterIP Service: port 80 to the containers' port, over the pods that selector picks. */
+  private static Service service(
+      String namespace, String name, Map<String, String> labels, Map<String, String> selector) {
     Service s =
         new ServiceBuilder()
             .withNewMetadata()
-            .withName(spec.name())
+            .withName(name)
             .withNamespace(namespace)
-            .withLabels(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name()))
+            .withLabels(labels)
             .endMetadata()
             .withNewSpec()
-            .withSelector(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), SERVING, "true"))
+            .withSelector(selector)
             .addNewPort()
             .withName("http")
             .withPort(80)
@@ -368,25 +378,11 @@ final class Manifests {
 
   /** A Service in front of one track only (a backend of the service's HTTPRoute). */
   static Service trackService(String namespace, ServiceSpec spec, String track) {
-    Service s =
-        new ServiceBuilder()
-            .withNewMetadata()
-            .withName(spec.name() + "-" + track)
-            .withNamespace(namespace)
-            .withLabels(Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track))
-            .endMetadata()
-            .withNewSpec()
-            .withSelector(
-                Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track, SERVING, "true"))
-            .addNewPort()
-            .withName("http")
-            .withPort(80)
-            .withTargetPort(new IntOrString(PORT))
-            .endPort()
-            .endSpec()
-            .build();
-    s.getMetadata().setAnnotations(Map.of(APPLIED, hash(s)));
-    return s;
+    return service(
+        namespace,
+        spec.name() + "-" + track,
+        Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track),
+        Map.of(MANAGED_BY, PILOTHOUSE, NAME, spec.name(), TRACK, track, SERVING, "true"));
   }
 
   /**

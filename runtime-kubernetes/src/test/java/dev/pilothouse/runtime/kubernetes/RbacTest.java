@@ -144,35 +144,20 @@ class RbacTest {
   private static void exercise(SimulatedCluster cluster, KubernetesWorkloads w) throws Exception {
     ServiceSpec base = WorkloadsContract.service("web", 2, "v1", true);
     ServiceSpec web =
-        new ServiceSpec(
-            base.name(),
-            base.command(),
-            base.args(),
-            base.env(),
-            base.workdir(),
-            base.version(),
-            base.replicas(),
-            base.liveness(),
-            base.readiness(),
-            base.restart(),
-            base.stop(),
-            base.resources(),
-            RouteSpec.defaults("/shop"),
-            base.strategy(),
-            base.deploy(),
-            base.inheritEnv(),
-            new dev.pilothouse.core.spec.Autoscale(
-                1,
-                4,
-                List.of(new dev.pilothouse.core.spec.Autoscale.Target.Cpu(70)),
-                dev.pilothouse.core.spec.Autoscale.Tolerance.DEFAULT,
-                dev.pilothouse.core.spec.Autoscale.Behavior.UP,
-                dev.pilothouse.core.spec.Autoscale.Behavior.DOWN,
-                Duration.ofSeconds(30),
-                null),
-            base.remediation(),
-            Map.of("DB_PASSWORD", new SecretRef("db", false)),
-            base.image());
+        KubernetesManifestsTest.with(
+                base,
+                RouteSpec.defaults("/shop"),
+                Map.of("DB_PASSWORD", new SecretRef("db", false)))
+            .withAutoscale(
+                new dev.pilothouse.core.spec.Autoscale(
+                    1,
+                    4,
+                    List.of(new dev.pilothouse.core.spec.Autoscale.Target.Cpu(70)),
+                    dev.pilothouse.core.spec.Autoscale.Tolerance.DEFAULT,
+                    dev.pilothouse.core.spec.Autoscale.Behavior.UP,
+                    dev.pilothouse.core.spec.Autoscale.Behavior.DOWN,
+                    Duration.ofSeconds(30),
+                    null));
     w.recover();
     w.apply(new Spec(List.of(web)));
     settle(cluster, w, () -> ready(w) == 2);
