@@ -51,7 +51,7 @@ class KubernetesRuntimeTest {
   void onPostgres_daemonsOfOtherHostsFollow_andAKilledLeadersSuccessorAdoptsThePods()
       throws Exception {
     try (RealPostgres pg = RealPostgres.start("admin-pw");
-        SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(200))) {
+        SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(100))) {
       Path pw = Files.writeString(tmp.resolve("store-password"), "state-pw\n");
       Path siteA = Files.createDirectories(tmp.resolve("a"));
       Path siteB = Files.createDirectories(tmp.resolve("b"));
@@ -114,7 +114,7 @@ class KubernetesRuntimeTest {
   @Test
   void statusLogsScaleRestartDeployAndUndo_driveTheDeployment_andPodsOutliveTheDaemon()
       throws Exception {
-    try (SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(200));
+    try (SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(100));
         Harness h = new Harness(tmp)) {
       cluster.kubeconfig(tmp.resolve("kubeconfig"));
       h.up(h.writeSpec("shop.yaml", spec("v1", "registry.example.com/shop/web:1", 2)));

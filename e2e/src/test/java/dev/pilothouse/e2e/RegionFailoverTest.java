@@ -92,8 +92,8 @@ class RegionFailoverTest {
       throws Exception {
     HttpServer eu = endpoint("eu");
     HttpServer us = endpoint("us");
-    try (SimulatedCluster euCluster = new SimulatedCluster().running(Duration.ofMillis(200));
-        SimulatedCluster usCluster = new SimulatedCluster().running(Duration.ofMillis(200));
+    try (SimulatedCluster euCluster = new SimulatedCluster().running(Duration.ofMillis(100));
+        SimulatedCluster usCluster = new SimulatedCluster().running(Duration.ofMillis(100));
         Harness h = new Harness(tmp);
         HttpClient http = HttpClient.newHttpClient()) {
       euCluster.kubeconfig(tmp.resolve("eu.kubeconfig"));
