@@ -525,7 +525,7 @@ final class Manifests {
                               + e.getValue().secret()
                               + "' of "
                               + spec.name()
-                              + " is not set; set it with 'pilothouse secret set "
+                              + " is not set; set it with 'pilothouse secrets set "
                               + e.getValue().secret()
                               + "'"));
       data.put(e.getKey(), value);
