@@ -77,8 +77,7 @@ class KubernetesRuntimeTest {
             .until(() -> b.client().status().pid() != leader);
         b.awaitReady("web", 2, Duration.ofSeconds(30));
         assertThat(pods(b)).isEqualTo(running);
-        assertThat(
-                cluster.client().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
+        assertThat(cluster.api().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
             .hasSize(2); // none started again
         assertThat(b.client().events(-1, 500))
             .anyMatch(e -> e.type().equals("InstanceAdopted") && e.service().equals("web"));
@@ -97,13 +96,71 @@ class KubernetesRuntimeTest {
     }
   }
 
+  @Test
+  void aCanaryOnAGateway_movesTheHttpRoutesWeightsStepByStep_andIsPromoted() throws Exception {
+    try (SimulatedCluster cluster = new SimulatedCluster().running(Duration.ofMillis(100));
+        Harness h = new Harness(tmp)) {
+      cluster.kubeconfig(tmp.resolve("kubeconfig"));
+      String spec =
+          spec("v1", "registry.example.com/shop/web:1", 2)
+                  .replace(
+                      "  kubeconfig: kubeconfig\n",
+                      "  kubeconfig: kubeconfig\n  gateway: gateways/public\n")
+              + "    route: /shop\n"
+              + "    strategy:\n"
+              + "      type: canary\n"
+              + "      steps: [{weight: 30}, {pause: 3s}, {weight: 60}, {pause: 3s}]\n";
+      h.up(h.writeSpec("shop.yaml", spec));
+      h.awaitReady("web", 2, Duration.ofSeconds(30));
+      assertThat(weights(cluster)).containsExactly("web-stable=100");
+
+      h.ok("deploy", "web", "--version", "v2", "--image", "registry.example.com/shop/web:2");
+      Set<String> seen = new java.util.LinkedHashSet<>();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                seen.add(String.join(" ", weights(cluster)));
+                return h.client().rollout("web").phase().equals("Promoted");
+              });
+      assertThat(seen)
+          .as("the route's weights, step by step")
+          .contains("web-stable=70 web-canary=30", "web-stable=40 web-canary=60");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> weights(cluster).equals(List.of("web-stable=100")));
+      h.awaitReady("web", 2, Duration.ofSeconds(30));
+      assertThat(h.service("web").instances()).allMatch(i -> i.version().equals("v2"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> deployment(cluster, "web-canary") == null);
+    }
+  }
+
+  /** The backends of the default rule of the service's HTTPRoute, as NAME=WEIGHT. */
+  private static List<String> weights(SimulatedCluster cluster) {
+    var route =
+        cluster
+            .api()
+            .resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class)
+            .inNamespace(SimulatedCluster.NAMESPACE)
+            .withName("web")
+            .get();
+    if (route == null) {
+      return List.of();
+    }
+    var rules = route.getSpec().getRules();
+    return rules.get(rules.size() - 1).getBackendRefs().stream()
+        .map(b -> b.getName() + "=" + b.getWeight())
+        .toList();
+  }
+
   private static Set<String> pods(Harness h) {
     return h.service("web").instances().stream().map(Wire.Instance::id).collect(Collectors.toSet());
   }
 
   private static Deployment deployment(SimulatedCluster cluster, String name) {
     return cluster
-        .client()
+        .api()
         .apps()
         .deployments()
         .inNamespace(SimulatedCluster.NAMESPACE)
@@ -130,7 +187,7 @@ class KubernetesRuntimeTest {
           .containsEntry("app.kubernetes.io/version", "v1");
       assertThat(
               cluster
-                  .client()
+                  .api()
                   .services()
                   .inNamespace(SimulatedCluster.NAMESPACE)
                   .withName("web")
@@ -200,7 +257,7 @@ class KubernetesRuntimeTest {
       // The daemon stops; the cluster's pods run on, and the next daemon adopts them.
       Set<String> running = pods(h);
       h.ok("down");
-      assertThat(cluster.client().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
+      assertThat(cluster.api().pods().inNamespace(SimulatedCluster.NAMESPACE).list().getItems())
           .extracting(p -> p.getMetadata().getName())
           .containsAll(running);
       h.ok("up", "--detach", "--api-port", "0", "--timeout", "60"); // the stored revision

@@ -182,7 +182,7 @@ class RegionFailoverTest {
 
   private static List<String> deployments(SimulatedCluster c) {
     return c
-        .client()
+        .api()
         .apps()
         .deployments()
         .inNamespace(SimulatedCluster.NAMESPACE)

@@ -78,7 +78,7 @@ class RbacTest {
     List<HasMetadata> objects;
     try (InputStream in = Files.newInputStream(MANIFESTS);
         var client = new SimulatedCluster()) {
-      objects = client.client().load(in).items();
+      objects = client.api().load(in).items();
     }
     Role role = only(objects, Role.class);
     assertThat(role.getMetadata().getNamespace()).isEqualTo("shop");

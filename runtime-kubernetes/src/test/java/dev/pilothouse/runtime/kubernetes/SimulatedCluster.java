@@ -89,7 +89,12 @@ public final class SimulatedCluster implements AutoCloseable {
     client = server.createClient();
   }
 
-  /** A new client of this cluster (each daemon has its own). */
+  /** The simulation's own client, for tests to read the cluster with (closed with it). */
+  public KubernetesClient api() {
+    return client;
+  }
+
+  /** A new client of this cluster (each daemon has its own); its caller closes it. */
   public KubernetesClient client() {
     return server.createClient();
   }
