@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * The control channel between the daemon and the data-plane process: length-prefixed binary frames
- * ({@link Codec}) over a Unix socket in the daemon's private state directory. The daemon sends a
- * {@link Request}, the proxy answers with a {@link Reply}; one request at a time per connection.
+ * ({@link Codec}) over a Unix socket in the daemon's private state directory, or over TCP for a
+ * data plane in a cluster (its first frame the control token). The daemon sends a {@link Request},
+ * the proxy answers with a {@link Reply}; one request at a time per connection.
  */
 public final class Protocol {
   /** Bumped when a message changes incompatibly; a daemon replaces a proxy speaking another. */
@@ -175,6 +176,34 @@ public final class Protocol {
     while (b.hasRemaining()) {
       ch.write(b);
     }
+  }
+
+  /** The longest control token accepted: the first frame of a TCP control channel. */
+  static final int MAX_TOKEN = 1024;
+
+  /**
+   * Opens a TCP control channel by sending its token as the first frame; a proxy that does not
+   * accept the token closes the channel.
+   */
+  static void sendToken(WritableByteChannel ch, byte[] token) throws IOException {
+    frame(ch, token);
+  }
+
+  /**
+   * Reads a TCP control channel's first frame (at most {@link #MAX_TOKEN} bytes, so an unknown peer
+   * cannot make the proxy allocate a large frame) and says whether it is the expected token
+   * (compared in constant time).
+   */
+  static boolean checkToken(ReadableByteChannel ch, byte[] expected) throws IOException {
+    ByteBuffer len = ByteBuffer.allocate(4);
+    fill(ch, len);
+    int n = len.flip().getInt();
+    if (n < 1 || n > MAX_TOKEN) {
+      return false;
+    }
+    ByteBuffer body = ByteBuffer.allocate(n);
+    fill(ch, body);
+    return java.security.MessageDigest.isEqual(body.array(), expected);
   }
 
   static Request readRequest(ReadableByteChannel ch) throws IOException {

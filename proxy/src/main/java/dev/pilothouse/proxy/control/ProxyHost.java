@@ -528,6 +528,15 @@ public final class ProxyHost implements AutoCloseable {
 
   /** One request on ch and its answer; null when it does not come within the call timeout. */
   private Protocol.Reply call(SocketChannel ch, Protocol.Request request) {
+    return call(watchdog, ch, request);
+  }
+
+  /**
+   * One request on ch and its answer; null when it does not come within the call timeout (the
+   * watchdog then closes ch).
+   */
+  static Protocol.Reply call(
+      ScheduledExecutorService watchdog, SocketChannel ch, Protocol.Request request) {
     ScheduledFuture<?> timeout =
         watchdog.schedule(
             () -> {

@@ -41,17 +41,39 @@ public final class ProxyProcess {
 
   public static void main(String[] args) {
     Path control = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--control") && i + 1 < args.length) {
-        control = Path.of(args[++i]);
+    String tcpHost = "0.0.0.0";
+    int tcpPort = -1;
+    Path tokenFile = null;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        String value = i + 1 < args.length ? args[i + 1] : null;
+        switch (args[i]) {
+          case "--control" -> control = Path.of(require(args[i], value));
+          case "--control-host" -> tcpHost = require(args[i], value);
+          case "--control-port" -> tcpPort = port(require(args[i], value));
+          case "--control-token-file" -> tokenFile = Path.of(require(args[i], value));
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+        i++;
       }
-    }
-    if (control == null) {
+      if (control == null && tcpPort < 0) {
+        throw new IllegalArgumentException("--control or --control-port is required");
+      }
+      if (tcpPort >= 0 && tokenFile == null) {
+        throw new IllegalArgumentException("--control-port needs --control-token-file");
+      }
+    } catch (IllegalArgumentException e) {
       System.err.println(
-          "usage: pilothouse proxy --control SOCKET\n"
-              + "  runs the load balancer, configured by the daemon over the Unix socket SOCKET;"
-              + " the daemon starts it itself, so this is rarely run by hand");
+          "pilothouse proxy: "
+              + e.getMessage()
+              + "\nusage: pilothouse proxy --control SOCKET\n"
+              + "       pilothouse proxy --control-port PORT --control-token-file FILE"
+              + " [--control-host HOST]\n"
+              + "  runs the load balancer, configured by the daemon over the Unix socket SOCKET"
+              + " (the daemon starts it itself), or over TCP with the token in FILE (a data plane"
+              + " in a cluster, started as a Deployment)");
       System.exit(2);
+      return;
     }
     // Class loading and reflection take most of a cold start: done while the daemon connects, so
     // a replaced proxy serves again sooner.
@@ -59,13 +81,138 @@ public final class ProxyProcess {
     ProxyProcess p = new ProxyProcess();
     Runtime.getRuntime().addShutdownHook(new Thread(p::closePlane, "proxy-shutdown"));
     try {
-      p.serve(control);
+      if (tcpPort >= 0) {
+        p.listenTcp(tcpHost, tcpPort, token(tokenFile));
+      }
+      if (control != null) {
+        p.serve(control);
+      } else {
+        Thread.currentThread().join(); // the accept threads do the work
+      }
     } catch (IOException e) {
-      log.error("proxy control socket {}: {}", control, e.toString());
+      log.error("proxy control channel: {}", e.toString());
       System.exit(1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static String require(String option, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return value;
+  }
+
+  private static int port(String value) {
+    try {
+      int p = Integer.parseInt(value);
+      if (p < 0 || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return p;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--control-port must be 0..65535, but was " + value);
+    }
+  }
+
+  /** The control token: the file's content without surrounding whitespace, at least 16 bytes. */
+  static byte[] token(Path file) throws IOException {
+    byte[] token = Files.readString(file).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (token.length < 16 || token.length > Protocol.MAX_TOKEN) {
+      throw new IOException(
+          "the control token in "
+              + file
+              + " must be 16 to "
+              + Protocol.MAX_TOKEN
+              + " bytes long, but is "
+              + token.length);
+    }
+    return token;
+  }
+
+  /** At most this many TCP control connections at once; more are closed at once. */
+  private static final int MAX_TCP_CONTROLS = 8;
+
+  /** An unauthenticated TCP control connection is closed after this long. */
+  private static final long TOKEN_TIMEOUT_MS = 5000;
+
+  private final java.util.concurrent.Semaphore tcpControls =
+      new java.util.concurrent.Semaphore(MAX_TCP_CONTROLS);
+  private final java.util.concurrent.ScheduledExecutorService tokenTimer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().daemon().name("control-token-timeout").unstarted(r));
+
+  /**
+   * Serves the control channel over TCP (a data plane in a cluster, which its daemon reaches at the
+   * pod's address): each connection's first frame must be the token, or it is closed.
+   */
+  void listenTcp(String host, int port, byte[] token) throws IOException {
+    ServerSocketChannel tcp = ServerSocketChannel.open();
+    tcp.bind(new java.net.InetSocketAddress(host, port));
+    log.info("proxy started: pid {}, control port {}", pid, tcp.getLocalAddress());
+    Thread.ofPlatform()
+        .daemon()
+        .name("control-accept-tcp")
+        .start(
+            () -> {
+              try {
+                while (true) {
+                  SocketChannel ch = tcp.accept();
+                  if (!tcpControls.tryAcquire()) {
+                    log.warn("control connection from {} refused: too many", ch.getRemoteAddress());
+                    ch.close();
+                    continue;
+                  }
+                  Thread.ofVirtual()
+                      .name("control-tcp")
+                      .start(
+                          () -> {
+                            try {
+                              if (authenticated(ch, token)) {
+                                converse(ch);
+                              }
+                            } finally {
+                              tcpControls.release();
+                            }
+                          });
+                }
+              } catch (IOException e) {
+                log.error("control port: {}", e.toString());
+              }
+            });
+  }
+
+  private boolean authenticated(SocketChannel ch, byte[] token) {
+    var timeout =
+        tokenTimer.schedule(
+            () -> {
+              try {
+                ch.close();
+              } catch (IOException ignored) {
+                // closing anyway
+              }
+            },
+            TOKEN_TIMEOUT_MS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+    String peer = "?";
+    try {
+      peer = String.valueOf(ch.getRemoteAddress());
+      if (Protocol.checkToken(ch, token)) {
+        return true;
+      }
+      log.warn("control connection from {} refused: wrong token", peer);
+    } catch (IOException e) {
+      log.warn("control connection from {} refused: no token ({})", peer, e.toString());
+    } finally {
+      timeout.cancel(false);
+    }
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    return false;
   }
 
   /** Loads what the first snapshot needs: the codec's view of a route table, and the data plane. */
