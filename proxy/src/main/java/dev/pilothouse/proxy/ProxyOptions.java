@@ -109,6 +109,23 @@ public record ProxyOptions(
         bodyTimeout);
   }
 
+  /** The same settings on another address. */
+  public ProxyOptions withHost(String newHost) {
+    return new ProxyOptions(
+        newHost,
+        port,
+        ioThreads,
+        tlsCert,
+        tlsKey,
+        idleTimeout,
+        accessLog,
+        accessLogSample,
+        accessLogMaxBytes,
+        accessLogKeep,
+        trustedProxies,
+        bodyTimeout);
+  }
+
   /** Plain HTTP on host:port with defaults. */
   public static ProxyOptions plain(String host, int port) {
     return new ProxyOptions(host, port, 0, null, null, Duration.ofSeconds(60), null, 1.0);

@@ -873,6 +873,7 @@ public final class Daemon {
       flags.sync(deployments.current().flags(), deployments::revision);
       flagRollouts.tick();
       traffic.sync(deployments.current().withVariants(), controller.onThisMachine());
+      traffic.syncClusters(deployments.current(), controller.clusterDataPlanes());
       configureNotifications(deployments.current().notifications());
     } catch (RuntimeException e) {
       log.error("reconcile tick failed", e);

@@ -43,6 +43,7 @@ final class Traffic
   private final Map<String, Fault> chaosFaults = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Integer> redirects = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean routed;
+  private final ClusterPlanes clusters = new ClusterPlanes();
 
   @Override
   public void split(String service, Split split) {
@@ -115,7 +116,9 @@ final class Traffic
 
   /** Brings the load balancer's listener and routes in line with spec and status. */
   void sync(Spec spec, List<ServiceStatus> status) {
-    if (!spec.routed()) {
+    // A spec of one cluster runs nothing here: its traffic enters the cluster (its Service, its
+    // Gateway or Pilothouse's own data plane there).
+    if (!spec.routed() || spec.runtime().kubernetes() && spec.regions().isEmpty()) {
       if (routed) {
         host.stop();
         routed = false;
@@ -144,14 +147,61 @@ final class Traffic
         ps.bodyTimeout());
   }
 
+  /**
+   * Brings each cluster's Pilothouse data plane in line with the spec: the services placed in the
+   * cluster routed to their pods, split as their rollouts say (pushed in the background, so a proxy
+   * that does not answer never holds up the reconcile tick).
+   */
+  void syncClusters(Spec spec, List<dev.pilothouse.core.traffic.ClusterDataPlane> planes) {
+    ProxyOptions o = clusterOptions(spec.proxy());
+    clusters.sync(
+        planes.stream()
+            .map(
+                p ->
+                    new ClusterPlanes.Wanted(
+                        p.endpoints(), o, table(p.spec(), p.status(), splits, false)))
+            .toList());
+  }
+
+  /**
+   * How a cluster's proxies listen: on every address of the pod at the traffic port, with the
+   * spec's timeouts and trusted proxies; TLS ends at the cluster's load balancer or ingress, and
+   * the access log is the daemon's own (the proxies' measurements come over the control channel).
+   */
+  private static ProxyOptions clusterOptions(ProxySpec ps) {
+    return new ProxyOptions(
+        "0.0.0.0",
+        dev.pilothouse.core.traffic.DataPlaneEndpoint.LISTEN_PORT,
+        0,
+        null,
+        null,
+        ps.idleTimeout(),
+        null,
+        1.0,
+        ps.accessLogMaxSize(),
+        ps.accessLogKeep(),
+        ps.trustedProxies(),
+        ps.bodyTimeout());
+  }
+
   static RouteTable table(Spec spec, List<ServiceStatus> status, Map<String, Split> splits) {
+    return table(spec, status, splits, true);
+  }
+
+  /**
+   * The routes of the spec's routed services; with regional, a service placed in regions is routed
+   * to the regions' entries (the built-in load balancer), else to its instances (a region's own
+   * data plane).
+   */
+  static RouteTable table(
+      Spec spec, List<ServiceStatus> status, Map<String, Split> splits, boolean regional) {
     List<Route> routes = new ArrayList<>();
     for (ServiceSpec s : spec.services()) {
       RouteSpec r = s.route();
       if (r == null) {
         continue;
       }
-      List<dev.pilothouse.core.spec.RegionSpec> placed = spec.placement(s);
+      List<dev.pilothouse.core.spec.RegionSpec> placed = regional ? spec.placement(s) : List.of();
       if (!placed.isEmpty()) {
         // A service in regions: one group per region, its endpoint the one backend, weighted as
         // the spec (and a failover) say; each region splits further inside its cluster.
@@ -395,7 +445,7 @@ final class Traffic
       java.util.function.Predicate<InstanceStatus> which) {
     return ready.stream()
         .filter(which)
-        .map(i -> new Backend(i.id(), service, i.version(), "127.0.0.1", i.port(), 1))
+        .map(i -> new Backend(i.id(), service, i.version(), i.host(), i.port(), 1))
         .toList();
   }
 
@@ -433,7 +483,8 @@ final class Traffic
 
   @Override
   public int inFlight(String instanceId) {
-    return routed ? host.inFlight(List.of(instanceId)).getOrDefault(instanceId, 0) : 0;
+    return (routed ? host.inFlight(List.of(instanceId)).getOrDefault(instanceId, 0) : 0)
+        + clusters.inFlight(instanceId);
   }
 
   /** The listening port, if the load balancer runs. */
@@ -459,13 +510,21 @@ final class Traffic
   /** Requests served so far and in flight now per instance; empty without a load balancer. */
   Optional<dev.pilothouse.proxy.control.Protocol.Reply> load(
       java.util.Collection<String> instances) {
-    return routed ? host.load(instances) : Optional.empty();
+    return ClusterPlanes.merge(
+        routed ? host.load(instances) : Optional.empty(), clusters.load(instances));
   }
 
   /** Requests of these instances that ended within the last agoNanos. */
   Optional<dev.pilothouse.proxy.control.Protocol.Reply> window(
       java.util.Set<String> instances, long agoNanos) {
-    return routed ? host.window(instances, agoNanos) : Optional.empty();
+    return ClusterPlanes.merge(
+        routed ? host.window(instances, agoNanos) : Optional.empty(),
+        clusters.window(instances, agoNanos));
+  }
+
+  /** The clusters' proxies: address, pid, snapshot version, health. */
+  List<dev.pilothouse.proxy.control.RemoteProxy.Status> clusterStatus() {
+    return clusters.status();
   }
 
   /** Stops the load balancer process ({@code down}). */
@@ -476,6 +535,7 @@ final class Traffic
   /** Lets go of the load balancer; it keeps serving its last snapshot for the next daemon. */
   @Override
   public void close() {
+    clusters.close();
     host.close();
   }
 }

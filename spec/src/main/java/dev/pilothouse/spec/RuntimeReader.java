@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  */
 final class RuntimeReader extends SectionReader {
   static final List<String> RUNTIME =
-      List.of("kind", "namespace", "kubeconfig", "context", "gateway", "autoscaler");
+      List.of("kind", "namespace", "kubeconfig", "context", "gateway", "autoscaler", "dataPlane");
+  static final List<String> DATA_PLANE = List.of("image", "replicas", "service");
   static final List<String> REGION =
       List.of(
           "kind",
@@ -26,6 +27,7 @@ final class RuntimeReader extends SectionReader {
           "context",
           "gateway",
           "autoscaler",
+          "dataPlane",
           "endpoint",
           "weight");
 
@@ -60,7 +62,8 @@ final class RuntimeReader extends SectionReader {
       return RuntimeSpec.local();
     }
     if (kind == RuntimeSpec.Kind.LOCAL) {
-      for (String other : List.of("namespace", "kubeconfig", "context", "gateway", "autoscaler")) {
+      for (String other :
+          List.of("namespace", "kubeconfig", "context", "gateway", "autoscaler", "dataPlane")) {
         f.get(other)
             .ifPresent(
                 n ->
@@ -114,13 +117,48 @@ final class RuntimeReader extends SectionReader {
           "write 'autoscaler: pilothouse' (the daemon scales, the default) or 'autoscaler: hpa'"
               + " (a HorizontalPodAutoscaler per autoscaled service)");
     }
+    dev.pilothouse.core.spec.DataPlaneSpec dataPlane =
+        f.object("dataPlane", DATA_PLANE).map(this::dataPlane).orElse(null);
+    if (dataPlane != null && !gateway.isEmpty()) {
+      problems.at(
+          f.get("dataPlane").orElseThrow(),
+          f.join("dataPlane"),
+          "'dataPlane' and 'gateway' both route the cluster's traffic",
+          "keep one: Pilothouse's proxies in the cluster ('dataPlane') or your Gateway's"
+              + " HTTPRoutes ('gateway')");
+    }
     return new RuntimeSpec(
         kind,
         namespace,
         kubeconfig,
         f.string("context").orElse(""),
         gateway,
-        autoscaler.equals("hpa"));
+        autoscaler.equals("hpa"),
+        dataPlane);
+  }
+
+  /** {@code dataPlane: {image, replicas, service}}: Pilothouse's proxies in the cluster. */
+  private dev.pilothouse.core.spec.DataPlaneSpec dataPlane(Fields d) {
+    String image =
+        d.require(
+                "image",
+                "give the Pilothouse image the proxies run (built from"
+                    + " deploy/kubernetes/Dockerfile), e.g. 'image:"
+                    + " registry.example.com/pilothouse:0.1.0'")
+            .flatMap(n -> d.string("image"))
+            .orElse("");
+    int replicas = d.integer("replicas", 1, 100).map(Long::intValue).orElse(2);
+    String type = d.string("service").orElse("ClusterIP");
+    if (!dev.pilothouse.core.spec.DataPlaneSpec.SERVICE_TYPES.contains(type)) {
+      problems.at(
+          d.get("service").orElseThrow(),
+          d.join("service"),
+          "unknown Service type '" + type + "'",
+          "write ClusterIP (the default: reach it through your ingress), NodePort or"
+              + " LoadBalancer");
+      type = "ClusterIP";
+    }
+    return new dev.pilothouse.core.spec.DataPlaneSpec(image, replicas, type);
   }
 
   /**
@@ -262,6 +300,13 @@ final class RuntimeReader extends SectionReader {
         }
         if (runtime.hpa() && s.autoscale() != null) {
           hpaFits(s, sf);
+        }
+        if (runtime.dataPlane() != null && s.name().startsWith("pilothouse-proxy")) {
+          problems.at(
+              sf.node(),
+              sf.path(),
+              "the names pilothouse-proxy… are the data plane's in the cluster",
+              "choose another service name");
         }
         if (s.name().length() > MAX_SERVICE_NAME) {
           problems.at(

@@ -145,6 +145,70 @@ class RuntimeSpecTest {
   }
 
   @Test
+  void aDataPlane_takesItsImageReplicasAndServiceType_andExcludesAGateway() {
+    String svc = "services:\n  w:\n    image: r/w:1\n    route: /\n";
+    var dp =
+        parse("runtime: {kind: kubernetes, dataPlane: {image: 'r/pilothouse:0.1.0'}}\n" + svc)
+            .spec()
+            .orElseThrow()
+            .runtime()
+            .dataPlane();
+    assertThat(dp.image()).isEqualTo("r/pilothouse:0.1.0");
+    assertThat(dp.replicas()).isEqualTo(2);
+    assertThat(dp.serviceType()).isEqualTo("ClusterIP");
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes, dataPlane: {image: p:1, replicas: 3, service:"
+                        + " LoadBalancer}}\n"
+                        + svc)
+                .spec()
+                .orElseThrow()
+                .runtime()
+                .dataPlane())
+        .isEqualTo(new dev.pilothouse.core.spec.DataPlaneSpec("p:1", 3, "LoadBalancer"));
+    assertThat(
+            parse("runtime: {kind: kubernetes}\n" + svc).spec().orElseThrow().runtime().dataPlane())
+        .isNull();
+
+    assertThat(
+            parse("runtime: {kind: kubernetes, gateway: gw, dataPlane: {image: p:1}}\n" + svc)
+                .errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("runtime.dataPlane");
+              assertThat(e.message()).contains("'dataPlane' and 'gateway' both route");
+            });
+    assertThat(parse("runtime: {kind: kubernetes, dataPlane: {replicas: 2}}\n" + svc).errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.path()).isEqualTo("runtime.dataPlane.image");
+              assertThat(e.hint()).contains("deploy/kubernetes/Dockerfile");
+            });
+    assertThat(
+            parse("runtime: {kind: kubernetes, dataPlane: {image: p:1, service: Ingress}}\n" + svc)
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("runtime.dataPlane.service"));
+    assertThat(
+            parse("runtime: {kind: kubernetes, dataPlane: {image: p:1, replicas: 0}}\n" + svc)
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.path()).isEqualTo("runtime.dataPlane.replicas"));
+    assertThat(parse("runtime: {dataPlane: {image: p:1}}\n" + SpecParserTest.svc("")).errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("applies to the kubernetes runtime only"));
+    assertThat(
+            parse(
+                    "runtime: {kind: kubernetes, dataPlane: {image: p:1}}\n"
+                        + "services:\n  pilothouse-proxy:\n    image: r/w:1\n    route: /\n")
+                .errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("the data plane's"));
+  }
+
+  @Test
   void theHpaAutoscaler_takesCpuAndMemoryTargets_andRefusesWhatAnHpaCannotDo() {
     String svc =
         "services:\n  w:\n    image: r/w:1\n    resources: {cpu: 0.5, memory: 256Mi}\n"

@@ -252,6 +252,21 @@ public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSpli
     return local.status();
   }
 
+  /** The Pilothouse data planes running in the open clusters, each with what it routes. */
+  public synchronized List<dev.pilothouse.core.traffic.ClusterDataPlane> clusterDataPlanes() {
+    List<dev.pilothouse.core.traffic.ClusterDataPlane> out = new ArrayList<>();
+    remotes.forEach(
+        (region, w) -> {
+          var endpoints = w.dataPlane();
+          if (!endpoints.isEmpty()) {
+            out.add(
+                new dev.pilothouse.core.traffic.ClusterDataPlane(
+                    region, share(region), w.status(), endpoints));
+          }
+        });
+    return out;
+  }
+
   /** The regions (cluster runtimes) that run a service; empty when it runs locally. */
   private List<String> regionsOf(String service) {
     if (current.isEmpty()) {
@@ -455,12 +470,10 @@ public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSpli
   /** Splits where the service runs: the built-in load balancer, or each region's cluster. */
   @Override
   public synchronized void split(String service, Split split) {
-    List<WorkloadRuntime> in = reachable(service);
-    if (regionsOf(service).isEmpty()) {
-      localTraffic.split(service, split);
-    } else {
-      in.forEach(w -> w.split(service, split));
-    }
+    // The built-in load balancer and a cluster's Pilothouse data plane route by the daemon's
+    // record of the split; a cluster's Gateway by the runtime's.
+    localTraffic.split(service, split);
+    reachable(service).forEach(w -> w.split(service, split));
   }
 
   @Override

@@ -15,9 +15,23 @@ import static java.util.Objects.requireNonNull;
  *     count behind one Service
  * @param hpa autoscaled services get a HorizontalPodAutoscaler, which then owns their replica
  *     count, instead of Pilothouse's autoscaler
+ * @param dataPlane Pilothouse's proxies in the cluster, which route its services and split their
+ *     canaries' traffic by weight; null for none
  */
 public record RuntimeSpec(
-    Kind kind, String namespace, String kubeconfig, String context, String gateway, boolean hpa) {
+    Kind kind,
+    String namespace,
+    String kubeconfig,
+    String context,
+    String gateway,
+    boolean hpa,
+    DataPlaneSpec dataPlane) {
+  /** A runtime without Pilothouse's data plane in it. */
+  public RuntimeSpec(
+      Kind kind, String namespace, String kubeconfig, String context, String gateway, boolean hpa) {
+    this(kind, namespace, kubeconfig, context, gateway, hpa, null);
+  }
+
   /** A runtime without a Gateway. */
   public RuntimeSpec(Kind kind, String namespace, String kubeconfig, String context) {
     this(kind, namespace, kubeconfig, context, "", false);

@@ -37,13 +37,19 @@ public final class ProxyProcess {
   private long version;
   private String error = "";
 
-  private ProxyProcess() {}
+  /** Serve traffic on this address whatever the snapshots say (null: as they say). */
+  private final String listenHost;
+
+  private ProxyProcess(String listenHost) {
+    this.listenHost = listenHost;
+  }
 
   public static void main(String[] args) {
     Path control = null;
     String tcpHost = "0.0.0.0";
     int tcpPort = -1;
     Path tokenFile = null;
+    String listenHost = null;
     try {
       for (int i = 0; i < args.length; i++) {
         String value = i + 1 < args.length ? args[i + 1] : null;
@@ -52,6 +58,7 @@ public final class ProxyProcess {
           case "--control-host" -> tcpHost = require(args[i], value);
           case "--control-port" -> tcpPort = port(require(args[i], value));
           case "--control-token-file" -> tokenFile = Path.of(require(args[i], value));
+          case "--listen-host" -> listenHost = require(args[i], value);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
         i++;
@@ -68,17 +75,18 @@ public final class ProxyProcess {
               + e.getMessage()
               + "\nusage: pilothouse proxy --control SOCKET\n"
               + "       pilothouse proxy --control-port PORT --control-token-file FILE"
-              + " [--control-host HOST]\n"
+              + " [--control-host HOST] [--listen-host HOST]\n"
               + "  runs the load balancer, configured by the daemon over the Unix socket SOCKET"
               + " (the daemon starts it itself), or over TCP with the token in FILE (a data plane"
-              + " in a cluster, started as a Deployment)");
+              + " in a cluster, started as a Deployment); --listen-host serves traffic on HOST"
+              + " whatever address the snapshots name");
       System.exit(2);
       return;
     }
     // Class loading and reflection take most of a cold start: done while the daemon connects, so
     // a replaced proxy serves again sooner.
     Thread.ofPlatform().daemon().name("warm-up").start(ProxyProcess::warmUp);
-    ProxyProcess p = new ProxyProcess();
+    ProxyProcess p = new ProxyProcess(listenHost);
     Runtime.getRuntime().addShutdownHook(new Thread(p::closePlane, "proxy-shutdown"));
     try {
       if (tcpPort >= 0) {
@@ -368,9 +376,10 @@ public final class ProxyProcess {
   }
 
   private Protocol.Reply apply(Protocol.Request r) {
-    if (plane == null || !r.options().equals(options)) {
+    ProxyOptions wanted = listenHost == null ? r.options() : r.options().withHost(listenHost);
+    if (plane == null || !wanted.equals(options)) {
       closePlane();
-      options = r.options();
+      options = wanted;
       try {
         plane = DataPlane.start(options);
         options = options.withPort(plane.port()); // "any port" became this one

@@ -36,12 +36,6 @@ public final class KubernetesRuntimes {
     config.setRequestTimeout(REQUEST_TIMEOUT_MS);
     config.setConnectionTimeout(REQUEST_TIMEOUT_MS);
     return KubernetesWorkloads.create(
-        new KubernetesClientBuilder().withConfig(config).build(),
-        spec.namespace(),
-        spec.gateway(),
-        spec.hpa(),
-        events,
-        secrets,
-        clock);
+        new KubernetesClientBuilder().withConfig(config).build(), spec, events, secrets, clock);
   }
 }

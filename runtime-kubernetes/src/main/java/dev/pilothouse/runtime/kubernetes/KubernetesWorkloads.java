@@ -71,7 +71,10 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private final PodLogs logs;
   private final String gateway;
   private final boolean hpa;
+  private final dev.pilothouse.core.spec.DataPlaneSpec dataPlane;
   private final Map<String, Split> splits = new HashMap<>();
+  private String dataPlaneToken = "";
+  private List<dev.pilothouse.core.traffic.DataPlaneEndpoint> dataPlaneEndpoints = List.of();
 
   private final Map<String, ServiceSpec> desired = new LinkedHashMap<>();
   private final Map<String, Canary> canaries = new HashMap<>();
@@ -106,6 +109,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       String namespace,
       String gateway,
       boolean hpa,
+      dev.pilothouse.core.spec.DataPlaneSpec dataPlane,
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
@@ -113,6 +117,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     this.namespace = requireNonNull(namespace, "namespace");
     this.gateway = requireNonNull(gateway, "gateway");
     this.hpa = hpa;
+    this.dataPlane = dataPlane;
     this.events = requireNonNull(events, "events");
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
@@ -126,7 +131,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, "", false, events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, "", false, null, events, secrets, clock);
   }
 
   /**
@@ -140,7 +145,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, gateway, false, events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, gateway, false, null, events, secrets, clock);
   }
 
   /**
@@ -155,7 +160,25 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
       EventSink events,
       SecretSource secrets,
       InstantSource clock) {
-    return new KubernetesWorkloads(client, namespace, gateway, hpa, events, secrets, clock);
+    return new KubernetesWorkloads(client, namespace, gateway, hpa, null, events, secrets, clock);
+  }
+
+  /** Workloads as a runtime spec says (its namespace, Gateway, autoscaler and data plane). */
+  public static KubernetesWorkloads create(
+      KubernetesClient client,
+      dev.pilothouse.core.spec.RuntimeSpec spec,
+      EventSink events,
+      SecretSource secrets,
+      InstantSource clock) {
+    return new KubernetesWorkloads(
+        client,
+        spec.namespace(),
+        spec.gateway(),
+        spec.hpa(),
+        spec.dataPlane(),
+        events,
+        secrets,
+        clock);
   }
 
   /** Whether a HorizontalPodAutoscaler owns the service's replica count. */
@@ -300,6 +323,12 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         }
       }
     }
+    if (dataPlaneWanted()) {
+      convergeDataPlane(live.get(DataPlaneManifests.NAME_VALUE));
+      wanted.add(DataPlaneManifests.NAME_VALUE);
+    } else {
+      dataPlaneToken = ""; // its Secret goes below; a data plane wanted again gets a new one
+    }
     for (Deployment d : live.values()) {
       if (!wanted.contains(d.getMetadata().getName())) {
         client.resource(d).inNamespace(namespace).delete();
@@ -374,7 +403,46 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   }
 
   private void deleteUndeclared(List<? extends HasMetadata> owned) {
-    delete(owned.stream().filter(o -> !desired.containsKey(service(o))).toList());
+    delete(
+        owned.stream()
+            .filter(o -> !desired.containsKey(service(o)))
+            .filter(o -> !(DataPlaneManifests.owns(o) && dataPlaneWanted()))
+            .toList());
+  }
+
+  /** Whether Pilothouse's proxies run here: the spec asks for them and routes a service. */
+  private boolean dataPlaneWanted() {
+    return dataPlane != null && desired.values().stream().anyMatch(s -> s.route() != null);
+  }
+
+  /** The proxies' token Secret (made once, then kept), Deployment and Service. */
+  private void convergeDataPlane(Deployment live) {
+    if (dataPlaneToken.isEmpty()) {
+      Secret existing =
+          client.secrets().inNamespace(namespace).withName(DataPlaneManifests.TOKEN_SECRET).get();
+      if (existing == null) {
+        existing = DataPlaneManifests.tokenSecret(namespace);
+        client.resource(existing).inNamespace(namespace).create();
+        emit(
+            "DataPlaneTokenCreated",
+            "",
+            "",
+            "a control token for the data plane's proxies (Secret "
+                + DataPlaneManifests.TOKEN_SECRET
+                + ")",
+            Map.of());
+      }
+      dataPlaneToken = DataPlaneManifests.token(existing).orElse("");
+    }
+    write(DataPlaneManifests.deployment(namespace, dataPlane), live);
+    write(
+        DataPlaneManifests.service(namespace, dataPlane),
+        existingService(DataPlaneManifests.NAME_VALUE));
+  }
+
+  @Override
+  public synchronized List<dev.pilothouse.core.traffic.DataPlaneEndpoint> dataPlane() {
+    return dataPlaneEndpoints;
   }
 
   private void delete(List<? extends HasMetadata> gone) {
@@ -423,9 +491,24 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     for (String s : desired.keySet()) {
       byService.put(s, new ArrayList<>());
     }
+    List<dev.pilothouse.core.traffic.DataPlaneEndpoint> proxies = new ArrayList<>();
     for (Pod p : ownedPods()) {
+      if (DataPlaneManifests.owns(p)) {
+        String ip = p.getStatus() == null ? null : p.getStatus().getPodIP();
+        if (ip != null
+            && !deleting(p)
+            && "Running".equals(p.getStatus().getPhase())
+            && !dataPlaneToken.isEmpty()) {
+          proxies.add(
+              new dev.pilothouse.core.traffic.DataPlaneEndpoint(
+                  name(p), ip, DataPlaneManifests.CONTROL_PORT, Manifests.PORT, dataPlaneToken));
+        }
+        continue;
+      }
       byService.computeIfAbsent(service(p), k -> new ArrayList<>()).add(p);
     }
+    proxies.sort(Comparator.comparing(dev.pilothouse.core.traffic.DataPlaneEndpoint::name));
+    dataPlaneEndpoints = dataPlaneWanted() ? List.copyOf(proxies) : List.of();
     Set<String> seen = new HashSet<>();
     List<ServiceStatus> out = new ArrayList<>();
     for (Map.Entry<String, List<Pod>> e : byService.entrySet()) {
@@ -615,7 +698,8 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
         started == null ? clock.instant() : Instant.parse(started),
         restarts,
         p.getMetadata().getLabels().getOrDefault(TEMPLATE, ""),
-        versionOf(p));
+        versionOf(p),
+        p.getStatus() == null ? null : p.getStatus().getPodIP());
   }
 
   private String versionOf(Pod p) {

@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  *   <li>the kubelet: a new pod runs, its readiness is its exec probe run on this machine, its
  *       container "prints" {@code hello from $VERSION} (the contract services' first line) to a log
  *       served on {@code pods/NAME/log}; a crashed container comes back with one more restart; an
- *       image tagged {@code :missing} cannot be pulled ({@code ErrImagePull}).
+ *       image tagged {@code :missing} cannot be pulled ({@code ErrImagePull}); each pod gets an
+ *       address of its own, 127.0.1.N, and a test may run its container there for real ({@link
+ *       #containers}).
  * </ul>
  *
  * <p>Not simulated: scheduling, images, resource limits, liveness probes, grace periods (deletes
@@ -62,6 +64,25 @@ public final class SimulatedCluster implements AutoCloseable {
   private final AtomicInteger names = new AtomicInteger();
   private java.util.concurrent.ScheduledExecutorService loop;
   private final List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger addresses = new AtomicInteger();
+  private final Map<String, AutoCloseable> containers = new ConcurrentHashMap<>();
+  private volatile Containers runtime = (pod, ip) -> () -> {};
+
+  /**
+   * What runs a pod's container for real, when a test wants it to: given the pod and its address (a
+   * loopback address of its own, 127.0.1.N), it starts something listening there and returns how to
+   * stop it (called when the pod goes or its container crashes).
+   */
+  @FunctionalInterface
+  public interface Containers {
+    AutoCloseable run(Pod pod, String address) throws Exception;
+  }
+
+  /** Runs pods' containers with this from now on (by default they run nothing). */
+  public SimulatedCluster containers(Containers run) {
+    this.runtime = run;
+    return this;
+  }
 
   public SimulatedCluster() {
     KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -119,12 +140,30 @@ public final class SimulatedCluster implements AutoCloseable {
       owners.add(d.getMetadata().getName());
       deploymentController(d);
     }
+    Set<String> pods = new HashSet<>();
     for (Pod p : client.pods().inNamespace(NAMESPACE).list().getItems()) {
       var owner = p.getMetadata().getOwnerReferences();
       if (!owner.isEmpty() && !owners.contains(owner.get(0).getName())) {
         client.pods().inNamespace(NAMESPACE).resource(p).delete(); // the garbage collector
       } else {
+        pods.add(p.getMetadata().getName());
         kubelet(p);
+      }
+    }
+    for (String gone : new ArrayList<>(containers.keySet())) {
+      if (!pods.contains(gone)) {
+        stop(gone);
+      }
+    }
+  }
+
+  private void stop(String pod) {
+    AutoCloseable c = containers.remove(pod);
+    if (c != null) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // stopped as far as it goes
       }
     }
   }
@@ -238,11 +277,20 @@ public final class SimulatedCluster implements AutoCloseable {
           .endTerminated()
           .endLastState();
     }
+    String address =
+        fresh ? "127.0.1." + (1 + addresses.getAndIncrement() % 250) : p.getStatus().getPodIP();
+    stop(name);
+    try {
+      containers.put(name, runtime.run(p, address));
+    } catch (Exception e) {
+      throw new IllegalStateException("the container of " + name + " did not start: " + e, e);
+    }
     boolean ready = readiness(c);
     ContainerStatus status = cs.withReady(ready).build();
     p.setStatus(
         new PodStatusBuilder()
             .withPhase("Running")
+            .withPodIP(address)
             .withStartTime(fresh ? Instant.now().toString() : p.getStatus().getStartTime())
             .withContainerStatuses(status)
             .addNewCondition()
@@ -324,7 +372,13 @@ public final class SimulatedCluster implements AutoCloseable {
   public void close() {
     if (loop != null) {
       loop.shutdownNow();
+      try {
+        loop.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
+    new ArrayList<>(containers.keySet()).forEach(this::stop);
     client.close();
     server.destroy();
   }
