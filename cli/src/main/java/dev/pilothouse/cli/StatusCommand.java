@@ -70,6 +70,14 @@ final class StatusCommand implements Callable<Integer> {
               + s.proxy().health()
               + " (not listening yet)");
     }
+    for (Wire.ClusterProxy c : s.clusterProxies()) {
+      out.println(
+          "cluster proxy "
+              + c.address()
+              + (c.connected() && c.error().isEmpty()
+                  ? " (pid " + c.pid() + ", snapshot " + c.version() + ", serving)"
+                  : " NOT serving: " + c.error()));
+    }
     if (s.services().isEmpty()) {
       out.println("no services; apply a spec with 'pilothouse apply -f SPEC'");
       return;

@@ -17,7 +17,27 @@ public final class Wire {
       String startedAt,
       Proxy proxy,
       List<Service> services,
-      Leadership leadership) {
+      Leadership leadership,
+      List<ClusterProxy> clusterProxies) {
+    /** A status without the proxies of a data plane in a cluster. */
+    public Status(
+        long pid,
+        String version,
+        String stateDir,
+        String api,
+        long revision,
+        String startedAt,
+        Proxy proxy,
+        List<Service> services,
+        Leadership leadership) {
+      this(
+          pid, version, stateDir, api, revision, startedAt, proxy, services, leadership, List.of());
+    }
+
+    public Status {
+      clusterProxies = clusterProxies == null ? List.of() : List.copyOf(clusterProxies);
+    }
+
     /** A status without leadership (one daemon on its SQLite file). */
     public Status(
         long pid,
@@ -64,6 +84,18 @@ public final class Wire {
       String health,
       String transport,
       long standbyPid) {}
+
+  /**
+   * One proxy of Pilothouse's data plane in a cluster ({@code runtime.dataPlane}).
+   *
+   * @param address its pod's address and control port
+   * @param pid its process id in its pod, 0 before it answered
+   * @param version the route snapshot it serves
+   * @param connected whether the daemon reaches it now
+   * @param error why it does not serve (cannot be reached, wrong token, cannot listen), or empty
+   */
+  public record ClusterProxy(
+      String address, long pid, long version, boolean connected, String error) {}
 
   /** One service in a status. */
   public record Service(

@@ -3,9 +3,16 @@ package dev.pilothouse.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.pilothouse.client.Wire;
 import dev.pilothouse.runtime.kubernetes.SimulatedCluster;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,6 +140,211 @@ class KubernetesRuntimeTest {
       h.awaitReady("web", 2, Duration.ofSeconds(30));
       assertThat(h.service("web").instances()).allMatch(i -> i.version().equals("v2"));
       await().atMost(Duration.ofSeconds(30)).until(() -> deployment(cluster, "web-canary") == null);
+    }
+  }
+
+  /**
+   * Runs a simulated pod's container for real at its address: a data plane pod runs the shipped
+   * proxy with the command its Deployment gives (the image's java and library directory mapped to
+   * this machine's, the token file to a copy of the Secret's, and the pod's address to listen on,
+   * since every simulated pod shares this machine's network); a service's pod runs a small HTTP
+   * server answering "VERSION POD" (the version label of its pod), or 500 when its image is tagged
+   * {@code :bad}.
+   */
+  private AutoCloseable container(SimulatedCluster cluster, Pod pod, String address)
+      throws Exception {
+    var c = pod.getSpec().getContainers().get(0);
+    if ("pilothouse-proxy".equals(pod.getMetadata().getLabels().get("app.kubernetes.io/name"))) {
+      var secret =
+          cluster
+              .api()
+              .secrets()
+              .inNamespace(SimulatedCluster.NAMESPACE)
+              .withName("pilothouse-proxy-control")
+              .get();
+      String token =
+          secret.getData() != null && secret.getData().containsKey("token")
+              ? new String(java.util.Base64.getDecoder().decode(secret.getData().get("token")))
+              : secret.getStringData().get("token");
+      Path tokenFile =
+          Files.writeString(tmp.resolve("token-" + pod.getMetadata().getName()), token);
+      List<String> cmd = new java.util.ArrayList<>();
+      for (String arg : c.getCommand()) {
+        cmd.add(
+            switch (arg) {
+              case "java" -> Harness.JAVA;
+              case "/opt/pilothouse/lib/*" -> Harness.LIB + "/*";
+              case "/run/secrets/pilothouse/control/token" -> tokenFile.toString();
+              default -> arg;
+            });
+      }
+      cmd.addAll(List.of("--control-host", address, "--listen-host", address));
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(tmp.resolve(pod.getMetadata().getName() + ".log").toFile())
+              .start();
+      return () -> {
+        p.destroyForcibly();
+        p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      };
+    }
+    String version = pod.getMetadata().getLabels().getOrDefault("app.kubernetes.io/version", "");
+    int status = c.getImage().endsWith(":bad") ? 500 : 200;
+    byte[] body = (version + " " + pod.getMetadata().getName()).getBytes();
+    HttpServer server = HttpServer.create(new InetSocketAddress(address, 8080), 64);
+    server.createContext(
+        "/",
+        x -> {
+          x.sendResponseHeaders(status, body.length);
+          x.getResponseBody().write(body);
+          x.close();
+        });
+    server.start();
+    return () -> server.stop(0);
+  }
+
+  @Test
+  void aDataPlaneInTheCluster_routesToThePods_splitsACanaryByWeight_andItsMeasurementsRollBack()
+      throws Exception {
+    try (SimulatedCluster cluster = new SimulatedCluster();
+        Harness h = new Harness(tmp)) {
+      cluster.containers((pod, address) -> container(cluster, pod, address));
+      cluster.running(Duration.ofMillis(100));
+      cluster.kubeconfig(tmp.resolve("kubeconfig"));
+      String spec =
+          spec("v1", "registry.example.com/shop/web:1", 2)
+                  .replace(
+                      "  kubeconfig: kubeconfig\n",
+                      "  kubeconfig: kubeconfig\n"
+                          + "  dataPlane: {image: registry.example.com/pilothouse:test, replicas:"
+                          + " 1}\n")
+              + "    route: /\n"
+              + "    strategy:\n"
+              + "      type: canary\n"
+              + "      steps: [{weight: 50}, {analysis: 3s}]\n";
+      h.up(h.writeSpec("shop.yaml", spec));
+      h.awaitReady("web", 2, Duration.ofSeconds(30));
+
+      // The proxy pod runs; the daemon reaches it and gives it the routes: every request through
+      // it is answered by one of the two pods.
+      String proxy =
+          await().atMost(Duration.ofSeconds(30)).until(() -> proxyAddress(cluster), a -> a != null);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      await().atMost(Duration.ofSeconds(30)).until(() -> get(http, proxy).startsWith("200 v1 "));
+      Set<String> pods = new java.util.HashSet<>();
+      for (int i = 0; i < 20; i++) {
+        String r = get(http, proxy);
+        assertThat(r).startsWith("200 v1 web-");
+        pods.add(r.substring(r.lastIndexOf(' ') + 1));
+      }
+      assertThat(pods).hasSize(2);
+      assertThat(h.status().clusterProxies())
+          .singleElement()
+          .satisfies(
+              c -> {
+                assertThat(c.address()).isEqualTo(proxy + ":9901");
+                assertThat(c.connected()).isTrue();
+                assertThat(c.pid()).isPositive();
+              });
+      assertThat(h.ok("status").out()).contains("cluster proxy " + proxy + ":9901 (pid ");
+      assertThat(h.status().proxy().listening()).as("no load balancer on this machine").isFalse();
+
+      // Steady traffic through the proxy, each answer noted with the rollout's weight then.
+      java.util.concurrent.atomic.AtomicInteger weight =
+          new java.util.concurrent.atomic.AtomicInteger();
+      List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean on =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread load =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    while (on.get()) {
+                      int w = weight.get();
+                      answers.add(w + " " + get(http, proxy));
+                      try {
+                        Thread.sleep(5);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                    }
+                  });
+      try {
+        // A good canary: half the traffic at weight 50; the analysis, fed by the cluster proxy's
+        // measurements, passes; promoted.
+        h.ok("deploy", "web", "--version", "v2", "--image", "registry.example.com/shop/web:2");
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofMillis(50))
+            .until(
+                () -> {
+                  Wire.Rollout r = h.client().rollout("web");
+                  weight.set(r.weight());
+                  return r.phase().equals("Promoted") || r.phase().equals("RolledBack");
+                });
+        assertThat(h.client().rollout("web").phase()).isEqualTo("Promoted");
+        List<String> atHalf = answers.stream().filter(a -> a.startsWith("50 ")).toList();
+        long v2 = atHalf.stream().filter(a -> a.startsWith("50 200 v2 ")).count();
+        assertThat(atHalf).hasSizeGreaterThan(100);
+        assertThat(atHalf).allMatch(a -> a.startsWith("50 200 v"));
+        assertThat((double) v2 / atHalf.size())
+            .as("the canary's share at weight 50")
+            .isBetween(0.3, 0.7);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(http, proxy).startsWith("200 v2 "));
+
+        // A bad canary (every answer a 500): the analysis sees it through the cluster proxy and
+        // rolls it back; the stable pods serve on.
+        weight.set(0);
+        h.ok("deploy", "web", "--version", "v3", "--image", "registry.example.com/shop/web:bad");
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofMillis(50))
+            .until(
+                () -> {
+                  Wire.Rollout r = h.client().rollout("web");
+                  weight.set(r.weight());
+                  return r.phase().equals("Promoted") || r.phase().equals("RolledBack");
+                });
+        Wire.Rollout r = h.client().rollout("web");
+        assertThat(r.phase()).isEqualTo("RolledBack");
+        assertThat(r.reason()).containsIgnoringCase("error");
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(http, proxy).startsWith("200 v2 "));
+      } finally {
+        on.set(false);
+        load.join(10_000);
+      }
+    }
+  }
+
+  /** The address of the running data plane pod, or null. */
+  private static String proxyAddress(SimulatedCluster cluster) {
+    return cluster
+        .api()
+        .pods()
+        .inNamespace(SimulatedCluster.NAMESPACE)
+        .withLabel("app.kubernetes.io/name", "pilothouse-proxy")
+        .list()
+        .getItems()
+        .stream()
+        .filter(p -> p.getStatus() != null && p.getStatus().getPodIP() != null)
+        .map(p -> p.getStatus().getPodIP())
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** "STATUS BODY" of GET / at address:8080, or "-1 ERROR". */
+  private static String get(HttpClient http, String address) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://" + address + ":8080/"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() + " " + r.body();
+    } catch (Exception e) {
+      return "-1 " + e;
     }
   }
 

@@ -498,7 +498,13 @@ final class Api {
             d.startedAt(),
             proxy(d.traffic()),
             services,
-            d.leadership() == null ? null : d.leadership().get()));
+            d.leadership() == null ? null : d.leadership().get(),
+            d.traffic().clusterStatus().stream()
+                .map(
+                    c ->
+                        new Wire.ClusterProxy(
+                            c.address(), c.pid(), c.version(), c.connected(), c.error()))
+                .toList()));
   }
 
   /** {@code GET /api/v1/leader}: who leads the daemons sharing this PostgreSQL store. */

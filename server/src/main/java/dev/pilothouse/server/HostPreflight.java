@@ -63,12 +63,29 @@ final class HostPreflight implements dev.pilothouse.core.deploy.Preflight {
   /** Every check for deploying next; ignoreFreeze skips the freeze windows (an emergency fix). */
   @Override
   public List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze) {
+    return check(next, now, ignoreFreeze, true);
+  }
+
+  /**
+   * As {@link #check(ServiceSpec, Instant, boolean)}; a service the spec runs in a cluster skips
+   * this machine's memory and ports (its pods run there, and its traffic enters there).
+   */
+  @Override
+  public List<Result> check(
+      dev.pilothouse.core.spec.Spec spec, ServiceSpec next, Instant now, boolean ignoreFreeze) {
+    boolean here = !spec.runtime().kubernetes() && spec.placement(next).isEmpty();
+    return check(next, now, ignoreFreeze, here);
+  }
+
+  private List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze, boolean here) {
     DeploySpec d = next.deploy();
     List<Result> out = new ArrayList<>();
     int fresh = newInstances(next);
     out.add(disk(d));
-    out.add(memory(next, d, fresh));
-    out.add(ports(next, fresh));
+    if (here) {
+      out.add(memory(next, d, fresh));
+      out.add(ports(next, fresh));
+    }
     if (!d.artifact().isEmpty()) {
       out.add(artifact(d));
     }

@@ -117,13 +117,26 @@ final class ScanApi {
 
   /** The pre-flight gate: the host's checks, then the scanner's verdict (deploy.scan.blockOn). */
   static Preflight gate(Preflight host, Scanner scanner) {
-    return (next, now, ignoreFreeze) -> {
-      List<Preflight.Result> out = new ArrayList<>(host.check(next, now, ignoreFreeze));
-      Scanner.Verdict v = scanner.check(next);
-      if (v != null) {
-        out.add(new Preflight.Result("scan", v.passed(), v.message()));
+    return new Preflight() {
+      @Override
+      public List<Result> check(ServiceSpec next, Instant now, boolean ignoreFreeze) {
+        return withScan(host.check(next, now, ignoreFreeze), next);
       }
-      return out;
+
+      @Override
+      public List<Result> check(
+          dev.pilothouse.core.spec.Spec spec, ServiceSpec next, Instant now, boolean ignoreFreeze) {
+        return withScan(host.check(spec, next, now, ignoreFreeze), next);
+      }
+
+      private List<Result> withScan(List<Result> host, ServiceSpec next) {
+        List<Preflight.Result> out = new ArrayList<>(host);
+        Scanner.Verdict v = scanner.check(next);
+        if (v != null) {
+          out.add(new Preflight.Result("scan", v.passed(), v.message()));
+        }
+        return out;
+      }
     };
   }
 }

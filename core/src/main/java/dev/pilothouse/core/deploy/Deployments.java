@@ -316,7 +316,7 @@ public final class Deployments {
       }
     }
     for (ServiceSpec s : deploys) {
-      preflight(s, opts);
+      preflight(spec, s, opts);
     }
     for (ServiceSpec s : deploys) {
       backup(before.service(s.name()).orElseThrow(), s, at + 1);
@@ -371,8 +371,8 @@ public final class Deployments {
         "nothing was applied; look at 'pilothouse history' and try again");
   }
 
-  private void preflight(ServiceSpec s, Options opts) {
-    List<Preflight.Result> results = preflight.check(s, clock.instant(), opts.ignoreFreeze());
+  private void preflight(Spec spec, ServiceSpec s, Options opts) {
+    List<Preflight.Result> results = preflight.check(spec, s, clock.instant(), opts.ignoreFreeze());
     if (results.isEmpty()) {
       return;
     }
