@@ -69,6 +69,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private final SecretSource secrets;
   private final InstantSource clock;
   private final PodLogs logs;
+  private final ClusterWarnings warnings;
   private final String gateway;
   private final boolean hpa;
   private final dev.pilothouse.core.spec.DataPlaneSpec dataPlane;
@@ -122,6 +123,7 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     this.secrets = requireNonNull(secrets, "secrets");
     this.clock = requireNonNull(clock, "clock");
     this.logs = new PodLogs(client, namespace);
+    this.warnings = new ClusterWarnings(client, namespace, clock);
   }
 
   /** Workloads in namespace through client (which this then owns and closes). */
@@ -228,6 +230,18 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
     try {
       converge(now);
       observe(now, false);
+      for (ClusterWarnings.Warning w : warnings.poll(this::ownerOf)) {
+        emit(
+            "ClusterWarning",
+            w.service(),
+            w.pod(),
+            (w.service().isEmpty() ? "data plane: " : "")
+                + w.reason()
+                + ": "
+                + w.message()
+                + (w.count() > 1 ? " (" + w.count() + " times)" : ""),
+            ClusterWarnings.fields(w));
+      }
       if (unreachable) {
         unreachable = false;
         emit("RuntimeReachable", "", "", "the Kubernetes API answers again", Map.of());
@@ -730,6 +744,42 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   private static String annotation(HasMetadata o, String key) {
     Map<String, String> a = o.getMetadata().getAnnotations();
     return a == null ? "" : a.getOrDefault(key, "");
+  }
+
+  /**
+   * The service an object of the cluster belongs to: a pod of it, its Deployment (stable or canary)
+   * or one of their ReplicaSets; empty ("") for the data plane's; none for others.
+   */
+  private Optional<String> ownerOf(io.fabric8.kubernetes.api.model.ObjectReference o) {
+    String name = o.getName() == null ? "" : o.getName();
+    String deployment =
+        switch (String.valueOf(o.getKind())) {
+          case "Pod" -> {
+            if (name.startsWith(DataPlaneManifests.NAME_VALUE + "-")) {
+              yield DataPlaneManifests.NAME_VALUE;
+            }
+            for (ServiceStatus st : status) {
+              if (st.instances().stream().anyMatch(i -> i.id().equals(name))) {
+                yield st.name();
+              }
+            }
+            yield null;
+          }
+          case "Deployment" -> name;
+          case "ReplicaSet" -> name.contains("-") ? name.substring(0, name.lastIndexOf('-')) : null;
+          default -> null;
+        };
+    if (deployment == null) {
+      return Optional.empty();
+    }
+    if (deployment.equals(DataPlaneManifests.NAME_VALUE)) {
+      return Optional.of("");
+    }
+    String service =
+        deployment.endsWith("-" + CANARY)
+            ? deployment.substring(0, deployment.length() - CANARY.length() - 1)
+            : deployment;
+    return desired.containsKey(service) ? Optional.of(service) : Optional.empty();
   }
 
   @Override

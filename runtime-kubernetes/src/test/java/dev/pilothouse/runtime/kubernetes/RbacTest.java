@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * three daemons under one ServiceAccount, and a Role that grants every request the Kubernetes
  * runtime makes — recorded at the API server while the runtime, opened through a kubeconfig as the
  * daemon opens it, goes through everything it does (apply, secrets, canary, Gateway split,
- * quarantine, replace, restart, logs, suspend, removal).
+ * quarantine, replace, restart, logs, suspend, removal; the cluster's warnings; the data plane).
  */
 class RbacTest {
   private static final Path MANIFESTS = Path.of("../deploy/kubernetes/pilothouse.yaml");
@@ -62,6 +62,22 @@ class RbacTest {
               Clock.systemUTC())) {
         exercise(cluster, w);
       }
+      // And with Pilothouse's data plane in the cluster instead of a Gateway.
+      try (KubernetesWorkloads w =
+          KubernetesRuntimes.open(
+              new RuntimeSpec(
+                  RuntimeSpec.Kind.KUBERNETES,
+                  "shop",
+                  kubeconfig.toString(),
+                  "",
+                  "",
+                  false,
+                  new dev.pilothouse.core.spec.DataPlaneSpec("r/pilothouse:1", 1, "ClusterIP")),
+              e -> {},
+              name -> Optional.of("value of " + name),
+              Clock.systemUTC())) {
+        exercise(cluster, w);
+      }
       for (String request : cluster.requests()) {
         needed.add(rbac(request));
       }
@@ -71,6 +87,8 @@ class RbacTest {
         .contains(
             "apps deployments create",
             "apps deployments list",
+            " events list",
+            " secrets get",
             " pods/log get",
             "gateway.networking.k8s.io httproutes create",
             "autoscaling horizontalpodautoscalers create");

@@ -133,6 +133,44 @@ public final class SimulatedCluster implements AutoCloseable {
     crashed.add(pod);
   }
 
+  /**
+   * A Warning event about an object, as a controller or the kubelet records one; the same reason
+   * for the same object again counts up (as the API server aggregates repeats).
+   */
+  public void warn(String kind, String name, String reason, String message) {
+    String id = (kind + "." + name + "." + reason).toLowerCase(java.util.Locale.ROOT);
+    var events = client.v1().events().inNamespace(NAMESPACE);
+    io.fabric8.kubernetes.api.model.Event e = events.withName(id).get();
+    String now = Instant.now().toString();
+    if (e == null) {
+      events
+          .resource(
+              new io.fabric8.kubernetes.api.model.EventBuilder()
+                  .withNewMetadata()
+                  .withName(id)
+                  .withNamespace(NAMESPACE)
+                  .withUid(java.util.UUID.randomUUID().toString())
+                  .endMetadata()
+                  .withType("Warning")
+                  .withReason(reason)
+                  .withMessage(message)
+                  .withCount(1)
+                  .withFirstTimestamp(now)
+                  .withLastTimestamp(now)
+                  .withNewInvolvedObject()
+                  .withKind(kind)
+                  .withName(name)
+                  .withNamespace(NAMESPACE)
+                  .endInvolvedObject()
+                  .build())
+          .create();
+    } else {
+      e.setCount(e.getCount() + 1);
+      e.setLastTimestamp(now);
+      events.resource(e).update();
+    }
+  }
+
   /** One pass of the cluster's controllers and kubelets. */
   public synchronized void settle() {
     Set<String> owners = new HashSet<>();
