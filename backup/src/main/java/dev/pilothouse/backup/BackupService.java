@@ -1139,7 +1139,7 @@ public final class BackupService implements AutoCloseable {
         PgBackups.stage(repo, service, dataDir, s, wal, PgBackups.STAGE_AHEAD);
         writeWalConfig(service, dataDir);
         unmark(service);
-        services.start(service);
+        PgBackups.startRecovering(services, service, dataDir);
         PgBackups.awaitRecovery(service, plan.postgres(), pgPassword(plan), dataDir, limit);
       } catch (IOException | RuntimeException e) {
         String back = putBack(service, repo, safety);

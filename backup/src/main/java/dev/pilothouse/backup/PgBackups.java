@@ -576,6 +576,23 @@ public final class PgBackups {
             + ")");
   }
 
+  /**
+   * Starts a service whose data directory was just prepared for recovery. When it does not come up
+   * and recovery.signal is still there, PostgreSQL stopped before recovery finished (a target it
+   * could not reach, or WAL it could not fetch), which says more than "keeps failing to start".
+   */
+  static void startRecovering(BackupService.Services services, String service, Path dataDir)
+      throws Exception {
+    try {
+      services.start(service);
+    } catch (BackupException e) {
+      if (Files.exists(dataDir.resolve("recovery.signal"))) {
+        throw stopped(service);
+      }
+      throw e;
+    }
+  }
+
   private static BackupException stopped(String service) {
     return new BackupException(
         "PostgreSQL stopped while recovering: a recovery target it could not reach (after an"
