@@ -199,6 +199,21 @@ class DashboardTest {
       long victim = h.service("shop").instances().get(0).pid();
       Harness.signal(victim, "KILL");
       waitUpTo(30)
+          .withMessage(
+              () ->
+                  "the page shows pids "
+                      + browser.findElements(By.cssSelector("#instances tbody tr")).stream()
+                          .map(r -> r.getAttribute("data-pid"))
+                          .toList()
+                      + ", ready "
+                      + browser.findElement(By.id("ready")).getText()
+                      + ", stream "
+                      + browser.findElement(By.id("live")).getText()
+                      + "; the daemon says "
+                      + h.service("shop").instances()
+                      + " (killed "
+                      + victim
+                      + ")")
           .until(
               d -> {
                 List<WebElement> rows = d.findElements(By.cssSelector("#instances tbody tr"));
@@ -252,13 +267,18 @@ class DashboardTest {
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
       h.ok("apply", "-f", example(h, "shop-v2.yaml").toString());
       browser.get(base + "/rollouts/shop");
-      WebElement promote =
-          waitUpTo(30).until(ExpectedConditions.elementToBeClickable(By.id("promote")));
+      waitUpTo(30).until(ExpectedConditions.elementToBeClickable(By.id("promote")));
       assertThat(text("#steps")).contains("1. weight 10%").contains("2. analysis 20s");
       assertThat(browser.findElements(By.cssSelector("#steps li[aria-current=step]")))
           .as("the current step is highlighted")
           .hasSize(1);
-      promote.click();
+      // the page follows the rollout's events: the button is found again if they redrew it
+      waitUpTo(10)
+          .until(
+              d -> {
+                d.findElement(By.id("promote")).click();
+                return true;
+              });
       confirmAlert();
       waitUpTo(60).until(ExpectedConditions.textToBe(By.id("phase"), "Promoted"));
       assertThat(browser.findElements(By.cssSelector("#steps li[data-state=done]"))).hasSize(4);
@@ -321,11 +341,25 @@ class DashboardTest {
       browser.findElement(By.id("create-silence")).click();
       waitUpTo(10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".flash")));
       assertThat(text(".flash")).startsWith("Silence ").endsWith(" created.");
-      WebElement row = browser.findElement(By.cssSelector("#silences tr[data-state=active]"));
-      assertThat(row.getText()).contains("alertname=\"DashboardTest\"").contains("ops");
-      String id = row.getAttribute("data-silence");
+      // the page follows the daemon's events: rows are found again when a refresh redrew them
+      assertThat(text("#silences tr[data-state=active]"))
+          .contains("alertname=\"DashboardTest\"")
+          .contains("ops");
+      String id =
+          waitUpTo(5)
+              .until(
+                  d ->
+                      d.findElement(By.cssSelector("#silences tr[data-state=active]"))
+                          .getAttribute("data-silence"));
       shot("alerts");
-      row.findElement(By.cssSelector("button.expire")).click();
+      waitUpTo(10)
+          .until(
+              d -> {
+                d.findElement(
+                        By.cssSelector("#silences tr[data-silence='" + id + "'] button.expire"))
+                    .click();
+                return true;
+              });
       confirmAlert();
       waitUpTo(10)
           .until(

@@ -38,7 +38,7 @@
         var keep = main.querySelector("#logs");
         var flash = main.querySelector(".flash");
         var active = document.activeElement && document.activeElement.id;
-        if (busy()) { pending = true; setTimeout(flush, 2000); return; }
+        if (busy()) { pending = true; return; }
         var charts = {};
         main.querySelectorAll("figure.chart[id]").forEach(function (f) { charts[f.id] = f; });
         main.innerHTML = next.innerHTML;
@@ -55,7 +55,8 @@
         enhance(main, false);
       })
       .catch(function () { /* the next event or tick tries again */ })
-      .finally(function () { refreshing = false; });
+      // events that came while this one was read are not lost: one more read follows them
+      .finally(function () { refreshing = false; flush(); });
   }
   function flush() { if (pending) { pending = false; refresh(); } }
 
@@ -81,9 +82,14 @@
   function follow() {
     if (!window.EventSource || !live) { return; }
     var es = stream("/ui/stream");
-    es.addEventListener("open", function () { live.textContent = "live"; live.classList.add("on"); });
+    var lost = false;
+    es.addEventListener("open", function () {
+      live.textContent = "live"; live.classList.add("on");
+      // what happened while the stream was down is read once it is back
+      if (lost) { lost = false; refresh(); }
+    });
     es.addEventListener("event", function () { refresh(); });
-    es.addEventListener("error", function () { live.textContent = "reconnecting"; live.classList.remove("on"); });
+    es.addEventListener("error", function () { lost = true; live.textContent = "reconnecting"; live.classList.remove("on"); });
   }
 
   // --- charts (uPlot)
