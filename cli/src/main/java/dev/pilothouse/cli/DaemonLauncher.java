@@ -111,6 +111,46 @@ final class DaemonLauncher {
     return out;
   }
 
+  /**
+   * The daemon's JVM options: its defaults, then the user's (PILOTHOUSE_DAEMON_OPTS, split on
+   * spaces), which come later and so win (-Xmx2g raises the heap and keeps the rest). A collector
+   * the user names replaces the default one (two would stop the JVM from starting).
+   */
+  static List<String> jvmOptions(String userOptions) {
+    List<String> user =
+        userOptions == null || userOptions.isBlank()
+            ? List.of()
+            : List.of(userOptions.trim().split("\\s+"));
+    boolean ownCollector =
+        user.stream().anyMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"));
+    List<String> out = new ArrayList<>();
+    if (!ownCollector) {
+      out.add("-XX:+UseSerialGC");
+    }
+    out.addAll(
+        List.of(
+            // A young generation of at least 32 MiB: remote-write and scrape bursts allocate
+            // fast, and a 5 MiB one (from -Xms16m) spent a quarter of ingestion in GC pauses.
+            "-Xms64m",
+            "-XX:NewSize=32m",
+            "-Xmx512m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "--enable-native-access=ALL-UNNAMED",
+            "-Dio.netty.leakDetection.level=disabled",
+            "-Dio.netty.tryReflectionSetAccessible=true",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"));
+    if (Runtime.version().feature() >= 23) {
+      // Without this, JDK 23+ warns about sun.misc.Unsafe and Netty avoids its fast paths.
+      out.add("--sun-misc-unsafe-memory-access=allow");
+    }
+    out.addAll(
+        dev.pilothouse.client.JvmOptions.classDataArchive(
+            System.getProperty("java.class.path"), "daemon"));
+    out.addAll(user);
+    return out;
+  }
+
   private static Process launch(Path stateDir, Integer apiPort, List<String> daemonArgs, Path log) {
     try {
       Files.createDirectories(
@@ -132,32 +172,7 @@ final class DaemonLauncher {
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    String opts = System.getenv("PILOTHOUSE_DAEMON_OPTS");
-    if (opts != null && !opts.isBlank()) {
-      cmd.addAll(List.of(opts.trim().split("\\s+")));
-    } else {
-      cmd.addAll(
-          List.of(
-              "-XX:+UseSerialGC",
-              // A young generation of at least 32 MiB: remote-write and scrape bursts allocate
-              // fast, and a 5 MiB one (from -Xms16m) spent a quarter of ingestion in GC pauses.
-              "-Xms64m",
-              "-XX:NewSize=32m",
-              "-Xmx512m",
-              "-XX:+ExitOnOutOfMemoryError",
-              "--enable-native-access=ALL-UNNAMED",
-              "-Dio.netty.leakDetection.level=disabled",
-              "-Dio.netty.tryReflectionSetAccessible=true",
-              "--add-opens=java.base/java.nio=ALL-UNNAMED",
-              "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"));
-      if (Runtime.version().feature() >= 23) {
-        // Without this, JDK 23+ warns about sun.misc.Unsafe and Netty avoids its fast paths.
-        cmd.add("--sun-misc-unsafe-memory-access=allow");
-      }
-      cmd.addAll(
-          dev.pilothouse.client.JvmOptions.classDataArchive(
-              System.getProperty("java.class.path"), "daemon"));
-    }
+    cmd.addAll(jvmOptions(System.getenv("PILOTHOUSE_DAEMON_OPTS")));
     cmd.addAll(
         List.of(
             "-cp",

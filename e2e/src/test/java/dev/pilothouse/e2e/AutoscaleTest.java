@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Autoscaling real instances behind the load balancer, under the built-in load generator. */
 @HeavyLoad
+@QuotedFigures
 class AutoscaleTest {
   @TempDir java.nio.file.Path tmp;
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with real daemon, CLI and demo processes.
  */
 @HeavyLoad
+@QuotedFigures
 class DeployTest {
   @TempDir Path tmp;
 

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with kill -9 is followed within ten seconds. Through both, the instances and the load balancer
  * are adopted, never started again: the same pids, no instance started twice.
  */
+@QuotedFigures
 class FailoverTest {
   @TempDir Path tmp;
 

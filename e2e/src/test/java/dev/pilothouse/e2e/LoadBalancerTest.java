@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The built-in load balancer in front of real instances, under constant load. */
 @HeavyLoad
+@QuotedFigures
 class LoadBalancerTest {
   @TempDir Path tmp;
   final HttpClient http = HttpClient.newHttpClient();

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Gateway: plain HTTP servers on loopback that answer with their region's name (no cluster, no
  * Gateway implementation runs here).
  */
+@QuotedFigures
 class RegionFailoverTest {
   @TempDir Path tmp;
 

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Remediation runbooks against real, hung instances, with a real webhook receiver. */
+@QuotedFigures
 class RemediationTest {
   @TempDir java.nio.file.Path tmp;
 

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Canary deploys of the demo service under constant load from the load generator. */
 @HeavyLoad
+@QuotedFigures
 class RolloutTest {
   @TempDir Path tmp;
 
