@@ -56,12 +56,20 @@ final class Harness implements AutoCloseable {
     }
   }
 
+  /** As the launcher's `pilothouse demo` does: a class-data archive of the demo's classes. */
+  private static final String DEMO_ARCHIVE =
+      dev.pilothouse.client.JvmOptions.classDataArchive(LIB + "/*", "demo-e2e").stream()
+          .map(o -> "'" + o + "', ")
+          .collect(java.util.stream.Collectors.joining());
+
   /** The demo service's command line, with extra env-driven behaviour left to the spec. */
   static String demoCommand() {
     return "command: "
         + JAVA
         + "\n"
-        + "    args: [-XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -Xmx48m, -Xss256k, -cp, '"
+        + "    args: [-XX:+UseSerialGC, -XX:TieredStopAtLevel=1, -Xmx48m, -Xss256k, "
+        + DEMO_ARCHIVE
+        + "-cp, '"
         + LIB
         + "/*', dev.pilothouse.demo.Main]\n";
   }
