@@ -80,6 +80,7 @@ public final class Main {
     if (stateDir == null) {
       fail(2, "--state-dir is required");
     }
+    NativeLibraries.confine(Path.of(stateDir, "tmp", "native"), java.time.Instant.now());
     Daemon daemon;
     try {
       if ((tlsCert == null) != (tlsKey == null)) {
