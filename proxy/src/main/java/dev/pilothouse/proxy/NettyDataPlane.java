@@ -349,6 +349,15 @@ final class NettyDataPlane implements DataPlane {
 
   @Override
   public void update(RouteTable t) {
+    // Every backend's series exists, at 0, from the first table naming it: a series first scraped
+    // with 200 requests in it would show rate() none of them (cost per request, SLOs, analysis).
+    for (Route r : t.routes()) {
+      for (BackendGroup g : r.groups()) {
+        for (Backend b : g.backends()) {
+          metrics.series(r.name(), b.service(), b.version(), b.id());
+        }
+      }
+    }
     table.set(t);
   }
 

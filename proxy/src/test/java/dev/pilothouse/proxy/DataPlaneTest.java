@@ -669,6 +669,20 @@ class DataPlaneTest {
     assertThat(dp.metrics().window("svc", "v7", 0).requests()).isEqualTo(3);
   }
 
+  @Test
+  void aBackendsSeriesIsExposedAtZero_beforeItsFirstRequest() throws Exception {
+    TestBackend b = backend("b1");
+    start(List.of(Route.simple("shop", "/", List.of(b.backend("v7")), policy())));
+    // Scraped before any request: rate() over this and a later scrape counts every request.
+    assertThat(dp.metrics().prometheus())
+        .contains(
+            "pilothouse_proxy_requests_total{route=\"shop\",service=\"svc\",version=\"v7\",instance=\"b1\",class=\"2xx\"} 0");
+    get("/");
+    assertThat(dp.metrics().prometheus())
+        .contains(
+            "pilothouse_proxy_requests_total{route=\"shop\",service=\"svc\",version=\"v7\",instance=\"b1\",class=\"2xx\"} 1");
+  }
+
   /** An input stream of n zero bytes. */
   static final class ZeroStream extends InputStream {
     private long left;
