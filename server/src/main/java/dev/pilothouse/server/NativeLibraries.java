@@ -50,16 +50,19 @@ final class NativeLibraries {
         try {
           // A copy that is mapped stays usable after its file is deleted; only one being
           // unpacked right now could be hurt, and that one is younger than a minute.
-          if (Files.getLastModifiedTime(f).toInstant().isBefore(now.minus(STALE_AFTER))
-              && Files.deleteIfExists(f)) {
-            deleted++;
+          if (Files.getLastModifiedTime(f).toInstant().isBefore(now.minus(STALE_AFTER))) {
+            deleted += Files.deleteIfExists(f) ? 1 : 0;
+          } else {
+            // The drivers make their copies readable by all: kept, it is the owner's only, as
+            // the rest of the state directory (which the daemon would otherwise warn about).
+            StateDir.ownerOnly(f, new java.util.ArrayList<>());
           }
         } catch (IOException e) {
-          // gone already, or not ours to delete
+          // gone already, or not ours to change
         }
       }
     } catch (IOException e) {
-      return deleted;
+      // the directory could not be listed: nothing deleted
     }
     return deleted;
   }

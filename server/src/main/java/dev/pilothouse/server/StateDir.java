@@ -79,7 +79,7 @@ final class StateDir {
     return repaired;
   }
 
-  private static void ownerOnly(Path p, List<Path> repaired) throws IOException {
+  static void ownerOnly(Path p, List<Path> repaired) throws IOException {
     Set<PosixFilePermission> perms;
     try {
       perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);

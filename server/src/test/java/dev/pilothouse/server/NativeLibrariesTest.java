@@ -32,6 +32,7 @@ class NativeLibrariesTest {
     Path other = dir.resolve("restore-1234.tmp");
     for (Path f : new Path[] {oldSqlite, oldLock, oldSnappy, fresh, other}) {
       Files.writeString(f, "x");
+      Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
       Files.setLastModifiedTime(f, FileTime.from(now.minusSeconds(3600)));
     }
     Files.setLastModifiedTime(fresh, FileTime.from(now.minusSeconds(10)));
@@ -42,6 +43,8 @@ class NativeLibrariesTest {
     assertThat(oldLock).doesNotExist();
     assertThat(oldSnappy).doesNotExist();
     assertThat(fresh).exists(); // may be a process unpacking it right now
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)))
+        .isEqualTo("rw-------");
     assertThat(other).exists();
     assertThat(System.getProperty("org.sqlite.tmpdir")).isEqualTo(dir.toString());
     assertThat(System.getProperty("org.xerial.snappy.tempdir")).isEqualTo(dir.toString());
