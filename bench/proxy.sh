@@ -9,17 +9,21 @@
 # the backend. The load generator (wrk, 1 thread, keep-alive) is pinned to CPU 0; everything else
 # (the proxy under test, the backend, and for Pilothouse its daemon) to CPU 1, so the proxy's own
 # CPU cost decides its throughput. Each target gets warm-up runs first (the JVM compiles its hot
-# paths, including those of closing and opening connections between runs), then a measured run.
+# paths, including those of closing and opening connections between runs), then ROUNDS measured
+# runs (default 3) taken in turns — round r measures every target once, starting from a different
+# one each round — and each row is the median of its runs. This machine's speed drifts by tens of
+# percent within minutes; measured one after the other, each target met a different machine.
 # The row "pilothouse-epoll" is the transport users on kernels without io_uring get
 # (PILOTHOUSE_PROXY_TRANSPORT=epoll); BARE=1 adds "bare", the data plane alone in a JVM of its own.
 # ACCESS_LOG=false (or a spec value such as '{sample: 0.1}') measures another access-log setting.
 #
-# Usage: bench/proxy.sh [DURATION_SECONDS] [CONNECTIONS]
+# Usage: [ROUNDS=3] bench/proxy.sh [DURATION_SECONDS] [CONNECTIONS]   (DURATION: one measured run, default 10)
 # Last line: pilothouse_vs_nginx_rps=X pilothouse_vs_haproxy_rps=Y pilothouse_vs_nginx_p99=Z
 #            pilothouse_epoll_vs_nginx_rps=E shipped=1
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DURATION="${1:-15}"
+DURATION="${1:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNS="${2:-32}"
 WARMUP="${WARMUP:-5}"
 WARMUP_RUNS="${WARMUP_RUNS:-3}"
@@ -167,22 +171,42 @@ to_ms() { # wrk latency like 512.00us, 1.23ms, 1.05s
     else printf "%s", v }'
 }
 
-declare -A RPS P50 P99
-run() { # name port
-  local name="$1" port="$2" out
+declare -A RPS P50 P99 RUNS
+warm() { # port
   # Several warm-up runs, not one: the end of a run closes every connection, and a JIT first
   # meeting that path deoptimizes hot methods and recompiles them during the next run.
   for _ in $(seq 1 "$WARMUP_RUNS"); do
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$port/" >/dev/null
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://127.0.0.1:$1/" >/dev/null
   done
+}
+measure() { # name port: one measured run, appended to the name's runs as "rps p50 p99"
+  local name="$1" port="$2" out
   out="$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/")"
-  echo "$out" > "$T/wrk-$name.txt"
+  echo "$out" >> "$T/wrk-$name.txt"
   if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
     echo "warning: $name had errors:" >&2; echo "$out" | grep -E 'Non-2xx|Socket errors' >&2
   fi
-  RPS[$name]="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
-  P50[$name]="$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")"
-  P99[$name]="$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")"
+  RUNS[$name]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
+  RUNS[$name]+="$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')") "
+  RUNS[$name]+="$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')");"
+  echo "$name: $(echo "${RUNS[$name]}" | tr ';' '\n' | grep . | tail -1) (req/s, p50 ms, p99 ms)" >&2
+}
+median() { # name field (1 rps, 2 p50, 3 p99)
+  echo "${RUNS[$1]}" | tr ';' '\n' | awk -v f="$2" 'NF { print $f }' | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+rounds() { # name:port ... — warm each, then ROUNDS rounds in turns
+  local targets=("$@") n="$#" r k
+  for t in "${targets[@]}"; do warm "${t#*:}"; done
+  for r in $(seq 0 $((ROUNDS - 1))); do
+    for k in $(seq 0 $((n - 1))); do
+      t="${targets[$(((r + k) % n))]}"
+      measure "${t%%:*}" "${t#*:}"
+    done
+  done
+  for t in "${targets[@]}"; do
+    RPS[${t%%:*}]="$(median "${t%%:*}" 1)"; P50[${t%%:*}]="$(median "${t%%:*}" 2)"; P99[${t%%:*}]="$(median "${t%%:*}" 3)"
+  done
 }
 
 # The same answer from every target, or the comparison means nothing.
@@ -191,30 +215,38 @@ for p in "$BACKEND" "$PILOT" "$NGINX" "$HAPROXY"; do
   [ "$got" = 1024 ] || { echo "port $p answered $got bytes, not 1024" >&2; exit 1; }
 done
 
-run direct "$BACKEND"
-run pilothouse "$PILOT"
-TRANSPORT="$(proxy_transport)"
-run nginx "$NGINX"
-run haproxy "$HAPROXY"
+TARGETS=("direct:$BACKEND" "pilothouse:$PILOT" "nginx:$NGINX" "haproxy:$HAPROXY")
 ROWS=(direct pilothouse)
-if [ "${BARE:-0}" = 1 ]; then run bare "$BAREPORT"; ROWS+=(bare); fi
+if [ "${BARE:-0}" = 1 ]; then TARGETS+=("bare:$BAREPORT"); ROWS+=(bare); fi
+rounds "${TARGETS[@]}"
+TRANSPORT="$(proxy_transport)"
 LOGGED="$(cat "$T/state/logs/access.log"* 2>/dev/null | wc -l)"
 
-# Users on kernels without io_uring: the same, on epoll.
+# Users on kernels without io_uring: the same, on epoll, in turns with nginx again (the ratio is
+# taken against this phase's nginx runs, measured beside it).
 pilothouse down >/dev/null
 PILOTHOUSE_PROXY_TRANSPORT=epoll pilothouse up -f "$T/shop.yaml" --detach --timeout 120 >"$T/up2.log" 2>&1 \
   || { cat "$T/up2.log" >&2; exit 1; }
 wait_port "$PILOT"
 [ "$(proxy_transport)" = epoll ] || { echo "the epoll run is not on epoll: $(proxy_transport)" >&2; exit 1; }
-run pilothouse-epoll "$PILOT"
-ROWS+=(pilothouse-epoll nginx haproxy)
+[ "$(backend_port)" = "$BACKEND" ] || { # the new instance's port: nginx must proxy to it too
+  BACKEND="$(backend_port)"
+  sed -i "s/server 127.0.0.1:[0-9]*;/server 127.0.0.1:$BACKEND;/" "$T/nginx.conf"
+  nginx -p "$T" -c "$T/nginx.conf" -s reload 2>/dev/null; sleep 1
+}
+for p in "$PILOT" "$NGINX"; do
+  got="$(curl -s "http://127.0.0.1:$p/" | wc -c)"
+  [ "$got" = 1024 ] || { echo "port $p answered $got bytes, not 1024" >&2; exit 1; }
+done
+rounds "pilothouse-epoll:$PILOT" "nginx-epoll-phase:$NGINX"
+ROWS+=(pilothouse-epoll nginx haproxy nginx-epoll-phase)
 
 echo
 printf "%-17s %12s %10s %10s\n" target "req/s" "p50 ms" "p99 ms"
 for n in "${ROWS[@]}"; do
   printf "%-17s %12s %10s %10s\n" "$n" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}"
 done
-echo "(wrk -t1 -c$CONNS, 1 KiB answers, ${DURATION}s after ${WARMUP_RUNS} x ${WARMUP}s warm-up; client on CPU $CLIENT_CPU, proxy and backend on CPU $SERVER_CPU; $(nproc) CPUs;"
+echo "(wrk -t1 -c$CONNS, 1 KiB answers, median of $ROUNDS runs of ${DURATION}s taken in turns, after ${WARMUP_RUNS} x ${WARMUP}s warm-up; client on CPU $CLIENT_CPU, proxy and backend on CPU $SERVER_CPU; $(nproc) CPUs;"
 echo " pilothouse = 'pilothouse up' with default settings on $TRANSPORT, access log on: $LOGGED lines written)"
-awk -v p="${RPS[pilothouse]}" -v n="${RPS[nginx]}" -v h="${RPS[haproxy]}" -v pp="${P99[pilothouse]}" -v np="${P99[nginx]}" -v e="${RPS[pilothouse-epoll]}" \
-  'BEGIN { printf "pilothouse_vs_nginx_rps=%.2f pilothouse_vs_haproxy_rps=%.2f pilothouse_vs_nginx_p99=%.2f pilothouse_epoll_vs_nginx_rps=%.2f shipped=1\n", p / n, p / h, pp / np, e / n }'
+awk -v p="${RPS[pilothouse]}" -v n="${RPS[nginx]}" -v h="${RPS[haproxy]}" -v pp="${P99[pilothouse]}" -v np="${P99[nginx]}" -v e="${RPS[pilothouse-epoll]}" -v en="${RPS[nginx-epoll-phase]}" \
+  'BEGIN { printf "pilothouse_vs_nginx_rps=%.2f pilothouse_vs_haproxy_rps=%.2f pilothouse_vs_nginx_p99=%.2f pilothouse_epoll_vs_nginx_rps=%.2f shipped=1\n", p / n, p / h, pp / np, e / en }'

@@ -192,6 +192,18 @@ class LoadBalancerTest {
       assertThat(r.out()).contains("curl http://localhost:8080/");
       h.awaitReady("shop", 3, Duration.ofSeconds(60));
       assertThat(proxyPort(h)).isEqualTo(8080);
+      if (Files.isRegularFile(Path.of("/proc/self/autogroup"))
+          && !Files.readString(Path.of("/proc/sys/kernel/sched_autogroup_enabled"))
+              .trim()
+              .equals("0")) {
+        // The daemon yields the CPU: its scheduling group is niced, the load balancer's is not.
+        assertThat(Files.readString(Path.of("/proc", Long.toString(h.daemonPid()), "autogroup")))
+            .endsWith("nice 10\n");
+        assertThat(
+                Files.readString(
+                    Path.of("/proc", Long.toString(h.proxyPid().orElseThrow()), "autogroup")))
+            .endsWith("nice 0\n");
+      }
       await().atMost(Duration.ofSeconds(5)).until(() -> get(8080).statusCode() == 200);
       assertThat(get(8080).body()).startsWith("hello from v1 (shop-");
       String metrics = h.client().getText("/metrics");

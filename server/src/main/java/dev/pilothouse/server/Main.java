@@ -81,6 +81,8 @@ public final class Main {
       fail(2, "--state-dir is required");
     }
     NativeLibraries.confine(Path.of(stateDir, "tmp", "native"), java.time.Instant.now());
+    org.slf4j.LoggerFactory.getLogger(CpuShare.class)
+        .info("{}", CpuShare.yieldToDataPlane(System.getenv(), Path.of("/proc")));
     Daemon daemon;
     try {
       if ((tlsCert == null) != (tlsKey == null)) {
