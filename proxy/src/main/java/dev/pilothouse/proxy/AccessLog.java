@@ -131,6 +131,11 @@ final class AccessLog implements AutoCloseable {
             continue;
           }
           byte[] bytes = batch.text().toString().getBytes(StandardCharsets.UTF_8);
+          if (size + bytes.length <= maxBytes) { // no rotation inside: one write for the batch
+            w.write(bytes);
+            size += bytes.length;
+            continue;
+          }
           int from = 0;
           while (from < bytes.length) {
             int to = from;
