@@ -187,6 +187,7 @@ class LoadBalancerTest {
             .getParent()
             .resolve("examples/shop.yaml");
     try (Harness h = new Harness(tmp)) {
+      h.cliEnv.remove("PILOTHOUSE_DAEMON_NICE"); // the daemon's CPU share as users get it
       Harness.Result r =
           h.ok("up", "-f", example.toString(), "--detach", "--api-port", "0", "--timeout", "90");
       assertThat(r.out()).contains("curl http://localhost:8080/");
