@@ -180,16 +180,17 @@ warm() { # port
   done
 }
 measure() { # name port: one measured run, appended to the name's runs as "rps p50 p99"
-  local name="$1" port="$2" out
+  local name="$1" port="$2" out run
   out="$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port/")"
   echo "$out" >> "$T/wrk-$name.txt"
   if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
     echo "warning: $name had errors:" >&2; echo "$out" | grep -E 'Non-2xx|Socket errors' >&2
   fi
-  RUNS[$name]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
-  RUNS[$name]+="$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')") "
-  RUNS[$name]+="$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')");"
-  echo "$name: $(echo "${RUNS[$name]}" | tr ';' '\n' | grep . | tail -1) (req/s, p50 ms, p99 ms)" >&2
+  run="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+  run+=" $(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")"
+  run+=" $(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")"
+  RUNS[$name]+="$run;"
+  echo "$name: $run (req/s, p50 ms, p99 ms)" >&2
 }
 median() { # name field (1 rps, 2 p50, 3 p99)
   echo "${RUNS[$1]}" | tr ';' '\n' | awk -v f="$2" 'NF { print $f }' | sort -g \
@@ -210,10 +211,14 @@ rounds() { # name:port ... — warm each, then ROUNDS rounds in turns
 }
 
 # The same answer from every target, or the comparison means nothing.
-for p in "$BACKEND" "$PILOT" "$NGINX" "$HAPROXY"; do
-  got="$(curl -s "http://127.0.0.1:$p/" | wc -c)"
-  [ "$got" = 1024 ] || { echo "port $p answered $got bytes, not 1024" >&2; exit 1; }
-done
+same_answer() { # port ...
+  local p got
+  for p in "$@"; do
+    got="$(curl -s "http://127.0.0.1:$p/" | wc -c)"
+    [ "$got" = 1024 ] || { echo "port $p answered $got bytes, not 1024" >&2; exit 1; }
+  done
+}
+same_answer "$BACKEND" "$PILOT" "$NGINX" "$HAPROXY"
 
 TARGETS=("direct:$BACKEND" "pilothouse:$PILOT" "nginx:$NGINX" "haproxy:$HAPROXY")
 ROWS=(direct pilothouse)
@@ -234,10 +239,7 @@ wait_port "$PILOT"
   sed -i "s/server 127.0.0.1:[0-9]*;/server 127.0.0.1:$BACKEND;/" "$T/nginx.conf"
   nginx -p "$T" -c "$T/nginx.conf" -s reload 2>/dev/null; sleep 1
 }
-for p in "$PILOT" "$NGINX"; do
-  got="$(curl -s "http://127.0.0.1:$p/" | wc -c)"
-  [ "$got" = 1024 ] || { echo "port $p answered $got bytes, not 1024" >&2; exit 1; }
-done
+same_answer "$PILOT" "$NGINX"
 rounds "pilothouse-epoll:$PILOT" "nginx-epoll-phase:$NGINX"
 ROWS+=(pilothouse-epoll nginx haproxy nginx-epoll-phase)
 

@@ -1,5 +1,6 @@
 package dev.pilothouse.server;
 
+import dev.pilothouse.core.runtime.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +30,10 @@ final class CpuShare {
    * Lowers the weight of the daemon's scheduling group as {@value #ENV} asks.
    *
    * @param proc the proc file system ({@code /proc})
+   * @param pid the daemon's pid
    * @return what was done, for the daemon's log
    */
-  static String yieldToDataPlane(Map<String, String> env, Path proc) {
+  static String yieldToDataPlane(Map<String, String> env, Path proc, long pid) {
     String raw = env.getOrDefault(ENV, "").trim();
     int nice = DEFAULT;
     String note = "";
@@ -60,11 +62,11 @@ final class CpuShare {
             + "CPU priority left as it is: scheduler autogroups are off"
             + " (kernel.sched_autogroup_enabled=0)";
       }
-      String stat = Files.readString(proc.resolve("self/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-      // After the command: state, ppid, pgrp, session; the pid is the line's first field.
-      long pid = Long.parseLong(stat.substring(0, stat.indexOf(' ')));
-      if (Long.parseLong(f[3]) != pid) {
+      long session =
+          ProcStat.fields(proc.resolve("self/stat"))
+              .map(f -> Long.parseLong(f[3]))
+              .orElseThrow(() -> new IOException("cannot read " + proc.resolve("self/stat")));
+      if (session != pid) {
         return note
             + "CPU priority left as it is: the daemon shares its caller's session (start it with"
             + " `pilothouse up`, which gives it one of its own)";

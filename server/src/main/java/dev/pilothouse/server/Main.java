@@ -82,7 +82,10 @@ public final class Main {
     }
     NativeLibraries.confine(Path.of(stateDir, "tmp", "native"), java.time.Instant.now());
     org.slf4j.LoggerFactory.getLogger(CpuShare.class)
-        .info("{}", CpuShare.yieldToDataPlane(System.getenv(), Path.of("/proc")));
+        .info(
+            "{}",
+            CpuShare.yieldToDataPlane(
+                System.getenv(), Path.of("/proc"), ProcessHandle.current().pid()));
     Daemon daemon;
     try {
       if ((tlsCert == null) != (tlsKey == null)) {

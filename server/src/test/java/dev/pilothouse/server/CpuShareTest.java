@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CpuShareTest {
   private static final String UNTOUCHED = "/autogroup-41 nice 0\n";
+  private static final long PID = 4242;
 
   @TempDir Path proc;
 
@@ -40,18 +41,18 @@ class CpuShareTest {
 
   @Test
   void byDefault_theDaemonsGroupGetsNiceTen() throws Exception {
-    String said = CpuShare.yieldToDataPlane(Map.of(), proc);
+    String said = CpuShare.yieldToDataPlane(Map.of(), proc, PID);
     assertThat(group()).isEqualTo("10");
     assertThat(said).contains("nice 10").contains("PILOTHOUSE_DAEMON_NICE=0");
   }
 
   @Test
   void theEnvironmentChoosesTheValue_andZeroLeavesTheGroupAlone() throws Exception {
-    CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", " 3 "), proc);
+    CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", " 3 "), proc, PID);
     assertThat(group()).isEqualTo("3");
 
     Files.writeString(proc.resolve("self/autogroup"), UNTOUCHED);
-    String said = CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", "0"), proc);
+    String said = CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", "0"), proc, PID);
     assertThat(group()).isEqualTo(UNTOUCHED);
     assertThat(said).contains("left as it is");
   }
@@ -60,7 +61,7 @@ class CpuShareTest {
   void aValueOutsideZeroToNineteen_isNamedAndTheDefaultUsed() throws Exception {
     for (String bad : new String[] {"-5", "20", "low"}) {
       Files.writeString(proc.resolve("self/autogroup"), UNTOUCHED);
-      String said = CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", bad), proc);
+      String said = CpuShare.yieldToDataPlane(Map.of("PILOTHOUSE_DAEMON_NICE", bad), proc, PID);
       assertThat(said)
           .as(bad)
           .contains("PILOTHOUSE_DAEMON_NICE='" + bad + "' is not a nice value from 0 to 19");
@@ -71,7 +72,7 @@ class CpuShareTest {
   @Test
   void aDaemonInItsCallersSession_leavesThatSessionsGroupAlone() throws Exception {
     leader(false);
-    String said = CpuShare.yieldToDataPlane(Map.of(), proc);
+    String said = CpuShare.yieldToDataPlane(Map.of(), proc, PID);
     assertThat(group()).isEqualTo(UNTOUCHED);
     assertThat(said).contains("shares its caller's session");
   }
@@ -79,11 +80,11 @@ class CpuShareTest {
   @Test
   void withAutogroupsOffOrAbsent_nothingIsWritten() throws Exception {
     Files.writeString(proc.resolve("sys/kernel/sched_autogroup_enabled"), "0\n");
-    assertThat(CpuShare.yieldToDataPlane(Map.of(), proc)).contains("autogroups are off");
+    assertThat(CpuShare.yieldToDataPlane(Map.of(), proc, PID)).contains("autogroups are off");
     assertThat(group()).isEqualTo(UNTOUCHED);
 
     Files.delete(proc.resolve("self/autogroup"));
-    assertThat(CpuShare.yieldToDataPlane(Map.of(), proc)).contains("no scheduler autogroups");
+    assertThat(CpuShare.yieldToDataPlane(Map.of(), proc, PID)).contains("no scheduler autogroups");
     assertThat(proc.resolve("self/autogroup")).doesNotExist();
   }
 }

@@ -9,15 +9,21 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Reads process facts from Linux's /proc. */
-final class ProcStat {
+public final class ProcStat {
   private ProcStat() {}
 
   /** Fields of /proc/PID/stat after the command name (which may itself hold spaces). */
   private static Optional<String[]> fields(long pid) {
+    return fields(Path.of("/proc", Long.toString(pid), "stat"));
+  }
+
+  /**
+   * Fields of a stat file after the command name (which may itself hold spaces or parentheses):
+   * state first, then ppid, process group, session; empty when unreadable.
+   */
+  public static Optional<String[]> fields(Path statFile) {
     try {
-      String s =
-          Files.readString(
-              Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
+      String s = Files.readString(statFile, StandardCharsets.ISO_8859_1);
       int close = s.lastIndexOf(')');
       if (close < 0) {
         return Optional.empty();
