@@ -6,13 +6,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -78,6 +74,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean bodySent;
   private boolean responseStarted;
   private boolean upstreamKeepAlive;
+
+  /** Whether this response's body is chunked by the proxy (it ends when the instance closes). */
+  private boolean chunkBody;
+
   private boolean discardBody;
   private boolean retrying;
   private boolean holding;
@@ -302,10 +302,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
     if (HttpUtil.is100ContinueExpected(req)) {
       req.headers().remove(HttpHeaderNames.EXPECT);
-      ctx.writeAndFlush(
-          new DefaultFullHttpResponse(
-              HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER),
-          ctx.voidPromise());
+      ctx.writeAndFlush(CONTINUE.duplicate(), ctx.voidPromise());
     }
     method = req.method().name();
     String uri = req.uri();
@@ -660,7 +657,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private void onConnected(UpstreamHandler u) {
     upstream = u;
     u.attach(this);
-    u.decoder.head = method.equals("HEAD");
+    u.reader.head = method.equals("HEAD");
     u.channel().write(request, u.channel().voidPromise());
     requestWritten = true;
     sentToInstance = true;
@@ -715,62 +712,86 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
   // ---- response
 
-  void onResponseHead(UpstreamHandler u, HttpResponse r) {
+  void onResponseHead(UpstreamHandler u, ResponseReader r) {
     if (u != upstream) {
       return;
     }
     cancelTimeout();
     responseStarted = true;
     lastUpstreamNanos = dp.ticker.nanoTime();
-    status = r.status().code();
+    status = r.status();
     if (status >= 500) {
       dp.failure(route, group, backend, bstate, series); // bstate is still this attempt's
     } else {
       bstate.consecutiveFailures.set(0);
     }
-    upstreamKeepAlive = HttpUtil.isKeepAlive(r);
-    Headers.removeHopByHop(r.headers());
-    r.setProtocolVersion(HttpVersion.HTTP_1_1);
+    upstreamKeepAlive = r.keepAlive();
+    // A body that ends when the instance closes is chunked for a client that keeps its
+    // connection (when nothing else frames it); otherwise it ends when the client's closes too.
+    chunkBody = false;
+    if (r.framing() == ResponseReader.Framing.UNTIL_CLOSE) {
+      if (keepAlive && !r.hasTransferEncoding()) {
+        chunkBody = true;
+      } else {
+        keepAlive = false;
+      }
+    }
+    ByteBuf out = ctx.alloc().buffer(r.headBytes() + 160);
+    r.writeHead(out);
+    if (chunkBody) {
+      out.writeBytes(TRANSFER_ENCODING_CHUNKED);
+    }
     if (!keepAlive) {
-      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      out.writeBytes(CONNECTION_CLOSE);
     }
     if (previewGroup != null) {
       // Only a request with the daemon's secret preview value gets here: it learns that the new
       // version answered, not the stable one (the table may not list the new instances yet).
-      r.headers().set(Headers.SERVED_BY_PREVIEW, previewGroup);
+      headerLine(out, Headers.SERVED_BY_PREVIEW, previewGroup);
     }
     if (stickyGroup != null) {
-      r.headers()
-          .add(
-              HttpHeaderNames.SET_COOKIE,
-              route.stickyCookie() + "=" + stickyGroup + "; Path=/; HttpOnly; SameSite=Lax");
+      headerLine(
+          out,
+          HttpHeaderNames.SET_COOKIE,
+          route.stickyCookie() + "=" + stickyGroup + "; Path=/; HttpOnly; SameSite=Lax");
     }
-    if (!HttpUtil.isContentLengthSet(r)
-        && !HttpUtil.isTransferEncodingChunked(r)
-        && status != 204
-        && status != 304
-        && !method.equals("HEAD")
-        && status >= 200) {
-      HttpUtil.setTransferEncodingChunked(r, true);
-    }
-    ctx.write(r, ctx.voidPromise());
+    out.writeShort(CRLF);
+    ctx.write(out, ctx.voidPromise());
   }
 
-  void onResponseContent(UpstreamHandler u, HttpContent c) {
+  void onResponseBody(UpstreamHandler u, ByteBuf part, boolean last) {
     if (u != upstream) {
-      c.release();
+      part.release();
       return;
     }
-    boolean last = c instanceof LastHttpContent;
     lastUpstreamNanos = dp.ticker.nanoTime();
-    ctx.write(c, ctx.voidPromise());
+    if (chunkBody) {
+      if (part.isReadable()) {
+        ByteBuf size = ctx.alloc().buffer(12);
+        size.writeCharSequence(
+            Integer.toHexString(part.readableBytes()), StandardCharsets.US_ASCII);
+        size.writeShort(CRLF);
+        ctx.write(size, ctx.voidPromise());
+        ctx.write(part, ctx.voidPromise());
+        ctx.write(CRLF_BUF.duplicate(), ctx.voidPromise());
+      } else {
+        part.release();
+      }
+      if (last) {
+        ctx.write(LAST_CHUNK.duplicate(), ctx.voidPromise());
+      }
+    } else if (part.isReadable()) {
+      ctx.write(part, ctx.voidPromise());
+    } else {
+      part.release();
+    }
     if (!last && !ctx.channel().isWritable()) {
       u.channel().config().setAutoRead(false);
     }
     if (last) {
       upstream = null;
       endAttempt(status);
-      if (upstreamKeepAlive && requestComplete) {
+      if (upstreamKeepAlive && requestComplete && u.reader.reusable()) {
         u.release();
       } else {
         u.attach(null);
@@ -779,6 +800,35 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       completeDownstream();
     }
   }
+
+  private static void headerLine(ByteBuf out, CharSequence name, CharSequence value) {
+    out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+    out.writeByte(':');
+    out.writeByte(' ');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      // never a line break into the head; other characters beyond Latin-1 as '?'
+      out.writeByte(c == '\r' || c == '\n' || c > 0xff ? '?' : c);
+    }
+    out.writeShort(CRLF);
+  }
+
+  private static final short CRLF = ('\r' << 8) | '\n';
+  private static final byte[] TRANSFER_ENCODING_CHUNKED =
+      "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONNECTION_CLOSE =
+      "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final ByteBuf CRLF_BUF =
+      Unpooled.unreleasableBuffer(
+          Unpooled.wrappedBuffer("\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+  private static final ByteBuf LAST_CHUNK =
+      Unpooled.unreleasableBuffer(
+          Unpooled.wrappedBuffer("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+  private static final ByteBuf CONTINUE =
+      Unpooled.unreleasableBuffer(
+          Unpooled.wrappedBuffer(
+                  "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII))
+              .asReadOnly());
 
   void flushDownstream() {
     ctx.flush();
@@ -872,27 +922,31 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     status = code;
     responseStarted = true;
     reason = message;
-    ByteBuf body = Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8);
-    FullHttpResponse r =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), body);
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-    r.headers()
-        .set("x-pilothouse-reason", message.length() > 200 ? message.substring(0, 200) : message);
-    if (header != null) {
-      r.headers().set(header, value);
-    }
     if (!requestComplete) {
       keepAlive = false; // the rest of the request body is not read
     }
-    if (!keepAlive) {
-      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+    ByteBuf out = ctx.alloc().buffer(body.length + message.length() + 200);
+    out.writeCharSequence("HTTP/1.1 ", StandardCharsets.US_ASCII);
+    out.writeCharSequence(HttpResponseStatus.valueOf(code).toString(), StandardCharsets.US_ASCII);
+    out.writeShort(CRLF);
+    headerLine(out, HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    headerLine(out, HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
+    headerLine(
+        out, "x-pilothouse-reason", message.length() > 200 ? message.substring(0, 200) : message);
+    if (header != null) {
+      headerLine(out, header, value);
     }
+    if (!keepAlive) {
+      out.writeBytes(CONNECTION_CLOSE);
+    }
+    out.writeShort(CRLF);
+    out.writeBytes(body);
     if (route != null) {
       long now = dp.ticker.nanoTime();
       dp.proxySeries(route).record(code, (now - startNanos) / 1000, now);
     }
-    ctx.write(r, ctx.voidPromise());
+    ctx.write(out, ctx.voidPromise());
     completeDownstream();
   }
 

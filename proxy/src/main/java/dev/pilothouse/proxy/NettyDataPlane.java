@@ -27,7 +27,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
@@ -78,15 +77,6 @@ final class NettyDataPlane implements DataPlane {
                   .withValueValidation(false))
           .setTrailersFactory(
               io.netty.handler.codec.http.DefaultHttpHeadersFactory.trailersFactory()
-                  .withNameValidation(false)
-                  .withValueValidation(false));
-
-  /** Responses come from our own instances: header names need no re-validation per request. */
-  private static final io.netty.handler.codec.http.HttpDecoderConfig UPSTREAM_DECODER =
-      new io.netty.handler.codec.http.HttpDecoderConfig()
-          .setMaxChunkSize(65536)
-          .setHeadersFactory(
-              io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory()
                   .withNameValidation(false)
                   .withValueValidation(false));
 
@@ -246,7 +236,7 @@ final class NettyDataPlane implements DataPlane {
             FrontendHandler.class,
             UpstreamHandler.class,
             StrictRequestDecoder.class,
-            HttpResponseEncoder.class,
+            ResponseReader.class,
             HttpClientCodec.class,
             IdleStateHandler.class,
             ServerBootstrap.class,
@@ -319,7 +309,6 @@ final class NettyDataPlane implements DataPlane {
                     }
                     ch.pipeline()
                         .addLast(new StrictRequestDecoder(CLIENT_DECODER))
-                        .addLast(new HttpResponseEncoder())
                         .addLast(
                             new FrontendHandler(
                                 NettyDataPlane.this,
@@ -504,11 +493,9 @@ final class NettyDataPlane implements DataPlane {
             new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
-                UpstreamDecoder decoder = new UpstreamDecoder(UPSTREAM_DECODER);
                 ch.pipeline()
-                    .addLast(decoder)
                     .addLast(new io.netty.handler.codec.http.HttpRequestEncoder())
-                    .addLast(new UpstreamHandler(b, s, pool, decoder, ticker));
+                    .addLast(new UpstreamHandler(b, s, pool, ticker));
               }
             })
         .connect(b.host(), b.port());

@@ -1,18 +1,20 @@
 package dev.pilothouse.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 
-/** One connection to a backend; hands what it reads to the exchange currently using it. */
-final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+/**
+ * One connection to a backend; reads its responses' bytes ({@link ResponseReader}) and hands them
+ * to the exchange currently using it.
+ */
+final class UpstreamHandler extends ChannelInboundHandlerAdapter implements ResponseReader.Sink {
   final Backend backend;
   final BackendState state;
   private final UpstreamPool pool;
-  final UpstreamDecoder decoder;
+  ResponseReader reader;
   private Channel channel;
   private FrontendHandler owner;
   private boolean idle;
@@ -20,14 +22,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   private final Ticker ticker;
 
-  UpstreamHandler(
-      Backend backend,
-      BackendState state,
-      UpstreamPool pool,
-      UpstreamDecoder decoder,
-      Ticker ticker) {
+  UpstreamHandler(Backend backend, BackendState state, UpstreamPool pool, Ticker ticker) {
     this.ticker = ticker;
-    this.decoder = decoder;
     this.backend = backend;
     this.state = state;
     this.pool = pool;
@@ -54,6 +50,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    reader = new ResponseReader(this, ctx.alloc());
   }
 
   @Override
@@ -64,19 +61,43 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    FrontendHandler o = owner;
-    if (o == null) {
+    if (owner == null || !(msg instanceof ByteBuf in)) {
       ReferenceCountUtil.release(msg); // unsolicited bytes on an idle connection
       ctx.close();
       return;
     }
-    if (msg instanceof HttpResponse r) {
-      o.onResponseHead(this, r);
+    try {
+      reader.read(in);
+    } finally {
+      in.release();
     }
-    if (msg instanceof HttpContent c) {
-      o.onResponseContent(this, c);
-    } else if (!(msg instanceof HttpResponse)) {
-      ReferenceCountUtil.release(msg);
+  }
+
+  @Override
+  public void head(ResponseReader head) {
+    FrontendHandler o = owner;
+    if (o != null) {
+      o.onResponseHead(this, head);
+    }
+  }
+
+  @Override
+  public void body(ByteBuf part, boolean last) {
+    FrontendHandler o = owner;
+    if (o != null) {
+      o.onResponseBody(this, part, last);
+    } else {
+      part.release();
+    }
+  }
+
+  @Override
+  public void invalid(String why) {
+    FrontendHandler o = owner;
+    owner = null;
+    channel.close();
+    if (o != null) {
+      o.onUpstreamFailure(this, why, false);
     }
   }
 
@@ -99,6 +120,10 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     state.connections.decrementAndGet();
+    if (!idle && owner != null && reader.closed()) {
+      return; // that was the end of a body that ends when the connection closes
+    }
+    reader.release();
     FrontendHandler o = owner;
     owner = null;
     if (idle) {
