@@ -1031,7 +1031,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     AccessLog.field(b, "method", method == null ? "" : method);
     AccessLog.field(b, "path", path == null ? "" : path);
     b.append(",\"status\":").append(status);
-    b.append(",\"duration_ms\":").append(micros / 1000.0);
+    b.append(",\"duration_ms\":");
+    AccessLog.millis(b, micros);
     AccessLog.field(b, "route", route == null ? "" : route.name());
     AccessLog.field(b, "instance", backend == null || !sentToInstance ? "" : backend.id());
     AccessLog.field(b, "version", backend == null ? "" : backend.version());

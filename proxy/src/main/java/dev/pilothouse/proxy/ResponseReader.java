@@ -77,8 +77,8 @@ final class ResponseReader {
   /** Head bytes that arrived without the end of the head yet. */
   private ByteBuf partial;
 
-  // the head just read (valid during Sink.head)
-  private ByteBuf buf;
+  // the head just read (valid during Sink.head), copied out of the connection's buffer
+  private byte[] bytes = new byte[1024];
   private int headSize;
   private int reasonStart;
   private int reasonEnd;
@@ -154,11 +154,11 @@ final class ResponseReader {
     out.writeBytes(HTTP_11);
     writeStatus(out, status);
     out.writeByte(' ');
-    out.writeBytes(buf, reasonStart, reasonEnd - reasonStart);
+    out.writeBytes(bytes, reasonStart, reasonEnd - reasonStart);
     out.writeShort(CRLF_SHORT);
     for (int i = 0; i < lines; i++) {
       if (!drop[i]) {
-        out.writeBytes(buf, lineStart[i], lineEnd[i] - lineStart[i]);
+        out.writeBytes(bytes, lineStart[i], lineEnd[i] - lineStart[i]);
         out.writeShort(CRLF_SHORT);
       }
     }
@@ -240,7 +240,12 @@ final class ResponseReader {
       return false;
     }
     headSize = end - from.readerIndex();
-    String bad = parseHead(from, from.readerIndex(), end);
+    if (bytes.length < headSize) {
+      bytes = new byte[Math.max(headSize, bytes.length * 2)];
+    }
+    // One copy, then plain array reads: a ByteBuf checks bounds and liveness on every getByte.
+    from.getBytes(from.readerIndex(), bytes, 0, headSize);
+    String bad = parseHead(bytes, 0, headSize);
     if (bad != null) {
       fail(bad);
       return false;
@@ -254,10 +259,8 @@ final class ResponseReader {
       // An interim answer (100 Continue, 103 Early Hints): the final one follows.
       return continueAfterHead(in, from);
     }
-    buf = from;
     startBody();
     sink.head(this);
-    buf = null;
     if (state == State.HEAD) { // no body: the response has ended
       end(from);
       sink.body(Unpooled.EMPTY_BUFFER, true);
@@ -310,29 +313,28 @@ final class ResponseReader {
   }
 
   /** Parses the head in [start, end); returns what is wrong, or null. */
-  private String parseHead(ByteBuf b, int start, int end) {
+  private String parseHead(byte[] b, int start, int end) {
     int i = start;
     // blank lines before the status line (a stray CRLF after an earlier body) are skipped
-    while (i < end && (b.getByte(i) == '\r' || b.getByte(i) == '\n')) {
+    while (i < end && (b[i] == '\r' || b[i] == '\n')) {
       i++;
     }
-    int lf = b.indexOf(i, end, (byte) '\n');
-    int lineEndAt = lf > i && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+    int lf = indexOf(b, i, end, (byte) '\n');
+    int lineEndAt = lf > i && b[lf - 1] == '\r' ? lf - 1 : lf;
     // "HTTP/1.x SSS reason"
     if (lineEndAt - i < 12
         || !matches(b, i, HTTP_1_PREFIX)
-        || (b.getByte(i + 7) != '0' && b.getByte(i + 7) != '1')
-        || b.getByte(i + 8) != ' '
-        || !digit(b.getByte(i + 9))
-        || !digit(b.getByte(i + 10))
-        || !digit(b.getByte(i + 11))
-        || (lineEndAt - i > 12 && b.getByte(i + 12) != ' ')) {
+        || (b[i + 7] != '0' && b[i + 7] != '1')
+        || b[i + 8] != ' '
+        || !digit(b[i + 9])
+        || !digit(b[i + 10])
+        || !digit(b[i + 11])
+        || (lineEndAt - i > 12 && b[i + 12] != ' ')) {
       return "its status line is not HTTP/1.0 or HTTP/1.1: "
           + printable(b, i, Math.min(lineEndAt, i + 40));
     }
-    boolean http11 = b.getByte(i + 7) == '1';
-    status =
-        (b.getByte(i + 9) - '0') * 100 + (b.getByte(i + 10) - '0') * 10 + b.getByte(i + 11) - '0';
+    boolean http11 = b[i + 7] == '1';
+    status = (b[i + 9] - '0') * 100 + (b[i + 10] - '0') * 10 + b[i + 11] - '0';
     reasonStart = Math.min(i + 13, lineEndAt);
     reasonEnd = lineEndAt;
     lines = 0;
@@ -344,20 +346,20 @@ final class ResponseReader {
     long length = -1;
     i = lf + 1;
     while (i < end) {
-      lf = b.indexOf(i, end, (byte) '\n');
-      int e = lf > i && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+      lf = indexOf(b, i, end, (byte) '\n');
+      int e = lf > i && b[lf - 1] == '\r' ? lf - 1 : lf;
       if (e == i) {
         break; // the blank line
       }
-      byte first = b.getByte(i);
+      byte first = b[i];
       if (first == ' ' || first == '\t') {
         return "it folds a header over lines (obsolete, RFC 9112 §5.2)";
       }
-      int colon = b.indexOf(i, e, (byte) ':');
+      int colon = indexOf(b, i, e, (byte) ':');
       if (colon <= i) {
         return "a header line has no name or no colon: " + printable(b, i, Math.min(e, i + 40));
       }
-      byte beforeColon = b.getByte(colon - 1);
+      byte beforeColon = b[colon - 1];
       if (beforeColon == ' ' || beforeColon == '\t') {
         return "a header name ends in whitespace (RFC 9112 §5.1)";
       }
@@ -370,10 +372,10 @@ final class ResponseReader {
       drop[lines] = false;
       int vs = colon + 1;
       int ve = e;
-      while (vs < ve && (b.getByte(vs) == ' ' || b.getByte(vs) == '\t')) {
+      while (vs < ve && (b[vs] == ' ' || b[vs] == '\t')) {
         vs++;
       }
-      while (ve > vs && (b.getByte(ve - 1) == ' ' || b.getByte(ve - 1) == '\t')) {
+      while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
         ve--;
       }
       int nameLength = colon - i;
@@ -397,7 +399,8 @@ final class ResponseReader {
         case 10 -> {
           if (nameIs(b, i, CONNECTION)) {
             drop[lines] = true;
-            for (String token : b.toString(vs, ve - vs, StandardCharsets.ISO_8859_1).split(",")) {
+            for (String token :
+                new String(b, vs, ve - vs, StandardCharsets.ISO_8859_1).split(",")) {
               String t = token.trim();
               if (t.equalsIgnoreCase("close")) {
                 close = true;
@@ -429,7 +432,7 @@ final class ResponseReader {
       }
       for (String name : connectionNames) {
         if (name.length() == n
-            && b.toString(lineStart[k], n, StandardCharsets.ISO_8859_1).equalsIgnoreCase(name)) {
+            && new String(b, lineStart[k], n, StandardCharsets.ISO_8859_1).equalsIgnoreCase(name)) {
           drop[k] = true;
         }
       }
@@ -590,13 +593,13 @@ final class ResponseReader {
   }
 
   /** Digits only, at most 18 of them; -1 otherwise. */
-  private static long parseLength(ByteBuf b, int from, int to) {
+  private static long parseLength(byte[] b, int from, int to) {
     if (from == to || to - from > 18) {
       return -1;
     }
     long v = 0;
     for (int i = from; i < to; i++) {
-      byte c = b.getByte(i);
+      byte c = b[i];
       if (!digit(c)) {
         return -1;
       }
@@ -606,24 +609,24 @@ final class ResponseReader {
   }
 
   /** Whether the comma-separated list's last element is "chunked" (any case). */
-  private static boolean lastTokenIsChunked(ByteBuf b, int from, int to) {
+  private static boolean lastTokenIsChunked(byte[] b, int from, int to) {
     int comma = from - 1;
     for (int i = to - 1; i >= from; i--) {
-      if (b.getByte(i) == ',') {
+      if (b[i] == ',') {
         comma = i;
         break;
       }
     }
     int s = comma + 1;
-    while (s < to && (b.getByte(s) == ' ' || b.getByte(s) == '\t')) {
+    while (s < to && (b[s] == ' ' || b[s] == '\t')) {
       s++;
     }
     return to - s == 7 && nameIs(b, s, CHUNKED);
   }
 
-  private static boolean matches(ByteBuf b, int at, byte[] exact) {
+  private static boolean matches(byte[] b, int at, byte[] exact) {
     for (int k = 0; k < exact.length; k++) {
-      if (b.getByte(at + k) != exact[k]) {
+      if (b[at + k] != exact[k]) {
         return false;
       }
     }
@@ -631,9 +634,9 @@ final class ResponseReader {
   }
 
   /** Whether the bytes at at equal lower (lower-case ASCII) ignoring case. */
-  private static boolean nameIs(ByteBuf b, int at, byte[] lower) {
+  private static boolean nameIs(byte[] b, int at, byte[] lower) {
     for (int k = 0; k < lower.length; k++) {
-      byte c = b.getByte(at + k);
+      byte c = b[at + k];
       if (c != lower[k] && (c | 0x20) != lower[k]) {
         return false;
       }
@@ -641,13 +644,22 @@ final class ResponseReader {
     return true;
   }
 
-  private static String printable(ByteBuf b, int from, int to) {
+  private static String printable(byte[] b, int from, int to) {
     StringBuilder s = new StringBuilder();
     for (int i = from; i < to; i++) {
-      int c = b.getByte(i) & 0xff;
+      int c = b[i] & 0xff;
       s.append(c >= 0x20 && c < 0x7f ? (char) c : '?');
     }
     return "'" + s + "'";
+  }
+
+  private static int indexOf(byte[] b, int from, int to, byte value) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == value) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static byte[] ascii(String s) {

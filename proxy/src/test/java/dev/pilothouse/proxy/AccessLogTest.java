@@ -13,6 +13,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The batched access log: every line from every thread, valid JSON strings, exact times. */
 class AccessLogTest {
+
+  /** The duration field reads as Double.toString wrote it (below 10^7 ms, where it goes to E). */
+  @net.jqwik.api.Property(tries = 2000)
+  void durations_readAsDoubleToStringWroteThem(
+      @net.jqwik.api.ForAll @net.jqwik.api.constraints.LongRange(min = 0, max = 9_999_999_999L)
+          long micros) {
+    StringBuilder b = new StringBuilder();
+    AccessLog.millis(b, micros);
+    assertThat(b).hasToString(Double.toString(micros / 1000.0));
+  }
+
   @TempDir Path dir;
 
   @Test
