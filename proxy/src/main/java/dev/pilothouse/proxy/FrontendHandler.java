@@ -49,6 +49,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private boolean keepAlive;
   private boolean idempotent;
   private boolean bodyless;
+
+  /** Whether the request's body is chunked (it goes on chunked to the instance). */
+  private boolean chunkedRequest;
+
   private Route route;
   private RouteTable table;
   private BackendGroup group;
@@ -309,7 +313,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     int q = uri.indexOf('?');
     path = q < 0 ? uri : uri.substring(0, q);
     idempotent = Headers.idempotent(method);
-    bodyless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+    chunkedRequest = HttpUtil.isTransferEncodingChunked(req);
+    bodyless = !chunkedRequest && HttpUtil.getContentLength(req, 0L) == 0;
     table = dp.table();
     route = table.match(req.headers().get(HttpHeaderNames.HOST), path);
     if (route == null) {
@@ -658,15 +663,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     upstream = u;
     u.attach(this);
     u.reader.head = method.equals("HEAD");
-    u.channel().write(request, u.channel().voidPromise());
+    RequestWriter.head(u.channel(), request);
     requestWritten = true;
     sentToInstance = true;
-    if (bodyless && requestComplete && buffered.isEmpty()) {
-      u.channel().write(LastHttpContent.EMPTY_LAST_CONTENT, u.channel().voidPromise());
-    } else {
+    if (!(bodyless && requestComplete && buffered.isEmpty())) {
       for (HttpContent c : buffered) {
         bodySent |= c.content().isReadable();
-        u.channel().write(c, u.channel().voidPromise());
+        RequestWriter.content(u.channel(), c, chunkedRequest);
       }
       buffered.clear();
     }
@@ -691,7 +694,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     UpstreamHandler u = upstream;
     if (u != null) {
       bodySent |= c.content().isReadable();
-      u.channel().write(c, u.channel().voidPromise());
+      RequestWriter.content(u.channel(), c, chunkedRequest);
       if (last) {
         u.channel().flush();
       } else if (!u.channel().isWritable()) {
@@ -767,18 +770,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     lastUpstreamNanos = dp.ticker.nanoTime();
     if (chunkBody) {
       if (part.isReadable()) {
-        ByteBuf size = ctx.alloc().buffer(12);
-        size.writeCharSequence(
-            Integer.toHexString(part.readableBytes()), StandardCharsets.US_ASCII);
-        size.writeShort(CRLF);
-        ctx.write(size, ctx.voidPromise());
-        ctx.write(part, ctx.voidPromise());
-        ctx.write(CRLF_BUF.duplicate(), ctx.voidPromise());
+        RequestWriter.chunk(ctx, ctx.alloc(), part);
       } else {
         part.release();
       }
       if (last) {
-        ctx.write(LAST_CHUNK.duplicate(), ctx.voidPromise());
+        RequestWriter.lastChunk(ctx);
       }
     } else if (part.isReadable()) {
       ctx.write(part, ctx.voidPromise());
@@ -818,12 +815,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONNECTION_CLOSE =
       "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final ByteBuf CRLF_BUF =
-      Unpooled.unreleasableBuffer(
-          Unpooled.wrappedBuffer("\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
-  private static final ByteBuf LAST_CHUNK =
-      Unpooled.unreleasableBuffer(
-          Unpooled.wrappedBuffer("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
   private static final ByteBuf CONTINUE =
       Unpooled.unreleasableBuffer(
           Unpooled.wrappedBuffer(

@@ -493,9 +493,7 @@ final class NettyDataPlane implements DataPlane {
             new ChannelInitializer<Channel>() {
               @Override
               protected void initChannel(Channel ch) {
-                ch.pipeline()
-                    .addLast(new io.netty.handler.codec.http.HttpRequestEncoder())
-                    .addLast(new UpstreamHandler(b, s, pool, ticker));
+                ch.pipeline().addLast(new UpstreamHandler(b, s, pool, ticker));
               }
             })
         .connect(b.host(), b.port());

@@ -35,6 +35,9 @@ class UpstreamFramingTest {
     final AtomicInteger connections = new AtomicInteger();
     final Map<String, String> answers;
 
+    /** The chunked body of the last request to /chunked-in, as it arrived. */
+    volatile String lastChunkedBody;
+
     RawInstance(Map<String, String> answers) throws IOException {
       this.answers = answers;
       server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -63,6 +66,9 @@ class UpstreamFramingTest {
             return;
           }
           String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', 5));
+          if (path.equals("/chunked-in")) {
+            lastChunkedBody = readHead(in); // its trailers end in an empty line, as a head does
+          }
           String answer = answers.getOrDefault(path, "HTTP/1.1 404 Not Found\r\n\r\n");
           out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
           out.flush();
@@ -113,7 +119,9 @@ class UpstreamFramingTest {
           "/invalid",
           "HTTP/1.1 200 OK\r\nContent-Length: twelve\r\n\r\n",
           "/garbage",
-          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA");
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
+          "/chunked-in",
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 
   RawInstance instance;
   DataPlane dp;
@@ -213,5 +221,45 @@ class UpstreamFramingTest {
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(r.body()).contains("invalid response from instance: its Content-Length");
     assertThat(r.headers().firstValue("x-pilothouse-reason")).get().asString().contains("twelve");
+  }
+
+  @Test
+  void aChunkedRequestBody_reachesARealServerWhole_andTheConnectionServesOn() throws Exception {
+    try (TestBackend echo = new TestBackend("echo")) {
+      dp.update(
+          RouteTable.of(
+              List.of(
+                  Route.simple("r", "/", List.of(echo.backend("v1")), RoutePolicy.defaults()))));
+      String raw =
+          RawHttp.exchange(
+              dp.port(),
+              "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"
+                  + "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(raw.split("HTTP/1.1 200 OK", -1)).hasSize(3);
+      assertThat(echo.bytesReceived).hasValue(11);
+      assertThat(echo.lastUri).isEqualTo("/next");
+      assertThat(echo.requests).hasValue(2);
+    }
+  }
+
+  @Test
+  void aChunkedRequestBody_isRechunkedForTheInstance_withItsTrailers() throws Exception {
+    String raw =
+        RawHttp.exchange(
+            dp.port(),
+            "POST /chunked-in HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Sum: 5\r\n\r\n");
+    assertThat(raw).startsWith("HTTP/1.1 200 OK").endsWith("ok");
+    assertThat(instance.lastChunkedBody).isEqualTo("5\r\nhello\r\n0\r\nX-Sum: 5\r\n\r\n");
+  }
+
+  @Test
+  void theRequestTarget_isNeverEmpty_andAnAbsoluteOneHasAPath() {
+    assertThat(RequestWriter.target("")).isEqualTo("/");
+    assertThat(RequestWriter.target("/a?b=1")).isEqualTo("/a?b=1");
+    assertThat(RequestWriter.target("http://h")).isEqualTo("http://h/");
+    assertThat(RequestWriter.target("http://h?q=1")).isEqualTo("http://h/?q=1");
+    assertThat(RequestWriter.target("http://h/p")).isEqualTo("http://h/p");
   }
 }

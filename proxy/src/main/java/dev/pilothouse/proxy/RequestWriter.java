@@ -1,0 +1,119 @@
+package dev.pilothouse.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundInvoker;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Writes a request to an instance's connection as bytes: the head in one buffer, the body as it
+ * came (Content-Length) or re-chunked (chunked, with its trailers). What Netty's request encoder
+ * did, without its message-to-message machinery on every request. Characters are written as
+ * ISO-8859-1, the way the decoder read them, so the instance gets the bytes the client sent.
+ */
+final class RequestWriter {
+  private RequestWriter() {}
+
+  /** Writes the request line (always HTTP/1.1) and the headers, and flushes nothing. */
+  static void head(Channel upstream, HttpRequest request) {
+    HttpHeaders h = request.headers();
+    String uri = target(request.uri());
+    ByteBuf out = upstream.alloc().buffer(256 + uri.length() + 48 * h.size());
+    ByteBufUtil.writeAscii(out, request.method().asciiName());
+    out.writeByte(' ');
+    out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
+    out.writeBytes(HTTP_11_CRLF);
+    headers(out, h);
+    out.writeShort(CRLF);
+    upstream.write(out, upstream.voidPromise());
+  }
+
+  /** The request target as the next hop needs it: never empty, an absolute URI with a path. */
+  static String target(String uri) {
+    if (uri.isEmpty()) {
+      return "/";
+    }
+    int scheme = uri.indexOf("://");
+    if (scheme > 0 && uri.charAt(0) != '/' && uri.indexOf('/', scheme + 3) < 0) {
+      int q = uri.indexOf('?', scheme + 3);
+      return q < 0 ? uri + "/" : uri.substring(0, q) + "/" + uri.substring(q);
+    }
+    return uri;
+  }
+
+  /** Writes a part of the body; chunked when the request's body is. Takes ownership of c. */
+  static void content(Channel upstream, HttpContent c, boolean chunked) {
+    ByteBuf data = c.content();
+    boolean last = c instanceof LastHttpContent;
+    if (!chunked) {
+      if (data.isReadable()) {
+        upstream.write(data, upstream.voidPromise()); // the content is the message's whole
+      } else {
+        c.release();
+      }
+      return;
+    }
+    if (data.isReadable()) {
+      chunk(upstream, upstream.alloc(), data.retain());
+    }
+    if (last) {
+      HttpHeaders trailers = ((LastHttpContent) c).trailingHeaders();
+      if (trailers.isEmpty()) {
+        lastChunk(upstream);
+      } else {
+        ByteBuf end = upstream.alloc().buffer(64 + 48 * trailers.size());
+        end.writeByte('0');
+        end.writeShort(CRLF);
+        headers(end, trailers);
+        end.writeShort(CRLF);
+        upstream.write(end, upstream.voidPromise());
+      }
+    }
+    c.release();
+  }
+
+  /** Writes data (owned by the callee) as one chunk of a chunked body. */
+  static void chunk(ChannelOutboundInvoker to, ByteBufAllocator alloc, ByteBuf data) {
+    ByteBuf size = alloc.buffer(12);
+    size.writeCharSequence(Integer.toHexString(data.readableBytes()), StandardCharsets.US_ASCII);
+    size.writeShort(CRLF);
+    to.write(size, to.voidPromise());
+    to.write(data, to.voidPromise());
+    to.write(CRLF_BUF.duplicate(), to.voidPromise());
+  }
+
+  /** Writes the last chunk of a chunked body, without trailers. */
+  static void lastChunk(ChannelOutboundInvoker to) {
+    to.write(LAST_CHUNK.duplicate(), to.voidPromise());
+  }
+
+  private static void headers(ByteBuf out, HttpHeaders h) {
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+    while (it.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      ByteBufUtil.writeAscii(out, e.getKey());
+      out.writeByte(':');
+      out.writeByte(' ');
+      ByteBufUtil.writeAscii(out, e.getValue());
+      out.writeShort(CRLF);
+    }
+  }
+
+  private static final short CRLF = ('\r' << 8) | '\n';
+  private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final ByteBuf CRLF_BUF =
+      Unpooled.unreleasableBuffer(
+          Unpooled.wrappedBuffer("\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+  private static final ByteBuf LAST_CHUNK =
+      Unpooled.unreleasableBuffer(
+          Unpooled.wrappedBuffer("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+}
