@@ -213,6 +213,13 @@ final class AccessLog implements AutoCloseable {
     b.append(frac);
   }
 
+  /** A field as {@link #field} appends it, as a string to keep. */
+  static String json(String name, String value) {
+    StringBuilder b = new StringBuilder(name.length() + value.length() + 8);
+    field(b, name, value);
+    return b.toString();
+  }
+
   static void field(StringBuilder b, String name, String value) {
     b.append(",\"").append(name).append("\":\"");
     int plain = 0;

@@ -34,6 +34,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
   private final Sweeper sweeper;
   private ChannelHandlerContext ctx;
   private String clientIp = "";
+
+  // the access log's fields that repeat from request to request, as JSON, kept while they repeat
+  private String clientJson = ",\"client\":\"\"";
+  private Route loggedRoute;
+  private String routeJson = "";
+  private Backend loggedBackend;
+  private boolean loggedSent;
+  private String backendJson = "";
+
+  /** The traceparent this exchange's request went on with, or null before it went. */
+  private io.netty.util.AsciiString traceparent;
+
   private io.netty.util.AsciiString clientIpAscii = io.netty.util.AsciiString.EMPTY_STRING;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private static final int MAX_QUEUED = 64;
@@ -168,6 +180,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
       clientIp = a.getAddress().getHostAddress();
       clientIpAscii = new io.netty.util.AsciiString(clientIp);
+      clientJson = AccessLog.json("client", clientIp);
       trustedPeer = dp.trusts(a.getAddress());
     }
     ctx.fireChannelActive();
@@ -280,6 +293,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     status = 0;
     reason = "";
     sentToInstance = false;
+    traceparent = null;
     logged = false;
     group = null;
     cluster = null;
@@ -400,7 +414,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       request.setUri(rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest);
     }
     Headers.removeHopByHop(request.headers());
-    Headers.forward(request.headers(), clientIpAscii, tls, trustedPeer);
+    traceparent = Headers.forward(request.headers(), clientIpAscii, tls, trustedPeer);
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     group = chooseGroup();
     // Honoured (above) only with the daemon's secret value; never passed on to an instance.
@@ -688,6 +702,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
       c.release();
       if (last) {
         finish();
+        serveQueued();
       }
       return;
     }
@@ -962,10 +977,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     if (!requestComplete) {
       discardBody = true; // wait for the rest of the body, then serve the next request
       ctx.channel().config().setAutoRead(true);
+      serveQueued(); // the rest may have arrived already, pipelined
       return;
     }
     finish();
-    while (!active && !queued.isEmpty()) {
+    serveQueued();
+  }
+
+  /**
+   * Serves what a pipelining client sent ahead: the rest of the current request (its body may have
+   * been queued with it) and the requests after it, as far as they complete now.
+   */
+  private void serveQueued() {
+    while (!queued.isEmpty() && (!active || !requestComplete)) {
       channelRead(ctx, queued.poll());
     }
     if (inputClosed && !active) {
@@ -1018,23 +1042,35 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     b.append("{\"time\":\"");
     dp.accessLogTime(b, dp.ticker.epochMillis());
     b.append('"');
-    AccessLog.field(b, "client", clientIp);
+    b.append(clientJson);
     AccessLog.field(b, "method", method == null ? "" : method);
     AccessLog.field(b, "path", path == null ? "" : path);
     b.append(",\"status\":").append(status);
     b.append(",\"duration_ms\":");
     AccessLog.millis(b, micros);
-    AccessLog.field(b, "route", route == null ? "" : route.name());
-    AccessLog.field(b, "instance", backend == null || !sentToInstance ? "" : backend.id());
-    AccessLog.field(b, "version", backend == null ? "" : backend.version());
+    if (route != loggedRoute || routeJson.isEmpty()) {
+      loggedRoute = route;
+      routeJson = AccessLog.json("route", route == null ? "" : route.name());
+    }
+    b.append(routeJson);
+    if (backend != loggedBackend || sentToInstance != loggedSent || backendJson.isEmpty()) {
+      loggedBackend = backend;
+      loggedSent = sentToInstance;
+      backendJson =
+          AccessLog.json("instance", backend == null || !sentToInstance ? "" : backend.id())
+              + AccessLog.json("version", backend == null ? "" : backend.version());
+    }
+    b.append(backendJson);
     b.append(",\"attempts\":").append(attempts);
     if (!reason.isEmpty()) {
       AccessLog.field(b, "reason", reason);
     }
-    AccessLog.field(
-        b,
-        "traceparent",
-        request == null ? "" : String.valueOf(request.headers().get(Headers.TRACEPARENT)));
+    if (traceparent != null) {
+      b.append(",\"traceparent\":\"").append(traceparent).append('"'); // hex and dashes only
+    } else {
+      String incoming = request == null ? null : request.headers().get(Headers.TRACEPARENT);
+      AccessLog.field(b, "traceparent", incoming == null ? "" : incoming);
+    }
     b.append('}');
   }
 }

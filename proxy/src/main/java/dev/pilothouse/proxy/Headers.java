@@ -91,9 +91,9 @@ final class Headers {
   /**
    * Sets X-Forwarded-For/-Proto/-Host and a traceparent for the next hop. A trusted peer (another
    * proxy in front) has its X-Forwarded-* kept and extended; from anyone else they are replaced, so
-   * a client cannot claim another address, scheme or host.
+   * a client cannot claim another address, scheme or host. Returns the traceparent sent on.
    */
-  static void forward(HttpHeaders h, AsciiString clientIp, boolean tls, boolean trusted) {
+  static AsciiString forward(HttpHeaders h, AsciiString clientIp, boolean tls, boolean trusted) {
     String xff = trusted ? h.get(X_FORWARDED_FOR) : null;
     if (xff == null || xff.isEmpty()) {
       h.set(X_FORWARDED_FOR, clientIp);
@@ -111,7 +111,9 @@ final class Headers {
         h.remove(X_FORWARDED_HOST);
       }
     }
-    h.set(TRACEPARENT, traceparentAscii(h.get(TRACEPARENT)));
+    AsciiString traceparent = traceparentAscii(h.get(TRACEPARENT));
+    h.set(TRACEPARENT, traceparent);
+    return traceparent;
   }
 
   /** The header that sends a request to a new version under test; needs the daemon's secret. */

@@ -27,6 +27,42 @@ class AccessLogTest {
   @TempDir Path dir;
 
   @Test
+  void theProxysLines_nameTheInstanceRouteAndTraceparentOfEachRequest() throws Exception {
+    Path file = dir.resolve("access.log");
+    try (TestBackend a = new TestBackend("a");
+        TestBackend b = new TestBackend("b");
+        DataPlane dp =
+            DataPlane.start(
+                HardeningTest.options(file, 100L << 20, List.of(), Duration.ofSeconds(30)))) {
+      dp.update(
+          RouteTable.of(
+              List.of(
+                  Route.simple("ra", "/a", List.of(a.backend("v1")), RoutePolicy.defaults()),
+                  Route.simple("rb", "/b", List.of(b.backend("v2")), RoutePolicy.defaults()))));
+      // one connection, so the fields that repeat are reused and must change when they change
+      String raw =
+          RawHttp.exchange(
+              dp.port(),
+              "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+                  + "GET /none HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(raw).contains("404");
+      String traceB = b.lastHeaders.get("traceparent");
+      await() // lines are handed to the writer every 200 ms
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> Files.exists(file) && Files.readAllLines(file).size() == 3);
+      List<String> lines = Files.readAllLines(file);
+      assertThat(lines.get(0)).contains("\"route\":\"ra\",\"instance\":\"a\",\"version\":\"v1\"");
+      assertThat(lines.get(1))
+          .contains("\"route\":\"rb\",\"instance\":\"b\",\"version\":\"v2\"")
+          .contains("\"traceparent\":\"" + traceB + "\"");
+      assertThat(lines.get(2))
+          .contains("\"status\":404,")
+          .contains("\"route\":\"\",\"instance\":\"\"")
+          .contains("\"traceparent\":\"\"}");
+    }
+  }
+
+  @Test
   void linesFromSeveralThreads_allArrive_onceEach() throws Exception {
     Path file = dir.resolve("access.log");
     AccessLog log = new AccessLog(file, 1.0, 100L << 20, 2);

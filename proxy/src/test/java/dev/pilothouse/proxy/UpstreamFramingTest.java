@@ -69,7 +69,8 @@ class UpstreamFramingTest {
           if (path.equals("/chunked-in")) {
             lastChunkedBody = readHead(in); // its trailers end in an empty line, as a head does
           }
-          String answer = answers.getOrDefault(path, "HTTP/1.1 404 Not Found\r\n\r\n");
+          String answer =
+              answers.getOrDefault(path, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
           out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
           out.flush();
           if (path.startsWith("/close")) {
@@ -252,6 +253,22 @@ class UpstreamFramingTest {
                 + "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Sum: 5\r\n\r\n");
     assertThat(raw).startsWith("HTTP/1.1 200 OK").endsWith("ok");
     assertThat(instance.lastChunkedBody).isEqualTo("5\r\nhello\r\n0\r\nX-Sum: 5\r\n\r\n");
+  }
+
+  @Test
+  void pipelinedRequests_areAllAnswered_inOrder() throws Exception {
+    // Each request's end (its empty last part) waits in the queue with the requests after it: an
+    // exchange must take it from there, or the connection hangs after the second answer.
+    String raw =
+        RawHttp.exchange(
+            dp.port(),
+            "GET /hop HTTP/1.1\r\nHost: x\r\n\r\nGET /chunked HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /hop HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\n"
+                + "Connection: close\r\n\r\n");
+    assertThat(raw).doesNotContain("(STILL OPEN)");
+    assertThat(raw.split("HTTP/1.1 ", -1)).hasSize(5);
+    assertThat(raw.indexOf("hello,")).isBetween(raw.indexOf("ok"), raw.lastIndexOf("ok"));
+    assertThat(raw).contains("HTTP/1.1 404 Not Found");
   }
 
   @Test
