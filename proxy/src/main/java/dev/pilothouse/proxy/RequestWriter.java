@@ -10,6 +10,8 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
@@ -25,17 +27,81 @@ final class RequestWriter {
 
   /** Writes the request line (always HTTP/1.1) and the headers, and flushes nothing. */
   static void head(Channel upstream, HttpRequest request) {
-    HttpHeaders h = request.headers();
-    String uri = target(request.uri());
-    ByteBuf out = upstream.alloc().buffer(256 + uri.length() + 48 * h.size());
-    ByteBufUtil.writeAscii(out, request.method().asciiName());
-    out.writeByte(' ');
-    out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
-    out.writeBytes(HTTP_11_CRLF);
-    headers(out, h);
-    out.writeShort(CRLF);
+    Head h = HEAD.get();
+    h.length = 0;
+    h.append(request.method().asciiName());
+    h.append(' ');
+    h.append(target(request.uri()));
+    h.append(HTTP_11_CRLF);
+    h.headers(request.headers());
+    h.append(CRLF_BYTES);
+    ByteBuf out = upstream.alloc().buffer(h.length);
+    out.writeBytes(h.bytes, 0, h.length);
     upstream.write(out, upstream.voidPromise());
   }
+
+  /**
+   * A head put together in an array of the event loop's before it is copied into a buffer in one
+   * go: a String's characters are copied by {@code String.getBytes} (an array copy for Latin-1
+   * strings) instead of one checked write per character into the buffer.
+   */
+  private static final class Head {
+    byte[] bytes = new byte[2048];
+    int length;
+
+    private void room(int n) {
+      if (length + n > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes, Math.max(length + n, bytes.length * 2));
+      }
+    }
+
+    void append(char c) {
+      room(1);
+      bytes[length++] = (byte) c;
+    }
+
+    void append(byte[] b) {
+      room(b.length);
+      System.arraycopy(b, 0, bytes, length, b.length);
+      length += b.length;
+    }
+
+    @SuppressWarnings(
+        "deprecation") // the low byte of each char: ISO-8859-1, as the decoder read it
+    void append(CharSequence cs) {
+      int n = cs.length();
+      room(n);
+      if (cs instanceof AsciiString a) {
+        System.arraycopy(a.array(), a.arrayOffset(), bytes, length, n);
+      } else if (cs instanceof String str) {
+        str.getBytes(0, n, bytes, length);
+      } else {
+        for (int i = 0; i < n; i++) {
+          bytes[length + i] = (byte) cs.charAt(i);
+        }
+      }
+      length += n;
+    }
+
+    void headers(HttpHeaders h) {
+      Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+      while (it.hasNext()) {
+        Map.Entry<CharSequence, CharSequence> e = it.next();
+        append(e.getKey());
+        append(COLON_SPACE);
+        append(e.getValue());
+        append(CRLF_BYTES);
+      }
+    }
+  }
+
+  private static final FastThreadLocal<Head> HEAD =
+      new FastThreadLocal<>() {
+        @Override
+        protected Head initialValue() {
+          return new Head();
+        }
+      };
 
   /** The request target as the next hop needs it: never empty, an absolute URI with a path. */
   static String target(String uri) {
@@ -109,6 +175,8 @@ final class RequestWriter {
   }
 
   private static final short CRLF = ('\r' << 8) | '\n';
+  private static final byte[] CRLF_BYTES = {'\r', '\n'};
+  private static final byte[] COLON_SPACE = {':', ' '};
   private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final ByteBuf CRLF_BUF =
       Unpooled.unreleasableBuffer(
