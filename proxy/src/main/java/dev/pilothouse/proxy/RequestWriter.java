@@ -2,7 +2,6 @@ package dev.pilothouse.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundInvoker;
@@ -35,9 +34,7 @@ final class RequestWriter {
     h.append(HTTP_11_CRLF);
     h.headers(request.headers());
     h.append(CRLF_BYTES);
-    ByteBuf out = upstream.alloc().buffer(h.length);
-    out.writeBytes(h.bytes, 0, h.length);
-    upstream.write(out, upstream.voidPromise());
+    h.writeTo(upstream);
   }
 
   /**
@@ -81,6 +78,12 @@ final class RequestWriter {
         }
       }
       length += n;
+    }
+
+    void writeTo(Channel upstream) {
+      ByteBuf out = upstream.alloc().buffer(length);
+      out.writeBytes(bytes, 0, length);
+      upstream.write(out, upstream.voidPromise());
     }
 
     void headers(HttpHeaders h) {
@@ -136,12 +139,13 @@ final class RequestWriter {
       if (trailers.isEmpty()) {
         lastChunk(upstream);
       } else {
-        ByteBuf end = upstream.alloc().buffer(64 + 48 * trailers.size());
-        end.writeByte('0');
-        end.writeShort(CRLF);
-        headers(end, trailers);
-        end.writeShort(CRLF);
-        upstream.write(end, upstream.voidPromise());
+        Head h = HEAD.get();
+        h.length = 0;
+        h.append('0');
+        h.append(CRLF_BYTES);
+        h.headers(trailers);
+        h.append(CRLF_BYTES);
+        h.writeTo(upstream);
       }
     }
     c.release();
@@ -160,18 +164,6 @@ final class RequestWriter {
   /** Writes the last chunk of a chunked body, without trailers. */
   static void lastChunk(ChannelOutboundInvoker to) {
     to.write(LAST_CHUNK.duplicate(), to.voidPromise());
-  }
-
-  private static void headers(ByteBuf out, HttpHeaders h) {
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
-    while (it.hasNext()) {
-      Map.Entry<CharSequence, CharSequence> e = it.next();
-      ByteBufUtil.writeAscii(out, e.getKey());
-      out.writeByte(':');
-      out.writeByte(' ');
-      ByteBufUtil.writeAscii(out, e.getValue());
-      out.writeShort(CRLF);
-    }
   }
 
   private static final short CRLF = ('\r' << 8) | '\n';

@@ -134,11 +134,6 @@ final class ResponseReader {
     return state == State.BODY_UNTIL_CLOSE;
   }
 
-  /** Whether the reader is between responses (nothing of one has arrived). */
-  boolean idle() {
-    return state == State.HEAD && partial == null;
-  }
-
   /** The head's size in bytes as received, for sizing the buffer it is written to. */
   int headBytes() {
     return headSize;
@@ -223,20 +218,20 @@ final class ResponseReader {
       partial.writeBytes(in);
       from = partial;
     }
+    // blank lines before the status line (a stray CRLF after an earlier body) belong to nothing
+    while (from.isReadable() && isLineEnd(from.getByte(from.readerIndex()))) {
+      from.skipBytes(1);
+    }
     int end = headEnd(from);
+    if ((end < 0 ? from.readableBytes() : end - from.readerIndex()) > MAX_HEAD) {
+      fail("its response head is larger than " + MAX_HEAD / 1024 + " KiB");
+      return false;
+    }
     if (end < 0) {
-      if (from.readableBytes() > MAX_HEAD) {
-        fail("its response head is larger than " + MAX_HEAD / 1024 + " KiB");
-        return false;
-      }
       if (partial == null) {
         partial = alloc.heapBuffer(Math.max(256, in.readableBytes() * 2));
         partial.writeBytes(in);
       }
-      return false;
-    }
-    if (end - from.readerIndex() > MAX_HEAD) {
-      fail("its response head is larger than " + MAX_HEAD / 1024 + " KiB");
       return false;
     }
     headSize = end - from.readerIndex();
@@ -261,17 +256,18 @@ final class ResponseReader {
     }
     startBody();
     sink.head(this);
-    if (state == State.HEAD) { // no body: the response has ended
-      end(from);
-      sink.body(Unpooled.EMPTY_BUFFER, true);
-    } else if (state == State.BODY_LENGTH && remaining == 0) {
+    if (state == State.HEAD || (state == State.BODY_LENGTH && remaining == 0)) {
+      // no body, or an empty one: the response has ended
       end(from);
       sink.body(Unpooled.EMPTY_BUFFER, true);
     }
     return continueAfterHead(in, from);
   }
 
-  /** Moves what followed the head in the partial buffer (if one was used) back to the input. */
+  /**
+   * Reads on after a head: true when the head came from in (whose loop goes on), false when it came
+   * from the partial buffer, whose rest (this response's body, or what follows) is read here.
+   */
   private boolean continueAfterHead(ByteBuf in, ByteBuf from) {
     if (from == partial) {
       // The rest of the partial buffer is this response's body (or what follows): read it on.
@@ -291,20 +287,15 @@ final class ResponseReader {
 
   /** The index just after the blank line that ends the head, or -1. */
   private static int headEnd(ByteBuf b) {
-    int i = b.readerIndex();
+    int i = b.readerIndex(); // at the status line: leading blank lines were skipped
     int limit = b.writerIndex();
-    // blank lines before the status line (a stray CRLF after an earlier body) belong to nothing
-    while (i < limit && (b.getByte(i) == '\r' || b.getByte(i) == '\n')) {
-      i++;
-    }
-    int first = i;
     while (i < limit) {
       int lf = b.forEachByte(i, limit - i, ByteProcessor.FIND_LF);
       if (lf < 0) {
         return -1;
       }
       int len = lf - i;
-      if (i != first && (len == 0 || (len == 1 && b.getByte(i) == '\r'))) {
+      if (len == 0 || (len == 1 && b.getByte(i) == '\r')) {
         return lf + 1;
       }
       i = lf + 1;
@@ -315,10 +306,6 @@ final class ResponseReader {
   /** Parses the head in [start, end); returns what is wrong, or null. */
   private String parseHead(byte[] b, int start, int end) {
     int i = start;
-    // blank lines before the status line (a stray CRLF after an earlier body) are skipped
-    while (i < end && (b[i] == '\r' || b[i] == '\n')) {
-      i++;
-    }
     int lf = indexOf(b, i, end, (byte) '\n');
     int lineEndAt = lf > i && b[lf - 1] == '\r' ? lf - 1 : lf;
     // "HTTP/1.x SSS reason"
@@ -397,6 +384,7 @@ final class ResponseReader {
           }
         }
         case 10 -> {
+          drop[lines] = nameIs(b, i, KEEP_ALIVE);
           if (nameIs(b, i, CONNECTION)) {
             drop[lines] = true;
             for (String token :
@@ -424,9 +412,6 @@ final class ResponseReader {
     }
     for (int k = 0; k < lines; k++) {
       int n = nameEnd[k] - lineStart[k];
-      if (n == 10 && nameIs(b, lineStart[k], KEEP_ALIVE)) {
-        drop[k] = true;
-      }
       if (transferEncoding && n == 14 && nameIs(b, lineStart[k], CONTENT_LENGTH)) {
         drop[k] = true; // Transfer-Encoding frames the body: a length beside it is not passed on
       }
@@ -578,6 +563,10 @@ final class ResponseReader {
     lineEnd = java.util.Arrays.copyOf(lineEnd, n);
     nameEnd = java.util.Arrays.copyOf(nameEnd, n);
     drop = java.util.Arrays.copyOf(drop, n);
+  }
+
+  private static boolean isLineEnd(byte c) {
+    return c == '\r' || c == '\n';
   }
 
   private static boolean digit(byte c) {
