@@ -187,8 +187,12 @@ public final class BackupService implements AutoCloseable {
 
   // ---- repositories
 
-  /** The repository of this name, opened (and created, the first time) with its secret. */
-  Repository repository(String name) throws IOException {
+  /**
+   * The repository of this name, opened (and created, the first time) with its secret. One caller
+   * at a time: two that both found no repository would each create one under its own master key,
+   * the second's config replacing the first's, and what either wrote would not open with the other.
+   */
+  synchronized Repository repository(String name) throws IOException {
     BackupSpec.Repository r = backups().repositories().get(name);
     if (r == null) {
       throw new BackupException("no repository named '" + name + "' in the spec");

@@ -141,6 +141,41 @@ class BackupServiceTest {
   }
 
   @Test
+  void callersThatFirstOpenARepositoryAtOnce_createItOnce_andAllReadWhatEachWrote()
+      throws Exception {
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
+    try (BackupService s = service(data)) {
+      int n = 8;
+      var start = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<Repository>> opened = new java.util.ArrayList<>();
+      try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+        for (int i = 0; i < n; i++) {
+          opened.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return s.repository("local");
+                  }));
+        }
+        start.countDown();
+        java.util.Set<Repository> distinct =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (var f : opened) {
+          distinct.add(f.get());
+        }
+        assertThat(distinct).hasSize(1);
+      }
+      try (var keys = Files.list(tmp.resolve("repo/keys"))) {
+        assertThat(keys.count()).isOne(); // one master key: the repository was created once
+      }
+      Files.writeString(data.resolve("db"), "v1");
+      s.run("shop", List.of(), new Archiver.Counters());
+      assertThat(s.repository("local").snapshots()).hasSize(1);
+    }
+  }
+
+  @Test
   void a_restore_a_killed_daemon_began_is_finished_by_the_next_before_the_service_starts()
       throws Exception {
     Path data = tmp.resolve("data");
