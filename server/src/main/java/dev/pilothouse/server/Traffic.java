@@ -43,6 +43,12 @@ final class Traffic
   private final Map<String, Fault> chaosFaults = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Integer> redirects = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean routed;
+  // The last snapshot pushed and what it was made from (see sync).
+  private Spec builtFrom;
+  private List<ServiceStatus> builtStatus;
+  private Overrides builtOverrides;
+  private ProxyOptions builtOptions;
+  private RouteTable builtTable;
   private final ClusterPlanes clusters = new ClusterPlanes();
 
   @Override
@@ -115,7 +121,7 @@ final class Traffic
   }
 
   /** Brings the load balancer's listener and routes in line with spec and status. */
-  void sync(Spec spec, List<ServiceStatus> status) {
+  synchronized void sync(Spec spec, List<ServiceStatus> status) {
     // A spec of one cluster runs nothing here: its traffic enters the cluster (its Service, its
     // Gateway or Pilothouse's own data plane there).
     if (!spec.routed() || spec.runtime().kubernetes() && spec.regions().isEmpty()) {
@@ -126,10 +132,25 @@ final class Traffic
       return;
     }
     routed = true;
-    host.sync(
-        options(spec.proxy()),
-        withChaos(table(spec, status, splits), faults(chaosFaults, status), redirects));
+    Overrides now =
+        new Overrides(Map.copyOf(splits), Map.copyOf(chaosFaults), Map.copyOf(redirects));
+    // The same spec (the same object: specs are immutable), instances and overrides make the
+    // same snapshot: it is handed on as it was, not built and compared again on every tick.
+    if (spec != builtFrom || !status.equals(builtStatus) || !now.equals(builtOverrides)) {
+      builtOptions = options(spec.proxy());
+      builtTable =
+          withChaos(
+              table(spec, status, now.splits()), faults(now.faults(), status), now.redirects());
+      builtFrom = spec;
+      builtStatus = status;
+      builtOverrides = now;
+    }
+    host.sync(builtOptions, builtTable);
   }
+
+  /** What rollouts and chaos lay over the spec's routes, as of one tick. */
+  private record Overrides(
+      Map<String, Split> splits, Map<String, Fault> faults, Map<String, Integer> redirects) {}
 
   private ProxyOptions options(ProxySpec ps) {
     return new ProxyOptions(

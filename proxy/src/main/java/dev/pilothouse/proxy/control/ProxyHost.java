@@ -94,6 +94,8 @@ public final class ProxyHost implements AutoCloseable {
   private ProxyOptions wantedOptions;
   private RouteTable wantedTable;
   private ProcessHandle process;
+  // The proxies this daemon started, by pid (adopted ones are looked up in /proc).
+  private final Map<Long, Process> children = new java.util.concurrent.ConcurrentHashMap<>();
   private long launchedNanos;
   private boolean adoptedOnce;
   private long version;
@@ -153,7 +155,7 @@ public final class ProxyHost implements AutoCloseable {
   public synchronized void sync(ProxyOptions options, RouteTable table) {
     wantedOptions = options;
     wantedTable = table;
-    if (process != null && !alive(process)) {
+    if (process != null && !running(process)) {
       long pid = process.pid();
       disconnect();
       process = null;
@@ -170,7 +172,9 @@ public final class ProxyHost implements AutoCloseable {
       return;
     }
     boolean retry = !error.isEmpty() && System.nanoTime() - retryListenAt >= 0;
-    if (retry || !sameListener(options, servedOptions) || !table.equals(servedTable)) {
+    if (retry
+        || options != servedOptions && !sameListener(options, servedOptions)
+        || table != servedTable && !table.equals(servedTable)) {
       push(options, table);
     }
     if (standbyEnabled && error.isEmpty() && servedOptions != null) {
@@ -185,7 +189,7 @@ public final class ProxyHost implements AutoCloseable {
    * current snapshot at the next push (at once, in the same sync). False without a live standby.
    */
   private boolean promoteStandby() {
-    if (standbyConn == null || standby == null || !alive(standby)) {
+    if (standbyConn == null || standby == null || !running(standby)) {
       dropStandby();
       return false;
     }
@@ -221,7 +225,7 @@ public final class ProxyHost implements AutoCloseable {
 
   /** Starts (or re-adopts) the standby and connects to it once its socket is open. */
   private void ensureStandby() {
-    if (standby != null && !alive(standby)) {
+    if (standby != null && !running(standby)) {
       dropStandby();
     }
     if (standby == null) {
@@ -344,6 +348,19 @@ public final class ProxyHost implements AutoCloseable {
    * Whether the process runs: a killed proxy left to a slow reaper (the previous daemon was its
    * parent) is a zombie, which {@link ProcessHandle#isAlive} still counts as alive.
    */
+  private boolean running(ProcessHandle p) {
+    Process child = children.get(p.pid());
+    if (child == null) {
+      return alive(p);
+    }
+    // A process this daemon started: the JDK reaps it, so its own flag says, without reading /proc.
+    if (child.isAlive()) {
+      return true;
+    }
+    children.remove(p.pid());
+    return false;
+  }
+
   static boolean alive(ProcessHandle p) {
     if (!p.isAlive()) {
       return false;
@@ -365,7 +382,7 @@ public final class ProxyHost implements AutoCloseable {
         launchedNanos = System.nanoTime(); // a recorded proxy gets the start timeout to answer
       }
     }
-    if (process != null && alive(process)) {
+    if (process != null && running(process)) {
       if (System.nanoTime() - launchedNanos < START_TIMEOUT_NANOS) {
         return;
       }
@@ -392,6 +409,8 @@ public final class ProxyHost implements AutoCloseable {
     // Not an instance: the daemon's orphan reaper must not take it for one.
     pb.environment().keySet().removeIf(k -> k.startsWith("PILOTHOUSE_OWNER"));
     Process p = pb.start();
+    children.values().removeIf(c -> !c.isAlive());
+    children.put(p.pid(), p);
     record(pids, p.toHandle());
     return p;
   }
@@ -607,7 +626,7 @@ public final class ProxyHost implements AutoCloseable {
   public synchronized Status status() {
     long pid = process == null ? 0 : process.pid();
     String health;
-    if (process == null || !alive(process)) {
+    if (process == null || !running(process)) {
       health = "down";
     } else if (conn == null) {
       health = "starting";
@@ -618,7 +637,7 @@ public final class ProxyHost implements AutoCloseable {
     } else {
       health = "serving";
     }
-    long spare = standby != null && standbyConn != null && alive(standby) ? standby.pid() : 0;
+    long spare = standby != null && standbyConn != null && running(standby) ? standby.pid() : 0;
     return new Status(pid, version, port, transport, health, error, spare);
   }
 
