@@ -49,6 +49,9 @@ final class ClusterPlanes implements AutoCloseable {
       }
     }
     wanted.set(List.copyOf(targets));
+    if (targets.isEmpty() && none()) {
+      return; // no cluster, nothing to let go of: the pusher's thread is not woken every tick
+    }
     if (pushing.compareAndSet(false, true)) {
       pusher.execute(
           () -> {
@@ -90,6 +93,10 @@ final class ClusterPlanes implements AutoCloseable {
                 return true;
               });
     }
+  }
+
+  private synchronized boolean none() {
+    return proxies.isEmpty();
   }
 
   private synchronized List<RemoteProxy> all() {

@@ -897,7 +897,7 @@ public final class Daemon {
   }
 
   private void configureNotifications(dev.pilothouse.core.spec.NotificationsSpec n) {
-    if (n.equals(notifying)) {
+    if (n == notifying || n.equals(notifying)) {
       return;
     }
     notifying = n;
