@@ -164,6 +164,23 @@ class ProxyProcessTest {
   }
 
   @Test
+  void anUnchangedSnapshot_isNotPushedAgain_onLaterTicks() throws Exception {
+    TestBackend one = backend("shop-1");
+    ProxyHost h = host();
+    AtomicReference<RouteTable> table = new AtomicReference<>(table(one));
+    tick(h, ProxyOptions.plain("127.0.0.1", freePort()), table);
+    ProxyHost.Status s = awaitServing(h);
+
+    Thread.sleep(300); // six ticks with the same snapshot object
+    assertThat(h.status().version()).isEqualTo(s.version());
+    table.set(table(one)); // another object, equal to the served one
+    Thread.sleep(300);
+    assertThat(h.status().version()).isEqualTo(s.version());
+    assertThat(h.status().pid()).isEqualTo(s.pid());
+    assertThat(get(s.port())).isEqualTo(200);
+  }
+
+  @Test
   void measurements_comeOverTheControlChannel() throws Exception {
     TestBackend one = backend("shop-1");
     ProxyHost h = host();
