@@ -562,8 +562,8 @@ public final class InstanceController implements Workloads {
       return;
     }
     ServiceSpec spec = st.spec;
-    String template = st.specTemplate.of(spec) + "-" + generations.getOrDefault(name, 0);
-    String canaryTemplate = st.canary == null ? "" : st.canaryTemplate.of(st.canary) + "-canary";
+    String template = desiredTemplate(name, spec);
+    String canaryTemplate = st.canary == null ? "" : canaryTemplate(st.canary);
     for (Instance i : mine) {
       if (i.state == InstanceState.STOPPING || i.state == InstanceState.QUARANTINED) {
         continue;
@@ -977,22 +977,5 @@ public final class InstanceController implements Workloads {
     int canaryCount;
     boolean suspended;
     String suspendedFor = "";
-    // Spec and canary templates are hashed once per spec object, not on every tick.
-    final TemplateMemo specTemplate = new TemplateMemo();
-    final TemplateMemo canaryTemplate = new TemplateMemo();
-  }
-
-  /** A spec's template, kept while the spec (an immutable record) stays the same object. */
-  private static final class TemplateMemo {
-    private ServiceSpec of;
-    private String template;
-
-    String of(ServiceSpec s) {
-      if (s != of) {
-        template = s.template();
-        of = s;
-      }
-      return template;
-    }
   }
 }
