@@ -5,16 +5,18 @@ package dev.pilothouse.anomaly;
  * before it, in constant time and memory.
  *
  * <p>How it scores. A forecaster predicts each sample from the series' level and, when the series
- * has one, its daily or weekly shape (a seasonal profile by time of day or of week, used once it
- * has seen a period and a seventh and predicts clearly better than the forecaster in use). Five
- * statistics of the forecast error, each in units of the error's robust scale, measure different
- * kinds of surprise: one sample far off (spikes, dips), the last 8 errors leaning to one side
- * (level shifts, a seasonal pattern that breaks), the last 48 doing so (slow trends, small lasting
- * shifts), the recent errors growing or shrinking (variance changes) and a value repeated unusually
- * often (a stuck signal). Each statistic is compared with its own recent history: the probability
- * of a value at least as large, from the empirical distribution and an exponential tail fitted
- * beyond its 90th percentile. The least likely of the five (with a Bonferroni factor) gives the
- * score, {@code -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000.
+ * has one, its daily or weekly shape (a seasonal profile by time of day or of week, learnt as each
+ * bin's deviation from the last full period's mean and read along the slope between bins; used once
+ * it has seen a period and a seventh and predicts clearly better than the forecaster in use, or at
+ * once when it expects a sample that the one in use finds far off — a weekend). Five statistics of
+ * the forecast error, each in units of the error's robust scale, measure different kinds of
+ * surprise: one sample far off (spikes, dips), the last 8 errors leaning to one side (level shifts,
+ * a seasonal pattern that breaks), the last 48 doing so (slow trends, small lasting shifts), the
+ * recent errors growing or shrinking (variance changes) and a value repeated unusually often (a
+ * stuck signal). Each statistic is compared with its own recent history: the probability of a value
+ * at least as large, from the empirical distribution and an exponential tail fitted beyond its 90th
+ * percentile. The least likely of the five (with a Bonferroni factor) gives the score, {@code
+ * -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000.
  *
  * <p>Robustness. Samples the detector finds anomalous do not enter the histories (so an anomaly
  * does not mask the next) and move the forecast only within four scales; three anomalous samples in
@@ -137,6 +139,20 @@ public final class Detector {
       return 0;
     }
     double s = Math.max(scale, floor(value));
+    Model other = explains(epochSecond, value, m, s);
+    if (other != null) {
+      // Surprising to the forecaster in use, expected by one with a longer period that has seen
+      // enough (a weekend, to a daily profile): the longer one takes over now, not after alarms.
+      m = other;
+      model = other;
+      scale = other.error;
+      longScale = other.error;
+      clearRecent();
+      sameSide = 0;
+      predicted = m.predict(epochSecond, value);
+      error = value - predicted;
+      s = Math.max(scale, floor(value));
+    }
     double spike = Math.abs(error) / s;
     // An outlier counts as four scales in the windows: one spike is not also a shift or a change of
     // noise for the next 16 samples.
@@ -222,7 +238,7 @@ public final class Detector {
     java.util.Arrays.sort(dev);
     double spreadNow = Math.max(1.25 * dev[dev.length / 2], floor(median));
     for (Model m : new Model[] {plain, daily, weekly}) {
-      m.level = median - m.season[m.bin(epochSecond)];
+      m.level = median - m.seasonal(epochSecond);
     }
     // A stuck signal has no noise now; otherwise the noise does not shrink on 6 samples' word.
     scale = flatRun > 0 ? 0 : Math.max(spreadNow, scale);
@@ -231,6 +247,27 @@ public final class Detector {
     sameSide = 0;
     alarmRun = 0;
     flatAccepted = flatRun > 0;
+  }
+
+  /**
+   * A forecaster with a longer period than the one in use that has seen its period and a seventh,
+   * predicts this sample within two scales where the one in use is off by more than four, and is
+   * not clearly worse on the whole; null if there is none.
+   */
+  private Model explains(long epochSecond, double value, Model in, double s) {
+    if (Math.abs(value - in.predict(epochSecond, value)) <= 4 * s) {
+      return null;
+    }
+    long span = epochSecond - firstSecond;
+    for (Model m : new Model[] {daily, weekly}) {
+      if (m.period > in.period
+          && span >= m.period + m.period / 7
+          && m.error < 1.25 * in.error
+          && Math.abs(value - m.predict(epochSecond, value)) <= 2 * s) {
+        return m;
+      }
+    }
+    return null;
   }
 
   /**
@@ -320,58 +357,167 @@ public final class Detector {
     return n == 0 ? 0 : v[n / 2];
   }
 
-  /** A level, and when period > 0 a seasonal profile over it, with its own forecast error. */
+  /**
+   * A level, and when period > 0 a seasonal profile over it, with its own forecast error.
+   *
+   * <p>The profile is learnt as each bin's deviation from the mean of the last full period (the
+   * mean of every bin's latest visit), not from the level: a level that follows the daily swing
+   * with a lag would otherwise teach the profile its lag instead of the shape. The profile is kept
+   * centred (its mean is subtracted when it is used), so the level stays the deseasonalised mean.
+   */
   private static final class Model {
     final long period;
     final double[] season;
     final int[] seasonSeen;
+
+    /** Each bin's mean over its latest visit (NaN before the first). */
+    final double[] lastVisit;
+
     double level = Double.NaN;
     double error = Double.MAX_VALUE;
+    private long errorSeen;
+    private long start = Long.MIN_VALUE;
+    private int visiting = -1;
+    private double visitSum;
+    private int visitCount;
+    private double visitedSum;
+    private int visited;
+    private double seasonSum;
+    private int seasoned;
 
     Model(long period, int bins) {
       this.period = period;
       this.season = new double[bins];
       this.seasonSeen = new int[bins];
+      this.lastVisit = new double[bins];
+      java.util.Arrays.fill(lastVisit, Double.NaN);
     }
 
     int bin(long epochSecond) {
       return period == 0 ? 0 : (int) (Math.floorMod(epochSecond, period) * season.length / period);
     }
 
+    /** The centred seasonal part at a time (0 without a profile). */
+    double seasonal(long epochSecond) {
+      if (period == 0 || seasoned == 0) {
+        return 0;
+      }
+      int b = bin(epochSecond);
+      if (seasonSeen[b] == 0) {
+        return 0;
+      }
+      // Between the centres of this bin and the nearer neighbour: a bin's mean is its centre's
+      // value on a slope, so a steep hour is forecast along the slope instead of in steps. A step
+      // between two bins (larger than three typical errors: the weekend starting at midnight) is
+      // kept a step.
+      int n = season.length;
+      double x = Math.floorMod(epochSecond, period) * (double) n / period - b - 0.5;
+      int next = Math.floorMod(x < 0 ? b - 1 : b + 1, n);
+      double w = Math.abs(x);
+      double at =
+          seasonSeen[next] == 0 || Math.abs(season[next] - season[b]) > 3 * error
+              ? season[b]
+              : (1 - w) * season[b] + w * season[next];
+      return at - seasonSum / seasoned;
+    }
+
     double predict(long epochSecond, double value) {
       if (Double.isNaN(level)) {
         return value;
       }
-      return level + season[bin(epochSecond)];
+      return level + seasonal(epochSecond);
     }
 
     void learn(long epochSecond, double value, double clip) {
       if (!Double.isFinite(level) || !Double.isFinite(error)) {
-        java.util.Arrays.fill(season, 0);
-        level = Double.NaN;
+        reset();
       }
       if (Double.isNaN(level)) {
         level = value;
         error = 0;
+        start = epochSecond;
         return;
       }
-      int b = bin(epochSecond);
-      double err = value - (level + season[b]);
+      double err = value - (level + seasonal(epochSecond));
       double e = Math.max(-clip, Math.min(clip, err));
+      // The mean error over the samples scored so far, then over the last ~500: a profile just
+      // learnt is judged by its own forecasts, not by the level-only ones made before it.
+      errorSeen++;
       error =
           error == Double.MAX_VALUE || error == 0
               ? Math.abs(err) + 1e-12
-              : error + 0.002 * (Math.min(Math.abs(err), clip) - error);
+              : error + Math.max(0.002, 1.0 / errorSeen) * (Math.min(Math.abs(err), clip) - error);
       level += 0.05 * e;
       if (period > 0) {
-        seasonSeen[b]++;
-        double a = Math.max(0.1, 1.0 / seasonSeen[b]);
-        season[b] +=
-            a
-                * (value - level - season[b] > clip
-                    ? clip
-                    : value - level - season[b] < -clip ? -clip : value - level - season[b]);
+        // An outlier enters the profile only as far as the clip allows.
+        double v = value - err + e;
+        visit(bin(epochSecond), v);
+        if (epochSecond - start >= period && visited > 0) {
+          if (seasoned == 0) {
+            bootstrap();
+          }
+          int b = bin(epochSecond);
+          double deviation = v - visitedSum / visited;
+          double before = seasonSeen[b] == 0 ? 0 : season[b];
+          seasonSeen[b]++;
+          double a = Math.max(0.1, 1.0 / seasonSeen[b]);
+          double after = before + a * (deviation - before);
+          season[b] = after;
+          seasonSum += after - before;
+          if (seasonSeen[b] == 1) {
+            seasoned++;
+          }
+        }
       }
+    }
+
+    /** After the first full period, each bin's deviation from that period's mean. */
+    private void bootstrap() {
+      double mean = visitedSum / visited;
+      errorSeen = 0;
+      for (int b = 0; b < season.length; b++) {
+        if (!Double.isNaN(lastVisit[b])) {
+          season[b] = lastVisit[b] - mean;
+          seasonSeen[b] = 1;
+          seasonSum += season[b];
+          seasoned++;
+        }
+      }
+    }
+
+    /** Keeps the mean of each bin's latest visit, so the last period's mean is at hand. */
+    private void visit(int b, double v) {
+      if (b != visiting) {
+        if (visiting >= 0 && visitCount > 0) {
+          double mean = visitSum / visitCount;
+          if (Double.isNaN(lastVisit[visiting])) {
+            visited++;
+          } else {
+            visitedSum -= lastVisit[visiting];
+          }
+          lastVisit[visiting] = mean;
+          visitedSum += mean;
+        }
+        visiting = b;
+        visitSum = 0;
+        visitCount = 0;
+      }
+      visitSum += v;
+      visitCount++;
+    }
+
+    private void reset() {
+      java.util.Arrays.fill(season, 0);
+      java.util.Arrays.fill(seasonSeen, 0);
+      java.util.Arrays.fill(lastVisit, Double.NaN);
+      level = Double.NaN;
+      visiting = -1;
+      visitSum = 0;
+      visitCount = 0;
+      visitedSum = 0;
+      visited = 0;
+      seasonSum = 0;
+      seasoned = 0;
     }
   }
 }

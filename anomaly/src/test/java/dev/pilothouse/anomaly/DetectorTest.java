@@ -76,6 +76,54 @@ class DetectorTest {
   }
 
   @Test
+  void aDailyProfile_learntFromItsFirstDay_forecastsTheSteepHours_soThatASmallDipThereIsSeen() {
+    Random r = new Random(5);
+    Detector d = new Detector();
+    long day0 = T0 - Math.floorMod(T0, 86_400);
+    int n = 288 * 2 + 288 / 2; // two and a half days: the next sample falls on the steepest fall
+    double late = 0;
+    for (int i = 0; i < n; i++) {
+      long t = day0 + 300L * i;
+      double s =
+          d.update(
+              t, 100 + 40 * Math.sin(2 * Math.PI * (t % 86_400) / 86_400.0) + r.nextGaussian());
+      if (i > 288 * 2) {
+        late = Math.max(late, s);
+      }
+    }
+    assertThat(late).as("the third day's morning follows the shape learnt").isLessThan(0.5);
+    long t = day0 + 300L * n;
+    double expected = 100 + 40 * Math.sin(2 * Math.PI * (t % 86_400) / 86_400.0);
+    // Six standard deviations below the shape, where it falls 0.9 a sample: seen only by a profile
+    // that forecasts the fall itself rather than a level trailing it.
+    assertThat(d.update(t, expected - 6)).isGreaterThan(0.5);
+  }
+
+  @Test
+  void aWeekendThatTheWeeklyProfileExpects_isNotReported_inTheSecondWeek() {
+    Random r = new Random(6);
+    Detector d = new Detector();
+    long monday = 1_699_833_600L; // 2023-11-13, a Monday, 00:00 UTC
+    double secondWeekend = 0;
+    double firstWeekend = 0;
+    for (int i = 0; i < 288 * 14; i++) {
+      long t = monday + 300L * i;
+      long day = i / 288;
+      boolean weekend = day % 7 >= 5;
+      double daily = 10 * Math.sin(2 * Math.PI * (t % 86_400) / 86_400.0);
+      double v = 100 + (weekend ? 0.3 * daily - 10 : daily) + r.nextGaussian();
+      double s = d.update(t, v);
+      if (day == 5) {
+        firstWeekend = Math.max(firstWeekend, s);
+      } else if (day >= 12) {
+        secondWeekend = Math.max(secondWeekend, s);
+      }
+    }
+    assertThat(firstWeekend).as("the first weekend is news").isGreaterThan(0.5);
+    assertThat(secondWeekend).as("the second is what the weekly profile expects").isLessThan(0.3);
+  }
+
+  @Test
   void missingAndNonFiniteSamples_scoreZero_andTeachNothing() {
     Random r = new Random(4);
     Detector d = new Detector();
