@@ -251,18 +251,17 @@ public final class Detector {
 
   /**
    * A forecaster with a longer period than the one in use that has seen its period and a seventh,
-   * predicts this sample within two scales where the one in use is off by more than four, and is
-   * not clearly worse on the whole; null if there is none.
+   * predicts this sample within two scales where the one in use is off by more than four, and
+   * forecasts better on the whole; null if there is none.
    */
   private Model explains(long epochSecond, double value, Model in, double s) {
     if (Math.abs(value - in.predict(epochSecond, value)) <= 4 * s) {
       return null;
     }
-    long span = epochSecond - firstSecond;
     for (Model m : new Model[] {daily, weekly}) {
       if (m.period > in.period
-          && span >= m.period + m.period / 7
-          && m.error < 1.25 * in.error
+          && ready(m, epochSecond)
+          && m.error < in.error
           && Math.abs(value - m.predict(epochSecond, value)) <= 2 * s) {
         return m;
       }
@@ -278,14 +277,17 @@ public final class Detector {
     // Hysteresis: a forecaster takes over only from one it beats clearly, so that two close ones
     // do not take turns (every change resets the scale).
     Model best = model == null ? plain : model;
-    long span = epochSecond - firstSecond;
     for (Model m : new Model[] {plain, daily, weekly}) {
-      boolean seen = m.period == 0 || span >= m.period + m.period / 7;
-      if (m != best && seen && m.error < 0.8 * best.error) {
+      if (m != best && ready(m, epochSecond) && m.error < 0.8 * best.error) {
         best = m;
       }
     }
     return best;
+  }
+
+  /** Whether a forecaster has seen enough to be used: a level at once, a profile 8/7 periods. */
+  private boolean ready(Model m, long epochSecond) {
+    return m.period == 0 || epochSecond - firstSecond >= m.period + m.period / 7;
   }
 
   private void learn(long epochSecond, double value, double error, double s) {
