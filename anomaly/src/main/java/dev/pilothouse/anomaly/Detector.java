@@ -195,9 +195,9 @@ public final class Detector {
     if (Math.abs(sameSide) >= 6) {
       // A level shift, not a run of outliers: take the new level as it is.
       double shiftBy = median(6);
-      plain.level += shiftBy;
-      daily.level += shiftBy;
-      weekly.level += shiftBy;
+      plain.move(shiftBy);
+      daily.move(shiftBy);
+      weekly.move(shiftBy);
       clearRecent();
       sameSide = 0;
     }
@@ -238,7 +238,7 @@ public final class Detector {
     java.util.Arrays.sort(dev);
     double spreadNow = Math.max(1.25 * dev[dev.length / 2], floor(median));
     for (Model m : new Model[] {plain, daily, weekly}) {
-      m.level = median - m.seasonal(epochSecond);
+      m.move(median - m.seasonal(epochSecond) - (Double.isNaN(m.level) ? 0 : m.level));
     }
     // A stuck signal has no noise now; otherwise the noise does not shrink on 6 samples' word.
     scale = flatRun > 0 ? 0 : Math.max(spreadNow, scale);
@@ -251,8 +251,8 @@ public final class Detector {
 
   /**
    * A forecaster with a longer period than the one in use that has seen its period and a seventh,
-   * predicts this sample within two scales where the one in use is off by more than four, and
-   * forecasts better on the whole; null if there is none.
+   * predicts this sample within two scales where the one in use is off by more than four, and is
+   * not clearly worse on the whole; null if there is none.
    */
   private Model explains(long epochSecond, double value, Model in, double s) {
     if (Math.abs(value - in.predict(epochSecond, value)) <= 4 * s) {
@@ -261,7 +261,7 @@ public final class Detector {
     for (Model m : new Model[] {daily, weekly}) {
       if (m.period > in.period
           && ready(m, epochSecond)
-          && m.error < in.error
+          && m.error < 1.25 * in.error
           && Math.abs(value - m.predict(epochSecond, value)) <= 2 * s) {
         return m;
       }
@@ -471,6 +471,27 @@ public final class Detector {
           }
         }
       }
+    }
+
+    /**
+     * Moves the level, and once the profile is seeded the period recorded for it: a shift the
+     * detector has taken as the new normal is not learnt as part of the shape for the period that
+     * follows. Before it is seeded the first period is kept as it came, since what looked like a
+     * shift may be the shape itself (the first weekend, to a weekly profile).
+     */
+    void move(double by) {
+      if (Double.isNaN(level)) {
+        return;
+      }
+      level += by;
+      if (seasoned == 0) {
+        return;
+      }
+      for (int b = 0; b < lastVisit.length; b++) {
+        lastVisit[b] += by; // NaN stays NaN
+      }
+      visitedSum += by * visited;
+      visitSum += by * visitCount;
     }
 
     /** After the first full period, each bin's deviation from that period's mean. */
