@@ -114,14 +114,7 @@ public final class Detector {
     seen++;
     Model m = active(epochSecond);
     if (m != model) {
-      // A better forecaster takes over: its errors are smaller, so judge them by their own size.
-      model = m;
-      if (!Double.isNaN(scale)) {
-        scale = m.error;
-        longScale = m.error;
-        clearRecent();
-        sameSide = 0;
-      }
+      use(m);
     }
     boolean repeat = value == last;
     last = value;
@@ -144,11 +137,7 @@ public final class Detector {
       // Surprising to the forecaster in use, expected by one with a longer period that has seen
       // enough (a weekend, to a daily profile): the longer one takes over now, not after alarms.
       m = other;
-      model = other;
-      scale = other.error;
-      longScale = other.error;
-      clearRecent();
-      sameSide = 0;
+      use(m);
       predicted = m.predict(epochSecond, value);
       error = value - predicted;
       s = Math.max(scale, floor(value));
@@ -247,6 +236,17 @@ public final class Detector {
     sameSide = 0;
     alarmRun = 0;
     flatAccepted = flatRun > 0;
+  }
+
+  /** A forecaster takes over: its errors differ in size, so they are judged by their own. */
+  private void use(Model m) {
+    model = m;
+    if (!Double.isNaN(scale)) {
+      scale = m.error;
+      longScale = m.error;
+      clearRecent();
+      sameSide = 0;
+    }
   }
 
   /**
