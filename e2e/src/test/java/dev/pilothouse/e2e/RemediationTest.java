@@ -50,6 +50,12 @@ class RemediationTest {
             + "    route:\n"
             + "      loadBalancer: round-robin\n"
             + "      timeouts: {request: 500ms}\n"
+            // Every request may retry: the requests that reach the hung instance before it is
+            // ejected time out together, and under the default budget (20 %, at least 3 at once)
+            // a fourth whose timer fires in the same instant gets a 504 — the likeliest reading of
+            // one 504 in 450 requests in a full run on 2026-12-03, not reproduced in 7 runs alone
+            // or beside busy loops. The budget is not what this test is about.
+            + "      retries: {attempts: 2, budget: 1}\n"
             + "      outlierDetection: {consecutiveFailures: 2, baseEjection: 30s}\n"
             + "    remediation:\n"
             + "      - {name: hung, when: {unready: 2s}, actions: [quarantine], verify: 10s}\n"
