@@ -16,7 +16,9 @@ package dev.pilothouse.anomaly;
  * stuck signal). Each statistic is compared with its own recent history: the probability of a value
  * at least as large, from the empirical distribution and an exponential tail fitted beyond its 90th
  * percentile. The least likely of the five (with a Bonferroni factor) gives the score, {@code
- * -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000.
+ * -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000. Samples in a row with
+ * p below 1 in 100 are one event, reported when it starts and when it grows: within it, a sample
+ * less likely than every one before it scores, the others score 0.
  *
  * <p>Robustness. Samples the detector finds anomalous do not enter the histories (so an anomaly
  * does not mask the next) and move the forecast only within four scales; three anomalous samples in
@@ -55,6 +57,9 @@ public final class Detector {
   /** Anomalous samples in a row after which their regime is taken as the new normal. */
   private static final int ACCEPT_AFTER = 3;
 
+  /** p below which a sample continues an event: an anomaly in progress, reported once. */
+  private static final double EVENT = 1e-2;
+
   /** p below which a sample counts as anomalous (kept out of the histories). */
   private static final double ALARM = 1e-4;
 
@@ -80,6 +85,10 @@ public final class Detector {
   private long firstSecond = Long.MIN_VALUE;
   private int sameSide;
   private int alarmRun;
+
+  /** The least p in the event in progress (1 when there is none). */
+  private double eventLeast = 1;
+
   private final double[] values = new double[ACCEPT_AFTER];
   private int valuesNext;
   private int valuesCount;
@@ -200,14 +209,31 @@ public final class Detector {
     valuesNext = (valuesNext + 1) % values.length;
     valuesCount = Math.min(valuesCount + 1, values.length);
     alarmRun = alarm ? alarmRun + 1 : 0;
+    double reported = news(p);
     if (alarmRun >= ACCEPT_AFTER && valuesCount >= ACCEPT_AFTER) {
       // Anomalous for several samples in a row: a new regime (level, noise, a stuck signal), not
       // a run of outliers. Take it as the new normal, so that it is reported once, not for hours.
       accept(epochSecond);
-      return score(p);
+      return score(reported);
     }
     learn(epochSecond, value, error, s);
-    return seen > options.warmup() ? score(p) : 0;
+    return seen > options.warmup() ? score(reported) : 0;
+  }
+
+  /**
+   * The p a sample reports: within an event (samples in a row each with p below {@link #EVENT})
+   * only a sample less likely than every one before it in the event is news; the others report 1.
+   */
+  private double news(double p) {
+    if (p >= EVENT) {
+      eventLeast = 1;
+      return p;
+    }
+    if (p < eventLeast) {
+      eventLeast = p;
+      return p;
+    }
+    return 1;
   }
 
   /** -log10(p) / 10 in [0, 1]. */

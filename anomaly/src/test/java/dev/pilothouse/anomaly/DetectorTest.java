@@ -124,6 +124,25 @@ class DetectorTest {
   }
 
   @Test
+  void aLastingAnomaly_isReportedWhenItIsNews_notOnEverySample() {
+    Random r = new Random(7);
+    Detector d = new Detector();
+    long day0 = T0 - Math.floorMod(T0, 86_400);
+    int high = 0;
+    for (int i = 0; i < 288 * 6; i++) {
+      long t = day0 + 300L * i;
+      boolean broken = i >= 288 * 5; // the sixth day loses its daily shape
+      double shape = broken ? 0 : 40 * Math.sin(2 * Math.PI * (t % 86_400) / 86_400.0);
+      double s = d.update(t, 100 + shape + r.nextGaussian());
+      if (broken && s > 0.3) {
+        high++;
+      }
+    }
+    // 4 here; 10 when every sample of an event in progress reported its own p.
+    assertThat(high).as("samples scored above 0.3 of 288").isBetween(1, 6);
+  }
+
+  @Test
   void missingAndNonFiniteSamples_scoreZero_andTeachNothing() {
     Random r = new Random(4);
     Detector d = new Detector();
