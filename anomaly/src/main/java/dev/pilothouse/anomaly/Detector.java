@@ -4,21 +4,22 @@ package dev.pilothouse.anomaly;
  * An online anomaly detector for one series: each sample gets a score in [0, 1] from what came
  * before it, in constant time and memory.
  *
- * <p>How it scores. A forecaster predicts each sample from the series' level and, when the series
- * has one, its daily or weekly shape (a seasonal profile by time of day or of week, learnt as each
- * bin's deviation from the last full period's mean and read along the slope between bins; used once
- * it has seen a period and a seventh and predicts clearly better than the forecaster in use, or at
- * once when it expects a sample that the one in use finds far off — a weekend). Five statistics of
- * the forecast error, each in units of the error's robust scale, measure different kinds of
- * surprise: one sample far off (spikes, dips), the last 8 errors leaning to one side (level shifts,
- * a seasonal pattern that breaks), the last 48 doing so (slow trends, small lasting shifts), the
- * recent errors growing or shrinking (variance changes) and a value repeated unusually often (a
- * stuck signal). Each statistic is compared with its own recent history: the probability of a value
- * at least as large, from the empirical distribution and an exponential tail fitted beyond its 90th
- * percentile. The least likely of the five (with a Bonferroni factor) gives the score, {@code
- * -log10(p) / 10} capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000. Samples in a row with
- * p below 1 in 100 are one event, reported when it starts and when it grows: within it, a sample
- * less likely than every one before it scores, the others score 0.
+ * <p>How it scores. A forecaster predicts each sample from the series' level (a slow one for noise
+ * around a mean, a fast one for a series that wanders) and, when the series has one, its daily or
+ * weekly shape (a seasonal profile by time of day or of week, learnt as each bin's deviation from
+ * the last full period's mean and read along the slope between bins; used once it has seen a period
+ * and a seventh and predicts clearly better than the forecaster in use, or at once when it expects
+ * a sample that the one in use finds far off — a weekend). Five statistics of the forecast error,
+ * each in units of the error's robust scale, measure different kinds of surprise: one sample far
+ * off (spikes, dips), the last 8 errors leaning to one side (level shifts, a seasonal pattern that
+ * breaks), the last 48 doing so (slow trends, small lasting shifts), the recent errors growing or
+ * shrinking (variance changes) and a value repeated unusually often (a stuck signal). Each
+ * statistic is compared with its own recent history: the probability of a value at least as large,
+ * from the empirical distribution and an exponential tail fitted beyond its 90th percentile. The
+ * least likely of the five (with a Bonferroni factor) gives the score, {@code -log10(p) / 10}
+ * capped at 1: 0.3 is one in a thousand, 0.5 one in 100,000. Samples in a row with p below 1 in 100
+ * are one event, reported when it starts and when it grows: within it, a sample less likely than
+ * every one before it scores, the others score 0.
  *
  * <p>Robustness. Samples the detector finds anomalous do not enter the histories (so an anomaly
  * does not mask the next) and move the forecast only within four scales; three anomalous samples in
@@ -64,9 +65,18 @@ public final class Detector {
   private static final double ALARM = 1e-4;
 
   private final Options options;
-  private final Model plain = new Model(0, 1);
-  private final Model daily = new Model(86_400, 96);
-  private final Model weekly = new Model(7 * 86_400, 336);
+
+  /**
+   * How far the fast level moves towards each sample: it forecasts a series that wanders (a queue,
+   * a temperature) from where it is now, which a slow level, made for noise around a mean, cannot.
+   */
+  private static final double FAST_RATE = 0.25;
+
+  private final Model plain = new Model(0, 1, 0.05);
+  private final Model fast = new Model(0, 1, FAST_RATE);
+  private final Model daily = new Model(86_400, 96, 0.05);
+  private final Model weekly = new Model(7 * 86_400, 336, 0.05);
+  private final Model[] models = {plain, fast, daily, weekly};
   private final Tail spikes;
   private final Tail shifts;
   private final Tail spreads;
@@ -193,9 +203,9 @@ public final class Detector {
     if (Math.abs(sameSide) >= 6) {
       // A level shift, not a run of outliers: take the new level as it is.
       double shiftBy = median(6);
-      plain.move(shiftBy);
-      daily.move(shiftBy);
-      weekly.move(shiftBy);
+      for (Model each : models) {
+        each.move(shiftBy);
+      }
       clearRecent();
       sameSide = 0;
     }
@@ -252,7 +262,7 @@ public final class Detector {
     }
     java.util.Arrays.sort(dev);
     double spreadNow = Math.max(1.25 * dev[dev.length / 2], floor(median));
-    for (Model m : new Model[] {plain, daily, weekly}) {
+    for (Model m : models) {
       m.move(median - m.seasonal(epochSecond) - (Double.isNaN(m.level) ? 0 : m.level));
     }
     // A stuck signal has no noise now; otherwise the noise does not shrink on 6 samples' word.
@@ -284,7 +294,7 @@ public final class Detector {
     if (Math.abs(value - in.predict(epochSecond, value)) <= 4 * s) {
       return null;
     }
-    for (Model m : new Model[] {daily, weekly}) {
+    for (Model m : models) {
       if (m.period > in.period
           && ready(m, epochSecond)
           && m.error < 1.25 * in.error
@@ -303,7 +313,7 @@ public final class Detector {
     // Hysteresis: a forecaster takes over only from one it beats clearly, so that two close ones
     // do not take turns (every change resets the scale).
     Model best = model == null ? plain : model;
-    for (Model m : new Model[] {plain, daily, weekly}) {
+    for (Model m : models) {
       if (m != best && ready(m, epochSecond) && m.error < 0.8 * best.error) {
         best = m;
       }
@@ -320,9 +330,9 @@ public final class Detector {
     boolean learning = seen <= options.warmup();
     // While learning, every sample counts in full; after, an outlier moves nothing beyond 4 scales.
     double clip = learning ? Double.MAX_VALUE : 4 * Math.max(s, floor(value));
-    plain.learn(epochSecond, value, clip);
-    daily.learn(epochSecond, value, clip);
-    weekly.learn(epochSecond, value, clip);
+    for (Model m : models) {
+      m.learn(epochSecond, value, clip);
+    }
     double e = Math.min(Math.abs(error), clip);
     double fast = learning ? 1.0 / seen : 0.02;
     double slow = learning ? 1.0 / seen : 0.005;
@@ -403,6 +413,10 @@ public final class Detector {
 
     double level = Double.NaN;
     double error = Double.MAX_VALUE;
+
+    /** How far the level moves towards each sample's error. */
+    final double rate;
+
     private long errorSeen;
     private long start = Long.MIN_VALUE;
     private int visiting = -1;
@@ -413,8 +427,9 @@ public final class Detector {
     private double seasonSum;
     private int seasoned;
 
-    Model(long period, int bins) {
+    Model(long period, int bins, double rate) {
       this.period = period;
+      this.rate = rate;
       this.season = new double[bins];
       this.seasonSeen = new int[bins];
       this.lastVisit = new double[bins];
@@ -475,10 +490,12 @@ public final class Detector {
           error == Double.MAX_VALUE || error == 0
               ? Math.abs(err) + 1e-12
               : error + Math.max(0.002, 1.0 / errorSeen) * (Math.min(Math.abs(err), clip) - error);
-      level += 0.05 * e;
+      level += rate * e;
       if (period > 0) {
-        // An outlier enters the profile only as far as the clip allows.
-        double v = value - err + e;
+        // An outlier enters the profile only as far as the clip allows — once there is a profile:
+        // until then the forecast is the level alone, and clipping around it would flatten the
+        // very shape the first period is recording.
+        double v = seasoned == 0 ? value : value - err + e;
         visit(bin(epochSecond), v);
         if (epochSecond - start >= period && visited > 0) {
           if (seasoned == 0) {
@@ -532,6 +549,8 @@ public final class Detector {
           seasoned++;
         }
       }
+      // Until now the level followed the values, shape and all: start it at the period's mean.
+      level = mean;
     }
 
     /** Keeps the mean of each bin's latest visit, so the last period's mean is at hand. */

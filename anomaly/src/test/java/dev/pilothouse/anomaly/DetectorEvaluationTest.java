@@ -21,9 +21,13 @@ class DetectorEvaluationTest {
 
   @BeforeAll
   static void run() {
-    // Three corpora from three seeds (480 series), so that no single draw's quirks steer tuning.
+    // Three corpora from three seeds (480 series), so that no single draw's quirks steer tuning;
+    // SEEDS=1,2,3 (say) scores a held-out draw.
     corpus = new ArrayList<>();
-    for (long seed : new long[] {42, 7, 99}) {
+    for (long seed :
+        java.util.Arrays.stream(System.getenv().getOrDefault("SEEDS", "42,7,99").split(","))
+            .mapToLong(Long::parseLong)
+            .toArray()) {
       corpus.addAll(Synthetic.corpus(seed, 5));
     }
     ours = new ArrayList<>();
@@ -91,7 +95,7 @@ class DetectorEvaluationTest {
         g.recall(),
         g.precision());
     perKind(r.threshold());
-    // Measured at 66.3 against the baseline's 35.7 (recall 0.77, precision 0.47, delay 4.3
+    // Measured at 67.1 against the baseline's 35.7 (recall 0.78, precision 0.46, delay 5.0
     // samples); the bars sit below with room for the corpus's randomness, not for regressions.
     assertThat(r.normalized()).isGreaterThan(g.normalized() + 15);
     assertThat(r.normalized()).isGreaterThan(58);

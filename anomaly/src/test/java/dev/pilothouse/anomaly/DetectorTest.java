@@ -138,8 +138,34 @@ class DetectorTest {
         high++;
       }
     }
-    // 4 here; 10 when every sample of an event in progress reported its own p.
+    // 3 here; 10 when every sample of an event in progress reported its own p.
     assertThat(high).as("samples scored above 0.3 of 288").isBetween(1, 6);
+  }
+
+  @Test
+  void aWanderingSeries_isForecastFromWhereItIsNow_soItsWanderingIsNotReported() {
+    int high = 0;
+    double jump = 0;
+    for (int seed = 0; seed < 10; seed++) {
+      Random r = new Random(100 + seed);
+      Detector d = new Detector();
+      double walk = 0;
+      int i = 0;
+      for (; i < 4000; i++) {
+        // Autocorrelated: each sample keeps 95 % of the last one's deviation (a queue, a
+        // temperature), so the series wanders far from its mean for hours at a time.
+        walk = 0.95 * walk + 0.5 * r.nextGaussian();
+        double s = d.update(T0 + 300L * i, 50 + walk + 0.3 * r.nextGaussian());
+        if (i >= 600 && s > 0.3) {
+          high++;
+        }
+      }
+      // A jump of five times the series' own spread is still news.
+      jump = Math.max(jump, d.update(T0 + 300L * i, 50 + walk + 8));
+    }
+    // 5 here; 42 when only a slowly moving level forecast these series.
+    assertThat(high).as("samples scored above 0.3 of 34,000").isLessThan(20);
+    assertThat(jump).isGreaterThan(0.8);
   }
 
   @Test
