@@ -124,6 +124,26 @@ class TelemetryTest {
               HttpRequest.newBuilder(URI.create(api + "/api/v1/query?query=up")).build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(noToken.statusCode()).isEqualTo(401);
+
+      // Scaled down, the stopped instance's series end at once (staleness markers, `up` among
+      // them), rather than holding their last value for the five minutes of lookback.
+      h.ok("scale", "shop", "1");
+      h.awaitReady("shop", 1, Duration.ofSeconds(30));
+      await().atMost(Duration.ofSeconds(20)).until(() -> h.service("shop").instances().size() == 1);
+      String kept = h.service("shop").instances().get(0).id();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                JsonNode up = JSON.readTree(h.ok("query", "up{job=\"shop\"}", "-o", "json").out());
+                return up.path("result").size() == 1
+                    && up.path("result")
+                        .path(0)
+                        .path("metric")
+                        .path("instance")
+                        .asText()
+                        .equals(kept);
+              });
     }
   }
 

@@ -118,7 +118,11 @@ public final class Scraper implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicBoolean busy =
         new java.util.concurrent.atomic.AtomicBoolean();
     volatile Health health;
+    // Guarded by this Running: a scrape under way when its target is removed writes nothing after
+    // the target's staleness markers.
     Set<Labels> lastSeries = Set.of();
+    boolean scraped;
+    boolean removed;
 
     Running(Target target) {
       this.target = target;
@@ -157,7 +161,10 @@ public final class Scraper implements AutoCloseable {
         r.future.cancel(false);
         running.remove(key);
         if (t == null) {
-          markStale(r.lastSeries);
+          synchronized (r) {
+            r.removed = true;
+            markStale(ended(r));
+          }
         }
       }
     }
@@ -203,6 +210,16 @@ public final class Scraper implements AutoCloseable {
       samples = List.of();
     }
     double duration = (System.nanoTime() - start) / 1e9;
+    synchronized (r) {
+      if (!r.removed) {
+        write(r, now, samples, error, duration);
+      }
+    }
+  }
+
+  private void write(
+      Running r, long now, List<Exposition.Sample> samples, String error, double duration) {
+    Target t = r.target;
     Tsdb.Appender a = db.appender();
     Set<Labels> seen = new HashSet<>();
     int stored = 0;
@@ -227,11 +244,32 @@ public final class Scraper implements AutoCloseable {
     gone.removeAll(seen);
     markStale(gone);
     r.lastSeries = seen;
+    r.scraped = true;
     r.health = new Health(t.key(), t.labels(), up, error, now, duration, stored);
   }
 
+  /** The series the scraper writes about each scrape, beside what the target exposes. */
+  private static final List<String> REPORTED =
+      List.of("up", "scrape_duration_seconds", "scrape_samples_scraped");
+
   private static void report(Tsdb.Appender a, Labels target, String name, long t, double v) {
     a.add(target.with(Labels.NAME, name), t, v);
+  }
+
+  /**
+   * Every series a removed target wrote: what it exposed and what the scraper reported about it
+   * ({@code up} among them — left out, a gone instance's last {@code up 0} held {@code up == 0} for
+   * the five minutes of lookback and fired target-down alerts for instances long replaced).
+   */
+  private static Set<Labels> ended(Running r) {
+    if (!r.scraped) {
+      return r.lastSeries; // never scraped: it reported nothing
+    }
+    Set<Labels> all = new HashSet<>(r.lastSeries);
+    for (String name : REPORTED) {
+      all.add(r.target.labels().with(Labels.NAME, name));
+    }
+    return all;
   }
 
   private void markStale(Set<Labels> series) {

@@ -134,6 +134,55 @@ class ScrapeTest {
     }
   }
 
+  @Test
+  void aRemovedTarget_endsEverySeriesItWrote_upAmongThem() throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    java.util.concurrent.atomic.AtomicBoolean answering =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    server.createContext(
+        "/metrics",
+        ex -> {
+          byte[] b = "requests_total 5\n".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(answering.get() ? 200 : 503, b.length);
+          ex.getResponseBody().write(b);
+          ex.close();
+        });
+    server.start();
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults());
+        Scraper s = new Scraper(db, InstantSource.system())) {
+      s.setTargets(
+          List.of(
+              new Scraper.Target(
+                  "shop-1",
+                  Labels.of("job", "shop", "instance", "shop-1"),
+                  Scraper.http(
+                      URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/metrics")),
+                  Duration.ofMillis(100),
+                  Duration.ofSeconds(2),
+                  100)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> values(db, "up").length >= 1);
+      // The instance is going away: its last scrape fails, then it is no longer a target.
+      answering.set(false);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> values(db, "up")[values(db, "up").length - 1] == 0);
+      s.setTargets(List.of());
+      for (String name :
+          List.of("up", "scrape_duration_seconds", "scrape_samples_scraped", "requests_total")) {
+        double[] v = values(db, name);
+        assertThat(StaleNaN.is(v[v.length - 1]))
+            .as(name + " ends with a staleness marker")
+            .isTrue();
+      }
+      Thread.sleep(300); // a scrape that was under way writes nothing after the markers
+      double[] up = values(db, "up");
+      assertThat(StaleNaN.is(up[up.length - 1])).isTrue();
+    } finally {
+      server.stop(0);
+    }
+  }
+
   static double[] values(Tsdb db, String name) {
     List<Series> s =
         db.select(
