@@ -263,7 +263,7 @@ public final class Detector {
     java.util.Arrays.sort(dev);
     double spreadNow = Math.max(1.25 * dev[dev.length / 2], floor(median));
     for (Model m : models) {
-      m.move(median - m.seasonal(epochSecond) - (Double.isNaN(m.level) ? 0 : m.level));
+      m.move(median - m.predict(epochSecond, median)); // each forecasts the median now
     }
     // A stuck signal has no noise now; otherwise the noise does not shrink on 6 samples' word.
     scale = flatRun > 0 ? 0 : Math.max(spreadNow, scale);
@@ -405,6 +405,10 @@ public final class Detector {
    */
   private static final class Model {
     final long period;
+
+    /** How far the level moves towards each sample's error. */
+    final double rate;
+
     final double[] season;
     final int[] seasonSeen;
 
@@ -413,10 +417,6 @@ public final class Detector {
 
     double level = Double.NaN;
     double error = Double.MAX_VALUE;
-
-    /** How far the level moves towards each sample's error. */
-    final double rate;
-
     private long errorSeen;
     private long start = Long.MIN_VALUE;
     private int visiting = -1;
