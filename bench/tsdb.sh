@@ -12,9 +12,11 @@
 # median latency of a query suite: rate over 1 h on every series, histogram_quantile, topk.
 # Memory is measured in a first pass of its own (fresh process, write, full GC, stop). In the
 # second pass each store first takes an untimed warm-up of SERIES other series over the first
-# hour (metric names and jobs prefixed warmup_): the JVM compiles its hot paths, Go grows its
-# heap; the queries do not select those series; their samples are in the blocks (the same kind
-# of data) and count in bytes per sample.
+# hour (metric names and jobs prefixed warmup_): the JVM starts compiling its hot paths (it does
+# not finish: about 50 requests), Go grows its heap; the queries do not select those series; their
+# samples are in the blocks (the same kind of data) and count in bytes per sample. A third pass per
+# store (fresh) measures steady ingestion: WARMUP_ROUNDS (default 10) times that warm-up first,
+# then the same timed write (see "Steady ingestion" below).
 #
 # The values are a realistic mix (bench/src/main/java/dev/pilothouse/bench/Mix.java: counters and
 # gauges with two or three decimals, full-precision floats, integer counters and histograms, as
@@ -34,7 +36,8 @@
 # compiled the query engine).
 #
 # Usage: bench/tsdb.sh [SERIES] [HOURS]
-# Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W bytes_per_sample_vs_victoriametrics=V ingest_vs_victoriametrics=U
+# Last line: bytes_per_sample=X ingest_vs_prometheus=Y mem_per_series_vs_prometheus=Z query_p50_vs_prometheus=W bytes_per_sample_vs_victoriametrics=V ingest_vs_victoriametrics=U steady_ingest_vs_prometheus=S steady_ingest_vs_victoriametrics=R
+# (steady_*: the third pass, after WARMUP_ROUNDS rounds of warm-up; see "Steady ingestion" below)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERIES="${1:-10000}"
@@ -257,9 +260,66 @@ V_BYTES=$(du -sb "$T/vm/data" "$T/vm/indexdb" | awk '{s += $1} END {print s}')
 V_SAMPLES=$(( EXPECTED + SERIES * 240 )) # the measured data and the hour of warm-up
 kill "$VM_PID"; wait "$VM_PID" 2>/dev/null || true; VM_PID=""
 
-python3 - "$SERIES" "$P_RATE" "$X_RATE" "$P_HEAP0" "$P_HEAP1" "$H0" "$H1" "$P_BYTES" "$P_SAMPLES" "$X_BYTES" "$X_SAMPLES" "$P_Q" "$X_Q" "$P_REPLAY" "$X_REPLAY" "$V_RATE" "$V_HEAP0" "$V_HEAP1" "$V_BYTES" "$V_SAMPLES" "$V_Q" "${BENCH_DATA:-realistic}" <<'PY'
+# ---- Steady ingestion: a third pass per store, fresh, after a longer warm-up
+# WARMUP_ROUNDS (default 10) rounds of SERIES other series over an hour, 4 h before the measured
+# data, then the measured write, timed (TsdbBench warm-write, everything encoded before anything is
+# sent). The second pass's hour of warm-up is ~50 requests, too few for the JVM to finish compiling
+# the ingestion path on one core (its compilers took a third of the core during that timed write);
+# Go compiles ahead of time. Pilothouse persists the head's oldest range at a tick every 30 s once
+# the head spans more than 1.5 ranges (its own metrics are written at the current time), so a
+# write of old data must not straddle a tick: the client waits until a one-series probe (8 h
+# before the data, 240 samples) is persisted, sends the warm-up, waits until the warm-up's block is
+# persisted at the next tick, then sends the timed write, each with most of a tick interval ahead
+# (a few seconds are left for the tick to end: its loop looks at the head again after each block).
+# Only the timed write's rate is reported; blocks, queries and memory come from the passes above.
+W_ROUNDS="${WARMUP_ROUNDS:-10}"
+W_START=$(( START_MS - 4 * 3600000 ))
+steady() { # URL [GO_FILE] -> samples/s of the timed write after the warm-up
+  bench warm-write "$1" "$SERIES" "$HOURS" "$START_MS" "$W_ROUNDS" "$W_START" ${2:+"$2"} \
+    | sed 's/.* rate=\([0-9]*\).*/\1/'
+}
+wait_block() { # DIR MIN_MAXTIME_MS: until a persisted block under DIR ends at or after the time
+  for _ in $(seq 1 1200); do
+    for meta in $(find "$1" -name meta.json 2>/dev/null); do
+      [ "$(python3 -c "import json; print(int(json.load(open('$meta'))['maxTime'] >= $2))")" = 1 ] && return
+    done
+    sleep 0.1
+  done
+  echo "no block reaching $2 under $1 within 2 minutes" >&2; exit 1
+}
+echo "Prometheus: steady ingestion, $W_ROUNDS x $SERIES warm-up series first" >&2
+rm -rf "$T/prom"; mkdir -p "$T/prom"
+start_prom
+PS_RATE=$(steady "http://127.0.0.1:$PP/api/v1/write")
+kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true; PROM_PID=""
+echo "VictoriaMetrics: steady ingestion" >&2
+rm -rf "$T/vm"
+start_vm
+VS_RATE=$(steady "http://127.0.0.1:$VP/api/v1/write")
+kill "$VM_PID"; wait "$VM_PID" 2>/dev/null || true; VM_PID=""
+echo "Pilothouse: steady ingestion" >&2
+rm -rf "$T/ph"
+start_ph
+GO="$T/go"
+BENCH_TOKEN="$TOKEN" steady "http://127.0.0.1:19460/api/v1/write" "$GO" >"$T/steady.txt" &
+STEADY_PID=$!
+for _ in $(seq 1 1200); do [ -e "$GO.ready" ] && break; sleep 0.1; done
+BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" 1 1 $(( START_MS - 8 * 3600000 )) probe_ >/dev/null
+wait_block "$T/ph/tsdb" $(( START_MS - 8 * 3600000 ))
+sleep 1 # the tick's loop looks at the head again once the block is written: let it end first
+touch "$GO.1"
+for _ in $(seq 1 1200); do [ -e "$GO.warm" ] && break; sleep 0.1; done
+wait_block "$T/ph/tsdb" $(( START_MS - 3 * 3600000 ))
+sleep 5 # (the warm-up's block takes longer to leave the head: 24 M samples)
+touch "$GO.2"
+wait "$STEADY_PID" || { echo "Pilothouse's steady-ingestion write failed (see above)" >&2; exit 1; }
+XS_RATE=$(cat "$T/steady.txt")
+"$HERE/pilothouse" down >/dev/null 2>&1 || true
+
+python3 - "$SERIES" "$P_RATE" "$X_RATE" "$P_HEAP0" "$P_HEAP1" "$H0" "$H1" "$P_BYTES" "$P_SAMPLES" "$X_BYTES" "$X_SAMPLES" "$P_Q" "$X_Q" "$P_REPLAY" "$X_REPLAY" "$V_RATE" "$V_HEAP0" "$V_HEAP1" "$V_BYTES" "$V_SAMPLES" "$V_Q" "${BENCH_DATA:-realistic}" "$PS_RATE" "$VS_RATE" "$XS_RATE" "$W_ROUNDS" <<'PY'
 import sys
-(series, p_rate, x_rate, ph0, ph1, xh0, xh1, pb, ps, xb, xs, pq, xq, prep, xrep, v_rate, vh0, vh1, vb, vs, vq, data) = sys.argv[1:]
+(series, p_rate, x_rate, ph0, ph1, xh0, xh1, pb, ps, xb, xs, pq, xq, prep, xrep, v_rate, vh0, vh1, vb, vs, vq, data,
+ ps_rate, vs_rate, xs_rate, w_rounds) = sys.argv[1:]
 series = int(series)
 p_mem = (float(ph1) - float(ph0)) / series
 x_mem = (float(xh1) - float(xh0)) * 1024 / series
@@ -271,6 +331,7 @@ rows = [
   ("", "Prometheus 2.42", "VictoriaM. 1.79", "Pilothouse", "vs Prom", "vs VM"),
   ("bytes/sample on disk", f"{p_bps:.3f}", f"{v_bps:.3f}", f"{x_bps:.3f}", f"{x_bps/p_bps:.2f}", f"{x_bps/v_bps:.2f}"),
   ("ingest samples/s (1 core)", f"{float(p_rate):.0f}", f"{float(v_rate):.0f}", f"{float(x_rate):.0f}", f"{float(x_rate)/float(p_rate):.2f}", f"{float(x_rate)/float(v_rate):.2f}"),
+  (f"  after {w_rounds}x the warm-up", f"{float(ps_rate):.0f}", f"{float(vs_rate):.0f}", f"{float(xs_rate):.0f}", f"{float(xs_rate)/float(ps_rate):.2f}", f"{float(xs_rate)/float(vs_rate):.2f}"),
   ("heap bytes/series", f"{p_mem:.0f}", f"{v_mem:.0f}", f"{x_mem:.0f}", f"{x_mem/p_mem:.2f}", f"{x_mem/v_mem:.2f}"),
   ("WAL replay s", f"{float(prep):.3f}", "-", f"{float(xrep):.3f}", f"{float(xrep)/max(1e-9,float(prep)):.2f}", "-"),
   ("query suite p50 ms", f"{float(pq):.1f}", f"{float(vq):.1f}", f"{float(xq):.1f}", f"{float(xq)/float(pq):.2f}", f"{float(xq)/float(vq):.2f}"),
@@ -280,5 +341,6 @@ for r in rows:
   print(f"{r[0]:<28}{r[1]:>16}{r[2]:>16}{r[3]:>12}{r[4]:>9}{r[5]:>7}")
 print(f"bytes_per_sample={x_bps:.3f} ingest_vs_prometheus={float(x_rate)/float(p_rate):.2f} "
       f"mem_per_series_vs_prometheus={x_mem/p_mem:.2f} query_p50_vs_prometheus={float(xq)/float(pq):.2f} "
-      f"bytes_per_sample_vs_victoriametrics={x_bps/v_bps:.2f} ingest_vs_victoriametrics={float(x_rate)/float(v_rate):.2f}")
+      f"bytes_per_sample_vs_victoriametrics={x_bps/v_bps:.2f} ingest_vs_victoriametrics={float(x_rate)/float(v_rate):.2f} "
+      f"steady_ingest_vs_prometheus={float(xs_rate)/float(ps_rate):.2f} steady_ingest_vs_victoriametrics={float(xs_rate)/float(vs_rate):.2f}")
 PY

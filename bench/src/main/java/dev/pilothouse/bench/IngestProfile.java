@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.xerial.snappy.Snappy;
 
-/** Replays remote-write requests through decode and append in-process (for profiling). */
+/**
+ * Replays remote-write requests through decode and append in-process (for profiling): {@code
+ * IngestProfile SERIES HOURS [ROUNDS]}, each round into a fresh store in the same JVM.
+ */
 public final class IngestProfile {
   private IngestProfile() {}
 
@@ -40,6 +43,13 @@ public final class IngestProfile {
         requests.add(Snappy.compress(WriteRequest.encode(batch)));
       }
     }
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    for (int round = 0; round < rounds; round++) {
+      replay(requests);
+    }
+  }
+
+  private static void replay(List<byte[]> requests) throws Exception {
     try (Tsdb db = Tsdb.open(Files.createTempDirectory("ip"), Tsdb.Options.defaults())) {
       long t0 = System.nanoTime();
       long[] samples = {0};

@@ -27,6 +27,10 @@ import org.xerial.snappy.Snappy;
  * <pre>
  * write URL SERIES HOURS START_MS [PREFIX]   prints "samples=N seconds=S rate=R"
  *   (PREFIX prefixes metric names and jobs: the warm-up's own series)
+ * warm-write URL SERIES HOURS START_MS ROUNDS WARMUP_START_MS [GO_FILE]
+ *                                    ROUNDS x SERIES warm-up series over an hour (untimed), then
+ *                                    the write above; prints "samples=N seconds=S rate=R
+ *                                    warmup_samples=W warmup_rate=X"
  * query URL START_S END_S RUNS EXPR  prints "p50_ms=X"
  * count URL TIME_S RANGE_S           prints "samples=N": the samples stored of every metric of
  *                                    the mix (warm-up excluded), by count_over_time per metric
@@ -56,6 +60,15 @@ public final class TsdbBench {
               Integer.parseInt(args[3]),
               Long.parseLong(args[4]),
               args.length > 5 ? args[5] : "");
+      case "warm-write" ->
+          warmWrite(
+              args[1],
+              Integer.parseInt(args[2]),
+              Integer.parseInt(args[3]),
+              Long.parseLong(args[4]),
+              Integer.parseInt(args[5]),
+              Long.parseLong(args[6]),
+              args.length > 7 ? args[7] : null);
       case "query" -> query(args[1], args[2], args[3], Integer.parseInt(args[4]), args[5]);
       case "count" -> count(args[1], args[2], args[3]);
       case "save" ->
@@ -66,7 +79,8 @@ public final class TsdbBench {
               check(
                   java.nio.file.Files.readString(java.nio.file.Path.of(args[1])),
                   instant(args[2], args[3], args[4])));
-      default -> throw new IllegalArgumentException("write, query, count, save or check");
+      default ->
+          throw new IllegalArgumentException("write, warm-write, query, count, save or check");
     }
   }
 
@@ -147,20 +161,97 @@ public final class TsdbBench {
    * fast this client makes protobuf.
    */
   static void write(String url, int series, int hours, long start, String prefix) throws Exception {
+    Encoded measured = encode(0, series, hours, start, prefix);
+    double secs = send(url, measured);
+    System.out.printf(
+        Locale.ROOT,
+        "samples=%d seconds=%.2f rate=%.0f%n",
+        measured.samples,
+        secs,
+        measured.samples / secs);
+  }
+
+  /**
+   * A warm-up and a timed write in one run, all encoded before anything is sent: ROUNDS rounds of
+   * SERIES other series each (prefix warmup_, requests as large as the measured ones) over the hour
+   * from WARMUP_START_MS, sent untimed, then SERIES series over HOURS hours from START_MS, timed.
+   * With GO_FILE the script chooses when each part starts (Pilothouse's compaction ticks, see
+   * bench/tsdb.sh): the run creates GO_FILE.ready once encoded and waits for GO_FILE.1, sends the
+   * warm-up, creates GO_FILE.warm and waits for GO_FILE.2, then sends the timed write.
+   */
+  static void warmWrite(
+      String url, int series, int hours, long start, int rounds, long warmupStart, String goFile)
+      throws Exception {
+    List<Encoded> warmup = new ArrayList<>();
+    for (int k = 0; k < rounds; k++) {
+      warmup.add(encode(k * series, series, 1, warmupStart, "warmup_"));
+    }
+    Encoded measured = encode(0, series, hours, start, "");
+    signal(goFile, ".ready");
+    await(goFile, ".1");
+    double warmupSecs = 0;
+    long warmupSamples = 0;
+    for (Encoded e : warmup) {
+      warmupSecs += send(url, e);
+      warmupSamples += e.samples;
+    }
+    signal(goFile, ".warm");
+    await(goFile, ".2");
+    double secs = send(url, measured);
+    System.out.printf(
+        Locale.ROOT,
+        "samples=%d seconds=%.2f rate=%.0f warmup_samples=%d warmup_rate=%.0f%n",
+        measured.samples,
+        secs,
+        measured.samples / secs,
+        warmupSamples,
+        warmupSamples / warmupSecs);
+  }
+
+  private static void signal(String goFile, String suffix) throws java.io.IOException {
+    if (goFile != null) {
+      java.nio.file.Files.createFile(java.nio.file.Path.of(goFile + suffix));
+    }
+  }
+
+  private static void await(String goFile, String suffix) throws InterruptedException {
+    if (goFile == null) {
+      return;
+    }
+    java.nio.file.Path go = java.nio.file.Path.of(goFile + suffix);
+    long deadline = System.nanoTime() + 600_000_000_000L;
+    while (!java.nio.file.Files.exists(go)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(go + " did not appear within 10 minutes");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** The encoded requests of one write, per worker, and how many samples they hold. */
+  record Encoded(List<List<byte[]>> perWorker, long samples) {}
+
+  static final int WORKERS = 4;
+
+  /**
+   * Series first .. first + count - 1 over HOURS hours from start, PREFIX before names and jobs.
+   */
+  static Encoded encode(int first, int count, int hours, long start, String prefix)
+      throws Exception {
+    int series = first + count;
     int steps = (int) (hours * 3_600_000L / STEP);
-    int threads = 4;
     List<List<byte[]>> perWorker = new ArrayList<>();
     long total = 0;
-    for (int worker = 0; worker < threads; worker++) {
+    for (int worker = 0; worker < WORKERS; worker++) {
       SplittableRandom r = new SplittableRandom(worker);
       double[] state = new double[series];
       Arrays.fill(state, 1000);
       List<byte[]> requests = new ArrayList<>();
-      int perReq = 20; // steps per request: 20 x (series/threads) samples
+      int perReq = 20; // steps per request: 20 x (series/WORKERS) samples
       for (int j = 0; j < steps; j += perReq) {
         List<WriteRequest.TimeSeries> batch = new ArrayList<>();
         int n = Math.min(perReq, steps - j);
-        for (int i = worker; i < series; i += threads) {
+        for (int i = first + worker; i < series; i += WORKERS) {
           long[] ts = new long[n];
           double[] vs = new double[n];
           for (int s = 0; s < n; s++) {
@@ -179,10 +270,15 @@ public final class TsdbBench {
       }
       perWorker.add(requests);
     }
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    return new Encoded(perWorker, total);
+  }
+
+  /** Sends every worker's requests at once, in order per worker; returns the seconds it took. */
+  static double send(String url, Encoded e) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
     java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
     List<Future<?>> parts = new ArrayList<>();
-    for (List<byte[]> requests : perWorker) {
+    for (List<byte[]> requests : e.perWorker) {
       parts.add(
           pool.submit(
               () -> {
@@ -195,13 +291,14 @@ public final class TsdbBench {
     }
     long t0 = System.nanoTime();
     go.countDown();
-    for (Future<?> f : parts) {
-      f.get();
+    try {
+      for (Future<?> f : parts) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow(); // a refused request ends the run instead of leaving the JVM waiting
     }
-    double secs = (System.nanoTime() - t0) / 1e9;
-    pool.shutdown();
-    System.out.printf(
-        Locale.ROOT, "samples=%d seconds=%.2f rate=%.0f%n", total, secs, total / secs);
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   static void post(String url, byte[] body) throws Exception {
