@@ -124,8 +124,10 @@ public final class Scraper implements AutoCloseable {
     boolean scraped;
     boolean removed;
 
-    Running(Target target) {
+    /** Starts scraping a target; lastSeries: what the target it replaces wrote. */
+    Running(Target target, Set<Labels> lastSeries) {
       this.target = target;
+      this.lastSeries = lastSeries;
       long period = Math.max(100, target.interval().toMillis());
       long offset = Math.floorMod(target.key().hashCode(), period); // spread the targets
       this.health = new Health(target.key(), target.labels(), false, "not scraped yet", 0, 0, 0);
@@ -150,26 +152,35 @@ public final class Scraper implements AutoCloseable {
     }
   }
 
-  /** Scrapes exactly these targets from now on (by key); removed ones get staleness markers. */
+  /**
+   * Scrapes exactly these targets from now on (by key); removed ones get staleness markers. A
+   * target that keeps its key but changes (its labels, interval, ...) is scraped anew, and what the
+   * old one wrote that the new one's first scrape does not write again gets markers then (as
+   * Prometheus carries a scrape loop's series over a reload): a relabelled instance leaves no
+   * series behind.
+   */
   public synchronized void setTargets(List<Target> targets) {
     Map<String, Target> want = new LinkedHashMap<>();
     targets.forEach(t -> want.put(t.key(), t));
+    Map<String, Set<Labels>> carried = new java.util.HashMap<>();
     for (String key : List.copyOf(running.keySet())) {
       Running r = running.get(key);
       Target t = want.get(key);
       if (t == null || !t.equals(r.target)) {
         r.future.cancel(false);
         running.remove(key);
-        if (t == null) {
-          synchronized (r) {
-            r.removed = true;
+        synchronized (r) {
+          r.removed = true;
+          if (t == null) {
             markStale(ended(r));
+          } else {
+            carried.put(key, ended(r));
           }
         }
       }
     }
     for (Target t : want.values()) {
-      running.computeIfAbsent(t.key(), k -> new Running(t));
+      running.computeIfAbsent(t.key(), k -> new Running(t, carried.getOrDefault(k, Set.of())));
     }
   }
 
@@ -242,6 +253,9 @@ public final class Scraper implements AutoCloseable {
     a.commit();
     Set<Labels> gone = new HashSet<>(r.lastSeries);
     gone.removeAll(seen);
+    for (String name : REPORTED) {
+      gone.remove(t.labels().with(Labels.NAME, name)); // written just now
+    }
     markStale(gone);
     r.lastSeries = seen;
     r.scraped = true;

@@ -183,6 +183,68 @@ class ScrapeTest {
     }
   }
 
+  @Test
+  void aTargetThatChangesItsLabels_endsTheOldSeriesAtItsFirstScrape_andOneThatKeepsThemContinues()
+      throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    server.createContext(
+        "/metrics",
+        ex -> {
+          byte[] b = "requests_total 5\n".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, b.length);
+          ex.getResponseBody().write(b);
+          ex.close();
+        });
+    server.start();
+    URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/metrics");
+    java.util.function.BiFunction<Labels, Duration, Scraper.Target> target =
+        (labels, interval) ->
+            new Scraper.Target(
+                "shop-1", labels, Scraper.http(uri), interval, Duration.ofSeconds(2), 100);
+    Labels v1 = Labels.of("job", "shop", "instance", "shop-1", "version", "v1");
+    Labels v2 = Labels.of("job", "shop", "instance", "shop-1", "version", "v2");
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults());
+        Scraper s = new Scraper(db, InstantSource.system())) {
+      s.setTargets(List.of(target.apply(v1, Duration.ofMillis(100))));
+      await().atMost(Duration.ofSeconds(10)).until(() -> count(db, "up", "v1") >= 2);
+      // Only the interval changes: the same series go on, with no marker between.
+      s.setTargets(List.of(target.apply(v1, Duration.ofMillis(150))));
+      int before = count(db, "up", "v1");
+      await().atMost(Duration.ofSeconds(10)).until(() -> count(db, "up", "v1") >= before + 2);
+      for (String name : List.of("up", "requests_total")) {
+        assertThat(java.util.Arrays.stream(one(db, name, "version", "v1").v()).boxed())
+            .as(name + " goes on without a marker")
+            .noneMatch(StaleNaN::is);
+      }
+      // The labels change (a new version under the same key): the old series end.
+      s.setTargets(List.of(target.apply(v2, Duration.ofMillis(100))));
+      await().atMost(Duration.ofSeconds(10)).until(() -> count(db, "up", "v2") >= 1);
+      for (String name :
+          List.of("up", "scrape_duration_seconds", "scrape_samples_scraped", "requests_total")) {
+        double[] old = one(db, name, "version", "v1").v();
+        assertThat(StaleNaN.is(old[old.length - 1]))
+            .as(name + "{version=v1} ends with a staleness marker")
+            .isTrue();
+        assertThat(java.util.Arrays.stream(one(db, name, "version", "v2").v()).boxed())
+            .as(name + "{version=v2} is live")
+            .noneMatch(StaleNaN::is);
+      }
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  static int count(Tsdb db, String name, String version) {
+    List<Series> s =
+        db.select(
+            0,
+            Long.MAX_VALUE,
+            List.of(Matcher.eq("__name__", name), Matcher.eq("version", version)),
+            QueryBudget.unlimited());
+    return s.isEmpty() ? 0 : s.get(0).v().length;
+  }
+
   static double[] values(Tsdb db, String name) {
     List<Series> s =
         db.select(
