@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks (routing and balancing, ResponseBenchmark: reading an answer): bench/jmh.sh [JMH options]
+# Runs the JMH benchmarks (routing and balancing, ResponseBenchmark: reading an answer,
+# RemoteWriteDecodeBenchmark: decoding a remote-write request, DetectorBenchmark): bench/jmh.sh [JMH options]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$HERE/scripts/find-java.sh"

@@ -341,10 +341,8 @@ public final class WriteRequest {
       if (pos + 8 > end) {
         throw new DecodeException("truncated fixed64");
       }
-      long v = 0;
-      for (int k = 0; k < 8; k++) {
-        v |= (long) (b[pos++] & 0xff) << (8 * k);
-      }
+      long v = (long) WORD.get(b, pos);
+      pos += 8;
       return v;
     }
 

@@ -29,6 +29,63 @@ class WriteRequestTest {
   }
 
   @Test
+  void samples_inAnyFieldOrder_decodeAsProtobufSays() {
+    byte[] label = field(1, concat(field(1, ascii("__name__")), field(2, ascii("x"))));
+    byte[] usual = concat(fixed64(1, 2.5), varintField(2, 1_700_000_000_123L));
+    byte[] timeFirst = concat(varintField(2, 7), fixed64(1, -1.25));
+    byte[] valueOnly = fixed64(1, 3);
+    // A field repeated: the last one wins.
+    byte[] repeated = concat(fixed64(1, 4), varintField(2, 8), varintField(2, 9), fixed64(1, 5));
+    byte[] series =
+        concat(
+            label, field(2, usual), field(2, timeFirst), field(2, valueOnly), field(2, repeated));
+    WriteRequest.TimeSeries out = WriteRequest.decode(field(1, series)).get(0);
+    assertThat(out.t()).containsExactly(1_700_000_000_123L, 7, 0, 9);
+    assertThat(out.v()).containsExactly(2.5, -1.25, 3, 5);
+    byte[] cut = java.util.Arrays.copyOf(usual, 11); // value, timestamp tag, no timestamp
+    assertThatThrownBy(() -> WriteRequest.decode(field(1, concat(label, field(2, cut)))))
+        .hasMessageContaining("truncated");
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      o.writeBytes(p);
+    }
+    return o.toByteArray();
+  }
+
+  private static byte[] varint(long v) {
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    while ((v & ~0x7FL) != 0) {
+      o.write((int) ((v & 0x7F) | 0x80));
+      v >>>= 7;
+    }
+    o.write((int) v);
+    return o.toByteArray();
+  }
+
+  private static byte[] field(int number, byte[] message) {
+    return concat(varint(number << 3 | 2), varint(message.length), message);
+  }
+
+  private static byte[] varintField(int number, long v) {
+    return concat(varint(number << 3), varint(v));
+  }
+
+  private static byte[] fixed64(int number, double d) {
+    byte[] b = new byte[8];
+    java.nio.ByteBuffer.wrap(b)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putLong(Double.doubleToRawLongBits(d));
+    return concat(varint(number << 3 | 1), b);
+  }
+
+  @Test
   void truncatedInput_isAClearError() {
     byte[] b =
         WriteRequest.encode(
