@@ -278,6 +278,10 @@ steady() { # URL [GO_FILE] -> samples/s of the timed write after the warm-up
   bench warm-write "$1" "$SERIES" "$HOURS" "$START_MS" "$W_ROUNDS" "$W_START" ${2:+"$2"} \
     | sed 's/.* rate=\([0-9]*\).*/\1/'
 }
+wait_file() { # FILE: until it exists (the client's signal)
+  for _ in $(seq 1 1200); do [ -e "$1" ] && return; sleep 0.1; done
+  echo "$1 did not appear within 2 minutes" >&2; exit 1
+}
 wait_block() { # DIR MIN_MAXTIME_MS: until a persisted block under DIR ends at or after the time
   for _ in $(seq 1 1200); do
     for meta in $(find "$1" -name meta.json 2>/dev/null); do
@@ -303,12 +307,12 @@ start_ph
 GO="$T/go"
 BENCH_TOKEN="$TOKEN" steady "http://127.0.0.1:19460/api/v1/write" "$GO" >"$T/steady.txt" &
 STEADY_PID=$!
-for _ in $(seq 1 1200); do [ -e "$GO.ready" ] && break; sleep 0.1; done
+wait_file "$GO.ready"
 BENCH_TOKEN="$TOKEN" bench write "http://127.0.0.1:19460/api/v1/write" 1 1 $(( START_MS - 8 * 3600000 )) probe_ >/dev/null
 wait_block "$T/ph/tsdb" $(( START_MS - 8 * 3600000 ))
 sleep 1 # the tick's loop looks at the head again once the block is written: let it end first
 touch "$GO.1"
-for _ in $(seq 1 1200); do [ -e "$GO.warm" ] && break; sleep 0.1; done
+wait_file "$GO.warm"
 wait_block "$T/ph/tsdb" $(( START_MS - 3 * 3600000 ))
 sleep 5 # (the warm-up's block takes longer to leave the head: 24 M samples)
 touch "$GO.2"

@@ -1,9 +1,6 @@
 package dev.pilothouse.bench;
 
 import dev.pilothouse.tsdb.remote.WriteRequest;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -15,6 +12,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.xerial.snappy.Snappy;
 
 /**
  * Decoding one remote-write request as bench/tsdb.sh sends them (2,500 series of the realistic mix,
@@ -32,21 +30,11 @@ public class RemoteWriteDecodeBenchmark {
   final WriteRequest.Decoder decoder = new WriteRequest.Decoder(1 << 20);
 
   @Setup
-  public void setup() {
-    SplittableRandom r = new SplittableRandom(1);
-    double[] state = new double[10_000];
-    java.util.Arrays.fill(state, 1000);
-    List<WriteRequest.TimeSeries> batch = new ArrayList<>();
-    for (int i = 0; i < 10_000; i += 4) {
-      long[] ts = new long[20];
-      double[] vs = new double[20];
-      for (int s = 0; s < 20; s++) {
-        ts[s] = 1_700_000_000_000L + s * 15_000L;
-        vs[s] = Mix.value(i, state, r);
-      }
-      batch.add(new WriteRequest.TimeSeries(Mix.labels(i), ts, vs));
-    }
-    body = WriteRequest.encode(batch);
+  public void setup() throws Exception {
+    // The first request worker 0 of `TsdbBench write` sends, as the store receives it.
+    body =
+        Snappy.uncompress(
+            TsdbBench.encode(0, 10_000, 1, 1_700_000_000_000L, "").perWorker().get(0).get(0));
     decode(); // the decoder learns the series' labels
   }
 

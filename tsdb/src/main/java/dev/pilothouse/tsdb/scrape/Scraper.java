@@ -253,9 +253,7 @@ public final class Scraper implements AutoCloseable {
     a.commit();
     Set<Labels> gone = new HashSet<>(r.lastSeries);
     gone.removeAll(seen);
-    for (String name : REPORTED) {
-      gone.remove(t.labels().with(Labels.NAME, name)); // written just now
-    }
+    gone.removeAll(reported(t.labels())); // written just now
     markStale(gone);
     r.lastSeries = seen;
     r.scraped = true;
@@ -265,6 +263,11 @@ public final class Scraper implements AutoCloseable {
   /** The series the scraper writes about each scrape, beside what the target exposes. */
   private static final List<String> REPORTED =
       List.of("up", "scrape_duration_seconds", "scrape_samples_scraped");
+
+  /** The series the scraper writes about a target with these labels. */
+  private static List<Labels> reported(Labels target) {
+    return REPORTED.stream().map(name -> target.with(Labels.NAME, name)).toList();
+  }
 
   private static void report(Tsdb.Appender a, Labels target, String name, long t, double v) {
     a.add(target.with(Labels.NAME, name), t, v);
@@ -280,9 +283,7 @@ public final class Scraper implements AutoCloseable {
       return r.lastSeries; // never scraped: it reported nothing
     }
     Set<Labels> all = new HashSet<>(r.lastSeries);
-    for (String name : REPORTED) {
-      all.add(r.target.labels().with(Labels.NAME, name));
-    }
+    all.addAll(reported(r.target.labels()));
     return all;
   }
 
