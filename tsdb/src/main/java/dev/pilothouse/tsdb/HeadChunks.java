@@ -29,13 +29,23 @@ final class HeadChunks implements AutoCloseable {
     File(int number, Path path) throws IOException {
       this.number = number;
       this.path = path;
-      this.channel =
-          FileChannel.open(
-              path,
-              StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.READ,
-              StandardOpenOption.WRITE);
-      this.buf = channel.map(FileChannel.MapMode.READ_WRITE, 0, FILE_BYTES);
+      // Opened and mapped with the thread's interrupt flag put aside: a channel call in an
+      // interrupted thread (a scrape stopped while it commits) closes the channel and fails the
+      // commit half applied. The flag is back for the thread once the file is ready.
+      boolean interrupted = Thread.interrupted();
+      try {
+        this.channel =
+            FileChannel.open(
+                path,
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        this.buf = channel.map(FileChannel.MapMode.READ_WRITE, 0, FILE_BYTES);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
   }
 

@@ -1,13 +1,12 @@
 package dev.pilothouse.tsdb;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -29,10 +28,18 @@ final class Wal implements AutoCloseable {
   private static final int BUFFER_BYTES = 1 << 20;
 
   private final Path dir;
-  private FileChannel out;
+
+  /**
+   * The segment being written. A stream, not a FileChannel: a channel is closed for good when a
+   * thread is interrupted in one of its calls (a scrape or rule thread stopped while it commits,
+   * the sync task at close), and every later append, the last flush at close among them, would
+   * fail.
+   */
+  private FileOutputStream out;
+
   private int segment;
   private long segmentSize;
-  private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES); // no copy on write
+  private final ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
   private final CRC32C crc = new CRC32C();
 
   private Wal(Path dir) {
@@ -70,13 +77,9 @@ final class Wal implements AutoCloseable {
   }
 
   private void openSegment() throws IOException {
-    out =
-        FileChannel.open(
-            dir.resolve(String.format("%08d", segment)),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.APPEND);
-    segmentSize = out.size();
+    Path file = dir.resolve(String.format("%08d", segment));
+    out = new FileOutputStream(file.toFile(), true);
+    segmentSize = Files.size(file);
     Durable.syncDir(dir); // the new segment's name survives a power loss with its records
   }
 
@@ -164,20 +167,21 @@ final class Wal implements AutoCloseable {
     buf.clear();
     if (sync) {
       try {
-        out.force(false);
+        out.getFD().sync();
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        throw new UncheckedIOException("syncing the WAL in " + dir + ": " + e.getMessage(), e);
       }
     }
   }
 
   private void write(ByteBuffer b) {
     try {
-      while (b.hasRemaining()) {
-        segmentSize += out.write(b);
-      }
+      int k = b.remaining();
+      out.write(b.array(), b.arrayOffset() + b.position(), k);
+      b.position(b.position() + k);
+      segmentSize += k;
       if (segmentSize >= SEGMENT_BYTES) {
-        out.force(false);
+        out.getFD().sync();
         out.close();
         segment++;
         openSegment();
@@ -210,12 +214,7 @@ final class Wal implements AutoCloseable {
     Path done = dir.resolve(String.format("checkpoint.%08d", upTo));
     Wal w = new Wal(dir);
     w.segmentSize = Long.MIN_VALUE; // one file, however large: never rotated
-    w.out =
-        FileChannel.open(
-            tmp,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING);
+    w.out = new FileOutputStream(tmp.toFile()); // created, or emptied
     try {
       for (MemSeries s : series) {
         w.logSeries(s.id, s.labels);
@@ -238,10 +237,8 @@ final class Wal implements AutoCloseable {
       }
       w.logSamples(ids, ts, vs, n);
       w.buf.flip();
-      while (w.buf.hasRemaining()) {
-        w.out.write(w.buf);
-      }
-      w.out.force(true);
+      w.write(w.buf);
+      w.out.getFD().sync();
     } finally {
       w.out.close();
     }

@@ -123,4 +123,31 @@ class TsdbTest {
       assertThat(db.stats().series()).isEqualTo(21);
     }
   }
+
+  @Test
+  void aThreadInterruptedWhileItCommits_leavesTheLogWorking_andCloseKeepsEverySample() {
+    // A scrape or rule thread is interrupted when its pool stops, possibly in the middle of a
+    // commit that writes the WAL's buffer out. The write must go through and later ones too.
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      Tsdb.Appender a = db.appender();
+      for (int i = 0; i < 200_000; i++) { // more than the 1 MiB buffer: the commit writes it out
+        a.add(l("__name__", "m", "s", Integer.toString(i % 100)), i / 100 * 15_000L, i + 0.25);
+      }
+      Thread.currentThread().interrupt();
+      try {
+        assertThat(a.commit().appended()).isEqualTo(200_000);
+        db.sync();
+      } finally {
+        assertThat(Thread.interrupted()).isTrue(); // the flag is left for the thread to act on
+      }
+      db.appender().add(l("__name__", "m", "s", "after"), 1, 7).commit();
+    }
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      assertThat(db.stats().samples()).isEqualTo(200_001);
+      Series s3 =
+          db.select(0, Long.MAX_VALUE, List.of(Matcher.eq("s", "3")), QueryBudget.unlimited())
+              .get(0);
+      assertThat(s3.v()[1999]).isEqualTo(199_903 + 0.25);
+    }
+  }
 }
