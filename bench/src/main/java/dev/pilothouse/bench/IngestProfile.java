@@ -1,8 +1,11 @@
 package dev.pilothouse.bench;
 
+import dev.pilothouse.tsdb.Spares;
 import dev.pilothouse.tsdb.Tsdb;
 import dev.pilothouse.tsdb.remote.WriteRequest;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.xerial.snappy.Snappy;
@@ -49,37 +52,82 @@ public final class IngestProfile {
       }
     }
     if (continuing) {
-      try (Tsdb db = Tsdb.open(Files.createTempDirectory("ip"), Tsdb.Options.defaults())) {
+      Path dir = Files.createTempDirectory("ip");
+      try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
         WriteRequest.Decoder decoder = new WriteRequest.Decoder(1 << 20);
         int each = requests.size() / rounds;
         for (int round = 0; round < rounds; round++) {
           replay(db, decoder, requests.subList(round * each, (round + 1) * each));
         }
+      } finally {
+        delete(dir);
       }
       return;
     }
     for (int round = 0; round < rounds; round++) {
-      try (Tsdb db = Tsdb.open(Files.createTempDirectory("ip"), Tsdb.Options.defaults())) {
+      Path dir = Files.createTempDirectory("ip");
+      try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
         replay(db, new WriteRequest.Decoder(1 << 20), requests);
+      } finally {
+        delete(dir);
       }
     }
   }
 
   private static void replay(Tsdb db, WriteRequest.Decoder decoder, List<byte[]> requests)
       throws Exception {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long allocated0 = threads.getCurrentThreadAllocatedBytes();
+    long gc0 = gcMillis();
     long t0 = System.nanoTime();
     long[] samples = {0};
+    Spares<byte[]> bodies = new Spares<>(2);
     for (byte[] req : requests) {
-      Tsdb.Appender a = db.appender();
+      // As the daemon's remote-write handler: into a buffer used again, an appender sized for it.
+      int size = Snappy.uncompressedLength(req);
+      byte[] body = bodies.take();
+      if (body == null || body.length < size) {
+        body = new byte[size];
+      }
+      int length = Snappy.uncompress(req, 0, req.length, body, 0);
+      Tsdb.Appender a = db.appender(length / 16);
       decoder.decode(
-          Snappy.uncompress(req),
+          body,
+          length,
           (labels, t, v, n) -> {
             samples[0] += n;
             return a.add(labels, t, v, 0, n);
-          });
+          },
+          null,
+          Integer.MAX_VALUE);
+      bodies.give(body);
       a.commit();
     }
     double secs = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("samples=%d seconds=%.2f rate=%.0f%n", samples[0], secs, samples[0] / secs);
+    // Bytes this thread allocated per sample: steady where the rate is noisy (it sets how often
+    // the young generation is collected).
+    double perSample =
+        (threads.getCurrentThreadAllocatedBytes() - allocated0) / (double) samples[0];
+    System.out.printf(
+        "samples=%d seconds=%.2f allocated_per_sample=%.1f gc_ms=%d rate=%.0f%n",
+        samples[0], secs, perSample, gcMillis() - gc0, samples[0] / secs);
+  }
+
+  /** Deletes a store's directory (a run's stores take gigabytes). */
+  private static void delete(Path dir) throws java.io.IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Milliseconds the JVM's collectors have taken so far. */
+  private static long gcMillis() {
+    long ms = 0;
+    for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return ms;
   }
 }

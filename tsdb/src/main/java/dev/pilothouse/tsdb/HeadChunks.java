@@ -73,8 +73,13 @@ final class HeadChunks implements AutoCloseable {
 
   /** Stores a chunk's bytes; returns where. */
   synchronized Ref write(byte[] data) {
+    return write(data, data.length);
+  }
+
+  /** Stores the first length bytes of data; returns where. */
+  synchronized Ref write(byte[] data, int length) {
     try {
-      if (current == null || current.pos + data.length > FILE_BYTES) {
+      if (current == null || current.pos + length > FILE_BYTES) {
         File old = current;
         current = new File(next, dir.resolve(String.format("%06d", next)));
         File[] files = byNumber;
@@ -90,9 +95,9 @@ final class HeadChunks implements AutoCloseable {
           drop(old);
         }
       }
-      current.buf.put(current.pos, data);
-      Ref r = new Ref(current, current.pos, data.length);
-      current.pos += data.length;
+      current.buf.put(current.pos, data, 0, length);
+      Ref r = new Ref(current, current.pos, length);
+      current.pos += length;
       current.live.incrementAndGet();
       return r;
     } catch (IOException e) {

@@ -119,7 +119,8 @@ final class MemSeries {
   }
 
   private void seal() {
-    HeadChunks.Ref ref = store.write(open.bytes());
+    // Written from the chunk's own buffer (the series' lock keeps appends out meanwhile).
+    HeadChunks.Ref ref = store.write(open.buffer(), open.byteLength());
     long[] more = java.util.Arrays.copyOf(sealed, sealed.length + PACKED);
     int at = sealed.length;
     more[at] = open.minTime();

@@ -290,6 +290,18 @@ public final class Tsdb implements AutoCloseable {
     return new Appender(Math.max(16, expectedSamples));
   }
 
+  /** An appender's arrays, kept after its commit for the next appender. */
+  private record Buffers(int[] ids, long[] ts, double[] vs, MemSeries[] series) {}
+
+  /**
+   * Arrays of committed appenders (at most SPARE_SETS sets of at most SPARE_ENTRIES each): a remote
+   * write's appender takes 24 bytes a sample, about a third of what ingestion allocated.
+   */
+  private final Spares<Buffers> spare = new Spares<>(SPARE_SETS);
+
+  private static final int SPARE_SETS = 4;
+  private static final int SPARE_ENTRIES = 1 << 18;
+
   /** Collects samples and writes them to the WAL and the head in one commit. */
   public final class Appender {
     private int[] ids;
@@ -297,12 +309,38 @@ public final class Tsdb implements AutoCloseable {
     private double[] vs;
     private MemSeries[] series;
     private int n;
+    private final int capacity;
 
     private Appender(int capacity) {
-      ids = new int[capacity];
-      ts = new long[capacity];
-      vs = new double[capacity];
-      series = new MemSeries[capacity];
+      this.capacity = capacity;
+    }
+
+    /** Takes arrays for at least k samples: spare ones when large enough, new ones otherwise. */
+    private void take(int k) {
+      Buffers b = k <= SPARE_ENTRIES ? spare.take() : null;
+      if (b != null && b.ids().length >= k) {
+        ids = b.ids();
+        ts = b.ts();
+        vs = b.vs();
+        series = b.series();
+        return;
+      }
+      ids = new int[k];
+      ts = new long[k];
+      vs = new double[k];
+      series = new MemSeries[k];
+    }
+
+    /** Hands the arrays back for the next appender (the series of the first used let go of). */
+    private void release(int used) {
+      if (ids != null && ids.length <= SPARE_ENTRIES) {
+        java.util.Arrays.fill(series, 0, used, null);
+        spare.give(new Buffers(ids, ts, vs, series));
+      }
+      ids = null;
+      ts = null;
+      vs = null;
+      series = null;
     }
 
     /** Adds a sample; throws (naming the series) when its metric is over the series limit. */
@@ -342,6 +380,9 @@ public final class Tsdb implements AutoCloseable {
     }
 
     private void room(int k) {
+      if (ids == null) {
+        take(Math.max(capacity, k));
+      }
       if (n + k > ids.length) {
         int size = Math.max(n + k, ids.length * 2);
         ids = java.util.Arrays.copyOf(ids, size);
@@ -359,11 +400,14 @@ public final class Tsdb implements AutoCloseable {
       if (n == 0) {
         return new CommitResult(0, 0, "");
       }
+      int used = n;
       commitLock.readLock().lock();
       try {
         return commitLocked();
       } finally {
         commitLock.readLock().unlock();
+        n = 0;
+        release(used);
       }
     }
 

@@ -150,4 +150,46 @@ class TsdbTest {
       assertThat(s3.v()[1999]).isEqualTo(199_903 + 0.25);
     }
   }
+
+  @Test
+  void appendersThatFollowEachOther_storeExactlyTheirOwnSamples() {
+    // Committed appenders hand their arrays to the next ones: a smaller batch after a larger one,
+    // an appender committed twice and a batch too large to be kept must each store what they add.
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults())) {
+      Tsdb.Appender big = db.appender(30_000);
+      for (int i = 0; i < 30_000; i++) {
+        big.add(l("__name__", "big", "s", Integer.toString(i % 300)), i / 300 * 15_000L, i);
+      }
+      assertThat(big.commit().appended()).isEqualTo(30_000);
+      Tsdb.Appender small = db.appender(4);
+      small.add(l("__name__", "small"), 15_000, 1.5).add(l("__name__", "small"), 30_000, 2.5);
+      assertThat(small.commit().appended()).isEqualTo(2);
+      small.add(l("__name__", "small"), 45_000, 3.5);
+      assertThat(small.commit().appended()).isEqualTo(1);
+      Tsdb.Appender huge = db.appender(300_000);
+      for (int i = 0; i < 300_000; i++) {
+        huge.add(l("__name__", "huge", "s", Integer.toString(i % 10)), i / 10 * 15_000L, -i);
+      }
+      assertThat(huge.commit().appended()).isEqualTo(300_000);
+      assertThat(db.stats().samples()).isEqualTo(330_003);
+      Series s =
+          db.select(
+                  0,
+                  Long.MAX_VALUE,
+                  List.of(Matcher.eq("__name__", "small")),
+                  QueryBudget.unlimited())
+              .get(0);
+      assertThat(s.t()).containsExactly(15_000L, 30_000L, 45_000L);
+      assertThat(s.v()).containsExactly(1.5, 2.5, 3.5);
+      Series big7 =
+          db.select(
+                  0,
+                  Long.MAX_VALUE,
+                  List.of(Matcher.eq("__name__", "big"), Matcher.eq("s", "7")),
+                  QueryBudget.unlimited())
+              .get(0);
+      assertThat(big7.v()).hasSize(100);
+      assertThat(big7.v()[99]).isEqualTo(99 * 300 + 7);
+    }
+  }
 }

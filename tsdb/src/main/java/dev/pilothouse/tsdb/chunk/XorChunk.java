@@ -81,6 +81,19 @@ public final class XorChunk {
     return w.bytes();
   }
 
+  /**
+   * The encoded samples without a copy: the live buffer, valid up to {@link #byteLength()} until
+   * the next append.
+   */
+  public byte[] buffer() {
+    return w.buffer();
+  }
+
+  /** Size of the encoded samples in whole bytes (the last one padded with zeros). */
+  public int byteLength() {
+    return (w.bitLength() + 7) >>> 3;
+  }
+
   /** Appends a sample; t must not be before the previous sample's. */
   public void append(long t, double v) {
     long bits = Double.doubleToRawLongBits(v);

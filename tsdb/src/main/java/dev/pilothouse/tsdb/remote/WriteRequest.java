@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -125,10 +126,17 @@ public final class WriteRequest {
      */
     public Result decode(
         byte[] data, Sink sink, dev.pilothouse.tsdb.LabelLimits limits, int maxSeries) {
+      return decode(data, data.length, sink, limits, maxSeries);
+    }
+
+    /** Decodes the request in the first length bytes of data (a buffer used again). */
+    public Result decode(
+        byte[] data, int length, Sink sink, dev.pilothouse.tsdb.LabelLimits limits, int maxSeries) {
+      Objects.checkFromIndexSize(0, length, data.length);
       int series = 0;
       int invalid = 0;
       String firstInvalid = null;
-      Reader r = new Reader(data, 0, data.length);
+      Reader r = new Reader(data, 0, length);
       long[] t = new long[32];
       double[] vs = new double[32];
       while (r.more()) {

@@ -29,6 +29,46 @@ class WriteRequestTest {
   }
 
   @Test
+  void aRequestInABufferUsedAgain_isReadToItsLength_andNotBeyond() {
+    // The daemon decompresses each request into a buffer kept from an earlier, larger one: the
+    // bytes after this request's length are the earlier request's and must not be read.
+    byte[] earlier =
+        WriteRequest.encode(
+            List.of(
+                new WriteRequest.TimeSeries(
+                    Labels.of("__name__", "earlier", "i", "0"), new long[] {1}, new double[] {1}),
+                new WriteRequest.TimeSeries(
+                    Labels.of("__name__", "earlier", "i", "1"), new long[] {2}, new double[] {2})));
+    byte[] now =
+        WriteRequest.encode(
+            List.of(
+                new WriteRequest.TimeSeries(
+                    Labels.of("__name__", "now"), new long[] {3, 4}, new double[] {3, 4})));
+    assertThat(now.length).isLessThan(earlier.length);
+    byte[] buffer = earlier.clone();
+    System.arraycopy(now, 0, buffer, 0, now.length);
+    List<String> seen = new java.util.ArrayList<>();
+    WriteRequest.Decoder.Result r =
+        new WriteRequest.Decoder(100)
+            .decode(
+                buffer,
+                now.length,
+                (labels, t, v, n) -> {
+                  seen.add(labels + " " + n);
+                  return labels;
+                },
+                null,
+                10);
+    assertThat(seen).containsExactly("now{} 2");
+    assertThat(r.series()).isEqualTo(1);
+    assertThatThrownBy(
+            () ->
+                new WriteRequest.Decoder(0)
+                    .decode(buffer, buffer.length + 1, (l, t, v, n) -> l, null, 10))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void samples_inAnyFieldOrder_decodeAsProtobufSays() {
     byte[] label = field(1, concat(field(1, ascii("__name__")), field(2, ascii("x"))));
     byte[] usual = concat(fixed64(1, 2.5), varintField(2, 1_700_000_000_123L));
