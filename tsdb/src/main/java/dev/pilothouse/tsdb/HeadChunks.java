@@ -71,12 +71,7 @@ final class HeadChunks implements AutoCloseable {
     }
   }
 
-  /** Stores a chunk's bytes; returns where. */
-  synchronized Ref write(byte[] data) {
-    return write(data, data.length);
-  }
-
-  /** Stores the first length bytes of data; returns where. */
+  /** Stores a chunk's bytes, the first length of data; returns where. */
   synchronized Ref write(byte[] data, int length) {
     try {
       if (current == null || current.pos + length > FILE_BYTES) {

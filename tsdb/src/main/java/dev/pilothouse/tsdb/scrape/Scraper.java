@@ -247,13 +247,14 @@ public final class Scraper implements AutoCloseable {
       }
     }
     boolean up = error.isEmpty() || !samples.isEmpty();
-    report(a, t.labels(), "up", now, up ? 1 : 0);
-    report(a, t.labels(), "scrape_duration_seconds", now, duration);
-    report(a, t.labels(), "scrape_samples_scraped", now, samples.size());
+    List<Labels> own = reported(t.labels()); // in REPORTED's order
+    a.add(own.get(0), now, up ? 1 : 0);
+    a.add(own.get(1), now, duration);
+    a.add(own.get(2), now, samples.size());
     a.commit();
     Set<Labels> gone = new HashSet<>(r.lastSeries);
     gone.removeAll(seen);
-    gone.removeAll(reported(t.labels())); // written just now
+    gone.removeAll(own); // written just now
     markStale(gone);
     r.lastSeries = seen;
     r.scraped = true;
@@ -267,10 +268,6 @@ public final class Scraper implements AutoCloseable {
   /** The series the scraper writes about a target with these labels. */
   private static List<Labels> reported(Labels target) {
     return REPORTED.stream().map(name -> target.with(Labels.NAME, name)).toList();
-  }
-
-  private static void report(Tsdb.Appender a, Labels target, String name, long t, double v) {
-    a.add(target.with(Labels.NAME, name), t, v);
   }
 
   /**
