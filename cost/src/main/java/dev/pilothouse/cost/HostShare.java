@@ -60,35 +60,26 @@ public final class HostShare {
     // A subquery holds at most 11,000 points, so its step grows with the window (1m up to a
     // week, 9m for 62 days); a history shorter than a step would show no point at all, so a
     // shorter window with a finer step is asked next: the average is over what was measured.
+    // Instances younger than the finest step (started seconds ago) are measured as they are now.
     Map<String, Double> cpu = Map.of();
     Map<String, Double> mem = Map.of();
-    for (long[] ws :
-        new long[][] {
-          {w, Math.max(60, (w / 60 + 9_999) / 10_000 * 60)},
-          {Math.min(w, 86_400), 60},
-          {Math.min(w, 3_600), 15}
+    String cpuNow = "sum by (" + by + ") (rate(pilothouse_instance_cpu_seconds_total[5m]))";
+    String memNow = "sum by (" + by + ") (pilothouse_instance_resident_memory_bytes)";
+    for (String range :
+        new String[] {
+          "[" + w + "s:" + Math.max(60, (w / 60 + 9_999) / 10_000 * 60) + "s]",
+          "[" + Math.min(w, 86_400) + "s:60s]",
+          "[" + Math.min(w, 3_600) + "s:15s]",
+          ""
         }) {
-      String range = "[" + ws[0] + "s:" + ws[1] + "s]";
       cpu =
           byKey(
               byVersion,
-              usage.query(
-                  "avg_over_time(sum by ("
-                      + by
-                      + ") (rate(pilothouse_instance_cpu_seconds_total[5m]))"
-                      + range
-                      + ")",
-                  to));
+              usage.query(range.isEmpty() ? cpuNow : "avg_over_time(" + cpuNow + range + ")", to));
       mem =
           byKey(
               byVersion,
-              usage.query(
-                  "avg_over_time(sum by ("
-                      + by
-                      + ") (pilothouse_instance_resident_memory_bytes)"
-                      + range
-                      + ")",
-                  to));
+              usage.query(range.isEmpty() ? memNow : "avg_over_time(" + memNow + range + ")", to));
       if (!cpu.isEmpty() || !mem.isEmpty()) {
         break;
       }
