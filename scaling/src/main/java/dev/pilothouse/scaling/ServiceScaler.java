@@ -38,6 +38,10 @@ final class ServiceScaler {
   private final Map<String, Deque<Sample>> inFlight = new HashMap<>();
   private final Map<String, Deque<Sample>> cpu = new HashMap<>();
   private final Map<String, Instant> readySince = new HashMap<>();
+
+  /** Instances this scaler saw starting: when one turns ready, its warmup starts then. */
+  private final Set<String> seenStarting = new HashSet<>();
+
   private Instant unmeasuredSince;
   private Instant forecastAt;
   private long lastCold = -1;
@@ -66,21 +70,33 @@ final class ServiceScaler {
     Autoscale a = spec.autoscale();
     List<InstanceStatus> running =
         instances.stream().filter(i -> i.state().equals("running")).toList();
+    // Started and not yet ready: in the count, not yet measured. As HPA treats a pod that is not
+    // ready, each is an instance not trusted (idle when the service would grow, else left out).
+    List<InstanceStatus> counted =
+        instances.stream()
+            .filter(i -> i.state().equals("running") || i.state().equals("starting"))
+            .toList();
     measure(now, running, signals);
+    Set<String> countedIds = new HashSet<>();
+    counted.forEach(i -> countedIds.add(i.id()));
+    seenStarting.retainAll(countedIds);
     List<String> readyIds = new ArrayList<>();
-    for (InstanceStatus i : running) {
-      if (i.ready()) {
+    for (InstanceStatus i : counted) {
+      if (i.state().equals("starting")) {
+        seenStarting.add(i.id());
+      } else if (i.ready()) {
         readyIds.add(i.id());
-        // An instance first seen ready by this daemon may have been ready long before (adopted
-        // after a restart): its start is the earliest it can have become ready.
-        readySince.putIfAbsent(i.id(), earliest(now, i.startedAt()));
+        // Seen starting, it became ready now. First seen ready, it may have been ready long
+        // before (adopted after a restart): its start is the earliest it can have become ready.
+        boolean sawItStart = seenStarting.remove(i.id());
+        readySince.putIfAbsent(i.id(), sawItStart ? now : earliest(now, i.startedAt()));
       } else {
         readySince.remove(i.id());
       }
     }
     List<Decision.Reading> readings = new ArrayList<>();
     for (Target t : a.targets()) {
-      readings.add(reading(now, t, spec, running, readyIds, current, signals));
+      readings.add(reading(now, t, spec, running, counted, readyIds, current, signals));
     }
     int recommended = current;
     boolean anyMissing = false;
@@ -363,6 +379,7 @@ final class ServiceScaler {
       Target t,
       ServiceSpec spec,
       List<InstanceStatus> running,
+      List<InstanceStatus> counted,
       List<String> readyIds,
       int current,
       Signals signals) {
@@ -370,7 +387,7 @@ final class ServiceScaler {
     Autoscale.Tolerance tol = a.tolerance();
     return switch (t) {
       case Target.RequestsPerSecond rps -> {
-        OptionalDouble total = sumOfRates(requests, running, now);
+        OptionalDouble total = sumOfRates(requests, running);
         yield totalReading(t, total, rps.value(), current, tol, "req/s per instance", "requests");
       }
       case Target.InFlight f -> {
@@ -386,7 +403,7 @@ final class ServiceScaler {
         double sum = 0;
         int n = 0;
         int warming = 0;
-        for (InstanceStatus i : running) {
+        for (InstanceStatus i : counted) {
           if (!warm(i, now, a.warmup())) {
             each.add(Proposals.Instance.warming());
             warming++;
@@ -412,7 +429,7 @@ final class ServiceScaler {
         double sum = 0;
         int n = 0;
         int warming = 0;
-        for (InstanceStatus i : running) {
+        for (InstanceStatus i : counted) {
           Signals.Usage u = usage.get(i.id());
           if (!warm(i, now, a.warmup())) {
             each.add(Proposals.Instance.warming());
@@ -514,11 +531,14 @@ final class ServiceScaler {
     for (Map.Entry<String, Signals.Usage> e : usage.entrySet()) {
       add(cpu, e.getKey(), now, e.getValue().cpuSeconds());
     }
+    Instant from = now.minus(WINDOW);
     for (Map<String, Deque<Sample>> m : List.of(requests, inFlight, cpu)) {
       m.keySet().retainAll(ids);
+      // No sample within the window (the load balancer or the host stopped reporting it): not
+      // measured, rather than measured as it was before the gap.
+      m.values().removeIf(d -> d.peekLast().at().isBefore(from));
       for (Deque<Sample> d : m.values()) {
         // Keep one sample at or before the window's start: a rate spans the whole window.
-        Instant from = now.minus(WINDOW);
         while (d.size() > 2) {
           Sample first = d.removeFirst();
           if (d.peekFirst().at().isAfter(from)) {
@@ -554,29 +574,41 @@ final class ServiceScaler {
     if (d == null || d.size() < 2) {
       return OptionalDouble.empty();
     }
-    Sample first = d.peekFirst();
-    Sample last = d.peekLast();
-    double seconds = Duration.between(first.at(), last.at()).toNanos() / 1e9;
-    if (seconds <= 0) {
-      return OptionalDouble.empty();
-    }
-    // A counter that went backwards was reset (the load balancer restarted): count from zero.
-    double delta = last.value() >= first.value() ? last.value() - first.value() : last.value();
-    return OptionalDouble.of(delta / seconds);
+    double seconds = span(d);
+    return seconds <= 0 ? OptionalDouble.empty() : OptionalDouble.of(increase(d) / seconds);
   }
 
+  /** Seconds from a counter's first sample to its last. */
+  private static double span(Deque<Sample> d) {
+    return Duration.between(d.peekFirst().at(), d.peekLast().at()).toNanos() / 1e9;
+  }
+
+  /** How much a counter grew from its first sample to its last. */
+  private static double increase(Deque<Sample> d) {
+    double first = d.peekFirst().value();
+    double last = d.peekLast().value();
+    // A counter that went backwards was reset (the load balancer restarted): count from zero.
+    return last >= first ? last - first : last;
+  }
+
+  /**
+   * The service's total rate: what every instance served, over the longest span measured. An
+   * instance that joined within the window adds what it served since, not its own short-span rate:
+   * summed with the others' window-long rates, that rate would count its share of the traffic twice
+   * (once in the others' higher rate before it joined), and a scale-up would overshoot.
+   */
   private static OptionalDouble sumOfRates(
-      Map<String, Deque<Sample>> m, List<InstanceStatus> running, Instant now) {
+      Map<String, Deque<Sample>> m, List<InstanceStatus> running) {
     double sum = 0;
-    boolean any = false;
+    double seconds = 0;
     for (InstanceStatus i : running) {
-      OptionalDouble r = rate(m.get(i.id()), now);
-      if (r.isPresent()) {
-        sum += r.getAsDouble();
-        any = true;
+      Deque<Sample> d = m.get(i.id());
+      if (d != null && d.size() >= 2) {
+        sum += increase(d);
+        seconds = Math.max(seconds, span(d));
       }
     }
-    return any ? OptionalDouble.of(sum) : OptionalDouble.empty();
+    return seconds > 0 ? OptionalDouble.of(sum / seconds) : OptionalDouble.empty();
   }
 
   private static OptionalDouble sumOfMeans(

@@ -106,7 +106,17 @@ class AutoscalerTest {
       for (Inst i : instances.values()) {
         l.add(
             new InstanceStatus(
-                i.id, "shop", 0, 1000, 0, "running", ready(i), i.started, 0, "t", "v1"));
+                i.id,
+                "shop",
+                0,
+                1000,
+                0,
+                ready(i) ? "running" : "starting", // as the instance controller reports it
+                ready(i),
+                i.started,
+                0,
+                "t",
+                "v1"));
       }
       return List.of(new ServiceStatus("shop", "v1", "running", desired(), 0, 1, l));
     }
@@ -279,6 +289,49 @@ class AutoscalerTest {
     assertThat(without.peak).isGreaterThan(3);
   }
 
+  @Test
+  void anInstanceStillStartingOrWarming_isNamedAsNotTrusted_andTheCountSettlesWithoutOvershoot() {
+    Autoscale a =
+        new Autoscale(
+            1,
+            10,
+            List.of(new Autoscale.Target.Cpu(50), new Autoscale.Target.Memory(90)),
+            null,
+            null,
+            null,
+            null, // the default warmup: 30 s after an instance becomes ready
+            null);
+    Sim sim = new Sim(a);
+    sim.startDelay = Duration.ofSeconds(10);
+    sim.cpuModel = (age, rps) -> rps * 0.005; // 50 req/s: 0.25 cores, the target (50% of 0.5)
+    sim.load = t -> 150; // three instances' worth
+    Autoscaler as = sim.autoscaler();
+    sim.run(as, 2); // the one instance started a second ago and is not ready yet
+    Decision first = as.explain("shop").orElseThrow();
+    assertThat(first.state()).isEqualTo("waiting");
+    assertThat(first.targets())
+        .extracting(Decision.Reading::note)
+        .containsOnly("1 instance(s) not ready or warming up, not trusted");
+    for (int s = 0; s < 120; s++) {
+      sim.second(as);
+      Instant now = sim.now;
+      long untrusted =
+          sim.instances.values().stream()
+              .filter(i -> now.isBefore(i.started.plus(sim.startDelay).plusSeconds(30)))
+              .count();
+      String note = as.explain("shop").orElseThrow().targets().get(0).note();
+      if (untrusted > 0) {
+        assertThat(note)
+            .as("at %s", now)
+            .isEqualTo(untrusted + " instance(s) not ready or warming up, not trusted");
+      } else {
+        assertThat(note).as("at %s", now).doesNotContain("not trusted");
+      }
+    }
+    assertThat(sim.peak).isEqualTo(3);
+    assertThat(sim.desired()).isEqualTo(3);
+  }
+
   private static Sim startupSpike(Duration warmup) {
     Autoscale a =
         new Autoscale(1, 20, List.of(new Autoscale.Target.Cpu(70)), null, null, null, warmup, null);
@@ -327,6 +380,26 @@ class AutoscalerTest {
   }
 
   @Test
+  void measurementsThatStop_areNotUsedAsTheyWereBeforeTheGap_andTheFallbackApplies() {
+    Sim sim = new Sim(rps(1, 10, null, new Autoscale.Fallback(Duration.ofSeconds(20), 3)));
+    sim.load = t -> t < 60 ? 20 : 300;
+    Autoscaler a = sim.autoscaler();
+    sim.run(a, 61); // the step is seen and the scale-up begins
+    sim.measured = false; // then the load balancer stops reporting (restarting, say)
+    sim.run(a, 5);
+    int duringTheGap = sim.desired();
+    sim.run(a, 10); // within the fallback's delay: no change either way
+    Decision waiting = a.explain("shop").orElseThrow();
+    assertThat(waiting.state()).isEqualTo("waiting");
+    assertThat(waiting.targets().get(0).note()).isEqualTo("no requests measured");
+    assertThat(sim.desired()).isEqualTo(duringTheGap);
+    // Unmeasured from the first tick with no sample in the 5 s window (t = 67 s); 20 s later:
+    sim.run(a, 12);
+    assertThat(a.explain("shop").orElseThrow().state()).isEqualTo("fallback");
+    assertThat(sim.desired()).isEqualTo(3);
+  }
+
+  @Test
   void aRestartedAutoscaler_keepsTheStoredCount_andDoesNotShrinkAtOnce() {
     Sim sim = new Sim(rps(1, 10, null, null));
     sim.load = t -> 300;
@@ -353,7 +426,9 @@ class AutoscalerTest {
     sim.spec = sim.spec.withReplicas(8);
     sim.load = t -> 0;
     Autoscaler a = sim.autoscaler();
-    sim.run(a, 2);
+    sim.run(a, 3); // started at 1 s, ready at 3 s: no rate before a second sample
+    assertThat(sim.desired()).isEqualTo(8);
+    sim.run(a, 1);
     assertThat(sim.desired()).isEqualTo(4);
     sim.run(a, 58);
     assertThat(sim.desired()).isEqualTo(4);
