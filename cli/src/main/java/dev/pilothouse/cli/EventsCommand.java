@@ -58,7 +58,7 @@ final class EventsCommand implements Callable<Integer> {
   @Option(
       names = "--limit",
       defaultValue = "50",
-      description = "How many recent events (default ${DEFAULT-VALUE}).")
+      description = "How many recent events (default ${DEFAULT-VALUE}, at most 10000).")
   int limit;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -67,7 +67,7 @@ final class EventsCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     var client = common.client();
-    List<Wire.Event> recent = client.events(-1, Math.max(1, limit));
+    List<Wire.Event> recent = client.events(-1, limit);
     if (output.json() && !follow) {
       out.println(Output.json(recent));
       return ExitCodes.OK;

@@ -98,10 +98,33 @@ public final class Main implements Runnable {
           boolean debug = parsed.originalArgs().contains("--debug");
           return report(e, cmd.getErr(), debug);
         });
+    cl.setExecutionStrategy(
+        parsed -> {
+          noEmptyPositionals(parsed);
+          return new CommandLine.RunLast().execute(parsed);
+        });
     int code = cl.execute(args);
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * A name, id or query given as '' is a usage error: sent on, it named no resource ("/services//
+   * scale") or, worse, the collection itself ("/flags/" answers with the list).
+   */
+  private static void noEmptyPositionals(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      for (var param : p.matchedPositionals()) {
+        for (String v : param.originalStringValues()) {
+          if (v.isBlank()) {
+            throw new CommandLine.ParameterException(
+                p.commandSpec().commandLine(),
+                "Empty value for positional parameter " + param.paramLabel() + ": give one");
+          }
+        }
+      }
+    }
   }
 
   /** -h/--help on every command and command group that does not have it yet. */

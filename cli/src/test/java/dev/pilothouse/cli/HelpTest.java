@@ -68,4 +68,26 @@ class HelpTest {
       }
     }
   }
+
+  @Test
+  void anEmptyNameOrId_isAUsageError_beforeAnythingIsSent() {
+    // No daemon runs here: each is refused while the command line is read (exit 2), before a
+    // request could name the collection ("/api/v1/flags/" answers with every flag).
+    for (String[] args :
+        List.of(
+            new String[] {"flags", "set", ""},
+            new String[] {"scale", "", "2"},
+            new String[] {"rollout", "status", " "},
+            new String[] {"silence", "expire", ""},
+            new String[] {"query", ""})) {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+      assertThat(code).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(err.toString())
+          .as(String.join(" ", args))
+          .contains("Empty value for positional parameter")
+          .contains("Usage: pilothouse");
+    }
+  }
 }

@@ -387,6 +387,13 @@ class SecurityTest {
       assertThat(nobody.statusCode()).as(nobody.body()).isEqualTo(400);
       assertThat(nobody.body()).contains("no service 'nobody'");
       assertThat(call(api, admin, "GET", "/api/v1/chaos/runs?limit=0", null)).isEqualTo(400);
+      // a list's limit out of its bounds is refused, not clamped in silence
+      assertThat(call(api, admin, "GET", "/api/v1/events?limit=0", null)).isEqualTo(400);
+      assertThat(call(api, admin, "GET", "/api/v1/events?limit=10001", null)).isEqualTo(400);
+      assertThat(call(api, admin, "GET", "/api/v1/events?limit=10000", null)).isEqualTo(200);
+      Harness.Result negative = h.cli("events", "--limit", "-5");
+      assertThat(negative.exit()).isEqualTo(1);
+      assertThat(negative.err()).contains("limit must be 1-10000, but was '-5'");
       assertThat(h.ok("chaos", "list", "-o", "json").out()).contains("\"runs\" : [ ]");
 
       // an oversized body: 413 before it is read, the daemon still answers

@@ -1214,7 +1214,7 @@ final class Api {
 
   private void events(Context ctx) {
     long after = parseLong(ctx.queryParam("after"), -1);
-    int limit = (int) Math.min(10_000, Math.max(1, parseLong(ctx.queryParam("limit"), 100)));
+    int limit = limit(ctx, 100, 10_000);
     List<Event> list = after < 0 ? d.events().latest(limit) : d.events().after(after, limit);
     send(ctx, 200, list.stream().map(Api::wire).toList());
   }
@@ -1260,6 +1260,27 @@ final class Api {
             stopInstances ? "stopping all instances, then the daemon" : "stopping the daemon"));
     Thread.ofVirtual()
         .start(stopInstances ? d.shutdownStoppingInstances() : d.shutdownKeepingInstances());
+  }
+
+  /**
+   * The {@code limit} query parameter: how many items a list answers with, dflt when absent; 400
+   * outside 1..max (never clamped in silence: a script asking for 0 or a million learns it).
+   */
+  static int limit(Context ctx, int dflt, int max) {
+    String text = ctx.queryParam("limit");
+    if (text == null || text.isEmpty()) {
+      return dflt;
+    }
+    try {
+      int n = Integer.parseInt(text);
+      if (n >= 1 && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new ApiError(
+        400, "limit must be 1-" + max + ", but was '" + text + "'", "e.g. ?limit=" + dflt);
   }
 
   private static long parseLong(String s, long dflt) {

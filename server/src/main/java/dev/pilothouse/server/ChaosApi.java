@@ -63,26 +63,10 @@ final class ChaosApi {
     List<Map<String, Object>> out =
         chaos.runs().stream()
             .filter(r -> experiment == null || r.experiment().equals(experiment))
-            .limit(limit(ctx))
+            .limit(Api.limit(ctx, 100, Chaos.MAX_KEPT))
             .map(ChaosApi::summary)
             .toList();
     json(ctx, Map.of("runs", out));
-  }
-
-  private static int limit(Context ctx) {
-    String l = ctx.queryParam("limit");
-    if (l == null) {
-      return 100;
-    }
-    try {
-      int n = Integer.parseInt(l);
-      if (n < 1 || n > Chaos.MAX_KEPT) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new ApiError(400, "limit: '" + l + "' is not 1.." + Chaos.MAX_KEPT, "");
-    }
   }
 
   static Map<String, Object> summary(ChaosRun r) {

@@ -139,7 +139,7 @@ final class FlagsApi {
 
   void history(Context ctx) {
     String key = ctx.pathParamMap().get("key");
-    int limit = limit(ctx.queryParam("limit"));
+    int limit = Api.limit(ctx, 50, 1000);
     ArrayNode out = Api.JSON.createArrayNode();
     for (FlagChange c : flags.history(key, limit)) {
       ObjectNode o = out.addObject();
@@ -151,21 +151,6 @@ final class FlagsApi {
       o.set("after", c.after() == null ? null : FlagJson.write(c.after()));
     }
     Api.send(ctx, 200, out);
-  }
-
-  private static int limit(String text) {
-    if (text == null) {
-      return 50;
-    }
-    try {
-      int n = Integer.parseInt(text);
-      if (n >= 1 && n <= 1000) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below
-    }
-    throw new ApiError(400, "limit must be 1-1000, but was '" + text + "'", "e.g. ?limit=50");
   }
 
   void evaluate(Context ctx) {
