@@ -187,14 +187,16 @@ public final class Wire {
   /** One problem in a spec. */
   public record Problem(
       String file, int line, int column, String path, String message, String hint) {
-    /** {@code file:line:column: path: message (hint)}. */
+    /**
+     * {@code file:line:column: path: message (hint)}; without the place it does not have (a problem
+     * found in an API body has no file, one of a whole file no line).
+     */
     public String render() {
-      return file
-          + ":"
-          + line
-          + ":"
-          + column
-          + ": "
+      String where =
+          file == null || file.isEmpty()
+              ? ""
+              : line > 0 ? file + ":" + line + ":" + column + ": " : file + ": ";
+      return where
           + (path.isEmpty() ? "" : path + ": ")
           + message
           + (hint.isEmpty() ? "" : " (" + hint + ")");

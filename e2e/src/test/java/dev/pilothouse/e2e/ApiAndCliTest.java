@@ -236,6 +236,9 @@ class ApiAndCliTest {
     Harness.Result bad = h.cli("logs", "shop", "--since", "yesterday");
     assertThat(bad.exit()).isEqualTo(1);
     assertThat(bad.err()).contains("invalid --since value 'yesterday'");
+    Harness.Result none = h.cli("logs", "shop", "--instance", "shop-nosuch");
+    assertThat(none.exit()).isEqualTo(1);
+    assertThat(none.err()).contains("no instance 'shop-nosuch' of shop has logs");
   }
 
   @Test

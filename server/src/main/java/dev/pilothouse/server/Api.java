@@ -1191,6 +1191,12 @@ final class Api {
         sinceText == null || sinceText.isEmpty()
             ? java.time.Instant.EPOCH
             : Since.parse(sinceText, d.clock().instant());
+    if (instance.isPresent() && !d.logs().has(name, instance.get())) {
+      throw new ApiError(
+          404,
+          "no instance '" + instance.get() + "' of " + name + " has logs",
+          "instance ids: 'pilothouse status' (an instance that exited keeps its log for a while)");
+    }
     ctx.status(200).contentType("text/plain; charset=utf-8");
     try {
       // The raw servlet stream: Javalin's own one buffers (for compression) and holds back -f.

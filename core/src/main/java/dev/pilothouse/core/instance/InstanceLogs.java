@@ -14,4 +14,10 @@ public interface InstanceLogs {
   void stream(
       String service, Optional<String> instance, Instant since, boolean follow, OutputStream out)
       throws IOException;
+
+  /**
+   * Whether the instance has logs here: it runs, or it ran and its log is still kept (a request for
+   * the logs of an id that has none is answered with "no such instance", not with nothing).
+   */
+  boolean has(String service, String instance) throws IOException;
 }

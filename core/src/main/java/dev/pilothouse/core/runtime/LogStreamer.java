@@ -56,6 +56,11 @@ public final class LogStreamer implements InstanceLogs {
     }
   }
 
+  @Override
+  public boolean has(String service, String instance) throws IOException {
+    return !logs.files(service, Optional.of(instance)).isEmpty();
+  }
+
   private static String id(Path f) {
     return f.getFileName().toString().replaceFirst("\\.log$", "");
   }

@@ -395,6 +395,23 @@ public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSpli
   }
 
   @Override
+  public boolean has(String service, String instance) throws IOException {
+    List<WorkloadRuntime> from;
+    synchronized (this) {
+      from = regionsOf(service).isEmpty() ? List.of() : reachable(service);
+    }
+    if (from.isEmpty()) {
+      return localLogs.has(service, instance);
+    }
+    for (WorkloadRuntime w : from) {
+      if (w.has(service, instance)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
   public void stream(
       String service, Optional<String> instance, Instant since, boolean follow, OutputStream out)
       throws IOException {

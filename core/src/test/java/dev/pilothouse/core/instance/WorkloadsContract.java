@@ -240,6 +240,9 @@ public abstract class WorkloadsContract {
               logs().stream("web", Optional.empty(), Instant.EPOCH, false, out);
               return out.toString(StandardCharsets.UTF_8).contains("[" + id + "] hello from v1");
             });
+    assertThat(logs().has("web", id)).isTrue();
+    assertThat(logs().has("web", "web-nosuch")).isFalse();
+    assertThat(logs().has("nosuch", id)).isFalse();
   }
 
   @Test

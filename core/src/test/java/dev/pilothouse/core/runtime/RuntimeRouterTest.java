@@ -52,7 +52,23 @@ class RuntimeRouterTest {
   private RuntimeRouter router(Spec initial) {
     return new RuntimeRouter(
         local.workloads(),
-        (service, instance, since, follow, out) -> out.write("local\n".getBytes()),
+        new dev.pilothouse.core.instance.InstanceLogs() {
+          @Override
+          public void stream(
+              String service,
+              java.util.Optional<String> instance,
+              java.time.Instant since,
+              boolean follow,
+              java.io.OutputStream out)
+              throws java.io.IOException {
+            out.write("local\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          }
+
+          @Override
+          public boolean has(String service, String instance) {
+            return false; // these tests read no local logs
+          }
+        },
         localSplits,
         initial,
         spec -> {

@@ -949,6 +949,11 @@ public final class KubernetesWorkloads implements WorkloadRuntime {
   }
 
   @Override
+  public boolean has(String service, String instance) {
+    return logs.has(service, instance);
+  }
+
+  @Override
   public void close() {
     client.close();
   }

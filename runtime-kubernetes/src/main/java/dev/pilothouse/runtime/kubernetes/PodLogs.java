@@ -60,6 +60,11 @@ final class PodLogs implements InstanceLogs {
     }
   }
 
+  @Override
+  public boolean has(String service, String instance) {
+    return !pods(service, Optional.of(instance)).isEmpty();
+  }
+
   private List<Pod> pods(String service, Optional<String> instance) {
     return client
         .pods()
