@@ -101,6 +101,20 @@ class TelemetryTest {
       assertThat(lines).hasSize(2).allMatch(l -> l.contains("=> 1 @["));
       assertThat(promtool("query", "labels", auth, "job")).contains("node", "pilothouse", "shop");
       assertThat(promtool("query", "series", "--match=up{job=\"node\"}", auth)).hasSize(1);
+      // start and end narrow the answer, as in Prometheus (a day in 2001: nothing was stored)
+      String[] past = {"--start=2001-01-01T00:00:00Z", "--end=2001-01-02T00:00:00Z"};
+      assertThat(promtool("query", "series", "--match=up{job=\"node\"}", past[0], past[1], auth))
+          .isEmpty();
+      assertThat(promtool("query", "labels", past[0], past[1], auth, "job")).isEmpty();
+      HttpResponse<String> badStart =
+          http.send(
+              HttpRequest.newBuilder(URI.create(api + "/api/v1/labels?start=abc"))
+                  .header("Authorization", "Bearer " + token)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(badStart.statusCode()).isEqualTo(400);
+      assertThat(JSON.readTree(badStart.body()).path("error").asText())
+          .isEqualTo("invalid parameter \"start\": cannot parse \"abc\" to a valid timestamp");
 
       HttpResponse<String> buildinfo =
           http.send(

@@ -201,12 +201,7 @@ final class PromApi {
     long start = time(required(ctx, "start"), "start");
     long end = time(required(ctx, "end"), "end");
     long step = duration(required(ctx, "step"), "step");
-    if (end < start) {
-      throw new PromError(
-          400,
-          "bad_data",
-          "invalid parameter \"end\": end timestamp must not be before start time");
-    }
+    ordered(start, end);
     if (step <= 0) {
       throw new PromError(
           400,
@@ -274,24 +269,45 @@ final class PromApi {
     return out;
   }
 
+  /** The optional start and end of series, labels and label values: all time when absent. */
+  private static long[] range(Context ctx) {
+    String from = param(ctx, "start");
+    String to = param(ctx, "end");
+    long start = from == null || from.isEmpty() ? Long.MIN_VALUE : time(from, "start");
+    long end = to == null || to.isEmpty() ? Long.MAX_VALUE : time(to, "end");
+    ordered(start, end);
+    return new long[] {start, end};
+  }
+
+  private static void ordered(long start, long end) {
+    if (end < start) {
+      throw new PromError(
+          400,
+          "bad_data",
+          "invalid parameter \"end\": end timestamp must not be before start time");
+    }
+  }
+
   Object series(Context ctx) {
+    long[] r = range(ctx);
     List<Map<String, String>> out = new ArrayList<>();
     TreeSet<Labels> seen = new TreeSet<>();
     for (List<Matcher> ms : matchers(ctx, true)) {
-      seen.addAll(t.db().series(ms));
+      seen.addAll(t.db().series(ms, r[0], r[1]));
     }
     seen.forEach(l -> out.add(l.toMap()));
     return out;
   }
 
   Object labels(Context ctx) {
+    long[] r = range(ctx);
     List<List<Matcher>> sel = matchers(ctx, false);
     if (sel.isEmpty()) {
-      return t.db().labelNames();
+      return t.db().labelNames(r[0], r[1]);
     }
     TreeSet<String> names = new TreeSet<>();
     for (List<Matcher> ms : sel) {
-      for (Labels l : t.db().series(ms)) {
+      for (Labels l : t.db().series(ms, r[0], r[1])) {
         for (int i = 0; i < l.size(); i++) {
           names.add(l.name(i));
         }
@@ -301,14 +317,15 @@ final class PromApi {
   }
 
   Object labelValues(Context ctx) {
+    long[] r = range(ctx);
     String name = ctx.pathParam("name");
     List<List<Matcher>> sel = matchers(ctx, false);
     if (sel.isEmpty()) {
-      return t.db().labelValues(name);
+      return t.db().labelValues(name, r[0], r[1]);
     }
     TreeSet<String> values = new TreeSet<>();
     for (List<Matcher> ms : sel) {
-      for (Labels l : t.db().series(ms)) {
+      for (Labels l : t.db().series(ms, r[0], r[1])) {
         if (!l.get(name).isEmpty()) {
           values.add(l.get(name));
         }

@@ -620,24 +620,84 @@ public final class Tsdb implements AutoCloseable {
 
   /** The labels of every series matching all matchers (with samples or not). */
   public List<Labels> series(List<Matcher> matchers) {
+    return series(matchers, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /**
+   * The series matching the matchers with samples in [mint, maxt] (milliseconds): those of a block
+   * whose chunks reach into the range, and of the head whose samples do.
+   */
+  public List<Labels> series(List<Matcher> matchers, long mint, long maxt) {
     java.util.TreeSet<Labels> out = new java.util.TreeSet<>();
     for (Block b : blocks) {
-      b.select(matchers).forEach(e -> out.add(e.labels()));
+      if (overlaps(b, mint, maxt)) {
+        for (Block.Entry e : b.select(matchers)) {
+          if (e.chunks().stream().anyMatch(c -> c.maxT() >= mint && c.minT() <= maxt)) {
+            out.add(e.labels());
+          }
+        }
+      }
     }
-    head.select(matchers).forEach(s -> out.add(s.labels));
+    for (MemSeries s : head.select(matchers)) {
+      if (s.minTime() <= maxt && s.lastTime() >= mint) {
+        out.add(s.labels);
+      }
+    }
     return List.copyOf(out);
   }
 
   public List<String> labelNames() {
-    java.util.TreeSet<String> out = new java.util.TreeSet<>(head.labelNames());
-    blocks.forEach(b -> out.addAll(b.labelNames()));
+    return labelNames(Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /**
+   * Label names of the blocks that overlap [mint, maxt], the head among them (block by block, as
+   * Prometheus answers: a label of a series of a block counts even when that series has no sample
+   * in the range).
+   */
+  public List<String> labelNames(long mint, long maxt) {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    if (headOverlaps(mint, maxt)) {
+      out.addAll(head.labelNames());
+    }
+    blocks.stream().filter(b -> overlaps(b, mint, maxt)).forEach(b -> out.addAll(b.labelNames()));
     return List.copyOf(out);
   }
 
   public List<String> labelValues(String name) {
-    java.util.TreeSet<String> out = new java.util.TreeSet<>(head.labelValues(name));
-    blocks.forEach(b -> out.addAll(b.labelValues(name)));
+    return labelValues(name, Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /** Values of a label, block by block over [mint, maxt] as {@link #labelNames(long, long)}. */
+  public List<String> labelValues(String name, long mint, long maxt) {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    if (headOverlaps(mint, maxt)) {
+      out.addAll(head.labelValues(name));
+    }
+    blocks.stream()
+        .filter(b -> overlaps(b, mint, maxt))
+        .forEach(b -> out.addAll(b.labelValues(name)));
     return List.copyOf(out);
+  }
+
+  private static boolean overlaps(Block b, long mint, long maxt) {
+    return b.maxT >= mint && b.minT <= maxt;
+  }
+
+  /**
+   * Whether the head holds samples in [mint, maxt]: the head counts as one block from its oldest
+   * sample to its newest (one pass over its series; all time needs none).
+   */
+  private boolean headOverlaps(long mint, long maxt) {
+    if (mint == Long.MIN_VALUE && maxt == Long.MAX_VALUE) {
+      return true;
+    }
+    for (MemSeries s : head.all()) {
+      if (s.minTime() <= maxt && s.lastTime() >= mint) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---- blocks, compaction, retention

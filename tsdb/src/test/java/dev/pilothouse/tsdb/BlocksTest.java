@@ -150,6 +150,40 @@ class BlocksTest {
   }
 
   @Test
+  void seriesAndLabels_answerForTheRangeAsked_inBlocksAndInTheHead() {
+    try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
+      Labels early = Labels.of("__name__", "m", "s", "early", "zone", "a");
+      for (long t = 0; t < 2 * H; t += 15_000) {
+        db.appender().add(early, t, 1).commit();
+      }
+      ingest(db, 0, 6 * H, 15_000); // ten series that keep going
+      db.compact(); // the early hours are in blocks now
+      Labels late = Labels.of("__name__", "m", "s", "late", "zone", "b");
+      db.appender().add(late, 6 * H, 1).commit(); // only in the head
+      List<Matcher> m = List.of(Matcher.eq("__name__", "m"));
+
+      assertThat(db.series(m)).hasSize(12);
+      assertThat(db.series(m, 0, H)).contains(early).doesNotContain(late).hasSize(11);
+      assertThat(db.series(m, 5 * H, 7 * H)).contains(late).doesNotContain(early).hasSize(11);
+      assertThat(db.series(m, 6 * H, 7 * H)).containsExactly(late); // the ten ended before 6 h
+      assertThat(db.series(m, 100 * H, 101 * H)).isEmpty();
+
+      assertThat(db.labelValues("zone")).containsExactly("a", "b");
+      assertThat(db.labelValues("zone", 0, H)).containsExactly("a");
+      assertThat(db.labelValues("zone", 6 * H, 7 * H)).containsExactly("b");
+      assertThat(db.labelNames(0, H)).contains("zone", "s");
+      assertThat(db.labelNames(-10 * H, -9 * H)).isEmpty();
+    }
+    // A store with no block yet: the head alone, judged by its samples' times.
+    try (Tsdb db = Tsdb.open(dir.resolve("fresh"), Tsdb.Options.defaults().withoutBackground())) {
+      db.appender().add(Labels.of("__name__", "m", "zone", "c"), 6 * H, 1).commit();
+      assertThat(db.labelValues("zone", 0, H)).isEmpty();
+      assertThat(db.labelNames(0, H)).isEmpty();
+      assertThat(db.labelValues("zone", 6 * H, 6 * H)).containsExactly("c");
+    }
+  }
+
+  @Test
   void headIsPersistedInBlocks_queriesSeeTheSameData_beforeAndAfterAReopen() throws Exception {
     List<Series> before;
     try (Tsdb db = Tsdb.open(dir, Tsdb.Options.defaults().withoutBackground())) {
