@@ -106,22 +106,12 @@ class TelemetryTest {
       assertThat(promtool("query", "series", "--match=up{job=\"node\"}", past[0], past[1], auth))
           .isEmpty();
       assertThat(promtool("query", "labels", past[0], past[1], auth, "job")).isEmpty();
-      HttpResponse<String> badStart =
-          http.send(
-              HttpRequest.newBuilder(URI.create(api + "/api/v1/labels?start=abc"))
-                  .header("Authorization", "Bearer " + token)
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> badStart = get(http, api + "/api/v1/labels?start=abc", token);
       assertThat(badStart.statusCode()).isEqualTo(400);
       assertThat(JSON.readTree(badStart.body()).path("error").asText())
           .isEqualTo("invalid parameter \"start\": cannot parse \"abc\" to a valid timestamp");
 
-      HttpResponse<String> buildinfo =
-          http.send(
-              HttpRequest.newBuilder(URI.create(api + "/api/v1/status/buildinfo"))
-                  .header("Authorization", "Bearer " + token)
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> buildinfo = get(http, api + "/api/v1/status/buildinfo", token);
       assertThat(JSON.readTree(buildinfo.body()).path("data").path("version").asText())
           .isEqualTo("2.42.0");
       HttpResponse<String> post =
@@ -176,6 +166,12 @@ class TelemetryTest {
       assertThat(h.ok("query", "vector(1)").out()).contains("1");
       assertThat(h.ok("status").exit()).isZero();
     }
+  }
+
+  static HttpResponse<String> get(HttpClient http, String url, String token) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   static List<String> promtool(String... args) throws Exception {
