@@ -39,23 +39,39 @@ final class ServiceReader extends SectionReader {
           "write e.g. 'image: registry.example.com/shop/web:1.4.2' (no spaces)");
     }
     // A container's image has its own entrypoint: command is then optional (it overrides it).
-    String command =
-        (f.has("image")
-                ? f.get("command")
-                : f.require(
-                    "command",
-                    "give the program to run, e.g. 'command: ./server' (or an 'image:')"))
-            .flatMap(n -> f.asString(n, f.join("command")))
-            .map(s -> interpolate(s, f.get("command").orElseThrow(), f.join("command")))
-            .orElse("");
-    if (command.isBlank() && f.has("command")) {
+    // As in Compose and Kubernetes, command may be a list: the program, then its first arguments.
+    List<String> args = new ArrayList<>();
+    int problemsBefore = problems.list().size();
+    String command;
+    if (f.get("command").orElse(null) instanceof Node.ListNode ln) {
+      List<String> parts = f.strings("command").orElse(List.of());
+      for (int i = 0; i < parts.size(); i++) {
+        String part =
+            interpolate(parts.get(i), ln.items().get(i), f.join("command") + "[" + i + "]");
+        if (i > 0) {
+          args.add(part);
+        }
+        parts.set(i, part);
+      }
+      command = parts.isEmpty() ? "" : parts.get(0);
+    } else {
+      command =
+          (f.has("image")
+                  ? f.get("command")
+                  : f.require(
+                      "command",
+                      "give the program to run, e.g. 'command: ./server' (or an 'image:')"))
+              .flatMap(n -> f.asString(n, f.join("command")))
+              .map(s -> interpolate(s, f.get("command").orElseThrow(), f.join("command")))
+              .orElse("");
+    }
+    if (command.isBlank() && f.has("command") && problems.list().size() == problemsBefore) {
       problems.at(
           f.get("command").orElseThrow(),
           f.join("command"),
           "must not be empty",
           "give the program to run");
     }
-    List<String> args = new ArrayList<>();
     f.strings("args")
         .ifPresent(
             list -> {

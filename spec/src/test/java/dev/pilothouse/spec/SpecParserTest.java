@@ -605,6 +605,76 @@ class SpecParserTest {
   }
 
   @Test
+  void anchorsAliasesAndMergeKeys_areResolved_asYamlDoes() {
+    String yaml =
+        "services:\n"
+            + "  shop: &base\n"
+            + "    command: ./s\n"
+            + "    replicas: 2\n"
+            + "    env: {MODE: fast}\n"
+            + "  copy: *base\n"
+            + "  api:\n"
+            + "    <<: *base\n"
+            + "    replicas: 5\n"
+            + "  both:\n"
+            + "    <<: [{command: ./b, replicas: 3}, *base]\n";
+    ParsedSpec p = parse(yaml);
+    assertThat(p.errors()).isEmpty();
+    dev.pilothouse.core.spec.Spec spec = p.spec().orElseThrow();
+    assertThat(spec.service("copy").orElseThrow().command()).isEqualTo("./s");
+    assertThat(spec.service("copy").orElseThrow().replicas()).isEqualTo(2);
+    // the mapping's own keys win over merged ones; an earlier merged map over a later one
+    assertThat(spec.service("api").orElseThrow().replicas()).isEqualTo(5);
+    assertThat(spec.service("api").orElseThrow().command()).isEqualTo("./s");
+    assertThat(spec.service("api").orElseThrow().env()).containsEntry("MODE", "fast");
+    assertThat(spec.service("both").orElseThrow().command()).isEqualTo("./b");
+    assertThat(spec.service("both").orElseThrow().replicas()).isEqualTo(3);
+    assertThat(spec.service("both").orElseThrow().env()).containsEntry("MODE", "fast");
+  }
+
+  @Test
+  void aCommandGivenAsAList_isTheProgramAndItsFirstArguments_asInComposeAndKubernetes() {
+    String yaml =
+        "services:\n"
+            + "  shop:\n"
+            + "    command: [java, -jar, '${HOME_DIR}/app.jar']\n"
+            + "    args: [--port, '8080']\n";
+    ParsedSpec p = parse(yaml);
+    assertThat(p.errors()).isEmpty();
+    var shop = p.spec().orElseThrow().service("shop").orElseThrow();
+    assertThat(shop.command()).isEqualTo("java");
+    assertThat(shop.args()).containsExactly("-jar", "/opt/home/app.jar", "--port", "8080");
+
+    List<SpecError> empty = parse("services:\n  shop:\n    command: []\n").errors();
+    assertThat(empty).extracting(SpecError::message).containsExactly("must not be empty");
+    // one problem for one mistake: the item, not also an empty command
+    List<SpecError> item = parse("services:\n  shop:\n    command: [java, [x]]\n").errors();
+    assertThat(item).hasSize(1);
+    assertThat(item.get(0).path()).isEqualTo("services.shop.command[1]");
+  }
+
+  @Test
+  void aliasesThatExpandBeyondTheBound_orMergeAScalar_areRefusedWithTheirPlace() {
+    // Ten levels of ten aliases each: 10^10 nodes from a dozen lines ("billion laughs").
+    StringBuilder bomb = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i <= 10; i++) {
+      bomb.append("a").append(i).append(": &a").append(i).append(" [");
+      for (int j = 0; j < 10; j++) {
+        bomb.append(j == 0 ? "" : ", ").append("*a").append(i - 1);
+      }
+      bomb.append("]\n");
+    }
+    bomb.append(svc(""));
+    SpecError e = parse(bomb.toString()).errors().get(0);
+    assertThat(e.message()).contains("the aliases expand to more than 100000 nodes");
+    assertThat(e.line()).isEqualTo(5); // the eighth alias of a3, in a4
+
+    SpecError merge = parse(svc("    <<: 3\n")).errors().get(0);
+    assertThat(merge.message()).contains("a merge key '<<' takes a map or a list of maps");
+    assertThat(merge.line()).isEqualTo(4);
+  }
+
+  @Test
   void unknownField_suggestsNearestKnownName() {
     SpecError e = parse(svc("    replica: 3\n")).errors().get(0);
     assertThat(e.hint()).isEqualTo("did you mean 'replicas'?");
