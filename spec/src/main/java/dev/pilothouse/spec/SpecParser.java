@@ -135,10 +135,12 @@ public final class SpecParser extends SectionReader {
         continue;
       }
       Fields sf = new Fields(m, path, problems, SERVICE);
+      // Every declared service, also one with problems: what names it (dependsOn, cost, chaos) is
+      // not told that it does not exist, and its other sections are checked all the same.
+      serviceFields.put(e.key(), sf);
       ServiceSpec s = new ServiceReader(this).service(e.key(), sf);
       if (s != null) {
         out.add(s);
-        serviceFields.put(s.name(), sf);
         if (s.route() != null) {
           String key = s.route().host() + s.route().pathPrefix();
           String other = routeOwners.putIfAbsent(key, s.name());
@@ -194,10 +196,19 @@ public final class SpecParser extends SectionReader {
             .map(new AlertingReader(this)::alerting)
             .orElse(dev.pilothouse.core.spec.AlertingSpec.none());
     List<dev.pilothouse.core.slo.Slo> slos = new ArrayList<>();
-    for (ServiceSpec s : out) {
-      slos.addAll(
-          new SloReader(this).slos(s.name(), serviceFields.get(s.name()), s.route() != null));
-    }
+    Map<String, ServiceSpec> read = new LinkedHashMap<>();
+    out.forEach(s -> read.put(s.name(), s));
+    // A service with problems elsewhere has its SLOs checked too: every problem is reported at
+    // once.
+    serviceFields.forEach(
+        (name, sf) -> {
+          ServiceSpec s = read.get(name);
+          List<dev.pilothouse.core.slo.Slo> of =
+              new SloReader(this).slos(name, sf, s != null ? s.route() != null : sf.has("route"));
+          if (s != null) {
+            slos.addAll(of);
+          }
+        });
     alerting = alerting.withSlos(slos);
     final boolean smtp = !notifications.smtp().isEmpty();
     alerting =

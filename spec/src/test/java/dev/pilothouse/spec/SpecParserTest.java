@@ -707,6 +707,26 @@ class SpecParserTest {
             "services.shop.stop.signal",
             "services.api.replica",
             "services.api.command");
+    // a service's SLOs are checked even when another of its fields is wrong
+    List<SpecError> withSlo =
+        parse(
+                svc(
+                    "    replicas: -2\n"
+                        + "    route: {pathPrefix: /}\n"
+                        + "    slos: [{name: a, objective: 120}]\n"))
+            .errors();
+    assertThat(withSlo)
+        .extracting(SpecError::path)
+        .containsExactlyInAnyOrder("services.shop.replicas", "services.shop.slos[0].objective");
+    // and a service with a problem still exists for those that name it
+    List<SpecError> named =
+        parse(
+                svc("    replicas: -2\n")
+                    + "  api:\n"
+                    + "    command: ./api\n"
+                    + "    deploy: {dependsOn: [shop]}\n")
+            .errors();
+    assertThat(named).extracting(SpecError::path).containsExactly("services.shop.replicas");
   }
 
   @Test
