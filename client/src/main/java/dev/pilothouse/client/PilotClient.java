@@ -1069,7 +1069,10 @@ public final class PilotClient {
     }
   }
 
+  /**
+   * One path segment or query value, percent-encoded ('+' means a plus in a path: space is %20).
+   */
   private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 }

@@ -78,6 +78,13 @@ class SecretsTest {
       Path keyFile = tmp.resolve("tls.key");
       Files.writeString(keyFile, KEY);
       h.ok("secrets", "set", "tls-key", "--from-file", keyFile.toString());
+      // a name the daemon refuses is quoted as it was given (a space was sent as '+')
+      Harness.Result badName = h.cliWithInput("x", "secrets", "set", "bad name");
+      assertThat(badName.exit()).isEqualTo(1);
+      assertThat(badName.err()).contains("'bad name' is not a secret name");
+      Harness.Result unknown = h.cli("secrets", "rotate", "no-such-secret");
+      assertThat(unknown.exit()).isEqualTo(1);
+      assertThat(unknown.err()).contains("no secret named 'no-such-secret'");
 
       // the generated secret gets its first value from its declared rotation at apply
       h.ok("apply", "-f", spec.toString());

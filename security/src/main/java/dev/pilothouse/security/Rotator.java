@@ -95,15 +95,17 @@ public final class Rotator {
             .policy(name)
             .orElseThrow(
                 () ->
-                    new Secrets.SecretException(
-                        "secret '"
-                            + name
-                            + "' declares no rotation: add 'secrets: {"
-                            + name
-                            + ": {rotate: {every: 30d}}}' to the spec (with postgres or apiToken"
-                            + " when it is a role's password or a token), or set a new value with"
-                            + " 'pilothouse secrets set'",
-                        false));
+                    secrets.record(name).isEmpty()
+                        ? Secrets.notFound(name)
+                        : new Secrets.SecretException(
+                            "secret '"
+                                + name
+                                + "' declares no rotation: add 'secrets: {"
+                                + name
+                                + ": {rotate: {every: 30d}}}' to the spec (with postgres or apiToken"
+                                + " when it is a role's password or a token), or set a new value with"
+                                + " 'pilothouse secrets set'",
+                            false));
     return run(name, p);
   }
 

@@ -218,7 +218,6 @@ public final class Secrets implements SecretSource {
   }
 
   static SecretException notFound(String name) {
-    return new SecretException(
-        "no secret named '" + name + "' (see 'pilothouse secrets list')", true);
+    return new SecretException("no secret named '" + name + "'", true);
   }
 }

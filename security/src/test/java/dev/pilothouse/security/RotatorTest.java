@@ -215,6 +215,13 @@ class RotatorTest {
   }
 
   @Test
+  void aSecretThatDoesNotExist_isNotFound_notToldItLacksARotation() {
+    assertThatThrownBy(() -> rotator(secrets()).rotate("no-such-secret"))
+        .isInstanceOfSatisfying(Secrets.SecretException.class, e -> assertThat(e.notFound).isTrue())
+        .hasMessage("no secret named 'no-such-secret'");
+  }
+
+  @Test
   void anApiToken_isRotated_keepingThePreviousValid_andRevokingTheOneBefore() {
     TokensTest.Memory rows = new TokensTest.Memory();
     Tokens tokens = new Tokens(rows, events::add, clock);

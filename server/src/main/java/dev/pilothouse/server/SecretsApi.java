@@ -92,7 +92,10 @@ final class SecretsApi {
       secrets.delete(name);
       Api.send(ctx, 200, Map.of("name", name, "deleted", true));
     } catch (Secrets.SecretException e) {
-      throw new ApiError(e.notFound ? 404 : 400, e.getMessage(), HINT);
+      throw new ApiError(
+          e.notFound ? 404 : 400,
+          e.getMessage(),
+          e.notFound ? "see 'pilothouse secrets list'" : HINT);
     }
   }
 
