@@ -256,6 +256,12 @@ final class CostCommands {
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
+      if (!perRequest && spec.commandLine().getParseResult().hasMatchedOption("--window")) {
+        throw new CliException(
+            ExitCodes.USAGE,
+            "--window applies only with --per-request",
+            "add --per-request, or leave --window out");
+      }
       Map<String, String> q = new LinkedHashMap<>();
       q.put("by", by);
       q.put("period", period);

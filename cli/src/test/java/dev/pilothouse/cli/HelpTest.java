@@ -90,4 +90,17 @@ class HelpTest {
           .contains("Usage: pilothouse");
     }
   }
+
+  @Test
+  void anOptionThatAppliesOnlyWithAnother_isAUsageErrorWithoutIt() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        Main.run(
+            new String[] {"cost", "report", "--window", "abc", "--state-dir", "/nonexistent"},
+            new PrintWriter(out),
+            new PrintWriter(err));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("--window applies only with --per-request");
+  }
 }
