@@ -174,8 +174,17 @@ final class UpCommand implements Callable<Integer> {
     StatusCommand.print(s, out);
     printNext(s, out);
     out.flush();
+    // The routes are not served: a script that goes on would find nothing on the port.
+    boolean notListening = s.proxy() != null && !s.proxy().error().isEmpty();
+    if (notListening) {
+      err.println("error: the load balancer is not listening: " + s.proxy().error());
+      err.println(
+          "hint: free the port or change proxy.port; the daemon tries again every 5 s,"
+              + " and the services run meanwhile");
+      err.flush();
+    }
     if (detach) {
-      return ExitCodes.OK;
+      return notListening ? ExitCodes.FAILURE : ExitCodes.OK;
     }
     out.println();
     out.println("following events; press Ctrl-C to stop all services and the daemon");

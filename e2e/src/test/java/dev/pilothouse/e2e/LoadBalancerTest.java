@@ -57,6 +57,37 @@ class LoadBalancerTest {
   }
 
   @Test
+  void aTakenPort_failsUpWithTheReason_andTheLoadBalancerListensOnceItIsFree() throws Exception {
+    java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    int port = taken.getLocalPort();
+    try (Harness h = new Harness(tmp)) {
+      Path spec = h.writeSpec("shop.yaml", spec(1).replace("port: 0", "port: " + port));
+      Harness.Result up =
+          h.cli("up", "-f", spec.toString(), "--detach", "--api-port", "0", "--timeout", "60");
+      assertThat(up.exit()).as(up.out() + up.err()).isEqualTo(1);
+      assertThat(up.err())
+          .contains("error: the load balancer is not listening: cannot listen on 127.0.0.1:" + port)
+          .contains("Address already in use");
+      assertThat(h.service("shop").readyReplicas()).as("the services run meanwhile").isEqualTo(1);
+      taken.close();
+      await() // the daemon tries again every 5 s
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> h.status().proxy().listening());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+    } finally {
+      taken.close();
+    }
+  }
+
+  @Test
   void instanceKilledUnderLoad_thenScaledDownWithDrain_noRequestFails() throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.up(h.writeSpec("shop.yaml", spec(3)));
