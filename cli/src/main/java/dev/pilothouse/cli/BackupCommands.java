@@ -503,9 +503,7 @@ final class BackupCommands {
     }
 
     private static String bar(long done, long total) {
-      int width = 24;
-      int filled = total > 0 ? (int) Math.min(width, done * width / Math.max(1, total)) : 0;
-      return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
+      return total > 0 ? Progress.meter(done, total, 24) : Progress.meter(0, 1, 24);
     }
 
     void done() {

@@ -175,10 +175,7 @@ final class CostCommands {
                     int pct = (int) Math.min(100, p.path("bytesRead").asLong() * 100 / bytes);
                     err.print(
                         "\r"
-                            + "["
-                            + "#".repeat(pct / 5)
-                            + ".".repeat(20 - pct / 5)
-                            + "]"
+                            + Progress.meter(pct, 100, 20)
                             + String.format(
                                 java.util.Locale.ROOT,
                                 " %3d%% %s (%d/%d) %,d rows ",

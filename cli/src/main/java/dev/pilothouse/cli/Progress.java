@@ -78,8 +78,17 @@ final class Progress {
 
   /** A 20-character bar followed by "done/total" and the unit. */
   static String bar(long done, long total, String unit) {
-    int width = 20;
-    int filled = total == 0 ? width : (int) (width * done / total);
-    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + unit;
+    return meter(done, total, 20) + " " + done + "/" + total + unit;
+  }
+
+  /**
+   * "[####......]": width characters, the share done of total filled; full when total is 0 or less,
+   * and never beyond full or below empty (more done than wanted happens: instances above a lowered
+   * count, until they stop).
+   */
+  static String meter(long done, long total, int width) {
+    int filled =
+        total <= 0 ? width : (int) Math.max(0, Math.min(width, (double) width * done / total));
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
   }
 }
