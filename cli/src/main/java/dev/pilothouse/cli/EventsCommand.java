@@ -84,8 +84,18 @@ final class EventsCommand implements Callable<Integer> {
             out.println(line(e, output.json()));
             out.flush();
           });
+      // The stream ends only when the daemon goes away (stopped, killed or restarted).
+      throw daemonGone();
     }
     return ExitCodes.OK;
+  }
+
+  /** The error of a follow whose daemon went away. */
+  static CliException daemonGone() {
+    return new CliException(
+        ExitCodes.NO_DAEMON,
+        "the event stream ended: the daemon stopped",
+        "see 'pilothouse status'; 'pilothouse up' starts it again and adopts the running instances");
   }
 
   static String line(Wire.Event e, boolean json) {

@@ -205,7 +205,13 @@ final class UpCommand implements Callable<Integer> {
           out.println(EventsCommand.line(e, false));
           out.flush();
         });
-    return ExitCodes.OK;
+    try {
+      // The daemon went away without a Ctrl-C here: nothing is left for this process to stop.
+      Runtime.getRuntime().removeShutdownHook(stopper);
+    } catch (IllegalStateException shuttingDown) {
+      return ExitCodes.OK; // Ctrl-C: the hook stops everything
+    }
+    throw EventsCommand.daemonGone();
   }
 
   private int standby(Path stateDir, PrintWriter out) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pilothouse.client.Wire;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -141,8 +142,19 @@ class SelfHealingTest {
       h.up(spec);
       Set<Long> pids = pids(h.awaitReady("shop", 3, Duration.ofSeconds(30)));
       long daemon = h.daemonPid();
+      // someone follows the events meanwhile: told that the daemon went away, with exit code 3
+      java.util.concurrent.CompletableFuture<Harness.Result> follower =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> h.cli("events", "-f"));
+      await() // it has printed the events so far, so it follows now
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> printed(h, "InstanceReady"));
       Harness.signal(daemon, "KILL");
       await().atMost(Duration.ofSeconds(10)).until(() -> !Harness.alive(daemon));
+      Harness.Result followed = follower.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(followed.exit()).as(followed.err()).isEqualTo(3);
+      assertThat(followed.err()).contains("the event stream ended: the daemon stopped");
+      assertThat(followed.out()).contains("InstanceReady");
       assertThat(pids).allMatch(Harness::alive); // instances outlive the daemon
       h.up(spec);
       Wire.Service after = h.awaitReady("shop", 3, Duration.ofSeconds(30));
@@ -182,5 +194,17 @@ class SelfHealingTest {
 
   static Set<Long> pids(Wire.Service s) {
     return s.instances().stream().map(Wire.Instance::pid).collect(Collectors.toSet());
+  }
+
+  /** Whether a CLI call of this harness has printed text on its output (while it still runs). */
+  static boolean printed(Harness h, String text) throws java.io.IOException {
+    try (var files = Files.list(h.work)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("out")).toList()) {
+        if (Files.readString(f).contains(text)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 }
