@@ -89,23 +89,21 @@ public final class Rotator {
    */
   public synchronized Outcome rotate(String name) {
     Secrets.checkName(name);
-    SecretsSpec.Policy p =
-        policies
-            .get()
-            .policy(name)
-            .orElseThrow(
-                () ->
-                    secrets.record(name).isEmpty()
-                        ? Secrets.notFound(name)
-                        : new Secrets.SecretException(
-                            "secret '"
-                                + name
-                                + "' declares no rotation: add 'secrets: {"
-                                + name
-                                + ": {rotate: {every: 30d}}}' to the spec (with postgres or apiToken"
-                                + " when it is a role's password or a token), or set a new value with"
-                                + " 'pilothouse secrets set'",
-                            false));
+    SecretsSpec.Policy p = policies.get().policy(name).orElse(null);
+    if (p == null && secrets.record(name).isEmpty()) {
+      throw Secrets.notFound(name);
+    }
+    if (p == null) {
+      throw new Secrets.SecretException(
+          "secret '"
+              + name
+              + "' declares no rotation: add 'secrets: {"
+              + name
+              + ": {rotate: {every: 30d}}}' to the spec (with postgres or apiToken"
+              + " when it is a role's password or a token), or set a new value with"
+              + " 'pilothouse secrets set'",
+          false);
+    }
     return run(name, p);
   }
 

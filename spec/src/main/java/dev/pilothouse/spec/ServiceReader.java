@@ -46,14 +46,9 @@ final class ServiceReader extends SectionReader {
     if (f.get("command").orElse(null) instanceof Node.ListNode ln) {
       List<String> parts = f.strings("command").orElse(List.of());
       for (int i = 0; i < parts.size(); i++) {
-        String part =
-            interpolate(parts.get(i), ln.items().get(i), f.join("command") + "[" + i + "]");
-        if (i > 0) {
-          args.add(part);
-        }
-        parts.set(i, part);
+        args.add(interpolate(parts.get(i), ln.items().get(i), f.join("command") + "[" + i + "]"));
       }
-      command = parts.isEmpty() ? "" : parts.get(0);
+      command = args.isEmpty() ? "" : args.remove(0);
     } else {
       command =
           (f.has("image")

@@ -630,16 +630,16 @@ public final class Tsdb implements AutoCloseable {
   public List<Labels> series(List<Matcher> matchers, long mint, long maxt) {
     java.util.TreeSet<Labels> out = new java.util.TreeSet<>();
     for (Block b : blocks) {
-      if (overlaps(b, mint, maxt)) {
+      if (overlaps(b.minT, b.maxT, mint, maxt)) {
         for (Block.Entry e : b.select(matchers)) {
-          if (e.chunks().stream().anyMatch(c -> c.maxT() >= mint && c.minT() <= maxt)) {
+          if (e.chunks().stream().anyMatch(c -> overlaps(c.minT(), c.maxT(), mint, maxt))) {
             out.add(e.labels());
           }
         }
       }
     }
     for (MemSeries s : head.select(matchers)) {
-      if (s.minTime() <= maxt && s.lastTime() >= mint) {
+      if (overlaps(s, mint, maxt)) {
         out.add(s.labels);
       }
     }
@@ -656,12 +656,7 @@ public final class Tsdb implements AutoCloseable {
    * in the range).
    */
   public List<String> labelNames(long mint, long maxt) {
-    java.util.TreeSet<String> out = new java.util.TreeSet<>();
-    if (headOverlaps(mint, maxt)) {
-      out.addAll(head.labelNames());
-    }
-    blocks.stream().filter(b -> overlaps(b, mint, maxt)).forEach(b -> out.addAll(b.labelNames()));
-    return List.copyOf(out);
+    return byBlock(mint, maxt, head::labelNames, Block::labelNames);
   }
 
   public List<String> labelValues(String name) {
@@ -670,18 +665,34 @@ public final class Tsdb implements AutoCloseable {
 
   /** Values of a label, block by block over [mint, maxt] as {@link #labelNames(long, long)}. */
   public List<String> labelValues(String name, long mint, long maxt) {
+    return byBlock(mint, maxt, () -> head.labelValues(name), b -> b.labelValues(name));
+  }
+
+  /** The sorted union of what the head and each block give, of those that overlap [mint, maxt]. */
+  private List<String> byBlock(
+      long mint,
+      long maxt,
+      java.util.function.Supplier<List<String>> ofHead,
+      java.util.function.Function<Block, List<String>> ofBlock) {
     java.util.TreeSet<String> out = new java.util.TreeSet<>();
     if (headOverlaps(mint, maxt)) {
-      out.addAll(head.labelValues(name));
+      out.addAll(ofHead.get());
     }
-    blocks.stream()
-        .filter(b -> overlaps(b, mint, maxt))
-        .forEach(b -> out.addAll(b.labelValues(name)));
+    for (Block b : blocks) {
+      if (overlaps(b.minT, b.maxT, mint, maxt)) {
+        out.addAll(ofBlock.apply(b));
+      }
+    }
     return List.copyOf(out);
   }
 
-  private static boolean overlaps(Block b, long mint, long maxt) {
-    return b.maxT >= mint && b.minT <= maxt;
+  /** Whether [lo, hi] and [mint, maxt] share a time. */
+  private static boolean overlaps(long lo, long hi, long mint, long maxt) {
+    return hi >= mint && lo <= maxt;
+  }
+
+  private static boolean overlaps(MemSeries s, long mint, long maxt) {
+    return overlaps(s.minTime(), s.lastTime(), mint, maxt);
   }
 
   /**
@@ -692,12 +703,7 @@ public final class Tsdb implements AutoCloseable {
     if (mint == Long.MIN_VALUE && maxt == Long.MAX_VALUE) {
       return true;
     }
-    for (MemSeries s : head.all()) {
-      if (s.minTime() <= maxt && s.lastTime() >= mint) {
-        return true;
-      }
-    }
-    return false;
+    return head.all().stream().anyMatch(s -> overlaps(s, mint, maxt));
   }
 
   // ---- blocks, compaction, retention

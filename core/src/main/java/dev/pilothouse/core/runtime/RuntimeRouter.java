@@ -394,12 +394,14 @@ public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSpli
     return local.idle() && remotes.values().stream().allMatch(Workloads::idle);
   }
 
+  /** The regions' runtimes that hold a service's logs; none when it runs on this machine. */
+  private synchronized List<WorkloadRuntime> logSources(String service) {
+    return regionsOf(service).isEmpty() ? List.of() : reachable(service);
+  }
+
   @Override
   public boolean has(String service, String instance) throws IOException {
-    List<WorkloadRuntime> from;
-    synchronized (this) {
-      from = regionsOf(service).isEmpty() ? List.of() : reachable(service);
-    }
+    List<WorkloadRuntime> from = logSources(service);
     if (from.isEmpty()) {
       return localLogs.has(service, instance);
     }
@@ -415,10 +417,7 @@ public final class RuntimeRouter implements Workloads, InstanceLogs, TrafficSpli
   public void stream(
       String service, Optional<String> instance, Instant since, boolean follow, OutputStream out)
       throws IOException {
-    List<WorkloadRuntime> from;
-    synchronized (this) {
-      from = regionsOf(service).isEmpty() ? List.of() : reachable(service);
-    }
+    List<WorkloadRuntime> from = logSources(service);
     if (from.isEmpty()) {
       localLogs.stream(service, instance, since, follow, out); // not under the lock: follow blocks
     } else if (from.size() == 1 || !follow) {
